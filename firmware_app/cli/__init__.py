@@ -1,0 +1,54 @@
+"""`gatectl`: the technician's and operator's tool.
+
+Exit codes: 0 ok, 1 check failed, 2 usage, config or unreadable input.
+Each command group lives in its own module with a `register(subparsers)` function.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+COMMAND_MODULES = [
+    "firmware_app.cli.config_cmd",
+    
+]
+
+
+class UsageError(Exception):
+    """Bad command-line use or unreadable input: exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 by itself; keep its message short
+        self.print_usage(sys.stderr)
+        raise SystemExit(f"{self.prog}: error: {message}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gatectl", description="Border gate appliance tool")
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
+    groups.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"gatectl: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

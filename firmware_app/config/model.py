@@ -1,0 +1,115 @@
+"""The configuration model. Every section forbids unknown keys so a typo never passes silently.
+
+Devices are chosen by URL; a simulated backend is only ever used when its URL says `sim`.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Direction(str, Enum):
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+class DeviceSection(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    post_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    direction: Direction = Direction.ENTRY
+    data_dir: Path = Path("var")
+
+
+class Framing(str, Enum):
+    CUTE = "cute"
+    RTE = "rte"
+    LINES = "lines"
+
+
+class ReaderSection(Strict):
+    url: str = Field(description="pyserial URL or device path; 'sim://' for the simulated reader")
+    framing: Framing = Framing.CUTE
+    baudrate: int = Field(default=9600, gt=0)
+    check_bcc: bool = True
+    line_timeout_s: float = Field(default=0.3, gt=0, le=10)
+    reconnect_min_s: float = Field(default=0.2, gt=0)
+    reconnect_max_s: float = Field(default=5.0, gt=0)
+
+
+class MrzSection(Strict):
+    expiry_future_years: int = Field(default=20, ge=1, le=50)
+    expired_grace_days: int = Field(default=0, ge=0)
+    ocr_repair: bool = True
+    max_repairs: int = Field(default=2, ge=0, le=4)
+
+
+class SmartcardSection(Strict):
+    reader: str = Field(default="pcsc://Virtual PCD", description="pcsc://<reader name pattern>")
+    csca_dir: Path = Path("config/csca")
+    master_list: Path | None = None
+    read_timeout_s: float = Field(default=10.0, gt=0)
+
+
+class CameraSection(Strict):
+    url: str = "sim://"
+    width: int = Field(default=640, gt=0)
+    height: int = Field(default=480, gt=0)
+    stall_timeout_s: float = Field(default=1.0, gt=0)
+
+
+class FaceSection(Strict):
+    models_dir: Path = Path("models")
+    threshold: float | None = Field(default=None, ge=-1, le=1)
+    attempts: int = Field(default=3, ge=1, le=10)
+    budget_s: float = Field(default=6.0, gt=0)
+    threads: int = Field(default=2, ge=1, le=16)
+
+
+class PinFactory(str, Enum):
+    MOCK = "mock"
+    LGPIO = "lgpio"
+    RPIGPIO = "rpigpio"
+
+
+class GateSection(Strict):
+    pin_factory: PinFactory = PinFactory.MOCK
+    layout: str = Field(default="mantrap", pattern="^(barrier|mantrap)$")
+
+
+class PolicySection(Strict):
+    minor_age: int = Field(default=18, ge=0, le=30)
+    eligible_nationalities: list[str] = Field(default_factory=list)
+    allow_offline: bool = True
+
+
+class BmisSection(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8883, gt=0, lt=65536)
+    prefix: str = "gates"
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class KioskSection(Strict):
+    port: int = Field(default=8080, gt=0, lt=65536)
+    default_language: str = "en"
+
+
+class GateConfig(Strict):
+    device: DeviceSection
+    reader: ReaderSection
+    mrz: MrzSection = MrzSection()
+    smartcard: SmartcardSection = SmartcardSection()
+    camera: CameraSection = CameraSection()
+    face: FaceSection = FaceSection()
+    gate: GateSection = GateSection()
+    policy: PolicySection = PolicySection()
+    bmis: BmisSection = BmisSection()
+    kiosk: KioskSection = KioskSection()

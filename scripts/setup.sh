@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Idempotent set-up on Debian 12: Debian packages, .venv, the project with dev extras, models.
+# A second run checks and changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(
+  python3-venv python3-dev gcc swig pkg-config make
+  libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd
+  mosquitto mosquitto-clients openssl
+  chromium
+)
+PYTHON=${PYTHON:-python3}
+STAMPS=.setup-stamps
+mkdir -p "$STAMPS"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  # policy-rc.d may refuse to start services in containers; the tests start their own daemons.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat "$STAMPS/pip" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing the project with dev extras"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > "$STAMPS/pip"
+fi
+
+.venv/bin/python models/fetch.py

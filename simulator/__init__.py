@@ -1,0 +1,1 @@
+"""Virtual devices and scenarios for testers; composes the drivers' simulated backends."""

@@ -1,0 +1,21 @@
+"""`gatesim`: the tester's tool. Each command group registers itself from its own module."""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+COMMAND_MODULES: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gatesim", description="Border gate simulator")
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND")
+    groups.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

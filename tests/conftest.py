@@ -1,0 +1,16 @@
+"""Shared test fixtures. ../shared/data is read in place; tests that need it skip when absent."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared test data not found at {SHARED_DATA} (checkout without ../shared/data)")
+    return SHARED_DATA

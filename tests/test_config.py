@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import pytest
+
+from firmware_app.cli import main as gatectl
+from firmware_app.config import load_config, parse_config
+from firmware_app.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = '[device]\nid = "g1"\npost_id = "p1"\n[reader]\nurl = "sim://"\n'
+
+
+def test_default_config_is_valid_and_simulated():
+    config = load_config(ROOT / "config" / "default.toml")
+    assert config.reader.url.startswith("sim://")
+    assert config.gate.pin_factory.value == "mock"
+
+
+def test_unknown_key_is_named_with_its_path():
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL + "baud = 3\n")
+    assert "reader.baud: unknown key" in err.value.problems
+
+
+def test_missing_section_and_bad_value_are_both_reported():
+    with pytest.raises(ConfigError) as err:
+        parse_config('[device]\nid = "bad id!"\npost_id = "p"\n')
+    text = " | ".join(err.value.problems)
+    assert "reader: required key is missing" in text
+    assert "device.id" in text
+
+
+def test_broken_toml_is_a_config_error():
+    with pytest.raises(ConfigError) as err:
+        parse_config("[device\nid=")
+    assert "not valid TOML" in err.value.problems[0]
+
+
+def test_config_check_cli_exit_codes(tmp_path, capsys):
+    good = tmp_path / "good.toml"
+    good.write_text(MINIMAL)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MINIMAL + "[gate]\npin_factory = 'magic'\n")
+    assert gatectl(["config", "check", str(good)]) == 0
+    assert gatectl(["config", "check", str(bad)]) == 2
+    assert "gate.pin_factory" in capsys.readouterr().err
+    assert gatectl(["config", "check", str(tmp_path / "absent.toml")]) == 2
+
+
+def test_bad_config_never_starts_the_app(tmp_path):
+    from firmware_app.app import main as app_main
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[device]\n")
+    assert app_main(["--config", str(bad)]) == 2
