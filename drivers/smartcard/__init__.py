@@ -1,0 +1,28 @@
+"""Smartcard transport: `Transceiver.transmit(apdu) -> response` chosen by URL.
+
+`pcsc://<reader name pattern>` is the PC/SC backend (the only importer of pyscard, loaded lazily).
+`ScriptedTransceiver` (drivers.smartcard.scripted) replays command/response pairs for tests.
+"""
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from drivers.errors import UnknownBackend
+
+
+@runtime_checkable
+class Transceiver(Protocol):
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send one command APDU, return response data followed by SW1 SW2."""
+        ...
+
+
+PCSC_SCHEME = "pcsc://"
+
+
+def open_transceiver(url: str, timeout_s: float = 10.0) -> Transceiver:
+    """Open the backend named by url; an unknown scheme is an error, never a silent fallback."""
+    if url.startswith(PCSC_SCHEME):
+        from drivers.smartcard.pcsc import PcscTransceiver
+        return PcscTransceiver.open(url[len(PCSC_SCHEME):], timeout_s=timeout_s)
+    raise UnknownBackend(f"no smartcard backend for {url!r} (expected pcsc://<reader pattern>)")

@@ -1,0 +1,121 @@
+"""Key derivation of ICAO 9303-11 (section 9.7.1) and the access-key seeds from MRZ or CAN."""
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+from firmware_app.emrtd.errors import AuthenticationError
+
+
+class KeyPurpose(enum.IntEnum):
+    ENC = 1
+    MAC = 2
+    PACE_PASSWORD = 3
+
+
+class KeyAlgorithm(enum.Enum):
+    DES3 = ("3DES", 16)
+    AES128 = ("AES", 16)
+    AES192 = ("AES", 24)
+    AES256 = ("AES", 32)
+
+    @property
+    def key_size(self) -> int:
+        return self.value[1]
+
+
+def kdf(shared: bytes, purpose: KeyPurpose, algorithm: KeyAlgorithm) -> bytes:
+    """KDF(K, c): hash of K || c (32-bit counter), cut to the key size."""
+    data = shared + int(purpose).to_bytes(4, "big")
+    if algorithm in (KeyAlgorithm.DES3, KeyAlgorithm.AES128):
+        digest = hashlib.sha1(data).digest()
+    else:
+        digest = hashlib.sha256(data).digest()
+    key = digest[:algorithm.key_size]
+    return adjust_des_parity(key) if algorithm is KeyAlgorithm.DES3 else key
+
+
+def adjust_des_parity(key: bytes) -> bytes:
+    """DES keys carry odd parity in each byte's lowest bit (9303 examples show adjusted keys)."""
+    return bytes((b & 0xFE) | ((bin(b >> 1).count("1") + 1) % 2) for b in key)
+
+
+_CHECK_WEIGHTS = (7, 3, 1)
+
+
+def check_digit(field: str) -> str:
+    total = 0
+    for index, char in enumerate(field):
+        total += _char_value(char) * _CHECK_WEIGHTS[index % 3]
+    return str(total % 10)
+
+
+def _char_value(char: str) -> int:
+    if char.isdigit():
+        return int(char)
+    if "A" <= char <= "Z":
+        return ord(char) - ord("A") + 10
+    if char == "<":
+        return 0
+    raise AuthenticationError("BAC", "MRZ field holds a character outside A-Z 0-9 <")
+
+
+@dataclass(frozen=True, repr=False)
+class MrzKey:
+    """The three MRZ fields that open the chip (personal data: repr hides them)."""
+    document_number: str
+    birth_date: str  # YYMMDD
+    expiry_date: str  # YYMMDD
+
+    def __repr__(self) -> str:
+        return "MrzKey(<redacted>)"
+
+    def information(self) -> bytes:
+        number = self.document_number.upper().ljust(9, "<")
+        for name, date in (("birth date", self.birth_date), ("expiry date", self.expiry_date)):
+            if len(date) != 6 or not date.isdigit():
+                raise AuthenticationError("BAC", f"{name} must be 6 digits YYMMDD")
+        parts = [number, self.birth_date, self.expiry_date]
+        return "".join(p + check_digit(p) for p in parts).encode("ascii")
+
+    def seed(self) -> bytes:
+        """K_seed for BAC: first 16 bytes of SHA-1(MRZ_information)."""
+        return hashlib.sha1(self.information()).digest()[:16]
+
+    def pace_password(self) -> bytes:
+        return hashlib.sha1(self.information()).digest()
+
+
+@dataclass(frozen=True, repr=False)
+class CanKey:
+    """Card Access Number printed on the data page (PACE only)."""
+    can: str
+
+    def __repr__(self) -> str:
+        return "CanKey(<redacted>)"
+
+    def pace_password(self) -> bytes:
+        if not self.can.isdigit() or not 1 <= len(self.can) <= 12:
+            raise AuthenticationError("PACE", "CAN must be 1-12 digits")
+        return self.can.encode("ascii")
+
+
+def mrz_key_from_lines(lines: list[str]) -> MrzKey:
+    """Take the key fields from TD3 (2 lines) or TD1 (3 lines) MRZ text; extended numbers too."""
+    lines = [line.strip().upper() for line in lines]
+    if len(lines) == 2 and len(lines[1]) == 44:
+        line = lines[1]
+        return MrzKey(_long_number(line[0:9], line[9], line[28:42]), line[13:19], line[21:27])
+    if len(lines) == 3 and len(lines[0]) == 30 and len(lines[1]) == 30:
+        first = lines[0]
+        return MrzKey(_long_number(first[5:14], first[14], first[15:30]), lines[1][0:6], lines[1][8:14])
+    raise AuthenticationError("BAC", "MRZ must be 2 lines of 44 or 3 lines of 30 characters")
+
+
+def _long_number(principal: str, check: str, optional: str) -> str:
+    # 9303-3: a '<' check digit means the number continues in the optional data, ending in its digit
+    if check != "<":
+        return principal.rstrip("<")
+    rest = optional.split("<", 1)[0]
+    return principal + rest[:-1]

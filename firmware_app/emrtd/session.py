@@ -1,0 +1,86 @@
+"""A chip session: one transport, optional secure messaging, and a redacted APDU log.
+
+The log keeps headers, lengths and status words only (never command or response data) so it may
+be shown to technicians; counters feed the read statistics.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from drivers.errors import DriverError
+from drivers.smartcard import Transceiver
+from drivers.smartcard.errors import CardRemoved
+from firmware_app.emrtd.apdu import CommandApdu, ResponseApdu
+from firmware_app.emrtd.errors import CardRemovedDuringRead, EmrtdError
+from firmware_app.emrtd.sm import SecureMessaging
+
+
+class TransportError(EmrtdError):
+    """The transport failed for another reason than card removal."""
+
+
+@dataclass(frozen=True)
+class ApduLogEntry:
+    step: str
+    header: str  # CLA INS P1 P2 of the plain command, hex
+    data_len: int
+    ne: int
+    protected: bool
+    sw: int
+    response_len: int
+
+    def redacted(self) -> str:
+        sm = " SM" if self.protected else ""
+        return f"{self.step}: {self.header} Lc={self.data_len} Le={self.ne}{sm} -> {self.sw:04X} ({self.response_len} B)"
+
+
+@dataclass
+class ApduLog:
+    entries: list[ApduLogEntry] = field(default_factory=list)
+    bytes_sent: int = 0
+    bytes_received: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+
+class Session:
+    def __init__(self, transceiver: Transceiver, log: ApduLog | None = None):
+        self.transceiver = transceiver
+        self.log = log if log is not None else ApduLog()
+        self.sm: SecureMessaging | None = None
+
+    def start_secure_messaging(self, sm: SecureMessaging) -> None:
+        self.sm = sm
+
+    def end_secure_messaging(self) -> None:
+        self.sm = None
+
+    def send(self, command: CommandApdu, step: str) -> ResponseApdu:
+        """Send a plain command (protected when SM is on); returns the plain response."""
+        sm = self.sm
+        raw_command = sm.wrap(command) if sm else command.encode()
+        raw = ResponseApdu.parse(self._transmit(raw_command))
+        response = sm.unwrap(raw) if sm else raw
+        self._record(step, command, raw_command, raw, response, sm is not None)
+        return response
+
+    def _transmit(self, apdu: bytes) -> bytes:
+        try:
+            return self.transceiver.transmit(apdu)
+        except CardRemoved as exc:
+            raise CardRemovedDuringRead("card removed during the exchange") from exc
+        except DriverError as exc:
+            raise TransportError(f"transport failed: {exc}") from exc
+
+    def _record(self, step: str, command: CommandApdu, raw_command: bytes, raw: ResponseApdu,
+                response: ResponseApdu, protected: bool) -> None:
+        self.log.bytes_sent += len(raw_command)
+        self.log.bytes_received += len(raw.data) + 2
+        self.log.entries.append(ApduLogEntry(step, command.header().hex().upper(), len(command.data),
+                                             command.ne, protected, response.sw, len(response.data)))
+
+
+Rng = Callable[[int], bytes]

@@ -1,0 +1,25 @@
+"""Loads the ICAO worked examples (../shared/data/vectors) and helpers for replaying them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+
+def load_vectors(shared_data: Path) -> dict:
+    return json.loads((shared_data / "vectors" / "emrtd_worked_examples.json").read_text())
+
+
+def h(text: str) -> bytes:
+    return bytes.fromhex(text)
+
+
+def fixed_rng(*chunks: bytes) -> Callable[[int], bytes]:
+    """An rng that hands out the given chunks in order and checks the requested sizes."""
+    queue = list(chunks)
+
+    def rng(size: int) -> bytes:
+        chunk = queue.pop(0)
+        assert len(chunk) == size, f"rng asked for {size} bytes, vector chunk has {len(chunk)}"
+        return chunk
+    return rng
