@@ -21,6 +21,7 @@ BIOMETRIC_TYPE_TAG = 0x81
 FACE_TYPE = 0x02
 MAX_TEMPLATES = 8  # ICAO stores one portrait; a few more is tolerated, hundreds is hostile
 MAX_PIXELS = 16_000_000
+MAX_DEPTH = 20  # 4 DG2 levels + up to 16 inside a 39794-5 block
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Dg2:
 
 
 def parse_dg2(data: bytes) -> Dg2:
-    root = parse_template(data, DG2_TAG, FILE, max_depth=4)
+    root = parse_template(data, DG2_TAG, FILE, max_depth=MAX_DEPTH)
     group = require(root, GROUP_TEMPLATE_TAG, FILE)
     declared = require(group, INSTANCE_COUNT_TAG, FILE).value
     templates = group.find_all(INFO_TEMPLATE_TAG)
