@@ -1,0 +1,29 @@
+"""Passport reader driver: MRZ text from serial readers (CUTE, 3M RTE, plain lines).
+
+Open with a pyserial URL (device path, pty, `loop://`, `socket://`); `sim://` is not a serial URL
+and is refused with UnknownReaderUrl (the app layer maps it to the simulator explicitly).
+"""
+from __future__ import annotations
+
+from drivers.passport_reader.errors import (
+    FrameEncodeError, ReaderClosed, ReaderError, ReaderUnavailable, UnknownReaderUrl,
+)
+from drivers.passport_reader.events import (
+    DocumentRead, LinkChanged, LinkState, ReaderEvent, ReadError, ReadErrorReason,
+)
+from drivers.passport_reader.framing import decoder_for, encode
+from drivers.passport_reader.serial_reader import SerialPassportReader
+from drivers.passport_reader.settings import Framing, ReaderSettings, RteBccScope, RteLengthScope
+from drivers.passport_reader.urls import check_serial_url
+
+__all__ = [
+    "DocumentRead", "FrameEncodeError", "Framing", "LinkChanged", "LinkState", "ReadError",
+    "ReadErrorReason", "ReaderClosed", "ReaderError", "ReaderEvent", "ReaderSettings",
+    "ReaderUnavailable", "RteBccScope", "RteLengthScope", "SerialPassportReader",
+    "UnknownReaderUrl", "check_serial_url", "decoder_for", "encode", "open_reader",
+]
+
+
+def open_reader(settings: ReaderSettings, on_event=None, **options) -> SerialPassportReader:
+    """Create and start the driver; returns at once (the port opens in the background)."""
+    return SerialPassportReader(settings, on_event, **options).start()

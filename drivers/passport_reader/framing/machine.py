@@ -1,0 +1,85 @@
+"""The part every start-byte framing shares: a bounded frame buffer, silence timeout, resync."""
+from __future__ import annotations
+
+from drivers.passport_reader.events import FrameEvent, ReadError, ReadErrorReason
+from drivers.passport_reader.framing.common import DecoderLimits
+
+
+class StartByteMachine:
+    """Byte-at-a-time state machine. Subclasses define START and `_frame_byte`.
+
+    Outside a frame every byte except START is noise and dropped (counted). Inside a frame the
+    buffer is bounded by `limits.max_frame_bytes`; a frame left unfinished for
+    `limits.idle_timeout_s` is reported as truncated, so a read never hangs half-done.
+    """
+
+    START: int
+
+    def __init__(self, limits: DecoderLimits | None = None) -> None:
+        self.limits = limits or DecoderLimits()
+        self.discarded_bytes = 0
+        self._frame: bytearray | None = None
+        self._last_byte_at = 0.0
+        self._out: list[FrameEvent] = []
+
+    def feed(self, data: bytes, now: float) -> list[FrameEvent]:
+        for byte in data:
+            self._step(byte)
+        if data:
+            self._last_byte_at = now
+        return self._take()
+
+    def poll(self, now: float) -> list[FrameEvent]:
+        if self._frame is not None and now - self._last_byte_at >= self.limits.idle_timeout_s:
+            self._fail(ReadErrorReason.TRUNCATED)
+        return self._take()
+
+    def abort(self) -> list[FrameEvent]:
+        """The link broke: an unfinished frame is a truncated read."""
+        if self._frame is not None:
+            self._fail(ReadErrorReason.TRUNCATED)
+        return self._take()
+
+    @property
+    def in_frame(self) -> bool:
+        return self._frame is not None
+
+    def _step(self, byte: int) -> None:
+        if self._frame is None:
+            if byte == self.START:
+                self._begin()
+            else:
+                self.discarded_bytes += 1
+            return
+        self._frame.append(byte)
+        if len(self._frame) > self.limits.max_frame_bytes:
+            self._fail(ReadErrorReason.OVERSIZED)
+            return
+        self._frame_byte(byte)
+
+    def _begin(self) -> None:
+        self._frame = bytearray([self.START])
+        self._on_begin()
+
+    def _fail(self, reason: ReadErrorReason) -> None:
+        self._out.append(ReadError(reason, bytes(self._frame or b"")))
+        self._frame = None
+
+    def _drop(self) -> None:
+        """Not a frame after all (noise that looked like a start byte)."""
+        self.discarded_bytes += len(self._frame or b"")
+        self._frame = None
+
+    def _emit(self, event: FrameEvent) -> None:
+        self._out.append(event)
+        self._frame = None
+
+    def _take(self) -> list[FrameEvent]:
+        out, self._out = self._out, []
+        return out
+
+    def _on_begin(self) -> None:
+        """Reset per-frame state."""
+
+    def _frame_byte(self, byte: int) -> None:
+        raise NotImplementedError
