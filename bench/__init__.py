@@ -1,0 +1,1 @@
+"""Benchmarks: each bench/*_bench.py has main(); `python -m bench [NAME]` runs them."""
