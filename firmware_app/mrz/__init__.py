@@ -1,0 +1,21 @@
+"""ICAO Doc 9303 machine readable zones: parse, validate, repair OCR slips, compose.
+
+    >>> from firmware_app.mrz import parse
+    >>> result = parse(lines, today=clock_date)
+    >>> result.valid, result.mrz_information
+"""
+from .charset import check_digit, weighted_sum
+from .compose import MrzFields, compose
+from .errors import (MrzBadCharset, MrzComposeError, MrzError, MrzTooLarge, MrzUnreadable,
+                     MrzWrongLength)
+from .formats import LAYOUTS, MrzFormat, composite_input
+from .names import name_variants, names_match, normalise_name
+from .parse import parse
+from .result import Issue, IssueCode, MrzResult, Repair
+
+__all__ = [
+    "parse", "compose", "MrzFields", "MrzResult", "MrzFormat", "Issue", "IssueCode", "Repair",
+    "MrzError", "MrzUnreadable", "MrzTooLarge", "MrzBadCharset", "MrzWrongLength",
+    "MrzComposeError", "check_digit", "weighted_sum", "composite_input", "LAYOUTS",
+    "names_match", "normalise_name", "name_variants",
+]

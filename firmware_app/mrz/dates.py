@@ -1,0 +1,54 @@
+"""YYMMDD dates with century inference against an injected `today` (ICAO 9303 Part 3, 4.3)."""
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+
+class DateStatus(Enum):
+    OK = "ok"
+    INCOMPLETE = "incomplete"  # some parts unknown ('<<'), allowed for birth dates only
+    INVALID = "invalid"
+
+
+def _parts(raw: str) -> tuple[int, int, int] | None:
+    if len(raw) != 6 or not raw.isdigit() or not raw.isascii():
+        return None
+    return int(raw[0:2]), int(raw[2:4]), int(raw[4:6])
+
+
+def _birth_incomplete(raw: str) -> bool:
+    """Each of YY, MM, DD is two digits or two fillers, and at least one part is unknown."""
+    pairs = (raw[0:2], raw[2:4], raw[4:6])
+    return "<<" in pairs and all(p == "<<" or (p.isdigit() and p.isascii()) for p in pairs)
+
+
+def infer_birth_date(raw: str, today: date) -> tuple[date | None, DateStatus]:
+    """Latest century that does not put the birth date after `today`."""
+    parts = _parts(raw)
+    if parts is None:
+        status = DateStatus.INCOMPLETE if len(raw) == 6 and _birth_incomplete(raw) else DateStatus.INVALID
+        return None, status
+    yy, month, day = parts
+    year = today.year - ((today.year - yy) % 100)
+    try:
+        born = date(year, month, day)
+        if born > today:
+            born = date(year - 100, month, day)
+    except ValueError:
+        return None, DateStatus.INVALID
+    return born, DateStatus.OK
+
+
+def infer_expiry_date(raw: str, today: date, future_years: int) -> tuple[date | None, DateStatus]:
+    """Century that places the expiry no more than `future_years` years after `today`."""
+    parts = _parts(raw)
+    if parts is None:
+        return None, DateStatus.INVALID
+    yy, month, day = parts
+    latest_year = today.year + future_years
+    year = latest_year - ((latest_year - yy) % 100)
+    try:
+        return date(year, month, day), DateStatus.OK
+    except ValueError:
+        return None, DateStatus.INVALID

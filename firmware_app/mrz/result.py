@@ -1,0 +1,121 @@
+"""Typed results of an MRZ parse. Immutable; `to_json()` gives the CLI/API contract fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from .formats import CHECK_NAMES, MrzFormat
+
+
+class IssueCode(str, Enum):
+    # errors: the MRZ is not valid
+    CHECK_DIGIT = "check_digit_mismatch"
+    BAD_CHARACTER = "bad_character"
+    INVALID_DATE = "invalid_date"
+    UNKNOWN_COUNTRY = "unknown_country"
+    BAD_DOCUMENT_CODE = "bad_document_code"
+    BAD_SEX = "bad_sex"
+    MISSING_FIELD = "missing_field"
+    LONG_NUMBER_MALFORMED = "long_number_malformed"
+    DATES_INCONSISTENT = "dates_inconsistent"
+    # warnings: valid, but a gate or officer should know
+    EXPIRED = "expired"
+    SEX_X = "sex_unspecified_x"
+    NAME_TRUNCATED = "name_possibly_truncated"
+    BIRTH_DATE_INCOMPLETE = "birth_date_incomplete"
+    LONG_NUMBER_DEVIATION = "long_number_issuer_deviation"
+    UNUSUAL_DOCUMENT_CODE = "unusual_document_code"
+    OCR_REPAIRED = "ocr_repaired"
+    REPAIR_AMBIGUOUS = "repair_ambiguous"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A finding. Messages name fields and positions only, never personal data."""
+    code: IssueCode
+    field: str | None
+    message: str
+
+    def to_json(self) -> dict:
+        return {"code": self.code.value, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """One OCR substitution: 1-based line and column as printed."""
+    field: str
+    line: int
+    column: int
+    found: str
+    replaced_by: str
+
+    def to_json(self) -> dict:
+        return {"field": self.field, "line": self.line, "column": self.column,
+                "from": self.found, "to": self.replaced_by}
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class MrzResult:
+    format: MrzFormat
+    lines: tuple[str, ...]          # as validated (after any repair)
+    document_code: str
+    issuing_state: str
+    document_number: str            # full number; long TD1/TD2 numbers joined
+    nationality: str
+    birth_date: str                 # YYMMDD as printed
+    birth_date_iso: date | None
+    sex: str
+    expiry_date: str
+    expiry_date_iso: date | None
+    optional_data: str
+    optional_data_2: str | None     # TD1 only
+    primary_identifier: str
+    secondary_identifier: str
+    checks: tuple[tuple[str, bool | None], ...]
+    errors: tuple[Issue, ...]
+    warnings: tuple[Issue, ...]
+    repairs: tuple[Repair, ...]
+    mrz_information: str            # BAC key seed (ICAO 9303 Part 11, 4.3.2)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def check(self, name: str) -> bool | None:
+        return dict(self.checks)[name]
+
+    def has_issue(self, code: IssueCode) -> bool:
+        return any(issue.code is code for issue in self.errors + self.warnings)
+
+    def __repr__(self) -> str:  # personal data stays out of logs and tracebacks
+        return f"MrzResult(format={self.format.value}, valid={self.valid}, errors={len(self.errors)})"
+
+    def to_json(self) -> dict:
+        checks = dict(self.checks)
+        return {
+            "format": self.format.value,
+            "document_code": self.document_code,
+            "issuing_state": self.issuing_state,
+            "document_number": self.document_number,
+            "nationality": self.nationality,
+            "birth_date": self.birth_date,
+            "birth_date_iso": _iso(self.birth_date_iso),
+            "sex": self.sex,
+            "expiry_date": self.expiry_date,
+            "expiry_date_iso": _iso(self.expiry_date_iso),
+            "optional_data": self.optional_data,
+            "optional_data_2": self.optional_data_2,
+            "primary_identifier": self.primary_identifier,
+            "secondary_identifier": self.secondary_identifier,
+            "checks": {name: checks.get(name) for name in CHECK_NAMES},
+            "valid": self.valid,
+            "errors": [issue.to_json() for issue in self.errors],
+            "warnings": [issue.to_json() for issue in self.warnings],
+            "repairs": [repair.to_json() for repair in self.repairs],
+            "mrz_information": self.mrz_information,
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,175 @@
+"""Field extraction and every ICAO 9303 check for one set of MRZ lines (pure; `today` injected)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+from .charset import check_digit
+from .countries import COUNTRY_CODES
+from .dates import DateStatus, infer_birth_date, infer_expiry_date
+from .doccodes import CodeVerdict, check_document_code
+from .formats import CHECK_NAMES, FIELD_CLASSES, Layout, MrzFormat, composite_input
+from .names import split_name_field
+from .result import Issue, IssueCode, MrzResult
+
+
+class _Findings:
+    """Errors and warnings collected during one analysis."""
+    __slots__ = ("errors", "warnings")
+
+    def __init__(self) -> None:
+        self.errors: list[Issue] = []
+        self.warnings: list[Issue] = []
+
+    def error(self, code: IssueCode, field: str | None, message: str) -> None:
+        self.errors.append(Issue(code, field, message))
+
+    def warn(self, code: IssueCode, field: str | None, message: str) -> None:
+        self.warnings.append(Issue(code, field, message))
+
+
+class DocumentNumber(NamedTuple):
+    number: str        # as reported: fillers trimmed, long numbers joined
+    key: str           # as it enters the BAC key seed: 9 printed characters, or the long number
+    check_digit: str
+    optional_rest: str  # optional data after a long number's continuation
+    ok: bool
+
+
+def extract(lines: tuple[str, ...], layout: Layout) -> dict[str, str]:
+    return {name: lines[s.line][s.start:s.end] for name, s in layout.fields.items()}
+
+
+def analyse(lines: tuple[str, ...], layout: Layout, today: date, future_years: int) -> MrzResult:
+    raw = extract(lines, layout)
+    found = _Findings()
+    _check_classes(raw, layout, found)
+    doc = _document_number(raw, layout, found)
+    checks = _checks(raw, lines, layout, doc.ok, found)
+    born, expires = _dates(raw, today, future_years, found)
+    names = split_name_field(raw["name"])
+    _check_codes(raw, layout, found)
+    _check_names_and_sex(raw, names, doc, found)
+    return MrzResult(
+        format=layout.format, lines=lines,
+        document_code=raw["document_code"].rstrip("<"),
+        issuing_state=raw["issuing_state"].rstrip("<"),
+        document_number=doc.number,
+        nationality=raw["nationality"].rstrip("<"),
+        birth_date=raw["birth_date"], birth_date_iso=born,
+        sex=raw["sex"], expiry_date=raw["expiry_date"], expiry_date_iso=expires,
+        optional_data=doc.optional_rest,
+        optional_data_2=raw["optional_data_2"].rstrip("<") if "optional_data_2" in raw else None,
+        primary_identifier=names.primary, secondary_identifier=names.secondary,
+        checks=checks, errors=tuple(found.errors), warnings=tuple(found.warnings), repairs=(),
+        mrz_information=(doc.key + doc.check_digit + raw["birth_date"] + raw["birth_date_cd"]
+                         + raw["expiry_date"] + raw["expiry_date_cd"]),
+    )
+
+
+def bad_columns(raw: dict[str, str], layout: Layout) -> list[tuple[str, int]]:
+    """(field, offset in field) of every character outside its field's character class."""
+    bad = []
+    for name, text in raw.items():
+        allowed = FIELD_CLASSES[name].value
+        if not allowed.issuperset(text):
+            bad.extend((name, i) for i, c in enumerate(text) if c not in allowed)
+    return bad
+
+
+def _check_classes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
+    for name, offset in bad_columns(raw, layout):
+        if name == "sex":
+            continue  # reported as BAD_SEX with its own message
+        span = layout.fields[name]
+        found.error(IssueCode.BAD_CHARACTER, name,
+                    f"line {span.line + 1}, column {span.start + offset + 1}: character not allowed here")
+
+
+def _document_number(raw: dict[str, str], layout: Layout, found: _Findings) -> DocumentNumber:
+    doc, cd, optional = raw["document_number"], raw["document_number_cd"], raw["optional_data"]
+    if layout.long_number_field and cd == "<" and doc[-1] != "<":
+        return _long_document_number(doc, optional, found)
+    if doc.strip("<") == "":
+        found.error(IssueCode.MISSING_FIELD, "document_number", "document number is empty")
+    return DocumentNumber(doc.rstrip("<"), doc, cd, optional.rstrip("<"), cd == check_digit(doc))
+
+
+def _long_document_number(doc: str, optional: str, found: _Findings) -> DocumentNumber:
+    """Parts 5/6: number continues in the optional data, then its check digit, then a filler."""
+    end = optional.find("<")
+    if end < 1:
+        found.error(IssueCode.LONG_NUMBER_MALFORMED, "document_number",
+                    "check digit position holds '<' but the optional data has no number continuation")
+        return DocumentNumber(doc, doc, "<", optional.rstrip("<"), False)
+    extension, cd = optional[:end - 1], optional[end - 1]
+    number = doc + extension
+    ok = cd == check_digit(number)
+    if not ok and cd == check_digit(doc + "<" + extension):
+        ok = True
+        found.warn(IssueCode.LONG_NUMBER_DEVIATION, "document_number",
+                   "issuer deviation: filler included in the long number's check digit")
+    elif ok and not extension:
+        found.warn(IssueCode.LONG_NUMBER_DEVIATION, "document_number",
+                   "issuer deviation: 9-character number with its check digit in the optional data")
+    return DocumentNumber(number, number, cd, optional[end + 1:].rstrip("<"), ok)
+
+
+def _checks(raw, lines, layout: Layout, doc_ok: bool, found: _Findings) -> tuple:
+    results: dict[str, bool | None] = dict.fromkeys(CHECK_NAMES)
+    results["document_number"] = doc_ok
+    results["birth_date"] = raw["birth_date_cd"] == check_digit(raw["birth_date"])
+    results["expiry_date"] = raw["expiry_date_cd"] == check_digit(raw["expiry_date"])
+    if "optional_data_cd" in raw:
+        cd, data = raw["optional_data_cd"], raw["optional_data"]
+        # Part 4: the optional-data check digit may be a filler when the field is empty.
+        results["optional_data"] = cd == check_digit(data) or (cd == "<" and data.strip("<") == "")
+    if layout.composite:
+        results["composite"] = raw["composite_cd"] == check_digit(composite_input(layout, lines))
+    for name, ok in results.items():
+        if ok is False:
+            found.error(IssueCode.CHECK_DIGIT, name, f"{name} check digit does not match")
+    return tuple(results.items())
+
+
+def _dates(raw, today: date, future_years: int, found: _Findings):
+    born, status = infer_birth_date(raw["birth_date"], today)
+    if status is DateStatus.INVALID:
+        found.error(IssueCode.INVALID_DATE, "birth_date", "birth date is not a date")
+    elif status is DateStatus.INCOMPLETE:
+        found.warn(IssueCode.BIRTH_DATE_INCOMPLETE, "birth_date", "birth date has unknown parts")
+    expires, status = infer_expiry_date(raw["expiry_date"], today, future_years)
+    if status is DateStatus.INVALID:
+        found.error(IssueCode.INVALID_DATE, "expiry_date", "expiry date is not a date")
+    elif expires < today:
+        found.warn(IssueCode.EXPIRED, "expiry_date", "document expired")
+    if born and expires and born > expires:
+        found.error(IssueCode.DATES_INCONSISTENT, "expiry_date", "expiry date before birth date")
+    return born, expires
+
+
+def _check_codes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
+    for field in ("issuing_state", "nationality"):
+        if raw[field].rstrip("<") not in COUNTRY_CODES:
+            found.error(IssueCode.UNKNOWN_COUNTRY, field, f"{field} is not an ISO 3166-1 or ICAO code")
+    verdict = check_document_code(layout.format, raw["document_code"])
+    if verdict is CodeVerdict.INVALID:
+        found.error(IssueCode.BAD_DOCUMENT_CODE, "document_code",
+                    f"document code not allowed on a {layout.format.value} document")
+    elif verdict is CodeVerdict.UNUSUAL:
+        found.warn(IssueCode.UNUSUAL_DOCUMENT_CODE, "document_code", "unlisted passport type letter")
+
+
+def _check_names_and_sex(raw, names, doc: DocumentNumber, found: _Findings) -> None:
+    if not names.primary:
+        found.error(IssueCode.MISSING_FIELD, "name", "primary identifier is empty")
+    if names.possibly_truncated:
+        found.warn(IssueCode.NAME_TRUNCATED, "name", "name field is full: the name may be truncated")
+    sex = raw["sex"]
+    if sex == "X":
+        found.warn(IssueCode.SEX_X, "sex", "sex 'X' (unspecified)")
+    elif sex not in "MF<":
+        found.error(IssueCode.BAD_SEX, "sex", "sex must be M, F, X or '<'")
+
+
+__all__ = ["analyse", "extract", "bad_columns", "DocumentNumber", "MrzFormat"]
