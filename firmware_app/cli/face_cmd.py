@@ -1,0 +1,106 @@
+"""`gatectl face verify REFERENCE LIVE [--json]` and `gatectl face verify --pairs FILE.csv [--json]`.
+
+Single pair: exit 0 match, 1 no match / quality refused / unusable reference, 2 unreadable input.
+Batch: one line (JSON object with --json) per CSV row `reference,live` (paths relative to the CSV's
+folder); exit 2 if any image or the CSV is unreadable, else 0.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+
+DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def register(groups) -> None:
+    face = groups.add_parser("face", help="face verification tools")
+    actions = face.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    verify = actions.add_parser("verify", help="compare a reference portrait with a live image")
+    verify.add_argument("reference", nargs="?", help="reference (chip portrait) image")
+    verify.add_argument("live", nargs="?", help="live image")
+    verify.add_argument("--pairs", metavar="FILE.csv", help="CSV of reference,live pairs")
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument("--models", default=str(DEFAULT_MODELS), help="models directory (manifest.json)")
+    verify.add_argument("--threshold", type=float, help="override the calibrated threshold")
+    verify.add_argument("--threads", type=int, default=2)
+    verify.set_defaults(func=run_verify)
+
+
+def run_verify(args) -> int:
+    if bool(args.pairs) == bool(args.reference and args.live) or (args.pairs and (args.reference or args.live)):
+        raise UsageError("give either REFERENCE LIVE or --pairs FILE.csv")
+    verifier = _load_verifier(args)
+    if args.pairs:
+        return _verify_batch(verifier, Path(args.pairs), args.json)
+    outcome = _verify_one(verifier, args.reference, args.live)
+    if "error" in outcome and outcome["error"] == "unreadable":
+        raise UsageError(outcome["detail"])
+    _print(outcome, args.json)
+    return EXIT_OK if outcome.get("match") else EXIT_FAILED
+
+
+def _load_verifier(args):
+    from ..face.errors import FaceError
+    from ..face.verifier import build_verifier
+    try:
+        return build_verifier(args.models, args.threads, args.threshold)
+    except FaceError as exc:
+        raise UsageError(f"face models: {exc}") from None
+
+
+def _verify_one(verifier, reference: str, live: str) -> dict:
+    from ..face.errors import ImageUnreadable, ReferenceUnusable
+    from ..face.images import load_image
+    pair = {"reference": str(reference), "live": str(live)}
+    failed = {**pair, "score": None, "threshold": verifier.threshold, "match": False, "quality": None}
+    images = []
+    for path in (reference, live):
+        try:
+            images.append(load_image(path))
+        except ImageUnreadable as exc:
+            return {**failed, "error": "unreadable", "detail": f"{path}: {exc}"}
+    try:
+        result = verifier.verify(*images)
+    except ReferenceUnusable as exc:
+        return {**failed, "error": "reference_unusable", "detail": str(exc)}
+    return {**pair, **result.as_dict()}
+
+
+def _read_pairs(path: Path) -> list[tuple[Path, Path]]:
+    try:
+        rows = [row for row in csv.reader(path.read_text().splitlines()) if row and any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"cannot read pairs file {path}: {exc}") from None
+    if rows and [cell.strip().lower() for cell in rows[0]] == ["reference", "live"]:
+        rows = rows[1:]
+    bad = [index + 1 for index, row in enumerate(rows) if len(row) != 2]
+    if bad:
+        raise UsageError(f"{path}: rows {bad[:5]} do not have exactly two columns reference,live")
+    return [(path.parent / row[0].strip(), path.parent / row[1].strip()) for row in rows]
+
+
+def _verify_batch(verifier, path: Path, as_json: bool) -> int:
+    unreadable = False
+    for reference, live in _read_pairs(path):
+        outcome = _verify_one(verifier, reference, live)
+        unreadable |= outcome.get("error") == "unreadable"
+        _print(outcome, as_json)
+    return EXIT_USAGE if unreadable else EXIT_OK
+
+
+def _print(outcome: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(outcome), flush=True)
+        return
+    if "error" in outcome:
+        print(f"{outcome['reference']} vs {outcome['live']}: {outcome['error']}: {outcome['detail']}", file=sys.stderr)
+        return
+    issues = ", ".join(outcome["quality"]["issues"]) or "ok"
+    score = "n/a" if outcome["score"] is None else f"{outcome['score']:.3f}"
+    print(f"{outcome['reference']} vs {outcome['live']}: {outcome['decision']} "
+          f"(score {score}, threshold {outcome['threshold']}, quality {issues}, pad {outcome['pad']})")
