@@ -1,0 +1,57 @@
+"""Document Signer certificate -> CSCA trust anchor: signature, validity at `now`, revocation."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from asn1crypto import x509
+
+from firmware_app.emrtd.pa.result import PaFailure, PaReason
+from firmware_app.emrtd.pa.trust_store import TrustStore, certificate_signed_by
+
+
+def validity_failure(cert: x509.Certificate, now: datetime, expired: PaReason,
+                     not_yet: PaReason | None = None) -> PaFailure | None:
+    validity = cert["tbs_certificate"]["validity"]
+    if now > validity["not_after"].native:
+        return PaFailure(expired, detail=f"expired {validity['not_after'].native.isoformat()}")
+    if now < validity["not_before"].native:
+        return PaFailure(not_yet or expired, detail=f"valid from {validity['not_before'].native.isoformat()}")
+    return None
+
+
+def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> tuple[list[PaFailure], list[str]]:
+    """Failures (empty when the chain is valid) and warnings about unusable CRLs."""
+    failures: list[PaFailure] = []
+    ds_validity = validity_failure(ds_cert, now, PaReason.DS_EXPIRED, PaReason.DS_NOT_YET_VALID)
+    if ds_validity:
+        failures.append(ds_validity)
+    anchors = [csca for csca in store.issuers_of(ds_cert) if certificate_signed_by(ds_cert, csca)]
+    if not anchors:
+        return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail="no CSCA signed this DS")], []
+    valid_anchors = [csca for csca in anchors if validity_failure(csca, now, PaReason.CSCA_EXPIRED) is None]
+    if not valid_anchors:
+        failures.append(validity_failure(anchors[0], now, PaReason.CSCA_EXPIRED))
+    warnings: list[str] = []
+    for csca in valid_anchors or anchors:
+        revoked, notes = _revocation(ds_cert, csca, store, now)
+        warnings += notes
+        if revoked:
+            failures.append(PaFailure(PaReason.DS_REVOKED, detail=f"serial {ds_cert.serial_number}"))
+            break
+    return failures, warnings
+
+
+def _revocation(ds_cert: x509.Certificate, csca: x509.Certificate, store: TrustStore,
+                now: datetime) -> tuple[bool, list[str]]:
+    notes = []
+    for crl in store.crls_of(csca):
+        if not certificate_signed_by(crl, csca):
+            notes.append("CRL ignored: its signature does not verify with the CSCA")
+            continue
+        next_update = crl["tbs_cert_list"]["next_update"].native
+        if next_update is not None and next_update < now:
+            notes.append("CRL is past its nextUpdate")
+        revoked = crl["tbs_cert_list"]["revoked_certificates"]
+        if any(entry["user_certificate"].native == ds_cert.serial_number for entry in revoked):
+            return True, notes
+    return False, notes

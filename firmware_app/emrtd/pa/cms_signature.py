@@ -1,0 +1,79 @@
+"""Verification of one CMS SignerInfo (RFC 5652 5.4-5.6), shared by EF.SOD and master lists."""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from enum import Enum
+
+from asn1crypto import cms, x509
+
+from firmware_app.emrtd.pa import signature
+from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
+from firmware_app.emrtd.pa.public_key import load_public_key
+
+ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+class SignerCheck(Enum):
+    VALID = "valid"
+    SIGNER_CERT_MISSING = "signer certificate missing"
+    SIGNED_ATTRS_INVALID = "signed attributes invalid"
+    SIGNATURE_INVALID = "signature invalid"
+    UNSUPPORTED_ALGORITHM = "unsupported algorithm"
+
+
+@dataclass(frozen=True)
+class SignerResult:
+    status: SignerCheck
+    certificate: x509.Certificate | None
+    detail: str = ""
+
+
+def find_signer_certificate(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> x509.Certificate | None:
+    sid = signer_info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        issuer, serial = sid.chosen["issuer"], sid.chosen["serial_number"].native
+        return next((c for c in certs if c.issuer == issuer and c.serial_number == serial), None)
+    return next((c for c in certs if c.key_identifier == sid.chosen.native), None)
+
+
+def check_signer_info(signer_info: cms.SignerInfo, content: bytes, certs: list[x509.Certificate],
+                      certificate: x509.Certificate | None = None) -> SignerResult:
+    """Check signed attributes and the signature; `certificate` overrides the lookup in `certs`."""
+    cert = certificate or find_signer_certificate(signer_info, certs)
+    if cert is None:
+        return SignerResult(SignerCheck.SIGNER_CERT_MISSING, None)
+    try:
+        return _check(signer_info, content, cert)
+    except (UnsupportedAlgorithm, BadPublicKey) as exc:
+        return SignerResult(SignerCheck.UNSUPPORTED_ALGORITHM, cert, str(exc))
+    except ASN1_ERRORS as exc:
+        return SignerResult(SignerCheck.SIGNATURE_INVALID, cert, f"undecodable ({type(exc).__name__})")
+
+
+def _check(signer_info: cms.SignerInfo, content: bytes, cert: x509.Certificate) -> SignerResult:
+    digest_name = signer_info["digest_algorithm"]["algorithm"].native
+    signed_bytes, problem = _signed_bytes(signer_info, content, digest_name)
+    if problem:
+        return SignerResult(SignerCheck.SIGNED_ATTRS_INVALID, cert, problem)
+    scheme = signature.scheme_from_asn1(signer_info["signature_algorithm"], digest_name)
+    key = load_public_key(cert.public_key)
+    if not signature.verify(key, scheme, signed_bytes, signer_info["signature"].native):
+        return SignerResult(SignerCheck.SIGNATURE_INVALID, cert)
+    return SignerResult(SignerCheck.VALID, cert)
+
+
+def _signed_bytes(signer_info: cms.SignerInfo, content: bytes, digest_name: str) -> tuple[bytes, str]:
+    """What the signature covers: the DER SET of signed attributes, or the content itself."""
+    attrs = signer_info["signed_attrs"]
+    if attrs.native is None:
+        return content, ""
+    digests = [a["values"][0].native for a in attrs if a["type"].native == "message_digest"]
+    if len(digests) != 1:
+        return b"", "exactly one messageDigest attribute required"
+    if not hmac.compare_digest(digests[0], signature.digest(digest_name, content)):
+        return b"", "messageDigest does not match the content"
+    if not any(a["type"].native == "content_type" for a in attrs):
+        return b"", "contentType attribute missing"
+    # The signature covers the attributes encoded as a SET (tag 31), not as the [0] field.
+    return b"\x31" + attrs.dump()[1:], ""

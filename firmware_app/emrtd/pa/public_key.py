@@ -1,0 +1,98 @@
+"""Turn an X.509 SubjectPublicKeyInfo into something that can verify or agree keys.
+
+RSA and named-curve EC keys become `cryptography` keys. Explicit-parameter EC keys (common in
+passports; refused by `cryptography`) are matched to a named curve when their parameters are those
+of one, otherwise kept as ExplicitEcKey for the small in-house implementation (pa.ec_math).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asn1crypto import keys
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from firmware_app.emrtd.pa import ec_math
+from firmware_app.emrtd.pa.curves import NAMED_CURVES, Curve, cryptography_curve, match_named_curve
+from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
+
+MAX_FIELD_BITS = 571  # larger explicit fields are no ICAO curve and would only cost CPU
+MAX_RSA_BITS = 8192
+ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+@dataclass(frozen=True)
+class ExplicitEcKey:
+    curve: Curve
+    point: tuple[int, int]
+
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ExplicitEcKey
+
+
+def load_public_key(spki: keys.PublicKeyInfo) -> PublicKey:
+    try:
+        algorithm = spki["algorithm"]["algorithm"].native
+        if algorithm in ("rsa", "rsassa_pss"):
+            return _rsa_key(spki)
+        if algorithm == "ec":
+            return _ec_key(spki)
+    except ASN1_ERRORS as exc:
+        raise BadPublicKey(f"public key cannot be decoded ({type(exc).__name__})") from exc
+    raise UnsupportedAlgorithm(f"public key algorithm {algorithm}")
+
+
+def _rsa_key(spki: keys.PublicKeyInfo) -> rsa.RSAPublicKey:
+    numbers = spki["public_key"].parsed
+    n, e = numbers["modulus"].native, numbers["public_exponent"].native
+    if n.bit_length() > MAX_RSA_BITS or n < 3 or e < 3 or e % 2 == 0:
+        raise BadPublicKey("RSA modulus or exponent out of range")
+    return rsa.RSAPublicNumbers(e, n).public_key()
+
+
+def _ec_key(spki: keys.PublicKeyInfo) -> PublicKey:
+    params = spki["algorithm"]["parameters"]
+    point = spki["public_key"].native
+    if params.name == "named":
+        curve = NAMED_CURVES.get(_openssl_to_sec_name(params.chosen.native))
+        if curve is None:
+            raise UnsupportedAlgorithm(f"named curve {params.chosen.native}")
+    elif params.name == "specified":
+        curve = curve_from_specified(params.chosen)
+    else:
+        raise UnsupportedAlgorithm("implicitly-CA EC parameters")
+    return ec_public_key(curve, point)
+
+
+def _openssl_to_sec_name(name: str) -> str:
+    aliases = {"prime192v1": "secp192r1", "prime256v1": "secp256r1"}
+    return aliases.get(name, name)
+
+
+def ec_public_key(curve: Curve, point: bytes) -> PublicKey:
+    """A verifier for this point: `cryptography` when it knows the curve, ExplicitEcKey otherwise."""
+    named = match_named_curve(curve) or curve
+    crypto_curve = cryptography_curve(named)
+    try:
+        if crypto_curve is not None:
+            return ec.EllipticCurvePublicKey.from_encoded_point(crypto_curve, point)
+        return ExplicitEcKey(named, ec_math.decode_point(named, point))
+    except ValueError as exc:
+        raise BadPublicKey(f"EC point invalid: {exc}") from exc
+
+
+def curve_from_specified(domain: keys.SpecifiedECDomain) -> Curve:
+    field = domain["field_id"]
+    if field["field_type"].native != "prime_field":
+        raise UnsupportedAlgorithm("EC curve over a characteristic-two field")
+    p = field["parameters"].native
+    if not isinstance(p, int) or p < 5 or p % 2 == 0 or p.bit_length() > MAX_FIELD_BITS:
+        raise BadPublicKey("EC field prime out of range")
+    a = int.from_bytes(domain["curve"]["a"].native, "big")
+    b = int.from_bytes(domain["curve"]["b"].native, "big")
+    n = domain["order"].native
+    h = domain["cofactor"].native or 1
+    if n < 3 or n.bit_length() > p.bit_length() + 1:
+        raise BadPublicKey("EC group order out of range")
+    probe = Curve("explicit", p, a % p, b % p, 0, 0, n, h)
+    gx, gy = ec_math.decode_point(probe, domain["base"].native)
+    return Curve("explicit", p, a % p, b % p, gx, gy, n, h)

@@ -1,0 +1,160 @@
+"""CSCA trust store: certificates from a directory (PEM/DER) and from ICAO master lists, plus CRLs.
+
+The store only holds and finds anchors; deciding whether a Document Signer chains to one is
+pa.chain's job. Loading is I/O and happens at start-up, never inside a transaction.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import cms, crl, pem, x509
+
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.pa import signature
+from firmware_app.emrtd.pa.errors import MasterListError, PaError, TrustStoreError
+from firmware_app.emrtd.pa.public_key import load_public_key
+
+log = logging.getLogger(__name__)
+CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
+CRL_SUFFIXES = {".crl"}
+ML_SUFFIXES = {".ml", ".mls"}
+MAX_FILE_BYTES = 8 << 20  # a full ICAO master list is about 1 MB
+ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+@dataclass
+class TrustStore:
+    cscas: list[x509.Certificate] = field(default_factory=list)
+    crls: list[crl.CertificateList] = field(default_factory=list)
+
+    def add_certificate(self, cert: x509.Certificate) -> None:
+        if all(existing.dump() != cert.dump() for existing in self.cscas):
+            self.cscas.append(cert)
+
+    def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
+        """CSCA candidates by issuer name (and key identifier when both sides carry one)."""
+        aki = cert.authority_key_identifier
+        return [
+            csca for csca in self.cscas
+            if csca.subject == cert.issuer and (aki is None or csca.key_identifier in (None, aki))
+        ]
+
+    def crls_of(self, csca: x509.Certificate) -> list[crl.CertificateList]:
+        return [entry for entry in self.crls if entry.issuer == csca.subject]
+
+
+def _read(path: Path) -> bytes:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise TrustStoreError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+    return path.read_bytes()
+
+
+def parse_certificates(data: bytes, origin: str) -> list[x509.Certificate]:
+    """One DER certificate or any number of PEM certificates."""
+    try:
+        if pem.detect(data):
+            return [x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
+                    if kind == "CERTIFICATE"]
+        cert = x509.Certificate.load(data, strict=True)
+        _ = cert.subject.native, cert.public_key.native
+        return [cert]
+    except ASN1_ERRORS as exc:
+        raise TrustStoreError(f"{origin}: not a certificate ({type(exc).__name__})") from exc
+
+
+def parse_crl(data: bytes, origin: str) -> crl.CertificateList:
+    try:
+        if pem.detect(data):
+            _, _, data = pem.unarmor(data)
+        entry = crl.CertificateList.load(data, strict=True)
+        _ = entry.issuer.native, entry["tbs_cert_list"]["revoked_certificates"].native
+        return entry
+    except ASN1_ERRORS as exc:
+        raise TrustStoreError(f"{origin}: not a CRL ({type(exc).__name__})") from exc
+
+
+def load_directory(directory: Path, store: TrustStore | None = None) -> TrustStore:
+    """Certificates (*.pem *.crt *.cer *.der), CRLs (*.crl) and master lists (*.ml) of a directory."""
+    if not directory.is_dir():
+        raise TrustStoreError(f"{directory}: not a directory")
+    store = store or TrustStore()
+    for path in sorted(directory.iterdir()):
+        suffix = path.suffix.lower()
+        if suffix in CERT_SUFFIXES:
+            for cert in parse_certificates(_read(path), str(path)):
+                store.add_certificate(cert)
+        elif suffix in CRL_SUFFIXES:
+            store.crls.append(parse_crl(_read(path), str(path)))
+        elif suffix in ML_SUFFIXES:
+            import_master_list(_read(path), store)
+    log.info("trust store: %d CSCA certificates, %d CRLs from %s", len(store.cscas), len(store.crls), directory)
+    return store
+
+
+def import_master_list(data: bytes, store: TrustStore, verify: bool = True) -> int:
+    """Add the CSCA certificates of an ICAO master list (CMS SignedData); returns how many.
+
+    With verify, the list's signature must check with its signer certificate, and that signer must
+    be issued by a CSCA contained in the list (the list vouches for itself, as ICAO defines it).
+    """
+    try:
+        signed, certs = _parse_master_list(data)
+    except ASN1_ERRORS as exc:
+        raise MasterListError(f"master list cannot be decoded ({type(exc).__name__})") from exc
+    if verify:
+        _verify_master_list(signed, certs)
+    for cert in certs:
+        store.add_certificate(cert)
+    return len(certs)
+
+
+def _parse_master_list(data: bytes) -> tuple[cms.SignedData, list[x509.Certificate]]:
+    info = cms.ContentInfo.load(data, strict=True)
+    if info["content_type"].native != "signed_data":
+        raise MasterListError("master list is not CMS SignedData")
+    signed = info["content"]
+    encap = signed["encap_content_info"]
+    if encap["content_type"].dotted != asn1.ID_CSCA_MASTER_LIST:
+        raise MasterListError("content is not an ICAO CscaMasterList")
+    master = asn1.CscaMasterList.load(encap["content"].native)
+    certs = list(master["cert_list"])
+    for cert in certs:
+        _ = cert.subject.native, cert.public_key.native
+    return signed, certs
+
+
+def _verify_master_list(signed: cms.SignedData, listed: list[x509.Certificate]) -> None:
+    from firmware_app.emrtd.pa.cms_signature import SignerCheck, check_signer_info
+
+    signer_certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+    content = signed["encap_content_info"]["content"].native
+    for signer_info in signed["signer_infos"]:
+        check = check_signer_info(signer_info, content, signer_certs)
+        if check.status is not SignerCheck.VALID:
+            raise MasterListError(f"master list signature: {check.status.value}")
+        if not _issued_by_any(check.certificate, listed):
+            raise MasterListError("master list signer is not issued by a CSCA in the list")
+
+
+def _issued_by_any(cert: x509.Certificate, cscas: list[x509.Certificate]) -> bool:
+    probe = TrustStore(cscas=list(cscas))
+    return any(certificate_signed_by(cert, csca) for csca in probe.issuers_of(cert))
+
+
+def certificate_signed_by(cert: x509.Certificate | crl.CertificateList, issuer: x509.Certificate) -> bool:
+    """Signature check of a certificate or CRL with the issuer's key (False if it cannot verify)."""
+    try:
+        key = load_public_key(issuer.public_key)
+        scheme = signature.scheme_from_asn1(cert["signature_algorithm"])
+    except PaError:
+        return False
+    if isinstance(cert, x509.Certificate):
+        tbs, value = cert["tbs_certificate"], cert["signature_value"]
+    else:
+        tbs, value = cert["tbs_cert_list"], cert["signature"]
+    try:
+        return signature.verify(key, scheme, tbs.dump(), value.native)
+    except ASN1_ERRORS:
+        return False

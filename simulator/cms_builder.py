@@ -1,0 +1,48 @@
+"""Build CMS SignedData the way issuing states do (EF.SOD, ICAO master lists). Test use only."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from asn1crypto import cms
+
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.pa.signature import digest
+from simulator.test_pki import Authority, SigningKey
+
+
+def signed_data(content_type: str, content: bytes, signer: Authority, signing_time: datetime,
+                signing_key: SigningKey | None = None, hash_name: str = "sha256") -> bytes:
+    """ContentInfo(SignedData) with signed attributes; signing_key overrides the signer's own key
+    (a forgery: the certificate then does not match the signature)."""
+    key = signing_key or signer.key
+    signer_info = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier(name="issuer_and_serial_number", value={
+            "issuer": signer.certificate.issuer, "serial_number": signer.serial}),
+        "digest_algorithm": {"algorithm": hash_name},
+        "signed_attrs": [
+            {"type": "content_type", "values": [content_type]},
+            {"type": "signing_time", "values": [cms.Time(name="utc_time", value=signing_time)]},
+            {"type": "message_digest", "values": [digest(hash_name, content)]},
+        ],
+        "signature_algorithm": key.signature_algorithm(),
+        "signature": b"",
+    })
+    to_sign = b"\x31" + signer_info["signed_attrs"].dump()[1:]
+    signer_info["signature"] = key.sign(to_sign)
+    data = cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": hash_name}],
+        "encap_content_info": {"content_type": content_type, "content": content},
+        "certificates": [signer.certificate],
+        "signer_infos": [signer_info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": data}).dump()
+
+
+def master_list(cscas: list[bytes], signer: Authority, signing_time: datetime) -> bytes:
+    """An ICAO CSCA master list (9303-12 section 8) signed by `signer` (issued by one of the CSCAs)."""
+    from asn1crypto import x509
+
+    body = asn1.CscaMasterList({"version": 0, "cert_list": [x509.Certificate.load(c) for c in cscas]})
+    return signed_data(asn1.ID_CSCA_MASTER_LIST, body.dump(), signer, signing_time)
