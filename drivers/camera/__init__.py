@@ -1,0 +1,105 @@
+"""Cameras, chosen by URL (backends are imported only when chosen).
+
+    file:///path/face.jpg     one image, repeated        (simulated)
+    dir:///path/folder        cycles the folder's images (simulated)
+    video:///path/clip.mp4    a video file, looped       (simulated)
+    usb://0                   OpenCV, device index
+    v4l2:///dev/video0        OpenCV with the V4L2 backend
+    picamera2://0             Raspberry Pi camera (picamera2)
+    sim://                    the simulator's camera: maps to `sim_source` (file/dir/video URL)
+                              only when one is configured; never chosen by fallback.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from ..errors import DriverUnavailable, UnknownBackend
+from .base import CameraStalled, Clock, Frame, FrameSource
+from .supervise import StallWatch, SupervisedSource
+
+__all__ = ["CameraStalled", "Frame", "FrameSource", "StallWatch", "SupervisedSource", "open_camera",
+           "open_supervised_camera"]
+
+SIMULATED_SCHEMES = ("file", "dir", "video")
+
+
+def open_camera(url: str, *, width: int = 640, height: int = 480, sim_source: str | None = None,
+                clock: Clock = time.monotonic) -> FrameSource:
+    """Open the camera named by `url`; raise UnknownBackend or DriverUnavailable."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sim":
+        return _open_sim(url, sim_source, width, height, clock)
+    opener = _OPENERS.get(scheme)
+    if opener is None:
+        raise UnknownBackend(f"camera URL {url!r}: unknown scheme {scheme!r} (known: {', '.join(sorted(_OPENERS))}, sim)")
+    return opener(url, parts, (width, height), clock)
+
+
+def open_supervised_camera(url: str, *, stall_timeout_s: float = 1.0, clock: Clock = time.monotonic,
+                           **options) -> SupervisedSource:
+    return SupervisedSource(open_camera(url, clock=clock, **options), stall_timeout_s, clock)
+
+
+def _open_sim(url: str, sim_source: str | None, width: int, height: int, clock: Clock) -> FrameSource:
+    if not sim_source:
+        raise DriverUnavailable("camera 'sim://' needs camera.sim_source (a file://, dir:// or video:// URL)")
+    if urlsplit(sim_source).scheme.lower() not in SIMULATED_SCHEMES:
+        raise DriverUnavailable(f"camera.sim_source {sim_source!r} must be a file://, dir:// or video:// URL")
+    return open_camera(sim_source, width=width, height=height, clock=clock)
+
+
+def _path_of(parts) -> Path:
+    # file:///abs/x.jpg -> /abs/x.jpg ; file://relative/x.jpg -> relative/x.jpg
+    path = parts.netloc + parts.path
+    if not path:
+        raise DriverUnavailable(f"camera URL {parts.geturl()!r} names no path")
+    return Path(path)
+
+
+def _open_file(url, parts, size, clock):
+    from .files import FileSource
+    return FileSource(url, _path_of(parts), clock)
+
+
+def _open_dir(url, parts, size, clock):
+    from .files import DirectorySource
+    return DirectorySource(url, _path_of(parts), clock)
+
+
+def _open_video(url, parts, size, clock):
+    from .opencv_capture import VideoFileSource
+    path = _path_of(parts)
+    if not path.is_file():
+        raise DriverUnavailable(f"camera video {path} does not exist")
+    loop = parse_qs(parts.query).get("loop", ["1"])[0] != "0"
+    return VideoFileSource(url, str(path), clock, loop=loop)
+
+
+def _open_usb(url, parts, size, clock):
+    import cv2
+    from .opencv_capture import CaptureSource
+    index = parts.netloc or parts.path.strip("/") or "0"
+    if not index.isdigit():
+        raise DriverUnavailable(f"camera URL {url!r}: usb:// takes a device index, e.g. usb://0")
+    return CaptureSource(url, int(index), clock, cv2.CAP_V4L2, size)
+
+
+def _open_v4l2(url, parts, size, clock):
+    import cv2
+    from .opencv_capture import CaptureSource
+    return CaptureSource(url, str(_path_of(parts)), clock, cv2.CAP_V4L2, size)
+
+
+def _open_picamera2(url, parts, size, clock):
+    from .picamera2_backend import PiCameraSource
+    index = parts.netloc or "0"
+    if not index.isdigit():
+        raise DriverUnavailable(f"camera URL {url!r}: picamera2:// takes a camera index")
+    return PiCameraSource(url, int(index), size, clock)
+
+
+_OPENERS = {"file": _open_file, "dir": _open_dir, "video": _open_video, "usb": _open_usb,
+            "v4l2": _open_v4l2, "picamera2": _open_picamera2}

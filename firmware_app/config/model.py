@@ -61,6 +61,7 @@ class CameraSection(Strict):
     width: int = Field(default=640, gt=0)
     height: int = Field(default=480, gt=0)
     stall_timeout_s: float = Field(default=1.0, gt=0)
+    sim_source: str | None = Field(default=None, description="what 'sim://' shows: a file://, dir:// or video:// URL")
 
 
 class FaceSection(Strict):
