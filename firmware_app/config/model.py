@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -32,6 +32,20 @@ class Framing(str, Enum):
     LINES = "lines"
 
 
+class RteBccScope(str, Enum):
+    """Bytes the 3M RTE block check covers; not confirmed from public 3M documents, check on site."""
+
+    AFTER_SOH = "after_soh"
+    FROM_SOH = "from_soh"
+    AFTER_STX = "after_stx"
+
+
+class RteLengthScope(str, Enum):
+    BLOCK = "block"
+    AFTER_LENGTH = "after_length"
+    UNCHECKED = "unchecked"
+
+
 class ReaderSection(Strict):
     url: str = Field(description="pyserial URL or device path; 'sim://' for the simulated reader")
     framing: Framing = Framing.CUTE
@@ -40,6 +54,15 @@ class ReaderSection(Strict):
     line_timeout_s: float = Field(default=0.3, gt=0, le=10)
     reconnect_min_s: float = Field(default=0.2, gt=0)
     reconnect_max_s: float = Field(default=5.0, gt=0)
+    rte_bcc_scope: RteBccScope = RteBccScope.AFTER_SOH
+    rte_length_scope: RteLengthScope = RteLengthScope.BLOCK
+    max_frame_bytes: int = Field(default=512, ge=64, le=65536)
+
+    @model_validator(mode="after")
+    def _backoff_bounds_ordered(self) -> ReaderSection:
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
+        return self
 
 
 class MrzSection(Strict):
