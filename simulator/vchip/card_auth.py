@@ -1,0 +1,144 @@
+"""Card side of BAC and PACE generic mapping. Each returns status words and, on success, SM keys."""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from firmware_app.emrtd.bac import session_keys_sm
+from firmware_app.emrtd.cipher import Des3Suite, pad
+from firmware_app.emrtd.errors import AuthenticationError, TlvError
+from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
+from firmware_app.emrtd.oid import decode_oid
+from firmware_app.emrtd.pace import PASSWORD_CAN, PASSWORD_MRZ, authentication_token, suite_of
+from firmware_app.emrtd.pace_groups import group_for
+from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.session import Rng
+from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, parse_tlv
+from simulator.vchip.card_sm import CardSecureMessaging
+
+SW_OK, SW_AUTH_FAILED, SW_CONDITIONS, SW_WRONG_DATA = 0x9000, 0x6300, 0x6985, 0x6A80
+
+
+class CardBac:
+    def __init__(self, key: MrzKey, rng: Rng):
+        seed = key.seed()
+        self.k_enc = kdf(seed, KeyPurpose.ENC, KeyAlgorithm.DES3)
+        self.k_mac = kdf(seed, KeyPurpose.MAC, KeyAlgorithm.DES3)
+        self.rng = rng
+        self.rnd_ic: bytes | None = None
+
+    def challenge(self) -> bytes:
+        self.rnd_ic = self.rng(8)
+        return self.rnd_ic
+
+    def external_authenticate(self, data: bytes) -> tuple[bytes, CardSecureMessaging] | None:
+        """Chip answer and SM keys, or None if the terminal did not prove the MRZ key."""
+        suite = Des3Suite()
+        if self.rnd_ic is None or len(data) != 40 or not hmac.compare_digest(
+                suite.mac(self.k_mac, pad(data[:32], 8)), data[32:]):
+            return None
+        plain = suite.decrypt(self.k_enc, data[:32])
+        if plain[8:16] != self.rnd_ic:
+            return None
+        rnd_ifd, k_ifd, k_ic = plain[:8], plain[16:], self.rng(16)
+        cryptogram = suite.encrypt(self.k_enc, self.rnd_ic + rnd_ifd + k_ic)
+        terminal = session_keys_sm(bytes(a ^ b for a, b in zip(k_ifd, k_ic)), self.rnd_ic, rnd_ifd)
+        sm = CardSecureMessaging(terminal.suite, terminal._ks_enc, terminal._ks_mac, terminal.ssc)
+        self.rnd_ic = None  # a challenge is good for one attempt
+        return cryptogram + suite.mac(self.k_mac, pad(cryptogram, 8)), sm
+
+
+@dataclass
+class _PaceState:
+    info: PaceInfo
+    password: bytes
+    nonce: bytes = b""
+    group: object = None
+    secret: int = 0
+    pk_ic: bytes = b""
+    pk_ifd: bytes = b""
+    shared: bytes = b""
+
+
+class CardPace:
+    """PACE GM as the chip runs it; `offered` are the PACEInfos in EF.CardAccess."""
+
+    def __init__(self, offered: list[PaceInfo], mrz: MrzKey, can: str | None, rng: Rng):
+        self.offered, self.mrz, self.can, self.rng = offered, mrz, can, rng
+        self.state: _PaceState | None = None
+        self.step = 0
+
+    def set_at(self, data: bytes) -> int:
+        try:
+            fields = {n.tag: n.value for n in parse_tlv(data, max_depth=1)}
+            oid, ref = decode_oid(fields[0x80]), fields[0x83]
+            param = int.from_bytes(fields.get(0x84, b""), "big")
+        except (TlvError, KeyError):
+            return SW_WRONG_DATA
+        info = next((i for i in self.offered if i.oid == oid and i.parameter_id == param), None)
+        password = self._password(ref)
+        if info is None or password is None:
+            return SW_WRONG_DATA
+        self.state, self.step = _PaceState(info, password), 1
+        return SW_OK
+
+    def _password(self, ref: bytes) -> bytes | None:
+        if ref == bytes([PASSWORD_MRZ]):
+            return self.mrz.pace_password()
+        if ref == bytes([PASSWORD_CAN]) and self.can:
+            return CanKey(self.can).pace_password()
+        return None
+
+    def general_authenticate(self, data: bytes) -> tuple[int, bytes, CardSecureMessaging | None]:
+        """(SW, response data, SM when the protocol completed)."""
+        state = self.state
+        try:
+            dyn = parse_single_tlv(data, max_depth=2, expected_tag=0x7C)
+        except TlvError:
+            return SW_WRONG_DATA, b"", None
+        if state is None:
+            return SW_CONDITIONS, b"", None
+        try:
+            return self._advance(state, dyn)
+        except (AuthenticationError, TlvError, KeyError):
+            self.state = None
+            return SW_AUTH_FAILED, b"", None
+
+    def _advance(self, state: _PaceState, dyn) -> tuple[int, bytes, CardSecureMessaging | None]:
+        suite = suite_of(state.info.algorithm)
+        step, self.step = self.step, self.step + 1
+        if step == 1:
+            state.nonce = self.rng(16 if state.info.algorithm is not KeyAlgorithm.DES3 else 8)
+            k_pi = kdf(state.password, KeyPurpose.PACE_PASSWORD, state.info.algorithm)
+            return SW_OK, _dyn(0x80, suite.encrypt(k_pi, state.nonce)), None
+        if step == 2:
+            base = group_for(state.info.parameter_id)
+            secret = base.private_key(self.rng)
+            state.group = base.mapped(int.from_bytes(state.nonce, "big"), secret, dyn.require(0x81).value)
+            return SW_OK, _dyn(0x82, base.public_key(secret)), None
+        if step == 3:
+            return self._agree(state, dyn.require(0x83).value)
+        if step == 4:
+            return self._tokens(state, suite, dyn.require(0x85).value)
+        raise AuthenticationError("PACE", "unexpected GENERAL AUTHENTICATE")
+
+    def _agree(self, state: _PaceState, pk_ifd: bytes) -> tuple[int, bytes, None]:
+        state.secret = state.group.private_key(self.rng)
+        state.pk_ic = state.group.public_key(state.secret)
+        state.shared = state.group.shared_secret(state.secret, pk_ifd)
+        state.pk_ifd = pk_ifd
+        return SW_OK, _dyn(0x84, state.pk_ic), None
+
+    def _tokens(self, state: _PaceState, suite, token: bytes):
+        algorithm = state.info.algorithm
+        ks_enc, ks_mac = kdf(state.shared, KeyPurpose.ENC, algorithm), kdf(state.shared, KeyPurpose.MAC, algorithm)
+        expected = authentication_token(suite, ks_mac, state.info.oid, state.group, state.pk_ic)
+        if not hmac.compare_digest(expected, token):
+            raise AuthenticationError("PACE", "terminal token wrong")
+        own = authentication_token(suite, ks_mac, state.info.oid, state.group, state.pk_ifd)
+        self.state = None
+        return SW_OK, _dyn(0x86, own), CardSecureMessaging(suite, ks_enc, ks_mac, 0)
+
+
+def _dyn(tag: int, value: bytes) -> bytes:
+    return encode_tlv(0x7C, encode_tlv(tag, value))

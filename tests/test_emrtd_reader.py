@@ -1,0 +1,127 @@
+"""The document reader against the in-process virtual chip: BAC/PACE, block sizes, recovery."""
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from firmware_app.emrtd.access import AccessProtocol, AccessReason
+from firmware_app.emrtd.errors import AuthenticationError, CardRemovedDuringRead, UnsupportedProtocol
+from firmware_app.emrtd.files import LdsFile
+from firmware_app.emrtd.keys import CanKey, MrzKey
+from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.reader import DocumentReader, ReadOptions
+from firmware_app.emrtd.session import Session
+from simulator.vchip.applet import ChipFaults
+from simulator.vchip.transport import InProcessTransceiver
+from tests.chip_fixtures import CAN, PACE_BRAINPOOL_AES128, counter_rng, make_chip, mrz_key
+
+
+def _read(chip, key=None, remove_after=None, options=ReadOptions(), hint=None):
+    transport = InProcessTransceiver(chip, remove_after)
+    reader = DocumentReader(Session(transport), key or mrz_key(), counter_rng("terminal"), time.monotonic,
+                            options, extended_hint=hint)
+    return reader.read()
+
+
+def _expected_files(chip):
+    return {f: chip.config.files[f.fid] for f in
+            (LdsFile.COM, LdsFile.SOD, LdsFile.DG1, LdsFile.DG2, LdsFile.DG14, LdsFile.DG15)}
+
+
+def _reads(result, label):
+    return sum(1 for e in result.log.entries if e.step in (f"read {label}", f"read {label} (B1)"))
+
+
+def test_bac_short_length_reads_everything_with_223_byte_blocks():
+    chip = make_chip()
+    result = _read(chip)
+    assert result.access.protocol is AccessProtocol.BAC
+    assert result.access.reason is AccessReason.NO_CARD_ACCESS
+    assert result.files == _expected_files(chip) and not result.extended_length
+    size = len(chip.config.files[LdsFile.DG2.fid])
+    assert _reads(result, "DG2") == math.ceil(size / 223) + 1
+    assert max(e.ne for e in result.log.entries if e.protected and e.step.startswith("read ")) <= 223
+
+
+def test_pace_with_extended_length_reads_each_file_in_two_blocks():
+    chip = make_chip([PACE_BRAINPOOL_AES128], extended=True)
+    result = _read(chip, hint=True)
+    assert result.access.protocol is AccessProtocol.PACE and result.extended_length
+    assert result.files == _expected_files(chip)
+    for label in ("EF.COM", "EF.SOD", "DG1", "DG2", "DG14", "DG15"):
+        assert _reads(result, label) <= 2, label
+
+
+def test_extended_length_declared_in_atr_info():
+    atr_info = bytes.fromhex("7F66 08 0202FFFF 0202FFFF".replace(" ", ""))
+    result = _read(make_chip([PACE_BRAINPOOL_AES128], extended=True, atr_info=atr_info))
+    assert result.extended_length and _reads(result, "DG2") == 2
+
+
+PACE_VARIANTS = [(f"0.4.0.127.0.7.2.2.4.2.{c}", p) for c, p in ((1, 12), (2, 13), (3, 15), (4, 16), (4, 17), (2, 18))]
+PACE_VARIANTS += [(f"0.4.0.127.0.7.2.2.4.1.{c}", p) for c, p in ((1, 0), (2, 1), (4, 2))]
+
+
+@pytest.mark.parametrize("oid, param", PACE_VARIANTS)
+def test_pace_variants_with_mrz_and_can(oid, param):
+    # 2048-bit DH public values exceed a short APDU: such chips must accept extended length
+    chip = make_chip([PaceInfo(oid, 2, param)], dg2_size=500, extended=param in (1, 2))
+    for key in (mrz_key(), CanKey(CAN)):
+        chip.reset()
+        result = _read(chip, key)
+        assert result.access.protocol is AccessProtocol.PACE
+        assert result.files[LdsFile.DG1] == chip.config.files[LdsFile.DG1.fid]
+
+
+def test_unsupported_pace_falls_back_to_bac_and_says_why():
+    chip = make_chip([PaceInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 13)], dg2_size=300)
+    result = _read(chip)
+    assert result.access.protocol is AccessProtocol.BAC
+    assert result.access.reason is AccessReason.PACE_PARAMETERS_UNSUPPORTED
+    with pytest.raises(UnsupportedProtocol):
+        _read(make_chip(dg2_size=300), CanKey(CAN))
+
+
+def test_offsets_beyond_32767_use_odd_ins_b1():
+    chip = make_chip([PACE_BRAINPOOL_AES128], dg2_size=40000)
+    result = _read(chip)
+    assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
+    assert any(e.step == "read DG2 (B1)" for e in result.log.entries)
+    chip = make_chip(extended=True, dg2_size=70000)
+    result = _read(chip, hint=True)
+    assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
+
+
+def test_bad_response_mac_leads_to_reauthentication_and_complete_read():
+    for pace in ([], [PACE_BRAINPOOL_AES128]):
+        chip = make_chip(pace, faults=ChipFaults(corrupt_mac_on_read=5))
+        result = _read(chip)
+        assert result.reauthentications == 1
+        assert result.files == _expected_files(chip)
+
+
+def test_failed_block_is_retried():
+    chip = make_chip(faults=ChipFaults(fail_read_once_at=223 * 3 + 4))
+    result = _read(chip)
+    assert result.files == _expected_files(chip) and result.reauthentications == 0
+
+
+def test_card_removed_mid_read_is_typed():
+    with pytest.raises(CardRemovedDuringRead):
+        _read(make_chip(), remove_after=20)
+
+
+def test_wrong_mrz_is_an_authentication_error():
+    wrong = MrzKey("L898902C", "690806", "940624")
+    with pytest.raises(AuthenticationError, match="refused"):
+        _read(make_chip(), wrong)
+    with pytest.raises(AuthenticationError):
+        _read(make_chip([PACE_BRAINPOOL_AES128]), wrong)
+
+
+def test_apdu_log_is_redacted():
+    result = _read(make_chip(dg2_size=300))
+    text = "\n".join(e.redacted() for e in result.log.entries)
+    assert "L898902C" not in text and "ERIKSSON" not in text and "A0000002471001" not in text
