@@ -13,6 +13,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 COMMAND_MODULES = [
     "firmware_app.cli.config_cmd",
+    "firmware_app.cli.mrz_cmd",
     "firmware_app.cli.face_cmd",
     
 ]

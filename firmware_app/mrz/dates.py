@@ -11,16 +11,23 @@ class DateStatus(Enum):
     INVALID = "invalid"
 
 
+_TWO_DIGITS = {f"{n:02d}": n for n in range(100)}
+
+
 def _parts(raw: str) -> tuple[int, int, int] | None:
-    if len(raw) != 6 or not raw.isdigit() or not raw.isascii():
+    """(YY, MM, DD) when all six characters are ASCII digits."""
+    if len(raw) != 6:
         return None
-    return int(raw[0:2]), int(raw[2:4]), int(raw[4:6])
+    yy, month, day = _TWO_DIGITS.get(raw[0:2]), _TWO_DIGITS.get(raw[2:4]), _TWO_DIGITS.get(raw[4:6])
+    if yy is None or month is None or day is None:
+        return None
+    return yy, month, day
 
 
 def _birth_incomplete(raw: str) -> bool:
     """Each of YY, MM, DD is two digits or two fillers, and at least one part is unknown."""
     pairs = (raw[0:2], raw[2:4], raw[4:6])
-    return "<<" in pairs and all(p == "<<" or (p.isdigit() and p.isascii()) for p in pairs)
+    return "<<" in pairs and all(p == "<<" or p in _TWO_DIGITS for p in pairs)
 
 
 def infer_birth_date(raw: str, today: date) -> tuple[date | None, DateStatus]:

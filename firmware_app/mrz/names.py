@@ -56,8 +56,8 @@ def split_name_field(raw: str) -> NameParts:
     """Split 'ERIKSSON<<ANNA<MARIA<<<' into components joined by one space."""
     primary_raw, _, secondary_raw = raw.partition("<<")
     return NameParts(
-        primary=" ".join(part for part in primary_raw.split("<") if part),
-        secondary=" ".join(part for part in secondary_raw.split("<") if part),
+        primary=" ".join(primary_raw.replace("<", " ").split()),
+        secondary=" ".join(secondary_raw.replace("<", " ").split()),
         # A full field ending in a letter may have been cut by the issuer (Part 3, 4.6).
         possibly_truncated=bool(raw) and raw[-1] != "<",
     )

@@ -16,6 +16,9 @@ _SINGLE_LINE_SHAPES = {lay.total_length: (lay.line_count, lay.line_length) for l
 
 def read_lines(text_or_lines: str | bytes | Sequence[str | bytes]) -> tuple[str, ...]:
     """Split, trim and validate the input; raise MrzUnreadable (sub)types on anything else."""
+    fast = _fast_path(text_or_lines)
+    if fast is not None:
+        return fast
     if isinstance(text_or_lines, (str, bytes, bytearray)):
         text = _as_text(text_or_lines)
     elif isinstance(text_or_lines, Sequence):
@@ -29,6 +32,15 @@ def read_lines(text_or_lines: str | bytes | Sequence[str | bytes]) -> tuple[str,
     lines = tuple(line.strip(" \t") for line in text.splitlines() if line.strip(" \t"))
     _check_charset(lines)
     return _split_single_line(lines)
+
+
+def _fast_path(given: object) -> tuple[str, ...] | None:
+    """Clean lines as a reader driver delivers them: no splitting or trimming needed."""
+    if type(given) in (list, tuple) and 2 <= len(given) <= 3:
+        lines = tuple(given)
+        if all(type(line) is str and len(line) <= 44 and MRZ_CHARS.issuperset(line) for line in lines):
+            return lines
+    return None
 
 
 def _as_text(item: object) -> str:

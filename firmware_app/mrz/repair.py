@@ -7,7 +7,6 @@ multiple of 10 ('<' and 'K', '0' and 'A'); such edits make candidates ambiguous,
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from itertools import combinations, product
 
@@ -133,9 +132,9 @@ def _repaired(edits, repaired: MrzResult) -> MrzResult:
     repairs = tuple(Repair(field, line + 1, column + 1, found, char)
                     for (field, line, column, found, _), char in edits)
     note = Issue(IssueCode.OCR_REPAIRED, None, f"{len(repairs)} OCR substitution(s) applied")
-    return replace(repaired, repairs=repairs, warnings=repaired.warnings + (note,))
+    return repaired.replace(repairs=repairs, warnings=repaired.warnings + (note,))
 
 
 def _ambiguous(result: MrzResult) -> MrzResult:
     note = Issue(IssueCode.REPAIR_AMBIGUOUS, None, "several OCR repairs fit: none applied")
-    return replace(result, warnings=result.warnings + (note,))
+    return result.replace(warnings=result.warnings + (note,))

@@ -1,6 +1,7 @@
 """Field extraction and every ICAO 9303 check for one set of MRZ lines (pure; `today` injected)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -8,7 +9,7 @@ from .charset import check_digit
 from .countries import COUNTRY_CODES
 from .dates import DateStatus, infer_birth_date, infer_expiry_date
 from .doccodes import CodeVerdict, check_document_code
-from .formats import CHECK_NAMES, FIELD_CLASSES, Layout, MrzFormat, composite_input
+from .formats import CHECK_NAMES, FIELD_CLASSES, LAYOUTS, CharClass, Layout, MrzFormat, composite_input
 from .names import split_name_field
 from .result import Issue, IssueCode, MrzResult
 
@@ -43,7 +44,8 @@ def extract(lines: tuple[str, ...], layout: Layout) -> dict[str, str]:
 def analyse(lines: tuple[str, ...], layout: Layout, today: date, future_years: int) -> MrzResult:
     raw = extract(lines, layout)
     found = _Findings()
-    _check_classes(raw, layout, found)
+    if not classes_ok(lines, layout):
+        _report_bad_characters(raw, layout, found)
     doc = _document_number(raw, layout, found)
     checks = _checks(raw, lines, layout, doc.ok, found)
     born, expires = _dates(raw, today, future_years, found)
@@ -67,17 +69,39 @@ def analyse(lines: tuple[str, ...], layout: Layout, today: date, future_years: i
     )
 
 
+_ALLOWED = {name: cls.value for name, cls in FIELD_CLASSES.items()}
+_REGEX_CLASS = {CharClass.DIGIT: "[0-9]", CharClass.DIGIT_OR_FILLER: "[0-9<]",
+                CharClass.ALPHA: "[A-Z<]", CharClass.ALNUM: "[A-Z0-9<]", CharClass.SEX: "[MFX<]"}
+
+
+def _line_patterns(layout: Layout) -> tuple[re.Pattern, ...]:
+    """One compiled pattern per line, built from the layout: the common case is one match call."""
+    patterns = []
+    for line in range(layout.line_count):
+        spans = sorted((s.start, s.end, n) for n, s in layout.fields.items() if s.line == line)
+        parts = [f"{_REGEX_CLASS[FIELD_CLASSES[n]]}{{{end - start}}}" for start, end, n in spans]
+        patterns.append(re.compile("".join(parts)))
+    return tuple(patterns)
+
+
+_PATTERNS = {fmt: _line_patterns(layout) for fmt, layout in LAYOUTS.items()}
+
+
 def bad_columns(raw: dict[str, str], layout: Layout) -> list[tuple[str, int]]:
     """(field, offset in field) of every character outside its field's character class."""
     bad = []
     for name, text in raw.items():
-        allowed = FIELD_CLASSES[name].value
+        allowed = _ALLOWED[name]
         if not allowed.issuperset(text):
             bad.extend((name, i) for i, c in enumerate(text) if c not in allowed)
     return bad
 
 
-def _check_classes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
+def classes_ok(lines: tuple[str, ...], layout: Layout) -> bool:
+    return all(p.fullmatch(line) for p, line in zip(_PATTERNS[layout.format], lines))
+
+
+def _report_bad_characters(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
     for name, offset in bad_columns(raw, layout):
         if name == "sex":
             continue  # reported as BAD_SEX with its own message
@@ -116,20 +140,27 @@ def _long_document_number(doc: str, optional: str, found: _Findings) -> Document
 
 
 def _checks(raw, lines, layout: Layout, doc_ok: bool, found: _Findings) -> tuple:
-    results: dict[str, bool | None] = dict.fromkeys(CHECK_NAMES)
-    results["document_number"] = doc_ok
-    results["birth_date"] = raw["birth_date_cd"] == check_digit(raw["birth_date"])
-    results["expiry_date"] = raw["expiry_date_cd"] == check_digit(raw["expiry_date"])
+    """(check name, True/False, or None when the format has no such check), in CHECK_NAMES order."""
+    optional_ok = composite_ok = None
     if "optional_data_cd" in raw:
         cd, data = raw["optional_data_cd"], raw["optional_data"]
         # Part 4: the optional-data check digit may be a filler when the field is empty.
-        results["optional_data"] = cd == check_digit(data) or (cd == "<" and data.strip("<") == "")
+        optional_ok = cd == check_digit(data) or (cd == "<" and data.strip("<") == "")
     if layout.composite:
-        results["composite"] = raw["composite_cd"] == check_digit(composite_input(layout, lines))
-    for name, ok in results.items():
-        if ok is False:
-            found.error(IssueCode.CHECK_DIGIT, name, f"{name} check digit does not match")
-    return tuple(results.items())
+        composite_ok = raw["composite_cd"] == check_digit(composite_input(layout, lines))
+    results = (
+        ("document_number", doc_ok),
+        ("birth_date", raw["birth_date_cd"] == check_digit(raw["birth_date"])),
+        ("expiry_date", raw["expiry_date_cd"] == check_digit(raw["expiry_date"])),
+        ("optional_data", optional_ok),
+        ("composite", composite_ok),
+    )
+    if not (doc_ok and results[1][1] and results[2][1] and optional_ok is not False
+            and composite_ok is not False):
+        for name, ok in results:
+            if ok is False:
+                found.error(IssueCode.CHECK_DIGIT, name, f"{name} check digit does not match")
+    return results
 
 
 def _dates(raw, today: date, future_years: int, found: _Findings):
