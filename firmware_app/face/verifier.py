@@ -24,6 +24,13 @@ class Decision(str, Enum):
 
 
 @dataclass(frozen=True)
+class Inspection:
+    face: Face | None
+    aligned: np.ndarray | None
+    quality: QualityReport
+
+
+@dataclass(frozen=True)
 class FaceSample:
     """One analysed image: its main face, quality and (when quality allows) its embedding."""
     face: Face | None
@@ -60,14 +67,21 @@ class FaceVerifier:
         self.threshold = threshold
         self.pad = pad or NoPresentationAttackDetection()
 
-    def analyse(self, image: np.ndarray, limits: QualityLimits, embed_always: bool = False) -> FaceSample:
-        """Detect, align and judge; embed only when quality passed (or when asked, for evaluation)."""
+    def inspect(self, image: np.ndarray, limits: QualityLimits) -> Inspection:
+        """Detect, align and judge quality; no embedding yet (the capture loop embeds only the best)."""
         faces = self.detector.detect(image)
         main = primary_face(faces)
         aligned = align_face(image, main) if main is not None else None
-        report = assess(faces, image.shape, aligned, limits)
-        wanted = aligned is not None and (report.ok or embed_always)
-        return FaceSample(main, report, self.embedder.embed(aligned) if wanted else None)
+        return Inspection(main, aligned, assess(faces, image.shape, aligned, limits))
+
+    def sample(self, inspection: Inspection, embed_always: bool = False) -> FaceSample:
+        wanted = inspection.aligned is not None and (inspection.quality.ok or embed_always)
+        embedding = self.embedder.embed(inspection.aligned) if wanted else None
+        return FaceSample(inspection.face, inspection.quality, embedding)
+
+    def analyse(self, image: np.ndarray, limits: QualityLimits, embed_always: bool = False) -> FaceSample:
+        """Embed only when quality passed (or when asked, for evaluation)."""
+        return self.sample(self.inspect(image, limits), embed_always)
 
     def reference(self, portrait: np.ndarray) -> FaceSample:
         sample = self.analyse(portrait, REFERENCE_LIMITS)

@@ -1,0 +1,104 @@
+"""Capture loop: within a time budget, take frames, keep the best-quality face, verify.
+
+Up to `attempts` comparisons, each on the best of up to `frames_per_attempt` usable frames; stops
+at the first match. Frames without a usable face only spend budget and give the kiosk feedback.
+No image is kept in the result (biometric data ends with the transaction).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Protocol
+
+
+from drivers.errors import DriverError
+
+from .pad import PadStatus
+from .quality import LIVE_LIMITS, QualityIssue
+from .verifier import FaceSample, FaceVerifier, Inspection, VerificationResult
+
+
+class CaptureOutcome(str, Enum):
+    MATCH = "match"
+    NO_MATCH = "no_match"               # attempts used up, every comparison below threshold
+    NO_USABLE_FACE = "no_usable_face"   # budget spent without a frame passing the quality gate
+    CAMERA_FAULT = "camera_fault"
+
+
+class FrameReader(Protocol):
+    def read(self): ...  # returns an object with .image (BGR ndarray)
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    outcome: CaptureOutcome
+    best: VerificationResult | None
+    attempts: int
+    frames: int
+    last_issues: tuple[QualityIssue, ...]
+    pad: PadStatus
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    budget_s: float = 6.0
+    attempts: int = 3
+    frames_per_attempt: int = 3
+
+
+class CaptureLoop:
+    def __init__(self, verifier: FaceVerifier, camera: FrameReader, clock: Callable[[], float],
+                 plan: CapturePlan = CapturePlan(), on_feedback: Callable[[tuple], None] | None = None):
+        self.verifier, self.camera, self.clock, self.plan = verifier, camera, clock, plan
+        self.on_feedback = on_feedback or (lambda issues: None)
+
+    def run(self, reference: FaceSample) -> CaptureResult:
+        deadline = self.clock() + self.plan.budget_s
+        state = _State()
+        while state.attempts < self.plan.attempts and self.clock() < deadline:
+            try:
+                best = self._best_frame(deadline, state)
+            except DriverError as exc:
+                return state.result(CaptureOutcome.CAMERA_FAULT, self._pad(), f"{type(exc).__name__}: {exc}")
+            if best is None:
+                continue
+            state.attempts += 1
+            verdict = self.verifier.compare(reference, self.verifier.sample(best))
+            if state.best is None or (verdict.score or -1) > (state.best.score or -1):
+                state.best = verdict
+            if verdict.match:
+                return state.result(CaptureOutcome.MATCH, self._pad())
+        outcome = CaptureOutcome.NO_MATCH if state.attempts else CaptureOutcome.NO_USABLE_FACE
+        return state.result(outcome, self._pad())
+
+    def _best_frame(self, deadline: float, state: "_State") -> Inspection | None:
+        best: Inspection | None = None
+        usable = 0
+        while usable < self.plan.frames_per_attempt and self.clock() < deadline:
+            image = self.camera.read().image
+            state.frames += 1
+            inspection = self.verifier.inspect(image, LIVE_LIMITS)
+            if not inspection.quality.ok:
+                state.last_issues = inspection.quality.issues
+                self.on_feedback(inspection.quality.issues)
+                continue
+            usable += 1
+            if best is None or inspection.quality.rank > best.quality.rank:
+                best = inspection
+        return best
+
+    def _pad(self) -> PadStatus:
+        # The default detector needs no frames; a real one would be given the attempt's frames.
+        return self.verifier.pad.assess([])
+
+
+class _State:
+    def __init__(self):
+        self.attempts = 0
+        self.frames = 0
+        self.best: VerificationResult | None = None
+        self.last_issues: tuple[QualityIssue, ...] = ()
+
+    def result(self, outcome: CaptureOutcome, pad: PadStatus, detail: str = "") -> CaptureResult:
+        return CaptureResult(outcome, self.best, self.attempts, self.frames, self.last_issues, pad, detail)
