@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import importlib
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "simulator.reader_cmd",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
