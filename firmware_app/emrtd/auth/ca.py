@@ -1,0 +1,149 @@
+"""Chip authentication key agreement (ICAO 9303-11 6.2, CA version 1): the terminal makes an
+ephemeral key on the chip's DG14 domain parameters, both sides agree a secret with (EC)DH, and new
+secure-messaging keys come from the 9303 KDF. Randomness is injected. Sending MSE:Set KAT (or
+MSE:Set AT + General Authenticate) and restarting secure messaging is the reader's job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from firmware_app.emrtd.auth.errors import BadChipKey, ChipAuthUnavailable
+from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
+from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
+from firmware_app.emrtd.pa import ec_math
+from firmware_app.emrtd.pa.curves import Curve, NAMED_CURVES
+from firmware_app.emrtd.pa.errors import PaError
+from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
+
+RandomBytes = Callable[[int], bytes]
+CIPHERS = {CaCipher.DES3: KeyAlgorithm.DES3, CaCipher.AES128: KeyAlgorithm.AES128,
+           CaCipher.AES192: KeyAlgorithm.AES192, CaCipher.AES256: KeyAlgorithm.AES256}
+MAX_DH_BITS = 4096
+
+
+@dataclass(frozen=True)
+class CaSetup:
+    info: ChipAuthInfo
+    key: ChipAuthPublicKey
+
+    @property
+    def algorithm(self) -> KeyAlgorithm:
+        return CIPHERS[self.info.cipher]
+
+
+@dataclass(frozen=True)
+class EphemeralKey:
+    private: int
+    public: bytes  # what the terminal sends: uncompressed point (ECDH) or y (DH)
+
+    def __repr__(self) -> str:
+        return f"EphemeralKey(public={self.public.hex()})"
+
+
+@dataclass(frozen=True)
+class CaSessionKeys:
+    ks_enc: bytes
+    ks_mac: bytes
+    algorithm: KeyAlgorithm
+
+    def __repr__(self) -> str:
+        return f"CaSessionKeys({self.algorithm.name})"
+
+
+def choose_chip_auth(dg14: Dg14) -> CaSetup:
+    """Pair a ChipAuthenticationInfo with its public key (by keyId), strongest cipher first."""
+    for info in sorted(dg14.chip_auth, key=lambda i: i.cipher.value, reverse=True):
+        for key in dg14.chip_auth_keys:
+            if key.agreement is info.agreement and (info.key_id is None or key.key_id in (None, info.key_id)):
+                return CaSetup(info, key)
+    if dg14.chip_auth_keys and not dg14.chip_auth:
+        # 9303-11: a lone DH/ECDH key without ChipAuthenticationInfo implies 3DES
+        key = dg14.chip_auth_keys[0]
+        protocol = "implied-3DES"
+        return CaSetup(ChipAuthInfo(protocol, key.agreement, CaCipher.DES3, 1, key.key_id), key)
+    raise ChipAuthUnavailable("DG14 offers no usable chip-authentication key")
+
+
+def chip_curve(setup: CaSetup) -> Curve:
+    if setup.key.agreement is not Agreement.ECDH or setup.key.ec_key is None:
+        raise ChipAuthUnavailable("not an ECDH chip-authentication key")
+    key = _chip_ec_key(setup)
+    return key.curve if isinstance(key, ExplicitEcKey) else NAMED_CURVES[key.curve.name]
+
+
+def _chip_ec_key(setup: CaSetup):
+    try:
+        return load_public_key(setup.key.ec_key)
+    except PaError as exc:
+        raise BadChipKey(f"chip-authentication key: {exc}") from exc
+
+
+def make_ephemeral(setup: CaSetup, random_bytes: RandomBytes) -> EphemeralKey:
+    if setup.key.agreement is Agreement.DH:
+        return _dh_ephemeral(_dh_key(setup), random_bytes)
+    curve = chip_curve(setup)
+    private = _random_below(curve.n, random_bytes)
+    point = ec_math.multiply(curve, private, ec_math.generator(curve))
+    return EphemeralKey(private, ec_math.encode_point(curve, point))
+
+
+def _random_below(limit: int, random_bytes: RandomBytes) -> int:
+    size = (limit.bit_length() + 7) // 8 + 8  # 64 extra bits make the modulo bias negligible
+    return int.from_bytes(random_bytes(size), "big") % (limit - 1) + 1
+
+
+def _dh_key(setup: CaSetup) -> DhPublicKey:
+    key = setup.key.dh_key
+    if key is None or key.p.bit_length() > MAX_DH_BITS or not 1 < key.y < key.p - 1:
+        raise BadChipKey("DH chip-authentication key out of range")
+    if key.q is not None and pow(key.y, key.q, key.p) != 1:
+        raise BadChipKey("DH chip key is not in the prime-order subgroup")
+    return key
+
+
+def _dh_ephemeral(key: DhPublicKey, random_bytes: RandomBytes) -> EphemeralKey:
+    private = _random_below(key.q or key.p - 1, random_bytes)
+    size = (key.p.bit_length() + 7) // 8
+    return EphemeralKey(private, pow(key.g, private, key.p).to_bytes(size, "big"))
+
+
+def shared_secret(setup: CaSetup, ephemeral: EphemeralKey) -> bytes:
+    """K: the x-coordinate of d*PK_chip (ECDH) or PK_chip^x mod p (DH), fixed length."""
+    if setup.key.agreement is Agreement.DH:
+        key = _dh_key(setup)
+        size = (key.p.bit_length() + 7) // 8
+        return pow(key.y, ephemeral.private, key.p).to_bytes(size, "big")
+    curve = chip_curve(setup)
+    chip_point = _chip_point(setup, curve)
+    if isinstance(_chip_ec_key(setup), ec.EllipticCurvePublicKey):
+        return _ecdh_with_cryptography(curve, ephemeral.private, _chip_ec_key(setup))
+    shared = ec_math.multiply(curve, ephemeral.private * curve.h, chip_point)
+    if shared is None:
+        raise BadChipKey("ECDH result is the point at infinity")
+    return shared[0].to_bytes(curve.byte_length, "big")
+
+
+def _chip_point(setup: CaSetup, curve: Curve) -> tuple[int, int]:
+    try:
+        return ec_math.decode_point(curve, setup.key.ec_key["public_key"].native)
+    except ValueError as exc:
+        raise BadChipKey(f"chip-authentication point: {exc}") from exc
+
+
+def _ecdh_with_cryptography(curve: Curve, private: int, peer: ec.EllipticCurvePublicKey) -> bytes:
+    own = ec.derive_private_key(private, peer.curve)
+    return own.exchange(ec.ECDH(), peer)
+
+
+def derive_session_keys(setup: CaSetup, shared: bytes) -> CaSessionKeys:
+    algorithm = setup.algorithm
+    return CaSessionKeys(kdf(shared, KeyPurpose.ENC, algorithm), kdf(shared, KeyPurpose.MAC, algorithm), algorithm)
+
+
+def agree(setup: CaSetup, random_bytes: RandomBytes) -> tuple[EphemeralKey, CaSessionKeys]:
+    """One call for the reader: the ephemeral key to send and the keys to switch to."""
+    ephemeral = make_ephemeral(setup, random_bytes)
+    return ephemeral, derive_session_keys(setup, shared_secret(setup, ephemeral))

@@ -1,0 +1,44 @@
+"""Results of the anti-cloning checks: which check ran, whether it passed, and why not."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ChipCheck(Enum):
+    ACTIVE_AUTHENTICATION = "AA"
+    CHIP_AUTHENTICATION = "CA"
+
+
+class ChipCheckReason(Enum):
+    PASSED = "PASSED"
+    NOT_OFFERED = "NOT_OFFERED"  # the document has no DG15 / no CA info in DG14
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"  # AA: the chip's answer does not verify -> clone
+    SM_FAILED_WITH_NEW_KEYS = "SM_FAILED_WITH_NEW_KEYS"  # CA: the chip cannot speak with the agreed keys
+    CHIP_REFUSED = "CHIP_REFUSED"  # the chip answered the command with an error status
+    UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
+    BAD_KEY = "BAD_KEY"
+
+
+@dataclass(frozen=True)
+class ChipCheckResult:
+    check: ChipCheck
+    performed: bool
+    passed: bool
+    reason: ChipCheckReason
+    detail: str = ""
+
+    @classmethod
+    def ok(cls, check: ChipCheck) -> "ChipCheckResult":
+        return cls(check, True, True, ChipCheckReason.PASSED)
+
+    @classmethod
+    def failed(cls, check: ChipCheck, reason: ChipCheckReason, detail: str = "") -> "ChipCheckResult":
+        return cls(check, True, False, reason, detail)
+
+    @classmethod
+    def not_performed(cls, check: ChipCheck, reason: ChipCheckReason, detail: str = "") -> "ChipCheckResult":
+        return cls(check, False, False, reason, detail)
+
+    def to_json(self) -> dict:
+        return {"performed": self.performed, "passed": self.passed, "reason": self.reason.value, "detail": self.detail}

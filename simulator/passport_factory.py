@@ -1,0 +1,174 @@
+"""Virtual passport factory: consistent LDS files signed by a test PKI, plus forgery knobs.
+
+    pki = build_pki("seed", now)                      # CSCA -> DS (choose the DS key kind)
+    passport = build_passport(PassportSpec(mrz_lines, jpeg_bytes), pki, now)
+    passport.files["DG2"], passport.aa_private_key, pki.csca.der ...
+
+The chip-side private keys (AA, CA) are returned for the virtual chip. Forgeries: a tampered data
+group (hash mismatch), a SOD signed by the wrong key, an expired or revoked DS (CRL), a clone
+(the chip holds AA/CA private keys that do not match DG15/DG14).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import Enum
+
+from asn1crypto import core, keys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.com import encode_com
+from firmware_app.emrtd.lds.dg1 import encode_dg1
+from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
+from firmware_app.emrtd.lds.dg15 import encode_dg15
+from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
+from firmware_app.emrtd.pa.curves import NAMED_CURVES
+from firmware_app.emrtd.pa.signature import digest
+from firmware_app.emrtd.tlv import encode_tlv
+from simulator import test_keys
+from simulator.cms_builder import signed_data
+from simulator.test_pki import Authority, KeyKind, explicit_spki, make_crl, make_csca, make_document_signer, signing_key
+
+CA_PROTOCOL_AES128 = asn1.ID_CA_ECDH + ".2"
+ECDSA_PLAIN_SHA256 = asn1.ECDSA_PLAIN + ".3"
+
+
+class AaKind(Enum):
+    NONE = "none"
+    RSA = "rsa"  # ISO/IEC 9796-2 with RSA-1024, the most common
+    EC = "ec"  # ECDSA plain signature on P-256
+
+
+@dataclass(frozen=True)
+class TestPki:
+    csca: Authority
+    ds: Authority
+    crl: bytes | None = None
+
+
+@dataclass(frozen=True)
+class PassportSpec:
+    mrz_lines: tuple[str, ...]
+    portrait: bytes  # JPEG or JPEG 2000 bytes, embedded as they are
+    aa: AaKind = AaKind.RSA
+    chip_auth: bool = True
+    seed: str = "passport"
+
+
+@dataclass(frozen=True)
+class Forgery:
+    tamper_dg: int | None = None  # change one byte of this DG after the SOD was signed
+    wrong_signer: bool = False  # sign the SOD with a key that is not the DS certificate's
+    clone: bool = False  # chip keys differ from the public keys in DG14/DG15
+
+
+@dataclass
+class VirtualPassport:
+    files: dict[str, bytes]
+    mrz_lines: tuple[str, ...]
+    pki: TestPki
+    aa_private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
+    ca_private_key: ec.EllipticCurvePrivateKey | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data_groups(self) -> dict[int, bytes]:
+        return {int(name[2:]): data for name, data in self.files.items() if name.startswith("DG")}
+
+
+def build_pki(seed: str, now: datetime, ds_kind: KeyKind = KeyKind.RSA_PKCS1, csca_kind: KeyKind = KeyKind.RSA_PKCS1,
+              ds_expired: bool = False, revoke_ds: bool = False, country: str = "UT") -> TestPki:
+    csca = make_csca(seed, now, csca_kind, country=country)
+    valid_days = (-800, -1) if ds_expired else (-30, 3650)
+    ds = make_document_signer(csca, seed, now, ds_kind, valid_days=valid_days)
+    crl = make_crl(csca, [ds.serial] if revoke_ds else [], now)
+    return TestPki(csca, ds, crl)
+
+
+def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: Forgery = Forgery()) -> VirtualPassport:
+    groups = {1: encode_dg1(list(spec.mrz_lines)), 2: _dg2(spec.portrait)}
+    passport = VirtualPassport({}, spec.mrz_lines, pki)
+    _add_chip_authentication(spec, groups, passport, forgery)
+    _add_active_authentication(spec, groups, passport, forgery)
+    groups[14] = _dg14(passport, spec) if spec.chip_auth or spec.aa is AaKind.EC else None
+    groups = {n: data for n, data in groups.items() if data is not None}
+    sod = _sod(groups, pki, now, spec.seed, forgery)
+    if forgery.tamper_dg is not None:
+        groups[forgery.tamper_dg] = _tamper(groups[forgery.tamper_dg])
+    passport.files = {"EF.COM": encode_com(sorted(groups)), "EF.SOD": sod}
+    passport.files.update({f"DG{n}": data for n, data in sorted(groups.items())})
+    return passport
+
+
+def _dg2(portrait: bytes) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(portrait)) as img:
+        width, height, jp2 = img.width, img.height, img.format == "JPEG2000"
+    return encode_dg2_jpeg(portrait, width, height, jpeg2000=jp2)
+
+
+def _tamper(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0x01])
+
+
+def _add_chip_authentication(spec: PassportSpec, groups: dict, passport: VirtualPassport, forgery: Forgery) -> None:
+    if not spec.chip_auth:
+        return
+    chip_key = test_keys.ec_key(spec.seed, "ca", "brainpoolP256r1")
+    passport.notes["ca_public_point"] = _point(chip_key).hex()
+    passport.ca_private_key = test_keys.ec_key(spec.seed, "ca-clone", "brainpoolP256r1") if forgery.clone else chip_key
+
+
+def _add_active_authentication(spec: PassportSpec, groups: dict, passport: VirtualPassport, forgery: Forgery) -> None:
+    if spec.aa is AaKind.NONE:
+        return
+    label = "aa-clone" if forgery.clone else "aa"
+    if spec.aa is AaKind.RSA:
+        public = test_keys.rsa_key(spec.seed, "aa", 1024).public_key()
+        passport.aa_private_key = test_keys.rsa_key(spec.seed, label, 1024)
+    else:
+        public = test_keys.ec_key(spec.seed, "aa", "secp256r1").public_key()
+        passport.aa_private_key = test_keys.ec_key(spec.seed, label, "secp256r1")
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    groups[15] = encode_dg15(der)
+
+
+def _point(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def _dg14(passport: VirtualPassport, spec: PassportSpec) -> bytes:
+    infos = []
+    if spec.chip_auth:
+        point = bytes.fromhex(passport.notes["ca_public_point"])
+        spki = explicit_spki(NAMED_CURVES["brainpoolP256r1"], point)  # explicit, as real chips do
+        infos.append(asn1.SecurityInfo({"protocol": CA_PROTOCOL_AES128, "required_data": core.Integer(1)}))
+        infos.append(asn1.SecurityInfo({"protocol": asn1.ID_PK_ECDH, "required_data": spki}))
+    if spec.aa is AaKind.EC:
+        infos.append(asn1.SecurityInfo({"protocol": asn1.ID_AA, "required_data": core.Integer(1),
+                                        "optional_data": core.ObjectIdentifier(ECDSA_PLAIN_SHA256)}))
+    return encode_tlv(DG_TAGS[14], asn1.SecurityInfos(infos).dump())
+
+
+def lds_security_object(groups: dict[int, bytes], hash_name: str = "sha256") -> bytes:
+    return asn1.LdsSecurityObject({
+        "version": 0,
+        "hash_algorithm": {"algorithm": hash_name},
+        "data_group_hash_values": [
+            {"data_group_number": n, "data_group_hash_value": digest(hash_name, data)} for n, data in sorted(groups.items())
+        ],
+    }).dump()
+
+
+def _sod(groups: dict[int, bytes], pki: TestPki, now: datetime, seed: str, forgery: Forgery) -> bytes:
+    wrong_key = signing_key(pki.ds.key.kind, seed, "impostor") if forgery.wrong_signer else None
+    content_info = signed_data(asn1.ID_LDS_SECURITY_OBJECT, lds_security_object(groups), pki.ds, now, wrong_key)
+    return encode_tlv(SOD_TAG, content_info)
+
+
+def with_forgery(spec: PassportSpec, pki: TestPki, now: datetime, **knobs) -> VirtualPassport:
+    return build_passport(spec, pki, now, replace(Forgery(), **knobs))
