@@ -1,0 +1,97 @@
+"""Capture loop with scripted frames and a fake clock (no real time passes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drivers.camera import CameraStalled
+from firmware_app.face.capture import CaptureLoop, CaptureOutcome, CapturePlan
+from firmware_app.face.images import decode_image, load_image
+from firmware_app.face.pad import PadStatus
+from firmware_app.face.portrait import chip_portrait
+from firmware_app.face.quality import LIVE_LIMITS, QualityIssue
+from firmware_app.face.verifier import build_verifier
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Shot:
+    image: np.ndarray
+
+
+class ScriptedCamera:
+    """Gives the scripted images in turn (the last one repeats); each read costs `frame_s`."""
+
+    def __init__(self, images, clock: FakeClock, frame_s: float = 0.1, fail_after: int | None = None):
+        self.images, self.clock, self.frame_s, self.fail_after, self.reads = images, clock, frame_s, fail_after, 0
+
+    def read(self) -> Shot:
+        if self.fail_after is not None and self.reads >= self.fail_after:
+            raise CameraStalled("scripted stall")
+        self.clock.now += self.frame_s
+        image = self.images[min(self.reads, len(self.images) - 1)]
+        self.reads += 1
+        return Shot(image)
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return build_verifier(MODELS, threads=2)
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data, verifier):
+    root = shared_data / "faces"
+    reference_photo = load_image(root / "person01" / "img1.jpg")
+    sample = verifier.analyse(reference_photo, LIVE_LIMITS)
+    return {"reference": verifier.reference(decode_image(chip_portrait(reference_photo, sample.face))),
+            "same": load_image(root / "person01" / "img5.jpg"),
+            "other": load_image(root / "person02" / "img12.jpg"),
+            "blank": np.full((480, 640, 3), 90, np.uint8),
+            "couple": load_image(root / "_scenes" / "couple.jpg")}
+
+
+def run(verifier, faces, images, plan=CapturePlan(), **camera_options):
+    clock = FakeClock()
+    feedback = []
+    loop = CaptureLoop(verifier, ScriptedCamera(images, clock, **camera_options), clock, plan, feedback.append)
+    return loop.run(faces["reference"]), feedback
+
+
+def test_match_after_first_usable_frames(verifier, faces):
+    result, feedback = run(verifier, faces, [faces["blank"], faces["same"]])
+    assert result.outcome is CaptureOutcome.MATCH and result.attempts == 1
+    assert result.best.score >= verifier.threshold
+    assert feedback == [(QualityIssue.NO_FACE,)]
+    assert result.pad is PadStatus.NOT_PERFORMED
+
+
+def test_impostor_uses_every_attempt_then_no_match(verifier, faces):
+    result, _ = run(verifier, faces, [faces["other"]], CapturePlan(budget_s=60, attempts=3, frames_per_attempt=2))
+    assert result.outcome is CaptureOutcome.NO_MATCH
+    assert result.attempts == 3 and result.frames == 6
+    assert result.best.score < verifier.threshold
+
+
+def test_budget_ends_without_usable_face(verifier, faces):
+    result, feedback = run(verifier, faces, [faces["couple"]], CapturePlan(budget_s=1.0, attempts=3), frame_s=0.25)
+    assert result.outcome is CaptureOutcome.NO_USABLE_FACE
+    assert result.frames == 4 and result.attempts == 0   # 1.0 s budget / 0.25 s per frame
+    assert QualityIssue.MULTIPLE_FACES in result.last_issues and feedback
+
+
+def test_camera_fault_ends_the_capture(verifier, faces):
+    result, _ = run(verifier, faces, [faces["blank"]], fail_after=2)
+    assert result.outcome is CaptureOutcome.CAMERA_FAULT and "CameraStalled" in result.detail
