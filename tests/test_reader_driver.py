@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import serial
 
-from drivers.errors import UnknownBackend
+from drivers.errors import DriverUnavailable, UnknownBackend
 from drivers.passport_reader import (
     DocumentRead, Framing, LinkChanged, LinkState, ReadError, ReadErrorReason, ReaderClosed,
-    ReaderSettings, RteBccScope, RteLengthScope, SerialPassportReader, check_serial_url, encode,
+    ReaderSettings, ReaderSettingsError, RteBccScope, RteLengthScope, SerialPassportReader, check_serial_url, encode,
 )
 from drivers.passport_reader.backoff import Backoff
 from firmware_app.config import load_config
@@ -200,6 +200,23 @@ def test_config_choices_match_the_driver(pair):
     assert {m.value for m in config_enum} == {m.value for m in driver_enum}
 
 
-def test_settings_reject_inverted_backoff():
-    with pytest.raises(ValueError):
-        ReaderSettings(url="/dev/x", reconnect_min_s=3, reconnect_max_s=1)
+@pytest.mark.parametrize("bad", [{"reconnect_min_s": 3, "reconnect_max_s": 1},
+                                 {"framing": "hdlc"}, {"rte_bcc_scope": "all"},
+                                 {"max_frame_bytes": 8}])
+def test_settings_reject_what_cannot_work(bad):
+    with pytest.raises(ReaderSettingsError):
+        ReaderSettings(url="/dev/x", **bad)
+
+
+def test_internal_fault_reports_down_and_stops_the_thread():
+    def broken_opener(settings, timeout):
+        raise RuntimeError("bug")
+
+    reader = SerialPassportReader(ReaderSettings(url="/dev/x"), opener=broken_opener).start()
+    event = reader.get_event(3.0)
+    assert event.state is LinkState.DOWN and isinstance(event.error, DriverUnavailable)
+    reader._thread.join(3.0)
+    assert not reader.running
+    with pytest.raises(DriverUnavailable):
+        reader.raise_if_unavailable()
+    reader.close()

@@ -6,7 +6,8 @@ and is refused with UnknownReaderUrl (the app layer maps it to the simulator exp
 from __future__ import annotations
 
 from drivers.passport_reader.errors import (
-    FrameEncodeError, ReaderClosed, ReaderError, ReaderUnavailable, UnknownReaderUrl,
+    FrameEncodeError, ReaderClosed, ReaderError, ReaderSettingsError, ReaderUnavailable,
+    UnknownReaderUrl,
 )
 from drivers.passport_reader.events import (
     DocumentRead, LinkChanged, LinkState, ReaderEvent, ReadError, ReadErrorReason,
@@ -19,6 +20,7 @@ from drivers.passport_reader.urls import check_serial_url
 __all__ = [
     "DocumentRead", "FrameEncodeError", "Framing", "LinkChanged", "LinkState", "ReadError",
     "ReadErrorReason", "ReaderClosed", "ReaderError", "ReaderEvent", "ReaderSettings",
+    "ReaderSettingsError",
     "ReaderUnavailable", "RteBccScope", "RteLengthScope", "SerialPassportReader",
     "UnknownReaderUrl", "check_serial_url", "decoder_for", "encode", "open_reader",
 ]

@@ -16,6 +16,10 @@ class UnknownReaderUrl(ReaderError, UnknownBackend):
     """The URL names no serial backend (e.g. `sim://`, which the app layer must map itself)."""
 
 
+class ReaderSettingsError(ReaderError, ValueError):
+    """Driver settings that cannot work (unknown framing, inverted backoff bounds, ...)."""
+
+
 class FrameEncodeError(ReaderError, ValueError):
     """Lines cannot be put into the requested framing (wrong count, length or characters)."""
 

@@ -102,7 +102,19 @@ class SerialPassportReader:
         self.close()
 
     # -- reader thread ----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """False once the reader thread has ended (after close, or after an internal fault)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
+        try:
+            self._connect_loop()
+        except Exception as exc:  # a bug here must not leave the lane believing the reader is up
+            self._went_down(f"reader thread stopped: {type(exc).__name__}")
+            log.error("passport reader thread stopped by %s", type(exc).__name__)
+
+    def _connect_loop(self) -> None:
         backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         while not self._stop.is_set():
             port = self._open_port()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from typing import Any
 
+from drivers.passport_reader.errors import ReaderSettingsError
+
 
 class Framing(str, Enum):
     CUTE = "cute"    # Access-IS, DESKO and other CUTE-style readers: FS STX lines ETX GS
@@ -45,13 +47,16 @@ class ReaderSettings:
     max_frame_bytes: int = 512
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "framing", Framing(self.framing))
-        object.__setattr__(self, "rte_bcc_scope", RteBccScope(self.rte_bcc_scope))
-        object.__setattr__(self, "rte_length_scope", RteLengthScope(self.rte_length_scope))
+        try:
+            object.__setattr__(self, "framing", Framing(self.framing))
+            object.__setattr__(self, "rte_bcc_scope", RteBccScope(self.rte_bcc_scope))
+            object.__setattr__(self, "rte_length_scope", RteLengthScope(self.rte_length_scope))
+        except ValueError as exc:
+            raise ReaderSettingsError(str(exc)) from None
         if not 0 < self.reconnect_min_s <= self.reconnect_max_s:
-            raise ValueError("need 0 < reconnect_min_s <= reconnect_max_s")
+            raise ReaderSettingsError("need 0 < reconnect_min_s <= reconnect_max_s")
         if self.line_timeout_s <= 0 or self.max_frame_bytes < 64:
-            raise ValueError("line_timeout_s must be > 0 and max_frame_bytes >= 64")
+            raise ReaderSettingsError("line_timeout_s must be > 0 and max_frame_bytes >= 64")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ReaderSettings:

@@ -20,7 +20,12 @@ class DecoderLimits:
 
 
 class FrameDecoder(Protocol):
-    """Pure incremental decoder: bytes and the current time in, events out. Never raises on input."""
+    """Pure incremental decoder: bytes and the current time in, events out. Never raises on input.
+
+    `poll` reports a frame left unfinished for the idle timeout; `abort` one cut by a link loss.
+    """
+
+    discarded_bytes: int  # noise dropped between frames, for diagnostics
 
     def feed(self, data: bytes, now: float) -> list[FrameEvent]: ...
 
@@ -48,7 +53,8 @@ def text_error(parts: Sequence[bytes], limits: DecoderLimits) -> ReadErrorReason
     return None
 
 
-def lines_or_error(parts: Sequence[bytes], raw: bytes, limits: DecoderLimits):
+def lines_or_error(parts: Sequence[bytes], raw: bytes,
+                   limits: DecoderLimits) -> tuple[str, ...] | ReadError:
     """Non-empty lines as text, or a ReadError when the text is unusable or empty."""
     reason = text_error(parts, limits)
     lines = [p.decode("ascii") for p in parts if p] if reason is None else []

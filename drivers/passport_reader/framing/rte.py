@@ -105,7 +105,7 @@ class RteDecoder(StartByteMachine):
                 return ReadErrorReason.BAD_LENGTH
         return None
 
-    def _text(self, raw: bytes):
+    def _text(self, raw: bytes) -> tuple[str, ...] | ReadError:
         parts = split_text_lines(raw[TEXT_START:-2])
         if len(parts) != 4 or parts[3]:
             return ReadError(ReadErrorReason.BAD_LAYOUT, raw)
