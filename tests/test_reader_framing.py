@@ -234,3 +234,14 @@ def test_document_repr_hides_mrz_text():
     event = run(decoder(Framing.CUTE), encode_cute(list(TD3)))[0]
     assert "ERIKSSON" not in repr(event) and "L898902C3" not in repr(event)
     assert "ERIKSSON" not in repr(ReadError(ReadErrorReason.BAD_BCC, b"ERIKSSON"))
+
+
+@pytest.mark.parametrize("framing", [Framing.CUTE, Framing.RTE])
+@pytest.mark.parametrize("doc", [TD3, ("0",)], ids=["td3", "short"])
+def test_cut_at_every_position_then_a_good_frame(framing, doc):
+    # includes the RTE cases where the next SOH lands on the flag byte or on the BCC position
+    frame = encode(framing, doc)
+    for cut in range(1, len(frame)):
+        events = run(decoder(framing), frame[:cut] + frame)
+        assert docs(events) == [doc], cut
+        assert reasons(events) in ([], [ReadErrorReason.TRUNCATED]), cut

@@ -69,16 +69,19 @@ class RteDecoder(StartByteMachine):
         if 3 <= index <= 5:
             if byte != HEADER[index - 3]:
                 self._resync()
-        elif index < TEXT_START:
-            return  # length word and flag byte: any value
+        elif index < 3:
+            return  # the length word: any value
         elif self._etx_seen:
             self._finish()
-        elif byte == SOH:
-            self._frame.pop()
-            self._fail(ReadErrorReason.TRUNCATED)
-            self._begin()
-        elif byte == ETX:
+        elif byte == SOH:  # (flag byte included) a new frame began before this one ended
+            self._restart()
+        elif byte == ETX and index > TEXT_START - 1:
             self._etx_seen = True
+
+    def _restart(self) -> None:
+        self._frame.pop()
+        self._fail(ReadErrorReason.TRUNCATED)
+        self._begin()
 
     def _resync(self) -> None:
         """The header did not match: the SOH was noise. Rescan what followed it (at most 5 bytes,
@@ -92,6 +95,9 @@ class RteDecoder(StartByteMachine):
     def _finish(self) -> None:
         raw = bytes(self._frame)
         reason = self._integrity_error(raw)
+        if reason is ReadErrorReason.BAD_BCC and raw[-1] == SOH:
+            self._restart()  # cut before its BCC: that "BCC" starts the next frame
+            return
         result = ReadError(reason, raw) if reason else self._text(raw)
         self._emit(DocumentRead(result, raw) if isinstance(result, tuple) else result)
 
