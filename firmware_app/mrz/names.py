@@ -63,7 +63,13 @@ def split_name_field(raw: str) -> NameParts:
     )
 
 
+# Digraphs transliterated as a unit (Greek ΟΥ is OU, not OY).
+_DIGRAPHS = {"ΟΥ": "OU", "ΌΥ": "OU", "ΟΎ": "OU"}
+
+
 def _transliterate(name: str, table: dict[str, str]) -> str:
+    for digraph, latin in _DIGRAPHS.items():
+        name = name.replace(digraph, latin)
     out = []
     for char in name:
         if char in table:

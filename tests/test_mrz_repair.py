@@ -1,0 +1,94 @@
+"""OCR repair: unique candidates only, reported, bounded by field classes, never names."""
+import pytest
+
+from firmware_app.mrz import IssueCode, parse
+
+from mrz_helpers import TODAY, specimen
+
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+
+
+def with_char(lines, line, column, char):
+    changed = list(lines)
+    changed[line] = changed[line][:column] + char + changed[line][column + 1:]
+    return tuple(changed)
+
+
+def test_letter_in_a_date_is_repaired_and_reported():
+    result = parse(with_char(TD3, 1, 15, "O"), today=TODAY)
+    assert result.valid
+    assert result.lines == TD3
+    assert [(r.field, r.line, r.column, r.found, r.replaced_by) for r in result.repairs] == [
+        ("birth_date", 2, 16, "O", "0")]
+    assert result.has_issue(IssueCode.OCR_REPAIRED)
+
+
+def test_digit_misread_as_letter_in_document_number_is_repaired():
+    # 'L898902C3': the 0 at column 6 read as O; O->0 is the only single fix.
+    result = parse(with_char(TD3, 1, 5, "O"), today=TODAY)
+    assert result.valid and result.document_number == "L898902C3"
+    assert [(r.field, r.found, r.replaced_by) for r in result.repairs] == [("document_number", "O", "0")]
+
+
+def test_two_fitting_candidates_are_refused():
+    # The 8 at column 2 read as B: B->8 fits, and so does 2->Z at column 7 (the TD3 composite
+    # weighs the number exactly like its own check digit). Guessing would be wrong half the time.
+    result = parse(with_char(TD3, 1, 1, "B"), today=TODAY)
+    assert not result.valid and not result.repairs
+    assert result.has_issue(IssueCode.REPAIR_AMBIGUOUS)
+
+
+def test_check_digit_misread_is_repaired():
+    result = parse(with_char(TD3, 1, 9, "G"), today=TODAY)  # document number check digit 6 -> G
+    assert result.valid and result.lines == TD3
+
+
+@pytest.mark.parametrize("column, char", [(0, "1"), (35, "G"), (40, "K")])
+def test_confusions_invisible_to_check_digits_pass_unnoticed(column, char):
+    # L/1, G/6 and K/< differ by a multiple of 10 in value: no ICAO check digit can see them.
+    # Documented limitation; the chip's BAC (keyed by this MRZ) is what catches such a slip.
+    result = parse(with_char(TD3, 1, column, char), today=TODAY)
+    assert result.valid and not result.repairs
+
+
+def test_repair_can_be_switched_off():
+    result = parse(with_char(TD3, 1, 15, "O"), today=TODAY, repair=False)
+    assert not result.valid and not result.repairs
+    assert parse(with_char(TD3, 1, 15, "O"), today=TODAY, max_repairs=0).valid is False
+
+
+def test_names_are_never_repaired():
+    result = parse(with_char(TD3, 0, 6, "8"), today=TODAY)  # ERIKSSON -> E8IKSSON
+    assert not result.valid and not result.repairs
+
+
+def test_two_slips_in_separate_fields_are_both_repaired():
+    broken = with_char(with_char(TD3, 1, 14, "A"), 1, 22, "Z")  # birth 4->A, expiry 2->Z
+    result = parse(broken, today=TODAY)
+    assert result.valid and result.lines == TD3 and len(result.repairs) == 2
+
+
+def test_too_many_forced_substitutions_give_up():
+    broken = with_char(with_char(with_char(TD3, 1, 13, "T"), 1, 14, "A"), 1, 15, "O")
+    assert not parse(broken, today=TODAY, max_repairs=2).valid
+    assert parse(broken, today=TODAY, max_repairs=3).lines == TD3
+
+
+def test_country_code_digit_repaired_only_to_a_known_code():
+    result = parse(with_char(TD3, 1, 12, "0"), today=TODAY)  # UT0 -> UTO
+    assert result.valid and result.nationality == "UTO"
+
+
+def test_hopeless_input_stays_bounded_and_invalid():
+    noise = ("P<UTO" + "<" * 39, "0" * 44)
+    result = parse(noise, today=TODAY, max_repairs=4)
+    assert not result.valid
+
+
+@pytest.mark.parametrize("fmt", ["TD1", "TD2", "MRVA", "MRVB"])
+def test_repair_in_every_format(fmt):
+    lines = specimen(fmt)
+    row = 1 if fmt != "TD1" else 0
+    column = 5 if fmt != "TD1" else 10  # the '0' of L898902C3
+    result = parse(with_char(lines, row, column, "O"), today=TODAY)
+    assert result.valid and result.lines == lines
