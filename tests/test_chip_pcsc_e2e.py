@@ -1,0 +1,63 @@
+"""End to end: pyscard -> pcscd -> vpcd -> virtual ICAO chip, read with BAC and with PACE."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from drivers.smartcard import open_transceiver
+from firmware_app.emrtd.access import AccessProtocol
+from firmware_app.emrtd.errors import CardRemovedDuringRead
+from firmware_app.emrtd.files import LdsFile
+from firmware_app.emrtd.keys import CanKey
+from firmware_app.emrtd.reader import DocumentReader
+from firmware_app.emrtd.session import Session
+from simulator.vchip.vpcd import VpcdCard, card_atr
+from tests.chip_fixtures import CAN, PACE_BRAINPOOL_AES128, counter_rng, make_chip, mrz_key
+from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+
+
+def _insert(chip, port: int) -> VpcdCard:
+    card = VpcdCard(chip, card_atr(chip.config.extended_length), port=port).connect()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # pcscd polls the driver for card presence
+        try:
+            return card, open_transceiver("pcsc://Virtual PCD 00 00")
+        except Exception:
+            time.sleep(0.05)
+    card.remove()
+    pytest.fail("the virtual card never appeared in pcscd")
+
+
+def _read(transceiver, key):
+    reader = DocumentReader(Session(transceiver), key, counter_rng("terminal"), time.monotonic,
+                            extended_hint=getattr(transceiver, "extended_length", None))
+    return reader.read()
+
+
+@pytest.mark.parametrize("pace, extended, key", [
+    ([], False, "mrz"), ([PACE_BRAINPOOL_AES128], True, "mrz"), ([PACE_BRAINPOOL_AES128], False, "can")])
+def test_read_through_real_pcscd(pcscd_vpcd, pace, extended, key):
+    chip = make_chip(pace, extended=extended)
+    card, transceiver = _insert(chip, pcscd_vpcd[1])
+    try:
+        result = _read(transceiver, mrz_key() if key == "mrz" else CanKey(CAN))
+    finally:
+        transceiver.close()
+        card.remove()
+    assert result.access.protocol is (AccessProtocol.PACE if pace else AccessProtocol.BAC)
+    assert result.extended_length is extended
+    assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
+    assert result.files[LdsFile.SOD] == chip.config.files[LdsFile.SOD.fid]
+
+
+def test_card_removed_mid_read_through_pcscd(pcscd_vpcd):
+    chip = make_chip()
+    card, transceiver = _insert(chip, pcscd_vpcd[1])
+    card.remove_after_apdus = 15
+    try:
+        with pytest.raises(CardRemovedDuringRead):
+            _read(transceiver, mrz_key())
+    finally:
+        transceiver.close()
+        card.remove()
