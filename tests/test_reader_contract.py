@@ -1,8 +1,10 @@
 """Contract suite of the passport reader driver, run unchanged over every backend:
-the real driver on a pseudo-terminal fed by the simulated reader, and on pyserial's `loop://`."""
+the real driver on a pseudo-terminal fed by the simulated reader, on pyserial's `loop://`,
+and on `socket://` to a local TCP serial server."""
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 
@@ -76,7 +78,52 @@ class LoopBackend:
         pass
 
 
-@pytest.fixture(params=[PtyBackend, LoopBackend], ids=["pty", "loop"])
+class SocketBackend:
+    """A TCP serial server (as ser2net or a networked reader would be) on 127.0.0.1;
+    unplug drops the connection and stops listening, replug listens again on the same port."""
+
+    def __init__(self, tmp_path):
+        self.conn, self.connected = None, threading.Event()
+        self.listener = self._listen(0)
+        self.url = f"socket://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.opener = None
+
+    def _listen(self, port: int) -> socket.socket:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(1)
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return listener
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            self.conn, _ = listener.accept()
+        except OSError:
+            return  # listener closed by unplug
+        self.connected.set()
+
+    def write(self, data: bytes) -> None:
+        assert self.connected.wait(WAIT_S)
+        self.conn.sendall(data)
+
+    def unplug(self) -> None:
+        self.connected.clear()
+        if self.conn is not None:
+            self.conn.close()
+        self.listener.close()
+
+    def replug(self) -> None:
+        self.listener = self._listen(self._port())
+
+    def _port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def close(self) -> None:
+        self.unplug()
+
+
+@pytest.fixture(params=[PtyBackend, LoopBackend, SocketBackend], ids=["pty", "loop", "socket"])
 def backend(request, tmp_path):
     made = request.param(tmp_path)
     yield made
