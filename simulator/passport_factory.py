@@ -111,6 +111,24 @@ def _dg2(portrait: bytes) -> bytes:
     return encode_dg2_jpeg(portrait, width, height, jpeg2000=jp2)
 
 
+def chip_portrait(image: bytes, jpeg2000: bool = False, max_bytes: int = 18_000, size: tuple[int, int] = (240, 320)) -> bytes:
+    """Re-encode a photo the way issuers store it: about 240x320 and 10-20 KB, JPEG or JPEG 2000."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image)) as img:
+        img = img.convert("RGB")
+        img.thumbnail(size)
+    for step in range(8):  # lower the quality until it fits, like an issuer's personalisation
+        out = io.BytesIO()
+        if jpeg2000:
+            img.save(out, "JPEG2000", quality_mode="rates", quality_layers=[8 * 1.5 ** step])
+        else:
+            img.save(out, "JPEG", quality=95 - 10 * step)
+        if out.tell() <= max_bytes:
+            break
+    return out.getvalue()
+
+
 def _tamper(data: bytes) -> bytes:
     return data[:-1] + bytes([data[-1] ^ 0x01])
 

@@ -98,4 +98,4 @@ class GenericAlgorithm(core.Sequence):
 
 
 class GenericPublicKeyInfo(core.Sequence):
-    _fields = [("algorithm", GenericAlgorithm), ("public_key", core.BitString)]
+    _fields = [("algorithm", GenericAlgorithm), ("public_key", core.OctetBitString)]
