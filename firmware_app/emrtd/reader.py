@@ -12,12 +12,17 @@ from typing import Callable
 
 from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
 from firmware_app.emrtd.apdu import CommandApdu, Ins
+from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.bac import perform_bac
 from firmware_app.emrtd.binary import FileNotFound, ReadLimits, read_file, select_file
 from firmware_app.emrtd.capabilities import read_capabilities
-from firmware_app.emrtd.errors import AuthenticationError, ReadError, UnsupportedProtocol
+from firmware_app.emrtd.chip_checks import (
+    confirm_new_keys, parse_for_checks, perform_active_authentication, perform_chip_authentication,
+)
+from firmware_app.emrtd.errors import AuthenticationError, ReadError, SecureMessagingError, UnsupportedProtocol
 from firmware_app.emrtd.files import EMRTD_AID, LdsFile, listed_data_groups
 from firmware_app.emrtd.keys import CanKey, MrzKey
+from firmware_app.emrtd.lds import parse_dg14, parse_dg15
 from firmware_app.emrtd.pace import SUPPORTED_PARAMETER_IDS, perform_pace
 from firmware_app.emrtd.pace_info import PaceInfo, choose_pace_info
 from firmware_app.emrtd.session import ApduLog, Rng, Session
@@ -39,7 +44,9 @@ class ReadStep(enum.IntEnum):
     READ_DG14 = 8
     READ_DG15 = 9
     READ_OPTIONAL = 10
-    DONE = 11
+    CHIP_AUTHENTICATION = 11
+    ACTIVE_AUTHENTICATION = 12
+    DONE = 13
 
 
 _STEP_OF = {LdsFile.COM: ReadStep.READ_COM, LdsFile.SOD: ReadStep.READ_SOD, LdsFile.DG1: ReadStep.READ_DG1,
@@ -49,6 +56,8 @@ _STEP_OF = {LdsFile.COM: ReadStep.READ_COM, LdsFile.SOD: ReadStep.READ_SOD, LdsF
 @dataclass(frozen=True)
 class ReadOptions:
     prefer_pace: bool = True
+    chip_authentication: bool = True  # run CA when DG14 offers it
+    active_authentication: bool = True  # run AA when DG15 is present
     extended_length: bool | None = None  # None: decide from EF.ATR/INFO or the transport's ATR hint
 
 
@@ -61,6 +70,10 @@ class DocumentRead:
     reauthentications: int
     log: ApduLog
     timings_ms: dict[str, float] = field(default_factory=dict)
+    chip_auth: ChipCheckResult = ChipCheckResult.not_performed(ChipCheck.CHIP_AUTHENTICATION,
+                                                               ChipCheckReason.NOT_OFFERED)
+    active_auth: ChipCheckResult = ChipCheckResult.not_performed(ChipCheck.ACTIVE_AUTHENTICATION,
+                                                                 ChipCheckReason.NOT_OFFERED)
 
 
 Progress = Callable[[ReadStep, str], None]
@@ -85,10 +98,16 @@ class DocumentReader:
         self._timed(ReadStep.AUTHENTICATE, self._establish)
         files = {LdsFile.COM: self._read(LdsFile.COM, limits)}
         listed = listed_data_groups(files[LdsFile.COM])
+        self._limits = limits
+        self._checks = {}
         missing = self._read_all(files, listed, limits)
         self.progress(ReadStep.DONE, f"{len(files)} files")
-        return DocumentRead(self.access, files, missing, limits.extended, self.reauthentications,
-                            self.session.log, self.timings)
+        result = DocumentRead(self.access, files, missing, limits.extended, self.reauthentications,
+                              self.session.log, self.timings)
+        result.chip_auth = self._checks.get(ChipCheck.CHIP_AUTHENTICATION, result.chip_auth)
+        result.active_auth = self._checks.get(ChipCheck.ACTIVE_AUTHENTICATION, result.active_auth)
+        result.reauthentications = self.reauthentications
+        return result
 
     def _timed(self, step: ReadStep, action: Callable, *args):
         self.progress(step, step.name.lower())
@@ -156,4 +175,37 @@ class DocumentReader:
                 if file in MANDATORY:
                     raise
                 missing.append(file)
+                continue
+            self._after_file(file, files)
         return missing
+
+    def _after_file(self, file: LdsFile, files: dict[LdsFile, bytes]) -> None:
+        if file is LdsFile.DG14 and self.options.chip_authentication:
+            self._timed(ReadStep.CHIP_AUTHENTICATION, self._chip_authentication, files[file])
+        if file is LdsFile.DG15 and self.options.active_authentication:
+            self._timed(ReadStep.ACTIVE_AUTHENTICATION, self._active_authentication, files)
+
+    def _chip_authentication(self, dg14_bytes: bytes) -> None:
+        dg14, failure = parse_for_checks(parse_dg14, dg14_bytes, ChipCheck.CHIP_AUTHENTICATION)
+        result = failure or perform_chip_authentication(self.session, dg14, self.rng)
+        if result.passed:
+            result = confirm_new_keys(result, self._probe_new_keys())
+        if result.reason in (ChipCheckReason.CHIP_REFUSED, ChipCheckReason.SM_FAILED_WITH_NEW_KEYS):
+            self.reauthentications += 1
+            self._establish()  # a refused or failed CA leaves no usable session: start again
+        self._checks[ChipCheck.CHIP_AUTHENTICATION] = result
+
+    def _probe_new_keys(self) -> Exception | None:
+        try:
+            select_file(self.session, LdsFile.COM.fid, "EF.COM (CA check)")
+            return None
+        except (SecureMessagingError, ReadError) as exc:
+            return exc if isinstance(exc, SecureMessagingError) else SecureMessagingError(str(exc))
+
+    def _active_authentication(self, files: dict[LdsFile, bytes]) -> None:
+        dg15, failure = parse_for_checks(parse_dg15, files[LdsFile.DG15], ChipCheck.ACTIVE_AUTHENTICATION)
+        dg14 = None
+        if LdsFile.DG14 in files:
+            dg14, _ = parse_for_checks(parse_dg14, files[LdsFile.DG14], ChipCheck.ACTIVE_AUTHENTICATION)
+        self._checks[ChipCheck.ACTIVE_AUTHENTICATION] = failure or perform_active_authentication(
+            self.session, dg15, dg14, self.rng, self._limits.extended)

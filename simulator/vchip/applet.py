@@ -15,6 +15,7 @@ from firmware_app.emrtd.pace_info import PaceInfo
 from firmware_app.emrtd.session import Rng
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv
 from simulator.vchip.card_auth import CardBac, CardPace
+from simulator.vchip.card_checks import CardChecks
 from simulator.vchip.card_sm import CardSecureMessaging
 
 SW_OK, SW_EOF = 0x9000, 0x6282
@@ -42,6 +43,8 @@ class ChipConfig:
     card_access: bytes | None = None  # EF.CardAccess bytes (built by the caller from `pace`)
     atr_info: bytes | None = None
     faults: ChipFaults = field(default_factory=ChipFaults)
+    aa_key: object = None  # RSA or EC private key for active authentication
+    ca_key: object = None  # EC private key for chip authentication
 
 
 class VirtualIcaoChip:
@@ -56,6 +59,8 @@ class VirtualIcaoChip:
         self.current: bytes | None = None
         self.bac = CardBac(self.config.mrz, self.rng) if self.config.bac else None
         self.pace = CardPace(self.config.pace, self.config.mrz, self.config.can, self.rng)
+        self.checks = CardChecks(self.config.aa_key, self.config.ca_key, self.rng)
+        self._next_sm: CardSecureMessaging | None = None  # CA: switch after answering under old keys
         self._failed_once = False
 
     def process(self, raw: bytes) -> bytes:
@@ -86,7 +91,10 @@ class VirtualIcaoChip:
         if self.sm is not sm:  # authentication restarted inside SM: answer in plain
             return response.encode()
         self._maybe_corrupt(plain, sm)
-        return sm.wrap_response(response, odd_ins=bool(plain.ins % 2))
+        wrapped = sm.wrap_response(response, odd_ins=bool(plain.ins % 2))
+        if self._next_sm is not None:
+            self.sm, self._next_sm = self._next_sm, None
+        return wrapped
 
     def _maybe_corrupt(self, plain: CommandApdu, sm: CardSecureMessaging) -> None:
         if plain.ins in (0xB0, 0xB1):
@@ -97,7 +105,7 @@ class VirtualIcaoChip:
     def _dispatch(self, command: CommandApdu, protected: bool) -> ResponseApdu:
         handler = {0xA4: self._select, 0xB0: self._read_binary, 0xB1: self._read_binary_odd,
                    0x84: self._get_challenge, 0x82: self._external_authenticate, 0x22: self._mse,
-                   0x86: self._general_authenticate}.get(command.ins)
+                   0x86: self._general_authenticate, 0x88: self._internal_authenticate}.get(command.ins)
         if handler is None:
             return ResponseApdu(b"", SW_INS)
         return handler(command, protected)
@@ -170,12 +178,26 @@ class VirtualIcaoChip:
         return ResponseApdu(answer, SW_OK)
 
     def _mse(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if protected and (command.p1, command.p2) == (0x41, 0xA6):
+            status, self._next_sm = self.checks.set_kat(command.data)
+            return ResponseApdu(b"", status)
+        if protected and (command.p1, command.p2) == (0x41, 0xA4):
+            return ResponseApdu(b"", self.checks.set_at(command.data))
         if (command.p1, command.p2) != (0xC1, 0xA4) or not self.config.pace:
             return ResponseApdu(b"", SW_WRONG_P1P2)
         self.sm = None
         return ResponseApdu(b"", self.pace.set_at(command.data))
 
+    def _internal_authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if not protected:
+            return ResponseApdu(b"", SW_SECURITY)
+        status, signature = self.checks.internal_authenticate(command.data)
+        return ResponseApdu(signature, status)
+
     def _general_authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if protected:
+            status, data, self._next_sm = self.checks.general_authenticate(command.data)
+            return ResponseApdu(data, status)
         sw, data, sm = self.pace.general_authenticate(command.data)
         if sm is not None:
             self.sm, self.app_selected = sm, False
