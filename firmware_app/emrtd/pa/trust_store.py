@@ -55,13 +55,17 @@ def parse_certificates(data: bytes, origin: str) -> list[x509.Certificate]:
     """One DER certificate or any number of PEM certificates."""
     try:
         if pem.detect(data):
-            return [x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
+            return [_load_certificate(der) for kind, _, der in pem.unarmor(data, multiple=True)
                     if kind == "CERTIFICATE"]
-        cert = x509.Certificate.load(data, strict=True)
-        _ = cert.subject.native, cert.public_key.native
-        return [cert]
+        return [_load_certificate(data)]
     except ASN1_ERRORS as exc:
         raise TrustStoreError(f"{origin}: not a certificate ({type(exc).__name__})") from exc
+
+
+def _load_certificate(der: bytes) -> x509.Certificate:
+    cert = x509.Certificate.load(der, strict=True)
+    _ = cert.subject.native, cert.issuer.native, cert.public_key.native, cert["signature_value"].native
+    return cert
 
 
 def parse_crl(data: bytes, origin: str) -> crl.CertificateList:
