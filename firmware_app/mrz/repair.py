@@ -2,6 +2,10 @@
 
 A candidate is accepted only when it passes every check and is the only one with the fewest
 substitutions. Names are never repaired: nothing checks them, so any edit would be a guess.
+Characters impossible in their field (a letter in a date) must change, and the check digit then
+confirms the fix. A swap between characters both allowed in the field (O/0 in a document number)
+is only ever tried once per MRZ: the one check digit that flagged it cannot also confirm it (the
+composite weighs those fields identically), so it is reported as unverified for the chip to confirm.
 Note: ICAO check digits cannot see a change between characters whose values differ by a
 multiple of 10 ('<' and 'K', '0' and 'A'); such edits make candidates ambiguous, never accepted.
 """
@@ -21,6 +25,7 @@ for _a, _b in _PAIRS:
     CONFUSIONS[_b] = CONFUSIONS.get(_b, ()) + (_a,)
 
 NEVER_REPAIRED = frozenset({"name", "sex"})  # no check digit covers them
+MAX_UNVERIFIED = 1
 MAX_EVALUATIONS = 4000  # bounds the work on hostile or hopeless input (~60 ms)
 
 Position = tuple[str, int, int, str, tuple[str, ...]]  # field, line, column, found, alternatives
@@ -36,10 +41,10 @@ def try_repair(result: MrzResult, layout: Layout, today: date, future_years: int
         return result
     optional = _suspect_positions(result, layout, lines, {(p[1], p[2]) for p in forced})
     search = _Search(layout, today, future_years, lines)
-    for extra in range(0, max_repairs - len(forced) + 1):
+    for extra in range(0, min(MAX_UNVERIFIED, max_repairs - len(forced)) + 1):
         found = search.run(forced, optional, extra)
         if len(found) == 1:
-            return _repaired(found[0], search.evaluate(found[0]))
+            return _repaired(found[0], len(forced), search.evaluate(found[0]))
         if len(found) > 1 or search.exhausted:
             return _ambiguous(result)
     return result
@@ -128,10 +133,15 @@ class _Search:
         return analyse(tuple("".join(r) for r in rows), self.layout, self.today, self.future_years)
 
 
-def _repaired(edits, repaired: MrzResult) -> MrzResult:
-    repairs = tuple(Repair(field, line + 1, column + 1, found, char)
-                    for (field, line, column, found, _), char in edits)
-    note = Issue(IssueCode.OCR_REPAIRED, None, f"{len(repairs)} OCR substitution(s) applied")
+def _repaired(edits, forced_count: int, repaired: MrzResult) -> MrzResult:
+    # Forced positions come first in every candidate: those are the verified substitutions.
+    repairs = tuple(Repair(field, line + 1, column + 1, found, char, index < forced_count)
+                    for index, ((field, line, column, found, _), char) in enumerate(edits))
+    if all(r.verified for r in repairs):
+        note = Issue(IssueCode.OCR_REPAIRED, None, f"{len(repairs)} OCR substitution(s) applied")
+    else:
+        note = Issue(IssueCode.OCR_REPAIRED_UNVERIFIED, None,
+                     "OCR substitution confirmed by one check digit only: confirm with the chip")
     return repaired.replace(repairs=repairs, warnings=repaired.warnings + (note,))
 
 

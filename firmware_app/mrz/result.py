@@ -28,6 +28,7 @@ class IssueCode(str, Enum):
     LONG_NUMBER_DEVIATION = "long_number_issuer_deviation"
     UNUSUAL_DOCUMENT_CODE = "unusual_document_code"
     OCR_REPAIRED = "ocr_repaired"
+    OCR_REPAIRED_UNVERIFIED = "ocr_repaired_unverified"
     REPAIR_AMBIGUOUS = "repair_ambiguous"
 
 
@@ -44,16 +45,22 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class Repair:
-    """One OCR substitution: 1-based line and column as printed."""
+    """One OCR substitution: 1-based line and column as printed.
+
+    `verified`: the printed character was impossible in its field (a letter in a date), so the
+    check digit independently confirms the fix. An unverified swap (O for 0 in a document
+    number) rests on the one check digit that flagged it; the chip (BAC) must confirm it.
+    """
     field: str
     line: int
     column: int
     found: str
     replaced_by: str
+    verified: bool
 
     def to_json(self) -> dict:
         return {"field": self.field, "line": self.line, "column": self.column,
-                "from": self.found, "to": self.replaced_by}
+                "from": self.found, "to": self.replaced_by, "verified": self.verified}
 
 
 class MrzResult(NamedTuple):
