@@ -9,7 +9,7 @@ from .charset import check_digit
 from .countries import COUNTRY_CODES
 from .dates import DateStatus, infer_birth_date, infer_expiry_date
 from .doccodes import CodeVerdict, check_document_code
-from .formats import CHECK_NAMES, FIELD_CLASSES, LAYOUTS, CharClass, Layout, MrzFormat, composite_input
+from .formats import FIELD_CLASSES, LAYOUTS, CharClass, Layout, composite_input
 from .names import split_name_field
 from .result import Issue, IssueCode, MrzResult
 
@@ -51,7 +51,7 @@ def analyse(lines: tuple[str, ...], layout: Layout, today: date, future_years: i
     born, expires = _dates(raw, today, future_years, found)
     names = split_name_field(raw["name"])
     _check_codes(raw, layout, found)
-    _check_names_and_sex(raw, names, doc, found)
+    _check_names_and_sex(raw, names, found)
     return MrzResult(
         format=layout.format, lines=lines,
         document_code=raw["document_code"].rstrip("<"),
@@ -191,7 +191,7 @@ def _check_codes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
         found.warn(IssueCode.UNUSUAL_DOCUMENT_CODE, "document_code", "unlisted passport type letter")
 
 
-def _check_names_and_sex(raw, names, doc: DocumentNumber, found: _Findings) -> None:
+def _check_names_and_sex(raw, names, found: _Findings) -> None:
     if not names.primary:
         found.error(IssueCode.MISSING_FIELD, "name", "primary identifier is empty")
     if names.possibly_truncated:
@@ -202,5 +202,3 @@ def _check_names_and_sex(raw, names, doc: DocumentNumber, found: _Findings) -> N
     elif sex not in "MF<":
         found.error(IssueCode.BAD_SEX, "sex", "sex must be M, F, X or '<'")
 
-
-__all__ = ["analyse", "extract", "bad_columns", "DocumentNumber", "MrzFormat"]
