@@ -6,6 +6,7 @@ import importlib
 
 COMMAND_MODULES: list[str] = [
     "simulator.reader_cmd",
+    "simulator.passport_cmd",
 ]
 
 
