@@ -1,5 +1,7 @@
 """Name comparison across MRZ, chip and alert lists (ICAO 9303 Part 3 transliteration)."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.mrz import name_variants, names_match, normalise_name
 
@@ -39,3 +41,12 @@ def test_variants_are_few_and_bounded():
     assert len(name_variants("Ä" * 10_000)) <= 3
     with pytest.raises(TypeError):
         normalise_name(None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_any_text_normalises_to_mrz_letters_and_matching_is_symmetric(a, b):
+    normalised = normalise_name(a)
+    assert set(normalised) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+    assert names_match(a, a)
+    assert names_match(a, b) == names_match(b, a)
