@@ -12,21 +12,13 @@ from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import CanKey
 from firmware_app.emrtd.reader import DocumentReader
 from firmware_app.emrtd.session import Session
-from simulator.vchip.vpcd import VpcdCard, card_atr
 from tests.chip_fixtures import CAN, PACE_BRAINPOOL_AES128, counter_rng, make_chip, mrz_key
-from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+from tests.pcsc_fixtures import insert_card, pcscd_vpcd, remove_card  # noqa: F401  (fixture)
 
 
-def _insert(chip, port: int) -> VpcdCard:
-    card = VpcdCard(chip, card_atr(chip.config.extended_length), port=port).connect()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # pcscd polls the driver for card presence
-        try:
-            return card, open_transceiver("pcsc://Virtual PCD 00 00")
-        except Exception:
-            time.sleep(0.05)
-    card.remove()
-    pytest.fail("the virtual card never appeared in pcscd")
+def _insert(chip, port: int):
+    card = insert_card(chip, port, chip.config.extended_length)
+    return card, open_transceiver("pcsc://Virtual PCD 00 00")
 
 
 def _read(transceiver, key):
@@ -44,7 +36,7 @@ def test_read_through_real_pcscd(pcscd_vpcd, pace, extended, key):
         result = _read(transceiver, mrz_key() if key == "mrz" else CanKey(CAN))
     finally:
         transceiver.close()
-        card.remove()
+        remove_card(card)
     assert result.access.protocol is (AccessProtocol.PACE if pace else AccessProtocol.BAC)
     assert result.extended_length is extended
     assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
@@ -60,4 +52,4 @@ def test_card_removed_mid_read_through_pcscd(pcscd_vpcd):
             _read(transceiver, mrz_key())
     finally:
         transceiver.close()
-        card.remove()
+        remove_card(card)

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.config_cmd",
     "firmware_app.cli.mrz_cmd",
     "firmware_app.cli.face_cmd",
+    "firmware_app.cli.chip_cmd",
     
 ]
 

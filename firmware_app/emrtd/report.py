@@ -1,0 +1,78 @@
+"""Turn a DocumentRead plus the checks into the `gatectl chip read --json` report (pure)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from firmware_app.emrtd.files import LdsFile
+from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1
+from firmware_app.emrtd.pa import PaResult, TrustStore, passive_authenticate
+from firmware_app.emrtd.reader import DocumentRead
+
+
+class Verdict(enum.Enum):
+    PASSED = "passed"
+    CHECK_FAILED = "check_failed"
+
+
+@dataclass(frozen=True)
+class ChipReport:
+    verdict: Verdict
+    data: dict
+
+
+def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store: TrustStore | None,
+                 now: datetime, mrz_to_json) -> ChipReport:
+    """`mrz_to_json(lines) -> dict` renders DG1 the same way as `gatectl mrz parse --json`."""
+    dg1_json, dg1_check = _dg1(read, printed_mrz, mrz_to_json)
+    pa = _passive(read, trust_store, now)
+    data = {
+        "access": read.access.protocol.value,
+        "access_reason": read.access.reason.name,
+        "access_detail": read.access.detail,
+        "extended_length": read.extended_length,
+        "files": {file.value: {"size": len(content)} for file, content in read.files.items()},
+        "missing": [file.value for file in read.missing],
+        "dg1": dg1_json,
+        "dg1_check": dg1_check,
+        "passive_auth": pa,
+        "chip_auth": read.chip_auth.to_json(),
+        "active_auth": read.active_auth.to_json(),
+        "apdus": read.log.count,
+        "bytes": read.log.bytes_sent + read.log.bytes_received,
+        "reauthentications": read.reauthentications,
+        "timings_ms": {step: round(ms, 1) for step, ms in read.timings_ms.items()},
+    }
+    failed = (pa["result"] != "passed" or dg1_check == Dg1Check.DG1_MISMATCH.value
+              or _failed(read.chip_auth) or _failed(read.active_auth) or dg1_json is None)
+    return ChipReport(Verdict.CHECK_FAILED if failed else Verdict.PASSED, data)
+
+
+def _failed(check) -> bool:
+    return check.performed and not check.passed
+
+
+def _dg1(read: DocumentRead, printed: list[str] | None, mrz_to_json) -> tuple[dict | None, str | None]:
+    try:
+        dg1 = parse_dg1(read.files[LdsFile.DG1])
+    except LdsError:
+        return None, "DG1_UNREADABLE"
+    check = compare_with_printed(dg1, printed).value if printed else None
+    return mrz_to_json(list(dg1.lines)), check
+
+
+def _passive(read: DocumentRead, trust_store: TrustStore | None, now: datetime) -> dict:
+    groups = {int(f.value[2:]): data for f, data in read.files.items() if f.value.startswith("DG")}
+    result: PaResult = passive_authenticate(read.files[LdsFile.SOD], groups, trust_store, now)
+    # without a trust store the chain is unknown (null): signature and hashes still decide
+    passed = result.signature_valid and result.hashes_valid and result.chain_valid is not False \
+        and not result.failures
+    return {
+        "result": "passed" if passed else "failed",
+        "signature_valid": result.signature_valid,
+        "hashes_valid": result.hashes_valid,
+        "chain_valid": result.chain_valid,
+        "reasons": [reason.value for reason in result.reasons],
+        "trust_store": trust_store is not None,
+    }

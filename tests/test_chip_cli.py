@@ -1,0 +1,60 @@
+"""`gatectl chip read` against a factory passport on the virtual chip behind real pcscd."""
+from __future__ import annotations
+
+import json
+import pytest
+
+from firmware_app.cli import main
+from simulator.passport_factory import AaKind, Forgery
+from simulator.vchip.applet import VirtualIcaoChip
+from simulator.vchip.from_passport import chip_config
+from tests.chip_fixtures import PACE_BRAINPOOL_AES128, counter_rng
+from tests.passport_helpers import TD3, passport, pki
+from tests.pcsc_fixtures import insert_card, pcscd_vpcd, remove_card  # noqa: F401  (fixture)
+
+READER = "pcsc://Virtual PCD 00 00"
+
+
+def _insert(document, port, pace=None):
+    chip = VirtualIcaoChip(chip_config(document, pace=pace, can="123456"), counter_rng("cli-chip"))
+    return insert_card(chip, port)
+
+
+@pytest.fixture()
+def csca_dir(tmp_path):
+    (tmp_path / "csca.der").write_bytes(pki().csca.der)
+    return tmp_path
+
+
+def test_genuine_passport_exit_0_with_json(pcscd_vpcd, csca_dir, tmp_path, capsys):
+    card = _insert(passport(aa=AaKind.RSA), pcscd_vpcd[1], [PACE_BRAINPOOL_AES128])
+    try:
+        code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--trust-store", str(csca_dir),
+                     "--json", "--out", str(tmp_path / "out")])
+    finally:
+        remove_card(card)
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    assert report["access"] == "PACE" and report["dg1_check"] == "MATCH"
+    assert report["passive_auth"]["result"] == "passed" and report["passive_auth"]["chain_valid"] is True
+    assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]
+    assert report["files"]["DG2"]["size"] > 5000 and report["dg1"]["document_number"] == "L898902C3"
+    assert (tmp_path / "out" / "DG2.bin").stat().st_mode & 0o777 == 0o600
+
+
+def test_clone_exit_1(pcscd_vpcd, capsys):
+    card = _insert(passport(aa=AaKind.RSA, forgery=Forgery(clone=True)), pcscd_vpcd[1])
+    try:
+        code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--json"])
+    finally:
+        remove_card(card)
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["access"] == "BAC"
+    assert report["chip_auth"]["reason"] == "SM_FAILED_WITH_NEW_KEYS"
+    assert report["passive_auth"]["chain_valid"] is None
+
+
+def test_no_such_reader_and_bad_key_exit_2(capsys):
+    assert main(["chip", "read", "--reader", "pcsc://No Such Reader", "--mrz", *TD3, "--json"]) == 2
+    assert main(["chip", "read", "--reader", READER, "--can", "12AB"]) == 2
+    assert main(["chip", "read", "--reader", "usb://x", "--can", "123456"]) == 2
