@@ -111,6 +111,10 @@ class SocketBackend:
         self.connected.clear()
         if self.conn is not None:
             self.conn.close()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone won't
+        except OSError:
+            pass  # already shut down
         self.listener.close()
 
     def replug(self) -> None:
@@ -133,7 +137,7 @@ def backend(request, tmp_path):
 class Harness:
     def __init__(self, backend, framing: Framing):
         self.backend, self.framing = backend, framing
-        settings = ReaderSettings(url=backend.url, framing=framing, line_timeout_s=0.1,
+        settings = ReaderSettings(url=backend.url, framing=framing, line_timeout_s=0.3,
                                   reconnect_min_s=0.01, reconnect_max_s=0.05)
         options = {"opener": backend.opener} if backend.opener else {}
         self.reader = SerialPassportReader(settings, **options)
