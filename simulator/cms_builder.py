@@ -14,7 +14,19 @@ def signed_data(content_type: str, content: bytes, signer: Authority, signing_ti
                 signing_key: SigningKey | None = None, hash_name: str = "sha256") -> bytes:
     """ContentInfo(SignedData) with signed attributes; signing_key overrides the signer's own key
     (a forgery: the certificate then does not match the signature)."""
-    key = signing_key or signer.key
+    signer_info = _signer_info(content_type, content, signer, signing_time, signing_key or signer.key, hash_name)
+    data = cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": hash_name}],
+        "encap_content_info": {"content_type": content_type, "content": content},
+        "certificates": [signer.certificate],
+        "signer_infos": [signer_info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": data}).dump()
+
+
+def _signer_info(content_type: str, content: bytes, signer: Authority, signing_time: datetime,
+                 key: SigningKey, hash_name: str) -> cms.SignerInfo:
     signer_info = cms.SignerInfo({
         "version": "v1",
         "sid": cms.SignerIdentifier(name="issuer_and_serial_number", value={
@@ -28,16 +40,9 @@ def signed_data(content_type: str, content: bytes, signer: Authority, signing_ti
         "signature_algorithm": key.signature_algorithm(),
         "signature": b"",
     })
-    to_sign = b"\x31" + signer_info["signed_attrs"].dump()[1:]
-    signer_info["signature"] = key.sign(to_sign)
-    data = cms.SignedData({
-        "version": "v3",
-        "digest_algorithms": [{"algorithm": hash_name}],
-        "encap_content_info": {"content_type": content_type, "content": content},
-        "certificates": [signer.certificate],
-        "signer_infos": [signer_info],
-    })
-    return cms.ContentInfo({"content_type": "signed_data", "content": data}).dump()
+    # the signature covers the attributes as a DER SET (tag 31), not as the [0] field
+    signer_info["signature"] = key.sign(b"\x31" + signer_info["signed_attrs"].dump()[1:])
+    return signer_info
 
 
 def master_list(cscas: list[bytes], signer: Authority, signing_time: datetime) -> bytes:

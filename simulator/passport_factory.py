@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 
-from asn1crypto import core, keys
+from asn1crypto import core
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -91,7 +91,7 @@ def build_pki(seed: str, now: datetime, ds_kind: KeyKind = KeyKind.RSA_PKCS1, cs
 def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: Forgery = Forgery()) -> VirtualPassport:
     groups = {1: encode_dg1(list(spec.mrz_lines)), 2: _dg2(spec.portrait)}
     passport = VirtualPassport({}, spec.mrz_lines, pki)
-    _add_chip_authentication(spec, groups, passport, forgery)
+    _add_chip_authentication(spec, passport, forgery)
     _add_active_authentication(spec, groups, passport, forgery)
     groups[14] = _dg14(passport, spec) if spec.chip_auth or spec.aa is AaKind.EC else None
     groups = {n: data for n, data in groups.items() if data is not None}
@@ -133,7 +133,7 @@ def _tamper(data: bytes) -> bytes:
     return data[:-1] + bytes([data[-1] ^ 0x01])
 
 
-def _add_chip_authentication(spec: PassportSpec, groups: dict, passport: VirtualPassport, forgery: Forgery) -> None:
+def _add_chip_authentication(spec: PassportSpec, passport: VirtualPassport, forgery: Forgery) -> None:
     if not spec.chip_auth:
         return
     chip_key = test_keys.ec_key(spec.seed, "ca", "brainpoolP256r1")

@@ -9,10 +9,8 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from asn1crypto import algos, keys, x509 as ax509
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
 from firmware_app.emrtd.pa import ec_math
 from firmware_app.emrtd.pa.curves import NAMED_CURVES, Curve
