@@ -225,9 +225,10 @@ def test_encoders_refuse_what_no_reader_sends(framing, lines):
         encode(framing, lines)
 
 
-def test_rte_refuses_three_lines_over_30():
+@pytest.mark.parametrize("lines", [["A" * 31, "B", "C"], ["AB_C"], "ABC"])
+def test_rte_refuses_what_its_layout_cannot_carry(lines):
     with pytest.raises(FrameEncodeError):
-        encode_rte(["A" * 31, "B", "C"])
+        encode_rte(lines)
 
 
 def test_document_repr_hides_mrz_text():

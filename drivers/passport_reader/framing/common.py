@@ -69,6 +69,8 @@ def lines_or_error(parts: Sequence[bytes], raw: bytes,
 
 def checked_lines(lines: Sequence[str], max_chars: int = 44) -> list[bytes]:
     """Validate lines before encoding: 1..3 lines of printable ASCII, none longer than max_chars."""
+    if isinstance(lines, (str, bytes)):
+        raise FrameEncodeError("give the document as a list of lines, not one string")
     if not 1 <= len(lines) <= MAX_LINES:
         raise FrameEncodeError(f"a document has 1 to {MAX_LINES} lines, got {len(lines)}")
     for line in lines:

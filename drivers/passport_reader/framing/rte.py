@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
+from drivers.passport_reader.errors import FrameEncodeError
 from drivers.passport_reader.events import DocumentRead, ReadError, ReadErrorReason
 from drivers.passport_reader.framing.common import (
     DecoderLimits, checked_lines, lines_or_error, split_text_lines,
@@ -47,6 +48,8 @@ def _length_value(block_size: int, scope: RteLengthScope) -> int:
 def encode_rte(lines: Sequence[str], options: RteOptions = RteOptions(), flag: int = 0x30) -> bytes:
     width = 30 if len(lines) == 3 else 44
     encoded = checked_lines(lines, max_chars=width)
+    if any(PAD in line for line in encoded):
+        raise FrameEncodeError("'_' is the RTE padding character and cannot be sent as text")
     padded = [b""] * (3 - len(encoded)) + [line.ljust(width, PAD) for line in encoded]
     body = HEADER + bytes([flag]) + b"".join(line + b"\r" for line in padded) + bytes([ETX])
     length = _length_value(len(body) + 4, options.length_scope)
