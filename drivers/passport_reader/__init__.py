@@ -2,6 +2,14 @@
 
 Open with a pyserial URL (device path, pty, `loop://`, `socket://`); `sim://` is not a serial URL
 and is refused with UnknownReaderUrl (the app layer maps it to the simulator explicitly).
+
+    settings = ReaderSettings.from_mapping(config.reader.model_dump())
+    reader = open_reader(settings)              # returns at once; the port opens in background
+    event = reader.get_event(timeout_s=0.1)     # DocumentRead | ReadError | LinkChanged | None
+    reader.raise_if_unavailable()               # ReaderUnavailable (a DriverUnavailable) while gone
+
+Or pass `on_event` to receive events on the reader thread. DocumentRead.lines are the lines as
+read (OCR errors included): validation and repair belong to firmware_app.mrz.
 """
 from __future__ import annotations
 
