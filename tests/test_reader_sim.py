@@ -5,6 +5,7 @@ import random
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,8 @@ from simulator.reader import (
     with_ocr_error,
 )
 from simulator.reader_cmd import split_documents
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TD3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
@@ -105,7 +108,7 @@ def test_unplugged_reader_cannot_send():
 def _gatesim(*args: str, stdin: str = "") -> subprocess.Popen:
     cmd = [sys.executable, "-c", "import sys; from simulator.cli import main; sys.exit(main())",
            "reader", *args]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
                             stderr=subprocess.PIPE, text=True)
     proc.stdin.write(stdin)
     proc.stdin.close()
