@@ -50,3 +50,11 @@ def test_batch_gives_one_object_per_pair(faces, tmp_path, capsys):
     assert rows[1]["decision"] == "quality_refused" and "multiple_faces" in rows[1]["quality"]["issues"]
     assert rows[2]["error"] == "unreadable" and rows[2]["score"] is None
     assert all({"score", "threshold", "match", "quality"} <= row.keys() for row in rows)
+
+
+def test_face_check_reports_models_and_fails_without_them(tmp_path, capsys):
+    assert main(["face", "check", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["pad"] == "not_performed" and report["threshold_fmr"] == 0.001
+    assert main(["face", "check", "--models", str(tmp_path)]) == 1
+    assert "unusable" in capsys.readouterr().out

@@ -84,3 +84,12 @@ def test_verifier_is_warm_and_rejects_a_blank_reference(manifest):
 def test_bad_model_bytes_are_a_typed_error():
     with pytest.raises(ModelUnavailable):
         runtime.open_session(b"definitely not onnx", 2)
+
+
+def test_verifier_from_config_uses_the_face_section(manifest):
+    from firmware_app.config.model import FaceSection
+    from firmware_app.face.verifier import verifier_from_config
+    verifier = verifier_from_config(FaceSection(threshold=0.5), base_dir=MODELS.parent)
+    assert verifier.threshold == 0.5
+    with pytest.raises(ModelUnavailable):
+        verifier_from_config(FaceSection(models_dir="no-such-dir"), base_dir=MODELS.parent)

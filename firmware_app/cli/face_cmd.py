@@ -1,5 +1,6 @@
 """`gatectl face verify REFERENCE LIVE [--json]` and `gatectl face verify --pairs FILE.csv [--json]`.
 
+`gatectl face check` hash-checks and warms the models (exit 1 if they are unusable).
 Single pair: exit 0 match, 1 no match / quality refused / unusable reference, 2 unreadable input.
 Batch: one line (JSON object with --json) per CSV row `reference,live` (paths relative to the CSV's
 folder); exit 2 if any image or the CSV is unreadable, else 0.
@@ -29,6 +30,29 @@ def register(groups) -> None:
     verify.add_argument("--threshold", type=float, help="override the calibrated threshold")
     verify.add_argument("--threads", type=int, default=2)
     verify.set_defaults(func=run_verify)
+    check = actions.add_parser("check", help="hash-check and warm up the face models; exit 1 if unusable")
+    check.add_argument("--models", default=str(DEFAULT_MODELS), help="models directory (manifest.json)")
+    check.add_argument("--threads", type=int, default=2)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(func=run_check)
+
+
+def run_check(args) -> int:
+    from ..face.errors import FaceError
+    from ..face.models import load_manifest
+    from ..face.verifier import build_verifier
+    try:
+        verifier = build_verifier(args.models, args.threads)
+        fmr = load_manifest(args.models).threshold()[1]
+    except FaceError as exc:
+        report = {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
+    else:
+        report = {"ok": True, "models": str(args.models), "threshold": verifier.threshold, "threshold_fmr": fmr,
+                  "pad": verifier.pad.assess([]).value}
+    print(json.dumps(report) if args.json else
+          ("face models ok: " + ", ".join(f"{k} {v}" for k, v in report.items() if k != "ok") if report["ok"]
+           else f"face models unusable: {report['detail']}"))
+    return EXIT_OK if report["ok"] else EXIT_FAILED
 
 
 def run_verify(args) -> int:

@@ -125,3 +125,11 @@ def build_verifier(models_dir: str | Path, threads: int = 2, threshold: float | 
     verifier = FaceVerifier(detector, embedder, resolve_threshold(threshold, manifest.threshold()[0]))
     verifier.warm_up()
     return verifier
+
+
+def verifier_from_config(face, base_dir: str | Path = ".") -> FaceVerifier:
+    """Build from the config's [face] section; a relative models_dir is taken from base_dir."""
+    models_dir = Path(face.models_dir)
+    if not models_dir.is_absolute():
+        models_dir = Path(base_dir) / models_dir
+    return build_verifier(models_dir, face.threads, face.threshold)
