@@ -86,3 +86,11 @@ def test_error_rates_on_known_scores():
     eer, _ = equal_error_rate(np.array([0.8, 0.9]), np.array([0.1, 0.2]))
     assert eer == 0
     assert summary(genuine, impostor)["fmr_0.1pct"]["fnmr"] == pytest.approx(0.5)  # 0.7 and 0.3 miss
+
+
+def test_every_issue_has_an_instruction_and_the_gravest_wins():
+    from firmware_app.face.quality import INSTRUCTIONS, QualityReport, instruction_for
+    assert set(INSTRUCTIONS) == set(QualityIssue)
+    assert instruction_for((QualityIssue.BLURRED, QualityIssue.MULTIPLE_FACES)) == "one_person_only"
+    assert instruction_for(()) is None
+    assert QualityReport((QualityIssue.FACE_TOO_SMALL,)).as_dict()["instruction"] == "come_closer"

@@ -28,6 +28,29 @@ class QualityIssue(str, Enum):
     LOW_CONFIDENCE = "low_confidence"
 
 
+# What the kiosk should ask for, most important first (one instruction at a time).
+INSTRUCTIONS: dict[QualityIssue, str] = {
+    QualityIssue.MULTIPLE_FACES: "one_person_only",
+    QualityIssue.NO_FACE: "look_at_camera",
+    QualityIssue.LOW_CONFIDENCE: "look_at_camera",
+    QualityIssue.FACE_CUT_OFF: "stand_in_the_middle",
+    QualityIssue.FACE_TOO_SMALL: "come_closer",
+    QualityIssue.POSE_TURNED: "look_straight_ahead",
+    QualityIssue.HEAD_TILTED: "keep_head_straight",
+    QualityIssue.BLURRED: "hold_still",
+    QualityIssue.TOO_DARK: "step_into_the_light",
+    QualityIssue.TOO_BRIGHT: "step_out_of_direct_light",
+}
+
+
+def instruction_for(issues: tuple[QualityIssue, ...]) -> str | None:
+    """The single most important instruction for these issues (None when there are none)."""
+    for issue, instruction in INSTRUCTIONS.items():
+        if issue in issues:
+            return instruction
+    return None
+
+
 @dataclass(frozen=True)
 class QualityLimits:
     min_eye_distance_px: float = 40.0
@@ -67,6 +90,7 @@ class QualityReport:
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "issues": [issue.value for issue in self.issues],
+                "instruction": instruction_for(self.issues),
                 "metrics": {key: round(float(value), 3) for key, value in self.metrics.items()}}
 
 
