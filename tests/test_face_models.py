@@ -93,3 +93,25 @@ def test_verifier_from_config_uses_the_face_section(manifest):
     assert verifier.threshold == 0.5
     with pytest.raises(ModelUnavailable):
         verifier_from_config(FaceSection(models_dir="no-such-dir"), base_dir=MODELS.parent)
+
+
+def test_fetch_derives_the_runtime_file_once(manifest, tmp_path, capsys):
+    import importlib.util
+    import sys
+    sys.path.insert(0, str(MODELS))
+    try:
+        spec = importlib.util.spec_from_file_location("fetch_under_test", MODELS / "fetch.py")
+        fetch = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(fetch)
+    finally:
+        sys.path.remove(str(MODELS))
+    recognizer = manifest.models["recognizer"]
+    shutil.copy(MODELS / recognizer["file"], tmp_path / recognizer["file"])
+    fetch.HERE = tmp_path
+    document = {"models": {"recognizer": recognizer}}
+    fetch.derive_runtime_files(document)
+    assert "derived" in capsys.readouterr().out
+    derived = tmp_path / recognizer["runtime"]["file"]
+    assert fetch.sha256_of(derived) == recognizer["runtime"]["sha256"]
+    fetch.derive_runtime_files(document)
+    assert capsys.readouterr().out == ""       # idempotent: a verified file is kept
