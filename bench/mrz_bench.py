@@ -8,6 +8,7 @@ Both sides must accept every line first, so the figures compare the same, succes
 from __future__ import annotations
 
 import argparse
+import time
 import timeit
 from datetime import date
 
@@ -48,8 +49,19 @@ def _theirs(samples):
 
 
 def _per_item_us(func, count: int, number: int) -> float:
-    best = min(timeit.repeat(func, number=number, repeat=5))
+    best = min(timeit.repeat(func, number=number, repeat=5, timer=time.process_time))
     return best / (number * count) * 1e6
+
+
+def _interleaved_us(ours, theirs, count: int, number: int, rounds: int = 7) -> tuple[float, float]:
+    """Alternate the two timings so both see the same machine load, and count this process's CPU
+    time rather than wall time: the 2 cores are shared, and waiting for a core is not parse cost."""
+    best_ours = best_theirs = float("inf")
+    their_number = max(number // 4, 1)
+    for _ in range(rounds):
+        best_ours = min(best_ours, timeit.timeit(ours, number=number, timer=time.process_time) / (number * count))
+        best_theirs = min(best_theirs, timeit.timeit(theirs, number=their_number, timer=time.process_time) / (their_number * count))
+    return best_ours * 1e6, best_theirs * 1e6
 
 
 def _repair_us(number: int) -> float:
@@ -62,9 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=2000, help="timed loops per repeat")
     args = parser.parse_args(argv or [])
     samples = _samples()
-    ours = _per_item_us(_ours(samples), len(samples), args.number)
-    theirs = _per_item_us(_theirs(samples), len(samples), max(args.number // 4, 1))
-    print(f"TD3 parse + full validation, {len(samples)} documents, best of 5")
+    ours, theirs = _interleaved_us(_ours(samples), _theirs(samples), len(samples), args.number)
+    print(f"TD3 parse + full validation, {len(samples)} documents, best of 7 interleaved rounds, CPU time")
     print(f"  ours (firmware_app.mrz)      {ours:8.1f} µs/TD3")
     print(f"  mrz 0.6.2 TD3CodeChecker     {theirs:8.1f} µs/TD3")
     print(f"  ratio                        {theirs / ours:8.1f}x faster (target >= 3x)")

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from .formats import CHECK_NAMES, MrzFormat
+from .names import split_name_field
 
 
 class IssueCode(str, Enum):
@@ -79,13 +80,21 @@ class MrzResult(NamedTuple):
     expiry_date_iso: date | None
     optional_data: str
     optional_data_2: str | None     # TD1 only
-    primary_identifier: str
-    secondary_identifier: str
+    name_field: str                 # as printed; split into identifiers on access (lazy)
     checks: tuple[tuple[str, bool | None], ...]
     errors: tuple[Issue, ...]
     warnings: tuple[Issue, ...]
     repairs: tuple[Repair, ...]
     mrz_information: str            # BAC key seed (ICAO 9303 Part 11, 4.3.2)
+
+    @property
+    def primary_identifier(self) -> str:
+        return split_name_field(self.name_field).primary
+
+    @property
+    def secondary_identifier(self) -> str:
+        """Given names, components joined by one space."""
+        return split_name_field(self.name_field).secondary
 
     @property
     def valid(self) -> bool:

@@ -10,7 +10,6 @@ from .countries import COUNTRY_CODES
 from .dates import DateStatus, infer_birth_date, infer_expiry_date
 from .doccodes import CodeVerdict, check_document_code
 from .formats import FIELD_CLASSES, LAYOUTS, CharClass, Layout, composite_input
-from .names import split_name_field
 from .result import Issue, IssueCode, MrzResult
 
 
@@ -37,21 +36,26 @@ class DocumentNumber(NamedTuple):
     ok: bool
 
 
+# (name, line, start, end) per layout: plain tuples make the per-read slicing cheaper.
+_FLAT = {fmt: tuple((n, s.line, s.start, s.end) for n, s in lay.fields.items())
+         for fmt, lay in LAYOUTS.items()}
+
+
 def extract(lines: tuple[str, ...], layout: Layout) -> dict[str, str]:
-    return {name: lines[s.line][s.start:s.end] for name, s in layout.fields.items()}
+    return {name: lines[line][start:end] for name, line, start, end in _FLAT[layout.format]}
 
 
 def analyse(lines: tuple[str, ...], layout: Layout, today: date, future_years: int) -> MrzResult:
-    raw = extract(lines, layout)
     found = _Findings()
-    if not classes_ok(lines, layout):
+    raw = clean_fields(lines, layout)
+    if raw is None:
+        raw = extract(lines, layout)
         _report_bad_characters(raw, layout, found)
     doc = _document_number(raw, layout, found)
     checks = _checks(raw, lines, layout, doc.ok, found)
     born, expires = _dates(raw, today, future_years, found)
-    names = split_name_field(raw["name"])
     _check_codes(raw, layout, found)
-    _check_names_and_sex(raw, names, found)
+    _check_name_and_sex(raw, found)
     return MrzResult(
         format=layout.format, lines=lines,
         document_code=raw["document_code"].rstrip("<"),
@@ -62,7 +66,7 @@ def analyse(lines: tuple[str, ...], layout: Layout, today: date, future_years: i
         sex=raw["sex"], expiry_date=raw["expiry_date"], expiry_date_iso=expires,
         optional_data=doc.optional_rest,
         optional_data_2=raw["optional_data_2"].rstrip("<") if "optional_data_2" in raw else None,
-        primary_identifier=names.primary, secondary_identifier=names.secondary,
+        name_field=raw["name"],
         checks=checks, errors=tuple(found.errors), warnings=tuple(found.warnings), repairs=(),
         mrz_information=(doc.key + doc.check_digit + raw["birth_date"] + raw["birth_date_cd"]
                          + raw["expiry_date"] + raw["expiry_date_cd"]),
@@ -75,11 +79,12 @@ _REGEX_CLASS = {CharClass.DIGIT: "[0-9]", CharClass.DIGIT_OR_FILLER: "[0-9<]",
 
 
 def _line_patterns(layout: Layout) -> tuple[re.Pattern, ...]:
-    """One compiled pattern per line, built from the layout: the common case is one match call."""
+    """One pattern per line with a named group per field, built from the layout: a clean MRZ is
+    class-checked and cut into fields by one C-level match per line."""
     patterns = []
     for line in range(layout.line_count):
         spans = sorted((s.start, s.end, n) for n, s in layout.fields.items() if s.line == line)
-        parts = [f"{_REGEX_CLASS[FIELD_CLASSES[n]]}{{{end - start}}}" for start, end, n in spans]
+        parts = [f"(?P<{n}>{_REGEX_CLASS[FIELD_CLASSES[n]]}{{{end - start}}})" for start, end, n in spans]
         patterns.append(re.compile("".join(parts)))
     return tuple(patterns)
 
@@ -97,8 +102,15 @@ def bad_columns(raw: dict[str, str], layout: Layout) -> list[tuple[str, int]]:
     return bad
 
 
-def classes_ok(lines: tuple[str, ...], layout: Layout) -> bool:
-    return all(p.fullmatch(line) for p, line in zip(_PATTERNS[layout.format], lines))
+def clean_fields(lines: tuple[str, ...], layout: Layout) -> dict[str, str] | None:
+    """Fields by name when every character fits its field's class, else None."""
+    fields: dict[str, str] = {}
+    for pattern, line in zip(_PATTERNS[layout.format], lines):
+        match = pattern.fullmatch(line)
+        if match is None:
+            return None
+        fields.update(match.groupdict())
+    return fields
 
 
 def _report_bad_characters(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
@@ -191,10 +203,12 @@ def _check_codes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
         found.warn(IssueCode.UNUSUAL_DOCUMENT_CODE, "document_code", "unlisted passport type letter")
 
 
-def _check_names_and_sex(raw, names, found: _Findings) -> None:
-    if not names.primary:
+def _check_name_and_sex(raw, found: _Findings) -> None:
+    name = raw["name"]
+    # Checked on the printed field; splitting into identifiers waits until someone asks.
+    if name[0] == "<":
         found.error(IssueCode.MISSING_FIELD, "name", "primary identifier is empty")
-    if names.possibly_truncated:
+    if name[-1] != "<":
         found.warn(IssueCode.NAME_TRUNCATED, "name", "name field is full: the name may be truncated")
     sex = raw["sex"]
     if sex == "X":
