@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 from .charset import check_digit
@@ -11,6 +12,12 @@ from .dates import DateStatus, infer_birth_date, infer_expiry_date
 from .doccodes import CodeVerdict, check_document_code
 from .formats import FIELD_CLASSES, LAYOUTS, CharClass, Layout, composite_input
 from .result import Issue, IssueCode, MrzResult
+
+
+@lru_cache(maxsize=512)
+def _issue(code: IssueCode, field: str | None, message: str) -> Issue:
+    # Issues are immutable and their texts mostly fixed: reuse them instead of rebuilding per read.
+    return Issue(code, field, message)
 
 
 class _Findings:
@@ -22,10 +29,10 @@ class _Findings:
         self.warnings: list[Issue] = []
 
     def error(self, code: IssueCode, field: str | None, message: str) -> None:
-        self.errors.append(Issue(code, field, message))
+        self.errors.append(_issue(code, field, message))
 
     def warn(self, code: IssueCode, field: str | None, message: str) -> None:
-        self.warnings.append(Issue(code, field, message))
+        self.warnings.append(_issue(code, field, message))
 
 
 class DocumentNumber(NamedTuple):
