@@ -7,6 +7,7 @@ import importlib
 COMMAND_MODULES: list[str] = [
     "simulator.reader_cmd",
     "simulator.passport_cmd",
+    "simulator.chip_cmd",
 ]
 
 

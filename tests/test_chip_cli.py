@@ -58,3 +58,28 @@ def test_no_such_reader_and_bad_key_exit_2(capsys):
     assert main(["chip", "read", "--reader", "pcsc://No Such Reader", "--mrz", *TD3, "--json"]) == 2
     assert main(["chip", "read", "--reader", READER, "--can", "12AB"]) == 2
     assert main(["chip", "read", "--reader", "usb://x", "--can", "123456"]) == 2
+
+
+def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys):
+    import threading
+    import time
+
+    from simulator.cli import main as gatesim
+    assert gatesim(["passport", "build", "--out", str(tmp_path / "doc")]) == 0
+    server = threading.Thread(target=gatesim, args=(["chip", "serve", str(tmp_path / "doc"), "--pace", "13",
+                                                      "--port", str(pcscd_vpcd[1]), "--seconds", "4"],))
+    server.start()
+    try:
+        code = 2
+        for _ in range(40):  # until pcscd sees the served card
+            code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--json",
+                         "--trust-store", str(tmp_path / "doc" / "trust")])
+            if code != 2:
+                break
+            time.sleep(0.1)
+    finally:
+        server.join()
+    out = capsys.readouterr().out
+    assert "\"access\"" in out, out[-600:]
+    report = json.loads(out[out.rindex('{\n  "access"'):])
+    assert code == 0 and report["access"] == "PACE" and report["passive_auth"]["chain_valid"] is True
