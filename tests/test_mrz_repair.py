@@ -92,3 +92,10 @@ def test_repair_in_every_format(fmt):
     column = 5 if fmt != "TD1" else 10  # the '0' of L898902C3
     result = parse(with_char(lines, row, column, "O"), today=TODAY)
     assert result.valid and result.lines == lines
+
+
+def test_search_limit_is_reported(monkeypatch):
+    from firmware_app.mrz import repair
+    monkeypatch.setattr(repair, "MAX_EVALUATIONS", 3)
+    result = parse(with_char(TD3, 1, 1, "B"), today=TODAY)  # needs more than 3 candidates tried
+    assert not result.valid and result.has_issue(IssueCode.REPAIR_LIMIT)

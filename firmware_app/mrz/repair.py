@@ -43,10 +43,12 @@ def try_repair(result: MrzResult, layout: Layout, today: date, future_years: int
     search = _Search(layout, today, future_years, lines)
     for extra in range(0, min(MAX_UNVERIFIED, max_repairs - len(forced)) + 1):
         found = search.run(forced, optional, extra)
+        if search.exhausted:  # an unfinished search cannot prove a candidate unique
+            return _note(result, IssueCode.REPAIR_LIMIT, "OCR repair search limit reached: none applied")
         if len(found) == 1:
             return _repaired(found[0], len(forced), search.evaluate(found[0]))
-        if len(found) > 1 or search.exhausted:
-            return _ambiguous(result)
+        if len(found) > 1:
+            return _note(result, IssueCode.REPAIR_AMBIGUOUS, "several OCR repairs fit: none applied")
     return result
 
 
@@ -145,6 +147,5 @@ def _repaired(edits, forced_count: int, repaired: MrzResult) -> MrzResult:
     return repaired.replace(repairs=repairs, warnings=repaired.warnings + (note,))
 
 
-def _ambiguous(result: MrzResult) -> MrzResult:
-    note = Issue(IssueCode.REPAIR_AMBIGUOUS, None, "several OCR repairs fit: none applied")
-    return result.replace(warnings=result.warnings + (note,))
+def _note(result: MrzResult, code: IssueCode, message: str) -> MrzResult:
+    return result.replace(warnings=result.warnings + (Issue(code, None, message),))

@@ -31,6 +31,7 @@ class IssueCode(str, Enum):
     OCR_REPAIRED = "ocr_repaired"
     OCR_REPAIRED_UNVERIFIED = "ocr_repaired_unverified"
     REPAIR_AMBIGUOUS = "repair_ambiguous"
+    REPAIR_LIMIT = "repair_search_limit"
 
 
 @dataclass(frozen=True, slots=True)
