@@ -75,8 +75,8 @@ def _human(result: MrzResult) -> str:
     rows.append(f"  {'checks':22} {checks}")
     rows += [f"  error    {i['code']}: {i['message']}" for i in data["errors"]]
     rows += [f"  warning  {i['code']}: {i['message']}" for i in data["warnings"]]
-    rows += [f"  repaired line {r['line']} col {r['column']}: {r['from']} -> {r['to']} ({r['field']})"
-             for r in data["repairs"]]
+    rows += [f"  repaired line {r['line']} col {r['column']}: {r['from']} -> {r['to']} ({r['field']}"
+             f"{'' if r['verified'] else ', unverified: confirm with the chip'})" for r in data["repairs"]]
     return "\n".join(rows)
 
 

@@ -1,8 +1,14 @@
 """ICAO Doc 9303 machine readable zones: parse, validate, repair OCR slips, compose.
 
-    >>> from firmware_app.mrz import parse
-    >>> result = parse(lines, today=clock_date)
-    >>> result.valid, result.mrz_information
+    from firmware_app.mrz import parse
+    result = parse(lines, today=clock_date, expiry_future_years=cfg.mrz.expiry_future_years,
+                   repair=cfg.mrz.ocr_repair, max_repairs=cfg.mrz.max_repairs)
+    result.valid, result.errors, result.warnings, result.repairs, result.mrz_information
+
+Only input that cannot be an MRZ raises (MrzUnreadable and subclasses); everything else is
+reported in the result. `gatectl mrz parse [--json] LINE...` is the CLI; `python -m bench mrz`
+measures it. Modules: reading (input -> lines), formats (layouts as data), validate (checks),
+repair (OCR substitutions), dates, names, countries, doccodes, compose, result, errors.
 """
 from .charset import check_digit, weighted_sum
 from .compose import MrzFields, compose
