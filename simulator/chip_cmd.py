@@ -68,28 +68,19 @@ def _chip(args):
 
 def run_serve(args) -> int:
     from firmware_app.emrtd.errors import EmrtdError
-    from simulator.vchip.pcscd import READER_URL, PcscdProcess, PcscdUnavailable
-    from simulator.vchip.vpcd import VpcdCard, card_atr
+    from simulator.vchip.pcscd import READER_URL, PcscdUnavailable
     try:
         chip = _chip(args)
     except (OSError, KeyError, ValueError, EmrtdError) as exc:
         print(f"gatesim: cannot load the passport directory: {exc}", file=sys.stderr)
         return EXIT_USAGE
     with tempfile.TemporaryDirectory() as workdir:
-        pcscd = None
         try:
-            if args.start_pcscd:
-                pcscd = PcscdProcess(Path(workdir)).start()
-            port = pcscd.port if pcscd else args.port
-            card = VpcdCard(chip, card_atr(args.extended), port=port, delay_s=args.delay_ms / 1000)
-            card.remove_after_apdus = args.remove_after
-            card.connect()
+            pcscd, card = _plug_in(args, chip, Path(workdir))
         except (PcscdUnavailable, OSError) as exc:
             print(f"gatesim: cannot reach vpcd: {exc}", file=sys.stderr)
-            if pcscd:
-                pcscd.stop()
             return EXIT_FAILED
-        print(f"virtual chip ready on vpcd port {port}; reader {READER_URL}", flush=True)
+        print(f"virtual chip ready on vpcd port {card.port}; reader {READER_URL}", flush=True)
         try:
             _wait(args.seconds)
         except KeyboardInterrupt:
@@ -99,6 +90,22 @@ def run_serve(args) -> int:
             if pcscd:
                 pcscd.stop()
     return EXIT_OK
+
+
+def _plug_in(args, chip, workdir: Path):
+    from simulator.vchip.pcscd import PcscdProcess
+    from simulator.vchip.vpcd import VpcdCard, card_atr
+    pcscd = PcscdProcess(workdir).start() if args.start_pcscd else None
+    card = VpcdCard(chip, card_atr(args.extended), port=pcscd.port if pcscd else args.port,
+                    delay_s=args.delay_ms / 1000)
+    card.remove_after_apdus = args.remove_after
+    try:
+        card.connect()
+    except OSError:
+        if pcscd:
+            pcscd.stop()
+        raise
+    return pcscd, card
 
 
 def _wait(seconds: float) -> None:

@@ -67,7 +67,7 @@ def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys):
     from simulator.cli import main as gatesim
     assert gatesim(["passport", "build", "--out", str(tmp_path / "doc")]) == 0
     server = threading.Thread(target=gatesim, args=(["chip", "serve", str(tmp_path / "doc"), "--pace", "13",
-                                                      "--port", str(pcscd_vpcd[1]), "--seconds", "4"],))
+                                                      "--port", str(pcscd_vpcd[1]), "--seconds", "2"],))
     server.start()
     try:
         code = 2
