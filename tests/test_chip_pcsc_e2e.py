@@ -53,3 +53,24 @@ def test_card_removed_mid_read_through_pcscd(pcscd_vpcd):
     finally:
         transceiver.close()
         remove_card(card)
+
+
+def test_slow_chip_and_bac_by_request_through_pcscd(pcscd_vpcd):
+    from firmware_app.emrtd.access import AccessReason
+    from firmware_app.emrtd.reader import ReadOptions
+    chip = make_chip([PACE_BRAINPOOL_AES128], dg2_size=2000)
+    card = insert_card(chip, pcscd_vpcd[1])
+    delays = []
+    card.delay_s = 0.01  # every APDU answered 10 ms late
+    card._sleep = lambda seconds: (delays.append(seconds), time.sleep(seconds))
+    transceiver = open_transceiver("pcsc://Virtual PCD 00 00")
+    try:
+        reader = DocumentReader(Session(transceiver), mrz_key(), counter_rng("terminal"), time.monotonic,
+                                ReadOptions(prefer_pace=False))
+        result = reader.read()
+    finally:
+        transceiver.close()
+        remove_card(card)
+    assert result.access.protocol is AccessProtocol.BAC and result.access.reason is AccessReason.REQUESTED
+    assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
+    assert len(delays) == result.log.count and set(delays) == {0.01}
