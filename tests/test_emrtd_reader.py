@@ -125,3 +125,13 @@ def test_apdu_log_is_redacted():
     result = _read(make_chip(dg2_size=300))
     text = "\n".join(e.redacted() for e in result.log.entries)
     assert "L898902C" not in text and "ERIKSSON" not in text and "A0000002471001" not in text
+
+
+def test_extended_length_probe_on_capable_and_old_chips():
+    result = _read(make_chip([PACE_BRAINPOOL_AES128], extended=True), options=ReadOptions(probe_extended=True))
+    assert result.extended_length and result.reauthentications == 0 and _reads(result, "DG2") == 2
+    old = make_chip(faults=ChipFaults(extended_kills_sm=True))
+    result = _read(old, options=ReadOptions(probe_extended=True))
+    assert not result.extended_length and result.reauthentications == 1
+    assert result.files == _expected_files(old)
+    assert not _read(make_chip(extended=True)).extended_length  # no probe, nothing declared: short

@@ -34,6 +34,8 @@ def register(groups) -> None:
     cmd.add_argument("--json", action="store_true", help="machine-readable output")
     cmd.add_argument("--out", type=Path, metavar="DIR", help="write each file's raw bytes to DIR (mode 0600)")
     cmd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the reader/card")
+    cmd.add_argument("--probe-extended", action="store_true",
+                     help="when neither ATR nor EF.ATR/INFO declares extended length, try it once")
     cmd.set_defaults(func=run_read)
 
 
@@ -42,7 +44,7 @@ def run_read(args) -> int:
     key = _key(args)
     store = _trust_store(args.trust_store) if args.trust_store else None
     try:
-        read = _read_chip(args.reader, key, args.timeout)
+        read = _read_chip(args.reader, key, args.timeout, args.probe_extended)
     except (DriverError, EmrtdError) as exc:
         return _unreadable(args, exc)
     report = _report(read, args.mrz, store)
@@ -79,13 +81,14 @@ def _trust_store(path: Path):
         raise UsageError(f"trust store {path}: {exc}") from exc
 
 
-def _read_chip(url: str, key, timeout: float):
+def _read_chip(url: str, key, timeout: float, probe_extended: bool):
     from drivers.smartcard import open_transceiver
-    from firmware_app.emrtd.reader import DocumentReader
+    from firmware_app.emrtd.reader import DocumentReader, ReadOptions
     from firmware_app.emrtd.session import Session
     transceiver = open_transceiver(url, timeout_s=timeout)
     try:
         reader = DocumentReader(Session(transceiver), key, os.urandom, time.monotonic,
+                                ReadOptions(probe_extended=probe_extended),
                                 extended_hint=getattr(transceiver, "extended_length", None),
                                 progress=lambda step, detail: log.info("chip read step %d %s", step, detail))
         read = reader.read()

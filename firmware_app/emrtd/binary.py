@@ -29,6 +29,7 @@ class FileNotFound(ReadError):
 class ReadLimits:
     max_response: int  # largest plain data per READ BINARY (223 short, or from EF.ATR/INFO)
     extended: bool
+    declared: bool = True  # False: nothing told us; a probe may find out
 
 
 class BlockFailed(Exception):

@@ -15,6 +15,7 @@ from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import parse_tlv
 
 SHORT_LIMITS = ReadLimits(SHORT_SM_MAX, extended=False)
+UNDECLARED_LIMITS = ReadLimits(SHORT_SM_MAX, extended=False, declared=False)
 TAG_EXTENDED_LENGTH_INFO = 0x7F66
 SM_OVERHEAD = 40  # DO87 header + padding + DO99 + DO8E, rounded up
 EXTENDED_DEFAULT_RESPONSE = 65536
@@ -34,7 +35,9 @@ def read_capabilities(session: Session, forced_extended: bool | None,
     max_response = _atr_info_max_response(session)
     if max_response is not None:
         return card_access, _limits(max_response > 256, max_response)
-    return card_access, _limits(bool(extended_hint), EXTENDED_DEFAULT_RESPONSE)
+    if extended_hint is None:
+        return card_access, UNDECLARED_LIMITS
+    return card_access, _limits(extended_hint, EXTENDED_DEFAULT_RESPONSE)
 
 
 def _limits(extended: bool, max_response: int) -> ReadLimits:
@@ -65,3 +68,20 @@ def _atr_info_max_response(session: Session) -> int | None:
     except TlvError:
         return None
     return None
+
+
+def probe_extended_length(session: Session, com_fid: int, reestablish) -> ReadLimits:
+    """One extended READ BINARY of EF.COM. Old chips may refuse it and drop secure messaging
+    (or the reader may not pass it on): then `reestablish()` re-authenticates and short APDUs are used."""
+    from firmware_app.emrtd.binary import select_file
+    from firmware_app.emrtd.errors import EmrtdError
+    try:
+        select_file(session, com_fid, "EF.COM (probe)")
+        response = session.send(CommandApdu(0x00, Ins.READ_BINARY, 0, 0, ne=EXTENDED_DEFAULT_RESPONSE),
+                                "extended length probe")
+        if response.sw in (0x9000, 0x6282) and response.data:
+            return _limits(True, EXTENDED_DEFAULT_RESPONSE)
+    except EmrtdError:
+        pass  # refused in some way: fall through to recovery
+    reestablish()
+    return SHORT_LIMITS

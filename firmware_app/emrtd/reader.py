@@ -15,7 +15,7 @@ from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.bac import perform_bac
 from firmware_app.emrtd.binary import FileNotFound, ReadLimits, read_file, select_file
-from firmware_app.emrtd.capabilities import read_capabilities
+from firmware_app.emrtd.capabilities import probe_extended_length, read_capabilities
 from firmware_app.emrtd.chip_checks import (
     confirm_new_keys, parse_for_checks, perform_active_authentication, perform_chip_authentication,
 )
@@ -59,6 +59,7 @@ class ReadOptions:
     chip_authentication: bool = True  # run CA when DG14 offers it
     active_authentication: bool = True  # run AA when DG15 is present
     extended_length: bool | None = None  # None: decide from EF.ATR/INFO or the transport's ATR hint
+    probe_extended: bool = False  # when nothing declares it, try once (re-authenticates if refused)
 
 
 @dataclass
@@ -96,6 +97,9 @@ class DocumentReader:
         card_access, limits = self._timed(ReadStep.CAPABILITIES, self._capabilities)
         self._choose_protocol(card_access)
         self._timed(ReadStep.AUTHENTICATE, self._establish)
+        if not limits.declared and self.options.probe_extended:
+            limits = self._timed(ReadStep.CAPABILITIES, probe_extended_length, self.session, LdsFile.COM.fid,
+                                 self._reestablish)
         files = {LdsFile.COM: self._read(LdsFile.COM, limits)}
         listed = listed_data_groups(files[LdsFile.COM])
         self._limits = limits
@@ -146,6 +150,10 @@ class DocumentReader:
         if not isinstance(self.key, MrzKey):
             raise UnsupportedProtocol("BAC needs the MRZ key")
         self.access = perform_bac(self.session, self.key, self.rng, self._reason)
+
+    def _reestablish(self) -> None:
+        self.reauthentications += 1
+        self._establish()
 
     def _select_application(self) -> None:
         command = CommandApdu(0x00, Ins.SELECT, 0x04, 0x0C, EMRTD_AID)
