@@ -74,3 +74,9 @@ def test_slow_chip_and_bac_by_request_through_pcscd(pcscd_vpcd):
     assert result.access.protocol is AccessProtocol.BAC and result.access.reason is AccessReason.REQUESTED
     assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
     assert len(delays) == result.log.count and set(delays) == {0.01}
+
+
+def test_open_waits_for_a_card_until_timeout(pcscd_vpcd):
+    from drivers.smartcard.errors import NoCardPresent
+    with pytest.raises(NoCardPresent, match="after 0.3 s"):
+        open_transceiver("pcsc://Virtual PCD 00 00", timeout_s=0.3)

@@ -20,8 +20,10 @@ class Transceiver(Protocol):
 PCSC_SCHEME = "pcsc://"
 
 
-def open_transceiver(url: str, timeout_s: float = 10.0) -> Transceiver:
-    """Open the backend named by url; an unknown scheme is an error, never a silent fallback."""
+def open_transceiver(url: str, timeout_s: float = 0.0) -> Transceiver:
+    """Open the backend named by url, waiting up to timeout_s for a card (0: it must be there).
+
+    An unknown scheme is an error, never a silent fallback."""
     if url.startswith(PCSC_SCHEME):
         from drivers.smartcard.pcsc import PcscTransceiver
         return PcscTransceiver.open(url[len(PCSC_SCHEME):], timeout_s=timeout_s)

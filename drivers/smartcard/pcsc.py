@@ -9,7 +9,8 @@ import fnmatch
 import time
 
 from smartcard.CardConnection import CardConnection
-from smartcard.Exceptions import CardConnectionException, NoCardException
+from smartcard.CardRequest import CardRequest
+from smartcard.Exceptions import CardConnectionException, CardRequestTimeoutException, NoCardException
 from smartcard.scard import (
     SCARD_E_NO_SMARTCARD, SCARD_S_SUCCESS, SCARD_W_REMOVED_CARD, SCardStatus,
 )
@@ -39,6 +40,22 @@ def find_reader(pattern: str):
     raise ReaderNotFound(f"no PC/SC reader matches {pattern!r} (readers: {names})")
 
 
+def _wait_for_card(reader, timeout_s: float) -> None:
+    try:
+        CardRequest(readers=[reader], timeout=timeout_s).waitforcard()
+    except CardRequestTimeoutException as exc:
+        raise NoCardPresent(f"no card in {reader} after {timeout_s:g} s") from exc
+
+
+def card_present(pattern: str) -> bool:
+    """Whether pcscd currently reports a card in the matching reader (powered or not)."""
+    try:
+        CardRequest(readers=[find_reader(pattern)], timeout=0.01).waitforcard()
+        return True
+    except CardRequestTimeoutException:
+        return False
+
+
 class PcscTransceiver:
     def __init__(self, connection, reader_name: str):
         self._connection = connection
@@ -50,8 +67,10 @@ class PcscTransceiver:
             self.extended_length = None
 
     @classmethod
-    def open(cls, pattern: str, timeout_s: float = 10.0) -> "PcscTransceiver":
+    def open(cls, pattern: str, timeout_s: float = 0.0) -> "PcscTransceiver":
         reader = find_reader(pattern)
+        if timeout_s > 0:
+            _wait_for_card(reader, timeout_s)
         connection = reader.createConnection()
         try:
             connection.connect(CardConnection.T0_protocol | CardConnection.T1_protocol)

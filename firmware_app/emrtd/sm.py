@@ -106,7 +106,10 @@ class SecureMessaging:
             return b""
         if len(value) % self.suite.block_size:
             return self._fail("encrypted data is not whole cipher blocks")
-        return unpad(self.suite.decrypt(self._ks_enc, value, ssc))
+        try:
+            return unpad(self.suite.decrypt(self._ks_enc, value, ssc))
+        except SecureMessagingError as exc:
+            return self._fail(str(exc))
 
     def _fail(self, reason: str):
         self.ended = True

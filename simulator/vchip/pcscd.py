@@ -101,15 +101,12 @@ def insert_card(chip, port: int, extended: bool = False, reader_url: str = READE
 
 
 def remove_card(card, reader_url: str = READER_URL) -> None:
-    """Disconnect the virtual card and wait until pcscd has noticed."""
-    from drivers.errors import DriverError
-    from drivers.smartcard import open_transceiver
+    """Disconnect the virtual card and wait until pcscd reports the slot empty."""
+    from drivers.smartcard.pcsc import card_present
     card.remove()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            open_transceiver(reader_url).close()
-        except DriverError:
+        if not card_present(reader_url.removeprefix("pcsc://")):
             return
         time.sleep(0.05)
     raise PcscdUnavailable("pcscd still reports the removed virtual card")
