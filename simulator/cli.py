@@ -8,6 +8,7 @@ COMMAND_MODULES: list[str] = [
     "simulator.reader_cmd",
     "simulator.passport_cmd",
     "simulator.chip_cmd",
+    "simulator.demo",
 ]
 
 

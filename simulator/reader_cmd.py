@@ -17,6 +17,8 @@ from drivers.passport_reader.settings import Framing, RteBccScope, RteLengthScop
 from simulator.reader import FaultPlan, SimulatedReader, SimulatorError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# pyserial flushes its input right after opening the port; give it that moment before writing.
+PORT_SETTLE_S = 0.2
 
 
 def register(groups) -> None:
@@ -83,6 +85,8 @@ def _feed(sim: SimulatedReader, args: argparse.Namespace, source) -> int:
     if args.wait_reader and not sim.wait_for_reader(args.wait_reader):
         print("gatesim reader: no reader opened the port", file=sys.stderr)
         return EXIT_FAILED
+    if args.wait_reader:
+        time.sleep(PORT_SETTLE_S)
     sent = 0
     try:
         for lines in split_documents(source):

@@ -1,0 +1,14 @@
+"""The demo is the main job a newcomer runs: it must go through every scripted traveller."""
+from simulator.cli import main as gatesim
+
+
+def test_demo_runs_every_traveller_with_expected_outcomes(capsys):
+    assert gatesim(["demo", "--framing", "cute", "--seed", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    outcomes = [line.split("->")[-1].strip() for line in out if "traveller" in line]
+    assert outcomes[0] == "TD3: VALID"
+    assert outcomes[1] == "TD1: VALID"
+    assert outcomes[2] == "TD3: VALID"
+    assert "repaired nationality" in outcomes[3]
+    assert outcomes[4].startswith("TD3: INVALID")
+    assert "expired" in outcomes[5]
