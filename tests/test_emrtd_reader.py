@@ -135,3 +135,19 @@ def test_extended_length_probe_on_capable_and_old_chips():
     assert not result.extended_length and result.reauthentications == 1
     assert result.files == _expected_files(old)
     assert not _read(make_chip(extended=True)).extended_length  # no probe, nothing declared: short
+
+
+def test_pace_refused_falls_back_to_bac_and_says_so():
+    from dataclasses import replace
+
+    from simulator.vchip.applet import VirtualIcaoChip
+    from simulator.vchip.documents import encode_card_access
+    chip = make_chip(dg2_size=300)
+    # EF.CardAccess advertises PACE but the applet refuses MSE:Set AT (a chip with a broken PACE)
+    broken = VirtualIcaoChip(replace(chip.config, card_access=encode_card_access([PACE_BRAINPOOL_AES128])),
+                             counter_rng("chip"))
+    result = _read(broken)
+    assert result.access.protocol is AccessProtocol.BAC
+    assert result.access.reason is AccessReason.PACE_FAILED_FALLBACK
+    with pytest.raises(AuthenticationError, match="Set AT"):
+        _read(broken, options=ReadOptions(fallback_to_bac=False))

@@ -59,6 +59,7 @@ class ReadOptions:
     chip_authentication: bool = True  # run CA when DG14 offers it
     active_authentication: bool = True  # run AA when DG15 is present
     extended_length: bool | None = None  # None: decide from EF.ATR/INFO or the transport's ATR hint
+    fallback_to_bac: bool = True  # PACE refused by the chip: try BAC (the result says so)
     probe_extended: bool = False  # when nothing declares it, try once (re-authenticates if refused)
 
 
@@ -142,14 +143,25 @@ class DocumentReader:
     def _establish(self) -> None:
         """Authenticate and select the eMRTD application (PACE runs before SELECT, BAC after)."""
         self.session.end_secure_messaging()
-        if self._pace is not None:
-            self.access = perform_pace(self.session, self.key, self._pace, self.rng)
-            self._select_application()
+        if self._pace is not None and self._try_pace():
             return
         self._select_application()
         if not isinstance(self.key, MrzKey):
             raise UnsupportedProtocol("BAC needs the MRZ key")
         self.access = perform_bac(self.session, self.key, self.rng, self._reason)
+
+    def _try_pace(self) -> bool:
+        """PACE; if the chip refuses it and an MRZ key is at hand, fall back to BAC (recorded)."""
+        try:
+            self.access = perform_pace(self.session, self.key, self._pace, self.rng)
+        except AuthenticationError:
+            if not (self.options.fallback_to_bac and isinstance(self.key, MrzKey)):
+                raise
+            self.session.end_secure_messaging()
+            self._pace, self._reason = None, AccessReason.PACE_FAILED_FALLBACK
+            return False
+        self._select_application()
+        return True
 
     def _reestablish(self) -> None:
         self.reauthentications += 1
