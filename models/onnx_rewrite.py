@@ -1,9 +1,12 @@
-"""Remove initializers from an ONNX graph's input list, working on the protobuf wire format.
+"""Two small rewrites of ONNX models, done on the protobuf wire format so setup needs no `onnx`.
 
-Older exporters (SFace 2021dec among them) list every weight as a graph input too. onnxruntime
-then treats the weights as overridable and skips constant folding and fusions. Dropping those
-input entries leaves the weights themselves untouched; only the graph's declared inputs change.
-Done on the raw wire format so setup needs no `onnx` package.
+strip_initializer_inputs: older exporters (SFace 2021dec among them) list every weight as a
+graph input too; onnxruntime then treats the weights as overridable and skips constant folding
+and fusions. Dropping those input entries leaves the weights themselves untouched.
+
+make_dims_symbolic: YuNet 2023mar declares a fixed 640x640 input although its graph only uses
+shape-agnostic reshapes; naming the height/width (and the outputs' anchor count) symbolically
+lets a 640x480 frame run without padding it to 640x640.
 """
 from __future__ import annotations
 
@@ -13,8 +16,13 @@ WIRE_VARINT, WIRE_FIXED64, WIRE_LENGTH, WIRE_FIXED32 = 0, 1, 2, 5
 MODEL_GRAPH = 7          # ModelProto.graph
 GRAPH_INITIALIZER = 5    # GraphProto.initializer
 GRAPH_INPUT = 11         # GraphProto.input
+GRAPH_OUTPUT = 12        # GraphProto.output
 TENSOR_NAME = 8          # TensorProto.name
 VALUE_INFO_NAME = 1      # ValueInfoProto.name
+# ValueInfoProto.type -> TypeProto.tensor_type -> Tensor.shape -> TensorShapeProto.dim
+SHAPE_PATH = (2, 1, 2)
+SHAPE_DIM = 1
+DIM_PARAM = 2            # TensorShapeProto.Dimension.dim_param (a symbolic name)
 
 
 class WireFormatError(ValueError):
@@ -106,3 +114,39 @@ def strip_initializer_inputs(model: bytes) -> tuple[bytes, int]:
     if graphs != 1:
         raise WireFormatError(f"expected one graph in the model, found {graphs}")
     return b"".join(out), dropped
+
+
+def rewrite_submessages(message: bytes, path: tuple[int, ...], change) -> bytes:
+    """Apply `change` to every length-delimited submessage reached by following field numbers."""
+    if not path:
+        return change(message)
+    out = []
+    for field, wire, payload, raw in iter_fields(message):
+        if field == path[0] and wire == WIRE_LENGTH:
+            out.append(length_field(field, rewrite_submessages(payload, path[1:], change)))
+        else:
+            out.append(raw)
+    return b"".join(out)
+
+
+def symbolic_dims(names: dict[int, str]):
+    """A shape rewrite that replaces the dimensions at the given positions by named ones."""
+    def change(shape: bytes) -> bytes:
+        out, position = [], 0
+        for field, _, _, raw in iter_fields(shape):
+            if field == SHAPE_DIM:
+                name = names.get(position)
+                position += 1
+                out.append(length_field(SHAPE_DIM, length_field(DIM_PARAM, name.encode())) if name else raw)
+            else:
+                out.append(raw)
+        return b"".join(out)
+    return change
+
+
+def make_dims_symbolic(model: bytes, input_dims: dict[int, str], output_dims: dict[int, str]) -> bytes:
+    """Name the given dimensions of every graph input and output (e.g. {2: "height", 3: "width"})."""
+    if sum(1 for field, _, _, _ in iter_fields(model) if field == MODEL_GRAPH) != 1:
+        raise WireFormatError("expected one graph in the model")
+    model = rewrite_submessages(model, (MODEL_GRAPH, GRAPH_INPUT, *SHAPE_PATH), symbolic_dims(input_dims))
+    return rewrite_submessages(model, (MODEL_GRAPH, GRAPH_OUTPUT, *SHAPE_PATH), symbolic_dims(output_dims))

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_strip_module():
-    spec = importlib.util.spec_from_file_location("onnx_strip", ROOT / "models" / "onnx_strip.py")
+    spec = importlib.util.spec_from_file_location("onnx_rewrite", ROOT / "models" / "onnx_rewrite.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -143,3 +143,10 @@ def test_strip_fuzz_only_wire_format_errors(data):
         strip.strip_initializer_inputs(data)
     except strip.WireFormatError:
         pass
+
+
+def test_letterbox_to_a_multiple_keeps_the_aspect():
+    canvas, scale = letterbox(np.zeros((480, 640, 3), np.uint8), 640, 640, multiple=32)
+    assert canvas.shape == (480, 640, 3) and scale == 1.0
+    canvas, scale = letterbox(np.zeros((1000, 3000, 3), np.uint8), 640, 640, multiple=32)
+    assert canvas.shape == (224, 640, 3) and scale == pytest.approx(640 / 3000)

@@ -67,6 +67,18 @@ def test_derived_recognizer_gives_the_same_embeddings(manifest):
         assert np.max(np.abs(a - b)) < 1e-4 * max(1.0, float(np.max(np.abs(a))))
 
 
+def test_derived_detector_is_identical_and_takes_any_multiple_of_32(manifest):
+    source = manifest.models["detector"]
+    original = runtime.open_session(read_verified(ModelFile("d", MODELS / source["file"], source["sha256"])), 2)
+    derived = runtime.open_session(read_verified(manifest.model_file("detector")), 2)
+    assert original.input_shape == (1, 3, 640, 640) and derived.input_shape[2:] == ("height", "width")
+    frame = np.random.default_rng(3).uniform(0, 255, (1, 3, 640, 640)).astype(np.float32)
+    a, b = original.run(frame), derived.run(frame)
+    assert all(np.array_equal(a[name], b[name]) for name in a)
+    wide = derived.run(frame[:, :, :480, :])
+    assert wide["cls_8"].shape == (1, 60 * 80, 1) and wide["kps_32"].shape == (1, 15 * 20, 10)
+
+
 def test_thread_pool_size_is_fixed_once(manifest):
     runtime.ensure_thread_pool(2)
     with pytest.raises(ThreadPoolConflict):

@@ -73,12 +73,19 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float]:
-    """Scale to fit (never up) and pad right/bottom with black; returns canvas and the scale."""
+def letterbox(image: np.ndarray, width: int, height: int, multiple: int | None = None) -> tuple[np.ndarray, float]:
+    """Scale to fit width x height (never up) and pad right/bottom with black.
+
+    With `multiple`, the canvas is only padded up to the next multiple (a model with symbolic
+    input size); otherwise it is exactly width x height. Returns the canvas and the scale.
+    """
     scale = min(width / image.shape[1], height / image.shape[0], 1.0)
     if scale < 1.0:
         size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    if multiple:
+        width = min(width, -(-image.shape[1] // multiple) * multiple)
+        height = min(height, -(-image.shape[0] // multiple) * multiple)
     canvas = np.zeros((height, width, 3), np.uint8)
     canvas[: image.shape[0], : image.shape[1]] = image
     return canvas, scale
@@ -87,18 +94,22 @@ def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, f
 class YuNetDetector:
     """Finds faces with their 5 landmarks in a BGR image of any size."""
 
-    def __init__(self, session, score_threshold: float = 0.6, nms_threshold: float = 0.3, top_k: int = 20):
+    def __init__(self, session, score_threshold: float = 0.6, nms_threshold: float = 0.3, top_k: int = 20,
+                 max_size: tuple[int, int] = (640, 640)):
         self._session = session
-        _, _, self.height, self.width = session.input_shape
+        _, _, height, width = session.input_shape
+        # A fixed-size model gets exactly its size; a symbolic one gets the image's own aspect.
+        self.any_size = not (isinstance(height, int) and isinstance(width, int))
+        self.width, self.height = max_size if self.any_size else (width, height)
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.top_k = top_k
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        canvas, scale = letterbox(image, self.width, self.height)
+        canvas, scale = letterbox(image, self.width, self.height, max(STRIDES) if self.any_size else None)
         tensor = canvas.transpose(2, 0, 1)[None].astype(np.float32)  # YuNet takes raw BGR 0..255
         outputs = self._session.run(tensor)
-        boxes, marks, scores = decode_heads(outputs, self.width, self.height, self.score_threshold)
+        boxes, marks, scores = decode_heads(outputs, canvas.shape[1], canvas.shape[0], self.score_threshold)
         kept = non_max_suppression(boxes, scores, self.nms_threshold, self.top_k)
         faces = [Face(tuple(float(v) for v in boxes[i]), marks[i], float(scores[i])) for i in kept]
         return [face.scaled(1.0 / scale) for face in faces]

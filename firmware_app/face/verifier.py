@@ -105,7 +105,8 @@ class FaceVerifier:
 
     def warm_up(self) -> None:
         """Run both models once so the first traveller does not pay for lazy initialisation."""
-        self.detector.detect(np.zeros((self.detector.height, self.detector.width, 3), np.uint8))
+        for height, width in ((480, 640), (self.detector.height, self.detector.width)):  # camera, stills
+            self.detector.detect(np.zeros((height, width, 3), np.uint8))
         self.embedder.embed(np.zeros((112, 112, 3), np.uint8))
 
 
