@@ -4,10 +4,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.camera import Frame, FrameSource, open_camera
 from drivers.camera.base import check_frame
-from drivers.errors import DriverIOError, DriverUnavailable, UnknownBackend
+from drivers.errors import DriverError, DriverIOError, DriverUnavailable, UnknownBackend
 
 
 def coloured(value: int, size=(48, 64)) -> np.ndarray:
@@ -79,7 +81,7 @@ def test_sim_maps_only_to_a_configured_simulated_source(media):
 @pytest.mark.parametrize("url, error", [
     ("ftp://camera", UnknownBackend), ("", UnknownBackend), ("file:///no/such.jpg", DriverUnavailable),
     ("dir:///no/such/folder", DriverUnavailable), ("video:///no/such.mp4", DriverUnavailable),
-    ("usb://front", DriverUnavailable), ("file://", DriverUnavailable),
+    ("usb://front", DriverUnavailable), ("file://", DriverUnavailable), ("file://[oops/x.jpg", UnknownBackend),
 ])
 def test_bad_urls_raise_typed_errors(url, error):
     with pytest.raises(error):
@@ -116,3 +118,14 @@ def test_real_camera_contract(url):
     with camera:
         frame = camera.read()
     assert frame.image.ndim == 3 and frame.image.shape[2] == 3
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=60))
+def test_any_url_text_gives_a_source_or_a_typed_error(url):
+    if url.split(":", 1)[0].strip().lower() in {"usb", "v4l2", "picamera2"}:
+        return  # could open real hardware on a developer's machine
+    try:
+        open_camera(url).close()
+    except DriverError:
+        pass

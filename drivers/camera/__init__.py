@@ -28,7 +28,7 @@ SIMULATED_SCHEMES = ("file", "dir", "video")
 def open_camera(url: str, *, width: int = 640, height: int = 480, sim_source: str | None = None,
                 clock: Clock = time.monotonic) -> FrameSource:
     """Open the camera named by `url`; raise UnknownBackend or DriverUnavailable."""
-    parts = urlsplit(url)
+    parts = _split(url)
     scheme = parts.scheme.lower()
     if scheme == "sim":
         return _open_sim(url, sim_source, width, height, clock)
@@ -46,9 +46,16 @@ def open_supervised_camera(url: str, *, stall_timeout_s: float = 1.0, clock: Clo
 def _open_sim(url: str, sim_source: str | None, width: int, height: int, clock: Clock) -> FrameSource:
     if not sim_source:
         raise DriverUnavailable("camera 'sim://' needs camera.sim_source (a file://, dir:// or video:// URL)")
-    if urlsplit(sim_source).scheme.lower() not in SIMULATED_SCHEMES:
+    if _split(sim_source).scheme.lower() not in SIMULATED_SCHEMES:
         raise DriverUnavailable(f"camera.sim_source {sim_source!r} must be a file://, dir:// or video:// URL")
     return open_camera(sim_source, width=width, height=height, clock=clock)
+
+
+def _split(url: str):
+    try:
+        return urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced '[' in the host part
+        raise UnknownBackend(f"camera URL {url!r} is malformed: {exc}") from None
 
 
 def _path_of(parts) -> Path:
