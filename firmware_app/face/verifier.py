@@ -1,7 +1,7 @@
 """1:1 verification: chip portrait against a live image. Built once, warmed up, then reused."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
@@ -46,7 +46,6 @@ class VerificationResult:
     quality: QualityReport
     reference_quality: QualityReport
     pad: PadStatus = PadStatus.NOT_PERFORMED
-    extra: dict = field(default_factory=dict)
 
     @property
     def match(self) -> bool:
@@ -99,9 +98,7 @@ class FaceVerifier:
 
     def verify(self, portrait: np.ndarray, live_image: np.ndarray) -> VerificationResult:
         result = self.compare(self.reference(portrait), self.analyse(live_image, LIVE_LIMITS))
-        pad = self.pad.assess([live_image])
-        return VerificationResult(result.decision, result.score, result.threshold, result.quality,
-                                  result.reference_quality, pad)
+        return replace(result, pad=self.pad.assess([live_image]))
 
     def warm_up(self) -> None:
         """Run both models once so the first traveller does not pay for lazy initialisation."""
