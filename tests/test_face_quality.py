@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench.face_metrics import equal_error_rate, fmr, fnmr, summary, threshold_at_fmr
-from firmware_app.face.align import TEMPLATE, align_face
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:  # bench/ is not an installed package; `python -m pytest` adds it, plain `pytest` not
+    sys.path.insert(0, ROOT)
+
+from bench.face_metrics import equal_error_rate, fmr, fnmr, summary, threshold_at_fmr  # noqa: E402
+from firmware_app.face.align import TEMPLATE, align_face  # noqa: E402
 from firmware_app.face.detector import Face
 from firmware_app.face.quality import (LIVE_LIMITS, QualityIssue, assess, count_people, outside_fraction,
                                        pose_of)
