@@ -15,7 +15,10 @@ from firmware_app.emrtd.tlv import Tlv, parse_single_tlv, read_header
 MAX_FILE_BYTES = 1 << 20  # far above any real LDS file (DG2 is usually 15-30 KB)
 
 # asn1crypto reports malformed input through these built-in exceptions.
-ASN1_DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
+ASN1_DECODE_ERRORS = (
+    ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError,
+    AttributeError,  # asn1crypto raises it for some malformed values (seen while fuzzing)
+)
 
 
 @contextmanager

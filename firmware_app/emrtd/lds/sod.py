@@ -46,6 +46,7 @@ def _parse_content_info(der: bytes) -> SecurityObject:
     encap = signed["encap_content_info"]
     if encap["content_type"].dotted != asn1.ID_LDS_SECURITY_OBJECT:
         raise LdsFormatError(FILE, "encapsulated content is not an LDSSecurityObject")
+    _ = signer_infos[0].native  # asn1crypto is lazy: decode everything now, inside file_errors
     content = encap["content"].native  # bytes inside the OCTET STRING (BER segments joined)
     if not isinstance(content, bytes) or not content:
         raise LdsFormatError(FILE, "LDSSecurityObject content is absent")
@@ -79,5 +80,5 @@ def _certificates(signed: cms.SignedData) -> tuple[x509.Certificate, ...]:
         raise LdsFormatError(FILE, "too many certificates")
     certs = tuple(c.chosen for c in choices if c.name == "certificate")
     for cert in certs:
-        _ = cert["tbs_certificate"]["subject_public_key_info"]["algorithm"].native  # force the parse
+        _ = cert.native  # force the full (lazy) parse while errors still map to LdsFormatError
     return certs

@@ -7,11 +7,12 @@ from enum import Enum
 
 from asn1crypto import cms, x509
 
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 from firmware_app.emrtd.pa.public_key import load_public_key
+from firmware_app.emrtd.pa.names import same_name
 
-ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 class SignerCheck(Enum):
@@ -33,22 +34,22 @@ def find_signer_certificate(signer_info: cms.SignerInfo, certs: list[x509.Certif
     sid = signer_info["sid"]
     if sid.name == "issuer_and_serial_number":
         issuer, serial = sid.chosen["issuer"], sid.chosen["serial_number"].native
-        return next((c for c in certs if c.issuer == issuer and c.serial_number == serial), None)
+        return next((c for c in certs if c.serial_number == serial and same_name(c.issuer, issuer)), None)
     return next((c for c in certs if c.key_identifier == sid.chosen.native), None)
 
 
 def check_signer_info(signer_info: cms.SignerInfo, content: bytes, certs: list[x509.Certificate],
                       certificate: x509.Certificate | None = None) -> SignerResult:
     """Check signed attributes and the signature; `certificate` overrides the lookup in `certs`."""
-    cert = certificate or find_signer_certificate(signer_info, certs)
-    if cert is None:
-        return SignerResult(SignerCheck.SIGNER_CERT_MISSING, None)
     try:
+        cert = certificate or find_signer_certificate(signer_info, certs)
+        if cert is None:
+            return SignerResult(SignerCheck.SIGNER_CERT_MISSING, None)
         return _check(signer_info, content, cert)
     except (UnsupportedAlgorithm, BadPublicKey) as exc:
         return SignerResult(SignerCheck.UNSUPPORTED_ALGORITHM, cert, str(exc))
-    except ASN1_ERRORS as exc:
-        return SignerResult(SignerCheck.SIGNATURE_INVALID, cert, f"undecodable ({type(exc).__name__})")
+    except ASN1_DECODE_ERRORS as exc:
+        return SignerResult(SignerCheck.SIGNATURE_INVALID, None, f"undecodable ({type(exc).__name__})")
 
 
 def _check(signer_info: cms.SignerInfo, content: bytes, cert: x509.Certificate) -> SignerResult:

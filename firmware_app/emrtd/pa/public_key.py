@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from asn1crypto import keys
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import ec_math
 from firmware_app.emrtd.pa.curves import NAMED_CURVES, Curve, cryptography_curve, match_named_curve
 from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 
 MAX_FIELD_BITS = 571  # larger explicit fields are no ICAO curve and would only cost CPU
 MAX_RSA_BITS = 8192
-ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def load_public_key(spki: keys.PublicKeyInfo) -> PublicKey:
             return _rsa_key(spki)
         if algorithm == "ec":
             return _ec_key(spki)
-    except ASN1_ERRORS as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise BadPublicKey(f"public key cannot be decoded ({type(exc).__name__})") from exc
     raise UnsupportedAlgorithm(f"public key algorithm {algorithm}")
 

@@ -12,6 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import ec_math
 from firmware_app.emrtd.pa.errors import UnsupportedAlgorithm
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey
@@ -95,6 +96,6 @@ def _verify_explicit(key: ExplicitEcKey, scheme: SignatureScheme, data: bytes, s
     try:
         parsed = algos.DSASignature.load(signature, strict=True)
         r, s = parsed["r"].native, parsed["s"].native
-    except (ValueError, TypeError, KeyError):
+    except ASN1_DECODE_ERRORS:
         return False
     return ec_math.ecdsa_verify(key.curve, key.point, digest(scheme.hash_name, data), r, s)

@@ -12,8 +12,10 @@ from pathlib import Path
 from asn1crypto import cms, crl, pem, x509
 
 from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.errors import MasterListError, PaError, TrustStoreError
+from firmware_app.emrtd.pa.names import same_name
 from firmware_app.emrtd.pa.public_key import load_public_key
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,6 @@ CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
 CRL_SUFFIXES = {".crl"}
 ML_SUFFIXES = {".ml", ".mls"}
 MAX_FILE_BYTES = 8 << 20  # a full ICAO master list is about 1 MB
-ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 @dataclass
@@ -38,11 +39,12 @@ class TrustStore:
         aki = cert.authority_key_identifier
         return [
             csca for csca in self.cscas
-            if csca.subject == cert.issuer and (aki is None or csca.key_identifier in (None, aki))
+            if same_name(csca.subject, cert.issuer) and (aki is None or csca.key_identifier in (None, aki))
         ]
 
     def crls_of(self, csca: x509.Certificate) -> list[crl.CertificateList]:
-        return [entry for entry in self.crls if entry.issuer == csca.subject]
+        return [entry for entry in self.crls if same_name(entry.issuer, csca.subject)]
+
 
 
 def _read(path: Path) -> bytes:
@@ -58,13 +60,13 @@ def parse_certificates(data: bytes, origin: str) -> list[x509.Certificate]:
             return [_load_certificate(der) for kind, _, der in pem.unarmor(data, multiple=True)
                     if kind == "CERTIFICATE"]
         return [_load_certificate(data)]
-    except ASN1_ERRORS as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise TrustStoreError(f"{origin}: not a certificate ({type(exc).__name__})") from exc
 
 
 def _load_certificate(der: bytes) -> x509.Certificate:
     cert = x509.Certificate.load(der, strict=True)
-    _ = cert.subject.native, cert.issuer.native, cert.public_key.native, cert["signature_value"].native
+    _ = cert.native  # asn1crypto is lazy: decode everything now so later lookups cannot fail
     return cert
 
 
@@ -73,9 +75,9 @@ def parse_crl(data: bytes, origin: str) -> crl.CertificateList:
         if pem.detect(data):
             _, _, data = pem.unarmor(data)
         entry = crl.CertificateList.load(data, strict=True)
-        _ = entry.issuer.native, entry["tbs_cert_list"]["revoked_certificates"].native
+        _ = entry.native
         return entry
-    except ASN1_ERRORS as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise TrustStoreError(f"{origin}: not a CRL ({type(exc).__name__})") from exc
 
 
@@ -105,7 +107,7 @@ def import_master_list(data: bytes, store: TrustStore, verify: bool = True) -> i
     """
     try:
         signed, certs = _parse_master_list(data)
-    except ASN1_ERRORS as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise MasterListError(f"master list cannot be decoded ({type(exc).__name__})") from exc
     if verify:
         _verify_master_list(signed, certs)
@@ -125,7 +127,8 @@ def _parse_master_list(data: bytes) -> tuple[cms.SignedData, list[x509.Certifica
     master = asn1.CscaMasterList.load(encap["content"].native)
     certs = list(master["cert_list"])
     for cert in certs:
-        _ = cert.subject.native, cert.public_key.native
+        _ = cert.native
+    _ = signed["signer_infos"].native, signed["certificates"].native
     return signed, certs
 
 
@@ -160,5 +163,5 @@ def certificate_signed_by(cert: x509.Certificate | crl.CertificateList, issuer: 
         tbs, value = cert["tbs_cert_list"], cert["signature"]
     try:
         return signature.verify(key, scheme, tbs.dump(), value.native)
-    except ASN1_ERRORS:
+    except ASN1_DECODE_ERRORS:
         return False
