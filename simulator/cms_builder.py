@@ -11,7 +11,8 @@ from simulator.test_pki import Authority, SigningKey
 
 
 def signed_data(content_type: str, content: bytes, signer: Authority, signing_time: datetime,
-                signing_key: SigningKey | None = None, hash_name: str = "sha256") -> bytes:
+                signing_key: SigningKey | None = None, hash_name: str = "sha256",
+                include_certificate: bool = True) -> bytes:
     """ContentInfo(SignedData) with signed attributes; signing_key overrides the signer's own key
     (a forgery: the certificate then does not match the signature)."""
     signer_info = _signer_info(content_type, content, signer, signing_time, signing_key or signer.key, hash_name)
@@ -19,7 +20,7 @@ def signed_data(content_type: str, content: bytes, signer: Authority, signing_ti
         "version": "v3",
         "digest_algorithms": [{"algorithm": hash_name}],
         "encap_content_info": {"content_type": content_type, "content": content},
-        "certificates": [signer.certificate],
+        "certificates": [signer.certificate] if include_certificate else None,
         "signer_infos": [signer_info],
     })
     return cms.ContentInfo({"content_type": "signed_data", "content": data}).dump()

@@ -56,6 +56,7 @@ class PassportSpec:
     aa: AaKind = AaKind.RSA
     chip_auth: bool = True
     seed: str = "passport"
+    ds_in_sod: bool = True  # a few states leave the DS certificate out of the SOD
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: For
     _add_active_authentication(spec, groups, passport, forgery)
     groups[14] = _dg14(passport, spec) if spec.chip_auth or spec.aa is AaKind.EC else None
     groups = {n: data for n, data in groups.items() if data is not None}
-    sod = _sod(groups, pki, now, spec.seed, forgery)
+    sod = _sod(groups, pki, now, spec, forgery)
     if forgery.tamper_dg is not None:
         groups[forgery.tamper_dg] = _tamper(groups[forgery.tamper_dg])
     passport.files = {"EF.COM": encode_com(sorted(groups)), "EF.SOD": sod}
@@ -182,9 +183,10 @@ def lds_security_object(groups: dict[int, bytes], hash_name: str = "sha256") -> 
     }).dump()
 
 
-def _sod(groups: dict[int, bytes], pki: TestPki, now: datetime, seed: str, forgery: Forgery) -> bytes:
-    wrong_key = signing_key(pki.ds.key.kind, seed, "impostor") if forgery.wrong_signer else None
-    content_info = signed_data(asn1.ID_LDS_SECURITY_OBJECT, lds_security_object(groups), pki.ds, now, wrong_key)
+def _sod(groups: dict[int, bytes], pki: TestPki, now: datetime, spec: PassportSpec, forgery: Forgery) -> bytes:
+    wrong_key = signing_key(pki.ds.key.kind, spec.seed, "impostor") if forgery.wrong_signer else None
+    content_info = signed_data(asn1.ID_LDS_SECURITY_OBJECT, lds_security_object(groups), pki.ds, now, wrong_key,
+                               include_certificate=spec.ds_in_sod)
     return encode_tlv(SOD_TAG, content_info)
 
 

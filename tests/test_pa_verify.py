@@ -127,3 +127,17 @@ def test_malformed_sod_and_naive_time():
     assert result.reasons == (PaReason.SOD_MALFORMED,) and not result.passed
     with pytest.raises(ValueError, match="timezone"):
         passive_authenticate(document.files["EF.SOD"], {}, None, datetime(2026, 1, 1))
+
+
+def test_sod_without_ds_certificate_needs_one_from_elsewhere():
+    from simulator.passport_factory import PassportSpec, build_passport
+    from passport_helpers import TD3, portrait
+
+    test_pki = pki()
+    document = build_passport(PassportSpec(TD3, portrait(), ds_in_sod=False), test_pki, NOW)
+    store = store_for(test_pki)
+    alone = passive_authenticate(document.files["EF.SOD"], document.data_groups, store, NOW)
+    assert alone.reasons == (PaReason.DS_CERT_MISSING,) and alone.chain_valid is False
+    helped = passive_authenticate(document.files["EF.SOD"], document.data_groups, store, NOW,
+                                  ds_certificates=[test_pki.ds.certificate])
+    assert helped.passed

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import Mapping
+from typing import Mapping, Sequence
+
+from asn1crypto import x509
 
 from firmware_app.emrtd.lds.errors import LdsError
 from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
@@ -22,8 +24,12 @@ SIGNER_REASONS = {
 
 
 def passive_authenticate(sod: bytes | SecurityObject, data_groups: Mapping[int, bytes],
-                         trust_store: TrustStore | None, now: datetime) -> PaResult:
-    """Run every check and report all failures; `data_groups` maps DG number -> raw file bytes."""
+                         trust_store: TrustStore | None, now: datetime,
+                         ds_certificates: Sequence[x509.Certificate] = ()) -> PaResult:
+    """Run every check and report all failures; `data_groups` maps DG number -> raw file bytes.
+
+    ds_certificates: Document Signer certificates obtained elsewhere (e.g. the ICAO PKD), for the
+    few states whose SOD does not carry its signer's certificate."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
     try:
@@ -31,12 +37,13 @@ def passive_authenticate(sod: bytes | SecurityObject, data_groups: Mapping[int, 
     except LdsError as exc:
         failure = PaFailure(PaReason.SOD_MALFORMED, detail=str(exc))
         return PaResult(False, False, None if trust_store is None else False, (failure,))
-    return _authenticate(security_object, data_groups, trust_store, now)
+    return _authenticate(security_object, data_groups, trust_store, now, list(ds_certificates))
 
 
 def _authenticate(sod: SecurityObject, data_groups: Mapping[int, bytes], trust_store: TrustStore | None,
-                  now: datetime) -> PaResult:
-    signer = check_signer_info(sod.signer_info, sod.encapsulated_content, list(sod.certificates))
+                  now: datetime, extra_certificates: list[x509.Certificate]) -> PaResult:
+    certificates = list(sod.certificates) + extra_certificates
+    signer = check_signer_info(sod.signer_info, sod.encapsulated_content, certificates)
     failures = [] if signer.status is SignerCheck.VALID else [
         PaFailure(SIGNER_REASONS[signer.status], detail=signer.detail)]
     hash_failures = check_hashes(sod, data_groups)
