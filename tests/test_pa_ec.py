@@ -87,3 +87,24 @@ def test_random_signatures_never_verify_or_crash(r, s):
     curve = BRAINPOOL_P256T1
     public = ec_math.multiply(curve, 42, ec_math.generator(curve))
     assert not ec_math.ecdsa_verify(curve, public, hashlib.sha256(MESSAGE).digest(), r, s)
+
+
+def test_compressed_points_on_a_p_1_mod_4_field():
+    curve = NAMED_CURVES["secp224r1"]  # p = 1 (mod 4): needs full Tonelli-Shanks
+    assert curve.p % 4 == 1
+    private = ec_key("ec-tests", "p224", "secp224r1")
+    for fmt in (serialization.PublicFormat.CompressedPoint, serialization.PublicFormat.UncompressedPoint):
+        encoded = private.public_key().public_bytes(serialization.Encoding.X962, fmt)
+        numbers = private.public_key().public_numbers()
+        assert ec_math.decode_point(curve, encoded) == (numbers.x, numbers.y)
+
+
+@pytest.mark.parametrize("field", ["p", "n", "h"])
+def test_hostile_explicit_parameters_are_refused(field):
+    from dataclasses import replace
+
+    curve = NAMED_CURVES["brainpoolP256r1"]
+    hostile = replace(curve, **{field: {"p": curve.p + 2, "n": curve.n - 1, "h": 1 << 64}[field]})
+    point = ec_math.encode_point(curve, ec_math.generator(curve))
+    with pytest.raises(BadPublicKey):
+        load_public_key(explicit_spki(hostile, point))

@@ -24,8 +24,30 @@ def is_on_curve(curve: Curve, point: Point) -> bool:
     return 0 <= x < curve.p and 0 <= y < curve.p and (y * y - x * x * x - curve.a * x - curve.b) % curve.p == 0
 
 
+def is_probable_prime(n: int) -> bool:
+    """Miller-Rabin with fixed bases: rejects hostile composite 'primes' in explicit parameters."""
+    if n < 2 or n % 2 == 0:
+        return n == 2
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for base in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41):
+        x = pow(base, d, n)
+        if x in (0, 1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
 def _sqrt_mod(value: int, p: int) -> int:
-    """Tonelli-Shanks square root modulo an odd prime; raises EcPointError for non-residues."""
+    """Tonelli-Shanks square root modulo an odd prime; raises EcPointError for non-residues.
+
+    Every loop is bounded so a composite 'prime' from hostile parameters cannot hang us."""
     value %= p
     if value == 0:
         return 0
@@ -36,12 +58,16 @@ def _sqrt_mod(value: int, p: int) -> int:
     q, s = p - 1, 0
     while q % 2 == 0:
         q, s = q // 2, s + 1
-    z = next(z for z in range(2, p) if pow(z, (p - 1) // 2, p) == p - 1)
+    z = next((z for z in range(2, 1000) if pow(z, (p - 1) // 2, p) == p - 1), None)
+    if z is None:
+        raise EcPointError("field modulus does not behave like a prime")
     m, c, t, r = s, pow(z, q, p), pow(value, q, p), pow(value, (q + 1) // 2, p)
     while t != 1:
         i, t2 = 1, t * t % p
-        while t2 != 1:
+        while t2 != 1 and i < m:
             i, t2 = i + 1, t2 * t2 % p
+        if i == m:
+            raise EcPointError("field modulus does not behave like a prime")
         b = pow(c, 1 << (m - i - 1), p)
         m, c, t, r = i, b * b % p, t * b * b % p, r * b % p
     return r

@@ -18,6 +18,7 @@ from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 
 MAX_FIELD_BITS = 571  # larger explicit fields are no ICAO curve and would only cost CPU
 MAX_RSA_BITS = 8192
+MAX_COFACTOR = 8  # ICAO curves have cofactor 1
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,16 @@ def curve_from_specified(domain: keys.SpecifiedECDomain) -> Curve:
     if field["field_type"].native != "prime_field":
         raise UnsupportedAlgorithm("EC curve over a characteristic-two field")
     p = field["parameters"].native
-    if not isinstance(p, int) or p < 5 or p % 2 == 0 or p.bit_length() > MAX_FIELD_BITS:
-        raise BadPublicKey("EC field prime out of range")
+    if not isinstance(p, int) or p < 5 or p.bit_length() > MAX_FIELD_BITS or not ec_math.is_probable_prime(p):
+        raise BadPublicKey("EC field modulus is not a usable prime")
     a = int.from_bytes(domain["curve"]["a"].native, "big")
     b = int.from_bytes(domain["curve"]["b"].native, "big")
     n = domain["order"].native
     h = domain["cofactor"].native or 1
-    if n < 3 or n.bit_length() > p.bit_length() + 1:
-        raise BadPublicKey("EC group order out of range")
+    if not 1 <= h <= MAX_COFACTOR:
+        raise BadPublicKey("EC cofactor out of range")
+    if n < 3 or n.bit_length() > p.bit_length() + 1 or not ec_math.is_probable_prime(n):
+        raise BadPublicKey("EC group order is not a usable prime")
     probe = Curve("explicit", p, a % p, b % p, 0, 0, n, h)
     gx, gy = ec_math.decode_point(probe, domain["base"].native)
     return Curve("explicit", p, a % p, b % p, gx, gy, n, h)
