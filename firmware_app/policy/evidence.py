@@ -1,0 +1,85 @@
+"""What the stages found, reduced to what the policy and the crossing record need.
+
+Built by the lane runner from the stage results (chip read + checks, face capture); immutable,
+and free of images and key material. `ChipEvidence.from_read` / `FaceEvidence.from_capture` adapt
+the emrtd and face result types.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from firmware_app.emrtd.auth import ChipCheckResult
+from firmware_app.emrtd.lds import Dg1Check
+from firmware_app.emrtd.pa import PaResult
+from firmware_app.face.capture import CaptureOutcome, CaptureResult
+from firmware_app.face.pad import PadStatus
+from firmware_app.face.quality import QualityIssue
+
+
+class ChipStatus(str, enum.Enum):
+    READ = "read"
+    UNREADABLE = "unreadable"       # no chip answer, access control refused, files unreadable
+    TIMEOUT = "timeout"
+    NOT_ATTEMPTED = "not_attempted"
+
+
+@dataclass(frozen=True)
+class ChipEvidence:
+    status: ChipStatus
+    access_protocol: str | None = None      # "BAC" | "PACE"
+    access_reason: str | None = None
+    passive: PaResult | None = None
+    dg1_check: Dg1Check | None = None
+    active_auth: ChipCheckResult | None = None
+    chip_auth: ChipCheckResult | None = None
+    detail: str = ""                        # error class or reason name, never data
+
+    @classmethod
+    def failed(cls, status: ChipStatus, detail: str = "") -> ChipEvidence:
+        return cls(status=status, detail=detail)
+
+    @classmethod
+    def from_read(cls, read, passive: PaResult, dg1_check: Dg1Check | None) -> ChipEvidence:
+        """`read` is an emrtd.reader.DocumentRead."""
+        return cls(ChipStatus.READ, read.access.protocol.value, read.access.reason.name, passive,
+                   dg1_check, read.active_auth, read.chip_auth)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status.value, "access_protocol": self.access_protocol,
+            "access_reason": self.access_reason,
+            "passive_auth": self.passive.to_json() if self.passive else None,
+            "dg1_check": self.dg1_check.value if self.dg1_check else None,
+            "active_auth": self.active_auth.to_json() if self.active_auth else None,
+            "chip_auth": self.chip_auth.to_json() if self.chip_auth else None,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class FaceEvidence:
+    outcome: CaptureOutcome | None          # None: capture never finished (timeout, fault)
+    score: float | None = None
+    threshold: float | None = None
+    model_version: str = ""
+    pad: PadStatus = PadStatus.NOT_PERFORMED
+    issues: tuple[QualityIssue, ...] = ()
+    attempts: int = 0
+
+    @classmethod
+    def from_capture(cls, result: CaptureResult, model_version: str) -> FaceEvidence:
+        best = result.best
+        return cls(result.outcome, best.score if best else None, best.threshold if best else None,
+                   model_version, result.pad, result.last_issues, result.attempts)
+
+    @property
+    def several_faces(self) -> bool:
+        return QualityIssue.MULTIPLE_FACES in self.issues
+
+    def to_dict(self) -> dict:
+        return {"outcome": self.outcome.value if self.outcome else None,
+                "score": None if self.score is None else round(self.score, 4),
+                "threshold": self.threshold, "model_version": self.model_version,
+                "pad": self.pad.value, "issues": [i.value for i in self.issues],
+                "attempts": self.attempts}
