@@ -141,3 +141,17 @@ def test_sod_without_ds_certificate_needs_one_from_elsewhere():
     helped = passive_authenticate(document.files["EF.SOD"], document.data_groups, store, NOW,
                                   ds_certificates=[test_pki.ds.certificate])
     assert helped.passed
+
+
+def test_non_ca_certificate_in_the_store_is_no_anchor():
+    from simulator.passport_factory import PassportSpec, TestPki, build_passport
+    from simulator.test_pki import issue, signing_key
+    from passport_helpers import TD3, portrait
+
+    ds = pki().ds  # a Document Signer certificate (CA=false) ...
+    sub_signer = issue(signing_key(KeyKind.ECDSA_P256, "tests", "sub"), "DS below a DS", 7,
+                       NOW - timedelta(days=1), NOW + timedelta(days=30), issuer=ds)
+    document = build_passport(PassportSpec(TD3, portrait()), TestPki(ds, sub_signer), NOW)
+    store = TrustStore(cscas=[ds.certificate])  # ... wrongly configured as a trust anchor
+    result = passive_authenticate(document.files["EF.SOD"], document.data_groups, store, NOW)
+    assert result.signature_valid and result.reasons == (PaReason.DS_NOT_TRUSTED,)

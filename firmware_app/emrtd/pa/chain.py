@@ -25,7 +25,8 @@ def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> 
     ds_validity = validity_failure(ds_cert, now, PaReason.DS_EXPIRED, PaReason.DS_NOT_YET_VALID)
     if ds_validity:
         failures.append(ds_validity)
-    anchors = [csca for csca in store.issuers_of(ds_cert) if certificate_signed_by(ds_cert, csca)]
+    # only CA certificates anchor a chain: a DS certificate dropped into the store must not
+    anchors = [csca for csca in store.issuers_of(ds_cert) if csca.ca and certificate_signed_by(ds_cert, csca)]
     if not anchors:
         return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail="no CSCA signed this DS")], []
     valid_anchors = [csca for csca in anchors if validity_failure(csca, now, PaReason.CSCA_EXPIRED) is None]
