@@ -1,0 +1,153 @@
+"""The MQTT message contract with the BMIS: message kinds, topics and their JSON Schemas.
+
+Topics are `{prefix}/v1/{device}/{suffix}`; the `v1` in the topic is the contract's major version,
+the `schema` member of every message ("events/crossing/1.0") names kind and minor version.
+Schemas live in ./schemas (draft 2020-12), all sharing envelope.json.
+"""
+from __future__ import annotations
+
+import enum
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from .link_errors import ContractViolation
+
+CONTRACT_MAJOR = "v1"
+SCHEMA_DIR = Path(__file__).with_name("schemas")
+SCHEMA_BASE = "https://schemas.border-gate.invalid/bmis/v1/"
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_PROBLEMS = 10
+
+
+class Priority(enum.IntEnum):
+    """Drain order of the outbox backlog: lower first."""
+    STATUS = 0
+    ALARM = 1
+    COMMAND_RESULT = 2
+    EVENT = 3
+    STATS = 4
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    suffix: str
+    minor: int
+    priority: Priority
+    retained: bool
+
+
+class MessageKind(enum.Enum):
+    STATUS = KindInfo("status", 0, Priority.STATUS, True)
+    HEALTH = KindInfo("health", 0, Priority.STATUS, True)
+    ALARM = KindInfo("alarms", 0, Priority.ALARM, False)
+    CMD_RESULT = KindInfo("cmd-result", 0, Priority.COMMAND_RESULT, False)
+    CROSSING = KindInfo("events/crossing", 0, Priority.EVENT, False)
+    EXCEPTION = KindInfo("events/exception", 0, Priority.EVENT, False)
+    STATS = KindInfo("stats", 0, Priority.STATS, False)
+
+    @property
+    def suffix(self) -> str:
+        return self.value.suffix
+
+    @property
+    def schema_id(self) -> str:
+        """The `schema` member of a message of this kind."""
+        return f"{self.value.suffix}/1.{self.value.minor}"
+
+    @property
+    def priority(self) -> Priority:
+        return self.value.priority
+
+    @property
+    def retained(self) -> bool:
+        return self.value.retained
+
+    @property
+    def schema_file(self) -> str:
+        return self.value.suffix.replace("/", "-") + ".json"
+
+    @classmethod
+    def from_suffix(cls, suffix: str) -> MessageKind:
+        for kind in cls:
+            if kind.suffix == suffix:
+                return kind
+        raise ContractViolation(suffix, ["unknown message kind"])
+
+
+def check_segment(value: str, what: str) -> str:
+    """Topic segments (prefix parts, device id) must not contain wildcards, slashes or be empty."""
+    if not _SEGMENT.match(value):
+        raise ContractViolation("topic", [f"{what} {value!r} is not a plain topic segment"])
+    return value
+
+
+def device_root(prefix: str, device_id: str) -> str:
+    for part in prefix.split("/"):
+        check_segment(part, "prefix part")
+    return f"{prefix}/{CONTRACT_MAJOR}/{check_segment(device_id, 'device id')}"
+
+
+def topic_for(prefix: str, device_id: str, kind: MessageKind) -> str:
+    return f"{device_root(prefix, device_id)}/{kind.suffix}"
+
+
+def command_filter(prefix: str, device_id: str) -> str:
+    return f"{device_root(prefix, device_id)}/cmd/#"
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    resources = []
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        contents = json.loads(path.read_text())
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+@lru_cache(maxsize=None)
+def _validator(file_name: str) -> Draft202012Validator:
+    registry = _registry()
+    schema = registry.contents(SCHEMA_BASE + file_name)
+    return Draft202012Validator(schema, registry=registry)
+
+
+def problems(file_name: str, document: Any) -> list[str]:
+    """Readable schema violations of `document` (empty when it conforms)."""
+    found = []
+    for error in _validator(file_name).iter_errors(document):
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        found.append(f"{where}: {error.message[:200]}")
+        if len(found) >= MAX_PROBLEMS:
+            break
+    return found
+
+
+def validate_message(kind: MessageKind, message: Any) -> None:
+    """Raise ContractViolation unless `message` (a decoded envelope) conforms to its kind's schema."""
+    found = problems(kind.schema_file, message)
+    if found:
+        raise ContractViolation(kind.suffix, found)
+    if message.get("schema") != kind.schema_id:
+        raise ContractViolation(kind.suffix, [f"schema member {message.get('schema')!r} != {kind.schema_id!r}"])
+
+
+def validate_command(message: Any) -> list[str]:
+    """Problems of an incoming command body against cmd.json (the command handler decides what to do)."""
+    return problems("cmd.json", message)
+
+
+def kind_of_topic(topic: str) -> tuple[str, MessageKind]:
+    """(device_id, kind) of a gate topic `{prefix}/v1/{device}/{suffix}`, for consumers."""
+    marker = f"/{CONTRACT_MAJOR}/"
+    if marker not in topic:
+        raise ContractViolation("topic", [f"{topic!r} has no /{CONTRACT_MAJOR}/ segment"])
+    rest = topic.split(marker, 1)[1]
+    device_id, _, suffix = rest.partition("/")
+    return check_segment(device_id, "device id"), MessageKind.from_suffix(suffix)

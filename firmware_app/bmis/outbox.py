@@ -1,0 +1,265 @@
+"""The durable outbox: the gate's system of record for everything it must tell the BMIS.
+
+A message is committed here (WAL, synchronous=FULL) before anyone tries to publish it, and leaves
+the `pending` table only when the broker acknowledged it with a success reason code (moved to the
+`sent` log) or refused it (moved to `dead_letter`). A crash between publish and acknowledgement
+means the message is published again: consumers de-duplicate on msg_id.
+
+Bounded by count, bytes and age. Lane messages (events, stats) are refused with OutboxFull at the
+bound; status, alarms and command results have a small reserve above it, so the gate can still
+say that it went out of service.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import sqlite_utils
+
+from . import envelope
+from .contract import MessageKind, Priority, validate_message
+from .envelope import Clock, Envelope, Identity, IdSource
+from .link_errors import OutboxError, OutboxFull
+
+_KIND_BY_NAME = {kind.name: kind for kind in MessageKind}
+
+
+@dataclass(frozen=True)
+class OutboxLimits:
+    max_messages: int = 100_000
+    max_bytes: int = 256 * 1024 * 1024
+    max_age_s: float = 7 * 24 * 3600.0
+    reserve_messages: int = 1_000      # above the bound, for status/alarms/command results only
+    sent_log_keep: int = 100_000       # msg_ids of acknowledged messages kept for audit
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    msg_id: str
+    kind: MessageKind
+    seq: int
+    topic: str
+    payload: bytes
+    retain: bool
+    correlation: bytes | None
+    priority: int
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    pending_bytes: int
+    dead_letters: int
+    oldest_pending_age_s: float
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+    except (OSError, sqlite3.Error) as exc:
+        raise OutboxError(f"cannot open outbox {path}: {exc}") from exc
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": int}, pk="key", if_not_exists=True)
+    db["pending"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "topic": str, "priority": int,
+                          "retain": int, "payload": bytes, "correlation": bytes, "created": float},
+                         pk="id", if_not_exists=True)
+    db["pending"].create_index(["priority", "id"], if_not_exists=True)
+    db["pending"].create_index(["msg_id"], unique=True, if_not_exists=True)
+    db["dead_letter"].create({"msg_id": str, "kind": str, "seq": int, "topic": str, "payload": bytes,
+                              "reason_code": int, "reason": str, "failed_at": float}, pk="msg_id",
+                             if_not_exists=True)
+    db["sent"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "acked_at": float}, pk="id",
+                      if_not_exists=True)
+
+
+class Outbox:
+    def __init__(self, path: Path, identity: Identity, *, clock: Clock, id_source: IdSource,
+                 limits: OutboxLimits = OutboxLimits(), validate: bool = True):
+        self.path, self.identity, self.limits = path, identity, limits
+        self._clock, self._id_source, self._validate = clock, id_source, validate
+        self._lock = threading.Lock()
+        self._conn = _connect(path)
+        self._db = sqlite_utils.Database(self._conn)
+        with self._guard():
+            _create_tables(self._db)
+            self.boot = self._meta("boot") + 1
+            with self._conn:
+                self._set_meta("boot", self.boot)
+            self._seq = self._meta("seq")
+            self._pending, self._pending_bytes = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
+
+    # -- storage helpers -------------------------------------------------------------------------
+    def _guard(self):
+        return _Guarded(self._lock)
+
+    def _meta(self, key: str) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _set_meta(self, key: str, value: int) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    # -- adding ----------------------------------------------------------------------------------
+    def add(self, kind: MessageKind, data: dict[str, Any], *, correlation: bytes | None = None,
+            topic: str | None = None) -> Envelope:
+        """Stored durably before return; raises OutboxFull at the bound (never drops silently)."""
+        with self._guard():
+            now = self._clock()
+            seq = self._seq + 1
+            message = envelope.build(self.identity, kind, data, msg_id=self._id_source(), seq=seq,
+                                     boot=self.boot, now=now)
+            if self._validate:
+                validate_message(kind, message)
+            payload = envelope.encode(message)
+            self._check_room(kind, len(payload), now.timestamp())
+            topic = topic or self.identity.topic(kind)
+            self._insert(kind, message["msg_id"], seq, topic, payload, correlation, now.timestamp())
+            self._seq, self._pending, self._pending_bytes = seq, self._pending + 1, self._pending_bytes + len(payload)
+            return Envelope(kind, message["msg_id"], seq, topic, payload)
+
+    def _check_room(self, kind: MessageKind, size: int, now: float) -> None:
+        limit = self.limits.max_messages
+        if kind.priority < Priority.EVENT:
+            limit += self.limits.reserve_messages
+        if self._pending >= limit:
+            raise OutboxFull("messages", self._pending)
+        if self._pending_bytes + size > self.limits.max_bytes and kind.priority >= Priority.EVENT:
+            raise OutboxFull("bytes", self._pending)
+        if kind.priority >= Priority.EVENT and now - self._oldest_created(now) > self.limits.max_age_s:
+            raise OutboxFull("age", self._pending)
+
+    def _oldest_created(self, now: float) -> float:
+        row = self._conn.execute("SELECT MIN(created) FROM pending").fetchone()
+        return row[0] if row and row[0] is not None else now
+
+    def _insert(self, kind, msg_id, seq, topic, payload, correlation, created) -> None:
+        try:
+            with self._conn:
+                self._set_meta("seq", seq)
+                self._conn.execute(
+                    "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (msg_id, kind.name, seq, topic, int(kind.priority), int(kind.retained), payload, correlation,
+                     created))
+        except sqlite3.Error as exc:
+            raise OutboxError(f"cannot store message: {exc}") from exc
+
+    # -- draining --------------------------------------------------------------------------------
+    def next_batch(self, limit: int, skip: Iterable[str] = ()) -> list[PendingMessage]:
+        """Oldest first within priority (status and alarms before events); `skip` = already in flight."""
+        skip = set(skip)
+        with self._guard():
+            rows = self._conn.execute(
+                "SELECT msg_id, kind, seq, topic, payload, retain, correlation, priority FROM pending"
+                " ORDER BY priority, id LIMIT ?", (limit + len(skip),)).fetchall()
+        batch = [PendingMessage(r[0], _KIND_BY_NAME[r[1]], r[2], r[3], bytes(r[4]), bool(r[5]),
+                                None if r[6] is None else bytes(r[6]), r[7]) for r in rows if r[0] not in skip]
+        return batch[:limit]
+
+    def mark_sent(self, msg_ids: Iterable[str]) -> int:
+        """Acknowledged messages leave `pending` (one transaction for the whole batch)."""
+        ids = list(msg_ids)
+        if not ids:
+            return 0
+        now = self._now()
+        with self._guard():
+            moved = self._move_to_sent(ids, now)
+            self._pending -= moved[0]
+            self._pending_bytes -= moved[1]
+            return moved[0]
+
+    def _move_to_sent(self, ids: list[str], now: float) -> tuple[int, int]:
+        marks = ",".join("?" * len(ids))
+        try:
+            with self._conn:
+                rows = self._conn.execute(
+                    f"SELECT msg_id, kind, seq, LENGTH(payload) FROM pending WHERE msg_id IN ({marks})", ids).fetchall()
+                self._conn.executemany("INSERT INTO sent(msg_id, kind, seq, acked_at) VALUES (?, ?, ?, ?)",
+                                       [(r[0], r[1], r[2], now) for r in rows])
+                self._conn.execute(f"DELETE FROM pending WHERE msg_id IN ({marks})", ids)
+                self._prune_sent()
+        except sqlite3.Error as exc:
+            raise OutboxError(f"cannot mark messages sent: {exc}") from exc
+        return len(rows), sum(r[3] for r in rows)
+
+    def _prune_sent(self) -> None:
+        self._conn.execute("DELETE FROM sent WHERE id <= (SELECT MAX(id) FROM sent) - ?",
+                           (self.limits.sent_log_keep,))
+
+    def dead_letter(self, msg_id: str, reason_code: int, reason: str) -> PendingMessage | None:
+        """A refused message moves to `dead_letter` (kept for an operator); None if it was not pending."""
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT msg_id, kind, seq, topic, payload, retain, correlation, priority FROM pending WHERE msg_id = ?",
+                (msg_id,)).fetchone()
+            if row is None:
+                return None
+            try:
+                with self._conn:
+                    self._conn.execute("INSERT OR REPLACE INTO dead_letter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                       (row[0], row[1], row[2], row[3], row[4], reason_code, reason, self._now()))
+                    self._conn.execute("DELETE FROM pending WHERE msg_id = ?", (msg_id,))
+            except sqlite3.Error as exc:
+                raise OutboxError(f"cannot dead-letter message: {exc}") from exc
+            self._pending, self._pending_bytes = self._pending - 1, self._pending_bytes - len(row[4])
+        return PendingMessage(row[0], _KIND_BY_NAME[row[1]], row[2], row[3], bytes(row[4]), bool(row[5]),
+                              None if row[6] is None else bytes(row[6]), row[7])
+
+    # -- inspection ------------------------------------------------------------------------------
+    def counts(self) -> OutboxCounts:
+        with self._guard():
+            now = self._now()
+            dead = self._conn.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
+            return OutboxCounts(self._pending, self._pending_bytes, dead, max(0.0, now - self._oldest_created(now)))
+
+    def sent_ids(self) -> list[str]:
+        with self._guard():
+            return [r[0] for r in self._conn.execute("SELECT msg_id FROM sent ORDER BY id")]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        with self._guard():
+            rows = self._conn.execute("SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter")
+            return [dict(zip(("msg_id", "kind", "seq", "topic", "reason_code", "reason"), r)) for r in rows]
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def close(self) -> None:
+        with self._guard():
+            self._conn.close()
+
+
+class _Guarded:
+    """The connection is shared by the lane thread and the MQTT thread: one lock, SQLite errors typed."""
+
+    def __init__(self, lock: threading.Lock):
+        self._lock = lock
+
+    def __enter__(self):
+        self._lock.acquire()
+
+    def __exit__(self, exc_type, exc, tb):
+        self._lock.release()
+        if exc_type is not None and issubclass(exc_type, sqlite3.Error):
+            raise OutboxError(f"outbox database error: {exc}") from exc
+        return False
+
+
+def uuid4_source() -> uuid.UUID:
+    """The production id source (injected into the outbox)."""
+    return uuid.uuid4()

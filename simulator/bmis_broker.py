@@ -1,0 +1,133 @@
+"""Debian's mosquitto as the post's MQTT broker on loopback, for tests, `gatesim` and benchmarks.
+
+Two TLS listeners on free ports: gates authenticate with their client certificate (the certificate
+CN is the username, `use_identity_as_username`) and may write only their own topics and read only
+their own commands; the BMIS consumer logs in with a password. Persistence is on, so the BMIS's
+persistent session survives a broker restart (as it must at a real post).
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.bmis_pki import TestPki
+
+BMIS_USER = "bmis"
+# What a gate may publish under {prefix}/v1/{its id}/ (commands flow the other way).
+DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-result", "cmd-result/#")
+
+
+class BrokerUnavailable(RuntimeError):
+    """mosquitto is not installed or did not start."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class BrokerEndpoints:
+    host: str
+    device_port: int
+    bmis_port: int
+    ca_file: Path
+    bmis_user: str
+    bmis_password: str
+
+
+def _device_acl(prefix: str) -> str:
+    lines = [f"pattern write {prefix}/v1/%u/{topic}" for topic in DEVICE_WRITE_TOPICS]
+    lines.append(f"pattern read {prefix}/v1/%u/cmd/#")
+    return "\n".join(lines) + "\n"
+
+
+def _bmis_acl(prefix: str) -> str:
+    return f"user {BMIS_USER}\ntopic read {prefix}/v1/#\ntopic write {prefix}/v1/+/cmd/#\n"
+
+
+class MosquittoBroker:
+    def __init__(self, workdir: Path, pki: TestPki, prefix: str = "gates", bmis_password: str = "bmis-test"):
+        self.workdir, self.pki, self.prefix, self.bmis_password = workdir, pki, prefix, bmis_password
+        self.device_port, self.bmis_port = free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+        self.workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def endpoints(self) -> BrokerEndpoints:
+        return BrokerEndpoints("127.0.0.1", self.device_port, self.bmis_port, self.pki.ca, BMIS_USER,
+                               self.bmis_password)
+
+    def _tls_lines(self) -> str:
+        return (f"cafile {self.pki.ca}\ncertfile {self.pki.server.cert}\nkeyfile {self.pki.server.key}\n"
+                "tls_version tlsv1.2\n")
+
+    def _write_config(self) -> Path:
+        binary = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+        passwd = self.workdir / "passwd"
+        subprocess.run([binary, "-b", "-c", str(passwd), BMIS_USER, self.bmis_password], check=True,
+                       capture_output=True)
+        (self.workdir / "acl_devices").write_text(_device_acl(self.prefix))
+        (self.workdir / "acl_bmis").write_text(_bmis_acl(self.prefix))
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(
+            "per_listener_settings true\nuser root\npersistence true\n"
+            f"persistence_location {self.workdir}/\nlog_dest file {self.workdir}/mosquitto.log\n"
+            "log_type error\nlog_type warning\nlog_type notice\nmax_inflight_messages 100\n"
+            "max_queued_messages 100000\n"
+            f"listener {self.device_port} 127.0.0.1\n{self._tls_lines()}require_certificate true\n"
+            f"use_identity_as_username true\nallow_anonymous false\nacl_file {self.workdir}/acl_devices\n"
+            f"listener {self.bmis_port} 127.0.0.1\n{self._tls_lines()}require_certificate false\n"
+            f"allow_anonymous false\npassword_file {passwd}\nacl_file {self.workdir}/acl_bmis\n")
+        return conf
+
+    def start(self, timeout_s: float = 10.0) -> "MosquittoBroker":
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise BrokerUnavailable("mosquitto is not installed (apt-get install mosquitto)")
+        conf = self._write_config()
+        self.process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+        self._wait_listening(time.monotonic() + timeout_s)
+        return self
+
+    def _wait_listening(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BrokerUnavailable(f"mosquitto exited: {self.process.stderr.read().decode(errors='replace')}")
+            if all(_accepts(port) for port in (self.device_port, self.bmis_port)):
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise BrokerUnavailable("mosquitto did not open its listeners in time")
+
+    def stop(self) -> None:
+        """SIGTERM: mosquitto saves its persistence file (sessions, queued messages) on the way out."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,156 @@
+"""Durable outbox: ordering, bounds, persistence across reopen, dead letters."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+
+from firmware_app.bmis.contract import MessageKind, validate_message
+from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.link_errors import ContractViolation, OutboxFull
+from firmware_app.bmis.outbox import Outbox, OutboxLimits
+
+IDENTITY = Identity("gate-t1", "post-t")
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+def counting_ids():
+    counter = iter(range(1, 10**9))
+    return lambda: uuid.UUID(int=next(counter))
+
+
+def exception_data(n: int = 0) -> dict:
+    return {"kind": "door_forced", "severity": "warning", "transaction_id": f"t{n}"}
+
+
+def open_outbox(path, clock=None, limits=OutboxLimits()):
+    return Outbox(path / "outbox.db", IDENTITY, clock=clock or FakeClock(), id_source=counting_ids(), limits=limits)
+
+
+def test_messages_are_valid_envelopes_with_increasing_seq(tmp_path):
+    box = open_outbox(tmp_path)
+    first = box.add(MessageKind.EXCEPTION, exception_data(1))
+    second = box.add(MessageKind.STATUS, {"state": "online"})
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.topic == "gates/v1/gate-t1/events/exception"
+    message = json.loads(first.payload)
+    validate_message(MessageKind.EXCEPTION, message)
+    assert message["time"] == "2026-11-26T12:00:00.000Z" and message["boot"] == 1
+
+
+def test_status_and_alarms_drain_before_events(tmp_path):
+    box = open_outbox(tmp_path)
+    box.add(MessageKind.EXCEPTION, exception_data(1))
+    box.add(MessageKind.ALARM, {"kind": "tamper", "severity": "critical", "active": True})
+    box.add(MessageKind.STATUS, {"state": "online"})
+    kinds = [m.kind for m in box.next_batch(10)]
+    assert kinds == [MessageKind.STATUS, MessageKind.ALARM, MessageKind.EXCEPTION]
+
+
+def test_seq_boot_and_pending_survive_reopen(tmp_path):
+    box = open_outbox(tmp_path)
+    sent = box.add(MessageKind.EXCEPTION, exception_data(1))
+    kept = box.add(MessageKind.EXCEPTION, exception_data(2))
+    assert box.mark_sent([sent.msg_id]) == 1
+    box.close()
+    again = open_outbox(tmp_path)
+    assert again.boot == 2 and again.last_seq == 2
+    assert [m.msg_id for m in again.next_batch(10)] == [kept.msg_id]
+    assert again.sent_ids() == [sent.msg_id]
+    assert again.add(MessageKind.EXCEPTION, exception_data(3)).seq == 3
+
+
+def test_wal_and_synchronous_full(tmp_path):
+    box = open_outbox(tmp_path)
+    assert box._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert box._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_full_by_count_refuses_events_but_keeps_room_for_alarms(tmp_path):
+    box = open_outbox(tmp_path, limits=OutboxLimits(max_messages=3, reserve_messages=1))
+    for n in range(3):
+        box.add(MessageKind.EXCEPTION, exception_data(n))
+    with pytest.raises(OutboxFull) as raised:
+        box.add(MessageKind.EXCEPTION, exception_data(9))
+    assert raised.value.reason == "messages"
+    box.add(MessageKind.ALARM, {"kind": "outbox_full", "severity": "critical", "active": True})
+    with pytest.raises(OutboxFull):
+        box.add(MessageKind.ALARM, {"kind": "outbox_full", "severity": "critical", "active": True})
+    assert box.counts().pending == 4
+
+
+def test_full_by_age_of_the_oldest_pending_message(tmp_path):
+    clock = FakeClock()
+    box = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=60))
+    box.add(MessageKind.EXCEPTION, exception_data(1))
+    clock.advance(61)
+    with pytest.raises(OutboxFull) as raised:
+        box.add(MessageKind.EXCEPTION, exception_data(2))
+    assert raised.value.reason == "age"
+    assert box.counts().oldest_pending_age_s == pytest.approx(61)
+
+
+def test_full_by_bytes(tmp_path):
+    box = open_outbox(tmp_path, limits=OutboxLimits(max_bytes=600))
+    box.add(MessageKind.EXCEPTION, exception_data(1))
+    box.add(MessageKind.EXCEPTION, exception_data(2))
+    with pytest.raises(OutboxFull) as raised:
+        box.add(MessageKind.EXCEPTION, exception_data(3))
+    assert raised.value.reason == "bytes"
+
+
+def test_invalid_message_is_refused_before_storage(tmp_path):
+    box = open_outbox(tmp_path)
+    with pytest.raises(ContractViolation):
+        box.add(MessageKind.STATUS, {"state": "sleeping"})
+    assert box.counts().pending == 0 and box.last_seq == 0
+
+
+def test_dead_letter_moves_the_message(tmp_path):
+    box = open_outbox(tmp_path)
+    refused = box.add(MessageKind.EXCEPTION, exception_data(1))
+    moved = box.dead_letter(refused.msg_id, 0x87, "Not authorized")
+    assert moved is not None and moved.seq == 1
+    assert box.counts().pending == 0 and box.counts().dead_letters == 1
+    assert box.dead_letters()[0]["reason_code"] == 0x87
+    assert box.dead_letter(refused.msg_id, 0x87, "again") is None
+
+
+def test_next_batch_skips_messages_in_flight(tmp_path):
+    box = open_outbox(tmp_path)
+    ids = [box.add(MessageKind.EXCEPTION, exception_data(n)).msg_id for n in range(5)]
+    assert [m.msg_id for m in box.next_batch(2, skip=ids[:2])] == ids[2:4]
+
+
+def test_sent_log_is_bounded(tmp_path):
+    box = open_outbox(tmp_path, limits=OutboxLimits(sent_log_keep=3))
+    ids = [box.add(MessageKind.EXCEPTION, exception_data(n)).msg_id for n in range(5)]
+    box.mark_sent(ids)
+    assert box.sent_ids() == ids[2:]
+
+
+def test_unwritable_location_is_a_typed_error(tmp_path):
+    from firmware_app.bmis.link_errors import OutboxError
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutboxError):
+        Outbox(blocker / "sub" / "outbox.db", IDENTITY, clock=FakeClock(), id_source=counting_ids())
+
+
+def test_a_corrupt_database_file_is_a_typed_error(tmp_path):
+    from firmware_app.bmis.link_errors import OutboxError
+    (tmp_path / "outbox.db").write_bytes(b"not a database" * 100)
+    with pytest.raises(OutboxError):
+        open_outbox(tmp_path)
