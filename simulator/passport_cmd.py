@@ -44,6 +44,7 @@ def _register_build(build) -> None:
     build.add_argument("--mrz", nargs="+", default=list(DEFAULT_MRZ), metavar="LINE")
     build.add_argument("--portrait", type=Path, metavar="IMAGE", help="photo (re-encoded to ~15 KB)")
     build.add_argument("--jpeg2000", action="store_true", help="store the portrait as JPEG 2000")
+    build.add_argument("--iso39794", action="store_true", help="DG2 record in ISO/IEC 39794-5 format")
     build.add_argument("--ds-kind", choices=[k.value for k in KeyKind], default=KeyKind.RSA_PKCS1.value)
     build.add_argument("--aa", choices=[k.value for k in AaKind], default=AaKind.RSA.value)
     build.add_argument("--seed", default="gatesim")
@@ -70,7 +71,8 @@ def run_build(args) -> int:
     now = datetime.now(timezone.utc)
     try:
         pki = build_pki(args.seed, now, KeyKind(args.ds_kind), ds_expired=args.expired_ds, revoke_ds=args.revoked_ds)
-        spec = PassportSpec(tuple(args.mrz), _portrait(args), aa=AaKind(args.aa), seed=args.seed)
+        spec = PassportSpec(tuple(args.mrz), _portrait(args), aa=AaKind(args.aa), seed=args.seed,
+                            iso39794=args.iso39794)
         forgery = Forgery(args.tamper_dg, args.wrong_signer, args.clone)
         document = build_passport(spec, pki, now, forgery)
     except (OSError, ValueError, KeyError) as exc:

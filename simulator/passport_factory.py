@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.com import encode_com
 from firmware_app.emrtd.lds.dg1 import encode_dg1
-from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
+from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpeg
 from firmware_app.emrtd.lds.dg15 import encode_dg15
+from firmware_app.emrtd.lds.face_record import encode_iso39794
 from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
 from firmware_app.emrtd.pa.curves import NAMED_CURVES
 from firmware_app.emrtd.pa.signature import digest
@@ -57,6 +58,7 @@ class PassportSpec:
     chip_auth: bool = True
     seed: str = "passport"
     ds_in_sod: bool = True  # a few states leave the DS certificate out of the SOD
+    iso39794: bool = False  # portrait record in ISO/IEC 39794-5 (tagged) instead of 19794-5
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def build_pki(seed: str, now: datetime, ds_kind: KeyKind = KeyKind.RSA_PKCS1, cs
 
 
 def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: Forgery = Forgery()) -> VirtualPassport:
-    groups = {1: encode_dg1(list(spec.mrz_lines)), 2: _dg2(spec.portrait)}
+    groups = {1: encode_dg1(list(spec.mrz_lines)), 2: _dg2(spec.portrait, spec.iso39794)}
     passport = VirtualPassport({}, spec.mrz_lines, pki)
     _add_chip_authentication(spec, passport, forgery)
     _add_active_authentication(spec, groups, passport, forgery)
@@ -104,9 +106,11 @@ def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: For
     return passport
 
 
-def _dg2(portrait: bytes) -> bytes:
+def _dg2(portrait: bytes, iso39794: bool) -> bytes:
     from PIL import Image
 
+    if iso39794:
+        return encode_dg2(encode_iso39794(portrait), bdb_tag=BDB_39794_TAG)
     with Image.open(io.BytesIO(portrait)) as img:
         width, height, jp2 = img.width, img.height, img.format == "JPEG2000"
     return encode_dg2_jpeg(portrait, width, height, jpeg2000=jp2)

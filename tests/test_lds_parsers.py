@@ -62,20 +62,22 @@ def test_dg2_portrait_decodes(jpeg2000):
     assert decode_portrait(face).size == (240, 320)
 
 
-def _iso39794_block(image: bytes) -> bytes:
-    """FaceImageDataBlock [APPLICATION 5] with one 2D representation (39794-5 tagged encoding)."""
-    image_2d = encode_tlv(0xA0, encode_tlv(0x80, image) + encode_tlv(0xA1, encode_tlv(0xA0, encode_tlv(0x80, b"\x01"))))
-    representation = encode_tlv(0x30, encode_tlv(0x80, b"\x01") + encode_tlv(0xA1, encode_tlv(0xA0, image_2d)))
-    version = encode_tlv(0xA0, encode_tlv(0x80, b"\x03") + encode_tlv(0x81, b"\x00"))
-    return encode_tlv(0xA1, encode_tlv(0x65, version + encode_tlv(0xA1, representation)))
-
-
 def test_dg2_iso39794_record():
+    from simulator.passport_factory import PassportSpec, build_passport
+    from passport_helpers import NOW, pki
+
     image = portrait()
-    dg2 = parse_dg2(encode_dg2(_iso39794_block(image), bdb_tag=BDB_39794_TAG))
+    document = build_passport(PassportSpec(TD3, image, iso39794=True), pki(), NOW)
+    dg2 = parse_dg2(document.files["DG2"])
     assert dg2.portrait.standard is RecordStandard.ISO_39794_5
     assert dg2.portrait.image == image
     assert decode_portrait(dg2.portrait).size == (240, 320)
+
+
+def test_dg2_iso39794_without_a_2d_image():
+    block = encode_tlv(0xA1, encode_tlv(0x65, encode_tlv(0xA1, encode_tlv(0x30, encode_tlv(0x80, b"\x01")))))
+    with pytest.raises(LdsFormatError, match="no 2D image"):
+        parse_dg2(encode_dg2(block, bdb_tag=BDB_39794_TAG))
 
 
 def test_dg2_unsupported_and_malformed_records():

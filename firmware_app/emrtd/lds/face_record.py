@@ -13,7 +13,7 @@ from enum import Enum
 
 from firmware_app.emrtd.lds.common import file_errors
 from firmware_app.emrtd.lds.errors import LdsFormatError, LdsUnsupported
-from firmware_app.emrtd.tlv import Tlv, parse_tlv
+from firmware_app.emrtd.tlv import Tlv, encode_tlv, parse_tlv
 
 FILE = "DG2"
 ISO19794_MAGIC = b"FAC\x00"
@@ -129,3 +129,12 @@ def encode_iso19794(image: bytes, width: int, height: int, jpeg2000: bool = Fals
     facial = FACIAL_HEADER.pack(block_length, 0) + bytes(14) + info + image
     total = GENERAL_HEADER.size + len(facial)
     return GENERAL_HEADER.pack(ISO19794_MAGIC, ISO19794_VERSION, total, 1) + facial
+
+
+def encode_iso39794(image: bytes, format_code: int = 1) -> bytes:
+    """A 39794-5 FaceImageDataBlock ([APPLICATION 5]) with one 2D image (test passport factory)."""
+    image_info = encode_tlv(0xA1, encode_tlv(0xA0, encode_tlv(0x80, bytes([format_code]))))
+    image_2d = encode_tlv(0xA0, encode_tlv(0x80, image) + image_info)
+    representation = encode_tlv(0x30, encode_tlv(0x80, b"\x01") + encode_tlv(0xA1, encode_tlv(0xA0, image_2d)))
+    version = encode_tlv(0xA0, encode_tlv(0x80, b"\x03") + encode_tlv(0x81, b"\x00"))
+    return encode_tlv(0xA1, encode_tlv(0x65, version + encode_tlv(0xA1, representation)))
