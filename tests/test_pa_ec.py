@@ -108,3 +108,23 @@ def test_hostile_explicit_parameters_are_refused(field):
     point = ec_math.encode_point(curve, ec_math.generator(curve))
     with pytest.raises(BadPublicKey):
         load_public_key(explicit_spki(hostile, point))
+
+
+@pytest.mark.parametrize("oid,kind,hash_name", [
+    ("1.2.840.113549.1.1.1", "rsassa_pkcs1v15", "sha384"),  # bare rsaEncryption: the digest comes from SignerInfo
+    ("1.2.840.10045.2.1", "ecdsa", "sha384"),  # bare ecPublicKey, seen in real SODs
+    ("sha256_ecdsa", "ecdsa", "sha256"),
+])
+def test_signature_scheme_from_bare_algorithm_oids(oid, kind, hash_name):
+    from firmware_app.emrtd.pa.signature import scheme_from_asn1
+
+    scheme = scheme_from_asn1(algos.SignedDigestAlgorithm({"algorithm": oid}), fallback_hash="sha384")
+    assert (scheme.kind, scheme.hash_name) == (kind, hash_name)
+
+
+def test_unknown_signature_algorithm_is_typed():
+    from firmware_app.emrtd.pa.errors import UnsupportedAlgorithm
+    from firmware_app.emrtd.pa.signature import scheme_from_asn1
+
+    with pytest.raises(UnsupportedAlgorithm):
+        scheme_from_asn1(algos.SignedDigestAlgorithm({"algorithm": "1.2.3.4"}), "sha256")

@@ -22,6 +22,8 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384, "sha512": hashes.SHA512,
 }
 
+EC_PUBLIC_KEY_OID = "1.2.840.10045.2.1"  # some SODs name the key type instead of ecdsa-with-SHAx
+
 
 @dataclass(frozen=True)
 class SignatureScheme:
@@ -47,7 +49,7 @@ def scheme_from_asn1(algorithm: algos.SignedDigestAlgorithm, fallback_hash: str 
     """Read the scheme; bare rsaEncryption/ecPublicKey OIDs (seen in SODs) take the signer's digest."""
     oid_name = algorithm["algorithm"].native
     try:
-        kind = algorithm.signature_algo
+        kind = "ecdsa" if algorithm["algorithm"].dotted == EC_PUBLIC_KEY_OID else algorithm.signature_algo
     except ValueError as exc:
         raise UnsupportedAlgorithm(f"signature algorithm {oid_name}") from exc
     if kind == "rsassa_pss":
@@ -56,7 +58,7 @@ def scheme_from_asn1(algorithm: algos.SignedDigestAlgorithm, fallback_hash: str 
         raise UnsupportedAlgorithm(f"signature algorithm {oid_name}")
     try:
         hash_name = algorithm.hash_algo
-    except ValueError:
+    except (ValueError, KeyError):
         hash_name = fallback_hash
     if hash_name not in HASHES:
         raise UnsupportedAlgorithm(f"signature algorithm {oid_name} with hash {hash_name}")
