@@ -1,0 +1,128 @@
+"""The kiosk web server: loopback only, one page, live state by server-sent events.
+
+    kiosk = KioskServer(on_input=lane_events.put, port=8080)
+    kiosk.start()
+    kiosk.show(KioskView(Screen.WELCOME))
+
+`on_input` is called from a server thread with a TravellerInput; the lane should only queue it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+from .assets import STATIC_DIR, load_assets
+from .channel import StateChannel
+from .errors import KioskConfigError, RequestRejected
+from .http_handler import KioskRequestHandler
+from .inputs import InputKind, TravellerInput
+from .languages import SUPPORTED, LanguageState, text_direction
+from .view import KioskView, Screen
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+# Until the lane says otherwise the lane is not serving travellers.
+STARTING_VIEW = KioskView(Screen.OUT_OF_SERVICE)
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("kiosk connection error", exc_info=True)
+
+
+class KioskServer:
+    def __init__(self, on_input: Callable[[TravellerInput], None], *, port: int = 8080,
+                 offered: tuple[str, ...] = SUPPORTED, default_language: str = "en",
+                 follow_nationality: bool = True, max_clients: int = 4, heartbeat_s: float = 4.0,
+                 static_dir: Path = STATIC_DIR, clock: Callable[[], float] = time.monotonic):
+        self._on_input = on_input
+        self._requested_port = port
+        self.offered = tuple(offered)
+        self.heartbeat_s = heartbeat_s
+        self.assets = load_assets(self.offered, static_dir)
+        self.channel = StateChannel(max_clients)
+        self._languages = LanguageState(self.offered, default_language, follow_nationality)
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._view = STARTING_VIEW
+        self._shown_at = clock()
+        self._http: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+        self.show(STARTING_VIEW)
+
+    @classmethod
+    def from_config(cls, section, on_input: Callable[[TravellerInput], None]) -> KioskServer:
+        """Build from config.model.KioskSection."""
+        return cls(on_input, port=section.port, offered=tuple(section.languages),
+                   default_language=section.default_language,
+                   follow_nationality=section.follow_nationality, max_clients=section.max_clients)
+
+    @property
+    def port(self) -> int:
+        if self._http is None:
+            raise KioskConfigError("kiosk server is not started")
+        return self._http.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/"
+
+    def start(self) -> None:
+        try:
+            self._http = _HttpServer((LOOPBACK, self._requested_port), KioskRequestHandler)
+        except OSError as exc:
+            raise KioskConfigError(f"kiosk cannot listen on {LOOPBACK}:{self._requested_port}: {exc.strerror}") from None
+        self._http.kiosk = self
+        self._thread = threading.Thread(target=self._http.serve_forever, name="kiosk-http", daemon=True)
+        self._thread.start()
+        log.info("kiosk page on %s", self.url)
+
+    def stop(self) -> None:
+        self.channel.close()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._thread.join(timeout=5)
+            self._http = None
+
+    def show(self, view: KioskView) -> None:
+        """Push a view to every open page (the newest view wins)."""
+        if not isinstance(view, KioskView):
+            raise TypeError("show() takes a KioskView")
+        with self._lock:
+            self._view = view
+            self._shown_at = self._clock()
+            self._publish(self._languages.on_view(view))
+
+    def current(self) -> tuple[KioskView, str]:
+        with self._lock:
+            return self._view, self._languages.current
+
+    def receive(self, traveller_input: TravellerInput) -> None:
+        """A traveller's input from the page: apply a language choice here, pass everything on."""
+        if traveller_input.kind is InputKind.LANGUAGE:
+            with self._lock:
+                self._publish(self._languages.choose(traveller_input.language))
+        try:
+            self._on_input(traveller_input)
+        except Exception:  # the lane's problem, but the page must get an answer, not a dead socket
+            log.exception("lane callback failed on a kiosk input %s", traveller_input.kind.value)
+            raise RequestRejected(503, "lane unavailable") from None
+
+    def _publish(self, language: str) -> None:
+        view = self._view.as_dict()
+        view.pop("language_hint")  # the page needs the language, not the traveller's nationality
+        if view["seconds_left"] is not None:  # a re-push (language change) must not restart the countdown
+            elapsed = self._clock() - self._shown_at
+            view["seconds_left"] = round(max(0.0, view["seconds_left"] - elapsed), 1)
+        state = {"view": view, "language": language, "dir": text_direction(language), "languages": self.offered}
+        self.channel.publish(json.dumps(state, separators=(",", ":")))
