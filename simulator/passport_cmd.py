@@ -5,8 +5,8 @@ a directory of chip files (as written by `gatectl chip read --out`) offline.
     gatesim passport check DIR --trust-store PATH [--json]
 
 build writes DIR/<file>.bin (EF.COM.bin, EF.SOD.bin, DG1.bin ...), DIR/trust/csca.pem and
-DIR/trust/csca.crl (a trust-store directory), and DIR/chip/{aa,ca}_key.pem (mode 0600, test keys
-for the virtual chip). check exits 0 when passive authentication passes, 1 when it fails, 2 when
+DIR/trust/csca.crl (a trust-store directory), DIR/masterlist.ml (the same CSCA as an ICAO master
+list) and DIR/chip/{aa,ca}_key.pem (mode 0600, test keys for the virtual chip). check exits 0 when passive authentication passes, 1 when it fails, 2 when
 the directory or trust store is unusable.
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ from asn1crypto import pem
 from cryptography.hazmat.primitives import serialization
 
 from simulator.passport_factory import AaKind, Forgery, PassportSpec, build_passport, build_pki, chip_portrait
-from simulator.test_pki import KeyKind
+from simulator.cms_builder import master_list
+from simulator.test_pki import KeyKind, make_document_signer
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
@@ -79,6 +80,8 @@ def run_build(args) -> int:
         print(f"gatesim: cannot build passport: {exc}", file=sys.stderr)
         return EXIT_USAGE
     _write(args.out, document)
+    signer = make_document_signer(pki.csca, args.seed, now, serial=2, label="master-list-signer")
+    (args.out / "masterlist.ml").write_bytes(master_list([pki.csca.der], signer, now))
     print(f"wrote {len(document.files)} files to {args.out}; trust store: {args.out / 'trust'}")
     return EXIT_OK
 

@@ -12,6 +12,10 @@ def test_build_then_check_genuine_and_tampered(tmp_path, capsys):
     assert main(["passport", "build", "--out", str(tampered), "--seed", "t", "--tamper-dg", "1"]) == 0
     assert stat.S_IMODE((genuine / "chip" / "aa_key.pem").stat().st_mode) == 0o600
     assert main(["passport", "check", str(genuine), "--trust-store", str(genuine / "trust")]) == 0
+    only_list = tmp_path / "ml-store"
+    only_list.mkdir()
+    (only_list / "list.ml").write_bytes((genuine / "masterlist.ml").read_bytes())
+    assert main(["passport", "check", str(genuine), "--trust-store", str(only_list)]) == 0
     assert main(["passport", "check", str(tampered), "--trust-store", str(genuine / "trust"), "--json"]) == 1
     assert "DG_HASH_MISMATCH(DG1)" in capsys.readouterr().out
 
