@@ -1,0 +1,159 @@
+"""Alert-list entries as the BMIS sends them, checked and turned into typed records.
+
+Entry forms in `cmd/alerts-replace` and `cmd/alerts-delta` (JSON objects):
+  document: {"id": "E1", "issuing_state": "UTO", "number": "L898902C3", "category": "stolen"}
+  person:   {"id": "P1", "primary": "MÜLLER", "secondary": "ANNA", "birth_date": "1970-03-XX",
+             "category": "wanted"}
+A listed birth date is "YYYY-MM-DD"; month and day may be "XX" when the list owner does not know
+them. Names may be in the national script or in MRZ letters: matching is transliteration-aware.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from firmware_app.mrz import name_variants
+from firmware_app.policy.alerts import document_key
+
+from .command_errors import AlertListInvalid
+
+MAX_ID_CHARS = 64
+MAX_NAME_CHARS = 100
+MAX_CATEGORY_CHARS = 32
+LIST_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+_LISTED_DATE = re.compile(r"^(\d{4})-(\d{2}|XX)-(\d{2}|XX)$")
+_UNKNOWN = "X"
+# Spellings one issuer writes as two letters and another as one (Ä: AE or A, Ñ: NXX or N).
+# Folding both sides makes a list written MUELLER hit a passport printed MULLER: doubt -> hit.
+_FOLDS = (("NXX", "N"), ("AE", "A"), ("OE", "O"), ("UE", "U"), ("AA", "A"))
+
+
+class ListKind(str, enum.Enum):
+    DOCUMENT = "document"
+    PERSON = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    entry_id: str
+    issuing_state: str      # normalised as by policy.alerts.document_key
+    number: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class NameForms:
+    """Every ICAO spelling of a name, and the same spellings folded."""
+    strict: frozenset[str]
+    folded: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    entry_id: str
+    primary: str
+    secondary: str
+    birth_date: str         # as listed: YYYY-MM-DD, MM/DD may be XX
+    category: str
+    birth_pattern: str      # YYMMDD with X for unknown digits, comparable with an MRZ date
+    primary_forms: NameForms
+    secondary_forms: NameForms
+
+
+def fold(spelling: str) -> str:
+    for long, short in _FOLDS:
+        spelling = spelling.replace(long, short)
+    return spelling
+
+
+def name_forms(name: str) -> NameForms:
+    strict = name_variants(name)
+    return NameForms(strict, frozenset(fold(v) for v in strict))
+
+
+def _text(entry: dict, key: str, limit: int, *, required: bool = True) -> str:
+    value = entry.get(key, None if required else "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise AlertListInvalid(f"entry field {key!r} must be a non-empty string")
+    if len(value) > limit:
+        raise AlertListInvalid(f"entry field {key!r} longer than {limit} characters")
+    return value.strip()
+
+
+def birth_pattern(listed: str) -> str:
+    """'1970-03-XX' -> '7003XX'. Raises AlertListInvalid for any other form or an impossible date."""
+    found = _LISTED_DATE.match(listed)
+    if not found:
+        raise AlertListInvalid("birth_date must be YYYY-MM-DD (MM and DD may be XX)")
+    year, month, day = found.groups()
+    if month != "XX" and not 1 <= int(month) <= 12 or day != "XX" and not 1 <= int(day) <= 31:
+        raise AlertListInvalid(f"birth_date {listed!r} is not a date")
+    return year[2:] + month + day
+
+
+def parse_document(entry: object) -> DocumentRecord:
+    if not isinstance(entry, dict):
+        raise AlertListInvalid("an entry must be an object")
+    state, number = document_key(_text(entry, "issuing_state", 3), _text(entry, "number", 40))
+    if not state or not number:
+        raise AlertListInvalid("issuing_state and number must not be blank")
+    return DocumentRecord(_text(entry, "id", MAX_ID_CHARS), state, number,
+                          _text(entry, "category", MAX_CATEGORY_CHARS, required=False))
+
+
+def parse_person(entry: object) -> PersonRecord:
+    if not isinstance(entry, dict):
+        raise AlertListInvalid("an entry must be an object")
+    primary = _text(entry, "primary", MAX_NAME_CHARS)
+    secondary = _text(entry, "secondary", MAX_NAME_CHARS, required=False)
+    listed = _text(entry, "birth_date", 10)
+    return make_person(_text(entry, "id", MAX_ID_CHARS), primary, secondary, listed,
+                       _text(entry, "category", MAX_CATEGORY_CHARS, required=False))
+
+
+def make_person(entry_id: str, primary: str, secondary: str, listed_birth: str,
+                category: str) -> PersonRecord:
+    forms = name_forms(primary)
+    if not any(forms.strict):
+        raise AlertListInvalid("primary name has no letters")
+    return PersonRecord(entry_id, primary, secondary, listed_birth, category,
+                        birth_pattern(listed_birth), forms, name_forms(secondary))
+
+
+def parse_entry(kind: ListKind, entry: object) -> DocumentRecord | PersonRecord:
+    return parse_document(entry) if kind is ListKind.DOCUMENT else parse_person(entry)
+
+
+def parse_list_id(value: object) -> str:
+    if not isinstance(value, str) or not LIST_ID_PATTERN.match(value):
+        raise AlertListInvalid("list_id must match " + LIST_ID_PATTERN.pattern)
+    return value
+
+
+def parse_kind(value: object) -> ListKind:
+    try:
+        return ListKind(value)
+    except ValueError:
+        raise AlertListInvalid("kind must be 'document' or 'person'") from None
+
+
+def parse_version(value: object, what: str = "version") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**53:
+        raise AlertListInvalid(f"{what} must be a positive integer")
+    return value
+
+
+def dates_compatible(pattern: str, mrz_birth: str) -> bool:
+    """Listed YYMMDD pattern vs MRZ YYMMDD; an unknown digit on either side matches any digit."""
+    return all(a == b or a == _UNKNOWN or b == _UNKNOWN for a, b in zip(pattern, mrz_birth))
+
+
+def _overlap(left: frozenset[str], right: frozenset[str]) -> bool:
+    # A prefix counts as a match: the MRZ may cut a long name (ICAO 9303 Part 3, 4.6).
+    return bool(left & right) or any(
+        x and y and (x.startswith(y) or y.startswith(x)) for x in left for y in right)
+
+
+def forms_match(listed: NameForms, given: NameForms) -> bool:
+    return _overlap(listed.strict, given.strict) or _overlap(listed.folded, given.folded)

@@ -1,0 +1,136 @@
+"""Immutable in-memory indexes of alert lists: what the lane queries between atomic swaps.
+
+An `AlertIndex` is built once from one version of every list and never changed; the store
+replaces its reference to the whole index in one assignment, so a reader that took the index
+sees one version of every list, never a mix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from firmware_app.policy.alerts import AlertHit, AlertListKind, document_key
+from firmware_app.policy.errors import AlertQueryInvalid
+
+from .alert_entries import (DocumentRecord, ListKind, NameForms, PersonRecord, dates_compatible,
+                            forms_match, name_forms)
+
+MAX_QUERY_CHARS = 200
+_MRZ_DATE_CHARS = frozenset("0123456789<X")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentListIndex:
+    list_id: str
+    version: int
+    by_key: Mapping[tuple[str, str], tuple[DocumentRecord, ...]]
+    size: int
+
+    kind = ListKind.DOCUMENT
+
+    @classmethod
+    def build(cls, list_id: str, version: int, records: Iterable[DocumentRecord]) -> DocumentListIndex:
+        by_key: dict[tuple[str, str], tuple[DocumentRecord, ...]] = {}
+        size = 0
+        for record in records:
+            key = (record.issuing_state, record.number)
+            by_key[key] = by_key.get(key, ()) + (record,)
+            size += 1
+        return cls(list_id, version, MappingProxyType(by_key), size)
+
+    def hits(self, key: tuple[str, str]) -> tuple[AlertHit, ...]:
+        return tuple(AlertHit(AlertListKind.DOCUMENT, self.list_id, str(self.version),
+                              r.entry_id, r.category) for r in self.by_key.get(key, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class PersonQuery:
+    primary: NameForms
+    secondary: NameForms
+    birth: str              # YYMMDD, unknown digits as X
+
+
+@dataclass(frozen=True, slots=True)
+class PersonListIndex:
+    list_id: str
+    version: int
+    by_birth: Mapping[str, tuple[PersonRecord, ...]]   # fully known YYMMDD
+    partial: tuple[PersonRecord, ...]                  # listed with an unknown month or day
+    size: int
+
+    kind = ListKind.PERSON
+
+    @classmethod
+    def build(cls, list_id: str, version: int, records: Iterable[PersonRecord]) -> PersonListIndex:
+        by_birth: dict[str, tuple[PersonRecord, ...]] = {}
+        partial: list[PersonRecord] = []
+        for record in records:
+            if "X" in record.birth_pattern:
+                partial.append(record)
+            else:
+                by_birth[record.birth_pattern] = by_birth.get(record.birth_pattern, ()) + (record,)
+        size = len(partial) + sum(len(v) for v in by_birth.values())
+        return cls(list_id, version, MappingProxyType(by_birth), tuple(partial), size)
+
+    def _candidates(self, birth: str) -> Iterable[PersonRecord]:
+        if "X" not in birth:
+            yield from self.by_birth.get(birth, ())
+        else:
+            for pattern, records in self.by_birth.items():
+                if dates_compatible(pattern, birth):
+                    yield from records
+        yield from (r for r in self.partial if dates_compatible(r.birth_pattern, birth))
+
+    def hits(self, query: PersonQuery) -> tuple[AlertHit, ...]:
+        return tuple(AlertHit(AlertListKind.PERSON, self.list_id, str(self.version),
+                              r.entry_id, r.category)
+                     for r in self._candidates(query.birth) if _names_compatible(r, query))
+
+
+def _names_compatible(record: PersonRecord, query: PersonQuery) -> bool:
+    """Both parts transliteration-aware; an empty listed secondary name matches any given names."""
+    if not forms_match(record.primary_forms, query.primary):
+        return False
+    return not record.secondary or forms_match(record.secondary_forms, query.secondary)
+
+
+ListIndex = DocumentListIndex | PersonListIndex
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise AlertQueryInvalid(f"{what} must be a str")
+    if len(value) > MAX_QUERY_CHARS:
+        raise AlertQueryInvalid(f"{what} longer than {MAX_QUERY_CHARS} characters")
+    return value
+
+
+def person_query(primary: str, secondary: str, birth_date: str) -> PersonQuery:
+    birth = _text(birth_date, "birth_date").upper()
+    if len(birth) != 6 or not set(birth) <= _MRZ_DATE_CHARS:
+        raise AlertQueryInvalid("birth_date must be YYMMDD, unknown digits as '<' or 'X'")
+    return PersonQuery(name_forms(_text(primary, "primary")),
+                       name_forms(_text(secondary, "secondary")), birth.replace("<", "X"))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertIndex:
+    """One consistent view of every list. Implements policy.alerts.AlertListChecker."""
+    lists: Mapping[str, ListIndex] = field(default_factory=lambda: MappingProxyType({}))
+
+    def with_list(self, index: ListIndex) -> AlertIndex:
+        return AlertIndex(MappingProxyType({**self.lists, index.list_id: index}))
+
+    def versions(self) -> dict[str, int]:
+        return {list_id: index.version for list_id, index in self.lists.items()}
+
+    def check_document(self, issuing_state: str, number: str) -> tuple[AlertHit, ...]:
+        key = document_key(issuing_state, number)
+        return tuple(hit for index in self.lists.values() if index.kind is ListKind.DOCUMENT
+                     for hit in index.hits(key))
+
+    def check_person(self, primary: str, secondary: str, birth_date: str) -> tuple[AlertHit, ...]:
+        query = person_query(primary, secondary, birth_date)
+        return tuple(hit for index in self.lists.values() if index.kind is ListKind.PERSON
+                     for hit in index.hits(query))
