@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -119,11 +120,49 @@ class BmisSection(Strict):
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
+    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                  description="defaults to device.id (and must match the certificate CN)")
+    keepalive_s: int = Field(default=30, ge=5, le=600)
+    session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
+    reconnect_min_s: float = Field(default=1.0, gt=0)
+    reconnect_max_s: float = Field(default=60.0, gt=0)
+    max_inflight: int = Field(default=32, ge=1, le=100)
+    retry_no_subscribers: bool = True
+    retry_delay_s: float = Field(default=5.0, gt=0)
+    outbox_max_messages: int = Field(default=100_000, ge=100)
+    outbox_max_mb: int = Field(default=256, ge=1)
+    outbox_max_age_h: float = Field(default=168.0, gt=0)
+
+    @model_validator(mode="after")
+    def _bmis_settings_consistent(self) -> BmisSection:
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
+
+
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 
 class KioskSection(Strict):
+    """Traveller screens; the page is always served on 127.0.0.1 only."""
+
     port: int = Field(default=8080, gt=0, lt=65536)
-    default_language: str = "en"
+    default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    languages: list[LanguageCode] = Field(
+        default_factory=lambda: ["en", "fr", "es", "ar", "ru", "zh"], min_length=1,
+        description="languages offered, in the order of the buttons; each needs a translation file")
+    follow_nationality: bool = Field(default=True, description="default to the document nationality's language")
+    max_clients: int = Field(default=4, ge=1, le=32, description="open pages (event streams) at once")
+
+    @model_validator(mode="after")
+    def _default_is_offered(self) -> KioskSection:
+        if self.default_language not in self.languages:
+            raise ValueError("default_language must be one of languages")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("languages must not repeat")
+        return self
 
 
 class GateConfig(Strict):

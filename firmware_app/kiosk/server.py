@@ -27,6 +27,7 @@ from .view import KioskView, Screen
 log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+SHUTDOWN_POLL_S = 0.05  # how often serve_forever looks for stop(); a cheap select() wake-up
 # Until the lane says otherwise the lane is not serving travellers.
 STARTING_VIEW = KioskView(Screen.OUT_OF_SERVICE)
 
@@ -82,7 +83,8 @@ class KioskServer:
         except OSError as exc:
             raise KioskConfigError(f"kiosk cannot listen on {LOOPBACK}:{self._requested_port}: {exc.strerror}") from None
         self._http.kiosk = self
-        self._thread = threading.Thread(target=self._http.serve_forever, name="kiosk-http", daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, args=(SHUTDOWN_POLL_S,),
+                                        name="kiosk-http", daemon=True)
         self._thread.start()
         log.info("kiosk page on %s", self.url)
 

@@ -1,0 +1,229 @@
+"""The kiosk server over real HTTP on loopback: page, event stream, traveller inputs, refusals."""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from firmware_app.config.model import KioskSection
+from firmware_app.kiosk.errors import KioskConfigError, RequestRejected
+from firmware_app.kiosk.http_handler import is_loopback
+from firmware_app.kiosk.inputs import InputKind, TravellerInput, parse_input
+from firmware_app.kiosk.languages import SUPPORTED
+from firmware_app.kiosk.server import KioskServer
+from firmware_app.kiosk.view import KioskView, Screen
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def received():
+    return []
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def kiosk(received, clock):
+    server = KioskServer(received.append, port=0, heartbeat_s=0.2, max_clients=2, clock=clock)
+    server.start()
+    yield server
+    server.stop()
+
+
+def request(kiosk, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", kiosk.port, timeout=5)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data
+
+
+def post(kiosk, path, data, **headers):
+    body = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return request(kiosk, "POST", path, body, {"Content-Type": "application/json",
+                                               "Origin": f"http://127.0.0.1:{kiosk.port}", **headers})
+
+
+class EventStream:
+    def __init__(self, kiosk):
+        self.conn = http.client.HTTPConnection("127.0.0.1", kiosk.port, timeout=5)
+        self.conn.request("GET", "/events")
+        self.response = self.conn.getresponse()
+
+    def next_view(self) -> dict:
+        """The next `view` event's data (skipping pings)."""
+        event, data = None, None
+        while True:
+            line = self.response.fp.readline().decode()
+            if line == "":
+                raise EOFError("stream closed")
+            if line.startswith("event: "):
+                event = line[7:].strip()
+            elif line.startswith("data: "):
+                data = line[6:].strip()
+            elif line == "\n" and event == "view":
+                return json.loads(data)
+
+    def close(self):
+        self.conn.close()
+
+
+def test_the_page_its_files_and_texts_are_served_with_a_strict_policy(kiosk):
+    response, body = request(kiosk, "GET", "/")
+    assert response.status == 200 and b'id="assistance"' in body
+    assert "script-src 'self'" in response.getheader("Content-Security-Policy")
+    assert response.getheader("Cache-Control") == "no-store"
+    for path in ("/static/app.js", "/static/style.css", "/i18n/ar.json", "/healthz"):
+        assert request(kiosk, "GET", path)[0].status == 200, path
+    assert json.loads(request(kiosk, "GET", "/i18n/zh.json")[1])["language_name"] == "中文"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/static/../server.py", "/static/%2e%2e/view.py", "/i18n/de.json",
+                                  "/i18n/../../view.py"])
+def test_unknown_paths_are_not_found(kiosk, path):
+    assert request(kiosk, "GET", path)[0].status == 404
+
+
+def test_a_foreign_host_header_is_refused(kiosk):
+    assert request(kiosk, "GET", "/", headers={"Host": "evil.example:80"})[0].status == 421
+    assert request(kiosk, "GET", "/", headers={"Host": f"localhost:{kiosk.port}"})[0].status == 200
+
+
+def test_the_server_listens_on_loopback_only(kiosk):
+    assert kiosk._http.server_address[0] == "127.0.0.1"
+
+
+def test_a_busy_port_is_a_config_error(kiosk):
+    other = KioskServer(lambda _: None, port=kiosk.port)
+    with pytest.raises(KioskConfigError):
+        other.start()
+
+
+@pytest.mark.parametrize("address, loopback", [("127.0.0.1", True), ("127.5.5.5", True), ("::1", True),
+                                               ("10.0.0.7", False), ("192.168.1.2", False), ("nonsense", False)])
+def test_loopback_check(address, loopback):
+    assert is_loopback(address) is loopback
+
+
+def test_the_stream_starts_with_the_current_view_and_follows_show(kiosk):
+    stream = EventStream(kiosk)
+    try:
+        assert stream.next_view()["view"]["screen"] == "out_of_service"
+        kiosk.show(KioskView(Screen.READING_CHIP, 2, 5, language_hint="MEX"))
+        state = stream.next_view()
+        assert state["view"]["screen"] == "reading_chip" and state["language"] == "es" and state["dir"] == "ltr"
+        assert "language_hint" not in state["view"]  # the nationality never leaves the server
+        assert state["languages"] == list(SUPPORTED)
+    finally:
+        stream.close()
+
+
+def test_choosing_a_language_republishes_without_restarting_the_countdown(kiosk, received, clock):
+    kiosk.show(KioskView(Screen.LOOK_AT_CAMERA, 3, 5, seconds_left=20.0))
+    stream = EventStream(kiosk)
+    try:
+        assert stream.next_view()["view"]["seconds_left"] == 20.0
+        clock.now += 5
+        response, _ = post(kiosk, "/api/language", {"language": "ar"})
+        assert response.status == 202
+        state = stream.next_view()
+        assert (state["language"], state["dir"], state["view"]["seconds_left"]) == ("ar", "rtl", 15.0)
+        assert received == [TravellerInput(InputKind.LANGUAGE, "ar")]
+    finally:
+        stream.close()
+
+
+def test_more_time_and_assistance_reach_the_lane(kiosk, received):
+    assert post(kiosk, "/api/more-time", {})[0].status == 202
+    assert post(kiosk, "/api/assistance", b"")[0].status == 202
+    assert [i.kind for i in received] == [InputKind.MORE_TIME, InputKind.ASSISTANCE]
+
+
+@pytest.mark.parametrize("path, body, headers, status", [
+    ("/api/language", {"language": "fr"}, {"Origin": "http://evil.example"}, 403),
+    ("/api/language", {"language": "fr"}, {"Content-Type": "text/plain"}, 415),
+    ("/api/language", b"x" * 300, {}, 413),
+    ("/api/language", b"{not json", {}, 400),
+    ("/api/language", [1, 2], {}, 400),
+    ("/api/language", {"language": "de"}, {}, 422),
+    ("/api/language", {"language": "fr", "x": 1}, {}, 422),
+    ("/api/assistance", {"reason": "x"}, {}, 422),
+    ("/api/open-doors", {}, {}, 404),
+])
+def test_bad_inputs_are_refused_and_never_reach_the_lane(kiosk, received, path, body, headers, status):
+    assert post(kiosk, path, body, **headers)[0].status == status
+    assert received == []
+
+
+def test_a_post_without_length_is_refused(kiosk, received):
+    with socket.create_connection(("127.0.0.1", kiosk.port), timeout=5) as sock:
+        sock.sendall(f"POST /api/assistance HTTP/1.0\r\nHost: 127.0.0.1:{kiosk.port}\r\n"
+                     "Content-Type: application/json\r\n\r\n".encode())
+        assert b" 411 " in sock.recv(200)
+    assert received == []
+
+
+def test_a_failing_lane_callback_gives_503_and_the_server_keeps_serving(clock):
+    def broken(_):
+        raise RuntimeError("lane queue gone")
+    server = KioskServer(broken, port=0)
+    server.start()
+    try:
+        assert post(server, "/api/assistance", {})[0].status == 503
+        assert request(server, "GET", "/healthz")[0].status == 200
+    finally:
+        server.stop()
+
+
+def test_event_streams_are_bounded_and_closed_on_stop(received):
+    server = KioskServer(received.append, port=0, max_clients=2, heartbeat_s=0.2)
+    server.start()
+    streams = [EventStream(server), EventStream(server)]
+    for stream in streams:
+        stream.next_view()
+    assert request(server, "GET", "/events")[0].status == 503
+    server.stop()
+    for stream in streams:
+        with pytest.raises(EOFError):
+            stream.next_view()
+        stream.close()
+
+
+def test_show_takes_only_a_view(kiosk):
+    with pytest.raises(TypeError):
+        kiosk.show({"screen": "welcome"})
+
+
+def test_from_config_uses_the_kiosk_section():
+    server = KioskServer.from_config(KioskSection(port=8099, languages=["fr", "en"], default_language="fr"),
+                                     lambda _: None)
+    assert server.offered == ("fr", "en") and server.current()[1] == "fr"
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(list(InputKind)), body=st.one_of(
+    st.binary(max_size=300),
+    st.dictionaries(st.text(max_size=10), st.one_of(st.none(), st.text(max_size=5), st.integers()), max_size=3)
+      .map(lambda d: json.dumps(d).encode())))
+def test_any_post_body_parses_or_is_a_typed_refusal(kind, body):
+    try:
+        parsed = parse_input(kind, body, SUPPORTED)
+    except RequestRejected as exc:
+        assert 400 <= exc.status < 500
+    else:
+        assert parsed.kind is kind
+        assert parsed.language is None or parsed.language in SUPPORTED
