@@ -131,6 +131,18 @@ class Outbox:
             self._seq, self._pending, self._pending_bytes = seq, self._pending + 1, self._pending_bytes + len(payload)
             return Envelope(kind, message["msg_id"], seq, topic, payload)
 
+    def stamp(self, kind: MessageKind, data: dict[str, Any]) -> Envelope:
+        """An envelope with its own persisted seq that is NOT queued: the Last Will (the broker sends it)."""
+        with self._guard():
+            seq = self._seq + 1
+            message = envelope.build(self.identity, kind, data, msg_id=self._id_source(), seq=seq,
+                                     boot=self.boot, now=self._clock())
+            validate_message(kind, message)
+            with self._conn:
+                self._set_meta("seq", seq)
+            self._seq = seq
+            return Envelope(kind, message["msg_id"], seq, self.identity.topic(kind), envelope.encode(message))
+
     def _check_room(self, kind: MessageKind, size: int, now: float) -> None:
         limit = self.limits.max_messages
         if kind.priority < Priority.EVENT:

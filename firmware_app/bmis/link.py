@@ -1,0 +1,241 @@
+"""The gate's link to the BMIS: what the lane calls, wired to the outbox, the pump and MQTT.
+
+    link = BmisLink(outbox, connection_factory=..., handle_command=processor.handle)
+    link.start()
+    link.record_crossing(record.to_dict())     # OutboxFull -> the lane goes out of service
+    link.raise_alarm("door_forced", Severity.CRITICAL)
+
+Every add is durable before it returns. Status is retained and republished on every connection
+(the Last Will sets it to "offline" when the gate vanishes). Commands arrive on cmd/#, are handed to
+`handle_command` on a worker thread, and answered on cmd-result with the request's correlation data.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable, Mapping, Protocol
+
+from .contract import MessageKind, command_filter, device_root
+from .envelope import Envelope
+from .link_errors import BmisLinkError, OutboxFull
+from .mqtt_client import Callbacks, Incoming, Will
+from .outbox import Outbox, PendingMessage
+from .pump import OutboxPump
+
+log = logging.getLogger(__name__)
+CommandHandler = Callable[[str, bytes, "str | None", "bytes | None"], dict]
+COMMAND_QUEUE_SIZE = 64
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class GateState(str, enum.Enum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class Connection(Protocol):
+    connected: bool
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
+                response_topic: str | None = None) -> int | None: ...
+
+
+ConnectionFactory = Callable[[Callbacks, tuple[str, ...], Will], Connection]
+
+
+def nack_not_implemented(topic: str, payload: bytes, response_topic: str | None,
+                         correlation_data: bytes | None) -> dict:
+    """Stand-in until a command processor is wired: every command is refused, with a reason."""
+    return {"status": "nack", "reason": "not_implemented"}
+
+
+class BmisLink:
+    def __init__(self, outbox: Outbox, *, connection_factory: ConnectionFactory,
+                 handle_command: CommandHandler = nack_not_implemented, window: int = 32,
+                 retry_no_subscribers: bool = True, retry_delay_s: float = 1.0):
+        self.outbox, self.identity = outbox, outbox.identity
+        self._factory, self._handle_command = connection_factory, handle_command
+        self.pump = OutboxPump(outbox, window=window, retry_no_subscribers=retry_no_subscribers,
+                               retry_delay_s=retry_delay_s, on_refused=self._message_refused)
+        self._status: dict[str, Any] = {"state": GateState.ONLINE.value}
+        self._commands: queue.Queue[Incoming | None] = queue.Queue(COMMAND_QUEUE_SIZE)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._connection: Connection | None = None
+        self._full_alarm_active = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        will = self.outbox.stamp(MessageKind.STATUS, {"state": GateState.OFFLINE.value, "reason": "connection_lost"})
+        callbacks = Callbacks(on_ack=self.pump.on_ack, on_message=self._on_message,
+                              on_connected=self._on_connected, on_disconnected=self._on_disconnected)
+        subscriptions = (command_filter(self.identity.prefix, self.identity.device_id),)
+        self._connection = self._factory(callbacks, subscriptions, Will(will.topic, will.payload, retain=True))
+        self.pump.attach(self._connection)
+        self._threads = [threading.Thread(target=self.pump.run, args=(self._stop,), name="bmis-pump", daemon=True),
+                         threading.Thread(target=self._command_worker, name="bmis-commands", daemon=True)]
+        for thread in self._threads:
+            thread.start()
+        self._connection.start()
+
+    def stop(self, drain_timeout_s: float = 2.0) -> None:
+        """Orderly stop: say offline, give the backlog a moment, then disconnect (no Last Will)."""
+        if self._connection is None:
+            return
+        self.set_status(GateState.OFFLINE, reason="shutdown")
+        self.wait_drained(drain_timeout_s)
+        self._stop.set()
+        self.pump.notify()
+        self._commands.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._connection.stop()
+        self._connection = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and self._connection.connected
+
+    def wait_drained(self, timeout_s: float, poll_s: float = 0.02) -> bool:
+        """True once nothing is pending (tests, orderly shutdown)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.outbox.counts().pending == 0:
+                return True
+            time.sleep(poll_s)
+        return self.outbox.counts().pending == 0
+
+    # -- what the lane calls ---------------------------------------------------------------------
+    def record_crossing(self, record: Mapping[str, Any]) -> Envelope:
+        return self._add(MessageKind.CROSSING, dict(record))
+
+    def record_exception(self, data: Mapping[str, Any]) -> Envelope:
+        return self._add(MessageKind.EXCEPTION, dict(data))
+
+    def publish_stats(self, data: Mapping[str, Any]) -> Envelope:
+        return self._add(MessageKind.STATS, dict(data))
+
+    def raise_alarm(self, kind: str, severity: Severity, *, active: bool = True, detail: str = "",
+                    **extra: Any) -> Envelope:
+        data = {"kind": kind, "severity": Severity(severity).value, "active": active, **extra}
+        if detail:
+            data["detail"] = detail
+        return self._add(MessageKind.ALARM, data)
+
+    def set_status(self, state: GateState, **fields: Any) -> Envelope:
+        """Retained status; remembered and republished on every (re)connection."""
+        self._status = {"state": GateState(state).value, **{k: v for k, v in fields.items() if v is not None}}
+        return self._add(MessageKind.STATUS, dict(self._status))
+
+    def publish_health(self, components: Mapping[str, Mapping[str, str]], uptime_s: float | None = None) -> Envelope:
+        counts = self.outbox.counts()
+        data: dict[str, Any] = {"components": {k: dict(v) for k, v in components.items()},
+                                "outbox": {"pending": counts.pending, "dead_letters": counts.dead_letters,
+                                           "oldest_pending_age_s": round(counts.oldest_pending_age_s, 3)}}
+        if uptime_s is not None:
+            data["uptime_s"] = uptime_s
+        return self._add(MessageKind.HEALTH, data)
+
+    def _add(self, kind: MessageKind, data: dict[str, Any], **options: Any) -> Envelope:
+        try:
+            stored = self.outbox.add(kind, data, **options)
+        except OutboxFull as full:
+            self._outbox_full_alarm(full)
+            raise
+        self.pump.notify()
+        if self._full_alarm_active and kind.priority >= MessageKind.CROSSING.priority:
+            self._full_alarm_active = False
+            self.raise_alarm("outbox_full", Severity.INFO, active=False, detail="room again")
+        return stored
+
+    def _outbox_full_alarm(self, full: OutboxFull) -> None:
+        if self._full_alarm_active:
+            return
+        self._full_alarm_active = True
+        log.error("BMIS outbox full (%s): lane must go out of service", full.reason)
+        try:
+            self.raise_alarm("outbox_full", Severity.CRITICAL, detail=f"{full.reason}; pending {full.pending}")
+        except OutboxFull:
+            log.critical("BMIS outbox full even for alarms")
+
+    # -- callbacks -------------------------------------------------------------------------------
+    def _on_connected(self, session_present: bool) -> None:
+        log.info("BMIS broker connected (session present: %s)", session_present)
+        try:
+            self._add(MessageKind.STATUS, dict(self._status))
+        except BmisLinkError as exc:
+            log.error("cannot queue status on connect: %s", exc)
+        self.pump.notify()
+
+    def _on_disconnected(self, reason: str) -> None:
+        log.warning("BMIS broker disconnected: %s", reason)
+
+    def _message_refused(self, message: PendingMessage, code: int, name: str) -> None:
+        if message.kind is MessageKind.ALARM:
+            log.critical("broker refused an alarm (0x%02x %s): check the broker ACL", code, name)
+            return
+        try:
+            self.raise_alarm("message_refused", Severity.CRITICAL, detail=f"{message.kind.suffix}: {name}"[:512],
+                             ref_msg_id=message.msg_id, reason_code=code)
+        except BmisLinkError as exc:
+            log.critical("cannot queue the refusal alarm: %s", exc)
+
+    # -- commands --------------------------------------------------------------------------------
+    def _on_message(self, incoming: Incoming) -> None:
+        try:
+            self._commands.put_nowait(incoming)
+        except queue.Full:
+            self._answer(incoming, {"status": "nack", "reason": "busy"})
+
+    def _command_worker(self) -> None:
+        while True:
+            incoming = self._commands.get()
+            if incoming is None:
+                return
+            self._answer(incoming, self._run_handler(incoming))
+
+    def _run_handler(self, incoming: Incoming) -> dict:
+        try:
+            result = self._handle_command(incoming.topic, incoming.payload, incoming.response_topic,
+                                          incoming.correlation_data)
+        except Exception:  # noqa: BLE001 - a handler bug must not stop command handling; nack it
+            log.exception("command handler failed on %s", incoming.topic)
+            return {"status": "nack", "reason": "internal_error"}
+        return result if isinstance(result, dict) else {"status": "nack", "reason": "internal_error"}
+
+    def _answer(self, incoming: Incoming, result: dict) -> None:
+        data = {"topic": incoming.topic[:256], **result}
+        topic = self._result_topic(incoming.response_topic)
+        try:
+            self._add(MessageKind.CMD_RESULT, data, correlation=incoming.correlation_data, topic=topic)
+        except BmisLinkError as exc:
+            log.error("cannot answer command on %s: %s", incoming.topic, exc)
+            fallback = {"topic": data["topic"], "status": "nack", "reason": "internal_error"}
+            self._add_quietly(MessageKind.CMD_RESULT, fallback, incoming.correlation_data, topic)
+
+    def _add_quietly(self, kind: MessageKind, data: dict, correlation: bytes | None, topic: str) -> None:
+        try:
+            self._add(kind, data, correlation=correlation, topic=topic)
+        except BmisLinkError as exc:
+            log.critical("cannot queue %s: %s", kind.suffix, exc)
+
+    def _result_topic(self, response_topic: str | None) -> str:
+        """The requester's response topic when the gate may publish there, else the gate's cmd-result."""
+        own = f"{device_root(self.identity.prefix, self.identity.device_id)}/{MessageKind.CMD_RESULT.suffix}"
+        if response_topic and (response_topic == own or response_topic.startswith(own + "/")) \
+                and "+" not in response_topic and "#" not in response_topic and len(response_topic) <= 256:
+            return response_topic
+        return own

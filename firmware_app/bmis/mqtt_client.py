@@ -1,0 +1,191 @@
+"""The one module that imports paho-mqtt: an MQTT 5 connection over TLS, with plain callbacks.
+
+paho 2.x, callback API VERSION2. Persistent session (clean_start=False + session expiry), client
+certificate, Last Will, reconnect with exponential backoff (paho's own loop), a bounded in-flight
+window. What goes up to the caller is plain data: acknowledgements as (mid, reason code, reason name)
+from PUBACK, and incoming messages as `Incoming`. paho's `is_published()` is never consulted:
+only the PUBACK reason code says a message was accepted.
+
+Callbacks run on paho's network thread; an exception in one is logged and never stops the loop.
+"""
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from .link_errors import MqttSettingsError
+
+log = logging.getLogger(__name__)
+QOS = 1
+REASON_NO_MATCHING_SUBSCRIBERS = 0x10
+REASON_FAILURE_FROM = 0x80
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    host: str
+    port: int
+    client_id: str
+    ca_file: Path
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    username: str | None = None
+    password: str | None = None
+    keepalive_s: int = 30
+    session_expiry_s: int = 7 * 24 * 3600
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 60.0
+    max_inflight: int = 32
+    clean_start: bool = False
+
+
+@dataclass(frozen=True)
+class Will:
+    topic: str
+    payload: bytes
+    retain: bool = True
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    payload: bytes
+    response_topic: str | None
+    correlation_data: bytes | None
+    retained: bool = False
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    on_ack: Callable[[int, int, str], None]               # mid, reason code, reason name
+    on_message: Callable[[Incoming], None] = lambda incoming: None
+    on_connected: Callable[[bool], None] = lambda session_present: None
+    on_disconnected: Callable[[str], None] = lambda reason: None
+
+
+def _check_files(settings: MqttSettings) -> None:
+    wanted = [settings.ca_file] + [p for p in (settings.cert_file, settings.key_file) if p is not None]
+    missing = [str(p) for p in wanted if not Path(p).is_file()]
+    if missing:
+        raise MqttSettingsError(f"TLS files not found: {', '.join(missing)}")
+    if (settings.cert_file is None) != (settings.key_file is None):
+        raise MqttSettingsError("a client certificate needs both cert_file and key_file")
+
+
+def _guarded(name: str, callback: Callable) -> Callable:
+    """Keep paho's network loop alive whatever a callback does (the failure is logged)."""
+    def run(*args):
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - boundary of a foreign thread: log and carry on
+            log.exception("MQTT %s callback failed", name)
+    return run
+
+
+class MqttConnection:
+    def __init__(self, settings: MqttSettings, callbacks: Callbacks, *, subscriptions: tuple[str, ...] = (),
+                 will: Will | None = None):
+        _check_files(settings)
+        self.settings, self._callbacks, self._subscriptions = settings, callbacks, subscriptions
+        self._connected = False
+        self._client = self._make_client(will)
+
+    def _make_client(self, will: Will | None) -> paho.Client:
+        s = self.settings
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=paho.MQTTv5)
+        client.suppress_exceptions = True
+        try:
+            client.tls_set(ca_certs=str(s.ca_file), certfile=s.cert_file and str(s.cert_file),
+                           keyfile=s.key_file and str(s.key_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise MqttSettingsError(f"TLS setup failed: {exc}") from exc
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=QOS, retain=will.retain)
+        client.max_inflight_messages_set(s.max_inflight)
+        client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)
+        client.on_connect = _guarded("connect", self._on_connect)
+        client.on_disconnect = _guarded("disconnect", self._on_disconnect)
+        client.on_publish = _guarded("publish", self._on_publish)
+        client.on_message = _guarded("message", self._on_message)
+        client.on_subscribe = _guarded("subscribe", self._on_subscribe)
+        return client
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect in the background; paho's loop retries (with backoff) until the broker answers."""
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.settings.session_expiry_s
+        self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
+                                   clean_start=self.settings.clean_start, properties=properties)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    # -- publishing ------------------------------------------------------------------------------
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
+                response_topic: str | None = None) -> int | None:
+        """QoS 1 publish; the mid its PUBACK will carry, or None when paho refused to queue it."""
+        properties = None
+        if correlation is not None or response_topic is not None:
+            properties = Properties(PacketTypes.PUBLISH)
+            if correlation is not None:
+                properties.CorrelationData = correlation
+            if response_topic is not None:
+                properties.ResponseTopic = response_topic
+        info = self._client.publish(topic, payload, qos=QOS, retain=retain, properties=properties)
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            log.warning("MQTT publish not queued: %s", paho.error_string(info.rc))
+            return None
+        return info.mid
+
+    # -- paho callbacks (network thread) ---------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("MQTT connection refused: %s", reason_code)
+            return
+        self._connected = True
+        for topic_filter in self._subscriptions:
+            client.subscribe(topic_filter, qos=QOS)
+        self._callbacks.on_connected(bool(flags.session_present))
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._connected = False
+        self._callbacks.on_disconnected(str(reason_code))
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._callbacks.on_ack(mid, int(reason_code.value), str(reason_code))
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("MQTT subscription refused: %s", ", ".join(refused))
+
+    def _on_message(self, client, userdata, message) -> None:
+        properties = message.properties
+        response_topic = getattr(properties, "ResponseTopic", None) if properties else None
+        correlation = getattr(properties, "CorrelationData", None) if properties else None
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            log.warning("MQTT message with a topic that is not UTF-8 ignored")
+            return
+        self._callbacks.on_message(Incoming(topic, bytes(message.payload), response_topic,
+                                            None if correlation is None else bytes(correlation),
+                                            bool(message.retain)))

@@ -1,0 +1,147 @@
+"""Moves messages from the outbox to the broker, and PUBACKs back into the outbox.
+
+One pump thread publishes up to `window` messages at a time (status and alarms first, as the outbox
+orders them) and commits acknowledgements in batches: one synchronous=FULL transaction for every ack
+that arrived meanwhile, so the drain rate is not one fsync per message. A crash before the batch is
+committed only means those messages are sent again (consumers de-duplicate on msg_id).
+
+PUBACK reason codes decide: success -> sent; >= 0x80 (e.g. 0x87 not authorised by the ACL) ->
+dead letter and `on_refused`; 0x10 (no matching subscribers) on a non-retained message -> kept and
+retried later, because nobody at the BMIS has received it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Protocol
+
+from .mqtt_client import REASON_FAILURE_FROM, REASON_NO_MATCHING_SUBSCRIBERS
+from .outbox import Outbox, PendingMessage
+
+log = logging.getLogger(__name__)
+MAX_EARLY_ACKS = 1024
+
+
+class Publisher(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
+                response_topic: str | None = None) -> int | None: ...
+
+
+class OutboxPump:
+    def __init__(self, outbox: Outbox, *, window: int = 32, retry_no_subscribers: bool = True,
+                 retry_delay_s: float = 1.0, monotonic: Callable[[], float] = time.monotonic,
+                 on_refused: Callable[[PendingMessage, int, str], None] = lambda message, code, name: None):
+        self.outbox, self.window = outbox, window
+        self._retry_no_subscribers, self._retry_delay_s = retry_no_subscribers, retry_delay_s
+        self._monotonic, self._on_refused = monotonic, on_refused
+        self._wake = threading.Condition()
+        self._inflight: dict[int, PendingMessage] = {}
+        self._early_acks: dict[int, tuple[int, str]] = {}
+        self._acked: list[str] = []
+        self._refused: list[tuple[PendingMessage, int, str]] = []
+        self._deferred: dict[str, float] = {}
+        self._publisher: Publisher | None = None
+        self.retries_no_subscribers = 0
+
+    def attach(self, publisher: Publisher) -> None:
+        self._publisher = publisher
+
+    def notify(self) -> None:
+        with self._wake:
+            self._wake.notify()
+
+    @property
+    def in_flight(self) -> int:
+        with self._wake:
+            return len(self._inflight)
+
+    # -- acknowledgements (network thread) -------------------------------------------------------
+    def on_ack(self, mid: int, code: int, name: str) -> None:
+        with self._wake:
+            message = self._inflight.pop(mid, None)
+            if message is None:
+                self._remember_early(mid, code, name)
+                return
+            self._classify(message, code, name)
+            self._wake.notify()
+
+    def _remember_early(self, mid: int, code: int, name: str) -> None:
+        """An ack can overtake the registration of its mid (publish and ack race on two threads)."""
+        if len(self._early_acks) >= MAX_EARLY_ACKS:
+            self._early_acks.clear()
+        self._early_acks[mid] = (code, name)
+
+    def _classify(self, message: PendingMessage, code: int, name: str) -> None:
+        if code >= REASON_FAILURE_FROM:
+            self._refused.append((message, code, name))
+        elif code == REASON_NO_MATCHING_SUBSCRIBERS and self._retry_no_subscribers and not message.retain:
+            self.retries_no_subscribers += 1
+            self._deferred[message.msg_id] = self._monotonic() + self._retry_delay_s
+        else:
+            self._acked.append(message.msg_id)
+
+    # -- the pump (its own thread) ---------------------------------------------------------------
+    def step(self) -> int:
+        """Commit what was acknowledged, dead-letter what was refused, publish more; count published."""
+        self._commit_acks()
+        self._commit_refusals()
+        publisher = self._publisher
+        if publisher is None or not publisher.connected:
+            return 0
+        return sum(self._publish(publisher, message) for message in self._next_messages())
+
+    def _commit_acks(self) -> None:
+        with self._wake:
+            acked, self._acked = self._acked, []
+        if acked:
+            self.outbox.mark_sent(acked)
+
+    def _commit_refusals(self) -> None:
+        with self._wake:
+            refused, self._refused = self._refused, []
+        for message, code, name in refused:
+            log.error("broker refused %s seq %d: %s (0x%02x)", message.kind.suffix, message.seq, name, code)
+            if self.outbox.dead_letter(message.msg_id, code, name) is not None:
+                self._on_refused(message, code, name)
+
+    def _next_messages(self) -> list[PendingMessage]:
+        now = self._monotonic()
+        with self._wake:
+            self._deferred = {k: t for k, t in self._deferred.items() if t > now}
+            room = self.window - len(self._inflight)
+            busy = {m.msg_id for m in self._inflight.values()} | set(self._acked) | set(self._deferred)
+            busy |= {m.msg_id for m, _, _ in self._refused}
+        return self.outbox.next_batch(room, skip=busy) if room > 0 else []
+
+    def _publish(self, publisher: Publisher, message: PendingMessage) -> int:
+        # Never call paho while holding our lock: paho calls on_ack holding its own lock.
+        mid = publisher.publish(message.topic, message.payload, retain=message.retain,
+                                correlation=message.correlation)
+        if mid is None:
+            return 0
+        with self._wake:
+            early = self._early_acks.pop(mid, None)
+            if early is None:
+                self._inflight[mid] = message
+            else:
+                self._classify(message, *early)
+        return 1
+
+    def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
+        """Loop until `stop` is set; wakes on acks, new messages and connections."""
+        while not stop.is_set():
+            published = self.step()
+            with self._wake:
+                if not published and not self._acked and not self._refused:
+                    self._wake.wait(self._idle_wait(idle_s))
+        self._commit_acks()
+        self._commit_refusals()
+
+    def _idle_wait(self, idle_s: float) -> float:
+        if not self._deferred:
+            return idle_s
+        return max(0.01, min(idle_s, min(self._deferred.values()) - self._monotonic()))
