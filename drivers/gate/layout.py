@@ -1,0 +1,59 @@
+"""Gate layout as data: which doors, which inputs, on which pins. No hardware import here."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Door(str, enum.Enum):
+    ENTRY = "entry"     # the only door of a barrier layout
+    EXIT = "exit"
+
+
+class LayoutKind(str, enum.Enum):
+    BARRIER = "barrier"     # one barrier/flap: opens for the traveller, closes behind
+    MANTRAP = "mantrap"     # entry + exit doors with a space between: one person at a time
+
+
+class FailMode(str, enum.Enum):
+    """What a door does without power: the relay's de-energised state decides it."""
+    FAIL_SECURE = "fail_secure"     # relay energised = unlocked; power loss keeps it locked
+    FAIL_SAFE = "fail_safe"         # relay energised = locked; power loss releases it
+
+
+def doors_of(kind: LayoutKind) -> tuple[Door, ...]:
+    return (Door.ENTRY,) if kind is LayoutKind.BARRIER else (Door.ENTRY, Door.EXIT)
+
+
+@dataclass(frozen=True)
+class DoorPins:
+    relay: int
+    closed_sensor: int          # input active when the door is closed (and locked)
+    fail_mode: FailMode = FailMode.FAIL_SECURE
+
+
+@dataclass(frozen=True)
+class GateLayout:
+    kind: LayoutKind
+    doors: dict[Door, DoorPins]
+    presence: tuple[int, ...]   # one input per presence zone, active when someone is there
+    emergency: int              # normally-closed loop: active (closed) = normal, open = emergency
+    tamper: int | None = None   # active = enclosure opened
+    light: int | None = None
+    buzzer: int | None = None
+    bounce_time_s: float | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        wanted = set(doors_of(self.kind))
+        if set(self.doors) != wanted:
+            raise ValueError(f"a {self.kind.value} layout needs doors {sorted(d.value for d in wanted)}")
+        if not self.presence:
+            raise ValueError("at least one presence sensor is needed")
+        pins = self.all_pins()
+        if len(pins) != len(set(pins)):
+            raise ValueError("a pin is used twice in the gate layout")
+
+    def all_pins(self) -> list[int]:
+        pins = [p for d in self.doors.values() for p in (d.relay, d.closed_sensor)]
+        pins += list(self.presence) + [self.emergency]
+        return pins + [p for p in (self.tamper, self.light, self.buzzer) if p is not None]

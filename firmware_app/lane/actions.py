@@ -1,0 +1,146 @@
+"""Actions out of the lane state machine; the runner executes them against the ports."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from drivers.gate.layout import Door
+from firmware_app.kiosk.view import KioskView
+from firmware_app.mrz import MrzResult
+from firmware_app.policy import Decision, Evidence, LaneMode
+
+from .record import CrossingRecord
+from .state import TimerKind
+
+
+class AlarmKind(str, enum.Enum):
+    """Goes to the officer's console and the BMIS `alarms` topic."""
+    EMERGENCY = "emergency"
+    TAMPER = "tamper"
+    DOOR_FORCED = "door_forced"
+    DOOR_HELD_OPEN = "door_held_open"
+    TAILGATING = "tailgating"
+    ALERT_LIST_HIT = "alert_list_hit"
+    TRAVELLER_LINGERING = "traveller_lingering"
+    DEVICE_FAULT = "device_fault"
+    ASSISTANCE_REQUESTED = "assistance_requested"
+
+
+class ExceptionKind(str, enum.Enum):
+    """Goes to the BMIS `events/exception` topic."""
+    STAGE_TIMEOUT = "stage_timeout"
+    STAGE_FAILED = "stage_failed"
+    DOOR_FORCED = "door_forced"
+    DOOR_HELD_OPEN = "door_held_open"
+    TAILGATING = "tailgating"
+    NOT_ENTERED = "not_entered"
+    TRANSACTION_VOIDED = "transaction_voided"
+    EMERGENCY = "emergency"
+    TAMPER = "tamper"
+    DEVICE_FAULT = "device_fault"
+    STALE_EVENT = "stale_event"
+
+
+@dataclass(frozen=True)
+class OpenDoor:
+    door: Door
+
+
+@dataclass(frozen=True)
+class CloseDoor:
+    door: Door
+
+
+@dataclass(frozen=True)
+class SecureDoors:
+    """Close and lock every door (the runner also does this first on start)."""
+
+
+@dataclass(frozen=True)
+class ReleaseDoors:
+    """Emergency: release every door at once."""
+
+
+@dataclass(frozen=True)
+class StartChipRead:
+    txn_id: str
+    mrz: MrzResult
+
+
+@dataclass(frozen=True)
+class StartFaceCapture:
+    txn_id: str
+    round: int
+
+
+@dataclass(frozen=True)
+class CancelStages:
+    txn_id: str
+
+
+@dataclass(frozen=True)
+class RequestDecision:
+    txn_id: str
+    evidence: Evidence
+    mode: LaneMode
+    people_in_lane: int
+
+
+@dataclass(frozen=True)
+class RequestOfficerReview:
+    txn_id: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class ShowScreen:
+    view: KioskView
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    kind: TimerKind
+    seconds: float
+    token: int
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    kind: TimerKind
+
+
+@dataclass(frozen=True)
+class RaiseAlarm:
+    kind: AlarmKind
+    txn_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RecordException:
+    kind: ExceptionKind
+    txn_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class JournalBegin:
+    txn_id: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class EndTransaction:
+    """Journal the end and discard the transaction's biometric data."""
+    txn_id: str
+
+
+@dataclass(frozen=True)
+class RecordCrossing:
+    record: CrossingRecord
+
+
+Action = (OpenDoor | CloseDoor | SecureDoors | ReleaseDoors | StartChipRead | StartFaceCapture | CancelStages
+          | RequestDecision | RequestOfficerReview | ShowScreen | StartTimer | CancelTimer | RaiseAlarm
+          | RecordException | JournalBegin | EndTransaction | RecordCrossing)

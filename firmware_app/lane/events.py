@@ -1,0 +1,139 @@
+"""Events into the lane state machine. Immutable; stage results carry their transaction id so a
+late answer from an abandoned transaction is recognised and dropped."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from drivers.gate.layout import Door
+from firmware_app.mrz import MrzResult
+from firmware_app.policy import ChipEvidence, Decision, FaceEvidence, LaneMode
+
+from .state import Fault, TimerKind
+
+
+class Stage(str, enum.Enum):
+    CHIP = "chip"
+    FACE = "face"
+    DECISION = "decision"
+
+
+@dataclass(frozen=True)
+class DocumentPresented:
+    mrz: MrzResult
+
+
+@dataclass(frozen=True)
+class DocumentUnreadable:
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRemoved:
+    pass
+
+
+@dataclass(frozen=True)
+class ChipResult:
+    txn_id: str
+    evidence: ChipEvidence
+
+
+@dataclass(frozen=True)
+class FaceFeedback:
+    txn_id: str
+    instruction: str | None     # a kiosk Instruction key ("come_closer", ...)
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    txn_id: str
+    evidence: FaceEvidence
+
+
+@dataclass(frozen=True)
+class StageFailed:
+    txn_id: str
+    stage: Stage
+    reason: str                 # error class name or reason code, never personal data
+
+
+@dataclass(frozen=True)
+class DecisionMade:
+    txn_id: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class OfficerDecision:
+    txn_id: str
+    approve: bool
+    officer_id: str = ""
+
+
+@dataclass(frozen=True)
+class Timeout:
+    kind: TimerKind
+    token: int
+
+
+@dataclass(frozen=True)
+class DoorOpened:
+    door: Door
+
+
+@dataclass(frozen=True)
+class DoorClosed:
+    door: Door
+
+
+@dataclass(frozen=True)
+class PresenceChanged:
+    count: int
+
+
+@dataclass(frozen=True)
+class EmergencyOn:
+    pass
+
+
+@dataclass(frozen=True)
+class EmergencyOff:
+    pass
+
+
+@dataclass(frozen=True)
+class TamperOn:
+    pass
+
+
+@dataclass(frozen=True)
+class TamperOff:
+    pass
+
+
+@dataclass(frozen=True)
+class DeviceFault:
+    fault: Fault
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceRestored:
+    fault: Fault
+
+
+@dataclass(frozen=True)
+class ModeChanged:
+    mode: LaneMode
+
+
+@dataclass(frozen=True)
+class AssistanceRequested:
+    pass
+
+
+Event = (DocumentPresented | DocumentUnreadable | DocumentRemoved | ChipResult | FaceFeedback | FaceResult
+         | StageFailed | DecisionMade | OfficerDecision | Timeout | DoorOpened | DoorClosed | PresenceChanged
+         | EmergencyOn | EmergencyOff | TamperOn | TamperOff | DeviceFault | DeviceRestored | ModeChanged
+         | AssistanceRequested)

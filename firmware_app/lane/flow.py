@@ -1,0 +1,172 @@
+"""The traveller's path before the doors: document, chip, face, decision, officer review, refer."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from firmware_app.face.capture import CaptureOutcome
+from firmware_app.kiosk.view import Instruction, Screen
+from firmware_app.policy import (ChipEvidence, ChipStatus, Decision, Evidence, FaceEvidence, Finding, LaneMode,
+                                 Outcome, ReasonCode)
+
+from . import events as ev
+from .actions import (AlarmKind, CancelStages, ExceptionKind, RequestDecision, RequestOfficerReview,
+                      StartChipRead, StartFaceCapture)
+from .lifecycle import begin, end, outcome_of, settle
+from .ops import Step
+from .passage import start_passage
+from .state import CrossingOutcome, State, TimerKind
+from .views import document_view, face_view, refer_view, view
+
+_RETRY_FACE = frozenset({CaptureOutcome.NO_USABLE_FACE, CaptureOutcome.CAMERA_FAULT})
+
+
+def document_presented(s: Step, event: ev.DocumentPresented) -> None:
+    if s.txn is None:
+        begin(s)
+    s.update_txn(mrz=event.mrz)
+    if event.mrz.valid:
+        start_chip(s)
+    else:
+        document_retry(s)
+
+
+def document_unreadable(s: Step, event: ev.DocumentUnreadable) -> None:
+    if s.txn is None:
+        begin(s)
+    document_retry(s)
+
+
+def document_retry(s: Step) -> None:
+    attempts = s.txn.document_attempts + 1
+    s.update_txn(document_attempts=attempts)
+    if attempts >= s.data.settings.document_attempts:
+        go_decide(s)
+        return
+    s.to(State.DOCUMENT)
+    s.start_timer(TimerKind.DOCUMENT, s.data.settings.timeouts.document_s)
+    s.show(document_view(s.txn, retry=attempts > 1))
+
+
+def start_chip(s: Step) -> None:
+    s.cancel_timer(TimerKind.DOCUMENT)
+    s.to(State.CHIP)
+    s.mark("chip")
+    s.emit(StartChipRead(s.txn.txn_id, s.txn.mrz))
+    s.start_timer(TimerKind.CHIP, s.data.settings.timeouts.chip_s)
+    s.show(view(Screen.READING_CHIP, s.txn, Instruction.KEEP_DOCUMENT_STILL))
+
+
+def chip_result(s: Step, event: ev.ChipResult) -> None:
+    s.cancel_timer(TimerKind.CHIP)
+    s.update_txn(chip=event.evidence)
+    if event.evidence.status is ChipStatus.READ:
+        start_face(s)
+    else:
+        go_decide(s)
+
+
+def start_face(s: Step) -> None:
+    rounds = s.txn.face_rounds + 1
+    s.update_txn(face_rounds=rounds)
+    s.to(State.FACE)
+    if rounds == 1:
+        s.mark("face")
+    s.emit(StartFaceCapture(s.txn.txn_id, rounds))
+    s.start_timer(TimerKind.FACE, s.data.settings.timeouts.face_s)
+    s.show(face_view(s.txn, None))
+
+
+def face_feedback(s: Step, event: ev.FaceFeedback) -> None:
+    s.show(face_view(s.txn, event.instruction))
+
+
+def face_result(s: Step, event: ev.FaceResult) -> None:
+    s.cancel_timer(TimerKind.FACE)
+    s.update_txn(face=event.evidence)
+    if event.evidence.outcome in _RETRY_FACE and s.txn.face_rounds < s.data.settings.face_rounds:
+        start_face(s)
+    else:
+        go_decide(s)
+
+
+def stage_failed(s: Step, stage: ev.Stage, reason: str, timed_out: bool) -> None:
+    """A stage broke or overran: note it, stop it, and let the policy refer on what is missing."""
+    kind = ExceptionKind.STAGE_TIMEOUT if timed_out else ExceptionKind.STAGE_FAILED
+    s.exception(kind, f"{stage.value}: {reason}")
+    s.emit(CancelStages(s.txn.txn_id))
+    if stage is ev.Stage.CHIP:
+        s.cancel_timer(TimerKind.CHIP)
+        status = ChipStatus.TIMEOUT if timed_out else ChipStatus.UNREADABLE
+        s.update_txn(chip=ChipEvidence.failed(status, reason))
+        go_decide(s)
+    elif stage is ev.Stage.FACE:
+        s.cancel_timer(TimerKind.FACE)
+        s.update_txn(face=FaceEvidence(None))
+        go_decide(s)
+    else:
+        s.cancel_timer(TimerKind.DECISION)
+        apply_decision(s, Decision.refer(ReasonCode.DECISION_UNAVAILABLE, reason))
+
+
+def go_decide(s: Step) -> None:
+    s.cancel_timer(TimerKind.DOCUMENT)
+    s.to(State.DECIDE)
+    s.mark("decision")
+    txn = s.txn
+    evidence = Evidence(txn.mrz if txn.mrz is not None and txn.mrz.valid else None,
+                        txn.chip or ChipEvidence(ChipStatus.NOT_ATTEMPTED), txn.face)
+    s.emit(RequestDecision(txn.txn_id, evidence, txn.mode, s.data.presence))
+    s.start_timer(TimerKind.DECISION, s.data.settings.timeouts.decision_s)
+    s.show(view(Screen.VERIFYING, txn))
+
+
+def decision_made(s: Step, event: ev.DecisionMade) -> None:
+    s.cancel_timer(TimerKind.DECISION)
+    decision = event.decision
+    if decision.alert_hit:
+        s.alarm(AlarmKind.ALERT_LIST_HIT)     # officer and BMIS only; the screen stays neutral
+    if s.txn.mode is LaneMode.ASSISTED:
+        s.update_txn(decision=decision)
+        s.to(State.OFFICER_REVIEW)
+        s.emit(RequestOfficerReview(s.txn.txn_id, decision))
+        s.start_timer(TimerKind.OFFICER, s.data.settings.timeouts.officer_s)
+        return
+    apply_decision(s, decision)
+
+
+def officer_decision(s: Step, event: ev.OfficerDecision) -> None:
+    s.cancel_timer(TimerKind.OFFICER)
+    s.update_txn(officer_id=event.officer_id or None)
+    decision = s.txn.decision
+    if not event.approve:
+        decision = decision.with_finding(Finding(ReasonCode.OFFICER_REFUSED, Outcome.REFER))
+    apply_decision(s, decision)     # an officer confirms or refuses; never upgrades to PASS
+
+
+def officer_timeout(s: Step) -> None:
+    apply_decision(s, s.txn.decision.with_finding(Finding(ReasonCode.OFFICER_NO_ANSWER, Outcome.REFER)))
+
+
+def apply_decision(s: Step, decision: Decision) -> None:
+    s.update_txn(decision=decision)
+    if decision.passed:
+        start_passage(s)
+    else:
+        refer(s, outcome_of(decision))
+
+
+def refer(s: Step, outcome: CrossingOutcome) -> None:
+    """Record now (the officer gets the record at once), then wait for the document to go."""
+    txn = s.txn
+    s.secure_doors()
+    end(s, outcome)
+    s.to(State.REFER)
+    s.start_timer(TimerKind.REFER, s.data.settings.timeouts.refer_s)
+    s.show(refer_view(txn))
+
+
+def abandon(s: Step) -> None:
+    """The document was taken away before the decision: stop everything, record, start over."""
+    s.emit(CancelStages(s.txn.txn_id))
+    end(s, CrossingOutcome.ABANDONED)
+    settle(s)

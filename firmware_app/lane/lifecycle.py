@@ -1,0 +1,89 @@
+"""Begin, end and void a transaction; settle the lane into its resting state afterwards."""
+from __future__ import annotations
+
+from firmware_app.policy import Decision, LaneMode, Outcome
+
+from .actions import CancelStages, EndTransaction, ExceptionKind, JournalBegin, RecordCrossing
+from .ops import Step
+from .record import CrossingRecord, DocumentFields, PassageFields
+from .state import CrossingOutcome, State, Transaction
+from .views import state_view
+
+_DECISION_OUTCOMES = {Outcome.REFER: CrossingOutcome.REFERRED, Outcome.REJECT: CrossingOutcome.REJECTED,
+                      Outcome.PASS: CrossingOutcome.PASSED}
+
+
+def begin(s: Step) -> None:
+    count = s.data.txn_count + 1
+    txn_id = f"{s.data.settings.boot_id}-{count:06d}"
+    s.set(txn=Transaction(txn_id, s.now, s.data.mode), txn_count=count)
+    s.mark("document")
+    s.emit(JournalBegin(txn_id, s.now))
+
+
+def outcome_of(decision: Decision) -> CrossingOutcome:
+    return _DECISION_OUTCOMES[decision.outcome]
+
+
+def end(s: Step, outcome: CrossingOutcome) -> None:
+    """Record the crossing, journal the end, drop the transaction (and its biometric data)."""
+    s.mark("end")
+    txn = s.txn
+    s.emit(RecordCrossing(build_record(s, txn, outcome)), EndTransaction(txn.txn_id))
+    s.cancel_timers()
+    s.set(txn=None)
+
+
+def void(s: Step, why: ExceptionKind, detail: str = "") -> None:
+    """Stop whatever the transaction was doing, lock the doors, record it as voided."""
+    if s.txn is None:
+        return
+    s.emit(CancelStages(s.txn.txn_id))
+    s.exception(ExceptionKind.TRANSACTION_VOIDED, f"{why.value} {detail}".strip())
+    end(s, CrossingOutcome.VOIDED)
+
+
+def resting_state(s: Step) -> State:
+    data = s.data
+    if data.emergency:
+        return State.EMERGENCY
+    if data.faults or data.sensed_open or data.commanded_open:
+        return State.OUT_OF_SERVICE     # includes doors not yet confirmed shut
+    return State.CLOSED if data.mode is LaneMode.CLOSED else State.IDLE
+
+
+def settle(s: Step) -> None:
+    """With no transaction running: go to the resting state and show it (only on a change)."""
+    if s.txn is not None:
+        return
+    state = resting_state(s)
+    if state is not s.data.state:
+        s.to(state)
+        s.show(state_view(state))
+
+
+def build_record(s: Step, txn: Transaction, outcome: CrossingOutcome) -> CrossingRecord:
+    settings = s.data.settings
+    return CrossingRecord(
+        transaction_id=txn.txn_id, device_id=settings.device_id, direction=settings.direction,
+        mode=txn.mode.value, outcome=outcome.value, started_at=txn.started_at, ended_at=s.now,
+        document=DocumentFields.from_mrz(txn.mrz) if txn.mrz is not None else None,
+        chip=txn.chip, face=txn.face, decision=txn.decision, officer_id=txn.officer_id,
+        passage=_passage_fields(txn, outcome), timings_ms=_timings(txn), exceptions=txn.exceptions)
+
+
+def _passage_fields(txn: Transaction, outcome: CrossingOutcome) -> PassageFields:
+    if txn.phase is None:
+        return PassageFields(False, None, txn.max_presence)
+    single = outcome is CrossingOutcome.PASSED and txn.max_presence == 1 and txn.entered
+    return PassageFields(True, single, txn.max_presence)
+
+
+def _timings(txn: Transaction) -> dict[str, float]:
+    """Milliseconds spent in each step, from its mark to the next one."""
+    timings: dict[str, float] = {}
+    for (step, start), (_, stop) in zip(txn.marks, txn.marks[1:]):
+        timings[step] = timings.get(step, 0.0) + round((stop - start).total_seconds() * 1000, 1)
+    if txn.marks:
+        timings["total"] = round((txn.marks[-1][1] - txn.marks[0][1]).total_seconds() * 1000, 1)
+    return timings

@@ -1,0 +1,153 @@
+"""The lane's transitions: `step(data, event, now) -> (data, actions)`. Pure: no I/O, no clock.
+
+Order of precedence: emergency, then lane-wide safety events (tamper, faults, door sensors,
+presence, mode), then the current state's own handling. An event the current state does not
+expect, or one for another transaction (a late stage answer), changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from drivers.gate.layout import Door
+from firmware_app.policy import LaneMode
+
+from . import events as ev
+from . import flow, safety
+from .actions import Action, AlarmKind
+from .ops import Step
+from .passage import passage_timeout
+from .lifecycle import settle
+from .state import HELD_OPEN_TIMER, LaneData, LaneSettings, State, TimerKind
+from .views import state_view
+
+_HELD_OPEN_DOOR = {kind: door for door, kind in HELD_OPEN_TIMER.items()}
+_BEFORE_DECISION = frozenset({State.DOCUMENT, State.CHIP, State.FACE, State.DECIDE, State.OFFICER_REVIEW})
+_STAGE_STATE = {ev.Stage.CHIP: State.CHIP, ev.Stage.FACE: State.FACE, ev.Stage.DECISION: State.DECIDE}
+_STAGE_TIMER = {TimerKind.CHIP: ev.Stage.CHIP, TimerKind.FACE: ev.Stage.FACE, TimerKind.DECISION: ev.Stage.DECISION}
+
+
+def initial(settings: LaneSettings, *, mode=None, sensed_open: frozenset[Door] = frozenset(), presence: int = 0,
+            emergency: bool = False, now: datetime) -> tuple[LaneData, tuple[Action, ...]]:
+    """The lane at start: doors secured first, then the resting state from the sensors' readings."""
+    data = LaneData(settings=settings, state=State.OUT_OF_SERVICE, presence=presence,
+                    mode=mode or LaneMode.NORMAL)
+    s = Step(data, now)
+    s.set(sensed_open=frozenset(sensed_open))
+    s.secure_doors()
+    if emergency:
+        safety.emergency_on(s)
+    else:
+        settle(s)
+        if s.data.state is State.OUT_OF_SERVICE:
+            s.show(state_view(State.OUT_OF_SERVICE))
+    return s.result()
+
+
+def step(data: LaneData, event: ev.Event, now: datetime) -> tuple[LaneData, tuple[Action, ...]]:
+    s = Step(data, now)
+    if not _lane_wide(s, event) and not data.emergency:
+        _in_state(s, event)
+    return s.result()
+
+
+def _lane_wide(s: Step, event) -> bool:
+    """Handle events that matter in every state; True when fully handled."""
+    match event:
+        case ev.EmergencyOn():
+            safety.emergency_on(s)
+        case ev.EmergencyOff():
+            safety.emergency_off(s)
+        case ev.TamperOn() | ev.TamperOff():
+            safety.tamper(s, isinstance(event, ev.TamperOn))
+        case ev.DeviceFault():
+            safety.device_fault(s, event)
+        case ev.DeviceRestored():
+            safety.fault(s, event.fault, False)
+        case ev.DoorOpened():
+            safety.door_opened(s, event.door)
+        case ev.DoorClosed():
+            safety.door_closed(s, event.door)
+        case ev.PresenceChanged():
+            safety.presence(s, max(0, event.count))
+        case ev.ModeChanged():
+            safety.mode_changed(s, event)
+        case ev.AssistanceRequested():
+            s.alarm(AlarmKind.ASSISTANCE_REQUESTED)
+        case ev.Timeout() if event.kind in _HELD_OPEN_DOOR:
+            if s.data.timer_token(event.kind) == event.token:
+                safety.held_open_timeout(s, _HELD_OPEN_DOOR[event.kind])
+        case _:
+            return False
+    return True
+
+
+def _current(s: Step, event) -> bool:
+    """A stage answer or timer for what is running now (not a stale one)."""
+    if isinstance(event, ev.Timeout):
+        return s.data.timer_token(event.kind) == event.token
+    txn_id = getattr(event, "txn_id", None)
+    return txn_id is None or (s.txn is not None and s.txn.txn_id == txn_id)
+
+
+def _in_state(s: Step, event) -> None:
+    if not _current(s, event):
+        return
+    state = s.data.state
+    if state in (State.IDLE, State.DOCUMENT):
+        _document_states(s, event)
+    elif state in _BEFORE_DECISION:
+        _stage_states(s, event)
+    elif state in (State.PASSAGE, State.CLOSING):
+        if isinstance(event, ev.Timeout):
+            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not event.kind))
+            passage_timeout(s, event.kind)
+    elif state is State.REFER:
+        _refer_state(s, event)
+    elif state in (State.OUT_OF_SERVICE, State.CLOSED) and isinstance(event, ev.DocumentPresented):
+        s.show(state_view(state))     # remind the traveller; no transaction starts
+
+
+def _document_states(s: Step, event) -> None:
+    match event:
+        case ev.DocumentPresented():
+            flow.document_presented(s, event)
+        case ev.DocumentUnreadable():
+            flow.document_unreadable(s, event)
+        case ev.Timeout(kind=TimerKind.DOCUMENT) if s.txn is not None:
+            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not TimerKind.DOCUMENT))
+            flow.go_decide(s)
+
+
+def _stage_states(s: Step, event) -> None:
+    state = s.data.state
+    match event:
+        case ev.DocumentRemoved():
+            flow.abandon(s)
+        case ev.ChipResult() if state is State.CHIP:
+            flow.chip_result(s, event)
+        case ev.FaceFeedback() if state is State.FACE:
+            flow.face_feedback(s, event)
+        case ev.FaceResult() if state is State.FACE:
+            flow.face_result(s, event)
+        case ev.StageFailed() if _STAGE_STATE.get(event.stage) is state:
+            flow.stage_failed(s, event.stage, event.reason, timed_out=False)
+        case ev.DecisionMade() if state is State.DECIDE:
+            flow.decision_made(s, event)
+        case ev.OfficerDecision() if state is State.OFFICER_REVIEW:
+            flow.officer_decision(s, event)
+        case ev.Timeout(kind=TimerKind.OFFICER) if state is State.OFFICER_REVIEW:
+            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not TimerKind.OFFICER))
+            flow.officer_timeout(s)
+        case ev.Timeout() if _STAGE_STATE.get(_STAGE_TIMER.get(event.kind)) is state:
+            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not event.kind))
+            flow.stage_failed(s, _STAGE_TIMER[event.kind], "timeout", timed_out=True)
+
+
+def _refer_state(s: Step, event) -> None:
+    match event:
+        case ev.DocumentRemoved():
+            s.cancel_timer(TimerKind.REFER)
+            settle(s)
+        case ev.Timeout(kind=TimerKind.REFER):
+            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not TimerKind.REFER))
+            settle(s)

@@ -1,0 +1,151 @@
+"""The lane's state as immutable data: the state enum, the running transaction, doors, faults."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from drivers.gate.layout import Door, LayoutKind, doors_of
+from firmware_app.mrz import MrzResult
+from firmware_app.policy import ChipEvidence, Decision, FaceEvidence, LaneMode
+
+
+class State(str, enum.Enum):
+    IDLE = "idle"                       # waiting for a document
+    DOCUMENT = "document"               # a document is on the reader but its MRZ is not usable yet
+    CHIP = "chip"                       # reading and checking the chip
+    FACE = "face"                       # capturing and matching the face
+    DECIDE = "decide"                   # the policy is deciding (alert lists are I/O)
+    OFFICER_REVIEW = "officer_review"   # assisted mode: an officer confirms the decision
+    PASSAGE = "passage"                 # a door is open for the PASS-decided traveller
+    CLOSING = "closing"                 # a door was commanded shut; waiting for its sensor
+    REFER = "refer"                     # "please see an officer"; waiting for the document to go
+    OUT_OF_SERVICE = "out_of_service"   # a fault, tamper or forced door: doors secured
+    CLOSED = "closed"                   # lane mode closed
+    EMERGENCY = "emergency"             # emergency input: all doors released
+
+
+class TimerKind(str, enum.Enum):
+    DOCUMENT = "document"
+    CHIP = "chip"
+    FACE = "face"
+    DECISION = "decision"
+    OFFICER = "officer"
+    ENTER = "enter"             # the traveller should step in
+    EXIT = "exit"               # the traveller should leave through the exit
+    TAILGATE = "tailgate"       # a second person should step back
+    REFER = "refer"
+    HELD_OPEN_ENTRY = "held_open_entry"
+    HELD_OPEN_EXIT = "held_open_exit"
+
+
+HELD_OPEN_TIMER = {Door.ENTRY: TimerKind.HELD_OPEN_ENTRY, Door.EXIT: TimerKind.HELD_OPEN_EXIT}
+
+
+class Fault(str, enum.Enum):
+    TAMPER = "tamper"
+    DOOR_FORCED = "door_forced"
+    GATE_DRIVER = "gate_driver"
+    READER = "reader"
+    CHIP_READER = "chip_reader"
+    CAMERA = "camera"
+    JOURNAL = "journal"
+
+
+class Phase(str, enum.Enum):
+    """Where the PASS-decided traveller is in the passage."""
+    ENTERING = "entering"           # entry open, waiting for the traveller inside
+    ENTRY_CLOSING = "entry_closing"  # one person inside, entry closing behind them (mantrap)
+    EXITING = "exiting"             # exit open (mantrap) / barrier open with the traveller in it
+    EXIT_CLOSING = "exit_closing"   # the traveller left; the last door is closing
+    TAILGATE_HOLD = "tailgate_hold"  # more than one person: exit shut, entry open to step back
+    ABORT_CLOSING = "abort_closing"  # no passage after all; closing the entry
+
+
+class CrossingOutcome(str, enum.Enum):
+    PASSED = "passed"               # one person crossed, confirmed by the sensors
+    REFERRED = "referred"
+    REJECTED = "rejected"
+    NOT_ENTERED = "not_entered"     # PASS, but the traveller never walked through
+    TAILGATING = "tailgating"
+    ABANDONED = "abandoned"         # document removed before the decision
+    VOIDED = "voided"               # emergency, fault, tamper, restart
+
+
+@dataclass(frozen=True)
+class LaneTimeouts:
+    document_s: float = 10.0
+    chip_s: float = 15.0
+    face_s: float = 12.0
+    decision_s: float = 5.0
+    officer_s: float = 60.0
+    enter_s: float = 15.0
+    exit_s: float = 20.0
+    tailgate_s: float = 20.0
+    refer_s: float = 30.0
+    held_open_s: float = 8.0
+
+
+@dataclass(frozen=True)
+class LaneSettings:
+    device_id: str = "gate"
+    boot_id: str = "boot"           # unique per start; transaction ids derive from it
+    direction: str = "entry"
+    layout: LayoutKind = LayoutKind.MANTRAP
+    timeouts: LaneTimeouts = LaneTimeouts()
+    document_attempts: int = 3      # unusable MRZ reads before referring
+    face_rounds: int = 2            # capture loops (each with its own attempts) before deciding
+
+    @property
+    def doors(self) -> tuple[Door, ...]:
+        return doors_of(self.layout)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    txn_id: str
+    started_at: datetime
+    mode: LaneMode
+    mrz: MrzResult | None = None
+    document_attempts: int = 0
+    chip: ChipEvidence | None = None
+    face: FaceEvidence | None = None
+    face_rounds: int = 0
+    decision: Decision | None = None
+    officer_id: str | None = None
+    phase: Phase | None = None
+    entered: bool = False
+    max_presence: int = 0
+    marks: tuple[tuple[str, datetime], ...] = ()
+    exceptions: tuple[str, ...] = ()
+
+    def mark(self, step: str, now: datetime) -> Transaction:
+        return replace(self, marks=self.marks + ((step, now),))
+
+    def noted(self, exception: str) -> Transaction:
+        return replace(self, exceptions=self.exceptions + (exception,))
+
+    @property
+    def passing(self) -> bool:
+        return self.decision is not None and self.decision.passed and self.phase is not None
+
+
+@dataclass(frozen=True)
+class LaneData:
+    settings: LaneSettings = LaneSettings()
+    state: State = State.IDLE
+    mode: LaneMode = LaneMode.NORMAL
+    txn: Transaction | None = None
+    txn_count: int = 0
+    timer_seq: int = 0
+    timers: tuple[tuple[TimerKind, int], ...] = ()
+    commanded_open: frozenset[Door] = frozenset()
+    closing: frozenset[Door] = frozenset()       # commanded shut, sensor not yet confirming
+    sensed_open: frozenset[Door] = frozenset()
+    presence: int = 0
+    emergency: bool = False
+    faults: frozenset[Fault] = frozenset()
+    held_open_alarmed: frozenset[Door] = field(default=frozenset())
+
+    def timer_token(self, kind: TimerKind) -> int | None:
+        return dict(self.timers).get(kind)
