@@ -1,0 +1,130 @@
+"""Every lane state x every event (faults, stale answers and sensor noise included), table-driven.
+
+Each row reaches a state through real events, sends one event, and checks the next state and the
+door invariant. Unlisted pairs must leave the state unchanged.
+"""
+from __future__ import annotations
+
+import pytest
+
+from drivers.gate.layout import Door
+from firmware_app.lane import events as ev
+from firmware_app.lane.actions import RecordCrossing
+from firmware_app.lane.state import State, TimerKind
+from firmware_app.policy import LaneMode
+from tests.lane_helpers import PASS, REFER, Lane, door_invariant_holds, event_catalogue, good_chip, good_face, mrz
+
+S = State
+
+
+def _to_decide(lane: Lane) -> None:
+    lane.send(ev.DocumentPresented(mrz()))
+    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
+    lane.send(ev.FaceResult(lane.txn_id, good_face()))
+
+
+def _to_passage(lane: Lane) -> None:
+    _to_decide(lane)
+    lane.send(ev.DecisionMade(lane.txn_id, PASS))
+    lane.send(ev.DoorOpened(Door.ENTRY))
+
+
+def _to_entry_closing(lane: Lane) -> None:
+    _to_passage(lane)
+    lane.send(ev.PresenceChanged(1))
+
+
+def _to_exiting(lane: Lane) -> None:
+    _to_entry_closing(lane)
+    lane.send(ev.DoorClosed(Door.ENTRY))
+    lane.send(ev.DoorOpened(Door.EXIT))
+
+
+SETUPS = {
+    "idle": (None, lambda lane: None, S.IDLE),
+    "document": (None, lambda lane: lane.send(ev.DocumentUnreadable()), S.DOCUMENT),
+    "chip": (None, lambda lane: lane.send(ev.DocumentPresented(mrz())), S.CHIP),
+    "face": (None, lambda lane: (lane.send(ev.DocumentPresented(mrz())),
+                                 lane.send(ev.ChipResult(lane.txn_id, good_chip()))), S.FACE),
+    "decide": (None, _to_decide, S.DECIDE),
+    "officer": (LaneMode.ASSISTED, lambda lane: (_to_decide(lane), lane.send(ev.DecisionMade(lane.txn_id, PASS))),
+                S.OFFICER_REVIEW),
+    "passage": (None, _to_passage, S.PASSAGE),
+    "entry_closing": (None, _to_entry_closing, S.CLOSING),
+    "exiting": (None, _to_exiting, S.PASSAGE),
+    "refer": (None, lambda lane: (_to_decide(lane), lane.send(ev.DecisionMade(lane.txn_id, REFER))), S.REFER),
+    "out_of_service": (None, lambda lane: lane.send(ev.TamperOn()), S.OUT_OF_SERVICE),
+    "closed": (None, lambda lane: lane.send(ev.ModeChanged(LaneMode.CLOSED)), S.CLOSED),
+    "emergency": (None, lambda lane: lane.send(ev.EmergencyOn()), S.EMERGENCY),
+}
+
+EVENTS = sorted(event_catalogue(Lane()))
+OOS, PRE = S.OUT_OF_SERVICE, ("document", "chip", "face", "decide", "officer")
+RESTING = ("idle", "refer", "closed")
+PASSAGES = ("passage", "entry_closing", "exiting")
+
+# (setup, event) -> expected state; everything not listed keeps the setup's state.
+EXPECTED: dict[tuple[str, str], State] = {}
+
+
+def _rows(setups, events, state):
+    for setup in setups:
+        for event in events:
+            EXPECTED[(setup, event)] = state
+
+
+# lane-wide: emergency, tamper, faults, forced doors
+_rows([s for s in SETUPS if s != "emergency"], ["emergency_on"], S.EMERGENCY)
+_rows([s for s in SETUPS if s not in ("emergency", "out_of_service")], ["tamper_on", "fault_gate"], OOS)
+_rows(RESTING + PRE, ["fault_camera", "entry_opened", "exit_opened"], OOS)
+_rows(["passage", "entry_closing"], ["exit_opened"], OOS)
+_rows(["exiting"], ["entry_opened"], OOS)
+_rows(["emergency"], ["emergency_off"], S.IDLE)
+_rows(["out_of_service"], ["tamper_off"], S.IDLE)
+# documents and stages
+_rows(["idle"], ["doc_valid"], S.CHIP)
+_rows(["idle"], ["doc_invalid", "doc_unreadable"], S.DOCUMENT)
+_rows(["document"], ["doc_valid"], S.CHIP)
+_rows(["document"], ["timeout_state"], S.DECIDE)
+_rows(["chip", "face", "decide", "officer"], ["doc_removed"], S.IDLE)
+_rows(["chip"], ["chip_ok"], S.FACE)
+_rows(["chip"], ["chip_bad", "chip_failed", "timeout_state"], S.DECIDE)
+_rows(["face"], ["face_ok", "face_nomatch", "face_failed", "timeout_state"], S.DECIDE)
+_rows(["decide"], ["decision_pass"], S.PASSAGE)
+_rows(["decide"], ["decision_refer", "decision_failed", "timeout_state"], S.REFER)
+_rows(["officer"], ["officer_yes"], S.PASSAGE)
+_rows(["officer"], ["officer_no", "timeout_state"], S.REFER)
+_rows(["refer"], ["doc_removed", "timeout_state"], S.IDLE)
+# modes
+_rows(["idle"], ["mode_closed"], S.CLOSED)
+_rows(["closed"], ["mode_normal", "mode_assisted"], S.IDLE)
+# passage
+_rows(["passage"], ["presence_1", "timeout_state"], S.CLOSING)
+_rows(["entry_closing"], ["entry_closed", "presence_2"], S.PASSAGE)
+_rows(["exiting"], ["presence_0"], S.CLOSING)
+
+
+@pytest.mark.parametrize("event_name", EVENTS)
+@pytest.mark.parametrize("setup_name", list(SETUPS))
+def test_state_x_event(setup_name, event_name):
+    mode, setup, reached = SETUPS[setup_name]
+    lane = Lane(mode=mode)
+    setup(lane)
+    assert lane.state is reached
+    lane.send(event_catalogue(lane)[event_name])
+    assert lane.state is EXPECTED.get((setup_name, event_name), reached)
+    assert door_invariant_holds(lane.data)
+    begun = sum(type(a).__name__ == "JournalBegin" for a in lane.actions)
+    ended = sum(type(a).__name__ == "EndTransaction" for a in lane.actions)
+    assert begun == ended + (lane.data.txn is not None)
+    assert len(lane.of(RecordCrossing)) == ended
+
+
+def test_the_table_names_only_known_setups_and_events():
+    assert {s for s, _ in EXPECTED} <= set(SETUPS) and {e for _, e in EXPECTED} <= set(EVENTS)
+
+
+def test_timeout_helper_reaches_the_running_timer():
+    lane = Lane()
+    _to_passage(lane)
+    assert event_catalogue(lane)["timeout_state"].kind is TimerKind.ENTER
