@@ -8,7 +8,7 @@ DEB_PACKAGES=(
   python3-venv python3-dev gcc swig pkg-config make
   libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd
   mosquitto mosquitto-clients openssl
-  chromium
+  chromium chromium-driver fonts-wqy-microhei
 )
 PYTHON=${PYTHON:-python3}
 STAMPS=.setup-stamps

@@ -1,0 +1,201 @@
+"""The kiosk page in headless Debian Chromium, driven through whole simulated transactions.
+
+Screenshots are kept in tests/artifacts/kiosk/ (git-ignored) for a human to look at.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from firmware_app.kiosk.assets import load_translation
+from firmware_app.kiosk.demo import DemoLane, pass_transaction, refer_transaction
+from firmware_app.kiosk.inputs import InputKind
+from firmware_app.kiosk.server import KioskServer
+from firmware_app.kiosk.view import Instruction, KioskView, Screen
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "kiosk"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,800", "--force-device-scale-factor=1"]
+TEXTS = {lang: load_translation(lang) for lang in ("en", "fr", "es", "ar", "ru", "zh")}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() or CHROMEDRIVER is None:
+        pytest.skip("Debian chromium and chromium-driver are needed (scripts/setup.sh installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="kiosk-chromium-")
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    # An exact kiosk-sized viewport (the window size includes browser chrome, even headless).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+class Page:
+    """A kiosk server, the demo lane feeding it, and the browser showing its page."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.lane = DemoLane(lambda view: self.kiosk.show(view))
+        self.kiosk = KioskServer(self.lane.on_input, port=0, heartbeat_s=1.0)
+        self.kiosk.start()
+        driver.get(self.kiosk.url)
+        self.wait_rendered()
+
+    def wait(self, condition, timeout: float = 5.0):
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: condition())
+
+    def wait_rendered(self) -> None:
+        """Until the page shows the newest state the server published."""
+        version = str(self.kiosk.channel.latest()[0])
+        self.wait(lambda: self.attr("body", "data-version") == version)
+
+    def show(self, view: KioskView) -> None:
+        self.lane.play(view)
+        self.wait_rendered()
+
+    def attr(self, selector: str, name: str) -> str | None:
+        return self.driver.find_element(By.CSS_SELECTOR, selector).get_attribute(name)
+
+    def text(self, element_id: str) -> str:
+        return self.driver.find_element(By.ID, element_id).text
+
+    def shot(self, name: str) -> None:
+        self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+    def fits_the_screen(self) -> bool:
+        return self.driver.execute_script(
+            "const e = document.scrollingElement; return e.scrollHeight <= innerHeight && e.scrollWidth <= innerWidth")
+
+    def close(self) -> None:
+        self.kiosk.stop()
+
+
+@pytest.fixture
+def page(browser):
+    page = Page(browser)
+    yield page
+    page.close()
+
+
+def expect_screen(page: Page, lang: str, screen: Screen, instruction: str | None = None) -> None:
+    texts = TEXTS[lang]
+    assert page.attr("html", "lang") == lang
+    assert page.attr("body", "data-screen") == screen.value
+    assert page.text("title") == texts[f"title.{screen.value}"]
+    assert page.text("body") == texts[f"body.{screen.value}"]
+    assert page.text("instruction") == (texts[f"instruction.{instruction}"] if instruction else "")
+
+
+def play_through(page: Page, views: list[KioskView], name: str) -> list[str]:
+    languages = []
+    for number, view in enumerate(views):
+        page.show(view)
+        languages.append(page.attr("html", "lang"))
+        assert page.fits_the_screen(), f"{view.screen.value} needs scrolling"
+        page.shot(f"{name}-{number:02d}-{view.screen.value}")
+    return languages
+
+
+def test_pass_transaction_in_english(page):
+    views = pass_transaction("GBR")
+    assert play_through(page, views[:-1], "pass") == ["en"] * (len(views) - 1)
+    expect_screen(page, "en", Screen.PLEASE_PROCEED, Instruction.TAKE_YOUR_DOCUMENT.value)
+    assert page.text("step-text") == "Step 5 of 5"
+    assert page.attr("#pictogram-use", "href") == "#pict-proceed"
+    assert page.text("announcer").startswith("Please go through")
+    assert page.driver.find_element(By.ID, "timer").is_displayed() is False
+
+
+def test_face_instruction_progress_and_countdown(page):
+    page.show(KioskView(Screen.LOOK_AT_CAMERA, 3, 5, Instruction.COME_CLOSER.value, "GBR", seconds_left=20.0))
+    expect_screen(page, "en", Screen.LOOK_AT_CAMERA, "come_closer")
+    assert page.text("step-text") == "Step 3 of 5"
+    assert page.attr("#step-bar", "aria-valuenow") == "3"
+    assert page.text("seconds-left") in ("20 s left", "19 s left")
+    page.shot("face-come-closer")
+
+
+def test_refer_is_neutral_in_the_documents_language_and_welcome_resets(page):
+    views = refer_transaction("FRA")
+    languages = play_through(page, views[:-1], "refer")
+    assert languages == ["en", "en", "fr", "fr", "fr", "fr"]
+    expect_screen(page, "fr", Screen.SEE_OFFICER, Instruction.TAKE_YOUR_DOCUMENT.value)
+    assert page.attr("body", "data-screen") == "see_officer"
+    main_text = page.driver.find_element(By.TAG_NAME, "main").text
+    texts = TEXTS["fr"]
+    assert main_text.split("\n") == [texts["ui.step"].format(step=5, total=5), texts["title.see_officer"],
+                                     texts["body.see_officer"], texts["instruction.take_your_document"]]
+    page.show(views[-1])
+    expect_screen(page, "en", Screen.WELCOME)
+
+
+def test_the_traveller_switches_language_by_tap_and_by_keyboard(page):
+    page.show(KioskView(Screen.WELCOME))
+    page.driver.find_element(By.ID, "lang-es").click()
+    page.wait(lambda: page.attr("html", "lang") == "es")
+    expect_screen(page, "es", Screen.WELCOME)
+    page.shot("language-es")
+    page.driver.find_element(By.ID, "lang-ru").send_keys(Keys.ENTER)
+    page.wait(lambda: page.attr("html", "lang") == "ru")
+    assert page.attr("#lang-ru", "aria-pressed") == "true" and page.attr("#lang-es", "aria-pressed") == "false"
+    page.show(KioskView(Screen.READING_CHIP, 2, 5, language_hint="CHN"))  # the choice beats nationality
+    expect_screen(page, "ru", Screen.READING_CHIP)
+    assert [i.language for i in page.lane.inputs if i.kind is InputKind.LANGUAGE] == ["es", "ru"]
+    page.driver.find_element(By.ID, "lang-zh").click()
+    page.wait(lambda: page.attr("html", "lang") == "zh")
+    page.shot("language-zh")
+
+
+def test_arabic_document_turns_the_page_right_to_left(page):
+    page.show(KioskView(Screen.WELCOME))
+    page.show(KioskView(Screen.LOOK_AT_CAMERA, 3, 5, Instruction.REMOVE_GLASSES.value, "EGY", seconds_left=20.0))
+    expect_screen(page, "ar", Screen.LOOK_AT_CAMERA, "remove_glasses")
+    assert page.attr("html", "dir") == "rtl"
+    width = page.driver.execute_script("return window.innerWidth")
+    assistance = page.driver.find_element(By.ID, "assistance").rect
+    assert assistance["x"] + assistance["width"] < width / 2  # the footer mirrored: the button sits left
+    page.shot("arabic-rtl")
+    page.show(KioskView(Screen.WELCOME))
+    assert page.attr("html", "dir") == "ltr"
+    assistance = page.driver.find_element(By.ID, "assistance").rect
+    assert assistance["x"] > width / 2
+
+
+def test_assistance_and_more_time_go_to_the_lane_and_come_back(page):
+    page.show(KioskView(Screen.LOOK_AT_CAMERA, 3, 5, language_hint="GBR", seconds_left=8.0))
+    assert "urgent" in page.attr("#timer", "class")
+    page.wait(lambda: page.text("alert-announcer") == TEXTS["en"]["ui.time_running_out"])
+    page.driver.find_element(By.ID, "more-time").click()
+    page.wait(lambda: page.text("seconds-left") in ("30 s left", "29 s left"))
+    assert "urgent" not in page.attr("#timer", "class")
+    page.driver.find_element(By.ID, "assistance").click()
+    page.wait(lambda: page.text("assistance-status") == TEXTS["en"]["ui.assistance_called"])
+    assert [i.kind for i in page.lane.inputs] == [InputKind.MORE_TIME, InputKind.ASSISTANCE]
+    page.shot("assistance-called")
+
+
+def test_a_lost_link_hides_stale_screens_behind_out_of_service(page):
+    page.show(KioskView(Screen.PLEASE_PROCEED, 5, 5))
+    page.kiosk.stop()
+    page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
+    assert page.text("offline-text") == TEXTS["en"]["ui.connection_lost"]
+    page.shot("link-lost")
