@@ -75,11 +75,13 @@ class BmisLink:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._connection: Connection | None = None
+        self._will: Envelope | None = None
         self._full_alarm_active = False
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         will = self.outbox.stamp(MessageKind.STATUS, {"state": GateState.OFFLINE.value, "reason": "connection_lost"})
+        self._will = will
         callbacks = Callbacks(on_ack=self.pump.on_ack, on_message=self._on_message,
                               on_connected=self._on_connected, on_disconnected=self._on_disconnected)
         subscriptions = (command_filter(self.identity.prefix, self.identity.device_id),)
@@ -92,10 +94,14 @@ class BmisLink:
         self._connection.start()
 
     def stop(self, drain_timeout_s: float = 2.0) -> None:
-        """Orderly stop: say offline, give the backlog a moment, then disconnect (no Last Will)."""
+        """Orderly stop: publish the Last Will ourselves (its seq is then never missing at the BMIS),
+        give the backlog a moment, then disconnect."""
         if self._connection is None:
             return
-        self.set_status(GateState.OFFLINE, reason="shutdown")
+        try:
+            self.outbox.add_stamped(self._will)
+        except BmisLinkError as exc:
+            log.error("cannot queue the offline status: %s", exc)
         self.wait_drained(drain_timeout_s)
         self._stop.set()
         self.pump.notify()

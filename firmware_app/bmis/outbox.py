@@ -143,6 +143,16 @@ class Outbox:
             self._seq = seq
             return Envelope(kind, message["msg_id"], seq, self.identity.topic(kind), envelope.encode(message))
 
+    def add_stamped(self, stamped: Envelope) -> None:
+        """Queue an envelope made by `stamp` (the Last Will, published by the gate itself at a clean stop)."""
+        with self._guard():
+            if self._conn.execute("SELECT 1 FROM pending WHERE msg_id = ?", (stamped.msg_id,)).fetchone():
+                return
+            self._check_room(stamped.kind, len(stamped.payload), self._now())
+            self._insert(stamped.kind, stamped.msg_id, max(self._seq, stamped.seq), stamped.topic, stamped.payload,
+                         None, self._now(), seq_of_row=stamped.seq)
+            self._pending, self._pending_bytes = self._pending + 1, self._pending_bytes + len(stamped.payload)
+
     def _check_room(self, kind: MessageKind, size: int, now: float) -> None:
         limit = self.limits.max_messages
         if kind.priority < Priority.EVENT:
@@ -158,15 +168,16 @@ class Outbox:
         row = self._conn.execute("SELECT MIN(created) FROM pending").fetchone()
         return row[0] if row and row[0] is not None else now
 
-    def _insert(self, kind, msg_id, seq, topic, payload, correlation, created) -> None:
+    def _insert(self, kind, msg_id, seq, topic, payload, correlation, created, seq_of_row=None) -> None:
+        """`seq` is the device counter to persist; `seq_of_row` the message's own when it was stamped earlier."""
         try:
             with self._conn:
                 self._set_meta("seq", seq)
                 self._conn.execute(
                     "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (msg_id, kind.name, seq, topic, int(kind.priority), int(kind.retained), payload, correlation,
-                     created))
+                    (msg_id, kind.name, seq_of_row or seq, topic, int(kind.priority), int(kind.retained), payload,
+                     correlation, created))
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot store message: {exc}") from exc
 
@@ -246,6 +257,12 @@ class Outbox:
         with self._guard():
             rows = self._conn.execute("SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter")
             return [dict(zip(("msg_id", "kind", "seq", "topic", "reason_code", "reason"), r)) for r in rows]
+
+    def count_of_kind(self, kind: MessageKind) -> int:
+        """Messages of `kind` ever queued and still on record (pending, sent log, dead letters)."""
+        with self._guard():
+            return sum(self._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE kind = ?", (kind.name,)).fetchone()[0]
+                       for table in ("pending", "sent", "dead_letter"))
 
     @property
     def last_seq(self) -> int:

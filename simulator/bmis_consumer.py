@@ -1,0 +1,174 @@
+"""Reference BMIS consumer: what a post's BMIS does with the gates' messages, small enough to read.
+
+Subscribes with a shared subscription ($share/{group}/...) and a persistent session, validates every
+message against its schema, de-duplicates on msg_id in SQLite (a message already stored is counted
+as a duplicate and dropped), and can send commands (signed when a key is given) with a response
+topic and correlation data. SQLite here is WAL + synchronous=NORMAL: durable against a consumer
+crash, not against power loss (a production BMIS would batch acknowledgements instead).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from firmware_app.bmis.contract import MessageKind, kind_of_topic, problems
+from firmware_app.bmis.envelope import decode, utc_text
+from firmware_app.bmis.link_errors import ContractViolation
+from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
+
+log = logging.getLogger(__name__)
+GATE_SUFFIXES = ("status", "health", "events/#", "alarms", "stats", "cmd-result", "cmd-result/#")
+
+
+@dataclass(frozen=True)
+class ConsumerCounts:
+    stored: int
+    duplicates: int
+    invalid: int
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    db = sqlite_utils.Database(conn)
+    db["messages"].create({"msg_id": str, "device_id": str, "kind": str, "seq": int, "boot": int, "time": str,
+                           "topic": str, "body": str, "received_at": str}, pk="msg_id", if_not_exists=True)
+    db["invalid"].create({"id": int, "topic": str, "problem": str, "received_at": str}, pk="id",
+                         if_not_exists=True)
+    db["counters"].create({"name": str, "value": int}, pk="name", if_not_exists=True)
+    db["results"].create({"id": int, "correlation": str, "topic": str, "body": str}, pk="id", if_not_exists=True)
+    return conn
+
+
+class BmisConsumer:
+    def __init__(self, db_path: Path, settings: MqttSettings, *, prefix: str = "gates", group: str = "bmis"):
+        self.prefix = prefix
+        self._conn = _open(db_path)
+        self._lock = threading.Lock()
+        self._results = threading.Condition()
+        filters = tuple(f"$share/{group}/{prefix}/v1/+/{suffix}" for suffix in GATE_SUFFIXES)
+        self._mqtt = MqttConnection(settings, Callbacks(on_ack=self._on_ack, on_message=self._on_message),
+                                    subscriptions=filters)
+        self._acks: dict[int, int] = {}
+
+    def start(self) -> None:
+        self._mqtt.start()
+
+    def stop(self) -> None:
+        self._mqtt.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._mqtt.connected
+
+    # -- receiving -------------------------------------------------------------------------------
+    def _on_message(self, incoming: Incoming) -> None:
+        try:
+            device_id, kind = kind_of_topic(incoming.topic)
+            message = decode(incoming.payload)
+            found = problems(kind.schema_file, message)
+            if found:
+                raise ContractViolation(kind.suffix, found)
+        except ContractViolation as exc:
+            self._store_invalid(incoming.topic, str(exc))
+            return
+        self._store(incoming.topic, kind, message, incoming.correlation_data)
+
+    def _store(self, topic: str, kind: MessageKind, message: dict[str, Any], correlation: bytes | None) -> None:
+        row = (message["msg_id"], message["device_id"], kind.suffix, message["seq"], message["boot"],
+               message["time"], topic, json.dumps(message["data"]), utc_text(dt.datetime.now(dt.timezone.utc)))
+        with self._lock, self._conn:
+            cursor = self._conn.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            if cursor.rowcount == 0:
+                self._bump("duplicates")
+            elif kind is MessageKind.CMD_RESULT and correlation is not None:
+                self._conn.execute("INSERT INTO results(correlation, topic, body) VALUES (?, ?, ?)",
+                                   (correlation.hex(), topic, json.dumps(message["data"])))
+        if kind is MessageKind.CMD_RESULT:
+            with self._results:
+                self._results.notify_all()
+
+    def _store_invalid(self, topic: str, problem: str) -> None:
+        log.warning("invalid message on %s: %s", topic, problem)
+        with self._lock, self._conn:
+            self._conn.execute("INSERT INTO invalid(topic, problem, received_at) VALUES (?, ?, ?)",
+                               (topic, problem[:1000], utc_text(dt.datetime.now(dt.timezone.utc))))
+
+    def _bump(self, name: str) -> None:
+        self._conn.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                           (name,))
+
+    def _on_ack(self, mid: int, code: int, name: str) -> None:
+        with self._results:
+            self._acks[mid] = code
+            self._results.notify_all()
+
+    # -- what arrived ----------------------------------------------------------------------------
+    def counts(self) -> ConsumerCounts:
+        with self._lock:
+            stored = self._conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            dup = self._conn.execute("SELECT value FROM counters WHERE name = 'duplicates'").fetchone()
+            invalid = self._conn.execute("SELECT COUNT(*) FROM invalid").fetchone()[0]
+        return ConsumerCounts(stored, dup[0] if dup else 0, invalid)
+
+    def messages(self, kind: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+        query, args = "SELECT msg_id, device_id, kind, seq, boot, time, topic, body FROM messages WHERE 1=1", []
+        if kind:
+            query, args = query + " AND kind = ?", args + [kind]
+        if device_id:
+            query, args = query + " AND device_id = ?", args + [device_id]
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY device_id, boot, seq", args).fetchall()
+        keys = ("msg_id", "device_id", "kind", "seq", "boot", "time", "topic")
+        return [{**dict(zip(keys, r[:7])), "data": json.loads(r[7])} for r in rows]
+
+    def seq_gaps(self, device_id: str) -> list[int]:
+        """Sequence numbers missing at the BMIS (the Last Will's seq is only seen if the gate died)."""
+        with self._lock:
+            seqs = [r[0] for r in self._conn.execute("SELECT seq FROM messages WHERE device_id = ?", (device_id,))]
+        present = set(seqs)
+        return [s for s in range(1, max(seqs, default=0) + 1) if s not in present]
+
+    # -- commands --------------------------------------------------------------------------------
+    def send_command(self, device_id: str, name: str, body: dict[str, Any], *, signing_key=None,
+                     ttl_s: float = 300.0, now: dt.datetime | None = None) -> bytes:
+        """Publish cmd/{name}; returns the correlation data to wait for with `wait_result`."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        root = f"{self.prefix}/v1/{device_id}"
+        topic = f"{root}/cmd/{name}"
+        command = {"command_id": str(uuid.uuid4()), "issued_at": _whole_seconds(now),
+                   "expires_at": _whole_seconds(now + dt.timedelta(seconds=ttl_s)), **body}
+        if signing_key is not None:
+            from firmware_app.bmis.signing import sign_command
+            command = sign_command(signing_key, topic, command)
+        correlation = command["command_id"].encode()
+        self._mqtt.publish(topic, json.dumps(command).encode(), correlation=correlation,
+                           response_topic=f"{root}/cmd-result")
+        return correlation
+
+    def wait_result(self, correlation: bytes, timeout_s: float = 10.0) -> dict[str, Any] | None:
+        deadline = time.monotonic() + timeout_s
+        with self._results:
+            while True:
+                with self._lock:
+                    row = self._conn.execute("SELECT body FROM results WHERE correlation = ?",
+                                             (correlation.hex(),)).fetchone()
+                if row is not None or time.monotonic() >= deadline:
+                    return json.loads(row[0]) if row else None
+                self._results.wait(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def _whole_seconds(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,151 @@
+"""Gate <-> real mosquitto (TLS, client certificates, ACL) <-> reference BMIS consumer.
+
+Every message the consumer receives is validated against its schema (invalid ones are counted and
+must be zero); after de-duplication every msg_id is present exactly once.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from firmware_app.bmis.contract import MessageKind
+from firmware_app.bmis.link import GateState, Severity
+from firmware_app.bmis.mqtt_client import Callbacks, MqttConnection
+from tests.broker_fixtures import (bmis_consumer, broker, consumer_settings, make_link,  # noqa: F401  (fixtures)
+                                   wait_until)
+
+
+def exception_event(n: int) -> dict:
+    return {"kind": "door_held_open", "severity": "warning", "transaction_id": f"tx-{n}"}
+
+
+def assert_all_arrived_once(consumer, link, expected_ids: set[str], label: str) -> None:
+    assert link.wait_drained(20), f"{label}: outbox not drained ({link.outbox.counts()})"
+    assert wait_until(lambda: expected_ids <= {m["msg_id"] for m in consumer.messages()}, 20), \
+        f"{label}: messages missing at the BMIS"
+    counts = consumer.counts()
+    received = [m["msg_id"] for m in consumer.messages()]
+    assert len(received) == len(set(received))
+    assert counts.invalid == 0
+    print(f"\n{label}: {len(expected_ids)} messages, {counts.duplicates} duplicates removed by the consumer")
+
+
+def test_gate_publishes_its_own_topics_and_they_validate(broker, bmis_consumer, tmp_path):
+    link = make_link(broker, tmp_path)
+    link.start()
+    try:
+        ids = {link.record_exception(exception_event(n)).msg_id for n in range(5)}
+        ids.add(link.raise_alarm("tamper", Severity.CRITICAL, detail="cabinet opened").msg_id)
+        ids.add(link.publish_health({"reader": {"status": "ok"}}, uptime_s=1.0).msg_id)
+        ids.add(link.publish_stats({"period_start": "2026-11-26T11:00:00.000Z",
+                                    "period_end": "2026-11-26T12:00:00.000Z", "counts": []}).msg_id)
+        assert_all_arrived_once(bmis_consumer, link, ids, "own topics")
+        kinds = {m["kind"] for m in bmis_consumer.messages(device_id="gate-a")}
+        assert {"events/exception", "alarms", "health", "stats", "status"} <= kinds
+        assert link.outbox.counts().dead_letters == 0
+    finally:
+        link.stop()
+
+
+def test_status_is_retained_and_the_last_will_says_offline(broker, tmp_path):
+    seen: list[dict] = []
+    watcher = MqttConnection(consumer_settings(broker, "watcher"),
+                             Callbacks(on_ack=lambda *a: None,
+                                       on_message=lambda m: seen.append(json.loads(m.payload))),
+                             subscriptions=("gates/v1/gate-a/status",))
+    link = make_link(broker, tmp_path)
+    link.start()
+    assert wait_until(lambda: link.connected) and link.wait_drained(10)
+    watcher.start()
+    try:
+        assert wait_until(lambda: any(s["data"]["state"] == "online" for s in seen)), "retained status missing"
+        link.set_status(GateState.OUT_OF_SERVICE, reason="outbox_full")
+        assert wait_until(lambda: seen[-1]["data"]["state"] == "out_of_service")
+        link.stop()
+        assert wait_until(lambda: seen[-1]["data"]["state"] == "offline")
+    finally:
+        watcher.stop()
+
+
+def test_another_gates_topic_is_refused_dead_lettered_and_alarmed(broker, bmis_consumer, tmp_path):
+    link = make_link(broker, tmp_path)
+    link.start()
+    try:
+        foreign = link.outbox.add(MessageKind.EXCEPTION, exception_event(1),
+                                  topic="gates/v1/gate-b/events/exception")
+        link.pump.notify()
+        assert wait_until(lambda: link.outbox.counts().dead_letters == 1, 10)
+        dead = link.outbox.dead_letters()[0]
+        assert dead["msg_id"] == foreign.msg_id and dead["reason_code"] == 0x87
+        assert wait_until(lambda: bmis_consumer.messages(kind="alarms"), 10)
+        alarm = bmis_consumer.messages(kind="alarms")[0]["data"]
+        assert alarm["kind"] == "message_refused" and alarm["ref_msg_id"] == foreign.msg_id
+        assert alarm["reason_code"] == 0x87
+        assert not bmis_consumer.messages(device_id="gate-b")
+    finally:
+        link.stop()
+
+
+def test_commands_get_an_answer_with_correlation_data(broker, bmis_consumer, tmp_path):
+    link = make_link(broker, tmp_path)
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected)
+        time.sleep(0.2)  # subscription to cmd/# in place
+        correlation = bmis_consumer.send_command("gate-a", "set_mode", {"mode": "closed"})
+        result = bmis_consumer.wait_result(correlation, 10)
+        assert result is not None and result["status"] == "nack" and result["reason"] == "not_implemented"
+        assert result["topic"] == "gates/v1/gate-a/cmd/set_mode"
+    finally:
+        link.stop()
+
+
+def test_a_crashing_or_garbage_handler_still_answers(broker, bmis_consumer, tmp_path):
+    def explode(topic, payload, response_topic, correlation):
+        raise ValueError("handler bug")
+    link = make_link(broker, tmp_path, handle_command=explode)
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected)
+        time.sleep(0.2)
+        correlation = bmis_consumer.send_command("gate-a", "request_status", {})
+        result = bmis_consumer.wait_result(correlation, 10)
+        assert result is not None and result["reason"] == "internal_error"
+        assert link.connected
+    finally:
+        link.stop()
+
+
+def test_broker_restart_mid_stream(broker, bmis_consumer, tmp_path):
+    link = make_link(broker, tmp_path)
+    link.start()
+    ids: set[str] = set()
+    try:
+        assert wait_until(lambda: link.connected)
+        restarter = threading.Timer(0.3, broker.restart)
+        restarter.start()
+        for n in range(400):
+            ids.add(link.record_exception(exception_event(n)).msg_id)
+            time.sleep(0.002)
+        restarter.join()
+        assert_all_arrived_once(bmis_consumer, link, ids, "broker restart")
+    finally:
+        link.stop()
+    assert bmis_consumer.seq_gaps("gate-a") == [] or wait_until(lambda: bmis_consumer.seq_gaps("gate-a") == [], 5)
+
+
+def test_broker_down_for_a_while(broker, bmis_consumer, tmp_path):
+    link = make_link(broker, tmp_path)
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected)
+        broker.stop()
+        ids = {link.record_exception(exception_event(n)).msg_id for n in range(300)}
+        time.sleep(1.0)
+        assert link.outbox.counts().pending >= 300
+        broker.start()
+        assert_all_arrived_once(bmis_consumer, link, ids, "broker outage")
+    finally:
+        link.stop()
+    assert wait_until(lambda: bmis_consumer.seq_gaps("gate-a") == [], 5), bmis_consumer.seq_gaps("gate-a")
