@@ -1,0 +1,50 @@
+"""Random event sequences: the doors open only for a PASS-decided passage or an emergency, every
+begun transaction ends with exactly one crossing record, and nothing raises."""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from drivers.gate.layout import LayoutKind
+from firmware_app.lane.actions import EndTransaction, JournalBegin, RecordCrossing
+from firmware_app.lane.state import State
+from tests.lane_helpers import Lane, door_invariant_holds, event_catalogue
+
+NAMES = sorted(event_catalogue(Lane()))
+# weight the happy path so random runs reach passage often
+HAPPY = ["doc_valid", "chip_ok", "face_ok", "decision_pass", "officer_yes", "entry_opened", "presence_1",
+         "entry_closed", "exit_opened", "presence_0", "exit_closed"]
+names = st.one_of(st.sampled_from(NAMES), st.sampled_from(HAPPY))
+_NO_TXN = {State.IDLE, State.REFER, State.OUT_OF_SERVICE, State.CLOSED, State.EMERGENCY}
+
+
+def _check(lane: Lane) -> None:
+    data = lane.data
+    assert door_invariant_holds(data)
+    assert (data.txn is None) == (data.state in _NO_TXN)
+    if data.emergency:
+        assert data.state is State.EMERGENCY and data.commanded_open == frozenset(data.settings.doors)
+    begun, ended = len(lane.of(JournalBegin)), len(lane.of(EndTransaction))
+    assert begun == ended + (data.txn is not None) and len(lane.of(RecordCrossing)) == ended
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(list(LayoutKind)), st.lists(names, max_size=60), st.lists(st.floats(0, 30), max_size=60))
+def test_random_sequences_keep_the_invariants(layout, sequence, gaps):
+    lane = Lane(layout=layout)
+    for i, name in enumerate(sequence):
+        lane.send(event_catalogue(lane)[name], seconds=gaps[i] if i < len(gaps) else 1.0)
+        _check(lane)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(names, max_size=40))
+def test_emergency_releases_every_door_at_once_from_anywhere(prefix):
+    lane = Lane()
+    for name in prefix:
+        lane.send(event_catalogue(lane)[name])
+    if lane.data.emergency:
+        lane.send(event_catalogue(lane)["emergency_off"])
+    actions = lane.send(event_catalogue(lane)["emergency_on"])
+    assert lane.state is State.EMERGENCY
+    assert any(type(a).__name__ == "ReleaseDoors" for a in actions)
+    assert lane.data.txn is None
