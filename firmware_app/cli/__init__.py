@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.mrz_cmd",
     "firmware_app.cli.face_cmd",
     "firmware_app.cli.chip_cmd",
+    "firmware_app.cli.kiosk_cmd",
     
 ]
 

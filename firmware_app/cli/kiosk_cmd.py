@@ -1,0 +1,87 @@
+"""`gatectl kiosk demo` serves the traveller page with scripted transactions (no lane, no devices);
+`gatectl kiosk wait` waits until the page answers (the kiosk browser unit runs it before Chromium).
+
+Exit codes: 0 ok, 1 the page did not answer in time, 2 bad config or the port is taken.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import time
+import urllib.request
+
+from . import EXIT_FAILED, EXIT_OK, UsageError
+
+DEMO_NATIONALITIES = ("GBR", "FRA", "EGY", "CHN", "MEX", "RUS")
+
+
+def register(groups) -> None:
+    kiosk = groups.add_parser("kiosk", help="traveller screen tools")
+    actions = kiosk.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    demo = actions.add_parser("demo", help="serve the kiosk page and play scripted transactions")
+    _common(demo)
+    demo.add_argument("--pause", type=float, default=3.0, help="seconds between screens")
+    demo.add_argument("--rounds", type=int, default=0, help="transactions to play (0: until interrupted)")
+    demo.set_defaults(func=run_demo)
+    wait = actions.add_parser("wait", help="wait until the kiosk page answers; exit 1 on timeout")
+    _common(wait)
+    wait.add_argument("--timeout", type=float, default=60.0)
+    wait.set_defaults(func=run_wait)
+
+
+def _common(parser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="config file (its [kiosk] section)")
+    parser.add_argument("--port", type=int, help="override the configured port (0: any free port)")
+
+
+def _section(args):
+    from ..config import load_config
+    from ..config.model import KioskSection
+    from ..errors import ConfigError
+    try:
+        section = load_config(args.config).kiosk if args.config else KioskSection()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return section if args.port is None else section.model_copy(update={"port": args.port})
+
+
+def run_demo(args) -> int:
+    from ..kiosk.demo import DemoLane, pass_transaction, refer_transaction
+    from ..kiosk.errors import KioskError
+    from ..kiosk.server import KioskServer
+    section = _section(args)
+    lane = DemoLane(lambda view: kiosk.show(view))
+    try:
+        kiosk = KioskServer.from_config(section, lane.on_input)
+        kiosk.start()
+    except KioskError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"kiosk demo on {kiosk.url} (Ctrl-C to stop)", flush=True)
+    try:
+        scripts = itertools.cycle([pass_transaction, refer_transaction])
+        rounds = itertools.count() if args.rounds <= 0 else range(args.rounds)
+        for number, script in zip(rounds, scripts):
+            nationality = DEMO_NATIONALITIES[number % len(DEMO_NATIONALITIES)]
+            lane.play_all(script(nationality), pause=lambda: time.sleep(args.pause))
+    finally:
+        kiosk.stop()
+    return EXIT_OK
+
+
+def run_wait(args) -> int:
+    port = _section(args).port
+    url = f"http://127.0.0.1:{port}/healthz"
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if json.loads(response.read()).get("ok"):
+                    print(f"kiosk page answers on port {port}")
+                    return EXIT_OK
+        except (OSError, ValueError):
+            pass  # not up yet
+        time.sleep(0.5)
+    print(f"kiosk page did not answer on port {port} within {args.timeout:g} s", file=sys.stderr)
+    return EXIT_FAILED

@@ -1,0 +1,40 @@
+"""`gatectl kiosk demo` and `gatectl kiosk wait` exit codes."""
+from __future__ import annotations
+
+import socket
+
+from firmware_app.cli import main
+from firmware_app.kiosk.server import KioskServer
+
+
+def test_demo_plays_a_round_and_exits_ok(capsys):
+    assert main(["kiosk", "demo", "--port", "0", "--pause", "0", "--rounds", "2"]) == 0
+    assert "kiosk demo on http://127.0.0.1:" in capsys.readouterr().out
+
+
+def test_demo_on_a_taken_port_is_a_usage_error(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["kiosk", "demo", "--port", str(port), "--rounds", "1"]) == 2
+    assert "cannot listen" in capsys.readouterr().err
+
+
+def test_wait_answers_ok_when_the_page_is_up_and_1_when_not():
+    kiosk = KioskServer(lambda _: None, port=0)
+    kiosk.start()
+    try:
+        assert main(["kiosk", "wait", "--port", str(kiosk.port), "--timeout", "5"]) == 0
+    finally:
+        kiosk.stop()
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        free_port = closed.getsockname()[1]
+    assert main(["kiosk", "wait", "--port", str(free_port), "--timeout", "0.3"]) == 1
+
+
+def test_an_unreadable_config_is_a_usage_error(tmp_path):
+    bad = tmp_path / "gate.toml"
+    bad.write_text("[kiosk]\nport = 'x'\n")
+    assert main(["kiosk", "wait", "--config", str(bad)]) == 2
