@@ -1,0 +1,90 @@
+"""Helpers for the BMIS command tests: a fake lane port, a clock, a signed-command builder."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from firmware_app.bmis.alert_store import AlertStore
+from firmware_app.bmis.command_journal import CommandJournal
+from firmware_app.bmis.commands import CommandProcessor, CommandSettings
+from firmware_app.bmis.signing import TrustStore, sign_command
+from firmware_app.errors import GateError
+
+PREFIX, DEVICE = "gates", "gate-01"
+ROOT = f"{PREFIX}/v1/{DEVICE}"
+START = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Clock:
+    def __init__(self, now: datetime = START):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class LaneRefusal(GateError):
+    pass
+
+
+class FakeLane:
+    """Records what the commands asked for; `refuse` makes the next calls fail like a real lane."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+        self.refuse = False
+
+    def _maybe_refuse(self):
+        if self.refuse:
+            raise LaneRefusal("emergency input active")
+
+    def set_mode(self, mode, operator_id):
+        self._maybe_refuse()
+        self.calls.append(("set_mode", mode.value, operator_id))
+
+    def override_door(self, action, door, operator_id):
+        self._maybe_refuse()
+        self.calls.append(("override", action.value, door.value, operator_id))
+
+    def request_status(self):
+        self._maybe_refuse()
+        return {"state": "idle", "mode": "normal"}
+
+
+class Bmis:
+    """Builds commands as the BMIS would, signed with its key."""
+
+    def __init__(self, clock: Clock, key: Ed25519PrivateKey | None = None):
+        self.clock = clock
+        self.key = key or Ed25519PrivateKey.generate()
+        self._counter = 0
+
+    def body(self, params: dict | None = None, *, lifetime=timedelta(minutes=5), **extra) -> dict:
+        self._counter += 1
+        body = {"command_id": f"cmd-{self._counter}", "issued_at": utc(self.clock.now),
+                "expires_at": utc(self.clock.now + lifetime), "operator_id": "officer-7",
+                "params": params or {}}
+        body.update(extra)
+        return body
+
+    def signed(self, name: str, params: dict | None = None, **kw) -> tuple[str, bytes]:
+        topic = f"{ROOT}/cmd/{name}"
+        return topic, json.dumps(sign_command(self.key, topic, self.body(params, **kw))).encode()
+
+    def unsigned(self, name: str, params: dict | None = None, **kw) -> tuple[str, bytes]:
+        return f"{ROOT}/cmd/{name}", json.dumps(self.body(params, **kw)).encode()
+
+
+def make_processor(tmp_path, clock: Clock, bmis: Bmis, lane: FakeLane, alarms: list | None = None):
+    alerts = AlertStore.open(tmp_path / "alerts.db", clock)
+    journal = CommandJournal.open(tmp_path / "commands.db")
+    sink = (lambda code, detail: alarms.append((code, detail))) if alarms is not None else None
+    processor = CommandProcessor(CommandSettings(PREFIX, DEVICE), trust=TrustStore.of(bmis.key.public_key()),
+                                 journal=journal, alerts=alerts, lane=lane, clock=clock, on_alarm=sink)
+    return processor, alerts, journal
