@@ -124,15 +124,8 @@ class BmisConsumer:
         return ConsumerCounts(stored, dup[0] if dup else 0, invalid)
 
     def messages(self, kind: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
-        query, args = "SELECT msg_id, device_id, kind, seq, boot, time, topic, body FROM messages WHERE 1=1", []
-        if kind:
-            query, args = query + " AND kind = ?", args + [kind]
-        if device_id:
-            query, args = query + " AND device_id = ?", args + [device_id]
         with self._lock:
-            rows = self._conn.execute(query + " ORDER BY device_id, boot, seq", args).fetchall()
-        keys = ("msg_id", "device_id", "kind", "seq", "boot", "time", "topic")
-        return [{**dict(zip(keys, r[:7])), "data": json.loads(r[7])} for r in rows]
+            return _query_messages(self._conn, kind, device_id)
 
     def seq_gaps(self, device_id: str) -> list[int]:
         """Sequence numbers missing at the BMIS (the Last Will's seq is only seen if the gate died)."""
@@ -172,3 +165,23 @@ class BmisConsumer:
 
 def _whole_seconds(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query_messages(conn: sqlite3.Connection, kind: str | None, device_id: str | None) -> list[dict[str, Any]]:
+    query, args = "SELECT msg_id, device_id, kind, seq, boot, time, topic, body FROM messages WHERE 1=1", []
+    if kind:
+        query, args = query + " AND kind = ?", args + [kind]
+    if device_id:
+        query, args = query + " AND device_id = ?", args + [device_id]
+    rows = conn.execute(query + " ORDER BY device_id, seq", args).fetchall()
+    keys = ("msg_id", "device_id", "kind", "seq", "boot", "time", "topic")
+    return [{**dict(zip(keys, r[:7])), "data": json.loads(r[7])} for r in rows]
+
+
+def read_messages(db_path: Path, kind: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+    """What a consumer stored, read without connecting to a broker (`gatesim bmis show`)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return _query_messages(conn, kind, device_id)
+    finally:
+        conn.close()

@@ -6,8 +6,11 @@ must be zero); after de-duplication every msg_id is present exactly once.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from firmware_app.bmis.contract import MessageKind
 from firmware_app.bmis.link import GateState, Severity
@@ -149,3 +152,49 @@ def test_broker_down_for_a_while(broker, bmis_consumer, tmp_path):
     finally:
         link.stop()
     assert wait_until(lambda: bmis_consumer.seq_gaps("gate-a") == [], 5), bmis_consumer.seq_gaps("gate-a")
+
+
+def _gate_config(broker, directory):
+    pair = broker.pki.devices["gate-a"]
+    config = directory / "gate.toml"
+    config.write_text(
+        f'[device]\nid = "gate-a"\npost_id = "post-t"\ndata_dir = "{directory / "gate-data"}"\n'
+        f'[reader]\nurl = "sim://"\n'
+        f'[bmis]\nhost = "127.0.0.1"\nport = {broker.device_port}\nprefix = "gates"\nca_file = "{broker.pki.ca}"\n'
+        f'cert_file = "{pair.cert}"\nkey_file = "{pair.key}"\nkeepalive_s = 5\nreconnect_min_s = 0.1\n'
+        f'reconnect_max_s = 0.5\nretry_delay_s = 0.2\n')
+    return config
+
+
+def _emitter(config, total: int) -> subprocess.Popen:
+    code = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", code, "bmis", "emit", "--config", str(config), "--total",
+                             str(total), "--rate", "500", "--timeout", "30"],
+                            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_gate_process_killed_with_sigkill_mid_stream_then_restarted(broker, bmis_consumer, tmp_path):
+    total = 600
+    config = _gate_config(broker, tmp_path)
+    first = _emitter(config, total)
+    try:
+        assert wait_until(lambda: len(bmis_consumer.messages(kind="events/exception")) >= 100, 20)
+    finally:
+        first.kill()  # SIGKILL: no clean shutdown, no flush of pending acknowledgements
+        first.wait()
+    at_kill = len(bmis_consumer.messages(kind="events/exception"))
+    assert at_kill < total, "the emitter finished before it could be killed"
+    second = _emitter(config, total)
+    output, _ = second.communicate(timeout=45)
+    assert second.returncode == 0, output.decode()
+    assert b"resuming at event" in output
+    assert wait_until(lambda: len(bmis_consumer.messages(kind="events/exception")) >= total, 10)
+    events = bmis_consumer.messages(kind="events/exception")
+    transactions = [m["data"]["transaction_id"] for m in events]
+    assert sorted(transactions) == sorted(f"emit-{n}" for n in range(total))
+    assert bmis_consumer.counts().invalid == 0
+    assert wait_until(lambda: bmis_consumer.seq_gaps("gate-a") == [], 5), bmis_consumer.seq_gaps("gate-a")
+    offline = [m for m in bmis_consumer.messages(kind="status") if m["data"]["state"] == "offline"]
+    assert any(m["boot"] == 1 for m in offline), "the killed gate's Last Will did not arrive"
+    print(f"\nSIGKILL after {at_kill} events: {total} events exactly once, "
+          f"{bmis_consumer.counts().duplicates} duplicates removed by the consumer")
