@@ -1,0 +1,157 @@
+"""The gate on gpiozero devices: door relays, door-closed sensors, presence, emergency, tamper.
+
+Relays are `DigitalOutputDevice`s whose "on" always means *released*: a fail-secure door energises
+its relay to unlock (active high), a fail-safe door (maglock) de-energises it (active low). So
+`initial_value=False` is locked for both, and `off()` is always the safe command.
+
+Inputs are switches to ground with pull-ups, "active" when the contact is closed:
+door-closed contacts are active when shut; the emergency and tamper inputs are normally-closed
+loops, so an open loop or a cut wire reads inactive and means emergency / tamper.
+
+Input callbacks run on gpiozero's threads; `on_event` must only hand the event on (e.g. queue it).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from drivers.errors import DriverIOError, DriverUnavailable
+
+from .events import GateEvent, GateEventKind, GateSnapshot
+from .layout import Door, FailMode, GateLayout
+
+log = logging.getLogger(__name__)
+EventSink = Callable[[GateEvent], None]
+
+
+class GateDriver:
+    def __init__(self, layout: GateLayout, pin_factory, on_event: EventSink):
+        from gpiozero import DigitalInputDevice, DigitalOutputDevice  # only the gate driver touches gpiozero
+        from gpiozero.exc import GPIOZeroError
+        self._gpio_error = GPIOZeroError
+        self.layout = layout
+        self._on_event = on_event
+        self._devices: list = []
+        try:
+            self._build(DigitalInputDevice, DigitalOutputDevice, pin_factory)
+        except GPIOZeroError as exc:
+            self._close_devices()
+            raise DriverUnavailable(f"gate pins unavailable: {type(exc).__name__}: {exc}") from exc
+
+    # --- construction -----------------------------------------------------------------------
+    def _build(self, Input, Output, factory) -> None:
+        layout, bounce = self.layout, self.layout.bounce_time_s
+
+        def output(pin: int, active_high: bool = True):
+            return self._keep(Output(pin, active_high=active_high, initial_value=False, pin_factory=factory))
+
+        def contact(pin: int):
+            return self._keep(Input(pin, pull_up=True, bounce_time=bounce, pin_factory=factory))
+
+        self._relays = {door: output(p.relay, p.fail_mode is FailMode.FAIL_SECURE) for door, p in layout.doors.items()}
+        self._closed = {door: contact(p.closed_sensor) for door, p in layout.doors.items()}
+        self._presence = [contact(pin) for pin in layout.presence]
+        self._emergency = contact(layout.emergency)
+        self._tamper = contact(layout.tamper) if layout.tamper is not None else None
+        self._light = output(layout.light) if layout.light is not None else None
+        self._buzzer = output(layout.buzzer) if layout.buzzer is not None else None
+        self._wire_callbacks()
+
+    def _keep(self, device):
+        self._devices.append(device)
+        return device
+
+    def _wire_callbacks(self) -> None:
+        for door, sensor in self._closed.items():
+            sensor.when_activated = lambda _d, door=door: self._emit(GateEventKind.DOOR_CLOSED, door)
+            sensor.when_deactivated = lambda _d, door=door: self._emit(GateEventKind.DOOR_OPENED, door)
+        for sensor in self._presence:
+            sensor.when_activated = sensor.when_deactivated = lambda _d: self._emit_presence()
+        self._emergency.when_activated = lambda _d: self._emit(GateEventKind.EMERGENCY_OFF)
+        self._emergency.when_deactivated = lambda _d: self._emit(GateEventKind.EMERGENCY_ON)
+        if self._tamper is not None:
+            self._tamper.when_activated = lambda _d: self._emit(GateEventKind.TAMPER_OFF)
+            self._tamper.when_deactivated = lambda _d: self._emit(GateEventKind.TAMPER_ON)
+
+    # --- events -----------------------------------------------------------------------------
+    def _emit(self, kind: GateEventKind, door: Door | None = None) -> None:
+        self._on_event(GateEvent(kind, door=door))
+
+    def _emit_presence(self) -> None:
+        self._on_event(GateEvent(GateEventKind.PRESENCE, count=self._presence_count()))
+
+    def _presence_count(self) -> int:
+        return sum(1 for sensor in self._presence if sensor.is_active)
+
+    def snapshot(self) -> GateSnapshot:
+        return GateSnapshot(
+            doors_open=frozenset(door for door, sensor in self._closed.items() if not sensor.is_active),
+            presence=self._presence_count(), emergency=not self._emergency.is_active,
+            tamper=self._tamper is not None and not self._tamper.is_active)
+
+    # --- commands ---------------------------------------------------------------------------
+    def open_door(self, door: Door) -> None:
+        self._drive(self._relay(door).on, f"release {door.value}")
+
+    def close_door(self, door: Door) -> None:
+        self._drive(self._relay(door).off, f"lock {door.value}")
+
+    def secure_all(self) -> None:
+        """Lock every door; tries them all even if one fails, then reports the failure."""
+        failures = []
+        for door, relay in self._relays.items():
+            try:
+                relay.off()
+            except self._gpio_error as exc:
+                failures.append(f"{door.value}: {type(exc).__name__}")
+        if failures:
+            raise DriverIOError("could not lock " + ", ".join(failures))
+
+    def release_all(self) -> None:
+        for door in self._relays:
+            self.open_door(door)
+
+    def set_light(self, on: bool) -> None:
+        if self._light is not None:
+            self._drive(self._light.on if on else self._light.off, "light")
+
+    def set_buzzer(self, on: bool) -> None:
+        if self._buzzer is not None:
+            self._drive(self._buzzer.on if on else self._buzzer.off, "buzzer")
+
+    def _relay(self, door: Door):
+        try:
+            return self._relays[door]
+        except KeyError:
+            raise DriverIOError(f"this {self.layout.kind.value} layout has no {door.value} door") from None
+
+    def _drive(self, command, what: str) -> None:
+        try:
+            command()
+        except self._gpio_error as exc:
+            raise DriverIOError(f"{what} failed: {type(exc).__name__}") from exc
+
+    # --- shutdown ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Secure the doors, then release the pins.
+
+        A fail-safe door's relay stays driven (locked) while this process lives; when the process
+        or the power ends, a fail-safe lock releases: that is what fail-safe means.
+        """
+        try:
+            self.secure_all()
+        except DriverIOError:
+            log.error("gate close: a door could not be locked")
+        keep = {id(r) for door, r in self._relays.items() if self.layout.doors[door].fail_mode is FailMode.FAIL_SAFE}
+        self._close_devices(keep)
+
+    def _close_devices(self, keep: set[int] = frozenset()) -> None:
+        for device in self._devices:
+            if id(device) not in keep:
+                device.close()
+
+    def __enter__(self) -> GateDriver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,143 @@
+"""The gate driver on gpiozero's own MockFactory pins: relays safe at start and close, contacts
+and normally-closed loops, events, layouts, and a factory that is never chosen silently."""
+from __future__ import annotations
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from drivers.errors import DriverError, DriverIOError, DriverUnavailable
+from drivers.gate import (Door, DoorPins, FailMode, GateDriver, GateEvent, GateEventKind, GateLayout, LayoutKind,
+                          UnknownPinFactory, make_pin_factory)
+
+ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR = 17, 27, 22, 23
+PRESENCE, EMERGENCY, TAMPER, LIGHT = (24, 16), 25, 5, 6
+
+
+def mantrap(exit_mode=FailMode.FAIL_SECURE) -> GateLayout:
+    return GateLayout(LayoutKind.MANTRAP,
+                      {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
+                       Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR, exit_mode)},
+                      PRESENCE, EMERGENCY, TAMPER, light=LIGHT)
+
+
+@pytest.fixture
+def rig():
+    factory = MockFactory()
+    events: list[GateEvent] = []
+    gate = GateDriver(mantrap(FailMode.FAIL_SAFE), factory, events.append)
+    for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY, TAMPER):
+        factory.pin(pin).drive_low()        # doors shut, loops closed: a quiet gate
+    events.clear()
+    yield gate, factory, events
+    gate.close()
+
+
+def kinds(events):
+    return [(e.kind, e.door, e.count) for e in events]
+
+
+def test_relays_start_locked_for_both_fail_modes(rig):
+    gate, factory, _ = rig
+    assert factory.pin(ENTRY_RELAY).state is False       # fail-secure: de-energised = locked
+    assert factory.pin(EXIT_RELAY).state is True         # fail-safe maglock: energised = locked
+    assert gate.snapshot().doors_open == frozenset() and not gate.snapshot().emergency
+
+
+def test_open_and_close_drive_the_relay_the_right_way(rig):
+    gate, factory, _ = rig
+    gate.open_door(Door.ENTRY)
+    gate.open_door(Door.EXIT)
+    assert factory.pin(ENTRY_RELAY).state is True and factory.pin(EXIT_RELAY).state is False
+    gate.secure_all()
+    assert factory.pin(ENTRY_RELAY).state is False and factory.pin(EXIT_RELAY).state is True
+
+
+def test_door_sensor_events(rig):
+    _, factory, events = rig
+    factory.pin(EXIT_SENSOR).drive_high()
+    factory.pin(EXIT_SENSOR).drive_low()
+    assert kinds(events) == [(GateEventKind.DOOR_OPENED, Door.EXIT, None),
+                             (GateEventKind.DOOR_CLOSED, Door.EXIT, None)]
+
+
+def test_presence_counts_occupied_zones(rig):
+    gate, factory, events = rig
+    factory.pin(PRESENCE[0]).drive_low()
+    factory.pin(PRESENCE[1]).drive_low()
+    factory.pin(PRESENCE[0]).drive_high()
+    assert [e.count for e in events] == [1, 2, 1] and gate.snapshot().presence == 1
+
+
+def test_emergency_loop_open_or_cut_means_emergency(rig):
+    gate, factory, events = rig
+    factory.pin(EMERGENCY).drive_high()      # loop opened (button pressed, or the wire cut)
+    assert events[-1].kind is GateEventKind.EMERGENCY_ON and gate.snapshot().emergency
+    factory.pin(EMERGENCY).drive_low()
+    assert events[-1].kind is GateEventKind.EMERGENCY_OFF
+
+
+def test_tamper_loop(rig):
+    gate, factory, events = rig
+    factory.pin(TAMPER).drive_high()
+    assert events[-1].kind is GateEventKind.TAMPER_ON and gate.snapshot().tamper
+
+
+def test_light_is_optional_output(rig):
+    gate, factory, _ = rig
+    gate.set_light(True)
+    assert factory.pin(LIGHT).state is True
+    gate.set_buzzer(True)    # no buzzer configured: nothing to drive, no error
+
+
+def test_close_secures_doors_and_keeps_fail_safe_relay_driven():
+    factory = MockFactory()
+    gate = GateDriver(mantrap(FailMode.FAIL_SAFE), factory, lambda e: None)
+    gate.release_all()
+    gate.close()
+    assert factory.pin(ENTRY_RELAY).state is False
+    assert factory.pin(EXIT_RELAY).state is True and factory.pin(EXIT_RELAY).function == "output"
+
+
+def test_barrier_layout_has_one_door_and_refuses_exit():
+    factory = MockFactory()
+    layout = GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27)}, (24,), 25)
+    with GateDriver(layout, factory, lambda e: None) as gate:
+        with pytest.raises(DriverIOError):
+            gate.open_door(Door.EXIT)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(17, 27)}, (24,), 25),
+    lambda: GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27)}, (), 25),
+    lambda: GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27)}, (24,), 17),
+])
+def test_inconsistent_layouts_are_refused(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_invalid_pin_is_driver_unavailable():
+    layout = GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 999)}, (24,), 25)
+    with pytest.raises(DriverUnavailable):
+        GateDriver(layout, MockFactory(), lambda e: None)
+
+
+def test_mock_factory_by_name():
+    assert isinstance(make_pin_factory("mock"), MockFactory)
+
+
+@pytest.mark.parametrize("name", ["", "native?", "MOCK", None, "pigpio"])
+def test_unknown_factory_is_refused_never_replaced(name):
+    with pytest.raises(UnknownPinFactory) as info:
+        make_pin_factory(name)
+    assert isinstance(info.value, DriverUnavailable) and isinstance(info.value, DriverError)
+
+
+@pytest.mark.parametrize("name", ["lgpio", "rpigpio"])
+def test_pi_factories_off_a_pi_are_unavailable_not_mocked(name):
+    try:
+        factory = make_pin_factory(name)
+    except DriverUnavailable:
+        return
+    assert not isinstance(factory, MockFactory)      # on a real Pi it loads the real thing
+    factory.close()
