@@ -198,3 +198,48 @@ def test_gate_process_killed_with_sigkill_mid_stream_then_restarted(broker, bmis
     assert any(m["boot"] == 1 for m in offline), "the killed gate's Last Will did not arrive"
     print(f"\nSIGKILL after {at_kill} events: {total} events exactly once, "
           f"{bmis_consumer.counts().duplicates} duplicates removed by the consumer")
+
+
+class _Lane:
+    def __init__(self):
+        self.modes: list[str] = []
+
+    def set_mode(self, mode, operator_id):
+        self.modes.append(mode.value)
+
+    def override_door(self, action, door, operator_id):
+        raise NotImplementedError
+
+    def request_status(self) -> dict:
+        return {"mode": self.modes[-1] if self.modes else "normal"}
+
+
+def test_signed_commands_through_the_command_processor(broker, bmis_consumer, tmp_path):
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from firmware_app.bmis.command_journal import CommandJournal
+    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
+    from firmware_app.bmis.signing import TrustStore
+    bmis_key, lane = Ed25519PrivateKey.generate(), _Lane()
+    processor = CommandProcessor(CommandSettings("gates", "gate-a"), trust=TrustStore.of(bmis_key.public_key()),
+                                 journal=CommandJournal.open(tmp_path / "journal.db"), alerts=None, lane=lane,
+                                 clock=lambda: dt.datetime.now(dt.timezone.utc))
+    link = make_link(broker, tmp_path, handle_command=processor.handle)
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected)
+        time.sleep(0.2)
+        signed = bmis_consumer.send_command("gate-a", "set-mode", {"params": {"mode": "closed"}, "operator_id": "op-1"},
+                                            signing_key=bmis_key)
+        assert bmis_consumer.wait_result(signed, 10)["status"] == "ack"
+        assert lane.modes == ["closed"]
+        unsigned = bmis_consumer.send_command("gate-a", "set-mode", {"params": {"mode": "normal"}})
+        refused = bmis_consumer.wait_result(unsigned, 10)
+        assert refused["status"] == "nack" and refused["reason"] == "unsigned"
+        assert lane.modes == ["closed"]
+        assert wait_until(lambda: any(m["data"]["kind"] == "command_refused"
+                                      for m in bmis_consumer.messages(kind="alarms")), 10)
+    finally:
+        link.stop()

@@ -224,6 +224,8 @@ class BmisLink:
 
     def _answer(self, incoming: Incoming, result: dict) -> None:
         data = {"topic": incoming.topic[:256], **result}
+        if result.get("alarm") is True:
+            self._command_alarm(data)
         topic = self._result_topic(incoming.response_topic)
         try:
             self._add(MessageKind.CMD_RESULT, data, correlation=incoming.correlation_data, topic=topic)
@@ -231,6 +233,14 @@ class BmisLink:
             log.error("cannot answer command on %s: %s", incoming.topic, exc)
             fallback = {"topic": data["topic"], "status": "nack", "reason": "internal_error"}
             self._add_quietly(MessageKind.CMD_RESULT, fallback, incoming.correlation_data, topic)
+
+    def _command_alarm(self, data: dict) -> None:
+        """A command refused for security reasons (bad or missing signature) is reported at once."""
+        detail = f"{data.get('command')}: {data.get('reason')}"[:512]
+        try:
+            self.raise_alarm("command_refused", Severity.CRITICAL, detail=detail)
+        except BmisLinkError as exc:
+            log.critical("cannot queue the command alarm: %s", exc)
 
     def _add_quietly(self, kind: MessageKind, data: dict, correlation: bytes | None, topic: str) -> None:
         try:
