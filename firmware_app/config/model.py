@@ -102,14 +102,69 @@ class PinFactory(str, Enum):
     RPIGPIO = "rpigpio"
 
 
+class DoorFailMode(str, Enum):
+    FAIL_SECURE = "fail_secure"     # locked without power (relay energised = released)
+    FAIL_SAFE = "fail_safe"         # released without power (maglock; relay energised = locked)
+
+
+GpioPin = Annotated[int, Field(ge=0, le=53)]
+
+
+class DoorPinsSection(Strict):
+    relay: GpioPin
+    closed_sensor: GpioPin = Field(description="contact to ground, closed when the door is shut")
+    fail_mode: DoorFailMode = DoorFailMode.FAIL_SECURE
+
+
 class GateSection(Strict):
+    """BCM pin numbers. Contacts switch to ground (pull-ups on). The emergency and tamper inputs
+    are normally-closed loops: an open loop or a cut wire means emergency / tamper."""
+
     pin_factory: PinFactory = PinFactory.MOCK
     layout: str = Field(default="mantrap", pattern="^(barrier|mantrap)$")
+    entry: DoorPinsSection = DoorPinsSection(relay=17, closed_sensor=27)
+    exit: DoorPinsSection = Field(default=DoorPinsSection(relay=22, closed_sensor=23),
+                                  description="mantrap only; a barrier layout ignores it")
+    presence: list[GpioPin] = Field(default_factory=lambda: [24], min_length=1, max_length=8)
+    emergency: GpioPin = 25
+    tamper: GpioPin | None = 5
+    light: GpioPin | None = None
+    buzzer: GpioPin | None = None
+    bounce_time_s: float | None = Field(default=0.02, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _pins_distinct(self) -> GateSection:
+        doors = [self.entry] + ([self.exit] if self.layout == "mantrap" else [])
+        pins = [p for d in doors for p in (d.relay, d.closed_sensor)] + list(self.presence) + [self.emergency]
+        pins += [p for p in (self.tamper, self.light, self.buzzer) if p is not None]
+        if len(pins) != len(set(pins)):
+            raise ValueError("a GPIO pin is used twice")
+        return self
+
+
+class LaneSection(Strict):
+    """Transaction timeouts (seconds) and retries; every wait of the lane has one."""
+
+    document_s: float = Field(default=10.0, gt=0, le=300)
+    chip_s: float = Field(default=15.0, gt=0, le=300)
+    face_s: float = Field(default=12.0, gt=0, le=300)
+    decision_s: float = Field(default=5.0, gt=0, le=300)
+    officer_s: float = Field(default=60.0, gt=0, le=3600)
+    enter_s: float = Field(default=15.0, gt=0, le=300)
+    exit_s: float = Field(default=20.0, gt=0, le=300)
+    tailgate_s: float = Field(default=20.0, gt=0, le=300)
+    refer_s: float = Field(default=30.0, gt=0, le=3600)
+    held_open_s: float = Field(default=8.0, gt=0, le=300)
+    document_attempts: int = Field(default=3, ge=1, le=10)
+    face_rounds: int = Field(default=2, ge=1, le=5)
+    mode: str = Field(default="normal", pattern="^(normal|assisted|registration_only|closed)$",
+                      description="mode at start; the BMIS or gatectl may change it at run time")
 
 
 class PolicySection(Strict):
     minor_age: int = Field(default=18, ge=0, le=30)
-    eligible_nationalities: list[str] = Field(default_factory=list)
+    eligible_nationalities: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z<]{2}$")]] = Field(
+        default_factory=list, description="ICAO nationality codes allowed in this lane; empty: all")
     allow_offline: bool = True
 
 
@@ -173,6 +228,7 @@ class GateConfig(Strict):
     camera: CameraSection = CameraSection()
     face: FaceSection = FaceSection()
     gate: GateSection = GateSection()
+    lane: LaneSection = LaneSection()
     policy: PolicySection = PolicySection()
     bmis: BmisSection = BmisSection()
     kiosk: KioskSection = KioskSection()
