@@ -26,7 +26,7 @@ from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpe
 from firmware_app.emrtd.lds.dg15 import encode_dg15
 from firmware_app.emrtd.lds.face_record import encode_iso39794
 from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
-from firmware_app.emrtd.pa.curves import NAMED_CURVES
+from firmware_app.emrtd.crypto.curves import NAMED_CURVES
 from firmware_app.emrtd.pa.signature import digest
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator import test_keys

@@ -12,7 +12,8 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from firmware_app.emrtd.pa.curves import Curve
+from firmware_app.emrtd.crypto.curves import Curve
+from firmware_app.emrtd.crypto.ec import is_probable_prime
 
 SMALL_PRIMES = [p for p in range(3, 2000) if all(p % d for d in range(2, int(p ** 0.5) + 1))]
 RSA_EXPONENT = 65537
@@ -23,29 +24,16 @@ def _seeded(seed: str, label: str) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))  # noqa: S311 - test keys, reproducibility wanted
 
 
-def _probably_prime(n: int, rng: random.Random, rounds: int = 24) -> bool:
+def _probably_prime(n: int) -> bool:
     if any(n % p == 0 for p in SMALL_PRIMES):
         return n in SMALL_PRIMES
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for _ in range(rounds):
-        x = pow(rng.randrange(2, n - 1), d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
+    return is_probable_prime(n)
 
 
 def _prime(bits: int, rng: random.Random) -> int:
     while True:
         candidate = rng.getrandbits(bits) | (3 << (bits - 2)) | 1  # top two bits set: full-size modulus
-        if (candidate - 1) % RSA_EXPONENT and _probably_prime(candidate, rng):
+        if (candidate - 1) % RSA_EXPONENT and _probably_prime(candidate):
             return candidate
 
 
@@ -69,7 +57,7 @@ def scalar(seed: str, label: str, order: int) -> int:
 
 @lru_cache(maxsize=64)
 def ec_key(seed: str, label: str, curve_name: str) -> ec.EllipticCurvePrivateKey:
-    from firmware_app.emrtd.pa.curves import CRYPTOGRAPHY_CURVES, NAMED_CURVES
+    from firmware_app.emrtd.crypto.curves import CRYPTOGRAPHY_CURVES, NAMED_CURVES
 
     order = NAMED_CURVES[curve_name].n
     return ec.derive_private_key(scalar(seed, label, order), CRYPTOGRAPHY_CURVES[curve_name]())

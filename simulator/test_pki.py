@@ -12,8 +12,9 @@ from asn1crypto import algos, keys, x509 as ax509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from firmware_app.emrtd.pa import ec_math
-from firmware_app.emrtd.pa.curves import NAMED_CURVES, Curve
+from firmware_app.emrtd.crypto import ec as curve_math
+from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve
+from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign
 from simulator import test_keys
 
 # brainpoolP256t1 (RFC 5639): a standard curve neither `cryptography` nor our named table knows,
@@ -69,7 +70,7 @@ class SigningKey:
             return explicit_spki(curve, point)
         if self.kind is KeyKind.ECDSA_EXPLICIT_UNNAMED:
             curve, d = self.explicit
-            return explicit_spki(curve, ec_math.encode_point(curve, ec_math.multiply(curve, d, ec_math.generator(curve))))
+            return explicit_spki(curve, curve_math.encode_point(curve, curve_math.multiply(curve, d, curve_math.generator(curve))))
         der = self.private.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         return keys.PublicKeyInfo.load(der)
@@ -90,7 +91,7 @@ def _explicit_sign(curve: Curve, d: int, data: bytes) -> bytes:
     for counter in range(100):  # deterministic nonce; retries only on a degenerate value
         nonce = test_keys.scalar(f"{d:x}", f"{digest.hex()}/{counter}", curve.n)
         try:
-            r, s = ec_math.ecdsa_sign(curve, d, digest, nonce)
+            r, s = ecdsa_sign(curve, d, digest, nonce)
         except ValueError:
             continue
         return algos.DSASignature({"r": r, "s": s}).dump()
@@ -99,12 +100,12 @@ def _explicit_sign(curve: Curve, d: int, data: bytes) -> bytes:
 
 def explicit_spki(curve: Curve, point: bytes) -> keys.PublicKeyInfo:
     """An EC SubjectPublicKeyInfo carrying full domain parameters (as many passports do)."""
-    size = curve.byte_length
+    size = curve.size
     domain = keys.SpecifiedECDomain({
         "version": "ecdpVer1",
         "field_id": {"field_type": "prime_field", "parameters": curve.p},
         "curve": {"a": curve.a.to_bytes(size, "big"), "b": curve.b.to_bytes(size, "big")},
-        "base": ec_math.encode_point(curve, (curve.gx, curve.gy)),
+        "base": curve_math.encode_point(curve, (curve.gx, curve.gy)),
         "order": curve.n,
         "cofactor": curve.h,
     })

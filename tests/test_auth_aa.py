@@ -11,7 +11,8 @@ from firmware_app.emrtd.auth import ChipCheckReason, verify_active_authenticatio
 from firmware_app.emrtd.auth.aa import verify_plain_ecdsa
 from firmware_app.emrtd.lds import parse_dg14, parse_dg15
 from firmware_app.emrtd.lds.dg15 import Dg15
-from firmware_app.emrtd.pa import ec_math
+from firmware_app.emrtd.crypto import ec as curve_math
+from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign
 from firmware_app.emrtd.pa.public_key import load_public_key
 from passport_helpers import passport
 from simulator.chip_keys import active_auth_sign, iso9796_2_sign
@@ -71,9 +72,9 @@ def test_ecdsa_needs_the_algorithm_from_dg14():
 
 def test_explicit_parameter_aa_key_uses_own_ecdsa():
     curve, d = BRAINPOOL_P256T1, 0xC0FFEE
-    point = ec_math.encode_point(curve, ec_math.multiply(curve, d, ec_math.generator(curve)))
+    point = curve_math.encode_point(curve, curve_math.multiply(curve, d, curve_math.generator(curve)))
     key = load_public_key(explicit_spki(curve, point))
-    r, s = ec_math.ecdsa_sign(curve, d, hashlib.sha256(CHALLENGE).digest(), nonce=99991)
+    r, s = ecdsa_sign(curve, d, hashlib.sha256(CHALLENGE).digest(), nonce=99991)
     plain = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     assert verify_plain_ecdsa(key, "sha256", CHALLENGE, plain)
     assert not verify_plain_ecdsa(key, "sha256", bytes(8), plain)

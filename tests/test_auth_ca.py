@@ -59,7 +59,7 @@ def _dh_dg14(y: int, group) -> Dg14:
 
 
 def test_dh_agreement_with_3des():
-    from firmware_app.emrtd.domains import RFC5114_1 as group
+    from firmware_app.emrtd.crypto.dh import RFC5114_1 as group
 
     chip_private = 0x5EC12E7 * 0x10001
     setup = choose_chip_auth(_dh_dg14(pow(group.g, chip_private, group.p), group))
@@ -71,7 +71,7 @@ def test_dh_agreement_with_3des():
 
 
 def test_dh_key_outside_the_subgroup_is_refused():
-    from firmware_app.emrtd.domains import RFC5114_1 as group
+    from firmware_app.emrtd.crypto.dh import RFC5114_1 as group
 
     setup = choose_chip_auth(_dh_dg14(group.p - 1, group))
     with pytest.raises(BadChipKey):
@@ -92,21 +92,21 @@ def _ecdh_dg14(spki) -> Dg14:
 
 
 def test_ecdh_on_a_curve_cryptography_does_not_know():
-    from firmware_app.emrtd.pa import ec_math
+    from firmware_app.emrtd.crypto import ec as curve_math
     from simulator.test_pki import BRAINPOOL_P256T1 as curve, explicit_spki
 
     chip_private = 0xA11CE
-    chip_point = ec_math.multiply(curve, chip_private, ec_math.generator(curve))
-    setup = choose_chip_auth(_ecdh_dg14(explicit_spki(curve, ec_math.encode_point(curve, chip_point))))
+    chip_point = curve_math.multiply(curve, chip_private, curve_math.generator(curve))
+    setup = choose_chip_auth(_ecdh_dg14(explicit_spki(curve, curve_math.encode_point(curve, chip_point))))
     ephemeral, keys = agree(setup, _rng())
-    terminal_point = ec_math.decode_point(curve, ephemeral.public)
-    chip_view = ec_math.multiply(curve, chip_private, terminal_point)[0].to_bytes(32, "big")
+    terminal_point = curve_math.decode_point(curve, ephemeral.public)
+    chip_view = curve_math.multiply(curve, chip_private, terminal_point)[0].to_bytes(32, "big")
     assert keys.algorithm is KeyAlgorithm.AES256
     assert derive_session_keys(setup, chip_view) == keys
 
 
 def test_ecdh_chip_point_off_the_curve_is_refused():
-    from firmware_app.emrtd.pa.curves import NAMED_CURVES
+    from firmware_app.emrtd.crypto.curves import NAMED_CURVES
     from simulator.test_pki import explicit_spki
 
     bad = b"\x04" + (3).to_bytes(32, "big") + (4).to_bytes(32, "big")

@@ -110,7 +110,7 @@ def test_dg14_from_factory():
 
 
 def test_dg14_dh_key_and_unknown_protocols():
-    from firmware_app.emrtd.domains import RFC5114_1 as group
+    from firmware_app.emrtd.crypto.dh import RFC5114_1 as group
 
     params = asn1.DhDomain({"p": group.p, "g": group.g, "third": group.q})
     spki = asn1.GenericPublicKeyInfo({

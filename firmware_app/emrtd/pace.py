@@ -6,7 +6,7 @@ import hmac
 from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.cipher import AesSuite, CipherKind, Des3Suite, suite_for
-from firmware_app.emrtd.domains import STANDARD_PARAMETERS
+from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.errors import AuthenticationError, TlvError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import encode_oid

@@ -1,8 +1,10 @@
 """The two PACE generic-mapping groups behind one small interface: ECDH curves and DH groups."""
 from __future__ import annotations
 
-from firmware_app.emrtd import ec
-from firmware_app.emrtd.domains import STANDARD_PARAMETERS, CurveParams, DhGroup
+from firmware_app.emrtd.crypto import ec
+from firmware_app.emrtd.crypto.curves import Curve
+from firmware_app.emrtd.crypto.dh import DhGroup
+from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.session import Rng
 from firmware_app.emrtd.tlv import encode_tlv
@@ -11,7 +13,7 @@ TAG_EC_POINT, TAG_DH_VALUE = 0x86, 0x84
 
 
 class EcdhGroup:
-    def __init__(self, curve: CurveParams, generator: ec.Point = None):
+    def __init__(self, curve: Curve, generator: ec.Point = None):
         self.curve = curve
         self.generator = generator or ec.generator(curve)
 
@@ -22,7 +24,10 @@ class EcdhGroup:
         return ec.encode_point(self.curve, ec.multiply(self.curve, secret, self.generator))
 
     def _agree_point(self, secret: int, peer: bytes) -> ec.Point:
-        point = ec.multiply(self.curve, secret, ec.decode_point(self.curve, peer))
+        try:
+            point = ec.multiply(self.curve, secret, ec.decode_point(self.curve, peer))
+        except ec.InvalidPoint as exc:
+            raise AuthenticationError("PACE", f"chip public key: {exc}") from exc
         if point is None:
             raise AuthenticationError("PACE", "key agreement gave the point at infinity")
         return point
@@ -55,9 +60,7 @@ class ModpGroup:
 
     def _check_peer(self, peer: bytes) -> int:
         value = int.from_bytes(peer, "big")
-        # 1 < y < p-1 and y^q = 1: the peer key lies in the prime-order subgroup
-        if len(peer) > self.group.size or not 1 < value < self.group.p - 1 \
-                or pow(value, self.group.q, self.group.p) != 1:
+        if len(peer) > self.group.size or not self.group.in_subgroup(value):
             raise AuthenticationError("PACE", "invalid DH public value")
         return value
 
@@ -85,4 +88,4 @@ def _random_below(order: int, rng: Rng) -> int:
 
 def group_for(parameter_id: int) -> EcdhGroup | ModpGroup:
     params = STANDARD_PARAMETERS[parameter_id]
-    return EcdhGroup(params) if isinstance(params, CurveParams) else ModpGroup(params)
+    return EcdhGroup(params) if isinstance(params, Curve) else ModpGroup(params)

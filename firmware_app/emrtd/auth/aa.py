@@ -15,8 +15,8 @@ from firmware_app.emrtd.auth.result import ChipCheck, ChipCheckReason, ChipCheck
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.dg14 import Dg14
 from firmware_app.emrtd.lds.dg15 import Dg15
-from firmware_app.emrtd.pa import ec_math
-from firmware_app.emrtd.pa.curves import NAMED_CURVES
+from firmware_app.emrtd.crypto.curves import NAMED_CURVES
+from firmware_app.emrtd.crypto.ecdsa import ecdsa_verify
 from firmware_app.emrtd.pa.errors import PaError
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
 from firmware_app.emrtd.pa.signature import digest, hash_algorithm
@@ -90,7 +90,7 @@ def verify_plain_ecdsa(key, hash_name: str, message: bytes, signature: bytes) ->
         return False
     r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
     if isinstance(key, ExplicitEcKey):
-        return ec_math.ecdsa_verify(key.curve, key.point, digest(hash_name, message), r, s)
+        return ecdsa_verify(key.curve, key.point, digest(hash_name, message), r, s)
     if not (0 < r < order and 0 < s < order):
         return False
     try:

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from firmware_app.emrtd.auth.errors import BadChipKey, ChipAuthUnavailable
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
-from firmware_app.emrtd.pa import ec_math
-from firmware_app.emrtd.pa.curves import Curve, NAMED_CURVES
+from firmware_app.emrtd.crypto import ec as curve_math
+from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve
 from firmware_app.emrtd.pa.errors import PaError
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
 
@@ -86,8 +86,8 @@ def make_ephemeral(setup: CaSetup, random_bytes: RandomBytes) -> EphemeralKey:
         return _dh_ephemeral(_dh_key(setup), random_bytes)
     curve = chip_curve(setup)
     private = _random_below(curve.n, random_bytes)
-    point = ec_math.multiply(curve, private, ec_math.generator(curve))
-    return EphemeralKey(private, ec_math.encode_point(curve, point))
+    point = curve_math.multiply(curve, private, curve_math.generator(curve))
+    return EphemeralKey(private, curve_math.encode_point(curve, point))
 
 
 def _random_below(limit: int, random_bytes: RandomBytes) -> int:
@@ -120,16 +120,16 @@ def shared_secret(setup: CaSetup, ephemeral: EphemeralKey) -> bytes:
     chip_point = _chip_point(setup, curve)
     if isinstance(_chip_ec_key(setup), ec.EllipticCurvePublicKey):
         return _ecdh_with_cryptography(curve, ephemeral.private, _chip_ec_key(setup))
-    shared = ec_math.multiply(curve, ephemeral.private * curve.h, chip_point)
+    shared = curve_math.multiply(curve, ephemeral.private * curve.h, chip_point)
     if shared is None:
         raise BadChipKey("ECDH result is the point at infinity")
-    return shared[0].to_bytes(curve.byte_length, "big")
+    return shared[0].to_bytes(curve.size, "big")
 
 
 def _chip_point(setup: CaSetup, curve: Curve) -> tuple[int, int]:
     try:
-        return ec_math.decode_point(curve, setup.key.ec_key["public_key"].native)
-    except ValueError as exc:
+        return curve_math.decode_point(curve, setup.key.ec_key["public_key"].native)
+    except curve_math.InvalidPoint as exc:
         raise BadChipKey(f"chip-authentication point: {exc}") from exc
 
 

@@ -2,7 +2,7 @@
 
 RSA and named-curve EC keys become `cryptography` keys. Explicit-parameter EC keys (common in
 passports; refused by `cryptography`) are matched to a named curve when their parameters are those
-of one, otherwise kept as ExplicitEcKey for the small in-house implementation (pa.ec_math).
+of one, otherwise kept as ExplicitEcKey for the small in-house implementation (emrtd.crypto).
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from asn1crypto import keys
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
-from firmware_app.emrtd.pa import ec_math
-from firmware_app.emrtd.pa.curves import NAMED_CURVES, Curve, cryptography_curve, match_named_curve
+from firmware_app.emrtd.crypto.ec import InvalidPoint, decode_point, is_probable_prime
+from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve, match_named_curve
 from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 
 MAX_FIELD_BITS = 571  # larger explicit fields are no ICAO curve and would only cost CPU
@@ -76,8 +76,8 @@ def ec_public_key(curve: Curve, point: bytes) -> PublicKey:
     try:
         if crypto_curve is not None:
             return ec.EllipticCurvePublicKey.from_encoded_point(crypto_curve, point)
-        return ExplicitEcKey(named, ec_math.decode_point(named, point))
-    except ValueError as exc:
+        return ExplicitEcKey(named, decode_point(named, point))
+    except (ValueError, InvalidPoint) as exc:
         raise BadPublicKey(f"EC point invalid: {exc}") from exc
 
 
@@ -86,7 +86,7 @@ def curve_from_specified(domain: keys.SpecifiedECDomain) -> Curve:
     if field["field_type"].native != "prime_field":
         raise UnsupportedAlgorithm("EC curve over a characteristic-two field")
     p = field["parameters"].native
-    if not isinstance(p, int) or p < 5 or p.bit_length() > MAX_FIELD_BITS or not ec_math.is_probable_prime(p):
+    if not isinstance(p, int) or p < 5 or p.bit_length() > MAX_FIELD_BITS or not is_probable_prime(p):
         raise BadPublicKey("EC field modulus is not a usable prime")
     a = int.from_bytes(domain["curve"]["a"].native, "big")
     b = int.from_bytes(domain["curve"]["b"].native, "big")
@@ -94,8 +94,11 @@ def curve_from_specified(domain: keys.SpecifiedECDomain) -> Curve:
     h = domain["cofactor"].native or 1
     if not 1 <= h <= MAX_COFACTOR:
         raise BadPublicKey("EC cofactor out of range")
-    if n < 3 or n.bit_length() > p.bit_length() + 1 or not ec_math.is_probable_prime(n):
+    if n < 3 or n.bit_length() > p.bit_length() + 1 or not is_probable_prime(n):
         raise BadPublicKey("EC group order is not a usable prime")
     probe = Curve("explicit", p, a % p, b % p, 0, 0, n, h)
-    gx, gy = ec_math.decode_point(probe, domain["base"].native)
+    try:
+        gx, gy = decode_point(probe, domain["base"].native)
+    except InvalidPoint as exc:
+        raise BadPublicKey(f"EC base point invalid: {exc}") from exc
     return Curve("explicit", p, a % p, b % p, gx, gy, n, h)

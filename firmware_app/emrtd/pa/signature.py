@@ -1,7 +1,7 @@
 """Signature verification for SOD, certificates, CRLs and master lists.
 
 RSA PKCS#1 v1.5, RSA-PSS and ECDSA through `cryptography`; ECDSA with explicit-parameter keys of
-curves `cryptography` does not know through pa.ec_math.
+curves `cryptography` does not know through emrtd.crypto.ecdsa.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
-from firmware_app.emrtd.pa import ec_math
+from firmware_app.emrtd.crypto.ecdsa import ecdsa_verify
 from firmware_app.emrtd.pa.errors import UnsupportedAlgorithm
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey
 
@@ -100,4 +100,4 @@ def _verify_explicit(key: ExplicitEcKey, scheme: SignatureScheme, data: bytes, s
         r, s = parsed["r"].native, parsed["s"].native
     except ASN1_DECODE_ERRORS:
         return False
-    return ec_math.ecdsa_verify(key.curve, key.point, digest(scheme.hash_name, data), r, s)
+    return ecdsa_verify(key.curve, key.point, digest(scheme.hash_name, data), r, s)
