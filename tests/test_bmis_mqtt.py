@@ -1,0 +1,209 @@
+"""Pump and link logic against a scripted connection (no broker): acknowledgement rules, window,
+ack/publish races, retries, commands. The real broker runs in test_bmis_broker.py."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from firmware_app.bmis.contract import MessageKind, validate_message
+from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.link import BmisLink, Severity
+from firmware_app.bmis.link_errors import MqttSettingsError, OutboxFull
+from firmware_app.bmis.mqtt_client import Incoming, MqttConnection, MqttSettings
+from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.pump import OutboxPump
+
+IDENTITY = Identity("gate-u", "post-u")
+
+
+class ScriptedConnection:
+    """Records publishes; the test decides when and how each is acknowledged."""
+
+    def __init__(self, callbacks=None, subscriptions=(), will=None, *, early_ack: int | None = None):
+        self.callbacks, self.subscriptions, self.will = callbacks, subscriptions, will
+        self.connected = True
+        self.published: list[tuple[int, str, bytes, bool, bytes | None]] = []
+        self._mid, self._early_ack, self.pump = 0, early_ack, None
+
+    def start(self):
+        pass
+
+    def stop(self):
+        self.connected = False
+
+    def publish(self, topic, payload, *, retain=False, correlation=None, response_topic=None):
+        self._mid += 1
+        self.published.append((self._mid, topic, payload, retain, correlation))
+        if self._early_ack is not None and self.pump is not None:
+            self.pump.on_ack(self._mid, self._early_ack, "early")  # ack overtakes the registration
+        return self._mid
+
+
+def make_outbox(tmp_path, limits=OutboxLimits()):
+    counter = iter(range(1, 10**6))
+    return Outbox(tmp_path / "o.db", IDENTITY, clock=lambda: dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc),
+                  id_source=lambda: uuid.UUID(int=next(counter)), limits=limits)
+
+
+def event(n: int) -> dict:
+    return {"kind": "door_forced", "severity": "critical", "transaction_id": f"t{n}"}
+
+
+def test_window_bounds_messages_in_flight(tmp_path):
+    box = make_outbox(tmp_path)
+    for n in range(10):
+        box.add(MessageKind.EXCEPTION, event(n))
+    pump, conn = OutboxPump(box, window=4), ScriptedConnection()
+    pump.attach(conn)
+    assert pump.step() == 4 and pump.in_flight == 4
+    assert pump.step() == 0
+    pump.on_ack(1, 0, "Success")
+    assert pump.step() == 1
+    assert box.counts().pending == 9
+
+
+def test_success_codes_mark_sent_failures_dead_letter(tmp_path):
+    box = make_outbox(tmp_path)
+    for n in range(3):
+        box.add(MessageKind.EXCEPTION, event(n))
+    refused = []
+    pump = OutboxPump(box, on_refused=lambda m, code, name: refused.append((m.seq, code)))
+    pump.attach(conn := ScriptedConnection())
+    pump.step()
+    pump.on_ack(1, 0x00, "Success")
+    pump.on_ack(2, 0x87, "Not authorized")
+    pump.on_ack(3, 0x97, "Quota exceeded")
+    pump.step()
+    assert box.counts().pending == 0 and box.counts().dead_letters == 2
+    assert refused == [(2, 0x87), (3, 0x97)]
+    assert len(conn.published) == 3
+
+
+def test_no_matching_subscribers_is_retried_for_events_but_not_for_retained_status(tmp_path):
+    now = [0.0]
+    box = make_outbox(tmp_path)
+    box.add(MessageKind.STATUS, {"state": "online"})
+    box.add(MessageKind.EXCEPTION, event(1))
+    pump = OutboxPump(box, retry_delay_s=1.0, monotonic=lambda: now[0])
+    pump.attach(conn := ScriptedConnection())
+    pump.step()
+    pump.on_ack(1, 0x10, "No matching subscribers")
+    pump.on_ack(2, 0x10, "No matching subscribers")
+    assert pump.step() == 0
+    assert [m.kind for m in box.next_batch(5)] == [MessageKind.EXCEPTION]
+    now[0] = 1.5
+    assert pump.step() == 1 and conn.published[-1][1].endswith("events/exception")
+    pump.on_ack(3, 0x00, "Success")
+    pump.step()
+    assert box.counts().pending == 0 and pump.retries_no_subscribers == 1
+
+
+def test_an_ack_that_overtakes_its_registration_is_not_lost(tmp_path):
+    box = make_outbox(tmp_path)
+    box.add(MessageKind.EXCEPTION, event(1))
+    pump, conn = OutboxPump(box), ScriptedConnection(early_ack=0)
+    conn.pump = pump
+    pump.attach(conn)
+    pump.step()
+    pump.step()
+    assert box.counts().pending == 0 and pump.in_flight == 0
+
+
+def test_nothing_is_published_while_disconnected(tmp_path):
+    box = make_outbox(tmp_path)
+    box.add(MessageKind.EXCEPTION, event(1))
+    pump, conn = OutboxPump(box), ScriptedConnection()
+    conn.connected = False
+    pump.attach(conn)
+    assert pump.step() == 0 and conn.published == []
+
+
+def link_with(tmp_path, handler=None, limits=OutboxLimits()):
+    made: list[ScriptedConnection] = []
+
+    def factory(callbacks, subscriptions, will):
+        made.append(ScriptedConnection(callbacks, subscriptions, will))
+        return made[-1]
+    kwargs = {"handle_command": handler} if handler else {}
+    link = BmisLink(make_outbox(tmp_path, limits), connection_factory=factory, **kwargs)
+    return link, made
+
+
+def test_link_subscribes_to_its_commands_and_sets_an_offline_will(tmp_path):
+    link, made = link_with(tmp_path)
+    link.start()
+    try:
+        conn = made[0]
+        assert conn.subscriptions == ("gates/v1/gate-u/cmd/#",)
+        will = json.loads(conn.will.payload)
+        validate_message(MessageKind.STATUS, will)
+        assert will["data"]["state"] == "offline" and conn.will.retain
+    finally:
+        link.stop(drain_timeout_s=0)
+
+
+def answers(link) -> list[dict]:
+    return [json.loads(m.payload)["data"] for m in link.outbox.next_batch(100) if m.kind is MessageKind.CMD_RESULT]
+
+
+def run_commands(link, incoming: list[Incoming]) -> None:
+    for item in incoming:
+        link._answer(item, link._run_handler(item))
+
+
+def test_default_handler_nacks_and_answers_on_the_response_topic_with_correlation(tmp_path):
+    link, _ = link_with(tmp_path)
+    run_commands(link, [Incoming("gates/v1/gate-u/cmd/set-mode", b"{}", "gates/v1/gate-u/cmd-result/bmis-7", b"c1"),
+                        Incoming("gates/v1/gate-u/cmd/x", b"{}", "gates/v1/gate-OTHER/cmd-result", b"c2")])
+    results = [m for m in link.outbox.next_batch(10) if m.kind is MessageKind.CMD_RESULT]
+    assert [r.topic for r in results] == ["gates/v1/gate-u/cmd-result/bmis-7", "gates/v1/gate-u/cmd-result"]
+    assert [r.correlation for r in results] == [b"c1", b"c2"]
+    assert all(json.loads(r.payload)["data"]["reason"] == "not_implemented" for r in results)
+
+
+def test_handler_returning_garbage_gets_a_valid_nack(tmp_path):
+    link, _ = link_with(tmp_path, handler=lambda *a: {"status": "maybe"})
+    run_commands(link, [Incoming("gates/v1/gate-u/cmd/x", b"{}", None, None)])
+    assert answers(link)[-1]["reason"] == "internal_error"
+
+
+def test_outbox_full_raises_an_alarm_once_and_reraises(tmp_path):
+    link, _ = link_with(tmp_path, limits=OutboxLimits(max_messages=100, reserve_messages=5))
+    for n in range(100):
+        link.record_exception(event(n))
+    for _ in range(3):
+        with pytest.raises(OutboxFull):
+            link.record_exception(event(999))
+    alarms = [json.loads(m.payload)["data"] for m in link.outbox.next_batch(200) if m.kind is MessageKind.ALARM]
+    assert [a["kind"] for a in alarms] == ["outbox_full"] and alarms[0]["active"] is True
+    link.outbox.mark_sent([m.msg_id for m in link.outbox.next_batch(50) if m.kind is MessageKind.EXCEPTION])
+    link.record_exception(event(1000))
+    alarms = [json.loads(m.payload)["data"] for m in link.outbox.next_batch(200) if m.kind is MessageKind.ALARM]
+    assert [a["active"] for a in alarms] == [True, False]
+
+
+def test_alarm_api_validates(tmp_path):
+    link, _ = link_with(tmp_path)
+    stored = link.raise_alarm("door_forced", Severity.CRITICAL, detail="door 1")
+    validate_message(MessageKind.ALARM, json.loads(stored.payload))
+
+
+@settings(max_examples=60, deadline=None)
+@given(topic=st.text(max_size=60), payload=st.binary(max_size=200),
+       response=st.none() | st.text(max_size=60), correlation=st.none() | st.binary(max_size=16))
+def test_hostile_commands_never_crash_the_link(tmp_path_factory, topic, payload, response, correlation):
+    link, _ = link_with(tmp_path_factory.mktemp("fuzz"))
+    run_commands(link, [Incoming(topic, payload, response, correlation)])
+    assert answers(link)[-1]["status"] == "nack"
+    link.outbox.close()
+
+
+def test_missing_tls_files_are_a_settings_error(tmp_path):
+    settings_ = MqttSettings(host="127.0.0.1", port=1, client_id="x", ca_file=tmp_path / "nope.pem")
+    with pytest.raises(MqttSettingsError):
+        MqttConnection(settings_, callbacks=None)
