@@ -153,6 +153,15 @@ def test_more_time_and_assistance_reach_the_lane(kiosk, received):
     assert [i.kind for i in received] == [InputKind.MORE_TIME, InputKind.ASSISTANCE]
 
 
+def test_a_hammered_button_reaches_the_lane_once_per_interval(kiosk, received, clock):
+    assert [post(kiosk, "/api/assistance", {})[0].status for _ in range(3)] == [202, 429, 429]
+    clock.now += 0.5
+    assert post(kiosk, "/api/assistance", {})[0].status == 202
+    assert post(kiosk, "/api/more-time", {})[0].status == 202  # another button is not held back
+    assert [i.kind for i in received] == [InputKind.ASSISTANCE] * 2 + [InputKind.MORE_TIME]
+    assert [post(kiosk, "/api/language", {"language": lang})[0].status for lang in ("fr", "es")] == [202, 202]
+
+
 @pytest.mark.parametrize("path, body, headers, status", [
     ("/api/language", {"language": "fr"}, {"Origin": "http://evil.example"}, 403),
     ("/api/language", {"language": "fr"}, {"Content-Type": "text/plain"}, 415),

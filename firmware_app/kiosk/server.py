@@ -27,6 +27,7 @@ from .view import KioskView, Screen
 log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+MIN_INPUT_INTERVAL_S = 0.3  # per kind of input
 SHUTDOWN_POLL_S = 0.05  # how often serve_forever looks for stop(); a cheap select() wake-up
 # Until the lane says otherwise the lane is not serving travellers.
 STARTING_VIEW = KioskView(Screen.OUT_OF_SERVICE)
@@ -56,6 +57,7 @@ class KioskServer:
         self._clock = clock
         self._view = STARTING_VIEW
         self._shown_at = clock()
+        self._last_input_at: dict[InputKind, float] = {}
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.show(STARTING_VIEW)
@@ -111,6 +113,7 @@ class KioskServer:
 
     def receive(self, traveller_input: TravellerInput) -> None:
         """A traveller's input from the page: apply a language choice here, pass everything on."""
+        self._throttle(traveller_input.kind)
         if traveller_input.kind is InputKind.LANGUAGE:
             with self._lock:
                 self._publish(self._languages.choose(traveller_input.language))
@@ -119,6 +122,18 @@ class KioskServer:
         except Exception:  # the lane's problem, but the page must get an answer, not a dead socket
             log.exception("lane callback failed on a kiosk input %s", traveller_input.kind.value)
             raise RequestRejected(503, "lane unavailable") from None
+
+    def _throttle(self, kind: InputKind) -> None:
+        """A held or hammered button reaches the lane once per interval, not once per tap.
+        Language taps are free: a traveller may look through the languages quickly."""
+        if kind is InputKind.LANGUAGE:
+            return
+        now = self._clock()
+        with self._lock:
+            last = self._last_input_at.get(kind)
+            if last is not None and now - last < MIN_INPUT_INTERVAL_S:
+                raise RequestRejected(429, "too many requests")
+            self._last_input_at[kind] = now
 
     def _publish(self, language: str) -> None:
         view = self._view.as_dict()
