@@ -9,10 +9,10 @@ from hypothesis import given, settings, strategies as st
 
 from firmware_app.emrtd.auth import ChipCheckReason, verify_active_authentication
 from firmware_app.emrtd.auth.aa import verify_plain_ecdsa
-from firmware_app.emrtd.lds import parse_dg14, parse_dg15
-from firmware_app.emrtd.lds.dg15 import Dg15
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign
+from firmware_app.emrtd.lds import parse_dg14, parse_dg15
+from firmware_app.emrtd.lds.dg15 import Dg15
 from firmware_app.emrtd.pa.public_key import load_public_key
 from passport_helpers import passport
 from simulator.chip_keys import active_auth_sign, iso9796_2_sign
@@ -99,3 +99,18 @@ def test_arbitrary_answers_never_pass_or_crash(aa, signature):
     _, dg15, dg14 = _files(aa)
     assert isinstance(dg15, Dg15)
     assert not verify_active_authentication(dg15, CHALLENGE, signature, dg14).passed
+
+
+def test_check_failure_reason_is_decided_by_the_error_type():
+    from asn1crypto import keys
+
+    from firmware_app.emrtd.auth import ChipCheck
+    from firmware_app.emrtd.chip_checks import parse_for_checks
+    from firmware_app.emrtd.lds.dg15 import encode_dg15
+
+    dsa = keys.PublicKeyInfo({"algorithm": {"algorithm": "dsa", "parameters": {"p": 23, "q": 11, "g": 4}},
+                              "public_key": keys.Integer(9)})
+    parsed, unsupported = parse_for_checks(parse_dg15, encode_dg15(dsa.dump()), ChipCheck.ACTIVE_AUTHENTICATION)
+    assert parsed is None and unsupported.reason is ChipCheckReason.UNSUPPORTED_ALGORITHM
+    _, malformed = parse_for_checks(parse_dg15, encode_dg15(b"\x30\x03\x02\x01"), ChipCheck.ACTIVE_AUTHENTICATION)
+    assert malformed.performed and not malformed.passed and malformed.reason is ChipCheckReason.BAD_KEY

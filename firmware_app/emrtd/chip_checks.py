@@ -13,7 +13,7 @@ from firmware_app.emrtd.auth.ca import CaSetup
 from firmware_app.emrtd.cipher import CipherKind, suite_for
 from firmware_app.emrtd.errors import SecureMessagingError, TlvError
 from firmware_app.emrtd.keys import KeyAlgorithm
-from firmware_app.emrtd.lds import Dg14, Dg15
+from firmware_app.emrtd.lds import Dg14, Dg15, LdsError, LdsUnsupported
 from firmware_app.emrtd.oid import encode_oid
 from firmware_app.emrtd.session import Rng, Session
 from firmware_app.emrtd.sm import SecureMessaging
@@ -80,10 +80,14 @@ def confirm_new_keys(result: ChipCheckResult, error: Exception | None) -> ChipCh
 
 def parse_for_checks(parse, data: bytes, check: ChipCheck):
     """Parse DG14/DG15 for a check; a malformed file makes the check fail (not the whole read)."""
-    from firmware_app.emrtd.lds import LdsError
     try:
         return parse(data), None
     except LdsError as exc:
-        reason = ChipCheckReason.UNSUPPORTED_ALGORITHM if "Unsupported" in type(exc).__name__ \
-            else ChipCheckReason.BAD_KEY
-        return None, ChipCheckResult.failed(check, reason, str(exc))
+        return None, ChipCheckResult.failed(check, _reason_for(exc), str(exc))
+
+
+def _reason_for(error: LdsError) -> ChipCheckReason:
+    """Decided by the error's type: well formed but not handled here, or malformed."""
+    if isinstance(error, LdsUnsupported):
+        return ChipCheckReason.UNSUPPORTED_ALGORITHM
+    return ChipCheckReason.BAD_KEY
