@@ -187,6 +187,14 @@ class BmisSection(Strict):
     outbox_max_messages: int = Field(default=100_000, ge=100)
     outbox_max_mb: int = Field(default=256, ge=1)
     outbox_max_age_h: float = Field(default=168.0, gt=0)
+    # Commands from the BMIS (firmware_app/bmis/commands.py)
+    command_keys_dir: Path = Field(default=Path("config/bmis-keys"),
+                                   description="trust store: PEM Ed25519 public keys of the BMIS")
+    command_max_lifetime_s: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
+    command_clock_skew_s: int = Field(default=300, ge=0, le=3600)
+    command_max_payload_mb: int = Field(default=16, ge=1, le=256)
+    alert_required_lists: list[str] = Field(
+        default_factory=list, description="alert lists that must be loaded, else travellers are referred")
 
     @model_validator(mode="after")
     def _bmis_settings_consistent(self) -> BmisSection:
