@@ -65,11 +65,13 @@ def nack_not_implemented(topic: str, payload: bytes, response_topic: str | None,
 class BmisLink:
     def __init__(self, outbox: Outbox, *, connection_factory: ConnectionFactory,
                  handle_command: CommandHandler = nack_not_implemented, window: int = 32,
-                 retry_no_subscribers: bool = True, retry_delay_s: float = 1.0):
+                 retry_no_subscribers: bool = True, retry_delay_s: float = 1.0,
+                 on_sent: Callable[[list[str]], None] = lambda msg_ids: None):
         self.outbox, self.identity = outbox, outbox.identity
         self._factory, self._handle_command = connection_factory, handle_command
         self.pump = OutboxPump(outbox, window=window, retry_no_subscribers=retry_no_subscribers,
-                               retry_delay_s=retry_delay_s, on_refused=self._message_refused)
+                               retry_delay_s=retry_delay_s, on_refused=self._message_refused,
+                               on_committed=on_sent)
         self._status: dict[str, Any] = {"state": GateState.ONLINE.value}
         self._commands: queue.Queue[Incoming | None] = queue.Queue(COMMAND_QUEUE_SIZE)
         self._stop = threading.Event()

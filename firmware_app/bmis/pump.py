@@ -34,10 +34,11 @@ class Publisher(Protocol):
 class OutboxPump:
     def __init__(self, outbox: Outbox, *, window: int = 32, retry_no_subscribers: bool = True,
                  retry_delay_s: float = 1.0, monotonic: Callable[[], float] = time.monotonic,
-                 on_refused: Callable[[PendingMessage, int, str], None] = lambda message, code, name: None):
+                 on_refused: Callable[[PendingMessage, int, str], None] = lambda message, code, name: None,
+                 on_committed: Callable[[list[str]], None] = lambda msg_ids: None):
         self.outbox, self.window = outbox, window
         self._retry_no_subscribers, self._retry_delay_s = retry_no_subscribers, retry_delay_s
-        self._monotonic, self._on_refused = monotonic, on_refused
+        self._monotonic, self._on_refused, self._on_committed = monotonic, on_refused, on_committed
         self._wake = threading.Condition()
         self._inflight: dict[int, PendingMessage] = {}
         self._early_acks: dict[int, tuple[int, str]] = {}
@@ -99,6 +100,7 @@ class OutboxPump:
             acked, self._acked = self._acked, []
         if acked:
             self.outbox.mark_sent(acked)
+            self._on_committed(acked)
 
     def _commit_refusals(self) -> None:
         with self._wake:
