@@ -75,8 +75,13 @@ def test_pace_rejects_point_off_curve(g1):
 
 
 def test_unsupported_variants_are_typed():
-    with pytest.raises(UnsupportedProtocol, match="ECDH_IM"):
+    from firmware_app.emrtd.errors import PaceMappingNotImplemented
+
+    with pytest.raises(PaceMappingNotImplemented, match="ECDH_IM"):
         choose_pace_info([PaceInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 13)], SUPPORTED_PARAMETER_IDS)
+    with pytest.raises(UnsupportedProtocol, match="param 7") as raised:
+        choose_pace_info([PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 7)], SUPPORTED_PARAMETER_IDS)
+    assert not isinstance(raised.value, NotImplementedError)
 
 
 @settings(max_examples=200, deadline=None)

@@ -60,7 +60,8 @@ def test_extended_length_declared_in_atr_info():
     assert result.extended_length and _reads(result, "DG2") == 2
 
 
-PACE_VARIANTS = [(f"0.4.0.127.0.7.2.2.4.2.{c}", p) for c, p in ((1, 12), (2, 13), (3, 15), (4, 16), (4, 17), (2, 18))]
+PACE_VARIANTS = [(f"0.4.0.127.0.7.2.2.4.2.{c}", p) for c, p in (
+    (2, 8), (2, 9), (1, 10), (3, 11), (1, 12), (2, 13), (4, 14), (3, 15), (4, 16), (4, 17), (2, 18))]
 PACE_VARIANTS += [(f"0.4.0.127.0.7.2.2.4.1.{c}", p) for c, p in ((1, 0), (2, 1), (4, 2))]
 
 

@@ -53,6 +53,12 @@ class ChipNotImplemented(NotImplementedError, EmrtdError):
     """A chip feature that is deliberately not implemented yet."""
 
 
+class PaceMappingNotImplemented(ChipNotImplemented, UnsupportedProtocol):
+    """The chip offers PACE only with integrated or chip-authentication mapping (generic only here).
+
+    A subclass of UnsupportedProtocol, so an MRZ key still falls back to BAC (recorded as such)."""
+
+
 class CardRemovedDuringRead(EmrtdError):
     """The document left the reader before the read finished."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from firmware_app.emrtd.errors import TlvError, UnsupportedProtocol
+from firmware_app.emrtd.errors import PaceMappingNotImplemented, TlvError, UnsupportedProtocol
 from firmware_app.emrtd.keys import KeyAlgorithm
 from firmware_app.emrtd.oid import decode_oid
 from firmware_app.emrtd.tlv import parse_single_tlv
@@ -80,4 +80,7 @@ def choose_pace_info(infos: list[PaceInfo], supported_parameters: set[int]) -> P
                 and info.parameter_id in supported_parameters:
             return info
     offered = ", ".join(i.describe() for i in infos) or "nothing"
+    if any(info.mapping not in (Mapping.ECDH_GM, Mapping.DH_GM) for info in infos):
+        raise PaceMappingNotImplemented(f"PACE integrated/chip-authentication mapping is not implemented "
+                                        f"(chip offers {offered})")
     raise UnsupportedProtocol(f"no supported PACE variant (chip offers {offered})")
