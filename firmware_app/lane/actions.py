@@ -134,6 +134,7 @@ class JournalBegin:
 class EndTransaction:
     """Journal the end and discard the transaction's biometric data."""
     txn_id: str
+    outcome: str = "ended"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def end(s: Step, outcome: CrossingOutcome) -> None:
     """Record the crossing, journal the end, drop the transaction (and its biometric data)."""
     s.mark("end")
     txn = s.txn
-    s.emit(RecordCrossing(build_record(s, txn, outcome)), EndTransaction(txn.txn_id))
+    s.emit(RecordCrossing(build_record(s, txn, outcome)), EndTransaction(txn.txn_id, outcome.value))
     s.cancel_timers()
     s.set(txn=None)
 

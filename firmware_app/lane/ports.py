@@ -1,0 +1,67 @@
+"""What the lane runner drives. Small protocols; the app wires real implementations, tests fakes."""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Protocol
+
+from drivers.gate.events import GateSnapshot
+from drivers.gate.layout import Door
+from firmware_app.kiosk.view import KioskView
+from firmware_app.mrz import MrzResult
+from firmware_app.policy import ChipEvidence, Decision, FaceEvidence
+
+from .actions import AlarmKind, ExceptionKind, RequestDecision
+from .record import CrossingRecord
+
+
+class GatePort(Protocol):
+    def open_door(self, door: Door) -> None: ...
+    def close_door(self, door: Door) -> None: ...
+    def secure_all(self) -> None: ...
+    def release_all(self) -> None: ...
+    def snapshot(self) -> GateSnapshot: ...
+
+
+class ChipStage(Protocol):
+    """Blocking: read and check the chip (runs on a worker thread). Raise to report a failure."""
+    def __call__(self, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence: ...
+
+
+class FaceStage(Protocol):
+    """Blocking capture + match; `feedback(instruction_key)` updates the screen while it runs."""
+    def __call__(self, round_no: int, feedback: Callable[[str | None], None],
+                 cancelled: threading.Event) -> FaceEvidence: ...
+
+
+class Decider(Protocol):
+    """The policy with its alert lists and the lane's context (date, BMIS reachability)."""
+    def __call__(self, request: RequestDecision) -> Decision: ...
+
+
+class KioskPort(Protocol):
+    def show(self, view: KioskView) -> None: ...
+
+
+class OutboxPort(Protocol):
+    """The BMIS link's outbox: must store before returning (the outbox is the system of record)."""
+    def crossing(self, record: CrossingRecord) -> None: ...
+    def exception(self, kind: ExceptionKind, txn_id: str | None, detail: str) -> None: ...
+    def alarm(self, kind: AlarmKind, txn_id: str | None, detail: str) -> None: ...
+
+
+class OfficerPort(Protocol):
+    def request_review(self, txn_id: str, decision: Decision) -> None: ...
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+Scheduler = Callable[[float, Callable[[], None]], Cancellable]
+
+
+def thread_timer(seconds: float, callback: Callable[[], None]) -> Cancellable:
+    timer = threading.Timer(seconds, callback)
+    timer.daemon = True
+    timer.start()
+    return timer

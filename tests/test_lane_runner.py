@@ -1,0 +1,211 @@
+"""The lane runner with the real gate driver on gpiozero MockFactory pins, a real SQLite journal,
+the real policy, and fake stages: whole transactions, restart recovery, failing ports."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from drivers.errors import DriverIOError
+from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
+from firmware_app.lane import events as ev
+from firmware_app.lane.actions import AlarmKind, ExceptionKind
+from firmware_app.lane.journal import LaneJournal
+from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
+from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
+from tests.lane_helpers import TODAY, good_chip, good_face, mrz
+
+ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
+FAST = LaneTimeouts(document_s=2, chip_s=0.3, face_s=2, decision_s=2, officer_s=2, enter_s=2, exit_s=2,
+                    tailgate_s=2, refer_s=0.3, held_open_s=2)
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+class Outbox:
+    def __init__(self):
+        self.crossings, self.exceptions, self.alarms = [], [], []
+
+    def crossing(self, record):
+        self.crossings.append(record)
+
+    def exception(self, kind, txn_id, detail):
+        self.exceptions.append((kind, txn_id, detail))
+
+    def alarm(self, kind, txn_id, detail):
+        self.alarms.append((kind, txn_id, detail))
+
+
+class Kiosk:
+    def __init__(self):
+        self.views = []
+
+    def show(self, view):
+        self.views.append(view)
+
+
+class Rig:
+    def __init__(self, journal=None, chip=None, gate_wrapper=None):
+        self.factory = MockFactory()
+        layout = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
+                                                 Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY)
+        self.runner = None
+        self.gate = GateDriver(layout, self.factory, lambda e: self.runner and self.runner.on_gate_event(e))
+        for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY):
+            self.factory.pin(pin).drive_low()
+        self.outbox, self.kiosk = Outbox(), Kiosk()
+        self.journal = journal or LaneJournal.in_memory()
+        ports = LanePorts(gate=gate_wrapper(self.gate) if gate_wrapper else self.gate,
+                          chip=chip or (lambda mrz_, cancelled: good_chip()),
+                          face=lambda round_no, feedback, cancelled: (feedback("come_closer"), good_face())[1],
+                          decider=lambda req: decide(req.evidence, PolicyContext(today=TODAY, mode=req.mode),
+                                                     InMemoryAlertLists()),
+                          kiosk=self.kiosk, outbox=self.outbox, journal=self.journal)
+        self.runner = LaneRunner(LaneSettings(timeouts=FAST), ports, lambda: datetime.now(timezone.utc))
+
+    def pin(self, number):
+        return self.factory.pin(number)
+
+    def state(self):
+        return self.runner.data.state
+
+    def close(self):
+        self.runner.stop()
+        self.gate.close()
+
+
+@pytest.fixture
+def rig():
+    made = Rig()
+    made.runner.start()
+    yield made
+    made.close()
+
+
+def test_whole_transaction_drives_the_real_relays(rig):
+    rig.runner.submit(ev.DocumentPresented(mrz()))
+    wait_until(lambda: rig.pin(ENTRY_RELAY).state is True)          # entry released after PASS
+    rig.pin(ENTRY_SENSOR).drive_high()
+    rig.pin(PRESENCE).drive_low()                                   # one person inside
+    wait_until(lambda: rig.pin(ENTRY_RELAY).state is False)
+    rig.pin(ENTRY_SENSOR).drive_low()
+    wait_until(lambda: rig.pin(EXIT_RELAY).state is True)
+    rig.pin(EXIT_SENSOR).drive_high()
+    rig.pin(PRESENCE).drive_high()                                  # gone through the exit
+    wait_until(lambda: rig.pin(EXIT_RELAY).state is False)
+    rig.pin(EXIT_SENSOR).drive_low()
+    wait_until(lambda: rig.outbox.crossings)
+    record = rig.outbox.crossings[0].to_dict()
+    assert record["outcome"] == "passed" and record["passage"]["single_passage_confirmed"] is True
+    assert rig.journal.outcome(record["transaction_id"]) == "passed"
+    assert any(v.instruction == "come_closer" for v in rig.kiosk.views)
+    wait_until(lambda: rig.state() is State.IDLE)
+
+
+def test_emergency_loop_cut_releases_both_doors(rig):
+    rig.pin(EMERGENCY).drive_high()
+    wait_until(lambda: rig.pin(ENTRY_RELAY).state is True and rig.pin(EXIT_RELAY).state is True)
+    assert rig.state() is State.EMERGENCY and rig.outbox.alarms[0][0] is AlarmKind.EMERGENCY
+    rig.pin(EMERGENCY).drive_low()
+    wait_until(lambda: rig.pin(ENTRY_RELAY).state is False and rig.pin(EXIT_RELAY).state is False)
+
+
+def test_chip_stage_that_hangs_times_out_and_refers(rig):
+    rig.runner.stop()
+    hung = threading.Event()
+    made = Rig(chip=lambda mrz_, cancelled: (cancelled.wait(5), hung.set(), good_chip())[2])
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(lambda: made.outbox.crossings)
+        assert made.outbox.crossings[0].outcome == "referred"
+        assert any(kind is ExceptionKind.STAGE_TIMEOUT for kind, _, _ in made.outbox.exceptions)
+        wait_until(hung.is_set)        # the worker was told to stop
+        assert made.pin(ENTRY_RELAY).state is False
+    finally:
+        made.close()
+
+
+def test_chip_stage_error_becomes_a_referral():
+    def broken(mrz_, cancelled):
+        raise DriverIOError("reader unplugged")
+    made = Rig(chip=broken)
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(lambda: made.outbox.crossings)
+        assert made.outbox.crossings[0].chip.detail == "DriverIOError"
+        assert made.outbox.crossings[0].outcome == "referred"
+    finally:
+        made.close()
+
+
+class VanishingGate:
+    """The real driver until the relay board disappears."""
+
+    def __init__(self, gate):
+        self.gate, self.gone = gate, False
+
+    def __getattr__(self, name):
+        return getattr(self.gate, name)
+
+    def open_door(self, door):
+        if self.gone:
+            raise DriverIOError("relay board gone")
+        self.gate.open_door(door)
+
+
+def test_gate_driver_disappearing_takes_the_lane_out_of_service():
+    made = Rig(gate_wrapper=VanishingGate)
+    made.runner.start()
+    try:
+        made.runner.ports.gate.gone = True
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(lambda: made.state() is State.OUT_OF_SERVICE)
+        assert made.outbox.crossings[-1].outcome == "voided"
+        assert made.pin(ENTRY_RELAY).state is False
+        made.runner.submit(ev.DocumentPresented(mrz()))    # still answering, still shut
+        time.sleep(0.05)
+        assert made.state() is State.OUT_OF_SERVICE
+    finally:
+        made.close()
+
+
+def test_restart_secures_first_then_voids_and_reports_open_transactions(tmp_path):
+    path = tmp_path / "lane.db"
+    crashed = LaneJournal.open(path)
+    crashed.begin("boot0-000007", datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc))
+    made = Rig(journal=LaneJournal.open(path))
+    made.gate.open_door(Door.ENTRY)          # as the crash left it
+    order = []
+    made.gate.secure_all = (lambda original: lambda: (order.append("secure"), original())[1])(made.gate.secure_all)
+    made.journal.void_open = (lambda original: lambda now: (order.append("void"), original(now))[1])(
+        made.journal.void_open)
+    made.runner.start()
+    try:
+        assert order[:2] == ["secure", "void"] and made.pin(ENTRY_RELAY).state is False
+        assert made.outbox.exceptions[0][:2] == (ExceptionKind.TRANSACTION_VOIDED, "boot0-000007")
+        assert LaneJournal.open(path).open_transactions() == []
+    finally:
+        made.close()
+
+
+def test_submit_before_start_is_a_typed_error():
+    made = Rig()
+    try:
+        with pytest.raises(Exception) as info:
+            made.runner.submit(ev.DocumentRemoved())
+        assert type(info.value).__name__ == "LaneNotRunning"
+    finally:
+        made.gate.close()
