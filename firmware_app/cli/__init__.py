@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.face_cmd",
     "firmware_app.cli.chip_cmd",
     "firmware_app.cli.kiosk_cmd",
+    "firmware_app.cli.bmis_cmd",
     
 ]
 

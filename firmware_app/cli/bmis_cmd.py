@@ -1,0 +1,141 @@
+"""`gatectl bmis ...`: the BMIS trust store, alert lists, command audit and statistics on a gate.
+
+    gatectl bmis key-add FILE [--config CFG | --dir DIR]   add a BMIS Ed25519 public key (PEM)
+    gatectl bmis keys [--config CFG | --dir DIR] [--json]  list trusted key ids (exit 1: none)
+    gatectl bmis alerts [--config CFG] [--json]            alert lists: id, kind, version, entries
+    gatectl bmis audit [--config CFG] [--limit N] [--json] security commands, newest first
+    gatectl bmis stats [--config CFG] [--json]             hourly reports not yet sent
+
+Exit codes: 0 ok, 1 check failed, 2 usage, config or unreadable input.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import EXIT_FAILED, EXIT_OK, UsageError
+
+DEFAULT_CONFIG = "config/default.toml"
+
+
+def register(groups) -> None:
+    bmis = groups.add_parser("bmis", help="BMIS keys, alert lists, command audit, statistics")
+    actions = bmis.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    add = actions.add_parser("key-add", help="trust a BMIS public key (PEM, Ed25519) for commands")
+    add.add_argument("file", type=Path)
+    _key_location(add)
+    add.set_defaults(func=run_key_add)
+    keys = actions.add_parser("keys", help="list the trusted BMIS key ids; exit 1 when there is none")
+    _key_location(keys)
+    keys.set_defaults(func=run_keys)
+    for name, func, text in (("alerts", run_alerts, "show the alert lists held (no entries)"),
+                             ("audit", run_audit, "show the audit trail of security commands"),
+                             ("stats", run_stats, "show the hourly statistics not yet reported")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--config", default=DEFAULT_CONFIG, metavar="FILE")
+        action.add_argument("--json", action="store_true")
+        if name == "audit":
+            action.add_argument("--limit", type=int, default=50)
+        action.set_defaults(func=func)
+
+
+def _key_location(parser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--config", metavar="FILE", help=f"use bmis.command_keys_dir (default {DEFAULT_CONFIG})")
+    where.add_argument("--dir", type=Path, help="the trust-store directory itself")
+    parser.add_argument("--json", action="store_true")
+
+
+def _config(path: str):
+    from ..config import load_config
+    from ..errors import ConfigError
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _keys_dir(args) -> Path:
+    return args.dir if args.dir else _config(args.config or DEFAULT_CONFIG).bmis.command_keys_dir
+
+
+def _print(args, data, lines) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        for line in lines:
+            print(line)
+
+
+def run_key_add(args) -> int:
+    from ..bmis.command_errors import TrustStoreError
+    from ..bmis.signing import key_id_of, load_public_key, public_key_pem
+    directory = _keys_dir(args)
+    try:
+        key = load_public_key(args.file)
+    except TrustStoreError as exc:
+        raise UsageError(str(exc)) from None
+    key_id = key_id_of(key)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{key_id}.pem"
+    target.write_bytes(public_key_pem(key))
+    _print(args, {"key_id": key_id, "file": str(target)}, [f"trusted BMIS key {key_id} -> {target}"])
+    return EXIT_OK
+
+
+def run_keys(args) -> int:
+    from ..bmis.command_errors import TrustStoreError
+    from ..bmis.signing import TrustStore
+    directory = _keys_dir(args)
+    try:
+        store = TrustStore.from_directory(directory)
+    except TrustStoreError as exc:
+        raise UsageError(str(exc)) from None
+    ids = list(store.key_ids)
+    _print(args, {"dir": str(directory), "key_ids": ids}, ids or [f"{directory}: no BMIS key"])
+    return EXIT_OK if ids else EXIT_FAILED
+
+
+def _open(args, what):
+    from ..bmis import command_wiring as wiring
+    from ..bmis.command_errors import BmisCommandError
+    from ..policy.errors import AlertListUnavailable
+    config = _config(args.config)
+    try:
+        if what == "alerts":
+            return wiring.open_alert_store(config, lambda: datetime.now(timezone.utc))
+        if what == "journal":
+            return wiring.CommandJournal.open(wiring.data_path(config, wiring.JOURNAL_FILE))
+        return wiring.CrossingStats.open(wiring.data_path(config, wiring.STATS_FILE))
+    except (BmisCommandError, AlertListUnavailable, OSError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_alerts(args) -> int:
+    store = _open(args, "alerts")
+    rows = store.summary()
+    store.close()
+    _print(args, rows, [f"{r['list_id']:<20} {r['kind']:<9} v{r['version']:<8} {r['entry_count']:>9} "
+                        f"entries  updated {r['updated_at']}" for r in rows] or ["no alert lists"])
+    return EXIT_OK
+
+
+def run_audit(args) -> int:
+    journal = _open(args, "journal")
+    rows = journal.audit_rows(max(1, args.limit))
+    journal.close()
+    _print(args, rows, [f"{r['time']}  {r['command'] or '?':<15} {r['status']:<4} {r['reason']:<18} "
+                        f"operator={r['operator_id']} key={r['key_id']} {r['detail']}" for r in rows]
+           or ["no audited commands"])
+    return EXIT_OK
+
+
+def run_stats(args) -> int:
+    stats = _open(args, "stats")
+    reports = stats.due_reports(datetime.now(timezone.utc))
+    stats.close()
+    _print(args, reports, [f"{r['period_start']}  {r['total']:>6} crossings  "
+                           f"{len(r['counts'])} cells" for r in reports] or ["no pending hourly report"])
+    return EXIT_OK
