@@ -4,6 +4,7 @@ Screenshots are kept in tests/artifacts/kiosk/ (git-ignored) for a human to look
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -199,3 +200,46 @@ def test_a_lost_link_hides_stale_screens_behind_out_of_service(page):
     page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
     assert page.text("offline-text") == TEXTS["en"]["ui.connection_lost"]
     page.shot("link-lost")
+
+
+_COLOURS_JS = """
+const background = (el) => {
+  for (; el; el = el.parentElement) {
+    const c = getComputedStyle(el).backgroundColor;
+    if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c;
+  }
+  return 'rgb(255, 255, 255)';
+};
+return [...document.querySelectorAll('h1, p, button')]
+  .filter((el) => el.offsetParent !== null && el.textContent.trim() && !el.closest('.visually-hidden'))
+  .map((el) => ({id: el.id || el.className, fg: getComputedStyle(el).color, bg: background(el),
+                 w: el.getBoundingClientRect().width, h: el.getBoundingClientRect().height,
+                 button: el.tagName === 'BUTTON'}));
+"""
+
+
+def _luminance(css: str) -> float:
+    channels = [int(v) / 255 for v in re.findall(r"\d+", css)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    lighter, darker = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_screen_is_high_contrast_with_large_targets_and_fits(page, lang):
+    for screen in Screen:
+        page.show(KioskView(screen, 2, 5, Instruction.HOLD_STILL.value, seconds_left=9.0))
+        if page.attr("html", "lang") != lang:  # WELCOME and CLOSED reset the language: choose again
+            page.driver.find_element(By.ID, f"lang-{lang}").click()
+            page.wait(lambda: page.attr("html", "lang") == lang)
+        assert page.fits_the_screen(), screen
+        for item in page.driver.execute_script(_COLOURS_JS):
+            ratio = contrast(item["fg"], item["bg"])
+            assert ratio >= 7.0, f"{screen.value} {item['id']}: contrast {ratio:.1f} (WCAG AAA needs 7)"
+            if item["button"]:  # WCAG 2.5.5 target size, and a name for screen readers
+                assert item["w"] >= 44 and item["h"] >= 44, f"{screen.value} {item['id']} too small"
+    page.shot(f"all-screens-last-{lang}")
