@@ -1,0 +1,50 @@
+"""From the config model to the lane's own values: gate layout, lane settings, the policy decider."""
+from __future__ import annotations
+
+from typing import Callable
+
+from drivers.gate.layout import Door, DoorPins, FailMode, GateLayout, LayoutKind
+from firmware_app.policy import AlertListChecker, Decision, LaneMode, PolicyContext, decide
+
+from .actions import RequestDecision
+from .state import LaneSettings, LaneTimeouts
+
+
+def _door(section) -> DoorPins:
+    return DoorPins(section.relay, section.closed_sensor, FailMode(section.fail_mode.value))
+
+
+def gate_layout(gate) -> GateLayout:
+    """`gate` is the config's GateSection; a barrier uses only the entry door."""
+    kind = LayoutKind(gate.layout)
+    doors = {Door.ENTRY: _door(gate.entry)}
+    if kind is LayoutKind.MANTRAP:
+        doors[Door.EXIT] = _door(gate.exit)
+    return GateLayout(kind, doors, tuple(gate.presence), gate.emergency, gate.tamper, gate.light, gate.buzzer,
+                      gate.bounce_time_s)
+
+
+def lane_settings(config, boot_id: str) -> LaneSettings:
+    """`boot_id` must be unique per start (the app draws it from its injected random source)."""
+    lane = config.lane
+    timeouts = LaneTimeouts(**{name: getattr(lane, name) for name in LaneTimeouts.__dataclass_fields__})
+    return LaneSettings(device_id=config.device.id, boot_id=boot_id, direction=config.device.direction.value,
+                        layout=LayoutKind(config.gate.layout), timeouts=timeouts,
+                        document_attempts=lane.document_attempts, face_rounds=lane.face_rounds)
+
+
+def start_mode(config) -> LaneMode:
+    return LaneMode(config.lane.mode)
+
+
+def policy_decider(policy, alerts: AlertListChecker, today: Callable, bmis_reachable: Callable[[], bool]
+                   ) -> Callable[[RequestDecision], Decision]:
+    """The runner's Decider: the config's policy rules, today's date and the BMIS link state."""
+    eligible = frozenset(policy.eligible_nationalities)
+
+    def decider(request: RequestDecision) -> Decision:
+        context = PolicyContext(today=today(), mode=request.mode, minor_age=policy.minor_age,
+                                eligible_nationalities=eligible, allow_offline=policy.allow_offline,
+                                bmis_reachable=bmis_reachable(), people_in_lane=request.people_in_lane)
+        return decide(request.evidence, context, alerts)
+    return decider
