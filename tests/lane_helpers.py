@@ -117,6 +117,7 @@ def event_catalogue(lane: Lane) -> dict:
         "restored_gate": ev.DeviceRestored(Fault.GATE_DRIVER),
         "mode_closed": ev.ModeChanged(LaneMode.CLOSED), "mode_normal": ev.ModeChanged(LaneMode.NORMAL),
         "mode_assisted": ev.ModeChanged(LaneMode.ASSISTED), "assistance": ev.AssistanceRequested(),
+        "more_time": ev.MoreTimeRequested(),
     }
 
 

@@ -258,3 +258,22 @@ def test_record_repr_hides_personal_data():
     text = repr(record(lane)) + repr(record(lane).document)
     assert "ERIKSSON" not in text and "L898902C3" not in text
     assert record(lane).decision.outcome is Outcome.REFER
+
+
+def test_more_time_restarts_the_wait_and_the_old_timer_goes_stale():
+    lane = Lane()
+    lane.send(ev.DocumentUnreadable())
+    old = lane.token(TimerKind.DOCUMENT)
+    lane.send(ev.MoreTimeRequested())
+    assert lane.token(TimerKind.DOCUMENT) != old
+    lane.send(ev.Timeout(TimerKind.DOCUMENT, old))
+    assert lane.state is State.DOCUMENT
+    lane.fire(TimerKind.DOCUMENT)
+    assert lane.state is State.DECIDE
+
+
+def test_assistance_button_alarms_the_officer_without_changing_the_flow():
+    lane = Lane()
+    lane.send(ev.DocumentPresented(mrz()))
+    lane.send(ev.AssistanceRequested())
+    assert lane.of(RaiseAlarm)[-1].kind is AlarmKind.ASSISTANCE_REQUESTED and lane.state is State.CHIP

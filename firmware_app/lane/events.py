@@ -133,7 +133,12 @@ class AssistanceRequested:
     pass
 
 
+@dataclass(frozen=True)
+class MoreTimeRequested:
+    """The traveller asked for more time on the kiosk (accessibility)."""
+
+
 Event = (DocumentPresented | DocumentUnreadable | DocumentRemoved | ChipResult | FaceFeedback | FaceResult
          | StageFailed | DecisionMade | OfficerDecision | Timeout | DoorOpened | DoorClosed | PresenceChanged
          | EmergencyOn | EmergencyOff | TamperOn | TamperOff | DeviceFault | DeviceRestored | ModeChanged
-         | AssistanceRequested)
+         | AssistanceRequested | MoreTimeRequested)

@@ -1,8 +1,6 @@
 """The traveller's path before the doors: document, chip, face, decision, officer review, refer."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from firmware_app.face.capture import CaptureOutcome
 from firmware_app.kiosk.view import Instruction, Screen
 from firmware_app.policy import (ChipEvidence, ChipStatus, Decision, Evidence, FaceEvidence, Finding, LaneMode,
@@ -163,6 +161,17 @@ def refer(s: Step, outcome: CrossingOutcome) -> None:
     s.to(State.REFER)
     s.start_timer(TimerKind.REFER, s.data.settings.timeouts.refer_s)
     s.show(refer_view(txn))
+
+
+# Waits a traveller may extend from the kiosk; a running stage (chip, face) has its own budget.
+_EXTENDABLE = {State.DOCUMENT: (TimerKind.DOCUMENT, "document_s"), State.REFER: (TimerKind.REFER, "refer_s"),
+               State.PASSAGE: (TimerKind.ENTER, "enter_s")}
+
+
+def more_time(s: Step) -> None:
+    kind, setting = _EXTENDABLE.get(s.data.state, (None, ""))
+    if kind is not None and s.data.timer_token(kind) is not None:
+        s.start_timer(kind, getattr(s.data.settings.timeouts, setting))
 
 
 def abandon(s: Step) -> None:

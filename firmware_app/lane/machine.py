@@ -73,6 +73,9 @@ def _lane_wide(s: Step, event) -> bool:
             safety.mode_changed(s, event)
         case ev.AssistanceRequested():
             s.alarm(AlarmKind.ASSISTANCE_REQUESTED)
+        case ev.MoreTimeRequested():
+            if not s.data.emergency:
+                flow.more_time(s)
         case ev.Timeout() if event.kind in _HELD_OPEN_DOOR:
             if s.data.timer_token(event.kind) == event.token:
                 safety.held_open_timeout(s, _HELD_OPEN_DOOR[event.kind])
