@@ -236,3 +236,32 @@ def test_any_post_body_parses_or_is_a_typed_refusal(kind, body):
     else:
         assert parsed.kind is kind
         assert parsed.language is None or parsed.language in SUPPORTED
+
+
+_methods = st.sampled_from(["GET", "POST", "PUT", "HEAD", "DELETE", "G\x00T", ""])
+_paths = st.sampled_from(["/", "/events", "/api/language", "/api/assistance", "/../../etc/passwd", "*", ""]) | \
+    st.text(max_size=40)
+_headers = st.lists(st.tuples(st.sampled_from(["Host", "Content-Length", "Content-Type", "Origin", "X"]),
+                              st.text(max_size=30)), max_size=4)
+
+
+@pytest.fixture(scope="module")
+def fuzz_kiosk():
+    """One server for all examples (starting one per example would dominate the run time)."""
+    server = KioskServer(lambda _: None, port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@settings(max_examples=60, deadline=None)
+@given(method=_methods, path=_paths, headers=_headers, body=st.binary(max_size=64))
+def test_hostile_raw_requests_get_a_refusal_and_the_server_keeps_serving(fuzz_kiosk, method, path, headers, body):
+    head = f"{method} {path} HTTP/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    with socket.create_connection(("127.0.0.1", fuzz_kiosk.port), timeout=5) as sock:
+        sock.sendall(head.encode("utf-8", "surrogatepass") + body)
+        sock.shutdown(socket.SHUT_WR)  # a short body ends at EOF instead of waiting out the timeout
+        answer = sock.recv(64)
+    # HTTP/1.x status line; or, for a two-word line the stdlib takes as HTTP/0.9, a bare refusal body.
+    assert answer == b"" or answer.startswith((b"HTTP/1.", b'{"ok": false'))
+    assert request(fuzz_kiosk, "GET", "/healthz")[0].status == 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 
 from .errors import RequestRejected
@@ -126,6 +127,16 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"retry: 1000\n\n")
         self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own refusals (malformed request line, headers too long...), answered in JSON
+        like ours and without echoing anything the peer sent."""
+        self.close_connection = True
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        self._send_json(code, {"ok": False, "error": phrase})
 
     def _send_json(self, status: int, data: dict) -> None:
         self._send(status, "application/json", json.dumps(data).encode("utf-8"))
