@@ -47,6 +47,7 @@ class NameForms:
     """Every ICAO spelling of a name, and the same spellings folded."""
     strict: frozenset[str]
     folded: frozenset[str]
+    initials: frozenset[str]    # first letters: two spellings can only match if one is shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,8 @@ def fold(spelling: str) -> str:
 
 def name_forms(name: str) -> NameForms:
     strict = name_variants(name)
-    return NameForms(strict, frozenset(fold(v) for v in strict))
+    # Folding keeps the first letter (AE -> A, NXX -> N), so the initials of `strict` serve both.
+    return NameForms(strict, frozenset(fold(v) for v in strict), frozenset(v[0] for v in strict if v))
 
 
 def _text(entry: dict, key: str, limit: int, *, required: bool = True) -> str:
@@ -156,4 +158,6 @@ def _overlap(left: frozenset[str], right: frozenset[str]) -> bool:
 
 
 def forms_match(listed: NameForms, given: NameForms) -> bool:
+    if not listed.initials & given.initials:
+        return False
     return _overlap(listed.strict, given.strict) or _overlap(listed.folded, given.folded)

@@ -55,7 +55,7 @@ class PersonQuery:
 class PersonListIndex:
     list_id: str
     version: int
-    by_birth: Mapping[str, tuple[PersonRecord, ...]]   # fully known YYMMDD
+    by_birth: Mapping[str, Mapping[str, tuple[PersonRecord, ...]]]   # YY -> MMDD, fully known
     partial: tuple[PersonRecord, ...]                  # listed with an unknown month or day
     size: int
 
@@ -63,22 +63,28 @@ class PersonListIndex:
 
     @classmethod
     def build(cls, list_id: str, version: int, records: Iterable[PersonRecord]) -> PersonListIndex:
-        by_birth: dict[str, tuple[PersonRecord, ...]] = {}
+        by_birth: dict[str, dict[str, tuple[PersonRecord, ...]]] = {}
         partial: list[PersonRecord] = []
         for record in records:
             if "X" in record.birth_pattern:
                 partial.append(record)
-            else:
-                by_birth[record.birth_pattern] = by_birth.get(record.birth_pattern, ()) + (record,)
-        size = len(partial) + sum(len(v) for v in by_birth.values())
-        return cls(list_id, version, MappingProxyType(by_birth), tuple(partial), size)
+                continue
+            days = by_birth.setdefault(record.birth_pattern[:2], {})
+            days[record.birth_pattern[2:]] = days.get(record.birth_pattern[2:], ()) + (record,)
+        size = len(partial) + sum(len(v) for days in by_birth.values() for v in days.values())
+        frozen = {year: MappingProxyType(days) for year, days in by_birth.items()}
+        return cls(list_id, version, MappingProxyType(frozen), tuple(partial), size)
 
     def _candidates(self, birth: str) -> Iterable[PersonRecord]:
-        if "X" not in birth:
-            yield from self.by_birth.get(birth, ())
-        else:
-            for pattern, records in self.by_birth.items():
-                if dates_compatible(pattern, birth):
+        # Unknown digits widen the search only where they are: a year-only date scans one year.
+        year, month_day = birth[:2], birth[2:]
+        years = [year] if "X" not in year else [y for y in self.by_birth if dates_compatible(y, year)]
+        for days in (self.by_birth.get(y, {}) for y in years):
+            if "X" not in month_day:
+                yield from days.get(month_day, ())
+                continue
+            for listed, records in days.items():
+                if dates_compatible(listed, month_day):
                     yield from records
         yield from (r for r in self.partial if dates_compatible(r.birth_pattern, birth))
 
