@@ -59,8 +59,8 @@ def post(kiosk, path, data, **headers):
 
 
 class EventStream:
-    def __init__(self, kiosk):
-        self.conn = http.client.HTTPConnection("127.0.0.1", kiosk.port, timeout=5)
+    def __init__(self, kiosk, timeout: float = 5.0):
+        self.conn = http.client.HTTPConnection("127.0.0.1", kiosk.port, timeout=timeout)
         self.conn.request("GET", "/events")
         self.response = self.conn.getresponse()
 
@@ -145,6 +145,27 @@ def test_choosing_a_language_republishes_without_restarting_the_countdown(kiosk,
         assert received == [TravellerInput(InputKind.LANGUAGE, "ar")]
     finally:
         stream.close()
+
+
+def test_a_language_chosen_at_welcome_lapses_when_nobody_starts(received):
+    server = KioskServer(received.append, port=0, idle_language_reset_s=0.2)
+    server.start()
+    try:
+        server.show(KioskView(Screen.WELCOME))
+        stream = EventStream(server, timeout=0.6)
+        assert stream.next_view()["language"] == "en"
+        post(server, "/api/language", {"language": "zh"})
+        assert stream.next_view()["language"] == "zh"
+        assert stream.next_view()["language"] == "en"  # after the idle time, with no new view
+        post(server, "/api/language", {"language": "ru"})
+        assert stream.next_view()["language"] == "ru"
+        server.show(KioskView(Screen.READING_DOCUMENT, 1, 5))  # a traveller started: the choice stays
+        assert stream.next_view()["language"] == "ru"
+        with pytest.raises(TimeoutError):
+            stream.next_view()  # no reset arrives within three idle times
+        stream.close()
+    finally:
+        server.stop()
 
 
 def test_more_time_and_assistance_reach_the_lane(kiosk, received):

@@ -218,6 +218,8 @@ class KioskSection(Strict):
         description="languages offered, in the order of the buttons; each needs a translation file")
     follow_nationality: bool = Field(default=True, description="default to the document nationality's language")
     max_clients: int = Field(default=4, ge=1, le=32, description="open pages (event streams) at once")
+    idle_language_reset_s: float = Field(default=60.0, gt=0, le=3600,
+                                         description="a language chosen at the welcome screen lapses after this idle time")
 
     @model_validator(mode="after")
     def _default_is_offered(self) -> KioskSection:

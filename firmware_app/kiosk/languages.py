@@ -26,7 +26,7 @@ NATIONALITY_LANGUAGE: dict[str, str] = {
 }
 
 # Screens where nobody is in the middle of a transaction: the next traveller starts afresh.
-_RESET_SCREENS = frozenset({Screen.WELCOME, Screen.CLOSED})
+RESET_SCREENS = frozenset({Screen.WELCOME, Screen.CLOSED})
 
 
 class UnknownLanguage(KioskError, ValueError):
@@ -65,11 +65,16 @@ class LanguageState:
         self._chosen = language
         return language
 
+    def reset(self) -> str:
+        """Forget the last traveller's choice and document (the next one starts from the default)."""
+        self._chosen = self._from_document = None
+        return self.current
+
     def on_view(self, view: KioskView) -> str:
         """Update from the view the lane shows next; returns the language to render it in."""
-        if view.screen in _RESET_SCREENS and self._last_screen not in _RESET_SCREENS:
-            self._chosen = self._from_document = None
+        if view.screen in RESET_SCREENS and self._last_screen not in RESET_SCREENS:
+            self.reset()
         self._last_screen = view.screen
-        if view.language_hint and self.follow_nationality and view.screen not in _RESET_SCREENS:
+        if view.language_hint and self.follow_nationality and view.screen not in RESET_SCREENS:
             self._from_document = language_for_nationality(view.language_hint, self.offered, self.default)
         return self.current

@@ -21,7 +21,7 @@ from .channel import StateChannel
 from .errors import KioskConfigError, RequestRejected
 from .http_handler import KioskRequestHandler
 from .inputs import InputKind, TravellerInput
-from .languages import SUPPORTED, LanguageState, text_direction
+from .languages import RESET_SCREENS, SUPPORTED, LanguageState, text_direction
 from .view import KioskView, Screen
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ class KioskServer:
     def __init__(self, on_input: Callable[[TravellerInput], None], *, port: int = 8080,
                  offered: tuple[str, ...] = SUPPORTED, default_language: str = "en",
                  follow_nationality: bool = True, max_clients: int = 4, heartbeat_s: float = 4.0,
-                 static_dir: Path = STATIC_DIR, clock: Callable[[], float] = time.monotonic):
+                 idle_language_reset_s: float = 60.0, static_dir: Path = STATIC_DIR,
+                 clock: Callable[[], float] = time.monotonic):
         self._on_input = on_input
         self._requested_port = port
         self.offered = tuple(offered)
@@ -58,6 +59,9 @@ class KioskServer:
         self._view = STARTING_VIEW
         self._shown_at = clock()
         self._last_input_at: dict[InputKind, float] = {}
+        self._idle_reset_s = idle_language_reset_s
+        self._idle_timer: threading.Timer | None = None
+        self._changes = 0  # views shown + languages chosen; tells the idle reset whether anything happened
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.show(STARTING_VIEW)
@@ -67,7 +71,8 @@ class KioskServer:
         """Build from config.model.KioskSection."""
         return cls(on_input, port=section.port, offered=tuple(section.languages),
                    default_language=section.default_language,
-                   follow_nationality=section.follow_nationality, max_clients=section.max_clients)
+                   follow_nationality=section.follow_nationality, max_clients=section.max_clients,
+                   idle_language_reset_s=section.idle_language_reset_s)
 
     @property
     def port(self) -> int:
@@ -91,6 +96,9 @@ class KioskServer:
         log.info("kiosk page on %s", self.url)
 
     def stop(self) -> None:
+        with self._lock:
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
         self.channel.close()
         if self._http is not None:
             self._http.shutdown()
@@ -104,6 +112,7 @@ class KioskServer:
             raise TypeError("show() takes a KioskView")
         with self._lock:
             self._view = view
+            self._changes += 1
             self._shown_at = self._clock()
             self._publish(self._languages.on_view(view))
 
@@ -116,12 +125,30 @@ class KioskServer:
         self._throttle(traveller_input.kind)
         if traveller_input.kind is InputKind.LANGUAGE:
             with self._lock:
+                self._changes += 1
                 self._publish(self._languages.choose(traveller_input.language))
+                self._arm_idle_reset()
         try:
             self._on_input(traveller_input)
         except Exception:  # the lane's problem, but the page must get an answer, not a dead socket
             log.exception("lane callback failed on a kiosk input %s", traveller_input.kind.value)
             raise RequestRejected(503, "lane unavailable") from None
+
+    def _arm_idle_reset(self) -> None:
+        """A language chosen at the welcome screen by someone who then walks away must not greet the
+        next traveller: if nothing happens for a while, go back to the default."""
+        if self._view.screen not in RESET_SCREENS:
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._idle_timer = threading.Timer(self._idle_reset_s, self._idle_reset, args=(self._changes,))
+        self._idle_timer.daemon = True
+        self._idle_timer.start()
+
+    def _idle_reset(self, changes_when_armed: int) -> None:
+        with self._lock:
+            if self._changes == changes_when_armed and self._view.screen in RESET_SCREENS:
+                self._publish(self._languages.reset())
 
     def _throttle(self, kind: InputKind) -> None:
         """A held or hammered button reaches the lane once per interval, not once per tap.
