@@ -69,12 +69,16 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-def _consumer(args):
+def _consumer(args, persistent: bool = True):
+    """`listen` keeps a persistent session in the shared group; `send` a throw-away one in its own
+    group, so the answer reaches it even when other consumers share the BMIS group."""
     from firmware_app.bmis.mqtt_client import MqttSettings
     from simulator.bmis_consumer import BmisConsumer
     settings = MqttSettings(host=args.host, port=args.port, client_id=args.client_id, ca_file=args.ca,
-                            username=args.user, password=args.password, reconnect_min_s=0.5, reconnect_max_s=5)
-    return BmisConsumer(args.db, settings, prefix=args.prefix, group=args.group)
+                            username=args.user, password=args.password, reconnect_min_s=0.5, reconnect_max_s=5,
+                            clean_start=not persistent, session_expiry_s=7 * 24 * 3600 if persistent else 0)
+    group = args.group if persistent else f"{args.client_id}-send"
+    return BmisConsumer(args.db, settings, prefix=args.prefix, group=group)
 
 
 def run_broker(args) -> int:
@@ -151,7 +155,7 @@ def run_send(args) -> int:
     try:
         body = json.loads(args.body)
         key = _load_key(args.key) if args.key else None
-        consumer = _consumer(args)
+        consumer = _consumer(args, persistent=False)
     except (ValueError, OSError, BmisLinkError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

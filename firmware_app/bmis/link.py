@@ -189,7 +189,8 @@ class BmisLink:
         self.pump.notify()
 
     def _on_disconnected(self, reason: str) -> None:
-        log.warning("BMIS broker disconnected: %s", reason)
+        level = logging.INFO if self._stop.is_set() else logging.WARNING
+        log.log(level, "BMIS broker disconnected: %s", reason)
 
     def _message_refused(self, message: PendingMessage, code: int, name: str) -> None:
         if message.kind is MessageKind.ALARM:

@@ -75,6 +75,7 @@ def _create_tables(db: sqlite_utils.Database) -> None:
                          pk="id", if_not_exists=True)
     db["pending"].create_index(["priority", "id"], if_not_exists=True)
     db["pending"].create_index(["msg_id"], unique=True, if_not_exists=True)
+    db["pending"].create_index(["created"], if_not_exists=True)  # age bound checked on every add
     db["dead_letter"].create({"msg_id": str, "kind": str, "seq": int, "topic": str, "payload": bytes,
                               "reason_code": int, "reason": str, "failed_at": float}, pk="msg_id",
                              if_not_exists=True)
