@@ -1,6 +1,7 @@
 """`gatesim chip serve DIR`: plug a virtual passport chip into pcscd through vsmartcard's vpcd.
 
-DIR is what `gatesim passport build --out DIR` writes (<file>.bin, chip/aa_key.pem, chip/ca_key.pem).
+DIR is what `gatesim passport build --out DIR` writes (<file>.bin, chip/aa_key.pem, chip/ca_key.pem
+or chip/ca_key_dh.json).
 The BAC/PACE MRZ key comes from DG1. With --start-pcscd a private pcscd is started first (needs root
 and no other pcscd); otherwise the system pcscd's vpcd port is used (35963 by default).
 
@@ -40,8 +41,6 @@ def register(groups) -> None:
 
 
 def _chip(args):
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
     from firmware_app.emrtd.files import LdsFile
     from firmware_app.emrtd.keys import mrz_key_from_lines
     from firmware_app.emrtd.lds import parse_dg1
@@ -51,9 +50,7 @@ def _chip(args):
 
     files = {LdsFile(p.name[:-4]).fid: p.read_bytes() for p in args.directory.glob("*.bin")
              if p.name[:-4] in LdsFile._value2member_map_}
-    keys = {name: load_pem_private_key(path.read_bytes(), None) if path.exists() else None
-            for name, path in (("aa", args.directory / "chip" / "aa_key.pem"),
-                               ("ca", args.directory / "chip" / "ca_key.pem"))}
+    keys = _chip_keys(args.directory / "chip")
     pace = []
     if args.pace is not None:
         mapping = 1 if args.pace in _DH_PARAMETERS else 2
@@ -64,6 +61,19 @@ def _chip(args):
                         faults=ChipFaults(corrupt_mac_on_read=args.corrupt_mac_on_read),
                         aa_key=keys["aa"], ca_key=keys["ca"])
     return VirtualIcaoChip(config, os.urandom)
+
+
+def _chip_keys(directory: Path) -> dict:
+    """AA and CA private keys of the passport directory (None when the document has none)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from simulator.chip_keys import DhChipKey
+    keys = {name: load_pem_private_key(path.read_bytes(), None) if path.exists() else None
+            for name, path in (("aa", directory / "aa_key.pem"), ("ca", directory / "ca_key.pem"))}
+    dh_key = directory / "ca_key_dh.json"
+    if keys["ca"] is None and dh_key.exists():
+        keys["ca"] = DhChipKey.from_json(dh_key.read_text())
+    return keys
 
 
 def run_serve(args) -> int:

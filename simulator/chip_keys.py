@@ -5,13 +5,21 @@ The virtual chip (simulator/vchip) calls these with the private keys the passpor
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from typing import Callable
+
+from asn1crypto import core
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from firmware_app.emrtd.auth.aa import PARTIAL_RECOVERY_HEADER
+from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
+from firmware_app.emrtd.crypto.dh import DhGroup
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.dg14 import DH_X942
 
 RandomBytes = Callable[[int], bytes]
 
@@ -44,7 +52,47 @@ def active_auth_sign(key, challenge: bytes, random_bytes: RandomBytes) -> bytes:
     return plain_ecdsa_sign(key, challenge)
 
 
-def chip_auth_shared_secret(key: ec.EllipticCurvePrivateKey, terminal_public: bytes) -> bytes:
-    """The chip's half of CA: ECDH with the terminal's ephemeral point (raises ValueError if bad)."""
+@dataclass(frozen=True)
+class DhChipKey:
+    """A DH chip-authentication key on a standard group (own type: `cryptography` deprecates FFDH)."""
+    parameter_id: int
+    private: int
+
+    @property
+    def group(self) -> DhGroup:
+        return STANDARD_PARAMETERS[self.parameter_id]
+
+    def public_value(self) -> int:
+        return pow(self.group.g, self.private, self.group.p)
+
+    def public_key_info(self) -> asn1.GenericPublicKeyInfo:
+        """X9.42 dhpublicnumber SubjectPublicKeyInfo (p, g, q) for DG14."""
+        group = self.group
+        return asn1.GenericPublicKeyInfo({
+            "algorithm": {"algorithm": DH_X942, "parameters": asn1.DhDomain({"p": group.p, "g": group.g, "third": group.q})},
+            "public_key": core.Integer(self.public_value()).dump(),
+        })
+
+    def to_json(self) -> str:
+        return json.dumps({"parameter_id": self.parameter_id, "private": f"{self.private:x}"})
+
+    @classmethod
+    def from_json(cls, text: str) -> "DhChipKey":
+        data = json.loads(text)
+        return cls(int(data["parameter_id"]), int(data["private"], 16))
+
+
+def chip_auth_shared_secret(key: ec.EllipticCurvePrivateKey | DhChipKey, terminal_public: bytes) -> bytes:
+    """The chip's half of CA: (EC)DH with the terminal's ephemeral key (raises ValueError if bad)."""
+    if isinstance(key, DhChipKey):
+        return _dh_shared_secret(key, terminal_public)
     peer = ec.EllipticCurvePublicKey.from_encoded_point(key.curve, terminal_public)
     return key.exchange(ec.ECDH(), peer)
+
+
+def _dh_shared_secret(key: DhChipKey, terminal_public: bytes) -> bytes:
+    group = key.group
+    value = int.from_bytes(terminal_public, "big")
+    if len(terminal_public) > group.size or not group.in_subgroup(value):
+        raise ValueError("terminal DH value is not in the prime-order subgroup")
+    return pow(value, key.private, group.p).to_bytes(group.size, "big")

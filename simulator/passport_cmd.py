@@ -6,7 +6,8 @@ a directory of chip files (as written by `gatectl chip read --out`) offline.
 
 build writes DIR/<file>.bin (EF.COM.bin, EF.SOD.bin, DG1.bin ...), DIR/trust/csca.pem and
 DIR/trust/csca.crl (a trust-store directory), DIR/masterlist.ml (the same CSCA as an ICAO master
-list) and DIR/chip/{aa,ca}_key.pem (mode 0600, test keys for the virtual chip). check exits 0 when passive authentication passes, 1 when it fails, 2 when
+list) and DIR/chip/{aa,ca}_key.pem or chip/ca_key_dh.json for a DH chip-authentication key
+(mode 0600, test keys for the virtual chip). check exits 0 when passive authentication passes, 1 when it fails, 2 when
 the directory or trust store is unusable.
 """
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 from asn1crypto import pem
 from cryptography.hazmat.primitives import serialization
 
+from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
+from simulator.chip_keys import DhChipKey
 from simulator.passport_factory import AaKind, Forgery, PassportSpec, build_passport, build_pki, chip_portrait
 from simulator.cms_builder import master_list
 from simulator.test_pki import KeyKind, make_document_signer
@@ -48,6 +51,9 @@ def _register_build(build) -> None:
     build.add_argument("--iso39794", action="store_true", help="DG2 record in ISO/IEC 39794-5 format")
     build.add_argument("--ds-kind", choices=[k.value for k in KeyKind], default=KeyKind.RSA_PKCS1.value)
     build.add_argument("--aa", choices=[k.value for k in AaKind], default=AaKind.RSA.value)
+    build.add_argument("--chip-auth", choices=["ecdh", "dh", "none"], default="ecdh",
+                       help="chip authentication key in DG14 (DH: RFC 5114 1024-bit group)")
+    build.add_argument("--ca-cipher", choices=[c.name.lower() for c in CaCipher], default="aes128")
     build.add_argument("--seed", default="gatesim")
     build.add_argument("--tamper-dg", type=int, metavar="N")
     build.add_argument("--wrong-signer", action="store_true")
@@ -73,7 +79,9 @@ def run_build(args) -> int:
     try:
         pki = build_pki(args.seed, now, KeyKind(args.ds_kind), ds_expired=args.expired_ds, revoke_ds=args.revoked_ds)
         spec = PassportSpec(tuple(args.mrz), _portrait(args), aa=AaKind(args.aa), seed=args.seed,
-                            iso39794=args.iso39794)
+                            iso39794=args.iso39794, chip_auth=args.chip_auth != "none",
+                            ca_agreement=Agreement.DH if args.chip_auth == "dh" else Agreement.ECDH,
+                            ca_cipher=CaCipher[args.ca_cipher.upper()])
         forgery = Forgery(args.tamper_dg, args.wrong_signer, args.clone)
         document = build_passport(spec, pki, now, forgery)
     except (OSError, ValueError, KeyError) as exc:
@@ -100,7 +108,9 @@ def _write(out: Path, document) -> None:
     (out / "trust" / "csca.pem").write_bytes(pem.armor("CERTIFICATE", document.pki.csca.der))
     (out / "trust" / "csca.crl").write_bytes(document.pki.crl)
     for name, key in (("aa", document.aa_private_key), ("ca", document.ca_private_key)):
-        if key is not None:
+        if isinstance(key, DhChipKey):
+            _write_private(out / "chip" / f"{name}_key_dh.json", key.to_json().encode())
+        elif key is not None:
             encoded = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption())
             _write_private(out / "chip" / f"{name}_key.pem", encoded)

@@ -22,18 +22,21 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.com import encode_com
 from firmware_app.emrtd.lds.dg1 import encode_dg1
+from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
 from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpeg
 from firmware_app.emrtd.lds.dg15 import encode_dg15
 from firmware_app.emrtd.lds.face_record import encode_iso39794
 from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
+from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.pa.signature import digest
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator import test_keys
+from simulator.chip_keys import DhChipKey
 from simulator.cms_builder import signed_data
 from simulator.test_pki import Authority, KeyKind, explicit_spki, make_crl, make_csca, make_document_signer, signing_key
 
-CA_PROTOCOL_AES128 = asn1.ID_CA_ECDH + ".2"
+DH_CA_PARAMETER_ID = 0  # RFC 5114 1024-bit MODP: its 128-byte public values fit short APDUs
 ECDSA_PLAIN_SHA256 = asn1.ECDSA_PLAIN + ".3"
 
 
@@ -56,6 +59,8 @@ class PassportSpec:
     portrait: bytes  # JPEG or JPEG 2000 bytes, embedded as they are
     aa: AaKind = AaKind.RSA
     chip_auth: bool = True
+    ca_agreement: Agreement = Agreement.ECDH  # ECDH on brainpoolP256r1 or DH on RFC 5114 group 0
+    ca_cipher: CaCipher = CaCipher.AES128  # DES3: MSE:Set KAT; AES: MSE:Set AT + GENERAL AUTHENTICATE
     seed: str = "passport"
     ds_in_sod: bool = True  # a few states leave the DS certificate out of the SOD
     iso39794: bool = False  # portrait record in ISO/IEC 39794-5 (tagged) instead of 19794-5
@@ -74,7 +79,7 @@ class VirtualPassport:
     mrz_lines: tuple[str, ...]
     pki: TestPki
     aa_private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
-    ca_private_key: ec.EllipticCurvePrivateKey | None = None
+    ca_private_key: ec.EllipticCurvePrivateKey | DhChipKey | None = None
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,9 +146,22 @@ def _tamper(data: bytes) -> bytes:
 def _add_chip_authentication(spec: PassportSpec, passport: VirtualPassport, forgery: Forgery) -> None:
     if not spec.chip_auth:
         return
-    chip_key = test_keys.ec_key(spec.seed, "ca", "brainpoolP256r1")
-    passport.notes["ca_public_point"] = _point(chip_key).hex()
-    passport.ca_private_key = test_keys.ec_key(spec.seed, "ca-clone", "brainpoolP256r1") if forgery.clone else chip_key
+    chip_key, clone_key = (_chip_key(spec, label) for label in ("ca", "ca-clone"))
+    passport.notes["ca_public_key"] = _ca_public_key_info(chip_key).dump().hex()
+    passport.ca_private_key = clone_key if forgery.clone else chip_key
+
+
+def _chip_key(spec: PassportSpec, label: str) -> ec.EllipticCurvePrivateKey | DhChipKey:
+    if spec.ca_agreement is Agreement.DH:
+        group = STANDARD_PARAMETERS[DH_CA_PARAMETER_ID]
+        return DhChipKey(DH_CA_PARAMETER_ID, test_keys.scalar(spec.seed, label, group.q))
+    return test_keys.ec_key(spec.seed, label, "brainpoolP256r1")
+
+
+def _ca_public_key_info(key: ec.EllipticCurvePrivateKey | DhChipKey):
+    if isinstance(key, DhChipKey):
+        return key.public_key_info()
+    return explicit_spki(NAMED_CURVES["brainpoolP256r1"], _point(key))  # explicit, as real chips do
 
 
 def _add_active_authentication(spec: PassportSpec, groups: dict, passport: VirtualPassport, forgery: Forgery) -> None:
@@ -167,10 +185,11 @@ def _point(key: ec.EllipticCurvePrivateKey) -> bytes:
 def _dg14(passport: VirtualPassport, spec: PassportSpec) -> bytes:
     infos = []
     if spec.chip_auth:
-        point = bytes.fromhex(passport.notes["ca_public_point"])
-        spki = explicit_spki(NAMED_CURVES["brainpoolP256r1"], point)  # explicit, as real chips do
-        infos.append(asn1.SecurityInfo({"protocol": CA_PROTOCOL_AES128, "required_data": core.Integer(1)}))
-        infos.append(asn1.SecurityInfo({"protocol": asn1.ID_PK_ECDH, "required_data": spki}))
+        dh = spec.ca_agreement is Agreement.DH
+        protocol = f"{asn1.ID_CA_DH if dh else asn1.ID_CA_ECDH}.{spec.ca_cipher.value}"
+        spki = core.Any.load(bytes.fromhex(passport.notes["ca_public_key"]))
+        infos.append(asn1.SecurityInfo({"protocol": protocol, "required_data": core.Integer(1)}))
+        infos.append(asn1.SecurityInfo({"protocol": asn1.ID_PK_DH if dh else asn1.ID_PK_ECDH, "required_data": spki}))
     if spec.aa is AaKind.EC:
         infos.append(asn1.SecurityInfo({"protocol": asn1.ID_AA, "required_data": core.Integer(1),
                                         "optional_data": core.ObjectIdentifier(ECDSA_PLAIN_SHA256)}))

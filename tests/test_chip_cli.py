@@ -60,12 +60,13 @@ def test_no_such_reader_and_bad_key_exit_2(capsys):
     assert main(["chip", "read", "--reader", "usb://x", "--can", "123456"]) == 2
 
 
-def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys):
+@pytest.mark.parametrize("build_args", [[], ["--chip-auth", "dh", "--ca-cipher", "des3"]])
+def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys, build_args):
     import threading
     import time
 
     from simulator.cli import main as gatesim
-    assert gatesim(["passport", "build", "--out", str(tmp_path / "doc")]) == 0
+    assert gatesim(["passport", "build", "--out", str(tmp_path / "doc"), *build_args]) == 0
     server = threading.Thread(target=gatesim, args=(["chip", "serve", str(tmp_path / "doc"), "--pace", "13",
                                                       "--port", str(pcscd_vpcd[1]), "--seconds", "2"],))
     server.start()
@@ -83,3 +84,4 @@ def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys):
     assert "\"access\"" in out, out[-600:]
     report = json.loads(out[out.rindex('{\n  "access"'):])
     assert code == 0 and report["access"] == "PACE" and report["passive_auth"]["chain_valid"] is True
+    assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]

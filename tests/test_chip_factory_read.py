@@ -9,6 +9,7 @@ import pytest
 from firmware_app.emrtd.access import AccessProtocol
 from firmware_app.emrtd.auth import ChipCheckReason
 from firmware_app.emrtd.files import LdsFile
+from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentReader
 from firmware_app.emrtd.session import Session
@@ -51,3 +52,29 @@ def test_clone_fails_chip_and_active_authentication_but_is_still_read():
     assert result.chip_auth.reason is ChipCheckReason.SM_FAILED_WITH_NEW_KEYS
     assert result.active_auth.reason is ChipCheckReason.SIGNATURE_INVALID
     assert result.files[LdsFile.DG15] == document.files["DG15"]
+
+
+def _ca_passport(agreement, cipher, clone=False):
+    from simulator.passport_factory import PassportSpec, build_passport
+    from tests.passport_helpers import TD3, portrait
+
+    spec = PassportSpec(TD3, portrait(), aa=AaKind.RSA, ca_agreement=agreement, ca_cipher=cipher)
+    return build_passport(spec, pki(), NOW, Forgery(clone=clone))
+
+
+@pytest.mark.parametrize("agreement, cipher", [
+    (Agreement.DH, CaCipher.DES3), (Agreement.DH, CaCipher.AES128), (Agreement.ECDH, CaCipher.DES3),
+    (Agreement.ECDH, CaCipher.AES256)])
+def test_chip_authentication_variants_pass_and_clones_fail(agreement, cipher):
+    from firmware_app.emrtd.lds import parse_dg14
+
+    document = _ca_passport(agreement, cipher)
+    dg14 = parse_dg14(document.files["DG14"])
+    assert [k.agreement for k in dg14.chip_auth_keys] == [agreement]
+    assert [i.cipher for i in dg14.chip_auth] == [cipher]
+    result = _read(document, [PACE_BRAINPOOL_AES128])
+    assert result.chip_auth.passed, result.chip_auth
+    assert result.files[LdsFile.DG15] == document.files["DG15"]  # read after CA, under its keys
+    assert result.active_auth.passed and result.reauthentications == 0
+    clone = _read(_ca_passport(agreement, cipher, clone=True))
+    assert clone.chip_auth.performed and clone.chip_auth.reason is ChipCheckReason.SM_FAILED_WITH_NEW_KEYS

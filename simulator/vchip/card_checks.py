@@ -7,13 +7,13 @@ from __future__ import annotations
 from firmware_app.emrtd.cipher import CipherKind, suite_for
 from firmware_app.emrtd.errors import TlvError
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
+from firmware_app.emrtd.lds.asn1 import ID_CA_DH, ID_CA_ECDH
 from firmware_app.emrtd.oid import decode_oid
 from firmware_app.emrtd.session import Rng
 from firmware_app.emrtd.tlv import parse_single_tlv, parse_tlv
-from simulator.chip_keys import active_auth_sign, chip_auth_shared_secret
+from simulator.chip_keys import DhChipKey, active_auth_sign, chip_auth_shared_secret
 from simulator.vchip.card_sm import CardSecureMessaging
 
-ID_CA_ECDH = "0.4.0.127.0.7.2.2.3.2"
 _CA_CIPHERS = {1: KeyAlgorithm.DES3, 2: KeyAlgorithm.AES128, 3: KeyAlgorithm.AES192, 4: KeyAlgorithm.AES256}
 SW_OK, SW_WRONG_DATA, SW_CONDITIONS, SW_INS = 0x9000, 0x6A80, 0x6985, 0x6D00
 
@@ -44,10 +44,13 @@ class CardChecks:
         except (TlvError, KeyError):
             return SW_WRONG_DATA
         prefix, _, last = oid.rpartition(".")
-        if self.ca_key is None or prefix != ID_CA_ECDH or int(last) not in _CA_CIPHERS:
+        if self.ca_key is None or prefix != self._ca_protocol() or int(last) not in _CA_CIPHERS:
             return SW_WRONG_DATA
         self._ca_algorithm = _CA_CIPHERS[int(last)]
         return SW_OK
+
+    def _ca_protocol(self) -> str:
+        return ID_CA_DH if isinstance(self.ca_key, DhChipKey) else ID_CA_ECDH
 
     def general_authenticate(self, data: bytes) -> tuple[int, bytes, CardSecureMessaging | None]:
         if self._ca_algorithm is None:
