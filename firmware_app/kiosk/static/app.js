@@ -8,6 +8,15 @@
     please_wait_door: "wait-door", see_officer: "officer", remove_document: "remove",
     out_of_service: "out-of-service", emergency_exit: "emergency", closed: "closed",
   };
+  // A picture for each instruction key (several keys share one); screen pictograms are reused.
+  const INSTRUCTION_ICONS = {
+    look_at_camera: "ins-eye", look_straight_ahead: "ins-eye", one_person_only: "ins-one-person",
+    stand_in_the_middle: "ins-centre", come_closer: "ins-closer", step_back: "ins-back",
+    keep_head_straight: "ins-head-straight", hold_still: "ins-still", keep_document_still: "ins-still",
+    step_into_the_light: "ins-light", step_out_of_direct_light: "ins-light", remove_glasses: "ins-glasses",
+    remove_hat: "ins-hat", place_photo_page_down: "pict-place", take_your_document: "pict-remove",
+    walk_through_now: "pict-proceed", wait_for_door: "pict-wait-door", try_again: "ins-retry",
+  };
   const URGENT_SECONDS = 10;
   const STALE_MS = 12000;     // no message (views or pings) for this long: the link is dead
   const OFFLINE_GRACE_MS = 3000;
@@ -94,7 +103,8 @@
     $("title").textContent = t(`title.${view.screen}`);
     $("body").textContent = t(`body.${view.screen}`);
     $("instruction").hidden = !view.instruction;
-    $("instruction").textContent = view.instruction ? t(`instruction.${view.instruction}`) : "";
+    $("instruction-text").textContent = view.instruction ? t(`instruction.${view.instruction}`) : "";
+    if (view.instruction) $("instruction-use").setAttribute("href", `#${INSTRUCTION_ICONS[view.instruction]}`);
     $("pictogram-use").setAttribute("href", `#pict-${PICTOGRAMS[view.screen]}`);
     $("more-time").textContent = t("ui.more_time");
     $("offline-text").textContent = t("ui.connection_lost");
