@@ -74,7 +74,7 @@ def _rig():
     for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY):
         factory.pin(pin).drive_low()
     sink = _Sink()
-    ports = LanePorts(gate, lambda m, c: good_chip(), lambda r, f, c: good_face(),
+    ports = LanePorts(gate, lambda t, m, c: good_chip(), lambda t, r, f, c: good_face(),
                       lambda req: decide(req.evidence, PolicyContext(today=TODAY), InMemoryAlertLists()),
                       sink, sink, LaneJournal.in_memory())
     runner = LaneRunner(LaneSettings(), ports, lambda: datetime.now(timezone.utc))

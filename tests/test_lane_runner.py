@@ -67,8 +67,8 @@ class Rig:
         self.outbox, self.kiosk = Outbox(), Kiosk()
         self.journal = journal or LaneJournal.in_memory()
         ports = LanePorts(gate=gate_wrapper(self.gate) if gate_wrapper else self.gate,
-                          chip=chip or (lambda mrz_, cancelled: good_chip()),
-                          face=lambda round_no, feedback, cancelled: (feedback("come_closer"), good_face())[1],
+                          chip=chip or (lambda txn, mrz_, cancelled: good_chip()),
+                          face=lambda txn, round_no, feedback, cancelled: (feedback("come_closer"), good_face())[1],
                           decider=lambda req: decide(req.evidence, PolicyContext(today=TODAY, mode=req.mode),
                                                      InMemoryAlertLists()),
                           kiosk=self.kiosk, outbox=self.outbox, journal=self.journal)
@@ -124,7 +124,7 @@ def test_emergency_loop_cut_releases_both_doors(rig):
 def test_chip_stage_that_hangs_times_out_and_refers(rig):
     rig.runner.stop()
     hung = threading.Event()
-    made = Rig(chip=lambda mrz_, cancelled: (cancelled.wait(5), hung.set(), good_chip())[2])
+    made = Rig(chip=lambda txn, mrz_, cancelled: (cancelled.wait(5), hung.set(), good_chip())[2])
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
@@ -138,7 +138,7 @@ def test_chip_stage_that_hangs_times_out_and_refers(rig):
 
 
 def test_chip_stage_error_becomes_a_referral():
-    def broken(mrz_, cancelled):
+    def broken(txn, mrz_, cancelled):
         raise DriverIOError("reader unplugged")
     made = Rig(chip=broken)
     made.runner.start()
@@ -209,3 +209,22 @@ def test_submit_before_start_is_a_typed_error():
         assert type(info.value).__name__ == "LaneNotRunning"
     finally:
         made.gate.close()
+
+
+def test_biometric_data_is_discarded_when_the_transaction_ends():
+    import numpy as np
+    from firmware_app.lane.stages import PortraitVault
+    vault = PortraitVault()
+    made = Rig(chip=lambda txn, mrz_, cancelled: (vault.put(txn, np.zeros((4, 4, 3), np.uint8)), good_chip())[1])
+    made.runner.ports.biometrics = vault
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(lambda: made.state() is State.PASSAGE)
+        assert len(vault) == 1
+        made.runner.submit(ev.Timeout(*next((k, t) for k, t in made.runner.data.timers if k.value == "enter")))
+        wait_until(lambda: made.outbox.crossings)
+        wait_until(lambda: len(vault) == 0)
+        assert made.outbox.crossings[0].outcome == "not_entered"
+    finally:
+        made.close()

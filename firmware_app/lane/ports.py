@@ -24,12 +24,12 @@ class GatePort(Protocol):
 
 class ChipStage(Protocol):
     """Blocking: read and check the chip (runs on a worker thread). Raise to report a failure."""
-    def __call__(self, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence: ...
+    def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence: ...
 
 
 class FaceStage(Protocol):
     """Blocking capture + match; `feedback(instruction_key)` updates the screen while it runs."""
-    def __call__(self, round_no: int, feedback: Callable[[str | None], None],
+    def __call__(self, txn_id: str, round_no: int, feedback: Callable[[str | None], None],
                  cancelled: threading.Event) -> FaceEvidence: ...
 
 
@@ -51,6 +51,10 @@ class OutboxPort(Protocol):
 
 class OfficerPort(Protocol):
     def request_review(self, txn_id: str, decision: Decision) -> None: ...
+
+
+class BiometricStore(Protocol):
+    def discard(self, txn_id: str) -> None: ...
 
 
 class Cancellable(Protocol):

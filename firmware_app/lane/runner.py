@@ -27,7 +27,7 @@ from . import events as ev
 from .errors import LaneError, LaneNotRunning
 from .journal import LaneJournal
 from .machine import initial, step
-from .ports import (Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
+from .ports import (BiometricStore, Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
                     Scheduler, thread_timer)
 from .state import Fault, LaneData, LaneSettings, TimerKind
 
@@ -45,6 +45,7 @@ class LanePorts:
     outbox: OutboxPort
     journal: LaneJournal
     officer: OfficerPort | None = None
+    biometrics: BiometricStore | None = None     # e.g. stages.PortraitVault; emptied per transaction
 
 
 _GATE_EVENTS = {
@@ -178,13 +179,15 @@ class LaneRunner:
     def _do_StartChipRead(self, action: act.StartChipRead) -> None:
         cancelled = self._cancel_event(action.txn_id)
         self._worker(action.txn_id, ev.Stage.CHIP,
-                     lambda: ev.ChipResult(action.txn_id, self.ports.chip(action.mrz, cancelled)))
+                     lambda: ev.ChipResult(action.txn_id, self.ports.chip(action.txn_id, action.mrz, cancelled)))
 
     def _do_StartFaceCapture(self, action: act.StartFaceCapture) -> None:
         cancelled = self._cancel_event(action.txn_id)
         feedback = lambda key: self._queue.put(ev.FaceFeedback(action.txn_id, key))  # noqa: E731
-        self._worker(action.txn_id, ev.Stage.FACE,
-                     lambda: ev.FaceResult(action.txn_id, self.ports.face(action.round, feedback, cancelled)))
+
+        def capture():
+            return ev.FaceResult(action.txn_id, self.ports.face(action.txn_id, action.round, feedback, cancelled))
+        self._worker(action.txn_id, ev.Stage.FACE, capture)
 
     def _do_RequestDecision(self, action: act.RequestDecision) -> None:
         self._worker(action.txn_id, ev.Stage.DECISION,
@@ -236,6 +239,8 @@ class LaneRunner:
 
     def _do_EndTransaction(self, action: act.EndTransaction) -> None:
         self._cancels.pop(action.txn_id, threading.Event()).set()   # drops its biometric work
+        if self.ports.biometrics is not None:
+            self.ports.biometrics.discard(action.txn_id)
         self._journal(self.ports.journal.end, action.txn_id, self.clock(), action.outcome)
 
     def _journal(self, write, *args) -> None:

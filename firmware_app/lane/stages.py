@@ -1,0 +1,119 @@
+"""The blocking stages the runner calls on worker threads, built on the existing modules:
+chip = emrtd read + passive authentication + DG1 comparison; face = the capture loop against the
+chip portrait. The portrait passes from one to the other through a `PortraitVault` keyed by
+transaction, never through the state machine, and is discarded when the transaction ends.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Callable
+
+import numpy as np
+
+from firmware_app.emrtd.files import LdsFile
+from firmware_app.emrtd.keys import mrz_key_from_lines
+from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, decode_portrait, parse_dg1, parse_dg2
+from firmware_app.emrtd.pa import passive_authenticate
+from firmware_app.emrtd.reader import DocumentRead, DocumentReader, ReadOptions
+from firmware_app.emrtd.session import Session
+from firmware_app.face.capture import CaptureLoop, CapturePlan
+from firmware_app.face.quality import instruction_for
+from firmware_app.mrz import MrzResult
+from firmware_app.policy import ChipEvidence, FaceEvidence
+
+from .errors import LaneError
+
+
+class PortraitMissing(LaneError):
+    """The face stage found no usable chip portrait for its transaction."""
+
+
+class PortraitVault:
+    """Chip portraits of running transactions (BGR arrays); thread-safe; nothing kept after the end."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._portraits: dict[str, np.ndarray] = {}
+
+    def put(self, txn_id: str, portrait: np.ndarray) -> None:
+        with self._lock:
+            self._portraits[txn_id] = portrait
+
+    def get(self, txn_id: str) -> np.ndarray:
+        with self._lock:
+            portrait = self._portraits.get(txn_id)
+        if portrait is None:
+            raise PortraitMissing("no chip portrait for this transaction")
+        return portrait
+
+    def discard(self, txn_id: str) -> None:
+        with self._lock:
+            self._portraits.pop(txn_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._portraits)
+
+
+class ChipReadStage:
+    """`open_transceiver()` gives a fresh transport to the card (closed after the read)."""
+
+    def __init__(self, open_transceiver: Callable, trust_store, rng: Callable[[int], bytes],
+                 monotonic: Callable[[], float], now: Callable[[], datetime], vault: PortraitVault,
+                 options: ReadOptions = ReadOptions()):
+        self.open_transceiver, self.trust_store, self.rng = open_transceiver, trust_store, rng
+        self.monotonic, self.now, self.vault, self.options = monotonic, now, vault, options
+
+    def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
+        key = mrz_key_from_lines(list(mrz.lines))
+        transceiver = self.open_transceiver()
+        try:
+            reader = DocumentReader(Session(transceiver), key, self.rng, self.monotonic, self.options,
+                                    extended_hint=getattr(transceiver, "extended_length", None))
+            read = reader.read()
+        finally:
+            close = getattr(transceiver, "close", None)
+            if close:
+                close()
+        return self.evidence(txn_id, read, mrz)
+
+    def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult) -> ChipEvidence:
+        groups = {int(f.value[2:]): data for f, data in read.files.items() if f.value.startswith("DG")}
+        passive = None
+        if LdsFile.SOD in read.files:
+            passive = passive_authenticate(read.files[LdsFile.SOD], groups, self.trust_store, self.now())
+        self._keep_portrait(txn_id, read)
+        return ChipEvidence.from_read(read, passive, _dg1_check(read, mrz))
+
+    def _keep_portrait(self, txn_id: str, read: DocumentRead) -> None:
+        data = read.files.get(LdsFile.DG2)
+        if data is None:
+            return
+        try:
+            image = decode_portrait(parse_dg2(data).portrait)
+        except LdsError:
+            return      # the face stage will report the missing portrait; the policy refers
+        self.vault.put(txn_id, np.ascontiguousarray(np.asarray(image)[:, :, ::-1]))
+
+
+def _dg1_check(read: DocumentRead, mrz: MrzResult) -> Dg1Check | None:
+    try:
+        return compare_with_printed(parse_dg1(read.files[LdsFile.DG1]), list(mrz.lines))
+    except (KeyError, LdsError):
+        return None
+
+
+class FaceCaptureStage:
+    def __init__(self, verifier, camera, monotonic: Callable[[], float], vault: PortraitVault,
+                 model_version: str, plan: CapturePlan = CapturePlan()):
+        self.verifier, self.camera, self.monotonic = verifier, camera, monotonic
+        self.vault, self.model_version, self.plan = vault, model_version, plan
+
+    def __call__(self, txn_id: str, round_no: int, feedback: Callable[[str | None], None],
+                 cancelled: threading.Event) -> FaceEvidence:
+        portrait = self.vault.get(txn_id)
+        reference = self.verifier.reference(portrait)
+        loop = CaptureLoop(self.verifier, self.camera, self.monotonic, self.plan,
+                           on_feedback=lambda issues: feedback(instruction_for(issues)))
+        return FaceEvidence.from_capture(loop.run(reference), self.model_version)
