@@ -196,10 +196,17 @@ def test_assistance_and_more_time_go_to_the_lane_and_come_back(page):
 
 def test_a_lost_link_hides_stale_screens_behind_out_of_service(page):
     page.show(KioskView(Screen.PLEASE_PROCEED, 5, 5))
+    port = page.kiosk.port
     page.kiosk.stop()
     page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
     assert page.text("offline-text") == TEXTS["en"]["ui.connection_lost"]
     page.shot("link-lost")
+    # gate-app restarts on the same port: the page reconnects by itself and shows the new state.
+    page.kiosk = KioskServer(page.lane.on_input, port=port)
+    page.kiosk.start()
+    page.kiosk.show(KioskView(Screen.WELCOME))
+    page.wait(lambda: not page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
+    expect_screen(page, "en", Screen.WELCOME)
 
 
 _COLOURS_JS = """
