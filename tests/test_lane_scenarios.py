@@ -277,3 +277,12 @@ def test_assistance_button_alarms_the_officer_without_changing_the_flow():
     lane.send(ev.DocumentPresented(mrz()))
     lane.send(ev.AssistanceRequested())
     assert lane.of(RaiseAlarm)[-1].kind is AlarmKind.ASSISTANCE_REQUESTED and lane.state is State.CHIP
+
+
+def test_a_pass_is_not_acted_on_while_somebody_is_already_inside():
+    lane = Lane()
+    to_decide(lane)
+    lane.send(ev.PresenceChanged(1))
+    lane.send(ev.DecisionMade(lane.txn_id, PASS))
+    assert lane.state is State.REFER and OpenDoor(Door.ENTRY) not in lane.actions
+    assert ReasonCode.MORE_THAN_ONE_PERSON in record(lane).decision.reasons

@@ -146,6 +146,9 @@ def officer_timeout(s: Step) -> None:
 
 
 def apply_decision(s: Step, decision: Decision) -> None:
+    if decision.passed and s.data.presence > 0:
+        # the documents are checked outside: somebody already inside the lane must not be let on
+        decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane occupied"))
     s.update_txn(decision=decision)
     if decision.passed:
         start_passage(s)
