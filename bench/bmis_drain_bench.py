@@ -108,8 +108,7 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def run(backlog: int, latency_count: int, directory: Path) -> int:
-    broker = MosquittoBroker(directory / "broker", make_test_pki(directory / "pki", [DEVICE])).start()
+def _measure(broker: MosquittoBroker, directory: Path, backlog: int, latency_count: int) -> dict:
     consumer, watch = _consumer(broker, directory), _SentWatch()
     consumer.start()
     _wait(lambda: consumer.connected, 10)
@@ -125,23 +124,34 @@ def run(backlog: int, latency_count: int, directory: Path) -> int:
         ids |= more
         arrived = _wait(lambda: consumer.counts().stored >= len(ids), 60)
         received = {m["msg_id"] for m in consumer.messages(kind="events/exception")}
-        counts = consumer.counts()
+        return {"queued_s": queued_s, "drain_s": drain_s, "ids": ids, "samples": samples, "arrived": arrived,
+                "received": received, "counts": consumer.counts()}
     finally:
         link.stop(drain_timeout_s=5)
         consumer.stop()
-        broker.stop()
-    lost = len(ids - received)
-    rate = backlog / drain_s
-    print(f"backlog queued:   {backlog} events in {queued_s:.2f} s = {backlog / queued_s:,.0f} events/s "
+
+
+def _report(backlog: int, m: dict) -> int:
+    lost, rate, samples, counts = len(m["ids"] - m["received"]), backlog / m["drain_s"], m["samples"], m["counts"]
+    print(f"backlog queued:   {backlog} events in {m['queued_s']:.2f} s = {backlog / m['queued_s']:,.0f} events/s "
           f"(one synchronous=FULL commit each)")
-    print(f"backlog drained:  {backlog} events in {drain_s:.2f} s = {rate:,.0f} events/s over TLS "
+    print(f"backlog drained:  {backlog} events in {m['drain_s']:.2f} s = {rate:,.0f} events/s over TLS "
           f"(target >= {TARGET_EVENTS_PER_S:,}) {'OK' if rate >= TARGET_EVENTS_PER_S else 'BELOW TARGET'}")
     print(f"publish latency:  p50 {_percentile(samples, 50):.2f} ms, p99 {_percentile(samples, 99):.2f} ms, "
           f"max {max(samples):.2f} ms over {len(samples)} messages (add+fsync -> PUBACK -> committed sent)")
-    print(f"at the consumer:  {len(received & ids)}/{len(ids)} msg_ids, lost {lost}, "
-          f"duplicates removed {counts.duplicates}, invalid {counts.invalid}, all arrived: {arrived}")
+    print(f"at the consumer:  {len(m['received'] & m['ids'])}/{len(m['ids'])} msg_ids, lost {lost}, "
+          f"duplicates removed {counts.duplicates}, invalid {counts.invalid}, all arrived: {m['arrived']}")
     print(f"machine:          {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     return 0 if lost == 0 and counts.invalid == 0 else 1
+
+
+def run(backlog: int, latency_count: int, directory: Path) -> int:
+    broker = MosquittoBroker(directory / "broker", make_test_pki(directory / "pki", [DEVICE])).start()
+    try:
+        measured = _measure(broker, directory, backlog, latency_count)
+    finally:
+        broker.stop()
+    return _report(backlog, measured)
 
 
 def main(argv: list[str] | None = None) -> int:

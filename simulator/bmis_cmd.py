@@ -25,21 +25,35 @@ def register(groups) -> None:
     cmd = groups.add_parser("bmis", help="reference BMIS: test broker, consumer, commands, gate emitter")
     actions = cmd.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
+    for add in (_add_broker, _add_listen, _add_show, _add_send, _add_emit):
+        add(actions)
+
+
+def _add_broker(actions) -> None:
     broker = actions.add_parser("broker", help="run a test mosquitto with TLS, client certs and ACL")
     broker.add_argument("--dir", type=Path, required=True)
     broker.add_argument("--devices", default="gate-sim-01")
     broker.add_argument("--seconds", type=float, default=0.0, help="stop after S seconds (0: until Ctrl-C)")
     broker.set_defaults(func=run_broker)
+
+
+def _add_listen(actions) -> None:
     listen = actions.add_parser("listen", help="consume gate messages into SQLite (shared subscription)")
     _connection_args(listen)
     listen.add_argument("--seconds", type=float, default=0.0)
     listen.set_defaults(func=run_listen)
+
+
+def _add_show(actions) -> None:
     show = actions.add_parser("show", help="show what arrived")
     show.add_argument("--db", type=Path, required=True)
     show.add_argument("--kind")
     show.add_argument("--device")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=run_show)
+
+
+def _add_send(actions) -> None:
     send = actions.add_parser("send", help="send a (signed) command and wait for its cmd-result")
     _connection_args(send)
     send.add_argument("--device", required=True)
@@ -48,6 +62,9 @@ def register(groups) -> None:
     send.add_argument("--key", type=Path, help="Ed25519 private key (PEM) to sign with")
     send.add_argument("--timeout", type=float, default=10.0)
     send.set_defaults(func=run_send)
+
+
+def _add_emit(actions) -> None:
     emit = actions.add_parser("emit", help="act as a gate: queue exception events until N exist, drain, exit")
     emit.add_argument("--config", type=Path, required=True)
     emit.add_argument("--total", type=int, required=True)
