@@ -77,6 +77,10 @@ def bench_store(directory: Path, n_docs: int, n_persons: int, rng: random.Random
     seconds = _timed(lambda: store.replace("watch", "person", 1, people))
     print(f"replace {n_persons} persons: {seconds:.2f} s")
     store.close()
+    bench_queries(directory, docs, n_persons)
+
+
+def bench_queries(directory: Path, docs: list[dict], n_persons: int) -> None:
     reopened = {}
     seconds = _timed(lambda: reopened.setdefault("s", AlertStore.open(directory / "alerts.db", clock)))
     print(f"cold open + index of both lists: {seconds:.2f} s")

@@ -85,3 +85,19 @@ def test_other_connection_reloads_one_version(tmp_path):
     assert not bad and reloads[0] > 1
     assert reader.versions() == {"sltd": VERSIONS}
     assert len(reader.check_document("UTO", "SAME")) == ENTRIES
+
+
+def test_reload_on_the_same_store_never_goes_back_a_version(tmp_path):
+    store = AlertStore.open(tmp_path / "a.db", clock)
+    done, seen = threading.Event(), []
+
+    def reload_and_watch():
+        while not done.is_set():
+            store.reload()
+            seen.append(store.index.versions().get("sltd", 0))
+
+    thread = threading.Thread(target=reload_and_watch)
+    thread.start()
+    _write_versions(store, done)
+    thread.join()
+    assert seen == sorted(seen) and store.versions() == {"sltd": VERSIONS}

@@ -86,7 +86,7 @@ class AlertStore:
         self._db = db
         self._clock = clock
         self._required = tuple(required_lists)
-        self._write_lock = threading.Lock()
+        self._lock = threading.Lock()  # one connection: one transaction at a time
         self._index = AlertIndex()
         self._db.executescript(_SCHEMA)
         self.reload()
@@ -128,19 +128,20 @@ class AlertStore:
 
     def reload(self) -> AlertIndex:
         """Rebuild the whole index from one read transaction (one version of every list)."""
-        try:
-            with self._db.atomic():
-                heads = self._db.execute(
-                    "SELECT list_id, kind, active_version FROM alert_lists").fetchall()
-                lists = [self._load_list(list_id, ListKind(kind), version)
-                         for list_id, kind, version in heads]
-        except (sqlite3.Error, ValueError, AlertListInvalid) as exc:
-            raise AlertListUnavailable(f"alert store unreadable: {exc}") from None
-        index = AlertIndex()
-        for list_index in lists:
-            index = index.with_list(list_index)
-        self._index = index
-        return index
+        with self._lock:  # held until the swap: a concurrent update cannot be overwritten
+            try:
+                with self._db.atomic():
+                    heads = self._db.execute(
+                        "SELECT list_id, kind, active_version FROM alert_lists").fetchall()
+                    lists = [self._load_list(list_id, ListKind(kind), version)
+                             for list_id, kind, version in heads]
+            except (sqlite3.Error, ValueError, AlertListInvalid) as exc:
+                raise AlertListUnavailable(f"alert store unreadable: {exc}") from None
+            index = AlertIndex()
+            for list_index in lists:
+                index = index.with_list(list_index)
+            self._index = index
+            return index
 
     def _load_list(self, list_id: str, kind: ListKind, version: int) -> ListIndex:
         rows = self._db.execute(
@@ -178,7 +179,7 @@ class AlertStore:
         list_id, kind = parse_list_id(list_id), parse_kind(kind)
         version = parse_version(version)
         records = _parse_entries(kind, entries, "entries")
-        with self._write_lock:
+        with self._lock:
             self._write(lambda: self._replace_rows(list_id, kind, version, records))
             self._swap_in(list_id, kind, version)
         return len(records)
@@ -202,7 +203,7 @@ class AlertStore:
         if version <= base:
             raise AlertListInvalid("version must be greater than base_version")
         removals = _parse_removals(remove)
-        with self._write_lock:
+        with self._lock:
             head = self._head(list_id)
             if head is None or head[1] != base:
                 raise AlertVersionConflict(list_id, base, head[1] if head else None)
@@ -237,9 +238,10 @@ class AlertStore:
 
     def summary(self) -> list[dict]:
         """One row per list (no entry content): list id, kind, version, count, update time."""
-        return list(self._db.query(
-            "SELECT list_id, kind, active_version AS version, entry_count, updated_at "
-            "FROM alert_lists ORDER BY list_id"))
+        with self._lock:
+            return list(self._db.query(
+                "SELECT list_id, kind, active_version AS version, entry_count, updated_at "
+                "FROM alert_lists ORDER BY list_id"))
 
     def close(self) -> None:
         self._db.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,7 @@ class SeenCommand:
 class CommandJournal:
     def __init__(self, db: sqlite_utils.Database):
         self._db = db
+        self._lock = threading.Lock()
         self._guard(lambda: self._db.executescript(_SCHEMA))
 
     @classmethod
@@ -74,7 +76,7 @@ class CommandJournal:
 
     def _guard(self, work):
         try:
-            with self._db.atomic():
+            with self._lock, self._db.atomic():  # one connection shared by threads: one txn at a time
                 return work()
         except sqlite3.Error as exc:
             raise JournalError(f"command journal: {exc}") from None

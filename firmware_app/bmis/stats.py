@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -79,6 +80,7 @@ def hour_report(hour: datetime, samples: list[StatSample]) -> dict:
 class CrossingStats:
     def __init__(self, db: sqlite_utils.Database):
         self._db = db
+        self._lock = threading.Lock()
         self._guard(lambda: db.executescript(_SCHEMA))
 
     @classmethod
@@ -92,7 +94,7 @@ class CrossingStats:
 
     def _guard(self, work):
         try:
-            with self._db.atomic():
+            with self._lock, self._db.atomic():  # one connection shared by threads: one txn at a time
                 return work()
         except sqlite3.Error as exc:
             raise StatsError(f"statistics store: {exc}") from None

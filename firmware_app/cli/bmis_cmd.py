@@ -43,7 +43,8 @@ def register(groups) -> None:
 
 def _key_location(parser) -> None:
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--config", metavar="FILE", help=f"use bmis.command_keys_dir (default {DEFAULT_CONFIG})")
+    where.add_argument("--config", metavar="FILE",
+                       help=f"use bmis.command_keys_dir (default {DEFAULT_CONFIG})")
     where.add_argument("--dir", type=Path, help="the trust-store directory itself")
     parser.add_argument("--json", action="store_true")
 
