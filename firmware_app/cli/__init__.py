@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.chip_cmd",
     "firmware_app.cli.kiosk_cmd",
     "firmware_app.cli.bmis_cmd",
+    "firmware_app.cli.gate_cmd",
     
 ]
 
