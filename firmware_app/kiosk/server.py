@@ -130,8 +130,10 @@ class KioskServer:
                 self._arm_idle_reset()
         try:
             self._on_input(traveller_input)
-        except Exception:  # the lane's problem, but the page must get an answer, not a dead socket
-            log.exception("lane callback failed on a kiosk input %s", traveller_input.kind.value)
+        except Exception as exc:  # the lane's problem, but the page must get an answer, not a dead socket
+            # Type only above DEBUG: a message could carry traveller data.
+            log.error("lane callback failed on kiosk input %s: %s", traveller_input.kind.value, type(exc).__name__)
+            log.debug("lane callback failure", exc_info=True)
             raise RequestRejected(503, "lane unavailable") from None
 
     def _arm_idle_reset(self) -> None:
