@@ -85,3 +85,44 @@ def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys, buil
     report = json.loads(out[out.rindex('{\n  "access"'):])
     assert code == 0 and report["access"] == "PACE" and report["passive_auth"]["chain_valid"] is True
     assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]
+
+
+FAULTS = {  # fault -> (document knobs, trust-store seed, reason the report must give)
+    "tampered DG2": ({"forgery": Forgery(tamper_dg=2)}, "tests", "DG_HASH_MISMATCH"),
+    "bad SOD signature": ({"forgery": Forgery(wrong_signer=True)}, "tests", "SOD_SIGNATURE_INVALID"),
+    "expired DS": ({"ds_expired": True}, "tests", "DS_EXPIRED"),
+    "unknown CSCA": ({}, "another-state", "DS_NOT_TRUSTED"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_document_faults_through_pcscd_exit_1_with_their_reason(pcscd_vpcd, tmp_path, capsys, fault):
+    knobs, trust_seed, reason = FAULTS[fault]
+    (tmp_path / "csca.der").write_bytes(pki(seed=trust_seed).csca.der)
+    card = _insert(passport(aa=AaKind.RSA, **knobs), pcscd_vpcd[1], [PACE_BRAINPOOL_AES128])
+    try:
+        code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--trust-store", str(tmp_path), "--json"])
+    finally:
+        remove_card(card)
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["passive_auth"]["result"] == "failed"
+    assert reason in report["passive_auth"]["reasons"], report["passive_auth"]
+    assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]
+
+
+def test_wrong_mac_recovers_and_wrong_key_is_unreadable_through_pcscd(pcscd_vpcd, csca_dir, capsys):
+    from simulator.vchip.applet import ChipFaults
+
+    chip = VirtualIcaoChip(chip_config(passport(aa=AaKind.RSA), faults=ChipFaults(corrupt_mac_on_read=4)),
+                           counter_rng("cli-chip"))
+    card = insert_card(chip, pcscd_vpcd[1])
+    try:
+        code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--json", "--trust-store", str(csca_dir)])
+        report = json.loads(capsys.readouterr().out)
+        wrong_mrz = [TD3[0], TD3[1].replace("7408122", "7408139")]
+        wrong_code = main(["chip", "read", "--reader", READER, "--mrz", *wrong_mrz, "--json"])
+    finally:
+        remove_card(card)
+    assert code == 0 and report["reauthentications"] >= 1 and report["files"]["DG2"]["size"] > 5000, report
+    failure = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert wrong_code == 2 and failure == {"read": False, "error": "AuthenticationError", "message": failure["message"]}

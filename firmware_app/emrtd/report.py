@@ -65,11 +65,10 @@ def _dg1(read: DocumentRead, printed: list[str] | None, mrz_to_json) -> tuple[di
 def _passive(read: DocumentRead, trust_store: TrustStore | None, now: datetime) -> dict:
     groups = {int(f.value[2:]): data for f, data in read.files.items() if f.value.startswith("DG")}
     result: PaResult = passive_authenticate(read.files[LdsFile.SOD], groups, trust_store, now)
-    # without a trust store the chain is unknown (null): signature and hashes still decide
-    passed = result.signature_valid and result.hashes_valid and result.chain_valid is not False \
-        and not result.failures
+    # without a trust store chain_valid is null and the result is failed (NO_TRUST_STORE):
+    # a valid signature by an unknown signer proves nothing
     return {
-        "result": "passed" if passed else "failed",
+        "result": "passed" if result.passed else "failed",
         "signature_valid": result.signature_valid,
         "hashes_valid": result.hashes_valid,
         "chain_valid": result.chain_valid,
