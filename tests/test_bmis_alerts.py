@@ -1,7 +1,7 @@
 """Alert-list store: replace, delta, version conflicts, persistence, matching, protocol conformance."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -254,3 +254,22 @@ def test_fuzzed_entries_are_stored_or_refused_with_a_typed_error(tmp_path_factor
 
 def test_list_kind_enum_matches_policy_kind():
     assert {k.value for k in ListKind} == {k.value for k in AlertListKind}
+
+
+def test_required_list_too_old_is_unavailable(tmp_path):
+    now = [NOW]
+    store = AlertStore.open(tmp_path / "a.db", lambda: now[0], required_lists=["sltd"],
+                            max_age=timedelta(hours=24))
+    store.replace("sltd", "document", 1, [doc("E1")])
+    now[0] = NOW + timedelta(hours=23)
+    assert store.check_document("UTO", "L898902C3")
+    now[0] = NOW + timedelta(hours=25)
+    with pytest.raises(AlertListUnavailable, match="too old"):
+        store.check_document("UTO", "L898902C3")
+    store.apply_delta("sltd", 1, 2)  # an empty delta is how the BMIS says "still current"
+    assert store.check_document("UTO", "L898902C3")
+    store.close()
+    reopened = AlertStore.open(tmp_path / "a.db", lambda: now[0] + timedelta(hours=25),
+                               required_lists=["sltd"], max_age=timedelta(hours=24))
+    with pytest.raises(AlertListUnavailable, match="too old"):
+        reopened.check_person("SMITH", "JOHN", "700315")

@@ -7,6 +7,7 @@ sees one version of every list, never a mix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -124,9 +125,11 @@ def person_query(primary: str, secondary: str, birth_date: str) -> PersonQuery:
 class AlertIndex:
     """One consistent view of every list. Implements policy.alerts.AlertListChecker."""
     lists: Mapping[str, ListIndex] = field(default_factory=lambda: MappingProxyType({}))
+    updated_at: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
 
-    def with_list(self, index: ListIndex) -> AlertIndex:
-        return AlertIndex(MappingProxyType({**self.lists, index.list_id: index}))
+    def with_list(self, index: ListIndex, updated_at: datetime) -> AlertIndex:
+        return AlertIndex(MappingProxyType({**self.lists, index.list_id: index}),
+                          MappingProxyType({**self.updated_at, index.list_id: updated_at}))
 
     def versions(self) -> dict[str, int]:
         return {list_id: index.version for list_id, index in self.lists.items()}

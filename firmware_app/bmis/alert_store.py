@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -82,10 +82,11 @@ class AlertStore:
     """Implements policy.alerts.AlertListChecker over the active version of every list."""
 
     def __init__(self, db: sqlite_utils.Database, clock: Callable[[], datetime],
-                 required_lists: Sequence[str] = ()):
+                 required_lists: Sequence[str] = (), max_age: timedelta | None = None):
         self._db = db
         self._clock = clock
         self._required = tuple(required_lists)
+        self._max_age = max_age
         self._lock = threading.Lock()  # one connection: one transaction at a time
         self._index = AlertIndex()
         self._db.executescript(_SCHEMA)
@@ -93,13 +94,13 @@ class AlertStore:
 
     @classmethod
     def open(cls, path: str | Path, clock: Callable[[], datetime],
-             required_lists: Sequence[str] = ()) -> AlertStore:
+             required_lists: Sequence[str] = (), max_age: timedelta | None = None) -> AlertStore:
         try:
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
             db = sqlite_utils.Database(conn)
             db.enable_wal()
             db.execute("PRAGMA synchronous=FULL")
-            return cls(db, clock, required_lists)
+            return cls(db, clock, required_lists, max_age)
         except sqlite3.Error as exc:
             raise AlertStoreError(f"cannot open alert store {path}: {exc}") from None
 
@@ -118,6 +119,11 @@ class AlertStore:
         missing = [name for name in self._required if name not in index.lists]
         if missing:
             raise AlertListUnavailable(f"required alert lists not loaded: {', '.join(missing)}")
+        if self._max_age is not None:
+            oldest = self._clock() - self._max_age
+            stale = [name for name in self._required if index.updated_at[name] < oldest]
+            if stale:
+                raise AlertListUnavailable(f"required alert lists too old: {', '.join(stale)}")
         return index
 
     def check_document(self, issuing_state: str, number: str) -> tuple[AlertHit, ...]:
@@ -132,14 +138,15 @@ class AlertStore:
             try:
                 with self._db.atomic():
                     heads = self._db.execute(
-                        "SELECT list_id, kind, active_version FROM alert_lists").fetchall()
-                    lists = [self._load_list(list_id, ListKind(kind), version)
-                             for list_id, kind, version in heads]
+                        "SELECT list_id, kind, active_version, updated_at FROM alert_lists").fetchall()
+                    lists = [(self._load_list(list_id, ListKind(kind), version),
+                              datetime.fromisoformat(updated))
+                             for list_id, kind, version, updated in heads]
             except (sqlite3.Error, ValueError, AlertListInvalid) as exc:
                 raise AlertListUnavailable(f"alert store unreadable: {exc}") from None
             index = AlertIndex()
-            for list_index in lists:
-                index = index.with_list(list_index)
+            for list_index, updated in lists:
+                index = index.with_list(list_index, updated)
             self._index = index
             return index
 
@@ -152,7 +159,9 @@ class AlertStore:
     def _swap_in(self, list_id: str, kind: ListKind, version: int) -> None:
         with self._db.atomic():
             fresh = self._load_list(list_id, kind, version)
-        self._index = self._index.with_list(fresh)
+            updated = self._db.execute("SELECT updated_at FROM alert_lists WHERE list_id = ?",
+                                       [list_id]).fetchone()[0]
+        self._index = self._index.with_list(fresh, datetime.fromisoformat(updated))
 
     # --- writing -----------------------------------------------------------------------------
 

@@ -56,8 +56,10 @@ def data_path(config: GateConfig, name: str) -> Path:
 
 
 def open_alert_store(config: GateConfig, clock: Callable[[], datetime]) -> AlertStore:
+    hours = config.bmis.alert_max_age_h
     return AlertStore.open(data_path(config, ALERTS_FILE), clock,
-                           required_lists=config.bmis.alert_required_lists)
+                           required_lists=config.bmis.alert_required_lists,
+                           max_age=timedelta(hours=hours) if hours else None)
 
 
 def build_command_side(config: GateConfig, *, lane: LaneControl, clock: Callable[[], datetime],

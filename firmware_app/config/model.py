@@ -195,6 +195,8 @@ class BmisSection(Strict):
     command_max_payload_mb: int = Field(default=16, ge=1, le=256)
     alert_required_lists: list[str] = Field(
         default_factory=list, description="alert lists that must be loaded, else travellers are referred")
+    alert_max_age_h: float | None = Field(
+        default=None, gt=0, description="a required list not updated for this long counts as unavailable")
 
     @model_validator(mode="after")
     def _bmis_settings_consistent(self) -> BmisSection:
