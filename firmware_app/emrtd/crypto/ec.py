@@ -106,9 +106,7 @@ def _passes_round(n: int, base: int, d: int, s: int) -> bool:
 
 
 def _sqrt_mod(value: int, p: int) -> int:
-    """Tonelli-Shanks square root modulo an odd prime; InvalidPoint for non-residues.
-
-    Every loop is bounded so a composite 'prime' from hostile parameters cannot hang us."""
+    """Square root modulo an odd prime; InvalidPoint for non-residues."""
     value %= p
     if value == 0:
         return 0
@@ -116,6 +114,11 @@ def _sqrt_mod(value: int, p: int) -> int:
         raise InvalidPoint("x has no matching y on the curve")
     if p % 4 == 3:
         return pow(value, (p + 1) // 4, p)
+    return _tonelli_shanks(value, p)
+
+
+def _tonelli_shanks(value: int, p: int) -> int:
+    """Every loop is bounded so a composite 'prime' from hostile parameters cannot hang us."""
     q, s = p - 1, 0
     while q % 2 == 0:
         q, s = q // 2, s + 1
