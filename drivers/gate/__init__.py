@@ -6,7 +6,8 @@
 
 The pin factory is named in config ("mock" in simulation and tests, "lgpio"/"rpigpio" on a Pi);
 gpiozero is imported only when a driver or factory is built, so `layout` and `events` are safe
-to import from pure code.
+to import from pure code. `sim.GateSimulator` is the test bench's gate on MockFactory pins: doors
+that follow their relays, people walking through, the emergency and tamper loops.
 """
 from .events import GateEvent, GateEventKind, GateSnapshot
 from .layout import Door, DoorPins, FailMode, GateLayout, LayoutKind, doors_of
