@@ -207,3 +207,22 @@ def test_missing_tls_files_are_a_settings_error(tmp_path):
     settings_ = MqttSettings(host="127.0.0.1", port=1, client_id="x", ca_file=tmp_path / "nope.pem")
     with pytest.raises(MqttSettingsError):
         MqttConnection(settings_, callbacks=None)
+
+
+def test_the_lane_outbox_port_stores_valid_messages(tmp_path):
+    lane_actions = pytest.importorskip("firmware_app.lane.actions")
+    from firmware_app.bmis.lane_port import LaneOutbox
+    from tests.test_bmis_contract import NOW
+    from firmware_app.lane.record import CrossingRecord, PassageFields
+    link, _ = link_with(tmp_path)
+    port = LaneOutbox(link)
+    port.crossing(CrossingRecord("tx-1", "gate-u", "entry", "normal", "abandoned", NOW, NOW, None, None, None, None,
+                                 None, PassageFields(False, None, 0)))
+    for kind in lane_actions.ExceptionKind:
+        port.exception(kind, "tx-1", "stage chip")
+    for kind in lane_actions.AlarmKind:
+        port.alarm(kind, None, "")
+    stored = link.outbox.next_batch(100)
+    assert len(stored) == 1 + len(lane_actions.ExceptionKind) + len(lane_actions.AlarmKind)
+    for message in stored:
+        validate_message(message.kind, json.loads(message.payload))
