@@ -107,3 +107,21 @@ def test_face_stage_matches_the_chip_portrait_and_gives_kiosk_feedback(shared_da
     evidence = stage("t4", 1, feedback.append, threading.Event())
     assert evidence.outcome is CaptureOutcome.MATCH and evidence.score >= evidence.threshold
     assert feedback == ["look_at_camera"] and evidence.model_version == "sface-2021dec"
+
+
+class NoFaceVerifier:
+    def reference(self, portrait):
+        return "reference"
+
+
+def test_face_capture_stops_between_frames_once_cancelled():
+    from firmware_app.lane.stages import StageCancelled
+    vault = PortraitVault()
+    vault.put("t5", np.zeros((8, 8, 3), np.uint8))
+    camera = Camera([np.zeros((8, 8, 3), np.uint8)])
+    stage = FaceCaptureStage(NoFaceVerifier(), camera, time.monotonic, vault, "m")
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(StageCancelled):
+        stage("t5", 1, lambda key: None, cancelled)
+    assert camera.reads == 0

@@ -29,6 +29,10 @@ class PortraitMissing(LaneError):
     """The face stage found no usable chip portrait for its transaction."""
 
 
+class StageCancelled(LaneError):
+    """The transaction ended while its stage was still running (its answer would be dropped)."""
+
+
 class PortraitVault:
     """Chip portraits of running transactions (BGR arrays); thread-safe; nothing kept after the end."""
 
@@ -104,16 +108,32 @@ def _dg1_check(read: DocumentRead, mrz: MrzResult) -> Dg1Check | None:
         return None
 
 
+class _CancellableCamera:
+    """Stops a capture between frames once its transaction has ended."""
+
+    def __init__(self, camera, cancelled: threading.Event):
+        self.camera, self.cancelled = camera, cancelled
+
+    def read(self):
+        if self.cancelled.is_set():
+            raise StageCancelled("face capture cancelled")
+        return self.camera.read()
+
+
 class FaceCaptureStage:
+    """One capture at a time: a new transaction's capture waits for the camera (its timer runs)."""
+
     def __init__(self, verifier, camera, monotonic: Callable[[], float], vault: PortraitVault,
                  model_version: str, plan: CapturePlan = CapturePlan()):
         self.verifier, self.camera, self.monotonic = verifier, camera, monotonic
         self.vault, self.model_version, self.plan = vault, model_version, plan
+        self._camera_lock = threading.Lock()
 
     def __call__(self, txn_id: str, round_no: int, feedback: Callable[[str | None], None],
                  cancelled: threading.Event) -> FaceEvidence:
         portrait = self.vault.get(txn_id)
         reference = self.verifier.reference(portrait)
-        loop = CaptureLoop(self.verifier, self.camera, self.monotonic, self.plan,
+        loop = CaptureLoop(self.verifier, _CancellableCamera(self.camera, cancelled), self.monotonic, self.plan,
                            on_feedback=lambda issues: feedback(instruction_for(issues)))
-        return FaceEvidence.from_capture(loop.run(reference), self.model_version)
+        with self._camera_lock:
+            return FaceEvidence.from_capture(loop.run(reference), self.model_version)
