@@ -150,3 +150,14 @@ def test_validation_of_arbitrary_documents_is_typed(kind, document):
         validate_message(kind, document)
     except ContractViolation as refused:
         assert refused.problems
+
+
+def test_stats_schema_matches_the_statistics_report():
+    stats = pytest.importorskip("firmware_app.bmis.stats")
+    from firmware_app.bmis.stats_sample import sample_of
+    record = dict(CROSSING, ended_at="2026-11-26T11:30:00+00:00",
+                  decision={"outcome": "refer", "reasons": ["face_not_matched"], "findings": [], "alert_hits": []})
+    sample = sample_of(record)
+    report = stats.hour_report(dt.datetime(2026, 11, 26, 11, tzinfo=dt.timezone.utc), [sample])
+    validate_message(MessageKind.STATS, message(MessageKind.STATS, report))
+    assert report["counts"][0]["count"] == 1
