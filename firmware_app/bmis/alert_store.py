@@ -27,6 +27,8 @@ from firmware_app.policy.errors import AlertListUnavailable
 from .alert_entries import (DocumentRecord, ListKind, PersonRecord, make_person, parse_entry,
                             parse_kind, parse_list_id, parse_version)
 from .alert_index import AlertIndex, DocumentListIndex, ListIndex, PersonListIndex
+from .alert_staging import SCHEMA as STAGING_SCHEMA
+from .alert_staging import parse_part, promote, stage_part
 from .command_errors import AlertListInvalid, AlertStoreError, AlertVersionConflict
 
 MAX_ENTRIES = 1_000_000
@@ -89,7 +91,7 @@ class AlertStore:
         self._max_age = max_age
         self._lock = threading.Lock()  # one connection: one transaction at a time
         self._index = AlertIndex()
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + STAGING_SCHEMA)
         self.reload()
 
     @classmethod
@@ -182,6 +184,8 @@ class AlertStore:
             [list_id, kind.value, version, count, self._clock().isoformat()])
         self._db.execute("DELETE FROM alert_entries WHERE list_id = ? AND version <> ?",
                          [list_id, version])
+        for table in ("alert_staging", "alert_parts"):  # parts of superseded versions
+            self._db.execute(f"DELETE FROM {table} WHERE list_id = ? AND version <= ?", [list_id, version])
 
     def replace(self, list_id: object, kind: object, version: object, entries: object) -> int:
         """Install a whole new version of a list; returns its entry count."""
@@ -193,16 +197,42 @@ class AlertStore:
             self._swap_in(list_id, kind, version)
         return len(records)
 
-    def _replace_rows(self, list_id: str, kind: ListKind, version: int, records: list[Record]) -> None:
+    def _check_new_version(self, list_id: str, kind: ListKind, version: int) -> None:
         head = self._head(list_id)
         if head and head[0] is not kind:
             raise AlertListInvalid(f"list {list_id!r} holds {head[0].value} entries")
         if head and version <= head[1]:
             raise AlertVersionConflict(list_id, None, head[1])
+
+    def _replace_rows(self, list_id: str, kind: ListKind, version: int, records: list[Record]) -> None:
+        self._check_new_version(list_id, kind, version)
         self._db.execute("DELETE FROM alert_entries WHERE list_id = ? AND version = ?",
                          [list_id, version])
         self._db.conn.executemany(_INSERT, [_row(list_id, version, r) for r in records])
         self._move_pointer(list_id, kind, version)
+
+    def replace_part(self, list_id: object, kind: object, version: object, part: object,
+                     parts: object, entries: object) -> dict:
+        """One part of a replace sent in `parts` messages; the list switches with the last one."""
+        list_id, kind = parse_list_id(list_id), parse_kind(kind)
+        version = parse_version(version)
+        part, parts = parse_part(part, parts)
+        rows = [_row(list_id, version, r) for r in _parse_entries(kind, entries, "entries")]
+        received: list[int] = []
+
+        def work():
+            self._check_new_version(list_id, kind, version)
+            received.append(stage_part(self._db, list_id, version, kind, part, parts, rows))
+            if received[0] == parts:
+                promote(self._db, list_id, version)
+                self._move_pointer(list_id, kind, version)
+        with self._lock:
+            self._write(work)
+            complete = received[0] == parts
+            if complete:
+                self._swap_in(list_id, kind, version)
+        progress = {"part": part, "parts": parts, "received": received[0], "complete": complete}
+        return progress | ({"entry_count": self._index.lists[list_id].size} if complete else {})
 
     def apply_delta(self, list_id: object, base_version: object, version: object,
                     add: object = (), remove: object = ()) -> int:

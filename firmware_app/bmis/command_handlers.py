@@ -4,6 +4,7 @@ Parameters (the command's "params" object):
   set-mode        {"mode": "normal" | "assisted" | "registration_only" | "closed"}
   override        {"action": "open" | "close", "door": "entry" | "exit" | "all"}; operator_id required
   alerts-replace  {"list_id", "kind": "document" | "person", "version", "entries": [...]}
+                  optionally in parts: + {"part": k, "parts": n} (see alert_staging.py)
   alerts-delta    {"list_id", "base_version", "version", "add": [...], "remove": [entry ids]}
   request-status  {} -> the lane's status in the result
 """
@@ -72,6 +73,10 @@ def _store(alerts: AlertStore | None) -> AlertStore:
 
 def _alerts_replace(command: Command, _lane: LaneControl, alerts: AlertStore | None) -> dict:
     p = command.params
+    if "parts" in p or "part" in p:
+        progress = _store(alerts).replace_part(p.get("list_id"), p.get("kind"), p.get("version"),
+                                               p.get("part"), p.get("parts"), p.get("entries"))
+        return {"list_id": p["list_id"], "version": p["version"], **progress}
     count = _store(alerts).replace(p.get("list_id"), p.get("kind"), p.get("version"), p.get("entries"))
     return {"list_id": p["list_id"], "version": p["version"], "entry_count": count}
 
