@@ -58,6 +58,7 @@ def _register_build(build) -> None:
     build.add_argument("--tamper-dg", type=int, metavar="N")
     build.add_argument("--wrong-signer", action="store_true")
     build.add_argument("--expired-ds", action="store_true")
+    build.add_argument("--expired-csca", action="store_true")
     build.add_argument("--revoked-ds", action="store_true")
     build.add_argument("--clone", action="store_true", help="chip keys differ from DG14/DG15")
     build.set_defaults(func=run_build)
@@ -77,7 +78,8 @@ def _portrait(args) -> bytes:
 def run_build(args) -> int:
     now = datetime.now(timezone.utc)
     try:
-        pki = build_pki(args.seed, now, KeyKind(args.ds_kind), ds_expired=args.expired_ds, revoke_ds=args.revoked_ds)
+        pki = build_pki(args.seed, now, KeyKind(args.ds_kind), ds_expired=args.expired_ds, revoke_ds=args.revoked_ds,
+                        csca_expired=args.expired_csca)
         spec = PassportSpec(tuple(args.mrz), _portrait(args), aa=AaKind(args.aa), seed=args.seed,
                             iso39794=args.iso39794, chip_auth=args.chip_auth != "none",
                             ca_agreement=Agreement.DH if args.chip_auth == "dh" else Agreement.ECDH,

@@ -88,8 +88,9 @@ class VirtualPassport:
 
 
 def build_pki(seed: str, now: datetime, ds_kind: KeyKind = KeyKind.RSA_PKCS1, csca_kind: KeyKind = KeyKind.RSA_PKCS1,
-              ds_expired: bool = False, revoke_ds: bool = False, country: str = "UT") -> TestPki:
-    csca = make_csca(seed, now, csca_kind, country=country)
+              ds_expired: bool = False, revoke_ds: bool = False, country: str = "UT",
+              csca_expired: bool = False) -> TestPki:
+    csca = make_csca(seed, now, csca_kind, country=country, expired=csca_expired)
     valid_days = (-800, -1) if ds_expired else (-30, 3650)
     ds = make_document_signer(csca, seed, now, ds_kind, valid_days=valid_days)
     crl = make_crl(csca, [ds.serial] if revoke_ds else [], now)

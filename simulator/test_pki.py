@@ -185,10 +185,13 @@ def issue(key: SigningKey, common_name: str, serial: int, not_before: datetime, 
 
 
 def make_csca(seed: str, now: datetime, kind: KeyKind = KeyKind.RSA_PKCS1, country: str = "UT",
-              years: int = 15, label: str = "csca") -> Authority:
+              years: int = 15, label: str = "csca", expired: bool = False) -> Authority:
+    """A self-signed CSCA valid for `years` from a year ago, or one that expired yesterday."""
     key = signing_key(kind, seed, label)
-    return issue(key, f"CSCA {country} test", 1, now - timedelta(days=365), now + timedelta(days=365 * years),
-                 is_ca=True, country=country)
+    start, end = now - timedelta(days=365), now + timedelta(days=365 * years)
+    if expired:
+        start, end = now - timedelta(days=365 * (years + 1)), now - timedelta(days=1)
+    return issue(key, f"CSCA {country} test", 1, start, end, is_ca=True, country=country)
 
 
 def make_document_signer(csca: Authority, seed: str, now: datetime, kind: KeyKind = KeyKind.RSA_PKCS1,

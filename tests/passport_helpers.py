@@ -37,8 +37,9 @@ def portrait(jpeg2000: bool = False, size: tuple[int, int] = (240, 320)) -> byte
 
 @lru_cache(maxsize=16)
 def pki(ds_kind: KeyKind = KeyKind.RSA_PKCS1, csca_kind: KeyKind = KeyKind.RSA_PKCS1,
-        ds_expired: bool = False, revoke_ds: bool = False, seed: str = "tests"):
-    return build_pki(seed, NOW, ds_kind, csca_kind, ds_expired=ds_expired, revoke_ds=revoke_ds)
+        ds_expired: bool = False, revoke_ds: bool = False, seed: str = "tests", csca_expired: bool = False):
+    return build_pki(seed, NOW, ds_kind, csca_kind, ds_expired=ds_expired, revoke_ds=revoke_ds,
+                     csca_expired=csca_expired)
 
 
 def passport(ds_kind: KeyKind = KeyKind.RSA_PKCS1, aa: AaKind = AaKind.RSA, forgery: Forgery = Forgery(),

@@ -87,18 +87,22 @@ def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys, buil
     assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]
 
 
-FAULTS = {  # fault -> (document knobs, trust-store seed, reason the report must give)
-    "tampered DG2": ({"forgery": Forgery(tamper_dg=2)}, "tests", "DG_HASH_MISMATCH"),
-    "bad SOD signature": ({"forgery": Forgery(wrong_signer=True)}, "tests", "SOD_SIGNATURE_INVALID"),
-    "expired DS": ({"ds_expired": True}, "tests", "DS_EXPIRED"),
-    "unknown CSCA": ({}, "another-state", "DS_NOT_TRUSTED"),
+FAULTS = {  # fault -> (document knobs, trust-store knobs, reason the report must give)
+    "tampered DG2": ({"forgery": Forgery(tamper_dg=2)}, {}, "DG_HASH_MISMATCH"),
+    "bad SOD signature": ({"forgery": Forgery(wrong_signer=True)}, {}, "SOD_SIGNATURE_INVALID"),
+    "expired DS": ({"ds_expired": True}, {}, "DS_EXPIRED"),
+    "expired CSCA": ({"csca_expired": True}, {"csca_expired": True}, "CSCA_EXPIRED"),
+    "unknown CSCA": ({}, {"seed": "another-state"}, "DS_NOT_TRUSTED"),
+    "revoked DS": ({"revoke_ds": True}, {"revoke_ds": True}, "DS_REVOKED"),
 }
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_document_faults_through_pcscd_exit_1_with_their_reason(pcscd_vpcd, tmp_path, capsys, fault):
-    knobs, trust_seed, reason = FAULTS[fault]
-    (tmp_path / "csca.der").write_bytes(pki(seed=trust_seed).csca.der)
+    knobs, trust_knobs, reason = FAULTS[fault]
+    (tmp_path / "csca.der").write_bytes(pki(**trust_knobs).csca.der)
+    if pki(**trust_knobs).crl:
+        (tmp_path / "csca.crl").write_bytes(pki(**trust_knobs).crl)
     card = _insert(passport(aa=AaKind.RSA, **knobs), pcscd_vpcd[1], [PACE_BRAINPOOL_AES128])
     try:
         code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--trust-store", str(tmp_path), "--json"])
