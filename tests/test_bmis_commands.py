@@ -157,6 +157,12 @@ def test_command_from_the_future_is_refused(env):
     assert run(processor, command)["reason"] == "not_yet_valid" and not lane.calls
 
 
+def test_expiry_before_issue_is_malformed(env):
+    _, bmis, lane, _, processor, _, _ = env
+    command = bmis.signed("set-mode", {"mode": "closed"}, lifetime=timedelta(seconds=-1))
+    assert run(processor, command)["reason"] == "malformed" and not lane.calls
+
+
 def test_too_long_lifetime_is_refused(env):
     _, bmis, lane, _, processor, _, _ = env
     command = bmis.signed("set-mode", {"mode": "closed"}, lifetime=timedelta(days=30))

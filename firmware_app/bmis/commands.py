@@ -110,6 +110,8 @@ class CommandProcessor:
 
     def _check_window(self, command: Command) -> None:
         now, settings = self._now(), self._settings
+        if command.expires_at <= command.issued_at:
+            raise CommandRefused(ResultReason.MALFORMED, "expires_at must be after issued_at")
         if command.expires_at <= now:
             raise CommandRefused(ResultReason.EXPIRED, f"expired at {command.expires_at.isoformat()}")
         if command.issued_at > now + settings.clock_skew:
