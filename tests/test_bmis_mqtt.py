@@ -226,3 +226,29 @@ def test_the_lane_outbox_port_stores_valid_messages(tmp_path):
     assert len(stored) == 1 + len(lane_actions.ExceptionKind) + len(lane_actions.AlarmKind)
     for message in stored:
         validate_message(message.kind, json.loads(message.payload))
+
+
+def test_health_is_published_periodically_while_connected(tmp_path):
+    made = []
+
+    def factory(callbacks, subscriptions, will):
+        made.append(ScriptedConnection(callbacks, subscriptions, will))
+        return made[-1]
+    link = BmisLink(make_outbox(tmp_path), connection_factory=factory,
+                    health_source=lambda: {"reader": {"status": "ok"}, "camera": {"status": "failed"}},
+                    health_interval_s=0.05)
+    link.start()
+    try:
+        from tests.broker_fixtures import wait_until
+        assert wait_until(lambda: sum(p[1].endswith("/health") for p in made[0].published) >= 2, 5)
+        payload = next(p[2] for p in made[0].published if p[1].endswith("/health"))
+        health = json.loads(payload)
+        validate_message(MessageKind.HEALTH, health)
+        assert health["data"]["components"]["camera"]["status"] == "failed"
+        made[0].connected = False
+        published = len(made[0].published)
+        import time
+        time.sleep(0.2)
+        assert len(made[0].published) == published
+    finally:
+        link.stop(drain_timeout_s=0)

@@ -27,6 +27,7 @@ from .pump import OutboxPump
 
 log = logging.getLogger(__name__)
 CommandHandler = Callable[[str, bytes, "str | None", "bytes | None"], dict]
+HealthSource = Callable[[], Mapping[str, Mapping[str, str]]]   # component -> {"status": ..., "detail": ...}
 COMMAND_QUEUE_SIZE = 64
 
 
@@ -66,7 +67,8 @@ class BmisLink:
     def __init__(self, outbox: Outbox, *, connection_factory: ConnectionFactory,
                  handle_command: CommandHandler = nack_not_implemented, window: int = 32,
                  retry_no_subscribers: bool = True, retry_delay_s: float = 1.0,
-                 on_sent: Callable[[list[str]], None] = lambda msg_ids: None):
+                 on_sent: Callable[[list[str]], None] = lambda msg_ids: None,
+                 health_source: HealthSource | None = None, health_interval_s: float = 60.0):
         self.outbox, self.identity = outbox, outbox.identity
         self._factory, self._handle_command = connection_factory, handle_command
         self.pump = OutboxPump(outbox, window=window, retry_no_subscribers=retry_no_subscribers,
@@ -79,6 +81,8 @@ class BmisLink:
         self._connection: Connection | None = None
         self._will: Envelope | None = None
         self._full_alarm_active = False
+        self._health_source, self._health_interval_s = health_source, health_interval_s
+        self._started_at = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -91,6 +95,8 @@ class BmisLink:
         self.pump.attach(self._connection)
         self._threads = [threading.Thread(target=self.pump.run, args=(self._stop,), name="bmis-pump", daemon=True),
                          threading.Thread(target=self._command_worker, name="bmis-commands", daemon=True)]
+        if self._health_source is not None:
+            self._threads.append(threading.Thread(target=self._health_loop, name="bmis-health", daemon=True))
         for thread in self._threads:
             thread.start()
         self._connection.start()
@@ -186,7 +192,23 @@ class BmisLink:
             self._add(MessageKind.STATUS, dict(self._status))
         except BmisLinkError as exc:
             log.error("cannot queue status on connect: %s", exc)
+        self._publish_health_now()
         self.pump.notify()
+
+    def _health_loop(self) -> None:
+        """Retained health every interval while connected (not queued during an outage: only the
+        latest matters, and one goes out on every connection)."""
+        while not self._stop.wait(self._health_interval_s):
+            if self.connected:
+                self._publish_health_now()
+
+    def _publish_health_now(self) -> None:
+        if self._health_source is None:
+            return
+        try:
+            self.publish_health(self._health_source(), uptime_s=round(time.monotonic() - self._started_at, 3))
+        except Exception:  # noqa: BLE001 - an injected health source must not stop the link
+            log.exception("cannot publish health")
 
     def _on_disconnected(self, reason: str) -> None:
         level = logging.INFO if self._stop.is_set() else logging.WARNING
