@@ -85,3 +85,11 @@ def test_bad_config_is_a_usage_error(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[device]\nid = 'x y'\n")
     assert main(["bmis", "alerts", "--config", str(bad)]) == 2
+
+
+def test_show_commands_on_a_fresh_gate_create_nothing(tmp_path, capsys):
+    config = write_config(tmp_path)
+    for action in ("alerts", "audit", "stats"):
+        assert main(["bmis", action, "--config", str(config), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+    assert not (tmp_path / "var").exists()

@@ -286,6 +286,21 @@ class AlertStore:
         self._db.close()
 
 
+def read_summary(path: str | Path) -> list[dict]:
+    """The lists in a store file, read-only and without loading entries (for tools)."""
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT list_id, kind, active_version, entry_count, updated_at "
+                                "FROM alert_lists ORDER BY list_id").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise AlertStoreError(f"cannot read alert store {path}: {exc}") from None
+    keys = ("list_id", "kind", "version", "entry_count", "updated_at")
+    return [dict(zip(keys, row)) for row in rows]
+
+
 def _parse_removals(remove: object) -> list[str]:
     if isinstance(remove, tuple):
         remove = list(remove)

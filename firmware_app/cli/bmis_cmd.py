@@ -99,34 +99,45 @@ def run_keys(args) -> int:
     return EXIT_OK if ids else EXIT_FAILED
 
 
-def _open(args, what):
-    from ..bmis import command_wiring as wiring
-    from ..bmis.command_errors import BmisCommandError
-    from ..policy.errors import AlertListUnavailable
-    config = _config(args.config)
-    try:
-        if what == "alerts":
-            return wiring.open_alert_store(config, lambda: datetime.now(timezone.utc))
-        if what == "journal":
-            return wiring.CommandJournal.open(wiring.data_path(config, wiring.JOURNAL_FILE))
-        return wiring.CrossingStats.open(wiring.data_path(config, wiring.STATS_FILE))
-    except (BmisCommandError, AlertListUnavailable, OSError) as exc:
-        raise UsageError(str(exc)) from None
+def _existing_file(args, name: str) -> Path | None:
+    """The data file of the configured gate, or None when the gate never wrote one."""
+    path = Path(_config(args.config).device.data_dir) / name
+    return path if path.is_file() else None
 
 
 def run_alerts(args) -> int:
-    store = _open(args, "alerts")
-    rows = store.summary()
-    store.close()
+    from ..bmis.alert_store import read_summary
+    from ..bmis.command_errors import AlertStoreError
+    from ..bmis.command_wiring import ALERTS_FILE
+    path = _existing_file(args, ALERTS_FILE)
+    try:
+        rows = read_summary(path) if path else []
+    except AlertStoreError as exc:
+        raise UsageError(str(exc)) from None
     _print(args, rows, [f"{r['list_id']:<20} {r['kind']:<9} v{r['version']:<8} {r['entry_count']:>9} "
                         f"entries  updated {r['updated_at']}" for r in rows] or ["no alert lists"])
     return EXIT_OK
 
 
+def _open(args, what):
+    from ..bmis.command_errors import BmisCommandError
+    from ..bmis.command_journal import CommandJournal
+    from ..bmis.command_wiring import JOURNAL_FILE, STATS_FILE
+    from ..bmis.stats import CrossingStats
+    path = _existing_file(args, JOURNAL_FILE if what == "journal" else STATS_FILE)
+    if path is None:
+        return None
+    try:
+        return CommandJournal.open(path) if what == "journal" else CrossingStats.open(path)
+    except BmisCommandError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run_audit(args) -> int:
     journal = _open(args, "journal")
-    rows = journal.audit_rows(max(1, args.limit))
-    journal.close()
+    rows = journal.audit_rows(max(1, args.limit)) if journal else []
+    if journal:
+        journal.close()
     _print(args, rows, [f"{r['time']}  {r['command'] or '?':<15} {r['status']:<4} {r['reason']:<18} "
                         f"operator={r['operator_id']} key={r['key_id']} {r['detail']}" for r in rows]
            or ["no audited commands"])
@@ -135,8 +146,9 @@ def run_audit(args) -> int:
 
 def run_stats(args) -> int:
     stats = _open(args, "stats")
-    reports = stats.due_reports(datetime.now(timezone.utc))
-    stats.close()
+    reports = stats.due_reports(datetime.now(timezone.utc)) if stats else []
+    if stats:
+        stats.close()
     _print(args, reports, [f"{r['period_start']}  {r['total']:>6} crossings  "
                            f"{len(r['counts'])} cells" for r in reports] or ["no pending hourly report"])
     return EXIT_OK
