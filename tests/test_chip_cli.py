@@ -56,6 +56,8 @@ def test_clone_exit_1(pcscd_vpcd, capsys):
 
 def test_no_such_reader_and_bad_key_exit_2(capsys):
     assert main(["chip", "read", "--reader", "pcsc://No Such Reader", "--mrz", *TD3, "--json"]) == 2
+    assert main(["chip", "read", "--reader", "No Such Reader", "--mrz", *TD3, "--json"]) == 2
+    assert [json.loads(line)["error"] for line in capsys.readouterr().out.splitlines()] == ["ReaderNotFound"] * 2
     assert main(["chip", "read", "--reader", READER, "--can", "12AB"]) == 2
     assert main(["chip", "read", "--reader", "usb://x", "--can", "123456"]) == 2
 
@@ -105,7 +107,7 @@ def test_document_faults_through_pcscd_exit_1_with_their_reason(pcscd_vpcd, tmp_
         (tmp_path / "csca.crl").write_bytes(pki(**trust_knobs).crl)
     card = _insert(passport(aa=AaKind.RSA, **knobs), pcscd_vpcd[1], [PACE_BRAINPOOL_AES128])
     try:
-        code = main(["chip", "read", "--reader", READER, "--mrz", *TD3, "--trust-store", str(tmp_path), "--json"])
+        code = main(["chip", "read", "--reader", "Virtual PCD", "--mrz", *TD3, "--trust-store", str(tmp_path), "--json"])
     finally:
         remove_card(card)
     report = json.loads(capsys.readouterr().out)

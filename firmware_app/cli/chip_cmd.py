@@ -1,4 +1,6 @@
-"""`gatectl chip read --reader URL (--mrz LINE LINE [LINE] | --can CAN) [--trust-store PATH] [--json] [--out DIR]`.
+"""`gatectl chip read --reader PATTERN (--mrz LINE LINE [LINE] | --can CAN) [--trust-store PATH] [--json] [--out DIR]`.
+
+PATTERN is a PC/SC reader name pattern (`pcsc://` is implied) or a full transceiver URL.
 
 Exit 0 when the chip was read and every check passed, 1 when it was read but a check failed,
 2 when it could not be read or on a usage error. Personal data is printed only on request
@@ -25,7 +27,8 @@ def register(groups) -> None:
     actions = chip.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     cmd = actions.add_parser("read", help="read and check a passport chip; exit 1 when a check fails")
-    cmd.add_argument("--reader", required=True, metavar="URL", help="pcsc://<reader name pattern>")
+    cmd.add_argument("--reader", required=True, metavar="PATTERN",
+                     help="PC/SC reader name pattern (substring or wildcards), or a URL such as pcsc://NAME")
     key = cmd.add_mutually_exclusive_group(required=True)
     key.add_argument("--mrz", nargs="+", metavar="LINE", help="the printed MRZ (2 or 3 lines)")
     key.add_argument("--can", metavar="CAN", help="card access number (PACE only)")
@@ -44,7 +47,7 @@ def run_read(args) -> int:
     key = _key(args)
     store = _trust_store(args.trust_store) if args.trust_store else None
     try:
-        read = _read_chip(args.reader, key, args.timeout, args.probe_extended)
+        read = _read_chip(_reader_url(args.reader), key, args.timeout, args.probe_extended)
     except (DriverError, EmrtdError) as exc:
         return _unreadable(args, exc)
     report = _report(read, args.mrz, store)
@@ -52,6 +55,11 @@ def run_read(args) -> int:
         _write_files(args.out, read.files)
     print(json.dumps(report.data, indent=2) if args.json else _human(report.data))
     return EXIT_OK if report.verdict.value == "passed" else EXIT_FAILED
+
+
+def _reader_url(reader: str) -> str:
+    """A bare name pattern means a PC/SC reader (the real backend; nothing simulated is implied)."""
+    return reader if "://" in reader else f"pcsc://{reader}"
 
 
 def _key(args):
