@@ -3,7 +3,7 @@
     .venv/bin/python -m bench bmis_drain [--backlog 10000] [--latency 500]
 
 Real mosquitto (TLS, client certificate, ACL) on loopback, outbox with WAL + synchronous=FULL,
-reference BMIS consumer on the other side. Prints:
+the reference BMIS consumer (`gatesim bmis listen`) in its own process on the other side. Prints:
   - backlog queueing rate (one durable commit per event, as the lane does),
   - drain rate: from link start (TLS connect included) until every event is acknowledged and
     committed as sent (target >= 2,000 events/s),
@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +35,7 @@ from firmware_app.bmis.mqtt_client import MqttSettings  # noqa: E402
 from firmware_app.bmis.outbox import Outbox, OutboxLimits  # noqa: E402
 from firmware_app.bmis.wiring import connection_factory  # noqa: E402
 from simulator.bmis_broker import MosquittoBroker  # noqa: E402
-from simulator.bmis_consumer import BmisConsumer  # noqa: E402
+from simulator.bmis_consumer import read_counts, read_messages  # noqa: E402
 from simulator.bmis_pki import make_test_pki  # noqa: E402
 
 DEVICE = "gate-bench"
@@ -50,11 +52,26 @@ def _device_settings(broker: MosquittoBroker) -> MqttSettings:
                         cert_file=pair.cert, key_file=pair.key, reconnect_min_s=0.1, reconnect_max_s=1, max_inflight=50)
 
 
-def _consumer(broker: MosquittoBroker, directory: Path) -> BmisConsumer:
+def _start_listener(broker: MosquittoBroker, db: Path) -> subprocess.Popen:
+    """The reference BMIS consumer in its own process, as it would be (it does not share our GIL)."""
     ep = broker.endpoints
-    settings = MqttSettings(host=ep.host, port=ep.bmis_port, client_id="bmis-bench", ca_file=ep.ca_file,
-                            username=ep.bmis_user, password=ep.bmis_password)
-    return BmisConsumer(directory / "bmis.db", settings)
+    code = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))"
+    listener = subprocess.Popen([sys.executable, "-c", code, "bmis", "listen", "--port", str(ep.bmis_port),
+                                 "--ca", str(ep.ca_file), "--user", ep.bmis_user, "--password", ep.bmis_password,
+                                 "--db", str(db), "--client-id", "bmis-bench", "--seconds", "3600"],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if listener.stdout.readline().strip() != "listening":
+        listener.kill()
+        raise SystemExit("the BMIS consumer did not connect")
+    return listener
+
+
+def _stop_listener(listener: subprocess.Popen) -> None:
+    listener.send_signal(signal.SIGINT)
+    try:
+        listener.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        listener.kill()
 
 
 def _wait(condition, timeout_s: float) -> bool:
@@ -109,9 +126,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _measure(broker: MosquittoBroker, directory: Path, backlog: int, latency_count: int) -> dict:
-    consumer, watch = _consumer(broker, directory), _SentWatch()
-    consumer.start()
-    _wait(lambda: consumer.connected, 10)
+    db, watch = directory / "bmis.db", _SentWatch()
+    listener = _start_listener(broker, db)
     time.sleep(0.2)
     outbox = Outbox(directory / "outbox.db", Identity(DEVICE, "post-bench"),
                     clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4,
@@ -122,13 +138,13 @@ def _measure(broker: MosquittoBroker, directory: Path, backlog: int, latency_cou
         queued_s, drain_s, ids = _drain(link, backlog)
         samples, more = _latencies(link, watch, latency_count)
         ids |= more
-        arrived = _wait(lambda: consumer.counts().stored >= len(ids), 60)
-        received = {m["msg_id"] for m in consumer.messages(kind="events/exception")}
+        arrived = _wait(lambda: read_counts(db).stored >= len(ids), 60)
+        received = {m["msg_id"] for m in read_messages(db, kind="events/exception")}
         return {"queued_s": queued_s, "drain_s": drain_s, "ids": ids, "samples": samples, "arrived": arrived,
-                "received": received, "counts": consumer.counts()}
+                "received": received, "counts": read_counts(db)}
     finally:
         link.stop(drain_timeout_s=5)
-        consumer.stop()
+        _stop_listener(listener)
 
 
 def _report(backlog: int, m: dict) -> int:

@@ -135,6 +135,8 @@ def run_listen(args) -> int:
     except BmisLinkError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if _wait(lambda: consumer.connected, 10):
+        print("listening", flush=True)
     code = _hold(args.seconds, consumer.stop)
     counts = consumer.counts()
     summary = {"stored": counts.stored, "duplicates_removed": counts.duplicates, "invalid": counts.invalid}

@@ -185,3 +185,15 @@ def read_messages(db_path: Path, kind: str | None = None, device_id: str | None 
         return _query_messages(conn, kind, device_id)
     finally:
         conn.close()
+
+
+def read_counts(db_path: Path) -> ConsumerCounts:
+    """Counters of a consumer database, read while the consumer may still be writing (WAL)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        dup = conn.execute("SELECT value FROM counters WHERE name = 'duplicates'").fetchone()
+        invalid = conn.execute("SELECT COUNT(*) FROM invalid").fetchone()[0]
+    finally:
+        conn.close()
+    return ConsumerCounts(stored, dup[0] if dup else 0, invalid)
