@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 
 from firmware_app.bmis.alert_store import AlertStore
@@ -52,6 +53,7 @@ def test_in_process_readers_never_see_a_mix(tmp_path):
             if not _one_version(hits, allow_empty=not index.versions()):
                 bad.append(hits)
             seen.update(h.list_version for h in hits[:1])
+            time.sleep(0.0002)  # leave the writer some of the GIL
 
     readers = [threading.Thread(target=read) for _ in range(2)]
     for reader in readers:
