@@ -93,3 +93,14 @@ def test_show_commands_on_a_fresh_gate_create_nothing(tmp_path, capsys):
         assert main(["bmis", action, "--config", str(config), "--json"]) == 0
         assert json.loads(capsys.readouterr().out) == []
     assert not (tmp_path / "var").exists()
+
+
+def test_missing_key_directory_refuses_signed_commands(tmp_path):
+    side = build_command_side(load_config(write_config(tmp_path)), lane=FakeLane(), clock=lambda: NOW)
+    key = Ed25519PrivateKey.generate()
+    topic = "gates/v1/gate-07/cmd/set-mode"
+    body = {"command_id": "c1", "issued_at": "2026-11-26T11:59:00Z", "expires_at": "2026-11-26T12:04:00Z",
+            "params": {"mode": "closed"}}
+    result = side.processor.handle(topic, json.dumps(sign_command(key, topic, body)).encode())
+    assert (result["status"], result["reason"]) == ("nack", "unknown_key")
+    side.close()

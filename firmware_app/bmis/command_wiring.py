@@ -5,11 +5,13 @@
     policy uses side.alerts (an AlertListChecker); the app feeds side.stats with crossing records.
 
 Files live in `device.data_dir`: bmis-commands.db (replay guard + audit), alerts.db, stats.db.
-A missing or bad trust-store directory is an error (TrustStoreError): commands that change
-security state could never be verified, and the technician must know at once.
+A trust-store directory that holds a bad file is an error (TrustStoreError). A missing directory
+gives an empty trust store with a warning: the gate keeps working and refuses every command that
+changes security state (`gatectl bmis keys` exits 1 until a key is added).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from .commands import AlarmSink, CommandProcessor, CommandSettings
 from .signing import TrustStore
 from .stats import CrossingStats
 
+log = logging.getLogger(__name__)
 JOURNAL_FILE = "bmis-commands.db"
 ALERTS_FILE = "alerts.db"
 STATS_FILE = "stats.db"
@@ -62,9 +65,16 @@ def open_alert_store(config: GateConfig, clock: Callable[[], datetime]) -> Alert
                            max_age=timedelta(hours=hours) if hours else None)
 
 
+def load_trust_store(directory: Path) -> TrustStore:
+    if not directory.exists():
+        log.warning("no BMIS key directory %s: signed commands will all be refused", directory)
+        return TrustStore()
+    return TrustStore.from_directory(directory)
+
+
 def build_command_side(config: GateConfig, *, lane: LaneControl, clock: Callable[[], datetime],
                        on_alarm: AlarmSink | None = None) -> CommandSide:
-    trust = TrustStore.from_directory(config.bmis.command_keys_dir)
+    trust = load_trust_store(Path(config.bmis.command_keys_dir))
     journal = CommandJournal.open(data_path(config, JOURNAL_FILE))
     alerts = open_alert_store(config, clock)
     stats = CrossingStats.open(data_path(config, STATS_FILE))
