@@ -154,3 +154,38 @@ def test_a_corrupt_database_file_is_a_typed_error(tmp_path):
     (tmp_path / "outbox.db").write_bytes(b"not a database" * 100)
     with pytest.raises(OutboxError):
         open_outbox(tmp_path)
+
+
+def _gate_outbox(tmp_path):
+    from firmware_app.bmis.wiring import OUTBOX_FILE
+    return Outbox(tmp_path / OUTBOX_FILE, IDENTITY, clock=FakeClock(), id_source=counting_ids())
+
+
+def _config_file(tmp_path):
+    config = tmp_path / "gate.toml"
+    config.write_text(f'[device]\nid = "gate-t1"\npost_id = "post-t"\ndata_dir = "{tmp_path}"\n'
+                      '[reader]\nurl = "sim://"\n')
+    return config
+
+
+def test_gatectl_outbox_status_reports_pending_and_dead_letters(tmp_path, capsys):
+    from firmware_app.cli import main as gatectl
+    box = _gate_outbox(tmp_path)
+    box.add(MessageKind.EXCEPTION, exception_data(1))
+    refused = box.add(MessageKind.EXCEPTION, exception_data(2))
+    box.close()
+    config = _config_file(tmp_path)
+    assert gatectl(["outbox", "status", "--config", str(config), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pending"] == 2 and summary["boot"] == 1 and summary["last_seq"] == 2
+    box = _gate_outbox(tmp_path)
+    box.dead_letter(refused.msg_id, 0x87, "Not authorized")
+    box.close()
+    assert gatectl(["outbox", "status", "--config", str(config)]) == 1
+    assert "Not authorized (0x87)" in capsys.readouterr().out
+
+
+def test_gatectl_outbox_status_without_an_outbox_is_a_usage_error(tmp_path, capsys):
+    from firmware_app.cli import main as gatectl
+    assert gatectl(["outbox", "status", "--config", str(_config_file(tmp_path))]) == 2
+    assert "no outbox" in capsys.readouterr().err

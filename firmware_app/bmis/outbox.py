@@ -274,6 +274,30 @@ class Outbox:
             self._conn.close()
 
 
+def inspect_outbox(path: Path, now: float) -> dict[str, Any]:
+    """Read-only summary for technicians (`gatectl outbox`); opening an Outbox would count a boot."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return _summary(conn, now)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise OutboxError(f"cannot read outbox {path}: {exc}") from exc
+
+
+def _summary(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    pending, size, oldest = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0), MIN(created) FROM pending").fetchone()
+    by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM pending GROUP BY kind").fetchall())
+    dead = [dict(zip(("msg_id", "kind", "seq", "topic", "reason_code", "reason"), row)) for row in conn.execute(
+        "SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter ORDER BY failed_at")]
+    return {"boot": meta.get("boot", 0), "last_seq": meta.get("seq", 0), "pending": pending, "pending_bytes": size,
+            "pending_by_kind": by_kind, "oldest_pending_age_s": 0.0 if oldest is None else max(0.0, now - oldest),
+            "dead_letters": dead}
+
+
 class _Guarded:
     """The connection is shared by the lane thread and the MQTT thread: one lock, SQLite errors typed."""
 

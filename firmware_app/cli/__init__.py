@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.kiosk_cmd",
     "firmware_app.cli.bmis_cmd",
     "firmware_app.cli.gate_cmd",
+    "firmware_app.cli.outbox_cmd",
     
 ]
 
