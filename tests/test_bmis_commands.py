@@ -279,3 +279,36 @@ def test_every_reason_fits_the_cmd_result_schema(reason):
                "device_id": "gate-01", "post_id": "post-1", "seq": 1, "boot": 1,
                "time": "2026-11-26T12:00:00Z", "data": {"status": "nack", "reason": reason.value}}
     assert problems("cmd-result.json", message) == []
+
+
+class _BrokenJournal:
+    """A journal whose disk went away after the claim: the effect's answer must still be true."""
+
+    def __init__(self, inner, fail_on):
+        self.inner, self.fail_on = inner, fail_on
+
+    def __getattr__(self, name):
+        from firmware_app.bmis.command_journal import JournalError
+        if name in self.fail_on:
+            def fail(*args, **kwargs):
+                raise JournalError("disk I/O error")
+            return fail
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("fail_on, status, reason, effects", [
+    ({"seen"}, "nack", "store_failed", 0),           # cannot check for replay: do not run
+    ({"claim"}, "nack", "store_failed", 0),
+    ({"finish", "audit"}, "ack", "ok", 1),           # ran: say so
+])
+def test_journal_failures(tmp_path, fail_on, status, reason, effects):
+    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
+    from firmware_app.bmis.command_journal import CommandJournal
+    from firmware_app.bmis.signing import TrustStore
+    clock, lane = Clock(), FakeLane()
+    bmis = Bmis(clock)
+    journal = _BrokenJournal(CommandJournal.open(tmp_path / "j.db"), fail_on)
+    processor = CommandProcessor(CommandSettings("gates", "gate-01"), trust=TrustStore.of(bmis.key.public_key()),
+                                 journal=journal, alerts=None, lane=lane, clock=clock)
+    result = run(processor, bmis.signed("set-mode", {"mode": "closed"}))
+    assert (result["status"], result["reason"], len(lane.calls)) == (status, reason, effects)

@@ -128,7 +128,10 @@ class CommandProcessor:
             return self._repeat(command, seen.digest == digest, seen.result)
         self._journal.claim(command.command_id, digest, command.expires_at)
         result = self._execute(command)
-        self._journal.finish(command.command_id, result.to_dict())
+        try:
+            self._journal.finish(command.command_id, result.to_dict())
+        except JournalError as exc:  # the effect happened: answer what it was, not a failure
+            log.error("cannot record the result of command %s: %s", command.name.value, exc)
         self._audit(command, command.name, check, result)
         return result
 
