@@ -6,17 +6,19 @@ MSE:Set AT + General Authenticate) and restarting secure messaging is the reader
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from firmware_app.emrtd.auth.errors import BadChipKey, ChipAuthUnavailable
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
 from firmware_app.emrtd.crypto import ec as curve_math
-from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve
+from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve
 from firmware_app.emrtd.pa.errors import PaError
-from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
+from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey, load_public_key
 
 RandomBytes = Callable[[int], bytes]
 CIPHERS = {CaCipher.DES3: KeyAlgorithm.DES3, CaCipher.AES128: KeyAlgorithm.AES128,
@@ -32,6 +34,14 @@ class CaSetup:
     @property
     def algorithm(self) -> KeyAlgorithm:
         return CIPHERS[self.info.cipher]
+
+    @cached_property
+    def ec_public_key(self) -> PublicKey:
+        """The chip's ECDH key, loaded and validated once (explicit parameters cost milliseconds)."""
+        try:
+            return load_public_key(self.key.ec_key)
+        except PaError as exc:
+            raise BadChipKey(f"chip-authentication key: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -70,15 +80,8 @@ def choose_chip_auth(dg14: Dg14) -> CaSetup:
 def chip_curve(setup: CaSetup) -> Curve:
     if setup.key.agreement is not Agreement.ECDH or setup.key.ec_key is None:
         raise ChipAuthUnavailable("not an ECDH chip-authentication key")
-    key = _chip_ec_key(setup)
+    key = setup.ec_public_key
     return key.curve if isinstance(key, ExplicitEcKey) else NAMED_CURVES[key.curve.name]
-
-
-def _chip_ec_key(setup: CaSetup):
-    try:
-        return load_public_key(setup.key.ec_key)
-    except PaError as exc:
-        raise BadChipKey(f"chip-authentication key: {exc}") from exc
 
 
 def make_ephemeral(setup: CaSetup, random_bytes: RandomBytes) -> EphemeralKey:
@@ -86,8 +89,16 @@ def make_ephemeral(setup: CaSetup, random_bytes: RandomBytes) -> EphemeralKey:
         return _dh_ephemeral(_dh_key(setup), random_bytes)
     curve = chip_curve(setup)
     private = _random_below(curve.n, random_bytes)
-    point = curve_math.multiply(curve, private, curve_math.generator(curve))
-    return EphemeralKey(private, curve_math.encode_point(curve, point))
+    return EphemeralKey(private, _public_point(curve, private))
+
+
+def _public_point(curve: Curve, private: int) -> bytes:
+    """private*G, uncompressed: by `cryptography` when it knows the curve (much faster)."""
+    known = cryptography_curve(curve)
+    if known is None:
+        return curve_math.encode_point(curve, curve_math.multiply(curve, private, curve_math.generator(curve)))
+    public = ec.derive_private_key(private, known).public_key()
+    return public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
 def _random_below(limit: int, random_bytes: RandomBytes) -> int:
@@ -116,24 +127,17 @@ def shared_secret(setup: CaSetup, ephemeral: EphemeralKey) -> bytes:
         key = _dh_key(setup)
         size = (key.p.bit_length() + 7) // 8
         return pow(key.y, ephemeral.private, key.p).to_bytes(size, "big")
-    curve = chip_curve(setup)
-    chip_point = _chip_point(setup, curve)
-    if isinstance(_chip_ec_key(setup), ec.EllipticCurvePublicKey):
-        return _ecdh_with_cryptography(curve, ephemeral.private, _chip_ec_key(setup))
-    shared = curve_math.multiply(curve, ephemeral.private * curve.h, chip_point)
+    chip_curve(setup)  # refuses a non-ECDH key
+    key = setup.ec_public_key  # point validated on load (emrtd.crypto policy or `cryptography`)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return _ecdh_with_cryptography(ephemeral.private, key)
+    shared = curve_math.multiply(key.curve, ephemeral.private * key.curve.h, key.point)
     if shared is None:
         raise BadChipKey("ECDH result is the point at infinity")
-    return shared[0].to_bytes(curve.size, "big")
+    return shared[0].to_bytes(key.curve.size, "big")
 
 
-def _chip_point(setup: CaSetup, curve: Curve) -> tuple[int, int]:
-    try:
-        return curve_math.decode_point(curve, setup.key.ec_key["public_key"].native)
-    except curve_math.InvalidPoint as exc:
-        raise BadChipKey(f"chip-authentication point: {exc}") from exc
-
-
-def _ecdh_with_cryptography(curve: Curve, private: int, peer: ec.EllipticCurvePublicKey) -> bytes:
+def _ecdh_with_cryptography(private: int, peer: ec.EllipticCurvePublicKey) -> bytes:
     own = ec.derive_private_key(private, peer.curve)
     return own.exchange(ec.ECDH(), peer)
 

@@ -82,23 +82,31 @@ def ec_public_key(curve: Curve, point: bytes) -> PublicKey:
 
 
 def curve_from_specified(domain: keys.SpecifiedECDomain) -> Curve:
+    """Explicit domain parameters, bounded and checked; a standard curve's are accepted as such."""
+    p = _field_prime(domain)
+    n, h = domain["order"].native, domain["cofactor"].native or 1
+    if not 1 <= h <= MAX_COFACTOR:
+        raise BadPublicKey("EC cofactor out of range")
+    if n < 3 or n.bit_length() > p.bit_length() + 1:
+        raise BadPublicKey("EC group order out of range")
+    a = int.from_bytes(domain["curve"]["a"].native, "big") % p
+    b = int.from_bytes(domain["curve"]["b"].native, "big") % p
+    try:
+        gx, gy = decode_point(Curve("explicit", p, a, b, 0, 0, n, h), domain["base"].native)
+    except InvalidPoint as exc:
+        raise BadPublicKey(f"EC base point invalid: {exc}") from exc
+    curve = Curve("explicit", p, a, b, gx, gy, n, h)
+    # primality costs milliseconds; the parameters of a listed standard curve are known good
+    if match_named_curve(curve) is None and not (is_probable_prime(p) and is_probable_prime(n)):
+        raise BadPublicKey("EC field modulus or group order is not a usable prime")
+    return curve
+
+
+def _field_prime(domain: keys.SpecifiedECDomain) -> int:
     field = domain["field_id"]
     if field["field_type"].native != "prime_field":
         raise UnsupportedAlgorithm("EC curve over a characteristic-two field")
     p = field["parameters"].native
-    if not isinstance(p, int) or p < 5 or p.bit_length() > MAX_FIELD_BITS or not is_probable_prime(p):
-        raise BadPublicKey("EC field modulus is not a usable prime")
-    a = int.from_bytes(domain["curve"]["a"].native, "big")
-    b = int.from_bytes(domain["curve"]["b"].native, "big")
-    n = domain["order"].native
-    h = domain["cofactor"].native or 1
-    if not 1 <= h <= MAX_COFACTOR:
-        raise BadPublicKey("EC cofactor out of range")
-    if n < 3 or n.bit_length() > p.bit_length() + 1 or not is_probable_prime(n):
-        raise BadPublicKey("EC group order is not a usable prime")
-    probe = Curve("explicit", p, a % p, b % p, 0, 0, n, h)
-    try:
-        gx, gy = decode_point(probe, domain["base"].native)
-    except InvalidPoint as exc:
-        raise BadPublicKey(f"EC base point invalid: {exc}") from exc
-    return Curve("explicit", p, a % p, b % p, gx, gy, n, h)
+    if not isinstance(p, int) or p < 5 or p.bit_length() > MAX_FIELD_BITS:
+        raise BadPublicKey("EC field modulus out of range")
+    return p
