@@ -18,7 +18,7 @@ from simulator.bmis_pki import TestPki
 
 BMIS_USER = "bmis"
 # What a gate may publish under {prefix}/v1/{its id}/ (commands flow the other way).
-DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-result", "cmd-result/#")
+DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-result/#")  # # covers cmd-result
 
 
 class BrokerUnavailable(RuntimeError):

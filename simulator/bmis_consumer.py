@@ -27,7 +27,8 @@ from firmware_app.bmis.link_errors import ContractViolation
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
 
 log = logging.getLogger(__name__)
-GATE_SUFFIXES = ("status", "health", "events/#", "alarms", "stats", "cmd-result", "cmd-result/#")
+# "cmd-result/#" also matches "cmd-result" itself (MQTT: # includes the parent level).
+GATE_SUFFIXES = ("status", "health", "events/#", "alarms", "stats", "cmd-result/#")
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,11 @@ class BmisConsumer:
         self._mqtt.publish(topic, json.dumps(command).encode(), correlation=correlation,
                            response_topic=f"{root}/cmd-result")
         return correlation
+
+    def publish_raw(self, topic: str, payload: bytes, correlation: bytes | None = None,
+                    response_topic: str | None = None) -> None:
+        """Anything at all on a topic (testers probing how a gate copes with hostile input)."""
+        self._mqtt.publish(topic, payload, correlation=correlation, response_topic=response_topic)
 
     def wait_result(self, correlation: bytes, timeout_s: float = 10.0) -> dict[str, Any] | None:
         deadline = time.monotonic() + timeout_s

@@ -243,3 +243,28 @@ def test_signed_commands_through_the_command_processor(broker, bmis_consumer, tm
                                       for m in bmis_consumer.messages(kind="alarms")), 10)
     finally:
         link.stop()
+
+
+def test_garbage_on_the_command_topic_is_answered_and_the_gate_keeps_working(broker, bmis_consumer, tmp_path):
+    from firmware_app.bmis.command_journal import CommandJournal
+    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
+    from firmware_app.bmis.signing import TrustStore
+    import datetime as dt
+    processor = CommandProcessor(CommandSettings("gates", "gate-a"), trust=TrustStore.of(),
+                                 journal=CommandJournal.open(tmp_path / "journal.db"), alerts=None, lane=_Lane(),
+                                 clock=lambda: dt.datetime.now(dt.timezone.utc))
+    link = make_link(broker, tmp_path, handle_command=processor.handle)
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected)
+        time.sleep(0.2)
+        for n, payload in enumerate([b"\xff\xfe\x00", b"[]", b'{"command_id": 5}', b"{" * 5000, b""]):
+            bmis_consumer.publish_raw("gates/v1/gate-a/cmd/set-mode", payload, correlation=f"g{n}".encode(),
+                                      response_topic="gates/v1/gate-a/cmd-result")
+        results = [bmis_consumer.wait_result(f"g{n}".encode(), 10) for n in range(5)]
+        assert all(r is not None and r["status"] == "nack" for r in results), results
+        ids = {link.record_exception(exception_event(1)).msg_id}
+        assert_all_arrived_once(bmis_consumer, link, ids | {m["msg_id"] for m in bmis_consumer.messages()},
+                                "after garbage")
+    finally:
+        link.stop()
