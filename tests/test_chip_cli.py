@@ -40,6 +40,10 @@ def test_genuine_passport_exit_0_with_json(pcscd_vpcd, csca_dir, tmp_path, capsy
     assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]
     assert report["files"]["DG2"]["size"] > 5000 and report["dg1"]["document_number"] == "L898902C3"
     assert (tmp_path / "out" / "DG2.bin").stat().st_mode & 0o777 == 0o600
+    assert {"result", "signature_valid", "hashes_valid", "chain_valid", "reasons"} <= set(report["passive_auth"])
+    assert {"performed", "passed"} <= set(report["chip_auth"]) & set(report["active_auth"])
+    assert report["apdus"] > 10 and report["bytes"] > report["files"]["DG2"]["size"]
+    assert {"authenticate", "read_dg2", "chip_authentication", "active_authentication"} <= set(report["timings_ms"])
 
 
 def test_clone_exit_1(pcscd_vpcd, capsys):
