@@ -17,6 +17,7 @@ from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve
+from firmware_app.emrtd.crypto.dh import DhGroup
 from firmware_app.emrtd.pa.errors import PaError
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey, load_public_key
 
@@ -110,7 +111,7 @@ def _dh_key(setup: CaSetup) -> DhPublicKey:
     key = setup.key.dh_key
     if key is None or key.p.bit_length() > MAX_DH_BITS or not 1 < key.y < key.p - 1:
         raise BadChipKey("DH chip-authentication key out of range")
-    if key.q is not None and pow(key.y, key.q, key.p) != 1:
+    if key.q is not None and not DhGroup("DG14", key.p, key.g, key.q).in_subgroup(key.y):
         raise BadChipKey("DH chip key is not in the prime-order subgroup")
     return key
 
