@@ -44,7 +44,7 @@ class ChipConfig:
     atr_info: bytes | None = None
     faults: ChipFaults = field(default_factory=ChipFaults)
     aa_key: object = None  # RSA or EC private key for active authentication
-    ca_key: object = None  # EC private key for chip authentication
+    ca_key: object = None  # EC private key or simulator.chip_keys.DhChipKey for chip authentication
 
 
 class VirtualIcaoChip:

@@ -1,4 +1,4 @@
-"""Card side of BAC and PACE generic mapping. Each returns status words and, on success, SM keys."""
+"""Card side of BAC and PACE generic mapping (ECDH and DH). Each returns status words and, on success, SM keys."""
 from __future__ import annotations
 
 import hmac
