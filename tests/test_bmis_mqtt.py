@@ -84,23 +84,30 @@ def test_success_codes_mark_sent_failures_dead_letter(tmp_path):
     assert len(conn.published) == 3
 
 
-def test_no_matching_subscribers_is_retried_for_events_but_not_for_retained_status(tmp_path):
+def test_no_matching_subscribers_pauses_events_but_not_retained_status(tmp_path):
     now = [0.0]
     box = make_outbox(tmp_path)
     box.add(MessageKind.STATUS, {"state": "online"})
     box.add(MessageKind.EXCEPTION, event(1))
-    pump = OutboxPump(box, retry_delay_s=1.0, monotonic=lambda: now[0])
+    pump = OutboxPump(box, retry_delay_s=1.0, max_retry_delay_s=3.0, monotonic=lambda: now[0])
     pump.attach(conn := ScriptedConnection())
     pump.step()
-    pump.on_ack(1, 0x10, "No matching subscribers")
-    pump.on_ack(2, 0x10, "No matching subscribers")
-    assert pump.step() == 0
-    assert [m.kind for m in box.next_batch(5)] == [MessageKind.EXCEPTION]
+    pump.on_ack(1, 0x10, "No matching subscribers")   # retained status: stored by the broker, done
+    pump.on_ack(2, 0x10, "No matching subscribers")   # event: nobody got it
+    box.add(MessageKind.HEALTH, {"components": {}})
+    assert pump.step() == 1 and conn.published[-1][1].endswith("/health")
+    assert [m.kind for m in box.next_batch(5)] == [MessageKind.HEALTH, MessageKind.EXCEPTION]
     now[0] = 1.5
     assert pump.step() == 1 and conn.published[-1][1].endswith("events/exception")
-    pump.on_ack(3, 0x00, "Success")
+    pump.on_ack(4, 0x10, "No matching subscribers")   # again: the pause doubles
+    now[0] = 2.5
+    assert pump.step() == 0
+    now[0] = 3.6
+    assert pump.step() == 1
+    pump.on_ack(5, 0x00, "Success")
     pump.step()
-    assert box.counts().pending == 0 and pump.retries_no_subscribers == 1
+    assert [m.kind for m in box.next_batch(5)] == [MessageKind.HEALTH]
+    assert pump.retries_no_subscribers == 2
 
 
 def test_an_ack_that_overtakes_its_registration_is_not_lost(tmp_path):

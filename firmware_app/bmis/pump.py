@@ -6,8 +6,9 @@ that arrived meanwhile, so the drain rate is not one fsync per message. A crash 
 committed only means those messages are sent again (consumers de-duplicate on msg_id).
 
 PUBACK reason codes decide: success -> sent; >= 0x80 (e.g. 0x87 not authorised by the ACL) ->
-dead letter and `on_refused`; 0x10 (no matching subscribers) on a non-retained message -> kept and
-retried later, because nobody at the BMIS has received it.
+dead letter and `on_refused`; 0x10 (no matching subscribers) on a non-retained message -> kept, and
+non-retained publishing pauses (doubling from retry_delay_s up to max_retry_delay_s) because nobody
+at the BMIS is listening; status and health (retained) still go out meanwhile.
 """
 from __future__ import annotations
 
@@ -33,18 +34,19 @@ class Publisher(Protocol):
 
 class OutboxPump:
     def __init__(self, outbox: Outbox, *, window: int = 32, retry_no_subscribers: bool = True,
-                 retry_delay_s: float = 1.0, monotonic: Callable[[], float] = time.monotonic,
+                 retry_delay_s: float = 1.0, max_retry_delay_s: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic,
                  on_refused: Callable[[PendingMessage, int, str], None] = lambda message, code, name: None,
                  on_committed: Callable[[list[str]], None] = lambda msg_ids: None):
         self.outbox, self.window = outbox, window
         self._retry_no_subscribers, self._retry_delay_s = retry_no_subscribers, retry_delay_s
+        self._max_retry_delay_s, self._pause_s, self._paused_until = max_retry_delay_s, retry_delay_s, 0.0
         self._monotonic, self._on_refused, self._on_committed = monotonic, on_refused, on_committed
         self._wake = threading.Condition()
         self._inflight: dict[int, PendingMessage] = {}
         self._early_acks: dict[int, tuple[int, str]] = {}
         self._acked: list[str] = []
         self._refused: list[tuple[PendingMessage, int, str]] = []
-        self._deferred: dict[str, float] = {}
         self._publisher: Publisher | None = None
         self.retries_no_subscribers = 0
 
@@ -81,9 +83,18 @@ class OutboxPump:
             self._refused.append((message, code, name))
         elif code == REASON_NO_MATCHING_SUBSCRIBERS and self._retry_no_subscribers and not message.retain:
             self.retries_no_subscribers += 1
-            self._deferred[message.msg_id] = self._monotonic() + self._retry_delay_s
+            self._pause_non_retained()
         else:
             self._acked.append(message.msg_id)
+            if not message.retain:
+                self._pause_s = self._retry_delay_s
+
+    def _pause_non_retained(self) -> None:
+        """Called for each 0x10; a burst of them (the whole window) counts once."""
+        now = self._monotonic()
+        if now >= self._paused_until:
+            self._paused_until = now + self._pause_s
+            self._pause_s = min(2 * self._pause_s, self._max_retry_delay_s)
 
     # -- the pump (its own thread) ---------------------------------------------------------------
     def step(self) -> int:
@@ -111,13 +122,13 @@ class OutboxPump:
                 self._on_refused(message, code, name)
 
     def _next_messages(self) -> list[PendingMessage]:
-        now = self._monotonic()
         with self._wake:
-            self._deferred = {k: t for k, t in self._deferred.items() if t > now}
             room = self.window - len(self._inflight)
-            busy = {m.msg_id for m in self._inflight.values()} | set(self._acked) | set(self._deferred)
+            busy = {m.msg_id for m in self._inflight.values()} | set(self._acked)
             busy |= {m.msg_id for m, _, _ in self._refused}
-        return self.outbox.next_batch(room, skip=busy) if room > 0 else []
+            paused = self._monotonic() < self._paused_until
+        batch = self.outbox.next_batch(room, skip=busy) if room > 0 else []
+        return [m for m in batch if m.retain] if paused else batch
 
     def _publish(self, publisher: Publisher, message: PendingMessage) -> int:
         # Never call paho while holding our lock: paho calls on_ack holding its own lock.
@@ -144,6 +155,5 @@ class OutboxPump:
         self._commit_refusals()
 
     def _idle_wait(self, idle_s: float) -> float:
-        if not self._deferred:
-            return idle_s
-        return max(0.01, min(idle_s, min(self._deferred.values()) - self._monotonic()))
+        remaining = self._paused_until - self._monotonic()
+        return max(0.01, min(idle_s, remaining)) if remaining > 0 else idle_s
