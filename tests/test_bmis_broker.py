@@ -268,3 +268,20 @@ def test_garbage_on_the_command_topic_is_answered_and_the_gate_keeps_working(bro
                                 "after garbage")
     finally:
         link.stop()
+
+
+def test_events_wait_for_a_bmis_that_has_never_subscribed(broker, tmp_path):
+    from simulator.bmis_consumer import BmisConsumer
+    from tests.broker_fixtures import consumer_settings
+    link = make_link(broker, tmp_path)
+    link.start()
+    consumer = BmisConsumer(tmp_path / "late.db", consumer_settings(broker, "bmis-late"))
+    try:
+        ids = {link.record_exception(exception_event(n)).msg_id for n in range(50)}
+        assert wait_until(lambda: link.pump.retries_no_subscribers > 0, 10)
+        assert link.outbox.counts().pending >= 50, "events were marked sent although nobody received them"
+        consumer.start()
+        assert_all_arrived_once(consumer, link, ids, "late BMIS")
+    finally:
+        link.stop()
+        consumer.stop()
