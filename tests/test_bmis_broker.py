@@ -285,3 +285,28 @@ def test_events_wait_for_a_bmis_that_has_never_subscribed(broker, tmp_path):
     finally:
         link.stop()
         consumer.stop()
+
+
+def test_a_certificate_from_another_ca_never_connects_and_nothing_is_lost(broker, tmp_path):
+    from firmware_app.bmis.envelope import Identity
+    from firmware_app.bmis.link import BmisLink
+    from firmware_app.bmis.mqtt_client import MqttSettings
+    from firmware_app.bmis.outbox import Outbox
+    from firmware_app.bmis.wiring import connection_factory
+    from simulator.bmis_pki import make_test_pki
+    import datetime as dt
+    import uuid
+    rogue = make_test_pki(tmp_path / "rogue", ["gate-a"]).devices["gate-a"]
+    settings = MqttSettings(host="127.0.0.1", port=broker.device_port, client_id="gate-a", ca_file=broker.pki.ca,
+                            cert_file=rogue.cert, key_file=rogue.key, reconnect_min_s=0.1, reconnect_max_s=0.3)
+    outbox = Outbox(tmp_path / "rogue.db", Identity("gate-a", "post-t"), clock=lambda: dt.datetime.now(dt.timezone.utc),
+                    id_source=uuid.uuid4)
+    link = BmisLink(outbox, connection_factory=connection_factory(settings))
+    link.start()
+    try:
+        link.record_exception(exception_event(1))
+        time.sleep(1.0)
+        assert not link.connected
+        assert link.outbox.counts().pending >= 1
+    finally:
+        link.stop(drain_timeout_s=0)
