@@ -5,7 +5,7 @@ import json
 import time
 
 from simulator.cli import main as gatesim
-from tests.broker_fixtures import bmis_consumer, broker, make_link, wait_until  # noqa: F401  (fixtures)
+from tests.broker_fixtures import broker, make_link, wait_until  # noqa: F401  (fixture)
 
 
 def _connection_args(broker, db) -> list[str]:
