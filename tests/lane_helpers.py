@@ -117,7 +117,9 @@ def event_catalogue(lane: Lane) -> dict:
         "restored_gate": ev.DeviceRestored(Fault.GATE_DRIVER),
         "mode_closed": ev.ModeChanged(LaneMode.CLOSED), "mode_normal": ev.ModeChanged(LaneMode.NORMAL),
         "mode_assisted": ev.ModeChanged(LaneMode.ASSISTED), "assistance": ev.AssistanceRequested(),
-        "more_time": ev.MoreTimeRequested(),
+        "more_time": ev.MoreTimeRequested(), "assistance_answered": ev.AssistanceAnswered("officer-7"),
+        "fault_journal": ev.DeviceFault(Fault.JOURNAL, "disk"), "restored_camera": ev.DeviceRestored(Fault.CAMERA),
+        "timeout_retreat": ev.Timeout(TimerKind.RETREAT, lane.token(TimerKind.RETREAT)),
     }
 
 
@@ -137,11 +139,14 @@ def _state_timer(lane: Lane) -> TimerKind:
 
 
 def door_invariant_holds(data) -> bool:
-    """A door is commanded open only in a PASS-decided passage, or during an emergency."""
-    if not data.commanded_open:
-        return True
+    """The exit opens only in a PASS-decided passage or an emergency; the entry also for a retreat
+    (somebody inside a mantrap let back out to the staffed side after a fault or outside a passage)."""
     if data.emergency:
         return True
     txn = data.txn
-    return (data.state in (State.PASSAGE, State.CLOSING) and txn is not None and txn.decision is not None
-            and txn.decision.passed and txn.phase is not None)
+    passing = (data.state in (State.PASSAGE, State.CLOSING) and txn is not None and txn.decision is not None
+               and txn.decision.passed and txn.phase is not None)
+    if Door.EXIT in data.commanded_open and not passing:
+        return False
+    retreat = data.retreat and data.settings.layout is LayoutKind.MANTRAP
+    return Door.ENTRY not in data.commanded_open or passing or retreat

@@ -284,5 +284,6 @@ def test_a_pass_is_not_acted_on_while_somebody_is_already_inside():
     to_decide(lane)
     lane.send(ev.PresenceChanged(1))
     lane.send(ev.DecisionMade(lane.txn_id, PASS))
-    assert lane.state is State.REFER and OpenDoor(Door.ENTRY) not in lane.actions
+    assert lane.state is State.REFER and OpenDoor(Door.EXIT) not in lane.actions
+    assert lane.data.retreat and lane.data.commanded_open == {Door.ENTRY}      # released only to step back
     assert ReasonCode.MORE_THAN_ONE_PERSON in record(lane).decision.reasons

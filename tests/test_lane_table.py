@@ -56,6 +56,8 @@ SETUPS = {
     "out_of_service": (None, lambda lane: lane.send(ev.TamperOn()), S.OUT_OF_SERVICE),
     "closed": (None, lambda lane: lane.send(ev.ModeChanged(LaneMode.CLOSED)), S.CLOSED),
     "emergency": (None, lambda lane: lane.send(ev.EmergencyOn()), S.EMERGENCY),
+    # a tamper alarm with the traveller between the doors: exit locked, entry released for retreat
+    "retreat": (None, lambda lane: (_to_entry_closing(lane), lane.send(ev.TamperOn())), S.OUT_OF_SERVICE),
 }
 
 EVENTS = sorted(event_catalogue(Lane()))
@@ -75,8 +77,11 @@ def _rows(setups, events, state):
 
 # lane-wide: emergency, tamper, faults, forced doors
 _rows([s for s in SETUPS if s != "emergency"], ["emergency_on"], S.EMERGENCY)
-_rows([s for s in SETUPS if s not in ("emergency", "out_of_service")], ["tamper_on", "fault_gate"], OOS)
+_rows([s for s in SETUPS if s not in ("emergency", "out_of_service", "retreat")],
+      ["tamper_on", "fault_gate", "fault_journal"], OOS)
 _rows(RESTING + PRE, ["fault_camera", "entry_opened", "exit_opened"], OOS)
+# never trapped: anybody inside a mantrap with no passage running gets the entry released
+_rows(["idle", "closed"], ["presence_1", "presence_2"], OOS)
 _rows(["passage", "entry_closing"], ["exit_opened"], OOS)
 _rows(["exiting"], ["entry_opened"], OOS)
 _rows(["emergency"], ["emergency_off"], S.IDLE)

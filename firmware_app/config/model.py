@@ -155,6 +155,17 @@ class LaneSection(Strict):
     tailgate_s: float = Field(default=20.0, gt=0, le=300)
     refer_s: float = Field(default=30.0, gt=0, le=3600)
     held_open_s: float = Field(default=8.0, gt=0, le=300)
+    retreat_s: float = Field(default=20.0, gt=0, le=300,
+                             description="after a fault in a mantrap: how long the entry stays released "
+                                         "for somebody inside to step back when nobody is sensed")
+    more_time_limit: int = Field(default=2, ge=0, le=5, description="kiosk 'more time' presses honoured per wait")
+    stall_s: float = Field(default=5.0, gt=0, le=120,
+                           description="watchdog: an event taking longer than this means the lane loop is stuck")
+    stage_grace_s: float = Field(default=10.0, gt=0, le=300,
+                                 description="watchdog: a stage worker still running this long after its "
+                                             "timeout is hung (its device is taken out of service)")
+    gate_probe_s: float = Field(default=2.0, gt=0, le=60,
+                                description="while the gate driver is faulted, how often it is tried again")
     document_attempts: int = Field(default=3, ge=1, le=10)
     face_rounds: int = Field(default=2, ge=1, le=5)
     mode: str = Field(default="normal", pattern="^(normal|assisted|registration_only|closed)$",

@@ -25,6 +25,8 @@ class AlarmKind(str, enum.Enum):
     TRAVELLER_LINGERING = "traveller_lingering"
     DEVICE_FAULT = "device_fault"
     ASSISTANCE_REQUESTED = "assistance_requested"
+    PERSON_INSIDE = "person_inside"     # entry released so somebody inside can step back out
+    LANE_STALLED = "lane_stalled"       # the runner's watchdog found the lane loop stuck
 
 
 class ExceptionKind(str, enum.Enum):
@@ -40,6 +42,10 @@ class ExceptionKind(str, enum.Enum):
     TAMPER = "tamper"
     DEVICE_FAULT = "device_fault"
     STALE_EVENT = "stale_event"
+    RETREAT = "retreat"
+    ASSISTANCE_REQUESTED = "assistance_requested"
+    OFFICER_DECISION = "officer_decision"   # audit of each officer confirmation / refusal
+    STAGE_HUNG = "stage_hung"
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,12 @@ class AssistanceRequested:
 
 
 @dataclass(frozen=True)
+class AssistanceAnswered:
+    """An officer attended the traveller who pressed the assistance button (clears the screen flag)."""
+    officer_id: str = ""
+
+
+@dataclass(frozen=True)
 class MoreTimeRequested:
     """The traveller asked for more time on the kiosk (accessibility)."""
 
@@ -141,4 +147,4 @@ class MoreTimeRequested:
 Event = (DocumentPresented | DocumentUnreadable | DocumentRemoved | ChipResult | FaceFeedback | FaceResult
          | StageFailed | DecisionMade | OfficerDecision | Timeout | DoorOpened | DoorClosed | PresenceChanged
          | EmergencyOn | EmergencyOff | TamperOn | TamperOff | DeviceFault | DeviceRestored | ModeChanged
-         | AssistanceRequested | MoreTimeRequested)
+         | AssistanceRequested | AssistanceAnswered | MoreTimeRequested)

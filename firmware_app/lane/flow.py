@@ -7,6 +7,8 @@ from firmware_app.policy import (ChipEvidence, ChipStatus, Decision, Evidence, F
                                  Outcome, ReasonCode)
 
 from . import events as ev
+from firmware_app.kiosk.view import MAX_SECONDS_LEFT
+
 from .actions import (AlarmKind, CancelStages, ExceptionKind, RequestDecision, RequestOfficerReview,
                       StartChipRead, StartFaceCapture)
 from .lifecycle import begin, end, outcome_of, settle
@@ -133,22 +135,35 @@ def decision_made(s: Step, event: ev.DecisionMade) -> None:
 
 
 def officer_decision(s: Step, event: ev.OfficerDecision) -> None:
+    """An officer confirms or refuses; never upgrades to PASS. Every answer is audited."""
     s.cancel_timer(TimerKind.OFFICER)
-    s.update_txn(officer_id=event.officer_id or None)
+    officer = (event.officer_id or "").strip()[:64]
+    s.update_txn(officer_id=officer or None)
     decision = s.txn.decision
+    verdict = "approved" if event.approve else "refused"
+    s.exception(ExceptionKind.OFFICER_DECISION,
+                f"{verdict} by {officer or 'unidentified'}; policy said {decision.outcome.value}")
     if not event.approve:
         decision = decision.with_finding(Finding(ReasonCode.OFFICER_REFUSED, Outcome.REFER))
-    apply_decision(s, decision)     # an officer confirms or refuses; never upgrades to PASS
+    elif not officer:
+        decision = decision.with_finding(Finding(ReasonCode.OFFICER_UNIDENTIFIED, Outcome.REFER))
+    apply_decision(s, decision)
 
 
 def officer_timeout(s: Step) -> None:
     apply_decision(s, s.txn.decision.with_finding(Finding(ReasonCode.OFFICER_NO_ANSWER, Outcome.REFER)))
 
 
+# Modes in which no door opens, whatever the decider answered (defence in depth).
+_NO_PASSAGE_MODES = {LaneMode.REGISTRATION_ONLY: ReasonCode.LANE_MANUAL_MODE, LaneMode.CLOSED: ReasonCode.LANE_CLOSED}
+
+
 def apply_decision(s: Step, decision: Decision) -> None:
-    if decision.passed and s.data.presence > 0:
+    if decision.passed and (s.data.presence > 0 or s.data.retreat):
         # the documents are checked outside: somebody already inside the lane must not be let on
         decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane occupied"))
+    if decision.passed and s.txn.mode in _NO_PASSAGE_MODES:
+        decision = decision.with_finding(Finding(_NO_PASSAGE_MODES[s.txn.mode], Outcome.REFER, s.txn.mode.value))
     s.update_txn(decision=decision)
     if decision.passed:
         start_passage(s)
@@ -167,14 +182,39 @@ def refer(s: Step, outcome: CrossingOutcome) -> None:
 
 
 # Waits a traveller may extend from the kiosk; a running stage (chip, face) has its own budget.
-_EXTENDABLE = {State.DOCUMENT: (TimerKind.DOCUMENT, "document_s"), State.REFER: (TimerKind.REFER, "refer_s"),
-               State.PASSAGE: (TimerKind.ENTER, "enter_s")}
+_EXTENDABLE = {State.DOCUMENT: ((TimerKind.DOCUMENT, "document_s"),), State.REFER: ((TimerKind.REFER, "refer_s"),),
+               State.PASSAGE: ((TimerKind.ENTER, "enter_s"), (TimerKind.EXIT, "exit_s"))}
 
 
 def more_time(s: Step) -> None:
-    kind, setting = _EXTENDABLE.get(s.data.state, (None, ""))
-    if kind is not None and s.data.timer_token(kind) is not None:
-        s.start_timer(kind, getattr(s.data.settings.timeouts, setting))
+    """Extend the running wait by its own length, at most `more_time_limit` times per wait."""
+    for kind, setting in _EXTENDABLE.get(s.data.state, ()):
+        deadline = s.data.deadline(kind)
+        if deadline is None:
+            continue
+        granted = dict(s.data.more_time).get(kind, 0)
+        if granted < s.data.settings.more_time_limit:
+            left = max((deadline - s.now).total_seconds(), 0.0)
+            s.start_timer(kind, min(left + getattr(s.data.settings.timeouts, setting), MAX_SECONDS_LEFT))
+            counts = tuple((k, n) for k, n in s.data.more_time if k is not kind) + ((kind, granted + 1),)
+            s.set(more_time=counts)
+        s.reshow()      # refused or not, the page learns the real time left
+        return
+
+
+def assistance_requested(s: Step) -> None:
+    """The officer is called once per request (not on every press); the screen says so."""
+    if not s.data.assistance:
+        s.set(assistance=True)
+        s.alarm(AlarmKind.ASSISTANCE_REQUESTED, s.data.state.value)
+        s.exception(ExceptionKind.ASSISTANCE_REQUESTED, s.data.state.value)
+    s.reshow()
+
+
+def assistance_answered(s: Step, event: ev.AssistanceAnswered) -> None:
+    if s.data.assistance:
+        s.set(assistance=False)
+        s.reshow()
 
 
 def abandon(s: Step) -> None:

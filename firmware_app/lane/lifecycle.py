@@ -7,7 +7,7 @@ from .actions import CancelStages, EndTransaction, ExceptionKind, JournalBegin, 
 from .ops import Step
 from .record import CrossingRecord, DocumentFields, PassageFields
 from .state import CrossingOutcome, State, Transaction
-from .views import state_view
+from .views import retreat_view, state_view
 
 _DECISION_OUTCOMES = {Outcome.REFER: CrossingOutcome.REFERRED, Outcome.REJECT: CrossingOutcome.REJECTED,
                       Outcome.PASS: CrossingOutcome.PASSED}
@@ -18,6 +18,7 @@ def begin(s: Step) -> None:
     txn_id = f"{s.data.settings.boot_id}-{count:06d}"
     s.set(txn=Transaction(txn_id, s.now, s.data.mode), txn_count=count)
     s.mark("document")
+    s.set(more_time=(), assistance=False)
     s.emit(JournalBegin(txn_id, s.now))
 
 
@@ -31,7 +32,7 @@ def end(s: Step, outcome: CrossingOutcome) -> None:
     txn = s.txn
     s.emit(RecordCrossing(build_record(s, txn, outcome)), EndTransaction(txn.txn_id, outcome.value))
     s.cancel_timers()
-    s.set(txn=None)
+    s.set(txn=None, more_time=())       # an officer called by the traveller is still coming
 
 
 def void(s: Step, why: ExceptionKind, detail: str = "") -> None:
@@ -59,7 +60,9 @@ def settle(s: Step) -> None:
     state = resting_state(s)
     if state is not s.data.state:
         s.to(state)
-        s.show(state_view(state))
+        if state in (State.IDLE, State.CLOSED):
+            s.set(more_time=(), assistance=False)     # the next traveller starts afresh
+        s.show(retreat_view() if s.data.retreat else state_view(state))
 
 
 def build_record(s: Step, txn: Transaction, outcome: CrossingOutcome) -> CrossingRecord:

@@ -13,10 +13,11 @@ from firmware_app.policy import LaneMode
 
 from . import events as ev
 from . import flow, safety
-from .actions import Action, AlarmKind
+from .actions import Action
 from .ops import Step
 from .passage import passage_timeout
 from .lifecycle import settle
+from .retreat import check_inside, retreat_timeout
 from .state import HELD_OPEN_TIMER, LaneData, LaneSettings, State, TimerKind
 from .views import state_view
 
@@ -40,6 +41,7 @@ def initial(settings: LaneSettings, *, mode=None, sensed_open: frozenset[Door] =
         settle(s)
         if s.data.state is State.OUT_OF_SERVICE:
             s.show(state_view(State.OUT_OF_SERVICE))
+        check_inside(s)
     return s.result()
 
 
@@ -47,6 +49,7 @@ def step(data: LaneData, event: ev.Event, now: datetime) -> tuple[LaneData, tupl
     s = Step(data, now)
     if not _lane_wide(s, event) and not data.emergency:
         _in_state(s, event)
+    check_inside(s)
     return s.result()
 
 
@@ -72,13 +75,18 @@ def _lane_wide(s: Step, event) -> bool:
         case ev.ModeChanged():
             safety.mode_changed(s, event)
         case ev.AssistanceRequested():
-            s.alarm(AlarmKind.ASSISTANCE_REQUESTED)
+            flow.assistance_requested(s)
+        case ev.AssistanceAnswered():
+            flow.assistance_answered(s, event)
         case ev.MoreTimeRequested():
             if not s.data.emergency:
                 flow.more_time(s)
         case ev.Timeout() if event.kind in _HELD_OPEN_DOOR:
             if s.data.timer_token(event.kind) == event.token:
                 safety.held_open_timeout(s, _HELD_OPEN_DOOR[event.kind])
+        case ev.Timeout(kind=TimerKind.RETREAT):
+            if s.data.timer_token(event.kind) == event.token:
+                retreat_timeout(s)
         case _:
             return False
     return True

@@ -3,16 +3,19 @@ primitive moves (timers, doors, screens) every handler shares. Nothing here outl
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from drivers.gate.layout import Door
-from firmware_app.kiosk.view import KioskView
+from firmware_app.kiosk.view import MAX_SECONDS_LEFT, KioskView
 
 from .actions import (Action, CancelTimer, CloseDoor, OpenDoor, RaiseAlarm, RecordException, SecureDoors,
                       ShowScreen, StartTimer)
 from .state import HELD_OPEN_TIMER, LaneData, State, TimerKind, Transaction
 
 HELD_OPEN_KINDS = frozenset(HELD_OPEN_TIMER.values())
+# The traveller's own waits, counted down on the kiosk (chip and decision are the machine's).
+COUNTDOWNS = {State.DOCUMENT: (TimerKind.DOCUMENT,), State.FACE: (TimerKind.FACE,),
+              State.PASSAGE: (TimerKind.ENTER, TimerKind.EXIT), State.REFER: (TimerKind.REFER,)}
 
 
 class Step:
@@ -48,7 +51,9 @@ class Step:
     def start_timer(self, kind: TimerKind, seconds: float) -> None:
         token = self.data.timer_seq + 1
         timers = tuple((k, t) for k, t in self.data.timers if k is not kind) + ((kind, token),)
-        self.set(timer_seq=token, timers=timers)
+        deadlines = tuple((k, d) for k, d in self.data.deadlines if k is not kind)
+        deadlines += ((kind, self.now + timedelta(seconds=seconds)),)
+        self.set(timer_seq=token, timers=timers, deadlines=deadlines)
         self.emit(StartTimer(kind, seconds, token))
 
     def cancel_timer(self, kind: TimerKind) -> None:
@@ -74,7 +79,16 @@ class Step:
         self._watch_closing(door)
 
     def secure_doors(self) -> None:
-        """Lock everything; doors still sensed open are watched until they close."""
+        """Lock everything; doors still sensed open are watched until they close.
+
+        While somebody is being let back out (retreat), the entry stays released: only the other
+        doors are locked, so nobody is shut in by a referral, a fault or the end of an emergency.
+        """
+        if self.data.retreat:
+            for door in self.data.settings.doors:
+                if door is not Door.ENTRY:
+                    self.close_door(door)
+            return
         opened = self.data.commanded_open | self.data.sensed_open
         self.set(commanded_open=frozenset())
         self.emit(SecureDoors())
@@ -91,7 +105,22 @@ class Step:
 
     # --- outputs ----------------------------------------------------------------------------
     def show(self, view: KioskView) -> None:
+        """Show `view` with the running wait's countdown and the assistance flag filled in."""
+        view = replace(view, seconds_left=self.seconds_left(), assistance_called=self.data.assistance)
+        self.set(view=view)
         self.emit(ShowScreen(view))
+
+    def reshow(self) -> None:
+        if self.data.view is not None:
+            self.show(self.data.view)
+
+    def seconds_left(self) -> float | None:
+        for kind in COUNTDOWNS.get(self.data.state, ()):
+            deadline = self.data.deadline(kind)
+            if deadline is not None:
+                left = (deadline - self.now).total_seconds()
+                return round(min(max(left, 0.0), MAX_SECONDS_LEFT), 1)
+        return None
 
     def alarm(self, kind, detail: str = "") -> None:
         self.emit(RaiseAlarm(kind, self.txn.txn_id if self.txn else None, detail))

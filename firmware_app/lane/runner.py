@@ -8,18 +8,25 @@ secures the doors and refers; the runner itself never stops on a device error.
 
 Start order (safety rule): doors secured first, then unfinished transactions voided and reported,
 then the sensors read and the lane started from them.
+
+A watchdog thread (supervision.py) finds hung stage workers and a stuck loop; `healthy()` is what
+the app's systemd watchdog ping should depend on. A faulted gate driver is tried again every
+`gate_probe_s`: when it answers, the doors are commanded again first, then the lane resumes.
 """
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from drivers.errors import DriverError
 from drivers.gate.events import GateEvent, GateEventKind, GateSnapshot
+from drivers.gate.layout import Door
+from firmware_app.kiosk.inputs import InputKind, TravellerInput
 from firmware_app.policy import LaneMode
 
 from . import actions as act
@@ -30,9 +37,11 @@ from .machine import initial, step
 from .ports import (BiometricStore, Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
                     Scheduler, thread_timer)
 from .state import Fault, LaneData, LaneSettings, TimerKind
+from .supervision import Supervision, Watchdog, resync_events, safe_stance, stage_budget
 
 log = logging.getLogger(__name__)
 _STOP = object()
+_PROBE_GATE = object()
 
 
 @dataclass
@@ -61,11 +70,28 @@ def lane_event(gate_event: GateEvent):
     return _GATE_EVENTS[gate_event.kind](gate_event)
 
 
+# The language choice stays with the kiosk (languages.py); the lane has nothing to do for it.
+_TRAVELLER_EVENTS = {InputKind.MORE_TIME: ev.MoreTimeRequested, InputKind.ASSISTANCE: ev.AssistanceRequested}
+
+
+def traveller_event(traveller_input: TravellerInput):
+    """The lane event for a kiosk input, or None when the lane need not know."""
+    make = _TRAVELLER_EVENTS.get(traveller_input.kind)
+    return make() if make is not None else None
+
+
 class LaneRunner:
     def __init__(self, settings: LaneSettings, ports: LanePorts, clock: Callable[[], datetime],
-                 mode: LaneMode = LaneMode.NORMAL, scheduler: Scheduler = thread_timer):
+                 mode: LaneMode = LaneMode.NORMAL, scheduler: Scheduler = thread_timer,
+                 supervision: Supervision = Supervision(), monotonic: Callable[[], float] = time.monotonic):
         self.settings, self.ports, self.clock, self.mode = settings, ports, clock, mode
         self._schedule = scheduler
+        self.supervision, self.monotonic = supervision, monotonic
+        self.watchdog = Watchdog(supervision, monotonic)
+        self._watch_stop = threading.Event()
+        self._watch_thread: threading.Thread | None = None
+        self._last_probe = 0.0
+        self.broken = False     # a bug escaped the state machine once (doors put in the safe stance)
         self._queue: queue.Queue = queue.Queue()
         self._timers: dict[TimerKind, Cancellable] = {}
         self._cancels: dict[str, threading.Event] = {}
@@ -85,10 +111,21 @@ class LaneRunner:
             self.submit(ev.TamperOn())
         self._thread = threading.Thread(target=self._loop, name="lane", daemon=True)
         self._thread.start()
+        self._watch_stop.clear()
+        self._watch_thread = threading.Thread(target=self._watch, name="lane-watchdog", daemon=True)
+        self._watch_thread.start()
+
+    def healthy(self) -> bool:
+        """For the app's systemd watchdog ping: the loop runs, is not stuck, and never broke."""
+        running = self._thread is not None and self._thread.is_alive()
+        return running and not self.watchdog.stalled and not self.broken
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread is None:
             return
+        self._watch_stop.set()
+        if self._watch_thread is not None:
+            self._watch_thread.join(timeout)
         self._queue.put(_STOP)
         self._thread.join(timeout)
         self._thread = None
@@ -106,6 +143,12 @@ class LaneRunner:
 
     def on_gate_event(self, gate_event: GateEvent) -> None:
         self._queue.put(lane_event(gate_event))
+
+    def on_traveller_input(self, traveller_input: TravellerInput) -> None:
+        """The kiosk server's `on_input` (called on its thread): only queues."""
+        event = traveller_event(traveller_input)
+        if event is not None:
+            self._queue.put(event)
 
     def _recover_journal(self) -> None:
         try:
@@ -131,12 +174,74 @@ class LaneRunner:
             event = self._queue.get()
             if event is _STOP:
                 return
-            self._handle(event)
+            self.watchdog.loop_busy()
+            try:
+                self._probe_gate() if event is _PROBE_GATE else self._handle(event)
+            except Exception as exc:  # a bug must not kill the loop with the doors as they are
+                log.error("lane loop: %s handling %s", type(exc).__name__, type(event).__name__)
+                self.broken = True
+                safe_stance(self.ports.gate, self.settings.layout)
+            finally:
+                self.watchdog.loop_idle()
 
     def _handle(self, event) -> None:
         self.data, actions = step(self.data, event, self.clock())
         self._execute(actions)
         self.handled += 1
+
+    # --- supervision ------------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._watch_stop.wait(self.supervision.tick_s):
+            events, stalled, recovered = self.watchdog.check()
+            for event in events:
+                self._queue.put(event)
+            if stalled:
+                self._on_stall()
+            if recovered:
+                self._queue.put(ev.DeviceRestored(Fault.LANE_LOOP))
+            self._maybe_probe_gate()
+
+    def _on_stall(self) -> None:
+        """The loop cannot act: doors to the safe stance and the officer told, from a helper thread
+        (the call that stuck the loop may be a gate or outbox call that would stick us too)."""
+        log.error("lane loop stuck for more than %.1f s", self.supervision.stall_s)
+        self._queue.put(ev.DeviceFault(Fault.LANE_LOOP, "event loop stuck"))
+
+        def secure_and_alarm():
+            safe_stance(self.ports.gate, self.settings.layout)
+            self._report(self.ports.outbox.alarm, act.AlarmKind.LANE_STALLED, None, "lane event loop stuck")
+        threading.Thread(target=secure_and_alarm, name="lane-stall", daemon=True).start()
+
+    def _maybe_probe_gate(self) -> None:
+        data = self.data
+        now = self.monotonic()
+        if data is None or Fault.GATE_DRIVER not in data.faults:
+            return
+        if now - self._last_probe >= self.supervision.gate_probe_s:
+            self._last_probe = now
+            self._queue.put(_PROBE_GATE)
+
+    def _probe_gate(self) -> None:
+        """On the loop thread: command the doors as the lane wants them; if the driver answers,
+        the fault is restored and the inputs missed meanwhile are caught up."""
+        data, gate = self.data, self.ports.gate
+        if Fault.GATE_DRIVER not in data.faults:
+            return
+        try:
+            if data.emergency:
+                gate.release_all()
+            elif data.retreat:
+                gate.close_door(Door.EXIT)
+                gate.open_door(Door.ENTRY)
+            else:
+                gate.secure_all()
+            snapshot = gate.snapshot()
+        except DriverError:
+            return      # still down; tried again later
+        log.warning("gate driver answers again")
+        self._handle(ev.DeviceRestored(Fault.GATE_DRIVER))
+        for event in resync_events(self.data, snapshot):
+            self._handle(event)
 
     def _execute(self, actions) -> None:
         for action in actions:
@@ -148,8 +253,9 @@ class LaneRunner:
         try:
             command(*args)
         except DriverError as exc:
-            log.error("gate command failed: %s", type(exc).__name__)
-            self._queue.put(ev.DeviceFault(Fault.GATE_DRIVER, type(exc).__name__))
+            what = " ".join([getattr(command, "__name__", "command")] + [getattr(a, "value", str(a)) for a in args])
+            log.error("gate command %s failed: %s", what, type(exc).__name__)
+            self._queue.put(ev.DeviceFault(Fault.GATE_DRIVER, f"{what}: {type(exc).__name__}"))
 
     def _do_OpenDoor(self, action: act.OpenDoor) -> None:
         self._guard_gate(self.ports.gate.open_door, action.door)
@@ -165,12 +271,17 @@ class LaneRunner:
 
     # --- stages -----------------------------------------------------------------------------
     def _worker(self, txn_id: str, stage: ev.Stage, work: Callable[[], object]) -> None:
+        ticket = self.watchdog.worker_started(stage, stage_budget(stage, self.settings.timeouts))
+
         def run():
             try:
-                self._queue.put(work())
+                self._queue.put(work())     # a late answer names its transaction: the machine drops it
             except Exception as exc:  # a worker must always answer; the type is the reason
                 log.warning("%s stage failed: %s", stage.value, type(exc).__name__)
                 self._queue.put(ev.StageFailed(txn_id, stage, type(exc).__name__))
+            finally:
+                for event in self.watchdog.worker_finished(ticket):
+                    self._queue.put(event)
         threading.Thread(target=run, name=f"lane-{stage.value}", daemon=True).start()
 
     def _cancel_event(self, txn_id: str) -> threading.Event:

@@ -2,14 +2,15 @@
 sensors (forced / held open), presence, mode changes. Emergency overrides everything at once."""
 from __future__ import annotations
 
-from drivers.gate.layout import Door
+from drivers.gate.layout import Door, FailMode
 
 from . import events as ev
 from .actions import AlarmKind, ExceptionKind, ReleaseDoors
 from .lifecycle import settle, void
 from .ops import Step
 from .passage import door_closed_in_passage, presence_in_passage
-from .state import HELD_OPEN_TIMER, Fault, State
+from .retreat import in_passage, may_be_inside, mantrap, retreat_presence, start_retreat
+from .state import HELD_OPEN_TIMER, Fault, LaneSettings, State
 from .views import state_view
 
 # Faults of devices the passage does not need: a running passage may finish first.
@@ -24,7 +25,7 @@ def emergency_on(s: Step) -> None:
     s.exception(ExceptionKind.EMERGENCY)
     void(s, ExceptionKind.EMERGENCY)
     s.cancel_timers(keep_held_open=False)
-    s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset())
+    s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset(), retreat=False)
     s.emit(ReleaseDoors())
     s.to(State.EMERGENCY)
     s.show(state_view(State.EMERGENCY))
@@ -34,7 +35,10 @@ def emergency_off(s: Step) -> None:
     if not s.data.emergency:
         return
     s.set(emergency=False)
-    s.secure_doors()
+    if mantrap(s) and s.data.presence > 0:
+        start_retreat(s, "inside when the emergency ended")    # never lock them in afterwards
+    else:
+        s.secure_doors()
     settle(s)
 
 
@@ -47,27 +51,68 @@ def tamper(s: Step, on: bool) -> None:
 
 def device_fault(s: Step, event: ev.DeviceFault) -> None:
     if event.fault not in s.data.faults:
-        s.alarm(AlarmKind.DEVICE_FAULT, event.fault.value)
+        detail = event.fault.value
+        if event.fault is Fault.GATE_DRIVER:
+            detail += "; " + gate_failure_note(s.data.settings)
+        s.alarm(AlarmKind.DEVICE_FAULT, detail)
         s.exception(ExceptionKind.DEVICE_FAULT, f"{event.fault.value} {event.detail}".strip())
     fault(s, event.fault, True)
 
 
+def gate_failure_note(settings: LaneSettings) -> str:
+    """What the doors do physically when the driver cannot command them: their fail mode decides."""
+    modes = dict(settings.fail_modes)
+    parts = []
+    for door in settings.doors:
+        mode = modes.get(door)
+        if mode is None:
+            parts.append(f"{door.value}: fail mode unknown")
+        else:
+            rest = "released" if mode is FailMode.FAIL_SAFE else "locked"
+            parts.append(f"{door.value} {mode.value}: {rest} once its relay drops")
+    return "doors may not answer commands; " + ", ".join(parts)
+
+
 def fault(s: Step, which: Fault, on: bool) -> None:
-    faults = s.data.faults | {which} if on else s.data.faults - {which}
-    s.set(faults=faults)
+    already = which in s.data.faults
+    s.set(faults=s.data.faults | {which} if on else s.data.faults - {which})
     if not on:
-        if s.data.state is State.OUT_OF_SERVICE:
-            settle(s)
+        if already:
+            restored(s, which)
         return
-    if s.data.emergency:
-        return      # doors stay released; the fault is remembered for afterwards
-    passage_running = s.txn is not None and s.txn.phase is not None
-    if s.txn is not None and not (passage_running and which in _PASSAGE_SURVIVES):
-        void(s, ExceptionKind.DEVICE_FAULT, which.value)
-        s.secure_doors()
+    if already or s.data.emergency:
+        return      # nothing new (a failing command must not loop); emergency keeps doors released
+    if s.txn is not None and not (in_passage(s) and which in _PASSAGE_SURVIVES):
+        stop_transaction(s, which)
     if s.txn is None:
-        s.secure_doors()
+        if not s.data.retreat:      # a retreat already keeps the exit locked and the entry free
+            s.secure_doors()
         settle(s)
+
+
+def stop_transaction(s: Step, which: Fault) -> None:
+    """Void it; if somebody may be between the doors, lock the exit and open the way back."""
+    inside = in_passage(s) and may_be_inside(s)
+    void(s, ExceptionKind.DEVICE_FAULT, which.value)
+    if inside:
+        start_retreat(s, f"{which.value} during passage")
+
+
+def restored(s: Step, which: Fault) -> None:
+    """A restored gate driver gets its doors commanded again first (they may have dropped)."""
+    if which is Fault.GATE_DRIVER:
+        if s.data.emergency:
+            s.emit(ReleaseDoors())
+        else:
+            resecure(s)
+    if s.data.state is State.OUT_OF_SERVICE:
+        settle(s)
+
+
+def resecure(s: Step) -> None:
+    s.secure_doors()
+    if s.data.retreat:
+        s.open_door(Door.ENTRY)     # re-assert the way back; the relay may have dropped
 
 
 def door_opened(s: Step, door: Door) -> None:
@@ -108,7 +153,7 @@ def held_open_timeout(s: Step, door: Door) -> None:
 
 def presence(s: Step, count: int) -> None:
     s.set(presence=count)
-    if s.txn is None:
+    if retreat_presence(s, count) or s.txn is None:
         return
     s.update_txn(max_presence=max(s.txn.max_presence, count))
     if s.txn.phase is not None:

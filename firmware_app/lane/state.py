@@ -5,7 +5,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from drivers.gate.layout import Door, LayoutKind, doors_of
+from drivers.gate.layout import Door, FailMode, LayoutKind, doors_of
+from firmware_app.kiosk.view import KioskView
 from firmware_app.mrz import MrzResult
 from firmware_app.policy import ChipEvidence, Decision, FaceEvidence, LaneMode
 
@@ -37,6 +38,7 @@ class TimerKind(str, enum.Enum):
     REFER = "refer"
     HELD_OPEN_ENTRY = "held_open_entry"
     HELD_OPEN_EXIT = "held_open_exit"
+    RETREAT = "retreat"         # entry released for somebody inside to step back out
 
 
 HELD_OPEN_TIMER = {Door.ENTRY: TimerKind.HELD_OPEN_ENTRY, Door.EXIT: TimerKind.HELD_OPEN_EXIT}
@@ -50,6 +52,8 @@ class Fault(str, enum.Enum):
     CHIP_READER = "chip_reader"
     CAMERA = "camera"
     JOURNAL = "journal"
+    DECIDER = "decider"         # the policy / alert-list stage hung
+    LANE_LOOP = "lane_loop"     # the lane's own event loop stalled (found by the runner's watchdog)
 
 
 class Phase(str, enum.Enum):
@@ -84,6 +88,7 @@ class LaneTimeouts:
     tailgate_s: float = 20.0
     refer_s: float = 30.0
     held_open_s: float = 8.0
+    retreat_s: float = 20.0     # entry released after a fault before it closes again with nobody inside
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ class LaneSettings:
     timeouts: LaneTimeouts = LaneTimeouts()
     document_attempts: int = 3      # unusable MRZ reads before referring
     face_rounds: int = 2            # capture loops (each with its own attempts) before deciding
+    more_time_limit: int = 2        # kiosk "more time" presses honoured per wait
+    fail_modes: tuple[tuple[Door, FailMode], ...] = ()   # per door, for the officer's alarm text
 
     @property
     def doors(self) -> tuple[Door, ...]:
@@ -146,6 +153,14 @@ class LaneData:
     emergency: bool = False
     faults: frozenset[Fault] = frozenset()
     held_open_alarmed: frozenset[Door] = field(default=frozenset())
+    retreat: bool = False                       # entry released so somebody inside can step back
+    deadlines: tuple[tuple[TimerKind, datetime], ...] = ()
+    more_time: tuple[tuple[TimerKind, int], ...] = ()   # extensions granted per wait kind
+    assistance: bool = False                    # the traveller called an officer; not yet answered
+    view: KioskView | None = None               # the screen shown last (re-shown on kiosk inputs)
 
     def timer_token(self, kind: TimerKind) -> int | None:
         return dict(self.timers).get(kind)
+
+    def deadline(self, kind: TimerKind) -> datetime | None:
+        return dict(self.deadlines).get(kind) if self.timer_token(kind) is not None else None

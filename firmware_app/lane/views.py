@@ -68,3 +68,8 @@ def passage_view(txn: Transaction) -> KioskView:
 
 def refer_view(txn: Transaction | None) -> KioskView:
     return view(Screen.SEE_OFFICER, txn, Instruction.TAKE_YOUR_DOCUMENT)
+
+
+def retreat_view() -> KioskView:
+    """Somebody inside is let back out through the entry."""
+    return view(Screen.SEE_OFFICER, None, Instruction.STEP_BACK)

@@ -8,6 +8,7 @@ from firmware_app.policy import AlertListChecker, Decision, LaneMode, PolicyCont
 
 from .actions import RequestDecision
 from .state import LaneSettings, LaneTimeouts
+from .supervision import Supervision
 
 
 def _door(section) -> DoorPins:
@@ -28,9 +29,18 @@ def lane_settings(config, boot_id: str) -> LaneSettings:
     """`boot_id` must be unique per start (the app draws it from its injected random source)."""
     lane = config.lane
     timeouts = LaneTimeouts(**{name: getattr(lane, name) for name in LaneTimeouts.__dataclass_fields__})
+    layout = gate_layout(config.gate)
+    fail_modes = tuple((door, pins.fail_mode) for door, pins in layout.doors.items())
     return LaneSettings(device_id=config.device.id, boot_id=boot_id, direction=config.device.direction.value,
-                        layout=LayoutKind(config.gate.layout), timeouts=timeouts,
-                        document_attempts=lane.document_attempts, face_rounds=lane.face_rounds)
+                        layout=layout.kind, timeouts=timeouts, document_attempts=lane.document_attempts,
+                        face_rounds=lane.face_rounds, more_time_limit=lane.more_time_limit,
+                        fail_modes=fail_modes)
+
+
+def supervision(config) -> Supervision:
+    """The runner's watchdog settings (LaneRunner(..., supervision=supervision(config)))."""
+    lane = config.lane
+    return Supervision(stall_s=lane.stall_s, stage_grace_s=lane.stage_grace_s, gate_probe_s=lane.gate_probe_s)
 
 
 def start_mode(config) -> LaneMode:

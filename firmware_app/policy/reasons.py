@@ -43,6 +43,7 @@ class ReasonCode(str, enum.Enum):
     BMIS_UNREACHABLE = "bmis_unreachable"
     OFFICER_REFUSED = "officer_refused"                # assisted mode: the officer said no
     OFFICER_NO_ANSWER = "officer_no_answer"
+    OFFICER_UNIDENTIFIED = "officer_unidentified"      # a confirmation nobody can be held to
     DECISION_UNAVAILABLE = "decision_unavailable"      # the policy could not run in time
 
 
