@@ -1,17 +1,30 @@
 """`gate-app --config FILE`: the appliance entry point.
 
-A bad config never starts the lane: it is checked before anything else is opened.
+A bad config never starts the lane: it is checked before anything else is opened. Then the
+appliance is assembled (firmware_app/appliance: doors secured first), started, and kept alive:
+READY=1 to systemd once the lane runs with warm models, WATCHDOG=1 while the lane makes progress,
+SIGTERM/SIGINT -> orderly stop with the doors secured.
+Exit codes: 0 stopped on a signal, 1 the gate itself could not be built, 2 config unusable.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
+import threading
+from pathlib import Path
 
+from .appliance.core import Appliance
+from .appliance.errors import GateUnavailable
+from .appliance.notify import Notifier
 from .config import load_config
 from .errors import ConfigError
 
 log = logging.getLogger("gate.app")
+EXIT_STOPPED, EXIT_GATE, EXIT_CONFIG = 0, 1, 2
+IDLE_TICK_S = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +38,43 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"gate-app: config: {problem}", file=sys.stderr)
-        return 2
-    log.error("the lane (issue 5) is not built yet; device %s has nothing to run", config.device.id)
-    return 2
+        return EXIT_CONFIG
+    return run(config, Notifier.from_environ(os.environ))
+
+
+def run(config, notifier: Notifier, base_dir: Path = Path(".")) -> int:
+    stop = threading.Event()
+    _install_signals(stop)
+    try:
+        appliance = Appliance(config, base_dir=base_dir).build()
+    except GateUnavailable as exc:
+        print(f"gate-app: the gate cannot be driven: {exc}", file=sys.stderr)
+        return EXIT_GATE
+    try:
+        appliance.start()
+        notifier.send("READY=1")
+        notifier.send(f"STATUS=lane {appliance.lane_state()}")
+        _keep_alive(appliance, notifier, stop)
+    finally:
+        notifier.send("STOPPING=1")
+        appliance.stop()
+    return EXIT_STOPPED
+
+
+def _install_signals(stop: threading.Event) -> None:
+    def request_stop(signum, frame):
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        stop.set()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+
+
+def _keep_alive(appliance: Appliance, notifier: Notifier, stop: threading.Event) -> None:
+    """Pet the watchdog only while the lane thread is alive: a hung lane gets restarted by systemd
+    (and the restart secures the doors first)."""
+    interval = notifier.watchdog_interval_s() or IDLE_TICK_S
+    while not stop.wait(interval):
+        if appliance.lane_alive():
+            notifier.send("WATCHDOG=1")
+        else:
+            log.error("lane not alive: watchdog not petted")

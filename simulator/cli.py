@@ -9,6 +9,7 @@ COMMAND_MODULES: list[str] = [
     "simulator.passport_cmd",
     "simulator.chip_cmd",
     "simulator.demo",
+    "simulator.scenario_cmd",
     "simulator.bmis_cmd",
 ]
 

@@ -1,8 +1,8 @@
-"""`gatesim demo`: scripted travellers through the simulated reader and the MRZ pipeline.
+"""`gatesim demo --reader-only`: scripted documents through the simulated reader and the MRZ pipeline.
 
 The simulated reader writes real reader framings into a pseudo-terminal; the real serial driver
 reads them and the MRZ pipeline validates each document, as the appliance does at its first stage.
-Later stages (chip, face, lane, BMIS) join this demo as their issues land.
+Needs no pcscd, broker or face photos (the whole appliance runs in `gatesim demo`).
 """
 from __future__ import annotations
 
@@ -102,16 +102,9 @@ def _await_document(reader) -> str:
             return _describe(tuple(event.lines))
 
 
-def register(groups) -> None:
-    cmd = groups.add_parser("demo", help="scripted travellers through the simulated appliance")
-    cmd.add_argument("--framing", choices=["cute", "rte", "lines"], default="cute")
-    cmd.add_argument("--seed", type=int, default=7)
-    cmd.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
+def run_reader_only(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
-    print(f"gatesim demo: simulated passport reader ({args.framing} framing) -> serial driver -> MRZ")
+    print(f"gatesim demo --reader-only: simulated passport reader ({args.framing} framing) -> serial driver -> MRZ")
     with tempfile.TemporaryDirectory() as tmp:
         for number, traveller in enumerate(script(), start=1):
             outcome = run_traveller(traveller, args.framing, rng, Path(tmp) / "reader")

@@ -1,9 +1,9 @@
-"""The demo is the main job a newcomer runs: it must go through every scripted traveller."""
+"""The reader-only demo (`gatesim demo --reader-only`): every scripted document through the reader and MRZ."""
 from simulator.cli import main as gatesim
 
 
 def test_demo_runs_every_traveller_with_expected_outcomes(capsys):
-    assert gatesim(["demo", "--framing", "cute", "--seed", "3"]) == 0
+    assert gatesim(["demo", "--reader-only", "--framing", "cute", "--seed", "3"]) == 0
     out = capsys.readouterr().out.splitlines()
     outcomes = [line.split("->")[-1].strip() for line in out if "traveller" in line]
     assert outcomes[0] == "TD3: VALID"

@@ -1,0 +1,119 @@
+"""The BMIS side of the appliance: link (outbox + MQTT), command side, statistics.
+
+Crossing records go to the outbox first (the system of record: a failure there stops the lane),
+then into the hourly statistics (a failure there is logged: a count is not worth a closed lane).
+Finished hours are published on `stats` by a small loop.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from firmware_app.bmis.command_wiring import CommandSide, build_command_side
+from firmware_app.bmis.lane_port import LaneOutbox
+from firmware_app.bmis.link import BmisLink, GateState
+from firmware_app.bmis.wiring import build_link
+from firmware_app.errors import GateError
+
+from .bridges import RunnerLaneControl
+
+log = logging.getLogger("gate.app.bmis")
+STATS_CHECK_S = 60.0
+
+
+class RecordingOutbox:
+    """The lane's OutboxPort: the link's outbox, plus every crossing counted in the statistics."""
+
+    def __init__(self, outbox: LaneOutbox, stats, clock: Callable[[], datetime]):
+        self._outbox, self._stats, self._clock = outbox, stats, clock
+
+    def crossing(self, record) -> None:
+        self._outbox.crossing(record)           # raises on failure: the runner takes the lane down
+        try:
+            self._stats.add(record.to_dict(), self._clock())
+        except GateError as exc:
+            log.error("statistics not updated: %s", type(exc).__name__)
+
+    def exception(self, kind, txn_id, detail) -> None:
+        self._outbox.exception(kind, txn_id, detail)
+
+    def alarm(self, kind, txn_id, detail) -> None:
+        self._outbox.alarm(kind, txn_id, detail)
+
+
+class StatsPublisher:
+    """Every finished hour's report goes to the outbox once, then is marked reported."""
+
+    def __init__(self, stats, link: BmisLink, clock: Callable[[], datetime], check_s: float = STATS_CHECK_S):
+        self._stats, self._link, self._clock, self._check_s = stats, link, clock, check_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bmis-stats", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def publish_due(self) -> int:
+        now = self._clock()
+        self._stats.tick(now)
+        reports = self._stats.due_reports(now)
+        for report in reports:
+            self._link.publish_stats(report)
+            self._stats.mark_reported(report["period_start"])
+        return len(reports)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.publish_due()
+            except GateError as exc:
+                log.error("statistics report failed: %s", type(exc).__name__)
+            if self._stop.wait(self._check_s):
+                return
+
+
+@dataclass
+class BmisSide:
+    link: BmisLink
+    commands: CommandSide
+    lane_control: RunnerLaneControl
+    outbox: RecordingOutbox
+    stats_publisher: StatsPublisher
+
+    def start(self) -> None:
+        self.link.start()
+        self.stats_publisher.start()
+
+    def stop(self) -> None:
+        self.stats_publisher.stop()
+        self.link.stop()
+        self.commands.close()
+        self.link.outbox.close()
+
+    def set_status(self, state: GateState, **fields) -> None:
+        try:
+            self.link.set_status(state, **fields)
+        except GateError as exc:
+            log.error("status not queued: %s", type(exc).__name__)
+
+
+def build_bmis_side(config, clock: Callable[[], datetime], health_source=None) -> BmisSide:
+    """Raises GateError subclasses (MqttSettingsError, TrustStoreError, store errors) to the caller."""
+    lane_control = RunnerLaneControl(clock)
+    # no on_alarm: the link itself raises the alarm for a refused signature (result "alarm": true)
+    commands = build_command_side(config, lane=lane_control, clock=clock)
+    try:
+        link = build_link(config, handle_command=commands.processor.handle, clock=clock,
+                          health_source=health_source)
+    except GateError:
+        commands.close()
+        raise
+    outbox = RecordingOutbox(LaneOutbox(link), commands.stats, clock)
+    return BmisSide(link, commands, lane_control, outbox, StatsPublisher(commands.stats, link, clock))

@@ -1,0 +1,126 @@
+"""What turns device and operator inputs into lane events, and the lane into what commands see.
+
+Each bridge only queues: the lane runner's single thread owns every decision.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Callable
+
+from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError
+from firmware_app.kiosk.inputs import InputKind, TravellerInput
+from firmware_app.lane import events as ev
+from firmware_app.lane.errors import LaneNotRunning
+from firmware_app.lane.state import Fault
+from firmware_app.mrz import MrzError, parse
+from firmware_app.policy import LaneMode
+
+from .errors import OverrideRefused
+
+log = logging.getLogger("gate.app.bridges")
+Submit = Callable[[object], None]
+
+
+class ReaderBridge:
+    """Reader events -> DocumentPresented / DocumentUnreadable; link down/up -> reader fault/restored."""
+
+    def __init__(self, submit: Submit, mrz_section, today: Callable[[], object]):
+        self._submit, self._mrz, self._today = submit, mrz_section, today
+        self._link_was_up = False
+
+    def __call__(self, event) -> None:
+        if isinstance(event, DocumentRead):
+            self._submit(self._document(event.lines))
+        elif isinstance(event, ReadError):
+            log.info("reader frame unreadable: %s", event.reason.value)
+            self._submit(ev.DocumentUnreadable(event.reason.value))
+        elif isinstance(event, LinkChanged):
+            self._link(event.state)
+
+    def _document(self, lines) -> object:
+        try:
+            result = parse(list(lines), today=self._today(), expiry_future_years=self._mrz.expiry_future_years,
+                           repair=self._mrz.ocr_repair, max_repairs=self._mrz.max_repairs)
+        except MrzError as exc:
+            return ev.DocumentUnreadable(type(exc).__name__)
+        return ev.DocumentPresented(result)
+
+    def _link(self, state: LinkState) -> None:
+        if state is LinkState.UP:
+            if self._link_was_up:
+                self._submit(ev.DeviceRestored(Fault.READER))
+            self._link_was_up = True
+        elif state is LinkState.DOWN and self._link_was_up:
+            self._submit(ev.DeviceFault(Fault.READER, "reader link down"))
+
+
+class PresenceWatch:
+    """Polls whether the document's chip is on the reader; its removal is DocumentRemoved."""
+
+    def __init__(self, present: Callable[[], bool], submit: Submit, interval_s: float = 0.2):
+        self._present, self._submit, self._interval = present, submit, interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="document-presence", daemon=True)
+        self._was_present = False
+
+    def start(self) -> PresenceWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                present = self._present()
+            except Exception as exc:  # pcscd gone: the chip stage reports the fault when it is needed
+                log.debug("document presence poll failed: %s", type(exc).__name__)
+                continue
+            if self._was_present and not present:
+                self._submit(ev.DocumentRemoved())
+            self._was_present = present
+
+
+_KIOSK_EVENTS = {InputKind.MORE_TIME: ev.MoreTimeRequested, InputKind.ASSISTANCE: ev.AssistanceRequested}
+
+
+def kiosk_input(submit: Submit) -> Callable[[TravellerInput], None]:
+    """The kiosk's on_input: a language choice stays in the kiosk; the rest goes to the lane."""
+    def on_input(traveller_input: TravellerInput) -> None:
+        make = _KIOSK_EVENTS.get(traveller_input.kind)
+        if make is not None:
+            submit(make())
+    return on_input
+
+
+class RunnerLaneControl:
+    """The lane as BMIS commands see it (firmware_app.bmis.command_handlers.LaneControl)."""
+
+    def __init__(self, clock: Callable[[], datetime]):
+        self._runner, self._clock = None, clock
+
+    def attach(self, runner) -> None:
+        """The runner is built after the BMIS side (it needs the outbox); commands wait for it."""
+        self._runner = runner
+
+    def set_mode(self, mode: LaneMode, operator_id: str | None) -> None:
+        if self._runner is None:
+            raise LaneNotRunning("the lane is not running yet")
+        log.info("lane mode -> %s by BMIS command", mode.value)
+        self._runner.submit(ev.ModeChanged(LaneMode(mode)))
+
+    def override_door(self, action, door, operator_id: str) -> None:
+        # Opening a door outside the lane's state machine would break its safety invariant; the lane
+        # has no officer-override event yet, so the command is refused (and audited by the processor).
+        raise OverrideRefused("remote door override is not supported by this lane; use the local key switch")
+
+    def request_status(self) -> dict:
+        data = self._runner.data if self._runner is not None else None
+        if data is None:
+            return {"state": "starting"}
+        return {"state": data.state.value, "mode": data.mode.value, "faults": sorted(f.value for f in data.faults),
+                "emergency": data.emergency, "presence": data.presence, "transactions": data.txn_count}

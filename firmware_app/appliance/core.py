@@ -1,0 +1,208 @@
+"""The Appliance: every port built from the config, in the safe order, then the lane runner.
+
+Build: gate driver first and doors secured at once; then storage (lane journal, BMIS outbox and
+command side); then kiosk, camera + face models (warmed), chip reader. A component that cannot be
+built is replaced by a stand-in that refuses, and becomes a device fault: the lane starts
+OUT_OF_SERVICE with the doors secured and the BMIS is told. Only a gate that cannot be built at
+all stops the build (GateUnavailable): without a driver nothing can hold the doors.
+Start: the runner secures the doors again, voids and reports unfinished transactions, reads the
+sensors; only then the BMIS link connects and the reader and document-presence watch start.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from firmware_app.errors import GateError
+from firmware_app.lane import events as ev
+from firmware_app.lane.errors import LaneError
+from firmware_app.lane.journal import LaneJournal
+from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.stages import ChipReadStage, PortraitVault
+from firmware_app.lane.state import Fault
+from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
+
+from . import devices
+from .bmis_side import BmisSide, build_bmis_side
+from .bridges import PresenceWatch, ReaderBridge, kiosk_input
+from .errors import ComponentUnavailable
+from .parts import (NullKiosk, RefusingFaceStage, RefusingOutbox, build_face_stage, build_kiosk,
+                    EmptyAlertLists)
+
+log = logging.getLogger("gate.app")
+JOURNAL_FILE = "lane-journal.db"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Overrides:
+    """Simulated devices the simulator hands in (each logged as simulated when used)."""
+    pin_factory: object | None = None
+    camera: object | None = None
+
+
+class Appliance:
+    def __init__(self, config, *, clock: Callable[[], datetime] = utc_now,
+                 rng: Callable[[int], bytes] = os.urandom, overrides: Overrides = Overrides(),
+                 base_dir: Path = Path(".")):
+        self.config, self.clock, self.rng, self.overrides, self.base_dir = config, clock, rng, overrides, base_dir
+        self.faults: list[tuple[Fault, ComponentUnavailable]] = []
+        self.runner: LaneRunner | None = None
+        self.bmis: BmisSide | None = None
+        self.reader = None
+        self.presence: PresenceWatch | None = None
+        self.kiosk = NullKiosk()
+        self._started = False
+
+    # --- build ---------------------------------------------------------------------------------
+    def build(self) -> Appliance:
+        self._build_gate()                        # first: nothing else runs before the doors are held
+        Path(self.config.device.data_dir).mkdir(parents=True, exist_ok=True)
+        journal = self._open_journal()
+        outbox = self._build_bmis()
+        self._build_kiosk()
+        vault = PortraitVault()
+        face = self._build_face(vault)
+        chip = self._build_chip(vault)
+        alerts = self.bmis.commands.alerts if self.bmis else EmptyAlertLists()
+        decider = policy_decider(self.config.policy, alerts, lambda: self.clock().date(), self.bmis_reachable)
+        ports = LanePorts(self.gate, chip, face, decider, self.kiosk, outbox, journal, biometrics=vault)
+        boot_id = self.rng(6).hex()
+        self.runner = LaneRunner(lane_settings(self.config, boot_id), ports, self.clock, start_mode(self.config))
+        if self.bmis:
+            self.bmis.lane_control.attach(self.runner)
+        return self
+
+    def _build_gate(self) -> None:
+        self.pin_factory = devices.make_pin_factory(self.config, self.overrides.pin_factory)
+        self.gate = devices.build_gate(self.config, self.pin_factory, self._gate_event)
+        self.gate.secure_all()
+        log.info("gate built (%s, %s pins); doors secured", self.config.gate.layout,
+                 self.config.gate.pin_factory.value)
+
+    def _gate_event(self, event) -> None:
+        if self.runner is not None:
+            self.runner.on_gate_event(event)
+
+    def _fault(self, fault: Fault, error: ComponentUnavailable) -> None:
+        log.error("component unavailable, lane out of service: %s", error)
+        self.faults.append((fault, error))
+
+    def _open_journal(self) -> LaneJournal:
+        try:
+            return LaneJournal.open(Path(self.config.device.data_dir) / JOURNAL_FILE)
+        except LaneError as exc:
+            self._fault(Fault.JOURNAL, ComponentUnavailable("lane journal", type(exc).__name__))
+            return LaneJournal.in_memory()
+
+    def _build_bmis(self):
+        try:
+            self.bmis = build_bmis_side(self.config, self.clock, health_source=self.health)
+            return self.bmis.outbox
+        except GateError as exc:
+            error = ComponentUnavailable("bmis", f"{type(exc).__name__}: {exc}")
+            self._fault(Fault.JOURNAL, error)     # no outbox: no record could be kept
+            return RefusingOutbox(error)
+
+    def _build_kiosk(self) -> None:
+        try:
+            self.kiosk = build_kiosk(self.config, kiosk_input(self._submit))
+        except ComponentUnavailable as exc:
+            # Fault has no KIOSK member yet: a lane without screens cannot guide anyone, so it is
+            # reported as the traveller-facing reader path being unavailable (detail names the kiosk).
+            self._fault(Fault.READER, exc)
+
+    def _build_face(self, vault: PortraitVault):
+        try:
+            camera = devices.open_camera(self.config, self.overrides.camera)
+            return build_face_stage(self.config, camera, vault, self.base_dir)
+        except ComponentUnavailable as exc:
+            self._fault(Fault.CAMERA, exc)
+            return RefusingFaceStage(exc)
+
+    def _build_chip(self, vault: PortraitVault) -> ChipReadStage:
+        try:
+            store = devices.load_trust_store(self.config)
+        except ComponentUnavailable as exc:
+            self._fault(Fault.CHIP_READER, exc)
+            store = None            # passive authentication then fails: the lane refers
+        return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault)
+
+    # --- run -----------------------------------------------------------------------------------
+    def _submit(self, event) -> None:
+        if self.runner is not None:
+            try:
+                self.runner.submit(event)
+            except LaneError:
+                log.debug("event before the lane runs dropped: %s", type(event).__name__)
+
+    def bmis_reachable(self) -> bool:
+        return self.bmis is not None and self.bmis.link.connected
+
+    def start(self) -> None:
+        if self.runner is None:
+            self.build()
+        self.kiosk.start()
+        self.runner.start()                       # secures, voids + reports the unfinished, reads sensors
+        self._started = True
+        for fault, error in self.faults:
+            self.runner.submit(ev.DeviceFault(fault, str(error)[:200]))
+        if self.bmis:
+            self.bmis.start()
+        self._start_inputs()
+        log.info("lane running (device %s, %d component fault(s))", self.config.device.id, len(self.faults))
+
+    def _start_inputs(self) -> None:
+        bridge = ReaderBridge(self._submit, self.config.mrz, lambda: self.clock().date())
+        try:
+            self.reader = devices.open_passport_reader(self.config, bridge)
+        except ComponentUnavailable as exc:
+            self._fault(Fault.READER, exc)
+            self.runner.submit(ev.DeviceFault(Fault.READER, str(exc)[:200]))
+        self.presence = PresenceWatch(devices.card_presence(self.config), self._submit).start()
+
+    def stop(self) -> None:
+        """Orderly: inputs off, lane stopped (doors secured), kiosk and BMIS link closed."""
+        for part in (self.reader, self.presence):
+            if part is not None:
+                _quietly(getattr(part, "close", None) or part.stop)
+        if self.runner is not None:
+            self.runner.stop()
+        _quietly(self.gate.secure_all)
+        _quietly(self.kiosk.stop)
+        if self.bmis is not None:
+            _quietly(self.bmis.stop)
+        _quietly(self.gate.close)
+        self._started = False
+        log.info("appliance stopped; doors secured")
+
+    # --- observation ---------------------------------------------------------------------------
+    def lane_alive(self) -> bool:
+        """The lane thread is running (the runner exposes no liveness property yet: noted for its owner)."""
+        thread = getattr(self.runner, "_thread", None)
+        return self._started and thread is not None and thread.is_alive()
+
+    def health(self) -> dict[str, dict[str, str]]:
+        components = {"lane": {"status": "ok" if self.lane_alive() else "fault", "detail": self.lane_state()}}
+        for fault, error in self.faults:
+            components[error.component] = {"status": "fault", "detail": error.reason[:200]}
+        return components
+
+    def lane_state(self) -> str:
+        data = self.runner.data if self.runner is not None else None
+        return data.state.value if data is not None else "starting"
+
+
+def _quietly(action) -> None:
+    try:
+        action()
+    except Exception as exc:  # stopping must go on past a broken part; the doors come first
+        log.error("stop step failed: %s", type(exc).__name__)

@@ -1,0 +1,127 @@
+"""Devices from the config, each chosen by its URL or name. A simulated choice is always explicit
+(its URL says `sim://`, the pin factory says `mock`, or the simulator injected it) and is logged as a
+WARNING, so a lab setting that reaches a real lane is seen at once.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+from drivers.errors import DriverError
+from drivers.passport_reader import ReaderSettings, open_reader
+
+from .errors import ComponentUnavailable, GateUnavailable
+
+log = logging.getLogger("gate.app.devices")
+SIM_SCHEME = "sim://"
+SIM_READER_LINK = "sim-reader"          # pty symlink in data_dir that `gatesim` feeds
+PCSC_VIRTUAL_READER = "virtual pcd"     # vsmartcard's vpcd reader name
+CHIP_CARD_WAIT_S = 2.0
+
+
+def warn_simulated(component: str, what: str) -> None:
+    log.warning("SIMULATED DEVICE in use: %s is %s", component, what)
+
+
+# --- passport reader ----------------------------------------------------------------------------
+def reader_url(url: str, data_dir: Path) -> str:
+    """`sim://` -> the simulated reader's pty link in data_dir (`sim:///path` names another link)."""
+    if not url.startswith(SIM_SCHEME):
+        return url
+    path = url[len(SIM_SCHEME):] or str(Path(data_dir) / SIM_READER_LINK)
+    warn_simulated("passport reader", f"the simulated reader on pty {path}")
+    return path
+
+
+def open_passport_reader(config, on_event: Callable) -> object:
+    values = config.reader.model_dump()
+    values["url"] = reader_url(config.reader.url, config.device.data_dir)
+    try:
+        return open_reader(ReaderSettings.from_mapping(values), on_event)
+    except DriverError as exc:
+        raise ComponentUnavailable("reader", f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- gate --------------------------------------------------------------------------------------
+def make_pin_factory(config, injected=None):
+    """The configured pin factory; the simulator may hand in the MockFactory its GateSimulator drives."""
+    from drivers.gate import make_pin_factory as by_name
+    name = config.gate.pin_factory.value
+    if injected is not None:
+        if name != "mock":
+            raise GateUnavailable(f"an injected pin factory needs gate.pin_factory = 'mock', not {name!r}")
+        warn_simulated("gate", "gpiozero MockFactory pins driven by the simulator")
+        return injected
+    if name == "mock":
+        warn_simulated("gate", "gpiozero MockFactory pins (no door moves)")
+    try:
+        return by_name(name)
+    except DriverError as exc:
+        raise GateUnavailable(f"pin factory {name!r}: {exc}") from exc
+
+
+def build_gate(config, factory, on_event: Callable):
+    from drivers.gate import GateDriver
+    from firmware_app.lane.wiring import gate_layout
+    try:
+        return GateDriver(gate_layout(config.gate), factory, on_event)
+    except DriverError as exc:
+        raise GateUnavailable(f"gate driver: {exc}") from exc
+
+
+# --- camera ------------------------------------------------------------------------------------
+def open_camera(config, injected=None):
+    """The supervised camera; `injected` is a FrameSource handed in by the simulator."""
+    from drivers.camera import SupervisedSource, open_camera as by_url
+    section = config.camera
+    if injected is not None:
+        if not section.url.startswith(SIM_SCHEME):
+            raise ComponentUnavailable("camera", "an injected camera needs camera.url = 'sim://'")
+        warn_simulated("camera", f"frames injected by the simulator ({type(injected).__name__})")
+        return SupervisedSource(injected, section.stall_timeout_s, time.monotonic)
+    if section.url.startswith(SIM_SCHEME):
+        warn_simulated("camera", f"the simulated camera showing {section.sim_source}")
+    try:
+        inner = by_url(section.url, width=section.width, height=section.height, sim_source=section.sim_source)
+    except DriverError as exc:
+        raise ComponentUnavailable("camera", f"{type(exc).__name__}: {exc}") from exc
+    return SupervisedSource(inner, section.stall_timeout_s, time.monotonic)
+
+
+# --- chip --------------------------------------------------------------------------------------
+def chip_opener(config) -> Callable[[], object]:
+    """A function giving a fresh transport to the card on the configured PC/SC reader."""
+    from drivers.smartcard import open_transceiver
+    url = config.smartcard.reader
+    if PCSC_VIRTUAL_READER in url.lower():
+        warn_simulated("chip reader", f"the vsmartcard virtual reader ({url})")
+
+    def open_card():
+        return open_transceiver(url, timeout_s=CHIP_CARD_WAIT_S)
+    return open_card
+
+
+def card_presence(config) -> Callable[[], bool]:
+    """Whether a document (its chip) lies on the reader; polled to notice its removal."""
+    from drivers.smartcard.pcsc import card_present
+    pattern = config.smartcard.reader.removeprefix("pcsc://")
+    return lambda: card_present(pattern)
+
+
+def load_trust_store(config):
+    """CSCA certificates (and CRLs, master lists) from smartcard.csca_dir and master_list."""
+    from firmware_app.emrtd.pa import PaError, TrustStore, import_master_list, load_directory
+    section = config.smartcard
+    store = TrustStore()
+    try:
+        if Path(section.csca_dir).is_dir():
+            load_directory(Path(section.csca_dir), store)
+        else:
+            log.error("no CSCA directory %s: passive authentication will refer every traveller", section.csca_dir)
+        if section.master_list is not None:
+            import_master_list(Path(section.master_list).read_bytes(), store)
+    except (OSError, PaError) as exc:
+        raise ComponentUnavailable("trust store", f"{type(exc).__name__}: {exc}") from exc
+    return store

@@ -1,0 +1,127 @@
+"""Builders for the kiosk and the face stage, and the stand-ins used when a component is missing.
+
+A stand-in never pretends: it refuses every call with the ComponentUnavailable that explains why,
+so the lane refers (and is out of service anyway through the matching device fault).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from firmware_app.errors import GateError
+from firmware_app.kiosk.errors import KioskError
+from firmware_app.policy import AlertListUnavailable
+
+from .errors import ComponentUnavailable
+
+log = logging.getLogger("gate.app.parts")
+
+
+class NullKiosk:
+    """No screen could be built: views are dropped (the lane is out of service anyway)."""
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def show(self, view) -> None:
+        log.debug("no kiosk: view %s not shown", getattr(view, "screen", view))
+
+
+def build_kiosk(config, on_input):
+    from firmware_app.kiosk.server import KioskServer
+    try:
+        kiosk = KioskServer.from_config(config.kiosk, on_input)
+    except KioskError as exc:
+        raise ComponentUnavailable("kiosk", f"{type(exc).__name__}: {exc}") from exc
+    return _StartChecked(kiosk)
+
+
+class _StartChecked:
+    """The kiosk server, whose start failure (port taken) is logged instead of stopping the app;
+    observers (a test bench, a screen recorder) see every view the lane shows."""
+
+    def __init__(self, server):
+        self.server = server
+        self.observers: list = []
+
+    def start(self) -> None:
+        try:
+            self.server.start()
+        except KioskError as exc:
+            log.error("kiosk page unavailable: %s", exc)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def show(self, view) -> None:
+        self.server.show(view)
+        for observer in self.observers:
+            observer(view)
+
+    def current(self):
+        return self.server.current()
+
+
+def model_version(models_dir: Path) -> str:
+    from firmware_app.face.models import load_manifest
+    entry = load_manifest(models_dir).models.get("recognizer", {})
+    return f"{entry.get('name', 'recognizer')}@{str(entry.get('sha256', ''))[:12]}"
+
+
+def models_dir_of(config, base_dir: Path) -> Path:
+    directory = Path(config.face.models_dir)
+    return directory if directory.is_absolute() else Path(base_dir) / directory
+
+
+def build_face_stage(config, camera, vault, base_dir: Path):
+    """Hash-checks and warms both models before returning (the app reports ready only after)."""
+    from firmware_app.face.capture import CapturePlan
+    from firmware_app.face.verifier import verifier_from_config
+    from firmware_app.lane.stages import FaceCaptureStage
+    try:
+        verifier = verifier_from_config(config.face, base_dir)
+        version = model_version(models_dir_of(config, base_dir))
+    except GateError as exc:
+        raise ComponentUnavailable("face models", f"{type(exc).__name__}: {exc}") from exc
+    plan = CapturePlan(budget_s=config.face.budget_s, attempts=config.face.attempts)
+    return FaceCaptureStage(verifier, camera, time.monotonic, vault, version, plan)
+
+
+class RefusingFaceStage:
+    def __init__(self, error: ComponentUnavailable):
+        self.error = error
+
+    def __call__(self, txn_id, round_no, feedback, cancelled):
+        raise self.error
+
+
+class RefusingOutbox:
+    """No outbox could be opened: every record is refused, so the runner keeps the lane down."""
+
+    def __init__(self, error: ComponentUnavailable):
+        self.error = error
+
+    def crossing(self, record) -> None:
+        raise self.error
+
+    def exception(self, kind, txn_id, detail) -> None:
+        log.error("exception %s not recorded: %s", getattr(kind, "value", kind), self.error)
+        raise self.error
+
+    def alarm(self, kind, txn_id, detail) -> None:
+        log.error("alarm %s not recorded: %s", getattr(kind, "value", kind), self.error)
+        raise self.error
+
+
+class EmptyAlertLists:
+    """No alert store: the lists cannot be consulted, which the policy turns into a referral."""
+
+    def check_document(self, issuing_state, number):
+        raise AlertListUnavailable("no alert-list store (BMIS side not built)")
+
+    def check_person(self, primary, secondary, birth_date):
+        raise AlertListUnavailable("no alert-list store (BMIS side not built)")

@@ -1,0 +1,27 @@
+"""`gatesim demo`: scripted travellers through the REAL assembled appliance on simulated devices.
+
+Simulated reader on a pty, the virtual chip behind a pcscd the demo starts, camera frames from
+the face photos (../shared/data/faces by default, read in place), a GateSimulator walking people
+through the doors, the kiosk on loopback, the BMIS link to a mosquitto the demo starts and the
+reference consumer receiving the records. `--reader-only` keeps the first-stage demo (reader + MRZ).
+"""
+from __future__ import annotations
+
+import argparse
+
+from simulator.demo_reader import run_reader_only
+from simulator.scenario import demo_scenario
+from simulator.scenario_cmd import add_bench_options, run_on_bench
+
+
+def register(groups) -> None:
+    cmd = groups.add_parser("demo", help="scripted travellers through the assembled, simulated appliance")
+    cmd.add_argument("--reader-only", action="store_true", help="only the reader and MRZ stage (no services)")
+    add_bench_options(cmd)
+    cmd.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.reader_only:
+        return run_reader_only(args)
+    return run_on_bench(demo_scenario(), args, "gatesim demo")

@@ -1,0 +1,203 @@
+"""The test bench around the REAL assembled appliance: every device simulated, every service real.
+
+    with Bench(workdir, faces_dir) as bench:     # pcscd + vpcd, mosquitto (TLS, ACL), BMIS consumer,
+        bench.appliance.runner ...               # reader pty, scene camera, MockFactory gate walked
+                                                 # by a GateSimulator; the appliance from a config file
+The appliance is built by firmware_app.appliance exactly as gate-app builds it; the only things
+handed in are the simulated pin factory and camera (named as simulated in its log).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import socket
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from drivers.gate.sim import GateSimulator
+from firmware_app.appliance.core import Appliance, Overrides
+from firmware_app.bmis.mqtt_client import MqttSettings
+from firmware_app.bmis.signing import public_key_pem
+from firmware_app.config import parse_config
+from firmware_app.lane.wiring import gate_layout
+from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
+from simulator.bmis_consumer import BmisConsumer
+from simulator.bmis_pki import make_test_pki
+from simulator.passport_factory import build_pki
+from simulator.reader import SimulatedReader
+from simulator.scenario_camera import SceneCamera
+from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable
+
+log = logging.getLogger("gatesim.bench")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEVICE_ID = "gate-demo-01"
+PREFIX = "gates"
+
+
+class BenchUnavailable(RuntimeError):
+    """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(condition, timeout_s: float, poll_s: float = 0.02) -> bool:
+    import time
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(poll_s)
+    return condition()
+
+
+def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str) -> str:
+    pair = broker.pki.devices[DEVICE_ID]
+    return f"""
+[device]
+id = "{DEVICE_ID}"
+post_id = "post-demo"
+data_dir = "{workdir / 'var'}"
+[reader]
+url = "sim://"
+framing = "{framing}"
+[smartcard]
+reader = "pcsc://Virtual PCD"
+csca_dir = "{workdir / 'csca'}"
+[camera]
+url = "sim://"
+[face]
+models_dir = "{PROJECT_ROOT / 'models'}"
+budget_s = 3.0
+[gate]
+presence = [24, 26]     # two zones: the bench can put a tailgater in the lane
+[lane]
+document_s = 5.0
+enter_s = 5.0
+exit_s = 5.0
+tailgate_s = 5.0
+refer_s = 10.0
+[bmis]
+host = "127.0.0.1"
+port = {broker.device_port}
+prefix = "{PREFIX}"
+ca_file = "{broker.pki.ca}"
+cert_file = "{pair.cert}"
+key_file = "{pair.key}"
+keepalive_s = 5
+reconnect_min_s = 0.1
+reconnect_max_s = 1.0
+retry_delay_s = 0.2
+command_keys_dir = "{workdir / 'bmis-keys'}"
+[kiosk]
+port = {kiosk_port}
+"""
+
+
+class Bench:
+    def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
+                 seed: int = 7):
+        self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
+        self.rng = random.Random(seed)
+        self._vpcd_port = vpcd_port
+        self.now = dt.datetime.now(dt.timezone.utc)
+        self.pcscd = self.broker = self.consumer = self.appliance = self.gate = None
+        self.reader = SimulatedReader(framing, self.rng, link_path=self.workdir / "var" / "sim-reader")
+        self.camera = SceneCamera()
+        self.command_key = Ed25519PrivateKey.generate()
+        self.passport_pki = build_pki("gatesim-demo", self.now)
+
+    # --- life cycle ----------------------------------------------------------------------------
+    def __enter__(self) -> Bench:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if not self.faces_dir.is_dir():
+            raise BenchUnavailable(f"face photos not found at {self.faces_dir} (pass --faces DIR)")
+        (self.workdir / "var").mkdir(parents=True, exist_ok=True)
+        self._start_pcscd()
+        self._start_bmis()
+        self._write_trust_files()
+        self.reader.open()
+        config = parse_config(bench_config_text(self.workdir, self.broker, _free_port(), self.framing))
+        from gpiozero.pins.mock import MockFactory    # the bench's gate pins (gpiozero's own fake)
+        factory = MockFactory()
+        self.appliance = Appliance(config, overrides=Overrides(pin_factory=factory, camera=self.camera),
+                                   base_dir=PROJECT_ROOT).build()
+        self.gate = GateSimulator(factory, gate_layout(config.gate))
+        self.gate.start()                      # doors shut, loops closed, lane empty
+        self.appliance.start()
+        self._await_ready()
+
+    def _start_pcscd(self) -> None:
+        if self._vpcd_port is not None:
+            self.vpcd_port = self._vpcd_port
+            return
+        try:
+            self.pcscd = PcscdProcess(self.workdir / "pcsc").start()
+        except PcscdUnavailable as exc:
+            raise BenchUnavailable(str(exc)) from exc
+        self.vpcd_port = self.pcscd.port
+
+    def _start_bmis(self) -> None:
+        pki = make_test_pki(self.workdir / "mqtt-pki", [DEVICE_ID])
+        try:
+            self.broker = MosquittoBroker(self.workdir / "broker", pki, prefix=PREFIX).start()
+        except (BrokerUnavailable, OSError) as exc:
+            raise BenchUnavailable(f"mosquitto: {exc}") from exc
+        ep = self.broker.endpoints
+        settings = MqttSettings(host=ep.host, port=ep.bmis_port, client_id="bmis-demo", ca_file=ep.ca_file,
+                                username=ep.bmis_user, password=ep.bmis_password, keepalive_s=5,
+                                reconnect_min_s=0.1, reconnect_max_s=0.5)
+        self.consumer = BmisConsumer(self.workdir / "bmis-consumer.db", settings, prefix=PREFIX)
+        self.consumer.start()
+
+    def _write_trust_files(self) -> None:
+        keys, csca = self.workdir / "bmis-keys", self.workdir / "csca"
+        keys.mkdir(exist_ok=True)
+        csca.mkdir(exist_ok=True)
+        (keys / "bmis-demo.pem").write_bytes(public_key_pem(self.command_key.public_key()))
+        (csca / "csca-demo.der").write_bytes(self.passport_pki.csca.der)
+        if self.passport_pki.crl:
+            (csca / "csca-demo.crl").write_bytes(self.passport_pki.crl)
+
+    def _await_ready(self) -> None:
+        link = self.appliance.bmis.link if self.appliance.bmis else None
+        checks = [("the reader port", lambda: self.reader.reader_attached()),
+                  ("the BMIS consumer", lambda: self.consumer.connected),
+                  ("the gate's BMIS link", lambda: link is not None and link.connected),
+                  ("the lane", lambda: self.appliance.lane_state() == "idle")]
+        for what, check in checks:
+            if not _wait(check, 15.0):
+                raise BenchUnavailable(f"{what} did not come up (lane state {self.appliance.lane_state()}; "
+                                       f"faults: {[str(e) for _, e in self.appliance.faults]})")
+
+    def stop(self) -> None:
+        for part, action in ((self.appliance, "stop"), (self.gate, "stop"), (self.reader, "close"),
+                             (self.consumer, "stop"), (self.broker, "stop"), (self.pcscd, "stop")):
+            if part is not None:
+                try:
+                    getattr(part, action)()
+                except Exception as exc:  # tear everything down even when one part is broken
+                    log.warning("bench stop: %s.%s failed: %s", type(part).__name__, action, exc)
+
+    # --- BMIS operator -------------------------------------------------------------------------
+    def push_alert_list(self, entries: list[dict], version: int) -> dict | None:
+        """The BMIS replaces the stolen-document list through a signed command; returns the result."""
+        params = {"list_id": "sltd", "kind": "document", "version": version, "entries": entries}
+        correlation = self.consumer.send_command(DEVICE_ID, "alerts-replace", {"params": params},
+                                                 signing_key=self.command_key)
+        return self.consumer.wait_result(correlation, timeout_s=10.0)

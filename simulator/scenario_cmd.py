@@ -1,0 +1,128 @@
+"""`gatesim scenario FILE`: run a scripted scenario (TOML or JSON) through the assembled appliance.
+
+Exit codes: 0 every traveller ended as expected and the BMIS got every message exactly once,
+1 an outcome or the delivery check failed, 2 the file is unusable or a needed service is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.scenario import Scenario, ScenarioError, load_scenario
+from simulator.scenario_bench import DEVICE_ID, PROJECT_ROOT, Bench, BenchUnavailable
+from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_FACES = PROJECT_ROOT.parent / "shared" / "data" / "faces"
+DRAIN_S = 10.0
+
+
+@dataclass
+class Delivery:
+    """What the reference BMIS consumer received from the gate."""
+    by_kind: dict[str, int]
+    stored: int
+    duplicates_removed: int
+    invalid: int
+    seq_gaps: list[int]
+    pending_at_gate: int
+    crossings_per_transaction: dict[str, int]
+
+    @property
+    def exactly_once(self) -> bool:
+        return (not self.seq_gaps and self.pending_at_gate == 0 and self.invalid == 0
+                and all(n == 1 for n in self.crossings_per_transaction.values()))
+
+
+def add_bench_options(cmd) -> None:
+    cmd.add_argument("--faces", type=Path, default=DEFAULT_FACES,
+                     help="folder of per-person photo folders (default ../shared/data/faces)")
+    cmd.add_argument("--framing", choices=["cute", "rte", "lines"], default="cute")
+    cmd.add_argument("--seed", type=int, default=7)
+    cmd.add_argument("--vpcd-port", type=int, help="use a running pcscd's vpcd on this port instead of starting one")
+    cmd.add_argument("--verbose", action="store_true", help="show the appliance's log (WARNING and up)")
+
+
+def register(groups) -> None:
+    cmd = groups.add_parser("scenario", help="run a scripted scenario (TOML/JSON) through the appliance")
+    cmd.add_argument("file", type=Path)
+    add_bench_options(cmd)
+    cmd.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        scenario = load_scenario(args.file)
+    except ScenarioError as exc:
+        print(f"gatesim scenario: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_on_bench(scenario, args, f"gatesim scenario {args.file}")
+
+
+def run_on_bench(scenario: Scenario, args: argparse.Namespace, title: str) -> int:
+    logging.basicConfig(level=logging.WARNING if args.verbose else logging.CRITICAL,
+                        format="    [%(name)s %(levelname)s] %(message)s")
+    with tempfile.TemporaryDirectory(prefix="gatesim-") as workdir:
+        try:
+            outcomes, delivery = run_scenario(scenario, args, Path(workdir), title)
+        except (BenchUnavailable, ScenarioError) as exc:
+            print(f"gatesim: cannot run: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except TravellerStuck as exc:
+            print(f"gatesim: FAILED: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    print_delivery(delivery)
+    ok = all(o.as_expected for o in outcomes) and delivery.exactly_once
+    print(f"result: {'all travellers as expected' if ok else 'FAILED'}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def run_scenario(scenario: Scenario, args, workdir: Path, title: str) -> tuple[list[TravellerOutcome], Delivery]:
+    started = time.monotonic()
+    with Bench(workdir, args.faces, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed) as bench:
+        print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s "
+              f"(reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS)", flush=True)
+        runner = ScenarioRunner(bench)
+        outcomes = runner.run(scenario, lambda outcome, number: print(outcome.line(number), flush=True))
+        delivery = collect_delivery(bench, outcomes)
+    return outcomes, delivery
+
+
+def collect_delivery(bench: Bench, outcomes: list[TravellerOutcome]) -> Delivery:
+    link = bench.appliance.bmis.link
+    link.stop(drain_timeout_s=DRAIN_S)    # orderly: the gate sends its offline status (the Last Will's seq)
+    _settle(lambda: bench.consumer.counts().stored)
+    by_kind: dict[str, int] = {}
+    crossings: dict[str, int] = {}
+    for message in bench.consumer.messages(device_id=DEVICE_ID):
+        by_kind[message["kind"]] = by_kind.get(message["kind"], 0) + 1
+        if message["kind"] == "events/crossing":
+            txn = message["data"]["transaction_id"]
+            crossings[txn] = crossings.get(txn, 0) + 1
+    counts = bench.consumer.counts()
+    return Delivery(by_kind, counts.stored, counts.duplicates, counts.invalid, bench.consumer.seq_gaps(DEVICE_ID),
+                    link.outbox.counts().pending, crossings)
+
+
+def _settle(read, quiet_s: float = 0.3, timeout_s: float = DRAIN_S) -> None:
+    """Wait until a count stops changing (messages in flight have arrived)."""
+    deadline, last, since = time.monotonic() + timeout_s, read(), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet_s:
+        time.sleep(0.05)
+        now = read()
+        if now != last:
+            last, since = now, time.monotonic()
+
+
+def print_delivery(delivery: Delivery) -> None:
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(delivery.by_kind.items()))
+    print(f"BMIS consumer received {delivery.stored} messages ({kinds}); duplicates removed "
+          f"{delivery.duplicates_removed}; invalid {delivery.invalid}; seq gaps {delivery.seq_gaps or 'none'}; "
+          f"left at the gate {delivery.pending_at_gate}")
+    print(f"each msg_id exactly once: {'yes' if delivery.exactly_once else 'NO'} "
+          f"({len(delivery.crossings_per_transaction)} crossing records, one per transaction)")

@@ -1,0 +1,229 @@
+"""Walk scripted travellers through the assembled appliance on the bench, and report what happened.
+
+Per traveller: a passport is made (test PKI, chip portrait from the person's first photo), its chip
+plugged into pcscd, the live face put in front of the camera, the MRZ sent by the reader; when the
+lane opens a door the GateSimulator walks the traveller (and a tailgater, or pulls the emergency
+loop); the outcome is the crossing record as the BMIS consumer received it. Then the passport is
+taken away and the lane must come back to idle.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from firmware_app.lane.state import Phase
+from firmware_app.mrz import MrzFields, compose
+from simulator.passport_factory import Forgery as FactoryForgery
+from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
+from simulator.scenario import Behaviour, Forgery, Scenario, ScenarioError, TravellerSpec
+from simulator.scenario_bench import DEVICE_ID, Bench
+from simulator.vchip.applet import VirtualIcaoChip
+from simulator.vchip.from_passport import chip_config
+from simulator.vchip.pcscd import insert_card, remove_card
+
+TRAVELLER_TIMEOUT_S = 40.0
+POLL_S = 0.01
+_FORGERIES = {Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
+              Forgery.WRONG_SIGNER: FactoryForgery(wrong_signer=True)}
+
+
+class TravellerStuck(RuntimeError):
+    """The lane gave no crossing record for a traveller in time."""
+
+
+@dataclass
+class TravellerOutcome:
+    label: str
+    outcome: str
+    reasons: tuple[str, ...]
+    screen: str
+    timings_ms: dict[str, float]
+    seconds: float
+    expected: str | None
+    msg_id: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def as_expected(self) -> bool:
+        return self.expected is None or self.expected == self.outcome
+
+    def line(self, number: int) -> str:
+        reasons = ",".join(self.reasons) or "-"
+        steps = " ".join(f"{k}={v:.0f}" for k, v in self.timings_ms.items() if k != "total")
+        check = "" if self.expected is None else ("  ok" if self.as_expected else f"  UNEXPECTED (wanted {self.expected})")
+        return (f"  {number}. {self.label:<40} {self.outcome:<10} reasons={reasons:<34} screen={self.screen:<16} "
+                f"{self.seconds:4.1f}s [{steps} ms]{check}")
+
+
+def photos_of(faces_dir: Path, person: str) -> list[Path]:
+    folder = faces_dir / person
+    photos = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if len(photos) < 2:
+        raise ScenarioError(f"{folder}: needs at least two photos of the person")
+    return photos
+
+
+def mrz_lines(number: int, expired: bool, today: dt.date) -> tuple[str, ...]:
+    expiry = today.replace(year=today.year - 1) if expired else today.replace(year=today.year + 5)
+    fields = MrzFields(document_code="P", issuing_state="UTO", document_number=f"GS{number:07d}",
+                       birth_date="850315", sex="F" if number % 2 else "M", expiry_date=expiry.strftime("%y%m%d"),
+                       nationality="UTO", primary_identifier="TRAVELLER", secondary_identifier=_given_name(number))
+    return compose("TD3", fields)
+
+
+def _given_name(number: int) -> str:
+    return "DEMO " + "".join(chr(ord("A") + int(d)) for d in str(number))
+
+
+class ScenarioRunner:
+    def __init__(self, bench: Bench):
+        self.bench = bench
+        self._alert_version = 0
+
+    def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
+        outcomes = []
+        for number, spec in enumerate(scenario.travellers, start=1):
+            outcome = self.run_traveller(number, spec)
+            report(outcome, number)
+            outcomes.append(outcome)
+        return outcomes
+
+    def run_traveller(self, number: int, spec: TravellerSpec) -> TravellerOutcome:
+        bench = self.bench
+        lines = mrz_lines(number, spec.expired, bench.now.date())
+        passport = self._passport(spec, lines)
+        if spec.alert:
+            self._list_stolen(lines)
+        bench.camera.show(self._live_photo(spec))
+        card = insert_card(VirtualIcaoChip(chip_config(passport), os.urandom), bench.vpcd_port)
+        try:
+            started = time.monotonic()
+            bench.reader.faults = spec.fault_plan
+            bench.reader.send(lines)
+            message, screen = self._drive(spec)
+            seconds = time.monotonic() - started
+        finally:
+            remove_card(card)
+            bench.camera.show(None)
+        self._await_rest()
+        return _outcome(spec, message, screen, seconds)
+
+    # --- the traveller's documents ----------------------------------------------------------
+    def _passport(self, spec: TravellerSpec, lines: tuple[str, ...]):
+        reference = photos_of(self.bench.faces_dir, spec.person)[0]
+        portrait = chip_portrait(reference.read_bytes())
+        forgery = _FORGERIES[spec.forgery] if spec.forgery else FactoryForgery()
+        return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo"), self.bench.passport_pki,
+                              self.bench.now, forgery)
+
+    def _live_photo(self, spec: TravellerSpec) -> Path:
+        if spec.impostor:
+            return photos_of(self.bench.faces_dir, spec.impostor)[1]
+        return photos_of(self.bench.faces_dir, spec.person)[1]
+
+    def _list_stolen(self, lines: tuple[str, ...]) -> None:
+        self._alert_version += 1
+        entry = {"id": f"S{self._alert_version}", "issuing_state": "UTO", "number": lines[1][:9].rstrip("<"),
+                 "category": "stolen"}
+        result = self.bench.push_alert_list([entry], self._alert_version)
+        if not result or result.get("status") != "ack":
+            raise TravellerStuck(f"the BMIS alert list was not accepted: {result}")
+
+    # --- walking through ----------------------------------------------------------------------
+    def _drive(self, spec: TravellerSpec) -> tuple[dict, str]:
+        walker = _Walker(self.bench, spec.behaviour)
+        screens = _Screens(self.bench.appliance.kiosk)
+        txn_id = None
+        deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
+        while time.monotonic() < deadline:
+            data = self.bench.appliance.runner.data
+            if data.txn is not None:
+                txn_id = data.txn.txn_id
+                walker.step(data.txn.phase, data.emergency)
+            if txn_id is not None:
+                message = self._crossing(txn_id)
+                if message is not None:
+                    walker.finish()
+                    screens.close()
+                    return message, screens.outcome_screen()
+            time.sleep(POLL_S)
+        walker.finish()
+        screens.close()
+        raise TravellerStuck(f"no crossing record at the BMIS within {TRAVELLER_TIMEOUT_S:.0f} s "
+                             f"(lane state {self.bench.appliance.lane_state()}, transaction {txn_id})")
+
+    def _crossing(self, txn_id: str) -> dict | None:
+        for message in self.bench.consumer.messages(kind="events/crossing", device_id=DEVICE_ID):
+            if message["data"].get("transaction_id") == txn_id:
+                return message
+        return None
+
+    def _await_rest(self) -> None:
+        deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.bench.appliance.lane_state() == "idle":
+                return
+            time.sleep(POLL_S)
+        raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
+
+
+class _Screens:
+    """The screens the traveller saw, in order; the one after "verifying" tells the outcome."""
+
+    def __init__(self, kiosk):
+        self.seen: list[str] = []
+        self._observers = getattr(kiosk, "observers", [])
+        self._observers.append(self._shown)
+
+    def _shown(self, view) -> None:
+        self.seen.append(view.screen.value)
+
+    def close(self) -> None:
+        if self._shown in self._observers:
+            self._observers.remove(self._shown)
+
+    def outcome_screen(self) -> str:
+        seen = list(self.seen)
+        after = seen[len(seen) - seen[::-1].index("verifying"):] if "verifying" in seen else seen
+        if not after:
+            return seen[-1] if seen else "-"
+        return after[0] if after[0] == after[-1] else f"{after[0]}>{after[-1]}"
+
+
+class _Walker:
+    """What the people at the gate do when the doors move."""
+
+    def __init__(self, bench: Bench, behaviour: Behaviour):
+        self.gate, self.behaviour = bench.gate, behaviour
+        self.entered = self.pulled = False
+
+    def step(self, phase: Phase | None, emergency: bool) -> None:
+        if phase is Phase.ENTERING and not self.entered:
+            self.entered = True
+            self.gate.set_inside(2 if self.behaviour is Behaviour.TAILGATE else 1)
+        elif phase is Phase.EXITING and self.behaviour is not Behaviour.EMERGENCY:
+            self.gate.set_inside(0)
+        elif phase is Phase.EXITING and not self.pulled:
+            self.pulled = True
+            self.gate.emergency(True)           # fire alarm while the traveller is inside
+        elif phase is Phase.TAILGATE_HOLD:
+            self.gate.set_inside(0)             # both step back out through the open entry
+
+    def finish(self) -> None:
+        if self.pulled:
+            self.gate.set_inside(0)             # everybody leaves through the released doors
+            time.sleep(0.1)
+            self.gate.emergency(False)
+        elif self.entered:
+            self.gate.set_inside(0)
+
+
+def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) -> TravellerOutcome:
+    data = message["data"]
+    decision = data.get("decision") or {}
+    reasons = tuple(dict.fromkeys(decision.get("reasons", ())))    # AA and CA may both say clone
+    return TravellerOutcome(spec.label, data["outcome"], reasons, screen,
+                            dict(data.get("timings_ms", {})), seconds, spec.expect, message["msg_id"])
