@@ -21,7 +21,7 @@ from tests.lane_helpers import TODAY, good_chip, good_face, mrz
 
 ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
 FAST = LaneTimeouts(document_s=2, chip_s=0.3, face_s=2, decision_s=2, officer_s=2, enter_s=2, exit_s=2,
-                    tailgate_s=2, refer_s=0.3, held_open_s=2)
+                    tailgate_s=2, refer_s=0.3, held_open_s=2, retreat_s=0.3)
 
 
 def wait_until(predicate, timeout=5.0):
@@ -56,7 +56,7 @@ class Kiosk:
 
 
 class Rig:
-    def __init__(self, journal=None, chip=None, gate_wrapper=None):
+    def __init__(self, journal=None, chip=None, gate_wrapper=None, kiosk=None, supervision=None):
         self.factory = MockFactory()
         layout = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
                                                  Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY)
@@ -64,7 +64,7 @@ class Rig:
         self.gate = GateDriver(layout, self.factory, lambda e: self.runner and self.runner.on_gate_event(e))
         for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY):
             self.factory.pin(pin).drive_low()
-        self.outbox, self.kiosk = Outbox(), Kiosk()
+        self.outbox, self.kiosk = Outbox(), kiosk or Kiosk()
         self.journal = journal or LaneJournal.in_memory()
         ports = LanePorts(gate=gate_wrapper(self.gate) if gate_wrapper else self.gate,
                           chip=chip or (lambda txn, mrz_, cancelled: good_chip()),
@@ -72,7 +72,8 @@ class Rig:
                           decider=lambda req: decide(req.evidence, PolicyContext(today=TODAY, mode=req.mode),
                                                      InMemoryAlertLists()),
                           kiosk=self.kiosk, outbox=self.outbox, journal=self.journal)
-        self.runner = LaneRunner(LaneSettings(timeouts=FAST), ports, lambda: datetime.now(timezone.utc))
+        extra = {"supervision": supervision} if supervision else {}
+        self.runner = LaneRunner(LaneSettings(timeouts=FAST), ports, lambda: datetime.now(timezone.utc), **extra)
 
     def pin(self, number):
         return self.factory.pin(number)
