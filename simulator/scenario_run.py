@@ -147,6 +147,7 @@ class ScenarioRunner:
                 message = self._crossing(txn_id)
                 if message is not None:
                     walker.finish()
+                    time.sleep(SCREEN_SETTLE_S)
                     screens.close()
                     return message, screens.outcome_screen()
             time.sleep(POLL_S)
@@ -170,6 +171,10 @@ class ScenarioRunner:
         raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
 
 
+_RESTING_SCREENS = {"welcome", "place_document"}
+SCREEN_SETTLE_S = 0.1       # the refer screen follows the record's storage in the same lane step
+
+
 class _Screens:
     """The screens the traveller saw, in order; the one after "verifying" tells the outcome."""
 
@@ -188,9 +193,10 @@ class _Screens:
     def outcome_screen(self) -> str:
         seen = list(self.seen)
         after = seen[len(seen) - seen[::-1].index("verifying"):] if "verifying" in seen else seen
+        after = [screen for screen in after if screen not in _RESTING_SCREENS]
         if not after:
             return seen[-1] if seen else "-"
-        return after[0] if after[0] == after[-1] else f"{after[0]}>{after[-1]}"
+        return ">".join(dict.fromkeys(after))
 
 
 class _Walker:

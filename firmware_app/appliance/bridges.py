@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Callable
 
 from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError
-from firmware_app.kiosk.inputs import InputKind, TravellerInput
 from firmware_app.lane import events as ev
 from firmware_app.lane.errors import LaneNotRunning
 from firmware_app.lane.state import Fault
@@ -28,7 +27,7 @@ class ReaderBridge:
 
     def __init__(self, submit: Submit, mrz_section, today: Callable[[], object]):
         self._submit, self._mrz, self._today = submit, mrz_section, today
-        self._link_was_up = False
+        self._faulted = False
 
     def __call__(self, event) -> None:
         if isinstance(event, DocumentRead):
@@ -48,11 +47,11 @@ class ReaderBridge:
         return ev.DocumentPresented(result)
 
     def _link(self, state: LinkState) -> None:
-        if state is LinkState.UP:
-            if self._link_was_up:
-                self._submit(ev.DeviceRestored(Fault.READER))
-            self._link_was_up = True
-        elif state is LinkState.DOWN and self._link_was_up:
+        if state is LinkState.UP and self._faulted:
+            self._faulted = False
+            self._submit(ev.DeviceRestored(Fault.READER))
+        elif state is LinkState.DOWN and not self._faulted:
+            self._faulted = True
             self._submit(ev.DeviceFault(Fault.READER, "reader link down"))
 
 
@@ -83,18 +82,6 @@ class PresenceWatch:
             if self._was_present and not present:
                 self._submit(ev.DocumentRemoved())
             self._was_present = present
-
-
-_KIOSK_EVENTS = {InputKind.MORE_TIME: ev.MoreTimeRequested, InputKind.ASSISTANCE: ev.AssistanceRequested}
-
-
-def kiosk_input(submit: Submit) -> Callable[[TravellerInput], None]:
-    """The kiosk's on_input: a language choice stays in the kiosk; the rest goes to the lane."""
-    def on_input(traveller_input: TravellerInput) -> None:
-        make = _KIOSK_EVENTS.get(traveller_input.kind)
-        if make is not None:
-            submit(make())
-    return on_input
 
 
 class RunnerLaneControl:

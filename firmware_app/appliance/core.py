@@ -29,7 +29,7 @@ from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
 
 from . import devices
 from .bmis_side import BmisSide, build_bmis_side
-from .bridges import PresenceWatch, ReaderBridge, kiosk_input
+from .bridges import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
 from .parts import (NullKiosk, RefusingFaceStage, RefusingOutbox, build_face_stage, build_kiosk,
                     EmptyAlertLists)
@@ -60,6 +60,7 @@ class Appliance:
         self.reader = None
         self.presence: PresenceWatch | None = None
         self.kiosk = NullKiosk()
+        self.gate_simulator = None      # only for mock pins nobody else drives
         self._started = False
 
     # --- build ---------------------------------------------------------------------------------
@@ -85,12 +86,18 @@ class Appliance:
         self.pin_factory = devices.make_pin_factory(self.config, self.overrides.pin_factory)
         self.gate = devices.build_gate(self.config, self.pin_factory, self._gate_event)
         self.gate.secure_all()
+        if self.config.gate.pin_factory.value == "mock" and self.overrides.pin_factory is None:
+            self.gate_simulator = devices.resting_gate(self.config, self.pin_factory)
         log.info("gate built (%s, %s pins); doors secured", self.config.gate.layout,
                  self.config.gate.pin_factory.value)
 
     def _gate_event(self, event) -> None:
         if self.runner is not None:
             self.runner.on_gate_event(event)
+
+    def _traveller_input(self, traveller_input) -> None:
+        if self.runner is not None:
+            self.runner.on_traveller_input(traveller_input)
 
     def _fault(self, fault: Fault, error: ComponentUnavailable) -> None:
         log.error("component unavailable, lane out of service: %s", error)
@@ -114,7 +121,7 @@ class Appliance:
 
     def _build_kiosk(self) -> None:
         try:
-            self.kiosk = build_kiosk(self.config, kiosk_input(self._submit))
+            self.kiosk = build_kiosk(self.config, self._traveller_input)
         except ComponentUnavailable as exc:
             # Fault has no KIOSK member yet: a lane without screens cannot guide anyone, so it is
             # reported as the traveller-facing reader path being unavailable (detail names the kiosk).
@@ -181,14 +188,15 @@ class Appliance:
         if self.bmis is not None:
             _quietly(self.bmis.stop)
         _quietly(self.gate.close)
+        if self.gate_simulator is not None:
+            _quietly(self.gate_simulator.stop)
         self._started = False
         log.info("appliance stopped; doors secured")
 
     # --- observation ---------------------------------------------------------------------------
     def lane_alive(self) -> bool:
-        """The lane thread is running (the runner exposes no liveness property yet: noted for its owner)."""
-        thread = getattr(self.runner, "_thread", None)
-        return self._started and thread is not None and thread.is_alive()
+        """The lane loop runs, is not stuck and never broke (what the systemd watchdog ping needs)."""
+        return self._started and self.runner is not None and self.runner.healthy()
 
     def health(self) -> dict[str, dict[str, str]]:
         components = {"lane": {"status": "ok" if self.lane_alive() else "fault", "detail": self.lane_state()}}

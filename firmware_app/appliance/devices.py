@@ -55,7 +55,7 @@ def make_pin_factory(config, injected=None):
         warn_simulated("gate", "gpiozero MockFactory pins driven by the simulator")
         return injected
     if name == "mock":
-        warn_simulated("gate", "gpiozero MockFactory pins (no door moves)")
+        warn_simulated("gate", "gpiozero MockFactory pins, doors simulated by drivers.gate.sim (nobody walks)")
     try:
         return by_name(name)
     except DriverError as exc:
@@ -71,6 +71,16 @@ def build_gate(config, factory, on_event: Callable):
         raise GateUnavailable(f"gate driver: {exc}") from exc
 
 
+def resting_gate(config, factory):
+    """Mock pins nobody drives read as open doors and open loops; the driver's own simulator keeps
+    them at rest (doors follow their relays, loops closed) so a lab gate-app behaves like a gate."""
+    from drivers.gate.sim import GateSimulator
+    from firmware_app.lane.wiring import gate_layout
+    simulator = GateSimulator(factory, gate_layout(config.gate))
+    simulator.start()
+    return simulator
+
+
 # --- camera ------------------------------------------------------------------------------------
 def open_camera(config, injected=None):
     """The supervised camera; `injected` is a FrameSource handed in by the simulator."""
@@ -81,7 +91,7 @@ def open_camera(config, injected=None):
             raise ComponentUnavailable("camera", "an injected camera needs camera.url = 'sim://'")
         warn_simulated("camera", f"frames injected by the simulator ({type(injected).__name__})")
         return SupervisedSource(injected, section.stall_timeout_s, time.monotonic)
-    if section.url.startswith(SIM_SCHEME):
+    if section.url.startswith(SIM_SCHEME) and section.sim_source:
         warn_simulated("camera", f"the simulated camera showing {section.sim_source}")
     try:
         inner = by_url(section.url, width=section.width, height=section.height, sim_source=section.sim_source)

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.bmis_cmd",
     "firmware_app.cli.gate_cmd",
     "firmware_app.cli.outbox_cmd",
+    "firmware_app.cli.selftest_cmd",
     
 ]
 

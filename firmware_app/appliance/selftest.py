@@ -1,0 +1,158 @@
+"""`gatectl selftest`: each part of the appliance checked on its own, without starting the lane.
+
+Each check returns a CheckResult (ok / fail / skip with a reason). Nothing here talks MQTT: the
+broker check is a TLS handshake with the gate's certificate, so a running gate-app's session at
+the broker is never taken over. The gate check reads the inputs only (no relay is switched).
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import socket
+import ssl
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from drivers.errors import DriverError
+from firmware_app.errors import GateError
+
+from . import devices
+from .errors import AssemblyError
+from .parts import models_dir_of
+
+BROKER_TIMEOUT_S = 5.0
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "status": self.status.value}
+
+
+def ok(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, Status.OK, detail)
+
+
+def fail(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, Status.FAIL, detail)
+
+
+def check_models(config, base_dir: Path) -> CheckResult:
+    from firmware_app.face.models import load_manifest
+    from firmware_app.face.verifier import build_verifier
+    directory = models_dir_of(config, base_dir)
+    started = time.monotonic()
+    try:
+        manifest = load_manifest(directory)
+        hashes = [f"{role} {manifest.model_file(role).path.name} sha256:{manifest.model_file(role).sha256[:12]}"
+                  for role in ("detector", "recognizer")]
+        build_verifier(directory, config.face.threads, config.face.threshold)   # hash-checked and warmed
+    except GateError as exc:
+        return fail("face models", f"{type(exc).__name__}: {exc}")
+    return ok("face models", f"{'; '.join(hashes)}; verified and warm in {time.monotonic() - started:.2f} s")
+
+
+def check_pcsc(config) -> CheckResult:
+    pattern = config.smartcard.reader.removeprefix("pcsc://")
+    try:
+        from drivers.smartcard.pcsc import find_reader
+        reader = find_reader(pattern)
+    except (DriverError, ImportError) as exc:
+        return fail("chip reader", f"pcscd or reader {pattern!r} not reachable: {exc}")
+    return ok("chip reader", f"pcscd reachable; reader {reader}")
+
+
+def check_camera(config) -> CheckResult:
+    try:
+        camera = devices.open_camera(config)
+    except AssemblyError as exc:
+        return fail("camera", str(exc))
+    try:
+        frame = camera.read()
+    except DriverError as exc:
+        return fail("camera", f"no frame: {type(exc).__name__}: {exc}")
+    finally:
+        camera.close()
+    height, width = frame.image.shape[:2]
+    return ok("camera", f"{config.camera.url} delivered a {width}x{height} frame")
+
+
+def check_gate(config) -> CheckResult:
+    """Reads the inputs once: doors shut, emergency loop closed, no tamper, lane empty."""
+    try:
+        factory = devices.make_pin_factory(config)
+        gate = devices.build_gate(config, factory, lambda event: None)
+    except AssemblyError as exc:
+        return fail("gate inputs", f"{exc} (is gate-app running and holding the pins?)")
+    try:
+        snapshot = gate.snapshot()
+    finally:
+        gate.close()
+    problems = [f"door {d.value} open" for d in sorted(snapshot.doors_open, key=lambda d: d.value)]
+    problems += ["emergency loop open"] * snapshot.emergency + ["tamper loop open"] * snapshot.tamper
+    problems += [f"{snapshot.presence} presence zone(s) occupied"] if snapshot.presence else []
+    if problems:
+        hint = " (mock pins: nothing drives them outside the simulator)" if config.gate.pin_factory.value == "mock" else ""
+        return fail("gate inputs", "; ".join(problems) + hint)
+    return ok("gate inputs", f"{config.gate.layout}: doors shut, emergency and tamper loops closed, lane empty")
+
+
+def check_outbox(config) -> CheckResult:
+    from firmware_app.bmis.wiring import open_outbox
+    try:
+        outbox = open_outbox(config)
+        try:
+            counts = outbox.counts()
+        finally:
+            outbox.close()
+    except (GateError, OSError) as exc:
+        return fail("outbox", f"{type(exc).__name__}: {exc}")
+    return ok("outbox", f"{Path(config.device.data_dir)} writable; {counts.pending} pending, "
+                        f"{counts.dead_letters} dead letters")
+
+
+def check_broker(config, connect: Callable = socket.create_connection) -> CheckResult:
+    bmis = config.bmis
+    if bmis.ca_file is None:
+        return fail("broker", "bmis.ca_file is not set (the gate talks to the broker over TLS only)")
+    try:
+        context = ssl.create_default_context(cafile=str(bmis.ca_file))
+        if bmis.cert_file is not None:
+            context.load_cert_chain(str(bmis.cert_file), str(bmis.key_file))
+        with connect((bmis.host, bmis.port), timeout=BROKER_TIMEOUT_S) as raw:
+            with context.wrap_socket(raw, server_hostname=bmis.host) as tls:
+                version = tls.version()
+    except (OSError, ssl.SSLError) as exc:
+        return fail("broker", f"{bmis.host}:{bmis.port} not reachable over TLS: {exc}")
+    return ok("broker", f"{bmis.host}:{bmis.port} TLS handshake ok ({version}, client certificate "
+                        f"{'sent' if bmis.cert_file else 'none'})")
+
+
+def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
+    checks = [lambda: check_models(config, base_dir), lambda: check_pcsc(config), lambda: check_camera(config),
+              lambda: check_gate(config), lambda: check_outbox(config), lambda: check_broker(config)]
+    return [_guarded(check) for check in checks]
+
+
+def _guarded(check: Callable[[], CheckResult]) -> CheckResult:
+    try:
+        return check()
+    except Exception as exc:  # a selftest reports every check; a crash in one is its failure
+        name = getattr(check, "__name__", "check")
+        return fail(name, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def config_digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]

@@ -1,0 +1,124 @@
+"""The assembled appliance: a component that cannot be built keeps the doors secured and the lane
+out of service; a gate that cannot be built stops the app; SIGTERM stops it cleanly (sd_notify)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from drivers.gate import Door
+from drivers.gate.sim import GateSimulator
+from firmware_app.app import main as gate_app
+from firmware_app.app import run as run_app
+from firmware_app.appliance.core import Appliance, Overrides
+from firmware_app.appliance.errors import GateUnavailable
+from firmware_app.appliance.notify import Notifier
+from firmware_app.config import parse_config
+from firmware_app.lane.wiring import gate_layout
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"') -> str:
+    """No broker certificate and no camera source: two components that cannot be built."""
+    return (f'[device]\nid = "gate-t1"\npost_id = "post-t"\ndata_dir = "{tmp_path / "var"}"\n'
+            f'[reader]\nurl = "sim://"\n[camera]\nurl = "sim://"\n[face]\nmodels_dir = "{ROOT / "models"}"\n'
+            f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {free_port()}\n')
+
+
+def wait_for(condition, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+    factory = MockFactory()
+    config = parse_config(config_text(tmp_path))
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()                                    # sensors sane: only the faults keep the lane down
+    try:
+        appliance.start()
+        assert wait_for(lambda: appliance.lane_state() == "out_of_service")
+        assert {error.component for _, error in appliance.faults} >= {"bmis", "camera"}
+        assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
+        health = appliance.health()
+        assert health["camera"]["status"] == "fault" and health["bmis"]["status"] == "fault"
+        assert appliance.lane_alive()
+    finally:
+        appliance.stop()
+        gate.stop()
+    assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
+    assert not appliance.lane_alive()
+
+
+def test_a_gate_that_cannot_be_built_stops_the_app_with_a_clear_message(tmp_path, capsys):
+    config = parse_config(config_text(tmp_path, gate='pin_factory = "lgpio"'))
+    with pytest.raises(GateUnavailable):
+        Appliance(config, base_dir=ROOT).build()
+    assert run_app(config, Notifier(None), base_dir=ROOT) == 1
+    assert "gate cannot be driven" in capsys.readouterr().err
+
+
+def test_an_invalid_config_exits_2_before_anything_opens(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[device]\nid = "g"\npost_id = "p"\n[reader]\nurl = "sim://"\n[gate]\npin_factory = "guess"\n')
+    assert gate_app(["--config", str(bad)]) == 2
+    assert "gate.pin_factory" in capsys.readouterr().err
+
+
+def _notify_socket(tmp_path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(0.2)
+    return sock
+
+
+def _collect(sock: socket.socket, until: str, timeout_s: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and until not in seen:
+        try:
+            seen.extend(sock.recv(4096).decode().splitlines())
+        except socket.timeout:
+            continue
+    return seen
+
+
+def test_sigterm_stops_the_app_cleanly_after_ready_and_watchdog(tmp_path):
+    config = tmp_path / "gate.toml"
+    config.write_text(config_text(tmp_path))
+    sock = _notify_socket(tmp_path)
+    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "200000"}
+    app = subprocess.Popen([sys.executable, "-m", "firmware_app", "--config", str(config), "--log-level", "INFO"],
+                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        seen = _collect(sock, "WATCHDOG=1", 30.0)
+        assert "READY=1" in seen and "WATCHDOG=1" in seen, seen
+        app.send_signal(signal.SIGTERM)
+        _, err = app.communicate(timeout=20)
+    finally:
+        if app.poll() is None:
+            app.kill()
+        sock.close()
+    assert app.returncode == 0, err.decode()[-2000:]
+    text = err.decode()
+    assert "signal SIGTERM: stopping" in text and "appliance stopped; doors secured" in text
+    assert "Traceback" not in text
