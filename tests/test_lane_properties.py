@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from drivers.gate.layout import LayoutKind
-from firmware_app.lane.actions import EndTransaction, JournalBegin, RecordCrossing
+from drivers.gate.layout import Door
+from firmware_app.lane.actions import EndTransaction, JournalBegin, OpenDoor, RecordCrossing, ReleaseDoors
 from firmware_app.lane.state import State
 from tests.lane_helpers import Lane, door_invariant_holds, event_catalogue
 
@@ -20,6 +21,11 @@ _NO_TXN = {State.IDLE, State.REFER, State.OUT_OF_SERVICE, State.CLOSED, State.EM
 def _check(lane: Lane) -> None:
     data = lane.data
     assert door_invariant_holds(data)
+    if OpenDoor(Door.EXIT) in lane.last:        # the exit is commanded open only into a PASS passage
+        assert data.txn is not None and data.txn.decision.passed and not data.retreat
+    assert (ReleaseDoors() in lane.last) <= data.emergency
+    if data.retreat:                            # a retreat: entry free, exit locked, mantrap only
+        assert data.settings.layout is LayoutKind.MANTRAP and data.commanded_open == {Door.ENTRY}
     assert (data.txn is None) == (data.state in _NO_TXN)
     if data.emergency:
         assert data.state is State.EMERGENCY and data.commanded_open == frozenset(data.settings.doors)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from drivers.errors import DriverIOError
+from drivers.gate.events import GateSnapshot
+from drivers.gate.layout import Door, LayoutKind
 from firmware_app.kiosk.inputs import InputKind, TravellerInput
 from firmware_app.kiosk.view import Screen
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind
-from firmware_app.lane.state import Fault, State
-from firmware_app.lane.supervision import Supervision
+from firmware_app.lane.state import Fault, LaneData, State
+from firmware_app.lane.supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance
 from tests.lane_helpers import good_chip, mrz
 from tests.test_lane_runner import rig  # noqa: F401  (fixture)
 from tests.test_lane_runner import (ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig,
@@ -151,3 +155,91 @@ def test_kiosk_inputs_reach_the_lane_through_the_runner(rig):
     rig.runner.on_traveller_input(TravellerInput(InputKind.LANGUAGE, "fr"))
     wait_until(lambda: rig.kiosk.views and rig.kiosk.views[-1].assistance_called)
     assert alarm_kinds(rig).count(AlarmKind.ASSISTANCE_REQUESTED) == 1
+
+
+# --- the pieces, with a fake clock and a recording gate --------------------------------------
+
+
+class RecordingGate:
+    def __init__(self, snapshot=None, fail_reads=False, fail_all=False):
+        self.calls, self._snapshot, self.fail_reads, self.fail_all = [], snapshot, fail_reads, fail_all
+
+    def snapshot(self):
+        if self.fail_reads or self.fail_all:
+            raise DriverIOError("no inputs")
+        return self._snapshot
+
+    def __getattr__(self, name):
+        def command(*args):
+            if self.fail_all:
+                raise DriverIOError("no outputs")
+            self.calls.append((name,) + args)
+        return command
+
+
+QUIET = GateSnapshot(frozenset(), 0, False, False)
+INSIDE = GateSnapshot(frozenset(), 1, False, False)
+EMERGENCY = GateSnapshot(frozenset(), 1, True, False)
+
+
+@pytest.mark.parametrize("layout, snapshot, fail_reads, expected", [
+    (LayoutKind.MANTRAP, QUIET, False, [("secure_all",)]),
+    (LayoutKind.MANTRAP, INSIDE, False, [("close_door", Door.EXIT), ("open_door", Door.ENTRY)]),
+    (LayoutKind.MANTRAP, EMERGENCY, False, [("release_all",)]),
+    (LayoutKind.MANTRAP, None, True, [("close_door", Door.EXIT), ("open_door", Door.ENTRY)]),  # unknown: may be inside
+    (LayoutKind.BARRIER, INSIDE, False, [("secure_all",)]),
+    (LayoutKind.BARRIER, None, True, [("secure_all",)]),
+])
+def test_safe_stance_locks_the_exit_and_frees_the_entry_only_for_somebody_inside(layout, snapshot, fail_reads,
+                                                                                  expected):
+    gate = RecordingGate(snapshot, fail_reads)
+    safe_stance(gate, layout)
+    assert gate.calls == expected
+
+
+def test_safe_stance_survives_a_dead_gate():
+    safe_stance(RecordingGate(fail_all=True), LayoutKind.MANTRAP)       # logs, never raises
+
+
+@pytest.mark.parametrize("data, expected", [
+    (LaneData(), [("secure_all",)]),
+    (LaneData(retreat=True), [("close_door", Door.EXIT), ("open_door", Door.ENTRY)]),
+    (LaneData(emergency=True), [("release_all",)]),
+])
+def test_the_gate_probe_commands_what_the_lane_wants(data, expected):
+    gate = RecordingGate(QUIET)
+    assert probe_gate(gate, data) == QUIET and gate.calls == expected
+    assert probe_gate(RecordingGate(fail_all=True), data) is None
+
+
+def test_resync_catches_up_inputs_missed_while_the_driver_was_down():
+    data = LaneData(sensed_open=frozenset({Door.EXIT}), faults=frozenset({Fault.TAMPER}))
+    snapshot = GateSnapshot(frozenset({Door.ENTRY}), 2, True, False)
+    assert resync_events(data, snapshot) == [ev.DoorOpened(Door.ENTRY), ev.DoorClosed(Door.EXIT),
+                                             ev.PresenceChanged(2), ev.EmergencyOn(), ev.TamperOff()]
+    assert resync_events(LaneData(), QUIET) == []
+
+
+def test_watchdog_declares_a_worker_hung_once_and_restores_when_the_last_one_returns():
+    now = [0.0]
+    dog = Watchdog(Supervision(stage_grace_s=1.0, stall_s=2.0), lambda: now[0])
+    first, second = dog.worker_started(ev.Stage.FACE, 3.0), dog.worker_started(ev.Stage.FACE, 3.0)
+    now[0] = 3.9
+    assert dog.check() == ([], False, False)
+    now[0] = 4.1
+    events, _, _ = dog.check()
+    assert events == [ev.DeviceFault(Fault.CAMERA, "face stage worker hung")] * 2
+    assert dog.check()[0] == []
+    assert dog.worker_finished(first) == []                     # the other is still hung
+    assert dog.worker_finished(second) == [ev.DeviceRestored(Fault.CAMERA)]
+
+
+def test_watchdog_reports_a_stall_once_and_the_recovery_once():
+    now = [0.0]
+    dog = Watchdog(Supervision(stall_s=2.0), lambda: now[0])
+    dog.loop_busy()
+    now[0] = 2.5
+    assert dog.check() == ([], True, False) and dog.stalled
+    assert dog.check() == ([], False, False)
+    dog.loop_idle()
+    assert dog.check() == ([], False, True) and not dog.stalled

@@ -9,7 +9,11 @@
 
 Modules: state (State enum, LaneData, settings), events, actions, machine (dispatch), flow
 (document -> chip -> face -> decision -> officer -> refer), passage (doors and presence),
-safety (emergency, tamper, faults, forced/held doors), lifecycle (begin/end/void/settle),
+safety (emergency, tamper, faults, forced/held doors), retreat (never trapped: exit locked, entry
+released for somebody inside), lifecycle (begin/end/void/settle),
 views (kiosk screens), record (CrossingRecord for the BMIS), journal (SQLite), ports, runner,
-wiring (config -> settings, gate layout, policy decider).
+supervision (watchdog: hung stage workers, stuck loop, gate probe), wiring (config -> settings,
+gate layout, policy decider, supervision).
+
+Kiosk: `KioskServer(on_input=runner.on_traveller_input)`; systemd: ping only while `runner.healthy()`.
 """

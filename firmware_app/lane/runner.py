@@ -25,7 +25,6 @@ from typing import Callable
 
 from drivers.errors import DriverError
 from drivers.gate.events import GateEvent, GateEventKind, GateSnapshot
-from drivers.gate.layout import Door
 from firmware_app.kiosk.inputs import InputKind, TravellerInput
 from firmware_app.policy import LaneMode
 
@@ -37,7 +36,7 @@ from .machine import initial, step
 from .ports import (BiometricStore, Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
                     Scheduler, thread_timer)
 from .state import Fault, LaneData, LaneSettings, TimerKind
-from .supervision import Supervision, Watchdog, resync_events, safe_stance, stage_budget
+from .supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance, stage_budget
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -133,7 +132,7 @@ class LaneRunner:
             timer.cancel()
         for cancelled in self._cancels.values():
             cancelled.set()
-        self._guard_gate(self.ports.gate.secure_all)
+        safe_stance(self.ports.gate, self.settings.layout)     # secured, but nobody shut in
 
     def submit(self, event) -> None:
         """Thread-safe: any thread may hand an event to the lane."""
@@ -224,19 +223,10 @@ class LaneRunner:
     def _probe_gate(self) -> None:
         """On the loop thread: command the doors as the lane wants them; if the driver answers,
         the fault is restored and the inputs missed meanwhile are caught up."""
-        data, gate = self.data, self.ports.gate
-        if Fault.GATE_DRIVER not in data.faults:
+        if Fault.GATE_DRIVER not in self.data.faults:
             return
-        try:
-            if data.emergency:
-                gate.release_all()
-            elif data.retreat:
-                gate.close_door(Door.EXIT)
-                gate.open_door(Door.ENTRY)
-            else:
-                gate.secure_all()
-            snapshot = gate.snapshot()
-        except DriverError:
+        snapshot = probe_gate(self.ports.gate, self.data)
+        if snapshot is None:
             return      # still down; tried again later
         log.warning("gate driver answers again")
         self._handle(ev.DeviceRestored(Fault.GATE_DRIVER))

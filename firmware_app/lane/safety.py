@@ -133,7 +133,7 @@ def door_closed(s: Step, door: Door) -> None:
           held_open_alarmed=s.data.held_open_alarmed - {door})
     if was_watched:
         s.cancel_timer(HELD_OPEN_TIMER[door])
-    if Fault.DOOR_FORCED in s.data.faults and not s.data.sensed_open:
+    if Fault.DOOR_FORCED in s.data.faults and not (s.data.sensed_open - s.data.commanded_open):
         s.set(faults=s.data.faults - {Fault.DOOR_FORCED})
     if s.data.state is State.CLOSING and s.txn is not None:
         door_closed_in_passage(s, door)

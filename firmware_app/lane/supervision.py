@@ -125,6 +125,21 @@ def safe_stance(gate, layout: LayoutKind) -> None:
                   type(exc).__name__)
 
 
+def probe_gate(gate, data):
+    """Command the doors as the lane wants them now; the snapshot if the driver answered, else None."""
+    try:
+        if data.emergency:
+            gate.release_all()
+        elif data.retreat:
+            gate.close_door(Door.EXIT)
+            gate.open_door(Door.ENTRY)
+        else:
+            gate.secure_all()
+        return gate.snapshot()
+    except DriverError:
+        return None
+
+
 def resync_events(data, snapshot) -> list:
     """Inputs may have changed while the gate driver was down: the events that catch the lane up."""
     events = [ev.DoorOpened(d) for d in sorted(snapshot.doors_open - data.sensed_open)]
