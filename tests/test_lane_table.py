@@ -56,6 +56,9 @@ SETUPS = {
     "out_of_service": (None, lambda lane: lane.send(ev.TamperOn()), S.OUT_OF_SERVICE),
     "closed": (None, lambda lane: lane.send(ev.ModeChanged(LaneMode.CLOSED)), S.CLOSED),
     "emergency": (None, lambda lane: lane.send(ev.EmergencyOn()), S.EMERGENCY),
+    "tailgate_hold": (None, lambda lane: (_to_entry_closing(lane), lane.send(ev.PresenceChanged(2))), S.PASSAGE),
+    "exit_closing": (None, lambda lane: (_to_exiting(lane), lane.send(ev.PresenceChanged(0))), S.CLOSING),
+    "abort_closing": (None, lambda lane: (_to_passage(lane), lane.fire(TimerKind.ENTER)), S.CLOSING),
     # a tamper alarm with the traveller between the doors: exit locked, entry released for retreat
     "retreat": (None, lambda lane: (_to_entry_closing(lane), lane.send(ev.TamperOn())), S.OUT_OF_SERVICE),
 }
@@ -63,7 +66,7 @@ SETUPS = {
 EVENTS = sorted(event_catalogue(Lane()))
 OOS, PRE = S.OUT_OF_SERVICE, ("document", "chip", "face", "decide", "officer")
 RESTING = ("idle", "refer", "closed")
-PASSAGES = ("passage", "entry_closing", "exiting")
+PASSAGES = ("passage", "entry_closing", "exiting", "tailgate_hold", "exit_closing", "abort_closing")
 
 # (setup, event) -> expected state; everything not listed keeps the setup's state.
 EXPECTED: dict[tuple[str, str], State] = {}
@@ -107,6 +110,11 @@ _rows(["closed"], ["mode_normal", "mode_assisted"], S.IDLE)
 _rows(["passage"], ["presence_1", "timeout_state"], S.CLOSING)
 _rows(["entry_closing"], ["entry_closed", "presence_2"], S.PASSAGE)
 _rows(["exiting"], ["presence_0"], S.CLOSING)
+_rows(["tailgate_hold"], ["presence_0"], S.CLOSING)            # both stepped back: entry closes
+_rows(["tailgate_hold", "abort_closing"], ["exit_opened"], OOS)  # the exit forced
+_rows(["exit_closing"], ["entry_opened"], OOS)                  # the entry forced behind them
+_rows(["exit_closing"], ["exit_closed"], S.IDLE)
+_rows(["abort_closing"], ["entry_closed"], S.IDLE)
 
 
 @pytest.mark.parametrize("event_name", EVENTS)
