@@ -113,6 +113,36 @@ def bench_runner(rounds: int) -> tuple[list[float], list[float]]:
     return to_open, emergency
 
 
+def _to_exiting(factory, runner) -> None:
+    runner.submit(ev.DocumentPresented(mrz()))
+    _wait(lambda: factory.pin(ENTRY_RELAY).state is True)
+    factory.pin(ENTRY_SENSOR).drive_high()
+    factory.pin(PRESENCE).drive_low()
+    _wait(lambda: factory.pin(ENTRY_RELAY).state is False)
+    factory.pin(ENTRY_SENSOR).drive_low()
+    _wait(lambda: factory.pin(EXIT_RELAY).state is True)
+
+
+def bench_retreat(rounds: int) -> list[float]:
+    """Tamper mid-passage: how long until the exit is locked and the way back is open."""
+    taken = []
+    factory, gate, runner = _rig()
+    try:
+        for _ in range(rounds):
+            _to_exiting(factory, runner)
+            runner.submit(ev.TamperOn())
+            taken.append(_wait(lambda: factory.pin(EXIT_RELAY).state is False
+                               and factory.pin(ENTRY_RELAY).state is True))
+            factory.pin(PRESENCE).drive_high()          # stepped back out
+            _wait(lambda: factory.pin(ENTRY_RELAY).state is False)
+            runner.submit(ev.TamperOff())
+            _wait(lambda: runner.data.state.value == "idle")
+    finally:
+        runner.stop()
+        gate.close()
+    return taken
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench lane")
     parser.add_argument("--transactions", type=int, default=2000)
@@ -122,7 +152,9 @@ def main(argv: list[str]) -> int:
     print(f"step(): {per_event:.1f} µs CPU per event, {per_txn:.0f} µs per full mantrap transaction "
           f"({args.transactions} transactions)")
     to_open, emergency = bench_runner(args.rounds)
-    for name, values in (("document -> entry released", to_open), ("emergency loop open -> all released", emergency)):
+    retreat = bench_retreat(args.rounds)
+    for name, values in (("document -> entry released", to_open), ("emergency loop open -> all released", emergency),
+                         ("tamper mid-passage -> exit locked + entry released", retreat)):
         print(f"{name}: median {statistics.median(values):.2f} ms, max {max(values):.2f} ms ({len(values)} rounds)")
     return 0
 
