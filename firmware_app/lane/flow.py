@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from firmware_app.face.capture import CaptureOutcome
-from firmware_app.kiosk.view import Instruction, Screen
+from firmware_app.kiosk.view import MAX_SECONDS_LEFT, Instruction, Screen
 from firmware_app.policy import (ChipEvidence, ChipStatus, Decision, Evidence, FaceEvidence, Finding, LaneMode,
                                  Outcome, ReasonCode)
 
 from . import events as ev
-from firmware_app.kiosk.view import MAX_SECONDS_LEFT
-
 from .actions import (AlarmKind, CancelStages, ExceptionKind, RequestDecision, RequestOfficerReview,
                       StartChipRead, StartFaceCapture)
 from .lifecycle import begin, end, outcome_of, settle
@@ -211,7 +209,7 @@ def assistance_requested(s: Step) -> None:
     s.reshow()
 
 
-def assistance_answered(s: Step, event: ev.AssistanceAnswered) -> None:
+def assistance_answered(s: Step) -> None:
     if s.data.assistance:
         s.set(assistance=False)
         s.reshow()

@@ -77,7 +77,7 @@ def _lane_wide(s: Step, event) -> bool:
         case ev.AssistanceRequested():
             flow.assistance_requested(s)
         case ev.AssistanceAnswered():
-            flow.assistance_answered(s, event)
+            flow.assistance_answered(s)
         case ev.MoreTimeRequested():
             if not s.data.emergency:
                 flow.more_time(s)
