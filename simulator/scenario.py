@@ -11,7 +11,7 @@ A scenario file (TOML shown; JSON has the same shape):
     expired = false               # the document expired a year ago
     alert = false                 # the BMIS lists the document (alerts-replace) before it arrives
     behaviour = "walk"            # walk | tailgate | emergency: what happens when the doors open
-    reader_faults = ["noise_max=6"]   # FaultPlan specs of simulator/reader.py
+    reader_faults = ["noise=6", "chunk=3-9"]   # FaultPlan specs of simulator/reader.py
     expect = "passed"             # optional: the crossing outcome the tester expects
 
 Unknown keys and values are refused with ScenarioError naming the traveller and the key.

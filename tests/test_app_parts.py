@@ -1,0 +1,216 @@
+"""The appliance's small parts: device URLs, input bridges, the LaneControl adapter, the outbox tee,
+hourly statistics, sd_notify, and `gatectl selftest`."""
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError, ReadErrorReason
+from firmware_app.appliance import devices
+from firmware_app.appliance.bmis_side import RecordingOutbox, StatsPublisher
+from firmware_app.appliance.bridges import PresenceWatch, ReaderBridge, RunnerLaneControl
+from firmware_app.appliance.errors import OverrideRefused
+from firmware_app.appliance.notify import Notifier
+from firmware_app.appliance.selftest import Status, check_broker, check_camera, check_gate, check_outbox
+from firmware_app.bmis.command_errors import StatsError
+from firmware_app.cli import main as gatectl
+from firmware_app.config import parse_config
+from firmware_app.errors import GateError
+from firmware_app.lane import events as ev
+from firmware_app.lane.errors import LaneNotRunning
+from firmware_app.lane.state import Fault
+from firmware_app.mrz import MrzFields, compose
+from firmware_app.policy import LaneMode
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+MINIMAL = '[device]\nid = "g1"\npost_id = "p1"\ndata_dir = "{data}"\n[reader]\nurl = "sim://"\n'
+
+
+def config(tmp_path: Path, extra: str = ""):
+    return parse_config(MINIMAL.format(data=tmp_path / "var") + extra)
+
+
+def passport_lines():
+    return compose("TD3", MrzFields(document_code="P", issuing_state="UTO", document_number="L898902C3",
+                                    birth_date="740812", sex="F", expiry_date="330415", nationality="UTO",
+                                    primary_identifier="ERIKSSON", secondary_identifier="ANNA"))
+
+
+# --- devices -------------------------------------------------------------------------------------
+def test_sim_reader_maps_to_the_pty_link_and_says_so(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="gate.app.devices"):
+        assert devices.reader_url("sim://", tmp_path) == str(tmp_path / devices.SIM_READER_LINK)
+        assert devices.reader_url("sim:///dev/pts/9", tmp_path) == "/dev/pts/9"
+    assert caplog.text.count("SIMULATED DEVICE") == 2
+    caplog.clear()
+    assert devices.reader_url("/dev/ttyACM0", tmp_path) == "/dev/ttyACM0" and not caplog.text
+
+
+def test_an_injected_pin_factory_needs_mock_in_the_config(tmp_path):
+    from firmware_app.appliance.errors import GateUnavailable
+    with pytest.raises(GateUnavailable):
+        devices.make_pin_factory(config(tmp_path, '[gate]\npin_factory = "lgpio"\n'), injected=object())
+
+
+# --- bridges -------------------------------------------------------------------------------------
+def bridge(events):
+    cfg = parse_config(MINIMAL.format(data="var"))
+    return ReaderBridge(events.append, cfg.mrz, lambda: date(2026, 11, 26))
+
+
+def test_reader_bridge_turns_reads_into_lane_events():
+    events = []
+    feed = bridge(events)
+    feed(DocumentRead(tuple(passport_lines()), b""))
+    feed(DocumentRead(("NOT AN MRZ",), b""))
+    feed(ReadError(ReadErrorReason.BAD_BCC))
+    assert isinstance(events[0], ev.DocumentPresented) and events[0].mrz.valid
+    assert isinstance(events[1], ev.DocumentUnreadable) and isinstance(events[2], ev.DocumentUnreadable)
+
+
+def test_reader_link_down_is_a_fault_once_and_up_restores_it():
+    events = []
+    feed = bridge(events)
+    for state in (LinkState.UP, LinkState.DOWN, LinkState.DOWN, LinkState.UP, LinkState.UP):
+        feed(LinkChanged(state))
+    assert events == [ev.DeviceFault(Fault.READER, "reader link down"), ev.DeviceRestored(Fault.READER)]
+
+
+def test_document_removal_is_seen_once_and_a_broken_poll_is_not_a_removal():
+    readings = iter([True, True, RuntimeError("pcscd gone"), True, False, False])
+    events, done = [], threading.Event()
+
+    def present():
+        try:
+            value = next(readings)
+        except StopIteration:
+            done.set()
+            return False
+        if isinstance(value, Exception):
+            raise value
+        return value
+    watch = PresenceWatch(present, events.append, interval_s=0.001).start()
+    assert done.wait(5)
+    watch.stop()
+    assert events == [ev.DocumentRemoved()]
+
+
+class FakeRunner:
+    def __init__(self):
+        self.submitted, self.data = [], None
+
+    def submit(self, event):
+        self.submitted.append(event)
+
+
+def test_lane_control_sets_the_mode_through_the_lane_and_refuses_door_overrides():
+    control = RunnerLaneControl(lambda: NOW)
+    with pytest.raises(LaneNotRunning):
+        control.set_mode(LaneMode.CLOSED, "op")
+    assert control.request_status() == {"state": "starting"}
+    runner = FakeRunner()
+    control.attach(runner)
+    control.set_mode(LaneMode.ASSISTED, "op")
+    assert runner.submitted == [ev.ModeChanged(LaneMode.ASSISTED)]
+    with pytest.raises(OverrideRefused) as err:
+        control.override_door("open", "entry", "op")
+    assert isinstance(err.value, GateError)
+
+
+# --- BMIS side -----------------------------------------------------------------------------------
+class Record:
+    def to_dict(self):
+        return {"transaction_id": "t1"}
+
+
+class Sink:
+    def __init__(self, fail: Exception | None = None):
+        self.got, self.fail = [], fail
+
+    def crossing(self, record):
+        if self.fail:
+            raise self.fail
+        self.got.append(record)
+
+    def add(self, record, now):
+        if self.fail:
+            raise self.fail
+        self.got.append(record)
+
+
+def test_a_crossing_is_stored_before_it_is_counted_and_a_broken_count_does_not_stop_the_lane():
+    outbox, stats = Sink(), Sink(fail=StatsError("disk"))
+    RecordingOutbox(outbox, stats, lambda: NOW).crossing(Record())
+    assert len(outbox.got) == 1
+    with pytest.raises(GateError):
+        RecordingOutbox(Sink(fail=GateError("outbox full")), Sink(), lambda: NOW).crossing(Record())
+
+
+def test_each_finished_hour_is_published_once(tmp_path):
+    from firmware_app.bmis.stats import CrossingStats
+    stats = CrossingStats.open(tmp_path / "stats.db")
+    published = []
+
+    class Link:
+        def publish_stats(self, report):
+            published.append(report)
+    clock = {"now": NOW}
+    publisher = StatsPublisher(stats, Link(), lambda: clock["now"])
+    assert publisher.publish_due() == 0
+    clock["now"] = datetime(2026, 11, 26, 14, 5, tzinfo=timezone.utc)
+    assert publisher.publish_due() == 1 and publisher.publish_due() == 0
+    assert published[0]["period_start"] == "2026-11-26T12:00:00Z" and published[0]["total"] == 0
+    stats.close()
+
+
+# --- sd_notify -----------------------------------------------------------------------------------
+def test_notifier_sends_datagrams_to_a_path_and_to_an_abstract_socket(tmp_path):
+    assert not Notifier.from_environ({}).send("READY=1")
+    notifier = Notifier.from_environ({"NOTIFY_SOCKET": str(tmp_path / "n.sock"), "WATCHDOG_USEC": "30000000"})
+    assert notifier.watchdog_interval_s() == 15.0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(tmp_path / "n.sock"))
+        assert notifier.send("READY=1") and server.recv(64) == b"READY=1"
+    name = f"gate-test-{time.monotonic_ns()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind("\0" + name)
+        assert Notifier("@" + name).send("WATCHDOG=1") and server.recv(64) == b"WATCHDOG=1"
+    assert Notifier.from_environ({"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "soon"}).watchdog_interval_s() is None
+
+
+# --- selftest ------------------------------------------------------------------------------------
+def test_selftest_checks_report_ok_and_fail_with_reasons(tmp_path):
+    import cv2
+    image = tmp_path / "face.png"
+    cv2.imwrite(str(image), np.full((120, 160, 3), 128, np.uint8))
+    cfg = config(tmp_path, f'[camera]\nurl = "file://{image}"\n[bmis]\nca_file = "{tmp_path / "none.pem"}"\n')
+    assert check_camera(cfg).status is Status.OK and "160x120" in check_camera(cfg).detail
+    assert check_outbox(cfg).status is Status.OK
+    broker = check_broker(cfg)
+    assert broker.status is Status.FAIL and "not reachable over TLS" in broker.detail
+    assert check_broker(config(tmp_path)).detail.startswith("bmis.ca_file is not set")
+    gate = check_gate(config(tmp_path))           # mock pins nobody drives read as open contacts
+    assert gate.status is Status.FAIL and "emergency loop open" in gate.detail
+
+
+def test_gatectl_selftest_json_and_exit_codes(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[device]\n")
+    assert gatectl(["selftest", "--config", str(bad), "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["checks"][0]["status"] == "fail"
+    good = tmp_path / "gate.toml"
+    good.write_text(MINIMAL.format(data=tmp_path / "var") + '[camera]\nurl = "sim://"\n')
+    assert gatectl(["selftest", "--config", str(good), "--json",
+                    "--base-dir", str(Path(__file__).resolve().parents[1])]) == 1
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert set(checks) == {"config", "face models", "chip reader", "camera", "gate inputs", "outbox", "broker"}
+    assert checks["config"]["status"] == "ok" and checks["face models"]["status"] == "ok"
+    assert "sha256:" in checks["face models"]["detail"] and checks["camera"]["status"] == "fail"
