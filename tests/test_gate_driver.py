@@ -52,6 +52,17 @@ def test_open_and_close_drive_the_relay_the_right_way(rig):
     assert factory.pin(ENTRY_RELAY).state is False and factory.pin(EXIT_RELAY).state is True
 
 
+@pytest.mark.parametrize("command, other_state", [("release_all", False), ("secure_all", True)])
+def test_one_failed_relay_does_not_stop_the_others(rig, command, other_state):
+    gate, factory, _ = rig
+    if command == "secure_all":
+        gate.open_door(Door.EXIT)
+    gate._relays[Door.ENTRY].close()            # the entry relay's pin is gone
+    with pytest.raises(DriverIOError, match="entry"):
+        getattr(gate, command)()
+    assert factory.pin(EXIT_RELAY).state is other_state      # fail-safe exit: False = released
+
+
 def test_door_sensor_events(rig):
     _, factory, events = rig
     factory.pin(EXIT_SENSOR).drive_high()

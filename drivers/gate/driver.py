@@ -98,18 +98,21 @@ class GateDriver:
 
     def secure_all(self) -> None:
         """Lock every door; tries them all even if one fails, then reports the failure."""
+        self._every_relay("off", "lock")
+
+    def release_all(self) -> None:
+        """Emergency: release every door; one failed relay must not keep the others locked."""
+        self._every_relay("on", "release")
+
+    def _every_relay(self, command: str, what: str) -> None:
         failures = []
         for door, relay in self._relays.items():
             try:
-                relay.off()
+                getattr(relay, command)()
             except self._gpio_error as exc:
                 failures.append(f"{door.value}: {type(exc).__name__}")
         if failures:
-            raise DriverIOError("could not lock " + ", ".join(failures))
-
-    def release_all(self) -> None:
-        for door in self._relays:
-            self.open_door(door)
+            raise DriverIOError(f"could not {what} " + ", ".join(failures))
 
     def set_light(self, on: bool) -> None:
         if self._light is not None:

@@ -45,7 +45,6 @@ class ExceptionKind(str, enum.Enum):
     RETREAT = "retreat"
     ASSISTANCE_REQUESTED = "assistance_requested"
     OFFICER_DECISION = "officer_decision"   # audit of each officer confirmation / refusal
-    STAGE_HUNG = "stage_hung"
 
 
 @dataclass(frozen=True)
