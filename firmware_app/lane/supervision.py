@@ -99,7 +99,7 @@ class Watchdog:
             events = self._newly_hung(now)
             stuck = self._busy_since is not None and now - self._busy_since > self.supervision.stall_s
             just_stalled, recovered = stuck and not self.stalled, self.stalled and not stuck
-            self.stalled = stuck if (just_stalled or recovered) else self.stalled
+            self.stalled = stuck
         return events, just_stalled, recovered
 
 
