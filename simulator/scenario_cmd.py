@@ -32,6 +32,7 @@ class Delivery:
     seq_gaps: list[int]
     pending_at_gate: int
     crossings_per_transaction: dict[str, int]
+    alarm_kinds: list[str]
 
     @property
     def exactly_once(self) -> bool:
@@ -99,14 +100,17 @@ def collect_delivery(bench: Bench, outcomes: list[TravellerOutcome]) -> Delivery
     _settle(lambda: bench.consumer.counts().stored)
     by_kind: dict[str, int] = {}
     crossings: dict[str, int] = {}
+    alarms: list[str] = []
     for message in bench.consumer.messages(device_id=DEVICE_ID):
         by_kind[message["kind"]] = by_kind.get(message["kind"], 0) + 1
         if message["kind"] == "events/crossing":
             txn = message["data"]["transaction_id"]
             crossings[txn] = crossings.get(txn, 0) + 1
+        elif message["kind"] == "alarms":
+            alarms.append(message["data"]["kind"])
     counts = bench.consumer.counts()
     return Delivery(by_kind, counts.stored, counts.duplicates, counts.invalid, bench.consumer.seq_gaps(DEVICE_ID),
-                    link.outbox.counts().pending, crossings)
+                    link.outbox.counts().pending, crossings, alarms)
 
 
 def _settle(read, quiet_s: float = 0.3, timeout_s: float = DRAIN_S) -> None:
@@ -124,5 +128,6 @@ def print_delivery(delivery: Delivery) -> None:
     print(f"BMIS consumer received {delivery.stored} messages ({kinds}); duplicates removed "
           f"{delivery.duplicates_removed}; invalid {delivery.invalid}; seq gaps {delivery.seq_gaps or 'none'}; "
           f"left at the gate {delivery.pending_at_gate}")
+    print(f"alarms: {', '.join(delivery.alarm_kinds) or 'none'}")
     print(f"each msg_id exactly once: {'yes' if delivery.exactly_once else 'NO'} "
           f"({len(delivery.crossings_per_transaction)} crossing records, one per transaction)")

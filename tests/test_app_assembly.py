@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,34 @@ def test_sigterm_stops_the_app_cleanly_after_ready_and_watchdog(tmp_path):
     text = err.decode()
     assert "signal SIGTERM: stopping" in text and "appliance stopped; doors secured" in text
     assert "Traceback" not in text
+
+
+def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_path):
+    """Broker unreachable: the record still waits in the outbox (the system of record)."""
+    from gpiozero.pins.mock import MockFactory
+
+    from firmware_app.bmis.wiring import open_outbox
+    from firmware_app.lane.journal import LaneJournal
+    from simulator.bmis_pki import make_test_pki
+    pki = make_test_pki(tmp_path / "pki", ["gate-t1"])
+    pair = pki.devices["gate-t1"]
+    text = config_text(tmp_path) + (f'[bmis]\nport = {free_port()}\nca_file = "{pki.ca}"\ncert_file = "{pair.cert}"\n'
+                                    f'key_file = "{pair.key}"\nreconnect_max_s = 1.0\n')
+    (tmp_path / "var").mkdir()
+    crashed = LaneJournal.open(tmp_path / "var" / "lane-journal.db")
+    crashed.begin("oldboot-000001", datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
+    factory = MockFactory()
+    config = parse_config(text)
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    try:
+        appliance.start()
+        assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
+    finally:
+        appliance.stop()
+        gate.stop()
+    assert LaneJournal.open(tmp_path / "var" / "lane-journal.db").open_transactions() == []
+    outbox = open_outbox(config)
+    exceptions = [m for m in outbox.next_batch(1000) if m.kind.suffix == "events/exception"]
+    assert any(b'"transaction_voided"' in m.payload and b"oldboot-000001" in m.payload for m in exceptions)

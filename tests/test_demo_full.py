@@ -38,17 +38,28 @@ def demo_run(pcscd_vpcd, shared_data, tmp_path_factory):  # noqa: F811
         with Bench(tmp_path_factory.mktemp("demo"), shared_data / "faces", vpcd_port=port) as bench:
             outcomes = ScenarioRunner(bench).run(demo_scenario())
             status = _request_status(bench)
+            assistance = _press_assistance(bench)
             closed = _close_lane(bench)
             delivery = collect_delivery(bench, outcomes)
             doors_released_at_end = [bench.gate.released(door) for door in bench.gate.layout.doors]
     except BenchUnavailable as exc:
         pytest.skip(f"demo bench unavailable: {exc}")
-    return {o.label: o for o in outcomes}, delivery, (status, closed), doors_released_at_end
+    bench_results = {"assistance_http": assistance}
+    return {o.label: o for o in outcomes}, delivery, (status, closed), doors_released_at_end, bench_results
 
 
 def _request_status(bench) -> dict | None:
     correlation = bench.consumer.send_command(DEVICE_ID, "request-status", {"params": {}})
     return bench.consumer.wait_result(correlation, timeout_s=10)
+
+
+def _press_assistance(bench) -> int:
+    """The traveller presses "call an officer" on the kiosk page (a real HTTP POST on loopback)."""
+    import urllib.request
+    request = urllib.request.Request(bench.appliance.kiosk.server.url + "api/assistance", data=b"{}",
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status
 
 
 def _close_lane(bench) -> tuple[dict | None, str]:
@@ -64,7 +75,7 @@ def _close_lane(bench) -> tuple[dict | None, str]:
 
 
 def test_every_traveller_ends_as_a_gate_must_handle_them(demo_run):
-    outcomes, _, _, _ = demo_run
+    outcomes = demo_run[0]
     assert set(outcomes) == set(EXPECTED)
     for label, (outcome, reasons) in EXPECTED.items():
         got = outcomes[label]
@@ -74,7 +85,7 @@ def test_every_traveller_ends_as_a_gate_must_handle_them(demo_run):
 
 
 def test_screens_never_tell_why_a_traveller_is_referred(demo_run):
-    outcomes, _, _, _ = demo_run
+    outcomes = demo_run[0]
     assert outcomes["alert-list hit (stolen document)"].screen.split(">")[0] == "see_officer"
     assert outcomes["impostor: someone else's passport"].screen.split(">")[0] == "see_officer"
     assert outcomes["genuine passport"].screen.startswith("please_proceed")
@@ -82,7 +93,7 @@ def test_screens_never_tell_why_a_traveller_is_referred(demo_run):
 
 
 def test_the_bmis_receives_each_message_exactly_once(demo_run):
-    outcomes, delivery, _, _ = demo_run
+    outcomes, delivery = demo_run[:2]
     assert delivery.exactly_once, delivery
     assert delivery.by_kind["events/crossing"] == len(EXPECTED)
     assert sorted(delivery.crossings_per_transaction.values()) == [1] * len(EXPECTED)
@@ -93,7 +104,7 @@ def test_the_bmis_receives_each_message_exactly_once(demo_run):
 
 
 def test_the_bmis_sees_the_lane_idle_with_doors_secured_after_the_demo(demo_run):
-    _, _, (status, _), doors_released = demo_run
+    (status, _), doors_released = demo_run[2:4]
     assert status is not None and status["status"] == "ack", status
     assert status["result"]["lane"]["state"] == "idle" and status["result"]["lane"]["mode"] == "normal"
     assert status["result"]["alert_lists"] == {"sltd": 1}
@@ -101,6 +112,12 @@ def test_the_bmis_sees_the_lane_idle_with_doors_secured_after_the_demo(demo_run)
 
 
 def test_a_signed_bmis_command_closes_the_lane(demo_run):
-    _, _, (_, (result, state)), _ = demo_run
+    result, state = demo_run[2][1]
     assert result is not None and result["status"] == "ack", result
     assert state == "closed"
+
+
+def test_the_kiosk_assistance_button_reaches_the_bmis_as_an_alarm(demo_run):
+    delivery, bench_results = demo_run[1], demo_run[4]
+    assert bench_results["assistance_http"] == 202      # accepted: queued for the lane
+    assert "assistance_requested" in delivery.alarm_kinds
