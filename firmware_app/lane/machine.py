@@ -74,13 +74,8 @@ def _lane_wide(s: Step, event) -> bool:
             safety.presence(s, max(0, event.count))
         case ev.ModeChanged():
             safety.mode_changed(s, event)
-        case ev.AssistanceRequested():
-            flow.assistance_requested(s)
-        case ev.AssistanceAnswered():
-            flow.assistance_answered(s)
-        case ev.MoreTimeRequested():
-            if not s.data.emergency:
-                flow.more_time(s)
+        case ev.AssistanceRequested() | ev.AssistanceAnswered() | ev.MoreTimeRequested():
+            _traveller_input(s, event)
         case ev.Timeout() if event.kind in _HELD_OPEN_DOOR:
             if s.data.timer_token(event.kind) == event.token:
                 safety.held_open_timeout(s, _HELD_OPEN_DOOR[event.kind])
@@ -90,6 +85,16 @@ def _lane_wide(s: Step, event) -> bool:
         case _:
             return False
     return True
+
+
+def _traveller_input(s: Step, event) -> None:
+    """The kiosk's buttons: they change the screen and call officers, never the doors."""
+    if isinstance(event, ev.AssistanceRequested):
+        flow.assistance_requested(s)
+    elif isinstance(event, ev.AssistanceAnswered):
+        flow.assistance_answered(s)
+    elif not s.data.emergency:
+        flow.more_time(s)
 
 
 def _current(s: Step, event) -> bool:
