@@ -161,3 +161,10 @@ def test_stats_schema_matches_the_statistics_report():
     report = stats.hour_report(dt.datetime(2026, 11, 26, 11, tzinfo=dt.timezone.utc), [sample])
     validate_message(MessageKind.STATS, message(MessageKind.STATS, report))
     assert report["counts"][0]["count"] == 1
+
+
+def test_alarms_about_a_person_shut_in_or_a_stuck_lane_are_critical():
+    from firmware_app.bmis.lane_port import severity_of
+    from firmware_app.lane.actions import AlarmKind
+    assert severity_of(AlarmKind.PERSON_INSIDE.value).value == "critical"
+    assert severity_of(AlarmKind.LANE_STALLED.value).value == "critical"

@@ -11,7 +11,8 @@ from typing import Any
 from .link import BmisLink, Severity
 
 MAX_DETAIL = 512
-_CRITICAL = {"emergency", "tamper", "door_forced", "tailgating", "alert_list_hit", "transaction_voided"}
+_CRITICAL = {"emergency", "tamper", "door_forced", "tailgating", "alert_list_hit", "transaction_voided",
+             "person_inside", "lane_stalled"}
 _INFO = {"not_entered", "assistance_requested", "traveller_lingering", "stale_event"}
 
 
