@@ -135,7 +135,7 @@ class ScenarioRunner:
     # --- walking through ----------------------------------------------------------------------
     def _drive(self, spec: TravellerSpec) -> tuple[dict, str]:
         walker = _Walker(self.bench, spec.behaviour)
-        screens = _Screens(self.bench.appliance.kiosk)
+        screens = _Screens(self.bench.appliance.views)
         txn_id = None
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -178,9 +178,9 @@ SCREEN_SETTLE_S = 0.1       # the refer screen follows the record's storage in t
 class _Screens:
     """The screens the traveller saw, in order; the one after "verifying" tells the outcome."""
 
-    def __init__(self, kiosk):
+    def __init__(self, views):
         self.seen: list[str] = []
-        self._observers = getattr(kiosk, "observers", [])
+        self._observers = views.observers
         self._observers.append(self._shown)
 
     def _shown(self, view) -> None:

@@ -2,6 +2,7 @@
 out of service; a gate that cannot be built stops the app; SIGTERM stops it cleanly (sd_notify)."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -152,5 +153,9 @@ def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_
         gate.stop()
     assert LaneJournal.open(tmp_path / "var" / "lane-journal.db").open_transactions() == []
     outbox = open_outbox(config)
-    exceptions = [m for m in outbox.next_batch(1000) if m.kind.suffix == "events/exception"]
+    pending = outbox.next_batch(1000)
+    exceptions = [m for m in pending if m.kind.suffix == "events/exception"]
     assert any(b'"transaction_voided"' in m.payload and b"oldboot-000001" in m.payload for m in exceptions)
+    statuses = [json.loads(m.payload)["data"] for m in pending if m.kind.suffix == "status"]
+    assert {"state": "out_of_service", "reason": "out_of_service"}.items() <= statuses[-2].items()
+    assert statuses[-1]["state"] == "offline"       # the orderly stop sends the Last Will itself

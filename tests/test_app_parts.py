@@ -214,3 +214,16 @@ def test_gatectl_selftest_json_and_exit_codes(tmp_path, capsys):
     assert set(checks) == {"config", "face models", "chip reader", "camera", "gate inputs", "outbox", "broker"}
     assert checks["config"]["status"] == "ok" and checks["face models"]["status"] == "ok"
     assert "sha256:" in checks["face models"]["detail"] and checks["camera"]["status"] == "fail"
+
+
+def test_the_retained_status_follows_only_the_lanes_resting_states():
+    from firmware_app.appliance.bmis_side import LaneStatus
+    from firmware_app.bmis.link import GateState
+    published = []
+    status = LaneStatus(lambda state, **fields: published.append((state, fields["mode"], fields["reason"])), "entry")
+    for lane_state, mode in [("idle", "normal"), ("chip", "normal"), ("idle", "normal"), ("emergency", "normal"),
+                             ("out_of_service", "normal"), ("idle", "normal"), ("closed", "closed")]:
+        status.update(lane_state, mode)
+    assert published == [(GateState.ONLINE, "normal", None), (GateState.OUT_OF_SERVICE, "normal", "emergency"),
+                         (GateState.OUT_OF_SERVICE, "normal", "out_of_service"), (GateState.ONLINE, "normal", None),
+                         (GateState.ONLINE, "closed", None)]

@@ -79,6 +79,36 @@ class StatsPublisher:
                 return
 
 
+def software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("border-gate")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class LaneStatus:
+    """The retained status follows the lane's resting state: online (idle or closed), or
+    out_of_service with the lane state as the reason. Transaction steps change nothing."""
+
+    RESTING = {"idle": GateState.ONLINE, "closed": GateState.ONLINE,
+               "out_of_service": GateState.OUT_OF_SERVICE, "emergency": GateState.OUT_OF_SERVICE}
+
+    def __init__(self, publish: Callable[..., None], direction: str):
+        self._publish, self._direction = publish, direction
+        self._version = software_version()
+        self._last: tuple[str, str] | None = None
+
+    def update(self, lane_state: str, mode: str) -> None:
+        gate_state = self.RESTING.get(lane_state)
+        if gate_state is None or (lane_state, mode) == self._last:
+            return
+        self._last = (lane_state, mode)
+        reason = lane_state if gate_state is GateState.OUT_OF_SERVICE else None
+        self._publish(gate_state, mode=mode, reason=reason, direction=self._direction,
+                      software_version=self._version)
+
+
 @dataclass
 class BmisSide:
     link: BmisLink

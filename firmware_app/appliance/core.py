@@ -28,11 +28,11 @@ from firmware_app.lane.state import Fault
 from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
 
 from . import devices
-from .bmis_side import BmisSide, build_bmis_side
+from .bmis_side import BmisSide, LaneStatus, build_bmis_side
 from .bridges import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
-from .parts import (NullKiosk, RefusingFaceStage, RefusingOutbox, build_face_stage, build_kiosk,
-                    EmptyAlertLists)
+from .parts import (EmptyAlertLists, NullKiosk, RefusingFaceStage, RefusingOutbox, ViewTee, build_face_stage,
+                    build_kiosk)
 
 log = logging.getLogger("gate.app")
 JOURNAL_FILE = "lane-journal.db"
@@ -75,7 +75,11 @@ class Appliance:
         chip = self._build_chip(vault)
         alerts = self.bmis.commands.alerts if self.bmis else EmptyAlertLists()
         decider = policy_decider(self.config.policy, alerts, lambda: self.clock().date(), self.bmis_reachable)
-        ports = LanePorts(self.gate, chip, face, decider, self.kiosk, outbox, journal, biometrics=vault)
+        self.views = ViewTee(self.kiosk)
+        if self.bmis:
+            status = LaneStatus(self.bmis.set_status, self.config.device.direction.value)
+            self.views.observers.append(lambda view: status.update(self.lane_state(), self._lane_mode()))
+        ports = LanePorts(self.gate, chip, face, decider, self.views, outbox, journal, biometrics=vault)
         boot_id = self.rng(6).hex()
         self.runner = LaneRunner(lane_settings(self.config, boot_id), ports, self.clock, start_mode(self.config))
         if self.bmis:
@@ -203,6 +207,10 @@ class Appliance:
         for fault, error in self.faults:
             components[error.component] = {"status": "fault", "detail": error.reason[:200]}
         return components
+
+    def _lane_mode(self) -> str:
+        data = self.runner.data if self.runner is not None else None
+        return data.mode.value if data is not None else self.config.lane.mode
 
     def lane_state(self) -> str:
         data = self.runner.data if self.runner is not None else None

@@ -41,12 +41,10 @@ def build_kiosk(config, on_input):
 
 
 class _StartChecked:
-    """The kiosk server, whose start failure (port taken) is logged instead of stopping the app;
-    observers (a test bench, a screen recorder) see every view the lane shows."""
+    """The kiosk server, whose start failure (port taken) is logged instead of stopping the app."""
 
     def __init__(self, server):
         self.server = server
-        self.observers: list = []
 
     def start(self) -> None:
         try:
@@ -59,11 +57,26 @@ class _StartChecked:
 
     def show(self, view) -> None:
         self.server.show(view)
-        for observer in self.observers:
-            observer(view)
 
     def current(self):
         return self.server.current()
+
+
+class ViewTee:
+    """The lane's KioskPort: the kiosk first, then each observer (BMIS status, a test bench).
+    Views are shown on every state change, so observers see the lane's transitions in order."""
+
+    def __init__(self, kiosk):
+        self.kiosk = kiosk
+        self.observers: list = []
+
+    def show(self, view) -> None:
+        self.kiosk.show(view)
+        for observer in list(self.observers):
+            try:
+                observer(view)
+            except Exception as exc:  # an observer must never stop the lane's own screen updates
+                log.error("view observer failed: %s", type(exc).__name__)
 
 
 def model_version(models_dir: Path) -> str:
