@@ -33,11 +33,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"') -> str:
+def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"', kiosk_port: int | None = None) -> str:
     """No broker certificate and no camera source: two components that cannot be built."""
     return (f'[device]\nid = "gate-t1"\npost_id = "post-t"\ndata_dir = "{tmp_path / "var"}"\n'
             f'[reader]\nurl = "sim://"\n[camera]\nurl = "sim://"\n[face]\nmodels_dir = "{ROOT / "models"}"\n'
-            f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {free_port()}\n')
+            f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {kiosk_port or free_port()}\n')
 
 
 def wait_for(condition, timeout_s: float = 10.0) -> bool:
@@ -52,14 +52,17 @@ def wait_for(condition, timeout_s: float = 10.0) -> bool:
 def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(tmp_path):
     from gpiozero.pins.mock import MockFactory
     factory = MockFactory()
-    config = parse_config(config_text(tmp_path))
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    config = parse_config(config_text(tmp_path, kiosk_port=taken.getsockname()[1]))
     appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
     gate = GateSimulator(factory, gate_layout(config.gate))
     gate.start()                                    # sensors sane: only the faults keep the lane down
     try:
         appliance.start()
         assert wait_for(lambda: appliance.lane_state() == "out_of_service")
-        assert {error.component for _, error in appliance.faults} >= {"bmis", "camera"}
+        assert {error.component for _, error in appliance.faults} == {"bmis", "camera", "kiosk"}
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
         health = appliance.health()
         assert health["camera"]["status"] == "fault" and health["bmis"]["status"] == "fault"
@@ -67,6 +70,7 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
     finally:
         appliance.stop()
         gate.stop()
+        taken.close()
     assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
     assert not appliance.lane_alive()
 

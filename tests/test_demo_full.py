@@ -56,7 +56,7 @@ def _request_status(bench) -> dict | None:
 def _press_assistance(bench) -> int:
     """The traveller presses "call an officer" on the kiosk page (a real HTTP POST on loopback)."""
     import urllib.request
-    request = urllib.request.Request(bench.appliance.kiosk.server.url + "api/assistance", data=b"{}",
+    request = urllib.request.Request(bench.appliance.kiosk.url + "api/assistance", data=b"{}",
                                      headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from firmware_app.errors import GateError
+from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
 from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
@@ -161,7 +162,7 @@ class Appliance:
     def start(self) -> None:
         if self.runner is None:
             self.build()
-        self.kiosk.start()
+        self._start_kiosk()
         self.runner.start()                       # secures, voids + reports the unfinished, reads sensors
         self._started = True
         for fault, error in self.faults:
@@ -170,6 +171,14 @@ class Appliance:
             self.bmis.start()
         self._start_inputs()
         log.info("lane running (device %s, %d component fault(s))", self.config.device.id, len(self.faults))
+
+    def _start_kiosk(self) -> None:
+        try:
+            self.kiosk.start()
+        except KioskError as exc:         # e.g. its port is taken: no screen, no traveller served
+            self._fault(Fault.READER, ComponentUnavailable("kiosk", str(exc)))
+            self.kiosk = NullKiosk()
+            self.views.kiosk = self.kiosk
 
     def _start_inputs(self) -> None:
         bridge = ReaderBridge(self._submit, self.config.mrz, lambda: self.clock().date())

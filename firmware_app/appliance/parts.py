@@ -37,29 +37,7 @@ def build_kiosk(config, on_input):
         kiosk = KioskServer.from_config(config.kiosk, on_input)
     except KioskError as exc:
         raise ComponentUnavailable("kiosk", f"{type(exc).__name__}: {exc}") from exc
-    return _StartChecked(kiosk)
-
-
-class _StartChecked:
-    """The kiosk server, whose start failure (port taken) is logged instead of stopping the app."""
-
-    def __init__(self, server):
-        self.server = server
-
-    def start(self) -> None:
-        try:
-            self.server.start()
-        except KioskError as exc:
-            log.error("kiosk page unavailable: %s", exc)
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def show(self, view) -> None:
-        self.server.show(view)
-
-    def current(self):
-        return self.server.current()
+    return kiosk
 
 
 class ViewTee:
