@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import random
 import socket
+import subprocess
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,7 +29,8 @@ from simulator.bmis_pki import make_test_pki
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
-from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable
+from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, other_pcscd_running
+from simulator.vchip.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
 
 log = logging.getLogger("gatesim.bench")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -146,6 +148,11 @@ class Bench:
         if self._vpcd_port is not None:
             self.vpcd_port = self._vpcd_port
             return
+        if other_pcscd_running():
+            # the system's pcscd (socket-activated on Debian) with vsmartcard's reader on its default port
+            log.warning("using the running system pcscd and its vpcd port %d", VPCD_DEFAULT_PORT)
+            self.vpcd_port = VPCD_DEFAULT_PORT
+            return
         try:
             self.pcscd = PcscdProcess(self.workdir / "pcsc").start()
         except PcscdUnavailable as exc:
@@ -156,7 +163,7 @@ class Bench:
         pki = make_test_pki(self.workdir / "mqtt-pki", [DEVICE_ID])
         try:
             self.broker = MosquittoBroker(self.workdir / "broker", pki, prefix=PREFIX).start()
-        except (BrokerUnavailable, OSError) as exc:
+        except (BrokerUnavailable, OSError, subprocess.CalledProcessError) as exc:
             raise BenchUnavailable(f"mosquitto: {exc}") from exc
         ep = self.broker.endpoints
         settings = MqttSettings(host=ep.host, port=ep.bmis_port, client_id="bmis-demo", ca_file=ep.ca_file,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.scenario_bench import DEVICE_ID, PROJECT_ROOT, Bench, BenchUnavailable
+from simulator.vchip.pcscd import PcscdUnavailable
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -71,8 +72,8 @@ def run_on_bench(scenario: Scenario, args: argparse.Namespace, title: str) -> in
     with tempfile.TemporaryDirectory(prefix="gatesim-") as workdir:
         try:
             outcomes, delivery = run_scenario(scenario, args, Path(workdir), title)
-        except (BenchUnavailable, ScenarioError) as exc:
-            print(f"gatesim: cannot run: {exc}", file=sys.stderr)
+        except (BenchUnavailable, ScenarioError, PcscdUnavailable, OSError) as exc:
+            print(f"gatesim: cannot run: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except TravellerStuck as exc:
             print(f"gatesim: FAILED: {exc}", file=sys.stderr)

@@ -81,3 +81,8 @@ def test_the_demo_scenario_covers_every_kind_of_traveller():
     assert {t.behaviour for t in travellers} == set(Behaviour)
     assert any(t.impostor for t in travellers) and any(t.expired for t in travellers)
     assert any(t.alert for t in travellers) and all(t.expect for t in travellers)
+
+
+def test_the_demo_without_face_photos_says_where_it_looked_and_exits_2(tmp_path, capsys):
+    assert gatesim(["demo", "--faces", str(tmp_path / "no-faces")]) == 2
+    assert f"face photos not found at {tmp_path / 'no-faces'}" in capsys.readouterr().err
