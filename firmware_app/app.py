@@ -4,7 +4,7 @@ A bad config never starts the lane: it is checked before anything else is opened
 appliance is assembled (firmware_app/appliance: doors secured first), started, and kept alive:
 READY=1 to systemd once the lane runs with warm models, WATCHDOG=1 while the lane makes progress,
 SIGTERM/SIGINT -> orderly stop with the doors secured.
-Exit codes: 0 stopped on a signal, 1 the gate itself could not be built, 2 config unusable.
+Exit codes: 0 stopped on a signal, 1 the gate or the lane could not be started, 2 config unusable.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .appliance.core import Appliance
 from .appliance.errors import GateUnavailable
 from .appliance.notify import Notifier
 from .config import load_config
-from .errors import ConfigError
+from .errors import ConfigError, GateError
 
 log = logging.getLogger("gate.app")
 EXIT_STOPPED, EXIT_GATE, EXIT_CONFIG = 0, 1, 2
@@ -55,6 +55,9 @@ def run(config, notifier: Notifier, base_dir: Path = Path(".")) -> int:
         notifier.send("READY=1")
         notifier.send(f"STATUS=lane {appliance.lane_state()}")
         _keep_alive(appliance, notifier, stop)
+    except GateError as exc:
+        print(f"gate-app: the lane could not start ({type(exc).__name__}: {exc}); doors secured", file=sys.stderr)
+        return EXIT_GATE
     finally:
         notifier.send("STOPPING=1")
         appliance.stop()

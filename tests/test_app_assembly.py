@@ -163,3 +163,22 @@ def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_
     statuses = [json.loads(m.payload)["data"] for m in pending if m.kind.suffix == "status"]
     assert {"state": "out_of_service", "reason": "out_of_service"}.items() <= statuses[-2].items()
     assert statuses[-1]["state"] == "offline"       # the orderly stop sends the Last Will itself
+
+
+@pytest.mark.xfail(strict=True, reason="LaneRunner.start() submits TamperOn before its loop thread exists "
+                                       "(raises LaneNotRunning); reported to the lane owner")
+def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+    factory = MockFactory()
+    config = parse_config(config_text(tmp_path))
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    gate.tamper(True)
+    try:
+        appliance.start()
+        assert wait_for(lambda: appliance.lane_state() == "out_of_service")
+        assert "tamper" in {f.value for f in appliance.runner.data.faults}
+    finally:
+        appliance.stop()
+        gate.stop()
