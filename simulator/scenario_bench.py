@@ -75,7 +75,6 @@ csca_dir = "{workdir / 'csca'}"
 url = "sim://"
 [face]
 models_dir = "{PROJECT_ROOT / 'models'}"
-budget_s = 3.0
 [gate]
 presence = [24, 26]     # two zones: the bench can put a tailgater in the lane
 [lane]
