@@ -165,8 +165,6 @@ def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_
     assert statuses[-1]["state"] == "offline"       # the orderly stop sends the Last Will itself
 
 
-@pytest.mark.xfail(strict=True, reason="LaneRunner.start() submits TamperOn before its loop thread exists "
-                                       "(raises LaneNotRunning); reported to the lane owner")
 def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
     from gpiozero.pins.mock import MockFactory
     factory = MockFactory()

@@ -107,7 +107,7 @@ class LaneRunner:
                                      presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock())
         self._execute(actions)
         if snapshot.tamper:
-            self.submit(ev.TamperOn())
+            self._queue.put(ev.TamperOn())     # the loop thread does not exist yet: queue directly
         self._thread = threading.Thread(target=self._loop, name="lane", daemon=True)
         self._thread.start()
         self._watch_stop.clear()
