@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 
 from drivers.errors import DriverError
 
 from .pad import PadStatus
 from .quality import LIVE_LIMITS, QualityIssue
-from .verifier import FaceSample, FaceVerifier, Inspection, VerificationResult
+
+if TYPE_CHECKING:  # annotations only: the policy and the lane use this module's results without onnxruntime
+    from .verifier import FaceSample, FaceVerifier, Inspection, VerificationResult
 
 
 class CaptureOutcome(str, Enum):
