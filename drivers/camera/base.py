@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -17,9 +17,10 @@ class CameraStalled(DriverTimeout):
     """The camera delivered no frame within the stall timeout."""
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True)
 class Frame:
-    image: np.ndarray   # HxWx3 uint8, BGR order
+    image: np.ndarray = field(repr=False)   # HxWx3 uint8, BGR order
     timestamp: float    # from the source's injected clock
     index: int          # 1, 2, ... per source
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from firmware_app.mrz import name_variants
 from firmware_app.policy.alerts import document_key
@@ -34,32 +34,33 @@ class ListKind(str, enum.Enum):
     PERSON = "person"
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True, slots=True)
 class DocumentRecord:
     entry_id: str
     issuing_state: str      # normalised as by policy.alerts.document_key
-    number: str
+    number: str = field(repr=False)
     category: str
 
 
 @dataclass(frozen=True, slots=True)
 class NameForms:
     """Every ICAO spelling of a name, and the same spellings folded."""
-    strict: frozenset[str]
-    folded: frozenset[str]
-    initials: frozenset[str]    # first letters: two spellings can only match if one is shared
+    strict: frozenset[str] = field(repr=False)
+    folded: frozenset[str] = field(repr=False)
+    initials: frozenset[str] = field(repr=False)    # first letters: two spellings can only match if one is shared
 
 
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
     entry_id: str
-    primary: str
-    secondary: str
-    birth_date: str         # as listed: YYYY-MM-DD, MM/DD may be XX
+    primary: str = field(repr=False)
+    secondary: str = field(repr=False)
+    birth_date: str = field(repr=False)         # as listed: YYYY-MM-DD, MM/DD may be XX
     category: str
-    birth_pattern: str      # YYMMDD with X for unknown digits, comparable with an MRZ date
-    primary_forms: NameForms
-    secondary_forms: NameForms
+    birth_pattern: str = field(repr=False)      # YYMMDD with X for unknown digits, comparable with an MRZ date
+    primary_forms: NameForms = field(repr=False)
+    secondary_forms: NameForms = field(repr=False)
 
 
 def fold(spelling: str) -> str:
@@ -90,7 +91,7 @@ def birth_pattern(listed: str) -> str:
         raise AlertListInvalid("birth_date must be YYYY-MM-DD (MM and DD may be XX)")
     year, month, day = found.groups()
     if month != "XX" and not 1 <= int(month) <= 12 or day != "XX" and not 1 <= int(day) <= 31:
-        raise AlertListInvalid(f"birth_date {listed!r} is not a date")
+        raise AlertListInvalid("birth_date is not a date (month 01-12, day 01-31)")
     return year[2:] + month + day
 
 

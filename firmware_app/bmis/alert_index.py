@@ -45,11 +45,12 @@ class DocumentListIndex:
                               r.entry_id, r.category) for r in self.by_key.get(key, ()))
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True, slots=True)
 class PersonQuery:
-    primary: NameForms
-    secondary: NameForms
-    birth: str              # YYMMDD, unknown digits as X
+    primary: NameForms = field(repr=False)
+    secondary: NameForms = field(repr=False)
+    birth: str = field(repr=False)              # YYMMDD, unknown digits as X
 
 
 @dataclass(frozen=True, slots=True)

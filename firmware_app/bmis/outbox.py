@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -37,13 +37,14 @@ class OutboxLimits:
     sent_log_keep: int = 100_000       # msg_ids of acknowledged messages kept for audit
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True)
 class PendingMessage:
     msg_id: str
     kind: MessageKind
     seq: int
     topic: str
-    payload: bytes
+    payload: bytes = field(repr=False)
     retain: bool
     correlation: bytes | None
     priority: int

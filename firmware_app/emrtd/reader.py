@@ -63,10 +63,11 @@ class ReadOptions:
     probe_extended: bool = False  # when nothing declares it, try once (re-authenticates if refused)
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass
 class DocumentRead:
     access: AccessResult
-    files: dict[LdsFile, bytes]
+    files: dict[LdsFile, bytes] = field(repr=False)
     missing: list[LdsFile]  # listed in EF.COM but absent on the chip
     extended_length: bool
     reauthentications: int

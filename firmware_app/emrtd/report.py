@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from firmware_app.emrtd.files import LdsFile
@@ -16,10 +16,11 @@ class Verdict(enum.Enum):
     CHECK_FAILED = "check_failed"
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True)
 class ChipReport:
     verdict: Verdict
-    data: dict
+    data: dict = field(repr=False)
 
 
 def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store: TrustStore | None,

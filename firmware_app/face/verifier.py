@@ -1,7 +1,7 @@
 """1:1 verification: chip portrait against a live image. Built once, warmed up, then reused."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -23,10 +23,11 @@ class Decision(str, Enum):
     QUALITY_REFUSED = "quality_refused"   # no score was trusted: ask again or refer
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True)
 class Inspection:
     face: Face | None
-    aligned: np.ndarray | None
+    aligned: np.ndarray | None = field(repr=False)
     quality: QualityReport
 
 
@@ -35,7 +36,7 @@ class FaceSample:
     """One analysed image: its main face, quality and (when quality allows) its embedding."""
     face: Face | None
     quality: QualityReport
-    embedding: np.ndarray | None
+    embedding: np.ndarray | None = field(repr=False)
 
 
 @dataclass(frozen=True)

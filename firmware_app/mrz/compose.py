@@ -1,27 +1,28 @@
 """Writing valid MRZ lines from fields, computing every check digit (simulator, tests)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .charset import FILLER, check_digit, is_mrz_text
 from .errors import MrzComposeError
 from .formats import LAYOUTS, Layout, MrzFormat, composite_input
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True, slots=True)
 class MrzFields:
     """What a document says, in MRZ characters (names may use spaces between components)."""
     document_code: str
     issuing_state: str
-    document_number: str
-    birth_date: str
+    document_number: str = field(repr=False)
+    birth_date: str = field(repr=False)
     sex: str
-    expiry_date: str
+    expiry_date: str = field(repr=False)
     nationality: str
-    primary_identifier: str
-    secondary_identifier: str = ""
-    optional_data: str = ""
-    optional_data_2: str = ""  # TD1 only
+    primary_identifier: str = field(repr=False)
+    secondary_identifier: str = field(default="", repr=False)
+    optional_data: str = field(default="", repr=False)
+    optional_data_2: str = field(default="", repr=False)  # TD1 only
     # Reproduce the issuer deviation that counts the filler in a long number's check digit.
     long_number_filler_in_check: bool = False
 

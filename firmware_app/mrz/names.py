@@ -7,7 +7,7 @@ matches when any variant agrees.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Letters that do not decompose in Unicode, or whose ICAO spelling is longer than the base letter.
 _LATIN_FIXED = {
@@ -45,10 +45,11 @@ _POLICIES: tuple[dict[str, str], ...] = (
 MAX_NAME_INPUT = 1000
 
 
+# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
 @dataclass(frozen=True, slots=True)
 class NameParts:
-    primary: str
-    secondary: str
+    primary: str = field(repr=False)
+    secondary: str = field(repr=False)
     possibly_truncated: bool
 
 
