@@ -9,7 +9,7 @@ import enum
 import threading
 from typing import Callable
 
-from smartcard.Exceptions import CardRequestTimeoutException
+from smartcard.Exceptions import CardRequestTimeoutException, SmartcardException
 from smartcard.CardRequest import CardRequest
 
 from drivers.smartcard.pcsc import find_reader
@@ -55,7 +55,7 @@ class CardWatcher:
         try:
             service.connection.connect()
             return bytes(service.connection.getATR())
-        except Exception:  # card left between request and connect: report as absent
+        except SmartcardException:  # card left between request and connect: report as absent
             return None
         finally:
             service.connection.disconnect()
