@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.bmis_pki import TestPki
+from simulator.local_process import free_port, stop_process
 
 BMIS_USER = "bmis"
 # What a gate may publish under {prefix}/v1/{its id}/ (commands flow the other way).
@@ -23,12 +24,6 @@ DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-r
 
 class BrokerUnavailable(RuntimeError):
     """mosquitto is not installed or did not start."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -109,14 +104,7 @@ class MosquittoBroker:
     def stop(self) -> None:
         """SIGTERM: mosquitto saves its persistence file (sessions, queued messages) on the way out."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=10)
 
     def restart(self) -> None:
         self.stop()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from simulator.local_process import free_port, stop_process
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_PID_FILE = Path("/run/pcscd/pcscd.pid")
@@ -17,12 +18,6 @@ READER_URL = "pcsc://Virtual PCD 00 00"
 
 class PcscdUnavailable(RuntimeError):
     """pcscd or the vpcd driver is missing, or another pcscd owns the system socket."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def pcscd_binary() -> str:
@@ -73,14 +68,7 @@ class PcscdProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=5)
 
 
 def insert_card(chip, port: int, extended: bool = False, reader_url: str = READER_URL):

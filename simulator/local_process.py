@@ -1,0 +1,24 @@
+"""Helpers for the local services a test bench starts itself (mosquitto, pcscd): ports and shutdown."""
+from __future__ import annotations
+
+import socket
+import subprocess
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen | None, timeout_s: float) -> None:
+    """SIGTERM (so the service can save its state), SIGKILL after timeout_s; None is a no-op."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
