@@ -120,6 +120,10 @@ def event_catalogue(lane: Lane) -> dict:
         "more_time": ev.MoreTimeRequested(), "assistance_answered": ev.AssistanceAnswered("officer-7"),
         "fault_journal": ev.DeviceFault(Fault.JOURNAL, "disk"), "restored_camera": ev.DeviceRestored(Fault.CAMERA),
         "timeout_retreat": ev.Timeout(TimerKind.RETREAT, lane.token(TimerKind.RETREAT)),
+        "override_open_entry": ev.OfficerOverride(Door.ENTRY, ev.OverrideAction.OPEN, "officer-9", "cmd-1"),
+        "override_open_all": ev.OfficerOverride(None, ev.OverrideAction.OPEN, "officer-9", "cmd-2"),
+        "override_close_all": ev.OfficerOverride(None, ev.OverrideAction.CLOSE, "officer-9", "cmd-3"),
+        "timeout_override": ev.Timeout(TimerKind.OVERRIDE, lane.token(TimerKind.OVERRIDE)),
     }
 
 
@@ -139,10 +143,13 @@ def _state_timer(lane: Lane) -> TimerKind:
 
 
 def door_invariant_holds(data) -> bool:
-    """The exit opens only in a PASS-decided passage or an emergency; the entry also for a retreat
-    (somebody inside a mantrap let back out to the staffed side after a fault or outside a passage)."""
+    """A door is open only in a PASS-decided passage, an emergency, an officer override holding it
+    (never during a traveller's transaction), or, for the entry, a retreat (somebody inside a
+    mantrap let back out to the staffed side after a fault or outside a passage)."""
     if data.emergency:
         return True
+    if data.override is not None:
+        return data.txn is None and data.commanded_open <= data.override.doors
     txn = data.txn
     passing = (data.state in (State.PASSAGE, State.CLOSING) and txn is not None and txn.decision is not None
                and txn.decision.passed and txn.phase is not None)

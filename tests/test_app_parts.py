@@ -104,25 +104,44 @@ def test_document_removal_is_seen_once_and_a_broken_poll_is_not_a_removal():
 
 
 class FakeRunner:
-    def __init__(self):
-        self.submitted, self.data = [], None
+    def __init__(self, answers=()):
+        self.submitted, self.data, self.answers = [], None, list(answers)
 
     def submit(self, event):
         self.submitted.append(event)
 
+    def officer_override(self, event, timeout):
+        self.submitted.append(event)
+        return self.answers.pop(0)
 
-def test_lane_control_sets_the_mode_through_the_lane_and_refuses_door_overrides():
+
+def test_lane_control_sets_the_mode_through_the_lane():
     control = RunnerLaneControl(lambda: NOW)
     with pytest.raises(LaneNotRunning):
         control.set_mode(LaneMode.CLOSED, "op")
+    with pytest.raises(LaneNotRunning):
+        control.override_door("open", "entry", "op")
     assert control.request_status() == {"state": "starting"}
     runner = FakeRunner()
     control.attach(runner)
     control.set_mode(LaneMode.ASSISTED, "op")
     assert runner.submitted == [ev.ModeChanged(LaneMode.ASSISTED)]
-    with pytest.raises(OverrideRefused) as err:
-        control.override_door("open", "entry", "op")
-    assert isinstance(err.value, GateError)
+
+
+def test_lane_control_hands_door_overrides_to_the_lane_and_raises_its_refusals():
+    from drivers.gate.layout import Door
+    from firmware_app.lane.actions import OverrideAnswered, OverrideRefusal
+    runner = FakeRunner([OverrideAnswered("c1", True), OverrideAnswered("c2", False, OverrideRefusal.EMERGENCY),
+                         None])
+    control = RunnerLaneControl(lambda: NOW)
+    control.attach(runner)
+    control.override_door("open", "entry", "op-1", command_id="c1")
+    assert runner.submitted == [ev.OfficerOverride(Door.ENTRY, ev.OverrideAction.OPEN, "op-1", "c1")]
+    with pytest.raises(OverrideRefused, match="emergency") as err:
+        control.override_door("close", "all", "op-1")
+    assert isinstance(err.value, GateError) and runner.submitted[-1].door is None
+    with pytest.raises(OverrideRefused, match="did not answer"):
+        control.override_door("open", "exit", "op-1")
 
 
 # --- BMIS side -----------------------------------------------------------------------------------

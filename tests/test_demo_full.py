@@ -39,12 +39,15 @@ def demo_run(pcscd_vpcd, shared_data, tmp_path_factory):  # noqa: F811
             outcomes = ScenarioRunner(bench).run(demo_scenario())
             status = _request_status(bench)
             assistance = _press_assistance(bench)
+            override = _officer_override(bench)
             closed = _close_lane(bench)
             delivery = collect_delivery(bench, outcomes)
+            override["audits"] = [m["data"] for m in bench.consumer.messages("events/exception", DEVICE_ID)
+                                  if m["data"]["kind"] == "officer_override"]
             doors_released_at_end = [bench.gate.released(door) for door in bench.gate.layout.doors]
     except BenchUnavailable as exc:
         pytest.skip(f"demo bench unavailable: {exc}")
-    bench_results = {"assistance_http": assistance}
+    bench_results = {"assistance_http": assistance, "override": override}
     return {o.label: o for o in outcomes}, delivery, (status, closed), doors_released_at_end, bench_results
 
 
@@ -60,6 +63,36 @@ def _press_assistance(bench) -> int:
                                      headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status
+
+
+def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def _officer_override(bench) -> dict:
+    """A signed override opens the exit for an officer, a second one closes it; an unsigned one is refused."""
+    from drivers.gate import Door
+
+    def command(action, door, key=bench.command_key):
+        correlation = bench.consumer.send_command(
+            DEVICE_ID, "override", {"params": {"action": action, "door": door}, "operator_id": "officer-2"},
+            signing_key=key)
+        return bench.consumer.wait_result(correlation, timeout_s=10)
+    opened = command("open", "exit")
+    exit_released = _wait_for(lambda: bench.gate.released(Door.EXIT))
+    state_held = bench.appliance.lane_state()
+    closed = command("close", "all")
+    exit_secured = _wait_for(lambda: not bench.gate.released(Door.EXIT))
+    back_idle = _wait_for(lambda: bench.appliance.lane_state() == "idle")
+    unsigned = command("open", "entry", key=None)
+    return {"opened": opened, "exit_released": exit_released, "state_held": state_held, "closed": closed,
+            "exit_secured": exit_secured, "back_idle": back_idle, "unsigned": unsigned,
+            "entry_released_unsigned": bench.gate.released(Door.ENTRY)}
 
 
 def _close_lane(bench) -> tuple[dict | None, str]:
@@ -121,3 +154,15 @@ def test_the_kiosk_assistance_button_reaches_the_bmis_as_an_alarm(demo_run):
     delivery, bench_results = demo_run[1], demo_run[4]
     assert bench_results["assistance_http"] == 202      # accepted: queued for the lane
     assert "assistance_requested" in delivery.alarm_kinds
+
+
+def test_a_signed_officer_override_opens_and_closes_a_door_and_an_unsigned_one_is_refused(demo_run):
+    got = demo_run[4]["override"]
+    assert got["opened"] is not None and got["opened"]["status"] == "ack", got["opened"]
+    assert got["exit_released"] and got["state_held"] == "out_of_service"
+    assert got["closed"] is not None and got["closed"]["status"] == "ack", got["closed"]
+    assert got["exit_secured"] and got["back_idle"]
+    assert got["unsigned"] is not None and got["unsigned"]["status"] == "nack"
+    assert not got["entry_released_unsigned"]
+    details = [audit.get("detail", "") for audit in got["audits"]]    # the lane's audit, with the operator
+    assert len(details) == 2 and all("officer-2" in d and d.startswith("done") for d in details), details

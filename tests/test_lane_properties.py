@@ -1,12 +1,15 @@
-"""Random event sequences: the doors open only for a PASS-decided passage or an emergency, every
-begun transaction ends with exactly one crossing record, and nothing raises."""
+"""Random event sequences: the doors open only for a PASS-decided passage, an emergency, a retreat
+(entry) or an officer override, every begun transaction ends with exactly one crossing record, every
+officer override is answered exactly once, and nothing raises."""
 from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
 from drivers.gate.layout import LayoutKind
 from drivers.gate.layout import Door
-from firmware_app.lane.actions import EndTransaction, JournalBegin, OpenDoor, RecordCrossing, ReleaseDoors
+from firmware_app.lane import events as ev
+from firmware_app.lane.actions import (EndTransaction, JournalBegin, OpenDoor, OverrideAnswered, RecordCrossing,
+                                       ReleaseDoors)
 from firmware_app.lane.state import State
 from tests.lane_helpers import Lane, door_invariant_holds, event_catalogue
 
@@ -22,8 +25,13 @@ def _check(lane: Lane) -> None:
     data = lane.data
     assert door_invariant_holds(data)
     if OpenDoor(Door.EXIT) in lane.last:        # the exit is commanded open only into a PASS passage
-        assert data.txn is not None and data.txn.decision.passed and not data.retreat
+        if data.override is not None and Door.EXIT in data.override.doors:      # ... or by an officer
+            assert data.txn is None and not data.retreat
+        else:
+            assert data.txn is not None and data.txn.decision.passed and not data.retreat
     assert (ReleaseDoors() in lane.last) <= data.emergency
+    if data.override is not None:               # officer override: no traveller, no retreat, no emergency
+        assert data.txn is None and not data.retreat and not data.emergency and not data.faults
     if data.retreat:                            # a retreat: entry free, exit locked, mantrap only
         assert data.settings.layout is LayoutKind.MANTRAP and data.commanded_open == {Door.ENTRY}
     assert (data.txn is None) == (data.state in _NO_TXN)
@@ -40,6 +48,26 @@ def test_random_sequences_keep_the_invariants(layout, sequence, gaps):
     for i, name in enumerate(sequence):
         lane.send(event_catalogue(lane)[name], seconds=gaps[i] if i < len(gaps) else 1.0)
         _check(lane)
+
+
+OVERRIDE = ["override_open_entry", "override_open_all", "override_close_all", "timeout_override", "presence_0",
+            "presence_1", "presence_2", "emergency_on", "emergency_off", "tamper_on", "tamper_off", "fault_camera",
+            "restored_camera", "entry_opened", "entry_closed", "exit_opened", "exit_closed", "timeout_retreat"]
+override_names = st.one_of(st.sampled_from(OVERRIDE), st.sampled_from(HAPPY))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(list(LayoutKind)), st.lists(override_names, max_size=50))
+def test_officer_overrides_keep_the_invariants_and_are_answered_once(layout, sequence):
+    lane = Lane(layout=layout)
+    for name in sequence:
+        event = event_catalogue(lane)[name]
+        lane.send(event)
+        _check(lane)
+        answers = [a for a in lane.last if isinstance(a, OverrideAnswered)]
+        assert len(answers) == isinstance(event, ev.OfficerOverride)
+        if answers and answers[0].accepted and event.action is ev.OverrideAction.OPEN:
+            assert lane.data.override is not None and lane.data.commanded_open <= lane.data.override.doors
 
 
 @settings(max_examples=60, deadline=None)

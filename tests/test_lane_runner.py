@@ -229,3 +229,21 @@ def test_biometric_data_is_discarded_when_the_transaction_ends():
         assert made.outbox.crossings[0].outcome == "not_entered"
     finally:
         made.close()
+
+
+def test_officer_override_is_answered_on_the_real_relays_and_one_nobody_waits_for_is_dropped(rig):
+    open_exit = ev.OfficerOverride(Door.EXIT, ev.OverrideAction.OPEN, "officer-3", "cmd-a")
+    answer = rig.runner.officer_override(open_exit, timeout=5)
+    assert answer is not None and answer.accepted
+    wait_until(lambda: rig.pin(EXIT_RELAY).state is True)
+    assert any(kind is ExceptionKind.OFFICER_OVERRIDE and "officer-3" in detail
+               for kind, _, detail in rig.outbox.exceptions)
+    close_all = ev.OfficerOverride(None, ev.OverrideAction.CLOSE, "officer-3", "cmd-b")
+    assert rig.runner.officer_override(close_all, timeout=5).accepted
+    wait_until(lambda: rig.pin(EXIT_RELAY).state is False)
+    # an override whose command already gave up (nobody waits) must never be carried out later
+    handled = rig.runner.handled
+    rig.runner.submit(ev.OfficerOverride(Door.ENTRY, ev.OverrideAction.OPEN, "officer-3", "cmd-late"))
+    rig.runner.submit(ev.PresenceChanged(0))
+    wait_until(lambda: rig.runner.handled > handled)
+    assert rig.pin(ENTRY_RELAY).state is False and rig.runner.data.override is None

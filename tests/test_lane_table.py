@@ -61,6 +61,8 @@ SETUPS = {
     "abort_closing": (None, lambda lane: (_to_passage(lane), lane.fire(TimerKind.ENTER)), S.CLOSING),
     # a tamper alarm with the traveller between the doors: exit locked, entry released for retreat
     "retreat": (None, lambda lane: (_to_entry_closing(lane), lane.send(ev.TamperOn())), S.OUT_OF_SERVICE),
+    # an officer override holds the entry open: out of service for travellers
+    "override": (None, lambda lane: lane.send(event_catalogue(lane)["override_open_entry"]), S.OUT_OF_SERVICE),
 }
 
 EVENTS = sorted(event_catalogue(Lane()))
@@ -115,6 +117,10 @@ _rows(["tailgate_hold", "abort_closing"], ["exit_opened"], OOS)  # the exit forc
 _rows(["exit_closing"], ["entry_opened"], OOS)                  # the entry forced behind them
 _rows(["exit_closing"], ["exit_closed"], S.IDLE)
 _rows(["abort_closing"], ["entry_closed"], S.IDLE)
+# officer override: refused in a passage, an emergency, a retreat or a fault; voids a transaction
+# still being checked; ends (doors secured) when the officer closes or the hold expires
+_rows(RESTING + PRE, ["override_open_entry", "override_open_all"], OOS)
+_rows(["override"], ["override_close_all", "timeout_override"], S.IDLE)
 
 
 @pytest.mark.parametrize("event_name", EVENTS)

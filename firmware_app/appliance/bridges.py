@@ -9,6 +9,7 @@ import threading
 from datetime import datetime
 from typing import Callable
 
+from drivers.gate.layout import Door
 from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError
 from firmware_app.lane import events as ev
 from firmware_app.lane.errors import LaneNotRunning
@@ -19,6 +20,7 @@ from firmware_app.policy import LaneMode
 from .errors import OverrideRefused
 
 log = logging.getLogger("gate.app.bridges")
+_LANE_DOORS = {"entry": Door.ENTRY, "exit": Door.EXIT, "all": None}
 Submit = Callable[[object], None]
 
 
@@ -87,8 +89,10 @@ class PresenceWatch:
 class RunnerLaneControl:
     """The lane as BMIS commands see it (firmware_app.bmis.command_handlers.LaneControl)."""
 
-    def __init__(self, clock: Callable[[], datetime]):
+    def __init__(self, clock: Callable[[], datetime], override_wait_s: float = 2.0):
         self._runner, self._clock = None, clock
+        self._override_wait_s = override_wait_s
+        self._overrides = 0     # numbers overrides that reach us without the BMIS command id
 
     def attach(self, runner) -> None:
         """The runner is built after the BMIS side (it needs the outbox); commands wait for it."""
@@ -100,10 +104,21 @@ class RunnerLaneControl:
         log.info("lane mode -> %s by BMIS command", mode.value)
         self._runner.submit(ev.ModeChanged(LaneMode(mode)))
 
-    def override_door(self, action, door, operator_id: str) -> None:
-        # Opening a door outside the lane's state machine would break its safety invariant; the lane
-        # has no officer-override event yet, so the command is refused (and audited by the processor).
-        raise OverrideRefused("remote door override is not supported by this lane; use the local key switch")
+    def override_door(self, action, door, operator_id: str, command_id: str | None = None) -> None:
+        """The lane decides (never during a passage or an emergency) and audits it; a refusal or no
+        answer in time is raised as OverrideRefused, which the command processor nacks."""
+        if self._runner is None:
+            raise LaneNotRunning("the lane is not running yet")
+        self._overrides += 1
+        event = ev.OfficerOverride(_LANE_DOORS[str(getattr(door, "value", door))],
+                                   ev.OverrideAction(str(getattr(action, "value", action))),
+                                   operator_id, command_id or f"override-{self._overrides}")
+        answer = self._runner.officer_override(event, self._override_wait_s)
+        if answer is None:
+            raise OverrideRefused("the lane did not answer in time; nothing was done")
+        if not answer.accepted:
+            raise OverrideRefused(f"refused by the lane: {answer.refusal.value}")
+        log.info("officer override %s %s carried out", event.action.value, event.door.value if event.door else "all")
 
     def request_status(self) -> dict:
         data = self._runner.data if self._runner is not None else None

@@ -158,6 +158,9 @@ class LaneSection(Strict):
     retreat_s: float = Field(default=20.0, gt=0, le=300,
                              description="after a fault in a mantrap: how long the entry stays released "
                                          "for somebody inside to step back when nobody is sensed")
+    override_hold_s: float = Field(default=60.0, gt=0, le=3600,
+                                   description="doors opened by a BMIS officer override are secured again "
+                                               "after this (never-trapped rule applies)")
     more_time_limit: int = Field(default=2, ge=0, le=5, description="kiosk 'more time' presses honoured per wait")
     stall_s: float = Field(default=5.0, gt=0, le=120,
                            description="watchdog: an event taking longer than this means the lane loop is stuck")

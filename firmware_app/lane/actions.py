@@ -45,6 +45,16 @@ class ExceptionKind(str, enum.Enum):
     RETREAT = "retreat"
     ASSISTANCE_REQUESTED = "assistance_requested"
     OFFICER_DECISION = "officer_decision"   # audit of each officer confirmation / refusal
+    OFFICER_OVERRIDE = "officer_override"   # audit of each remote door override (done, refused, ended)
+
+
+class OverrideRefusal(str, enum.Enum):
+    """Why the lane refused an officer override (the BMIS gets it in the command's nack)."""
+    EMERGENCY = "emergency"                     # the emergency input holds every door released
+    PASSAGE_IN_PROGRESS = "passage_in_progress"  # a traveller is in a PASS passage
+    PERSON_INSIDE = "person_inside"             # the entry is released for somebody to step back out
+    LANE_FAULTED = "lane_faulted"               # a fault keeps the doors secured
+    NO_SUCH_DOOR = "no_such_door"               # e.g. the exit of a single-barrier lane
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,14 @@ class RecordCrossing:
     record: CrossingRecord
 
 
+@dataclass(frozen=True)
+class OverrideAnswered:
+    """The lane's answer to an OfficerOverride (the runner hands it back to the waiting command)."""
+    command_id: str
+    accepted: bool
+    refusal: OverrideRefusal | None = None
+
+
 Action = (OpenDoor | CloseDoor | SecureDoors | ReleaseDoors | StartChipRead | StartFaceCapture | CancelStages
           | RequestDecision | RequestOfficerReview | ShowScreen | StartTimer | CancelTimer | RaiseAlarm
-          | RecordException | JournalBegin | EndTransaction | RecordCrossing)
+          | RecordException | JournalBegin | EndTransaction | RecordCrossing | OverrideAnswered)

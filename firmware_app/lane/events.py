@@ -139,6 +139,21 @@ class AssistanceAnswered:
     officer_id: str = ""
 
 
+class OverrideAction(str, enum.Enum):
+    OPEN = "open"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class OfficerOverride:
+    """A remote officer opens or closes a door (the BMIS `override` command, verified and audited
+    there). `door` None means every door of the layout. Answered by an OverrideAnswered action."""
+    door: Door | None
+    action: OverrideAction
+    operator_id: str
+    command_id: str
+
+
 @dataclass(frozen=True)
 class MoreTimeRequested:
     """The traveller asked for more time on the kiosk (accessibility)."""
@@ -147,4 +162,4 @@ class MoreTimeRequested:
 Event = (DocumentPresented | DocumentUnreadable | DocumentRemoved | ChipResult | FaceFeedback | FaceResult
          | StageFailed | DecisionMade | OfficerDecision | Timeout | DoorOpened | DoorClosed | PresenceChanged
          | EmergencyOn | EmergencyOff | TamperOn | TamperOff | DeviceFault | DeviceRestored | ModeChanged
-         | AssistanceRequested | AssistanceAnswered | MoreTimeRequested)
+         | AssistanceRequested | AssistanceAnswered | MoreTimeRequested | OfficerOverride)

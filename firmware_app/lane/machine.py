@@ -13,6 +13,7 @@ from firmware_app.policy import LaneMode
 
 from . import events as ev
 from . import flow, safety
+from .override import officer_override, override_timeout
 from .actions import Action
 from .ops import Step
 from .passage import passage_timeout
@@ -82,6 +83,11 @@ def _lane_wide(s: Step, event) -> bool:
         case ev.Timeout(kind=TimerKind.RETREAT):
             if s.data.timer_token(event.kind) == event.token:
                 retreat_timeout(s)
+        case ev.OfficerOverride():
+            officer_override(s, event)
+        case ev.Timeout(kind=TimerKind.OVERRIDE):
+            if s.data.timer_token(event.kind) == event.token:
+                override_timeout(s)
         case _:
             return False
     return True

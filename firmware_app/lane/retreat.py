@@ -77,6 +77,8 @@ def check_inside(s: Step) -> None:
     """After every step: anybody inside a mantrap outside a passage gets the way back opened."""
     if s.data.retreat or s.data.emergency or not mantrap(s) or s.data.presence == 0 or in_passage(s):
         return
+    if s.data.override is not None:
+        return      # an officer holds the doors; the hold's end applies this rule
     start_retreat(s, f"presence {s.data.presence} outside a passage")
     if s.data.state in (State.IDLE, State.CLOSED):
         settle(s)

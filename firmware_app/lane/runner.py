@@ -97,6 +97,8 @@ class LaneRunner:
         self._thread: threading.Thread | None = None
         self.data: LaneData | None = None
         self.handled = 0        # events processed; lets tests and the watchdog see progress
+        self._answers: dict[str, queue.Queue] = {}     # officer overrides waiting for the lane's answer
+        self._answers_lock = threading.Lock()
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -139,6 +141,26 @@ class LaneRunner:
         if self._thread is None:
             raise LaneNotRunning("the lane runner is not running")
         self._queue.put(event)
+
+    def officer_override(self, event: ev.OfficerOverride, timeout: float = 2.0) -> act.OverrideAnswered | None:
+        """Thread-safe: hand an override to the lane and wait for its answer. None when the lane did
+        not answer in time; the override is then dropped, never carried out later."""
+        box: queue.Queue = queue.Queue(maxsize=1)
+        with self._answers_lock:
+            self._answers[event.command_id] = box
+        self.submit(event)
+        try:
+            return box.get(timeout=timeout)
+        except queue.Empty:
+            with self._answers_lock:
+                self._answers.pop(event.command_id, None)
+            try:
+                return box.get_nowait()     # answered while we gave up
+            except queue.Empty:
+                return None
+        finally:
+            with self._answers_lock:
+                self._answers.pop(event.command_id, None)
 
     def on_gate_event(self, gate_event: GateEvent) -> None:
         self._queue.put(lane_event(gate_event))
@@ -184,9 +206,21 @@ class LaneRunner:
                 self.watchdog.loop_idle()
 
     def _handle(self, event) -> None:
+        if isinstance(event, ev.OfficerOverride):
+            self._handle_override(event)
+            return
         self.data, actions = step(self.data, event, self.clock())
         self._execute(actions)
         self.handled += 1
+
+    def _handle_override(self, event: ev.OfficerOverride) -> None:
+        with self._answers_lock:    # its waiter may give up meanwhile: then it is not carried out
+            if event.command_id not in self._answers:
+                log.warning("officer override %s dropped: nobody waits for its answer", event.command_id)
+                return
+            self.data, actions = step(self.data, event, self.clock())
+            self._execute(actions)
+            self.handled += 1
 
     # --- supervision ------------------------------------------------------------------------
     def _watch(self) -> None:
@@ -343,6 +377,11 @@ class LaneRunner:
         if self.ports.biometrics is not None:
             self.ports.biometrics.discard(action.txn_id)
         self._journal(self.ports.journal.end, action.txn_id, self.clock(), action.outcome)
+
+    def _do_OverrideAnswered(self, action: act.OverrideAnswered) -> None:
+        box = self._answers.get(action.command_id)
+        if box is not None:
+            box.put_nowait(action)
 
     def _journal(self, write, *args) -> None:
         try:

@@ -8,6 +8,7 @@ from . import events as ev
 from .actions import AlarmKind, ExceptionKind, ReleaseDoors
 from .lifecycle import settle, void
 from .ops import Step
+from .override import end_override
 from .passage import door_closed_in_passage, presence_in_passage
 from .retreat import in_passage, may_be_inside, mantrap, retreat_presence, start_retreat
 from .state import HELD_OPEN_TIMER, Fault, LaneSettings, State
@@ -25,7 +26,7 @@ def emergency_on(s: Step) -> None:
     s.exception(ExceptionKind.EMERGENCY)
     void(s, ExceptionKind.EMERGENCY)
     s.cancel_timers(keep_held_open=False)
-    s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset(), retreat=False)
+    s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset(), retreat=False, override=None)
     s.emit(ReleaseDoors())
     s.to(State.EMERGENCY)
     s.show(state_view(State.EMERGENCY))
@@ -82,6 +83,7 @@ def fault(s: Step, which: Fault, on: bool) -> None:
         return
     if already or s.data.emergency:
         return      # nothing new (a failing command must not loop); emergency keeps doors released
+    end_override(s, which.value)    # a fault secures the doors, whoever opened them
     if s.txn is not None and not (in_passage(s) and which in _PASSAGE_SURVIVES):
         stop_transaction(s, which)
     if s.txn is None:

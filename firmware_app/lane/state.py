@@ -39,6 +39,7 @@ class TimerKind(str, enum.Enum):
     HELD_OPEN_ENTRY = "held_open_entry"
     HELD_OPEN_EXIT = "held_open_exit"
     RETREAT = "retreat"         # entry released for somebody inside to step back out
+    OVERRIDE = "override"       # an officer override holds doors open; auto-secured when it expires
 
 
 HELD_OPEN_TIMER = {Door.ENTRY: TimerKind.HELD_OPEN_ENTRY, Door.EXIT: TimerKind.HELD_OPEN_EXIT}
@@ -89,6 +90,7 @@ class LaneTimeouts:
     refer_s: float = 30.0
     held_open_s: float = 8.0
     retreat_s: float = 20.0     # entry released after a fault before it closes again with nobody inside
+    override_hold_s: float = 60.0   # doors opened by an officer override are secured again after this
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,14 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class OverrideHold:
+    """Doors an officer opened remotely (BMIS `override`); no traveller transaction runs meanwhile."""
+    doors: frozenset[Door]
+    operator_id: str
+    command_id: str
+
+
+@dataclass(frozen=True)
 class LaneData:
     settings: LaneSettings = LaneSettings()
     state: State = State.IDLE
@@ -154,6 +164,7 @@ class LaneData:
     faults: frozenset[Fault] = frozenset()
     held_open_alarmed: frozenset[Door] = field(default=frozenset())
     retreat: bool = False                       # entry released so somebody inside can step back
+    override: OverrideHold | None = None        # doors held open by an officer override
     deadlines: tuple[tuple[TimerKind, datetime], ...] = ()
     more_time: tuple[tuple[TimerKind, int], ...] = ()   # extensions granted per wait kind
     assistance: bool = False                    # the traveller called an officer; not yet answered
