@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from firmware_app.mrz import name_variants
+from firmware_app.mrz.names import spellings_overlap
 from firmware_app.policy.alerts import document_key
 
 from .command_errors import AlertListInvalid
@@ -152,13 +153,8 @@ def dates_compatible(pattern: str, mrz_birth: str) -> bool:
     return all(a == b or a == _UNKNOWN or b == _UNKNOWN for a, b in zip(pattern, mrz_birth))
 
 
-def _overlap(left: frozenset[str], right: frozenset[str]) -> bool:
-    # A prefix counts as a match: the MRZ may cut a long name (ICAO 9303 Part 3, 4.6).
-    return bool(left & right) or any(
-        x and y and (x.startswith(y) or y.startswith(x)) for x in left for y in right)
-
-
 def forms_match(listed: NameForms, given: NameForms) -> bool:
     if not listed.initials & given.initials:
         return False
-    return _overlap(listed.strict, given.strict) or _overlap(listed.folded, given.folded)
+    return spellings_overlap(listed.strict, given.strict, allow_truncation=True) \
+        or spellings_overlap(listed.folded, given.folded, allow_truncation=True)

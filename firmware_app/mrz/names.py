@@ -7,6 +7,7 @@ matches when any variant agrees.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Letters that do not decompose in Unicode, or whose ICAO spelling is longer than the base letter.
@@ -104,7 +105,13 @@ def names_match(a: str, b: str, *, allow_truncation: bool = False) -> bool:
 
     With `allow_truncation`, a shorter side also matches as a prefix (MRZ names may be cut).
     """
-    left, right = name_variants(a), name_variants(b)
+    return spellings_overlap(name_variants(a), name_variants(b), allow_truncation=allow_truncation)
+
+
+def spellings_overlap(left: Iterable[str], right: Iterable[str], *, allow_truncation: bool = False) -> bool:
+    """True when the two sets of spellings share one; with `allow_truncation` a non-empty spelling
+    that is a prefix of the other also counts (the MRZ may cut a long name, ICAO 9303 Part 3, 4.6)."""
+    left, right = frozenset(left), frozenset(right)
     if left & right:
         return True
     if not allow_truncation:
