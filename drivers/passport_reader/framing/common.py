@@ -1,4 +1,4 @@
-"""Pieces shared by the framing decoders: limits, the decoder interface, text checks."""
+"""Pieces shared by the framing decoders: limits, the decoder interface and its base, text checks."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,6 +32,53 @@ class FrameDecoder(Protocol):
     def poll(self, now: float) -> list[FrameEvent]: ...
 
     def abort(self) -> list[FrameEvent]: ...
+
+
+class ByteDecoder:
+    """What every FrameDecoder shares: bytes with the injected time in, queued events out, and the
+    idle timeout. Subclasses define `in_frame`, `_step(byte)`, `_silence()` and `_link_broken()`."""
+
+    def __init__(self, limits: DecoderLimits | None = None) -> None:
+        self.limits = limits or DecoderLimits()
+        self.discarded_bytes = 0
+        self._last_byte_at = 0.0
+        self._out: list[FrameEvent] = []
+
+    @property
+    def in_frame(self) -> bool:
+        raise NotImplementedError
+
+    def feed(self, data: bytes, now: float) -> list[FrameEvent]:
+        for byte in data:
+            self._step(byte)
+        if data:
+            self._last_byte_at = now
+        return self._take()
+
+    def poll(self, now: float) -> list[FrameEvent]:
+        if self.in_frame and now - self._last_byte_at >= self.limits.idle_timeout_s:
+            self._silence()
+        return self._take()
+
+    def abort(self) -> list[FrameEvent]:
+        """The link broke: whatever is unfinished is a truncated read."""
+        if self.in_frame:
+            self._link_broken()
+        return self._take()
+
+    def _take(self) -> list[FrameEvent]:
+        out, self._out = self._out, []
+        return out
+
+    def _step(self, byte: int) -> None:
+        raise NotImplementedError
+
+    def _silence(self) -> None:
+        """No byte for the idle timeout inside a frame."""
+        raise NotImplementedError
+
+    def _link_broken(self) -> None:
+        raise NotImplementedError
 
 
 def is_text_byte(byte: int) -> bool:

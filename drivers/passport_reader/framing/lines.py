@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drivers.passport_reader.events import DocumentRead, FrameEvent, ReadError, ReadErrorReason
+from drivers.passport_reader.events import DocumentRead, ReadError, ReadErrorReason
 from drivers.passport_reader.framing.common import (
-    CR, LF, MAX_LINES, DecoderLimits, checked_lines, is_text_byte,
+    CR, LF, MAX_LINES, ByteDecoder, DecoderLimits, checked_lines, is_text_byte,
 )
 
 COMPLETE_SHAPES = {(44, 44), (36, 36), (30, 30, 30)}
@@ -22,39 +22,25 @@ def encode_lines(lines: Sequence[str], terminator: bytes = b"\r\n") -> bytes:
     return b"".join(line + terminator for line in checked_lines(lines))
 
 
-class LinesDecoder:
+class LinesDecoder(ByteDecoder):
     def __init__(self, limits: DecoderLimits | None = None) -> None:
-        self.limits = limits or DecoderLimits()
-        self.discarded_bytes = 0
+        super().__init__(limits)
         self._line = bytearray()
         self._line_spoiled = False
         self._doc: list[bytes] = []
         self._doc_spoiled: ReadErrorReason | None = None
         self._raw = bytearray()
         self._last_cr = False
-        self._last_byte_at = 0.0
-        self._out: list[FrameEvent] = []
 
     @property
     def in_frame(self) -> bool:
         return bool(self._line or self._doc or self._doc_spoiled)
 
-    def feed(self, data: bytes, now: float) -> list[FrameEvent]:
-        for byte in data:
-            self._step(byte)
-        if data:
-            self._last_byte_at = now
-        return self._take()
+    def _silence(self) -> None:
+        self._close_document(truncated=bool(self._line))
 
-    def poll(self, now: float) -> list[FrameEvent]:
-        if self.in_frame and now - self._last_byte_at >= self.limits.idle_timeout_s:
-            self._close_document(truncated=bool(self._line))
-        return self._take()
-
-    def abort(self) -> list[FrameEvent]:
-        if self.in_frame:
-            self._close_document(truncated=True)
-        return self._take()
+    def _link_broken(self) -> None:
+        self._close_document(truncated=True)
 
     def _step(self, byte: int) -> None:
         after_cr, self._last_cr = self._last_cr, byte == CR
@@ -112,7 +98,3 @@ class LinesDecoder:
         self._doc, self._doc_spoiled, self._raw = [], None, bytearray()
         self._line.clear()
         self._line_spoiled = False
-
-    def _take(self) -> list[FrameEvent]:
-        out, self._out = self._out, []
-        return out

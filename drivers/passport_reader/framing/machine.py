@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from drivers.passport_reader.events import FrameEvent, ReadError, ReadErrorReason
-from drivers.passport_reader.framing.common import DecoderLimits
+from drivers.passport_reader.framing.common import ByteDecoder, DecoderLimits
 
 
-class StartByteMachine:
+class StartByteMachine(ByteDecoder):
     """Byte-at-a-time state machine. Subclasses define START and `_frame_byte`.
 
     Outside a frame every byte except START is noise and dropped (counted). Inside a frame the
@@ -16,33 +16,18 @@ class StartByteMachine:
     START: int
 
     def __init__(self, limits: DecoderLimits | None = None) -> None:
-        self.limits = limits or DecoderLimits()
-        self.discarded_bytes = 0
+        super().__init__(limits)
         self._frame: bytearray | None = None
-        self._last_byte_at = 0.0
-        self._out: list[FrameEvent] = []
-
-    def feed(self, data: bytes, now: float) -> list[FrameEvent]:
-        for byte in data:
-            self._step(byte)
-        if data:
-            self._last_byte_at = now
-        return self._take()
-
-    def poll(self, now: float) -> list[FrameEvent]:
-        if self._frame is not None and now - self._last_byte_at >= self.limits.idle_timeout_s:
-            self._fail(ReadErrorReason.TRUNCATED)
-        return self._take()
-
-    def abort(self) -> list[FrameEvent]:
-        """The link broke: an unfinished frame is a truncated read."""
-        if self._frame is not None:
-            self._fail(ReadErrorReason.TRUNCATED)
-        return self._take()
 
     @property
     def in_frame(self) -> bool:
         return self._frame is not None
+
+    def _silence(self) -> None:
+        self._fail(ReadErrorReason.TRUNCATED)
+
+    def _link_broken(self) -> None:
+        self._fail(ReadErrorReason.TRUNCATED)
 
     def _step(self, byte: int) -> None:
         if self._frame is None:
@@ -73,10 +58,6 @@ class StartByteMachine:
     def _emit(self, event: FrameEvent) -> None:
         self._out.append(event)
         self._frame = None
-
-    def _take(self) -> list[FrameEvent]:
-        out, self._out = self._out, []
-        return out
 
     def _on_begin(self) -> None:
         """Reset per-frame state."""
