@@ -22,6 +22,7 @@ from firmware_app.appliance.core import Appliance, Overrides
 from firmware_app.appliance.errors import GateUnavailable
 from firmware_app.appliance.notify import Notifier
 from firmware_app.config import parse_config
+from firmware_app.lane.state import Fault
 from firmware_app.lane.wiring import gate_layout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,7 @@ def free_port() -> int:
 
 
 def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"', kiosk_port: int | None = None) -> str:
-    """No broker certificate and no camera source: two components that cannot be built."""
+    """No broker certificate (link not configured: local outbox only) and no camera source."""
     return (f'[device]\nid = "gate-t1"\npost_id = "post-t"\ndata_dir = "{tmp_path / "var"}"\n'
             f'[reader]\nurl = "sim://"\n[camera]\nurl = "sim://"\n[face]\nmodels_dir = "{ROOT / "models"}"\n'
             f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {kiosk_port or free_port()}\n')
@@ -62,10 +63,13 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
     try:
         appliance.start()
         assert wait_for(lambda: appliance.lane_state() == "out_of_service")
-        assert {error.component for _, error in appliance.faults} == {"bmis", "camera", "kiosk"}
+        # each fault names its own device kind; a BMIS link without TLS settings is no lane fault
+        assert {error.component for _, error in appliance.faults} == {"camera", "kiosk"}
+        assert {kind for kind, _ in appliance.faults} == {Fault.CAMERA, Fault.KIOSK}
+        assert wait_for(lambda: {Fault.CAMERA, Fault.KIOSK} <= appliance.runner.data.faults)
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
         health = appliance.health()
-        assert health["camera"]["status"] == "fault" and health["bmis"]["status"] == "fault"
+        assert health["camera"]["status"] == "fault" and health["bmis_link"]["status"] == "fault"
         assert appliance.lane_alive()
     finally:
         appliance.stop()
@@ -180,3 +184,57 @@ def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
     finally:
         appliance.stop()
         gate.stop()
+
+
+def test_without_a_configured_bmis_link_every_record_is_kept_in_the_local_outbox(tmp_path):
+    """No ca_file: the outbox (the system of record) is built anyway, the link never connects, an
+    alarm says so, and the lane's records (here a tamper alarm) are stored locally."""
+    from gpiozero.pins.mock import MockFactory
+
+    from firmware_app.bmis.wiring import open_outbox
+    factory = MockFactory()
+    config = parse_config(config_text(tmp_path))
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    try:
+        appliance.start()
+        assert appliance.bmis.link_problem and not appliance.bmis_reachable()
+        gate.tamper(True)
+        assert wait_for(lambda: Fault.TAMPER in appliance.runner.data.faults)
+        assert Fault.OUTBOX not in appliance.runner.data.faults and Fault.JOURNAL not in appliance.runner.data.faults
+        assert "not configured" in appliance.health()["bmis_link"]["detail"]
+    finally:
+        appliance.stop()
+        gate.stop()
+    pending = open_outbox(config).next_batch(1000)
+    alarms = [json.loads(m.payload)["data"] for m in pending if m.kind.suffix == "alarms"]
+    assert any(a["kind"] == "bmis_link_not_configured" and a["severity"] == "critical" for a in alarms)
+    assert any(a["kind"] == "tamper" for a in alarms)
+    exceptions = [json.loads(m.payload)["data"]["kind"] for m in pending if m.kind.suffix == "events/exception"]
+    assert "tamper" in exceptions and "device_fault" in exceptions
+
+
+def test_without_a_bmis_link_the_policy_decides_whether_travellers_may_pass(tmp_path):
+    from firmware_app.lane.actions import RequestDecision
+    from firmware_app.lane.wiring import policy_decider
+    from firmware_app.policy import Evidence, InMemoryAlertLists, LaneMode, ReasonCode
+    from tests.lane_helpers import TODAY, good_chip, good_face, mrz
+    request = RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 1)
+    for allow_offline, passed in ((True, True), (False, False)):
+        config = parse_config(config_text(tmp_path) + f"[policy]\nallow_offline = {str(allow_offline).lower()}\n")
+        decide = policy_decider(config.policy, InMemoryAlertLists(), lambda: TODAY, bmis_reachable=lambda: False)
+        decision = decide(request)
+        assert decision.passed is passed
+        assert (ReasonCode.BMIS_UNREACHABLE in decision.reasons) is not passed
+
+
+def test_missing_face_models_are_their_own_fault_kind_not_a_camera_fault(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+    text = config_text(tmp_path).replace(f'models_dir = "{ROOT / "models"}"', f'models_dir = "{tmp_path / "none"}"')
+    appliance = Appliance(parse_config(text), overrides=Overrides(pin_factory=MockFactory()), base_dir=ROOT).build()
+    try:
+        kinds = {kind: error.component for kind, error in appliance.faults}
+        assert kinds[Fault.FACE_MODELS] == "face models" and kinds[Fault.CAMERA] == "camera"
+    finally:
+        appliance.stop()

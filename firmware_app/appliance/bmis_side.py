@@ -3,6 +3,11 @@
 Crossing records go to the outbox first (the system of record: a failure there stops the lane),
 then into the hourly statistics (a failure there is logged: a count is not worth a closed lane).
 Finished hours are published on `stats` by a small loop.
+
+A link that is not configured (no `bmis.ca_file`, TLS files missing or unusable) does not stop the
+lane: the outbox is local and is built anyway, so every crossing is still recorded; the link never
+connects, a critical alarm `bmis_link_not_configured` is stored, health and status say so, and the
+policy's `allow_offline` decides per traveller (referred as `bmis_unreachable` when false).
 """
 from __future__ import annotations
 
@@ -14,14 +19,16 @@ from typing import Callable
 
 from firmware_app.bmis.command_wiring import CommandSide, build_command_side
 from firmware_app.bmis.lane_port import LaneOutbox
-from firmware_app.bmis.link import BmisLink, GateState
-from firmware_app.bmis.wiring import build_link
+from firmware_app.bmis.link import BmisLink, GateState, Severity
+from firmware_app.bmis.link_errors import MqttSettingsError
+from firmware_app.bmis.wiring import build_link, open_outbox
 from firmware_app.errors import GateError
 
 from .bridges import RunnerLaneControl
 
 log = logging.getLogger("gate.app.bmis")
 STATS_CHECK_S = 60.0
+NOT_CONFIGURED = "bmis_link_not_configured"
 
 
 class RecordingOutbox:
@@ -94,8 +101,8 @@ class LaneStatus:
     RESTING = {"idle": GateState.ONLINE, "closed": GateState.ONLINE,
                "out_of_service": GateState.OUT_OF_SERVICE, "emergency": GateState.OUT_OF_SERVICE}
 
-    def __init__(self, publish: Callable[..., None], direction: str):
-        self._publish, self._direction = publish, direction
+    def __init__(self, publish: Callable[..., None], direction: str, link_note: Callable[[], str | None] = lambda: None):
+        self._publish, self._direction, self._link_note = publish, direction, link_note
         self._version = software_version()
         self._last: tuple[str, str] | None = None
 
@@ -104,7 +111,7 @@ class LaneStatus:
         if gate_state is None or (lane_state, mode) == self._last:
             return
         self._last = (lane_state, mode)
-        reason = lane_state if gate_state is GateState.OUT_OF_SERVICE else None
+        reason = lane_state if gate_state is GateState.OUT_OF_SERVICE else self._link_note()
         self._publish(gate_state, mode=mode, reason=reason, direction=self._direction,
                       software_version=self._version)
 
@@ -116,10 +123,27 @@ class BmisSide:
     lane_control: RunnerLaneControl
     outbox: RecordingOutbox
     stats_publisher: StatsPublisher
+    link_problem: str | None = None     # why the link cannot connect; records are then kept locally
 
     def start(self) -> None:
-        self.link.start()
+        if self.link_problem is None:
+            try:
+                self.link.start()
+            except MqttSettingsError as exc:    # TLS files missing or unusable: found when connecting
+                self.link_problem = str(exc)
+        if self.link_problem is not None:
+            self._report_not_configured()
         self.stats_publisher.start()
+
+    def link_note(self) -> str | None:
+        return NOT_CONFIGURED if self.link_problem is not None else None
+
+    def _report_not_configured(self) -> None:
+        log.error("BMIS link not configured (%s): records are kept in the local outbox only", self.link_problem)
+        try:
+            self.link.raise_alarm(NOT_CONFIGURED, Severity.CRITICAL, detail=self.link_problem[:512])
+        except GateError as exc:
+            log.error("alarm %s not stored: %s", NOT_CONFIGURED, type(exc).__name__)
 
     def stop(self) -> None:
         self.stats_publisher.stop()
@@ -134,16 +158,32 @@ class BmisSide:
             log.error("status not queued: %s", type(exc).__name__)
 
 
+def _never_connect(callbacks, subscriptions, will):
+    raise MqttSettingsError("the BMIS link is not configured")
+
+
+def local_link(config, clock: Callable[[], datetime]) -> BmisLink:
+    """The outbox without a broker: every record is stored (the system of record), none is sent."""
+    return BmisLink(open_outbox(config, clock=clock), connection_factory=_never_connect,
+                    window=config.bmis.max_inflight)
+
+
 def build_bmis_side(config, clock: Callable[[], datetime], health_source=None) -> BmisSide:
-    """Raises GateError subclasses (MqttSettingsError, TrustStoreError, store errors) to the caller."""
+    """Raises GateError subclasses (TrustStoreError, store and outbox errors) to the caller; a link
+    that is not configured gives a local-only side (see the module docstring)."""
     lane_control = RunnerLaneControl(clock)
     # no on_alarm: the link itself raises the alarm for a refused signature (result "alarm": true)
     commands = build_command_side(config, lane=lane_control, clock=clock)
+    problem = None
     try:
-        link = build_link(config, handle_command=commands.processor.handle, clock=clock,
-                          health_source=health_source)
+        try:
+            link = build_link(config, handle_command=commands.processor.handle, clock=clock,
+                              health_source=health_source)
+        except MqttSettingsError as exc:
+            problem = str(exc)
+            link = local_link(config, clock)
     except GateError:
         commands.close()
         raise
     outbox = RecordingOutbox(LaneOutbox(link), commands.stats, clock)
-    return BmisSide(link, commands, lane_control, outbox, StatsPublisher(commands.stats, link, clock))
+    return BmisSide(link, commands, lane_control, outbox, StatsPublisher(commands.stats, link, clock), problem)

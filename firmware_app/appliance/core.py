@@ -5,6 +5,8 @@ command side); then kiosk, camera + face models (warmed), chip reader. A compone
 built is replaced by a stand-in that refuses, and becomes a device fault: the lane starts
 OUT_OF_SERVICE with the doors secured and the BMIS is told. Only a gate that cannot be built at
 all stops the build (GateUnavailable): without a driver nothing can hold the doors.
+Each fault names its own device kind (kiosk, camera, face_models, trust_store, bmis_link, outbox, ...).
+A BMIS link that is not configured is no fault: records stay in the local outbox (bmis_side.py).
 Start: the runner secures the doors again, voids and reports unfinished transactions, reads the
 sensors; only then the BMIS link connects and the reader and document-presence watch start.
 """
@@ -18,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
@@ -29,7 +32,7 @@ from firmware_app.lane.state import Fault
 from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
 
 from . import devices
-from .bmis_side import BmisSide, LaneStatus, build_bmis_side
+from .bmis_side import BmisSide, LaneStatus, build_bmis_side, local_link
 from .bridges import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
 from .parts import (EmptyAlertLists, NullKiosk, RefusingFaceStage, RefusingOutbox, ViewTee, build_face_stage,
@@ -62,6 +65,7 @@ class Appliance:
         self.presence: PresenceWatch | None = None
         self.kiosk = NullKiosk()
         self.gate_simulator = None      # only for mock pins nobody else drives
+        self.local_link = None          # outbox-only link when the BMIS side could not be built
         self._started = False
 
     # --- build ---------------------------------------------------------------------------------
@@ -78,7 +82,7 @@ class Appliance:
         decider = policy_decider(self.config.policy, alerts, lambda: self.clock().date(), self.bmis_reachable)
         self.views = ViewTee(self.kiosk)
         if self.bmis:
-            status = LaneStatus(self.bmis.set_status, self.config.device.direction.value)
+            status = LaneStatus(self.bmis.set_status, self.config.device.direction.value, self.bmis.link_note)
             self.views.observers.append(lambda view: status.update(self.lane_state(), self._lane_mode()))
         ports = LanePorts(self.gate, chip, face, decider, self.views, outbox, journal, biometrics=vault)
         boot_id = self.rng(6).hex()
@@ -121,30 +125,41 @@ class Appliance:
             return self.bmis.outbox
         except GateError as exc:
             error = ComponentUnavailable("bmis", f"{type(exc).__name__}: {exc}")
-            self._fault(Fault.JOURNAL, error)     # no outbox: no record could be kept
-            return RefusingOutbox(error)
+        try:        # no commands or alert lists (lane out of service), but the records are still kept
+            self.local_link = local_link(self.config, self.clock)
+        except GateError as exc:
+            self._fault(Fault.OUTBOX, ComponentUnavailable("outbox", f"{type(exc).__name__}: {exc}"))
+            return RefusingOutbox(error)        # no record could be kept
+        self._fault(Fault.BMIS_LINK, error)
+        return LaneOutbox(self.local_link)
 
     def _build_kiosk(self) -> None:
         try:
             self.kiosk = build_kiosk(self.config, self._traveller_input)
         except ComponentUnavailable as exc:
-            # Fault has no KIOSK member yet: a lane without screens cannot guide anyone, so it is
-            # reported as the traveller-facing reader path being unavailable (detail names the kiosk).
-            self._fault(Fault.READER, exc)
+            self._fault(Fault.KIOSK, exc)     # a lane without screens cannot guide anyone
 
     def _build_face(self, vault: PortraitVault):
         try:
             camera = devices.open_camera(self.config, self.overrides.camera)
-            return build_face_stage(self.config, camera, vault, self.base_dir)
         except ComponentUnavailable as exc:
             self._fault(Fault.CAMERA, exc)
+            camera = None
+        try:
+            stage = build_face_stage(self.config, camera, vault, self.base_dir)
+        except ComponentUnavailable as exc:
+            self._fault(Fault.FACE_MODELS, exc)
             return RefusingFaceStage(exc)
+        return stage if camera is not None else RefusingFaceStage(self._fault_of(Fault.CAMERA))
+
+    def _fault_of(self, fault: Fault) -> ComponentUnavailable:
+        return next(error for kind, error in self.faults if kind is fault)
 
     def _build_chip(self, vault: PortraitVault) -> ChipReadStage:
         try:
             store = devices.load_trust_store(self.config)
         except ComponentUnavailable as exc:
-            self._fault(Fault.CHIP_READER, exc)
+            self._fault(Fault.TRUST_STORE, exc)
             store = None            # passive authentication then fails: the lane refers
         return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault)
 
@@ -176,7 +191,7 @@ class Appliance:
         try:
             self.kiosk.start()
         except KioskError as exc:         # e.g. its port is taken: no screen, no traveller served
-            self._fault(Fault.READER, ComponentUnavailable("kiosk", str(exc)))
+            self._fault(Fault.KIOSK, ComponentUnavailable("kiosk", str(exc)))
             self.kiosk = NullKiosk()
             self.views.kiosk = self.kiosk
 
@@ -200,6 +215,8 @@ class Appliance:
         _quietly(self.kiosk.stop)
         if self.bmis is not None:
             _quietly(self.bmis.stop)
+        if self.local_link is not None:
+            _quietly(self.local_link.outbox.close)
         _quietly(self.gate.close)
         if self.gate_simulator is not None:
             _quietly(self.gate_simulator.stop)
@@ -215,6 +232,8 @@ class Appliance:
         components = {"lane": {"status": "ok" if self.lane_alive() else "fault", "detail": self.lane_state()}}
         for fault, error in self.faults:
             components[error.component] = {"status": "fault", "detail": error.reason[:200]}
+        if self.bmis is not None and self.bmis.link_problem is not None:
+            components["bmis_link"] = {"status": "fault", "detail": f"not configured: {self.bmis.link_problem}"[:200]}
         return components
 
     def _lane_mode(self) -> str:

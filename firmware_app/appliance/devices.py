@@ -30,7 +30,8 @@ def reader_url(url: str, data_dir: Path) -> str:
     """`sim://` -> the simulated reader's pty link in data_dir (`sim:///path` names another link)."""
     if not url.startswith(SIM_SCHEME):
         return url
-    path = url[len(SIM_SCHEME):] or str(Path(data_dir) / SIM_READER_LINK)
+    # absolute: the reader driver takes a device path, and a relative data_dir is the lab default
+    path = url[len(SIM_SCHEME):] or str(Path(data_dir).resolve() / SIM_READER_LINK)
     warn_simulated("passport reader", f"the simulated reader on pty {path}")
     return path
 

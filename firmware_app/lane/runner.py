@@ -358,7 +358,7 @@ class LaneRunner:
             send(*args)
         except Exception as exc:  # losing a record is not acceptable: stop taking travellers
             log.error("outbox write failed: %s", type(exc).__name__)
-            self._queue.put(ev.DeviceFault(Fault.JOURNAL, "outbox " + type(exc).__name__))
+            self._queue.put(ev.DeviceFault(Fault.OUTBOX, type(exc).__name__))
 
     def _do_RaiseAlarm(self, action: act.RaiseAlarm) -> None:
         self._report(self.ports.outbox.alarm, action.kind, action.txn_id, action.detail)

@@ -15,7 +15,8 @@ from .state import HELD_OPEN_TIMER, Fault, LaneSettings, State
 from .views import state_view
 
 # Faults of devices the passage does not need: a running passage may finish first.
-_PASSAGE_SURVIVES = frozenset({Fault.READER, Fault.CHIP_READER, Fault.CAMERA, Fault.DECIDER})
+_PASSAGE_SURVIVES = frozenset({Fault.READER, Fault.CHIP_READER, Fault.CAMERA, Fault.DECIDER, Fault.KIOSK,
+                               Fault.FACE_MODELS, Fault.TRUST_STORE, Fault.BMIS_LINK})
 
 
 def emergency_on(s: Step) -> None:

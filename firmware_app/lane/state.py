@@ -55,6 +55,11 @@ class Fault(str, enum.Enum):
     JOURNAL = "journal"
     DECIDER = "decider"         # the policy / alert-list stage hung
     LANE_LOOP = "lane_loop"     # the lane's own event loop stalled (found by the runner's watchdog)
+    KIOSK = "kiosk"             # no traveller screen (cannot be built or cannot listen)
+    FACE_MODELS = "face_models"  # face models missing, corrupt or failing to load
+    TRUST_STORE = "trust_store"  # the CSCA store for passive authentication is unusable
+    OUTBOX = "outbox"           # the BMIS outbox cannot store a record (the system of record)
+    BMIS_LINK = "bmis_link"     # the BMIS side (link, command journal, alert store) cannot be built
 
 
 class Phase(str, enum.Enum):
