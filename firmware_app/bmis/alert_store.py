@@ -30,6 +30,7 @@ from .alert_index import AlertIndex, DocumentListIndex, ListIndex, PersonListInd
 from .alert_staging import SCHEMA as STAGING_SCHEMA
 from .alert_staging import parse_part, promote, stage_part
 from .command_errors import AlertListInvalid, AlertStoreError, AlertVersionConflict
+from .sqlite_files import open_wal_database
 
 MAX_ENTRIES = 1_000_000
 _SCHEMA = """
@@ -98,11 +99,7 @@ class AlertStore:
     def open(cls, path: str | Path, clock: Callable[[], datetime],
              required_lists: Sequence[str] = (), max_age: timedelta | None = None) -> AlertStore:
         try:
-            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-            db = sqlite_utils.Database(conn)
-            db.enable_wal()
-            db.execute("PRAGMA synchronous=FULL")
-            return cls(db, clock, required_lists, max_age)
+            return cls(open_wal_database(path, synchronous_full=True), clock, required_lists, max_age)
         except sqlite3.Error as exc:
             raise AlertStoreError(f"cannot open alert store {path}: {exc}") from None
 

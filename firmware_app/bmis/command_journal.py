@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .command_errors import BmisCommandError
+from .sqlite_files import Serialized, in_memory_database, open_wal_database
 
 MAX_AUDIT_ROWS = 100_000
 _SCHEMA = """
@@ -57,29 +57,20 @@ class SeenCommand:
 class CommandJournal:
     def __init__(self, db: sqlite_utils.Database):
         self._db = db
-        self._lock = threading.Lock()
+        self._guard = Serialized(db, JournalError, "command journal")
         self._guard(lambda: self._db.executescript(_SCHEMA))
 
     @classmethod
     def open(cls, path: str | Path) -> CommandJournal:
         try:
-            db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False, timeout=10))
-            db.enable_wal()
-            db.execute("PRAGMA synchronous=FULL")
+            db = open_wal_database(path, synchronous_full=True)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open command journal {path}: {exc}") from None
         return cls(db)
 
     @classmethod
     def in_memory(cls) -> CommandJournal:
-        return cls(sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False)))
-
-    def _guard(self, work):
-        try:
-            with self._lock, self._db.atomic():  # one connection shared by threads: one txn at a time
-                return work()
-        except sqlite3.Error as exc:
-            raise JournalError(f"command journal: {exc}") from None
+        return cls(in_memory_database())
 
     def seen(self, command_id: str) -> SeenCommand | None:
         row = self._guard(lambda: self._db.execute(

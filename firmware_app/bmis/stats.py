@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Iterable
 import sqlite_utils
 
 from .command_errors import StatsError
+from .sqlite_files import Serialized, open_wal_database
 from .stats_sample import StatSample, sample_of
 
 PERCENTILES = (50, 90, 99)
@@ -80,24 +80,16 @@ def hour_report(hour: datetime, samples: list[StatSample]) -> dict:
 class CrossingStats:
     def __init__(self, db: sqlite_utils.Database):
         self._db = db
-        self._lock = threading.Lock()
+        self._guard = Serialized(db, StatsError, "statistics store")
         self._guard(lambda: db.executescript(_SCHEMA))
 
     @classmethod
     def open(cls, path: str | Path) -> CrossingStats:
         try:
-            db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False, timeout=10))
-            db.enable_wal()
+            db = open_wal_database(path)
         except sqlite3.Error as exc:
             raise StatsError(f"cannot open statistics {path}: {exc}") from None
         return cls(db)
-
-    def _guard(self, work):
-        try:
-            with self._lock, self._db.atomic():  # one connection shared by threads: one txn at a time
-                return work()
-        except sqlite3.Error as exc:
-            raise StatsError(f"statistics store: {exc}") from None
 
     def tick(self, now: datetime) -> None:
         self._guard(lambda: self._db.execute(
