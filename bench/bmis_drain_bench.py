@@ -37,6 +37,7 @@ from firmware_app.bmis.wiring import connection_factory  # noqa: E402
 from simulator.bmis_broker import MosquittoBroker  # noqa: E402
 from simulator.bmis_consumer import read_counts, read_messages  # noqa: E402
 from simulator.bmis_pki import make_test_pki  # noqa: E402
+from simulator.local_process import wait_until  # noqa: E402
 
 DEVICE = "gate-bench"
 TARGET_EVENTS_PER_S = 2000
@@ -74,15 +75,6 @@ def _stop_listener(listener: subprocess.Popen) -> None:
         listener.kill()
 
 
-def _wait(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
-
-
 class _SentWatch:
     def __init__(self):
         self.sent: set[str] = set()
@@ -104,7 +96,7 @@ def _drain(link: BmisLink, backlog: int) -> tuple[float, float, set[str]]:
     queued_s = time.perf_counter() - started
     started = time.perf_counter()
     link.start()
-    if not _wait(lambda: link.outbox.counts().pending == 0, 300):
+    if not wait_until(lambda: link.outbox.counts().pending == 0, 300, poll_s=0.005):
         raise SystemExit(f"backlog not drained: {link.outbox.counts()}")
     return queued_s, time.perf_counter() - started, ids
 
@@ -138,7 +130,7 @@ def _measure(broker: MosquittoBroker, directory: Path, backlog: int, latency_cou
         queued_s, drain_s, ids = _drain(link, backlog)
         samples, more = _latencies(link, watch, latency_count)
         ids |= more
-        arrived = _wait(lambda: read_counts(db).stored >= len(ids), 60)
+        arrived = wait_until(lambda: read_counts(db).stored >= len(ids), 60, poll_s=0.005)
         received = {m["msg_id"] for m in read_messages(db, kind="events/exception")}
         return {"queued_s": queued_s, "drain_s": drain_s, "ids": ids, "samples": samples, "arrived": arrived,
                 "received": received, "counts": read_counts(db)}

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from simulator.local_process import wait_until
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -135,7 +137,7 @@ def run_listen(args) -> int:
     except BmisLinkError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if _wait(lambda: consumer.connected, 10):
+    if wait_until(lambda: consumer.connected, 10):
         print("listening", flush=True)
     code = _hold(args.seconds, consumer.stop)
     counts = consumer.counts()
@@ -183,7 +185,7 @@ def run_send(args) -> int:
         return EXIT_USAGE
     consumer.start()
     try:
-        if not _wait(lambda: consumer.connected, args.timeout):
+        if not wait_until(lambda: consumer.connected, args.timeout):
             print("error: broker not reachable", file=sys.stderr)
             return EXIT_FAILED
         correlation = consumer.send_command(args.device, args.command, body, signing_key=key)
@@ -201,15 +203,6 @@ def _load_key(path: Path):
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key
-
-
-def _wait(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def run_emit(args) -> int:

@@ -1,8 +1,10 @@
-"""Helpers for the local services a test bench starts itself (mosquitto, pcscd): ports and shutdown."""
+"""Helpers for the local services a test bench starts itself (mosquitto, pcscd): ports, waiting, shutdown."""
 from __future__ import annotations
 
 import socket
 import subprocess
+import time
+from typing import Callable
 
 
 def free_port() -> int:
@@ -22,3 +24,13 @@ def stop_process(process: subprocess.Popen | None, timeout_s: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.05) -> bool:
+    """Poll `condition` until it holds or timeout_s passes; its last answer is the result."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(poll_s)
+    return condition()
