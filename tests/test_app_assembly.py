@@ -238,3 +238,62 @@ def test_missing_face_models_are_their_own_fault_kind_not_a_camera_fault(tmp_pat
         assert kinds[Fault.FACE_MODELS] == "face models" and kinds[Fault.CAMERA] == "camera"
     finally:
         appliance.stop()
+
+
+def test_the_shipped_default_config_starts_and_runs_on_simulated_devices(tmp_path, caplog):
+    """config/default.toml as shipped (only its data directory and kiosk port moved for the test)."""
+    text = (ROOT / "config" / "default.toml").read_text()
+    text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"').replace("port = 8080",
+                                                                                       f"port = {free_port()}")
+    config = parse_config(text)
+    appliance = Appliance(config, base_dir=ROOT).build()
+    try:
+        appliance.start()
+        assert wait_for(appliance.lane_alive)
+        assert appliance.bmis.link_problem is not None          # no broker configured: local outbox only
+        assert Fault.OUTBOX not in appliance.runner.data.faults and Fault.BMIS_LINK not in appliance.runner.data.faults
+    finally:
+        appliance.stop()
+    simulated = [r.getMessage() for r in caplog.records if "SIMULATED DEVICE" in r.getMessage()]
+    assert any("gate" in m for m in simulated) and any("passport reader" in m for m in simulated)
+
+
+def test_shutdown_with_somebody_inside_locks_the_exit_and_leaves_the_entry_released(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+
+    from firmware_app.bmis.wiring import open_outbox
+    factory = MockFactory()
+    config = parse_config(config_text(tmp_path))
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    try:
+        appliance.start()
+        gate.set_inside(1)
+        assert wait_for(lambda: appliance.runner.data.presence == 1)
+    finally:
+        appliance.stop()
+        released = {door: gate.released(door) for door in (Door.ENTRY, Door.EXIT)}
+        gate.stop()
+    assert released == {Door.ENTRY: True, Door.EXIT: False}
+    pending = open_outbox(config).next_batch(1000)
+    alarms = [json.loads(m.payload)["data"] for m in pending if m.kind.suffix == "alarms"]
+    assert any(a["kind"] == "person_inside" and a["detail"].startswith("shutdown: entry left released")
+               for a in alarms)
+
+
+def test_shutdown_with_nobody_inside_locks_every_door(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+    factory = MockFactory()
+    config = parse_config(config_text(tmp_path))
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    try:
+        appliance.start()
+        assert wait_for(appliance.lane_alive)
+    finally:
+        appliance.stop()
+        released = [gate.released(door) for door in (Door.ENTRY, Door.EXIT)]
+        gate.stop()
+    assert released == [False, False]

@@ -109,6 +109,15 @@ def test_close_secures_doors_and_keeps_fail_safe_relay_driven():
     assert factory.pin(EXIT_RELAY).state is True and factory.pin(EXIT_RELAY).function == "output"
 
 
+def test_close_can_leave_the_entry_released_for_somebody_inside_and_locks_the_rest():
+    factory = MockFactory()
+    gate = GateDriver(mantrap(), factory, lambda e: None)
+    gate.release_all()
+    gate.close(keep_released=frozenset({Door.ENTRY}))
+    assert factory.pin(ENTRY_RELAY).state is True and factory.pin(ENTRY_RELAY).function == "output"
+    assert factory.pin(EXIT_RELAY).state is False
+
+
 def test_barrier_layout_has_one_door_and_refuses_exit():
     factory = MockFactory()
     layout = GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27)}, (24,), 25)

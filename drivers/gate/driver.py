@@ -135,17 +135,23 @@ class GateDriver:
             raise DriverIOError(f"{what} failed: {type(exc).__name__}") from exc
 
     # --- shutdown ---------------------------------------------------------------------------
-    def close(self) -> None:
+    def close(self, keep_released: frozenset[Door] = frozenset()) -> None:
         """Secure the doors, then release the pins.
 
         A fail-safe door's relay stays driven (locked) while this process lives; when the process
         or the power ends, a fail-safe lock releases: that is what fail-safe means.
+        `keep_released` (never-trapped rule at shutdown: the entry of a mantrap with somebody inside)
+        leaves those doors released and their relays driven while the process lives; afterwards
+        every door rests in its fail mode.
         """
-        try:
-            self.secure_all()
-        except DriverIOError:
-            log.error("gate close: a door could not be locked")
-        keep = {id(r) for door, r in self._relays.items() if self.layout.doors[door].fail_mode is FailMode.FAIL_SAFE}
+        for door in self._relays:
+            if door not in keep_released:
+                try:
+                    self.close_door(door)
+                except DriverIOError:
+                    log.error("gate close: the %s door could not be locked", door.value)
+        keep = {id(r) for door, r in self._relays.items()
+                if door in keep_released or self.layout.doors[door].fail_mode is FailMode.FAIL_SAFE}
         self._close_devices(keep)
 
     def _close_devices(self, keep: set[int] = frozenset()) -> None:

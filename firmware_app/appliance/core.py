@@ -5,6 +5,11 @@ command side); then kiosk, camera + face models (warmed), chip reader. A compone
 built is replaced by a stand-in that refuses, and becomes a device fault: the lane starts
 OUT_OF_SERVICE with the doors secured and the BMIS is told. Only a gate that cannot be built at
 all stops the build (GateUnavailable): without a driver nothing can hold the doors.
+Stop: the never-trapped rule holds at shutdown too (a deliberate choice over "lock everything"):
+with somebody sensed inside a mantrap, or sensors unreadable, the exit is locked and the entry left
+released (every door in an emergency), logged and alarmed (person_inside); those relays stay driven
+until the process ends, then every door rests in its configured fail mode (a fail-secure entry
+locks then: the alarm has called an officer; a fail-safe one releases).
 Each fault names its own device kind (kiosk, camera, face_models, trust_store, bmis_link, outbox, ...).
 A BMIS link that is not configured is no fault: records stay in the local outbox (bmis_side.py).
 Start: the runner secures the doors again, voids and reports unfinished transactions, reads the
@@ -20,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from drivers.gate.layout import Door, LayoutKind
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
@@ -28,7 +34,9 @@ from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.runner import LanePorts, LaneRunner
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
+from firmware_app.lane.actions import AlarmKind
 from firmware_app.lane.state import Fault
+from firmware_app.lane.supervision import safe_stance
 from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
 
 from . import devices
@@ -211,17 +219,34 @@ class Appliance:
                 _quietly(getattr(part, "close", None) or part.stop)
         if self.runner is not None:
             self.runner.stop()
-        _quietly(self.gate.secure_all)
+        released = self._shutdown_stance()
         _quietly(self.kiosk.stop)
         if self.bmis is not None:
             _quietly(self.bmis.stop)
         if self.local_link is not None:
             _quietly(self.local_link.outbox.close)
-        _quietly(self.gate.close)
+        _quietly(lambda: self.gate.close(keep_released=released))
         if self.gate_simulator is not None:
             _quietly(self.gate_simulator.stop)
         self._started = False
-        log.info("appliance stopped; doors secured")
+        log.info("appliance stopped; doors secured" + (f" except {_names(released)} (see above)" if released else ""))
+
+    def _shutdown_stance(self) -> frozenset:
+        """The lane's never-trapped rule at shutdown too: exit locked, entry left released while
+        somebody is sensed inside a mantrap (or the sensors cannot be read); every door released in
+        an emergency. Recorded as an alarm before the BMIS side closes."""
+        layout = LayoutKind(self.config.gate.layout)
+        released = safe_stance(self.gate, layout)
+        if released:
+            inside = layout is LayoutKind.MANTRAP and released == {Door.ENTRY}   # else: the emergency
+            why = "somebody may be inside the lane" if inside else "emergency input active"
+            detail = f"shutdown: {_names(released)} left released ({why}); other doors locked"
+            log.warning("%s; after the process ends each door rests in its fail mode", detail)
+            kind = AlarmKind.PERSON_INSIDE if inside else AlarmKind.EMERGENCY
+            outbox = self.runner.ports.outbox if self.runner is not None else None
+            if outbox is not None:
+                _quietly(lambda: outbox.alarm(kind, None, detail))
+        return released
 
     # --- observation ---------------------------------------------------------------------------
     def lane_alive(self) -> bool:
@@ -243,6 +268,10 @@ class Appliance:
     def lane_state(self) -> str:
         data = self.runner.data if self.runner is not None else None
         return data.state.value if data is not None else "starting"
+
+
+def _names(doors) -> str:
+    return ", ".join(sorted(door.value for door in doors))
 
 
 def _quietly(action) -> None:

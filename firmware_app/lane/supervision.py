@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from drivers.errors import DriverError
-from drivers.gate.layout import Door, LayoutKind
+from drivers.gate.layout import Door, LayoutKind, doors_of
 
 from . import events as ev
 from .state import Fault, LaneTimeouts
@@ -103,10 +103,11 @@ class Watchdog:
         return events, just_stalled, recovered
 
 
-def safe_stance(gate, layout: LayoutKind) -> None:
+def safe_stance(gate, layout: LayoutKind) -> frozenset[Door]:
     """Doors as the safety rules want them without the lane's help: released in an emergency;
     otherwise the exit locked, and the entry released if somebody may be inside a mantrap.
-    Unreadable sensors count as "may be inside": an open entry lets nobody past the locked exit."""
+    Unreadable sensors count as "may be inside": an open entry lets nobody past the locked exit.
+    Returns the doors left released (the app's shutdown keeps them so and alarms)."""
     try:
         snapshot = gate.snapshot()
     except DriverError as exc:
@@ -115,14 +116,16 @@ def safe_stance(gate, layout: LayoutKind) -> None:
     try:
         if snapshot is not None and snapshot.emergency:
             gate.release_all()
-        elif layout is LayoutKind.MANTRAP and (snapshot is None or snapshot.presence > 0):
+            return frozenset(doors_of(layout))
+        if layout is LayoutKind.MANTRAP and (snapshot is None or snapshot.presence > 0):
             gate.close_door(Door.EXIT)
             gate.open_door(Door.ENTRY)
-        else:
-            gate.secure_all()
+            return frozenset({Door.ENTRY})
+        gate.secure_all()
     except DriverError as exc:
         log.error("watchdog could not command the gate (%s); doors rest in their fail mode",
                   type(exc).__name__)
+    return frozenset()
 
 
 def probe_gate(gate, data):
