@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 
 import pytest
@@ -259,3 +260,16 @@ def test_health_is_published_periodically_while_connected(tmp_path):
         assert len(made[0].published) == published
     finally:
         link.stop(drain_timeout_s=0)
+
+
+def test_a_failing_command_handler_logs_no_payload_text_above_debug(tmp_path, caplog):
+    def handler(topic, payload, response_topic, correlation):
+        raise KeyError("ERIKSSON ANNA 740812")     # a bug that echoes an alert-list entry
+    link, _ = link_with(tmp_path, handler=handler)
+    with caplog.at_level(logging.DEBUG, logger="firmware_app"):
+        run_commands(link, [Incoming("gates/v1/gate-u/cmd/alerts-replace", b"{}", None, None)])
+    assert answers(link)[-1]["reason"] == "internal_error"
+    loud = [r.getMessage() + str(r.exc_info) for r in caplog.records if r.levelno > logging.DEBUG]
+    assert loud and not any("ERIKSSON" in text for text in loud)
+    assert any("ERIKSSON" in str(r.exc_info) for r in caplog.records if r.levelno == logging.DEBUG)
+    link.outbox.close()

@@ -67,8 +67,10 @@ class CommandProcessor:
         """The cmd-result body for one incoming command. Response routing is the link's job."""
         try:
             return self._handle(topic, payload).to_dict()
-        except Exception:  # noqa: BLE001 - last resort at the MQTT boundary: answer, never crash
-            log.exception("command processing failed")
+        except Exception as exc:  # noqa: BLE001 - last resort at the MQTT boundary: answer, never crash
+            # Type only above DEBUG: the message of an unexpected error may echo alert-list entries.
+            log.error("command processing failed: %s", type(exc).__name__)
+            log.debug("command processing failure", exc_info=True)
             return CommandResult(CommandStatus.NACK, ResultReason.INTERNAL_ERROR).to_dict()
 
     def _now(self) -> datetime:

@@ -242,8 +242,10 @@ class BmisLink:
         try:
             result = self._handle_command(incoming.topic, incoming.payload, incoming.response_topic,
                                           incoming.correlation_data)
-        except Exception:  # noqa: BLE001 - a handler bug must not stop command handling; nack it
-            log.exception("command handler failed on %s", incoming.topic)
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not stop command handling; nack it
+            # Type only above DEBUG: the message of an unexpected error may echo the command's payload.
+            log.error("command handler failed on %s: %s", incoming.topic, type(exc).__name__)
+            log.debug("command handler failure", exc_info=True)
             return {"status": "nack", "reason": "internal_error"}
         return result if isinstance(result, dict) else {"status": "nack", "reason": "internal_error"}
 

@@ -85,8 +85,10 @@ def _guarded(name: str, callback: Callable) -> Callable:
     def run(*args):
         try:
             callback(*args)
-        except Exception:  # noqa: BLE001 - boundary of a foreign thread: log and carry on
-            log.exception("MQTT %s callback failed", name)
+        except Exception as exc:  # noqa: BLE001 - boundary of a foreign thread: log and carry on
+            # Type only above DEBUG: an incoming message's payload may carry personal data.
+            log.error("MQTT %s callback failed: %s", name, type(exc).__name__)
+            log.debug("MQTT %s callback failure", name, exc_info=True)
     return run
 
 
