@@ -297,3 +297,32 @@ def test_shutdown_with_nobody_inside_locks_every_door(tmp_path):
         released = [gate.released(door) for door in (Door.ENTRY, Door.EXIT)]
         gate.stop()
     assert released == [False, False]
+
+
+def test_a_chip_reader_that_disappears_takes_the_lane_out_of_service_until_it_returns(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+    reader_there = {"yes": True}
+
+    def card_present():
+        if not reader_there["yes"]:
+            raise RuntimeError("reader unplugged")
+        return False
+    factory = MockFactory()
+    config = parse_config(config_text(tmp_path))
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory, card_presence=card_present),
+                          base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    try:
+        appliance.start()
+        assert wait_for(appliance.lane_alive)
+        assert Fault.CHIP_READER not in appliance.runner.data.faults
+        reader_there["yes"] = False
+        assert wait_for(lambda: Fault.CHIP_READER in appliance.runner.data.faults)
+        assert appliance.lane_state() == "out_of_service"
+        assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
+        reader_there["yes"] = True
+        assert wait_for(lambda: Fault.CHIP_READER not in appliance.runner.data.faults)
+    finally:
+        appliance.stop()
+        gate.stop()

@@ -246,3 +246,24 @@ def test_the_retained_status_follows_only_the_lanes_resting_states():
     assert published == [(GateState.ONLINE, "normal", None), (GateState.OUT_OF_SERVICE, "normal", "emergency"),
                          (GateState.OUT_OF_SERVICE, "normal", "out_of_service"), (GateState.ONLINE, "normal", None),
                          (GateState.ONLINE, "closed", None)]
+
+
+def test_a_chip_reader_that_disappears_is_a_fault_once_and_restored_when_it_answers():
+    gone = RuntimeError("reader gone")
+    readings = iter([True, gone, gone, gone, gone, gone, False, False, gone, False])
+    events, done = [], threading.Event()
+
+    def present():
+        try:
+            value = next(readings)
+        except StopIteration:
+            done.set()
+            return False
+        if isinstance(value, Exception):
+            raise value
+        return value
+    watch = PresenceWatch(present, events.append, interval_s=0.001, fault_after=3).start()
+    assert done.wait(5)
+    watch.stop()
+    assert events == [ev.DeviceFault(Fault.CHIP_READER, "chip reader not answering: RuntimeError"),
+                      ev.DeviceRestored(Fault.CHIP_READER), ev.DocumentRemoved()]

@@ -59,6 +59,7 @@ class Overrides:
     """Simulated devices the simulator hands in (each logged as simulated when used)."""
     pin_factory: object | None = None
     camera: object | None = None
+    card_presence: Callable[[], bool] | None = None     # stands in for the PC/SC presence poll
 
 
 class Appliance:
@@ -210,7 +211,8 @@ class Appliance:
         except ComponentUnavailable as exc:
             self._fault(Fault.READER, exc)
             self.runner.submit(ev.DeviceFault(Fault.READER, str(exc)[:200]))
-        self.presence = PresenceWatch(devices.card_presence(self.config), self._submit).start()
+        present = self.overrides.card_presence or devices.card_presence(self.config)
+        self.presence = PresenceWatch(present, self._submit).start()
 
     def stop(self) -> None:
         """Orderly: inputs off, lane stopped (doors secured), kiosk and BMIS link closed."""
