@@ -23,6 +23,7 @@ from firmware_app.bmis.wiring import connection_factory
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
+from simulator.local_process import wait_until as poll_until
 
 DEVICES = ["gate-a", "gate-b"]
 PREFIX = "gates"
@@ -52,12 +53,7 @@ def make_link(broker: MosquittoBroker, directory: Path, device_id: str = "gate-a
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0, poll_s: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
+    return poll_until(condition, timeout_s, poll_s)
 
 
 @pytest.fixture
