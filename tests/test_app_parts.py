@@ -248,6 +248,16 @@ def test_the_retained_status_follows_only_the_lanes_resting_states():
                          (GateState.ONLINE, "closed", None)]
 
 
+def test_an_unconfigured_bmis_link_is_the_reason_of_an_online_status():
+    from firmware_app.appliance.bmis_side import NOT_CONFIGURED, LaneStatus
+    published = []
+    status = LaneStatus(lambda state, **fields: published.append((state.value, fields["reason"])), "entry",
+                        link_note=lambda: NOT_CONFIGURED)
+    status.update("idle", "normal")
+    status.update("out_of_service", "normal")
+    assert published == [("online", "bmis_link_not_configured"), ("out_of_service", "out_of_service")]
+
+
 def test_a_chip_reader_that_disappears_is_a_fault_once_and_restored_when_it_answers():
     gone = RuntimeError("reader gone")
     readings = iter([True, gone, gone, gone, gone, gone, False, False, gone, False])

@@ -96,12 +96,14 @@ def software_version() -> str:
 
 class LaneStatus:
     """The retained status follows the lane's resting state: online (idle or closed), or
-    out_of_service with the lane state as the reason. Transaction steps change nothing."""
+    out_of_service with the lane state as the reason. Transaction steps change nothing. While
+    online, `link_note` may give a reason too (e.g. bmis_link_not_configured)."""
 
     RESTING = {"idle": GateState.ONLINE, "closed": GateState.ONLINE,
                "out_of_service": GateState.OUT_OF_SERVICE, "emergency": GateState.OUT_OF_SERVICE}
 
-    def __init__(self, publish: Callable[..., None], direction: str, link_note: Callable[[], str | None] = lambda: None):
+    def __init__(self, publish: Callable[..., None], direction: str,
+                 link_note: Callable[[], str | None] = lambda: None):
         self._publish, self._direction, self._link_note = publish, direction, link_note
         self._version = software_version()
         self._last: tuple[str, str] | None = None

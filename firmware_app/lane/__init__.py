@@ -10,10 +10,12 @@
 Modules: state (State enum, LaneData, settings), events, actions, machine (dispatch), flow
 (document -> chip -> face -> decision -> officer -> refer), passage (doors and presence),
 safety (emergency, tamper, faults, forced/held doors), retreat (never trapped: exit locked, entry
-released for somebody inside), lifecycle (begin/end/void/settle),
+released for somebody inside), override (officer override from the BMIS: open/close doors, audited,
+auto-secured), lifecycle (begin/end/void/settle),
 views (kiosk screens), record (CrossingRecord for the BMIS), journal (SQLite), ports, runner,
 supervision (watchdog: hung stage workers, stuck loop, gate probe), wiring (config -> settings,
 gate layout, policy decider, supervision).
 
 Kiosk: `KioskServer(on_input=runner.on_traveller_input)`; systemd: ping only while `runner.healthy()`.
+BMIS override: `runner.officer_override(OfficerOverride(...), timeout)` -> OverrideAnswered | None.
 """
