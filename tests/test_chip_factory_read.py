@@ -40,8 +40,7 @@ def test_genuine_passport_passes_chip_and_active_authentication(aa, pace, extend
     assert result.active_auth.passed, result.active_auth
     for name, data in document.files.items():
         assert result.files[LdsFile(name)] == data, name
-    groups = {int(f.value[2:]): data for f, data in result.files.items() if f.value.startswith("DG")}
-    pa = passive_authenticate(result.files[LdsFile.SOD], groups, store_for(pki()), NOW)
+    pa = passive_authenticate(result.files[LdsFile.SOD], result.data_groups, store_for(pki()), NOW)
     assert pa.passed, pa
 
 

@@ -78,6 +78,11 @@ class DocumentRead:
     active_auth: ChipCheckResult = ChipCheckResult.not_performed(ChipCheck.ACTIVE_AUTHENTICATION,
                                                                  ChipCheckReason.NOT_OFFERED)
 
+    @property
+    def data_groups(self) -> dict[int, bytes]:
+        """DG number -> content of the data groups read, as passive authentication takes them."""
+        return {int(f.value[2:]): data for f, data in self.files.items() if f.value.startswith("DG")}
+
 
 Progress = Callable[[ReadStep, str], None]
 

@@ -64,8 +64,7 @@ def _dg1(read: DocumentRead, printed: list[str] | None, mrz_to_json) -> tuple[di
 
 
 def _passive(read: DocumentRead, trust_store: TrustStore | None, now: datetime) -> dict:
-    groups = {int(f.value[2:]): data for f, data in read.files.items() if f.value.startswith("DG")}
-    result: PaResult = passive_authenticate(read.files[LdsFile.SOD], groups, trust_store, now)
+    result: PaResult = passive_authenticate(read.files[LdsFile.SOD], read.data_groups, trust_store, now)
     # without a trust store chain_valid is null and the result is failed (NO_TRUST_STORE):
     # a valid signature by an unknown signer proves nothing
     return {
