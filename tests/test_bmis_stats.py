@@ -180,3 +180,14 @@ def test_fuzzed_records_are_counted_or_refused_with_a_typed_error(rec):
                "device_id": "gate-01", "post_id": "post-1", "seq": 1, "boot": 1,
                "time": "2026-11-26T11:00:00Z", "data": report}
     assert problems("stats.json", message) == []
+
+
+def test_a_crossing_without_a_nationality_is_counted_as_unknown_and_the_report_validates():
+    sample = sample_of({"direction": "entry", "ended_at": "2026-11-26T10:15:00+00:00",
+                        "decision": {"outcome": "refer", "reasons": ["mrz_invalid"]}, "document": {}})
+    report = hour_report(sample.hour, [sample])
+    message = {"schema": "stats/1.0", "msg_id": "00000000-0000-4000-8000-000000000000",
+               "device_id": "gate-01", "post_id": "post-1", "seq": 1, "boot": 1,
+               "time": "2026-11-26T11:00:00Z", "data": report}
+    assert report["counts"][0]["nationality"] == "unknown"
+    assert problems("stats.json", message) == []
