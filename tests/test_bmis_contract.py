@@ -168,3 +168,12 @@ def test_alarms_about_a_person_shut_in_or_a_stuck_lane_are_critical():
     from firmware_app.lane.actions import AlarmKind
     assert severity_of(AlarmKind.PERSON_INSIDE.value).value == "critical"
     assert severity_of(AlarmKind.LANE_STALLED.value).value == "critical"
+
+
+def test_a_violation_names_the_place_and_rule_but_never_the_value():
+    data = json.loads(json.dumps(CROSSING))
+    data["document"]["document_number"] = "ZEYNALOVA" * 3       # too long, and personal
+    with pytest.raises(ContractViolation) as refused:
+        validate_message(MessageKind.CROSSING, message(MessageKind.CROSSING, data))
+    assert "data/document/document_number: violates maxLength" in str(refused.value)
+    assert "ZEYNALOVA" not in str(refused.value) and "ERIKSSON" not in str(refused.value)

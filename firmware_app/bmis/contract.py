@@ -101,6 +101,9 @@ def topic_for(prefix: str, device_id: str, kind: MessageKind) -> str:
 def command_filter(prefix: str, device_id: str) -> str:
     return f"{device_root(prefix, device_id)}/cmd/#"
 
+# jsonschema messages of these rules name schema properties only; every other message quotes the value.
+_MESSAGES_WITHOUT_VALUES = frozenset({"required", "additionalProperties", "dependentRequired"})
+
 
 @lru_cache(maxsize=1)
 def _registry() -> Registry:
@@ -119,14 +122,31 @@ def _validator(file_name: str) -> Draft202012Validator:
 
 
 def problems(file_name: str, document: Any) -> list[str]:
-    """Readable schema violations of `document` (empty when it conforms)."""
+    """Readable schema violations of `document` (empty when it conforms). They name the place and
+    the rule, never the offending value: a crossing's values are personal data and problems end up
+    in exceptions and logs."""
     found = []
     for error in _validator(file_name).iter_errors(document):
+        error = _closest(error)
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        found.append(f"{where}: {error.message[:200]}")
+        found.append(f"{where}: {_rule_broken(error)}")
         if len(found) >= MAX_PROBLEMS:
             break
     return found
+
+
+def _closest(error):
+    """For oneOf/anyOf, the deepest failure of the alternatives (e.g. a bad field of the document
+    rather than "document is not null"); other errors as they are."""
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+    return error
+
+
+def _rule_broken(error) -> str:
+    if error.validator in _MESSAGES_WITHOUT_VALUES:
+        return error.message[:200]
+    return f"violates {error.validator} {json.dumps(error.validator_value, default=str)[:80]}"
 
 
 def validate_message(kind: MessageKind, message: Any) -> None:
