@@ -38,6 +38,7 @@ class FakeLane:
 
     def __init__(self):
         self.calls: list[tuple] = []
+        self.override_command_ids: list[str] = []
         self.refuse = False
 
     def _maybe_refuse(self):
@@ -48,9 +49,10 @@ class FakeLane:
         self._maybe_refuse()
         self.calls.append(("set_mode", mode.value, operator_id))
 
-    def override_door(self, action, door, operator_id):
+    def override_door(self, action, door, operator_id, command_id):
         self._maybe_refuse()
         self.calls.append(("override", action.value, door.value, operator_id))
+        self.override_command_ids.append(command_id)
 
     def request_status(self):
         self._maybe_refuse()

@@ -207,7 +207,7 @@ class _Lane:
     def set_mode(self, mode, operator_id):
         self.modes.append(mode.value)
 
-    def override_door(self, action, door, operator_id):
+    def override_door(self, action, door, operator_id, command_id):
         raise NotImplementedError
 
     def request_status(self) -> dict:

@@ -53,9 +53,11 @@ def test_cmd_result_body_fits_the_contract_schema(env):
 @pytest.mark.parametrize("action, door", [("open", "entry"), ("close", "all"), ("open", "exit")])
 def test_override_is_applied_and_audited_with_operator(env, action, door):
     _, bmis, lane, _, processor, _, journal = env
-    result = run(processor, bmis.signed("override", {"action": action, "door": door}))
+    topic, payload = bmis.signed("override", {"action": action, "door": door})
+    result = run(processor, (topic, payload))
     assert result["status"] == "ack"
     assert lane.calls == [("override", action, door, "officer-7")]
+    assert lane.override_command_ids == [json.loads(payload)["command_id"]]
     audit = journal.audit_rows()[0]
     assert audit["operator_id"] == "officer-7" and action in audit["detail"] and door in audit["detail"]
 

@@ -37,7 +37,7 @@ class LaneControl(Protocol):
 
     def set_mode(self, mode: LaneMode, operator_id: str | None) -> None: ...
 
-    def override_door(self, action: OverrideAction, door: Door, operator_id: str) -> None: ...
+    def override_door(self, action: OverrideAction, door: Door, operator_id: str, command_id: str) -> None: ...
 
     def request_status(self) -> dict: ...
 
@@ -61,7 +61,7 @@ def _override(command: Command, lane: LaneControl, _alerts: AlertStore | None) -
         raise CommandRefused(ResultReason.INVALID_PARAMS, "an override needs operator_id")
     action = _choice(command.params, "action", OverrideAction)
     door = _choice(command.params, "door", Door)
-    lane.override_door(action, door, command.operator_id)
+    lane.override_door(action, door, command.operator_id, command.command_id)
     return {"action": action.value, "door": door.value}
 
 
