@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import socket
 import subprocess
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from firmware_app.lane.wiring import gate_layout
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
+from simulator.local_process import free_port, wait_until
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
@@ -40,22 +40,6 @@ PREFIX = "gates"
 
 class BenchUnavailable(RuntimeError):
     """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(condition, timeout_s: float, poll_s: float = 0.02) -> bool:
-    import time
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
 
 
 def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str) -> str:
@@ -133,7 +117,7 @@ class Bench:
         self._start_bmis()
         self._write_trust_files()
         self.reader.open()
-        config = parse_config(bench_config_text(self.workdir, self.broker, _free_port(), self.framing))
+        config = parse_config(bench_config_text(self.workdir, self.broker, free_port(), self.framing))
         from gpiozero.pins.mock import MockFactory    # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         self.appliance = Appliance(config, overrides=Overrides(pin_factory=factory, camera=self.camera),
@@ -187,7 +171,7 @@ class Bench:
                   ("the gate's BMIS link", lambda: link is not None and link.connected),
                   ("the lane", lambda: self.appliance.lane_state() == "idle")]
         for what, check in checks:
-            if not _wait(check, 15.0):
+            if not wait_until(check, 15.0, poll_s=0.02):
                 raise BenchUnavailable(f"{what} did not come up (lane state {self.appliance.lane_state()}; "
                                        f"faults: {[str(e) for _, e in self.appliance.faults]})")
 

@@ -24,14 +24,9 @@ from firmware_app.appliance.notify import Notifier
 from firmware_app.config import parse_config
 from firmware_app.lane.state import Fault
 from firmware_app.lane.wiring import gate_layout
+from simulator.local_process import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"', kiosk_port: int | None = None) -> str:
@@ -39,15 +34,6 @@ def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"', kiosk_port: 
     return (f'[device]\nid = "gate-t1"\npost_id = "post-t"\ndata_dir = "{tmp_path / "var"}"\n'
             f'[reader]\nurl = "sim://"\n[camera]\nurl = "sim://"\n[face]\nmodels_dir = "{ROOT / "models"}"\n'
             f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {kiosk_port or free_port()}\n')
-
-
-def wait_for(condition, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(tmp_path):
@@ -62,11 +48,11 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
     gate.start()                                    # sensors sane: only the faults keep the lane down
     try:
         appliance.start()
-        assert wait_for(lambda: appliance.lane_state() == "out_of_service")
+        assert wait_until(lambda: appliance.lane_state() == "out_of_service", 10.0)
         # each fault names its own device kind; a BMIS link without TLS settings is no lane fault
         assert {error.component for _, error in appliance.faults} == {"camera", "kiosk"}
         assert {kind for kind, _ in appliance.faults} == {Fault.CAMERA, Fault.KIOSK}
-        assert wait_for(lambda: {Fault.CAMERA, Fault.KIOSK} <= appliance.runner.data.faults)
+        assert wait_until(lambda: {Fault.CAMERA, Fault.KIOSK} <= appliance.runner.data.faults, 10.0)
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
         health = appliance.health()
         assert health["camera"]["status"] == "fault" and health["bmis_link"]["status"] == "fault"
@@ -179,7 +165,7 @@ def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
     gate.tamper(True)
     try:
         appliance.start()
-        assert wait_for(lambda: appliance.lane_state() == "out_of_service")
+        assert wait_until(lambda: appliance.lane_state() == "out_of_service", 10.0)
         assert "tamper" in {f.value for f in appliance.runner.data.faults}
     finally:
         appliance.stop()
@@ -201,7 +187,7 @@ def test_without_a_configured_bmis_link_every_record_is_kept_in_the_local_outbox
         appliance.start()
         assert appliance.bmis.link_problem and not appliance.bmis_reachable()
         gate.tamper(True)
-        assert wait_for(lambda: Fault.TAMPER in appliance.runner.data.faults)
+        assert wait_until(lambda: Fault.TAMPER in appliance.runner.data.faults, 10.0)
         assert Fault.OUTBOX not in appliance.runner.data.faults and Fault.JOURNAL not in appliance.runner.data.faults
         assert "not configured" in appliance.health()["bmis_link"]["detail"]
     finally:
@@ -249,7 +235,7 @@ def test_the_shipped_default_config_starts_and_runs_on_simulated_devices(tmp_pat
     appliance = Appliance(config, base_dir=ROOT).build()
     try:
         appliance.start()
-        assert wait_for(appliance.lane_alive)
+        assert wait_until(appliance.lane_alive, 10.0)
         assert appliance.bmis.link_problem is not None          # no broker configured: local outbox only
         assert Fault.OUTBOX not in appliance.runner.data.faults and Fault.BMIS_LINK not in appliance.runner.data.faults
     finally:
@@ -270,7 +256,7 @@ def test_shutdown_with_somebody_inside_locks_the_exit_and_leaves_the_entry_relea
     try:
         appliance.start()
         gate.set_inside(1)
-        assert wait_for(lambda: appliance.runner.data.presence == 1)
+        assert wait_until(lambda: appliance.runner.data.presence == 1, 10.0)
     finally:
         appliance.stop()
         released = {door: gate.released(door) for door in (Door.ENTRY, Door.EXIT)}
@@ -291,7 +277,7 @@ def test_shutdown_with_nobody_inside_locks_every_door(tmp_path):
     gate.start()
     try:
         appliance.start()
-        assert wait_for(appliance.lane_alive)
+        assert wait_until(appliance.lane_alive, 10.0)
     finally:
         appliance.stop()
         released = [gate.released(door) for door in (Door.ENTRY, Door.EXIT)]
@@ -315,14 +301,14 @@ def test_a_chip_reader_that_disappears_takes_the_lane_out_of_service_until_it_re
     gate.start()
     try:
         appliance.start()
-        assert wait_for(appliance.lane_alive)
+        assert wait_until(appliance.lane_alive, 10.0)
         assert Fault.CHIP_READER not in appliance.runner.data.faults
         reader_there["yes"] = False
-        assert wait_for(lambda: Fault.CHIP_READER in appliance.runner.data.faults)
+        assert wait_until(lambda: Fault.CHIP_READER in appliance.runner.data.faults, 10.0)
         assert appliance.lane_state() == "out_of_service"
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
         reader_there["yes"] = True
-        assert wait_for(lambda: Fault.CHIP_READER not in appliance.runner.data.faults)
+        assert wait_until(lambda: Fault.CHIP_READER not in appliance.runner.data.faults, 10.0)
     finally:
         appliance.stop()
         gate.stop()
