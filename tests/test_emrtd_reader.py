@@ -11,7 +11,7 @@ from firmware_app.emrtd.errors import AuthenticationError, CardRemovedDuringRead
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import CanKey, MrzKey
 from firmware_app.emrtd.pace_info import PaceInfo
-from firmware_app.emrtd.reader import DocumentReader, ReadOptions
+from firmware_app.emrtd.reader import DocumentReader, ReadOptions, read_document
 from firmware_app.emrtd.session import Session
 from simulator.vchip.applet import ChipFaults
 from simulator.vchip.transport import InProcessTransceiver
@@ -120,6 +120,23 @@ def test_wrong_mrz_is_an_authentication_error():
         _read(make_chip(), wrong)
     with pytest.raises(AuthenticationError):
         _read(make_chip([PACE_BRAINPOOL_AES128]), wrong)
+
+
+class _ClosingTransport(InProcessTransceiver):
+    closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_read_document_closes_the_transport_after_a_read_and_after_a_failure():
+    good = _ClosingTransport(make_chip())
+    read = read_document(good, mrz_key(), counter_rng("terminal"), time.monotonic)
+    assert LdsFile.DG2 in read.files and good.closed == 1
+    bad = _ClosingTransport(make_chip())
+    with pytest.raises(AuthenticationError):
+        read_document(bad, MrzKey("L898902C", "690806", "940624"), counter_rng("terminal"), time.monotonic)
+    assert bad.closed == 1
 
 
 def test_apdu_log_is_redacted():

@@ -91,19 +91,10 @@ def _trust_store(path: Path):
 
 def _read_chip(url: str, key, timeout: float, probe_extended: bool):
     from drivers.smartcard import open_transceiver
-    from firmware_app.emrtd.reader import DocumentReader, ReadOptions
-    from firmware_app.emrtd.session import Session
-    transceiver = open_transceiver(url, timeout_s=timeout)
-    try:
-        reader = DocumentReader(Session(transceiver), key, os.urandom, time.monotonic,
-                                ReadOptions(probe_extended=probe_extended),
-                                extended_hint=getattr(transceiver, "extended_length", None),
-                                progress=lambda step, detail: log.info("chip read step %d %s", step, detail))
-        read = reader.read()
-    finally:
-        close = getattr(transceiver, "close", None)
-        if close:
-            close()
+    from firmware_app.emrtd.reader import ReadOptions, read_document
+    read = read_document(open_transceiver(url, timeout_s=timeout), key, os.urandom, time.monotonic,
+                         ReadOptions(probe_extended=probe_extended),
+                         progress=lambda step, detail: log.info("chip read step %d %s", step, detail))
     for entry in read.log.entries:
         log.debug("apdu %s", entry.redacted())
     return read

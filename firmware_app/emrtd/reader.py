@@ -235,3 +235,17 @@ class DocumentReader:
             dg14, _ = parse_for_checks(parse_dg14, files[LdsFile.DG14], ChipCheck.ACTIVE_AUTHENTICATION)
         self._checks[ChipCheck.ACTIVE_AUTHENTICATION] = failure or perform_active_authentication(
             self.session, dg15, dg14, self.rng, self._limits.extended)
+
+
+def read_document(transceiver, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
+                  options: ReadOptions = ReadOptions(), progress: Progress | None = None) -> DocumentRead:
+    """Read the chip behind `transceiver`, then close the transport whatever happened (a card
+    left open would block the next reader on the same slot)."""
+    try:
+        reader = DocumentReader(Session(transceiver), key, rng, clock, options, progress,
+                                extended_hint=getattr(transceiver, "extended_length", None))
+        return reader.read()
+    finally:
+        close = getattr(transceiver, "close", None)
+        if close:
+            close()

@@ -15,8 +15,7 @@ from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import mrz_key_from_lines
 from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, decode_portrait, parse_dg1, parse_dg2
 from firmware_app.emrtd.pa import passive_authenticate
-from firmware_app.emrtd.reader import DocumentRead, DocumentReader, ReadOptions
-from firmware_app.emrtd.session import Session
+from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
 from firmware_app.face.capture import CaptureLoop, CapturePlan
 from firmware_app.face.quality import instruction_for
 from firmware_app.mrz import MrzResult
@@ -71,22 +70,13 @@ class ChipReadStage:
 
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         key = mrz_key_from_lines(list(mrz.lines))
-        transceiver = self.open_transceiver()
-        try:
-            reader = DocumentReader(Session(transceiver), key, self.rng, self.monotonic, self.options,
-                                    extended_hint=getattr(transceiver, "extended_length", None))
-            read = reader.read()
-        finally:
-            close = getattr(transceiver, "close", None)
-            if close:
-                close()
+        read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
         return self.evidence(txn_id, read, mrz)
 
     def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult) -> ChipEvidence:
-        groups = {int(f.value[2:]): data for f, data in read.files.items() if f.value.startswith("DG")}
         passive = None
         if LdsFile.SOD in read.files:
-            passive = passive_authenticate(read.files[LdsFile.SOD], groups, self.trust_store, self.now())
+            passive = passive_authenticate(read.files[LdsFile.SOD], read.data_groups, self.trust_store, self.now())
         self._keep_portrait(txn_id, read)
         return ChipEvidence.from_read(read, passive, _dg1_check(read, mrz))
 
