@@ -11,13 +11,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from firmware_app.policy.alerts import AlertHit, AlertListKind, document_key
+from firmware_app.policy.alerts import AlertHit, AlertListKind, document_key, require_query_text
 from firmware_app.policy.errors import AlertQueryInvalid
 
 from .alert_entries import (DocumentRecord, ListKind, NameForms, PersonRecord, dates_compatible,
                             forms_match, name_forms)
 
-MAX_QUERY_CHARS = 200
 _MRZ_DATE_CHARS = frozenset("0123456789<X")
 
 
@@ -106,20 +105,12 @@ def _names_compatible(record: PersonRecord, query: PersonQuery) -> bool:
 ListIndex = DocumentListIndex | PersonListIndex
 
 
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise AlertQueryInvalid(f"{what} must be a str")
-    if len(value) > MAX_QUERY_CHARS:
-        raise AlertQueryInvalid(f"{what} longer than {MAX_QUERY_CHARS} characters")
-    return value
-
-
 def person_query(primary: str, secondary: str, birth_date: str) -> PersonQuery:
-    birth = _text(birth_date, "birth_date").upper()
+    birth = require_query_text(birth_date, "birth_date").upper()
     if len(birth) != 6 or not set(birth) <= _MRZ_DATE_CHARS:
         raise AlertQueryInvalid("birth_date must be YYMMDD, unknown digits as '<' or 'X'")
-    return PersonQuery(name_forms(_text(primary, "primary")),
-                       name_forms(_text(secondary, "secondary")), birth.replace("<", "X"))
+    return PersonQuery(name_forms(require_query_text(primary, "primary")),
+                       name_forms(require_query_text(secondary, "secondary")), birth.replace("<", "X"))
 
 
 @dataclass(frozen=True, slots=True)

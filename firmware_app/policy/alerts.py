@@ -64,7 +64,8 @@ class AlertListChecker(Protocol):
         ...
 
 
-def _require_text(value: object, what: str) -> str:
+def require_query_text(value: object, what: str) -> str:
+    """The field itself when it is a str of at most MAX_QUERY_CHARS (hostile input is bounded)."""
     if not isinstance(value, str):
         raise AlertQueryInvalid(f"{what} must be a str")
     if len(value) > MAX_QUERY_CHARS:
@@ -74,14 +75,14 @@ def _require_text(value: object, what: str) -> str:
 
 def document_key(issuing_state: str, number: str) -> tuple[str, str]:
     """Normalised lookup key: upper case, MRZ filler '<' and spaces removed."""
-    state = _require_text(issuing_state, "issuing_state").upper().replace("<", "").strip()
-    digits = _require_text(number, "number").upper().replace("<", "").replace(" ", "")
+    state = require_query_text(issuing_state, "issuing_state").upper().replace("<", "").strip()
+    digits = require_query_text(number, "number").upper().replace("<", "").replace(" ", "")
     return state, digits
 
 
 def birth_dates_match(mrz_birth_date: str, listed: date) -> bool:
     """True when the MRZ "YYMMDD" (unknown digits as '<' or 'X') may be the listed date."""
-    printed = _require_text(mrz_birth_date, "birth_date").upper()
+    printed = require_query_text(mrz_birth_date, "birth_date").upper()
     if len(printed) != 6:
         raise AlertQueryInvalid("birth_date must be 6 characters YYMMDD")
     expected = listed.strftime("%y%m%d")
@@ -112,8 +113,8 @@ def person_matches(entry: PersonEntry, primary: str, secondary: str, birth_date:
     """
     if not birth_dates_match(birth_date, entry.birth_date):
         return False
-    primary = _require_text(primary, "primary")
-    secondary = _require_text(secondary, "secondary")
+    primary = require_query_text(primary, "primary")
+    secondary = require_query_text(secondary, "secondary")
     if not names_match(entry.primary, primary, allow_truncation=True):
         return False
     return not entry.secondary or names_match(entry.secondary, secondary, allow_truncation=True)
