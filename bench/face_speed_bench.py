@@ -2,6 +2,8 @@
 
 Each configuration runs in its own process (the onnxruntime thread pool is process-wide):
 `shared` = one global pool (what the appliance uses), `per_session` = a pool per model,
+`prelu_kept` = shared pool, SFace with its weights stripped from the inputs but its PRelu nodes
+as shipped (the runtime file before the prelu_as_max rewrite, derived in memory here),
 `source_models` = shared pool with both files as shipped (YuNet fixed at 640x640, SFace with its
 weights listed as inputs), i.e. without the setup-time rewrites of models/onnx_rewrite.py.
 Configurations are interleaved over several rounds; the table gives the median and the best of
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SAMPLE = ROOT.parent / "shared" / "data" / "faces" / "person01" / "img11.jpg"
-CONFIGS = ("shared", "per_session", "source_models")
+CONFIGS = ("shared", "per_session", "prelu_kept", "source_models")
 STAGES = ("detect_ms", "align_ms", "embed_ms", "frame_to_decision_ms")
 
 
@@ -57,19 +59,31 @@ def timed(function, runs: int) -> float:
     return statistics.median(samples) * 1000
 
 
+def source_model(role: str) -> bytes:
+    from firmware_app.face.models import ModelFile, load_manifest, read_verified
+    entry = load_manifest(ROOT / "models").models[role]
+    return read_verified(ModelFile(role, ROOT / "models" / entry["file"], entry["sha256"]))
+
+
+def prelu_kept_recognizer() -> bytes:
+    sys.path.insert(0, str(ROOT / "models"))
+    from onnx_rewrite import strip_initializer_inputs
+    return strip_initializer_inputs(source_model("recognizer"))[0]
+
+
 def build(config: str, threads: int):
     from firmware_app.face import verifier as v
-    if config != "source_models":
-        return v.build_verifier(ROOT / "models", threads, threshold=0.44, shared_pool=config == "shared")
-    from firmware_app.face.models import ModelFile, load_manifest, read_verified
+    from firmware_app.face.models import load_manifest, read_verified
     from firmware_app.face.runtime import open_session
-
-    def source_session(role: str):
-        entry = load_manifest(ROOT / "models").models[role]
-        return open_session(read_verified(ModelFile(role, ROOT / "models" / entry["file"], entry["sha256"])), threads)
-
-    verifier = v.FaceVerifier(v.YuNetDetector(source_session("detector")),
-                              v.SFaceEmbedder(source_session("recognizer")), 0.44)
+    if config in ("shared", "per_session"):
+        return v.build_verifier(ROOT / "models", threads, threshold=0.44, shared_pool=config == "shared")
+    if config == "prelu_kept":
+        detector = read_verified(load_manifest(ROOT / "models").model_file("detector"))
+        models = detector, prelu_kept_recognizer()
+    else:
+        models = source_model("detector"), source_model("recognizer")
+    verifier = v.FaceVerifier(v.YuNetDetector(open_session(models[0], threads)),
+                              v.SFaceEmbedder(open_session(models[1], threads)), 0.44)
     verifier.warm_up()
     return verifier
 

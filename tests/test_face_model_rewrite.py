@@ -1,0 +1,129 @@
+"""models/onnx_rewrite.py prelu_as_max: the rewritten graph computes PRelu bit for bit."""
+from __future__ import annotations
+
+import importlib.util
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from firmware_app.face import runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_rewrite_module():
+    spec = importlib.util.spec_from_file_location("onnx_rewrite", ROOT / "models" / "onnx_rewrite.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+rw = load_rewrite_module()
+field = rw.length_field
+
+
+def varint_field(number: int, value: int) -> bytes:
+    return rw.encode_varint(number << 3) + rw.encode_varint(value)
+
+
+def value_info(name: str, shape: tuple[int, ...]) -> bytes:
+    dims = b"".join(field(1, varint_field(1, size)) for size in shape)   # Dimension.dim_value
+    tensor_type = varint_field(1, rw.TENSOR_FLOAT) + field(2, dims)       # elem_type, shape
+    return field(rw.VALUE_INFO_NAME, name.encode()) + field(2, field(1, tensor_type))
+
+
+def slope_tensor(name: str, values: list[float]) -> bytes:
+    dims = b"".join(varint_field(1, size) for size in (len(values), 1, 1))
+    return field(rw.GRAPH_INITIALIZER, dims + varint_field(rw.TENSOR_DATA_TYPE, rw.TENSOR_FLOAT)
+                 + field(rw.TENSOR_NAME, name.encode())
+                 + field(rw.TENSOR_RAW_DATA, struct.pack(f"<{len(values)}f", *values)))
+
+
+def two_prelu_model(low: list[float], high: list[float]) -> bytes:
+    """x -> PRelu(low slopes) -> PRelu(slopes, some above 1) -> y, opset 11."""
+    shape = (1, len(low), 4, 4)
+    graph = (rw.node("PRelu", ["x", "s_low"], ["h"], "p1") + rw.node("PRelu", ["h", "s_high"], ["y"], "p2")
+             + field(2, b"g") + slope_tensor("s_low", low) + slope_tensor("s_high", high)
+             + field(rw.GRAPH_INPUT, value_info("x", shape)) + field(rw.GRAPH_OUTPUT, value_info("y", shape)))
+    opset = field(8, field(1, b"") + varint_field(2, 11))
+    return varint_field(1, 7) + opset + field(rw.MODEL_GRAPH, graph)
+
+
+def op_types(model: bytes) -> list[str]:
+    graph = next(p for f, _, p, _ in rw.iter_fields(model) if f == rw.MODEL_GRAPH)
+    return [rw.string_field(p, rw.NODE_OP_TYPE) for f, _, p, _ in rw.iter_fields(graph) if f == rw.GRAPH_NODE]
+
+
+def prelu(x: np.ndarray, slopes: list[float]) -> np.ndarray:
+    s = np.asarray(slopes, np.float32).reshape(-1, 1, 1)
+    return np.where(x > 0, x, x * s).astype(np.float32)
+
+
+def test_prelu_rewrite_is_bit_exact_for_low_and_high_slopes():
+    low, high = [0.25, -0.5, 1.0], [1.5, 0.2, -0.1]
+    model = two_prelu_model(low, high)
+    rewritten, count = rw.prelu_as_max(model)
+    assert count == 2
+    assert op_types(rewritten) == ["Mul", "Max", "Relu", "Min", "Mul", "Add"]
+    before, after = runtime.open_session(model, 2), runtime.open_session(rewritten, 2)
+    x = np.random.default_rng(5).normal(0, 3, (1, 3, 4, 4)).astype(np.float32)
+    x[0, :, 0, 0] = 0.0
+    expected = prelu(prelu(x, low), high)
+    assert np.array_equal(before.run(x)["y"], expected)
+    assert np.array_equal(after.run(x)["y"], expected)
+    assert rw.prelu_as_max(rewritten) == (rewritten, 0)
+
+
+def test_prelu_with_a_computed_slope_takes_the_general_form():
+    graph = rw.node("PRelu", ["x", "computed"], ["y"], "p") + field(2, b"g")
+    rewritten, count = rw.prelu_as_max(field(rw.MODEL_GRAPH, graph))
+    assert count == 1 and op_types(rewritten) == ["Relu", "Min", "Mul", "Add"]
+
+
+def test_malformed_prelu_nodes_are_wire_format_errors():
+    for inputs, outputs in ((["x"], ["y"]), (["x", "s"], ["y", "z"])):
+        graph = rw.node("PRelu", inputs, outputs, "bad")
+        with pytest.raises(rw.WireFormatError):
+            rw.prelu_as_max(field(rw.MODEL_GRAPH, graph))
+    with pytest.raises(rw.WireFormatError):
+        rw.prelu_as_max(b"")
+
+
+def test_float_values_read_raw_and_float_data_and_refuse_other_types():
+    raw = field(rw.TENSOR_RAW_DATA, struct.pack("<2f", 0.5, -2.0))
+    assert rw.float_values(raw) == [0.5, -2.0]
+    packed = field(rw.TENSOR_FLOAT_DATA, struct.pack("<2f", 0.5, 3.0))
+    assert rw.float_values(packed) == [0.5, 3.0]
+    assert rw.float_values(varint_field(rw.TENSOR_DATA_TYPE, 7) + raw) is None   # int64
+    assert rw.float_values(field(rw.TENSOR_RAW_DATA, b"abc")) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(max_size=200))
+def test_prelu_rewrite_fuzz_only_wire_format_errors(data):
+    try:
+        rw.prelu_as_max(data)
+    except rw.WireFormatError:
+        pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-2, 2, width=32), min_size=1, max_size=4), st.integers(0, 10_000))
+def test_prelu_rewrite_fuzz_slopes_stay_exact(slopes, seed):
+    model = two_prelu_model(slopes, slopes)
+    rewritten, _ = rw.prelu_as_max(model)
+    x = np.random.default_rng(seed).normal(0, 5, (1, len(slopes), 4, 4)).astype(np.float32)
+    assert np.array_equal(runtime.open_session(rewritten, 2).run(x)["y"], prelu(prelu(x, slopes), slopes))
+
+
+def test_runtime_recognizer_has_no_prelu_left():
+    from firmware_app.face.models import load_manifest
+    path = load_manifest(ROOT / "models").model_file("recognizer").path
+    if not path.exists():
+        pytest.skip(f"face models not fetched into {path.parent} (run `make setup`)")
+    kinds = set(op_types(path.read_bytes()))
+    assert "PRelu" not in kinds and {"Max", "Conv"} <= kinds
