@@ -4,6 +4,8 @@
 Single pair: exit 0 match, 1 no match / quality refused / unusable reference, 2 unreadable input.
 Batch: one line (JSON object with --json) per CSV row `reference,live` (paths relative to the CSV's
 folder); exit 2 if any image or the CSV is unreadable, else 0.
+The models folder is `--models DIR`, else the config's face.models_dir (relative to the working
+directory, as gate-app takes it): never a path beside the source files, which an installed wheel lacks.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
-DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_CONFIG = Path("config/default.toml")
 
 
 def register(groups) -> None:
@@ -26,15 +28,44 @@ def register(groups) -> None:
     verify.add_argument("live", nargs="?", help="live image")
     verify.add_argument("--pairs", metavar="FILE.csv", help="CSV of reference,live pairs")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
-    verify.add_argument("--models", default=str(DEFAULT_MODELS), help="models directory (manifest.json)")
+    _add_models_options(verify)
     verify.add_argument("--threshold", type=float, help="override the calibrated threshold")
     verify.add_argument("--threads", type=int, default=2)
     verify.set_defaults(func=run_verify)
     check = actions.add_parser("check", help="hash-check and warm up the face models; exit 1 if unusable")
-    check.add_argument("--models", default=str(DEFAULT_MODELS), help="models directory (manifest.json)")
+    _add_models_options(check)
     check.add_argument("--threads", type=int, default=2)
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(func=run_check)
+
+
+def _add_models_options(parser) -> None:
+    parser.add_argument("--models", type=Path, metavar="DIR", help="models directory (manifest.json); "
+                        "default: face.models_dir of --config")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE",
+                        help=f"config whose face.models_dir is used without --models (default {DEFAULT_CONFIG})")
+
+
+def models_dir(args) -> Path:
+    """--models, else the config's face.models_dir; ModelUnavailable names the folder when it is absent."""
+    from ..face.errors import ModelUnavailable
+    if args.models is not None:
+        directory, source = args.models, "--models"
+    else:
+        directory, source = _configured_models_dir(args.config), f"face.models_dir in {args.config}"
+    if not directory.is_dir():
+        raise ModelUnavailable(f"face models folder {directory.absolute()} ({source}) does not exist; "
+                               "run `make setup` or give --models DIR")
+    return directory
+
+
+def _configured_models_dir(config_file: Path) -> Path:
+    from ..config import load_config
+    from ..errors import ConfigError
+    try:
+        return Path(load_config(config_file).face.models_dir)
+    except ConfigError as exc:
+        raise UsageError(f"config {'; '.join(exc.problems)}; give --config FILE or --models DIR") from None
 
 
 def run_check(args) -> int:
@@ -42,12 +73,13 @@ def run_check(args) -> int:
     from ..face.models import load_manifest
     from ..face.verifier import build_verifier
     try:
-        verifier = build_verifier(args.models, args.threads)
-        fmr = load_manifest(args.models).threshold()[1]
+        directory = models_dir(args)
+        verifier = build_verifier(directory, args.threads)
+        fmr = load_manifest(directory).threshold()[1]
     except FaceError as exc:
         report = {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
     else:
-        report = {"ok": True, "models": str(args.models), "threshold": verifier.threshold, "threshold_fmr": fmr,
+        report = {"ok": True, "models": str(directory), "threshold": verifier.threshold, "threshold_fmr": fmr,
                   "pad": verifier.pad.assess([]).value}
     print(json.dumps(report) if args.json else
           ("face models ok: " + ", ".join(f"{k} {v}" for k, v in report.items() if k != "ok") if report["ok"]
@@ -72,7 +104,7 @@ def _load_verifier(args):
     from ..face.errors import FaceError
     from ..face.verifier import build_verifier
     try:
-        return build_verifier(args.models, args.threads, args.threshold)
+        return build_verifier(models_dir(args), args.threads, args.threshold)
     except FaceError as exc:
         raise UsageError(f"face models: {exc}") from None
 
