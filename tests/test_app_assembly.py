@@ -242,6 +242,9 @@ def test_the_shipped_default_config_starts_and_runs_on_simulated_devices(tmp_pat
         appliance.stop()
     simulated = [r.getMessage() for r in caplog.records if "SIMULATED DEVICE" in r.getMessage()]
     assert any("gate" in m for m in simulated) and any("passport reader" in m for m in simulated)
+    # the camera has no photos by default: one line at start says how to give it some
+    hints = [r for r in caplog.records if 'sim_source = "dir://' in r.getMessage()]
+    assert len(hints) == 1 and hints[0].levelname == "ERROR" and "camera" in hints[0].getMessage()
 
 
 def test_shutdown_with_somebody_inside_locks_the_exit_and_leaves_the_entry_released(tmp_path):

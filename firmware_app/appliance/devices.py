@@ -19,6 +19,10 @@ SIM_SCHEME = "sim://"
 SIM_READER_LINK = "sim-reader"          # pty symlink in data_dir that `gatesim` feeds
 PCSC_VIRTUAL_READER = "virtual pcd"     # vsmartcard's vpcd reader name
 CHIP_CARD_WAIT_S = 2.0
+# The shipped default leaves the simulated camera without photos (no test data is assumed to exist):
+# the start log says, in this one line, how to give it some.
+SIM_CAMERA_WITHOUT_SOURCE = ("'sim://' has no photos to show: set [camera] sim_source = \"dir:///path/to/photos\" "
+                             "(a folder of face images shown in turn; file:// one image, video:// a clip)")
 
 
 def warn_simulated(component: str, what: str) -> None:
@@ -92,7 +96,9 @@ def open_camera(config, injected=None):
             raise ComponentUnavailable("camera", "an injected camera needs camera.url = 'sim://'")
         warn_simulated("camera", f"frames injected by the simulator ({type(injected).__name__})")
         return SupervisedSource(injected, section.stall_timeout_s, time.monotonic)
-    if section.url.startswith(SIM_SCHEME) and section.sim_source:
+    if section.url.startswith(SIM_SCHEME):
+        if not section.sim_source:
+            raise ComponentUnavailable("camera", SIM_CAMERA_WITHOUT_SOURCE)
         warn_simulated("camera", f"the simulated camera showing {section.sim_source}")
     try:
         inner = by_url(section.url, width=section.width, height=section.height, sim_source=section.sim_source)
