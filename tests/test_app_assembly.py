@@ -36,16 +36,22 @@ def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"', kiosk_port: 
             f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {kiosk_port or free_port()}\n')
 
 
-def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(tmp_path):
+def assembled(config, **overrides) -> tuple[Appliance, GateSimulator]:
+    """The appliance built on gpiozero mock pins, and a started simulator keeping those pins sane."""
     from gpiozero.pins.mock import MockFactory
     factory = MockFactory()
+    appliance = Appliance(config, overrides=Overrides(pin_factory=factory, **overrides), base_dir=ROOT).build()
+    gate = GateSimulator(factory, gate_layout(config.gate))
+    gate.start()
+    return appliance, gate
+
+
+def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(tmp_path):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     config = parse_config(config_text(tmp_path, kiosk_port=taken.getsockname()[1]))
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()                                    # sensors sane: only the faults keep the lane down
+    appliance, gate = assembled(config)             # sensors sane: only the faults keep the lane down
     try:
         appliance.start()
         assert wait_until(lambda: appliance.lane_state() == "out_of_service", 10.0)
@@ -122,8 +128,6 @@ def test_sigterm_stops_the_app_cleanly_after_ready_and_watchdog(tmp_path):
 
 def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_path):
     """Broker unreachable: the record still waits in the outbox (the system of record)."""
-    from gpiozero.pins.mock import MockFactory
-
     from firmware_app.bmis.wiring import open_outbox
     from firmware_app.lane.journal import LaneJournal
     from simulator.bmis_pki import make_test_pki
@@ -134,11 +138,8 @@ def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_
     (tmp_path / "var").mkdir()
     crashed = LaneJournal.open(tmp_path / "var" / "lane-journal.db")
     crashed.begin("oldboot-000001", datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
-    factory = MockFactory()
     config = parse_config(text)
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()
+    appliance, gate = assembled(config)
     try:
         appliance.start()
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
@@ -156,12 +157,8 @@ def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_
 
 
 def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
-    from gpiozero.pins.mock import MockFactory
-    factory = MockFactory()
     config = parse_config(config_text(tmp_path))
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()
+    appliance, gate = assembled(config)
     gate.tamper(True)
     try:
         appliance.start()
@@ -175,14 +172,9 @@ def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
 def test_without_a_configured_bmis_link_every_record_is_kept_in_the_local_outbox(tmp_path):
     """No ca_file: the outbox (the system of record) is built anyway, the link never connects, an
     alarm says so, and the lane's records (here a tamper alarm) are stored locally."""
-    from gpiozero.pins.mock import MockFactory
-
     from firmware_app.bmis.wiring import open_outbox
-    factory = MockFactory()
     config = parse_config(config_text(tmp_path))
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()
+    appliance, gate = assembled(config)
     try:
         appliance.start()
         assert appliance.bmis.link_problem and not appliance.bmis_reachable()
@@ -248,14 +240,9 @@ def test_the_shipped_default_config_starts_and_runs_on_simulated_devices(tmp_pat
 
 
 def test_shutdown_with_somebody_inside_locks_the_exit_and_leaves_the_entry_released(tmp_path):
-    from gpiozero.pins.mock import MockFactory
-
     from firmware_app.bmis.wiring import open_outbox
-    factory = MockFactory()
     config = parse_config(config_text(tmp_path))
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()
+    appliance, gate = assembled(config)
     try:
         appliance.start()
         gate.set_inside(1)
@@ -272,12 +259,8 @@ def test_shutdown_with_somebody_inside_locks_the_exit_and_leaves_the_entry_relea
 
 
 def test_shutdown_with_nobody_inside_locks_every_door(tmp_path):
-    from gpiozero.pins.mock import MockFactory
-    factory = MockFactory()
     config = parse_config(config_text(tmp_path))
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory), base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()
+    appliance, gate = assembled(config)
     try:
         appliance.start()
         assert wait_until(appliance.lane_alive, 10.0)
@@ -289,19 +272,14 @@ def test_shutdown_with_nobody_inside_locks_every_door(tmp_path):
 
 
 def test_a_chip_reader_that_disappears_takes_the_lane_out_of_service_until_it_returns(tmp_path):
-    from gpiozero.pins.mock import MockFactory
     reader_there = {"yes": True}
 
     def card_present():
         if not reader_there["yes"]:
             raise RuntimeError("reader unplugged")
         return False
-    factory = MockFactory()
     config = parse_config(config_text(tmp_path))
-    appliance = Appliance(config, overrides=Overrides(pin_factory=factory, card_presence=card_present),
-                          base_dir=ROOT).build()
-    gate = GateSimulator(factory, gate_layout(config.gate))
-    gate.start()
+    appliance, gate = assembled(config, card_presence=card_present)
     try:
         appliance.start()
         assert wait_until(appliance.lane_alive, 10.0)
