@@ -84,19 +84,25 @@ def test_reader_link_down_is_a_fault_once_and_up_restores_it():
     assert events == [ev.DeviceFault(Fault.READER, "reader link down"), ev.DeviceRestored(Fault.READER)]
 
 
-def test_document_removal_is_seen_once_and_a_broken_poll_is_not_a_removal():
-    readings = iter([True, True, RuntimeError("pcscd gone"), True, False, False])
-    events, done = [], threading.Event()
+def scripted_presence(readings: list) -> tuple:
+    """A presence poll answering `readings` in turn (an exception is raised), then False; `done` is
+    set once the script has run out."""
+    remaining, done = iter(readings), threading.Event()
 
     def present():
-        try:
-            value = next(readings)
-        except StopIteration:
+        value = next(remaining, None)
+        if value is None:
             done.set()
             return False
         if isinstance(value, Exception):
             raise value
         return value
+    return present, done
+
+
+def test_document_removal_is_seen_once_and_a_broken_poll_is_not_a_removal():
+    present, done = scripted_presence([True, True, RuntimeError("pcscd gone"), True, False, False])
+    events = []
     watch = PresenceWatch(present, events.append, interval_s=0.001).start()
     assert done.wait(5)
     watch.stop()
@@ -260,18 +266,8 @@ def test_an_unconfigured_bmis_link_is_the_reason_of_an_online_status():
 
 def test_a_chip_reader_that_disappears_is_a_fault_once_and_restored_when_it_answers():
     gone = RuntimeError("reader gone")
-    readings = iter([True, gone, gone, gone, gone, gone, False, False, gone, False])
-    events, done = [], threading.Event()
-
-    def present():
-        try:
-            value = next(readings)
-        except StopIteration:
-            done.set()
-            return False
-        if isinstance(value, Exception):
-            raise value
-        return value
+    present, done = scripted_presence([True, gone, gone, gone, gone, gone, False, False, gone, False])
+    events = []
     watch = PresenceWatch(present, events.append, interval_s=0.001, fault_after=3).start()
     assert done.wait(5)
     watch.stop()
