@@ -17,6 +17,7 @@ from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.runner import LanePorts, LaneRunner
 from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
+from simulator.local_process import wait_until as poll_until
 from tests.lane_helpers import TODAY, good_chip, good_face, mrz
 
 ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
@@ -25,12 +26,9 @@ FAST = LaneTimeouts(document_s=2, chip_s=0.3, face_s=2, decision_s=2, officer_s=
 
 
 def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
+    if not poll_until(predicate, timeout, poll_s=0.01):
+        raise AssertionError("condition not reached in time")
+    return True
 
 
 class Outbox:
@@ -78,6 +76,16 @@ class Rig:
     def pin(self, number):
         return self.factory.pin(number)
 
+    def step_into_the_mantrap(self) -> None:
+        """A traveller who passes steps in: the entry closes behind them and the exit is released."""
+        self.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(lambda: self.pin(ENTRY_RELAY).state is True)         # entry released after PASS
+        self.pin(ENTRY_SENSOR).drive_high()
+        self.pin(PRESENCE).drive_low()                                  # one person inside
+        wait_until(lambda: self.pin(ENTRY_RELAY).state is False)
+        self.pin(ENTRY_SENSOR).drive_low()
+        wait_until(lambda: self.pin(EXIT_RELAY).state is True)
+
     def state(self):
         return self.runner.data.state
 
@@ -95,13 +103,7 @@ def rig():
 
 
 def test_whole_transaction_drives_the_real_relays(rig):
-    rig.runner.submit(ev.DocumentPresented(mrz()))
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is True)          # entry released after PASS
-    rig.pin(ENTRY_SENSOR).drive_high()
-    rig.pin(PRESENCE).drive_low()                                   # one person inside
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is False)
-    rig.pin(ENTRY_SENSOR).drive_low()
-    wait_until(lambda: rig.pin(EXIT_RELAY).state is True)
+    rig.step_into_the_mantrap()
     rig.pin(EXIT_SENSOR).drive_high()
     rig.pin(PRESENCE).drive_high()                                  # gone through the exit
     wait_until(lambda: rig.pin(EXIT_RELAY).state is False)

@@ -135,13 +135,7 @@ def test_a_gate_driver_that_fails_and_comes_back_is_retried_calmly_then_resumes(
 
 
 def test_a_fault_with_the_traveller_inside_locks_the_exit_relay_and_releases_the_entry_relay(rig):
-    rig.runner.submit(ev.DocumentPresented(mrz()))
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is True)
-    rig.pin(ENTRY_SENSOR).drive_high()
-    rig.pin(PRESENCE).drive_low()
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is False)
-    rig.pin(ENTRY_SENSOR).drive_low()
-    wait_until(lambda: rig.pin(EXIT_RELAY).state is True)
+    rig.step_into_the_mantrap()
     rig.pin(EXIT_SENSOR).drive_high()
     rig.runner.submit(ev.DeviceFault(Fault.JOURNAL, "disk full"))
     wait_until(lambda: rig.pin(EXIT_RELAY).state is False and rig.pin(ENTRY_RELAY).state is True)
