@@ -16,6 +16,7 @@ from pathlib import Path
 
 from firmware_app.lane.state import Phase
 from firmware_app.mrz import MrzFields, compose
+from simulator.local_process import wait_until
 from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
 from simulator.scenario import Behaviour, Forgery, Scenario, ScenarioError, TravellerSpec
@@ -163,11 +164,8 @@ class ScenarioRunner:
         return None
 
     def _await_rest(self) -> None:
-        deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.bench.appliance.lane_state() == "idle":
-                return
-            time.sleep(POLL_S)
+        if wait_until(lambda: self.bench.appliance.lane_state() == "idle", TRAVELLER_TIMEOUT_S, POLL_S):
+            return
         raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
+from simulator.local_process import wait_until
 from simulator.scenario import demo_scenario
 from simulator.scenario_bench import DEVICE_ID, Bench, BenchUnavailable
 from simulator.scenario_cmd import collect_delivery
@@ -65,15 +65,6 @@ def _press_assistance(bench) -> int:
         return response.status
 
 
-def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
 def _officer_override(bench) -> dict:
     """A signed override opens the exit for an officer, a second one closes it; an unsigned one is refused."""
     from drivers.gate import Door
@@ -84,11 +75,11 @@ def _officer_override(bench) -> dict:
             signing_key=key)
         return bench.consumer.wait_result(correlation, timeout_s=10)
     opened = command("open", "exit")
-    exit_released = _wait_for(lambda: bench.gate.released(Door.EXIT))
+    exit_released = wait_until(lambda: bench.gate.released(Door.EXIT), 5.0)
     state_held = bench.appliance.lane_state()
     closed = command("close", "all")
-    exit_secured = _wait_for(lambda: not bench.gate.released(Door.EXIT))
-    back_idle = _wait_for(lambda: bench.appliance.lane_state() == "idle")
+    exit_secured = wait_until(lambda: not bench.gate.released(Door.EXIT), 5.0)
+    back_idle = wait_until(lambda: bench.appliance.lane_state() == "idle", 5.0)
     unsigned = command("open", "entry", key=None)
     return {"opened": opened, "exit_released": exit_released, "state_held": state_held, "closed": closed,
             "exit_secured": exit_secured, "back_idle": back_idle, "unsigned": unsigned,
@@ -101,9 +92,7 @@ def _close_lane(bench) -> tuple[dict | None, str]:
                                                                       "operator_id": "officer-1"},
                                               signing_key=bench.command_key)
     result = bench.consumer.wait_result(correlation, timeout_s=10)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and bench.appliance.lane_state() != "closed":
-        time.sleep(0.02)
+    wait_until(lambda: bench.appliance.lane_state() == "closed", 5.0)
     return result, bench.appliance.lane_state()
 
 

@@ -18,6 +18,7 @@ from drivers.passport_reader import (
 from drivers.passport_reader.backoff import Backoff
 from firmware_app.config import load_config
 from firmware_app.config import model as config_model
+from simulator.local_process import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
@@ -142,9 +143,7 @@ def test_failing_callback_does_not_stop_the_reader():
 
     reader = SerialPassportReader(ReaderSettings(url="/dev/x"), on_event,
                                   opener=lambda s, t: port).start()
-    deadline = time.monotonic() + 3
-    while len(seen) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(seen) >= 3, 3.0, poll_s=0.01)
     reader.close()
     assert [type(e) for e in seen[:3]] == [LinkChanged, DocumentRead, DocumentRead]
 
