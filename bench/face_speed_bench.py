@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 SAMPLE = ROOT.parent / "shared" / "data" / "faces" / "person01" / "img11.jpg"
 CONFIGS = ("shared", "per_session", "prelu_kept", "source_models")
 STAGES = ("detect_ms", "align_ms", "embed_ms", "frame_to_decision_ms")
+# Issue 4 performance targets (median, 2 threads) and the face stage's resident memory.
+TARGETS = {"detect_ms": 6.0, "embed_ms": 15.0, "frame_to_decision_ms": 25.0, "rss_face_stage_mb": 250.0}
 
 
 def rss_mb() -> tuple[float, float]:
@@ -131,6 +133,16 @@ def print_row(row: dict) -> None:
           + ("" if row["real_face"] else "  [no face in frame: data absent]"))
 
 
+def print_targets(row: dict) -> None:
+    """The appliance configuration against the targets (median over rounds; memory of the last)."""
+    checks = []
+    for key, limit in TARGETS.items():
+        if key in row:
+            value = row[key][0] if isinstance(row[key], tuple) else row[key]
+            checks.append(f"{key.rsplit('_', 1)[0]} {value:.1f} <= {limit:g} {'OK' if value <= limit else 'MISSED'}")
+    print(f"  targets ({row['config']}, threads {row['threads']}): " + "; ".join(checks))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="face_speed_bench")
     parser.add_argument("--runs", type=int, default=40)
@@ -149,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds[config].append(run_child(config, args.threads, args.runs))
     for config in CONFIGS:
         print_row(combine(rounds[config]))
+    print_targets(combine(rounds["shared"]))
     return 0
 
 
