@@ -3,7 +3,7 @@
 Each configuration runs in its own process (the onnxruntime thread pool is process-wide):
 `shared` = one global pool (what the appliance uses), `per_session` = a pool per model,
 `prelu_kept` = shared pool, SFace with its weights stripped from the inputs but its PRelu nodes
-as shipped (the runtime file before the prelu_as_max rewrite, derived in memory here),
+as shipped (the runtime file before the decompose_prelu rewrite, derived in memory here),
 `source_models` = shared pool with both files as shipped (YuNet fixed at 640x640, SFace with its
 weights listed as inputs), i.e. without the setup-time rewrites of models/onnx_rewrite.py.
 Configurations are interleaved over several rounds; the table gives the median and the best of

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from onnx_rewrite import make_dims_symbolic, prelu_as_max, strip_initializer_inputs
+from onnx_rewrite import decompose_prelu, make_dims_symbolic, strip_initializer_inputs
 
 HERE = Path(__file__).resolve().parent
 
@@ -80,13 +80,13 @@ def _symbolic_image_size(model: bytes) -> tuple[bytes, str]:
     return make_dims_symbolic(model, {2: "height", 3: "width"}, {1: "anchors"}), "input size made symbolic"
 
 
-def _prelu_as_max(model: bytes) -> tuple[bytes, str]:
-    data, rewritten = prelu_as_max(model)
+def _decompose_prelu(model: bytes) -> tuple[bytes, str]:
+    data, rewritten = decompose_prelu(model)
     return data, f"{rewritten} PRelu nodes rewritten"
 
 
 DERIVATIONS = {"strip_initializer_inputs": _strip, "symbolic_image_size": _symbolic_image_size,
-               "prelu_as_max": _prelu_as_max}
+               "decompose_prelu": _decompose_prelu}
 
 
 def derive(model: bytes, derivation: str | list[str]) -> tuple[bytes, str]:

@@ -8,11 +8,11 @@ make_dims_symbolic: YuNet 2023mar declares a fixed 640x640 input although its gr
 shape-agnostic reshapes; naming the height/width (and the outputs' anchor count) symbolically
 lets a 640x480 frame run without padding it to 640x640.
 
-prelu_as_max: onnxruntime's CPU PRelu kernel (per-channel slope) took more time than all of
-SFace's convolutions together (profiled here: 14 of 27 ms). PRelu(x, s) is rewritten as
-Max(x, Mul(x, s)), exact for every slope <= 1 (onnxruntime folds the Mul into its blocked
-layout); a layer with a slope above 1 gets Add(Relu(x), Mul(Min(x, 0), s)), also exact since one
-of the two terms is always zero.
+decompose_prelu: onnxruntime's CPU PRelu kernel (per-channel slope) took more time than all of
+SFace's convolutions together (profiled here: 14 of 27 ms) and forced its blocked-layout
+convolutions to convert every layer's output back and forth. PRelu(x, s) becomes
+x + Relu((s - 1) * x) where every slope <= 1 (equal up to float rounding, ~1e-6), else
+Relu(x) + Min(x, 0) * s (exact: one of the two terms is always zero).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ TENSOR_NAME = 8          # TensorProto.name
 VALUE_INFO_NAME = 1      # ValueInfoProto.name
 GRAPH_NODE = 1           # GraphProto.node
 NODE_INPUT, NODE_OUTPUT, NODE_NAME, NODE_OP_TYPE = 1, 2, 3, 4   # NodeProto
-TENSOR_DATA_TYPE, TENSOR_FLOAT_DATA, TENSOR_RAW_DATA = 2, 4, 9  # TensorProto
+TENSOR_DIMS, TENSOR_DATA_TYPE, TENSOR_FLOAT_DATA, TENSOR_RAW_DATA = 1, 2, 4, 9  # TensorProto
 TENSOR_FLOAT = 1         # TensorProto.DataType.FLOAT
 # ValueInfoProto.type -> TypeProto.tensor_type -> Tensor.shape -> TensorShapeProto.dim
 SHAPE_PATH = (2, 1, 2)
@@ -199,53 +199,68 @@ def float_scalar(name: str, value: float) -> bytes:
 PRELU_ZERO = "prelu_rewrite_zero"
 
 
-def prelu_replacement(inputs: list[str], output: str, name: str, max_slope: float | None) -> bytes:
-    """Nodes computing PRelu exactly: Max(x, x*s) when every slope <= 1, else Relu(x) + Min(x, 0)*s."""
-    if len(inputs) != 2:
-        raise WireFormatError(f"PRelu node {name!r} has {len(inputs)} inputs, expected 2")
-    x, slope = inputs
-    if max_slope is not None and max_slope <= 1.0:
-        return (node("Mul", [x, slope], [output + "_prelu_sx"], name + "_mul")
-                + node("Max", [x, output + "_prelu_sx"], [output], name + "_max"))
-    return (node("Relu", [x], [output + "_prelu_pos"], name + "_relu")
-            + node("Min", [x, PRELU_ZERO], [output + "_prelu_neg"], name + "_min")
-            + node("Mul", [output + "_prelu_neg", slope], [output + "_prelu_sneg"], name + "_mul")
-            + node("Add", [output + "_prelu_pos", output + "_prelu_sneg"], [output], name + "_add"))
-
-
-def initializer_max_values(fields) -> dict[str, float]:
+def float_initializers(fields) -> dict[str, bytes]:
+    """Name -> TensorProto bytes of the graph's float32 initializers that hold values."""
     found = {}
     for field, wire, payload, _ in fields:
-        if field == GRAPH_INITIALIZER and wire == WIRE_LENGTH:
-            values = float_values(payload)
-            if values:
-                found[string_field(payload, TENSOR_NAME)] = max(values)
+        if field == GRAPH_INITIALIZER and wire == WIRE_LENGTH and float_values(payload):
+            found[string_field(payload, TENSOR_NAME)] = payload
     return found
+
+
+def slope_minus_one(tensor: bytes, name: str) -> bytes:
+    """The initializer s - 1 with the slope's dims (exact in float32 for slopes in [0.5, 2])."""
+    dims = b"".join(raw for field, _, _, raw in iter_fields(tensor) if field == TENSOR_DIMS)
+    values = [value - 1.0 for value in float_values(tensor)]
+    tensor = (dims + encode_varint((TENSOR_DATA_TYPE << 3) | WIRE_VARINT) + encode_varint(TENSOR_FLOAT)
+              + length_field(TENSOR_NAME, name.encode())
+              + length_field(TENSOR_RAW_DATA, struct.pack(f"<{len(values)}f", *values)))
+    return length_field(GRAPH_INITIALIZER, tensor)
+
+
+def prelu_replacement(inputs: list[str], output: str, name: str, slope: bytes | None) -> tuple[bytes, bytes]:
+    """Nodes computing PRelu, and any initializer they need.
+
+    Every slope <= 1: x + Relu((s - 1) * x), which onnxruntime keeps in its blocked layout (the
+    Mul becomes a 1x1 depthwise convolution with the Relu fused, the Add stays blocked). Otherwise
+    (a slope above 1, or one computed at run time): Relu(x) + Min(x, 0) * s, exact.
+    """
+    if len(inputs) != 2:
+        raise WireFormatError(f"PRelu node {name!r} has {len(inputs)} inputs, expected 2")
+    x, s = inputs
+    if slope is not None and max(float_values(slope)) <= 1.0:
+        shifted = output + "_prelu_slope_minus_1"
+        return (node("Mul", [x, shifted], [output + "_prelu_t"], name + "_mul")
+                + node("Relu", [output + "_prelu_t"], [output + "_prelu_r"], name + "_relu")
+                + node("Add", [x, output + "_prelu_r"], [output], name + "_add")), slope_minus_one(slope, shifted)
+    return (node("Relu", [x], [output + "_prelu_pos"], name + "_relu")
+            + node("Min", [x, PRELU_ZERO], [output + "_prelu_neg"], name + "_min")
+            + node("Mul", [output + "_prelu_neg", s], [output + "_prelu_sneg"], name + "_mul")
+            + node("Add", [output + "_prelu_pos", output + "_prelu_sneg"], [output], name + "_add")), b""
 
 
 def rewrite_prelu_graph(graph: bytes) -> tuple[bytes, int]:
     fields = list(iter_fields(graph))
-    slopes = initializer_max_values(fields)
-    out, rewritten, needs_zero = [], 0, False
+    slopes = float_initializers(fields)
+    out, added, rewritten = [], [], 0
     for field, wire, payload, raw in fields:
         if field == GRAPH_NODE and wire == WIRE_LENGTH and string_field(payload, NODE_OP_TYPE) == "PRelu":
             inputs, outputs = repeated_strings(payload, NODE_INPUT), repeated_strings(payload, NODE_OUTPUT)
             name = string_field(payload, NODE_NAME) or f"prelu_{rewritten}"
             if len(outputs) != 1:
                 raise WireFormatError(f"PRelu node {name!r} has {len(outputs)} outputs, expected 1")
-            max_slope = slopes.get(inputs[1]) if len(inputs) == 2 else None
-            out.append(prelu_replacement(inputs, outputs[0], name, max_slope))
-            needs_zero |= max_slope is None or max_slope > 1.0
+            slope = slopes.get(inputs[1]) if len(inputs) == 2 else None
+            nodes, initializer = prelu_replacement(inputs, outputs[0], name, slope)
+            out.append(nodes)
+            added.append(initializer or float_scalar(PRELU_ZERO, 0.0))
             rewritten += 1
         else:
             out.append(raw)
-    if needs_zero:
-        out.append(float_scalar(PRELU_ZERO, 0.0))
-    return b"".join(out), rewritten
+    return b"".join(out + list(dict.fromkeys(added))), rewritten
 
 
-def prelu_as_max(model: bytes) -> tuple[bytes, int]:
-    """Return the model with every PRelu node replaced by exact equivalents, and how many were."""
+def decompose_prelu(model: bytes) -> tuple[bytes, int]:
+    """Return the model with every PRelu node replaced by equivalent nodes, and how many were."""
     out, rewritten, graphs = [], 0, 0
     for field, wire, payload, raw in iter_fields(model):
         if field == MODEL_GRAPH and wire == WIRE_LENGTH:
