@@ -17,6 +17,7 @@ TAG_LE = 0x97
 TAG_SW = 0x99
 TAG_MAC = 0x8E
 PADDING_INDICATOR = b"\x01"
+PLAIN_SW1_REFUSED = (0x90, 0x61, 0x62, 0x63)  # only error status words may come back unprotected
 
 
 class SecureMessaging:
@@ -66,6 +67,8 @@ class SecureMessaging:
         ssc = self._next_ssc()
         if not raw.data:
             self.ended = True  # the chip answered in plain: by 9303 it has dropped secure messaging
+            if raw.sw >> 8 in PLAIN_SW1_REFUSED:  # success or warning without a MAC: unauthenticated
+                raise SecureMessagingError(f"unprotected answer {raw.sw:04X} under secure messaging")
             return raw
         objects = self._split(raw.data)
         self._verify_mac(ssc, raw.data, objects)
@@ -88,7 +91,10 @@ class SecureMessaging:
         mac = objects.get(TAG_MAC)
         if mac is None or len(mac) != MAC_SIZE:
             self._fail("response lacks a MAC object DO8E")
-        covered = data[:data.rfind(encode_tlv(TAG_MAC, mac))]
+        mac_object = encode_tlv(TAG_MAC, mac)
+        if not data.endswith(mac_object):  # anything after DO8E would not be authenticated
+            self._fail("DO8E is not the last object of the protected response")
+        covered = data[:-len(mac_object)]
         expected = self.suite.mac(self._ks_mac, pad(ssc + covered, self.suite.block_size))
         if expected != mac:
             self.ended = True
