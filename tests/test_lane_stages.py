@@ -125,3 +125,16 @@ def test_face_capture_stops_between_frames_once_cancelled():
     with pytest.raises(StageCancelled):
         stage("t5", 1, lambda key: None, cancelled)
     assert camera.reads == 0
+
+
+@pytest.mark.parametrize("hidden", [("DG15",), ("DG14", "DG15")])
+def test_clone_hiding_signed_dg14_dg15_is_clone_suspected(hidden):
+    # EF.COM is not hashed: a clone that hides the DG15/DG14 its SOD signs must not skip AA/CA
+    document = passport(forgery=Forgery(clone=True))
+    for name in hidden:
+        del document.files[name]
+    evidence = chip_stage(document, PortraitVault())("t4", printed(), threading.Event())
+    decision = decide(Evidence(printed(), evidence, good_face()), PolicyContext(today=NOW.date()),
+                      InMemoryAlertLists())
+    finding = next(f for f in decision.findings if f.code is ReasonCode.CLONE_SUSPECTED)
+    assert finding.outcome is Outcome.REJECT and "not presented" in evidence.to_dict()["active_auth"]["detail"]

@@ -6,14 +6,17 @@ transaction, never through the state machine, and is discarded when the transact
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable
 
 import numpy as np
 
+from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import mrz_key_from_lines
 from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, decode_portrait, parse_dg1, parse_dg2
+from firmware_app.emrtd.lds.sod import parse_sod
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
 from firmware_app.face.capture import CaptureLoop, CapturePlan
@@ -78,7 +81,7 @@ class ChipReadStage:
         if LdsFile.SOD in read.files:
             passive = passive_authenticate(read.files[LdsFile.SOD], read.data_groups, self.trust_store, self.now())
         self._keep_portrait(txn_id, read)
-        return ChipEvidence.from_read(read, passive, _dg1_check(read, mrz))
+        return _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
 
     def _keep_portrait(self, txn_id: str, read: DocumentRead) -> None:
         data = read.files.get(LdsFile.DG2)
@@ -89,6 +92,30 @@ class ChipReadStage:
         except LdsError:
             return      # the face stage will report the missing portrait; the policy refers
         self.vault.put(txn_id, np.ascontiguousarray(np.asarray(image)[:, :, ::-1]))
+
+
+# EF.COM is not signed: a clone may drop DG14/DG15 from it (or refuse to read them) to skip CA/AA.
+_SIGNED_CHECK_FILES = ((14, "chip_auth", ChipCheck.CHIP_AUTHENTICATION),
+                       (15, "active_auth", ChipCheck.ACTIVE_AUTHENTICATION))
+
+
+def _hidden_checks_failed(evidence: ChipEvidence, read: DocumentRead) -> ChipEvidence:
+    """A DG14/DG15 hashed in the SOD but not presented by the chip fails its check."""
+    signed = _sod_groups(read)
+    presented = read.data_groups
+    for number, name, check in _SIGNED_CHECK_FILES:
+        if number in signed and number not in presented:
+            failed = ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED,
+                                            f"DG{number} signed in the SOD but not presented")
+            evidence = replace(evidence, **{name: failed})
+    return evidence
+
+
+def _sod_groups(read: DocumentRead) -> frozenset[int]:
+    try:
+        return frozenset(parse_sod(read.files[LdsFile.SOD]).dg_hashes)
+    except (KeyError, LdsError):
+        return frozenset()      # passive authentication reports the missing or malformed SOD
 
 
 def _dg1_check(read: DocumentRead, mrz: MrzResult) -> Dg1Check | None:
