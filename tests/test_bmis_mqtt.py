@@ -273,3 +273,48 @@ def test_a_failing_command_handler_logs_no_payload_text_above_debug(tmp_path, ca
     assert loud and not any("ERIKSSON" in text for text in loud)
     assert any("ERIKSSON" in str(r.exc_info) for r in caplog.records if r.levelno == logging.DEBUG)
     link.outbox.close()
+
+
+class FlakyOutbox:
+    """An outbox whose next `fail` calls of `method` raise OutboxError (disk full, locked database)."""
+
+    def __init__(self, box, method: str, fail: int = 1):
+        self._box, self._method, self._fail = box, method, fail
+
+    def __getattr__(self, name):
+        real = getattr(self._box, name)
+        if name != self._method:
+            return real
+
+        def flaky(*args, **kwargs):
+            if self._fail > 0:
+                self._fail -= 1
+                from firmware_app.bmis.link_errors import OutboxError
+                raise OutboxError("disk I/O error")
+            return real(*args, **kwargs)
+        return flaky
+
+
+@pytest.mark.parametrize("method", ["mark_sent", "next_batch", "dead_letter"])
+def test_a_transient_outbox_error_does_not_stop_the_pump_thread(tmp_path, method):
+    import threading
+    box = make_outbox(tmp_path)
+    box.add(MessageKind.EXCEPTION, event(1))
+    conn = ScriptedConnection(early_ack=0x87 if method == "dead_letter" else 0)
+    pump = OutboxPump(FlakyOutbox(box, method), retry_delay_s=0.01)
+    conn.pump = pump
+    pump.attach(conn)
+    stop = threading.Event()
+    worker = threading.Thread(target=pump.run, args=(stop,), kwargs={"idle_s": 0.01}, daemon=True)
+    worker.start()
+    try:
+        for _ in range(500):
+            if box.counts().pending == 0 or not worker.is_alive():
+                break
+            stop.wait(0.01)
+        assert worker.is_alive(), "the pump thread died on an outbox error"
+        assert box.counts().pending == 0
+    finally:
+        stop.set()
+        pump.notify()
+        worker.join(timeout=5)

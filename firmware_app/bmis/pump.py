@@ -110,16 +110,31 @@ class OutboxPump:
         with self._wake:
             acked, self._acked = self._acked, []
         if acked:
-            self.outbox.mark_sent(acked)
+            try:
+                self.outbox.mark_sent(acked)
+            except Exception:
+                self._put_back(acked, [])
+                raise
             self._on_committed(acked)
 
     def _commit_refusals(self) -> None:
         with self._wake:
             refused, self._refused = self._refused, []
-        for message, code, name in refused:
+        for done, (message, code, name) in enumerate(refused):
             log.error("broker refused %s seq %d: %s (0x%02x)", message.kind.suffix, message.seq, name, code)
-            if self.outbox.dead_letter(message.msg_id, code, name) is not None:
+            try:
+                moved = self.outbox.dead_letter(message.msg_id, code, name)
+            except Exception:
+                self._put_back([], refused[done:])
+                raise
+            if moved is not None:
                 self._on_refused(message, code, name)
+
+    def _put_back(self, acked: list[str], refused: list[tuple[PendingMessage, int, str]]) -> None:
+        """Outcomes not committed yet stay busy (never republished) and are committed on a later step."""
+        with self._wake:
+            self._acked[:0] = acked
+            self._refused[:0] = refused
 
     def _next_messages(self) -> list[PendingMessage]:
         with self._wake:
@@ -147,7 +162,13 @@ class OutboxPump:
     def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
         """Loop until `stop` is set; wakes on acks, new messages and connections."""
         while not stop.is_set():
-            published = self.step()
+            try:
+                published = self.step()
+            except Exception as exc:  # noqa: BLE001 - a dead pump thread would silently stop the link
+                log.error("BMIS pump step failed, retrying: %s", type(exc).__name__)
+                log.debug("BMIS pump step failure", exc_info=True)
+                stop.wait(max(self._retry_delay_s, 0.05))
+                continue
             with self._wake:
                 if not published and not self._acked and not self._refused:
                     self._wake.wait(self._idle_wait(idle_s))
