@@ -39,22 +39,24 @@ def find_signer_certificate(signer_info: cms.SignerInfo, certs: list[x509.Certif
 
 
 def check_signer_info(signer_info: cms.SignerInfo, content: bytes, certs: list[x509.Certificate],
-                      certificate: x509.Certificate | None = None) -> SignerResult:
-    """Check signed attributes and the signature; `certificate` overrides the lookup in `certs`."""
+                      certificate: x509.Certificate | None = None, *, content_type: str) -> SignerResult:
+    """Check signed attributes and the signature; `certificate` overrides the lookup in `certs`.
+
+    content_type: the dotted eContentType, which the contentType attribute must name (RFC 5652 11.1)."""
     try:
         cert = certificate or find_signer_certificate(signer_info, certs)
         if cert is None:
             return SignerResult(SignerCheck.SIGNER_CERT_MISSING, None)
-        return _check(signer_info, content, cert)
+        return _check(signer_info, content, cert, content_type)
     except (UnsupportedAlgorithm, BadPublicKey) as exc:
         return SignerResult(SignerCheck.UNSUPPORTED_ALGORITHM, cert, str(exc))
     except ASN1_DECODE_ERRORS as exc:
         return SignerResult(SignerCheck.SIGNATURE_INVALID, None, f"undecodable ({type(exc).__name__})")
 
 
-def _check(signer_info: cms.SignerInfo, content: bytes, cert: x509.Certificate) -> SignerResult:
+def _check(signer_info: cms.SignerInfo, content: bytes, cert: x509.Certificate, content_type: str) -> SignerResult:
     digest_name = signer_info["digest_algorithm"]["algorithm"].native
-    signed_bytes, problem = _signed_bytes(signer_info, content, digest_name)
+    signed_bytes, problem = _signed_bytes(signer_info, content, digest_name, content_type)
     if problem:
         return SignerResult(SignerCheck.SIGNED_ATTRS_INVALID, cert, problem)
     scheme = signature.scheme_from_asn1(signer_info["signature_algorithm"], digest_name)
@@ -64,7 +66,8 @@ def _check(signer_info: cms.SignerInfo, content: bytes, cert: x509.Certificate) 
     return SignerResult(SignerCheck.VALID, cert)
 
 
-def _signed_bytes(signer_info: cms.SignerInfo, content: bytes, digest_name: str) -> tuple[bytes, str]:
+def _signed_bytes(signer_info: cms.SignerInfo, content: bytes, digest_name: str,
+                  content_type: str) -> tuple[bytes, str]:
     """What the signature covers: the DER SET of signed attributes, or the content itself."""
     attrs = signer_info["signed_attrs"]
     if attrs.native is None:
@@ -74,7 +77,10 @@ def _signed_bytes(signer_info: cms.SignerInfo, content: bytes, digest_name: str)
         return b"", "exactly one messageDigest attribute required"
     if not hmac.compare_digest(digests[0], signature.digest(digest_name, content)):
         return b"", "messageDigest does not match the content"
-    if not any(a["type"].native == "content_type" for a in attrs):
-        return b"", "contentType attribute missing"
+    types = [a["values"][0].dotted for a in attrs if a["type"].native == "content_type"]
+    if len(types) != 1:
+        return b"", "exactly one contentType attribute required"
+    if types[0] != content_type:
+        return b"", "contentType attribute does not name the signed content"
     # The signature covers the attributes encoded as a SET (tag 31), not as the [0] field.
     return b"\x31" + attrs.dump()[1:], ""

@@ -137,8 +137,10 @@ def _verify_master_list(signed: cms.SignedData, listed: list[x509.Certificate]) 
 
     signer_certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
     content = signed["encap_content_info"]["content"].native
+    if len(signed["signer_infos"]) == 0:  # no signer would otherwise mean "verified"
+        raise MasterListError("master list is not signed")
     for signer_info in signed["signer_infos"]:
-        check = check_signer_info(signer_info, content, signer_certs)
+        check = check_signer_info(signer_info, content, signer_certs, content_type=asn1.ID_CSCA_MASTER_LIST)
         if check.status is not SignerCheck.VALID:
             raise MasterListError(f"master list signature: {check.status.value}")
         if not _issued_by_any(check.certificate, listed):

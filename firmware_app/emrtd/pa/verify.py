@@ -43,7 +43,8 @@ def passive_authenticate(sod: bytes | SecurityObject, data_groups: Mapping[int, 
 def _authenticate(sod: SecurityObject, data_groups: Mapping[int, bytes], trust_store: TrustStore | None,
                   now: datetime, extra_certificates: list[x509.Certificate]) -> PaResult:
     certificates = list(sod.certificates) + extra_certificates
-    signer = check_signer_info(sod.signer_info, sod.encapsulated_content, certificates)
+    signer = check_signer_info(sod.signer_info, sod.encapsulated_content, certificates,
+                               content_type=sod.signed_data["encap_content_info"]["content_type"].dotted)
     failures = [] if signer.status is SignerCheck.VALID else [
         PaFailure(SIGNER_REASONS[signer.status], detail=signer.detail)]
     hash_failures = check_hashes(sod, data_groups)

@@ -1,0 +1,54 @@
+"""Review findings in passive authentication and the trust store."""
+from __future__ import annotations
+
+import pytest
+from asn1crypto import cms
+
+from firmware_app.emrtd.lds import asn1, parse_sod
+from firmware_app.emrtd.lds.files import SOD_TAG
+from firmware_app.emrtd.pa import MasterListError, PaReason, TrustStore, import_master_list, passive_authenticate
+from firmware_app.emrtd.tlv import encode_tlv
+from passport_helpers import NOW, passport, pki, store_for
+from simulator.cms_builder import _signer_info, master_list
+from simulator.test_pki import KeyKind, make_document_signer
+
+ID_DATA = "1.2.840.113549.1.7.1"
+
+
+def _resigned_sod(document, attribute_content_type: str) -> bytes:
+    """The genuine LDS security object, validly signed by the genuine DS, but with a contentType
+    signed attribute naming another type than the encapsulated content."""
+    test_pki = document.pki
+    content = parse_sod(document.files["EF.SOD"]).encapsulated_content
+    signer_info = _signer_info(attribute_content_type, content, test_pki.ds, NOW, test_pki.ds.key, "sha256")
+    data = cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": "sha256"}],
+        "encap_content_info": {"content_type": asn1.ID_LDS_SECURITY_OBJECT, "content": content},
+        "certificates": [test_pki.ds.certificate],
+        "signer_infos": [signer_info],
+    })
+    return encode_tlv(SOD_TAG, cms.ContentInfo({"content_type": "signed_data", "content": data}).dump())
+
+
+def test_resigned_sod_with_the_right_content_type_passes():
+    document = passport()
+    sod = _resigned_sod(document, asn1.ID_LDS_SECURITY_OBJECT)
+    assert passive_authenticate(sod, document.data_groups, store_for(document.pki), NOW).passed
+
+
+def test_content_type_attribute_must_name_the_encapsulated_content():
+    document = passport()
+    sod = _resigned_sod(document, ID_DATA)
+    result = passive_authenticate(sod, document.data_groups, store_for(document.pki), NOW)
+    assert not result.passed
+    assert result.has(PaReason.SIGNED_ATTRS_INVALID)
+
+
+def test_master_list_without_any_signer_is_refused():
+    test_pki = pki(KeyKind.RSA_PKCS1, seed="review")
+    signer = make_document_signer(test_pki.csca, "tests", NOW, KeyKind.RSA_PKCS1, serial=901, label="ml")
+    info = cms.ContentInfo.load(master_list([test_pki.csca.der], signer, NOW))
+    info["content"]["signer_infos"] = cms.SignerInfos([])
+    with pytest.raises(MasterListError):
+        import_master_list(info.dump(), TrustStore())
