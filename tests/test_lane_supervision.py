@@ -19,6 +19,7 @@ from firmware_app.lane.state import Fault, LaneData, State
 from firmware_app.lane.supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance
 from tests.lane_helpers import good_chip, mrz
 from tests.test_lane_runner import rig  # noqa: F401  (fixture)
+from tests.test_lane_runner import EMERGENCY as EMERGENCY_PIN
 from tests.test_lane_runner import (ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig,
                                     wait_until)
 
@@ -238,3 +239,18 @@ def test_watchdog_reports_a_stall_once_and_the_recovery_once():
     assert dog.check() == ([], False, False)
     dog.loop_idle()
     assert dog.check() == ([], False, True) and not dog.stalled
+
+
+def test_emergency_releases_every_door_while_the_loop_is_stuck():
+    kiosk = StickyKiosk()
+    made = Rig(kiosk=kiosk, supervision=QUICK)
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(kiosk.stuck.is_set)
+        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))     # stalled, doors secured
+        made.pin(EMERGENCY_PIN).drive_high()                                 # then the fire alarm
+        wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+    finally:
+        kiosk.release.set()
+        made.close()

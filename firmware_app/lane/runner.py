@@ -163,7 +163,16 @@ class LaneRunner:
                 self._answers.pop(event.command_id, None)
 
     def on_gate_event(self, gate_event: GateEvent) -> None:
+        if gate_event.kind is GateEventKind.EMERGENCY_ON:
+            # at once, on the input's thread: the loop may be busy or stuck behind this event
+            self._release_now()
         self._queue.put(lane_event(gate_event))
+
+    def _release_now(self) -> None:
+        try:
+            self.ports.gate.release_all()
+        except DriverError as exc:
+            log.error("emergency release failed: %s", type(exc).__name__)
 
     def on_traveller_input(self, traveller_input: TravellerInput) -> None:
         """The kiosk server's `on_input` (called on its thread): only queues."""
