@@ -206,9 +206,45 @@ def test_replay_guard_survives_restart(tmp_path):
 def test_expired_ids_are_forgotten(env):
     clock, bmis, _, _, processor, _, journal = env
     run(processor, bmis.signed("set-mode", {"mode": "closed"}))
-    clock.now += timedelta(minutes=10)
+    clock.now += timedelta(minutes=11)   # lifetime 5 min + the allowed clock skew of 5 min
     run(processor, bmis.unsigned("request-status"))
     assert journal.seen("cmd-1") is None and journal.seen("cmd-2") is not None
+
+
+def test_a_clock_stepped_back_cannot_revive_a_spent_command(env):
+    clock, bmis, lane, _, processor, _, journal = env
+    command = bmis.signed("set-mode", {"mode": "closed"})
+    run(processor, command)
+    clock.now += timedelta(minutes=5, seconds=1)     # expired; another command prunes the journal
+    run(processor, bmis.unsigned("request-status"))
+    clock.now -= timedelta(minutes=2)                # NTP steps the clock back, within the skew
+    result = run(processor, command)
+    assert result["reason"] == "duplicate" and lane.calls == [("set_mode", "closed", "officer-7")]
+
+
+class ScriptedClock(Clock):
+    """Gives the scripted times first, then `now`."""
+
+    def __init__(self):
+        super().__init__()
+        self.script: list = []
+
+    def __call__(self):
+        return self.script.pop(0) if self.script else self.now
+
+
+def test_a_command_expiring_during_its_redelivery_is_not_run_twice(tmp_path):
+    clock = ScriptedClock()
+    bmis, lane = Bmis(clock), FakeLane()
+    processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
+    command = bmis.signed("set-mode", {"mode": "closed"}, lifetime=timedelta(seconds=10))
+    run(processor, command)
+    # Redelivered just before expiry; the clock ticks past it between the window check and the guard.
+    clock.script = [clock.now + timedelta(seconds=9, microseconds=999_999)]
+    clock.now += timedelta(seconds=10, microseconds=1)
+    result = run(processor, command)
+    alerts.close(), journal.close()
+    assert result["reason"] == "duplicate" and len(lane.calls) == 1
 
 
 # --- alert lists through commands ---------------------------------------------------------------

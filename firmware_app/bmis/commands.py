@@ -84,8 +84,9 @@ class CommandProcessor:
             command = parse_command(name, topic, body)
             check = self._signature_of(command)
             _require_valid(check)
-            self._check_window(command)
-            return self._run_once(command, check, payload)
+            now = self._now()  # one reading for the window and the replay guard (no gap between them)
+            self._check_window(command, now)
+            return self._run_once(command, check, payload, now)
         except CommandRefused as refused:
             result = self._refusal(refused, name, command)
         except JournalError as exc:
@@ -110,8 +111,8 @@ class CommandProcessor:
             return None
         return verify_command(command.topic, command.body, self._trust)
 
-    def _check_window(self, command: Command) -> None:
-        now, settings = self._now(), self._settings
+    def _check_window(self, command: Command, now: datetime) -> None:
+        settings = self._settings
         if command.expires_at <= command.issued_at:
             raise CommandRefused(ResultReason.MALFORMED, "expires_at must be after issued_at")
         if command.expires_at <= now:
@@ -122,9 +123,11 @@ class CommandProcessor:
             raise CommandRefused(ResultReason.LIFETIME_TOO_LONG,
                                  f"lifetime over {int(settings.max_lifetime.total_seconds())} s")
 
-    def _run_once(self, command: Command, check: SignatureCheck | None, payload: bytes) -> CommandResult:
+    def _run_once(self, command: Command, check: SignatureCheck | None, payload: bytes,
+                  now: datetime) -> CommandResult:
         digest = hashlib.sha256(command.topic.encode("utf-8", "replace") + b"\x00" + payload).hexdigest()
-        self._journal.prune(self._now())
+        # Ids are kept for the clock skew beyond expiry: a clock stepped back (NTP) must not revive one.
+        self._journal.prune(now - self._settings.clock_skew)
         seen = self._journal.seen(command.command_id)
         if seen is not None:
             return self._repeat(command, seen.digest == digest, seen.result)
