@@ -37,7 +37,7 @@ def perform_pace(session: Session, key: MrzKey | CanKey, info: PaceInfo, rng: Rn
     suite = suite_of(info.algorithm)
     _set_authentication_template(session, info, password_reference(key))
     k_pi = kdf(key.pace_password(), KeyPurpose.PACE_PASSWORD, info.algorithm)
-    nonce = suite.decrypt(k_pi, _general_authenticate(session, 0x80, b"", 0x80, "PACE nonce"))
+    nonce = _decrypt_nonce(suite, k_pi, _general_authenticate(session, 0x80, b"", 0x80, "PACE nonce"))
     group = _map_generator(session, group_for(info.parameter_id), int.from_bytes(nonce, "big"), rng)
     secret, pk_ifd, pk_ic = _key_agreement(session, group, rng)
     shared = group.shared_secret(secret, pk_ic)
@@ -46,6 +46,13 @@ def perform_pace(session: Session, key: MrzKey | CanKey, info: PaceInfo, rng: Rn
     sm = SecureMessaging(suite, ks_enc, ks_mac, 0)
     session.start_secure_messaging(sm)
     return AccessResult(AccessProtocol.PACE, AccessReason.PACE_OFFERED, sm, info.describe())
+
+
+def _decrypt_nonce(suite, k_pi: bytes, encrypted: bytes) -> bytes:
+    # the chip chooses the length: only whole cipher blocks can be decrypted
+    if len(encrypted) % suite.block_size:
+        raise AuthenticationError("PACE", "encrypted nonce is not whole cipher blocks")
+    return suite.decrypt(k_pi, encrypted)
 
 
 def _set_authentication_template(session: Session, info: PaceInfo, password: int) -> None:

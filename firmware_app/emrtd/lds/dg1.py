@@ -37,7 +37,7 @@ def parse_dg1(data: bytes) -> Dg1:
     line_length = LINE_LENGTH_BY_TOTAL.get(len(mrz))
     if line_length is None:
         raise LdsFormatError(FILE, f"MRZ of {len(mrz)} characters is no ICAO format")
-    if not MRZ_CHARS.match(mrz):
+    if not MRZ_CHARS.fullmatch(mrz):  # match() would let '$' accept a trailing newline
         raise LdsFormatError(FILE, "MRZ holds characters outside A-Z 0-9 <")
     text = mrz.decode("ascii")
     return Dg1(tuple(text[i:i + line_length] for i in range(0, len(text), line_length)))

@@ -1,0 +1,39 @@
+"""Review findings on hostile chip answers during access control and in DG1."""
+from __future__ import annotations
+
+import pytest
+
+from drivers.smartcard.scripted import ScriptedTransceiver
+from firmware_app.emrtd.errors import AuthenticationError
+from firmware_app.emrtd.keys import MrzKey
+from firmware_app.emrtd.lds import LdsError, parse_dg1
+from firmware_app.emrtd.lds.dg1 import DG1_TAG, MRZ_TAG
+from firmware_app.emrtd.pace import perform_pace
+from firmware_app.emrtd.pace_info import parse_card_access
+from firmware_app.emrtd.session import Session
+from firmware_app.emrtd.tlv import encode_tlv
+from tests.emrtd_vectors import fixed_rng, h, load_vectors
+
+
+@pytest.fixture()
+def g1(shared_data):
+    return load_vectors(shared_data)["pace_G1_ecdh_gm_brainpoolP256r1_aes128"]
+
+
+@pytest.mark.parametrize("nonce", [b"\x01" * 5, b"\x02" * 17])
+def test_pace_encrypted_nonce_of_partial_blocks_is_a_typed_error(g1, nonce):
+    script = [(h(x["command"]), h(x["response"])) for x in g1["apdus"][:2]]
+    script[1] = (script[1][0], encode_tlv(0x7C, encode_tlv(0x80, nonce)) + b"\x90\x00")
+    m = g1["mrz"]
+    key = MrzKey(m["document_number"], m["birth_date"], m["expiry_date"])
+    info = parse_card_access(h(g1["ef_cardaccess"]))[0]
+    with pytest.raises(AuthenticationError):
+        perform_pace(Session(ScriptedTransceiver(script)), key, info,
+                     fixed_rng(h(g1["sk_map_ifd"]), h(g1["sk_ifd"])))
+
+
+def test_dg1_mrz_ending_in_a_newline_is_refused():
+    mrz = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<1\n"
+    assert len(mrz) == 88
+    with pytest.raises(LdsError):
+        parse_dg1(encode_tlv(DG1_TAG, encode_tlv(MRZ_TAG, mrz)))
