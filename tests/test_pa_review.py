@@ -52,3 +52,49 @@ def test_master_list_without_any_signer_is_refused():
     info["content"]["signer_infos"] = cms.SignerInfos([])
     with pytest.raises(MasterListError):
         import_master_list(info.dump(), TrustStore())
+
+
+def _specified(curve, order: int, cofactor: int = 1):
+    from asn1crypto import keys as akeys
+    from firmware_app.emrtd.crypto.ec import encode_point, generator
+
+    size = curve.size
+    return akeys.SpecifiedECDomain({
+        "version": "ecdpVer1",
+        "field_id": {"field_type": "prime_field", "parameters": curve.p},
+        "curve": {"a": curve.a.to_bytes(size, "big"), "b": curve.b.to_bytes(size, "big")},
+        "base": encode_point(curve, generator(curve)),
+        "order": order,
+        "cofactor": cofactor,
+    })
+
+
+def _next_prime(value: int) -> int:
+    from firmware_app.emrtd.crypto.ec import is_probable_prime
+
+    candidate = value + 2 if value % 2 else value + 1
+    while not is_probable_prime(candidate):
+        candidate += 2
+    return candidate
+
+
+def test_explicit_curve_with_its_true_order_is_accepted():
+    from firmware_app.emrtd.crypto.curves import NAMED_CURVES
+    from firmware_app.emrtd.pa.public_key import curve_from_specified
+
+    real = NAMED_CURVES["secp256r1"]
+    assert curve_from_specified(_specified(real, real.n)).n == real.n
+
+
+@pytest.mark.parametrize("wrong_order", ["next_prime", "tiny"])
+def test_explicit_curve_claiming_a_false_group_order_is_refused(wrong_order):
+    # ECDSA and ECDH on a claimed order that is not the base point's order are meaningless
+    # (with a tiny claimed order, r and s have a handful of possible values)
+    from firmware_app.emrtd.crypto.curves import NAMED_CURVES
+    from firmware_app.emrtd.pa.errors import BadPublicKey
+    from firmware_app.emrtd.pa.public_key import curve_from_specified
+
+    real = NAMED_CURVES["secp256r1"]
+    order = _next_prime(real.n) if wrong_order == "next_prime" else 5
+    with pytest.raises(BadPublicKey):
+        curve_from_specified(_specified(real, order))

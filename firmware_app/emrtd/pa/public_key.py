@@ -6,13 +6,14 @@ of one, otherwise kept as ExplicitEcKey for the small in-house implementation (e
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from asn1crypto import keys
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
-from firmware_app.emrtd.crypto.ec import InvalidPoint, decode_point, is_probable_prime
+from firmware_app.emrtd.crypto.ec import InvalidPoint, decode_point, has_order_n, is_probable_prime
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve, match_named_curve
 from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 
@@ -99,7 +100,16 @@ def curve_from_specified(domain: keys.SpecifiedECDomain) -> Curve:
     # primality costs milliseconds; the parameters of a listed standard curve are known good
     if match_named_curve(curve) is None and not (is_probable_prime(p) and is_probable_prime(n)):
         raise BadPublicKey("EC field modulus or group order is not a usable prime")
+    if match_named_curve(curve) is None and not _order_is_genuine(curve):
+        raise BadPublicKey("EC group order is not the order of the base point")
     return curve
+
+
+def _order_is_genuine(curve: Curve) -> bool:
+    """Hasse's bound holds for n*h and n*G is infinity: otherwise a claimed (e.g. tiny) order makes
+    ECDSA forgeable and ECDH weak."""
+    hasse = 2 * math.isqrt(curve.p) + 1
+    return abs(curve.n * curve.h - (curve.p + 1)) <= hasse and has_order_n(curve, (curve.gx, curve.gy))
 
 
 def _field_prime(domain: keys.SpecifiedECDomain) -> int:
