@@ -195,7 +195,7 @@ def test_restart_secures_first_then_voids_and_reports_open_transactions(tmp_path
     made.gate.open_door(Door.ENTRY)          # as the crash left it
     order = []
     made.gate.secure_all = (lambda original: lambda: (order.append("secure"), original())[1])(made.gate.secure_all)
-    made.journal.void_open = (lambda original: lambda now: (order.append("void"), original(now))[1])(
+    made.journal.void_open = (lambda original: lambda now, report: (order.append("void"), original(now, report))[1])(
         made.journal.void_open)
     made.runner.start()
     try:
@@ -204,6 +204,31 @@ def test_restart_secures_first_then_voids_and_reports_open_transactions(tmp_path
         assert LaneJournal.open(path).open_transactions() == []
     finally:
         made.close()
+
+
+class FailingOutbox(Outbox):
+    def exception(self, kind, txn_id, detail):
+        raise OSError("outbox disk full")
+
+
+def test_an_open_transaction_whose_void_report_fails_stays_open_for_the_next_start(tmp_path):
+    path = tmp_path / "lane.db"
+    LaneJournal.open(path).begin("boot0-000008", datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc))
+    made = Rig(journal=LaneJournal.open(path))
+    made.outbox = made.runner.ports.outbox = FailingOutbox()
+    made.runner.start()
+    try:
+        wait_until(lambda: made.state() is State.OUT_OF_SERVICE)         # the outbox fault stops the lane
+        assert [t.txn_id for t in LaneJournal.open(path).open_transactions()] == ["boot0-000008"]
+    finally:
+        made.close()
+    again = Rig(journal=LaneJournal.open(path))
+    again.runner.start()
+    try:
+        assert again.outbox.exceptions[0][:2] == (ExceptionKind.TRANSACTION_VOIDED, "boot0-000008")
+        assert LaneJournal.open(path).open_transactions() == []
+    finally:
+        again.close()
 
 
 def test_submit_before_start_is_a_typed_error():

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import sqlite_utils
 
@@ -75,11 +76,14 @@ class LaneJournal:
         ).fetchall())
         return [OpenTransaction(*row) for row in rows]
 
-    def void_open(self, now: datetime) -> list[OpenTransaction]:
-        """Close every unfinished transaction as voided; returns them for reporting."""
+    def void_open(self, now: datetime, report: Callable[[OpenTransaction], bool] = lambda txn: True
+                  ) -> list[OpenTransaction]:
+        """Close every unfinished transaction as voided once `report` has recorded it (True);
+        one it could not record stays open, to be voided and reported at the next start."""
         found = self.open_transactions()
         for txn in found:
-            self.end(txn.txn_id, now, VOIDED_ON_START)
+            if report(txn):
+                self.end(txn.txn_id, now, VOIDED_ON_START)
         return found
 
     def outcome(self, txn_id: str) -> str | None:

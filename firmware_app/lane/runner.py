@@ -181,15 +181,14 @@ class LaneRunner:
             self._queue.put(event)
 
     def _recover_journal(self) -> None:
+        def report(txn) -> bool:     # reported before closed: a failed report is tried at next start
+            return self._report(self.ports.outbox.exception, act.ExceptionKind.TRANSACTION_VOIDED, txn.txn_id,
+                                f"unfinished at restart (began {txn.started_at})")
         try:
-            voided = self.ports.journal.void_open(self.clock())
+            self.ports.journal.void_open(self.clock(), report)
         except LaneError as exc:
             log.error("lane journal unreadable at start: %s", type(exc).__name__)
             self._queue.put(ev.DeviceFault(Fault.JOURNAL, type(exc).__name__))
-            return
-        for txn in voided:
-            self._report(self.ports.outbox.exception, act.ExceptionKind.TRANSACTION_VOIDED, txn.txn_id,
-                         f"unfinished at restart (began {txn.started_at})")
 
     def _read_sensors(self) -> GateSnapshot:
         try:
@@ -362,12 +361,14 @@ class LaneRunner:
         except Exception as exc:  # the screen is not safety-relevant; the doors do not depend on it
             log.warning("kiosk show failed: %s", type(exc).__name__)
 
-    def _report(self, send, *args) -> None:
+    def _report(self, send, *args) -> bool:
         try:
             send(*args)
+            return True
         except Exception as exc:  # losing a record is not acceptable: stop taking travellers
             log.error("outbox write failed: %s", type(exc).__name__)
             self._queue.put(ev.DeviceFault(Fault.OUTBOX, type(exc).__name__))
+            return False
 
     def _do_RaiseAlarm(self, action: act.RaiseAlarm) -> None:
         self._report(self.ports.outbox.alarm, action.kind, action.txn_id, action.detail)
