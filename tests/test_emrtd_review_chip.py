@@ -37,3 +37,36 @@ def test_dg1_mrz_ending_in_a_newline_is_refused():
     assert len(mrz) == 88
     with pytest.raises(LdsError):
         parse_dg1(encode_tlv(DG1_TAG, encode_tlv(MRZ_TAG, mrz)))
+
+
+class _OddInsEmptyChip:
+    """Plain chip holding one 40000-byte file; B1 answers an empty 53 object (a hostile chip)."""
+
+    def __init__(self):
+        body = bytes(40000 - 4)
+        self.file = b"\x77\x82" + len(body).to_bytes(2, "big") + body
+        self.odd_reads = 0
+
+    def transmit(self, apdu: bytes) -> bytes:
+        from firmware_app.emrtd.apdu import parse_command
+
+        command = parse_command(apdu)
+        if command.ins == 0xA4:
+            return b"\x90\x00"
+        if command.ins == 0xB0:
+            offset = (command.p1 << 8) | command.p2
+            return self.file[offset:offset + command.ne] + b"\x90\x00"
+        self.odd_reads += 1
+        if self.odd_reads > 50:
+            raise AssertionError("reader keeps asking: it would never finish")
+        return b"\x53\x00\x90\x00"
+
+
+def test_empty_odd_ins_answer_does_not_loop_forever():
+    from firmware_app.emrtd.binary import ReadLimits, read_file
+    from firmware_app.emrtd.errors import ReadError
+
+    chip = _OddInsEmptyChip()
+    with pytest.raises(ReadError):
+        read_file(Session(chip), 0x011D, "EF.SOD", ReadLimits(223, False), lambda fid, lost: None)
+    assert chip.odd_reads <= 3

@@ -71,9 +71,12 @@ def _read_odd(session: Session, offset: int, length: int, name: str, extended: b
     response = session.send(CommandApdu(0x00, Ins.READ_BINARY_ODD, 0, 0, data, ne=ne), f"read {name} (B1)")
     wrapped = _block_data(response, session)
     try:
-        return parse_single_tlv(wrapped, max_depth=1, expected_tag=TAG_DISCRETIONARY).value
+        value = parse_single_tlv(wrapped, max_depth=1, expected_tag=TAG_DISCRETIONARY).value
     except TlvError as exc:
         raise ReadError(name, f"malformed odd-INS answer: {exc}") from exc
+    if not value:  # no progress: read_file would ask for the same block forever
+        raise BlockFailed(response.sw, False)
+    return value
 
 
 def _block_data(response: ResponseApdu, session: Session) -> bytes:
