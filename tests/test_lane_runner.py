@@ -15,7 +15,7 @@ from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind, ExceptionKind
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.runner import LanePorts, LaneRunner
-from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
+from firmware_app.lane.state import Fault, LaneSettings, LaneTimeouts, State
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
 from simulator.local_process import wait_until as poll_until
 from tests.lane_helpers import TODAY, good_chip, good_face, mrz
@@ -229,6 +229,25 @@ def test_an_open_transaction_whose_void_report_fails_stays_open_for_the_next_sta
         assert LaneJournal.open(path).open_transactions() == []
     finally:
         again.close()
+
+
+class CrossingRefusingOutbox(Outbox):
+    def crossing(self, record):
+        raise OSError("outbox disk full")
+
+
+def test_a_crossing_the_outbox_refused_stays_open_in_the_journal(tmp_path):
+    path = tmp_path / "lane.db"
+    made = Rig(journal=LaneJournal.open(path), chip=lambda txn, mrz_, cancelled: (cancelled.wait(5), good_chip())[1])
+    made.outbox = made.runner.ports.outbox = CrossingRefusingOutbox()
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        made.runner.submit(ev.DocumentRemoved())
+        wait_until(lambda: Fault.OUTBOX in made.runner.data.faults)
+        assert len(LaneJournal.open(path).open_transactions()) == 1     # reported as voided at next start
+    finally:
+        made.close()
 
 
 def test_submit_before_start_is_a_typed_error():

@@ -94,6 +94,7 @@ class LaneRunner:
         self._queue: queue.Queue = queue.Queue()
         self._timers: dict[TimerKind, Cancellable] = {}
         self._cancels: dict[str, threading.Event] = {}
+        self._unrecorded: set[str] = set()     # crossings the outbox refused (loop thread only)
         self._thread: threading.Thread | None = None
         self.data: LaneData | None = None
         self.handled = 0        # events processed; lets tests and the watchdog see progress
@@ -377,7 +378,8 @@ class LaneRunner:
         self._report(self.ports.outbox.exception, action.kind, action.txn_id, action.detail)
 
     def _do_RecordCrossing(self, action: act.RecordCrossing) -> None:
-        self._report(self.ports.outbox.crossing, action.record)
+        if not self._report(self.ports.outbox.crossing, action.record):
+            self._unrecorded.add(action.record.transaction_id)
 
     def _do_JournalBegin(self, action: act.JournalBegin) -> None:
         self._journal(self.ports.journal.begin, action.txn_id, action.started_at)
@@ -386,6 +388,9 @@ class LaneRunner:
         self._cancels.pop(action.txn_id, threading.Event()).set()   # drops its biometric work
         if self.ports.biometrics is not None:
             self.ports.biometrics.discard(action.txn_id)
+        if action.txn_id in self._unrecorded:    # left open: voided and reported at the next start
+            self._unrecorded.discard(action.txn_id)
+            return
         self._journal(self.ports.journal.end, action.txn_id, self.clock(), action.outcome)
 
     def _do_OverrideAnswered(self, action: act.OverrideAnswered) -> None:
