@@ -5,8 +5,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.files import LdsFile
-from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1
+from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1, parse_sod
 from firmware_app.emrtd.pa import PaResult, TrustStore, passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead
 
@@ -28,6 +29,7 @@ def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store:
     """`mrz_to_json(lines) -> dict` renders DG1 the same way as `gatectl mrz parse --json`."""
     dg1_json, dg1_check = _dg1(read, printed_mrz, mrz_to_json)
     pa = _passive(read, trust_store, now)
+    chip_auth, active_auth = _unless_hidden(read, 14, read.chip_auth), _unless_hidden(read, 15, read.active_auth)
     data = {
         "access": read.access.protocol.value,
         "access_reason": read.access.reason.name,
@@ -38,16 +40,31 @@ def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store:
         "dg1": dg1_json,
         "dg1_check": dg1_check,
         "passive_auth": pa,
-        "chip_auth": read.chip_auth.to_json(),
-        "active_auth": read.active_auth.to_json(),
+        "chip_auth": chip_auth.to_json(),
+        "active_auth": active_auth.to_json(),
         "apdus": read.log.count,
         "bytes": read.log.bytes_sent + read.log.bytes_received,
         "reauthentications": read.reauthentications,
         "timings_ms": {step: round(ms, 1) for step, ms in read.timings_ms.items()},
     }
     failed = (pa["result"] != "passed" or dg1_check == Dg1Check.DG1_MISMATCH.value
-              or _failed(read.chip_auth) or _failed(read.active_auth) or dg1_json is None)
+              or _failed(chip_auth) or _failed(active_auth) or dg1_json is None)
     return ChipReport(Verdict.CHECK_FAILED if failed else Verdict.PASSED, data)
+
+
+def _unless_hidden(read: DocumentRead, number: int, result: ChipCheckResult) -> ChipCheckResult:
+    """EF.COM is not signed: a clone may leave DG14/DG15 out of it to skip CA/AA. A check file
+    hashed in the SOD but not presented fails its check (as the lane's chip stage does)."""
+    if number in read.data_groups:
+        return result
+    try:
+        signed = parse_sod(read.files[LdsFile.SOD]).dg_hashes
+    except (KeyError, LdsError):
+        return result  # passive authentication reports the missing or malformed SOD
+    if number not in signed:
+        return result
+    check = ChipCheck.CHIP_AUTHENTICATION if number == 14 else ChipCheck.ACTIVE_AUTHENTICATION
+    return ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED, f"DG{number} signed in the SOD but not presented")
 
 
 def _failed(check) -> bool:
