@@ -138,3 +138,16 @@ def test_clone_hiding_signed_dg14_dg15_is_clone_suspected(hidden):
                       InMemoryAlertLists())
     finding = next(f for f in decision.findings if f.code is ReasonCode.CLONE_SUSPECTED)
     assert finding.outcome is Outcome.REJECT and "not presented" in evidence.to_dict()["active_auth"]["detail"]
+
+
+def test_a_chip_read_that_ends_after_its_transaction_keeps_no_portrait():
+    vault, cancelled = PortraitVault(), threading.Event()
+    stage = chip_stage(passport(), vault)
+    opener = stage.open_transceiver
+
+    def transaction_ends_during_the_read():
+        cancelled.set()         # the runner ended the transaction and emptied the vault meanwhile
+        return opener()
+    stage.open_transceiver = transaction_ends_during_the_read
+    stage("t5", printed(), cancelled)
+    assert len(vault) == 0

@@ -74,13 +74,18 @@ class ChipReadStage:
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         key = mrz_key_from_lines(list(mrz.lines))
         read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
-        return self.evidence(txn_id, read, mrz)
+        return self.evidence(txn_id, read, mrz, cancelled)
 
-    def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult) -> ChipEvidence:
+    def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult,
+                 cancelled: threading.Event | None = None) -> ChipEvidence:
         passive = None
         if LdsFile.SOD in read.files:
             passive = passive_authenticate(read.files[LdsFile.SOD], read.data_groups, self.trust_store, self.now())
         self._keep_portrait(txn_id, read)
+        # an ended transaction's vault entry is already discarded: a late portrait must not stay behind
+        # (the runner sets `cancelled` before it discards, so checking after the put closes the race)
+        if cancelled is not None and cancelled.is_set():
+            self.vault.discard(txn_id)
         return _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
 
     def _keep_portrait(self, txn_id: str, read: DocumentRead) -> None:
