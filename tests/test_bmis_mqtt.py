@@ -318,3 +318,57 @@ def test_a_transient_outbox_error_does_not_stop_the_pump_thread(tmp_path, method
         stop.set()
         pump.notify()
         worker.join(timeout=5)
+
+
+def _self_signed_ca(path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test ca")])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(start).not_valid_after(start + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+class RecordingClient:
+    def subscribe(self, topic_filter, qos=0):
+        pass
+
+
+@pytest.mark.parametrize("receive_maximum", [5, None])
+def test_the_connection_reports_the_brokers_receive_maximum(tmp_path, receive_maximum):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.reasoncodes import ReasonCode
+    from firmware_app.bmis.mqtt_client import Callbacks
+    settings_ = MqttSettings(host="127.0.0.1", port=1, client_id="x", ca_file=_self_signed_ca(tmp_path / "ca.pem"))
+    connection = MqttConnection(settings_, Callbacks(on_ack=lambda mid, code, name: None))
+    properties = Properties(PacketTypes.CONNACK)
+    if receive_maximum is not None:
+        properties.ReceiveMaximum = receive_maximum
+
+    class Flags:
+        session_present = False
+    connection._on_connect(RecordingClient(), None, Flags(), ReasonCode(PacketTypes.CONNACK, "Success"), properties)
+    assert connection.receive_maximum == receive_maximum and connection.connected
+
+
+@pytest.mark.parametrize("receive_maximum, expected", [(3, 3), (100, 8), (None, 8)])
+def test_in_flight_window_respects_the_brokers_receive_maximum(tmp_path, receive_maximum, expected):
+    # MQTT 5 (3.3.4): never more unacknowledged QoS 1 publishes than the broker's Receive Maximum,
+    # else a strict broker disconnects (0x93) and the backlog resend repeats it forever.
+    box = make_outbox(tmp_path)
+    for n in range(10):
+        box.add(MessageKind.EXCEPTION, event(n))
+    pump, conn = OutboxPump(box, window=8), ScriptedConnection()
+    conn.receive_maximum = receive_maximum
+    pump.attach(conn)
+    assert pump.step() == expected and pump.step() == 0
+    pump.on_ack(1, 0, "Success")
+    assert pump.step() == 1 and pump.in_flight == expected

@@ -98,6 +98,7 @@ class MqttConnection:
         _check_files(settings)
         self.settings, self._callbacks, self._subscriptions = settings, callbacks, subscriptions
         self._connected = False
+        self._receive_maximum: int | None = None
         self._client = self._make_client(will)
 
     def _make_client(self, will: Will | None) -> paho.Client:
@@ -140,6 +141,11 @@ class MqttConnection:
     def connected(self) -> bool:
         return self._connected
 
+    @property
+    def receive_maximum(self) -> int | None:
+        """The broker's MQTT 5 Receive Maximum from the last CONNACK (None: not announced)."""
+        return self._receive_maximum
+
     # -- publishing ------------------------------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
                 response_topic: str | None = None) -> int | None:
@@ -162,6 +168,10 @@ class MqttConnection:
         if reason_code.is_failure:
             log.warning("MQTT connection refused: %s", reason_code)
             return
+        # The pump keeps its window within this (MQTT 5, 3.3.4): a strict broker disconnects with 0x93
+        # otherwise, and the backlog resend would repeat that forever. paho cannot change its own
+        # in-flight limit on an open connection.
+        self._receive_maximum = getattr(properties, "ReceiveMaximum", None) if properties else None
         self._connected = True
         for topic_filter in self._subscriptions:
             client.subscribe(topic_filter, qos=QOS)

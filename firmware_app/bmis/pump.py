@@ -104,7 +104,12 @@ class OutboxPump:
         publisher = self._publisher
         if publisher is None or not publisher.connected:
             return 0
-        return sum(self._publish(publisher, message) for message in self._next_messages())
+        return sum(self._publish(publisher, message) for message in self._next_messages(self._window_for(publisher)))
+
+    def _window_for(self, publisher: Publisher) -> int:
+        """Our window, narrowed to the broker's MQTT 5 Receive Maximum when it announced a smaller one."""
+        receive_maximum = getattr(publisher, "receive_maximum", None)
+        return min(self.window, receive_maximum) if receive_maximum else self.window
 
     def _commit_acks(self) -> None:
         with self._wake:
@@ -136,9 +141,9 @@ class OutboxPump:
             self._acked[:0] = acked
             self._refused[:0] = refused
 
-    def _next_messages(self) -> list[PendingMessage]:
+    def _next_messages(self, window: int) -> list[PendingMessage]:
         with self._wake:
-            room = self.window - len(self._inflight)
+            room = window - len(self._inflight)
             busy = {m.msg_id for m in self._inflight.values()} | set(self._acked)
             busy |= {m.msg_id for m, _, _ in self._refused}
             paused = self._monotonic() < self._paused_until
