@@ -98,3 +98,25 @@ def test_explicit_curve_claiming_a_false_group_order_is_refused(wrong_order):
     order = _next_prime(real.n) if wrong_order == "next_prime" else 5
     with pytest.raises(BadPublicKey):
         curve_from_specified(_specified(real, order))
+
+
+def test_ds_certificate_with_pss_parameters_lacking_the_mgf_hash_is_a_typed_failure():
+    from asn1crypto import algos, x509
+
+    document = passport()
+    info = cms.ContentInfo.load(_content_info(document))
+    cert = x509.Certificate.load(info["content"]["certificates"][0].chosen.dump())
+    cert["signature_algorithm"] = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": {
+        "hash_algorithm": {"algorithm": "sha256"}, "mask_gen_algorithm": {"algorithm": "mgf1"}}})
+    info["content"]["certificates"] = [x509.Certificate.load(cert.dump())]
+    sod = encode_tlv(SOD_TAG, info.dump())
+    result = passive_authenticate(sod, document.data_groups, store_for(document.pki), NOW)
+    assert result.signature_valid and not result.passed
+    assert result.has(PaReason.DS_NOT_TRUSTED)
+
+
+def _content_info(document) -> bytes:
+    from firmware_app.emrtd.tlv import read_header
+
+    sod = document.files["EF.SOD"]
+    return sod[read_header(sod).header_size:]

@@ -53,7 +53,10 @@ def scheme_from_asn1(algorithm: algos.SignedDigestAlgorithm, fallback_hash: str 
     except ValueError as exc:
         raise UnsupportedAlgorithm(f"signature algorithm {oid_name}") from exc
     if kind == "rsassa_pss":
-        return _pss_scheme(algorithm["parameters"])
+        try:
+            return _pss_scheme(algorithm["parameters"])
+        except ASN1_DECODE_ERRORS as exc:  # e.g. MGF1 without its hash: asn1crypto gives a Void
+            raise UnsupportedAlgorithm(f"RSA-PSS parameters unusable ({type(exc).__name__})") from exc
     if kind not in ("rsassa_pkcs1v15", "ecdsa"):
         raise UnsupportedAlgorithm(f"signature algorithm {oid_name}")
     try:
