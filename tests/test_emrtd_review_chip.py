@@ -70,3 +70,31 @@ def test_empty_odd_ins_answer_does_not_loop_forever():
     with pytest.raises(ReadError):
         read_file(Session(chip), 0x011D, "EF.SOD", ReadLimits(223, False), lambda fid, lost: None)
     assert chip.odd_reads <= 3
+
+
+class _PlainNotFound:
+    """Like many real chips: 'file not found' answered in plain, which ends secure messaging."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def transmit(self, apdu: bytes) -> bytes:
+        answer = self.inner.transmit(apdu)
+        return b"\x6A\x82" if b"\x99\x02\x6A\x82" in answer else answer
+
+
+def test_optional_file_missing_with_a_plain_answer_does_not_abort_the_read():
+    import time
+
+    from firmware_app.emrtd.files import LdsFile
+    from firmware_app.emrtd.reader import DocumentReader
+    from simulator.vchip.transport import InProcessTransceiver
+    from tests.chip_fixtures import counter_rng, make_chip, mrz_key
+
+    chip = make_chip(dg2_size=500)
+    del chip.config.files[LdsFile.DG14.fid]  # still listed in EF.COM
+    session = Session(_PlainNotFound(InProcessTransceiver(chip)))
+    result = DocumentReader(session, mrz_key(), counter_rng("terminal"), time.monotonic).read()
+    assert result.missing == [LdsFile.DG14]
+    assert result.files[LdsFile.DG15] == chip.config.files[LdsFile.DG15.fid]
+    assert result.reauthentications == 1

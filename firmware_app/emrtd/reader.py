@@ -188,6 +188,13 @@ class DocumentReader:
             self._establish()
         select_file(self.session, fid, f"{fid:04X}")
 
+    def _resume_if_sm_ended(self) -> None:
+        if self.session.sm is not None and self.session.sm.ended:
+            if self.reauthentications >= MAX_REAUTHENTICATIONS:
+                raise AuthenticationError(self.access.protocol.value, "too many re-authentications")
+            self.reauthentications += 1
+            self._establish()
+
     def _read(self, file: LdsFile, limits: ReadLimits) -> bytes:
         step = _STEP_OF.get(file, ReadStep.READ_OPTIONAL)
         return self._timed(step, read_file, self.session, file.fid, file.value, limits, self._recover)
@@ -201,6 +208,7 @@ class DocumentReader:
                 if file in MANDATORY:
                     raise
                 missing.append(file)
+                self._resume_if_sm_ended()  # many chips say 6A82 in plain, which ends SM
                 continue
             self._after_file(file, files)
         return missing
