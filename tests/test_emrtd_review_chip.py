@@ -98,3 +98,76 @@ def test_optional_file_missing_with_a_plain_answer_does_not_abort_the_read():
     assert result.missing == [LdsFile.DG14]
     assert result.files[LdsFile.DG15] == chip.config.files[LdsFile.DG15.fid]
     assert result.reauthentications == 1
+
+
+class _PlainOkAfter:
+    """A clone's trick: answer '9000' in plain where it cannot compute a response MAC."""
+
+    def __init__(self, inner, trigger, replace_trigger_answer: bool):
+        self.inner, self.trigger, self.replace_trigger_answer = inner, trigger, replace_trigger_answer
+        self.armed = False
+
+    def transmit(self, apdu: bytes) -> bytes:
+        answer = self.inner.transmit(apdu)
+        if self.armed:
+            self.armed = False
+            return b"\x90\x00"
+        if self.trigger(apdu):
+            if self.replace_trigger_answer:
+                return b"\x90\x00"
+            self.armed = True
+        return answer
+
+
+def _factory_read(transport_wrapper):
+    import time
+
+    from firmware_app.emrtd.keys import mrz_key_from_lines
+    from firmware_app.emrtd.reader import DocumentReader
+    from simulator.passport_factory import AaKind, Forgery
+    from simulator.vchip.applet import VirtualIcaoChip
+    from simulator.vchip.from_passport import chip_config
+    from simulator.vchip.transport import InProcessTransceiver
+    from tests.chip_fixtures import counter_rng
+    from tests.passport_helpers import passport
+
+    document = passport(aa=AaKind.RSA, forgery=Forgery(clone=True))
+    chip = VirtualIcaoChip(chip_config(document), counter_rng("chip"))
+    session = Session(transport_wrapper(InProcessTransceiver(chip)))
+    return DocumentReader(session, mrz_key_from_lines(list(document.mrz_lines)), counter_rng("terminal"),
+                          time.monotonic).read()
+
+
+def test_clone_answering_in_plain_under_the_new_ca_keys_fails_chip_authentication():
+    from firmware_app.emrtd.auth import ChipCheckReason
+
+    def key_sent(apdu: bytes) -> bool:  # MSE:Set KAT (3DES CA) or GENERAL AUTHENTICATE (AES CA)
+        return (apdu[1] == 0x22 and apdu[2:4] == b"\x41\xA6") or apdu[1] == 0x86
+
+    result = _factory_read(lambda inner: _PlainOkAfter(inner, key_sent, replace_trigger_answer=False))
+    assert result.chip_auth.performed and not result.chip_auth.passed
+    assert result.chip_auth.reason is ChipCheckReason.SM_FAILED_WITH_NEW_KEYS
+
+
+def test_plain_answer_to_internal_authenticate_fails_aa_and_the_read_completes():
+    from firmware_app.emrtd.files import LdsFile
+
+    def internal_authenticate(apdu: bytes) -> bool:
+        return apdu[1] == 0x88
+
+    result = _factory_read(lambda inner: _PlainOkAfter(inner, internal_authenticate, replace_trigger_answer=True))
+    assert result.active_auth.performed and not result.active_auth.passed
+    assert LdsFile.DG15 in result.files
+
+
+def test_plain_answer_to_the_chip_authentication_key_fails_ca_and_the_read_completes():
+    from firmware_app.emrtd.auth import ChipCheckReason
+    from firmware_app.emrtd.files import LdsFile
+
+    def key_sent(apdu: bytes) -> bool:
+        return (apdu[1] == 0x22 and apdu[2:4] == b"\x41\xA6") or apdu[1] == 0x86
+
+    result = _factory_read(lambda inner: _PlainOkAfter(inner, key_sent, replace_trigger_answer=True))
+    assert result.chip_auth.performed and not result.chip_auth.passed
+    assert result.chip_auth.reason is ChipCheckReason.CHIP_REFUSED
+    assert LdsFile.DG15 in result.files

@@ -28,7 +28,10 @@ def perform_active_authentication(session: Session, dg15: Dg15, dg14: Dg14 | Non
     challenge = rng(AA_CHALLENGE_SIZE)
     # an RSA-2048 answer (256 bytes) only fits a protected response with extended length
     command = CommandApdu(0x00, Ins.INTERNAL_AUTHENTICATE, 0, 0, challenge, ne=65536 if extended else 256)
-    response = session.send(command, "active authentication")
+    try:
+        response = session.send(command, "active authentication")
+    except SecureMessagingError as exc:  # e.g. a plain '9000': unauthenticated, SM is gone
+        return ChipCheckResult.failed(AA, ChipCheckReason.CHIP_REFUSED, str(exc))
     if not response.ok or not response.data:
         return ChipCheckResult.failed(AA, ChipCheckReason.CHIP_REFUSED, f"SW {response.sw:04X}")
     return verify_active_authentication(dg15, challenge, response.data, dg14)
@@ -43,7 +46,10 @@ def perform_chip_authentication(session: Session, dg14: Dg14, rng: Rng) -> ChipC
         return ChipCheckResult.not_performed(CA, ChipCheckReason.NOT_OFFERED, str(exc))
     except ChipCheckError as exc:
         return ChipCheckResult.failed(CA, ChipCheckReason.BAD_KEY, str(exc))
-    refused = _send_key(session, setup, ephemeral.public)
+    try:
+        refused = _send_key(session, setup, ephemeral.public)
+    except SecureMessagingError as exc:  # the reader re-authenticates after CHIP_REFUSED
+        return ChipCheckResult.failed(CA, ChipCheckReason.CHIP_REFUSED, str(exc))
     if refused is not None:
         return ChipCheckResult.failed(CA, ChipCheckReason.CHIP_REFUSED, f"SW {refused:04X}")
     kind = CipherKind.DES3 if keys.algorithm is KeyAlgorithm.DES3 else CipherKind.AES

@@ -243,6 +243,7 @@ class DocumentReader:
             dg14, _ = parse_for_checks(parse_dg14, files[LdsFile.DG14], ChipCheck.ACTIVE_AUTHENTICATION)
         self._checks[ChipCheck.ACTIVE_AUTHENTICATION] = failure or perform_active_authentication(
             self.session, dg15, dg14, self.rng, self._limits.extended)
+        self._resume_if_sm_ended()  # optional files may follow
 
 
 def read_document(transceiver, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
