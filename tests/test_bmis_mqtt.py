@@ -352,11 +352,13 @@ def test_the_connection_reports_the_brokers_receive_maximum(tmp_path, receive_ma
     properties = Properties(PacketTypes.CONNACK)
     if receive_maximum is not None:
         properties.ReceiveMaximum = receive_maximum
+        properties.MaximumPacketSize = 4096
 
     class Flags:
         session_present = False
     connection._on_connect(RecordingClient(), None, Flags(), ReasonCode(PacketTypes.CONNACK, "Success"), properties)
     assert connection.receive_maximum == receive_maximum and connection.connected
+    assert connection.maximum_packet_size == (4096 if receive_maximum else None)
 
 
 @pytest.mark.parametrize("receive_maximum, expected", [(3, 3), (100, 8), (None, 8)])
@@ -372,3 +374,19 @@ def test_in_flight_window_respects_the_brokers_receive_maximum(tmp_path, receive
     assert pump.step() == expected and pump.step() == 0
     pump.on_ack(1, 0, "Success")
     assert pump.step() == 1 and pump.in_flight == expected
+
+
+def test_a_message_over_the_brokers_maximum_packet_size_is_dead_lettered_not_sent(tmp_path):
+    # MQTT 5 (3.1.2.24): a packet over the broker's Maximum Packet Size makes it disconnect (0x95);
+    # resent after every reconnect, the message would block the link forever.
+    box = make_outbox(tmp_path)
+    small = box.add(MessageKind.EXCEPTION, event(1))
+    big = box.add(MessageKind.EXCEPTION, {**event(2), "detail": "x" * 500})
+    refused = []
+    pump = OutboxPump(box, on_refused=lambda m, code, name: refused.append((m.msg_id, code)))
+    conn = ScriptedConnection()
+    conn.maximum_packet_size = len(small.payload) + len(small.topic) + 64
+    pump.attach(conn)
+    assert pump.step() == 1 and [p[2] for p in conn.published] == [small.payload]
+    pump.step()
+    assert refused == [(big.msg_id, 0x95)] and box.counts().dead_letters == 1

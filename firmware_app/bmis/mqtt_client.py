@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 QOS = 1
 REASON_NO_MATCHING_SUBSCRIBERS = 0x10
 REASON_FAILURE_FROM = 0x80
+REASON_PACKET_TOO_LARGE = 0x95
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,13 @@ class Callbacks:
     on_disconnected: Callable[[str], None] = lambda reason: None
 
 
+def publish_packet_size(topic: str, payload: bytes, correlation: bytes | None) -> int:
+    """Upper bound of a QoS 1 PUBLISH packet's size (MQTT 5), to compare with the broker's maximum."""
+    properties = 3 + len(correlation) if correlation is not None else 0
+    variable = 2 + len(topic.encode("utf-8")) + 2 + 4 + properties   # topic, packet id, property length
+    return 1 + 4 + variable + len(payload)                           # fixed header, remaining length
+
+
 def _check_files(settings: MqttSettings) -> None:
     wanted = [settings.ca_file] + [p for p in (settings.cert_file, settings.key_file) if p is not None]
     missing = [str(p) for p in wanted if not Path(p).is_file()]
@@ -99,6 +107,7 @@ class MqttConnection:
         self.settings, self._callbacks, self._subscriptions = settings, callbacks, subscriptions
         self._connected = False
         self._receive_maximum: int | None = None
+        self._maximum_packet_size: int | None = None
         self._client = self._make_client(will)
 
     def _make_client(self, will: Will | None) -> paho.Client:
@@ -146,6 +155,11 @@ class MqttConnection:
         """The broker's MQTT 5 Receive Maximum from the last CONNACK (None: not announced)."""
         return self._receive_maximum
 
+    @property
+    def maximum_packet_size(self) -> int | None:
+        """The broker's MQTT 5 Maximum Packet Size from the last CONNACK (None: no limit announced)."""
+        return self._maximum_packet_size
+
     # -- publishing ------------------------------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
                 response_topic: str | None = None) -> int | None:
@@ -172,6 +186,7 @@ class MqttConnection:
         # otherwise, and the backlog resend would repeat that forever. paho cannot change its own
         # in-flight limit on an open connection.
         self._receive_maximum = getattr(properties, "ReceiveMaximum", None) if properties else None
+        self._maximum_packet_size = getattr(properties, "MaximumPacketSize", None) if properties else None
         self._connected = True
         for topic_filter in self._subscriptions:
             client.subscribe(topic_filter, qos=QOS)

@@ -5,7 +5,8 @@ orders them) and commits acknowledgements in batches: one synchronous=FULL trans
 that arrived meanwhile, so the drain rate is not one fsync per message. A crash before the batch is
 committed only means those messages are sent again (consumers de-duplicate on msg_id).
 
-PUBACK reason codes decide: success -> sent; >= 0x80 (e.g. 0x87 not authorised by the ACL) ->
+PUBACK reason codes decide: success -> sent; >= 0x80 (e.g. 0x87 not authorised by the ACL; or 0x95 found here
+before publishing, when the message exceeds the broker's Maximum Packet Size) ->
 dead letter and `on_refused`; 0x10 (no matching subscribers) on a non-retained message -> kept, and
 non-retained publishing pauses (doubling from retry_delay_s up to max_retry_delay_s) because nobody
 at the BMIS is listening; status and health (retained) still go out meanwhile.
@@ -17,7 +18,8 @@ import threading
 import time
 from typing import Callable, Protocol
 
-from .mqtt_client import REASON_FAILURE_FROM, REASON_NO_MATCHING_SUBSCRIBERS
+from .mqtt_client import (REASON_FAILURE_FROM, REASON_NO_MATCHING_SUBSCRIBERS, REASON_PACKET_TOO_LARGE,
+                          publish_packet_size)
 from .outbox import Outbox, PendingMessage
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,10 @@ class OutboxPump:
         return [m for m in batch if m.retain] if paused else batch
 
     def _publish(self, publisher: Publisher, message: PendingMessage) -> int:
+        if self._too_large(publisher, message):
+            with self._wake:
+                self._refused.append((message, REASON_PACKET_TOO_LARGE, "Packet too large for the broker"))
+            return 0
         # Never call paho while holding our lock: paho calls on_ack holding its own lock.
         mid = publisher.publish(message.topic, message.payload, retain=message.retain,
                                 correlation=message.correlation)
@@ -163,6 +169,12 @@ class OutboxPump:
             else:
                 self._classify(message, *early)
         return 1
+
+    @staticmethod
+    def _too_large(publisher: Publisher, message: PendingMessage) -> bool:
+        """Over the broker's MQTT 5 Maximum Packet Size: it would disconnect us (0x95) on every resend."""
+        limit = getattr(publisher, "maximum_packet_size", None)
+        return bool(limit) and publish_packet_size(message.topic, message.payload, message.correlation) > limit
 
     def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
         """Loop until `stop` is set; wakes on acks, new messages and connections."""
