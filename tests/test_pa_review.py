@@ -120,3 +120,29 @@ def _content_info(document) -> bytes:
 
     sod = document.files["EF.SOD"]
     return sod[read_header(sod).header_size:]
+
+
+def test_crl_signed_by_the_countrys_newer_csca_key_revokes_a_ds_of_the_older_key():
+    # CSCA key rollover keeps the subject name: the current key signs the CRL for all its DSs
+    from firmware_app.emrtd.pa.chain import check_chain
+    from firmware_app.emrtd.pa.trust_store import parse_crl
+    from simulator.test_pki import make_crl, make_csca
+
+    old, new = make_csca("rollover", NOW, label="old"), make_csca("rollover", NOW, label="new")
+    assert old.certificate.subject == new.certificate.subject
+    ds = make_document_signer(old, "rollover", NOW, serial=555)
+    crl = parse_crl(make_crl(new, [555], NOW), "new.crl")
+    failures, _ = check_chain(ds.certificate, TrustStore([old.certificate, new.certificate], [crl]), NOW)
+    assert [f.reason for f in failures] == [PaReason.DS_REVOKED]
+
+
+def test_crl_signed_by_a_foreign_key_under_the_same_name_is_still_ignored():
+    from firmware_app.emrtd.pa.chain import check_chain
+    from firmware_app.emrtd.pa.trust_store import parse_crl
+    from simulator.test_pki import make_crl, make_csca
+
+    trusted, outsider = make_csca("rollover", NOW, label="old"), make_csca("rollover", NOW, label="rogue")
+    ds = make_document_signer(trusted, "rollover", NOW, serial=555)
+    crl = parse_crl(make_crl(outsider, [555], NOW), "rogue.crl")
+    failures, warnings = check_chain(ds.certificate, TrustStore([trusted.certificate], [crl]), NOW)
+    assert failures == [] and warnings

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from asn1crypto import x509
 
+from firmware_app.emrtd.pa.names import same_name
 from firmware_app.emrtd.pa.result import PaFailure, PaReason
 from firmware_app.emrtd.pa.trust_store import TrustStore, certificate_signed_by
 
@@ -45,8 +46,10 @@ def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> 
 def _revocation(ds_cert: x509.Certificate, csca: x509.Certificate, store: TrustStore,
                 now: datetime) -> tuple[bool, list[str]]:
     notes = []
+    # after a CSCA key rollover the current key (same subject name) signs the CRL for all DSs
+    same_country = [c for c in store.cscas if c.ca and same_name(c.subject, csca.subject)]
     for crl in store.crls_of(csca):
-        if not certificate_signed_by(crl, csca):
+        if not any(certificate_signed_by(crl, signer) for signer in same_country):
             notes.append("CRL ignored: its signature does not verify with the CSCA")
             continue
         next_update = crl["tbs_cert_list"]["next_update"].native
