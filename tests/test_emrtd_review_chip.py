@@ -171,3 +171,17 @@ def test_plain_answer_to_the_chip_authentication_key_fails_ca_and_the_read_compl
     assert result.chip_auth.performed and not result.chip_auth.passed
     assert result.chip_auth.reason is ChipCheckReason.CHIP_REFUSED
     assert LdsFile.DG15 in result.files
+
+
+def test_declared_maximum_response_beyond_extended_length_is_capped():
+    # an Le above 65536 cannot be encoded: secure messaging would send it modulo 65536
+    from firmware_app.emrtd.capabilities import read_capabilities
+
+    atr_info = encode_tlv(0x7F66, encode_tlv(0x02, b"\x01\x00\x00") + encode_tlv(0x02, b"\x0F\xFF\xFF"))
+
+    class Chip:
+        def transmit(self, apdu: bytes) -> bytes:
+            return atr_info + b"\x90\x00" if apdu[2] == 0x80 | 0x01 else b"\x6A\x82"
+
+    _, limits = read_capabilities(Session(Chip()), None, None)
+    assert limits.extended and limits.max_response <= 65536

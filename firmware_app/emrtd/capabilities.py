@@ -43,7 +43,9 @@ def read_capabilities(session: Session, forced_extended: bool | None,
 def _limits(extended: bool, max_response: int) -> ReadLimits:
     if not extended:
         return SHORT_LIMITS
-    return ReadLimits(max(SHORT_SM_MAX, max_response - SM_OVERHEAD), extended=True)
+    # an extended Le encodes at most 65536: a larger declared value would wrap modulo 65536 under SM
+    capped = min(max_response, EXTENDED_DEFAULT_RESPONSE)
+    return ReadLimits(max(SHORT_SM_MAX, capped - SM_OVERHEAD), extended=True)
 
 
 def _card_access(session: Session) -> list[PaceInfo] | None:
