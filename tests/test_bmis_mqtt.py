@@ -353,12 +353,14 @@ def test_the_connection_reports_the_brokers_receive_maximum(tmp_path, receive_ma
     if receive_maximum is not None:
         properties.ReceiveMaximum = receive_maximum
         properties.MaximumPacketSize = 4096
+        properties.RetainAvailable = 0
 
     class Flags:
         session_present = False
     connection._on_connect(RecordingClient(), None, Flags(), ReasonCode(PacketTypes.CONNACK, "Success"), properties)
     assert connection.receive_maximum == receive_maximum and connection.connected
     assert connection.maximum_packet_size == (4096 if receive_maximum else None)
+    assert connection.retain_available is (receive_maximum is None)
 
 
 @pytest.mark.parametrize("receive_maximum, expected", [(3, 3), (100, 8), (None, 8)])
@@ -390,3 +392,17 @@ def test_a_message_over_the_brokers_maximum_packet_size_is_dead_lettered_not_sen
     assert pump.step() == 1 and [p[2] for p in conn.published] == [small.payload]
     pump.step()
     assert refused == [(big.msg_id, 0x95)] and box.counts().dead_letters == 1
+
+
+def test_retained_messages_go_out_unretained_when_the_broker_has_no_retain(tmp_path):
+    # MQTT 5 (3.2.2.3.5): with Retain Available 0 a retained PUBLISH gets the client disconnected (0x9A);
+    # status would then block the link on every reconnect.
+    box = make_outbox(tmp_path)
+    box.add(MessageKind.STATUS, {"state": "online"})
+    pump, conn = OutboxPump(box), ScriptedConnection()
+    conn.retain_available = False
+    pump.attach(conn)
+    assert pump.step() == 1 and conn.published[0][3] is False
+    conn.retain_available = True
+    box.add(MessageKind.STATUS, {"state": "online"})
+    assert pump.step() == 1 and conn.published[1][3] is True

@@ -108,6 +108,7 @@ class MqttConnection:
         self._connected = False
         self._receive_maximum: int | None = None
         self._maximum_packet_size: int | None = None
+        self._retain_available = True
         self._client = self._make_client(will)
 
     def _make_client(self, will: Will | None) -> paho.Client:
@@ -160,6 +161,11 @@ class MqttConnection:
         """The broker's MQTT 5 Maximum Packet Size from the last CONNACK (None: no limit announced)."""
         return self._maximum_packet_size
 
+    @property
+    def retain_available(self) -> bool:
+        """False when the broker's last CONNACK said it does not support retained messages."""
+        return self._retain_available
+
     # -- publishing ------------------------------------------------------------------------------
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
                 response_topic: str | None = None) -> int | None:
@@ -187,6 +193,9 @@ class MqttConnection:
         # in-flight limit on an open connection.
         self._receive_maximum = getattr(properties, "ReceiveMaximum", None) if properties else None
         self._maximum_packet_size = getattr(properties, "MaximumPacketSize", None) if properties else None
+        self._retain_available = getattr(properties, "RetainAvailable", 1) != 0 if properties else True
+        if not self._retain_available:
+            log.warning("MQTT broker does not support retained messages: status and health go out unretained")
         self._connected = True
         for topic_filter in self._subscriptions:
             client.subscribe(topic_filter, qos=QOS)

@@ -158,8 +158,9 @@ class OutboxPump:
                 self._refused.append((message, REASON_PACKET_TOO_LARGE, "Packet too large for the broker"))
             return 0
         # Never call paho while holding our lock: paho calls on_ack holding its own lock.
-        mid = publisher.publish(message.topic, message.payload, retain=message.retain,
-                                correlation=message.correlation)
+        # A broker without retain disconnects on a retained publish (0x9A): send it plain instead.
+        retain = message.retain and getattr(publisher, "retain_available", True)
+        mid = publisher.publish(message.topic, message.payload, retain=retain, correlation=message.correlation)
         if mid is None:
             return 0
         with self._wake:
