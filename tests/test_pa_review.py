@@ -146,3 +146,21 @@ def test_crl_signed_by_a_foreign_key_under_the_same_name_is_still_ignored():
     crl = parse_crl(make_crl(outsider, [555], NOW), "rogue.crl")
     failures, warnings = check_chain(ds.certificate, TrustStore([trusted.certificate], [crl]), NOW)
     assert failures == [] and warnings
+
+
+@pytest.mark.parametrize("bits, accepted", [(512, False), (1024, True)])
+def test_rsa_modulus_below_1024_bits_is_refused(bits, accepted):
+    # a tiny modulus is factored in seconds: any AA or DS signature under it proves nothing
+    from asn1crypto import keys as akeys
+
+    from firmware_app.emrtd.pa.errors import BadPublicKey
+    from firmware_app.emrtd.pa.public_key import load_public_key
+
+    modulus = (1 << (bits - 1)) | 0xF1  # odd, of exactly `bits` bits (its factors do not matter here)
+    spki = akeys.PublicKeyInfo({"algorithm": {"algorithm": "rsa"},
+                                "public_key": akeys.RSAPublicKey({"modulus": modulus, "public_exponent": 65537})})
+    if accepted:
+        assert load_public_key(spki).key_size == bits
+    else:
+        with pytest.raises(BadPublicKey):
+            load_public_key(spki)

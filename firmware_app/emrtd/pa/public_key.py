@@ -19,6 +19,7 @@ from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 
 MAX_FIELD_BITS = 571  # larger explicit fields are no ICAO curve and would only cost CPU
 MAX_RSA_BITS = 8192
+MIN_RSA_BITS = 1024  # ICAO's floor (AA keys); smaller moduli are factored in seconds
 MAX_COFACTOR = 8  # ICAO curves have cofactor 1
 
 
@@ -46,7 +47,7 @@ def load_public_key(spki: keys.PublicKeyInfo) -> PublicKey:
 def _rsa_key(spki: keys.PublicKeyInfo) -> rsa.RSAPublicKey:
     numbers = spki["public_key"].parsed
     n, e = numbers["modulus"].native, numbers["public_exponent"].native
-    if n.bit_length() > MAX_RSA_BITS or n < 3 or e < 3 or e % 2 == 0:
+    if not MIN_RSA_BITS <= n.bit_length() <= MAX_RSA_BITS or e < 3 or e % 2 == 0:
         raise BadPublicKey("RSA modulus or exponent out of range")
     return rsa.RSAPublicNumbers(e, n).public_key()
 
