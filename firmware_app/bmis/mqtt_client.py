@@ -4,7 +4,9 @@ paho 2.x, callback API VERSION2. Persistent session (clean_start=False + session
 certificate, Last Will, reconnect with exponential backoff (paho's own loop), a bounded in-flight
 window. What goes up to the caller is plain data: acknowledgements as (mid, reason code, reason name)
 from PUBACK, and incoming messages as `Incoming`. paho's `is_published()` is never consulted:
-only the PUBACK reason code says a message was accepted.
+only the PUBACK reason code says a message was accepted. The broker's MQTT 5 CONNACK limits (Receive
+Maximum, Maximum Packet Size, Retain Available) are exposed for the pump, which keeps within them:
+paho does not, and a broker disconnects a client that exceeds them (the resend would loop forever).
 
 Callbacks run on paho's network thread; an exception in one is logged and never stops the loop.
 """
