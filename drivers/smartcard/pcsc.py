@@ -56,6 +56,11 @@ def card_present(pattern: str) -> bool:
         return False
 
 
+def _has_short_le(apdu: bytes) -> bool:
+    """Case 2 or case 4 short APDU: only then is the last byte Le (else it is command data)."""
+    return len(apdu) == 5 or (len(apdu) > 5 and apdu[4] != 0 and len(apdu) == 6 + apdu[4])
+
+
 class PcscTransceiver:
     def __init__(self, connection, reader_name: str):
         self._connection = connection
@@ -86,7 +91,7 @@ class PcscTransceiver:
 
     def transmit(self, apdu: bytes) -> bytes:
         data, sw1, sw2 = self._raw(apdu)
-        if sw1 == 0x6C and len(apdu) >= 5:
+        if sw1 == 0x6C and _has_short_le(apdu):
             data, sw1, sw2 = self._raw(apdu[:-1] + bytes([sw2]))  # card told us the right Le
         for _ in range(MAX_GET_RESPONSE):
             if sw1 != 0x61:
