@@ -112,19 +112,24 @@ def strip_graph(graph: bytes) -> tuple[bytes, int]:
     return b"".join(kept), dropped
 
 
-def strip_initializer_inputs(model: bytes) -> tuple[bytes, int]:
-    """Return the model without graph inputs that name an initializer, and how many were dropped."""
-    out, dropped, graphs = [], 0, 0
+def rewrite_the_graph(model: bytes, rewrite_graph) -> tuple[bytes, int]:
+    """Apply `rewrite_graph(graph) -> (graph, count)` to the model's one graph; return model and count."""
+    out, count, graphs = [], 0, 0
     for field, wire, payload, raw in iter_fields(model):
         if field == MODEL_GRAPH and wire == WIRE_LENGTH:
-            graph, dropped = strip_graph(payload)
+            graph, count = rewrite_graph(payload)
             out.append(length_field(MODEL_GRAPH, graph))
             graphs += 1
         else:
             out.append(raw)
     if graphs != 1:
         raise WireFormatError(f"expected one graph in the model, found {graphs}")
-    return b"".join(out), dropped
+    return b"".join(out), count
+
+
+def strip_initializer_inputs(model: bytes) -> tuple[bytes, int]:
+    """Return the model without graph inputs that name an initializer, and how many were dropped."""
+    return rewrite_the_graph(model, strip_graph)
 
 
 def rewrite_submessages(message: bytes, path: tuple[int, ...], change) -> bytes:
@@ -261,14 +266,4 @@ def rewrite_prelu_graph(graph: bytes) -> tuple[bytes, int]:
 
 def decompose_prelu(model: bytes) -> tuple[bytes, int]:
     """Return the model with every PRelu node replaced by equivalent nodes, and how many were."""
-    out, rewritten, graphs = [], 0, 0
-    for field, wire, payload, raw in iter_fields(model):
-        if field == MODEL_GRAPH and wire == WIRE_LENGTH:
-            graph, rewritten = rewrite_prelu_graph(payload)
-            out.append(length_field(MODEL_GRAPH, graph))
-            graphs += 1
-        else:
-            out.append(raw)
-    if graphs != 1:
-        raise WireFormatError(f"expected one graph in the model, found {graphs}")
-    return b"".join(out), rewritten
+    return rewrite_the_graph(model, rewrite_prelu_graph)
