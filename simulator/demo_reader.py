@@ -68,6 +68,7 @@ def _describe(lines: tuple[str, ...]) -> str:
     verdict = "VALID" if result.valid else "INVALID"
     notes = [issue.code.value for issue in result.errors] + [w.code.value for w in result.warnings]
     notes += [f"repaired {r.field}" for r in result.repairs]
+    notes += [f"chip to confirm: {'+'.join(r.field for r in c.repairs)}" for c in result.candidates]
     return f"{result.format.value}: {verdict}" + (f" ({', '.join(notes)})" if notes else "")
 
 

@@ -127,7 +127,8 @@ def event_catalogue(lane: Lane) -> dict:
     }
 
 
-_INVALID = parse(specimen("TD3")[0:1] + (specimen("TD3")[1][:-1] + "9",), today=TODAY)
+# invalid and beyond repair (no chip key candidates): a composite slip read with repair off
+_INVALID = parse(specimen("TD3")[0:1] + (specimen("TD3")[1][:-1] + "9",), today=TODAY, repair=False)
 _STATE_TIMER = {State.DOCUMENT: TimerKind.DOCUMENT, State.CHIP: TimerKind.CHIP, State.FACE: TimerKind.FACE,
                 State.DECIDE: TimerKind.DECISION, State.OFFICER_REVIEW: TimerKind.OFFICER,
                 State.REFER: TimerKind.REFER}

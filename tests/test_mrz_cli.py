@@ -37,6 +37,19 @@ def test_invalid_mrz_exits_1(capsys):
     assert "check_digit_mismatch" in out
 
 
+def test_unconfirmed_repair_is_a_candidate_not_a_valid_mrz(capsys):
+    # issue 9: the document number check digit misread (6 -> 5) used to be "repaired" by
+    # changing the correct number; now the MRZ is invalid and the readings are listed
+    misread = [TD3[0], TD3[1][:9] + "5" + TD3[1][10:]]
+    code, out, _ = run(["--json", "--today", "2026-11-26", *misread], capsys)
+    data = json.loads(out)
+    assert code == 1 and data["valid"] is False and data["repairs"] == []
+    assert TD3 in [c["lines"] for c in data["candidates"]]
+    assert all(r["verified"] is False for c in data["candidates"] for r in c["repairs"])
+    code, out, _ = run(["--today", "2026-11-26", *misread], capsys)
+    assert code == 1 and "candidate 1 (unconfirmed" in out and "5 -> 6 (document_number_cd)" in out
+
+
 def test_lines_from_stdin(capsys, monkeypatch):
     code, out, _ = run(["--json"], capsys, ("\n".join(TD3) + "\n").encode(), monkeypatch)
     assert code == 0 and json.loads(out)["document_number"] == "L898902C3"

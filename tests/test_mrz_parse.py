@@ -37,7 +37,7 @@ def test_json_has_exactly_the_contract_fields():
         "format", "document_code", "issuing_state", "document_number", "nationality", "birth_date",
         "birth_date_iso", "sex", "expiry_date", "expiry_date_iso", "optional_data", "optional_data_2",
         "primary_identifier", "secondary_identifier", "checks", "valid", "errors", "warnings",
-        "repairs", "mrz_information"]
+        "repairs", "mrz_information", "candidates"]
     assert data["checks"] == {"document_number": True, "birth_date": True, "expiry_date": True,
                               "optional_data": True, "composite": True}
     json.dumps(data)

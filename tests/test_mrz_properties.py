@@ -115,12 +115,12 @@ def test_single_slip_is_detected_or_repaired_never_accepted_wrong(document, data
     broken[line] = lines[line][:column] + new + lines[line][column + 1:]
     result = parse(tuple(broken), today=TODAY)
     if result.valid and result.lines != lines:
-        # Wrong data is accepted only when no check digit could see the slip, or when the
-        # result says a swap rests on one check digit (the chip's BAC then fails, safely).
-        unverified = any(not r.verified for r in result.repairs)
-        assert _invisible(old, new, field) or unverified, (field, old, new)
-    if result.repairs and all(r.verified for r in result.repairs):
-        assert result.lines == lines
+        # Wrong data is accepted only when no check digit could see the slip (issue 9: an
+        # unconfirmed repair used to be valid too; now it is only a chip key candidate).
+        assert _invisible(old, new, field) and not result.repairs, (field, old, new)
+    if result.repairs:
+        assert result.valid and result.lines == lines
+        assert all(r.verified for r in result.repairs)
 
 
 @SETTINGS
@@ -140,6 +140,31 @@ def test_single_ocr_confusion_is_repaired_exactly_or_detected(document, data):
         assert _invisible(lines[line][column], new, field), (field, lines[line][column], new)
     if result.repairs:
         assert result.lines == lines
+
+
+@SETTINGS
+@given(any_document, st.data())
+def test_single_corruption_anywhere_is_never_valid_with_invented_data(document, data):
+    """Issue 9: whatever one character turns into, wherever it is, parse never returns a valid
+    MRZ whose data differs from both the original and what was read; every repair it applies
+    restores the original exactly; every candidate it offers stays invalid until the chip
+    confirms it."""
+    fmt, fields, _, _ = document
+    lines = compose(fmt, fields)
+    line = data.draw(st.integers(0, len(lines) - 1))
+    column = data.draw(st.integers(0, len(lines[line]) - 1))
+    old = lines[line][column]
+    new = data.draw(st.sampled_from(MRZ_ALPHABET.replace(old, "")))
+    broken = tuple(lines[i] if i != line else lines[i][:column] + new + lines[i][column + 1:]
+                   for i in range(len(lines)))
+    result = parse(broken, today=TODAY)
+    assert all(not candidate.valid for candidate in result.candidates)
+    if result.valid:
+        assert result.lines in (lines, broken)
+        assert not result.repairs or (result.lines == lines and all(r.verified for r in result.repairs))
+    checked = {(ln, col): name for ln, col, name in _checked_columns(fmt)}
+    if result.valid and result.lines != lines and (line, column) in checked:
+        assert _invisible(old, new, checked[(line, column)]), (checked[(line, column)], old, new)
 
 
 @SETTINGS

@@ -75,8 +75,12 @@ def _human(result: MrzResult) -> str:
     rows.append(f"  {'checks':22} {checks}")
     rows += [f"  error    {i['code']}: {i['message']}" for i in data["errors"]]
     rows += [f"  warning  {i['code']}: {i['message']}" for i in data["warnings"]]
-    rows += [f"  repaired line {r['line']} col {r['column']}: {r['from']} -> {r['to']} ({r['field']}"
-             f"{'' if r['verified'] else ', unverified: confirm with the chip'})" for r in data["repairs"]]
+    rows += [f"  repaired line {r['line']} col {r['column']}: {r['from']} -> {r['to']} ({r['field']}, "
+             f"confirmed by {r['confirmed_by']})" for r in data["repairs"]]
+    for number, candidate in enumerate(data["candidates"], 1):
+        edits = "; ".join(f"line {r['line']} col {r['column']}: {r['from']} -> {r['to']} ({r['field']})"
+                          for r in candidate["repairs"])
+        rows.append(f"  candidate {number} (unconfirmed; a gate tries it as a BAC key): {edits}")
     return "\n".join(rows)
 
 

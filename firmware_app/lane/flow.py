@@ -22,7 +22,8 @@ def document_presented(s: Step, event: ev.DocumentPresented) -> None:
     if s.txn is None:
         begin(s)
     s.update_txn(mrz=event.mrz)
-    if event.mrz.valid:
+    # an invalid MRZ with repair candidates goes to the chip: only BAC + DG1 can confirm one
+    if event.mrz.valid or event.mrz.candidates:
         start_chip(s)
     else:
         document_retry(s)
@@ -57,7 +58,9 @@ def start_chip(s: Step) -> None:
 def chip_result(s: Step, event: ev.ChipResult) -> None:
     s.cancel_timer(TimerKind.CHIP)
     s.update_txn(chip=event.evidence)
-    if event.evidence.status is ChipStatus.READ:
+    if event.evidence.confirmed_mrz is not None:
+        s.update_txn(mrz=event.evidence.confirmed_mrz)
+    if event.evidence.status is ChipStatus.READ and s.txn.mrz is not None and s.txn.mrz.valid:
         start_face(s)
     else:
         go_decide(s)

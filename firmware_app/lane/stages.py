@@ -13,15 +13,16 @@ from typing import Callable
 import numpy as np
 
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.files import LdsFile
-from firmware_app.emrtd.keys import mrz_key_from_lines
+from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
 from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, decode_portrait, parse_dg1, parse_dg2
 from firmware_app.emrtd.lds.sod import parse_sod
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
 from firmware_app.face.capture import CaptureLoop, CapturePlan
 from firmware_app.face.quality import instruction_for
-from firmware_app.mrz import MrzResult
+from firmware_app.mrz import MrzResult, confirmed_by_chip
 from firmware_app.policy import ChipEvidence, FaceEvidence
 
 from .errors import LaneError
@@ -72,9 +73,35 @@ class ChipReadStage:
         self.monotonic, self.now, self.vault, self.options = monotonic, now, vault, options
 
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
+        if not mrz.valid and mrz.candidates:
+            return self._read_with_candidates(txn_id, mrz, cancelled)
         key = mrz_key_from_lines(list(mrz.lines))
         read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
         return self.evidence(txn_id, read, mrz, cancelled)
+
+    def _read_with_candidates(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
+        """An invalid MRZ's repair candidates, one BAC key at a time (the parser bounds how many).
+        A candidate is adopted only when its key opened the chip and the chip's DG1 equals it:
+        BAC vouches for the key fields, DG1 (under passive authentication) for the rest."""
+        failure: AuthenticationError | None = None
+        for key, readings in _candidate_keys(mrz):
+            if cancelled.is_set():
+                raise StageCancelled("chip read cancelled between candidate keys")
+            try:
+                read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
+            except AuthenticationError as exc:
+                failure = exc       # the chip refused this reading's key: try the next one
+                continue
+            return self._adopt(txn_id, read, mrz, readings, cancelled)
+        raise failure or AuthenticationError("BAC", "no repair candidate gives a usable key")
+
+    def _adopt(self, txn_id: str, read: DocumentRead, mrz: MrzResult, readings: list[MrzResult],
+               cancelled: threading.Event) -> ChipEvidence:
+        chip_mrz = _chip_dg1(read)
+        match = next((c for c in readings if chip_mrz is not None
+                      and compare_with_printed(chip_mrz, list(c.lines)) is Dg1Check.MATCH), None)
+        evidence = self.evidence(txn_id, read, match or mrz, cancelled)
+        return replace(evidence, confirmed_mrz=confirmed_by_chip(match)) if match else evidence
 
     def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult,
                  cancelled: threading.Event | None = None) -> ChipEvidence:
@@ -121,6 +148,26 @@ def _sod_groups(read: DocumentRead) -> frozenset[int]:
         return frozenset(parse_sod(read.files[LdsFile.SOD]).dg_hashes)
     except (KeyError, LdsError):
         return frozenset()      # passive authentication reports the missing or malformed SOD
+
+
+def _candidate_keys(mrz: MrzResult) -> list[tuple[MrzKey, list[MrzResult]]]:
+    """Distinct BAC keys of the candidates, in the parser's order, each with its readings (a
+    country-code or optional-data repair shares the printed key; DG1 then tells them apart)."""
+    keys: dict[bytes, tuple[MrzKey, list[MrzResult]]] = {}
+    for candidate in mrz.candidates:
+        try:
+            key = mrz_key_from_lines(list(candidate.lines))
+            keys.setdefault(key.information(), (key, []))[1].append(candidate)
+        except AuthenticationError:
+            continue        # a layout without BAC key support here
+    return list(keys.values())
+
+
+def _chip_dg1(read: DocumentRead):
+    try:
+        return parse_dg1(read.files[LdsFile.DG1])
+    except (KeyError, LdsError):
+        return None
 
 
 def _dg1_check(read: DocumentRead, mrz: MrzResult) -> Dg1Check | None:

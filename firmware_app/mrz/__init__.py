@@ -4,6 +4,7 @@
     result = parse(lines, today=clock_date, expiry_future_years=cfg.mrz.expiry_future_years,
                    repair=cfg.mrz.ocr_repair, max_repairs=cfg.mrz.max_repairs)
     result.valid, result.errors, result.warnings, result.repairs, result.mrz_information
+    result.candidates   # when invalid: readings unconfirmed repairs give, for the chip to try
 
 Only input that cannot be an MRZ raises (MrzUnreadable and subclasses); everything else is
 reported in the result. `gatectl mrz parse [--json] LINE...` is the CLI; `python -m bench mrz`
@@ -17,10 +18,11 @@ from .errors import (MrzBadCharset, MrzComposeError, MrzError, MrzTooLarge, MrzU
 from .formats import LAYOUTS, MrzFormat, composite_input
 from .names import name_variants, names_match, normalise_name
 from .parse import parse
-from .result import Issue, IssueCode, MrzResult, Repair
+from .result import Confirmation, Issue, IssueCode, MrzResult, Repair, confirmed_by_chip
 
 __all__ = [
     "parse", "compose", "MrzFields", "MrzResult", "MrzFormat", "Issue", "IssueCode", "Repair",
+    "Confirmation", "confirmed_by_chip",
     "MrzError", "MrzUnreadable", "MrzTooLarge", "MrzBadCharset", "MrzWrongLength",
     "MrzComposeError", "check_digit", "weighted_sum", "composite_input", "LAYOUTS",
     "names_match", "normalise_name", "name_variants",

@@ -1,21 +1,28 @@
 """OCR repair: substitutions among characters OCR confuses, bounded by each field's class.
 
-A candidate is accepted only when it passes every check and is the only one with the fewest
-substitutions. Names are never repaired: nothing checks them, so any edit would be a guess.
-Characters impossible in their field (a letter in a date) must change, and the check digit then
-confirms the fix. A swap between characters both allowed in the field (O/0 in a document number)
-is only ever tried once per MRZ: the one check digit that flagged it cannot also confirm it (the
-composite weighs those fields identically), so it is reported as unverified for the chip to confirm.
+The rule: a repair yields a valid result only when a check digit confirms every substitution.
+That holds for a character impossible in its field (a letter in a date) that must change, whose
+check digit then agrees. Everything else is a guess no check digit can vouch for:
+- a swap between characters both allowed in the field (O/0 in a document number): the one check
+  digit that flagged the slip cannot also confirm its fix (the composite weighs those fields alike),
+  and a misread check digit is "fixed" just as well by changing correct data to match it;
+- a fixed country or document code (UT0 -> UTO): no check digit covers those fields;
+- a recomputed check digit (the data was right, its digit misread).
+Such readings are offered as `candidates` of the invalid result, each itself invalid
+(REPAIR_UNCONFIRMED) until the chip confirms it: the lane tries their BAC keys and adopts one only
+when BAC succeeds with its key and the chip's DG1 equals it (`result.confirmed_by_chip`).
+Names and sex are never repaired.
 Note: ICAO check digits cannot see a change between characters whose values differ by a
-multiple of 10 ('<' and 'K', '0' and 'A'); such edits make candidates ambiguous, never accepted.
+multiple of 10 ('<' and 'K', '0' and 'A'); such slips pass unnoticed (the chip's BAC catches them).
 """
 from __future__ import annotations
 
 from datetime import date
 from itertools import combinations, product
 
-from .formats import FIELD_CHECKS, FIELD_CLASSES, Layout, Span
-from .result import Issue, IssueCode, MrzResult, Repair
+from .charset import check_digit
+from .formats import FIELD_CHECKS, FIELD_CLASSES, Layout, Span, composite_input
+from .result import Confirmation, Issue, IssueCode, MrzResult, Repair
 from .validate import analyse, bad_columns, extract
 
 _PAIRS = ("O0", "Q0", "D0", "I1", "L1", "Z2", "S5", "G6", "B8", "T7", "A4", "<K")
@@ -26,30 +33,54 @@ for _a, _b in _PAIRS:
 
 NEVER_REPAIRED = frozenset({"name", "sex"})  # no check digit covers them
 MAX_UNVERIFIED = 1
+MAX_CANDIDATES = 4   # BAC keys the lane may try; beyond that the reading is too uncertain to guess
 MAX_EVALUATIONS = 4000  # bounds the work on hostile or hopeless input (~60 ms)
+# Check-digit field -> the check it belongs to (a field and its digit form one check).
+_CHECK_OF = {field: check for check, pair in FIELD_CHECKS.items() for field in pair}
 
 Position = tuple[str, int, int, str, tuple[str, ...]]  # field, line, column, found, alternatives
 
 
 def try_repair(result: MrzResult, layout: Layout, today: date, future_years: int,
                max_repairs: int) -> MrzResult:
-    """The uniquely repaired result, or `result` (with a warning when ambiguous)."""
+    """The repaired result when check digits confirm every substitution; otherwise `result`
+    with the unconfirmed readings as BAC key candidates (and a warning saying why)."""
     lines = result.lines
-    raw = extract(lines, layout)
-    forced = _forced_positions(raw, layout)
-    if forced is None or len(forced) > max_repairs:
+    forced = _forced_positions(extract(lines, layout), layout)
+    if forced is None or counted_repairs(forced, layout) > max_repairs:
         return result
     optional = _suspect_positions(result, layout, lines, {(p[1], p[2]) for p in forced})
     search = _Search(layout, today, future_years, lines)
-    for extra in range(0, min(MAX_UNVERIFIED, max_repairs - len(forced)) + 1):
+    found: list = []
+    for extra in range(0, min(MAX_UNVERIFIED, max_repairs - counted_repairs(forced, layout)) + 1):
         found = search.run(forced, optional, extra)
         if search.exhausted:  # an unfinished search cannot prove a candidate unique
             return _note(result, IssueCode.REPAIR_LIMIT, "OCR repair search limit reached: none applied")
-        if len(found) == 1:
-            return _repaired(found[0], len(forced), search.evaluate(found[0]))
-        if len(found) > 1:
-            return _note(result, IssueCode.REPAIR_AMBIGUOUS, "several OCR repairs fit: none applied")
-    return result
+        if found:
+            break
+    readings = [_as_repairs(edits, layout) for edits in found]
+    if len(readings) == 1 and all(r.verified for r in readings[0]):
+        return _repaired(search.evaluate(found[0]), readings[0])
+    return _offer(result, found, readings, search, layout)
+
+
+def counted_repairs(forced: list[Position], layout: Layout) -> int:
+    return len(forced)
+
+
+def _own_check(field: str, layout: Layout) -> str | None:
+    check = _CHECK_OF.get(field)
+    if check is None or FIELD_CHECKS[check][1] not in layout.fields:
+        return None
+    if check == "optional_data" and layout.long_number_field:
+        return None     # TD1/TD2 optional data may carry the number's end: the composite checks it
+    return check
+
+
+def covered(field: str, layout: Layout) -> bool:
+    """Some check digit of this layout covers the field."""
+    span = layout.fields[field]
+    return _own_check(field, layout) is not None or field == "composite_cd" or _inside_composite(span, layout)
 
 
 def _forced_positions(raw: dict[str, str], layout: Layout) -> list[Position] | None:
@@ -129,22 +160,85 @@ class _Search:
 
     def evaluate(self, edits) -> MrzResult:
         self.evaluations += 1
-        rows = [list(line) for line in self.lines]
-        for (_, line, column, _, _), char in edits:
-            rows[line][column] = char
-        return analyse(tuple("".join(r) for r in rows), self.layout, self.today, self.future_years)
+        return analyse(_edited(self.lines, edits), self.layout, self.today, self.future_years)
 
 
-def _repaired(edits, forced_count: int, repaired: MrzResult) -> MrzResult:
-    # Forced positions come first in every candidate: those are the verified substitutions.
-    repairs = tuple(Repair(field, line + 1, column + 1, found, char, index < forced_count)
-                    for index, ((field, line, column, found, _), char) in enumerate(edits))
-    if all(r.verified for r in repairs):
-        note = Issue(IssueCode.OCR_REPAIRED, None, f"{len(repairs)} OCR substitution(s) applied")
-    else:
-        note = Issue(IssueCode.OCR_REPAIRED_UNVERIFIED, None,
-                     "OCR substitution confirmed by one check digit only: confirm with the chip")
+def _edited(lines: tuple[str, ...], edits) -> tuple[str, ...]:
+    rows = [list(line) for line in lines]
+    for (_, line, column, _, _), char in edits:
+        rows[line][column] = char
+    return tuple("".join(r) for r in rows)
+
+
+def _as_repairs(edits, layout: Layout) -> tuple[Repair, ...]:
+    """A forced substitution in a checked field is confirmed by that check; nothing else is."""
+    repairs = []
+    for (field, line, column, found, alternatives), char in edits:
+        forced = found not in FIELD_CLASSES[field].value
+        basis = Confirmation.CHECK_DIGIT if forced and covered(field, layout) else None
+        repairs.append(Repair(field, line + 1, column + 1, found, char, basis))
+    return tuple(repairs)
+
+
+def _repaired(repaired: MrzResult, repairs: tuple[Repair, ...]) -> MrzResult:
+    note = Issue(IssueCode.OCR_REPAIRED, None, f"{len(repairs)} OCR substitution(s) applied")
     return repaired.replace(repairs=repairs, warnings=repaired.warnings + (note,))
+
+
+def _offer(result: MrzResult, found: list, readings: list, search: _Search, layout: Layout) -> MrzResult:
+    """`result` unchanged but for the readings offered as chip key candidates: first the printed
+    data with recomputed check digits (it invents nothing), then the searched repairs, unless
+    there are too many of them to be worth a BAC attempt each."""
+    if len(found) > 1:
+        result = _note(result, IssueCode.REPAIR_AMBIGUOUS, f"{len(found)} OCR repairs fit: none applied")
+    recomputed = _recomputed_check_digits(result, layout, search)
+    offered = [recomputed] if recomputed is not None else []
+    searched = [_candidate(search.evaluate(edits), repairs) for edits, repairs in zip(found, readings)]
+    searched = [c for c in searched if all(c.lines != o.lines for o in offered)]
+    if len(offered) + len(searched) <= MAX_CANDIDATES:
+        offered += searched
+    if not offered:
+        return result
+    return _note(result.replace(candidates=tuple(offered)), IssueCode.OCR_REPAIR_CANDIDATES,
+                 f"{len(offered)} unconfirmed reading(s) offered as chip key candidates")
+
+
+def _candidate(reading: MrzResult, repairs: tuple[Repair, ...]) -> MrzResult:
+    unconfirmed = Issue(IssueCode.REPAIR_UNCONFIRMED, None,
+                        "OCR repair no check digit confirms: valid only once the chip confirms it")
+    return reading.replace(repairs=repairs, errors=reading.errors + (unconfirmed,))
+
+
+def _recomputed_check_digits(result: MrzResult, layout: Layout, search: _Search) -> MrzResult | None:
+    """The printed data with the failing check digits recomputed: the reading in which only a
+    check digit was misread (one field's digit, and the composite that covers it)."""
+    failing = [name for name, ok in result.checks if ok is False]
+    fields = [name for name in failing if name != "composite"]
+    if not failing or len(fields) > 1 or any(i.code is not IssueCode.CHECK_DIGIT for i in result.errors):
+        return None
+    lines, repairs = result.lines, []
+    for name in fields + (["composite"] if layout.composite else []):
+        lines, repair = _recompute(lines, layout, name)
+        if repair is None and name in fields:
+            return None
+        repairs += [repair] if repair else []
+    reading = analyse(lines, layout, search.today, search.future_years)
+    return _candidate(reading, tuple(repairs)) if reading.valid and repairs else None
+
+
+def _recompute(lines: tuple[str, ...], layout: Layout, check: str) -> tuple[tuple[str, ...], Repair | None]:
+    """`lines` with `check`'s digit set to what its data gives (None: unchanged or not a digit)."""
+    if check == "composite":
+        cd_field, data = "composite_cd", composite_input(layout, lines)
+    else:
+        data_field, cd_field = FIELD_CHECKS[check]
+        data = layout.fields[data_field].take(lines)
+    span = layout.fields[cd_field]
+    printed, wanted = span.take(lines), check_digit(data)
+    if printed == wanted or not printed.isdigit():
+        return lines, None      # a '<' digit marks a long number or empty data: not a misread digit
+    edit = ((cd_field, span.line, span.start, printed, ()), wanted)
+    return _edited(lines, (edit,)), Repair(cd_field, span.line + 1, span.start + 1, printed, wanted, None)
 
 
 def _note(result: MrzResult, code: IssueCode, message: str) -> MrzResult:

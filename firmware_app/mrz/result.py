@@ -21,6 +21,7 @@ class IssueCode(str, Enum):
     MISSING_FIELD = "missing_field"
     LONG_NUMBER_MALFORMED = "long_number_malformed"
     DATES_INCONSISTENT = "dates_inconsistent"
+    REPAIR_UNCONFIRMED = "ocr_repair_unconfirmed"   # on a BAC key candidate until the chip confirms it
     # warnings: valid, but a gate or officer should know
     EXPIRED = "expired"
     SEX_X = "sex_unspecified_x"
@@ -30,6 +31,8 @@ class IssueCode(str, Enum):
     UNUSUAL_DOCUMENT_CODE = "unusual_document_code"
     OCR_REPAIRED = "ocr_repaired"
     OCR_REPAIRED_UNVERIFIED = "ocr_repaired_unverified"
+    OCR_REPAIR_CANDIDATES = "ocr_repair_candidates"  # invalid as printed; readings for the chip to try
+    OCR_REPAIRED_BY_CHIP = "ocr_repaired_confirmed_by_chip"
     REPAIR_AMBIGUOUS = "repair_ambiguous"
     REPAIR_LIMIT = "repair_search_limit"
 
@@ -45,24 +48,35 @@ class Issue:
         return {"code": self.code.value, "field": self.field, "message": self.message}
 
 
+class Confirmation(str, Enum):
+    """What vouches for a substitution."""
+    CHECK_DIGIT = "check_digit"  # the printed character was impossible there; its check digit agrees
+    CHIP = "chip"                # BAC opened the chip with this reading and its DG1 is this MRZ
+
+
 @dataclass(frozen=True, slots=True)
 class Repair:
     """One OCR substitution: 1-based line and column as printed.
 
-    `verified`: the printed character was impossible in its field (a letter in a date), so the
-    check digit independently confirms the fix. An unverified swap (O for 0 in a document
-    number) rests on the one check digit that flagged it; the chip (BAC) must confirm it.
+    `confirmed_by` None: nothing vouches for it (a swap between two characters both allowed in
+    the field, a recomputed check digit, a fixed country code no check digit covers). Such a
+    repair only ever appears on a BAC key candidate, never on a valid result.
     """
     field: str
     line: int
     column: int
     found: str
     replaced_by: str
-    verified: bool
+    confirmed_by: Confirmation | None
+
+    @property
+    def verified(self) -> bool:
+        return self.confirmed_by is not None
 
     def to_json(self) -> dict:
         return {"field": self.field, "line": self.line, "column": self.column,
-                "from": self.found, "to": self.replaced_by, "verified": self.verified}
+                "from": self.found, "to": self.replaced_by, "verified": self.verified,
+                "confirmed_by": self.confirmed_by.value if self.confirmed_by else None}
 
 
 class MrzResult(NamedTuple):
@@ -87,6 +101,9 @@ class MrzResult(NamedTuple):
     warnings: tuple[Issue, ...]
     repairs: tuple[Repair, ...]
     mrz_information: str            # BAC key seed (ICAO 9303 Part 11, 4.3.2)
+    # Other readings of an invalid MRZ that unconfirmed OCR repairs give, each itself invalid
+    # (REPAIR_UNCONFIRMED) until `confirmed_by_chip` vouches for it: the lane tries their keys.
+    candidates: tuple["MrzResult", ...] = ()
 
     @property
     def primary_identifier(self) -> str:
@@ -136,7 +153,22 @@ class MrzResult(NamedTuple):
             "warnings": [issue.to_json() for issue in self.warnings],
             "repairs": [repair.to_json() for repair in self.repairs],
             "mrz_information": self.mrz_information,
+            "candidates": [_candidate_json(c) for c in self.candidates],
         }
+
+
+def confirmed_by_chip(candidate: MrzResult) -> MrzResult:
+    """`candidate` once BAC opened the chip with its key and the chip's DG1 equals its lines."""
+    repairs = tuple(r if r.verified else Repair(r.field, r.line, r.column, r.found, r.replaced_by,
+                                                Confirmation.CHIP) for r in candidate.repairs)
+    errors = tuple(i for i in candidate.errors if i.code is not IssueCode.REPAIR_UNCONFIRMED)
+    note = Issue(IssueCode.OCR_REPAIRED_BY_CHIP, None, "OCR repair confirmed by the chip (BAC and DG1)")
+    return candidate.replace(repairs=repairs, errors=errors, warnings=candidate.warnings + (note,))
+
+
+def _candidate_json(candidate: MrzResult) -> dict:
+    return {"lines": list(candidate.lines), "mrz_information": candidate.mrz_information,
+            "repairs": [r.to_json() for r in candidate.repairs]}
 
 
 def _iso(value: date | None) -> str | None:

@@ -7,7 +7,7 @@ the emrtd and face result types.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from firmware_app.emrtd.auth import ChipCheckResult
 from firmware_app.emrtd.lds import Dg1Check
@@ -15,6 +15,7 @@ from firmware_app.emrtd.pa import PaResult
 from firmware_app.face.capture import CaptureOutcome, CaptureResult
 from firmware_app.face.pad import PadStatus
 from firmware_app.face.quality import QualityIssue
+from firmware_app.mrz import MrzResult
 
 
 class ChipStatus(str, enum.Enum):
@@ -34,6 +35,9 @@ class ChipEvidence:
     active_auth: ChipCheckResult | None = None
     chip_auth: ChipCheckResult | None = None
     detail: str = ""                        # error class or reason name, never data
+    # An invalid printed MRZ's repair candidate that BAC opened the chip with and the chip's DG1
+    # equals (`mrz.confirmed_by_chip`): the lane adopts it as the transaction's MRZ.
+    confirmed_mrz: MrzResult | None = field(default=None, repr=False)
 
     @classmethod
     def failed(cls, status: ChipStatus, detail: str = "") -> ChipEvidence:
@@ -54,6 +58,7 @@ class ChipEvidence:
             "active_auth": self.active_auth.to_json() if self.active_auth else None,
             "chip_auth": self.chip_auth.to_json() if self.chip_auth else None,
             "detail": self.detail,
+            "mrz_confirmed_by_chip": self.confirmed_mrz is not None,
         }
 
 
