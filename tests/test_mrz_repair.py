@@ -112,10 +112,30 @@ def test_two_slips_in_separate_fields_are_both_repaired():
     assert result.valid and result.lines == TD3 and len(result.repairs) == 2
 
 
-def test_too_many_forced_substitutions_give_up():
+def test_too_many_forced_substitutions_in_one_field_give_up():
+    # three letters in the birth date share one check digit: they count against the cap
     broken = with_char(with_char(with_char(TD3, 1, 13, "T"), 1, 14, "A"), 1, 15, "O")
     assert not parse(broken, today=TODAY, max_repairs=2).valid
     assert parse(broken, today=TODAY, max_repairs=3).lines == TD3
+
+
+def test_independent_slips_each_confirmed_by_its_own_check_digit_do_not_count_against_the_cap():
+    # issue 9: a letter in the number's check digit, the birth date and the expiry date, each
+    # confirmed by its own check digit (and by the composite), used to hit the global cap of 2
+    broken = with_char(with_char(with_char(TD3, 1, 9, "G"), 1, 14, "A"), 1, 22, "Z")
+    result = parse(broken, today=TODAY, max_repairs=2)
+    assert result.valid and result.lines == TD3 and len(result.repairs) == 3
+    assert all(r.confirmed_by is Confirmation.CHECK_DIGIT for r in result.repairs)
+    # even with a cap of 1 (none of them counts)
+    assert parse(broken, today=TODAY, max_repairs=1).lines == TD3
+
+
+def test_unconfirmed_substitutions_still_count_against_the_cap():
+    # a country-code fix (no check digit) plus two letters in one date: three counted, cap 2
+    broken = with_char(with_char(with_char(TD3, 1, 12, "0"), 1, 14, "A"), 1, 15, "O")
+    result = parse(broken, today=TODAY, max_repairs=2)
+    assert not result.valid and not result.candidates
+    assert parse(broken, today=TODAY, max_repairs=3).candidates[0].lines == TD3
 
 
 def test_country_code_fix_is_unverified_until_the_chip_confirms_it():

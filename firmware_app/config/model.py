@@ -70,6 +70,8 @@ class MrzSection(Strict):
     expiry_future_years: int = Field(default=20, ge=1, le=50)
     expired_grace_days: int = Field(default=0, ge=0)
     ocr_repair: bool = True
+    # substitutions one OCR repair may make; a forced fix alone in a field with its own check digit
+    # (confirmed by that digit) does not count
     max_repairs: int = Field(default=2, ge=0, le=4)
 
 

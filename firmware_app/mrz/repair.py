@@ -11,7 +11,8 @@ check digit then agrees. Everything else is a guess no check digit can vouch for
 Such readings are offered as `candidates` of the invalid result, each itself invalid
 (REPAIR_UNCONFIRMED) until the chip confirms it: the lane tries their BAC keys and adopts one only
 when BAC succeeds with its key and the chip's DG1 equals it (`result.confirmed_by_chip`).
-Names and sex are never repaired.
+Names and sex are never repaired. A forced substitution confirmed by its own field's check digit
+(one per check) does not count against `max_repairs`; every other substitution does.
 Note: ICAO check digits cannot see a change between characters whose values differ by a
 multiple of 10 ('<' and 'K', '0' and 'A'); such slips pass unnoticed (the chip's BAC catches them).
 """
@@ -65,7 +66,15 @@ def try_repair(result: MrzResult, layout: Layout, today: date, future_years: int
 
 
 def counted_repairs(forced: list[Position], layout: Layout) -> int:
-    return len(forced)
+    """Forced substitutions that count against the cap: all but those alone in a check of their
+    own (a letter in a date, confirmed by that date's own check digit)."""
+    per_check: dict[str, int] = {}
+    for field, *_ in forced:
+        check = _own_check(field, layout)
+        if check:
+            per_check[check] = per_check.get(check, 0) + 1
+    alone = sum(1 for count in per_check.values() if count == 1)
+    return len(forced) - alone
 
 
 def _own_check(field: str, layout: Layout) -> str | None:
