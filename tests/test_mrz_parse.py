@@ -143,12 +143,17 @@ def test_birth_century_is_never_in_the_future(raw, today, expected):
     assert parse(lines, today=today).birth_date_iso == expected
 
 
-@pytest.mark.parametrize("raw, years, expected", [
-    ("460101", 20, date(2046, 1, 1)), ("470101", 20, date(1947, 1, 1)), ("470101", 21, date(2047, 1, 1)),
+@pytest.mark.parametrize("raw, years, expected, far", [
+    ("460101", 20, date(2046, 1, 1), False), ("470101", 20, date(2047, 1, 1), True),
+    ("470101", 21, date(2047, 1, 1), False), ("760101", 20, date(1976, 1, 1), False),
+    ("750101", 20, date(2075, 1, 1), True),
 ])
-def test_expiry_century_window_is_configurable(raw, years, expected):
+def test_expiry_century_leans_to_the_future_and_the_limit_only_warns(raw, years, expected, far):
+    # issue 9: an expiry more than expiry_future_years ahead was read a century back
     lines = specimen("TD3", birth_date="<<<<<<", expiry_date=raw)
-    assert parse(lines, today=TODAY, expiry_future_years=years).expiry_date_iso == expected
+    result = parse(lines, today=TODAY, expiry_future_years=years)
+    assert result.expiry_date_iso == expected and result.valid
+    assert result.has_issue(IssueCode.EXPIRY_FAR_FUTURE) is far
 
 
 def test_expired_is_a_warning_not_an_error():
@@ -225,7 +230,8 @@ def test_full_name_field_is_flagged_as_possibly_truncated():
     assert result.secondary_identifier == "B" * 7
 
 
-def test_missing_primary_identifier_and_digit_in_name_are_errors():
+def test_missing_primary_identifier_warns_and_digit_in_name_is_an_error():
     lines = specimen("TD3")
-    assert not parse(("P<UTO<<ANNA" + "<" * 33, lines[1]), today=TODAY).valid
+    given_only = parse(("P<UTO<<ANNA" + "<" * 33, lines[1]), today=TODAY)
+    assert given_only.valid and given_only.has_issue(IssueCode.NO_PRIMARY_IDENTIFIER)   # decision: issue 9
     assert not parse(("P<UTOERIK5SON" + "<" * 31, lines[1]), today=TODAY).valid

@@ -22,7 +22,7 @@ def register(groups) -> None:
     cmd.add_argument("--json", action="store_true", help="machine-readable output")
     cmd.add_argument("--today", type=iso_date, help="reference date YYYY-MM-DD (default: today)")
     cmd.add_argument("--expiry-future-years", type=int, default=20, metavar="N",
-                     help="latest expiry accepted, in years from today (century inference)")
+                     help="expiry further ahead than N years is flagged expiry_far_future")
     cmd.add_argument("--no-repair", action="store_true", help="do not attempt OCR repair")
     cmd.set_defaults(func=run_parse)
 

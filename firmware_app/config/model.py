@@ -67,7 +67,7 @@ class ReaderSection(Strict):
 
 
 class MrzSection(Strict):
-    expiry_future_years: int = Field(default=20, ge=1, le=50)
+    expiry_future_years: int = Field(default=20, ge=1, le=50)   # further ahead: expiry_far_future warning
     expired_grace_days: int = Field(default=0, ge=0)
     ocr_repair: bool = True
     # substitutions one OCR repair may make; a forced fix alone in a field with its own check digit

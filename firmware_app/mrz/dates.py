@@ -8,7 +8,14 @@ from enum import Enum
 class DateStatus(Enum):
     OK = "ok"
     INCOMPLETE = "incomplete"  # some parts unknown ('<<'), allowed for birth dates only
+    NOT_STATED = "not_stated"  # an expiry of six fillers: the document states none
     INVALID = "invalid"
+
+
+# Expiry century window: from this many years before `today` to 99 years later. Expiry leans to
+# the future (an expiry 24 years ahead is 2050, not 1950, which put it before the birth date),
+# while a document expired up to 50 years ago still reads as expired.
+EXPIRY_PAST_YEARS = 50
 
 
 _TWO_DIGITS = {f"{n:02d}": n for n in range(100)}
@@ -47,15 +54,24 @@ def infer_birth_date(raw: str, today: date) -> tuple[date | None, DateStatus]:
     return born, DateStatus.OK
 
 
-def infer_expiry_date(raw: str, today: date, future_years: int) -> tuple[date | None, DateStatus]:
-    """Century that places the expiry no more than `future_years` years after `today`."""
+def infer_expiry_date(raw: str, today: date) -> tuple[date | None, DateStatus]:
+    """Future-leaning: the century that puts the expiry between EXPIRY_PAST_YEARS years before
+    `today` and 99 years after that (birth dates lean to the past instead)."""
     parts = _parts(raw)
     if parts is None:
-        return None, DateStatus.INVALID
+        return None, DateStatus.NOT_STATED if raw == "<<<<<<" else DateStatus.INVALID
     yy, month, day = parts
-    latest_year = today.year + future_years
-    year = latest_year - ((latest_year - yy) % 100)
+    earliest_year = today.year - EXPIRY_PAST_YEARS
+    year = earliest_year + ((yy - earliest_year) % 100)
     try:
         return date(year, month, day), DateStatus.OK
     except ValueError:
         return None, DateStatus.INVALID
+
+
+def years_after(day: date, years: int) -> date:
+    """`day` moved `years` years on (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -9,6 +9,7 @@ from .formats import MrzFormat
 class CodeVerdict(Enum):
     OK = "ok"
     UNUSUAL = "unusual"    # allowed shape, but not a code this format normally carries
+    PASSPORT_IN_TD2 = "passport_in_td2"  # a P code on a TD2-size MRZ: accepted with a warning
     INVALID = "invalid"
 
 
@@ -27,8 +28,14 @@ _FIRST_LETTERS: dict[MrzFormat, str] = {
 
 
 def check_document_code(fmt: MrzFormat, code: str) -> CodeVerdict:
-    """`code` is the two printed characters, e.g. 'P<', 'PD', 'ID', 'V<'."""
+    """`code` is the two printed characters, e.g. 'P<', 'PD', 'ID', 'V<'.
+
+    Decision: Part 6 lists only A, C, I for TD2, but real passports use the TD2 size too (the
+    German temporary passport, 'P<D'): a passport type code there is PASSPORT_IN_TD2, a warning.
+    """
     first, second = code[0], code[1]
+    if fmt is MrzFormat.TD2 and first == "P" and (second == "<" or second in PASSPORT_TYPES):
+        return CodeVerdict.PASSPORT_IN_TD2
     if first not in _FIRST_LETTERS[fmt] or not (second == "<" or "A" <= second <= "Z"):
         return CodeVerdict.INVALID
     if fmt is MrzFormat.TD3:

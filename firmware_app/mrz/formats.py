@@ -48,7 +48,7 @@ FIELD_CLASSES: dict[str, CharClass] = {
     "birth_date": CharClass.DIGIT_OR_FILLER,
     "birth_date_cd": CharClass.DIGIT,
     "sex": CharClass.SEX,
-    "expiry_date": CharClass.DIGIT,
+    "expiry_date": CharClass.DIGIT_OR_FILLER,   # all fillers: no expiry stated (dates.py decides)
     "expiry_date_cd": CharClass.DIGIT,
     "optional_data": CharClass.ALNUM,
     "optional_data_cd": CharClass.DIGIT_OR_FILLER,

@@ -21,7 +21,8 @@ def parse(text_or_lines: str | bytes | Sequence[str | bytes], *, today: date | N
     Content problems (check digits, dates, codes) are reported in the result; only input that
     cannot be an MRZ at all raises MrzUnreadable. `today` anchors century inference and expiry;
     callers inside the appliance pass their injected clock's date. None means the host's date,
-    for interactive tools only.
+    for interactive tools only. An expiry more than `expiry_future_years` ahead is accepted with
+    an EXPIRY_FAR_FUTURE warning (expiry centuries lean to the future, birth to the past).
     """
     lines = read_lines(text_or_lines)
     layout = detect_layout(lines)

@@ -29,6 +29,10 @@ class IssueCode(str, Enum):
     BIRTH_DATE_INCOMPLETE = "birth_date_incomplete"
     LONG_NUMBER_DEVIATION = "long_number_issuer_deviation"
     UNUSUAL_DOCUMENT_CODE = "unusual_document_code"
+    NO_PRIMARY_IDENTIFIER = "no_primary_identifier"       # name field starts '<<': given names only
+    PASSPORT_IN_TD2_LAYOUT = "passport_in_td2_layout"     # e.g. the German temporary passport
+    EXPIRY_NOT_STATED = "expiry_not_stated"               # '<<<<<<': no expiry printed
+    EXPIRY_FAR_FUTURE = "expiry_far_future"               # more than expiry_future_years ahead
     OCR_REPAIRED = "ocr_repaired"
     OCR_REPAIRED_UNVERIFIED = "ocr_repaired_unverified"
     OCR_REPAIR_CANDIDATES = "ocr_repair_candidates"  # invalid as printed; readings for the chip to try

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from .charset import check_digit
 from .countries import COUNTRY_CODES
-from .dates import DateStatus, infer_birth_date, infer_expiry_date
+from .dates import DateStatus, infer_birth_date, infer_expiry_date, years_after
 from .doccodes import CodeVerdict, check_document_code
 from .formats import FIELD_CLASSES, LAYOUTS, CharClass, Layout, composite_input
 from .result import Issue, IssueCode, MrzResult
@@ -188,14 +188,27 @@ def _dates(raw, today: date, future_years: int, found: _Findings):
         found.error(IssueCode.INVALID_DATE, "birth_date", "birth date is not a date")
     elif status is DateStatus.INCOMPLETE:
         found.warn(IssueCode.BIRTH_DATE_INCOMPLETE, "birth_date", "birth date has unknown parts")
-    expires, status = infer_expiry_date(raw["expiry_date"], today, future_years)
-    if status is DateStatus.INVALID:
-        found.error(IssueCode.INVALID_DATE, "expiry_date", "expiry date is not a date")
-    elif expires < today:
-        found.warn(IssueCode.EXPIRED, "expiry_date", "document expired")
+    expires = _expiry(raw["expiry_date"], today, future_years, found)
     if born and expires and born > expires:
         found.error(IssueCode.DATES_INCONSISTENT, "expiry_date", "expiry date before birth date")
     return born, expires
+
+
+def _expiry(raw: str, today: date, future_years: int, found: _Findings) -> date | None:
+    """Decisions (README, MRZ decisions): six fillers is a document without expiry (accepted with
+    a warning; the policy refers, as a gate cannot establish its validity); an expiry further
+    ahead than `future_years` is accepted with a warning (it used to be read a century back)."""
+    expires, status = infer_expiry_date(raw, today)
+    if status is DateStatus.INVALID:
+        found.error(IssueCode.INVALID_DATE, "expiry_date", "expiry date is not a date")
+    elif status is DateStatus.NOT_STATED:
+        found.warn(IssueCode.EXPIRY_NOT_STATED, "expiry_date", "no expiry date stated ('<<<<<<')")
+    elif expires < today:
+        found.warn(IssueCode.EXPIRED, "expiry_date", "document expired")
+    elif expires > years_after(today, future_years):
+        found.warn(IssueCode.EXPIRY_FAR_FUTURE, "expiry_date",
+                   f"expiry more than {future_years} years ahead: unusually long validity")
+    return expires
 
 
 def _check_codes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
@@ -208,12 +221,21 @@ def _check_codes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
                     f"document code not allowed on a {layout.format.value} document")
     elif verdict is CodeVerdict.UNUSUAL:
         found.warn(IssueCode.UNUSUAL_DOCUMENT_CODE, "document_code", "unlisted passport type letter")
+    elif verdict is CodeVerdict.PASSPORT_IN_TD2:
+        found.warn(IssueCode.PASSPORT_IN_TD2_LAYOUT, "document_code",
+                   "passport code on a TD2-size MRZ (e.g. a German temporary passport)")
 
 
 def _check_name_and_sex(raw, found: _Findings) -> None:
     name = raw["name"]
     # Checked on the printed field; splitting into identifiers waits until someone asks.
-    if name[0] == "<":
+    # Decision: '<<GIVEN<NAMES' (no primary identifier, as some states print a single name) is
+    # accepted with a warning; a name field with no name at all is an error.
+    if name.strip("<") == "":
+        found.error(IssueCode.MISSING_FIELD, "name", "name field is empty")
+    elif name.startswith("<<"):
+        found.warn(IssueCode.NO_PRIMARY_IDENTIFIER, "name", "no primary identifier: given names only")
+    elif name[0] == "<":
         found.error(IssueCode.MISSING_FIELD, "name", "primary identifier is empty")
     if name[-1] != "<":
         found.warn(IssueCode.NAME_TRUNCATED, "name", "name field is full: the name may be truncated")

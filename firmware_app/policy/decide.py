@@ -85,6 +85,9 @@ def _document_findings(mrz: MrzResult | None, context: PolicyContext) -> tuple[F
     # the MRZ parse judged expiry on the same day, with the post's grace days
     if mrz.has_issue(IssueCode.EXPIRED):
         found.append(_reject(ReasonCode.DOCUMENT_EXPIRED))
+    elif mrz.expiry_date_iso is None:
+        # an MRZ that states no expiry ('<<<<<<'): the gate cannot establish validity, an officer can
+        found.append(_refer(ReasonCode.EXPIRY_NOT_STATED))
     found.extend(_age_findings(mrz.birth_date_iso, context))
     eligible = context.eligible_nationalities
     if eligible and mrz.nationality not in eligible:

@@ -24,6 +24,7 @@ _SEVERITY = {Outcome.PASS: 0, Outcome.REFER: 1, Outcome.REJECT: 2}
 class ReasonCode(str, enum.Enum):
     MRZ_INVALID = "mrz_invalid"
     DOCUMENT_EXPIRED = "document_expired"
+    EXPIRY_NOT_STATED = "expiry_not_stated"            # MRZ expiry '<<<<<<': validity unknown
     CHIP_UNREADABLE = "chip_unreadable"
     PASSIVE_AUTH_FAILED = "passive_auth_failed"        # detail: PaReason values
     CLONE_SUSPECTED = "clone_suspected"                # active/chip authentication failed
