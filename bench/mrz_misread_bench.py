@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench mrz_misread")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data directory")
     parser.add_argument("--composed", type=int, default=100, help="seeded composed documents to add")
-    args = parser.parse_args(argv or [])
+    args, _ = parser.parse_known_args(argv or [])   # `bench mrz --number N` reaches both mrz benches
     for title, docs in (("ICAO examples", documents(args.data)),
                         ("composed documents (seed 9303)", composed_documents(args.composed))):
         formats = ", ".join(sorted({fmt.value for fmt, _ in docs}))

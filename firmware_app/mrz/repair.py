@@ -202,10 +202,10 @@ def _offer(result: MrzResult, found: list, readings: list, search: _Search, layo
         result = _note(result, IssueCode.REPAIR_AMBIGUOUS, f"{len(found)} OCR repairs fit: none applied")
     recomputed = _recomputed_check_digits(result, layout, search)
     offered = [recomputed] if recomputed is not None else []
-    searched = [_candidate(search.evaluate(edits), repairs) for edits, repairs in zip(found, readings)]
-    searched = [c for c in searched if all(c.lines != o.lines for o in offered)]
-    if len(offered) + len(searched) <= MAX_CANDIDATES:
-        offered += searched
+    if len(found) <= MAX_CANDIDATES:     # more are not worth building, let alone trying
+        searched = [_candidate(search.evaluate(edits), repairs) for edits, repairs in zip(found, readings)]
+        searched = [c for c in searched if all(c.lines != o.lines for o in offered)]
+        offered += searched if len(offered) + len(searched) <= MAX_CANDIDATES else []
     if not offered:
         return result
     return _note(result.replace(candidates=tuple(offered)), IssueCode.OCR_REPAIR_CANDIDATES,
