@@ -138,9 +138,25 @@ def test_lane_adopts_a_chip_confirmed_candidate_and_goes_on_to_the_face():
 def test_lane_never_takes_an_unconfirmed_candidate_for_the_mrz():
     lane, mrz = _lane_with_candidates()
     lane.send(ev.ChipResult(lane.txn_id, good_chip()))       # read, but no candidate confirmed
+    assert not lane.of(StartFaceCapture) and lane.data.txn.mrz is mrz and not lane.data.txn.mrz.valid
+    assert lane.state is State.DOCUMENT                      # asks for the document again
+    for _ in range(lane.data.settings.document_attempts):
+        if lane.state is not State.DOCUMENT:
+            break
+        lane.send(ev.DocumentPresented(mrz))
+        lane.send(ev.StageFailed(lane.txn_id, ev.Stage.CHIP, "AuthenticationError"))   # no key opens it
     assert lane.state is State.DECIDE and not lane.of(StartFaceCapture)
-    assert lane.data.txn.mrz is mrz and not lane.data.txn.mrz.valid
     assert lane.of(RequestDecision)[-1].evidence.mrz is None     # the policy sees no valid MRZ
+
+
+def test_a_re_read_after_unconfirmed_candidates_goes_on_normally():
+    lane, mrz = _lane_with_candidates()
+    lane.send(ev.StageFailed(lane.txn_id, ev.Stage.CHIP, "AuthenticationError"))
+    assert lane.state is State.DOCUMENT
+    lane.send(ev.DocumentPresented(lane_helpers.mrz()))      # read cleanly this time
+    assert lane.state is State.CHIP
+    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
+    assert lane.state is State.FACE and lane.data.txn.mrz.valid
 
 
 def test_invalid_mrz_without_candidates_still_asks_for_the_document_again():
@@ -149,3 +165,21 @@ def test_invalid_mrz_without_candidates_still_asks_for_the_document_again():
     lane = Lane()
     lane.send(ev.DocumentPresented(mrz))
     assert lane.state is State.DOCUMENT
+
+
+def test_candidates_on_a_pace_chip_fall_back_per_key_and_adopt_the_right_one():
+    # a wrong reading's password fails PACE (and the BAC fallback): the next key is tried
+    from tests.chip_fixtures import PACE_BRAINPOOL_AES128
+    pace_chip = passport()
+    opener_calls = []
+
+    def opener():
+        opener_calls.append(1)
+        config = chip_config(pace_chip, pace=[PACE_BRAINPOOL_AES128])
+        return InProcessTransceiver(VirtualIcaoChip(config, counter_rng("chip")))
+    stage = ChipReadStage(opener, store_for(pki()), counter_rng("terminal"), time.monotonic, lambda: NOW,
+                          PortraitVault())
+    mrz = printed(misread(TD3, 1, 1, "B"))
+    evidence = stage("t6", mrz, threading.Event())
+    assert evidence.access_protocol == "PACE" and evidence.confirmed_mrz.lines == TD3
+    assert len(opener_calls) >= 2

@@ -60,10 +60,16 @@ def chip_result(s: Step, event: ev.ChipResult) -> None:
     s.update_txn(chip=event.evidence)
     if event.evidence.confirmed_mrz is not None:
         s.update_txn(mrz=event.evidence.confirmed_mrz)
-    if event.evidence.status is ChipStatus.READ and s.txn.mrz is not None and s.txn.mrz.valid:
+    if not _mrz_valid(s):
+        document_retry(s)       # the chip confirmed no repair candidate: read the document again
+    elif event.evidence.status is ChipStatus.READ:
         start_face(s)
     else:
         go_decide(s)
+
+
+def _mrz_valid(s: Step) -> bool:
+    return s.txn.mrz is not None and s.txn.mrz.valid
 
 
 def start_face(s: Step) -> None:
@@ -99,7 +105,10 @@ def stage_failed(s: Step, stage: ev.Stage, reason: str, timed_out: bool) -> None
         s.cancel_timer(TimerKind.CHIP)
         status = ChipStatus.TIMEOUT if timed_out else ChipStatus.UNREADABLE
         s.update_txn(chip=ChipEvidence.failed(status, reason))
-        go_decide(s)
+        if not _mrz_valid(s):
+            document_retry(s)   # no repair candidate's key opened the chip: a fresh read may do better
+        else:
+            go_decide(s)
     elif stage is ev.Stage.FACE:
         s.cancel_timer(TimerKind.FACE)
         s.update_txn(face=FaceEvidence(None))
