@@ -92,3 +92,14 @@ def test_birth_stays_past_leaning_and_old_expiries_still_expired():
 def test_expiry_before_birth_is_still_an_error():
     result = parse(specimen("TD3", birth_date="800101", expiry_date="790101"), today=TODAY)
     assert IssueCode.DATES_INCONSISTENT in {i.code for i in result.errors}
+
+
+def test_a_single_name_printed_as_given_names_is_still_found_on_a_person_list():
+    # the person list holds the mononym as the primary identifier; the MRZ prints it as '<<KUMAR'
+    from firmware_app.policy.alerts import PersonEntry
+    lines = _with(specimen("TD3"), 0, 5, "<<KUMAR".ljust(39, "<"))
+    result = parse(lines, today=TODAY)
+    assert result.valid and result.primary_identifier == ""
+    lists = InMemoryAlertLists(persons=[PersonEntry("p9", "KUMAR", "", date(1974, 8, 12))])
+    decision = decide(Evidence(result, good_chip(), good_face()), PolicyContext(today=TODAY), lists)
+    assert ReasonCode.ALERT_LIST_HIT in decision.reasons and len(decision.alert_hits) == 1

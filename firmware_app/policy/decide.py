@@ -163,6 +163,9 @@ def _alert_findings(mrz: MrzResult | None, alerts: AlertListChecker
     try:
         hits = alerts.check_document(mrz.issuing_state, mrz.document_number)
         hits += alerts.check_person(mrz.primary_identifier, mrz.secondary_identifier, mrz.birth_date)
+        if not mrz.primary_identifier:
+            # '<<NAME' (accepted, MRZ decisions): a list may hold that single name as the surname
+            hits = tuple(dict.fromkeys(hits + alerts.check_person(mrz.secondary_identifier, "", mrz.birth_date)))
     except (AlertListUnavailable, AlertQueryInvalid) as exc:
         return (_refer(ReasonCode.ALERT_LISTS_UNAVAILABLE, type(exc).__name__),), ()
     if not hits:
