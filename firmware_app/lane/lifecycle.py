@@ -83,10 +83,19 @@ def _passage_fields(txn: Transaction, outcome: CrossingOutcome) -> PassageFields
 
 
 def _timings(txn: Transaction) -> dict[str, float]:
-    """Milliseconds spent in each step, from its mark to the next one."""
+    """Milliseconds spent in each step, from its mark to the next one (never negative)."""
     timings: dict[str, float] = {}
-    for (step, start), (_, stop) in zip(txn.marks, txn.marks[1:]):
-        timings[step] = timings.get(step, 0.0) + round((stop - start).total_seconds() * 1000, 1)
+    for start, stop in zip(txn.marks, txn.marks[1:]):
+        timings[start[0]] = timings.get(start[0], 0.0) + _elapsed_ms(start, stop)
     if txn.marks:
-        timings["total"] = round((txn.marks[-1][1] - txn.marks[0][1]).total_seconds() * 1000, 1)
+        timings["total"] = _elapsed_ms(txn.marks[0], txn.marks[-1])
     return timings
+
+
+def _elapsed_ms(start: tuple, stop: tuple) -> float:
+    """On the monotonic clock when both marks have it; wall time (a step back counts as 0) otherwise."""
+    if start[2] is not None and stop[2] is not None:
+        seconds = stop[2] - start[2]
+    else:
+        seconds = (stop[1] - start[1]).total_seconds()
+    return round(max(seconds, 0.0) * 1000, 1)

@@ -29,11 +29,11 @@ _STAGE_TIMER = {TimerKind.CHIP: ev.Stage.CHIP, TimerKind.FACE: ev.Stage.FACE, Ti
 
 
 def initial(settings: LaneSettings, *, mode=None, sensed_open: frozenset[Door] = frozenset(), presence: int = 0,
-            emergency: bool = False, now: datetime) -> tuple[LaneData, tuple[Action, ...]]:
+            emergency: bool = False, now: datetime, mono: float | None = None) -> tuple[LaneData, tuple[Action, ...]]:
     """The lane at start: doors secured first, then the resting state from the sensors' readings."""
     data = LaneData(settings=settings, state=State.OUT_OF_SERVICE, presence=presence,
                     mode=mode or LaneMode.NORMAL)
-    s = Step(data, now)
+    s = Step(data, now, mono)
     s.set(sensed_open=frozenset(sensed_open))
     s.secure_doors()
     if emergency:
@@ -46,8 +46,10 @@ def initial(settings: LaneSettings, *, mode=None, sensed_open: frozenset[Door] =
     return s.result()
 
 
-def step(data: LaneData, event: ev.Event, now: datetime) -> tuple[LaneData, tuple[Action, ...]]:
-    s = Step(data, now)
+def step(data: LaneData, event: ev.Event, now: datetime,
+         mono: float | None = None) -> tuple[LaneData, tuple[Action, ...]]:
+    """`now` is wall time (records, screens); `mono` the monotonic clock (step durations)."""
+    s = Step(data, now, mono)
     if not _lane_wide(s, event) and not data.emergency:
         _in_state(s, event)
     check_inside(s)

@@ -19,9 +19,10 @@ COUNTDOWNS = {State.DOCUMENT: (TimerKind.DOCUMENT,), State.FACE: (TimerKind.FACE
 
 
 class Step:
-    def __init__(self, data: LaneData, now: datetime):
+    def __init__(self, data: LaneData, now: datetime, mono: float | None = None):
         self.data = data
         self.now = now
+        self.mono = mono        # the monotonic clock's reading; durations are measured on it
         self.actions: list[Action] = []
 
     # --- data -------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ class Step:
         self.set(txn=replace(self.data.txn, **changes))
 
     def mark(self, step: str) -> None:
-        self.set(txn=self.data.txn.mark(step, self.now))
+        self.set(txn=self.data.txn.mark(step, self.now, self.mono))
 
     def emit(self, *actions: Action) -> None:
         self.actions.extend(actions)

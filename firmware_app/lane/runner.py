@@ -107,7 +107,8 @@ class LaneRunner:
         self._recover_journal()
         snapshot = self._read_sensors()
         self.data, actions = initial(self.settings, mode=self.mode, sensed_open=snapshot.doors_open,
-                                     presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock())
+                                     presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock(),
+                                     mono=self.monotonic())
         self._execute(actions)
         if snapshot.tamper:
             self._queue.put(ev.TamperOn())     # the loop thread does not exist yet: queue directly
@@ -218,7 +219,7 @@ class LaneRunner:
         if isinstance(event, ev.OfficerOverride):
             self._handle_override(event)
             return
-        self.data, actions = step(self.data, event, self.clock())
+        self.data, actions = step(self.data, event, self.clock(), self.monotonic())
         self._execute(actions)
         self.handled += 1
 
@@ -227,7 +228,7 @@ class LaneRunner:
             if event.command_id not in self._answers:
                 log.warning("officer override %s dropped: nobody waits for its answer", event.command_id)
                 return
-            self.data, actions = step(self.data, event, self.clock())
+            self.data, actions = step(self.data, event, self.clock(), self.monotonic())
             self._execute(actions)
             self.handled += 1
 

@@ -130,11 +130,13 @@ class Transaction:
     phase: Phase | None = None
     entered: bool = False
     max_presence: int = 0
-    marks: tuple[tuple[str, datetime], ...] = ()
+    # (step, wall time, monotonic seconds or None): durations come from the monotonic reading, so a
+    # wall-clock step (NTP, an operator) cannot make one negative
+    marks: tuple[tuple[str, datetime, float | None], ...] = ()
     exceptions: tuple[str, ...] = ()
 
-    def mark(self, step: str, now: datetime) -> Transaction:
-        return replace(self, marks=self.marks + ((step, now),))
+    def mark(self, step: str, now: datetime, mono: float | None = None) -> Transaction:
+        return replace(self, marks=self.marks + ((step, now, mono),))
 
     def noted(self, exception: str) -> Transaction:
         return replace(self, exceptions=self.exceptions + (exception,))
