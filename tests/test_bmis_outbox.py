@@ -16,13 +16,23 @@ IDENTITY = Identity("gate-t1", "post-t")
 
 
 class FakeClock:
+    """Wall time (call it) and monotonic time (`mono`); `advance` moves both, `step` only the wall."""
+
     def __init__(self):
         self.now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+        self.seconds = 500.0
 
     def __call__(self):
         return self.now
 
+    def mono(self) -> float:
+        return self.seconds
+
     def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+        self.seconds += seconds
+
+    def step(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
 
 
@@ -36,7 +46,9 @@ def exception_data(n: int = 0) -> dict:
 
 
 def open_outbox(path, clock=None, limits=OutboxLimits()):
-    return Outbox(path / "outbox.db", IDENTITY, clock=clock or FakeClock(), id_source=counting_ids(), limits=limits)
+    clock = clock or FakeClock()
+    return Outbox(path / "outbox.db", IDENTITY, clock=clock, id_source=counting_ids(), limits=limits,
+                  monotonic=clock.mono)
 
 
 def test_messages_are_valid_envelopes_with_increasing_seq(tmp_path):
@@ -100,6 +112,34 @@ def test_full_by_age_of_the_oldest_pending_message(tmp_path):
         box.add(MessageKind.EXCEPTION, exception_data(2))
     assert raised.value.reason == "age"
     assert box.counts().oldest_pending_age_s == pytest.approx(61)
+
+
+def test_a_wall_clock_step_forward_or_back_does_not_age_the_outbox(tmp_path):
+    clock = FakeClock()
+    box = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=7 * 24 * 3600))
+    box.add(MessageKind.EXCEPTION, exception_data(1))
+    clock.step(7 * 24 * 3600 + 60)          # NTP fixes a dead RTC: one week forward at once
+    box.add(MessageKind.EXCEPTION, exception_data(2))
+    clock.step(-30 * 24 * 3600)
+    box.add(MessageKind.EXCEPTION, exception_data(3))
+    assert box.counts().oldest_pending_age_s == 0.0
+
+
+def test_age_carries_over_boots_on_the_stored_run_clock(tmp_path):
+    clock = FakeClock()
+    box = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=100))
+    box.add(MessageKind.EXCEPTION, exception_data(1))
+    clock.advance(60)
+    box.add(MessageKind.EXCEPTION, exception_data(2))       # the run clock is stored with each write
+    box.close()
+    clock.seconds = 3.0                     # a reboot: monotonic time starts again near zero
+    clock.step(-3600)
+    again = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=100))
+    assert again.counts().oldest_pending_age_s == pytest.approx(60)
+    clock.advance(41)
+    with pytest.raises(OutboxFull) as raised:
+        again.add(MessageKind.EXCEPTION, exception_data(3))
+    assert raised.value.reason == "age"
 
 
 def test_full_by_bytes(tmp_path):

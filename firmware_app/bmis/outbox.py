@@ -7,16 +7,19 @@ means the message is published again: consumers de-duplicate on msg_id.
 
 Bounded by count, bytes and age. Lane messages (events, stats) are refused with OutboxFull at the
 bound; status, alarms and command results have a small reserve above it, so the gate can still
-say that it went out of service.
+say that it went out of service. Age is measured on the outbox's run clock: monotonic time within
+a boot, added to the run time stored by earlier boots (a wall-clock step cannot age a message;
+time the gate was switched off does not count either).
 """
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
@@ -76,7 +79,7 @@ def _create_tables(db: sqlite_utils.Database) -> None:
                          pk="id", if_not_exists=True)
     db["pending"].create_index(["priority", "id"], if_not_exists=True)
     db["pending"].create_index(["msg_id"], unique=True, if_not_exists=True)
-    db["pending"].create_index(["created"], if_not_exists=True)  # age bound checked on every add
+    _add_run_created(db)
     db["dead_letter"].create({"msg_id": str, "kind": str, "seq": int, "topic": str, "payload": bytes,
                               "reason_code": int, "reason": str, "failed_at": float}, pk="msg_id",
                              if_not_exists=True)
@@ -84,19 +87,31 @@ def _create_tables(db: sqlite_utils.Database) -> None:
                       if_not_exists=True)
 
 
+def _add_run_created(db: sqlite_utils.Database) -> None:
+    """`run_created`: the run clock when the row was stored (age bound checked on every add)."""
+    if "run_created" not in db["pending"].columns_dict:
+        db.execute("ALTER TABLE pending ADD COLUMN run_created REAL")
+    db["pending"].create_index(["run_created"], if_not_exists=True)
+
+
 class Outbox:
     def __init__(self, path: Path, identity: Identity, *, clock: Clock, id_source: IdSource,
-                 limits: OutboxLimits = OutboxLimits(), validate: bool = True):
+                 limits: OutboxLimits = OutboxLimits(), validate: bool = True,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.path, self.identity, self.limits = path, identity, limits
         self._clock, self._id_source, self._validate = clock, id_source, validate
+        self._monotonic, self._mono_open = monotonic, monotonic()
         self._lock = threading.Lock()
         self._conn = _connect(path)
         self._db = sqlite_utils.Database(self._conn)
         with self._guard():
             _create_tables(self._db)
             self.boot = self._meta("boot") + 1
+            self._run_base = self._meta("run_ms") / 1000.0
             with self._conn:
                 self._set_meta("boot", self.boot)
+                # rows from before the run clock existed count from now
+                self._conn.execute("UPDATE pending SET run_created = ? WHERE run_created IS NULL", (self._run_base,))
             self._seq = self._meta("seq")
             self._pending, self._pending_bytes = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
@@ -115,6 +130,13 @@ class Outbox:
     def _now(self) -> float:
         return self._clock().timestamp()
 
+    def _run_now(self) -> float:
+        """Seconds the outbox has been running, over all boots (never steps back)."""
+        return self._run_base + max(0.0, self._monotonic() - self._mono_open)
+
+    def _set_run_meta(self, run_now: float) -> None:
+        self._set_meta("run_ms", int(run_now * 1000))
+
     # -- adding ----------------------------------------------------------------------------------
     def add(self, kind: MessageKind, data: dict[str, Any], *, correlation: bytes | None = None,
             topic: str | None = None) -> Envelope:
@@ -127,7 +149,7 @@ class Outbox:
             if self._validate:
                 validate_message(kind, message)
             payload = envelope.encode(message)
-            self._check_room(kind, len(payload), now.timestamp())
+            self._check_room(kind, len(payload))
             topic = topic or self.identity.topic(kind)
             self._insert(kind, message["msg_id"], seq, topic, payload, correlation, now.timestamp())
             self._seq, self._pending, self._pending_bytes = seq, self._pending + 1, self._pending_bytes + len(payload)
@@ -150,12 +172,12 @@ class Outbox:
         with self._guard():
             if self._conn.execute("SELECT 1 FROM pending WHERE msg_id = ?", (stamped.msg_id,)).fetchone():
                 return
-            self._check_room(stamped.kind, len(stamped.payload), self._now())
+            self._check_room(stamped.kind, len(stamped.payload))
             self._insert(stamped.kind, stamped.msg_id, max(self._seq, stamped.seq), stamped.topic, stamped.payload,
                          None, self._now(), seq_of_row=stamped.seq)
             self._pending, self._pending_bytes = self._pending + 1, self._pending_bytes + len(stamped.payload)
 
-    def _check_room(self, kind: MessageKind, size: int, now: float) -> None:
+    def _check_room(self, kind: MessageKind, size: int) -> None:
         limit = self.limits.max_messages
         if kind.priority < Priority.EVENT:
             limit += self.limits.reserve_messages
@@ -163,23 +185,26 @@ class Outbox:
             raise OutboxFull("messages", self._pending)
         if self._pending_bytes + size > self.limits.max_bytes and kind.priority >= Priority.EVENT:
             raise OutboxFull("bytes", self._pending)
-        if kind.priority >= Priority.EVENT and now - self._oldest_created(now) > self.limits.max_age_s:
+        if kind.priority >= Priority.EVENT and self._oldest_age() > self.limits.max_age_s:
             raise OutboxFull("age", self._pending)
 
-    def _oldest_created(self, now: float) -> float:
-        row = self._conn.execute("SELECT MIN(created) FROM pending").fetchone()
-        return row[0] if row and row[0] is not None else now
+    def _oldest_age(self) -> float:
+        run_now = self._run_now()
+        row = self._conn.execute("SELECT MIN(run_created) FROM pending").fetchone()
+        return max(0.0, run_now - row[0]) if row and row[0] is not None else 0.0
 
     def _insert(self, kind, msg_id, seq, topic, payload, correlation, created, seq_of_row=None) -> None:
         """`seq` is the device counter to persist; `seq_of_row` the message's own when it was stamped earlier."""
+        run_now = self._run_now()
         try:
             with self._conn:
                 self._set_meta("seq", seq)
+                self._set_run_meta(run_now)
                 self._conn.execute(
-                    "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created,"
+                    " run_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (msg_id, kind.name, seq_of_row or seq, topic, int(kind.priority), int(kind.retained), payload,
-                     correlation, created))
+                     correlation, created, run_now))
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot store message: {exc}") from exc
 
@@ -216,6 +241,7 @@ class Outbox:
                 self._conn.executemany("INSERT INTO sent(msg_id, kind, seq, acked_at) VALUES (?, ?, ?, ?)",
                                        [(r[0], r[1], r[2], now) for r in rows])
                 self._conn.execute(f"DELETE FROM pending WHERE msg_id IN ({marks})", ids)
+                self._set_run_meta(self._run_now())
                 self._prune_sent()
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot mark messages sent: {exc}") from exc
@@ -247,9 +273,8 @@ class Outbox:
     # -- inspection ------------------------------------------------------------------------------
     def counts(self) -> OutboxCounts:
         with self._guard():
-            now = self._now()
             dead = self._conn.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
-            return OutboxCounts(self._pending, self._pending_bytes, dead, max(0.0, now - self._oldest_created(now)))
+            return OutboxCounts(self._pending, self._pending_bytes, dead, self._oldest_age())
 
     def sent_ids(self) -> list[str]:
         with self._guard():
@@ -276,7 +301,8 @@ class Outbox:
 
 
 def inspect_outbox(path: Path, now: float) -> dict[str, Any]:
-    """Read-only summary for technicians (`gatectl outbox`); opening an Outbox would count a boot."""
+    """Read-only summary for technicians (`gatectl outbox`); opening an Outbox would count a boot.
+    The oldest age is on the run clock as of the outbox's last write (`now` is for older files)."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -291,11 +317,15 @@ def _summary(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     pending, size, oldest = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0), MIN(created) FROM pending").fetchone()
+    oldest_age = 0.0 if oldest is None else max(0.0, now - oldest)
+    if "run_ms" in meta and oldest is not None:
+        oldest_run = conn.execute("SELECT MIN(run_created) FROM pending").fetchone()[0]
+        oldest_age = max(0.0, meta["run_ms"] / 1000.0 - (oldest_run or 0.0))
     by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM pending GROUP BY kind").fetchall())
     dead = [dict(zip(("msg_id", "kind", "seq", "topic", "reason_code", "reason"), row)) for row in conn.execute(
         "SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter ORDER BY failed_at")]
     return {"boot": meta.get("boot", 0), "last_seq": meta.get("seq", 0), "pending": pending, "pending_bytes": size,
-            "pending_by_kind": by_kind, "oldest_pending_age_s": 0.0 if oldest is None else max(0.0, now - oldest),
+            "pending_by_kind": by_kind, "oldest_pending_age_s": oldest_age,
             "dead_letters": dead}
 
 
