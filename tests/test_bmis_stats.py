@@ -80,6 +80,24 @@ def test_late_record_for_a_reported_hour_counts_in_the_current_hour(stats):
     assert stats.report(T0 + timedelta(hours=1))["total"] == 1
 
 
+def test_a_clock_stepped_back_after_an_hour_was_sent_loses_no_crossing(stats):
+    for minute in (10, 20):
+        stats.add(record(T0 + timedelta(minutes=minute)), T0 + timedelta(minutes=minute))
+    sent = []
+    for report in stats.due_reports(T0 + timedelta(hours=1, minutes=1)):
+        sent.append(report)
+        stats.mark_reported(report["period_start"])
+    back = T0 + timedelta(minutes=30)       # the wall clock steps back into the hour already sent
+    for minute in (30, 31, 32):
+        stats.add(record(back + timedelta(minutes=minute - 30)), back + timedelta(minutes=minute - 30))
+    assert stats.due_reports(back + timedelta(minutes=5)) == []     # not "due" before its hour ends
+    for report in stats.due_reports(T0 + timedelta(hours=2, minutes=1)):
+        sent.append(report)
+        stats.mark_reported(report["period_start"])
+    assert sum(r["total"] for r in sent) == 5
+    assert [r["period_start"][11:16] for r in sent] == ["10:00", "11:00"]
+
+
 def test_counts_survive_reopen(tmp_path):
     first = CrossingStats.open(tmp_path / "s.db")
     first.add(record(T0), T0)

@@ -9,7 +9,9 @@
 
 Samples are stored at once (a power cut loses no count); an hour is reported after it ends, and
 hours the gate was running through are reported even with no crossing (zero is a fact too).
-Each crossing counts once, under its first reason; `reason_counts` counts every reason.
+Each crossing counts once, under its first reason; `reason_counts` counts every reason. A crossing
+whose hour was already reported (a late record, or a wall clock stepped back) is put, once, into
+the first hour after the last reported one: the next report carries it.
 """
 from __future__ import annotations
 
@@ -104,10 +106,7 @@ class CrossingStats:
 
         def write():
             current = utc_text(hour_of(now))
-            reported = self._db.execute("SELECT reported FROM stat_hours WHERE hour = ?",
-                                        [row[0]]).fetchone()
-            if reported and reported[0]:  # its hour is already sent: count it now, not never
-                row[0] = current
+            row[0] = self._unreported_hour(row[0], current)
             self._db.execute("INSERT OR IGNORE INTO stat_hours (hour) VALUES (?)", [row[0]])
             self._db.execute("INSERT OR IGNORE INTO stat_hours (hour) VALUES (?)", [current])
             self._db.execute(
@@ -115,6 +114,15 @@ class CrossingStats:
                 " nationality, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         self._guard(write)
         return sample
+
+    def _unreported_hour(self, hour: str, current: str) -> str:
+        """`hour` unless it was already reported: then the next report's hour (count it late, not never)."""
+        reported = self._db.execute("SELECT reported FROM stat_hours WHERE hour = ?", [hour]).fetchone()
+        if not (reported and reported[0]):
+            return hour
+        last = self._db.execute("SELECT MAX(hour) FROM stat_hours WHERE reported = 1").fetchone()[0]
+        after_last = utc_text(self._parse(last) + timedelta(hours=1))
+        return max(current, after_last)     # ISO text sorts as time
 
     def _samples(self, hour: str) -> list[StatSample]:
         rows = self._db.execute(
