@@ -10,7 +10,7 @@ import pytest
 from firmware_app.bmis.contract import MessageKind, validate_message
 from firmware_app.bmis.envelope import Identity
 from firmware_app.bmis.link_errors import ContractViolation, OutboxFull
-from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.outbox import Outbox, OutboxLimits, inspect_outbox
 
 IDENTITY = Identity("gate-t1", "post-t")
 
@@ -229,3 +229,48 @@ def test_gatectl_outbox_status_without_an_outbox_is_a_usage_error(tmp_path, caps
     from firmware_app.cli import main as gatectl
     assert gatectl(["outbox", "status", "--config", str(_config_file(tmp_path))]) == 2
     assert "no outbox" in capsys.readouterr().err
+
+
+def test_the_dead_letter_table_keeps_the_newest_within_its_count_and_byte_bounds(tmp_path):
+    box = open_outbox(tmp_path, limits=OutboxLimits(dead_letter_keep=5, dead_letter_max_bytes=10**6))
+    refused = [box.add(MessageKind.EXCEPTION, exception_data(n)) for n in range(12)]
+    for message in refused:
+        box.dead_letter(message.msg_id, 0x87, "Not authorized")
+    assert [d["msg_id"] for d in box.dead_letters()] == [m.msg_id for m in refused[-5:]]
+    box.close()
+    summary = inspect_outbox(tmp_path / "outbox.db", 0.0)
+    assert summary["dead_letters_dropped"] == 7 and len(summary["dead_letters"]) == 5
+    small = open_outbox(tmp_path, limits=OutboxLimits(dead_letter_keep=100, dead_letter_max_bytes=700))
+    newest = small.add(MessageKind.EXCEPTION, exception_data(99))
+    small.dead_letter(newest.msg_id, 0x87, "Not authorized")
+    kept = small._conn.execute("SELECT msg_id, LENGTH(payload) FROM dead_letter ORDER BY rowid").fetchall()
+    assert kept[-1][0] == newest.msg_id and sum(size for _, size in kept) <= 700 and len(kept) == 700 // kept[-1][1]
+
+
+def _stats_link(tmp_path):
+    from firmware_app.bmis.link import BmisLink
+    clock = FakeClock()
+    box = Outbox(tmp_path / "outbox.db", IDENTITY, clock=clock, id_source=counting_ids(), monotonic=clock.mono)
+    return BmisLink(box, connection_factory=lambda *args: None)
+
+
+def test_a_stats_report_resent_after_a_crash_is_the_same_message(tmp_path):
+    from firmware_app.appliance.bmis_side import StatsPublisher
+    from firmware_app.bmis.stats import CrossingStats
+    stats = CrossingStats.open(tmp_path / "stats.db")
+    hour = dt.datetime(2026, 11, 26, 10, tzinfo=dt.timezone.utc)
+    stats.tick(hour)
+    link = _stats_link(tmp_path)
+    first = link.publish_stats(stats.due_reports(hour + dt.timedelta(hours=1))[0])
+    link.outbox.close()                      # the crash: stored, but the hour was never marked reported
+    link = _stats_link(tmp_path)
+    assert StatsPublisher(stats, link, lambda: hour + dt.timedelta(hours=1, minutes=1)).publish_due() == 1
+    pending = [m for m in link.outbox.next_batch(10) if m.kind is MessageKind.STATS]
+    assert [m.msg_id for m in pending] == [first.msg_id]
+    link.outbox.mark_sent([first.msg_id])
+    again = link.publish_stats(json.loads(pending[0].payload)["data"])      # even after it was sent
+    assert again.msg_id == first.msg_id and link.outbox.counts().pending == 0
+    other = _stats_link(tmp_path / "b") if (tmp_path / "b").mkdir() is None else None
+    next_hour = {**json.loads(pending[0].payload)["data"], "period_start": "2026-11-26T11:00:00Z"}
+    assert other.publish_stats(next_hour).msg_id != first.msg_id
+    stats.close()

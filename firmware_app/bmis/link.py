@@ -16,10 +16,11 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from typing import Any, Callable, Mapping, Protocol
 
 from .contract import MessageKind, command_filter, device_root
-from .envelope import Envelope
+from .envelope import Envelope, Identity
 from .link_errors import BmisLinkError, OutboxFull
 from .mqtt_client import Callbacks, Incoming, Will
 from .outbox import Outbox, PendingMessage
@@ -29,6 +30,14 @@ log = logging.getLogger(__name__)
 CommandHandler = Callable[[str, bytes, "str | None", "bytes | None"], dict]
 HealthSource = Callable[[], Mapping[str, Mapping[str, str]]]   # component -> {"status": ..., "detail": ...}
 COMMAND_QUEUE_SIZE = 64
+
+
+STATS_NAMESPACE = uuid.UUID("6f1c2a3e-8d4b-5e7f-9a1b-2c3d4e5f6a7b")   # fixed: ids must be stable
+
+
+def stats_msg_id(identity: Identity, period_start: str) -> uuid.UUID:
+    """The msg_id of a period's stats message: the same on every (re)send, for consumers' de-duplication."""
+    return uuid.uuid5(STATS_NAMESPACE, f"{identity.prefix}/{identity.device_id}/stats/{period_start}")
 
 
 class Severity(str, enum.Enum):
@@ -140,7 +149,8 @@ class BmisLink:
         return self._add(MessageKind.EXCEPTION, dict(data))
 
     def publish_stats(self, data: Mapping[str, Any]) -> Envelope:
-        return self._add(MessageKind.STATS, dict(data))
+        """Keyed by (device, period_start): a report re-sent after a crash is the same message."""
+        return self._add(MessageKind.STATS, dict(data), msg_id=stats_msg_id(self.identity, str(data["period_start"])))
 
     def raise_alarm(self, kind: str, severity: Severity, *, active: bool = True, detail: str = "",
                     **extra: Any) -> Envelope:

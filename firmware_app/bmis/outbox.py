@@ -38,6 +38,8 @@ class OutboxLimits:
     max_age_s: float = 7 * 24 * 3600.0
     reserve_messages: int = 1_000      # above the bound, for status/alarms/command results only
     sent_log_keep: int = 100_000       # msg_ids of acknowledged messages kept for audit
+    dead_letter_keep: int = 1_000      # refused messages kept for an operator (the oldest go first) ...
+    dead_letter_max_bytes: int = 16 * 1024 * 1024   # ... and at most this much of their payloads
 
 
 # Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
@@ -139,12 +141,18 @@ class Outbox:
 
     # -- adding ----------------------------------------------------------------------------------
     def add(self, kind: MessageKind, data: dict[str, Any], *, correlation: bytes | None = None,
-            topic: str | None = None) -> Envelope:
-        """Stored durably before return; raises OutboxFull at the bound (never drops silently)."""
+            topic: str | None = None, msg_id: uuid.UUID | None = None) -> Envelope:
+        """Stored durably before return; raises OutboxFull at the bound (never drops silently).
+
+        `msg_id` given (an idempotency key, e.g. stats per period): a message already on record
+        under it is not stored again, and its stored envelope is returned."""
         with self._guard():
+            known = self._known(kind, str(msg_id)) if msg_id is not None else None
+            if known is not None:
+                return known
             now = self._clock()
             seq = self._seq + 1
-            message = envelope.build(self.identity, kind, data, msg_id=self._id_source(), seq=seq,
+            message = envelope.build(self.identity, kind, data, msg_id=msg_id or self._id_source(), seq=seq,
                                      boot=self.boot, now=now)
             if self._validate:
                 validate_message(kind, message)
@@ -154,6 +162,14 @@ class Outbox:
             self._insert(kind, message["msg_id"], seq, topic, payload, correlation, now.timestamp())
             self._seq, self._pending, self._pending_bytes = seq, self._pending + 1, self._pending_bytes + len(payload)
             return Envelope(kind, message["msg_id"], seq, topic, payload)
+
+    def _known(self, kind: MessageKind, msg_id: str) -> Envelope | None:
+        row = self._conn.execute("SELECT seq, topic, payload FROM pending WHERE msg_id = ?", (msg_id,)).fetchone()
+        if row is not None:
+            return Envelope(kind, msg_id, row[0], row[1], bytes(row[2]))
+        row = self._conn.execute("SELECT seq FROM sent WHERE msg_id = ? UNION ALL "
+                                 "SELECT seq FROM dead_letter WHERE msg_id = ?", (msg_id, msg_id)).fetchone()
+        return None if row is None else Envelope(kind, msg_id, row[0], self.identity.topic(kind), b"")
 
     def stamp(self, kind: MessageKind, data: dict[str, Any]) -> Envelope:
         """An envelope with its own persisted seq that is NOT queued: the Last Will (the broker sends it)."""
@@ -251,6 +267,18 @@ class Outbox:
         self._conn.execute("DELETE FROM sent WHERE id <= (SELECT MAX(id) FROM sent) - ?",
                            (self.limits.sent_log_keep,))
 
+    def _prune_dead_letters(self) -> None:
+        """Keep the newest within the count and byte bounds; the number dropped stays on record."""
+        rows = self._conn.execute("SELECT rowid, LENGTH(payload) FROM dead_letter ORDER BY rowid DESC").fetchall()
+        kept_bytes, drop = 0, []
+        for index, (rowid, size) in enumerate(rows):
+            kept_bytes += size
+            if index >= self.limits.dead_letter_keep or kept_bytes > self.limits.dead_letter_max_bytes:
+                drop.append(rowid)
+        if drop:
+            self._conn.executemany("DELETE FROM dead_letter WHERE rowid = ?", [(r,) for r in drop])
+            self._set_meta("dead_letters_dropped", self._meta("dead_letters_dropped") + len(drop))
+
     def dead_letter(self, msg_id: str, reason_code: int, reason: str) -> PendingMessage | None:
         """A refused message moves to `dead_letter` (kept for an operator); None if it was not pending."""
         with self._guard():
@@ -264,6 +292,7 @@ class Outbox:
                     self._conn.execute("INSERT OR REPLACE INTO dead_letter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                        (row[0], row[1], row[2], row[3], row[4], reason_code, reason, self._now()))
                     self._conn.execute("DELETE FROM pending WHERE msg_id = ?", (msg_id,))
+                    self._prune_dead_letters()
             except sqlite3.Error as exc:
                 raise OutboxError(f"cannot dead-letter message: {exc}") from exc
             self._pending, self._pending_bytes = self._pending - 1, self._pending_bytes - len(row[4])
@@ -326,6 +355,7 @@ def _summary(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
         "SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter ORDER BY failed_at")]
     return {"boot": meta.get("boot", 0), "last_seq": meta.get("seq", 0), "pending": pending, "pending_bytes": size,
             "pending_by_kind": by_kind, "oldest_pending_age_s": oldest_age,
+            "dead_letters_dropped": meta.get("dead_letters_dropped", 0),
             "dead_letters": dead}
 
 
