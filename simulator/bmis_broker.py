@@ -22,6 +22,11 @@ BMIS_USER = "bmis"
 DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-result/#")  # # covers cmd-result
 
 
+# The largest packet the broker accepts from anyone (the default bmis.command_max_payload_mb plus
+# headroom): a peer cannot make it buffer and forward 100 MB messages.
+MAX_PACKET_SIZE = 16 * 1024 * 1024 + 64 * 1024
+
+
 class BrokerUnavailable(RuntimeError):
     """mosquitto is not installed or did not start."""
 
@@ -47,8 +52,10 @@ def _bmis_acl(prefix: str) -> str:
 
 
 class MosquittoBroker:
-    def __init__(self, workdir: Path, pki: TestPki, prefix: str = "gates", bmis_password: str = "bmis-test"):
+    def __init__(self, workdir: Path, pki: TestPki, prefix: str = "gates", bmis_password: str = "bmis-test",
+                 max_packet_size: int = MAX_PACKET_SIZE):
         self.workdir, self.pki, self.prefix, self.bmis_password = workdir, pki, prefix, bmis_password
+        self.max_packet_size = max_packet_size
         self.device_port, self.bmis_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +81,7 @@ class MosquittoBroker:
             "per_listener_settings true\nuser root\npersistence true\n"
             f"persistence_location {self.workdir}/\nlog_dest file {self.workdir}/mosquitto.log\n"
             "log_type error\nlog_type warning\nlog_type notice\nmax_inflight_messages 100\n"
-            "max_queued_messages 100000\n"
+            f"max_queued_messages 100000\nmax_packet_size {self.max_packet_size}\n"
             f"listener {self.device_port} 127.0.0.1\n{self._tls_lines()}require_certificate true\n"
             f"use_identity_as_username true\nallow_anonymous false\nacl_file {self.workdir}/acl_devices\n"
             f"listener {self.bmis_port} 127.0.0.1\n{self._tls_lines()}require_certificate false\n"

@@ -98,7 +98,8 @@ class BmisLink:
         will = self.outbox.stamp(MessageKind.STATUS, {"state": GateState.OFFLINE.value, "reason": "connection_lost"})
         self._will = will
         callbacks = Callbacks(on_ack=self.pump.on_ack, on_message=self._on_message,
-                              on_connected=self._on_connected, on_disconnected=self._on_disconnected)
+                              on_connected=self._on_connected, on_disconnected=self._on_disconnected,
+                              on_dropped=self._on_dropped)
         subscriptions = (command_filter(self.identity.prefix, self.identity.device_id),)
         self._connection = self._factory(callbacks, subscriptions, Will(will.topic, will.payload, retain=True))
         self.pump.attach(self._connection)
@@ -233,6 +234,13 @@ class BmisLink:
                              ref_msg_id=message.msg_id, reason_code=code)
         except BmisLinkError as exc:
             log.critical("cannot queue the refusal alarm: %s", exc)
+
+    def _on_dropped(self, topic: str, reason: str) -> None:
+        """A message acknowledged without being handled (it would have held the network thread)."""
+        try:
+            self.raise_alarm("command_dropped", Severity.CRITICAL, detail=f"{topic}: {reason}"[:512])
+        except BmisLinkError as exc:
+            log.critical("cannot queue the dropped-command alarm: %s", exc)
 
     # -- commands --------------------------------------------------------------------------------
     def _on_message(self, incoming: Incoming) -> None:

@@ -8,6 +8,12 @@ only the PUBACK reason code says a message was accepted. The broker's MQTT 5 CON
 Maximum, Maximum Packet Size, Retain Available) are exposed for the pump, which keeps within them:
 paho does not, and a broker disconnects a client that exceeds them (the resend would loop forever).
 
+Incoming packets are bounded before paho parses them: the gate announces a Maximum Packet Size
+at connect (the broker then drops anything larger for us), and a PUBLISH whose properties exceed
+MAX_PUBLISH_PROPERTY_BYTES is acknowledged and dropped unparsed (paho's property parser is
+quadratic: 80,000 user properties held the network thread for 13 s, the broker dropped us on
+keepalive and redelivered the message on every reconnect).
+
 Callbacks run on paho's network thread; an exception in one is logged and never stops the loop.
 """
 from __future__ import annotations
@@ -30,6 +36,9 @@ QOS = 1
 REASON_NO_MATCHING_SUBSCRIBERS = 0x10
 REASON_FAILURE_FROM = 0x80
 REASON_PACKET_TOO_LARGE = 0x95
+# Response topic, correlation data and a few user properties fit easily; paho's quadratic parser
+# needs a few ms for this much (python -m bench mqtt_hostile).
+MAX_PUBLISH_PROPERTY_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class MqttSettings:
     reconnect_max_s: float = 60.0
     max_inflight: int = 32
     clean_start: bool = False
+    max_packet_size: int | None = None      # announced at connect: the broker drops larger packets for us
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class Callbacks:
     on_message: Callable[[Incoming], None] = lambda incoming: None
     on_connected: Callable[[bool], None] = lambda session_present: None
     on_disconnected: Callable[[str], None] = lambda reason: None
+    on_dropped: Callable[[str, str], None] = lambda topic, reason: None   # acked, never handled
 
 
 def publish_packet_size(topic: str, payload: bytes, correlation: bytes | None) -> int:
@@ -79,6 +90,57 @@ def publish_packet_size(topic: str, payload: bytes, correlation: bytes | None) -
     properties = 3 + len(correlation) if correlation is not None else 0
     variable = 2 + len(topic.encode("utf-8")) + 2 + 4 + properties   # topic, packet id, property length
     return 1 + 4 + variable + len(payload)                           # fixed header, remaining length
+
+
+def publish_property_length(header: int, packet: bytes) -> int | None:
+    """The property length of an incoming MQTT 5 PUBLISH (`packet`: after the fixed header), read
+    without parsing the properties; None when the packet is too short to say (paho then decides)."""
+    if len(packet) < 2:
+        return None
+    offset = 2 + int.from_bytes(packet[0:2], "big") + (2 if header & 0x06 else 0)
+    value = 0
+    for index in range(4):                      # a Variable Byte Integer has at most four bytes
+        if offset + index >= len(packet):
+            return None
+        byte = packet[offset + index]
+        value |= (byte & 0x7F) << (7 * index)
+        if not byte & 0x80:
+            return value
+    return None
+
+
+def paho_parse_properties(properties: bytes) -> int:
+    """paho's own parse of a PUBLISH property block (length prefix included); the number of user
+    properties. For the bench that times it."""
+    parsed = Properties(PacketTypes.PUBLISH)
+    parsed.unpack(properties)
+    return len(getattr(parsed, "UserProperty", []))
+
+
+class _BoundedClient(paho.Client):
+    """paho's client with one change: a PUBLISH with too many property bytes is acknowledged (so the
+    broker never redelivers it) and reported, without paho parsing it."""
+
+    max_property_bytes = MAX_PUBLISH_PROPERTY_BYTES
+    on_dropped_publish: Callable[[str, str], None] = staticmethod(lambda topic, reason: None)
+    publishes_received = 0
+
+    def _handle_publish(self):
+        header, packet = self._in_packet["command"], self._in_packet["packet"]
+        self.publishes_received += 1
+        length = publish_property_length(header, packet)
+        if length is None or length <= self.max_property_bytes:
+            return super()._handle_publish()
+        return self._drop_publish(header, bytes(packet), f"{length} property bytes")
+
+    def _drop_publish(self, header: int, packet: bytes, reason: str):
+        topic_end = 2 + int.from_bytes(packet[0:2], "big")
+        self.on_dropped_publish(packet[2:topic_end].decode("utf-8", "replace")[:256], reason)
+        qos = (header & 0x06) >> 1
+        mid = int.from_bytes(packet[topic_end:topic_end + 2], "big")
+        if qos == 1:
+            return self._send_puback(mid)
+        return self._send_pubrec(mid) if qos == 2 else paho.MQTT_ERR_SUCCESS
 
 
 def _check_files(settings: MqttSettings) -> None:
@@ -115,7 +177,8 @@ class MqttConnection:
 
     def _make_client(self, will: Will | None) -> paho.Client:
         s = self.settings
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=paho.MQTTv5)
+        client = _BoundedClient(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=paho.MQTTv5)
+        client.on_dropped_publish = _guarded("dropped", self._on_dropped)
         client.suppress_exceptions = True
         try:
             client.tls_set(ca_certs=str(s.ca_file), certfile=s.cert_file and str(s.cert_file),
@@ -140,6 +203,8 @@ class MqttConnection:
         """Connect in the background; paho's loop retries (with backoff) until the broker answers."""
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.settings.session_expiry_s
+        if self.settings.max_packet_size:
+            properties.MaximumPacketSize = self.settings.max_packet_size
         self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
                                    clean_start=self.settings.clean_start, properties=properties)
         self._client.loop_start()
@@ -214,6 +279,15 @@ class MqttConnection:
         refused = [str(code) for code in reason_codes if code.is_failure]
         if refused:
             log.error("MQTT subscription refused: %s", ", ".join(refused))
+
+    @property
+    def publishes_received(self) -> int:
+        """PUBLISH packets that reached paho's parser (or our bound in front of it)."""
+        return self._client.publishes_received
+
+    def _on_dropped(self, topic: str, reason: str) -> None:
+        log.error("MQTT message on %s dropped unparsed: %s", topic, reason)
+        self._callbacks.on_dropped(topic, reason)
 
     def _on_message(self, client, userdata, message) -> None:
         properties = message.properties

@@ -12,6 +12,7 @@ from .mqtt_client import Callbacks, MqttConnection, MqttSettings, Will
 from .outbox import Outbox, OutboxLimits, uuid4_source
 
 OUTBOX_FILE = "bmis-outbox.db"
+PACKET_HEADROOM = 64 * 1024     # topic, properties and headers on top of the largest command payload
 
 
 def mqtt_settings(config: GateConfig) -> MqttSettings:
@@ -22,7 +23,8 @@ def mqtt_settings(config: GateConfig) -> MqttSettings:
                         ca_file=bmis.ca_file, cert_file=bmis.cert_file, key_file=bmis.key_file,
                         keepalive_s=bmis.keepalive_s, session_expiry_s=bmis.session_expiry_s,
                         reconnect_min_s=bmis.reconnect_min_s, reconnect_max_s=bmis.reconnect_max_s,
-                        max_inflight=bmis.max_inflight)
+                        max_inflight=bmis.max_inflight,
+                        max_packet_size=(bmis.command_max_payload_mb << 20) + PACKET_HEADROOM)
 
 
 def connection_factory(settings: MqttSettings) -> ConnectionFactory:

@@ -1,0 +1,146 @@
+"""A hostile MQTT peer on real mosquitto: oversized packets never reach the gate's parser, and a
+message whose properties would hold paho's network thread is acknowledged and dropped once."""
+from __future__ import annotations
+
+import dataclasses
+import ssl
+import time
+
+import paho.mqtt.client as paho
+from hypothesis import given, settings, strategies as st
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from firmware_app.bmis.mqtt_client import publish_property_length
+from firmware_app.bmis.wiring import connection_factory
+from simulator.bmis_broker import MAX_PACKET_SIZE
+from tests.broker_fixtures import (bmis_consumer, broker, device_settings, make_link,  # noqa: F401  (fixtures)
+                                   wait_until)
+
+CMD = "gates/v1/gate-a/cmd/set-mode"
+
+
+def raw_bmis_client(broker) -> paho.Client:
+    """The BMIS account, speaking paho directly (to send what the reference consumer never would)."""
+    ep = broker.endpoints
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="hostile", protocol=paho.MQTTv5)
+    client.tls_set(ca_certs=str(ep.ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    client.username_pw_set(ep.bmis_user, ep.bmis_password)
+    client.connect(ep.host, ep.bmis_port)
+    client.loop_start()
+    assert wait_until(client.is_connected), "hostile client did not connect"
+    return client
+
+
+def with_user_properties(count: int) -> Properties:
+    properties = Properties(PacketTypes.PUBLISH)
+    properties.UserProperty = [("k", "v")] * count
+    properties.CorrelationData = b"hostile"
+    return properties
+
+
+def gate_link(broker, tmp_path, **settings_changes):
+    link = make_link(broker, tmp_path)
+    settings = dataclasses.replace(device_settings(broker, "gate-a"), **settings_changes)
+    link._factory = connection_factory(settings)
+    disconnects: list[str] = []
+    link._on_disconnected = disconnects.append
+    return link, disconnects
+
+
+def test_the_shipped_broker_config_caps_the_packet_size(broker):
+    config = (broker.workdir / "mosquitto.conf").read_text()
+    assert f"max_packet_size {MAX_PACKET_SIZE}" in config
+
+
+def test_a_command_over_the_announced_maximum_never_reaches_the_gate(broker, bmis_consumer, tmp_path):
+    link, disconnects = gate_link(broker, tmp_path, max_packet_size=64 * 1024)
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected)
+        seen_before = link._connection.publishes_received
+        bmis_consumer.publish_raw(CMD, b"x" * (1024 * 1024), correlation=b"big")     # the broker accepts it
+        correlation = bmis_consumer.send_command("gate-a", "request_status", {})
+        assert bmis_consumer.wait_result(correlation, 10) is not None               # still connected, working
+        assert link._connection.publishes_received == seen_before + 1               # only the small one
+        assert bmis_consumer.wait_result(b"big", 0.5) is None and disconnects == []
+    finally:
+        link.stop()
+
+
+def test_many_user_properties_are_acked_and_dropped_once_in_bounded_time(broker, bmis_consumer, tmp_path):
+    link, disconnects = gate_link(broker, tmp_path)
+    link.start()
+    hostile = raw_bmis_client(broker)
+    try:
+        assert wait_until(lambda: link.connected)
+        started = time.monotonic()
+        hostile.publish(CMD, b"{}", qos=1, properties=with_user_properties(20_000))   # ~140 KB of properties
+        assert wait_until(lambda: _alarms(bmis_consumer, "command_dropped") == 1, 20)
+        print(f"\n20,000 user properties: dropped and alarmed after {time.monotonic() - started:.2f} s")
+        correlation = bmis_consumer.send_command("gate-a", "request_status", {})
+        assert bmis_consumer.wait_result(correlation, 10) is not None and disconnects == []
+        link.stop()                          # a reconnect with the persistent session: no redelivery
+        link, _ = gate_link(broker, tmp_path)
+        link.start()
+        assert wait_until(lambda: link.connected)
+        time.sleep(1.0)
+        assert _alarms(bmis_consumer, "command_dropped") == 1
+    finally:
+        hostile.loop_stop()
+        hostile.disconnect()
+        link.stop()
+
+
+def test_user_properties_within_the_bound_are_parsed_and_the_command_answered(broker, bmis_consumer, tmp_path):
+    link, _ = gate_link(broker, tmp_path)
+    link.start()
+    hostile = raw_bmis_client(broker)
+    try:
+        assert wait_until(lambda: link.connected)
+        properties = with_user_properties(1_000)    # 7 KB: within MAX_PUBLISH_PROPERTY_BYTES
+        properties.ResponseTopic = "gates/v1/gate-a/cmd-result"
+        hostile.publish(CMD, b"{}", qos=1, properties=properties)
+        assert bmis_consumer.wait_result(b"hostile", 10) is not None
+        assert _alarms(bmis_consumer, "command_dropped") == 0
+    finally:
+        hostile.loop_stop()
+        hostile.disconnect()
+        link.stop()
+
+
+def _alarms(consumer, kind: str) -> int:
+    return sum(1 for m in consumer.messages("alarms") if m["data"]["kind"] == kind)
+
+
+def _publish_packet(qos: int, topic: bytes, properties: bytes, payload: bytes) -> tuple[int, bytes]:
+    header = 0x30 | (qos << 1)
+    mid = b"\x00\x07" if qos else b""
+    return header, len(topic).to_bytes(2, "big") + topic + mid + properties + payload
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2), st.binary(max_size=40), st.integers(0, 300), st.binary(max_size=20))
+def test_the_property_length_is_read_as_paho_reads_it(qos, topic, user_properties, payload):
+    properties = with_user_properties(user_properties).pack() if user_properties else b"\x00"
+    header, packet = _publish_packet(qos, topic, properties, payload)
+    length = publish_property_length(header, packet)
+    vbi_size = 1 if length < 128 else 2 if length < 16384 else 3
+    assert length + vbi_size == Properties(PacketTypes.PUBLISH).unpack(properties)[1] == len(properties)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 255), st.binary(max_size=64))
+def test_any_bytes_give_a_length_or_none_without_raising(header, packet):
+    length = publish_property_length(header, packet)
+    assert length is None or 0 <= length < 2**28
+
+
+def test_the_gate_announces_its_largest_command_as_maximum_packet_size(tmp_path):
+    from firmware_app.config.load import parse_config
+    from firmware_app.bmis.wiring import mqtt_settings
+    (tmp_path / "ca.pem").write_text("")
+    config = parse_config(f'[device]\nid = "gate-a"\npost_id = "p"\n[reader]\nurl = "sim://"\n'
+                          f'[bmis]\nca_file = "{tmp_path / "ca.pem"}"\ncommand_max_payload_mb = 2\n')
+    assert mqtt_settings(config).max_packet_size == 2 * 1024 * 1024 + 64 * 1024
