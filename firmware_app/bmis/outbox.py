@@ -25,6 +25,7 @@ import sqlite_utils
 
 from . import envelope
 from .contract import MessageKind, Priority, validate_message
+from .disk_room import DiskRoom, is_disk_full
 from .envelope import Clock, Envelope, Identity, IdSource
 from .link_errors import OutboxError, OutboxFull
 
@@ -40,6 +41,8 @@ class OutboxLimits:
     sent_log_keep: int = 100_000       # msg_ids of acknowledged messages kept for audit
     dead_letter_keep: int = 1_000      # refused messages kept for an operator (the oldest go first) ...
     dead_letter_max_bytes: int = 16 * 1024 * 1024   # ... and at most this much of their payloads
+    min_free_bytes: int = 64 * 1024 * 1024   # events refused below this free space (+ WAL room), disk_room.py
+    reserve_bytes: int = 1024 * 1024         # given up when the disk is full, for status, alarms and acks
 
 
 # Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
@@ -105,6 +108,8 @@ class Outbox:
         self._monotonic, self._mono_open = monotonic, monotonic()
         self._lock = threading.Lock()
         self._conn = _connect(path)
+        self._room = DiskRoom(path, limits.min_free_bytes, limits.reserve_bytes)
+        self._room.ensure_reserve()
         self._db = sqlite_utils.Database(self._conn)
         with self._guard():
             _create_tables(self._db)
@@ -203,6 +208,21 @@ class Outbox:
             raise OutboxFull("bytes", self._pending)
         if kind.priority >= Priority.EVENT and self._oldest_age() > self.limits.max_age_s:
             raise OutboxFull("age", self._pending)
+        if kind.priority >= Priority.EVENT:
+            self._room.ensure_reserve()
+            if self._room.short_for_events(self._conn):
+                raise OutboxFull("disk", self._pending)
+
+    def _commit(self, work, *, reserved: bool = True) -> None:
+        """One transaction; on a full disk, `reserved` work (status, alarms, acks) gets the reserve."""
+        try:
+            with self._conn:
+                work()
+        except sqlite3.Error as exc:
+            if not (reserved and is_disk_full(exc) and self._room.release()):
+                raise
+            with self._conn:
+                work()
 
     def _oldest_age(self) -> float:
         run_now = self._run_now()
@@ -212,15 +232,17 @@ class Outbox:
     def _insert(self, kind, msg_id, seq, topic, payload, correlation, created, seq_of_row=None) -> None:
         """`seq` is the device counter to persist; `seq_of_row` the message's own when it was stamped earlier."""
         run_now = self._run_now()
+
+        def work():
+            self._set_meta("seq", seq)
+            self._set_run_meta(run_now)
+            self._conn.execute(
+                "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created,"
+                " run_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (msg_id, kind.name, seq_of_row or seq, topic, int(kind.priority), int(kind.retained), payload,
+                 correlation, created, run_now))
         try:
-            with self._conn:
-                self._set_meta("seq", seq)
-                self._set_run_meta(run_now)
-                self._conn.execute(
-                    "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created,"
-                    " run_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (msg_id, kind.name, seq_of_row or seq, topic, int(kind.priority), int(kind.retained), payload,
-                     correlation, created, run_now))
+            self._commit(work, reserved=kind.priority < Priority.EVENT)
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot store message: {exc}") from exc
 
@@ -250,15 +272,18 @@ class Outbox:
 
     def _move_to_sent(self, ids: list[str], now: float) -> tuple[int, int]:
         marks = ",".join("?" * len(ids))
+        rows: list = []
+
+        def work():
+            rows[:] = self._conn.execute(
+                f"SELECT msg_id, kind, seq, LENGTH(payload) FROM pending WHERE msg_id IN ({marks})", ids).fetchall()
+            self._conn.executemany("INSERT INTO sent(msg_id, kind, seq, acked_at) VALUES (?, ?, ?, ?)",
+                                   [(r[0], r[1], r[2], now) for r in rows])
+            self._conn.execute(f"DELETE FROM pending WHERE msg_id IN ({marks})", ids)
+            self._set_run_meta(self._run_now())
+            self._prune_sent()
         try:
-            with self._conn:
-                rows = self._conn.execute(
-                    f"SELECT msg_id, kind, seq, LENGTH(payload) FROM pending WHERE msg_id IN ({marks})", ids).fetchall()
-                self._conn.executemany("INSERT INTO sent(msg_id, kind, seq, acked_at) VALUES (?, ?, ?, ?)",
-                                       [(r[0], r[1], r[2], now) for r in rows])
-                self._conn.execute(f"DELETE FROM pending WHERE msg_id IN ({marks})", ids)
-                self._set_run_meta(self._run_now())
-                self._prune_sent()
+            self._commit(work)
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot mark messages sent: {exc}") from exc
         return len(rows), sum(r[3] for r in rows)
@@ -287,12 +312,13 @@ class Outbox:
                 (msg_id,)).fetchone()
             if row is None:
                 return None
+            def work():
+                self._conn.execute("INSERT OR REPLACE INTO dead_letter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                   (row[0], row[1], row[2], row[3], row[4], reason_code, reason, self._now()))
+                self._conn.execute("DELETE FROM pending WHERE msg_id = ?", (msg_id,))
+                self._prune_dead_letters()
             try:
-                with self._conn:
-                    self._conn.execute("INSERT OR REPLACE INTO dead_letter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                       (row[0], row[1], row[2], row[3], row[4], reason_code, reason, self._now()))
-                    self._conn.execute("DELETE FROM pending WHERE msg_id = ?", (msg_id,))
-                    self._prune_dead_letters()
+                self._commit(work)
             except sqlite3.Error as exc:
                 raise OutboxError(f"cannot dead-letter message: {exc}") from exc
             self._pending, self._pending_bytes = self._pending - 1, self._pending_bytes - len(row[4])

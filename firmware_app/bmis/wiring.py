@@ -36,7 +36,7 @@ def connection_factory(settings: MqttSettings) -> ConnectionFactory:
 def outbox_limits(config: GateConfig) -> OutboxLimits:
     bmis = config.bmis
     return OutboxLimits(max_messages=bmis.outbox_max_messages, max_bytes=bmis.outbox_max_mb * 1024 * 1024,
-                        max_age_s=bmis.outbox_max_age_h * 3600.0)
+                        max_age_s=bmis.outbox_max_age_h * 3600.0, min_free_bytes=bmis.outbox_min_free_mb << 20)
 
 
 def open_outbox(config: GateConfig, *, clock: Clock = utc_now, id_source: IdSource = uuid4_source,

@@ -203,6 +203,7 @@ class BmisSection(Strict):
     outbox_max_messages: int = Field(default=100_000, ge=100)
     outbox_max_mb: int = Field(default=256, ge=1)
     outbox_max_age_h: float = Field(default=168.0, gt=0)
+    outbox_min_free_mb: int = Field(default=64, ge=1, description="events are refused below this free disk space")
     health_interval_s: float = Field(default=60.0, ge=1)
     # Commands from the BMIS (firmware_app/bmis/commands.py)
     command_keys_dir: Path = Field(default=Path("config/bmis-keys"),

@@ -1,0 +1,99 @@
+"""The outbox on a small real filesystem (tmpfs with a size): it never fills its own disk, keeps
+room for status, alarms and acknowledgements, and a reserve for when another program fills it."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import pytest
+
+from firmware_app.bmis.contract import MessageKind
+from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.link import BmisLink
+from firmware_app.bmis.link_errors import OutboxError, OutboxFull
+from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.wiring import connection_factory
+from tests.broker_fixtures import bmis_consumer, broker, device_settings, wait_until  # noqa: F401  (fixtures)
+from tests.disk_fixtures import DiskFiller, free_bytes, small_disk  # noqa: F401  (fixture)
+
+LIMITS = OutboxLimits(max_messages=10**7, max_bytes=10**10, min_free_bytes=1 << 20, reserve_bytes=512 << 10)
+
+
+def event(n: int) -> dict:
+    return {"kind": "door_held_open", "severity": "warning", "transaction_id": f"tx-{n}", "detail": "d" * 400}
+
+
+def open_outbox(directory, limits=LIMITS) -> Outbox:
+    return Outbox(directory / "outbox.db", Identity("gate-a", "post-t", "gates"),
+                  clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4, limits=limits)
+
+
+def fill_with_events(add) -> tuple[int, OutboxFull]:
+    for n in range(10**6):
+        try:
+            add(n)
+        except OutboxFull as full:
+            return n, full
+    raise AssertionError("the outbox never said it was full")
+
+
+def test_events_are_refused_while_there_is_still_room_and_every_ack_commits(small_disk):
+    box = open_outbox(small_disk)
+    stored, full = fill_with_events(lambda n: box.add(MessageKind.EXCEPTION, event(n)))
+    left = free_bytes(small_disk)
+    print(f"\n8 MB tmpfs: {stored} events stored, then OutboxFull({full.reason}) with {left / 2**20:.1f} MB free")
+    assert full.reason == "disk" and left >= LIMITS.min_free_bytes
+    box.add(MessageKind.ALARM, {"kind": "outbox_full", "severity": "critical", "active": True})
+    box.add(MessageKind.STATUS, {"state": "out_of_service", "reason": "outbox"})
+    while batch := box.next_batch(32):           # the broker acknowledges everything, batch by batch
+        assert box.mark_sent([m.msg_id for m in batch]) == len(batch)
+    assert box.counts().pending == 0
+    box.add(MessageKind.EXCEPTION, event(-1))    # room again
+
+
+def test_disk_filled_by_the_outbox_with_the_broker_down_then_everything_delivers(
+        broker, bmis_consumer, small_disk):
+    broker.stop()
+    box = open_outbox(small_disk)
+    link = BmisLink(box, connection_factory=connection_factory(device_settings(broker, "gate-a")),
+                    retry_delay_s=0.2)
+    link.start()
+    try:
+        stored, full = fill_with_events(lambda n: link.record_exception(event(n)))
+        assert full.reason == "disk"
+        alarms = [m for m in box.next_batch(10) if m.kind is MessageKind.ALARM]
+        assert len(alarms) == 1 and b"outbox_full" in alarms[0].payload
+        pending = box.counts().pending
+        broker.start()
+        started = time.monotonic()
+        assert link.wait_drained(120), f"still pending: {box.counts()}"
+        print(f"\nbroker back: {pending} pending delivered in {time.monotonic() - started:.1f} s")
+        assert wait_until(lambda: bmis_consumer.counts().stored >= pending, 30)
+        assert len({m["msg_id"] for m in bmis_consumer.messages("events/exception")}) == stored
+        link.record_exception(event(-1))             # the lane may take travellers again
+        assert wait_until(lambda: _alarm_cleared(bmis_consumer), 10)
+    finally:
+        link.stop()
+
+
+def _alarm_cleared(consumer) -> bool:
+    return any(m["data"]["kind"] == "outbox_full" and not m["data"]["active"] for m in consumer.messages("alarms"))
+
+
+def test_a_disk_filled_by_another_program_gives_up_the_reserve_for_alarms(small_disk):
+    box = open_outbox(small_disk)
+    box.add(MessageKind.EXCEPTION, event(0))
+    filler = DiskFiller(small_disk)
+    filler.fill()
+    with pytest.raises(OutboxError):
+        for n in range(10_000):                  # events never use the reserve
+            box.add(MessageKind.EXCEPTION, event(n))
+    box.add(MessageKind.ALARM, {"kind": "device_fault", "severity": "critical", "active": True, "detail": "outbox"})
+    box.add(MessageKind.STATUS, {"state": "out_of_service", "reason": "outbox"})
+    assert not box._room.reserve_path.exists()
+    filler.free()
+    box.add(MessageKind.EXCEPTION, event(1))     # room again: the reserve comes back first
+    assert box._room.reserve_path.exists()
+    kinds = [m.kind for m in box.next_batch(100)]
+    assert kinds.count(MessageKind.ALARM) == 1 and kinds.count(MessageKind.STATUS) == 1
