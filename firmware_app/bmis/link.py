@@ -90,6 +90,7 @@ class BmisLink:
         self._connection: Connection | None = None
         self._will: Envelope | None = None
         self._full_alarm_active = False
+        self._status_owed = False
         self._health_source, self._health_interval_s = health_source, health_interval_s
         self._started_at = time.monotonic()
 
@@ -163,7 +164,13 @@ class BmisLink:
     def set_status(self, state: GateState, **fields: Any) -> Envelope:
         """Retained status; remembered and republished on every (re)connection."""
         self._status = {"state": GateState(state).value, **{k: v for k, v in fields.items() if v is not None}}
-        return self._add(MessageKind.STATUS, dict(self._status))
+        try:
+            stored = self._add(MessageKind.STATUS, dict(self._status))
+        except BmisLinkError:
+            self._status_owed = True        # stored with the next message that gets through
+            raise
+        self._status_owed = False
+        return stored
 
     def publish_health(self, components: Mapping[str, Mapping[str, str]], uptime_s: float | None = None) -> Envelope:
         counts = self.outbox.counts()
@@ -181,10 +188,19 @@ class BmisLink:
             self._outbox_full_alarm(full)
             raise
         self.pump.notify()
+        if self._status_owed and kind is not MessageKind.STATUS:
+            self._store_owed_status()
         if self._full_alarm_active and kind.priority >= MessageKind.CROSSING.priority:
             self._full_alarm_active = False
             self.raise_alarm("outbox_full", Severity.INFO, active=False, detail="room again")
         return stored
+
+    def _store_owed_status(self) -> None:
+        try:
+            self.outbox.add(MessageKind.STATUS, dict(self._status))
+            self._status_owed = False
+        except BmisLinkError as exc:
+            log.error("status still not stored: %s", type(exc).__name__)
 
     def _outbox_full_alarm(self, full: OutboxFull) -> None:
         if self._full_alarm_active:

@@ -33,6 +33,7 @@ from . import events as ev
 from .errors import LaneError, LaneNotRunning
 from .journal import LaneJournal
 from .machine import initial, step
+from .owed import OwedWrites
 from .ports import (BiometricStore, Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
                     Scheduler, thread_timer)
 from .state import Fault, LaneData, LaneSettings, TimerKind
@@ -41,6 +42,7 @@ from .supervision import Supervision, Watchdog, probe_gate, resync_events, safe_
 log = logging.getLogger(__name__)
 _STOP = object()
 _PROBE_GATE = object()
+_RETRY_OWED = object()
 
 
 @dataclass
@@ -95,6 +97,8 @@ class LaneRunner:
         self._timers: dict[TimerKind, Cancellable] = {}
         self._cancels: dict[str, threading.Event] = {}
         self._unrecorded: set[str] = set()     # crossings the outbox refused (loop thread only)
+        self._owed = OwedWrites()               # refused writes, tried again until they succeed
+        self._last_retry = 0.0
         self._thread: threading.Thread | None = None
         self.data: LaneData | None = None
         self.handled = 0        # events processed; lets tests and the watchdog see progress
@@ -185,7 +189,7 @@ class LaneRunner:
     def _recover_journal(self) -> None:
         def report(txn) -> bool:     # reported before closed: a failed report is tried at next start
             return self._report(self.ports.outbox.exception, act.ExceptionKind.TRANSACTION_VOIDED, txn.txn_id,
-                                f"unfinished at restart (began {txn.started_at})")
+                                f"unfinished at restart (began {txn.started_at})", owe=False)
         try:
             self.ports.journal.void_open(self.clock(), report)
         except LaneError as exc:
@@ -207,7 +211,12 @@ class LaneRunner:
                 return
             self.watchdog.loop_busy()
             try:
-                self._probe_gate() if event is _PROBE_GATE else self._handle(event)
+                if event is _PROBE_GATE:
+                    self._probe_gate()
+                elif event is _RETRY_OWED:
+                    self._retry_owed()
+                else:
+                    self._handle(event)
             except Exception as exc:  # a bug must not kill the loop with the doors as they are
                 log.error("lane loop: %s handling %s", type(exc).__name__, type(event).__name__)
                 self.broken = True
@@ -243,6 +252,7 @@ class LaneRunner:
             if recovered:
                 self._queue.put(ev.DeviceRestored(Fault.LANE_LOOP))
             self._maybe_probe_gate()
+            self._maybe_retry_owed()
 
     def _on_stall(self) -> None:
         """The loop cannot act: doors to the safe stance and the officer told, from a helper thread
@@ -252,7 +262,8 @@ class LaneRunner:
 
         def secure_and_alarm():
             safe_stance(self.ports.gate, self.settings.layout)
-            self._report(self.ports.outbox.alarm, act.AlarmKind.LANE_STALLED, None, "lane event loop stuck")
+            self._report(self.ports.outbox.alarm, act.AlarmKind.LANE_STALLED, None, "lane event loop stuck",
+                         ordered=False)
         threading.Thread(target=secure_and_alarm, name="lane-stall", daemon=True).start()
 
     def _maybe_probe_gate(self) -> None:
@@ -263,6 +274,18 @@ class LaneRunner:
         if now - self._last_probe >= self.supervision.gate_probe_s:
             self._last_probe = now
             self._queue.put(_PROBE_GATE)
+
+    def _maybe_retry_owed(self) -> None:
+        now = self.monotonic()
+        if len(self._owed) and now - self._last_retry >= self.supervision.write_retry_s:
+            self._last_retry = now
+            self._queue.put(_RETRY_OWED)
+
+    def _retry_owed(self) -> None:
+        """On the loop thread: the owed writes in order; once all went through, their faults clear."""
+        for fault in sorted(self._owed.retry(), key=lambda f: f.value):
+            log.warning("%s writes go through again", fault.value)
+            self._handle(ev.DeviceRestored(fault))
 
     def _probe_gate(self) -> None:
         """On the loop thread: command the doors as the lane wants them; if the driver answers,
@@ -363,17 +386,25 @@ class LaneRunner:
         except Exception as exc:  # the screen is not safety-relevant; the doors do not depend on it
             log.warning("kiosk show failed: %s", type(exc).__name__)
 
-    def _report(self, send, *args) -> bool:
+    def _report(self, send, *args, owe: bool = True, ordered: bool = True) -> bool:
+        """False when the outbox refused: then the report is owed (kept and retried) unless `owe` is off.
+        While writes are owed, records queue behind them (a crossing before its journal close);
+        alarms (`ordered` off) are tried at once: the outbox keeps a reserve for them."""
+        if owe and ordered and len(self._owed):
+            self._owed.add(getattr(send, "__name__", "report"), lambda: send(*args), Fault.OUTBOX)
+            return False
         try:
             send(*args)
             return True
         except Exception as exc:  # losing a record is not acceptable: stop taking travellers
             log.error("outbox write failed: %s", type(exc).__name__)
             self._queue.put(ev.DeviceFault(Fault.OUTBOX, type(exc).__name__))
+            if owe:
+                self._owed.add(getattr(send, "__name__", "report"), lambda: send(*args), Fault.OUTBOX)
             return False
 
     def _do_RaiseAlarm(self, action: act.RaiseAlarm) -> None:
-        self._report(self.ports.outbox.alarm, action.kind, action.txn_id, action.detail)
+        self._report(self.ports.outbox.alarm, action.kind, action.txn_id, action.detail, ordered=False)
 
     def _do_RecordException(self, action: act.RecordException) -> None:
         self._report(self.ports.outbox.exception, action.kind, action.txn_id, action.detail)
@@ -389,8 +420,10 @@ class LaneRunner:
         self._cancels.pop(action.txn_id, threading.Event()).set()   # drops its biometric work
         if self.ports.biometrics is not None:
             self.ports.biometrics.discard(action.txn_id)
-        if action.txn_id in self._unrecorded:    # left open: voided and reported at the next start
+        if action.txn_id in self._unrecorded:    # closed once its owed crossing is recorded (open if we stop first)
             self._unrecorded.discard(action.txn_id)
+            self._owed.add("journal end", lambda end=(action.txn_id, self.clock(), action.outcome):
+                           self.ports.journal.end(*end), Fault.OUTBOX)
             return
         self._journal(self.ports.journal.end, action.txn_id, self.clock(), action.outcome)
 
@@ -400,8 +433,12 @@ class LaneRunner:
             box.put_nowait(action)
 
     def _journal(self, write, *args) -> None:
+        if len(self._owed):     # behind what is owed: a journal close never overtakes its crossing
+            self._owed.add(getattr(write, "__name__", "journal"), lambda: write(*args), Fault.OUTBOX)
+            return
         try:
             write(*args)
         except LaneError as exc:
             log.error("lane journal write failed: %s", type(exc).__name__)
             self._queue.put(ev.DeviceFault(Fault.JOURNAL, type(exc).__name__))
+            self._owed.add(getattr(write, "__name__", "journal"), lambda: write(*args), Fault.JOURNAL)

@@ -31,6 +31,7 @@ class Supervision:
     stage_grace_s: float = 10.0  # a worker still running this long after its stage timeout is hung
     gate_probe_s: float = 2.0   # a faulted gate driver is tried again this often
     tick_s: float = 0.25        # how often the watchdog looks
+    write_retry_s: float = 1.0  # owed outbox/journal writes (a full disk) are tried again this often
 
 
 def stage_budget(stage: ev.Stage, timeouts: LaneTimeouts) -> float:
