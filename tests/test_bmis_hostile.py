@@ -12,6 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from firmware_app.bmis.link import Severity
 from firmware_app.bmis.mqtt_client import publish_property_length
 from firmware_app.bmis.wiring import connection_factory
 from simulator.bmis_broker import MAX_PACKET_SIZE
@@ -21,13 +22,17 @@ from tests.broker_fixtures import (bmis_consumer, broker, device_settings, make_
 CMD = "gates/v1/gate-a/cmd/set-mode"
 
 
-def raw_bmis_client(broker) -> paho.Client:
-    """The BMIS account, speaking paho directly (to send what the reference consumer never would)."""
+def raw_bmis_client(broker, device: str | None = None) -> paho.Client:
+    """The BMIS account (or a gate's certificate), speaking paho directly, to send what our own
+    code never would."""
     ep = broker.endpoints
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="hostile", protocol=paho.MQTTv5)
-    client.tls_set(ca_certs=str(ep.ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
-    client.username_pw_set(ep.bmis_user, ep.bmis_password)
-    client.connect(ep.host, ep.bmis_port)
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=device or "hostile", protocol=paho.MQTTv5)
+    pair = broker.pki.devices[device] if device else None
+    client.tls_set(ca_certs=str(ep.ca_file), certfile=pair and str(pair.cert), keyfile=pair and str(pair.key),
+                   tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    if device is None:
+        client.username_pw_set(ep.bmis_user, ep.bmis_password)
+    client.connect(ep.host, broker.device_port if device else ep.bmis_port)
     client.loop_start()
     assert wait_until(client.is_connected), "hostile client did not connect"
     return client
@@ -79,6 +84,8 @@ def test_many_user_properties_are_acked_and_dropped_once_in_bounded_time(broker,
         hostile.publish(CMD, b"{}", qos=1, properties=with_user_properties(20_000))   # ~140 KB of properties
         assert wait_until(lambda: _alarms(bmis_consumer, "command_dropped") == 1, 20)
         print(f"\n20,000 user properties: dropped and alarmed after {time.monotonic() - started:.2f} s")
+        dead = [d for d in link.outbox.dead_letters() if d["kind"] == "INCOMING"]
+        assert [(d["topic"], d["reason_code"]) for d in dead] == [(CMD, 0x83)]
         correlation = bmis_consumer.send_command("gate-a", "request_status", {})
         assert bmis_consumer.wait_result(correlation, 10) is not None and disconnects == []
         link.stop()                          # a reconnect with the persistent session: no redelivery
@@ -87,6 +94,7 @@ def test_many_user_properties_are_acked_and_dropped_once_in_bounded_time(broker,
         assert wait_until(lambda: link.connected)
         time.sleep(1.0)
         assert _alarms(bmis_consumer, "command_dropped") == 1
+        assert len([d for d in link.outbox.dead_letters() if d["kind"] == "INCOMING"]) == 1
     finally:
         hostile.loop_stop()
         hostile.disconnect()
@@ -104,6 +112,24 @@ def test_user_properties_within_the_bound_are_parsed_and_the_command_answered(br
         hostile.publish(CMD, b"{}", qos=1, properties=properties)
         assert bmis_consumer.wait_result(b"hostile", 10) is not None
         assert _alarms(bmis_consumer, "command_dropped") == 0
+    finally:
+        hostile.loop_stop()
+        hostile.disconnect()
+        link.stop()
+
+
+def test_a_gate_certificate_cannot_stall_the_reference_consumer(broker, bmis_consumer, tmp_path, caplog):
+    hostile = raw_bmis_client(broker, "gate-b")
+    link, _ = gate_link(broker, tmp_path)
+    link.start()
+    try:
+        hostile.publish("gates/v1/gate-b/alarms", b"{}", qos=1, properties=with_user_properties(20_000))
+        started = time.monotonic()
+        sent = link.raise_alarm("tamper", Severity.CRITICAL).msg_id
+        assert wait_until(lambda: sent in {m["msg_id"] for m in bmis_consumer.messages("alarms")}, 10)
+        print(f"\nconsumer: gate-a's alarm stored {time.monotonic() - started:.2f} s after gate-b's hostile message")
+        assert wait_until(lambda: "gates/v1/gate-b/alarms dropped unparsed" in caplog.text, 5)
+        assert bmis_consumer.counts().invalid == 0
     finally:
         hostile.loop_stop()
         hostile.disconnect()

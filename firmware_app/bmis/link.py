@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping, Protocol
 from .contract import MessageKind, command_filter, device_root
 from .envelope import Envelope, Identity
 from .link_errors import BmisLinkError, OutboxFull
-from .mqtt_client import Callbacks, Incoming, Will
+from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, Callbacks, Incoming, Will
 from .outbox import Outbox, PendingMessage
 from .pump import OutboxPump
 
@@ -252,8 +252,10 @@ class BmisLink:
             log.critical("cannot queue the refusal alarm: %s", exc)
 
     def _on_dropped(self, topic: str, reason: str) -> None:
-        """A message acknowledged without being handled (it would have held the network thread)."""
+        """A message acknowledged without being handled (it would have held the network thread):
+        dead-lettered once, with an alarm; the broker never redelivers it (it was acknowledged)."""
         try:
+            self.outbox.dead_letter_incoming(topic, REASON_IMPLEMENTATION_SPECIFIC, reason)
             self.raise_alarm("command_dropped", Severity.CRITICAL, detail=f"{topic}: {reason}"[:512])
         except BmisLinkError as exc:
             log.critical("cannot queue the dropped-command alarm: %s", exc)

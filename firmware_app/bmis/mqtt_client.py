@@ -39,6 +39,7 @@ REASON_PACKET_TOO_LARGE = 0x95
 # Response topic, correlation data and a few user properties fit easily; paho's quadratic parser
 # needs a few ms for this much (python -m bench mqtt_hostile).
 MAX_PUBLISH_PROPERTY_BYTES = 16 * 1024
+REASON_IMPLEMENTATION_SPECIFIC = 0x83   # what a dropped incoming message is dead-lettered with
 
 
 @dataclass(frozen=True)

@@ -325,6 +325,18 @@ class Outbox:
         return PendingMessage(row[0], _KIND_BY_NAME[row[1]], row[2], row[3], bytes(row[4]), bool(row[5]),
                               None if row[6] is None else bytes(row[6]), row[7])
 
+    def dead_letter_incoming(self, topic: str, reason_code: int, reason: str) -> str:
+        """An incoming message acknowledged without being handled, on record once (without its payload)."""
+        msg_id = f"in-{self._id_source()}"
+
+        def work():
+            self._conn.execute("INSERT INTO dead_letter VALUES (?, 'INCOMING', 0, ?, x'', ?, ?, ?)",
+                               (msg_id, topic[:256], reason_code, reason[:256], self._now()))
+            self._prune_dead_letters()
+        with self._guard():
+            self._commit(work)
+        return msg_id
+
     # -- inspection ------------------------------------------------------------------------------
     def counts(self) -> OutboxCounts:
         with self._guard():
