@@ -113,3 +113,16 @@ def test_every_record_the_lane_builds_passes_its_schema_whatever_the_clocks_do(s
     if samples:
         report = hour_report(samples[0].hour, samples)
         validate_message(MessageKind.STATS, _message(MessageKind.STATS, report, lane.now))
+
+
+def test_the_kiosk_countdown_follows_the_monotonic_clock_through_a_wall_clock_step():
+    from firmware_app.lane.actions import ShowScreen
+    lane = SteppedLane()
+    for name in ("doc_valid", "chip_ok", "face_ok", "decision_pass"):
+        lane.send(name, 1.0, 1.0)
+    enter_s = lane.data.settings.timeouts.enter_s
+    lane.send("assistance", 3600.0, 2.0)        # the wall clock jumps an hour; 2 s really passed
+    shown = [a.view.seconds_left for a in lane.of(ShowScreen)][-1]
+    assert shown == round(enter_s - 2.0, 1)
+    lane.send("assistance_answered", -7200.0, 1.0)
+    assert [a.view.seconds_left for a in lane.of(ShowScreen)][-1] == round(enter_s - 3.0, 1)

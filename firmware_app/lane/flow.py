@@ -199,12 +199,11 @@ _EXTENDABLE = {State.DOCUMENT: ((TimerKind.DOCUMENT, "document_s"),), State.REFE
 def more_time(s: Step) -> None:
     """Extend the running wait by its own length, at most `more_time_limit` times per wait."""
     for kind, setting in _EXTENDABLE.get(s.data.state, ()):
-        deadline = s.data.deadline(kind)
-        if deadline is None:
+        left = s.time_left(kind)
+        if left is None:
             continue
         granted = dict(s.data.more_time).get(kind, 0)
         if granted < s.data.settings.more_time_limit:
-            left = max((deadline - s.now).total_seconds(), 0.0)
             s.start_timer(kind, min(left + getattr(s.data.settings.timeouts, setting), MAX_SECONDS_LEFT))
             counts = tuple((k, n) for k, n in s.data.more_time if k is not kind) + ((kind, granted + 1),)
             s.set(more_time=counts)

@@ -52,8 +52,9 @@ class Step:
     def start_timer(self, kind: TimerKind, seconds: float) -> None:
         token = self.data.timer_seq + 1
         timers = tuple((k, t) for k, t in self.data.timers if k is not kind) + ((kind, token),)
-        deadlines = tuple((k, d) for k, d in self.data.deadlines if k is not kind)
-        deadlines += ((kind, self.now + timedelta(seconds=seconds)),)
+        deadlines = tuple(d for d in self.data.deadlines if d[0] is not kind)
+        mono = None if self.mono is None else self.mono + seconds
+        deadlines += ((kind, self.now + timedelta(seconds=seconds), mono),)
         self.set(timer_seq=token, timers=timers, deadlines=deadlines)
         self.emit(StartTimer(kind, seconds, token))
 
@@ -117,11 +118,19 @@ class Step:
 
     def seconds_left(self) -> float | None:
         for kind in COUNTDOWNS.get(self.data.state, ()):
-            deadline = self.data.deadline(kind)
-            if deadline is not None:
-                left = (deadline - self.now).total_seconds()
-                return round(min(max(left, 0.0), MAX_SECONDS_LEFT), 1)
+            left = self.time_left(kind)
+            if left is not None:
+                return round(min(left, MAX_SECONDS_LEFT), 1)
         return None
+
+    def time_left(self, kind: TimerKind) -> float | None:
+        """Seconds until `kind`'s deadline (>= 0): on the monotonic clock when it has one."""
+        deadline = self.data.deadline(kind)
+        if deadline is None:
+            return None
+        wall, mono = deadline
+        left = mono - self.mono if mono is not None and self.mono is not None else (wall - self.now).total_seconds()
+        return max(left, 0.0)
 
     def alarm(self, kind, detail: str = "") -> None:
         self.emit(RaiseAlarm(kind, self.txn.txn_id if self.txn else None, detail))

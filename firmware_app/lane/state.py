@@ -172,7 +172,8 @@ class LaneData:
     held_open_alarmed: frozenset[Door] = field(default=frozenset())
     retreat: bool = False                       # entry released so somebody inside can step back
     override: OverrideHold | None = None        # doors held open by an officer override
-    deadlines: tuple[tuple[TimerKind, datetime], ...] = ()
+    # (kind, wall deadline, monotonic deadline or None): countdowns are read on the monotonic clock
+    deadlines: tuple[tuple[TimerKind, datetime, float | None], ...] = ()
     more_time: tuple[tuple[TimerKind, int], ...] = ()   # extensions granted per wait kind
     assistance: bool = False                    # the traveller called an officer; not yet answered
     view: KioskView | None = None               # the screen shown last (re-shown on kiosk inputs)
@@ -180,5 +181,7 @@ class LaneData:
     def timer_token(self, kind: TimerKind) -> int | None:
         return dict(self.timers).get(kind)
 
-    def deadline(self, kind: TimerKind) -> datetime | None:
-        return dict(self.deadlines).get(kind) if self.timer_token(kind) is not None else None
+    def deadline(self, kind: TimerKind) -> tuple[datetime, float | None] | None:
+        if self.timer_token(kind) is None:
+            return None
+        return next(((wall, mono) for k, wall, mono in self.deadlines if k is kind), None)
