@@ -153,7 +153,7 @@ def test_lane_control_hands_door_overrides_to_the_lane_and_raises_its_refusals()
 # --- BMIS side -----------------------------------------------------------------------------------
 class Record:
     def to_dict(self):
-        return {"transaction_id": "t1"}
+        return {"transaction_id": "t1", "ended_at": "2026-11-26T12:00:00+00:00"}
 
 
 class Sink:
@@ -165,16 +165,20 @@ class Sink:
             raise self.fail
         self.got.append(record)
 
-    def add(self, record, now):
+    def add_sample(self, sample, now):
         if self.fail:
             raise self.fail
-        self.got.append(record)
+        self.got.append(sample)
 
 
 def test_a_crossing_is_stored_before_it_is_counted_and_a_broken_count_does_not_stop_the_lane():
     outbox, stats = Sink(), Sink(fail=StatsError("disk"))
-    RecordingOutbox(outbox, stats, lambda: NOW).crossing(Record())
-    assert len(outbox.got) == 1
+    recording = RecordingOutbox(outbox, stats, lambda: NOW)
+    recording.crossing(Record())
+    assert len(outbox.got) == 1 and stats.got == []
+    stats.fail = None                       # the disk has room again: the late count goes in first
+    recording.crossing(Record())
+    assert len(stats.got) == 2
     with pytest.raises(GateError):
         RecordingOutbox(Sink(fail=GateError("outbox full")), Sink(), lambda: NOW).crossing(Record())
 

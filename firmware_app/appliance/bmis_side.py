@@ -11,6 +11,7 @@ policy's `allow_offline` decides per traveller (referred as `bmis_unreachable` w
 """
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from firmware_app.bmis.command_wiring import CommandSide, build_command_side
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink, GateState, Severity
 from firmware_app.bmis.link_errors import MqttSettingsError
+from firmware_app.bmis.stats_sample import sample_of
 from firmware_app.bmis.wiring import build_link, open_outbox
 from firmware_app.errors import GateError
 
@@ -28,21 +30,32 @@ from .bridges import RunnerLaneControl
 
 log = logging.getLogger("gate.app.bmis")
 STATS_CHECK_S = 60.0
+MAX_UNCOUNTED = 10_000      # crossings waiting to be counted, as samples (no name, number or birth date)
 NOT_CONFIGURED = "bmis_link_not_configured"
 
 
 class RecordingOutbox:
-    """The lane's OutboxPort: the link's outbox, plus every crossing counted in the statistics."""
+    """The lane's OutboxPort: the link's outbox, plus every crossing counted in the statistics.
+    A count the statistics could not store (a full disk) is kept and tried again with the next
+    crossing, so it is late rather than lost."""
 
     def __init__(self, outbox: LaneOutbox, stats, clock: Callable[[], datetime]):
         self._outbox, self._stats, self._clock = outbox, stats, clock
+        self._uncounted: collections.deque = collections.deque(maxlen=MAX_UNCOUNTED)   # StatSample
 
     def crossing(self, record) -> None:
         self._outbox.crossing(record)           # raises on failure: the runner takes the lane down
         try:
-            self._stats.add(record.to_dict(), self._clock())
+            self._uncounted.append(sample_of(record.to_dict()))     # only what the count keeps
         except GateError as exc:
-            log.error("statistics not updated: %s", type(exc).__name__)
+            log.error("crossing not countable: %s", type(exc).__name__)
+        while self._uncounted:
+            try:
+                self._stats.add_sample(self._uncounted[0], self._clock())
+            except GateError as exc:
+                log.error("statistics not updated (%d waiting): %s", len(self._uncounted), type(exc).__name__)
+                return
+            self._uncounted.popleft()
 
     def exception(self, kind, txn_id, detail) -> None:
         self._outbox.exception(kind, txn_id, detail)

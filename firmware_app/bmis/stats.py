@@ -99,7 +99,10 @@ class CrossingStats:
 
     def add(self, record: object, now: datetime) -> StatSample:
         """Count one crossing record. The hour is the record's end time; `now` marks the gate alive."""
-        sample = sample_of(record)
+        return self.add_sample(sample_of(record), now)
+
+    def add_sample(self, sample: StatSample, now: datetime) -> StatSample:
+        """Count one crossing already reduced to what statistics keep (no personal data)."""
         row = [utc_text(sample.hour), sample.direction, sample.outcome, sample.reason,
                json.dumps(sample.reasons), sample.sex, sample.age_band, sample.nationality,
                json.dumps(sample.timings_ms)]
