@@ -46,6 +46,13 @@ class DiskFiller:
                         raise
         return written
 
+    def take(self, size: int) -> None:
+        """Occupy `size` bytes only (a partition already partly used by others)."""
+        with open(self.path, "ab") as out:
+            out.write(b"\0" * size)
+            out.flush()
+            os.fsync(out.fileno())
+
     def free(self) -> None:
         os.unlink(self.path)
 

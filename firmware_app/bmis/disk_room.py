@@ -28,16 +28,19 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
 
 
-def _page_size(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA page_size").fetchone()[0]
-
-
 class DiskRoom:
     def __init__(self, db_path: Path, min_free_bytes: int, reserve_bytes: int,
                  statvfs: Callable[[str], os.statvfs_result] = os.statvfs):
         self.db_path, self.min_free_bytes, self.reserve_bytes = db_path, min_free_bytes, reserve_bytes
         self.reserve_path = db_path.with_name(db_path.name + ".reserve")
         self._statvfs = statvfs
+        self._pages: tuple[int, int] | None = None     # page size, WAL pages before a checkpoint
+
+    def _page_info(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        if self._pages is None:     # fixed for the life of the connection
+            self._pages = (conn.execute("PRAGMA page_size").fetchone()[0],
+                           conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] + WAL_MARGIN_PAGES)
+        return self._pages
 
     def free_bytes(self) -> int:
         stats = self._statvfs(str(self.db_path.parent))
@@ -45,8 +48,7 @@ class DiskRoom:
 
     def wal_allowance(self, conn: sqlite3.Connection) -> int:
         """Bytes the WAL may still grow by before its next checkpoint lets it start over."""
-        page_size = _page_size(conn)
-        pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] + WAL_MARGIN_PAGES
+        page_size, pages = self._page_info(conn)
         wal = self.db_path.with_name(self.db_path.name + "-wal")
         size = wal.stat().st_size if wal.exists() else 0
         return max(0, pages * page_size - size)
@@ -55,7 +57,7 @@ class DiskRoom:
         """True when storing another event would eat into what status, alarms and acks need.
         Pages the database freed (acknowledged messages) count as room: SQLite reuses them."""
         missing_reserve = 0 if self.reserve_path.exists() else self.reserve_bytes
-        free_pages = conn.execute("PRAGMA freelist_count").fetchone()[0] * _page_size(conn)
+        free_pages = conn.execute("PRAGMA freelist_count").fetchone()[0] * self._page_info(conn)[0]
         return self.free_bytes() + free_pages < self.min_free_bytes + self.wal_allowance(conn) + missing_reserve
 
     def ensure_reserve(self) -> bool:
