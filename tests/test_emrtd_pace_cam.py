@@ -183,3 +183,16 @@ def test_lane_rejects_a_cam_clone_and_a_foreign_card_security(clone, foreign):
     decision = decide(Evidence(printed, evidence, good_face()), PolicyContext(today=NOW.date()),
                       InMemoryAlertLists())
     assert (ReasonCode.CLONE_SUSPECTED in decision.reasons) is (clone or foreign), decision.findings
+
+
+def test_a_failed_card_security_block_is_retried_in_the_master_file():
+    from simulator.vchip.applet import ChipFaults
+
+    document = _passport([CAM])
+    config = chip_config(document, faults=ChipFaults(fail_read_once_at=0))  # EF.CardSecurity is read first
+    chip = VirtualIcaoChip(config, _rng("chip"))
+    reader = DocumentReader(Session(InProcessTransceiver(chip)), mrz_key_from_lines(list(document.mrz_lines)),
+                            _rng("terminal"), time.monotonic)
+    result = reader.read()
+    assert chip._failed_once and result.chip_auth.passed, result.chip_auth
+    assert result.reauthentications == 0

@@ -187,3 +187,17 @@ def test_point_encoding_always_lands_on_the_curve(value):
 def test_point_encoding_refuses_p_1_mod_4():
     with pytest.raises(AuthenticationError, match="3 mod 4"):
         encode_point(STANDARD_PARAMETERS[10], 5)  # NIST P-224
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.none(), st.binary(max_size=200)))
+def test_fuzz_chip_authentication_data_never_raises_untyped(a_ic):
+    """Whatever the chip puts in 8A, CAM records a problem (a clone) instead of crashing the read."""
+    from firmware_app.emrtd.pace_cam import cam_data
+
+    curve = STANDARD_PARAMETERS[13]
+    cam = cam_data(curve, ec.encode_point(curve, ec.generator(curve)), bytes(16), a_ic)
+    if cam.ca_ic is None:
+        assert cam.problem
+    with pytest.raises(CamError):
+        verify_chip_auth_data(cam, ec.multiply(curve, 3, ec.generator(curve)))

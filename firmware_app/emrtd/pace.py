@@ -48,18 +48,12 @@ def perform_pace(session: Session, key: MrzKey | CanKey, info: PaceInfo, rng: Rn
     k_pi = kdf(key.pace_password(), KeyPurpose.PACE_PASSWORD, info.algorithm)
     nonce = _decrypt_nonce(suite, k_pi, exchange.step(0x80, b"", 0x80, "PACE nonce"))
     base = group_for(info.parameter_id)
-    if info.mapping in INTEGRATED:
-        group, pk_map_ic = _map_integrated(exchange, base, suite, info.algorithm, nonce, rng), b""
-    else:
-        group, pk_map_ic = _map_generic(exchange, base, int.from_bytes(nonce, "big"), rng)
+    group, pk_map_ic = _map(exchange, base, info, suite, nonce, rng)
     secret, pk_ifd, pk_ic = _key_agreement(exchange, group, rng)
     shared = group.shared_secret(secret, pk_ic)
     ks_enc, ks_mac = kdf(shared, KeyPurpose.ENC, info.algorithm), kdf(shared, KeyPurpose.MAC, info.algorithm)
     answer = _exchange_tokens(exchange, suite, ks_mac, info.oid, group, pk_ifd, pk_ic)
-    cam = None
-    if info.mapping is Mapping.ECDH_CAM:
-        a_ic = answer.find(TAG_CHIP_AUTH_DATA)
-        cam = cam_data(base.curve, pk_map_ic, ks_enc, a_ic.value if a_ic is not None else None)
+    cam = _cam(answer, base, pk_map_ic, ks_enc) if info.mapping is Mapping.ECDH_CAM else None
     sm = SecureMessaging(suite, ks_enc, ks_mac, 0)
     session.start_secure_messaging(sm)
     return AccessResult(AccessProtocol.PACE, AccessReason.PACE_OFFERED, sm, info.describe(), cam)
@@ -104,6 +98,18 @@ class _Exchange:
         if found is None or not (found.value or may_be_empty):
             raise AuthenticationError("PACE", f"{step}: answer lacks tag {answer_tag:02X}")
         return found.value
+
+
+def _map(exchange: _Exchange, base: EcdhGroup | ModpGroup, info: PaceInfo, suite, nonce: bytes, rng: Rng):
+    """The mapped group and the chip's mapping public key (empty for integrated mapping)."""
+    if info.mapping in INTEGRATED:
+        return _map_integrated(exchange, base, suite, info.algorithm, nonce, rng), b""
+    return _map_generic(exchange, base, int.from_bytes(nonce, "big"), rng)
+
+
+def _cam(answer: Tlv, base: EcdhGroup, pk_map_ic: bytes, ks_enc: bytes):
+    a_ic = answer.find(TAG_CHIP_AUTH_DATA)
+    return cam_data(base.curve, pk_map_ic, ks_enc, a_ic.value if a_ic is not None else None)
 
 
 def _map_generic(exchange: _Exchange, group: EcdhGroup | ModpGroup, nonce: int, rng: Rng):

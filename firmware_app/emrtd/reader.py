@@ -184,13 +184,20 @@ class DocumentReader:
         if self._card_security is None:
             try:
                 self._card_security = read_file(self.session, FID_CARD_SECURITY, "EF.CardSecurity",
-                                                self._limits, _no_recovery)
+                                                self._limits, self._reselect_in_master_file)
             except (ReadError, SecureMessagingError):
                 self._card_security = None  # the check below fails for it
         result = check_cam(cam, self._card_security)
         previous = self._checks.get(ChipCheck.CHIP_AUTHENTICATION)
         if previous is None or previous.passed:
             self._checks[ChipCheck.CHIP_AUTHENTICATION] = result
+
+    def _reselect_in_master_file(self, fid: int, sm_lost: bool) -> None:
+        """Retry a failed EF.CardSecurity block. It lives in the master file: re-authenticating would
+        select the application, where the same file id is EF.SOD, so a lost session fails the read."""
+        if sm_lost or (self.session.sm is not None and self.session.sm.ended):
+            raise ReadError("EF.CardSecurity", "secure messaging ended")
+        select_file(self.session, fid, "EF.CardSecurity")
 
     def _reestablish(self) -> None:
         self.reauthentications += 1
@@ -268,12 +275,6 @@ class DocumentReader:
         self._checks[ChipCheck.ACTIVE_AUTHENTICATION] = failure or perform_active_authentication(
             self.session, dg15, dg14, self.rng, self._limits.extended)
         self._resume_if_sm_ended()  # optional files may follow
-
-
-def _no_recovery(fid: int, sm_lost: bool) -> None:
-    """EF.CardSecurity lives in the master file: re-authenticating would select the application,
-    where the same file id is EF.SOD. A failed block fails the CAM check instead."""
-    raise ReadError("EF.CardSecurity", "block failed")
 
 
 def read_document(transceiver, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
