@@ -3,7 +3,8 @@
 Returns raw file bytes keyed by LdsFile; the LDS parsers (firmware_app.emrtd.lds) consume them.
 PACE runs whenever EF.CardAccess offers a supported variant (CAM, GM or IM), BAC otherwise; the
 result says which and why. After PACE-CAM the reader reads EF.CardSecurity and checks the chip's
-authentication data against its key: that check takes chip authentication's place. A block that fails is retried; if secure messaging was lost, the chip is re-authenticated.
+authentication data against its key: that check takes chip authentication's place. A block that
+fails is retried; if secure messaging was lost, the chip is re-authenticated.
 """
 from __future__ import annotations
 

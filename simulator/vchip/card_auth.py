@@ -65,7 +65,7 @@ class _PaceState:
 
 
 class CardPace:
-    """PACE GM as the chip runs it; `offered` are the PACEInfos in EF.CardAccess."""
+    """PACE (GM, IM, CAM) as the chip runs it; `offered` are the PACEInfos in EF.CardAccess."""
 
     def __init__(self, offered: list[PaceInfo], mrz: MrzKey, can: str | None, rng: Rng, cam_key=None):
         self.offered, self.mrz, self.can, self.rng = offered, mrz, can, rng
