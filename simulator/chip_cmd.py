@@ -47,20 +47,13 @@ def _chip(args):
     from firmware_app.emrtd.files import LdsFile
     from firmware_app.emrtd.keys import mrz_key_from_lines
     from firmware_app.emrtd.lds import parse_dg1
-    from firmware_app.emrtd.pace_info import PaceInfo
     from simulator.vchip.applet import ChipConfig, ChipFaults, VirtualIcaoChip
     from simulator.vchip.documents import encode_card_access
 
     files = {LdsFile(p.name[:-4]).fid: p.read_bytes() for p in args.directory.glob("*.bin")
              if p.name[:-4] in LdsFile._value2member_map_}
     keys = _chip_keys(args.directory / "chip")
-    pace = []
-    if args.pace is not None:
-        dh_arc, ec_arc = _MAPPING_ARCS[args.mapping]
-        mapping = dh_arc if args.pace in _DH_PARAMETERS else ec_arc
-        if mapping is None:
-            raise ValueError("PACE-CAM is defined on ECDH parameters only")
-        pace = [PaceInfo(f"0.4.0.127.0.7.2.2.4.{mapping}.{_CIPHER_ARC[args.cipher]}", 2, args.pace)]
+    pace = _pace(args)
     card_security = args.directory / "EF.CardSecurity.bin"
     if args.mapping == "cam" and not card_security.exists():
         raise ValueError("PACE-CAM needs EF.CardSecurity.bin (gatesim passport build --pace-cam)")
@@ -71,6 +64,18 @@ def _chip(args):
                         aa_key=keys["aa"], ca_key=keys["ca"],
                         card_security=card_security.read_bytes() if card_security.exists() else None)
     return VirtualIcaoChip(config, os.urandom)
+
+
+def _pace(args) -> list:
+    from firmware_app.emrtd.pace_info import PaceInfo
+
+    if args.pace is None:
+        return []
+    dh_arc, ec_arc = _MAPPING_ARCS[args.mapping]
+    mapping = dh_arc if args.pace in _DH_PARAMETERS else ec_arc
+    if mapping is None:
+        raise ValueError("PACE-CAM is defined on ECDH parameters only")
+    return [PaceInfo(f"0.4.0.127.0.7.2.2.4.{mapping}.{_CIPHER_ARC[args.cipher]}", 2, args.pace)]
 
 
 def _chip_keys(directory: Path) -> dict:

@@ -69,5 +69,6 @@ def test_2048_bit_dh_pace_without_extended_length_through_pcscd(pcscd_vpcd, info
     document, result = _read_through_pcscd(pcscd_vpcd[1], [info], extended=False)
     assert result.access.protocol is AccessProtocol.PACE and not result.extended_length
     parts = [entry for entry in result.log.entries if "(part 1/2)" in entry.step]
-    assert len(parts) == chained_steps and all(entry.header.startswith("10") and entry.data_len == 255 for entry in parts)
+    assert len(parts) == chained_steps
+    assert all(entry.header.startswith("10") and entry.data_len == 255 for entry in parts)
     assert result.files[LdsFile.DG1] == document.files["DG1"]

@@ -43,4 +43,5 @@ class ChipCheckResult:
         return cls(check, False, False, reason, detail)
 
     def to_json(self) -> dict:
-        return {"check": self.check.value, "performed": self.performed, "passed": self.passed, "reason": self.reason.value, "detail": self.detail}
+        return {"check": self.check.value, "performed": self.performed, "passed": self.passed,
+                "reason": self.reason.value, "detail": self.detail}
