@@ -5,7 +5,7 @@ or chip/ca_key_dh.json).
 The BAC/PACE MRZ key comes from DG1. With --start-pcscd a private pcscd is started first (needs root
 and no other pcscd); otherwise the system pcscd's vpcd port is used (35963 by default).
 
-    gatesim chip serve DIR [--pace 13] [--cipher aes128] [--extended] [--can 123456]
+    gatesim chip serve DIR [--pace 13] [--mapping gm|im|cam] [--cipher aes128] [--extended] [--can 123456]
                            [--start-pcscd] [--port N] [--delay-ms MS] [--remove-after N] [--corrupt-mac-on-read N]
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _CIPHER_ARC = {"3des": 1, "aes128": 2, "aes192": 3, "aes256": 4}
 _DH_PARAMETERS = {0, 1, 2}
+_MAPPING_ARCS = {"gm": (1, 2), "im": (3, 4), "cam": (None, 6)}  # (DH, ECDH) arcs under id-PACE
 
 
 def register(groups) -> None:
@@ -28,6 +29,8 @@ def register(groups) -> None:
     serve = actions.add_parser("serve", help="serve a passport directory as a chip until interrupted")
     serve.add_argument("directory", type=Path)
     serve.add_argument("--pace", type=int, metavar="PARAM_ID", help="offer PACE-GM with this standard parameter id")
+    serve.add_argument("--mapping", choices=sorted(_MAPPING_ARCS), default="gm",
+                       help="PACE mapping: generic, integrated, or chip authentication (needs EF.CardSecurity.bin)")
     serve.add_argument("--cipher", choices=sorted(_CIPHER_ARC), default="aes128")
     serve.add_argument("--extended", action="store_true", help="support extended-length APDUs")
     serve.add_argument("--can", metavar="CAN")
@@ -44,23 +47,35 @@ def _chip(args):
     from firmware_app.emrtd.files import LdsFile
     from firmware_app.emrtd.keys import mrz_key_from_lines
     from firmware_app.emrtd.lds import parse_dg1
-    from firmware_app.emrtd.pace_info import PaceInfo
     from simulator.vchip.applet import ChipConfig, ChipFaults, VirtualIcaoChip
     from simulator.vchip.documents import encode_card_access
 
     files = {LdsFile(p.name[:-4]).fid: p.read_bytes() for p in args.directory.glob("*.bin")
              if p.name[:-4] in LdsFile._value2member_map_}
     keys = _chip_keys(args.directory / "chip")
-    pace = []
-    if args.pace is not None:
-        mapping = 1 if args.pace in _DH_PARAMETERS else 2
-        pace = [PaceInfo(f"0.4.0.127.0.7.2.2.4.{mapping}.{_CIPHER_ARC[args.cipher]}", 2, args.pace)]
+    pace = _pace(args)
+    card_security = args.directory / "EF.CardSecurity.bin"
+    if args.mapping == "cam" and not card_security.exists():
+        raise ValueError("PACE-CAM needs EF.CardSecurity.bin (gatesim passport build --pace-cam)")
     mrz = mrz_key_from_lines(list(parse_dg1(files[LdsFile.DG1.fid]).lines))
     config = ChipConfig(files=files, mrz=mrz, can=args.can, pace=pace, extended_length=args.extended,
                         card_access=encode_card_access(pace) if pace else None,
                         faults=ChipFaults(corrupt_mac_on_read=args.corrupt_mac_on_read),
-                        aa_key=keys["aa"], ca_key=keys["ca"])
+                        aa_key=keys["aa"], ca_key=keys["ca"],
+                        card_security=card_security.read_bytes() if card_security.exists() else None)
     return VirtualIcaoChip(config, os.urandom)
+
+
+def _pace(args) -> list:
+    from firmware_app.emrtd.pace_info import PaceInfo
+
+    if args.pace is None:
+        return []
+    dh_arc, ec_arc = _MAPPING_ARCS[args.mapping]
+    mapping = dh_arc if args.pace in _DH_PARAMETERS else ec_arc
+    if mapping is None:
+        raise ValueError("PACE-CAM is defined on ECDH parameters only")
+    return [PaceInfo(f"0.4.0.127.0.7.2.2.4.{mapping}.{_CIPHER_ARC[args.cipher]}", 2, args.pace)]
 
 
 def _chip_keys(directory: Path) -> dict:

@@ -61,6 +61,8 @@ def _register_build(build) -> None:
     build.add_argument("--expired-csca", action="store_true")
     build.add_argument("--revoked-ds", action="store_true")
     build.add_argument("--clone", action="store_true", help="chip keys differ from DG14/DG15")
+    build.add_argument("--pace-cam", action="store_true",
+                       help="also write EF.CardSecurity.bin for PACE-CAM (brainpoolP256r1, AES-128)")
     build.set_defaults(func=run_build)
 
 
@@ -83,7 +85,7 @@ def run_build(args) -> int:
         spec = PassportSpec(tuple(args.mrz), _portrait(args), aa=AaKind(args.aa), seed=args.seed,
                             iso39794=args.iso39794, chip_auth=args.chip_auth != "none",
                             ca_agreement=Agreement.DH if args.chip_auth == "dh" else Agreement.ECDH,
-                            ca_cipher=CaCipher[args.ca_cipher.upper()])
+                            ca_cipher=CaCipher[args.ca_cipher.upper()], pace=_pace(args))
         forgery = Forgery(args.tamper_dg, args.wrong_signer, args.clone)
         document = build_passport(spec, pki, now, forgery)
     except (OSError, ValueError, KeyError) as exc:
@@ -94,6 +96,11 @@ def run_build(args) -> int:
     (args.out / "masterlist.ml").write_bytes(master_list([pki.csca.der], signer, now))
     print(f"wrote {len(document.files)} files to {args.out}; trust store: {args.out / 'trust'}")
     return EXIT_OK
+
+
+def _pace(args) -> tuple:
+    from firmware_app.emrtd.pace_info import PaceInfo
+    return (PaceInfo("0.4.0.127.0.7.2.2.4.6.2", 2, 13),) if args.pace_cam else ()
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -107,6 +114,8 @@ def _write(out: Path, document) -> None:
         (out / sub).mkdir(parents=True, exist_ok=True)
     for name, data in document.files.items():
         _write_private(out / f"{name}.bin", data)
+    if document.card_security is not None:
+        _write_private(out / "EF.CardSecurity.bin", document.card_security)
     (out / "trust" / "csca.pem").write_bytes(pem.armor("CERTIFICATE", document.pki.csca.der))
     (out / "trust" / "csca.crl").write_bytes(document.pki.crl)
     for name, key in (("aa", document.aa_private_key), ("ca", document.ca_private_key)):

@@ -27,9 +27,11 @@ from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpe
 from firmware_app.emrtd.lds.dg15 import encode_dg15
 from firmware_app.emrtd.lds.face_record import encode_iso39794
 from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
+from firmware_app.emrtd.card_security import ID_SECURITY_OBJECT, STANDARDIZED_DOMAIN_PARAMETERS
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.pa.signature import digest
+from firmware_app.emrtd.pace_info import Mapping, PaceInfo
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator import test_keys
 from simulator.chip_keys import DhChipKey
@@ -64,6 +66,7 @@ class PassportSpec:
     seed: str = "passport"
     ds_in_sod: bool = True  # a few states leave the DS certificate out of the SOD
     iso39794: bool = False  # portrait record in ISO/IEC 39794-5 (tagged) instead of 19794-5
+    pace: tuple[PaceInfo, ...] = ()  # PACE variants in EF.CardAccess; a CAM one adds EF.CardSecurity
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class VirtualPassport:
     aa_private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
     ca_private_key: ec.EllipticCurvePrivateKey | DhChipKey | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    pace: tuple[PaceInfo, ...] = ()
+    card_security: bytes | None = None  # EF.CardSecurity (master file), signed by the DS
 
     @property
     def data_groups(self) -> dict[int, bytes]:
@@ -99,8 +104,10 @@ def build_pki(seed: str, now: datetime, ds_kind: KeyKind = KeyKind.RSA_PKCS1, cs
 
 def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: Forgery = Forgery()) -> VirtualPassport:
     groups = {1: encode_dg1(list(spec.mrz_lines)), 2: _dg2(spec.portrait, spec.iso39794)}
-    passport = VirtualPassport({}, spec.mrz_lines, pki)
+    passport = VirtualPassport({}, spec.mrz_lines, pki, pace=spec.pace)
     _add_chip_authentication(spec, passport, forgery)
+    if any(info.mapping is Mapping.ECDH_CAM for info in spec.pace):
+        passport.card_security = _card_security(spec, passport, pki, now)
     _add_active_authentication(spec, groups, passport, forgery)
     groups[14] = _dg14(passport, spec) if spec.chip_auth or spec.aa is AaKind.EC else None
     groups = {n: data for n, data in groups.items() if data is not None}
@@ -145,7 +152,7 @@ def _tamper(data: bytes) -> bytes:
 
 
 def _add_chip_authentication(spec: PassportSpec, passport: VirtualPassport, forgery: Forgery) -> None:
-    if not spec.chip_auth:
+    if not (spec.chip_auth or any(info.mapping is Mapping.ECDH_CAM for info in spec.pace)):
         return
     chip_key, clone_key = (_chip_key(spec, label) for label in ("ca", "ca-clone"))
     passport.notes["ca_public_key"] = _ca_public_key_info(chip_key).dump().hex()
@@ -195,6 +202,22 @@ def _dg14(passport: VirtualPassport, spec: PassportSpec) -> bytes:
         infos.append(asn1.SecurityInfo({"protocol": asn1.ID_AA, "required_data": core.Integer(1),
                                         "optional_data": core.ObjectIdentifier(ECDSA_PLAIN_SHA256)}))
     return encode_tlv(DG_TAGS[14], asn1.SecurityInfos(infos).dump())
+
+
+def _card_security(spec: PassportSpec, passport: VirtualPassport, pki: TestPki, now: datetime) -> bytes:
+    """SecurityInfos (the PACEInfos, CA info and the CA key in the standardized-domain-parameter form
+    of 9303-11 I.1), signed by the Document Signer with id-SecurityObject content."""
+    if spec.ca_agreement is not Agreement.ECDH:
+        raise ValueError("PACE-CAM needs an ECDH chip-authentication key")
+    public = _point(test_keys.ec_key(spec.seed, "ca", "brainpoolP256r1"))
+    key_info = asn1.GenericPublicKeyInfo({"algorithm": {"algorithm": STANDARDIZED_DOMAIN_PARAMETERS,
+                                                        "parameters": core.Integer(13)}, "public_key": public})
+    infos = [asn1.SecurityInfo({"protocol": info.oid, "required_data": core.Integer(info.version),
+                                "optional_data": core.Integer(info.parameter_id)}) for info in spec.pace]
+    infos.append(asn1.SecurityInfo({"protocol": f"{asn1.ID_CA_ECDH}.{spec.ca_cipher.value}",
+                                    "required_data": core.Integer(1)}))
+    infos.append(asn1.SecurityInfo({"protocol": asn1.ID_PK_ECDH, "required_data": key_info}))
+    return signed_data(ID_SECURITY_OBJECT, asn1.SecurityInfos(infos).dump(), pki.ds, now)
 
 
 def lds_security_object(groups: dict[int, bytes], hash_name: str = "sha256") -> bytes:

@@ -23,3 +23,8 @@ def fixed_rng(*chunks: bytes) -> Callable[[int], bytes]:
         assert len(chunk) == size, f"rng asked for {size} bytes, vector chunk has {len(chunk)}"
         return chunk
     return rng
+
+
+def load_pace_variants(shared_data: Path) -> dict:
+    """ICAO 9303-11 G.2 (GM DH), H.1 (IM ECDH), H.2 (IM DH), I.1 (CAM ECDH)."""
+    return json.loads((shared_data / "vectors" / "emrtd_pace_variants.json").read_text())

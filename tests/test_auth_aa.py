@@ -89,7 +89,7 @@ def test_challenge_must_be_8_bytes():
 def test_result_json_shape():
     document, dg15, _ = _files(AaKind.RSA)
     result = verify_active_authentication(dg15, CHALLENGE, iso9796_2_sign(document.aa_private_key, CHALLENGE, _rng()))
-    assert result.to_json() == {"performed": True, "passed": True, "reason": "PASSED", "detail": ""}
+    assert result.to_json() == {"check": "AA", "performed": True, "passed": True, "reason": "PASSED", "detail": ""}
 
 
 @pytest.mark.parametrize("aa", [AaKind.RSA, AaKind.EC])

@@ -66,14 +66,17 @@ def test_no_such_reader_and_bad_key_exit_2(capsys):
     assert main(["chip", "read", "--reader", "usb://x", "--can", "123456"]) == 2
 
 
-@pytest.mark.parametrize("build_args", [[], ["--chip-auth", "dh", "--ca-cipher", "des3"]])
-def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys, build_args):
+@pytest.mark.parametrize("build_args, mapping, method", [
+    ([], "gm", "CA"), (["--chip-auth", "dh", "--ca-cipher", "des3"], "gm", "CA"), ([], "im", "CA"),
+    (["--pace-cam"], "cam", "CAM")])
+def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys, build_args, mapping, method):
     import threading
     import time
 
     from simulator.cli import main as gatesim
     assert gatesim(["passport", "build", "--out", str(tmp_path / "doc"), *build_args]) == 0
     server = threading.Thread(target=gatesim, args=(["chip", "serve", str(tmp_path / "doc"), "--pace", "13",
+                                                      "--mapping", mapping,
                                                       "--port", str(pcscd_vpcd[1]), "--seconds", "2"],))
     server.start()
     try:
@@ -91,6 +94,7 @@ def test_gatesim_chip_serve_then_gatectl_read(pcscd_vpcd, tmp_path, capsys, buil
     report = json.loads(out[out.rindex('{\n  "access"'):])
     assert code == 0 and report["access"] == "PACE" and report["passive_auth"]["chain_valid"] is True
     assert report["chip_auth"]["passed"] and report["active_auth"]["passed"]
+    assert report["chip_auth"]["check"] == method and mapping.upper() in report["access_detail"]
 
 
 FAULTS = {  # fault -> (document knobs, trust-store knobs, reason the report must give)

@@ -74,14 +74,20 @@ def test_pace_rejects_point_off_curve(g1):
                      fixed_rng(h(g1["sk_map_ifd"]), h(g1["sk_ifd"])))
 
 
-def test_unsupported_variants_are_typed():
-    from firmware_app.emrtd.errors import PaceMappingNotImplemented
-
-    with pytest.raises(PaceMappingNotImplemented, match="ECDH_IM"):
-        choose_pace_info([PaceInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 13)], SUPPORTED_PARAMETER_IDS)
-    with pytest.raises(UnsupportedProtocol, match="param 7") as raised:
-        choose_pace_info([PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 7)], SUPPORTED_PARAMETER_IDS)
-    assert not isinstance(raised.value, NotImplementedError)
+def test_variant_choice_prefers_cam_then_gm_then_im_and_skips_impossible_ones():
+    gm, im = PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 13), PaceInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 13)
+    cam = PaceInfo("0.4.0.127.0.7.2.2.4.6.2", 2, 13)
+    assert choose_pace_info([im, gm, cam], SUPPORTED_PARAMETER_IDS) == cam
+    assert choose_pace_info([im, gm], SUPPORTED_PARAMETER_IDS) == gm
+    assert choose_pace_info([im], SUPPORTED_PARAMETER_IDS) == im
+    dh_im = PaceInfo("0.4.0.127.0.7.2.2.4.3.2", 2, 0)
+    assert choose_pace_info([dh_im], SUPPORTED_PARAMETER_IDS) == dh_im
+    for impossible in (PaceInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 10),  # IM needs p = 3 mod 4: not P-224
+                       PaceInfo("0.4.0.127.0.7.2.2.4.6.1", 2, 13),  # CAM is defined with AES only
+                       PaceInfo("0.4.0.127.0.7.2.2.4.3.2", 2, 13),  # a DH mapping on a curve id
+                       PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 7)):  # a reserved parameter id
+        with pytest.raises(UnsupportedProtocol, match="no supported PACE variant"):
+            choose_pace_info([impossible], SUPPORTED_PARAMETER_IDS)
 
 
 @settings(max_examples=200, deadline=None)

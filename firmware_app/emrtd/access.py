@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from firmware_app.emrtd.pace_cam import CamData
 from firmware_app.emrtd.sm import SecureMessaging
 
 
@@ -26,3 +27,4 @@ class AccessResult:
     reason: AccessReason
     sm: SecureMessaging
     detail: str = ""  # e.g. PACE OID name and parameter id; never key material
+    cam: CamData | None = None  # PACE-CAM: what the chip-authentication check needs

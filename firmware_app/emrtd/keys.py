@@ -102,15 +102,19 @@ class CanKey:
 
 
 def mrz_key_from_lines(lines: list[str]) -> MrzKey:
-    """Take the key fields from TD3 (2 lines) or TD1 (3 lines) MRZ text; extended numbers too."""
+    """Take the key fields from TD3 (2x44), TD2 (2x36) or TD1 (3x30) MRZ text; extended numbers too.
+
+    TD2 and TD3 share the second line's layout up to the optional data (28-34 on TD2, 28-41 on
+    TD3), where a document number longer than 9 characters continues (9303-5/-4, 9303-11 D.2)."""
     lines = [line.strip().upper() for line in lines]
-    if len(lines) == 2 and len(lines[1]) == 44:
+    if len(lines) == 2 and len(lines[1]) in (44, 36):
         line = lines[1]
-        return MrzKey(_long_number(line[0:9], line[9], line[28:42]), line[13:19], line[21:27])
+        optional_end = 42 if len(line) == 44 else 35
+        return MrzKey(_long_number(line[0:9], line[9], line[28:optional_end]), line[13:19], line[21:27])
     if len(lines) == 3 and len(lines[0]) == 30 and len(lines[1]) == 30:
         first = lines[0]
         return MrzKey(_long_number(first[5:14], first[14], first[15:30]), lines[1][0:6], lines[1][8:14])
-    raise AuthenticationError("BAC", "MRZ must be 2 lines of 44 or 3 lines of 30 characters")
+    raise AuthenticationError("BAC", "MRZ must be 2 lines of 44 or 36, or 3 lines of 30 characters")
 
 
 def _long_number(principal: str, check: str, optional: str) -> str:

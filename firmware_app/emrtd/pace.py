@@ -1,26 +1,31 @@
-"""PACE v2 with generic mapping, ECDH or DH (ICAO 9303-11 section 4.4), injected randomness."""
+"""PACE v2 (ICAO 9303-11 section 4.4) with generic, integrated and chip-authentication mapping, on
+ECDH or DH, with injected randomness. IM's mapping is in pace_im, CAM's chip data in pace_cam.
+"""
 from __future__ import annotations
 
 import hmac
 
 from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
 from firmware_app.emrtd.apdu import CommandApdu, Ins
+from firmware_app.emrtd.chaining import CLA_CHAINING, send_chained
 from firmware_app.emrtd.cipher import AesSuite, CipherKind, Des3Suite, suite_for
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.errors import AuthenticationError, TlvError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import encode_oid
+from firmware_app.emrtd.pace_cam import cam_data
 from firmware_app.emrtd.pace_groups import EcdhGroup, ModpGroup, group_for
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace_im import map_integrated, nonce_sizes
+from firmware_app.emrtd.pace_info import INTEGRATED, Mapping, PaceInfo
 from firmware_app.emrtd.session import Rng, Session
 from firmware_app.emrtd.sm import SecureMessaging
-from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv
+from firmware_app.emrtd.tlv import Tlv, encode_tlv, parse_single_tlv
 
 SUPPORTED_PARAMETER_IDS = set(STANDARD_PARAMETERS)
 PASSWORD_MRZ, PASSWORD_CAN = 0x01, 0x02
 TAG_DYNAMIC_AUTH = 0x7C
 TAG_PUBLIC_KEY = 0x7F49
-CLA_CHAINING = 0x10
+TAG_CHIP_AUTH_DATA = 0x8A
 
 
 def password_reference(key: MrzKey | CanKey) -> int:
@@ -31,21 +36,27 @@ def suite_of(algorithm: KeyAlgorithm) -> Des3Suite | AesSuite:
     return suite_for(CipherKind.DES3 if algorithm is KeyAlgorithm.DES3 else CipherKind.AES)
 
 
-def perform_pace(session: Session, key: MrzKey | CanKey, info: PaceInfo, rng: Rng) -> AccessResult:
-    """Run PACE and switch the session to secure messaging with the new session keys."""
+def perform_pace(session: Session, key: MrzKey | CanKey, info: PaceInfo, rng: Rng,
+                 extended: bool = True) -> AccessResult:
+    """Run PACE and switch the session to secure messaging with the new session keys.
+
+    extended: False chains GENERAL AUTHENTICATE commands whose data exceed a short APDU."""
     session.end_secure_messaging()
     suite = suite_of(info.algorithm)
+    exchange = _Exchange(session, extended)
     _set_authentication_template(session, info, password_reference(key))
     k_pi = kdf(key.pace_password(), KeyPurpose.PACE_PASSWORD, info.algorithm)
-    nonce = _decrypt_nonce(suite, k_pi, _general_authenticate(session, 0x80, b"", 0x80, "PACE nonce"))
-    group = _map_generator(session, group_for(info.parameter_id), int.from_bytes(nonce, "big"), rng)
-    secret, pk_ifd, pk_ic = _key_agreement(session, group, rng)
+    nonce = _decrypt_nonce(suite, k_pi, exchange.step(0x80, b"", 0x80, "PACE nonce"))
+    base = group_for(info.parameter_id)
+    group, pk_map_ic = _map(exchange, base, info, suite, nonce, rng)
+    secret, pk_ifd, pk_ic = _key_agreement(exchange, group, rng)
     shared = group.shared_secret(secret, pk_ic)
     ks_enc, ks_mac = kdf(shared, KeyPurpose.ENC, info.algorithm), kdf(shared, KeyPurpose.MAC, info.algorithm)
-    _exchange_tokens(session, suite, ks_mac, info.oid, group, pk_ifd, pk_ic)
+    answer = _exchange_tokens(exchange, suite, ks_mac, info.oid, group, pk_ifd, pk_ic)
+    cam = _cam(answer, base, pk_map_ic, ks_enc) if info.mapping is Mapping.ECDH_CAM else None
     sm = SecureMessaging(suite, ks_enc, ks_mac, 0)
     session.start_secure_messaging(sm)
-    return AccessResult(AccessProtocol.PACE, AccessReason.PACE_OFFERED, sm, info.describe())
+    return AccessResult(AccessProtocol.PACE, AccessReason.PACE_OFFERED, sm, info.describe(), cam)
 
 
 def _decrypt_nonce(suite, k_pi: bytes, encrypted: bytes) -> bytes:
@@ -63,32 +74,63 @@ def _set_authentication_template(session: Session, info: PaceInfo, password: int
         raise AuthenticationError("PACE", f"MSE:Set AT refused (SW {response.sw:04X})")
 
 
-def _general_authenticate(session: Session, tag: int, value: bytes, answer_tag: int, step: str,
-                          last: bool = False) -> bytes:
-    body = encode_tlv(TAG_DYNAMIC_AUTH, encode_tlv(tag, value) if value else b"")
-    command = CommandApdu(0x00 if last else CLA_CHAINING, Ins.GENERAL_AUTHENTICATE, 0, 0, body, ne=256)
-    response = session.send(command, step)
-    if not response.ok:
-        raise AuthenticationError("PACE", f"{step} refused (SW {response.sw:04X})")
-    try:
-        found = parse_single_tlv(response.data, max_depth=2, expected_tag=TAG_DYNAMIC_AUTH).find(answer_tag)
-    except TlvError as exc:
-        raise AuthenticationError("PACE", f"{step}: malformed answer ({exc})") from exc
-    if found is None or not found.value:
-        raise AuthenticationError("PACE", f"{step}: answer lacks tag {answer_tag:02X}")
-    return found.value
+class _Exchange:
+    """The chain of GENERAL AUTHENTICATE commands of one PACE run."""
+
+    def __init__(self, session: Session, extended: bool):
+        self.session, self.extended = session, extended
+
+    def answer(self, tag: int, value: bytes, step: str, last: bool = False) -> Tlv:
+        """Send 7C{tag value} and return the chip's 7C object."""
+        body = encode_tlv(TAG_DYNAMIC_AUTH, encode_tlv(tag, value) if value else b"")
+        command = CommandApdu(0x00 if last else CLA_CHAINING, Ins.GENERAL_AUTHENTICATE, 0, 0, body, ne=256)
+        response = send_chained(self.session, command, step, self.extended)
+        if not response.ok:
+            raise AuthenticationError("PACE", f"{step} refused (SW {response.sw:04X})")
+        try:
+            return parse_single_tlv(response.data, max_depth=2, expected_tag=TAG_DYNAMIC_AUTH)
+        except TlvError as exc:
+            raise AuthenticationError("PACE", f"{step}: malformed answer ({exc})") from exc
+
+    def step(self, tag: int, value: bytes, answer_tag: int, step: str, last: bool = False,
+             may_be_empty: bool = False) -> bytes:
+        found = self.answer(tag, value, step, last).find(answer_tag)
+        if found is None or not (found.value or may_be_empty):
+            raise AuthenticationError("PACE", f"{step}: answer lacks tag {answer_tag:02X}")
+        return found.value
 
 
-def _map_generator(session: Session, group: EcdhGroup | ModpGroup, nonce: int, rng: Rng):
+def _map(exchange: _Exchange, base: EcdhGroup | ModpGroup, info: PaceInfo, suite, nonce: bytes, rng: Rng):
+    """The mapped group and the chip's mapping public key (empty for integrated mapping)."""
+    if info.mapping in INTEGRATED:
+        return _map_integrated(exchange, base, suite, info.algorithm, nonce, rng), b""
+    return _map_generic(exchange, base, int.from_bytes(nonce, "big"), rng)
+
+
+def _cam(answer: Tlv, base: EcdhGroup, pk_map_ic: bytes, ks_enc: bytes):
+    a_ic = answer.find(TAG_CHIP_AUTH_DATA)
+    return cam_data(base.curve, pk_map_ic, ks_enc, a_ic.value if a_ic is not None else None)
+
+
+def _map_generic(exchange: _Exchange, group: EcdhGroup | ModpGroup, nonce: int, rng: Rng):
+    """Generic mapping (and CAM's): returns the mapped group and the chip's mapping public key."""
     secret = group.private_key(rng)
-    peer = _general_authenticate(session, 0x81, group.public_key(secret), 0x82, "PACE map nonce")
-    return group.mapped(nonce, secret, peer)
+    peer = exchange.step(0x81, group.public_key(secret), 0x82, "PACE map nonce")
+    return group.mapped(nonce, secret, peer), peer
 
 
-def _key_agreement(session: Session, group: EcdhGroup | ModpGroup, rng: Rng) -> tuple[int, bytes, bytes]:
+def _map_integrated(exchange: _Exchange, group: EcdhGroup | ModpGroup, suite, algorithm: KeyAlgorithm,
+                    nonce: bytes, rng: Rng):
+    """Integrated mapping: the terminal's nonce t goes to the chip in clear; its 82 answer is empty."""
+    t = rng(nonce_sizes(algorithm)[1])
+    exchange.step(0x81, t, 0x82, "PACE map nonce", may_be_empty=True)
+    return map_integrated(group, suite, algorithm, nonce, t)
+
+
+def _key_agreement(exchange: _Exchange, group: EcdhGroup | ModpGroup, rng: Rng) -> tuple[int, bytes, bytes]:
     secret = group.private_key(rng)
     pk_ifd = group.public_key(secret)
-    pk_ic = _general_authenticate(session, 0x83, pk_ifd, 0x84, "PACE key agreement")
+    pk_ic = exchange.step(0x83, pk_ifd, 0x84, "PACE key agreement")
     if hmac.compare_digest(pk_ic, pk_ifd):
         raise AuthenticationError("PACE", "chip echoed the terminal's public key")
     return secret, pk_ifd, pk_ic
@@ -100,8 +142,14 @@ def authentication_token(suite, ks_mac: bytes, oid: str, group, public: bytes) -
     return suite.token_mac(ks_mac, data)
 
 
-def _exchange_tokens(session: Session, suite, ks_mac: bytes, oid: str, group, pk_ifd: bytes, pk_ic: bytes) -> None:
+def _exchange_tokens(exchange: _Exchange, suite, ks_mac: bytes, oid: str, group, pk_ifd: bytes,
+                     pk_ic: bytes) -> Tlv:
+    """T_IFD over the chip's key, T_IC checked over ours; returns the chip's last 7C (CAM adds 8A)."""
     token = authentication_token(suite, ks_mac, oid, group, pk_ic)
-    chip_token = _general_authenticate(session, 0x85, token, 0x86, "PACE mutual authentication", last=True)
-    if not hmac.compare_digest(chip_token, authentication_token(suite, ks_mac, oid, group, pk_ifd)):
+    answer = exchange.answer(0x85, token, "PACE mutual authentication", last=True)
+    chip_token = answer.find(0x86)
+    if chip_token is None or not chip_token.value:
+        raise AuthenticationError("PACE", "PACE mutual authentication: answer lacks tag 86")
+    if not hmac.compare_digest(chip_token.value, authentication_token(suite, ks_mac, oid, group, pk_ifd)):
         raise AuthenticationError("PACE", "chip authentication token does not verify")
+    return answer

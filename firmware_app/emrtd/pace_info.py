@@ -4,7 +4,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from firmware_app.emrtd.errors import PaceMappingNotImplemented, TlvError, UnsupportedProtocol
+from firmware_app.emrtd.crypto.curves import Curve
+from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
+from firmware_app.emrtd.errors import TlvError, UnsupportedProtocol
 from firmware_app.emrtd.keys import KeyAlgorithm
 from firmware_app.emrtd.oid import decode_oid
 from firmware_app.emrtd.tlv import parse_single_tlv
@@ -73,14 +75,38 @@ def _pace_info(oid: str, fields) -> PaceInfo:
     return PaceInfo(oid, version, parameter)
 
 
-def choose_pace_info(infos: list[PaceInfo], supported_parameters: set[int]) -> PaceInfo:
-    """First generic-mapping entry with standardized parameters this build implements."""
-    for info in infos:
-        if info.version == 2 and info.mapping in (Mapping.ECDH_GM, Mapping.DH_GM) \
-                and info.parameter_id in supported_parameters:
-            return info
+# CAM first (it proves the chip genuine in the same run), then generic, then integrated mapping;
+# within a mapping ECDH before DH (shorter messages), then the chip's own order.
+PREFERENCE = (Mapping.ECDH_CAM, Mapping.ECDH_GM, Mapping.ECDH_IM, Mapping.DH_GM, Mapping.DH_IM)
+INTEGRATED = (Mapping.ECDH_IM, Mapping.DH_IM)
+_ECDH = (Mapping.ECDH_GM, Mapping.ECDH_IM, Mapping.ECDH_CAM)
+
+
+def _usable(info: PaceInfo, supported_parameters: dict) -> bool:
+    """Version 2, a standardized group of the mapping's kind, and the mapping's own constraints:
+    CAM exists with AES only, and IM's point encoding needs p = 3 mod 4 (not NIST P-224)."""
+    params = supported_parameters.get(info.parameter_id)
+    if info.version != 2 or params is None or isinstance(params, Curve) != (info.mapping in _ECDH):
+        return False
+    if info.mapping is Mapping.ECDH_CAM and info.algorithm is KeyAlgorithm.DES3:
+        return False
+    return not (info.mapping is Mapping.ECDH_IM and params.p % 4 != 3)
+
+
+def choose_pace_info(infos: list[PaceInfo], supported_parameters) -> PaceInfo:
+    """The preferred PACEInfo this build implements (see PREFERENCE).
+
+    supported_parameters: parameter id -> Curve or DhGroup (a plain set of ids is read as 'all of
+    these ids, whatever their kind' and no longer checks the kind)."""
+    table = supported_parameters if isinstance(supported_parameters, dict) else _standard(supported_parameters)
+    usable = [info for info in infos if _usable(info, table)]
+    for mapping in PREFERENCE:
+        for info in usable:
+            if info.mapping is mapping:
+                return info
     offered = ", ".join(i.describe() for i in infos) or "nothing"
-    if any(info.mapping not in (Mapping.ECDH_GM, Mapping.DH_GM) for info in infos):
-        raise PaceMappingNotImplemented(f"PACE integrated/chip-authentication mapping is not implemented "
-                                        f"(chip offers {offered})")
     raise UnsupportedProtocol(f"no supported PACE variant (chip offers {offered})")
+
+
+def _standard(ids) -> dict:
+    return {i: STANDARD_PARAMETERS[i] for i in ids if i in STANDARD_PARAMETERS}

@@ -1,8 +1,10 @@
 """Read a travel document as small numbered steps (gmrtd-style stable progress phases).
 
 Returns raw file bytes keyed by LdsFile; the LDS parsers (firmware_app.emrtd.lds) consume them.
-PACE runs whenever EF.CardAccess offers a supported variant, BAC otherwise; the result says which
-and why. A block that fails is retried; if secure messaging was lost, the chip is re-authenticated.
+PACE runs whenever EF.CardAccess offers a supported variant (CAM, GM or IM), BAC otherwise; the
+result says which and why. After PACE-CAM the reader reads EF.CardSecurity and checks the chip's
+authentication data against its key: that check takes chip authentication's place. A block that
+fails is retried; if secure messaging was lost, the chip is re-authenticated.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.bac import perform_bac
 from firmware_app.emrtd.binary import FileNotFound, ReadLimits, read_file, select_file
-from firmware_app.emrtd.capabilities import probe_extended_length, read_capabilities
+from firmware_app.emrtd.capabilities import UNDECLARED_LIMITS, probe_extended_length, read_capabilities
+from firmware_app.emrtd.card_security import FID_CARD_SECURITY, check_cam
 from firmware_app.emrtd.chip_checks import (
     confirm_new_keys, parse_for_checks, perform_active_authentication, perform_chip_authentication,
 )
@@ -77,6 +80,7 @@ class DocumentRead:
                                                                ChipCheckReason.NOT_OFFERED)
     active_auth: ChipCheckResult = ChipCheckResult.not_performed(ChipCheck.ACTIVE_AUTHENTICATION,
                                                                  ChipCheckReason.NOT_OFFERED)
+    card_security: bytes | None = field(default=None, repr=False)  # EF.CardSecurity, read for PACE-CAM
 
     @property
     def data_groups(self) -> dict[int, bytes]:
@@ -99,9 +103,13 @@ class DocumentReader:
         self._pace: PaceInfo | None = None
         self._reason = AccessReason.NO_CARD_ACCESS
         self.access: AccessResult | None = None
+        self._checks: dict[ChipCheck, ChipCheckResult] = {}
+        self._card_security: bytes | None = None
+        self._limits = UNDECLARED_LIMITS
 
     def read(self) -> DocumentRead:
         card_access, limits = self._timed(ReadStep.CAPABILITIES, self._capabilities)
+        self._limits = limits
         self._choose_protocol(card_access)
         self._timed(ReadStep.AUTHENTICATE, self._establish)
         if not limits.declared and self.options.probe_extended:
@@ -110,7 +118,6 @@ class DocumentReader:
         files = {LdsFile.COM: self._read(LdsFile.COM, limits)}
         listed = listed_data_groups(files[LdsFile.COM])
         self._limits = limits
-        self._checks = {}
         missing = self._read_all(files, listed, limits)
         self.progress(ReadStep.DONE, f"{len(files)} files")
         result = DocumentRead(self.access, files, missing, limits.extended, self.reauthentications,
@@ -118,6 +125,7 @@ class DocumentReader:
         result.chip_auth = self._checks.get(ChipCheck.CHIP_AUTHENTICATION, result.chip_auth)
         result.active_auth = self._checks.get(ChipCheck.ACTIVE_AUTHENTICATION, result.active_auth)
         result.reauthentications = self.reauthentications
+        result.card_security = self._card_security
         return result
 
     def _timed(self, step: ReadStep, action: Callable, *args):
@@ -159,15 +167,38 @@ class DocumentReader:
     def _try_pace(self) -> bool:
         """PACE; if the chip refuses it and an MRZ key is at hand, fall back to BAC (recorded)."""
         try:
-            self.access = perform_pace(self.session, self.key, self._pace, self.rng)
+            self.access = perform_pace(self.session, self.key, self._pace, self.rng, self._limits.extended)
         except AuthenticationError:
             if not (self.options.fallback_to_bac and isinstance(self.key, MrzKey)):
                 raise
             self.session.end_secure_messaging()
             self._pace, self._reason = None, AccessReason.PACE_FAILED_FALLBACK
             return False
+        if self.access.cam is not None:
+            self._chip_authentication_mapping(self.access.cam)
         self._select_application()
         return True
+
+    def _chip_authentication_mapping(self, cam) -> None:
+        """Every PACE-CAM run (re-authentications too) must verify against EF.CardSecurity's key;
+        the file is read once, in the master file, before the eMRTD application is selected."""
+        if self._card_security is None:
+            try:
+                self._card_security = read_file(self.session, FID_CARD_SECURITY, "EF.CardSecurity",
+                                                self._limits, self._reselect_in_master_file)
+            except (ReadError, SecureMessagingError):
+                self._card_security = None  # the check below fails for it
+        result = check_cam(cam, self._card_security)
+        previous = self._checks.get(ChipCheck.CHIP_AUTHENTICATION)
+        if previous is None or previous.passed:
+            self._checks[ChipCheck.CHIP_AUTHENTICATION] = result
+
+    def _reselect_in_master_file(self, fid: int, sm_lost: bool) -> None:
+        """Retry a failed EF.CardSecurity block. It lives in the master file: re-authenticating would
+        select the application, where the same file id is EF.SOD, so a lost session fails the read."""
+        if sm_lost or (self.session.sm is not None and self.session.sm.ended):
+            raise ReadError("EF.CardSecurity", "secure messaging ended")
+        select_file(self.session, fid, "EF.CardSecurity")
 
     def _reestablish(self) -> None:
         self.reauthentications += 1
@@ -214,7 +245,8 @@ class DocumentReader:
         return missing
 
     def _after_file(self, file: LdsFile, files: dict[LdsFile, bytes]) -> None:
-        if file is LdsFile.DG14 and self.options.chip_authentication:
+        cam_done = ChipCheck.CHIP_AUTHENTICATION in self._checks  # PACE-CAM already authenticated the chip
+        if file is LdsFile.DG14 and self.options.chip_authentication and not cam_done:
             self._timed(ReadStep.CHIP_AUTHENTICATION, self._chip_authentication, files[file])
         if file is LdsFile.DG15 and self.options.active_authentication:
             self._timed(ReadStep.ACTIVE_AUTHENTICATION, self._active_authentication, files)

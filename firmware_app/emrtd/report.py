@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.card_security import confirm_chain
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1, parse_sod
 from firmware_app.emrtd.pa import PaResult, TrustStore, passive_authenticate
@@ -30,6 +31,8 @@ def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store:
     dg1_json, dg1_check = _dg1(read, printed_mrz, mrz_to_json)
     pa = _passive(read, trust_store, now)
     chip_auth, active_auth = _unless_hidden(read, 14, read.chip_auth), _unless_hidden(read, 15, read.active_auth)
+    # PACE-CAM's key counts only if EF.CardSecurity's signer chains like the SOD's
+    chip_auth = confirm_chain(chip_auth, read.card_security, pa["chain_valid"], trust_store, now)
     data = {
         "access": read.access.protocol.value,
         "access_reason": read.access.reason.name,
@@ -55,8 +58,8 @@ def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store:
 def _unless_hidden(read: DocumentRead, number: int, result: ChipCheckResult) -> ChipCheckResult:
     """EF.COM is not signed: a clone may leave DG14/DG15 out of it to skip CA/AA. A check file
     hashed in the SOD but not presented fails its check (as the lane's chip stage does)."""
-    if number in read.data_groups:
-        return result
+    if number in read.data_groups or result.check is ChipCheck.CHIP_AUTHENTICATION_MAPPING:
+        return result  # a chip that passed PACE-CAM has proved its key without DG14
     try:
         signed = parse_sod(read.files[LdsFile.SOD]).dg_hashes
     except (KeyError, LdsError):

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.card_security import confirm_chain
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
@@ -113,7 +114,8 @@ class ChipReadStage:
         # (the runner sets `cancelled` before it discards, so checking after the put closes the race)
         if cancelled is not None and cancelled.is_set():
             self.vault.discard(txn_id)
-        return _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
+        evidence = _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
+        return _card_security_chain(evidence, read, passive, self.trust_store, self.now())
 
     def _keep_portrait(self, txn_id: str, read: DocumentRead) -> None:
         data = read.files.get(LdsFile.DG2)
@@ -136,11 +138,24 @@ def _hidden_checks_failed(evidence: ChipEvidence, read: DocumentRead) -> ChipEvi
     signed = _sod_groups(read)
     presented = read.data_groups
     for number, name, check in _SIGNED_CHECK_FILES:
+        current = getattr(evidence, name)
+        if current is not None and current.check is ChipCheck.CHIP_AUTHENTICATION_MAPPING:
+            continue  # PACE-CAM proved the chip's key without DG14
         if number in signed and number not in presented:
             failed = ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED,
                                             f"DG{number} signed in the SOD but not presented")
             evidence = replace(evidence, **{name: failed})
     return evidence
+
+
+def _card_security_chain(evidence: ChipEvidence, read: DocumentRead, passive, trust_store,
+                         now: datetime) -> ChipEvidence:
+    """A passed PACE-CAM counts only if EF.CardSecurity's signer chains like the SOD's (else: clone)."""
+    if evidence.chip_auth is None:
+        return evidence
+    chain_valid = passive.chain_valid if passive is not None else None
+    confirmed = confirm_chain(evidence.chip_auth, read.card_security, chain_valid, trust_store, now)
+    return evidence if confirmed is evidence.chip_auth else replace(evidence, chip_auth=confirmed)
 
 
 def _sod_groups(read: DocumentRead) -> frozenset[int]:

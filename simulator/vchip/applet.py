@@ -1,11 +1,12 @@
-"""A virtual ICAO eMRTD chip: SELECT, BAC, PACE-GM, secure messaging, READ BINARY (B0/B1, SFI,
-short or extended length) over files given as bytes, with faults on demand.
+"""A virtual ICAO eMRTD chip: SELECT, BAC, PACE (GM, IM, CAM), secure messaging, READ BINARY (B0/B1,
+SFI, short or extended length) over files given as bytes, with faults on demand. Without extended
+length it takes chained commands (CLA bit 0x10) and hands long answers out through 61xx.
 
 `process(apdu) -> response` is all a transport needs; it never raises on hostile commands.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from firmware_app.emrtd.apdu import SHORT_MAX_NE, CommandApdu, ResponseApdu, parse_command
 from firmware_app.emrtd.errors import ApduError, EmrtdError, TlvError
@@ -22,6 +23,7 @@ SW_OK, SW_EOF = 0x9000, 0x6282
 SW_WRONG_LENGTH, SW_SM_MISSING, SW_SM_INCORRECT = 0x6700, 0x6987, 0x6988
 SW_SECURITY, SW_NOT_FOUND, SW_WRONG_P1P2, SW_OFFSET = 0x6982, 0x6A82, 0x6A86, 0x6B00
 SW_INS, SW_WRONG_DATA, SW_UNKNOWN = 0x6D00, 0x6A80, 0x6F00
+MAX_CHAINED = 4096  # a chained command longer than this is answered as it stands (and refused)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ChipConfig:
     bac: bool = True
     extended_length: bool = False
     card_access: bytes | None = None  # EF.CardAccess bytes (built by the caller from `pace`)
+    card_security: bytes | None = None  # EF.CardSecurity (master file 011D), needed by PACE-CAM
     atr_info: bytes | None = None
     faults: ChipFaults = field(default_factory=ChipFaults)
     aa_key: object = None  # RSA or EC private key for active authentication
@@ -58,12 +61,34 @@ class VirtualIcaoChip:
         self.app_selected = False
         self.current: bytes | None = None
         self.bac = CardBac(self.config.mrz, self.rng) if self.config.bac else None
-        self.pace = CardPace(self.config.pace, self.config.mrz, self.config.can, self.rng)
+        self.pace = CardPace(self.config.pace, self.config.mrz, self.config.can, self.rng, self.config.ca_key)
         self.checks = CardChecks(self.config.aa_key, self.config.ca_key, self.rng)
         self._next_sm: CardSecureMessaging | None = None  # CA: switch after answering under old keys
         self._failed_once = False
+        self._chained = b""  # parts of a chained command received so far
+        self._pending = b""  # the rest of a long answer, for GET RESPONSE
 
     def process(self, raw: bytes) -> bytes:
+        if raw[1:2] == b"\xC0" and self._pending:
+            return self._get_response(raw)
+        self._pending = b""
+        answer = self._process(raw)
+        if self.config.extended_length or len(answer) <= SHORT_MAX_NE + 2:
+            return answer
+        data, status = answer[:-2], answer[-2:]
+        self._pending = data[SHORT_MAX_NE:] + status
+        return data[:SHORT_MAX_NE] + bytes([0x61, min(len(self._pending) - 2, 256) % 256])
+
+    def _get_response(self, raw: bytes) -> bytes:
+        size = (raw[4] or 256) if len(raw) == 5 else 256
+        data, status = self._pending[:-2], self._pending[-2:]
+        if len(data) <= size:
+            self._pending = b""
+            return data + status
+        self._pending = data[size:] + status
+        return data[:size] + bytes([0x61, min(len(self._pending) - 2, 256) % 256])
+
+    def _process(self, raw: bytes) -> bytes:
         try:
             command = parse_command(raw)
         except ApduError:
@@ -74,9 +99,22 @@ class VirtualIcaoChip:
             return _sw(SW_WRONG_LENGTH)
         if command.cla & 0x0C:
             return self._process_protected(command)
+        if command.ins == 0x86:
+            command = self._unchain(command)
+            if command is None:
+                return _sw(SW_OK)  # a part of a chained command: wait for the rest
         if self.sm is not None and self.app_selected:
             self.sm = None  # a plain command inside a secure session ends it, like real chips
         return self._dispatch(command, protected=False).encode()
+
+    def _unchain(self, command: CommandApdu) -> CommandApdu | None:
+        """Join chained GENERAL AUTHENTICATE parts: PACE's own steps also carry the chaining bit,
+        so a part is told apart by its 7C object being incomplete."""
+        data, self._chained = self._chained + command.data, b""
+        if command.cla & 0x10 and not _complete_tlv(data) and len(data) < MAX_CHAINED:
+            self._chained = data
+            return None
+        return replace(command, data=data)
 
     def _process_protected(self, command: CommandApdu) -> bytes:
         sm = self.sm
@@ -117,12 +155,18 @@ class VirtualIcaoChip:
         if command.p1 != 0x02 or len(command.data) != 2:
             return ResponseApdu(b"", SW_WRONG_P1P2)
         fid = int.from_bytes(command.data, "big")
-        if not self.app_selected or fid not in self.config.files:
+        files = self.config.files if self.app_selected else self._master_files()
+        if fid not in files:
             return ResponseApdu(b"", SW_NOT_FOUND)
         if not protected:
             return ResponseApdu(b"", SW_SECURITY)
-        self.current = self.config.files[fid]
+        self.current = files[fid]
         return ResponseApdu(b"", SW_OK)
+
+    def _master_files(self) -> dict[int, bytes]:
+        """Files of the master file, selectable before the eMRTD application (EF.CardSecurity after PACE)."""
+        found = {0x011C: self.config.card_access, 0x011D: self.config.card_security}
+        return {fid: content for fid, content in found.items() if content is not None}
 
     def _file_for_read(self, command: CommandApdu, protected: bool) -> tuple[bytes | None, int, int]:
         """(file, offset, status) for B0, including short-EF-identifier reads of MF files."""
@@ -206,3 +250,11 @@ class VirtualIcaoChip:
 
 def _sw(status: int) -> bytes:
     return status.to_bytes(2, "big")
+
+
+def _complete_tlv(data: bytes) -> bool:
+    try:
+        parse_single_tlv(data, max_depth=2)
+        return True
+    except TlvError:
+        return False

@@ -1,17 +1,20 @@
-"""Card side of BAC and PACE generic mapping (ECDH and DH). Each returns status words and, on success, SM keys."""
+"""Card side of BAC and PACE (generic, integrated and chip-authentication mapping, ECDH and DH).
+Each returns status words and, on success, SM keys."""
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
 
 from firmware_app.emrtd.bac import session_keys_sm
-from firmware_app.emrtd.cipher import Des3Suite, pad
+from firmware_app.emrtd.cipher import AesSuite, Des3Suite, pad
 from firmware_app.emrtd.errors import AuthenticationError, TlvError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import decode_oid
 from firmware_app.emrtd.pace import PASSWORD_CAN, PASSWORD_MRZ, authentication_token, suite_of
+from firmware_app.emrtd.pace_cam import CAM_IV_INPUT
 from firmware_app.emrtd.pace_groups import group_for
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace_im import map_integrated, nonce_sizes
+from firmware_app.emrtd.pace_info import INTEGRATED, Mapping, PaceInfo
 from firmware_app.emrtd.session import Rng
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, parse_tlv
 from simulator.vchip.card_sm import CardSecureMessaging
@@ -58,13 +61,15 @@ class _PaceState:
     pk_ic: bytes = b""
     pk_ifd: bytes = b""
     shared: bytes = b""
+    map_secret: int = 0  # SK_Map,IC (CAM derives its chip authentication data from it)
 
 
 class CardPace:
-    """PACE GM as the chip runs it; `offered` are the PACEInfos in EF.CardAccess."""
+    """PACE (GM, IM, CAM) as the chip runs it; `offered` are the PACEInfos in EF.CardAccess."""
 
-    def __init__(self, offered: list[PaceInfo], mrz: MrzKey, can: str | None, rng: Rng):
+    def __init__(self, offered: list[PaceInfo], mrz: MrzKey, can: str | None, rng: Rng, cam_key=None):
         self.offered, self.mrz, self.can, self.rng = offered, mrz, can, rng
+        self.cam_key = cam_key  # EC private key of EF.CardSecurity's chip-authentication key (CAM)
         self.state: _PaceState | None = None
         self.step = 0
 
@@ -108,19 +113,31 @@ class CardPace:
         suite = suite_of(state.info.algorithm)
         step, self.step = self.step, self.step + 1
         if step == 1:
-            state.nonce = self.rng(16 if state.info.algorithm is not KeyAlgorithm.DES3 else 8)
+            state.nonce = self.rng(self._nonce_size(state.info))
             k_pi = kdf(state.password, KeyPurpose.PACE_PASSWORD, state.info.algorithm)
             return SW_OK, _dyn(0x80, suite.encrypt(k_pi, state.nonce)), None
         if step == 2:
-            base = group_for(state.info.parameter_id)
-            secret = base.private_key(self.rng)
-            state.group = base.mapped(int.from_bytes(state.nonce, "big"), secret, dyn.require(0x81).value)
-            return SW_OK, _dyn(0x82, base.public_key(secret)), None
+            return self._map(state, suite, dyn.require(0x81).value)
         if step == 3:
             return self._agree(state, dyn.require(0x83).value)
         if step == 4:
             return self._tokens(state, suite, dyn.require(0x85).value)
         raise AuthenticationError("PACE", "unexpected GENERAL AUTHENTICATE")
+
+    @staticmethod
+    def _nonce_size(info: PaceInfo) -> int:
+        if info.mapping in INTEGRATED:
+            return nonce_sizes(info.algorithm)[0]
+        return 16 if info.algorithm is not KeyAlgorithm.DES3 else 8
+
+    def _map(self, state: _PaceState, suite, data: bytes) -> tuple[int, bytes, None]:
+        base = group_for(state.info.parameter_id)
+        if state.info.mapping in INTEGRATED:  # data is the terminal's nonce t; 82 answers empty
+            state.group = map_integrated(base, suite, state.info.algorithm, state.nonce, data)
+            return SW_OK, _dyn(0x82, b""), None
+        state.map_secret = base.private_key(self.rng)
+        state.group = base.mapped(int.from_bytes(state.nonce, "big"), state.map_secret, data)
+        return SW_OK, _dyn(0x82, base.public_key(state.map_secret)), None
 
     def _agree(self, state: _PaceState, pk_ifd: bytes) -> tuple[int, bytes, None]:
         state.secret = state.group.private_key(self.rng)
@@ -137,7 +154,19 @@ class CardPace:
             raise AuthenticationError("PACE", "terminal token wrong")
         own = authentication_token(suite, ks_mac, state.info.oid, state.group, state.pk_ifd)
         self.state = None
-        return SW_OK, _dyn(0x86, own), CardSecureMessaging(suite, ks_enc, ks_mac, 0)
+        answer = encode_tlv(0x86, own)
+        if state.info.mapping is Mapping.ECDH_CAM:
+            answer += encode_tlv(0x8A, self._chip_auth_data(state, ks_enc))
+        return SW_OK, encode_tlv(0x7C, answer), CardSecureMessaging(suite, ks_enc, ks_mac, 0)
+
+    def _chip_auth_data(self, state: _PaceState, ks_enc: bytes) -> bytes:
+        """A_IC = E(KS_enc, CA_IC) with CA_IC = SK_IC^-1 * SK_Map,IC mod n, FE2OS-encoded."""
+        if self.cam_key is None:
+            raise AuthenticationError("PACE", "CAM offered without a chip-authentication key")
+        n = state.group.curve.n
+        sk_ic = self.cam_key.private_numbers().private_value
+        ca_ic = (pow(sk_ic, -1, n) * state.map_secret % n).to_bytes((n.bit_length() + 7) // 8, "big")
+        return AesSuite().encrypt(ks_enc, pad(ca_ic, 16), CAM_IV_INPUT)
 
 
 def _dyn(tag: int, value: bytes) -> bytes:

@@ -8,6 +8,7 @@ from enum import Enum
 class ChipCheck(Enum):
     ACTIVE_AUTHENTICATION = "AA"
     CHIP_AUTHENTICATION = "CA"
+    CHIP_AUTHENTICATION_MAPPING = "CAM"  # PACE-CAM: takes chip authentication's place
 
 
 class ChipCheckReason(Enum):
@@ -18,6 +19,7 @@ class ChipCheckReason(Enum):
     CHIP_REFUSED = "CHIP_REFUSED"  # the chip answered the command with an error status
     UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
     BAD_KEY = "BAD_KEY"
+    KEY_NOT_AUTHENTIC = "KEY_NOT_AUTHENTIC"  # CAM: EF.CardSecurity's signature or DS chain does not verify
 
 
 @dataclass(frozen=True)
@@ -41,4 +43,5 @@ class ChipCheckResult:
         return cls(check, False, False, reason, detail)
 
     def to_json(self) -> dict:
-        return {"performed": self.performed, "passed": self.passed, "reason": self.reason.value, "detail": self.detail}
+        return {"check": self.check.value, "performed": self.performed, "passed": self.passed,
+                "reason": self.reason.value, "detail": self.detail}
