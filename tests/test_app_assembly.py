@@ -61,7 +61,7 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
         assert wait_until(lambda: {Fault.CAMERA, Fault.KIOSK} <= appliance.runner.data.faults, 10.0)
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
         health = appliance.health()
-        assert health["camera"]["status"] == "fault" and health["bmis_link"]["status"] == "fault"
+        assert health["camera"]["status"] == "failed" and health["bmis_link"]["status"] == "failed"
         assert appliance.lane_alive()
     finally:
         appliance.stop()

@@ -45,7 +45,7 @@ class KindInfo:
 
 class MessageKind(enum.Enum):
     STATUS = KindInfo("status", 0, Priority.STATUS, True)
-    HEALTH = KindInfo("health", 0, Priority.STATUS, True)
+    HEALTH = KindInfo("health", 1, Priority.STATUS, True)    # 1.1: note, receipt backlog
     ALARM = KindInfo("alarms", 0, Priority.ALARM, False)
     CMD_RESULT = KindInfo("cmd-result", 0, Priority.COMMAND_RESULT, False)
     CROSSING = KindInfo("events/crossing", 0, Priority.EVENT, False)
@@ -100,6 +100,14 @@ def topic_for(prefix: str, device_id: str, kind: MessageKind) -> str:
 
 def command_filter(prefix: str, device_id: str) -> str:
     return f"{device_root(prefix, device_id)}/cmd/#"
+
+
+RECEIPT_SUFFIX = "receipt"
+
+
+def receipt_topic(prefix: str, device_id: str) -> str:
+    """Where the BMIS confirms a gate's messages it stored (BMIS -> gate; see receipt.json)."""
+    return f"{device_root(prefix, device_id)}/{RECEIPT_SUFFIX}"
 
 # jsonschema messages of these rules name schema properties only; every other message quotes the value.
 _MESSAGES_WITHOUT_VALUES = frozenset({"required", "additionalProperties", "dependentRequired"})
