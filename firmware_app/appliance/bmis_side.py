@@ -44,6 +44,9 @@ class RecordingOutbox:
         except GateError as exc:
             log.error("statistics not updated: %s", type(exc).__name__)
 
+    def has_crossing(self, txn_id: str) -> bool:
+        return self._outbox.has_crossing(txn_id)
+
     def exception(self, kind, txn_id, detail) -> None:
         self._outbox.exception(kind, txn_id, detail)
 
