@@ -178,3 +178,23 @@ def test_a_refused_command_subscription_is_an_alarm_and_health_degraded(tmp_path
         assert health["components"]["reader"] == {"status": "ok"}
     finally:
         link.stop(drain_timeout_s=0)
+
+
+def test_reconnect_drops_and_remakes_the_connection_and_nothing_is_lost(broker, bmis_consumer, tmp_path):
+    """What the pump does when the broker stops acknowledging on a live connection."""
+    link = make_link(broker, tmp_path)
+    connects: list[bool] = []
+    link.start()
+    try:
+        assert wait_until(lambda: link.connected, 10)
+        original = link._on_connected
+        link._connection._callbacks = link._connection._callbacks.__class__(
+            **{**link._connection._callbacks.__dict__, "on_connected": lambda s: (connects.append(s), original(s))})
+        ids = [link.record_crossing(crossing("gate-a", n)).msg_id for n in range(10)]
+        link._connection.reconnect()
+        assert wait_until(lambda: connects and link.connected, 10), "paho did not connect again"
+        ids += [link.record_crossing(crossing("gate-a", n)).msg_id for n in range(10, 20)]
+        assert wait_until(lambda: set(ids) <= {m["msg_id"] for m in bmis_consumer.messages()}, 20)
+        assert wait_until(lambda: link.outbox.counts().unreceipted == 0 and link.outbox.counts().pending == 0, 20)
+    finally:
+        link.stop()
