@@ -181,7 +181,8 @@ def test_without_a_configured_bmis_link_every_record_is_kept_in_the_local_outbox
         gate.tamper(True)
         assert wait_until(lambda: Fault.TAMPER in appliance.runner.data.faults, 10.0)
         assert Fault.OUTBOX not in appliance.runner.data.faults and Fault.JOURNAL not in appliance.runner.data.faults
-        assert "not configured" in appliance.health()["bmis_link"]["detail"]
+        link_health = appliance.health()["bmis_link"]
+        assert link_health["detail"] == "not_configured" and "ca_file" in link_health["note"]
     finally:
         appliance.stop()
         gate.stop()

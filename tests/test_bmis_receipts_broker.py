@@ -176,6 +176,10 @@ def test_a_refused_command_subscription_is_an_alarm_and_health_degraded(tmp_path
             "status": "degraded", "detail": "subscription_refused_commands",
             "note": "subscription_refused_commands: gates/v1/gate-u/cmd/#: Not authorized"}
         assert health["components"]["reader"] == {"status": "ok"}
+        made[0].callbacks.on_subscribed("gates/v1/gate-u/cmd/#")           # granted after the ACL was fixed
+        stored = [json.loads(m.payload) for m in link.outbox.next_batch(100)]
+        assert [m["data"]["active"] for m in stored if m["schema"].startswith("alarms/")] == [True, False]
+        assert "bmis_link" not in [m["data"] for m in stored if m["schema"].startswith("health/")][-1]["components"]
     finally:
         link.stop(drain_timeout_s=0)
 

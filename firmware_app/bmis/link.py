@@ -102,7 +102,7 @@ class BmisLink:
         self._will = will
         callbacks = Callbacks(on_ack=self.pump.on_ack, on_message=self._on_message,
                               on_connected=self._on_connected, on_disconnected=self._on_disconnected,
-                              on_subscribe_refused=self._subscription_refused)
+                              on_subscribe_refused=self._subscription_refused, on_subscribed=self._subscribed)
         subscriptions = (command_filter(self.identity.prefix, self.identity.device_id), self._receipt_topic)
         self._connection = self._factory(callbacks, subscriptions, Will(will.topic, will.payload, retain=True))
         self.pump.attach(self._connection)
@@ -245,6 +245,13 @@ class BmisLink:
         self._link_problems[code] = f"{topic_filter}: {reason}"[:200]
         if first:
             self._alarm_quietly("subscription_refused", Severity.CRITICAL, f"{topic_filter}: {reason}"[:512])
+            self._publish_health_now()
+
+    def _subscribed(self, topic_filter: str) -> None:
+        """Granted (again, e.g. after the ACL was fixed): the link is no longer degraded for it."""
+        what = "commands" if topic_filter.endswith("/cmd/#") else "receipts"
+        if self._link_problems.pop(f"subscription_refused_{what}", None) is not None:
+            self._alarm_quietly("subscription_refused", Severity.INFO, f"{topic_filter}: granted", active=False)
             self._publish_health_now()
 
     def _ack_timeout(self, overdue: int) -> None:

@@ -74,6 +74,7 @@ class Callbacks:
     on_connected: Callable[[bool], None] = lambda session_present: None
     on_disconnected: Callable[[str], None] = lambda reason: None
     on_subscribe_refused: Callable[[str, str], None] = lambda topic_filter, reason: None
+    on_subscribed: Callable[[str], None] = lambda topic_filter: None
 
 
 def publish_packet_size(topic: str, payload: bytes, correlation: bytes | None) -> int:
@@ -231,6 +232,8 @@ class MqttConnection:
         if refused:
             log.error("MQTT subscription to %s refused: %s", topic_filter, ", ".join(refused))
             self._callbacks.on_subscribe_refused(topic_filter, ", ".join(refused))
+        else:
+            self._callbacks.on_subscribed(topic_filter)
 
     def _on_message(self, client, userdata, message) -> None:
         properties = message.properties
