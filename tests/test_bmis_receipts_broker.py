@@ -116,7 +116,7 @@ def test_crossings_survive_a_broker_killed_after_puback_with_persistence_off(tmp
         broker.start()
         consumer = start_consumer(broker, tmp_path / "bmis.db")
         settled = (lambda: link.outbox.counts().unreceipted == 0) if receipts else (lambda: False)
-        wait_until(settled, 30 if receipts else 6)
+        wait_until(settled, 30 if receipts else 3)    # PUBACK only: give a lost record time to show up anyway
         arrived = [m["msg_id"] for m in consumer.messages(kind="events/crossing")]
         counts = consumer.counts()
         print(f"\n{'receipts' if receipts else 'PUBACK only'}: {total} crossings published and PUBACKed, "
