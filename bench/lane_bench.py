@@ -60,6 +60,7 @@ def bench_machine(transactions: int) -> tuple[float, float]:
 
 class _Sink:
     def crossing(self, record): pass
+    def has_crossing(self, txn_id): return False
     def exception(self, kind, txn_id, detail): pass
     def alarm(self, kind, txn_id, detail): pass
     def show(self, view): pass

@@ -2,8 +2,10 @@
 
 Two TLS listeners on free ports: gates authenticate with their client certificate (the certificate
 CN is the username, `use_identity_as_username`) and may write only their own topics and read only
-their own commands; the BMIS consumer logs in with a password. Persistence is on, so the BMIS's
-persistent session survives a broker restart (as it must at a real post).
+their own commands and receipts; the BMIS consumer logs in with a password and is the only one
+that may publish receipts and commands. Persistence is on by default, so the BMIS's persistent
+session survives a broker restart (as it must at a real post); fault tests turn it off and
+`kill()` the broker to lose everything it held.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from simulator.local_process import free_port, stop_process
 BMIS_USER = "bmis"
 # What a gate may publish under {prefix}/v1/{its id}/ (commands flow the other way).
 DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-result/#")  # # covers cmd-result
+# What a gate may read under its own id: commands and the BMIS's receipts (written only by the BMIS).
+DEVICE_READ_TOPICS = ("cmd/#", "receipt")
 
 
 # The largest packet the broker accepts from anyone (the default bmis.command_max_payload_mb plus
@@ -41,21 +45,24 @@ class BrokerEndpoints:
     bmis_password: str
 
 
-def _device_acl(prefix: str) -> str:
+def _device_acl(prefix: str, read_topics: tuple[str, ...] = DEVICE_READ_TOPICS) -> str:
     lines = [f"pattern write {prefix}/v1/%u/{topic}" for topic in DEVICE_WRITE_TOPICS]
-    lines.append(f"pattern read {prefix}/v1/%u/cmd/#")
+    lines += [f"pattern read {prefix}/v1/%u/{topic}" for topic in read_topics]
     return "\n".join(lines) + "\n"
 
 
 def _bmis_acl(prefix: str) -> str:
-    return f"user {BMIS_USER}\ntopic read {prefix}/v1/#\ntopic write {prefix}/v1/+/cmd/#\n"
+    return (f"user {BMIS_USER}\ntopic read {prefix}/v1/#\ntopic write {prefix}/v1/+/cmd/#\n"
+            f"topic write {prefix}/v1/+/receipt\n")
 
 
 class MosquittoBroker:
     def __init__(self, workdir: Path, pki: TestPki, prefix: str = "gates", bmis_password: str = "bmis-test",
-                 max_packet_size: int = MAX_PACKET_SIZE):
+                 max_packet_size: int = MAX_PACKET_SIZE, *, persistence: bool = True,
+                 device_read_topics: tuple[str, ...] = DEVICE_READ_TOPICS):
         self.workdir, self.pki, self.prefix, self.bmis_password = workdir, pki, prefix, bmis_password
         self.max_packet_size = max_packet_size
+        self.persistence, self.device_read_topics = persistence, device_read_topics
         self.device_port, self.bmis_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -74,11 +81,11 @@ class MosquittoBroker:
         passwd = self.workdir / "passwd"
         subprocess.run([binary, "-b", "-c", str(passwd), BMIS_USER, self.bmis_password], check=True,
                        capture_output=True)
-        (self.workdir / "acl_devices").write_text(_device_acl(self.prefix))
+        (self.workdir / "acl_devices").write_text(_device_acl(self.prefix, self.device_read_topics))
         (self.workdir / "acl_bmis").write_text(_bmis_acl(self.prefix))
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            "per_listener_settings true\nuser root\npersistence true\n"
+            f"per_listener_settings true\nuser root\npersistence {str(self.persistence).lower()}\n"
             f"persistence_location {self.workdir}/\nlog_dest file {self.workdir}/mosquitto.log\n"
             "log_type error\nlog_type warning\nlog_type notice\nmax_inflight_messages 100\n"
             f"max_queued_messages 100000\nmax_packet_size {self.max_packet_size}\n"
@@ -112,6 +119,13 @@ class MosquittoBroker:
         """SIGTERM: mosquitto saves its persistence file (sessions, queued messages) on the way out."""
         process, self.process = self.process, None
         stop_process(process, timeout_s=10)
+
+    def kill(self) -> None:
+        """SIGKILL: the broker saves nothing (with persistence off, every queued message is lost)."""
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.wait()
 
     def restart(self) -> None:
         self.stop()

@@ -141,9 +141,11 @@ def run_listen(args) -> int:
         print("listening", flush=True)
     code = _hold(args.seconds, consumer.stop)
     counts = consumer.counts()
-    summary = {"stored": counts.stored, "duplicates_removed": counts.duplicates, "invalid": counts.invalid}
+    summary = {"stored": counts.stored, "duplicates_removed": counts.duplicates, "invalid": counts.invalid,
+               "device_mismatch": counts.device_mismatch, "receipts_sent": counts.receipts_sent}
     print(json.dumps(summary) if args.json else
-          f"stored {counts.stored}, duplicates removed {counts.duplicates}, invalid {counts.invalid}")
+          f"stored {counts.stored}, duplicates removed {counts.duplicates}, invalid {counts.invalid} "
+          f"(device mismatch {counts.device_mismatch}), receipts sent {counts.receipts_sent}")
     return code
 
 

@@ -1,10 +1,14 @@
 """Reference BMIS consumer: what a post's BMIS does with the gates' messages, small enough to read.
 
 Subscribes with a shared subscription ($share/{group}/...) and a persistent session, validates every
-message against its schema, de-duplicates on msg_id in SQLite (a message already stored is counted
-as a duplicate and dropped), and can send commands (signed when a key is given) with a response
-topic and correlation data. SQLite here is WAL + synchronous=NORMAL: durable against a consumer
-crash, not against power loss (a production BMIS would batch acknowledgements instead).
+message against its schema, takes the device from the topic (the broker's ACL binds it to the gate's
+certificate; a payload naming another device is refused and counted as `device_mismatch`),
+de-duplicates on msg_id in SQLite (a message already stored is counted as a duplicate and dropped),
+and can send commands (signed when a key is given) with a response topic and correlation data.
+
+SQLite here is WAL + synchronous=FULL: a message is on disk before it is receipted. Receipts
+(schemas/receipt.json) name every stored or duplicate msg_id and go out in batches, per device, from
+a small thread (at most `receipt_interval_s` after the commit, 500 ids each).
 """
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ import sqlite_utils
 from firmware_app.bmis.contract import MessageKind, kind_of_topic, problems
 from firmware_app.bmis.envelope import decode, utc_text
 from firmware_app.bmis.link_errors import ContractViolation
+from firmware_app.bmis.contract import receipt_topic
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
+from firmware_app.bmis.receipts import MAX_RECEIPT_IDS, build_receipt, chunks
 
 log = logging.getLogger(__name__)
 # "cmd-result/#" also matches "cmd-result" itself (MQTT: # includes the parent level).
@@ -36,13 +42,15 @@ class ConsumerCounts:
     stored: int
     duplicates: int
     invalid: int
+    device_mismatch: int = 0
+    receipts_sent: int = 0
 
 
 def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=FULL")    # stored on disk before the receipt says so
     db = sqlite_utils.Database(conn)
     db["messages"].create({"msg_id": str, "device_id": str, "kind": str, "seq": int, "boot": int, "time": str,
                            "topic": str, "body": str, "received_at": str}, pk="msg_id", if_not_exists=True)
@@ -54,7 +62,8 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 class BmisConsumer:
-    def __init__(self, db_path: Path, settings: MqttSettings, *, prefix: str = "gates", group: str = "bmis"):
+    def __init__(self, db_path: Path, settings: MqttSettings, *, prefix: str = "gates", group: str = "bmis",
+                 send_receipts: bool = True, receipt_interval_s: float = 0.05):
         self.prefix = prefix
         self._conn = _open(db_path)
         self._lock = threading.Lock()
@@ -63,12 +72,46 @@ class BmisConsumer:
         self._mqtt = MqttConnection(settings, Callbacks(on_ack=self._on_ack, on_message=self._on_message),
                                     subscriptions=filters)
         self._acks: dict[int, int] = {}
+        self._send_receipts, self._receipt_interval_s = send_receipts, receipt_interval_s
+        self._to_receipt: dict[str, list[str]] = {}     # device -> committed msg_ids not receipted yet
+        self._stop = threading.Event()
+        self._receipter: threading.Thread | None = None
+        self.receipts_sent = 0
 
     def start(self) -> None:
+        self._stop.clear()
+        if self._send_receipts:
+            self._receipter = threading.Thread(target=self._receipt_loop, name="bmis-receipts", daemon=True)
+            self._receipter.start()
         self._mqtt.start()
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._receipter is not None:
+            self._receipter.join(timeout=2)
         self._mqtt.stop()
+
+    # -- receipts --------------------------------------------------------------------------------
+    def _receipt_loop(self) -> None:
+        while not self._stop.wait(self._receipt_interval_s):
+            if self._mqtt.connected:
+                self.flush_receipts()
+
+    def flush_receipts(self) -> int:
+        """Publish receipts for everything committed so far; ids not handed to MQTT are kept."""
+        with self._lock:
+            batches, self._to_receipt = self._to_receipt, {}
+        sent = 0
+        for device_id, ids in batches.items():
+            for part in chunks(ids, MAX_RECEIPT_IDS):
+                payload = build_receipt(part, receipt_id=uuid.uuid4(), now=dt.datetime.now(dt.timezone.utc))
+                if self._mqtt.publish(receipt_topic(self.prefix, device_id), payload) is None:
+                    with self._lock:
+                        self._to_receipt.setdefault(device_id, []).extend(part)
+                    continue
+                sent += 1
+        self.receipts_sent += sent
+        return sent
 
     @property
     def connected(self) -> bool:
@@ -85,27 +128,37 @@ class BmisConsumer:
         except ContractViolation as exc:
             self._store_invalid(incoming.topic, str(exc))
             return
-        self._store(incoming.topic, kind, message, incoming.correlation_data)
+        if message["device_id"] != device_id:   # the topic (bound to the certificate) names the device
+            self._store_invalid(incoming.topic, "device_id in the payload is not the topic's device",
+                                counter="device_mismatch")
+            return
+        self._store(device_id, incoming.topic, kind, message, incoming.correlation_data)
 
-    def _store(self, topic: str, kind: MessageKind, message: dict[str, Any], correlation: bytes | None) -> None:
-        row = (message["msg_id"], message["device_id"], kind.suffix, message["seq"], message["boot"],
+    def _store(self, device_id: str, topic: str, kind: MessageKind, message: dict[str, Any],
+               correlation: bytes | None) -> None:
+        row = (message["msg_id"], device_id, kind.suffix, message["seq"], message["boot"],
                message["time"], topic, json.dumps(message["data"]), utc_text(dt.datetime.now(dt.timezone.utc)))
-        with self._lock, self._conn:
-            cursor = self._conn.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-            if cursor.rowcount == 0:
-                self._bump("duplicates")
-            elif kind is MessageKind.CMD_RESULT and correlation is not None:
-                self._conn.execute("INSERT INTO results(correlation, topic, body) VALUES (?, ?, ?)",
-                                   (correlation.hex(), topic, json.dumps(message["data"])))
+        with self._lock:
+            with self._conn:
+                cursor = self._conn.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                if cursor.rowcount == 0:
+                    self._bump("duplicates")
+                elif kind is MessageKind.CMD_RESULT and correlation is not None:
+                    self._conn.execute("INSERT INTO results(correlation, topic, body) VALUES (?, ?, ?)",
+                                       (correlation.hex(), topic, json.dumps(message["data"])))
+            if self._send_receipts:     # committed above: a duplicate is receipted again (its receipt was lost)
+                self._to_receipt.setdefault(device_id, []).append(message["msg_id"])
         if kind is MessageKind.CMD_RESULT:
             with self._results:
                 self._results.notify_all()
 
-    def _store_invalid(self, topic: str, problem: str) -> None:
+    def _store_invalid(self, topic: str, problem: str, counter: str | None = None) -> None:
         log.warning("invalid message on %s: %s", topic, problem)
         with self._lock, self._conn:
             self._conn.execute("INSERT INTO invalid(topic, problem, received_at) VALUES (?, ?, ?)",
                                (topic, problem[:1000], utc_text(dt.datetime.now(dt.timezone.utc))))
+            if counter is not None:
+                self._bump(counter)
 
     def _bump(self, name: str) -> None:
         self._conn.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
@@ -119,10 +172,8 @@ class BmisConsumer:
     # -- what arrived ----------------------------------------------------------------------------
     def counts(self) -> ConsumerCounts:
         with self._lock:
-            stored = self._conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-            dup = self._conn.execute("SELECT value FROM counters WHERE name = 'duplicates'").fetchone()
-            invalid = self._conn.execute("SELECT COUNT(*) FROM invalid").fetchone()[0]
-        return ConsumerCounts(stored, dup[0] if dup else 0, invalid)
+            found = _counts(self._conn)
+        return ConsumerCounts(*found[:4], receipts_sent=self.receipts_sent)
 
     def messages(self, kind: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -197,9 +248,14 @@ def read_counts(db_path: Path) -> ConsumerCounts:
     """Counters of a consumer database, read while the consumer may still be writing (WAL)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        dup = conn.execute("SELECT value FROM counters WHERE name = 'duplicates'").fetchone()
-        invalid = conn.execute("SELECT COUNT(*) FROM invalid").fetchone()[0]
+        return ConsumerCounts(*_counts(conn))
     finally:
         conn.close()
-    return ConsumerCounts(stored, dup[0] if dup else 0, invalid)
+
+
+def _counts(conn: sqlite3.Connection) -> tuple[int, int, int, int]:
+    """stored, duplicates, invalid, device_mismatch."""
+    stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    counters = dict(conn.execute("SELECT name, value FROM counters").fetchall())
+    invalid = conn.execute("SELECT COUNT(*) FROM invalid").fetchone()[0]
+    return stored, counters.get("duplicates", 0), invalid, counters.get("device_mismatch", 0)

@@ -22,11 +22,22 @@ def utc(moment: datetime) -> str:
 
 
 class Clock:
+    """The wall clock (`now`, which a test may step at will) and a steady clock (`monotonic`) that
+    only `advance` moves, as real time passing moves both."""
+
     def __init__(self, now: datetime = START):
         self.now = now
+        self.steady = 0.0
 
     def __call__(self) -> datetime:
         return self.now
+
+    def monotonic(self) -> float:
+        return self.steady
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+        self.steady += delta.total_seconds()
 
 
 class LaneRefusal(GateError):
@@ -85,7 +96,7 @@ class Bmis:
 
 def make_processor(tmp_path, clock: Clock, bmis: Bmis, lane: FakeLane, alarms: list | None = None):
     alerts = AlertStore.open(tmp_path / "alerts.db", clock)
-    journal = CommandJournal.open(tmp_path / "commands.db")
+    journal = CommandJournal.open(tmp_path / "commands.db", monotonic=clock.monotonic)
     sink = (lambda code, detail: alarms.append((code, detail))) if alarms is not None else None
     processor = CommandProcessor(CommandSettings(PREFIX, DEVICE), trust=TrustStore.of(bmis.key.public_key()),
                                  journal=journal, alerts=alerts, lane=lane, clock=clock, on_alarm=sink)

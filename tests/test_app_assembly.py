@@ -61,7 +61,7 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
         assert wait_until(lambda: {Fault.CAMERA, Fault.KIOSK} <= appliance.runner.data.faults, 10.0)
         assert not any(gate.released(door) for door in (Door.ENTRY, Door.EXIT))
         health = appliance.health()
-        assert health["camera"]["status"] == "fault" and health["bmis_link"]["status"] == "fault"
+        assert health["camera"]["status"] == "failed" and health["bmis_link"]["status"] == "failed"
         assert appliance.lane_alive()
     finally:
         appliance.stop()
@@ -181,7 +181,8 @@ def test_without_a_configured_bmis_link_every_record_is_kept_in_the_local_outbox
         gate.tamper(True)
         assert wait_until(lambda: Fault.TAMPER in appliance.runner.data.faults, 10.0)
         assert Fault.OUTBOX not in appliance.runner.data.faults and Fault.JOURNAL not in appliance.runner.data.faults
-        assert "not configured" in appliance.health()["bmis_link"]["detail"]
+        link_health = appliance.health()["bmis_link"]
+        assert link_health["detail"] == "not_configured" and "ca_file" in link_health["note"]
     finally:
         appliance.stop()
         gate.stop()

@@ -206,9 +206,74 @@ def test_replay_guard_survives_restart(tmp_path):
 def test_expired_ids_are_forgotten(env):
     clock, bmis, _, _, processor, _, journal = env
     run(processor, bmis.signed("set-mode", {"mode": "closed"}))
-    clock.now += timedelta(minutes=11)   # lifetime 5 min + the allowed clock skew of 5 min
-    run(processor, bmis.unsigned("request-status"))
+    clock.advance(timedelta(minutes=11))   # lifetime 5 min + the allowed clock skew of 5 min
+    run(processor, bmis.signed("set-mode", {"mode": "normal"}))
     assert journal.seen("cmd-1") is None and journal.seen("cmd-2") is not None
+
+
+def test_request_status_stays_out_of_the_replay_journal(env):
+    _, bmis, lane, _, processor, _, journal = env
+    command = bmis.unsigned("request-status")
+    assert run(processor, command)["status"] == "ack" and run(processor, command)["status"] == "ack"
+    assert journal.seen("cmd-1") is None
+
+
+def test_an_unexpired_id_is_kept_however_far_the_wall_clock_is_stepped_forward(env):
+    clock, bmis, lane, _, processor, _, journal = env
+    run(processor, bmis.signed("set-mode", {"mode": "closed"}))
+    clock.now += timedelta(days=30)                  # stepped, not elapsed: the steady clock stands
+    run(processor, bmis.signed("set-mode", {"mode": "normal"}))
+    assert journal.seen("cmd-1") is not None
+
+
+def _step_forward_send_step_back(clock, bmis, processor):
+    """Issue 10's attack: the clock stepped forward, any command sent (it prunes), stepped back."""
+    spent = bmis.signed("override", {"action": "open", "door": "exit"})
+    assert run(processor, spent)["status"] == "ack"
+    clock.now += timedelta(hours=1)
+    assert run(processor, bmis.signed("set-mode", {"mode": "normal"}))["status"] == "ack"
+    clock.now -= timedelta(hours=1) - timedelta(minutes=1)
+    return spent
+
+
+def test_a_clock_stepped_forward_then_back_cannot_run_a_signed_command_twice(env):
+    clock, bmis, lane, _, processor, _, journal = env
+    spent = _step_forward_send_step_back(clock, bmis, processor)
+    result = run(processor, spent)
+    assert result["reason"] == "duplicate" and [c[0] for c in lane.calls].count("override") == 1
+
+
+def test_after_its_steady_time_a_forgotten_command_is_still_refused_on_a_stepped_back_clock(tmp_path):
+    clock, lane = Clock(), FakeLane()
+    bmis = Bmis(clock)
+    processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
+    spent = bmis.signed("override", {"action": "open", "door": "exit"})
+    run(processor, spent)
+    clock.advance(timedelta(minutes=11))             # really elapsed: the id may be forgotten now
+    run(processor, bmis.signed("set-mode", {"mode": "normal"}))
+    assert journal.seen("cmd-1") is None
+    alerts.close(), journal.close()
+    clock.steady = 0.0                               # a restart: a new monotonic clock
+    processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
+    clock.now -= timedelta(minutes=10)               # stepped back into the spent command's window
+    result = run(processor, spent)
+    alerts.close(), journal.close()
+    assert (result["status"], result["reason"], result["alarm"]) == ("nack", "clock_untrusted", True)
+    assert [c[0] for c in lane.calls].count("override") == 1
+
+
+def test_the_clock_step_replay_is_refused_across_a_restart(tmp_path):
+    clock, lane = Clock(), FakeLane()
+    bmis = Bmis(clock)
+    processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
+    spent = _step_forward_send_step_back(clock, bmis, processor)
+    alerts.close(), journal.close()
+    clock.steady = 0.0                               # a new process: its monotonic clock starts again
+    processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
+    result = run(processor, spent)
+    alerts.close(), journal.close()
+    assert result["status"] == "nack" or result["reason"] == "duplicate"
+    assert [c[0] for c in lane.calls].count("override") == 1
 
 
 def test_a_clock_stepped_back_cannot_revive_a_spent_command(env):

@@ -147,7 +147,7 @@ def test_link_subscribes_to_its_commands_and_sets_an_offline_will(tmp_path):
     link.start()
     try:
         conn = made[0]
-        assert conn.subscriptions == ("gates/v1/gate-u/cmd/#",)
+        assert conn.subscriptions == ("gates/v1/gate-u/cmd/#", "gates/v1/gate-u/receipt")
         will = json.loads(conn.will.payload)
         validate_message(MessageKind.STATUS, will)
         assert will["data"]["state"] == "offline" and conn.will.retain
@@ -189,7 +189,7 @@ def test_outbox_full_raises_an_alarm_once_and_reraises(tmp_path):
             link.record_exception(event(999))
     alarms = [json.loads(m.payload)["data"] for m in link.outbox.next_batch(200) if m.kind is MessageKind.ALARM]
     assert [a["kind"] for a in alarms] == ["outbox_full"] and alarms[0]["active"] is True
-    link.outbox.mark_sent([m.msg_id for m in link.outbox.next_batch(50) if m.kind is MessageKind.EXCEPTION])
+    link.outbox.receipted([m.msg_id for m in link.outbox.next_batch(50) if m.kind is MessageKind.EXCEPTION])
     link.record_exception(event(1000))
     alarms = [json.loads(m.payload)["data"] for m in link.outbox.next_batch(200) if m.kind is MessageKind.ALARM]
     assert [a["active"] for a in alarms] == [True, False]

@@ -75,7 +75,7 @@ def test_seq_boot_and_pending_survive_reopen(tmp_path):
     box = open_outbox(tmp_path)
     sent = box.add(MessageKind.EXCEPTION, exception_data(1))
     kept = box.add(MessageKind.EXCEPTION, exception_data(2))
-    assert box.mark_sent([sent.msg_id]) == 1
+    assert box.mark_sent([sent.msg_id]) == 1 and box.receipted([sent.msg_id]) == 1
     box.close()
     again = open_outbox(tmp_path)
     assert again.boot == 2 and again.last_seq == 2
@@ -177,7 +177,7 @@ def test_next_batch_skips_messages_in_flight(tmp_path):
 def test_sent_log_is_bounded(tmp_path):
     box = open_outbox(tmp_path, limits=OutboxLimits(sent_log_keep=3))
     ids = [box.add(MessageKind.EXCEPTION, exception_data(n)).msg_id for n in range(5)]
-    box.mark_sent(ids)
+    box.receipted(ids)
     assert box.sent_ids() == ids[2:]
 
 

@@ -38,6 +38,9 @@ class Outbox:
     def crossing(self, record):
         self.crossings.append(record)
 
+    def has_crossing(self, txn_id):
+        return any(record.transaction_id == txn_id for record in self.crossings)
+
     def exception(self, kind, txn_id, detail):
         self.exceptions.append((kind, txn_id, detail))
 

@@ -57,6 +57,9 @@ class RecordingOutbox:
                 return
             self._uncounted.popleft()
 
+    def has_crossing(self, txn_id: str) -> bool:
+        return self._outbox.has_crossing(txn_id)
+
     def exception(self, kind, txn_id, detail) -> None:
         self._outbox.exception(kind, txn_id, detail)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from drivers.gate.layout import Door, LayoutKind
+from firmware_app.bmis.health import ComponentStatus
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
@@ -256,11 +257,14 @@ class Appliance:
         return self._started and self.runner is not None and self.runner.healthy()
 
     def health(self) -> dict[str, dict[str, str]]:
-        components = {"lane": {"status": "ok" if self.lane_alive() else "fault", "detail": self.lane_state()}}
+        failed = ComponentStatus.FAILED.value
+        components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
+                               "detail": self.lane_state()}}
         for fault, error in self.faults:
-            components[error.component] = {"status": "fault", "detail": error.reason[:200]}
+            components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
         if self.bmis is not None and self.bmis.link_problem is not None:
-            components["bmis_link"] = {"status": "fault", "detail": f"not configured: {self.bmis.link_problem}"[:200]}
+            components["bmis_link"] = {"status": failed, "detail": "not_configured",
+                                       "note": self.bmis.link_problem[:200]}
         return components
 
     def _lane_mode(self) -> str:

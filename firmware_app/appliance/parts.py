@@ -99,6 +99,9 @@ class RefusingOutbox:
     def crossing(self, record) -> None:
         raise self.error
 
+    def has_crossing(self, txn_id: str) -> bool:
+        raise self.error     # cannot tell: the open transaction stays open for the next start
+
     def exception(self, kind, txn_id, detail) -> None:
         log.error("exception %s not recorded: %s", getattr(kind, "value", kind), self.error)
         raise self.error

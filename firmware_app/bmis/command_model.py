@@ -50,6 +50,7 @@ class ResultReason(str, enum.Enum):
     NOT_YET_VALID = "not_yet_valid"          # issued in the future beyond the allowed clock skew
     LIFETIME_TOO_LONG = "lifetime_too_long"
     REPLAYED = "replayed"                    # a known command id with different content
+    CLOCK_UNTRUSTED = "clock_untrusted"      # expires before an id the guard forgot: clock stepped back?
     INVALID_PARAMS = "invalid_params"
     VERSION_CONFLICT = "version_conflict"    # alert delta on another base version
     LANE_REFUSED = "lane_refused"

@@ -7,7 +7,8 @@
 
 Checks, in order: topic (this device, known command), size, JSON object, envelope fields,
 signature (commands that change security state; a bad one is an alarm), validity window
-(expired, issued in the future, lifetime over the maximum), replay guard, parameters. Then the
+(expired, issued in the future, lifetime over the maximum), replay guard (security commands only,
+kept on a steady clock: see command_journal.py), parameters. Then the
 effect runs through the injected `LaneControl` or the alert store, and the result is journaled.
 """
 from __future__ import annotations
@@ -125,13 +126,21 @@ class CommandProcessor:
 
     def _run_once(self, command: Command, check: SignatureCheck | None, payload: bytes,
                   now: datetime) -> CommandResult:
+        if command.name not in SIGNED_COMMANDS:     # read-only (request-status): no replay guard needed
+            return self._execute(command)
         digest = hashlib.sha256(command.topic.encode("utf-8", "replace") + b"\x00" + payload).hexdigest()
-        # Ids are kept for the clock skew beyond expiry: a clock stepped back (NTP) must not revive one.
-        self._journal.prune(now - self._settings.clock_skew)
+        # Ids are kept for the clock skew beyond expiry, measured on the journal's steady clock too:
+        # a wall clock stepped forward and back (NTP, or an operator) must not revive one.
+        skew = self._settings.clock_skew
+        self._journal.prune(now - skew)
         seen = self._journal.seen(command.command_id)
         if seen is not None:
             return self._repeat(command, seen.digest == digest, seen.result)
-        self._journal.claim(command.command_id, digest, command.expires_at)
+        forgotten = self._journal.forgotten_until()
+        if forgotten is not None and command.expires_at <= forgotten:
+            raise CommandRefused(ResultReason.CLOCK_UNTRUSTED,
+                                 "expires before a command the replay guard has forgotten", alarm=True)
+        self._journal.claim(command.command_id, digest, command.expires_at, (command.expires_at - now) + skew)
         result = self._execute(command)
         try:
             self._journal.finish(command.command_id, result.to_dict())

@@ -45,7 +45,7 @@ class KindInfo:
 
 class MessageKind(enum.Enum):
     STATUS = KindInfo("status", 0, Priority.STATUS, True)
-    HEALTH = KindInfo("health", 0, Priority.STATUS, True)
+    HEALTH = KindInfo("health", 1, Priority.STATUS, True)    # 1.1: note, receipt backlog
     ALARM = KindInfo("alarms", 0, Priority.ALARM, False)
     CMD_RESULT = KindInfo("cmd-result", 0, Priority.COMMAND_RESULT, False)
     CROSSING = KindInfo("events/crossing", 0, Priority.EVENT, False)
@@ -101,6 +101,14 @@ def topic_for(prefix: str, device_id: str, kind: MessageKind) -> str:
 def command_filter(prefix: str, device_id: str) -> str:
     return f"{device_root(prefix, device_id)}/cmd/#"
 
+
+RECEIPT_SUFFIX = "receipt"
+
+
+def receipt_topic(prefix: str, device_id: str) -> str:
+    """Where the BMIS confirms a gate's messages it stored (BMIS -> gate; see receipt.json)."""
+    return f"{device_root(prefix, device_id)}/{RECEIPT_SUFFIX}"
+
 # jsonschema messages of these rules name schema properties only; every other message quotes the value.
 _MESSAGES_WITHOUT_VALUES = frozenset({"required", "additionalProperties", "dependentRequired"})
 
@@ -121,12 +129,31 @@ def _validator(file_name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=registry)
 
 
+@lru_cache(maxsize=None)
+def _params_validator(command: str) -> Draft202012Validator:
+    registry = _registry()
+    pointer = f"/$defs/params/{command}"
+    if registry.contents(SCHEMA_BASE + "cmd.json")["$defs"]["params"].get(command) is None:
+        raise ContractViolation("cmd", [f"no parameter schema for command {command!r}"])
+    return Draft202012Validator({"$ref": f"{SCHEMA_BASE}cmd.json#{pointer}"}, registry=registry)
+
+
+def command_params_problems(command: str, params: Any) -> list[str]:
+    """Problems of a command's `params` against cmd.json's $defs/params/{command} (for the BMIS side
+    and the tests; the gate's own checks are in the command handlers and the alert store)."""
+    return _problems(_params_validator(command), params)
+
+
 def problems(file_name: str, document: Any) -> list[str]:
     """Readable schema violations of `document` (empty when it conforms). They name the place and
     the rule, never the offending value: a crossing's values are personal data and problems end up
     in exceptions and logs."""
+    return _problems(_validator(file_name), document)
+
+
+def _problems(validator: Draft202012Validator, document: Any) -> list[str]:
     found = []
-    for error in _validator(file_name).iter_errors(document):
+    for error in validator.iter_errors(document):
         error = _closest(error)
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         found.append(f"{where}: {_rule_broken(error)}")

@@ -29,6 +29,9 @@ class LaneOutbox:
     def crossing(self, record: Any) -> None:
         self._link.record_crossing(record.to_dict())
 
+    def has_crossing(self, txn_id: str) -> bool:
+        return self._link.outbox.has_crossing(txn_id)
+
     def exception(self, kind: Any, txn_id: str | None, detail: str) -> None:
         data = {"kind": kind.value, "severity": severity_of(kind.value).value}
         if txn_id:

@@ -8,6 +8,9 @@
 Every add is durable before it returns. Status is retained and republished on every connection
 (the Last Will sets it to "offline" when the gate vanishes). Commands arrive on cmd/#, are handed to
 `handle_command` on a worker thread, and answered on cmd-result with the request's correlation data.
+Receipts from the BMIS arrive on the gate's own `receipt` topic: validated here, committed by the
+pump. A refused subscription (commands or receipts) or a broker that stops acknowledging is an
+alarm, and health reports the link `degraded` while it lasts.
 """
 from __future__ import annotations
 
@@ -19,12 +22,14 @@ import time
 import uuid
 from typing import Any, Callable, Mapping, Protocol
 
-from .contract import MessageKind, command_filter, device_root
+from .contract import MessageKind, command_filter, device_root, receipt_topic
 from .envelope import Envelope, Identity
-from .link_errors import BmisLinkError, OutboxFull
+from .health import ComponentStatus, component_entry, health_components
+from .link_errors import BmisLinkError, ContractViolation, OutboxFull
 from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, Callbacks, Incoming, Will
 from .outbox import Outbox, PendingMessage
 from .pump import OutboxPump
+from .receipts import parse_receipt
 
 log = logging.getLogger(__name__)
 CommandHandler = Callable[[str, bytes, "str | None", "bytes | None"], dict]
@@ -77,12 +82,19 @@ class BmisLink:
                  handle_command: CommandHandler = nack_not_implemented, window: int = 32,
                  retry_no_subscribers: bool = True, retry_delay_s: float = 1.0,
                  on_sent: Callable[[list[str]], None] = lambda msg_ids: None,
-                 health_source: HealthSource | None = None, health_interval_s: float = 60.0):
+                 health_source: HealthSource | None = None, health_interval_s: float = 60.0,
+                 ack_timeout_s: float = 60.0):
         self.outbox, self.identity = outbox, outbox.identity
         self._factory, self._handle_command = connection_factory, handle_command
+        self._on_sent = on_sent
         self.pump = OutboxPump(outbox, window=window, retry_no_subscribers=retry_no_subscribers,
                                retry_delay_s=retry_delay_s, on_refused=self._message_refused,
-                               on_committed=on_sent)
+                               on_committed=self._acks_committed, ack_timeout_s=ack_timeout_s,
+                               on_ack_timeout=self._ack_timeout)
+        self._receipt_topic = receipt_topic(self.identity.prefix, self.identity.device_id)
+        self._link_problems: dict[str, str] = {}    # problem code -> detail, while it lasts
+        self._ack_alarm_active = False
+        self.invalid_receipts = 0
         self._status: dict[str, Any] = {"state": GateState.ONLINE.value}
         self._commands: queue.Queue[Incoming | None] = queue.Queue(COMMAND_QUEUE_SIZE)
         self._stop = threading.Event()
@@ -100,8 +112,9 @@ class BmisLink:
         self._will = will
         callbacks = Callbacks(on_ack=self.pump.on_ack, on_message=self._on_message,
                               on_connected=self._on_connected, on_disconnected=self._on_disconnected,
-                              on_dropped=self._on_dropped)
-        subscriptions = (command_filter(self.identity.prefix, self.identity.device_id),)
+                              on_dropped=self._on_dropped,
+                              on_subscribe_refused=self._subscription_refused, on_subscribed=self._subscribed)
+        subscriptions = (command_filter(self.identity.prefix, self.identity.device_id), self._receipt_topic)
         self._connection = self._factory(callbacks, subscriptions, Will(will.topic, will.payload, retain=True))
         self.pump.attach(self._connection)
         self._threads = [threading.Thread(target=self.pump.run, args=(self._stop,), name="bmis-pump", daemon=True),
@@ -173,10 +186,14 @@ class BmisLink:
         return stored
 
     def publish_health(self, components: Mapping[str, Mapping[str, str]], uptime_s: float | None = None) -> Envelope:
+        """Retained health; component names, statuses and details are made to fit health.json
+        whatever the source gives (a fault must still reach the BMIS)."""
         counts = self.outbox.counts()
-        data: dict[str, Any] = {"components": {k: dict(v) for k, v in components.items()},
+        data: dict[str, Any] = {"components": health_components(components, self._link_component()),
                                 "outbox": {"pending": counts.pending, "dead_letters": counts.dead_letters,
-                                           "oldest_pending_age_s": round(counts.oldest_pending_age_s, 3)}}
+                                           "oldest_pending_age_s": round(counts.oldest_pending_age_s, 3),
+                                           "unreceipted": counts.unreceipted,
+                                           "oldest_unreceipted_age_s": round(counts.oldest_unreceipted_age_s, 3)}}
         if uptime_s is not None:
             data["uptime_s"] = uptime_s
         return self._add(MessageKind.HEALTH, data)
@@ -237,6 +254,53 @@ class BmisLink:
         except Exception:  # noqa: BLE001 - an injected health source must not stop the link
             log.exception("cannot publish health")
 
+    def _link_component(self) -> dict[str, str] | None:
+        if not self._link_problems:
+            return None
+        detail = "; ".join(f"{code}: {text}" for code, text in sorted(self._link_problems.items()))
+        return component_entry(ComponentStatus.DEGRADED, next(iter(sorted(self._link_problems))), detail)
+
+    @property
+    def link_problems(self) -> dict[str, str]:
+        return dict(self._link_problems)
+
+    def _subscription_refused(self, topic_filter: str, reason: str) -> None:
+        """Without cmd/# the BMIS cannot command the gate, without receipt records pile up: say so."""
+        what = "commands" if topic_filter.endswith("/cmd/#") else "receipts"
+        code = f"subscription_refused_{what}"
+        first = code not in self._link_problems
+        self._link_problems[code] = f"{topic_filter}: {reason}"[:200]
+        if first:
+            self._alarm_quietly("subscription_refused", Severity.CRITICAL, f"{topic_filter}: {reason}"[:512])
+            self._publish_health_now()
+
+    def _subscribed(self, topic_filter: str) -> None:
+        """Granted (again, e.g. after the ACL was fixed): the link is no longer degraded for it."""
+        what = "commands" if topic_filter.endswith("/cmd/#") else "receipts"
+        if self._link_problems.pop(f"subscription_refused_{what}", None) is not None:
+            self._alarm_quietly("subscription_refused", Severity.INFO, f"{topic_filter}: granted", active=False)
+            self._publish_health_now()
+
+    def _ack_timeout(self, overdue: int) -> None:
+        self._link_problems["puback_timeout"] = f"{overdue} message(s) unacknowledged; reconnecting"
+        if not self._ack_alarm_active:
+            self._ack_alarm_active = True
+            self._alarm_quietly("puback_timeout", Severity.CRITICAL,
+                                f"broker acknowledged none of {overdue} message(s) in time; reconnecting")
+
+    def _acks_committed(self, msg_ids: list[str]) -> None:
+        if self._ack_alarm_active:
+            self._ack_alarm_active = False
+            self._link_problems.pop("puback_timeout", None)
+            self._alarm_quietly("puback_timeout", Severity.INFO, "acknowledgements flow again", active=False)
+        self._on_sent(msg_ids)
+
+    def _alarm_quietly(self, kind: str, severity: Severity, detail: str, active: bool = True) -> None:
+        try:
+            self.raise_alarm(kind, severity, active=active, detail=detail)
+        except BmisLinkError as exc:
+            log.critical("cannot queue the %s alarm: %s", kind, exc)
+
     def _on_disconnected(self, reason: str) -> None:
         level = logging.INFO if self._stop.is_set() else logging.WARNING
         log.log(level, "BMIS broker disconnected: %s", reason)
@@ -262,10 +326,22 @@ class BmisLink:
 
     # -- commands --------------------------------------------------------------------------------
     def _on_message(self, incoming: Incoming) -> None:
+        if incoming.topic == self._receipt_topic:
+            self._on_receipt(incoming)
+            return
         try:
             self._commands.put_nowait(incoming)
         except queue.Full:
             self._answer(incoming, {"status": "nack", "reason": "busy"})
+
+    def _on_receipt(self, incoming: Incoming) -> None:
+        try:
+            msg_ids = parse_receipt(incoming.payload)
+        except ContractViolation as exc:
+            self.invalid_receipts += 1
+            log.warning("invalid BMIS receipt ignored: %s", str(exc)[:200])
+            return
+        self.pump.on_receipt(msg_ids)
 
     def _command_worker(self) -> None:
         while True:

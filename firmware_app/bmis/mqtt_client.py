@@ -19,6 +19,7 @@ Callbacks run on paho's network thread; an exception in one is logged and never 
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,8 @@ class Callbacks:
     on_connected: Callable[[bool], None] = lambda session_present: None
     on_disconnected: Callable[[str], None] = lambda reason: None
     on_dropped: Callable[[str, str], None] = lambda topic, reason: None   # acked, never handled
+    on_subscribe_refused: Callable[[str, str], None] = lambda topic_filter, reason: None
+    on_subscribed: Callable[[str], None] = lambda topic_filter: None
 
 
 def publish_packet_size(topic: str, payload: bytes, correlation: bytes | None) -> int:
@@ -174,6 +177,7 @@ class MqttConnection:
         self._receive_maximum: int | None = None
         self._maximum_packet_size: int | None = None
         self._retain_available = True
+        self._subscribe_mids: dict[int, str] = {}    # SUBSCRIBE mid -> topic filter (network thread only)
         self._client = self._make_client(will)
 
     def _make_client(self, will: Will | None) -> paho.Client:
@@ -214,6 +218,17 @@ class MqttConnection:
         self._client.disconnect()
         self._client.loop_stop()
         self._connected = False
+
+    def reconnect(self) -> None:
+        """Drop the connection (from any thread); paho's loop connects again, with its backoff, and
+        re-sends the QoS 1 messages the broker had not acknowledged."""
+        sock = self._client.socket()
+        if sock is None:
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError as exc:
+            log.debug("MQTT socket shutdown: %s", exc)
 
     @property
     def connected(self) -> bool:
@@ -266,7 +281,8 @@ class MqttConnection:
             log.warning("MQTT broker does not support retained messages: status and health go out unretained")
         self._connected = True
         for topic_filter in self._subscriptions:
-            client.subscribe(topic_filter, qos=QOS)
+            _, mid = client.subscribe(topic_filter, qos=QOS)
+            self._subscribe_mids[mid] = topic_filter
         self._callbacks.on_connected(bool(flags.session_present))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -277,9 +293,13 @@ class MqttConnection:
         self._callbacks.on_ack(mid, int(reason_code.value), str(reason_code))
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        topic_filter = self._subscribe_mids.pop(mid, "?")
         refused = [str(code) for code in reason_codes if code.is_failure]
         if refused:
-            log.error("MQTT subscription refused: %s", ", ".join(refused))
+            log.error("MQTT subscription to %s refused: %s", topic_filter, ", ".join(refused))
+            self._callbacks.on_subscribe_refused(topic_filter, ", ".join(refused))
+        else:
+            self._callbacks.on_subscribed(topic_filter)
 
     @property
     def publishes_received(self) -> int:

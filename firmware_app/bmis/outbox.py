@@ -1,9 +1,12 @@
 """The durable outbox: the gate's system of record for everything it must tell the BMIS.
 
-A message is committed here (WAL, synchronous=FULL) before anyone tries to publish it, and leaves
-the `pending` table only when the broker acknowledged it with a success reason code (moved to the
-`sent` log) or refused it (moved to `dead_letter`). A crash between publish and acknowledgement
-means the message is published again: consumers de-duplicate on msg_id.
+A message is committed here (WAL, synchronous=FULL) before anyone tries to publish it. A PUBACK is
+one hop: a non-retained message then waits in `pending` (state AWAITING_RECEIPT) until the BMIS
+names it in a receipt (after its own durable commit) and only then moves to the `sent` log; one
+left unreceipted past `receipt_timeout_s` (monotonic, within a boot; at every start for the
+previous boots' records) is published again. Retained status and health are done at their PUBACK
+(only the latest matters; re-sending an old one would overwrite a newer state). A refused message
+moves to `dead_letter`. Consumers de-duplicate on msg_id.
 
 Bounded by count, bytes and age. Lane messages (events, stats) are refused with OutboxFull at the
 bound; status, alarms and command results have a small reserve above it, so the gate can still
@@ -13,6 +16,7 @@ time the gate was switched off does not count either).
 """
 from __future__ import annotations
 
+import enum
 import sqlite3
 import threading
 import time
@@ -43,6 +47,12 @@ class OutboxLimits:
     dead_letter_max_bytes: int = 16 * 1024 * 1024   # ... and at most this much of their payloads
     min_free_bytes: int = 64 * 1024 * 1024   # events refused below this free space (+ WAL room), disk_room.py
     reserve_bytes: int = 1024 * 1024         # given up when the disk is full, for status, alarms and acks
+    receipt_timeout_s: float | None = 300.0   # None: a PUBACK is enough (a BMIS that sends no receipts)
+
+
+class RowState(enum.IntEnum):
+    QUEUED = 0              # not acknowledged by the broker yet
+    AWAITING_RECEIPT = 1    # PUBACKed; kept until the BMIS receipts it
 
 
 # Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
@@ -60,10 +70,12 @@ class PendingMessage:
 
 @dataclass(frozen=True)
 class OutboxCounts:
-    pending: int
-    pending_bytes: int
+    pending: int                       # not acknowledged by the broker yet
+    pending_bytes: int                 # of every record kept (pending and unreceipted)
     dead_letters: int
-    oldest_pending_age_s: float
+    oldest_pending_age_s: float        # oldest record kept, by its creation time
+    unreceipted: int = 0               # PUBACKed, waiting for the BMIS's receipt
+    oldest_unreceipted_age_s: float = 0.0
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -90,6 +102,21 @@ def _create_tables(db: sqlite_utils.Database) -> None:
                              if_not_exists=True)
     db["sent"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "acked_at": float}, pk="id",
                       if_not_exists=True)
+    _add_receipt_columns(db)
+
+
+def _add_receipt_columns(db: sqlite_utils.Database) -> None:
+    """Outboxes written before receipts existed gain the columns (their rows count as queued)."""
+    have = {column.name for column in db["pending"].columns}
+    for name, kind in (("state", int), ("acked_at", float), ("acked_mono", float), ("txn_id", str)):
+        if name not in have:
+            db["pending"].add_column(name, kind, not_null_default=0 if name == "state" else None)
+    if "txn_id" not in {column.name for column in db["sent"].columns}:
+        db["sent"].add_column("txn_id", str)
+    db["pending"].create_index(["state", "priority", "id"], if_not_exists=True)
+    db["pending"].create_index(["state", "acked_mono"], if_not_exists=True)
+    db["pending"].create_index(["txn_id"], if_not_exists=True)
+    db["sent"].create_index(["txn_id"], if_not_exists=True)
 
 
 def _add_run_created(db: sqlite_utils.Database) -> None:
@@ -119,6 +146,9 @@ class Outbox:
                 self._set_meta("boot", self.boot)
                 # rows from before the run clock existed count from now
                 self._conn.execute("UPDATE pending SET run_created = ? WHERE run_created IS NULL", (self._run_base,))
+                # a monotonic reading of an earlier boot means nothing now: re-send those at once
+                self._conn.execute("UPDATE pending SET state = ? WHERE state = ?",
+                                   (RowState.QUEUED, RowState.AWAITING_RECEIPT))
             self._seq = self._meta("seq")
             self._pending, self._pending_bytes = self._conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
@@ -164,7 +194,8 @@ class Outbox:
             payload = envelope.encode(message)
             self._check_room(kind, len(payload))
             topic = topic or self.identity.topic(kind)
-            self._insert(kind, message["msg_id"], seq, topic, payload, correlation, now.timestamp())
+            self._insert(kind, message["msg_id"], seq, topic, payload, correlation, now.timestamp(),
+                         txn_id=_crossing_txn(kind, data))
             self._seq, self._pending, self._pending_bytes = seq, self._pending + 1, self._pending_bytes + len(payload)
             return Envelope(kind, message["msg_id"], seq, topic, payload)
 
@@ -229,7 +260,8 @@ class Outbox:
         row = self._conn.execute("SELECT MIN(run_created) FROM pending").fetchone()
         return max(0.0, run_now - row[0]) if row and row[0] is not None else 0.0
 
-    def _insert(self, kind, msg_id, seq, topic, payload, correlation, created, seq_of_row=None) -> None:
+    def _insert(self, kind, msg_id, seq, topic, payload, correlation, created, seq_of_row=None,
+                txn_id=None) -> None:
         """`seq` is the device counter to persist; `seq_of_row` the message's own when it was stamped earlier."""
         run_now = self._run_now()
 
@@ -238,9 +270,9 @@ class Outbox:
             self._set_run_meta(run_now)
             self._conn.execute(
                 "INSERT INTO pending(msg_id, kind, seq, topic, priority, retain, payload, correlation, created,"
-                " run_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " run_created, state, txn_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (msg_id, kind.name, seq_of_row or seq, topic, int(kind.priority), int(kind.retained), payload,
-                 correlation, created, run_now))
+                 correlation, created, run_now, RowState.QUEUED, txn_id))
         try:
             self._commit(work, reserved=kind.priority < Priority.EVENT)
         except sqlite3.Error as exc:
@@ -248,44 +280,81 @@ class Outbox:
 
     # -- draining --------------------------------------------------------------------------------
     def next_batch(self, limit: int, skip: Iterable[str] = ()) -> list[PendingMessage]:
-        """Oldest first within priority (status and alarms before events); `skip` = already in flight."""
+        """Records left unreceipted past the timeout first (oldest PUBACK first), then queued ones,
+        oldest first within priority (status and alarms before events); `skip` = already in flight."""
         skip = set(skip)
+        columns = "msg_id, kind, seq, topic, payload, retain, correlation, priority"
         with self._guard():
-            rows = self._conn.execute(
-                "SELECT msg_id, kind, seq, topic, payload, retain, correlation, priority FROM pending"
-                " ORDER BY priority, id LIMIT ?", (limit + len(skip),)).fetchall()
-        batch = [PendingMessage(r[0], _KIND_BY_NAME[r[1]], r[2], r[3], bytes(r[4]), bool(r[5]),
-                                None if r[6] is None else bytes(r[6]), r[7]) for r in rows if r[0] not in skip]
-        return batch[:limit]
+            rows = []
+            timeout = self.limits.receipt_timeout_s
+            if timeout is not None:
+                rows = self._conn.execute(
+                    f"SELECT {columns} FROM pending WHERE state = ? AND acked_mono <= ? ORDER BY acked_mono LIMIT ?",
+                    (RowState.AWAITING_RECEIPT, self._monotonic() - timeout, limit + len(skip))).fetchall()
+            rows += self._conn.execute(f"SELECT {columns} FROM pending WHERE state = ? ORDER BY priority, id LIMIT ?",
+                                       (RowState.QUEUED, limit + len(skip))).fetchall()
+        return [_pending(r) for r in rows if r[0] not in skip][:limit]
 
     def mark_sent(self, msg_ids: Iterable[str]) -> int:
-        """Acknowledged messages leave `pending` (one transaction for the whole batch)."""
+        """PUBACKed messages (one transaction for the whole batch): retained ones, or all when no
+        receipts are expected, leave `pending`; the others wait for their receipt. Counts both."""
         ids = list(msg_ids)
         if not ids:
             return 0
-        now = self._now()
         with self._guard():
-            moved = self._move_to_sent(ids, now)
+            result: list = []
+
+            def work():
+                result[:] = [self._await_receipts(ids), self._move_to_sent(ids, self._now())]
+            try:
+                self._commit(work)
+            except sqlite3.Error as exc:
+                raise OutboxError(f"cannot mark messages sent: {exc}") from exc
+            waiting, moved = result
+            self._pending -= moved[0]
+            self._pending_bytes -= moved[1]
+            return moved[0] + waiting
+
+    def receipted(self, msg_ids: Iterable[str]) -> int:
+        """The BMIS stored these durably: they leave `pending` whatever their state. Unknown ids
+        (already receipted, or not ours) are ignored; returns how many left."""
+        ids = list(dict.fromkeys(msg_ids))
+        if not ids:
+            return 0
+        with self._guard():
+            result: list = []
+
+            def work():
+                result[:] = [self._move_to_sent(ids, self._now(), queued_only=False)]
+            try:
+                self._commit(work)
+            except sqlite3.Error as exc:
+                raise OutboxError(f"cannot record a receipt: {exc}") from exc
+            moved = result[0]
             self._pending -= moved[0]
             self._pending_bytes -= moved[1]
             return moved[0]
 
-    def _move_to_sent(self, ids: list[str], now: float) -> tuple[int, int]:
+    def _await_receipts(self, ids: list[str]) -> int:
+        if self.limits.receipt_timeout_s is None:
+            return 0
         marks = ",".join("?" * len(ids))
-        rows: list = []
+        return self._conn.execute(
+            f"UPDATE pending SET state = ?, acked_at = ?, acked_mono = ? WHERE retain = 0 AND msg_id IN ({marks})",
+            (RowState.AWAITING_RECEIPT, self._now(), self._monotonic(), *ids)).rowcount
 
-        def work():
-            rows[:] = self._conn.execute(
-                f"SELECT msg_id, kind, seq, LENGTH(payload) FROM pending WHERE msg_id IN ({marks})", ids).fetchall()
-            self._conn.executemany("INSERT INTO sent(msg_id, kind, seq, acked_at) VALUES (?, ?, ?, ?)",
-                                   [(r[0], r[1], r[2], now) for r in rows])
-            self._conn.execute(f"DELETE FROM pending WHERE msg_id IN ({marks})", ids)
-            self._set_run_meta(self._run_now())
-            self._prune_sent()
-        try:
-            self._commit(work)
-        except sqlite3.Error as exc:
-            raise OutboxError(f"cannot mark messages sent: {exc}") from exc
+    def _move_to_sent(self, ids: list[str], now: float, queued_only: bool = True) -> tuple[int, int]:
+        """Inside the caller's transaction. With `queued_only`, rows waiting for a receipt stay."""
+        marks = ",".join("?" * len(ids))
+        where = f"msg_id IN ({marks})" + (" AND state = ?" if queued_only else "")
+        args = [*ids, RowState.QUEUED] if queued_only else ids
+        rows = self._conn.execute(f"SELECT msg_id, kind, seq, LENGTH(payload), txn_id FROM pending WHERE {where}",
+                                  args).fetchall()
+        self._conn.executemany("INSERT INTO sent(msg_id, kind, seq, acked_at, txn_id) VALUES (?, ?, ?, ?, ?)",
+                               [(r[0], r[1], r[2], now, r[4]) for r in rows])
+        self._conn.execute(f"DELETE FROM pending WHERE {where}", args)
+        self._set_run_meta(self._run_now())
+        self._prune_sent()
         return len(rows), sum(r[3] for r in rows)
 
     def _prune_sent(self) -> None:
@@ -322,8 +391,7 @@ class Outbox:
             except sqlite3.Error as exc:
                 raise OutboxError(f"cannot dead-letter message: {exc}") from exc
             self._pending, self._pending_bytes = self._pending - 1, self._pending_bytes - len(row[4])
-        return PendingMessage(row[0], _KIND_BY_NAME[row[1]], row[2], row[3], bytes(row[4]), bool(row[5]),
-                              None if row[6] is None else bytes(row[6]), row[7])
+        return _pending(row)
 
     def dead_letter_incoming(self, topic: str, reason_code: int, reason: str) -> str:
         """An incoming message acknowledged without being handled, on record once (without its payload)."""
@@ -341,7 +409,17 @@ class Outbox:
     def counts(self) -> OutboxCounts:
         with self._guard():
             dead = self._conn.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
-            return OutboxCounts(self._pending, self._pending_bytes, dead, self._oldest_age())
+            waiting, oldest_ack = self._conn.execute(
+                "SELECT COUNT(*), MIN(acked_mono) FROM pending WHERE state = ?", (RowState.AWAITING_RECEIPT,)).fetchone()
+            unreceipted_age = 0.0 if oldest_ack is None else max(0.0, self._monotonic() - oldest_ack)
+            return OutboxCounts(self._pending - waiting, self._pending_bytes, dead, self._oldest_age(), waiting,
+                                unreceipted_age)
+
+    def has_crossing(self, txn_id: str) -> bool:
+        """A crossing of this transaction was stored (still kept, or already receipted)."""
+        with self._guard():
+            return any(self._conn.execute(f"SELECT 1 FROM {table} WHERE txn_id = ? LIMIT 1", (txn_id,)).fetchone()
+                       for table in ("pending", "sent"))
 
     def sent_ids(self) -> list[str]:
         with self._guard():
@@ -388,13 +466,36 @@ def _summary(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
     if "run_ms" in meta and oldest is not None:
         oldest_run = conn.execute("SELECT MIN(run_created) FROM pending").fetchone()[0]
         oldest_age = max(0.0, meta["run_ms"] / 1000.0 - (oldest_run or 0.0))
+    waiting, oldest_ack = _unreceipted(conn)
     by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM pending GROUP BY kind").fetchall())
     dead = [dict(zip(("msg_id", "kind", "seq", "topic", "reason_code", "reason"), row)) for row in conn.execute(
         "SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter ORDER BY failed_at")]
-    return {"boot": meta.get("boot", 0), "last_seq": meta.get("seq", 0), "pending": pending, "pending_bytes": size,
-            "pending_by_kind": by_kind, "oldest_pending_age_s": oldest_age,
+    return {"boot": meta.get("boot", 0), "last_seq": meta.get("seq", 0), "pending": pending - waiting,
+            "pending_bytes": size, "pending_by_kind": by_kind,
+            "oldest_pending_age_s": oldest_age, "unreceipted": waiting,
+            "oldest_unreceipted_age_s": 0.0 if oldest_ack is None else max(0.0, now - oldest_ack),
             "dead_letters_dropped": meta.get("dead_letters_dropped", 0),
             "dead_letters": dead}
+
+
+def _unreceipted(conn: sqlite3.Connection) -> tuple[int, float | None]:
+    """Count and oldest PUBACK time (wall clock: another process reads it) of unreceipted records."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(pending)")}
+    if "state" not in columns:     # an outbox from before receipts, opened read-only
+        return 0, None
+    return conn.execute("SELECT COUNT(*), MIN(acked_at) FROM pending WHERE state = ?",
+                        (RowState.AWAITING_RECEIPT,)).fetchone()
+
+
+def _crossing_txn(kind: MessageKind, data: dict[str, Any]) -> str | None:
+    """Crossings are findable by transaction: the lane's restart check asks before voiding one."""
+    txn_id = data.get("transaction_id") if kind is MessageKind.CROSSING else None
+    return txn_id if isinstance(txn_id, str) else None
+
+
+def _pending(row) -> PendingMessage:
+    return PendingMessage(row[0], _KIND_BY_NAME[row[1]], row[2], row[3], bytes(row[4]), bool(row[5]),
+                          None if row[6] is None else bytes(row[6]), row[7])
 
 
 class _Guarded:

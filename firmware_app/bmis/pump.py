@@ -10,6 +10,11 @@ before publishing, when the message exceeds the broker's Maximum Packet Size) ->
 dead letter and `on_refused`; 0x10 (no matching subscribers) on a non-retained message -> kept, and
 non-retained publishing pauses (doubling from retry_delay_s up to max_retry_delay_s) because nobody
 at the BMIS is listening; status and health (retained) still go out meanwhile.
+
+Receipts from the BMIS (handed over by the link from the network thread) are committed here too,
+in one transaction per step. A message the broker does not acknowledge within `ack_timeout_s`
+while the connection stays up is not waited for in silence: `on_ack_timeout` (the link raises an
+alarm) and the connection is dropped and re-made (paho re-sends unacknowledged QoS 1 messages).
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from .outbox import Outbox, PendingMessage
 
 log = logging.getLogger(__name__)
 MAX_EARLY_ACKS = 1024
+MAX_QUEUED_RECEIPTS = 50_000    # msg_ids waiting for the pump; beyond, dropped (they are re-sent, not lost)
 
 
 class Publisher(Protocol):
@@ -39,7 +45,8 @@ class OutboxPump:
                  retry_delay_s: float = 1.0, max_retry_delay_s: float = 60.0,
                  monotonic: Callable[[], float] = time.monotonic,
                  on_refused: Callable[[PendingMessage, int, str], None] = lambda message, code, name: None,
-                 on_committed: Callable[[list[str]], None] = lambda msg_ids: None):
+                 on_committed: Callable[[list[str]], None] = lambda msg_ids: None,
+                 ack_timeout_s: float = 60.0, on_ack_timeout: Callable[[int], None] = lambda overdue: None):
         self.outbox, self.window = outbox, window
         self._retry_no_subscribers, self._retry_delay_s = retry_no_subscribers, retry_delay_s
         self._max_retry_delay_s, self._pause_s, self._paused_until = max_retry_delay_s, retry_delay_s, 0.0
@@ -51,6 +58,12 @@ class OutboxPump:
         self._refused: list[tuple[PendingMessage, int, str]] = []
         self._publisher: Publisher | None = None
         self.retries_no_subscribers = 0
+        self._ack_timeout_s, self._on_ack_timeout = ack_timeout_s, on_ack_timeout
+        self._sent_at: dict[int, float] = {}     # mid -> monotonic time of publish (or of the last timeout)
+        self._was_connected = False
+        self._receipts: list[str] = []
+        self.receipted = 0
+        self.ack_timeouts = 0
 
     def attach(self, publisher: Publisher) -> None:
         self._publisher = publisher
@@ -65,8 +78,18 @@ class OutboxPump:
             return len(self._inflight)
 
     # -- acknowledgements (network thread) -------------------------------------------------------
+    def on_receipt(self, msg_ids: list[str]) -> None:
+        """The BMIS stored these (a validated receipt); committed on the pump thread."""
+        with self._wake:
+            if len(self._receipts) + len(msg_ids) > MAX_QUEUED_RECEIPTS:
+                log.warning("BMIS receipts arrive faster than they are stored: %d dropped", len(msg_ids))
+                return
+            self._receipts.extend(msg_ids)
+            self._wake.notify()
+
     def on_ack(self, mid: int, code: int, name: str) -> None:
         with self._wake:
+            self._sent_at.pop(mid, None)
             message = self._inflight.pop(mid, None)
             if message is None:
                 self._remember_early(mid, code, name)
@@ -103,9 +126,12 @@ class OutboxPump:
         """Commit what was acknowledged, dead-letter what was refused, publish more; count published."""
         self._commit_acks()
         self._commit_refusals()
+        self._commit_receipts()
         publisher = self._publisher
         if publisher is None or not publisher.connected:
+            self._was_connected = False
             return 0
+        self._check_ack_timeout(publisher)
         return sum(self._publish(publisher, message) for message in self._next_messages(self._window_for(publisher)))
 
     def _window_for(self, publisher: Publisher) -> int:
@@ -123,6 +149,36 @@ class OutboxPump:
                 self._put_back(acked, [])
                 raise
             self._on_committed(acked)
+
+    def _commit_receipts(self) -> None:
+        with self._wake:
+            receipts, self._receipts = self._receipts, []
+        if receipts:
+            try:
+                self.receipted += self.outbox.receipted(receipts)
+            except Exception:
+                with self._wake:
+                    self._receipts[:0] = receipts
+                raise
+
+    def _check_ack_timeout(self, publisher: Publisher) -> None:
+        """Messages unacknowledged for ack_timeout_s on a live connection: alarm and reconnect."""
+        now = self._monotonic()
+        with self._wake:
+            if not self._was_connected:     # the clock of each message starts again on a connection
+                self._was_connected = True
+                self._sent_at = dict.fromkeys(self._sent_at, now)
+            overdue = [mid for mid, at in self._sent_at.items() if now - at > self._ack_timeout_s]
+            self._sent_at.update(dict.fromkeys(overdue, now))
+        if not overdue:
+            return
+        self.ack_timeouts += 1
+        log.error("broker acknowledged none of %d message(s) for %.0f s: reconnecting", len(overdue),
+                  self._ack_timeout_s)
+        self._on_ack_timeout(len(overdue))
+        reconnect = getattr(publisher, "reconnect", None)
+        if reconnect is not None:
+            reconnect()
 
     def _commit_refusals(self) -> None:
         with self._wake:
@@ -167,6 +223,7 @@ class OutboxPump:
             early = self._early_acks.pop(mid, None)
             if early is None:
                 self._inflight[mid] = message
+                self._sent_at[mid] = self._monotonic()
             else:
                 self._classify(message, *early)
         return 1
@@ -188,10 +245,11 @@ class OutboxPump:
                 stop.wait(max(self._retry_delay_s, 0.05))
                 continue
             with self._wake:
-                if not published and not self._acked and not self._refused:
+                if not published and not self._acked and not self._refused and not self._receipts:
                     self._wake.wait(self._idle_wait(idle_s))
         self._commit_acks()
         self._commit_refusals()
+        self._commit_receipts()
 
     def _idle_wait(self, idle_s: float) -> float:
         remaining = self._paused_until - self._monotonic()

@@ -36,7 +36,8 @@ def connection_factory(settings: MqttSettings) -> ConnectionFactory:
 def outbox_limits(config: GateConfig) -> OutboxLimits:
     bmis = config.bmis
     return OutboxLimits(max_messages=bmis.outbox_max_messages, max_bytes=bmis.outbox_max_mb * 1024 * 1024,
-                        max_age_s=bmis.outbox_max_age_h * 3600.0, min_free_bytes=bmis.outbox_min_free_mb << 20)
+                        max_age_s=bmis.outbox_max_age_h * 3600.0, min_free_bytes=bmis.outbox_min_free_mb << 20,
+                        receipt_timeout_s=bmis.receipt_timeout_s if bmis.require_receipts else None)
 
 
 def open_outbox(config: GateConfig, *, clock: Clock = utc_now, id_source: IdSource = uuid4_source,
@@ -54,4 +55,4 @@ def build_link(config: GateConfig, *, handle_command: CommandHandler = nack_not_
     return BmisLink(outbox, connection_factory=connection_factory(settings), handle_command=handle_command,
                     window=config.bmis.max_inflight, retry_no_subscribers=config.bmis.retry_no_subscribers,
                     retry_delay_s=config.bmis.retry_delay_s, health_source=health_source,
-                    health_interval_s=config.bmis.health_interval_s)
+                    health_interval_s=config.bmis.health_interval_s, ack_timeout_s=config.bmis.ack_timeout_s)

@@ -17,7 +17,7 @@ def register(groups) -> None:
     outbox = groups.add_parser("outbox", help="the BMIS outbox (pending messages, dead letters)")
     actions = outbox.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
-    status = actions.add_parser("status", help="pending, oldest age, dead letters")
+    status = actions.add_parser("status", help="pending, unreceipted, oldest ages, dead letters")
     status.add_argument("--config", default="config/default.toml")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=run_status)
@@ -45,6 +45,8 @@ def _text(summary: dict) -> str:
     lines = [f"boot {summary['boot']}, last seq {summary['last_seq']}",
              f"pending {summary['pending']} ({summary['pending_bytes']} bytes), "
              f"oldest {summary['oldest_pending_age_s']:.0f} s, by kind {summary['pending_by_kind']}",
+             f"unreceipted {summary['unreceipted']} (acknowledged by the broker, not yet confirmed by the BMIS), "
+             f"oldest {summary['oldest_unreceipted_age_s']:.0f} s",
              f"dead letters {len(summary['dead_letters'])}"]
     lines += [f"  seq {d['seq']} {d['kind']} on {d['topic']}: {d['reason']} (0x{d['reason_code']:02x})"
               for d in summary["dead_letters"]]

@@ -205,6 +205,12 @@ class BmisSection(Strict):
     outbox_max_age_h: float = Field(default=168.0, gt=0)
     outbox_min_free_mb: int = Field(default=64, ge=1, description="events are refused below this free disk space")
     health_interval_s: float = Field(default=60.0, ge=1)
+    require_receipts: bool = Field(
+        default=True, description="keep each record until the BMIS receipts it (false: a PUBACK is enough)")
+    receipt_timeout_s: float = Field(
+        default=300.0, ge=1, le=7 * 24 * 3600, description="re-send a record left unreceipted this long")
+    ack_timeout_s: float = Field(
+        default=60.0, ge=1, le=3600, description="no PUBACK this long on a live connection: alarm and reconnect")
     # Commands from the BMIS (firmware_app/bmis/commands.py)
     command_keys_dir: Path = Field(default=Path("config/bmis-keys"),
                                    description="trust store: PEM Ed25519 public keys of the BMIS")

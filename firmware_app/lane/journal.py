@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS lane_transactions (
 CREATE INDEX IF NOT EXISTS lane_transactions_open ON lane_transactions (ended_at);
 """
 VOIDED_ON_START = "voided_on_start"
+RECORDED_BEFORE_RESTART = "recorded_before_restart"   # its crossing reached the outbox, the close did not
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,16 @@ class LaneJournal:
         ).fetchall())
         return [OpenTransaction(*row) for row in rows]
 
-    def void_open(self, now: datetime, report: Callable[[OpenTransaction], bool] = lambda txn: True
+    def void_open(self, now: datetime, report: Callable[[OpenTransaction], "bool | str"] = lambda txn: True
                   ) -> list[OpenTransaction]:
-        """Close every unfinished transaction as voided once `report` has recorded it (True);
-        one it could not record stays open, to be voided and reported at the next start."""
+        """Close every unfinished transaction once `report` has dealt with it: True closes it as
+        voided, a string closes it with that outcome (e.g. its crossing was stored just before the
+        crash); False leaves it open, to be dealt with at the next start."""
         found = self.open_transactions()
         for txn in found:
-            if report(txn):
-                self.end(txn.txn_id, now, VOIDED_ON_START)
+            verdict = report(txn)
+            if verdict:
+                self.end(txn.txn_id, now, verdict if isinstance(verdict, str) else VOIDED_ON_START)
         return found
 
     def outcome(self, txn_id: str) -> str | None:

@@ -31,7 +31,7 @@ from firmware_app.policy import LaneMode
 from . import actions as act
 from . import events as ev
 from .errors import LaneError, LaneNotRunning
-from .journal import LaneJournal
+from .journal import RECORDED_BEFORE_RESTART, LaneJournal
 from .machine import initial, step
 from .owed import OwedWrites
 from .ports import (BiometricStore, Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
@@ -187,7 +187,17 @@ class LaneRunner:
             self._queue.put(event)
 
     def _recover_journal(self) -> None:
-        def report(txn) -> bool:     # reported before closed: a failed report is tried at next start
+        """The outbox insert and the journal close are two commits: a crash between them leaves a
+        transaction open whose crossing is stored. The outbox is asked first, so one transaction is
+        never reported twice (crossing + voided)."""
+        def report(txn) -> bool | str:     # reported before closed: a failed report is tried at next start
+            try:
+                if self.ports.outbox.has_crossing(txn.txn_id):
+                    return RECORDED_BEFORE_RESTART
+            except Exception as exc:  # cannot tell: leave it open rather than risk a second report
+                log.error("outbox unreadable at start: %s", type(exc).__name__)
+                self._queue.put(ev.DeviceFault(Fault.OUTBOX, type(exc).__name__))
+                return False
             return self._report(self.ports.outbox.exception, act.ExceptionKind.TRANSACTION_VOIDED, txn.txn_id,
                                 f"unfinished at restart (began {txn.started_at})", owe=False)
         try:
