@@ -3,6 +3,7 @@ room for status, alarms and acknowledgements, and a reserve for when another pro
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
 import uuid
 
@@ -38,6 +39,11 @@ def fill_with_events(add) -> tuple[int, OutboxFull]:
     raise AssertionError("the outbox never said it was full")
 
 
+def box_unreceipted_ids(box) -> list[str]:
+    with sqlite3.connect(f"file:{box.path}?mode=ro", uri=True) as conn:
+        return [row[0] for row in conn.execute("SELECT msg_id FROM pending WHERE state = 1")]
+
+
 def test_events_are_refused_while_there_is_still_room_and_every_ack_commits(small_disk):
     box = open_outbox(small_disk)
     stored, full = fill_with_events(lambda n: box.add(MessageKind.EXCEPTION, event(n)))
@@ -49,6 +55,8 @@ def test_events_are_refused_while_there_is_still_room_and_every_ack_commits(smal
     while batch := box.next_batch(32):           # the broker acknowledges everything, batch by batch
         assert box.mark_sent([m.msg_id for m in batch]) == len(batch)
     assert box.counts().pending == 0
+    receipted = box.receipted(box_unreceipted_ids(box))   # and the BMIS receipts them: that frees room
+    assert receipted == stored + 1 and box.counts().unreceipted == 0   # the events and the alarm
     box.add(MessageKind.EXCEPTION, event(-1))    # room again
 
 

@@ -128,10 +128,12 @@ class _BoundedClient(paho.Client):
     max_property_bytes = MAX_PUBLISH_PROPERTY_BYTES
     on_dropped_publish: Callable[[str, str], None] = staticmethod(lambda topic, reason: None)
     publishes_received = 0
+    largest_publish_received = 0
 
     def _handle_publish(self):
         header, packet = self._in_packet["command"], self._in_packet["packet"]
         self.publishes_received += 1
+        self.largest_publish_received = max(self.largest_publish_received, len(packet))
         length = publish_property_length(header, packet)
         if length is None or length <= self.max_property_bytes:
             return super()._handle_publish()
@@ -305,6 +307,11 @@ class MqttConnection:
     def publishes_received(self) -> int:
         """PUBLISH packets that reached paho's parser (or our bound in front of it)."""
         return self._client.publishes_received
+
+    @property
+    def largest_publish_received(self) -> int:
+        """Bytes of the largest PUBLISH packet that reached paho (or our bound in front of it)."""
+        return self._client.largest_publish_received
 
     def _on_dropped(self, topic: str, reason: str) -> None:
         log.error("MQTT message on %s dropped unparsed: %s", topic, reason)
