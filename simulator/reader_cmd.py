@@ -37,7 +37,7 @@ def register(groups) -> None:
                      help="keep the pty open S seconds after the last document")
     cmd.add_argument("--rte-bcc-scope", choices=[s.value for s in RteBccScope], default="after_soh")
     cmd.add_argument("--rte-length-scope", choices=[s.value for s in RteLengthScope],
-                     default="block")
+                     default="after_length")
     cmd.set_defaults(func=run)
 
 

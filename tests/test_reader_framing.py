@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.passport_reader import (
-    DocumentRead, FrameEncodeError, Framing, ReadError, ReadErrorReason, RteBccScope,
+    DeviceMessage, DocumentRead, FrameEncodeError, Framing, ReadError, ReadErrorReason, RteBccScope,
     RteLengthScope,
 )
 from drivers.passport_reader.framing import (
@@ -64,7 +64,8 @@ def test_cute_frame_is_byte_exact():
 
 def test_rte_two_line_document_has_empty_first_line_and_padding():
     frame = encode_rte(["AB", "CD"])
-    assert frame[:3] == bytes([0x01, len(frame), 0]) and frame[3:7] == b"OU\x020"
+    # 3M: the length word counts the device byte through the BCC, 7 bits per byte
+    assert frame[:3] == bytes([0x01, len(frame) - 3, 0]) and frame[3:7] == b"OU\x020"
     assert frame[7:-2] == b"\r" + b"AB".ljust(44, b"_") + b"\r" + b"CD".ljust(44, b"_") + b"\r"
     assert frame[-2] == 0x03 and frame[-1] == block_check(frame[1:-1])
 
@@ -97,9 +98,12 @@ def test_rte_corrupted_bcc_detected_unless_checking_is_off():
 
 def test_rte_wrong_length_word():
     frame = bytearray(encode_rte(list(TD3), RteOptions(check_bcc=False)))
-    frame[1] += 1
+    frame[1] += 1   # promises one byte more than sent: a length fault once the line is silent
     events = run(decoder(Framing.RTE, check_bcc=False), bytes(frame))
     assert reasons(events) == [ReadErrorReason.BAD_LENGTH]
+    short = bytearray(frame)
+    short[1] -= 2   # ends before its ETX
+    assert reasons(run(decoder(Framing.RTE, check_bcc=False), bytes(short)))[:1] == [ReadErrorReason.BAD_LENGTH]
     unchecked = decoder(Framing.RTE, check_bcc=False, length_scope=RteLengthScope.UNCHECKED)
     assert docs(run(unchecked, bytes(frame))) == [TD3]
 
@@ -113,7 +117,7 @@ def test_rte_bottom_line_must_be_line_three():
 
 def _rte_raw(text: bytes) -> bytes:
     body = b"OU\x020" + text + b"\x03"
-    head = bytes([1, len(body) + 4, 0])
+    head = bytes([1, len(body) + 1, 0])   # device byte .. BCC
     return head + body + bytes([block_check(head[1:] + body)])
 
 
@@ -122,7 +126,11 @@ def test_noise_between_frames_is_dropped(framing):
     frame = encode(framing, TD3)
     noise = bytes(b for b in range(256) if b not in (0x01, 0x1C))
     dec = decoder(framing)
-    assert docs(run(dec, noise + frame + noise + frame, chunk=5)) == [TD3, TD3]
+    events = run(dec, noise + frame + noise + frame, chunk=5)
+    assert docs(events) == [TD3, TD3] and not reasons(events)
+    if framing is Framing.RTE:  # ACK and NAK are the reader's answers, not noise
+        assert [e.kind.value for e in events if isinstance(e, DeviceMessage)] == ["ack", "nak"] * 2
+        noise = noise.replace(b"\x06", b"").replace(b"\x15", b"")
     assert dec.discarded_bytes >= 2 * len(noise)
 
 
@@ -159,7 +167,8 @@ def test_abort_reports_unfinished_frame(framing):
 
 @pytest.mark.parametrize("framing", [Framing.CUTE, Framing.RTE])
 def test_oversized_frame_is_bounded_then_resyncs(framing):
-    start = encode(framing, TD3)[:7]
+    # RTE: a length word beyond the bound frames the block by its ETX, which never comes
+    start = b"\x01\x7f\x7fOU\x020" if framing is Framing.RTE else encode(framing, TD3)[:7]
     dec = decoder(framing, DecoderLimits(max_frame_bytes=128))
     events = run(dec, start + b"A" * 10_000 + encode(framing, TD3))
     assert reasons(events) == [ReadErrorReason.OVERSIZED]
@@ -194,14 +203,14 @@ def test_lines_shape_completes_document_without_waiting():
 
 def test_lines_unknown_shape_waits_for_the_timeout():
     dec = LinesDecoder(DecoderLimits(idle_timeout_s=0.3))
-    assert dec.feed(b"ABC\rDEF\n", now=0.0) == []
+    assert dec.feed(b"AB<\rDE<\n", now=0.0) == []
     assert dec.poll(now=0.2) == []
-    assert docs(dec.poll(now=0.31)) == [("ABC", "DEF")]
+    assert docs(dec.poll(now=0.31)) == [("AB<", "DE<")]
 
 
 def test_lines_blank_line_ends_document_and_crlf_is_one_terminator():
     dec = decoder(Framing.LINES)
-    assert docs(dec.feed(b"ABC\r\nDEF\r\n\r\nGHI\n\n", now=0.0)) == [("ABC", "DEF"), ("GHI",)]
+    assert docs(dec.feed(b"AB<\r\nDE<\r\n\r\nGH<\n\n", now=0.0)) == [("AB<", "DE<"), ("GH<",)]
 
 
 def test_lines_noise_between_lines_dropped_inside_a_line_spoils_it():
@@ -213,7 +222,7 @@ def test_lines_noise_between_lines_dropped_inside_a_line_spoils_it():
 
 
 def test_lines_too_many_and_too_long():
-    assert reasons(run(decoder(Framing.LINES), b"A\rB\rC\rD\r")) == [ReadErrorReason.BAD_LAYOUT]
+    assert reasons(run(decoder(Framing.LINES), b"A<\rB<\rC<\rD<\r")) == [ReadErrorReason.BAD_LAYOUT]
     dec = decoder(Framing.LINES)
     assert reasons(run(dec, b"A" * 100_000 + b"\r")) == [ReadErrorReason.OVERSIZED]
 

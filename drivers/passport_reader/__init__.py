@@ -5,11 +5,14 @@ and is refused with UnknownReaderUrl (the app layer maps it to the simulator exp
 
     settings = ReaderSettings.from_mapping(config.reader.model_dump())
     reader = open_reader(settings)              # returns at once; the port opens in background
-    event = reader.get_event(timeout_s=0.1)     # DocumentRead | ReadError | LinkChanged | None
+    event = reader.get_event(timeout_s=0.1)     # DocumentRead | ReadError | DeviceMessage
+                                                # | LinkChanged | None
     reader.raise_if_unavailable()               # ReaderUnavailable (a DriverUnavailable) while gone
 
 Or pass `on_event` to receive events on the reader thread. DocumentRead.lines are the lines as
-read (OCR errors included): validation and repair belong to firmware_app.mrz.
+read (OCR errors included): validation and repair belong to firmware_app.mrz. DeviceMessage is
+data that shares the port but is no document (a stripe, a barcode, the reader's own messages):
+it must never count as a failed read.
 """
 from __future__ import annotations
 
@@ -18,14 +21,18 @@ from drivers.passport_reader.errors import (
     UnknownReaderUrl,
 )
 from drivers.passport_reader.events import (
-    DocumentRead, LinkChanged, LinkState, ReaderEvent, ReadError, ReadErrorReason,
+    BlockKind, DeviceMessage, DocumentRead, LinkChanged, LinkState, ReaderEvent, ReadError,
+    ReadErrorReason,
 )
 from drivers.passport_reader.framing import decoder_for, encode
 from drivers.passport_reader.serial_reader import SerialPassportReader
-from drivers.passport_reader.settings import Framing, ReaderSettings, RteBccScope, RteLengthScope
+from drivers.passport_reader.settings import (
+    CuteDelimiters, Framing, Parity, ReaderSettings, RteBccScope, RteLengthScope, RteMode,
+)
 from drivers.passport_reader.urls import check_serial_url
 
 __all__ = [
+    "BlockKind", "CuteDelimiters", "DeviceMessage", "Parity", "RteMode",
     "DocumentRead", "FrameEncodeError", "Framing", "LinkChanged", "LinkState", "ReadError",
     "ReadErrorReason", "ReaderClosed", "ReaderError", "ReaderEvent", "ReaderSettings",
     "ReaderSettingsError",

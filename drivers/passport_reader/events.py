@@ -18,6 +18,19 @@ class ReadErrorReason(str, Enum):
     NO_TEXT = "no_text"              # a frame without any line (reader saw no MRZ)
 
 
+class BlockKind(str, Enum):
+    """Data on the reader's port that is not a passport's MRZ (never a failed document)."""
+
+    MSR = "msr"                    # magnetic stripe (3M device 'C'; '%'/';'/'+' .. '?' on lines)
+    BARCODE = "barcode"            # PDF417, Code 128, ... (3M device 'A'; non-MRZ text on lines)
+    PASS_THROUGH = "pass_through"  # 3M device '1'
+    SMARTCARD = "smartcard"        # 3M device 'S'
+    DEVICE = "device"              # 3M device '0': status of the reader itself
+    OCR_MESSAGE = "ocr_message"    # 3M device 'O' with a type other than unsolicited data
+    ACK = "ack"
+    NAK = "nak"
+
+
 class LinkState(str, Enum):
     CONNECTING = "connecting"
     UP = "up"
@@ -45,6 +58,19 @@ class ReadError:
 
 
 @dataclass(frozen=True)
+class DeviceMessage:
+    """A block that is not a document: recognised, logged, never counted as a read attempt.
+    `message_type` is the 3M type byte ('U', 'D', 'E', 'C') or '' where the framing has none;
+    `intact` is False when the block failed its own checks. `raw` may hold personal data
+    (a card's stripe, a boarding pass): it is never logged above DEBUG."""
+
+    kind: BlockKind
+    message_type: str = ""
+    intact: bool = True
+    raw: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True)
 class LinkChanged:
     """The serial link went up or down; `error` says why it is down."""
 
@@ -52,5 +78,5 @@ class LinkChanged:
     error: DriverUnavailable | None = None
 
 
-FrameEvent = DocumentRead | ReadError
-ReaderEvent = DocumentRead | ReadError | LinkChanged
+FrameEvent = DocumentRead | ReadError | DeviceMessage
+ReaderEvent = DocumentRead | ReadError | DeviceMessage | LinkChanged

@@ -16,9 +16,9 @@ from typing import Any
 
 from drivers.passport_reader.backoff import Backoff
 from drivers.passport_reader.errors import ReaderClosed, ReaderUnavailable
-from drivers.passport_reader.events import LinkChanged, LinkState, ReaderEvent
+from drivers.passport_reader.events import DeviceMessage, LinkChanged, LinkState, ReaderEvent
 from drivers.passport_reader.framing import FrameDecoder, decoder_for
-from drivers.passport_reader.settings import ReaderSettings
+from drivers.passport_reader.settings import Parity, ReaderSettings
 from drivers.passport_reader.urls import check_serial_url
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,21 @@ EventCallback = Callable[[ReaderEvent], None]
 Opener = Callable[[ReaderSettings, float], Any]  # returns an open pyserial-like port
 
 
+_PARITY = {Parity.NONE: "N", Parity.EVEN: "E", Parity.ODD: "O", Parity.MARK: "M", Parity.SPACE: "S"}
+
+
+def port_options(settings: ReaderSettings) -> dict[str, Any]:
+    """pyserial keyword arguments for the configured line settings. `exclusive` takes an flock on
+    the device: a second gate-app, `gatectl` or `gatesim` cannot read the same port and steal
+    frames (ModemManager ignores flocks; the udev rule in config/udev keeps it away)."""
+    return {"baudrate": settings.baudrate, "bytesize": settings.bytesize,
+            "parity": _PARITY[settings.parity], "stopbits": settings.stopbits, "exclusive": True}
+
+
 def open_serial(settings: ReaderSettings, read_timeout_s: float) -> Any:
     import serial  # the only hardware library of this driver, loaded when a port is opened
 
-    return serial.serial_for_url(settings.url, baudrate=settings.baudrate, timeout=read_timeout_s)
+    return serial.serial_for_url(settings.url, timeout=read_timeout_s, **port_options(settings))
 
 
 def _link_errors() -> tuple[type[BaseException], ...]:
@@ -178,6 +189,8 @@ class SerialPassportReader:
 
     def _deliver(self, events: list[ReaderEvent]) -> None:
         for event in events:
+            if isinstance(event, DeviceMessage):
+                _log_device_message(event)
             if self._on_event is None:
                 self._events.put(event)
                 continue
@@ -185,3 +198,10 @@ class SerialPassportReader:
                 self._on_event(event)
             except Exception as exc:  # a faulty consumer must not stop the reader thread
                 log.error("reader event callback failed: %s", type(exc).__name__)
+
+
+def _log_device_message(message: DeviceMessage) -> None:
+    """Kind and size only above DEBUG: a stripe or a boarding pass is personal data."""
+    log.info("reader sent a %s block (type %r, %d bytes%s); not a document", message.kind.value,
+             message.message_type, len(message.raw), "" if message.intact else ", damaged")
+    log.debug("reader %s block: %s", message.kind.value, message.raw.hex())

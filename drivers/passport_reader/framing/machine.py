@@ -34,7 +34,7 @@ class StartByteMachine(ByteDecoder):
             if byte == self.START:
                 self._begin()
             else:
-                self.discarded_bytes += 1
+                self._outside(byte)
             return
         self._frame.append(byte)
         if len(self._frame) > self.limits.max_frame_bytes:
@@ -58,6 +58,10 @@ class StartByteMachine(ByteDecoder):
     def _emit(self, event: FrameEvent) -> None:
         self._out.append(event)
         self._frame = None
+
+    def _outside(self, byte: int) -> None:
+        """A byte between frames: noise unless a framing knows it (RTE's ACK/NAK)."""
+        self.discarded_bytes += 1
 
     def _on_begin(self) -> None:
         """Reset per-frame state."""
