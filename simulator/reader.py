@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.passport_reader.framing import RteOptions, encode
+from drivers.passport_reader.framing import RteOptions
+from drivers.passport_reader.framing.cute import FS, GS
 from drivers.passport_reader.settings import Framing
+from simulator.reader_blocks import WireFormat
 
 OCR_CONFUSIONS = {"O": "0", "0": "O", "I": "1", "1": "I", "B": "8", "8": "B", "S": "5", "5": "S"}
-START_BYTES = {Framing.CUTE: {0x1C}, Framing.RTE: {0x01}}
 WRITE_TIMEOUT_S = 2.0
 
 
@@ -37,9 +38,10 @@ class FaultPlan:
     truncate_rate: float = 0.0  # frame cut short, the rest never sent
     ocr_rate: float = 0.0       # one OCR-style character substitution in the text
     bcc_rate: float = 0.0       # RTE: block check character corrupted
+    foreign_rate: float = 0.0   # RTE/LINES: a stripe, barcode or reader block before the document
 
     def __post_init__(self) -> None:
-        rates = (self.truncate_rate, self.ocr_rate, self.bcc_rate)
+        rates = (self.truncate_rate, self.ocr_rate, self.bcc_rate, self.foreign_rate)
         if not all(0.0 <= r <= 1.0 for r in rates):
             raise SimulatorError("fault rates must be between 0 and 1")
         if self.chunk_min < 0 or self.chunk_max < self.chunk_min or self.noise_max < 0:
@@ -49,7 +51,8 @@ class FaultPlan:
 
     @classmethod
     def parse(cls, specs: Sequence[str]) -> FaultPlan:
-        """From `KEY=VALUE` specs: chunk=MIN-MAX, delay=S, noise=N, truncate=P, ocr=P, bcc=P."""
+        """From `KEY=VALUE` specs: chunk=MIN-MAX, delay=S, noise=N, truncate=P, ocr=P, bcc=P,
+        foreign=P."""
         values: dict[str, float | int] = {}
         for spec in specs:
             key, _, value = spec.partition("=")
@@ -65,7 +68,7 @@ def _parse_fault(key: str, value: str) -> dict[str, float | int]:
         low, _, high = value.partition("-")
         return {"chunk_min": int(low), "chunk_max": int(high or low)}
     names = {"delay": "chunk_delay_s", "noise": "noise_max", "truncate": "truncate_rate",
-             "ocr": "ocr_rate", "bcc": "bcc_rate"}
+             "ocr": "ocr_rate", "bcc": "bcc_rate", "foreign": "foreign_rate"}
     if key not in names:
         raise ValueError(f"unknown fault (known: chunk, {', '.join(names)})")
     return {names[key]: int(value) if key == "noise" else float(value)}
@@ -82,26 +85,35 @@ def with_ocr_error(lines: Sequence[str], rng: random.Random) -> list[str]:
     return [*lines[:i], line[:j] + OCR_CONFUSIONS[line[j]] + line[j + 1:], *lines[i + 1:]]
 
 
-def noise_bytes(framing: Framing, count: int, rng: random.Random) -> bytes:
+def _wire(framing: Framing | WireFormat, options: RteOptions,
+          cute_bytes: tuple[int | None, int | None]) -> WireFormat:
+    return framing if isinstance(framing, WireFormat) else WireFormat(Framing(framing), options, cute_bytes)
+
+
+def noise_bytes(framing: Framing | WireFormat, count: int, rng: random.Random) -> bytes:
     """Line noise that can never be mistaken for a frame start (or, for LINES, for text)."""
-    if framing is Framing.LINES:
+    wire = _wire(framing, RteOptions(), (FS, GS))
+    if wire.framing is Framing.LINES:
         pool = [b for b in range(256) if b < 0x20 and b not in (0x0A, 0x0D) or b > 0x7E]
     else:
-        pool = [b for b in range(256) if b not in START_BYTES[framing]]
+        pool = [b for b in range(256) if b not in wire.start_bytes]
     return bytes(rng.choice(pool) for _ in range(count))
 
 
-def faulty_frame(framing: Framing, lines: Sequence[str], faults: FaultPlan, rng: random.Random,
-                 options: RteOptions = RteOptions()) -> bytes:
+def faulty_frame(framing: Framing | WireFormat, lines: Sequence[str], faults: FaultPlan,
+                 rng: random.Random, options: RteOptions = RteOptions(),
+                 cute_bytes: tuple[int | None, int | None] = (FS, GS)) -> bytes:
     """The bytes one document puts on the wire, faults included."""
+    wire = _wire(framing, options, cute_bytes)
     if rng.random() < faults.ocr_rate:
         lines = with_ocr_error(lines, rng)
-    frame = bytearray(encode(framing, lines, options))
-    if framing is Framing.RTE and rng.random() < faults.bcc_rate:
-        frame[-1] ^= 1 << rng.randrange(8)
+    frame = bytearray(wire.document(lines))
+    if wire.framing is Framing.RTE and wire.rte.use_bcc and rng.random() < faults.bcc_rate:
+        frame[-1] ^= 1 << rng.randrange(7)  # a 7-bit BCC stays 7-bit
     if rng.random() < faults.truncate_rate:
         del frame[rng.randrange(1, len(frame)):]
-    return noise_bytes(framing, rng.randint(0, faults.noise_max), rng) + bytes(frame)
+    foreign = wire.foreign(rng) if rng.random() < faults.foreign_rate else b""
+    return foreign + noise_bytes(wire, rng.randint(0, faults.noise_max), rng) + bytes(frame)
 
 
 def chunked(data: bytes, faults: FaultPlan, rng: random.Random) -> list[bytes]:
@@ -119,11 +131,13 @@ class SimulatedReader:
     """A reader on a pseudo-terminal. Open the driver on `path` (the symlink when one is given,
     which stays valid across unplug/replug; the /dev/pts name changes on every replug)."""
 
-    def __init__(self, framing: Framing | str, rng: random.Random, *, faults: FaultPlan = FaultPlan(),
-                 link_path: Path | str | None = None, sleep: Callable[[float], object] = time.sleep,
+    def __init__(self, framing: Framing | str | WireFormat, rng: random.Random, *,
+                 faults: FaultPlan = FaultPlan(), link_path: Path | str | None = None,
+                 sleep: Callable[[float], object] = time.sleep,
                  rte_options: RteOptions = RteOptions()) -> None:
-        self.framing = Framing(framing)
-        self.faults, self.rte_options = faults, rte_options
+        self.wire = framing if isinstance(framing, WireFormat) else WireFormat(Framing(framing), rte_options)
+        self.framing, self.rte_options = self.wire.framing, self.wire.rte
+        self.faults = faults
         self._rng, self._sleep = rng, sleep
         self._link = Path(link_path) if link_path else None
         self._master: int | None = None
@@ -175,7 +189,7 @@ class SimulatedReader:
 
     def send(self, lines: Sequence[str]) -> bytes:
         """Write one document with this reader's faults; returns the bytes put on the wire."""
-        data = faulty_frame(self.framing, lines, self.faults, self._rng, self.rte_options)
+        data = faulty_frame(self.wire, lines, self.faults, self._rng)
         for index, chunk in enumerate(chunked(data, self.faults, self._rng)):
             if index and self.faults.chunk_delay_s:
                 self._sleep(self.faults.chunk_delay_s)

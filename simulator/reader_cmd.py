@@ -12,9 +12,11 @@ import time
 from collections.abc import Iterable, Iterator
 
 from drivers.passport_reader.errors import FrameEncodeError
-from drivers.passport_reader.framing import RteOptions
-from drivers.passport_reader.settings import Framing, RteBccScope, RteLengthScope
+from drivers.passport_reader.settings import (
+    CuteDelimiters, Framing, ReaderSettings, ReaderSettingsError, RteBccScope, RteLengthScope,
+)
 from simulator.reader import FaultPlan, SimulatedReader, SimulatorError
+from simulator.reader_blocks import WireFormat
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # pyserial flushes its input right after opening the port; give it that moment before writing.
@@ -27,7 +29,8 @@ def register(groups) -> None:
     cmd.add_argument("--framing", choices=[f.value for f in Framing], default="cute")
     cmd.add_argument("--pty-link", metavar="PATH", help="stable symlink to the pty (survives replug)")
     cmd.add_argument("--fault", action="append", default=[], metavar="KEY=VALUE",
-                     help="chunk=MIN-MAX, delay=S, noise=N, truncate=P, ocr=P, bcc=P (repeatable)")
+                     help="chunk=MIN-MAX, delay=S, noise=N, truncate=P, ocr=P, bcc=P, foreign=P "
+                          "(foreign: a stripe/barcode/reader block before a document; repeatable)")
     cmd.add_argument("--seed", type=int, default=0, help="random seed for faults (default 0)")
     cmd.add_argument("--doc", metavar="FILE", help="documents file (default: stdin)")
     cmd.add_argument("--wait-reader", type=float, default=0.0, metavar="S",
@@ -35,6 +38,9 @@ def register(groups) -> None:
     cmd.add_argument("--gap", type=float, default=0.5, metavar="S", help="pause between documents")
     cmd.add_argument("--linger", type=float, default=1.0, metavar="S",
                      help="keep the pty open S seconds after the last document")
+    cmd.add_argument("--cute-delimiters", choices=[d.value for d in CuteDelimiters if d.value != "custom"],
+                     default="fs_gs", help="CUTE: fs_gs or so_si (indirect), direct (STX..ETX)")
+    cmd.add_argument("--rte-no-bcc", action="store_true", help="RTE: no BCC after ETX (UseBCC off)")
     cmd.add_argument("--rte-bcc-scope", choices=[s.value for s in RteBccScope], default="after_soh")
     cmd.add_argument("--rte-length-scope", choices=[s.value for s in RteLengthScope],
                      default="after_length")
@@ -60,13 +66,13 @@ def split_documents(lines: Iterable[str]) -> Iterator[list[str]]:
 def run(args: argparse.Namespace) -> int:
     try:
         faults = FaultPlan.parse(args.fault)
+        wire = _wire_format(args)
         source = _open_source(args.doc)
     except (SimulatorError, OSError) as exc:
         print(f"gatesim reader: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    options = RteOptions(True, RteBccScope(args.rte_bcc_scope), RteLengthScope(args.rte_length_scope))
-    sim = SimulatedReader(args.framing, random.Random(args.seed), faults=faults,
-                          link_path=args.pty_link, rte_options=options)
+    sim = SimulatedReader(wire, random.Random(args.seed), faults=faults,
+                          link_path=args.pty_link)
     try:
         print(sim.open(), flush=True)
         return _feed(sim, args, source)
@@ -75,6 +81,18 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sim.close()
         source.close()
+
+
+def _wire_format(args: argparse.Namespace) -> WireFormat:
+    """The same settings object the driver takes, so simulator and driver cannot disagree."""
+    try:
+        settings = ReaderSettings(url="/dev/null", framing=args.framing, rte_use_bcc=not args.rte_no_bcc,
+                                  rte_bcc_scope=RteBccScope(args.rte_bcc_scope),
+                                  rte_length_scope=RteLengthScope(args.rte_length_scope),
+                                  cute_delimiters=CuteDelimiters(args.cute_delimiters))
+    except ReaderSettingsError as exc:
+        raise SimulatorError(str(exc)) from None
+    return WireFormat.from_settings(settings)
 
 
 def _open_source(path: str | None):
