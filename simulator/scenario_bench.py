@@ -53,7 +53,7 @@ data_dir = "{workdir / 'var'}"
 url = "sim://"
 framing = "{framing}"
 [smartcard]
-reader = "pcsc://Virtual PCD"
+reader = "pcsc://Virtual PCD 00 00"
 csca_dir = "{workdir / 'csca'}"
 [camera]
 url = "sim://"

@@ -20,11 +20,14 @@ class Transceiver(Protocol):
 PCSC_SCHEME = "pcsc://"
 
 
-def open_transceiver(url: str, timeout_s: float = 0.0) -> Transceiver:
+def open_transceiver(url: str, timeout_s: float = 0.0, *, session_timeout_s: float | None = None,
+                     exclusive: bool = True) -> Transceiver:
     """Open the backend named by url, waiting up to timeout_s for a card (0: it must be there).
+    The session holds the card exclusively and ends with ChipReadTimeout after session_timeout_s.
 
     An unknown scheme is an error, never a silent fallback."""
     if url.startswith(PCSC_SCHEME):
         from drivers.smartcard.pcsc import PcscTransceiver
-        return PcscTransceiver.open(url[len(PCSC_SCHEME):], timeout_s=timeout_s)
+        return PcscTransceiver.open(url[len(PCSC_SCHEME):], timeout_s=timeout_s, exclusive=exclusive,
+                                    session_timeout_s=session_timeout_s)
     raise UnknownBackend(f"no smartcard backend for {url!r} (expected pcsc://<reader pattern>)")

@@ -1,59 +1,106 @@
-"""PC/SC backend (pyscard): the only place that imports `smartcard`.
+"""PC/SC backend (pyscard): the only place (with events.py) that imports `smartcard`.
 
-Reader chosen by a name pattern (substring, or shell wildcards), T=0 or T=1 as the card offers,
-61xx answered with GET RESPONSE, 6Cxx answered by re-sending with the right Le.
+One chip session = one exclusive connection: nothing else (the presence watcher, a concurrent
+`gatectl chip read`) can connect and reset the card under an open secure-messaging session; a
+second opener gets ReaderBusy. The reader is chosen by a name pattern (readers.py; several
+matches are refused). T=0 or T=1 as the card offers, 61xx answered with GET RESPONSE, 6Cxx
+answered by re-sending with the right Le. A card reset under the session (SCARD_W_RESET_CARD)
+reconnects and raises CardReset so the chip layer re-authenticates. `extended_length` combines
+the card's ATR with the reader's own limit (PC/SC part 10, see part10.py).
 """
 from __future__ import annotations
 
-import fnmatch
 import time
+from typing import Callable
 
 from smartcard.CardConnection import CardConnection
-from smartcard.CardRequest import CardRequest
-from smartcard.Exceptions import CardConnectionException, CardRequestTimeoutException, NoCardException
+from smartcard.Exceptions import CardConnectionException, NoCardException
 from smartcard.scard import (
-    SCARD_E_NO_SMARTCARD, SCARD_S_SUCCESS, SCARD_W_REMOVED_CARD, SCardStatus,
+    SCARD_E_NO_SMARTCARD, SCARD_E_SHARING_VIOLATION, SCARD_LEAVE_CARD, SCARD_S_SUCCESS,
+    SCARD_SHARE_EXCLUSIVE, SCARD_SHARE_SHARED, SCARD_UNPOWER_CARD, SCARD_W_REMOVED_CARD,
+    SCARD_W_RESET_CARD, SCARD_CTL_CODE, SCardControl, SCardStatus,
 )
 from smartcard.System import readers as list_readers
 
 from drivers.smartcard.atr import AtrError, parse_atr
-from drivers.smartcard.errors import CardRemoved, NoCardPresent, ReaderNotFound, TransmitFailed
+from drivers.smartcard.errors import (
+    CardRemoved, CardReset, ChipReadTimeout, NoCardPresent, ReaderBusy, ReaderNotFound, TransmitFailed,
+)
+from drivers.smartcard.events import card_present  # noqa: F401  (kept importable from here)
+from drivers.smartcard.part10 import (
+    FEATURE_GET_TLV_PROPERTIES, combine_extended, max_apdu_data, parse_features, parse_properties,
+    reader_allows_extended,
+)
+from drivers.smartcard.readers import choose_reader
 
 STATUS_CHECKS, STATUS_INTERVAL_S = 6, 0.1
 SCARD_PRESENT = 0x0004  # pcsc-lite SCardStatus state bit (pyscard does not export it)
 MAX_GET_RESPONSE = 64  # bound the 61xx loop: a card that never stops is broken
+CONNECT_RETRY_S = 0.05
+CM_IOCTL_GET_FEATURE_REQUEST = SCARD_CTL_CODE(3400)
 _REMOVED = {SCARD_W_REMOVED_CARD & 0xFFFFFFFF, SCARD_E_NO_SMARTCARD & 0xFFFFFFFF}
+_RESET = SCARD_W_RESET_CARD & 0xFFFFFFFF
+_SHARING = SCARD_E_SHARING_VIOLATION & 0xFFFFFFFF
+_PROTOCOLS = CardConnection.T0_protocol | CardConnection.T1_protocol
 
 
 def find_reader(pattern: str):
-    """First PC/SC reader whose name matches pattern (wildcards) or contains it (case-insensitive)."""
+    """The one PC/SC reader the pattern names (AmbiguousReader when it names several)."""
     try:
         available = list_readers()
     except Exception as exc:  # pyscard raises assorted types when pcscd is absent
         raise ReaderNotFound(f"PC/SC is not available: {exc}") from exc
-    wanted = pattern.lower()
-    for reader in available:
-        name = str(reader).lower()
-        if fnmatch.fnmatch(name, wanted) or wanted in name:
-            return reader
-    names = ", ".join(str(r) for r in available) or "none"
-    raise ReaderNotFound(f"no PC/SC reader matches {pattern!r} (readers: {names})")
+    by_name = {str(reader): reader for reader in available}
+    return by_name[choose_reader(pattern, list(by_name))]
 
 
-def _wait_for_card(reader, timeout_s: float) -> None:
-    try:
-        CardRequest(readers=[reader], timeout=timeout_s).waitforcard()
-    except CardRequestTimeoutException as exc:
-        raise NoCardPresent(f"no card in {reader} after {timeout_s:g} s") from exc
+def _hresult(exc: Exception) -> int:
+    return getattr(exc, "hresult", 0) & 0xFFFFFFFF
 
 
-def card_present(pattern: str) -> bool:
-    """Whether pcscd currently reports a card in the matching reader (powered or not)."""
-    try:
-        CardRequest(readers=[find_reader(pattern)], timeout=0.01).waitforcard()
-        return True
-    except CardRequestTimeoutException:
-        return False
+def _connect(reader, mode: int, timeout_s: float, clock: Callable[[], float]):
+    """Connect, waiting up to timeout_s for a card and for another session to end."""
+    deadline = clock() + max(0.0, timeout_s)
+    while True:
+        connection = reader.createConnection()
+        try:
+            connection.connect(_PROTOCOLS, mode, SCARD_UNPOWER_CARD)
+            return connection
+        except (NoCardException, CardConnectionException) as exc:
+            busy = _hresult(exc) == _SHARING
+            _release(connection)
+            if clock() >= deadline:
+                if busy:
+                    raise ReaderBusy(f"another session holds the card in {reader}") from exc
+                raise NoCardPresent(f"no card in {reader} after {timeout_s:g} s ({exc})") from exc
+        time.sleep(CONNECT_RETRY_S)
+
+
+def _release(connection) -> None:
+    release = getattr(connection, "release", None)
+    if release is not None:
+        try:
+            release()
+        except CardConnectionException:
+            pass  # pcscd already dropped the context
+
+
+def _handle_of(connection):
+    while not hasattr(connection, "hcard") and hasattr(connection, "component"):
+        connection = connection.component  # pyscard wraps connections in decorators
+    return connection.hcard
+
+
+def _control(handle, code: int) -> bytes:
+    result, answer = SCardControl(handle, code, [])
+    return bytes(answer) if result & 0xFFFFFFFF == SCARD_S_SUCCESS else b""
+
+
+def query_max_apdu_data(handle) -> int | None:
+    """The reader's dwMaxAPDUDataSize (PC/SC part 10); None when it does not tell."""
+    features = parse_features(_control(handle, CM_IOCTL_GET_FEATURE_REQUEST))
+    code = features.get(FEATURE_GET_TLV_PROPERTIES)
+    return None if code is None else max_apdu_data(parse_properties(_control(handle, code)))
 
 
 def _has_short_le(apdu: bytes) -> bool:
@@ -62,34 +109,43 @@ def _has_short_le(apdu: bytes) -> bool:
 
 
 class PcscTransceiver:
-    def __init__(self, connection, reader_name: str):
+    def __init__(self, connection, reader_name: str, session_timeout_s: float | None = None,
+                 clock: Callable[[], float] = time.monotonic, reader_max_apdu_data: int | None = None):
         self._connection = connection
         self.reader_name = reader_name
+        self._clock = clock
+        self._deadline = None if session_timeout_s is None else clock() + session_timeout_s
         self.atr = bytes(connection.getATR())
-        try:
-            self.extended_length = parse_atr(self.atr).extended_length
-        except AtrError:
-            self.extended_length = None
+        self.card_extended_length = self._card_extended()
+        self.reader_max_apdu_data = reader_max_apdu_data
+        self.extended_length = combine_extended(self.card_extended_length,
+                                                reader_allows_extended(self.reader_max_apdu_data))
+        self.resets = 0
 
     @classmethod
-    def open(cls, pattern: str, timeout_s: float = 0.0) -> "PcscTransceiver":
+    def open(cls, pattern: str, timeout_s: float = 0.0, *, exclusive: bool = True,
+             session_timeout_s: float | None = None,
+             clock: Callable[[], float] = time.monotonic) -> "PcscTransceiver":
+        """Connect to the card in the reader the pattern names, waiting up to timeout_s for it.
+        `session_timeout_s` bounds the whole session (ChipReadTimeout once past)."""
         reader = find_reader(pattern)
-        if timeout_s > 0:
-            _wait_for_card(reader, timeout_s)
-        connection = reader.createConnection()
+        mode = SCARD_SHARE_EXCLUSIVE if exclusive else SCARD_SHARE_SHARED
+        connection = _connect(reader, mode, timeout_s, clock)
+        return cls(connection, str(reader), session_timeout_s, clock, query_max_apdu_data(_handle_of(connection)))
+
+    def _card_extended(self) -> bool | None:
         try:
-            connection.connect(CardConnection.T0_protocol | CardConnection.T1_protocol)
-        except NoCardException as exc:
-            raise NoCardPresent(f"no card in {reader}") from exc
-        except CardConnectionException as exc:
-            raise NoCardPresent(f"cannot connect to the card in {reader}: {exc}") from exc
-        return cls(connection, str(reader))
+            return parse_atr(self.atr).extended_length
+        except AtrError:
+            return None
 
     @property
     def protocol(self) -> str:
         return "T=1" if self._connection.getProtocol() == CardConnection.T1_protocol else "T=0"
 
     def transmit(self, apdu: bytes) -> bytes:
+        if self._deadline is not None and self._clock() >= self._deadline:
+            raise ChipReadTimeout("chip session ran past smartcard.read_timeout_s")
         data, sw1, sw2 = self._raw(apdu)
         if sw1 == 0x6C and _has_short_le(apdu):
             data, sw1, sw2 = self._raw(apdu[:-1] + bytes([sw2]))  # card told us the right Le
@@ -104,9 +160,21 @@ class PcscTransceiver:
         try:
             return self._connection.transmit(list(apdu))
         except CardConnectionException as exc:
-            if getattr(exc, "hresult", 0) & 0xFFFFFFFF in _REMOVED or not self._card_still_there():
+            if _hresult(exc) == _RESET:
+                self._reconnect_after_reset(exc)
+            if _hresult(exc) in _REMOVED or not self._card_still_there():
                 raise CardRemoved("card removed") from exc
             raise TransmitFailed(f"PC/SC transmit failed: {exc}") from exc
+
+    def _reconnect_after_reset(self, cause: Exception) -> None:
+        """The card was reset under us: take the handle back (leaving the card as it is now) and
+        tell the caller its secure-messaging keys are gone."""
+        self.resets += 1
+        try:
+            self._connection.reconnect(_PROTOCOLS, SCARD_SHARE_EXCLUSIVE, SCARD_LEAVE_CARD)
+        except (NoCardException, CardConnectionException) as exc:
+            raise CardRemoved("card removed after a reset") from exc
+        raise CardReset("the card was reset during the session; re-authenticate") from cause
 
     def _card_still_there(self) -> bool:
         """After a failed exchange, ask pcscd (it may need one polling period to notice)."""
@@ -118,19 +186,12 @@ class PcscTransceiver:
         return True
 
     def _handle(self):
-        connection = self._connection
-        while not hasattr(connection, "hcard") and hasattr(connection, "component"):
-            connection = connection.component  # pyscard wraps connections in decorators
-        return connection.hcard
+        return _handle_of(self._connection)
 
     def close(self) -> None:
+        self._connection.disposition = SCARD_UNPOWER_CARD  # a reconnect left it at LEAVE_CARD
         try:
             self._connection.disconnect()
         except CardConnectionException:
             pass  # the card is already gone; nothing left to disconnect
-        release = getattr(self._connection, "release", None)
-        if release is not None:
-            try:
-                release()
-            except CardConnectionException:
-                pass  # pcscd already dropped the context
+        _release(self._connection)

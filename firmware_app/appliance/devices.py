@@ -109,14 +109,17 @@ def open_camera(config, injected=None):
 
 # --- chip --------------------------------------------------------------------------------------
 def chip_opener(config) -> Callable[[], object]:
-    """A function giving a fresh transport to the card on the configured PC/SC reader."""
+    """A function giving a fresh transport to the card on the configured PC/SC reader: an exclusive
+    session that ends with ChipReadTimeout after smartcard.read_timeout_s."""
     from drivers.smartcard import open_transceiver
     url = config.smartcard.reader
     if PCSC_VIRTUAL_READER in url.lower():
         warn_simulated("chip reader", f"the vsmartcard virtual reader ({url})")
 
+    budget_s = config.smartcard.read_timeout_s
+
     def open_card():
-        return open_transceiver(url, timeout_s=CHIP_CARD_WAIT_S)
+        return open_transceiver(url, timeout_s=CHIP_CARD_WAIT_S, session_timeout_s=budget_s)
     return open_card
 
 

@@ -130,7 +130,8 @@ class MrzSection(Strict):
 
 
 class SmartcardSection(Strict):
-    reader: str = Field(default="pcsc://Virtual PCD", description="pcsc://<reader name pattern>")
+    reader: str = Field(default="pcsc://Virtual PCD 00 00",
+                        description="pcsc://<reader name pattern>; a pattern naming several readers is refused")
     csca_dir: Path = Path("config/csca")
     master_list: Path | None = None
     read_timeout_s: float = Field(default=10.0, gt=0)

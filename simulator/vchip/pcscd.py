@@ -59,7 +59,7 @@ class PcscdProcess:
         from drivers.smartcard.pcsc import find_reader
         while time.monotonic() < deadline:
             try:
-                find_reader(READER_NAME)
+                find_reader(READER_URL.removeprefix("pcsc://"))  # vpcd lists two; name the first
                 return
             except ReaderNotFound:
                 time.sleep(0.05)
