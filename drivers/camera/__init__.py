@@ -3,8 +3,8 @@
     file:///path/face.jpg     one image, repeated        (simulated)
     dir:///path/folder        cycles the folder's images (simulated)
     video:///path/clip.mp4    a video file, looped       (simulated)
-    usb://0                   OpenCV, device index
-    v4l2:///dev/video0        OpenCV with the V4L2 backend
+    usb://0                   OpenCV, device index (refused on a Raspberry Pi: index 0 is the CSI node)
+    v4l2:///dev/v4l/by-id/... OpenCV with the V4L2 backend, by a stable name (CSI/ISP nodes refused)
     picamera2://0             Raspberry Pi camera (picamera2)
     sim://                    the simulator's camera: maps to `sim_source` (file/dir/video URL)
                               only when one is configured; never chosen by fallback.
@@ -17,24 +17,28 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import DriverUnavailable, UnknownBackend
 from .base import CameraStalled, Clock, Frame, FrameSource
+from .picamera2_config import PiCameraSettings
 from .supervise import StallWatch, SupervisedSource
 
-__all__ = ["CameraStalled", "Frame", "FrameSource", "StallWatch", "SupervisedSource", "open_camera",
+__all__ = ["CameraStalled", "Frame", "FrameSource", "PiCameraSettings", "StallWatch", "SupervisedSource", "open_camera",
            "open_supervised_camera"]
 
 SIMULATED_SCHEMES = ("file", "dir", "video")
 
 
 def open_camera(url: str, *, width: int = 640, height: int = 480, sim_source: str | None = None,
-                clock: Clock = time.monotonic) -> FrameSource:
+                clock: Clock = time.monotonic, picamera: PiCameraSettings = PiCameraSettings()) -> FrameSource:
     """Open the camera named by `url`; raise UnknownBackend or DriverUnavailable."""
     parts = _split(url)
     scheme = parts.scheme.lower()
     if scheme == "sim":
         return _open_sim(url, sim_source, width, height, clock)
+    if scheme == "picamera2":
+        return _open_picamera2(url, parts, (width, height), clock, picamera)
     opener = _OPENERS.get(scheme)
     if opener is None:
-        raise UnknownBackend(f"camera URL {url!r}: unknown scheme {scheme!r} (known: {', '.join(sorted(_OPENERS))}, sim)")
+        known = ", ".join(sorted(_OPENERS) + ["picamera2"])
+        raise UnknownBackend(f"camera URL {url!r}: unknown scheme {scheme!r} (known: {known}, sim)")
     return opener(url, parts, (width, height), clock)
 
 
@@ -87,26 +91,31 @@ def _open_video(url, parts, size, clock):
 
 def _open_usb(url, parts, size, clock):
     import cv2
-    from .opencv_capture import CaptureSource
+    from .opencv_capture import LiveCaptureSource
+    from .v4l2_nodes import is_raspberry_pi, refuse_usb_index_on_pi
     index = parts.netloc or parts.path.strip("/") or "0"
     if not index.isdigit():
         raise DriverUnavailable(f"camera URL {url!r}: usb:// takes a device index, e.g. usb://0")
-    return CaptureSource(url, int(index), clock, cv2.CAP_V4L2, size)
+    refuse_usb_index_on_pi(url, is_raspberry_pi())
+    return LiveCaptureSource(url, int(index), clock, cv2.CAP_V4L2, size)
 
 
 def _open_v4l2(url, parts, size, clock):
     import cv2
-    from .opencv_capture import CaptureSource
-    return CaptureSource(url, str(_path_of(parts)), clock, cv2.CAP_V4L2, size)
+    from .opencv_capture import LiveCaptureSource
+    from .v4l2_nodes import refuse_csi_node
+    device = str(_path_of(parts))
+    refuse_csi_node(url, device)
+    return LiveCaptureSource(url, device, clock, cv2.CAP_V4L2, size)
 
 
-def _open_picamera2(url, parts, size, clock):
+def _open_picamera2(url, parts, size, clock, settings: PiCameraSettings):
     from .picamera2_backend import PiCameraSource
     index = parts.netloc or "0"
     if not index.isdigit():
         raise DriverUnavailable(f"camera URL {url!r}: picamera2:// takes a camera index")
-    return PiCameraSource(url, int(index), size, clock)
+    return PiCameraSource(url, int(index), size, clock, settings)
 
 
 _OPENERS = {"file": _open_file, "dir": _open_dir, "video": _open_video, "usb": _open_usb,
-            "v4l2": _open_v4l2, "picamera2": _open_picamera2}
+            "v4l2": _open_v4l2}

@@ -89,7 +89,7 @@ def resting_gate(config, factory):
 # --- camera ------------------------------------------------------------------------------------
 def open_camera(config, injected=None):
     """The supervised camera; `injected` is a FrameSource handed in by the simulator."""
-    from drivers.camera import SupervisedSource, open_camera as by_url
+    from drivers.camera import PiCameraSettings, SupervisedSource, open_camera as by_url
     section = config.camera
     if injected is not None:
         if not section.url.startswith(SIM_SCHEME):
@@ -101,7 +101,10 @@ def open_camera(config, injected=None):
             raise ComponentUnavailable("camera", SIM_CAMERA_WITHOUT_SOURCE)
         warn_simulated("camera", f"the simulated camera showing {section.sim_source}")
     try:
-        inner = by_url(section.url, width=section.width, height=section.height, sim_source=section.sim_source)
+        picamera = PiCameraSettings(section.sensor_mode, section.max_exposure_ms, section.exposure_ms,
+                                    section.analogue_gain)
+        inner = by_url(section.url, width=section.width, height=section.height, sim_source=section.sim_source,
+                       picamera=picamera)
     except DriverError as exc:
         raise ComponentUnavailable("camera", f"{type(exc).__name__}: {exc}") from exc
     return SupervisedSource(inner, section.stall_timeout_s, time.monotonic)

@@ -143,6 +143,17 @@ class CameraSection(Strict):
     height: int = Field(default=480, gt=0)
     stall_timeout_s: float = Field(default=1.0, gt=0)
     sim_source: str | None = Field(default=None, description="what 'sim://' shows: a file://, dir:// or video:// URL")
+    # picamera2 only (drivers/camera/picamera2_config.py says why each exists)
+    sensor_mode: int | None = Field(default=None, ge=0, description="Picamera2.sensor_modes index; unset: full field of view")
+    max_exposure_ms: float = Field(default=50.0, ge=1, le=1000, description="longest frame, bounds auto-exposure")
+    exposure_ms: float | None = Field(default=None, gt=0, le=1000, description="fixed exposure instead of auto")
+    analogue_gain: float | None = Field(default=None, ge=1, le=16, description="fixed analogue gain instead of auto")
+
+    @model_validator(mode="after")
+    def _exposure_within_limit(self) -> CameraSection:
+        if self.exposure_ms is not None and self.exposure_ms > self.max_exposure_ms:
+            raise ValueError("exposure_ms must not exceed max_exposure_ms")
+        return self
 
 
 class FaceSection(Strict):
