@@ -107,3 +107,17 @@ def test_gatesim_reader_wire_formats_with_other_blocks(tmp_path, sim_args, setti
     assert got == [TD3, TD1]
     assert not [e for e in other if isinstance(e, ReadError)]
     assert len(other) == (0 if settings["framing"] == "cute" else 2)
+
+
+def test_gatesim_reader_wire_options_build_the_driver_settings():
+    import argparse
+
+    from simulator.reader_cmd import register
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["reader", "--framing", "cute", "--cute-delimiters", "direct"])
+    from simulator.reader_cmd import _wire_format
+    assert _wire_format(args).document(["AB<"]) == b"\x02AB<\r\x03"
+    args = parser.parse_args(["reader", "--framing", "rte", "--rte-no-bcc"])
+    frame = _wire_format(args).document(["AB<"])
+    assert frame[-1] == 0x03 and frame[1] == len(frame) - 3   # length word: device byte .. ETX
