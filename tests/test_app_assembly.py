@@ -72,7 +72,9 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
 
 
 def test_a_gate_that_cannot_be_built_stops_the_app_with_a_clear_message(tmp_path, capsys):
-    config = parse_config(config_text(tmp_path, gate='pin_factory = "lgpio"'))
+    config = parse_config(config_text(tmp_path, gate='pin_factory = "lgpio"\n'
+                                                   'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
+                                                   'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }'))
     with pytest.raises(GateUnavailable):
         Appliance(config, base_dir=ROOT).build()
     assert run_app(config, Notifier(None), base_dir=ROOT) == 1

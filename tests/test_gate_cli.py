@@ -7,6 +7,8 @@ from pathlib import Path
 from firmware_app.cli import main as gatectl
 
 ROOT = Path(__file__).resolve().parents[1]
+ACTIVE_HIGH = ('entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
+               'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }\n')
 MINIMAL = '[device]\nid = "g1"\npost_id = "p1"\n[reader]\nurl = "sim://"\n'
 
 
@@ -18,7 +20,7 @@ def test_unwired_mock_gate_reads_as_emergency_and_open_doors(capsys):
 
 def test_pi_factory_off_a_pi_is_exit_2(tmp_path, capsys):
     config = tmp_path / "gate.toml"
-    config.write_text(MINIMAL + '[gate]\npin_factory = "lgpio"\n')
+    config.write_text(MINIMAL + '[gate]\npin_factory = "lgpio"\n' + ACTIVE_HIGH)
     code = gatectl(["gate", "check", "--config", str(config)])
     if code == 2:
         assert "gate unavailable" in capsys.readouterr().err

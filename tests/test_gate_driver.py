@@ -100,22 +100,64 @@ def test_light_is_optional_output(rig):
     gate.set_buzzer(True)    # no buzzer configured: nothing to drive, no error
 
 
-def test_close_secures_doors_and_keeps_fail_safe_relay_driven():
+def _relay_levels_at_close(layout, keep=frozenset()):
+    """Pin levels just before the devices are released (MockFactory resets pins on release)."""
     factory = MockFactory()
-    gate = GateDriver(mantrap(FailMode.FAIL_SAFE), factory, lambda e: None)
+    gate = GateDriver(layout, factory, lambda e: None)
     gate.release_all()
-    gate.close()
-    assert factory.pin(ENTRY_RELAY).state is False
-    assert factory.pin(EXIT_RELAY).state is True and factory.pin(EXIT_RELAY).function == "output"
+    levels = {}
+    original = gate._close_devices
+    gate._close_devices = lambda: (levels.update({p: factory.pin(p).state for p in (ENTRY_RELAY, EXIT_RELAY)}),
+                                   original())
+    gate.close(keep_released=keep)
+    return levels
 
 
-def test_close_can_leave_the_entry_released_for_somebody_inside_and_locks_the_rest():
+@pytest.mark.parametrize("active_high", [True, False])
+def test_close_leaves_every_relay_de_energised_so_each_door_rests_in_its_fail_mode(active_high):
+    """Pi kernels keep an output's level after the process ends: a relay left energised at close
+    kept a fail-secure door released (or a maglock locked with nobody watching the fire loop)."""
+    layout = GateLayout(LayoutKind.MANTRAP,
+                        {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR, FailMode.FAIL_SECURE, active_high),
+                         Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR, FailMode.FAIL_SAFE, active_high)},
+                        PRESENCE, EMERGENCY, TAMPER)
+    rest = not active_high
+    assert _relay_levels_at_close(layout) == {ENTRY_RELAY: rest, EXIT_RELAY: rest}
+    assert _relay_levels_at_close(layout, frozenset({Door.ENTRY})) == {ENTRY_RELAY: rest, EXIT_RELAY: rest}
+
+
+def test_an_active_low_relay_board_keeps_a_fail_secure_door_locked_at_start():
+    """Polarity was derived from the fail mode: on an active-low board the fail-secure entry was
+    energised (released) the moment the driver started."""
     factory = MockFactory()
-    gate = GateDriver(mantrap(), factory, lambda e: None)
-    gate.release_all()
-    gate.close(keep_released=frozenset({Door.ENTRY}))
-    assert factory.pin(ENTRY_RELAY).state is True and factory.pin(ENTRY_RELAY).function == "output"
-    assert factory.pin(EXIT_RELAY).state is False
+    layout = GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27, relay_active_high=False)}, (24,), 25)
+    with GateDriver(layout, factory, lambda e: None) as gate:
+        assert factory.pin(17).state is True            # active low: high = relay off = locked
+        gate.open_door(Door.ENTRY)
+        assert factory.pin(17).state is False and gate.released_doors() == {Door.ENTRY}
+
+
+EXIT_PATH_CHILD = """
+import atexit, sys
+from gpiozero.pins.mock import MockFactory
+from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
+factory = MockFactory()
+atexit.register(lambda: print("relay", int(factory.pin(17).state), flush=True))   # runs after the driver's hook
+gate = GateDriver(GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27)}, (24,), 25), factory, print)
+gate.open_door(Door.ENTRY)
+print("released", int(factory.pin(17).state), flush=True)
+raise SystemExit(3)          # an exit path that never calls close()
+"""
+
+
+def test_an_exit_without_close_still_de_energises_the_relays():
+    import subprocess
+    import sys
+    from pathlib import Path
+    done = subprocess.run([sys.executable, "-c", EXIT_PATH_CHILD], capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.split() == ["released", "1", "relay", "0"]
 
 
 def test_barrier_layout_has_one_door_and_refuses_exit():

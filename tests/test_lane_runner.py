@@ -168,10 +168,10 @@ class VanishingGate:
     def __getattr__(self, name):
         return getattr(self.gate, name)
 
-    def open_door(self, door):
+    def open_door(self, door, passage=None):
         if self.gone:
             raise DriverIOError("relay board gone")
-        self.gate.open_door(door)
+        self.gate.open_door(door, passage)
 
 
 def test_gate_driver_disappearing_takes_the_lane_out_of_service():

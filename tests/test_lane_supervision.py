@@ -96,7 +96,7 @@ class FlakyGate:
             raise DriverIOError("relay board gone")
         return getattr(self.gate, name)(*args)
 
-    def open_door(self, door):
+    def open_door(self, door, passage=None):
         self._call("open_door", door)
 
     def close_door(self, door):

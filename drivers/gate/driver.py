@@ -1,8 +1,14 @@
 """The gate on gpiozero devices: door relays, door-closed sensors, presence, emergency, tamper.
 
 Relays are `DigitalOutputDevice`s whose "on" always means *released*: a fail-secure door energises
-its relay to unlock (active high), a fail-safe door (maglock) de-energises it (active low). So
-`initial_value=False` is locked for both, and `off()` is always the safe command.
+its relay to unlock, a fail-safe door (maglock) de-energises it; the relay board's own polarity
+(`relay_active_high`, explicit per door) decides which pin level energises. So `initial_value=False`
+is locked for both, and `off()` is always the lock command.
+
+Exit: GPIO outputs keep their level after the process ends on Raspberry Pi kernels (without
+`dtparam=strict_gpiod`), and gpiozero's own exit cleanup covers only its default factory. So
+`close()`, and an atexit hook for a driver nobody closed, drive every relay to its de-energised
+level first: each door then rests in its fail mode, as on a power loss, whatever the kernel does.
 
 Inputs are switches to ground with pull-ups, "active" when the contact is closed:
 door-closed contacts are active when shut; the emergency and tamper inputs are normally-closed
@@ -12,13 +18,14 @@ Input callbacks run on gpiozero's threads; `on_event` must only hand the event o
 """
 from __future__ import annotations
 
+import atexit
 import logging
 from typing import Callable
 
 from drivers.errors import DriverIOError, DriverUnavailable
 
 from .events import GateEvent, GateEventKind, GateSnapshot
-from .layout import Door, FailMode, GateLayout
+from .layout import Door, GateLayout
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[GateEvent], None]
@@ -37,6 +44,7 @@ class GateDriver:
         except GPIOZeroError as exc:
             self._close_devices()
             raise DriverUnavailable(f"gate pins unavailable: {type(exc).__name__}: {exc}") from exc
+        atexit.register(self.rest_relays)     # an exit path that never reaches close()
 
     # --- construction -----------------------------------------------------------------------
     def _build(self, Input, Output, factory) -> None:
@@ -48,7 +56,7 @@ class GateDriver:
         def contact(pin: int):
             return self._keep(Input(pin, pull_up=True, bounce_time=bounce, pin_factory=factory))
 
-        self._relays = {door: output(p.relay, p.fail_mode is FailMode.FAIL_SECURE) for door, p in layout.doors.items()}
+        self._relays = {door: output(p.relay, p.release_level_high()) for door, p in layout.doors.items()}
         self._closed = {door: contact(p.closed_sensor) for door, p in layout.doors.items()}
         self._presence = [contact(pin) for pin in layout.presence]
         self._emergency = contact(layout.emergency)
@@ -90,7 +98,8 @@ class GateDriver:
             tamper=self._tamper is not None and not self._tamper.is_active)
 
     # --- commands ---------------------------------------------------------------------------
-    def open_door(self, door: Door) -> None:
+    def open_door(self, door: Door, passage: str | None = None) -> None:
+        """`passage` names a PASS passage; only the safety controller's interlock uses it."""
         self._drive(self._relay(door).on, f"release {door.value}")
 
     def close_door(self, door: Door) -> None:
@@ -114,6 +123,27 @@ class GateDriver:
         if failures:
             raise DriverIOError(f"could not {what} " + ", ".join(failures))
 
+    def apply(self, released: frozenset[Door]) -> None:
+        """Every door at once: those in `released` released, the others locked (the safety
+        controller's scan output). Tries every relay, then reports the failures."""
+        failures = []
+        for door, relay in self._relays.items():
+            try:
+                relay.on() if door in released else relay.off()
+            except self._gpio_error as exc:
+                failures.append(f"{door.value}: {type(exc).__name__}")
+        if failures:
+            raise DriverIOError("could not drive " + ", ".join(failures))
+
+    def released_doors(self) -> frozenset[Door]:
+        """What the relays command now (not what the door sensors say)."""
+        return frozenset(door for door, relay in self._relays.items() if relay.value)
+
+    def outputs(self) -> dict[str, bool]:
+        """Light and buzzer as driven now (absent ones read False)."""
+        return {"light": bool(self._light is not None and self._light.value),
+                "buzzer": bool(self._buzzer is not None and self._buzzer.value)}
+
     def set_light(self, on: bool) -> None:
         if self._light is not None:
             self._drive(self._light.on if on else self._light.off, "light")
@@ -136,28 +166,37 @@ class GateDriver:
 
     # --- shutdown ---------------------------------------------------------------------------
     def close(self, keep_released: frozenset[Door] = frozenset()) -> None:
-        """Secure the doors, then release the pins.
-
-        A fail-safe door's relay stays driven (locked) while this process lives; when the process
-        or the power ends, a fail-safe lock releases: that is what fail-safe means.
-        `keep_released` (never-trapped rule at shutdown: the entry of a mantrap with somebody inside)
-        leaves those doors released and their relays driven while the process lives; afterwards
-        every door rests in its fail mode.
-        """
+        """Lock the doors (except `keep_released`: the never-trapped rule at shutdown), then leave
+        every relay de-energised and release the pins: from here each door rests in its fail mode
+        (fail-secure locked, fail-safe released), as it will once the process has ended."""
         for door in self._relays:
             if door not in keep_released:
                 try:
                     self.close_door(door)
                 except DriverIOError:
                     log.error("gate close: the %s door could not be locked", door.value)
-        keep = {id(r) for door, r in self._relays.items()
-                if door in keep_released or self.layout.doors[door].fail_mode is FailMode.FAIL_SAFE}
-        self._close_devices(keep)
+        self.rest_relays()
+        atexit.unregister(self.rest_relays)
+        self._close_devices()
 
-    def _close_devices(self, keep: set[int] = frozenset()) -> None:
+    def rest_relays(self) -> None:
+        """Drive each relay (and the light and buzzer) to its de-energised level, pin by pin."""
+        for door, relay in self._relays.items():
+            self._rest(relay, self.layout.doors[door].rest_level_high())
+        for output in (self._light, self._buzzer):
+            if output is not None:
+                self._rest(output, False)
+
+    def _rest(self, device, level_high: bool) -> None:
+        try:
+            if not device.closed:
+                device.value = level_high == device.active_high   # the device's value is logical
+        except self._gpio_error as exc:
+            log.error("gate rest: an output could not be de-energised: %s", type(exc).__name__)
+
+    def _close_devices(self) -> None:
         for device in self._devices:
-            if id(device) not in keep:
-                device.close()
+            device.close()
 
     def __enter__(self) -> GateDriver:
         return self

@@ -15,6 +15,8 @@ class GateEventKind(str, enum.Enum):
     EMERGENCY_OFF = "emergency_off"
     TAMPER_ON = "tamper_on"
     TAMPER_OFF = "tamper_off"
+    LINK_DOWN = "link_down"         # a remote gate backend (the safety controller) is unreachable
+    LINK_UP = "link_up"
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,22 @@ def doors_of(kind: LayoutKind) -> tuple[Door, ...]:
 
 @dataclass(frozen=True)
 class DoorPins:
+    """`relay_active_high`: the relay board energises its relay when the pin is high. Many boards
+    are active low; the wrong value releases a fail-secure door at start, so a real config must
+    say it (checked with the technician watching the door: `gatectl gate check --pulse DOOR`)."""
     relay: int
     closed_sensor: int          # input active when the door is closed (and locked)
     fail_mode: FailMode = FailMode.FAIL_SECURE
+    relay_active_high: bool = True
+
+    def release_level_high(self) -> bool:
+        """The pin level that releases the door: energise for fail-secure, de-energise for fail-safe."""
+        energise = self.fail_mode is FailMode.FAIL_SECURE
+        return self.relay_active_high == energise
+
+    def rest_level_high(self) -> bool:
+        """The pin level that de-energises the relay: what the door does without power."""
+        return not self.relay_active_high
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,7 @@ class GateLayout:
     doors: dict[Door, DoorPins]
     presence: tuple[int, ...]   # one input per presence zone, active when someone is there
     emergency: int              # normally-closed loop: active (closed) = normal, open = emergency
-    tamper: int | None = None   # active = enclosure opened
+    tamper: int | None = None   # normally-closed loop too: active (closed) = normal, open or cut = tamper
     light: int | None = None
     buzzer: int | None = None
     bounce_time_s: float | None = field(default=None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .layout import Door, FailMode, GateLayout
+from .layout import Door, GateLayout
 
 
 class GateSimulator:
@@ -46,8 +46,7 @@ class GateSimulator:
     # --- doors ------------------------------------------------------------------------------
     def released(self, door: Door) -> bool:
         pins = self.layout.doors[door]
-        energised = self.factory.pin(pins.relay).state
-        return bool(energised) if pins.fail_mode is FailMode.FAIL_SECURE else not energised
+        return bool(self.factory.pin(pins.relay).state) == pins.release_level_high()
 
     def is_open(self, door: Door) -> bool:
         return bool(self.factory.pin(self.layout.doors[door].closed_sensor).state)

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from drivers.errors import DriverError
 from drivers.gate.layout import Door, LayoutKind
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.bmis.lane_port import LaneOutbox
@@ -102,6 +103,14 @@ class Appliance:
         return self
 
     def _build_gate(self) -> None:
+        if devices.uses_safety_controller(self.config):     # the controller owns the pins
+            self.pin_factory = None
+            self.gate = devices.build_gate(self.config, None, self._gate_event, self._heartbeat_ok)
+            try:
+                self.gate.secure_all()
+            except DriverError as exc:      # e.g. refused in an emergency: the controller holds the doors
+                log.warning("safety controller: secure at start: %s", exc)
+            return
         self.pin_factory = devices.make_pin_factory(self.config, self.overrides.pin_factory)
         self.gate = devices.build_gate(self.config, self.pin_factory, self._gate_event)
         self.gate.secure_all()
@@ -109,6 +118,10 @@ class Appliance:
             self.gate_simulator = devices.resting_gate(self.config, self.pin_factory)
         log.info("gate built (%s, %s pins); doors secured", self.config.gate.layout,
                  self.config.gate.pin_factory.value)
+
+    def _heartbeat_ok(self) -> bool:
+        """The safety controller hears from us only while the lane is healthy (or still starting)."""
+        return not self._started or self.lane_alive()
 
     def _gate_event(self, event) -> None:
         if self.runner is not None:

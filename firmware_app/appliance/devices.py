@@ -67,13 +67,34 @@ def make_pin_factory(config, injected=None):
         raise GateUnavailable(f"pin factory {name!r}: {exc}") from exc
 
 
-def build_gate(config, factory, on_event: Callable):
+def uses_safety_controller(config) -> bool:
+    return config.gate.url.startswith("safety://")
+
+
+def build_gate(config, factory, on_event: Callable, alive: Callable[[], bool] = lambda: True):
+    """The in-process gpiozero driver (`gpio://`), or the safety controller's backend (`safety://`)."""
+    if uses_safety_controller(config):
+        return connect_safety_controller(config, on_event, alive)
     from drivers.gate import GateDriver
     from firmware_app.lane.wiring import gate_layout
     try:
         return GateDriver(gate_layout(config.gate), factory, on_event)
     except DriverError as exc:
         raise GateUnavailable(f"gate driver: {exc}") from exc
+
+
+def connect_safety_controller(config, on_event: Callable, alive: Callable[[], bool]):
+    from drivers.gate.safety.client import SafetyGate
+    from drivers.gate.safety.settings import socket_of
+    path = socket_of(config.gate.url)
+    try:
+        gate = SafetyGate(path, on_event, heartbeat_s=config.gate.heartbeat_s, alive=alive)
+    except DriverError as exc:
+        raise GateUnavailable(f"safety controller: {exc}") from exc
+    if gate.welcome["state"].get("simulated"):
+        warn_simulated("gate", f"gpiozero MockFactory pins hosted by the safety controller at {path}")
+    log.info("gate doors owned by the safety controller at %s (its own interlocks apply)", path)
+    return gate
 
 
 def resting_gate(config, factory):

@@ -182,6 +182,9 @@ class DoorPinsSection(Strict):
     relay: GpioPin
     closed_sensor: GpioPin = Field(description="contact to ground, closed when the door is shut")
     fail_mode: DoorFailMode = DoorFailMode.FAIL_SECURE
+    relay_active_high: bool | None = Field(
+        default=None, description="the relay board energises on a high pin; required with real pins "
+                                  "(check with `gatectl gate check --pulse DOOR` watching the door)")
 
 
 class GateSection(Strict):
@@ -189,6 +192,12 @@ class GateSection(Strict):
     are normally-closed loops: an open loop or a cut wire means emergency / tamper."""
 
     pin_factory: PinFactory = PinFactory.MOCK
+    url: str = Field(default="gpio://", pattern=r"^(gpio://|safety:///[^\x00]{1,100})$",
+                     description="gpio:// drives the pins in gate-app; safety:///path/to.sock talks to "
+                                 "the gate-safety controller, the only owner of the door I/O")
+    heartbeat_s: float = Field(default=0.2, gt=0, le=5, description="gate-app -> controller heartbeat")
+    silence_timeout_s: float = Field(default=1.0, gt=0, le=30,
+                                     description="controller: no heartbeat this long = appliance lost, safe stance")
     layout: str = Field(default="mantrap", pattern="^(barrier|mantrap)$")
     entry: DoorPinsSection = DoorPinsSection(relay=17, closed_sensor=27)
     exit: DoorPinsSection = Field(default=DoorPinsSection(relay=22, closed_sensor=23),
@@ -207,6 +216,14 @@ class GateSection(Strict):
         pins += [p for p in (self.tamper, self.light, self.buzzer) if p is not None]
         if len(pins) != len(set(pins)):
             raise ValueError("a GPIO pin is used twice")
+        if self.pin_factory is not PinFactory.MOCK:
+            unset = [name for name, door in (("entry", self.entry), ("exit", self.exit))
+                     if door.relay_active_high is None and (name == "entry" or self.layout == "mantrap")]
+            if unset:
+                raise ValueError(f"relay_active_high must be set for real pins (door {', '.join(unset)}): "
+                                 "true if a high pin energises the relay; many boards are active low")
+        if self.silence_timeout_s < 3 * self.heartbeat_s:
+            raise ValueError("silence_timeout_s must be at least 3 heartbeats")
         return self
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from drivers.gate.layout import Door
@@ -60,6 +60,7 @@ class OverrideRefusal(str, enum.Enum):
 @dataclass(frozen=True)
 class OpenDoor:
     door: Door
+    passage: str | None = field(default=None, compare=False)    # the transaction, in a PASS passage
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ class Step:
     def open_door(self, door: Door) -> None:
         self.set(commanded_open=self.data.commanded_open | {door}, closing=self.data.closing - {door})
         self.cancel_timer(HELD_OPEN_TIMER[door])
-        self.emit(OpenDoor(door))
+        txn = self.txn     # a door opens inside a transaction only for its PASS passage
+        self.emit(OpenDoor(door, txn.txn_id if txn is not None else None))
 
     def close_door(self, door: Door) -> None:
         self.set(commanded_open=self.data.commanded_open - {door})

@@ -64,6 +64,10 @@ _GATE_EVENTS = {
     GateEventKind.DOOR_OPENED: lambda e: ev.DoorOpened(e.door),
     GateEventKind.DOOR_CLOSED: lambda e: ev.DoorClosed(e.door),
     GateEventKind.PRESENCE: lambda e: ev.PresenceChanged(e.count or 0),
+    # the safety controller's link: down is a gate fault at once; up is left to the gate probe,
+    # which commands the doors and resynchronises from the controller before restoring the lane
+    GateEventKind.LINK_DOWN: lambda e: ev.DeviceFault(Fault.GATE_DRIVER, "safety controller link lost"),
+    GateEventKind.LINK_UP: lambda e: None,
 }
 
 
@@ -172,7 +176,9 @@ class LaneRunner:
         if gate_event.kind is GateEventKind.EMERGENCY_ON:
             # at once, on the input's thread: the loop may be busy or stuck behind this event
             self._release_now()
-        self._queue.put(lane_event(gate_event))
+        event = lane_event(gate_event)
+        if event is not None:
+            self._queue.put(event)
 
     def _release_now(self) -> None:
         try:
@@ -325,7 +331,10 @@ class LaneRunner:
             self._queue.put(ev.DeviceFault(Fault.GATE_DRIVER, f"{what}: {type(exc).__name__}"))
 
     def _do_OpenDoor(self, action: act.OpenDoor) -> None:
-        self._guard_gate(self.ports.gate.open_door, action.door)
+        if action.passage is None:
+            self._guard_gate(self.ports.gate.open_door, action.door)
+        else:       # names the passage: a safety controller opens the exit only for the current one
+            self._guard_gate(lambda door: self.ports.gate.open_door(door, passage=action.passage), action.door)
 
     def _do_CloseDoor(self, action: act.CloseDoor) -> None:
         self._guard_gate(self.ports.gate.close_door, action.door)

@@ -12,7 +12,8 @@ from .supervision import Supervision
 
 
 def _door(section) -> DoorPins:
-    return DoorPins(section.relay, section.closed_sensor, FailMode(section.fail_mode.value))
+    active_high = True if section.relay_active_high is None else section.relay_active_high  # None: mock pins only
+    return DoorPins(section.relay, section.closed_sensor, FailMode(section.fail_mode.value), active_high)
 
 
 def gate_layout(gate) -> GateLayout:
