@@ -203,3 +203,18 @@ def test_pi_factories_off_a_pi_are_unavailable_not_mocked(name):
         return
     assert not isinstance(factory, MockFactory)      # on a real Pi it loads the real thing
     factory.close()
+
+
+def test_lgpio_writes_its_files_in_a_writable_state_directory_not_the_working_directory(monkeypatch, tmp_path):
+    """lgpio puts notification files in the working directory, which the unit makes read-only."""
+    from drivers.gate.pins import lgpio_workdir
+    monkeypatch.delenv("LG_WD", raising=False)
+    monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
+    monkeypatch.setenv("STATE_DIRECTORY", f"{tmp_path}:/var/lib/other")
+    try:
+        make_pin_factory("lgpio")
+    except DriverUnavailable:
+        pass        # off a Pi: the factory cannot start, but the directory was chosen before the import
+    import os
+    assert os.environ["LG_WD"] == str(tmp_path)
+    assert lgpio_workdir({"LG_WD": "/run/x", "STATE_DIRECTORY": "/var/lib/y"}) == "/run/x"

@@ -6,6 +6,9 @@ imported only when its name is chosen.
 """
 from __future__ import annotations
 
+import os
+import tempfile
+
 from drivers.errors import DriverUnavailable, UnknownBackend
 
 
@@ -18,7 +21,19 @@ def _mock():
     return MockFactory()
 
 
+def lgpio_workdir(environ=os.environ) -> str:
+    """Where lgpio may write its notification files: it uses the working directory unless LG_WD
+    says otherwise, and the units' working directory is read-only (ProtectSystem=strict). So:
+    LG_WD if set, else systemd's RuntimeDirectory / StateDirectory, else the temp directory."""
+    for name in ("LG_WD", "RUNTIME_DIRECTORY", "STATE_DIRECTORY"):
+        value = environ.get(name)
+        if value:
+            return value.split(":")[0]
+    return tempfile.gettempdir()
+
+
 def _lgpio():
+    os.environ["LG_WD"] = lgpio_workdir()        # read by lgpio when it loads, so set before the import
     from gpiozero.pins.lgpio import LGPIOFactory
     return LGPIOFactory()
 

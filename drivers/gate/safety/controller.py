@@ -188,6 +188,7 @@ class Controller:
         selector.register(self._wake_r, selectors.EVENT_READ, None)
         for listener in listeners:
             listener.attach(selector)
+        watchdog = _Watchdog(os.environ, self.monotonic)
         while not self.stopping.is_set():
             for key, _ in selector.select(self.settings.scan_s):
                 self._ready(key)
@@ -195,6 +196,7 @@ class Controller:
             self._check_silence()
             for listener in listeners:
                 listener.flush(self)
+            watchdog.pet()
         selector.close()
 
     def _ready(self, key) -> None:
@@ -263,6 +265,20 @@ def _install_signals(controller: Controller) -> None:
         controller.wake()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, stop)
+
+
+class _Watchdog:
+    """WATCHDOG=1 at half systemd's WatchdogSec, only from the scan loop: a stuck loop is restarted."""
+
+    def __init__(self, environ, monotonic):
+        usec = environ.get("WATCHDOG_USEC", "")
+        self.interval = int(usec) / 2e6 if usec.isdigit() else None
+        self.monotonic, self.last = monotonic, 0.0
+
+    def pet(self) -> None:
+        if self.interval is not None and self.monotonic() - self.last >= self.interval:
+            self.last = self.monotonic()
+            _notify("WATCHDOG=1")
 
 
 def _notify(message: str) -> None:
