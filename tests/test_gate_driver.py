@@ -107,8 +107,8 @@ def _relay_levels_at_close(layout, keep=frozenset()):
     gate.release_all()
     levels = {}
     original = gate._close_devices
-    gate._close_devices = lambda: (levels.update({p: factory.pin(p).state for p in (ENTRY_RELAY, EXIT_RELAY)}),
-                                   original())
+    gate._close_devices = lambda keep=frozenset(): (
+        levels.update({p: factory.pin(p).state for p in (ENTRY_RELAY, EXIT_RELAY)}), original(keep))
     gate.close(keep_released=keep)
     return levels
 
@@ -123,7 +123,16 @@ def test_close_leaves_every_relay_de_energised_so_each_door_rests_in_its_fail_mo
                         PRESENCE, EMERGENCY, TAMPER)
     rest = not active_high
     assert _relay_levels_at_close(layout) == {ENTRY_RELAY: rest, EXIT_RELAY: rest}
-    assert _relay_levels_at_close(layout, frozenset({Door.ENTRY})) == {ENTRY_RELAY: rest, EXIT_RELAY: rest}
+
+
+def test_close_can_leave_the_entry_released_for_somebody_inside_until_the_interpreter_exits():
+    factory = MockFactory()
+    gate = GateDriver(mantrap(), factory, lambda e: None)
+    gate.release_all()
+    gate.close(keep_released=frozenset({Door.ENTRY}))
+    assert factory.pin(ENTRY_RELAY).state is True and factory.pin(ENTRY_RELAY).function == "output"
+    gate.rest_relays()              # what the atexit hook does when the process ends
+    assert factory.pin(ENTRY_RELAY).state is False
 
 
 def test_an_active_low_relay_board_keeps_a_fail_secure_door_locked_at_start():

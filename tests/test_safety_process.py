@@ -81,7 +81,7 @@ def test_a_frozen_appliance_cannot_hold_the_doors_and_the_emergency_still_releas
         assert figures["max_ms"] < 100.0 * 5        # generous bound; the figures are the measurement
         app.send_signal(signal.SIGCONT)         # back: it reconnects and resynchronises from the controller
         assert wait_until(lambda: _status(socket)["appliance"], 15.0)
-        time.sleep(3.0)                         # the lane's gate probe (every 2 s) restores the gate
+        assert wait_until(lambda: any("gate driver answers again" in line for line in lines), 15.0)   # lane probe
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=20)
     finally:

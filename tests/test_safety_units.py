@@ -50,3 +50,15 @@ def test_the_controller_reads_every_shipped_config_as_the_appliance_does():
         assert settings.layout == gate_layout(config.gate), path.name
         assert settings.pin_factory == config.gate.pin_factory.value
         assert settings.silence_timeout_s == config.gate.silence_timeout_s
+
+
+def test_the_controller_process_loads_only_gpiozero_and_the_standard_library():
+    import subprocess
+    import sys
+    probe = ("import sys; import drivers.gate.safety.controller, drivers.gate.safety.simctl\n"
+             "from gpiozero.pins.mock import MockFactory\n"
+             "print(','.join(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            check=True).stdout.strip().split(",")
+    startup = {"__main__", "_distutils_hack"} | {name for name in loaded if name.startswith("__editable__")}
+    assert set(loaded) - startup <= {"drivers", "gpiozero", "colorzero"}, loaded

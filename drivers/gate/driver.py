@@ -166,23 +166,28 @@ class GateDriver:
 
     # --- shutdown ---------------------------------------------------------------------------
     def close(self, keep_released: frozenset[Door] = frozenset()) -> None:
-        """Lock the doors (except `keep_released`: the never-trapped rule at shutdown), then leave
-        every relay de-energised and release the pins: from here each door rests in its fail mode
-        (fail-secure locked, fail-safe released), as it will once the process has ended."""
+        """Lock the doors and leave every relay de-energised, then release the pins: from here each
+        door rests in its fail mode (fail-secure locked, fail-safe released), as it will once the
+        process has ended. `keep_released` (the never-trapped rule at shutdown: the entry of a
+        mantrap with somebody inside) stay released until the interpreter exits; the atexit hook
+        then de-energises them too."""
         for door in self._relays:
             if door not in keep_released:
                 try:
                     self.close_door(door)
                 except DriverIOError:
                     log.error("gate close: the %s door could not be locked", door.value)
-        self.rest_relays()
-        atexit.unregister(self.rest_relays)
-        self._close_devices()
+        self.rest_relays(except_doors=keep_released)
+        kept = {id(self._relays[door]) for door in keep_released if door in self._relays}
+        if not kept:
+            atexit.unregister(self.rest_relays)
+        self._close_devices(kept)
 
-    def rest_relays(self) -> None:
+    def rest_relays(self, except_doors: frozenset[Door] = frozenset()) -> None:
         """Drive each relay (and the light and buzzer) to its de-energised level, pin by pin."""
         for door, relay in self._relays.items():
-            self._rest(relay, self.layout.doors[door].rest_level_high())
+            if door not in except_doors:
+                self._rest(relay, self.layout.doors[door].rest_level_high())
         for output in (self._light, self._buzzer):
             if output is not None:
                 self._rest(output, False)
@@ -194,9 +199,10 @@ class GateDriver:
         except self._gpio_error as exc:
             log.error("gate rest: an output could not be de-energised: %s", type(exc).__name__)
 
-    def _close_devices(self) -> None:
+    def _close_devices(self, keep: set[int] = frozenset()) -> None:
         for device in self._devices:
-            device.close()
+            if id(device) not in keep:
+                device.close()
 
     def __enter__(self) -> GateDriver:
         return self
