@@ -103,3 +103,15 @@ def test_real_pins_need_an_explicit_relay_polarity(tmp_path, capsys):
     assert gatectl(["config", "check", str(config)]) == 2
     err = capsys.readouterr().err
     assert "relay_active_high" in err and "exit" in err
+
+
+def test_selftest_reads_the_gate_through_the_controller_without_taking_the_appliances_place(controller):
+    from drivers.errors import DriverUnavailable
+    from firmware_app.appliance.selftest import check_gate
+    from firmware_app.config import load_config
+    config, socket = controller
+    with SafetyGate(socket, lambda event: None, heartbeat_s=0.1):
+        result = check_gate(load_config(config))
+        assert result.status.value == "ok", result
+        with pytest.raises(DriverUnavailable):      # the appliance's place is still taken by the first one
+            SafetyGate(socket, lambda event: None)

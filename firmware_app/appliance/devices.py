@@ -83,12 +83,13 @@ def build_gate(config, factory, on_event: Callable, alive: Callable[[], bool] = 
         raise GateUnavailable(f"gate driver: {exc}") from exc
 
 
-def connect_safety_controller(config, on_event: Callable, alive: Callable[[], bool]):
+def connect_safety_controller(config, on_event: Callable, alive: Callable[[], bool], role: str = "appliance"):
+    """`role="monitor"`: read-only (selftest, tools), never taken for the appliance by the controller."""
     from drivers.gate.safety.client import SafetyGate
     from drivers.gate.safety.settings import socket_of
     path = socket_of(config.gate.url)
     try:
-        gate = SafetyGate(path, on_event, heartbeat_s=config.gate.heartbeat_s, alive=alive)
+        gate = SafetyGate(path, on_event, heartbeat_s=config.gate.heartbeat_s, alive=alive, role=role)
     except DriverError as exc:
         raise GateUnavailable(f"safety controller: {exc}") from exc
     if gate.welcome["state"].get("simulated"):

@@ -92,10 +92,12 @@ def check_camera(config) -> CheckResult:
 def check_gate(config) -> CheckResult:
     """Reads the inputs once: doors shut, emergency loop closed, no tamper, lane empty."""
     try:
-        factory = devices.make_pin_factory(config)
-        gate = devices.build_gate(config, factory, lambda event: None)
+        if devices.uses_safety_controller(config):      # read through the controller, which owns the pins
+            gate = devices.connect_safety_controller(config, lambda event: None, lambda: True, role="monitor")
+        else:
+            gate = devices.build_gate(config, devices.make_pin_factory(config), lambda event: None)
     except AssemblyError as exc:
-        return fail("gate inputs", f"{exc} (is gate-app running and holding the pins?)")
+        return fail("gate inputs", f"{exc} (is gate-app running and holding the pins, or gate-safety down?)")
     try:
         snapshot = gate.snapshot()
     finally:
