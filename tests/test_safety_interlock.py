@@ -91,6 +91,16 @@ def test_a_lost_appliance_leaves_only_the_way_back_with_buzzer_and_light():
     assert lock.outputs() == (False, False) and scan(lock) == frozenset()     # commands were forgotten
 
 
+def test_a_reconnecting_appliance_takes_over_the_way_back_as_it_is():
+    lock = connected()
+    scan(lock, snap(presence=1))
+    lock.disconnect()
+    assert scan(lock) == {Door.ENTRY}
+    lock.connect()
+    assert scan(lock) == {Door.ENTRY} and lock.command(Op.OPEN, Door.EXIT, "t1") is Refusal.OTHER_DOOR_OPEN
+    assert lock.command(Op.SECURE) is None and scan(lock) == frozenset()     # until it decides otherwise
+
+
 def test_a_forced_door_or_tamper_secures_and_reports_until_shut():
     lock = connected()
     notices = lock.sense(snap({Door.EXIT}))

@@ -112,6 +112,9 @@ class SafetyGate:
         self._on_event(GateEvent(GateEventKind.LINK_DOWN))
 
     def _reconnect(self) -> None:
+        if not self.alive():        # a stuck lane must not take the doors back from the stance
+            self._stop.wait(self.heartbeat_s)
+            return
         try:
             self._connect(1.0)
         except DriverUnavailable:

@@ -117,9 +117,14 @@ class Interlock:
 
     # --- the appliance ----------------------------------------------------------------------
     def connect(self) -> list[Notice]:
-        before = self.stance()
+        """The appliance is back: it takes over from the stance as it is (a way back that is open
+        stays open until the appliance, resynchronised from our state, decides otherwise)."""
+        before, way_back = self.stance(), self.released()
         self.connected, self.lost = True, False
-        return self._stance_changed(before)
+        notices = self._stance_changed(before)
+        if before is Stance.APPLIANCE_LOST and self.stance() is Stance.NONE:
+            self.commanded = set(way_back)
+        return notices
 
     def disconnect(self) -> list[Notice]:
         """The appliance's socket closed, or it went silent: the lane is unattended."""
