@@ -79,6 +79,10 @@ class Controller:
             self._log_notice(notice)
         return notices
 
+    def rescan(self) -> None:
+        """Scan now and tell the appliance what changed (the loop's thread only)."""
+        self._stream(self.scan())
+
     @staticmethod
     def _quietly(action) -> None:
         try:
@@ -127,7 +131,7 @@ class Controller:
             client.send({"type": "ack", "id": msg_id, "ok": False, "refused": proto.Refusal.MONITOR.value})
             return
         refusal = self._apply(op, message)
-        self._stream(self.scan())          # the relays follow before the answer goes out
+        self.rescan()                      # the relays follow before the answer goes out
         answer = {"type": "ack", "id": msg_id, "ok": refusal is None}
         if refusal is not None:
             answer["refused"] = refusal.value
@@ -192,7 +196,7 @@ class Controller:
         while not self.stopping.is_set():
             for key, _ in selector.select(self.settings.scan_s):
                 self._ready(key)
-            self._stream(self.scan())
+            self.rescan()
             self._check_silence()
             for listener in listeners:
                 listener.flush(self)

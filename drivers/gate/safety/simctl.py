@@ -44,7 +44,7 @@ def _answer(controller, sim: GateSimulator, client: Client, message: dict) -> No
         sim.set_inside(max(0, min(int(message.get("count", 0)), len(sim.layout.presence))))
     elif op != "outputs":
         raise proto.ProtocolError(f"control socket: unknown op {op!r}")
-    controller.wake()
+    controller.rescan()         # the answer shows the outputs after this input
     client.send({"type": "sim", "ok": True, "at": time.monotonic(), "state": outputs(sim)})
 
 
