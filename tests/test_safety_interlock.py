@@ -105,13 +105,23 @@ def test_a_forced_door_or_tamper_secures_and_reports_until_shut():
     lock = connected()
     notices = lock.sense(snap({Door.EXIT}))
     assert [n.kind for n in notices][:2] == ["door_opened", "door_forced"] and lock.stance() is Stance.FAULT
-    assert scan(lock) == frozenset() and lock.command(Op.OPEN, Door.ENTRY, "t1") is Refusal.FAULT
+    assert scan(lock) == frozenset() and lock.command(Op.OPEN, Door.EXIT, "t1") is Refusal.FAULT
     scan(lock, snap({Door.EXIT}, presence=1))
     assert scan(lock) == {Door.ENTRY}                  # somebody came in through it: the way back
     scan(lock, snap(presence=0))
     assert lock.stance() is Stance.NONE and scan(lock) == frozenset()
     scan(lock, snap(tamper=True))
-    assert lock.stance() is Stance.FAULT and lock.command(Op.OPEN, Door.ENTRY) is Refusal.FAULT
+    assert lock.stance() is Stance.FAULT and lock.command(Op.OPEN, Door.EXIT, "t1") is Refusal.FAULT
+    assert lock.command(Op.OPEN, Door.ENTRY) is None and scan(lock) == frozenset()    # the lane's retreat:
+    assert scan(lock, snap(tamper=True)) == frozenset()     # accepted; the stance decides while it holds
+    assert scan(lock, snap(tamper=False)) == {Door.ENTRY}     # then the appliance's retreat stands
+
+
+def test_nobody_inside_is_locked_in_when_the_emergency_ends():
+    lock = connected()
+    scan(lock, snap({Door.ENTRY, Door.EXIT}, presence=1, emergency=True))
+    assert scan(lock, snap({Door.ENTRY, Door.EXIT}, presence=1)) == {Door.ENTRY}
+    assert lock.command(Op.OPEN, Door.ENTRY) is None          # the lane's retreat, exit still swinging shut
 
 
 def test_a_barrier_has_one_door_and_no_exit():

@@ -111,8 +111,11 @@ class Interlock:
         now = self.stance()
         if now is before:
             return []
+        inside = self.kind is LayoutKind.MANTRAP and self.inputs.presence > 0
         if now is not Stance.NONE or before is Stance.EMERGENCY:
             self._forget()
+        if before is Stance.EMERGENCY and inside:
+            self.commanded.add(Door.ENTRY)      # somebody inside when it ended: never locked in afterwards
         return [Notice("stance", detail=now.value)]
 
     # --- the appliance ----------------------------------------------------------------------
@@ -153,9 +156,16 @@ class Interlock:
             return Refusal.NO_SUCH_DOOR
         if op is Op.CLOSE:
             return self._close(door)
-        if stance is not Stance.NONE:
+        if door is Door.ENTRY and door in self.commanded:
+            return None         # already released: asking again changes nothing
+        if stance is not Stance.NONE and not self._way_back(door):
             return Refusal.FAULT if stance is Stance.FAULT else Refusal.APPLIANCE_LOST
         return self._open(door, passage)
+
+    def _way_back(self, door: Door) -> bool:
+        """During a stance the appliance may still ask for a mantrap's entry (its retreat): that can
+        only widen the way back, and the exit stays locked while the entry is commanded."""
+        return self.kind is LayoutKind.MANTRAP and door is Door.ENTRY
 
     def _close(self, door: Door) -> None:
         self.commanded.discard(door)
