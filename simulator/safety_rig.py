@@ -42,7 +42,7 @@ time.sleep(60)
 def controller_config(path: Path, socket: Path, silence_s: float = 0.5, heartbeat_s: float = 0.1,
                       extra: str = "") -> Path:
     path.write_text(f'[device]\nid = "gate-safety-t"\npost_id = "post-t"\n[reader]\nurl = "sim://"\n'
-                    f'[gate]\npin_factory = "mock"\nurl = "safety://{socket}"\nlight = 6\nbuzzer = 12\n'
+                    f'[gate]\npin_factory = "mock"\nurl = "safety://{socket}"\npresence = [24, 16]\nlight = 6\nbuzzer = 12\n'
                     f'silence_timeout_s = {silence_s}\nheartbeat_s = {heartbeat_s}\n{extra}')
     return path
 

@@ -1,0 +1,90 @@
+"""The real lane runner driving the doors through the safety controller (its own process, simulated
+pins): a traveller walks through with no command refused, a tailgater keeps the exit shut, an
+emergency releases everything, and a controller restart is a gate fault the lane recovers from."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from drivers.gate import Door
+from drivers.gate.safety.client import SafetyGate
+from drivers.gate.safety.simctl import RemoteGate
+from firmware_app.lane import events as ev
+from firmware_app.lane.actions import AlarmKind
+from firmware_app.lane.journal import LaneJournal
+from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.state import Fault, LaneSettings, LaneTimeouts, State
+from firmware_app.lane.supervision import Supervision
+from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
+from simulator.local_process import stop_process
+from simulator.safety_rig import controller_config, start_controller
+from tests.lane_helpers import TODAY, good_chip, good_face, mrz
+from tests.test_lane_runner import Kiosk, Outbox, wait_until
+
+
+@pytest.fixture
+def lane(tmp_path):
+    socket = tmp_path / "safety.sock"
+    config = controller_config(tmp_path / "gate.toml", socket)
+    holder: dict = {"controller": start_controller(config, socket)}
+    gate = SafetyGate(socket, lambda e: holder["runner"].on_gate_event(e) if "runner" in holder else None,
+                      heartbeat_s=0.1)
+    outbox = Outbox()
+    ports = LanePorts(gate, lambda t, m, c: good_chip(), lambda t, r, f, c: good_face(),
+                      lambda req: decide(req.evidence, PolicyContext(today=TODAY), InMemoryAlertLists()),
+                      Kiosk(), outbox, LaneJournal.in_memory())
+    runner = LaneRunner(LaneSettings(timeouts=LaneTimeouts(enter_s=5, exit_s=5, held_open_s=5)), ports,
+                        lambda: datetime.now(timezone.utc), supervision=Supervision(gate_probe_s=0.3, tick_s=0.05))
+    holder["runner"] = runner
+    runner.start()
+    wait_until(lambda: runner.data.state is State.IDLE)
+    sim = RemoteGate(Path(str(socket) + ".sim"))
+    yield sim, runner, outbox, (config, socket, holder)
+    runner.stop()
+    gate.close()
+    sim.close()
+    stop_process(holder["controller"], 5)
+
+
+def test_one_traveller_walks_through_the_controller_without_a_refusal(lane):
+    sim, runner, outbox, _ = lane
+    runner.submit(ev.DocumentPresented(mrz()))
+    wait_until(lambda: sim.is_open(Door.ENTRY))
+    sim.set_inside(1)
+    wait_until(lambda: sim.is_open(Door.EXIT))
+    assert not sim.is_open(Door.ENTRY)
+    sim.set_inside(0)
+    wait_until(lambda: outbox.crossings)
+    assert outbox.crossings[0].outcome == "passed" and not runner.data.faults
+    wait_until(lambda: not sim.is_open(Door.EXIT))
+
+
+def test_a_tailgater_keeps_the_exit_shut_and_the_emergency_releases_everything(lane):
+    sim, runner, outbox, _ = lane
+    runner.submit(ev.DocumentPresented(mrz()))
+    wait_until(lambda: sim.is_open(Door.ENTRY))
+    sim.set_inside(2)
+    wait_until(lambda: any(kind is AlarmKind.TAILGATING for kind, _, _ in outbox.alarms))
+    time.sleep(0.1)
+    assert not sim.released(Door.EXIT) and sim.released(Door.ENTRY)
+    sim.set_inside(0)
+    wait_until(lambda: outbox.crossings)
+    sim.emergency(True)
+    wait_until(lambda: runner.data.state is State.EMERGENCY)
+    assert sim.outputs()["released"] == ["entry", "exit"]
+    sim.emergency(False)
+    wait_until(lambda: runner.data.state is State.IDLE and not sim.outputs()["released"])
+    assert Fault.GATE_DRIVER not in runner.data.faults     # no command of the lane was refused
+
+
+def test_a_controller_restart_is_a_gate_fault_the_lane_recovers_from(lane):
+    sim, runner, outbox, (config, socket, holder) = lane
+    sim.close()
+    stop_process(holder["controller"], 5)
+    wait_until(lambda: Fault.GATE_DRIVER in runner.data.faults)
+    holder["controller"] = start_controller(config, socket)
+    wait_until(lambda: Fault.GATE_DRIVER not in runner.data.faults, timeout=10)
+    assert runner.data.state is State.IDLE
