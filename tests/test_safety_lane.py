@@ -88,3 +88,25 @@ def test_a_controller_restart_is_a_gate_fault_the_lane_recovers_from(lane):
     holder["controller"] = start_controller(config, socket)
     wait_until(lambda: Fault.GATE_DRIVER not in runner.data.faults, timeout=10)
     assert runner.data.state is State.IDLE
+
+
+def test_unreadable_inputs_are_a_fault_stance_that_never_traps_anybody(tmp_path):
+    """In-process controller on MockFactory pins: a presence input that cannot be read any more."""
+    from gpiozero.pins.mock import MockFactory
+    from drivers.gate.safety.controller import Controller
+    from drivers.gate.safety.settings import load
+    from drivers.gate.sim import GateSimulator
+    settings = load(controller_config(tmp_path / "gate.toml", tmp_path / "s.sock"))
+    factory = MockFactory()
+    controller = Controller(settings, factory)
+    GateSimulator(factory, settings.layout).quiet()     # after the inputs exist: their pull-ups reset the pins
+    try:
+        controller.interlock.connect()
+        controller.scan()
+        assert controller.driver.released_doors() == frozenset()
+        controller.driver._presence[0].close()          # the input is gone (a broken pin, a dead expander)
+        notices = controller.scan()
+        assert "tamper_on" in [n.kind for n in notices] and controller.interlock.stance().value == "fault"
+        assert controller.driver.released_doors() == {Door.ENTRY}
+    finally:
+        controller.close()

@@ -92,10 +92,13 @@ class GateDriver:
         return sum(1 for sensor in self._presence if sensor.is_active)
 
     def snapshot(self) -> GateSnapshot:
-        return GateSnapshot(
-            doors_open=frozenset(door for door, sensor in self._closed.items() if not sensor.is_active),
-            presence=self._presence_count(), emergency=not self._emergency.is_active,
-            tamper=self._tamper is not None and not self._tamper.is_active)
+        try:
+            return GateSnapshot(
+                doors_open=frozenset(door for door, sensor in self._closed.items() if not sensor.is_active),
+                presence=self._presence_count(), emergency=not self._emergency.is_active,
+                tamper=self._tamper is not None and not self._tamper.is_active)
+        except self._gpio_error as exc:
+            raise DriverIOError(f"gate inputs unreadable: {type(exc).__name__}") from exc
 
     # --- commands ---------------------------------------------------------------------------
     def open_door(self, door: Door, passage: str | None = None) -> None:

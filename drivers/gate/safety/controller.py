@@ -26,7 +26,8 @@ from pathlib import Path
 from drivers.errors import DriverError
 
 from ..driver import GateDriver
-from ..events import GateEventKind
+from ..events import GateEventKind, GateSnapshot
+from ..layout import LayoutKind
 from ..pins import make_pin_factory
 from . import protocol as proto
 from .interlock import Interlock, Notice
@@ -66,10 +67,11 @@ class Controller:
     def scan(self) -> list[Notice]:
         with self._lock:
             try:
-                notices = self.interlock.sense(self.driver.snapshot())
+                snapshot = self.driver.snapshot()
             except DriverError as exc:
-                log.error("inputs unreadable: %s; doors to their stance", type(exc).__name__)
-                notices = []
+                log.error("inputs unreadable (%s): reported as tamper, doors to their stance", exc)
+                snapshot = self._unreadable()
+            notices = self.interlock.sense(snapshot)
             released = self.interlock.released()
             self._quietly(lambda: self.driver.apply(released))
             self.interlock.applied = released
@@ -78,6 +80,12 @@ class Controller:
         for notice in notices:
             self._log_notice(notice)
         return notices
+
+    def _unreadable(self) -> GateSnapshot:
+        """Inputs that cannot be read count as tamper, with somebody possibly inside (never trapped)."""
+        last = self.interlock.inputs
+        inside = max(last.presence, 1) if self.settings.layout.kind is LayoutKind.MANTRAP else last.presence
+        return GateSnapshot(last.doors_open, inside, last.emergency, True)
 
     def rescan(self) -> None:
         """Scan now and tell the appliance what changed (the loop's thread only)."""
