@@ -47,7 +47,7 @@ def controller_config(path: Path, socket: Path, silence_s: float = 0.5, heartbea
     return path
 
 
-def start_controller(config: Path, socket: Path, timeout_s: float = 15.0) -> subprocess.Popen:
+def start_controller(config: Path, socket: Path, timeout_s: float = 40.0) -> subprocess.Popen:
     """`gate-safety` as its own process; returns once both of its sockets answer."""
     process = subprocess.Popen([sys.executable, "-m", "drivers.gate.safety", "--config", str(config)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -86,10 +86,10 @@ def release_latencies(remote: RemoteGate, doors: list[str], tries: int) -> list[
     for _ in range(tries):
         start = time.perf_counter()
         remote.emergency(True)
-        held, _, _ = wait_for(remote, lambda o: o["released"] == doors, 1.0)
+        held, _, _ = wait_for(remote, lambda o: o["released"] == doors, 2.0)
         latencies.append(time.perf_counter() - start if held else float("inf"))
         remote.emergency(False)
-        wait_for(remote, lambda o: o["released"] != doors, 1.0)
+        wait_for(remote, lambda o: o["released"] != doors, 2.0)
     return latencies
 
 

@@ -73,7 +73,7 @@ def outputs(sim: GateSimulator) -> dict:
 class RemoteGate:
     """The tester's end of the control socket (what GateSimulator offers in-process)."""
 
-    def __init__(self, path: Path, timeout_s: float = 2.0):
+    def __init__(self, path: Path, timeout_s: float = 10.0):
         self.path = Path(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout_s)
