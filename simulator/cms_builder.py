@@ -1,21 +1,32 @@
 """Build CMS SignedData the way issuing states do (EF.SOD, ICAO master lists). Test use only."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import cms
+from asn1crypto import cms, x509
 
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.pa.signature import digest
 from simulator.test_pki import Authority, SigningKey
 
 
+@dataclass(frozen=True)
+class SignerId:
+    """How the SignerInfo names its certificate, as issuers do it: issuer and serial (optionally
+    with the issuer name written differently from the certificate), or subjectKeyIdentifier."""
+
+    by_key_identifier: bool = False
+    issuer_name: x509.Name | None = None
+    key_identifier: bytes | None = None  # default: the certificate's subjectKeyIdentifier
+
+
 def signed_data(content_type: str, content: bytes, signer: Authority, signing_time: datetime,
                 signing_key: SigningKey | None = None, hash_name: str = "sha256",
-                include_certificate: bool = True) -> bytes:
+                include_certificate: bool = True, sid: SignerId = SignerId()) -> bytes:
     """ContentInfo(SignedData) with signed attributes; signing_key overrides the signer's own key
     (a forgery: the certificate then does not match the signature)."""
-    signer_info = _signer_info(content_type, content, signer, signing_time, signing_key or signer.key, hash_name)
+    signer_info = _signer_info(content_type, content, signer, signing_time, signing_key or signer.key, hash_name, sid)
     data = cms.SignedData({
         "version": "v3",
         "digest_algorithms": [{"algorithm": hash_name}],
@@ -26,12 +37,19 @@ def signed_data(content_type: str, content: bytes, signer: Authority, signing_ti
     return cms.ContentInfo({"content_type": "signed_data", "content": data}).dump()
 
 
+def _sid(signer: Authority, sid: SignerId) -> cms.SignerIdentifier:
+    if sid.by_key_identifier:
+        key_id = sid.key_identifier or signer.certificate.key_identifier
+        return cms.SignerIdentifier(name="subject_key_identifier", value=key_id)
+    return cms.SignerIdentifier(name="issuer_and_serial_number", value={
+        "issuer": sid.issuer_name or signer.certificate.issuer, "serial_number": signer.serial})
+
+
 def _signer_info(content_type: str, content: bytes, signer: Authority, signing_time: datetime,
-                 key: SigningKey, hash_name: str) -> cms.SignerInfo:
+                 key: SigningKey, hash_name: str, sid: SignerId) -> cms.SignerInfo:
     signer_info = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier(name="issuer_and_serial_number", value={
-            "issuer": signer.certificate.issuer, "serial_number": signer.serial}),
+        "version": "v3" if sid.by_key_identifier else "v1",
+        "sid": _sid(signer, sid),
         "digest_algorithm": {"algorithm": hash_name},
         "signed_attrs": [
             {"type": "content_type", "values": [content_type]},
@@ -48,7 +66,5 @@ def _signer_info(content_type: str, content: bytes, signer: Authority, signing_t
 
 def master_list(cscas: list[bytes], signer: Authority, signing_time: datetime) -> bytes:
     """An ICAO CSCA master list (9303-12 section 8) signed by `signer` (issued by one of the CSCAs)."""
-    from asn1crypto import x509
-
     body = asn1.CscaMasterList({"version": 0, "cert_list": [x509.Certificate.load(c) for c in cscas]})
     return signed_data(asn1.ID_CSCA_MASTER_LIST, body.dump(), signer, signing_time)

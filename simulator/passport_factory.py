@@ -35,7 +35,7 @@ from firmware_app.emrtd.pace_info import Mapping, PaceInfo
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator import test_keys
 from simulator.chip_keys import DhChipKey
-from simulator.cms_builder import signed_data
+from simulator.cms_builder import SignerId, signed_data
 from simulator.test_pki import Authority, KeyKind, explicit_spki, make_crl, make_csca, make_document_signer, signing_key
 
 DH_CA_PARAMETER_ID = 0  # RFC 5114 1024-bit MODP: its 128-byte public values fit short APDUs
@@ -67,6 +67,8 @@ class PassportSpec:
     ds_in_sod: bool = True  # a few states leave the DS certificate out of the SOD
     iso39794: bool = False  # portrait record in ISO/IEC 39794-5 (tagged) instead of 19794-5
     pace: tuple[PaceInfo, ...] = ()  # PACE variants in EF.CardAccess; a CAM one adds EF.CardSecurity
+    sod_content_type: str = asn1.ID_LDS_SECURITY_OBJECT  # id-data or a legacy OID, as some states do
+    sod_signer_id: SignerId = SignerId()  # how the SOD's SignerInfo names the DS certificate
 
 
 @dataclass(frozen=True)
@@ -232,8 +234,8 @@ def lds_security_object(groups: dict[int, bytes], hash_name: str = "sha256") -> 
 
 def _sod(groups: dict[int, bytes], pki: TestPki, now: datetime, spec: PassportSpec, forgery: Forgery) -> bytes:
     wrong_key = signing_key(pki.ds.key.kind, spec.seed, "impostor") if forgery.wrong_signer else None
-    content_info = signed_data(asn1.ID_LDS_SECURITY_OBJECT, lds_security_object(groups), pki.ds, now, wrong_key,
-                               include_certificate=spec.ds_in_sod)
+    content_info = signed_data(spec.sod_content_type, lds_security_object(groups), pki.ds, now, wrong_key,
+                               include_certificate=spec.ds_in_sod, sid=spec.sod_signer_id)
     return encode_tlv(SOD_TAG, content_info)
 
 

@@ -148,33 +148,65 @@ def _key_id(spki: keys.PublicKeyInfo) -> bytes:
     return hashlib.sha1(spki["public_key"].dump()).digest()  # noqa: S324 - RFC 5280 method 1
 
 
-def _extensions(spki: keys.PublicKeyInfo, issuer: Authority | None, is_ca: bool) -> list[dict]:
-    usage = {"key_cert_sign", "crl_sign"} if is_ca else {"digital_signature"}
+@dataclass(frozen=True)
+class Profile:
+    """Certificate details that real issuers vary (defaults: the ICAO profile of the role).
+
+    key_usage None means the role's default; an empty set leaves the extension out."""
+
+    subject: ax509.Name | None = None  # default: C=country, CN=common name
+    issuer_name: ax509.Name | None = None  # the issuer field as written (default: issuer's subject)
+    key_usage: frozenset[str] | None = None
+    extended_key_usage: tuple[str, ...] = ()  # dotted OIDs or asn1crypto names; () = absent
+    with_key_identifiers: bool = True
+
+
+def build_name(attributes: list[tuple[str, str, str]]) -> ax509.Name:
+    """A name with one attribute per RDN, in the order given: (type, value, string kind), the kind
+    being 'printable', 'utf8', 'teletex' or 'bmp' as issuers choose it."""
+    rdns = [ax509.RelativeDistinguishedName([{
+        "type": kind_type, "value": ax509.DirectoryString(name=f"{kind}_string", value=value)}])
+        for kind_type, value, kind in attributes]
+    return ax509.Name(name="", value=ax509.RDNSequence(rdns))
+
+
+def _extensions(spki: keys.PublicKeyInfo, issuer: Authority | None, is_ca: bool, profile: Profile) -> list[dict]:
+    usage = profile.key_usage
+    if usage is None:
+        usage = {"key_cert_sign", "crl_sign"} if is_ca else {"digital_signature"}
     issuer_spki = issuer.certificate.public_key if issuer else spki
-    return [
-        {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": is_ca}},
-        {"extn_id": "key_usage", "critical": True, "extn_value": usage},
-        {"extn_id": "key_identifier", "critical": False, "extn_value": _key_id(spki)},
-        {"extn_id": "authority_key_identifier", "critical": False,
-         "extn_value": {"key_identifier": _key_id(issuer_spki)}},
-    ]
+    extensions = [{"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": is_ca}}]
+    if usage:
+        extensions.append({"extn_id": "key_usage", "critical": True, "extn_value": set(usage)})
+    if profile.extended_key_usage:
+        extensions.append({"extn_id": "extended_key_usage", "critical": False,
+                           "extn_value": list(profile.extended_key_usage)})
+    if profile.with_key_identifiers:
+        extensions += [
+            {"extn_id": "key_identifier", "critical": False, "extn_value": _key_id(spki)},
+            {"extn_id": "authority_key_identifier", "critical": False,
+             "extn_value": {"key_identifier": _key_id(issuer_spki)}},
+        ]
+    return extensions
 
 
 def issue(key: SigningKey, common_name: str, serial: int, not_before: datetime, not_after: datetime,
-          issuer: Authority | None = None, is_ca: bool = False, country: str = "UT") -> Authority:
+          issuer: Authority | None = None, is_ca: bool = False, country: str = "UT",
+          profile: Profile = Profile()) -> Authority:
     """A certificate for `key`, self-signed when no issuer is given."""
-    subject = ax509.Name.build({"country_name": country, "common_name": common_name})
+    subject = profile.subject or ax509.Name.build({"country_name": country, "common_name": common_name})
     signer_key = issuer.key if issuer else key
     spki = key.public_key_info()
+    issuer_name = profile.issuer_name or (issuer.certificate.subject if issuer else subject)
     tbs = ax509.TbsCertificate({
         "version": "v3",
         "serial_number": serial,
         "signature": signer_key.signature_algorithm(),
-        "issuer": issuer.certificate.subject if issuer else subject,
+        "issuer": issuer_name,
         "validity": {"not_before": _time(not_before), "not_after": _time(not_after)},
         "subject": subject,
         "subject_public_key_info": spki,
-        "extensions": _extensions(spki, issuer, is_ca),
+        "extensions": _extensions(spki, issuer, is_ca, profile),
     })
     cert = ax509.Certificate({
         "tbs_certificate": tbs,
@@ -185,23 +217,24 @@ def issue(key: SigningKey, common_name: str, serial: int, not_before: datetime, 
 
 
 def make_csca(seed: str, now: datetime, kind: KeyKind = KeyKind.RSA_PKCS1, country: str = "UT",
-              years: int = 15, label: str = "csca", expired: bool = False) -> Authority:
+              years: int = 15, label: str = "csca", expired: bool = False, profile: Profile = Profile()) -> Authority:
     """A self-signed CSCA valid for `years` from a year ago, or one that expired yesterday."""
     key = signing_key(kind, seed, label)
     start, end = now - timedelta(days=365), now + timedelta(days=365 * years)
     if expired:
         start, end = now - timedelta(days=365 * (years + 1)), now - timedelta(days=1)
-    return issue(key, f"CSCA {country} test", 1, start, end, is_ca=True, country=country)
+    return issue(key, f"CSCA {country} test", 1, start, end, is_ca=True, country=country, profile=profile)
 
 
 def make_document_signer(csca: Authority, seed: str, now: datetime, kind: KeyKind = KeyKind.RSA_PKCS1,
                          serial: int = 100, valid_days: tuple[int, int] = (-30, 3650),
-                         label: str = "ds") -> Authority:
+                         label: str = "ds", profile: Profile = Profile()) -> Authority:
     """A DS certificate; valid_days is (start, end) relative to now, so (-400, -1) is expired."""
     key = signing_key(kind, seed, f"{label}/{kind.value}")
     start, end = (now + timedelta(days=d) for d in valid_days)
     country = csca.certificate.subject.native["country_name"]
-    return issue(key, f"DS {country} {kind.value}", serial, start, end, issuer=csca, country=country)
+    return issue(key, f"DS {country} {kind.value}", serial, start, end, issuer=csca, country=country,
+                 profile=profile)
 
 
 def make_crl(csca: Authority, revoked_serials: list[int], now: datetime) -> bytes:

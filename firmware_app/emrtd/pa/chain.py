@@ -5,7 +5,6 @@ from datetime import datetime
 
 from asn1crypto import x509
 
-from firmware_app.emrtd.pa.names import same_name
 from firmware_app.emrtd.pa.result import PaFailure, PaReason
 from firmware_app.emrtd.pa.trust_store import TrustStore, certificate_signed_by
 
@@ -29,7 +28,7 @@ def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> 
     # only CA certificates anchor a chain: a DS certificate dropped into the store must not
     anchors = [csca for csca in store.issuers_of(ds_cert) if csca.ca and certificate_signed_by(ds_cert, csca)]
     if not anchors:
-        return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail="no CSCA signed this DS")], []
+        return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail=_untrusted_detail(ds_cert, store))], []
     valid_anchors = [csca for csca in anchors if validity_failure(csca, now, PaReason.CSCA_EXPIRED) is None]
     if not valid_anchors:
         failures.append(validity_failure(anchors[0], now, PaReason.CSCA_EXPIRED))
@@ -43,11 +42,20 @@ def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> 
     return failures, warnings
 
 
+def _untrusted_detail(ds_cert: x509.Certificate, store: TrustStore) -> str:
+    """Why no anchor was found: a CSCA holding the DS's authority key under another name is
+    named (names must still match: a key id alone does not chain a certificate)."""
+    aki = ds_cert.authority_key_identifier
+    if aki is not None and not store.named(ds_cert.issuer) and store.with_key_id(aki):
+        return "the CSCA with the DS's authority key identifier has another subject name"
+    return "no CSCA signed this DS"
+
+
 def _revocation(ds_cert: x509.Certificate, csca: x509.Certificate, store: TrustStore,
                 now: datetime) -> tuple[bool, list[str]]:
     notes = []
     # after a CSCA key rollover the current key (same subject name) signs the CRL for all DSs
-    same_country = [c for c in store.cscas if c.ca and same_name(c.subject, csca.subject)]
+    same_country = [c for c in store.named(csca.subject) if c.ca]
     for crl in store.crls_of(csca):
         if not any(certificate_signed_by(crl, signer) for signer in same_country):
             notes.append("CRL ignored: its signature does not verify with the CSCA")

@@ -11,9 +11,7 @@ from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.errors import BadPublicKey, UnsupportedAlgorithm
 from firmware_app.emrtd.pa.public_key import load_public_key
-from firmware_app.emrtd.pa.names import same_name
-
-
+from firmware_app.emrtd.pa.names import key_ids, same_name
 
 class SignerCheck(Enum):
     VALID = "valid"
@@ -31,11 +29,13 @@ class SignerResult:
 
 
 def find_signer_certificate(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> x509.Certificate | None:
+    """The certificate the SignerInfo names: issuer (normalised, any attribute order) and serial,
+    or subjectKeyIdentifier (the extension, or the key's SHA-1 when the certificate has none)."""
     sid = signer_info["sid"]
     if sid.name == "issuer_and_serial_number":
         issuer, serial = sid.chosen["issuer"], sid.chosen["serial_number"].native
         return next((c for c in certs if c.serial_number == serial and same_name(c.issuer, issuer)), None)
-    return next((c for c in certs if c.key_identifier == sid.chosen.native), None)
+    return next((c for c in certs if sid.chosen.native in key_ids(c)), None)
 
 
 def check_signer_info(signer_info: cms.SignerInfo, content: bytes, certs: list[x509.Certificate],

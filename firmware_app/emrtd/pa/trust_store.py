@@ -5,6 +5,7 @@ pa.chain's job. Loading is I/O and happens at start-up, never inside a transacti
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.errors import MasterListError, PaError, TrustStoreError
-from firmware_app.emrtd.pa.names import same_name
+from firmware_app.emrtd.pa.names import NameKey, key_ids, name_key, same_name
 from firmware_app.emrtd.pa.public_key import load_public_key
 
 log = logging.getLogger(__name__)
@@ -25,26 +26,67 @@ ML_SUFFIXES = {".ml", ".mls"}
 MAX_FILE_BYTES = 8 << 20  # a full ICAO master list is about 1 MB
 
 
+def fingerprint(item: x509.Certificate | crl.CertificateList) -> bytes:
+    return hashlib.sha256(item.dump()).digest()
+
+
 @dataclass
 class TrustStore:
+    """CSCA anchors indexed by normalised subject name (lookups and imports stay linear), CRLs,
+    where each anchor came from, and the roots a master list must chain to (`pins`)."""
+
     cscas: list[x509.Certificate] = field(default_factory=list)
     crls: list[crl.CertificateList] = field(default_factory=list)
+    pins: list[x509.Certificate] = field(default_factory=list)
+    sources: dict[bytes, str] = field(default_factory=dict)  # fingerprint -> file or master list
+    _seen: set[bytes] = field(default_factory=set, repr=False)
+    _by_name: dict[NameKey | None, list[x509.Certificate]] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=0, repr=False)
 
-    def add_certificate(self, cert: x509.Certificate) -> None:
-        if all(existing.dump() != cert.dump() for existing in self.cscas):
-            self.cscas.append(cert)
+    def add_certificate(self, cert: x509.Certificate, source: str = "") -> bool:
+        """Add an anchor unless the same certificate is already held; True when added."""
+        self._sync()
+        key = fingerprint(cert)
+        if key in self._seen:
+            return False
+        self.cscas.append(cert)
+        self._index(cert, key)
+        self.sources.setdefault(key, source)
+        return True
+
+    def _sync(self) -> None:
+        # certificates given to the constructor (or appended by hand) are indexed on first use
+        while self._indexed < len(self.cscas):
+            cert = self.cscas[self._indexed]
+            self._index(cert, fingerprint(cert))
+
+    def _index(self, cert: x509.Certificate, key: bytes) -> None:
+        self._seen.add(key)
+        self._by_name.setdefault(name_key(cert.subject), []).append(cert)
+        self._indexed += 1
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
-        """CSCA candidates by issuer name (and key identifier when both sides carry one)."""
+        """CSCA candidates by normalised issuer name, narrowed by the authority key identifier
+        when both sides carry one (a name shared by several keys after a rollover)."""
+        self._sync()
+        key = name_key(cert.issuer)
+        if key is None:
+            return []
         aki = cert.authority_key_identifier
-        return [
-            csca for csca in self.cscas
-            if same_name(csca.subject, cert.issuer) and (aki is None or csca.key_identifier in (None, aki))
-        ]
+        return [csca for csca in self._by_name.get(key, [])
+                if aki is None or csca.key_identifier is None or aki in key_ids(csca)]
+
+    def named(self, name: x509.Name) -> list[x509.Certificate]:
+        self._sync()
+        key = name_key(name)
+        return [] if key is None else list(self._by_name.get(key, []))
+
+    def with_key_id(self, key_id: bytes) -> list[x509.Certificate]:
+        """Anchors carrying this key identifier, whatever their name (diagnostics only)."""
+        return [csca for csca in self.cscas if key_id in key_ids(csca)]
 
     def crls_of(self, csca: x509.Certificate) -> list[crl.CertificateList]:
         return [entry for entry in self.crls if same_name(entry.issuer, csca.subject)]
-
 
 
 def _read(path: Path) -> bytes:
