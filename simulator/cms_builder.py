@@ -46,7 +46,7 @@ def _sid(signer: Authority, sid: SignerId) -> cms.SignerIdentifier:
 
 
 def _signer_info(content_type: str, content: bytes, signer: Authority, signing_time: datetime,
-                 key: SigningKey, hash_name: str, sid: SignerId) -> cms.SignerInfo:
+                 key: SigningKey, hash_name: str, sid: SignerId = SignerId()) -> cms.SignerInfo:
     signer_info = cms.SignerInfo({
         "version": "v3" if sid.by_key_identifier else "v1",
         "sid": _sid(signer, sid),
