@@ -15,6 +15,17 @@ from firmware_app.emrtd.lds.errors import LdsFormatError, LdsUnsupported
 from firmware_app.emrtd.lds.files import SOD_TAG
 
 FILE = "EF.SOD"
+ID_DATA = "1.2.840.113549.1.7.1"
+# Encapsulated content types seen in issued passports, each with the warning it earns. The LDS
+# security object is the same structure under each; only the ICAO OID is the standard one.
+CONTENT_TYPES = {
+    asn1.ID_LDS_SECURITY_OBJECT: None,
+    ID_DATA: "SOD content type is id-data, not the ICAO LDS security object OID",
+    # ICAO "PKI for MRTDs offering ICC read-only access" v1.1 Annex C, in early French and Belgian passports
+    "1.3.27.1.1.1": "SOD content type is the pre-2006 ICAO OID 1.3.27.1.1.1",
+    # Sdu (Netherlands) worked example, carried into some early documents
+    "1.2.528.1.1006.1.20.1": "SOD content type is the legacy Sdu OID 1.2.528.1.1006.1.20.1",
+}
 HASH_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
 MAX_CERTIFICATES = 8
 
@@ -28,6 +39,12 @@ class SecurityObject:
     signer_info: cms.SignerInfo
     encapsulated_content: bytes  # the DER LDSSecurityObject the signature covers
     certificates: tuple[x509.Certificate, ...]
+    content_type: str = asn1.ID_LDS_SECURITY_OBJECT  # dotted eContentType
+    warnings: tuple[str, ...] = ()
+
+
+class SodContentTypeError(LdsUnsupported):
+    """The SOD encapsulates something other than an LDS security object under any known OID."""
 
 
 def parse_sod(data: bytes) -> SecurityObject:
@@ -44,14 +61,17 @@ def _parse_content_info(der: bytes) -> SecurityObject:
     if len(signer_infos) != 1:
         raise LdsFormatError(FILE, f"{len(signer_infos)} signer infos (ICAO requires exactly one)")
     encap = signed["encap_content_info"]
-    if encap["content_type"].dotted != asn1.ID_LDS_SECURITY_OBJECT:
-        raise LdsFormatError(FILE, "encapsulated content is not an LDSSecurityObject")
+    content_type = encap["content_type"].dotted
+    if content_type not in CONTENT_TYPES:
+        raise SodContentTypeError(FILE, f"encapsulated content type {content_type} is no LDS security object")
     _ = signer_infos[0].native  # asn1crypto is lazy: decode everything now, inside file_errors
     content = encap["content"].native  # bytes inside the OCTET STRING (BER segments joined)
     if not isinstance(content, bytes) or not content:
         raise LdsFormatError(FILE, "LDSSecurityObject content is absent")
     algorithm, hashes, version = _parse_security_object(content)
-    return SecurityObject(algorithm, hashes, version, signed, signer_infos[0], content, _certificates(signed))
+    warning = CONTENT_TYPES[content_type]
+    return SecurityObject(algorithm, hashes, version, signed, signer_infos[0], content, _certificates(signed),
+                          content_type, (warning,) if warning else ())
 
 
 def _parse_security_object(der: bytes) -> tuple[str, dict[int, bytes], str | None]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from asn1crypto import x509
 
 from firmware_app.emrtd.pa.result import PaFailure, PaReason
+from firmware_app.emrtd.pa.usage import ds_usage_problem
 from firmware_app.emrtd.pa.trust_store import TrustStore, certificate_signed_by
 
 
@@ -21,18 +22,18 @@ def validity_failure(cert: x509.Certificate, now: datetime, expired: PaReason,
 
 def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> tuple[list[PaFailure], list[str]]:
     """Failures (empty when the chain is valid) and warnings about unusable CRLs."""
-    failures: list[PaFailure] = []
+    usage_problem, warnings = ds_usage_problem(ds_cert)
+    failures = [PaFailure(PaReason.DS_KEY_USAGE, detail=usage_problem)] if usage_problem else []
     ds_validity = validity_failure(ds_cert, now, PaReason.DS_EXPIRED, PaReason.DS_NOT_YET_VALID)
     if ds_validity:
         failures.append(ds_validity)
     # only CA certificates anchor a chain: a DS certificate dropped into the store must not
     anchors = [csca for csca in store.issuers_of(ds_cert) if csca.ca and certificate_signed_by(ds_cert, csca)]
     if not anchors:
-        return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail=_untrusted_detail(ds_cert, store))], []
+        return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail=_untrusted_detail(ds_cert, store))], warnings
     valid_anchors = [csca for csca in anchors if validity_failure(csca, now, PaReason.CSCA_EXPIRED) is None]
     if not valid_anchors:
         failures.append(validity_failure(anchors[0], now, PaReason.CSCA_EXPIRED))
-    warnings: list[str] = []
     for csca in valid_anchors or anchors:
         revoked, notes = _revocation(ds_cert, csca, store, now)
         warnings += notes

@@ -7,12 +7,14 @@ from enum import Enum
 
 class PaReason(Enum):
     SOD_MALFORMED = "SOD_MALFORMED"
+    SOD_CONTENT_TYPE = "SOD_CONTENT_TYPE"  # encapsulated content under no known LDS security object OID
     DS_CERT_MISSING = "DS_CERT_MISSING"
     SIGNED_ATTRS_INVALID = "SIGNED_ATTRS_INVALID"
     SOD_SIGNATURE_INVALID = "SOD_SIGNATURE_INVALID"
     UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
     NO_TRUST_STORE = "NO_TRUST_STORE"
     DS_NOT_TRUSTED = "DS_NOT_TRUSTED"
+    DS_KEY_USAGE = "DS_KEY_USAGE"  # keyUsage without digitalSignature, or an EKU excluding document signing
     DS_EXPIRED = "DS_EXPIRED"
     DS_NOT_YET_VALID = "DS_NOT_YET_VALID"
     CSCA_EXPIRED = "CSCA_EXPIRED"

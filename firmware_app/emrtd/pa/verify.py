@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 from asn1crypto import x509
 
 from firmware_app.emrtd.lds.errors import LdsError
-from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
+from firmware_app.emrtd.lds.sod import SecurityObject, SodContentTypeError, parse_sod
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.chain import check_chain
 from firmware_app.emrtd.pa.cms_signature import SignerCheck, check_signer_info
@@ -35,7 +35,8 @@ def passive_authenticate(sod: bytes | SecurityObject, data_groups: Mapping[int, 
     try:
         security_object = sod if isinstance(sod, SecurityObject) else parse_sod(sod)
     except LdsError as exc:
-        failure = PaFailure(PaReason.SOD_MALFORMED, detail=str(exc))
+        reason = PaReason.SOD_CONTENT_TYPE if isinstance(exc, SodContentTypeError) else PaReason.SOD_MALFORMED
+        failure = PaFailure(reason, detail=str(exc))
         return PaResult(False, False, None if trust_store is None else False, (failure,))
     return _authenticate(security_object, data_groups, trust_store, now, list(ds_certificates))
 
@@ -44,7 +45,7 @@ def _authenticate(sod: SecurityObject, data_groups: Mapping[int, bytes], trust_s
                   now: datetime, extra_certificates: list[x509.Certificate]) -> PaResult:
     certificates = list(sod.certificates) + extra_certificates
     signer = check_signer_info(sod.signer_info, sod.encapsulated_content, certificates,
-                               content_type=sod.signed_data["encap_content_info"]["content_type"].dotted)
+                               content_type=sod.content_type)
     failures = [] if signer.status is SignerCheck.VALID else [
         PaFailure(SIGNER_REASONS[signer.status], detail=signer.detail)]
     hash_failures = check_hashes(sod, data_groups)
@@ -55,7 +56,7 @@ def _authenticate(sod: SecurityObject, data_groups: Mapping[int, bytes], trust_s
         chain_valid=chain_valid,
         failures=tuple(failures + hash_failures + chain_failures),
         checked_groups=tuple(sorted(data_groups)),
-        warnings=tuple(warnings),
+        warnings=sod.warnings + tuple(warnings),
     )
 
 
