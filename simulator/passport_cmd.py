@@ -2,11 +2,11 @@
 a directory of chip files (as written by `gatectl chip read --out`) offline.
 
     gatesim passport build --out DIR [--mrz L1 L2 [L3]] [--portrait IMG] [--ds-kind KIND] [forgeries]
-    gatesim passport check DIR --trust-store PATH [--json]
+    gatesim passport check DIR --trust-store PATH [--ml-root CERT]... [--json]
 
 build writes DIR/<file>.bin (EF.COM.bin, EF.SOD.bin, DG1.bin ...), DIR/trust/csca.pem and
 DIR/trust/csca.crl (a trust-store directory), DIR/masterlist.ml (the same CSCA as an ICAO master
-list) and DIR/chip/{aa,ca}_key.pem or chip/ca_key_dh.json for a DH chip-authentication key
+list signed for that CSCA: check it with --ml-root DIR/trust/csca.pem) and DIR/chip/{aa,ca}_key.pem or chip/ca_key_dh.json for a DH chip-authentication key
 (mode 0600, test keys for the virtual chip). check exits 0 when passive authentication passes, 1 when it fails, 2 when
 the directory or trust store is unusable.
 """
@@ -39,6 +39,8 @@ def register(groups) -> None:
     check = actions.add_parser("check", help="passive authentication of a directory of chip files")
     check.add_argument("directory", type=Path)
     check.add_argument("--trust-store", type=Path, required=True, metavar="PATH")
+    check.add_argument("--ml-root", type=Path, action="append", default=[], metavar="CERT",
+                       help="a certificate a master list's signer may chain to (repeatable)")
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=run_check)
 
@@ -128,10 +130,13 @@ def _write(out: Path, document) -> None:
 
 
 def run_check(args) -> int:
-    from firmware_app.emrtd.pa import PaError, load_directory, passive_authenticate
+    from firmware_app.emrtd.pa import PaError, passive_authenticate
+    from firmware_app.emrtd.pa.trust_store import TrustStore, load_directory, load_roots
 
     try:
-        store = load_directory(args.trust_store)
+        store = TrustStore()
+        load_roots(args.ml_root, store)
+        load_directory(args.trust_store, store)
         sod = (args.directory / "EF.SOD.bin").read_bytes()
         groups = {int(p.name[2:-4]): p.read_bytes() for p in args.directory.glob("DG*.bin") if p.name[2:-4].isdigit()}
     except (OSError, PaError) as exc:

@@ -15,7 +15,9 @@ def test_build_then_check_genuine_and_tampered(tmp_path, capsys):
     only_list = tmp_path / "ml-store"
     only_list.mkdir()
     (only_list / "list.ml").write_bytes((genuine / "masterlist.ml").read_bytes())
-    assert main(["passport", "check", str(genuine), "--trust-store", str(only_list)]) == 0
+    assert main(["passport", "check", str(genuine), "--trust-store", str(only_list)]) == 2  # list not pinned
+    root = str(genuine / "trust" / "csca.pem")
+    assert main(["passport", "check", str(genuine), "--trust-store", str(only_list), "--ml-root", root]) == 0
     assert main(["passport", "check", str(tampered), "--trust-store", str(genuine / "trust"), "--json"]) == 1
     assert "DG_HASH_MISMATCH(DG1)" in capsys.readouterr().out
 

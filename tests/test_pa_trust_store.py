@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from asn1crypto import pem
 
-from firmware_app.emrtd.pa import MasterListError, TrustStore, TrustStoreError, import_master_list, load_directory
+from firmware_app.emrtd.pa import MasterListError, MlRefusal, TrustStore, TrustStoreError, import_master_list, load_directory
 from firmware_app.emrtd.pa import PaReason, passive_authenticate
 from passport_helpers import NOW, passport, pki
 from simulator.cms_builder import master_list
@@ -20,7 +20,8 @@ def test_directory_with_pem_der_crl_and_master_list(tmp_path):
     (tmp_path / "ours.pem").write_bytes(pem.armor("CERTIFICATE", ours.csca.der))
     (tmp_path / "other.der").write_bytes(other.csca.der)
     (tmp_path / "ours.crl").write_bytes(ours.crl)
-    (tmp_path / "list.ml").write_bytes(master_list([third.csca.der], _ml_signer(third), NOW))
+    # the list is signed by a signer of `ours`, whose CSCA file pins it
+    (tmp_path / "list.ml").write_bytes(master_list([third.csca.der], _ml_signer(ours), NOW))
     (tmp_path / "README.txt").write_text("ignored")
     store = load_directory(tmp_path)
     assert len(store.cscas) == 3 and len(store.crls) == 1
@@ -30,9 +31,9 @@ def test_directory_with_pem_der_crl_and_master_list(tmp_path):
 
 def test_master_list_import_enables_passive_auth():
     test_pki = pki(KeyKind.ECDSA_EXPLICIT, KeyKind.ECDSA_P256)
-    store = TrustStore()
+    store = TrustStore(pins=[test_pki.csca.certificate])
     data = master_list([test_pki.csca.der, pki().csca.der], _ml_signer(test_pki), NOW)
-    assert import_master_list(data, store) == 2
+    assert len(import_master_list(data, store).added) == 2
     document = passport(KeyKind.ECDSA_EXPLICIT, csca_kind=KeyKind.ECDSA_P256)
     assert passive_authenticate(document.files["EF.SOD"], document.data_groups, store, NOW).passed
 
@@ -40,8 +41,9 @@ def test_master_list_import_enables_passive_auth():
 def test_master_list_signed_by_an_outsider_is_refused():
     listed, outsider = pki(), pki(seed="other-country")
     data = master_list([listed.csca.der], _ml_signer(outsider), NOW)
-    with pytest.raises(MasterListError, match="not issued by a CSCA in the list"):
-        import_master_list(data, TrustStore())
+    with pytest.raises(MasterListError, match="chains to no pinned root") as refused:
+        import_master_list(data, TrustStore(pins=[listed.csca.certificate]))
+    assert refused.value.reason is MlRefusal.SIGNER_NOT_PINNED
     store = TrustStore()
     import_master_list(data, store, verify=False)  # explicit opt-out still imports
     assert len(store.cscas) == 1
@@ -53,7 +55,7 @@ def test_tampered_master_list_is_refused():
     position = data.find(b"CSCA UT test")
     data[position] ^= 0x20  # change a name inside the signed certificate list
     with pytest.raises(MasterListError):
-        import_master_list(bytes(data), TrustStore())
+        import_master_list(bytes(data), TrustStore(pins=[test_pki.csca.certificate]))
 
 
 @pytest.mark.parametrize("name,content", [("bad.pem", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),

@@ -156,17 +156,20 @@ def card_presence(config) -> Callable[[], bool]:
 
 
 def load_trust_store(config):
-    """CSCA certificates (and CRLs, master lists) from smartcard.csca_dir and master_list."""
+    """CSCA certificates (and CRLs, master lists) from smartcard.csca_dir and master_list; master
+    lists are pinned to the CSCA files and smartcard.master_list_roots."""
     from firmware_app.emrtd.pa import PaError, TrustStore, import_master_list, load_directory
+    from firmware_app.emrtd.pa.trust_store import load_roots
     section = config.smartcard
     store = TrustStore()
     try:
+        load_roots(list(section.master_list_roots), store)
         if Path(section.csca_dir).is_dir():
             load_directory(Path(section.csca_dir), store)
         else:
             log.error("no CSCA directory %s: passive authentication will refer every traveller", section.csca_dir)
         if section.master_list is not None:
-            import_master_list(Path(section.master_list).read_bytes(), store)
+            import_master_list(Path(section.master_list).read_bytes(), store, source=Path(section.master_list).name)
     except (OSError, PaError) as exc:
         raise ComponentUnavailable("trust store", f"{type(exc).__name__}: {exc}") from exc
     return store

@@ -33,7 +33,9 @@ def register(groups) -> None:
     key.add_argument("--mrz", nargs="+", metavar="LINE", help="the printed MRZ (2 or 3 lines)")
     key.add_argument("--can", metavar="CAN", help="card access number (PACE only)")
     cmd.add_argument("--trust-store", type=Path, metavar="PATH",
-                     help="CSCA directory (PEM/DER certificates, CRLs) or an ICAO master list file")
+                     help="CSCA directory (PEM/DER certificates, CRLs, master lists) or an ICAO master list file")
+    cmd.add_argument("--ml-root", type=Path, action="append", default=[], metavar="CERT",
+                     help="a certificate a master list's signer may chain to (repeatable)")
     cmd.add_argument("--json", action="store_true", help="machine-readable output")
     cmd.add_argument("--out", type=Path, metavar="DIR", help="write each file's raw bytes to DIR (mode 0600)")
     cmd.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the reader/card")
@@ -45,7 +47,7 @@ def register(groups) -> None:
 def run_read(args) -> int:
     from firmware_app.emrtd.errors import EmrtdError
     key = _key(args)
-    store = _trust_store(args.trust_store) if args.trust_store else None
+    store = trust_store(args.trust_store, args.ml_root) if args.trust_store else None
     try:
         read = _read_chip(_reader_url(args.reader), key, args.timeout, args.probe_extended)
     except (DriverError, EmrtdError) as exc:
@@ -77,14 +79,11 @@ def _key(args):
         raise UsageError(str(exc.reason)) from exc
 
 
-def _trust_store(path: Path):
-    from firmware_app.emrtd.pa import PaError, TrustStore, import_master_list, load_directory
+def trust_store(path: Path, roots: list[Path]):
+    from firmware_app.emrtd.pa import PaError
+    from firmware_app.emrtd.pa.trust_store import open_store
     try:
-        if path.is_dir():
-            return load_directory(path)
-        store = TrustStore()
-        import_master_list(path.read_bytes(), store)
-        return store
+        return open_store(path, roots)
     except (OSError, PaError) as exc:
         raise UsageError(f"trust store {path}: {exc}") from exc
 

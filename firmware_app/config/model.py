@@ -134,6 +134,9 @@ class SmartcardSection(Strict):
                         description="pcsc://<reader name pattern>; a pattern naming several readers is refused")
     csca_dir: Path = Path("config/csca")
     master_list: Path | None = None
+    master_list_roots: list[Path] = Field(
+        default_factory=list, max_length=32,
+        description="certificate files a master list's signer may chain to, besides the CSCA files in csca_dir")
     read_timeout_s: float = Field(default=10.0, gt=0)
 
 

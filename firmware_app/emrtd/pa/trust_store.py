@@ -10,12 +10,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asn1crypto import cms, crl, pem, x509
+from asn1crypto import crl, pem, x509
 
-from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
-from firmware_app.emrtd.pa.errors import MasterListError, PaError, TrustStoreError
+from firmware_app.emrtd.pa.errors import PaError, TrustStoreError
 from firmware_app.emrtd.pa.names import NameKey, key_ids, name_key, same_name
 from firmware_app.emrtd.pa.public_key import load_public_key
 
@@ -54,6 +53,10 @@ class TrustStore:
         self.sources.setdefault(key, source)
         return True
 
+    def holds(self, cert: x509.Certificate) -> bool:
+        self._sync()
+        return fingerprint(cert) in self._seen
+
     def _sync(self) -> None:
         # certificates given to the constructor (or appended by hand) are indexed on first use
         while self._indexed < len(self.cscas):
@@ -89,7 +92,7 @@ class TrustStore:
         return [entry for entry in self.crls if same_name(entry.issuer, csca.subject)]
 
 
-def _read(path: Path) -> bytes:
+def read_bounded(path: Path) -> bytes:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise TrustStoreError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
     return path.read_bytes()
@@ -124,74 +127,44 @@ def parse_crl(data: bytes, origin: str) -> crl.CertificateList:
 
 
 def load_directory(directory: Path, store: TrustStore | None = None) -> TrustStore:
-    """Certificates (*.pem *.crt *.cer *.der), CRLs (*.crl) and master lists (*.ml) of a directory."""
+    """Certificates (*.pem *.crt *.cer *.der), CRLs (*.crl) and master lists (*.ml) of a directory.
+
+    CSCA certificate files are anchors and also pin master lists (see pa.master_list); they are
+    loaded first so a list is checked against them whatever the file names' order."""
+    from firmware_app.emrtd.pa.master_list import import_master_list
+
     if not directory.is_dir():
         raise TrustStoreError(f"{directory}: not a directory")
     store = store or TrustStore()
-    for path in sorted(directory.iterdir()):
-        suffix = path.suffix.lower()
-        if suffix in CERT_SUFFIXES:
-            for cert in parse_certificates(_read(path), str(path)):
-                store.add_certificate(cert)
-        elif suffix in CRL_SUFFIXES:
-            store.crls.append(parse_crl(_read(path), str(path)))
-        elif suffix in ML_SUFFIXES:
-            import_master_list(_read(path), store)
+    paths = sorted(directory.iterdir())
+    for path in (p for p in paths if p.suffix.lower() in CERT_SUFFIXES):
+        for cert in parse_certificates(read_bounded(path), str(path)):
+            store.add_certificate(cert, source=path.name)
+            store.pins.append(cert)
+    for path in (p for p in paths if p.suffix.lower() in CRL_SUFFIXES):
+        store.crls.append(parse_crl(read_bounded(path), str(path)))
+    for path in (p for p in paths if p.suffix.lower() in ML_SUFFIXES):
+        import_master_list(read_bounded(path), store, source=path.name)
     log.info("trust store: %d CSCA certificates, %d CRLs from %s", len(store.cscas), len(store.crls), directory)
     return store
 
 
-def import_master_list(data: bytes, store: TrustStore, verify: bool = True) -> int:
-    """Add the CSCA certificates of an ICAO master list (CMS SignedData); returns how many.
-
-    With verify, the list's signature must check with its signer certificate, and that signer must
-    be issued by a CSCA contained in the list (the list vouches for itself, as ICAO defines it).
-    """
-    try:
-        signed, certs = _parse_master_list(data)
-    except ASN1_DECODE_ERRORS as exc:
-        raise MasterListError(f"master list cannot be decoded ({type(exc).__name__})") from exc
-    if verify:
-        _verify_master_list(signed, certs)
-    for cert in certs:
-        store.add_certificate(cert)
-    return len(certs)
+def load_roots(paths: list[Path], store: TrustStore) -> None:
+    """Configured national roots: they pin master lists; they are not passport anchors by themselves."""
+    for path in paths:
+        store.pins.extend(parse_certificates(read_bounded(path), str(path)))
 
 
-def _parse_master_list(data: bytes) -> tuple[cms.SignedData, list[x509.Certificate]]:
-    info = cms.ContentInfo.load(data, strict=True)
-    if info["content_type"].native != "signed_data":
-        raise MasterListError("master list is not CMS SignedData")
-    signed = info["content"]
-    encap = signed["encap_content_info"]
-    if encap["content_type"].dotted != asn1.ID_CSCA_MASTER_LIST:
-        raise MasterListError("content is not an ICAO CscaMasterList")
-    master = asn1.CscaMasterList.load(encap["content"].native)
-    certs = list(master["cert_list"])
-    for cert in certs:
-        _ = cert.native
-    _ = signed["signer_infos"].native, signed["certificates"].native
-    return signed, certs
+def open_store(path: Path, roots: list[Path] = ()) -> TrustStore:
+    """A CSCA directory, or one master-list file, with the given master-list roots."""
+    from firmware_app.emrtd.pa.master_list import import_master_list
 
-
-def _verify_master_list(signed: cms.SignedData, listed: list[x509.Certificate]) -> None:
-    from firmware_app.emrtd.pa.cms_signature import SignerCheck, check_signer_info
-
-    signer_certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
-    content = signed["encap_content_info"]["content"].native
-    if len(signed["signer_infos"]) == 0:  # no signer would otherwise mean "verified"
-        raise MasterListError("master list is not signed")
-    for signer_info in signed["signer_infos"]:
-        check = check_signer_info(signer_info, content, signer_certs, content_type=asn1.ID_CSCA_MASTER_LIST)
-        if check.status is not SignerCheck.VALID:
-            raise MasterListError(f"master list signature: {check.status.value}")
-        if not _issued_by_any(check.certificate, listed):
-            raise MasterListError("master list signer is not issued by a CSCA in the list")
-
-
-def _issued_by_any(cert: x509.Certificate, cscas: list[x509.Certificate]) -> bool:
-    probe = TrustStore(cscas=list(cscas))
-    return any(certificate_signed_by(cert, csca) for csca in probe.issuers_of(cert))
+    store = TrustStore()
+    load_roots(list(roots), store)
+    if path.is_dir():
+        return load_directory(path, store)
+    import_master_list(read_bounded(path), store, source=path.name)
+    return store
 
 
 def certificate_signed_by(cert: x509.Certificate | crl.CertificateList, issuer: x509.Certificate) -> bool:
