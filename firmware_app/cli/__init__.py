@@ -22,7 +22,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.gate_cmd",
     "firmware_app.cli.outbox_cmd",
     "firmware_app.cli.selftest_cmd",
-    
+    "firmware_app.cli.pki_cmd",
 ]
 
 

@@ -1,4 +1,5 @@
-"""`gatectl chip read --reader PATTERN (--mrz LINE LINE [LINE] | --can CAN) [--trust-store PATH] [--json] [--out DIR]`.
+"""`gatectl chip read --reader PATTERN (--mrz LINE LINE [LINE] | --can CAN) [--trust-store PATH] [--json] [--out DIR]`
+and `gatectl chip verify` (passive authentication of a dump: cli.chip_verify).
 
 PATTERN is a PC/SC reader name pattern (`pcsc://` is implied) or a full transceiver URL.
 
@@ -42,6 +43,8 @@ def register(groups) -> None:
     cmd.add_argument("--probe-extended", action="store_true",
                      help="when neither ATR nor EF.ATR/INFO declares extended length, try it once")
     cmd.set_defaults(func=run_read)
+    from . import chip_verify
+    chip_verify.register(actions)
 
 
 def run_read(args) -> int:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
 CRL_SUFFIXES = {".crl"}
 ML_SUFFIXES = {".ml", ".mls"}
+ROOTS_SUBDIR = "roots"
 MAX_FILE_BYTES = 8 << 20  # a full ICAO master list is about 1 MB
 
 
@@ -52,6 +53,9 @@ class TrustStore:
         self._index(cert, key)
         self.sources.setdefault(key, source)
         return True
+
+    def source_of(self, cert: x509.Certificate) -> str:
+        return self.sources.get(fingerprint(cert), "")
 
     def holds(self, cert: x509.Certificate) -> bool:
         self._sync()
@@ -130,12 +134,15 @@ def load_directory(directory: Path, store: TrustStore | None = None) -> TrustSto
     """Certificates (*.pem *.crt *.cer *.der), CRLs (*.crl) and master lists (*.ml) of a directory.
 
     CSCA certificate files are anchors and also pin master lists (see pa.master_list); they are
-    loaded first so a list is checked against them whatever the file names' order."""
+    loaded first so a list is checked against them whatever the file names' order. Certificates in
+    the subdirectory roots/ only pin master lists (`gatectl pki import --ml-root` puts them there)."""
     from firmware_app.emrtd.pa.master_list import import_master_list
 
     if not directory.is_dir():
         raise TrustStoreError(f"{directory}: not a directory")
     store = store or TrustStore()
+    if (directory / ROOTS_SUBDIR).is_dir():
+        load_roots(sorted(p for p in (directory / ROOTS_SUBDIR).iterdir() if p.suffix.lower() in CERT_SUFFIXES), store)
     paths = sorted(directory.iterdir())
     for path in (p for p in paths if p.suffix.lower() in CERT_SUFFIXES):
         for cert in parse_certificates(read_bounded(path), str(path)):
