@@ -88,3 +88,16 @@ def test_signed_and_pinned_master_list_with_hostile_entries_gives_typed_errors(e
         return
     for cert in report.added:  # what was added is usable by the lookups passive authentication makes
         store.issuers_of(cert), cert.subject.native
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["bytes", "list", "pem"]), blob=st.binary(max_size=300), data=st.data())
+def test_pki_import_of_hostile_files_reports_and_never_crashes(tmp_path_factory, kind, blob, data):
+    from firmware_app.emrtd.pa.provision import Outcome, import_files
+    content = {"bytes": blob, "list": _mutate(ML, data.draw) if kind == "list" else b"",
+               "pem": b"-----BEGIN CERTIFICATE-----\n" + blob + b"\n-----END CERTIFICATE-----\n"}[kind]
+    work = tmp_path_factory.mktemp("pki-fuzz")
+    (work / "input").write_bytes(content)
+    (report,) = import_files([work / "input"], work / "store", [], NOW)
+    stored = sorted(p.name for p in (work / "store").iterdir())
+    assert (report.outcome is Outcome.REFUSED) == (stored == [])

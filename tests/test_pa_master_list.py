@@ -98,3 +98,26 @@ def test_unsigned_and_tampered_lists_have_their_reasons():
     with pytest.raises(MasterListError) as refused:
         import_master_list(bytes(data), TrustStore(pins=[GERMANY.certificate]))
     assert refused.value.reason is MlRefusal.SIGNATURE_INVALID
+
+
+def _config(tmp_path, roots: list[str]):
+    from pathlib import Path
+
+    from firmware_app.config import load_config
+    text = Path("config/default.toml").read_text().replace(
+        'csca_dir = "config/csca"', f'csca_dir = "{tmp_path / "csca"}"').replace(
+        "master_list_roots = []", f"master_list_roots = {roots!r}".replace("'", '"'))
+    (tmp_path / "gate.toml").write_text(text)
+    return load_config(tmp_path / "gate.toml")
+
+
+def test_appliance_store_refuses_an_unpinned_list_and_trusts_it_with_a_configured_root(tmp_path):
+    from firmware_app.appliance.devices import load_trust_store
+    from firmware_app.appliance.errors import ComponentUnavailable
+    (tmp_path / "csca").mkdir()
+    (tmp_path / "csca" / "bsi.ml").write_bytes(BSI_LIST)
+    with pytest.raises(ComponentUnavailable, match="chains to no pinned root"):
+        load_trust_store(_config(tmp_path, []))
+    (tmp_path / "de-root.pem").write_bytes(pem.armor("CERTIFICATE", GERMANY.der))
+    store = load_trust_store(_config(tmp_path, [str(tmp_path / "de-root.pem")]))
+    assert len(store.cscas) == 4 and set(store.sources.values()) == {"bsi.ml"}
