@@ -94,10 +94,23 @@ class Bmis:
         return f"{ROOT}/cmd/{name}", json.dumps(self.body(params, **kw)).encode()
 
 
-def make_processor(tmp_path, clock: Clock, bmis: Bmis, lane: FakeLane, alarms: list | None = None):
+class FakePki:
+    """A trust store that takes every file (the real one: firmware_app.appliance.pki_updates)."""
+
+    def __init__(self):
+        self.files: list[tuple[str, bytes]] = []
+
+    def apply(self, files: list[tuple[str, bytes]]) -> dict:
+        self.files += files
+        return {"files": [{"name": name, "outcome": "added"} for name, _ in files]}
+
+
+def make_processor(tmp_path, clock: Clock, bmis: Bmis, lane: FakeLane, alarms: list | None = None,
+                   pki=None):
     alerts = AlertStore.open(tmp_path / "alerts.db", clock)
     journal = CommandJournal.open(tmp_path / "commands.db", monotonic=clock.monotonic)
     sink = (lambda code, detail: alarms.append((code, detail))) if alarms is not None else None
     processor = CommandProcessor(CommandSettings(PREFIX, DEVICE), trust=TrustStore.of(bmis.key.public_key()),
-                                 journal=journal, alerts=alerts, lane=lane, clock=clock, on_alarm=sink)
+                                 journal=journal, alerts=alerts, lane=lane, clock=clock, on_alarm=sink,
+                                 pki=pki or FakePki())
     return processor, alerts, journal

@@ -77,7 +77,7 @@ SIGNABLE = st.recursive(st.none() | st.booleans() | st.integers() | SIGNABLE_TEX
                         lambda inner: st.lists(inner, max_size=4)
                         | st.dictionaries(SIGNABLE_TEXT, inner, max_size=5), max_leaves=15)
 PARAM_KEYS = st.sampled_from(["mode", "action", "door", "list_id", "kind", "version", "base_version",
-                              "entries", "add", "remove", "part", "parts"])
+                              "entries", "add", "remove", "part", "parts", "files"])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -154,3 +154,12 @@ def test_chip_verify_without_a_store_directory_is_a_usage_error(dump, tmp_path):
     config.write_text((__import__("pathlib").Path("config/default.toml")).read_text().replace(
         'csca_dir = "config/csca"', f'csca_dir = "{tmp_path / "absent"}"'))
     assert main(["chip", "verify", "--sod", str(dump / "EF.SOD.bin"), "--config", str(config)]) == 2
+
+
+def test_sniff_tells_crls_with_revocations_from_certificates_and_lists():
+    from firmware_app.emrtd.pa.provision import FileKind, sniff
+    revoked = pki(revoke_ds=True)
+    signer = make_document_signer(revoked.csca, "pki-cli", NOW, serial=932, label="ml")
+    assert sniff(revoked.crl) is FileKind.CRL and sniff(pem.armor("X509 CRL", revoked.crl)) is FileKind.CRL
+    assert sniff(revoked.csca.der) is FileKind.CERTIFICATE and sniff(b"\x30\x00") is FileKind.UNKNOWN
+    assert sniff(master_list([revoked.csca.der], signer, NOW)) is FileKind.MASTER_LIST

@@ -27,6 +27,7 @@ from firmware_app.bmis.wiring import build_link, open_outbox
 from firmware_app.errors import GateError
 
 from .bridges import RunnerLaneControl
+from .pki_updates import TrustStoreUpdater
 
 log = logging.getLogger("gate.app.bmis")
 STATS_CHECK_S = 60.0
@@ -142,6 +143,7 @@ class BmisSide:
     outbox: RecordingOutbox
     stats_publisher: StatsPublisher
     link_problem: str | None = None     # why the link cannot connect; records are then kept locally
+    pki_updater: TrustStoreUpdater | None = None    # pki-update commands; attached to the chip stage
 
     def start(self) -> None:
         if self.link_problem is None:
@@ -190,8 +192,9 @@ def build_bmis_side(config, clock: Callable[[], datetime], health_source=None) -
     """Raises GateError subclasses (TrustStoreError, store and outbox errors) to the caller; a link
     that is not configured gives a local-only side (see the module docstring)."""
     lane_control = RunnerLaneControl(clock)
+    pki_updater = TrustStoreUpdater(config, clock)
     # no on_alarm: the link itself raises the alarm for a refused signature (result "alarm": true)
-    commands = build_command_side(config, lane=lane_control, clock=clock)
+    commands = build_command_side(config, lane=lane_control, clock=clock, pki=pki_updater)
     problem = None
     try:
         try:
@@ -204,4 +207,5 @@ def build_bmis_side(config, clock: Callable[[], datetime], health_source=None) -
         commands.close()
         raise
     outbox = RecordingOutbox(LaneOutbox(link), commands.stats, clock)
-    return BmisSide(link, commands, lane_control, outbox, StatsPublisher(commands.stats, link, clock), problem)
+    return BmisSide(link, commands, lane_control, outbox, StatsPublisher(commands.stats, link, clock), problem,
+                    pki_updater)

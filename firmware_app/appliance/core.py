@@ -100,7 +100,14 @@ class Appliance:
         self.runner = LaneRunner(lane_settings(self.config, boot_id), ports, self.clock, start_mode(self.config))
         if self.bmis:
             self.bmis.lane_control.attach(self.runner)
+            if self.bmis.pki_updater is not None:
+                self.bmis.pki_updater.attach(chip, self._trust_store_restored)
         return self
+
+    def _trust_store_restored(self) -> None:
+        """A BMIS pki-update gave a usable store where start-up had none."""
+        if self.runner is not None and any(kind is Fault.TRUST_STORE for kind, _ in self.faults):
+            self.runner.submit(ev.DeviceRestored(Fault.TRUST_STORE))
 
     def _build_gate(self) -> None:
         if devices.uses_safety_controller(self.config):     # the controller owns the pins

@@ -38,3 +38,12 @@ class AlertVersionConflict(AlertStoreError):
 
 class StatsError(BmisCommandError):
     """A crossing record cannot be counted (not a dict, unusable time)."""
+
+
+class PkiUpdateRefused(BmisCommandError):
+    """A trust-store update (CSCA, CRL, master list) was refused in part or whole; `result` says
+    per file what happened."""
+
+    def __init__(self, detail: str, result: dict):
+        self.result = result
+        super().__init__(detail)

@@ -29,11 +29,12 @@ class CommandName(str, enum.Enum):
     ALERTS_REPLACE = "alerts-replace"
     ALERTS_DELTA = "alerts-delta"
     REQUEST_STATUS = "request-status"
+    PKI_UPDATE = "pki-update"
 
 
 # Commands that change security state: refused unless signed by a key in the trust store.
 SIGNED_COMMANDS = frozenset({CommandName.SET_MODE, CommandName.OVERRIDE,
-                             CommandName.ALERTS_REPLACE, CommandName.ALERTS_DELTA})
+                             CommandName.ALERTS_REPLACE, CommandName.ALERTS_DELTA, CommandName.PKI_UPDATE})
 
 
 class ResultReason(str, enum.Enum):
@@ -55,6 +56,7 @@ class ResultReason(str, enum.Enum):
     VERSION_CONFLICT = "version_conflict"    # alert delta on another base version
     LANE_REFUSED = "lane_refused"
     STORE_FAILED = "store_failed"
+    PKI_REFUSED = "pki_refused"              # a CSCA/CRL/master-list file was refused (result: per file)
     INTERNAL_ERROR = "internal_error"
 
 

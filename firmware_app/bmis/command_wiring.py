@@ -20,7 +20,7 @@ from typing import Callable
 from firmware_app.config.model import GateConfig
 
 from .alert_store import AlertStore
-from .command_handlers import LaneControl
+from .command_handlers import LaneControl, PkiUpdater
 from .command_journal import CommandJournal
 from .commands import AlarmSink, CommandProcessor, CommandSettings
 from .signing import TrustStore
@@ -73,11 +73,11 @@ def load_trust_store(directory: Path) -> TrustStore:
 
 
 def build_command_side(config: GateConfig, *, lane: LaneControl, clock: Callable[[], datetime],
-                       on_alarm: AlarmSink | None = None) -> CommandSide:
+                       on_alarm: AlarmSink | None = None, pki: PkiUpdater | None = None) -> CommandSide:
     trust = load_trust_store(Path(config.bmis.command_keys_dir))
     journal = CommandJournal.open(data_path(config, JOURNAL_FILE))
     alerts = open_alert_store(config, clock)
     stats = CrossingStats.open(data_path(config, STATS_FILE))
     processor = CommandProcessor(command_settings(config), trust=trust, journal=journal, alerts=alerts,
-                                 lane=lane, clock=clock, on_alarm=on_alarm)
+                                 lane=lane, clock=clock, on_alarm=on_alarm, pki=pki)
     return CommandSide(processor, alerts, stats, journal)

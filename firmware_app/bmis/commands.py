@@ -23,9 +23,9 @@ from typing import Callable
 from firmware_app.errors import GateError
 
 from .alert_store import AlertStore
-from .command_errors import AlertListInvalid, AlertStoreError, AlertVersionConflict
+from .command_errors import AlertListInvalid, AlertStoreError, AlertVersionConflict, PkiUpdateRefused
 from .command_journal import AuditEntry, CommandJournal, JournalError
-from .command_handlers import HANDLERS, LaneControl
+from .command_handlers import HANDLERS, CommandPorts, LaneControl, PkiUpdater
 from .command_model import (SIGNED_COMMANDS, Command, CommandName, CommandRefused, CommandResult,
                             CommandStatus, ResultReason, command_name_of, decode_json,
                             parse_command)
@@ -59,9 +59,10 @@ class CommandSettings:
 class CommandProcessor:
     def __init__(self, settings: CommandSettings, *, trust: TrustStore, journal: CommandJournal,
                  alerts: AlertStore | None, lane: LaneControl, clock: Callable[[], datetime],
-                 on_alarm: AlarmSink | None = None):
+                 on_alarm: AlarmSink | None = None, pki: PkiUpdater | None = None):
         self._settings, self._trust, self._journal = settings, trust, journal
-        self._alerts, self._lane, self._clock, self._on_alarm = alerts, lane, clock, on_alarm
+        self._clock, self._on_alarm = clock, on_alarm
+        self._ports = CommandPorts(lane, alerts, pki)
 
     def handle(self, topic: str, payload: bytes, response_topic: str | None = None,
                correlation_data: bytes | None = None) -> dict:
@@ -160,9 +161,11 @@ class CommandProcessor:
 
     def _execute(self, command: Command) -> CommandResult:
         try:
-            outcome = HANDLERS[command.name](command, self._lane, self._alerts)
+            outcome = HANDLERS[command.name](command, self._ports)
         except CommandRefused as refused:
             return self._refusal(refused, command.name, command)
+        except PkiUpdateRefused as exc:
+            return self._nack(command, ResultReason.PKI_REFUSED, str(exc), exc.result)
         except AlertVersionConflict as exc:
             return self._nack(command, ResultReason.VERSION_CONFLICT, str(exc),
                               {"active_version": exc.active})

@@ -135,11 +135,12 @@ def _is_signed_data(data: bytes) -> bool:
 
 
 def _is_certificate(data: bytes) -> bool:
-    return x509.Certificate.load(data, strict=True)["tbs_certificate"]["subject_public_key_info"] is not None
+    # decoded in full: a CRL's fields can pass for the first fields of a certificate
+    return x509.Certificate.load(data, strict=True).native is not None
 
 
 def _is_crl(data: bytes) -> bool:
-    return crl.CertificateList.load(data, strict=True)["tbs_cert_list"]["this_update"] is not None
+    return crl.CertificateList.load(data, strict=True).native is not None
 
 
 def _import_certificates(data: bytes, report: FileReport, directory: Path, store: TrustStore, now: datetime) -> None:
