@@ -106,10 +106,21 @@ def test_check_flags_what_needs_attention(tmp_path, capsys, days, crl_age, findi
     assert flagged == ([finding] if finding else []) and code == (1 if finding else 0)
 
 
-def test_check_unusable_store_is_a_usage_error(tmp_path, capsys):
+def test_check_names_a_file_the_gate_would_refuse(tmp_path, capsys):
     (tmp_path / "store").mkdir()
     (tmp_path / "store" / "bad.der").write_bytes(b"\x30\x03\x02\x01\x01")
-    assert main(["pki", "check", *_store_args(tmp_path)]) == 2
+    code, report = _run(capsys, "pki", "check", *_store_args(tmp_path), "--json")
+    assert code == 1 and [i["finding"] for i in report["items"]] == ["unusable_file", "no_anchors"]
+    assert "bad.der" in report["items"][0]["detail"]
+
+
+def test_a_store_the_gate_refuses_can_be_repaired_by_importing_the_pinning_csca(tmp_path, files, capsys):
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "list.ml").write_bytes(files["ml"].read_bytes())  # dropped in by hand: nothing pins it
+    assert main(["pki", "check", *_store_args(tmp_path)]) == 1
+    code, _ = _run(capsys, "pki", "import", str(files["csca"]), *_store_args(tmp_path))
+    assert code == 0 and len(load_directory(store).cscas) == 3
 
 
 @pytest.fixture

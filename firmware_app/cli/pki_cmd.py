@@ -6,8 +6,8 @@
 
 The store is `[smartcard] csca_dir` of the config (or --store); master lists are pinned to its
 CSCA files and to `[smartcard] master_list_roots` (plus --ml-root). Exit codes: import 0 when no
-file was refused, 1 when one was; check 0 when nothing needs attention, 1 when something does;
-2 for usage, an unusable config or store.
+file was refused, 1 when one was; check 0 when nothing needs attention, 1 when something does
+(including a file the gate would refuse); 2 for usage or an unusable config or store directory.
 """
 from __future__ import annotations
 
@@ -101,12 +101,15 @@ def run_list(args) -> int:
                      key=lambda a: (a["country"], a["not_after"]))
     crls = [_crl_info(entry) for entry in store.crls]
     if args.json:
-        print(json.dumps({"anchors": anchors, "crls": crls, "master_list_roots": len(store.pins)}, indent=2))
+        print(json.dumps({"anchors": anchors, "crls": crls, "master_list_roots": len(store.pins),
+                          "unusable_files": store.problems}, indent=2))
         return EXIT_OK
     for a in anchors:
         print(f"{a['country']:<4} {a['not_before'][:10]} .. {a['not_after'][:10]}  "
               f"{(a['key_id'] or '-')[:16]:<16}  {a['source']}  {a['subject']}")
-    print(f"{len(anchors)} anchors, {len(crls)} CRLs")
+    for problem in store.problems:
+        print(f"UNUSABLE {problem}")
+    print(f"{len(anchors)} anchors, {len(crls)} CRLs, {len(store.problems)} unusable files (see gatectl pki check)")
     return EXIT_OK
 
 

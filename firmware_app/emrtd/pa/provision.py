@@ -69,10 +69,12 @@ def anchor_info(cert: x509.Certificate, source: str) -> dict:
 
 
 def open_directory(directory: Path, roots: list[Path]) -> TrustStore:
+    """The store as the tools see it: unusable files are listed in store.problems, not fatal, so
+    a store the gate refuses (e.g. an unpinned master list) can still be inspected and repaired."""
     store = TrustStore()
     load_roots(roots, store)
     if directory.is_dir():
-        load_directory(directory, store)
+        load_directory(directory, store, strict=False)
     return store
 
 

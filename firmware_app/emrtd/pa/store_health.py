@@ -5,7 +5,9 @@ needs attention is a country about to be left without a usable anchor, and revoc
 stale:
 - EXPIRED: every anchor of a country has expired (its passports can no longer be verified);
 - EXPIRING: the country's last anchor ends within the warning window;
-- CRL_STALE: an issuer's newest CRL is past its nextUpdate.
+- CRL_STALE: an issuer's newest CRL is past its nextUpdate;
+- UNUSABLE_FILE: a file the gate would refuse (it then starts without any trust store);
+- NO_ANCHORS: the store holds no CSCA at all (every traveller would be referred).
 Noted without attention: superseded (expired) anchors, CSCAs with no CRL at all.
 """
 from __future__ import annotations
@@ -22,11 +24,13 @@ class Finding(Enum):
     EXPIRED = "expired"
     EXPIRING = "expiring"
     CRL_STALE = "crl_stale"
+    UNUSABLE_FILE = "unusable_file"
+    NO_ANCHORS = "no_anchors"
     SUPERSEDED = "superseded"
     NO_CRL = "no_crl"
 
 
-ATTENTION = {Finding.EXPIRED, Finding.EXPIRING, Finding.CRL_STALE}
+ATTENTION = {Finding.EXPIRED, Finding.EXPIRING, Finding.CRL_STALE, Finding.UNUSABLE_FILE, Finding.NO_ANCHORS}
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class HealthItem:
 
 
 def check_store(store: TrustStore, now: datetime, warn_days: int) -> list[HealthItem]:
-    items: list[HealthItem] = []
-    for country, anchors in sorted(_by_country(store).items()):
+    items = [HealthItem(Finding.UNUSABLE_FILE, "--", problem[:300]) for problem in store.problems]
+    countries = _by_country(store)
+    if not countries:
+        items.append(HealthItem(Finding.NO_ANCHORS, "--", "no CSCA certificate: passive authentication fails"))
+    for country, anchors in sorted(countries.items()):
         items += _anchor_items(country, anchors, now, now + timedelta(days=warn_days))
         items += _crl_items(country, anchors, store, now)
     return items

@@ -39,6 +39,7 @@ class TrustStore:
     crls: list[crl.CertificateList] = field(default_factory=list)
     pins: list[x509.Certificate] = field(default_factory=list)
     sources: dict[bytes, str] = field(default_factory=dict)  # fingerprint -> file or master list
+    problems: list[str] = field(default_factory=list)  # files skipped by a lenient load_directory
     _seen: set[bytes] = field(default_factory=set, repr=False)
     _by_name: dict[NameKey | None, list[x509.Certificate]] = field(default_factory=dict, repr=False)
     _indexed: int = field(default=0, repr=False)
@@ -130,30 +131,46 @@ def parse_crl(data: bytes, origin: str) -> crl.CertificateList:
         raise TrustStoreError(f"{origin}: not a CRL ({type(exc).__name__})") from exc
 
 
-def load_directory(directory: Path, store: TrustStore | None = None) -> TrustStore:
+def load_directory(directory: Path, store: TrustStore | None = None, strict: bool = True) -> TrustStore:
     """Certificates (*.pem *.crt *.cer *.der), CRLs (*.crl) and master lists (*.ml) of a directory.
 
     CSCA certificate files are anchors and also pin master lists (see pa.master_list); they are
     loaded first so a list is checked against them whatever the file names' order. Certificates in
-    the subdirectory roots/ only pin master lists (`gatectl pki import --ml-root` puts them there)."""
-    from firmware_app.emrtd.pa.master_list import import_master_list
-
+    the subdirectory roots/ only pin master lists (`gatectl pki import --ml-root` puts them there).
+    strict: an unusable file is an error (the gate); otherwise it is skipped and named in
+    store.problems (the technician's tools, which must still open a store to repair it)."""
     if not directory.is_dir():
         raise TrustStoreError(f"{directory}: not a directory")
     store = store or TrustStore()
     if (directory / ROOTS_SUBDIR).is_dir():
         load_roots(sorted(p for p in (directory / ROOTS_SUBDIR).iterdir() if p.suffix.lower() in CERT_SUFFIXES), store)
     paths = sorted(directory.iterdir())
-    for path in (p for p in paths if p.suffix.lower() in CERT_SUFFIXES):
-        for cert in parse_certificates(read_bounded(path), str(path)):
-            store.add_certificate(cert, source=path.name)
-            store.pins.append(cert)
-    for path in (p for p in paths if p.suffix.lower() in CRL_SUFFIXES):
-        store.crls.append(parse_crl(read_bounded(path), str(path)))
-    for path in (p for p in paths if p.suffix.lower() in ML_SUFFIXES):
-        import_master_list(read_bounded(path), store, source=path.name)
+    for suffixes, loader in ((CERT_SUFFIXES, _load_certificate_file), (CRL_SUFFIXES, _load_crl_file),
+                             (ML_SUFFIXES, _load_master_list_file)):
+        for path in (p for p in paths if p.suffix.lower() in suffixes):
+            try:
+                loader(path, store)
+            except TrustStoreError as exc:
+                if strict:
+                    raise
+                store.problems.append(f"{path.name}: {exc}")
     log.info("trust store: %d CSCA certificates, %d CRLs from %s", len(store.cscas), len(store.crls), directory)
     return store
+
+
+def _load_certificate_file(path: Path, store: TrustStore) -> None:
+    for cert in parse_certificates(read_bounded(path), str(path)):
+        store.add_certificate(cert, source=path.name)
+        store.pins.append(cert)
+
+
+def _load_crl_file(path: Path, store: TrustStore) -> None:
+    store.crls.append(parse_crl(read_bounded(path), str(path)))
+
+
+def _load_master_list_file(path: Path, store: TrustStore) -> None:
+    from firmware_app.emrtd.pa.master_list import import_master_list
+    import_master_list(read_bounded(path), store, source=path.name)
 
 
 def load_roots(paths: list[Path], store: TrustStore) -> None:
