@@ -78,10 +78,12 @@ def test_expired_anchors_and_an_expired_signer_are_reported():
     assert any("signer certificate has expired" in w for w in report.warnings)
 
 
-def test_directory_pins_lists_with_its_csca_files_whatever_the_file_order(tmp_path):
+def test_directory_pins_lists_with_its_csca_files_whatever_the_file_order(tmp_path, caplog):
     (tmp_path / "a-bsi.ml").write_bytes(BSI_LIST)
     (tmp_path / "z-germany.pem").write_bytes(pem.armor("CERTIFICATE", GERMANY.der))
-    store = load_directory(tmp_path)
+    with caplog.at_level("INFO", logger="firmware_app.emrtd.pa.trust_store"):
+        store = load_directory(tmp_path)
+    assert "a-bsi.ml signed by DE DS DE ecdsa-p256, pinned by DE CSCA DE test: 3 anchors added (FR MY NL)" in caplog.text
     assert len(store.cscas) == 4 and [p.dump() for p in store.pins] == [GERMANY.der]
 
 

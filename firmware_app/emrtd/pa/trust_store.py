@@ -170,7 +170,11 @@ def _load_crl_file(path: Path, store: TrustStore) -> None:
 
 def _load_master_list_file(path: Path, store: TrustStore) -> None:
     from firmware_app.emrtd.pa.master_list import import_master_list
-    import_master_list(read_bounded(path), store, source=path.name)
+    report = import_master_list(read_bounded(path), store, source=path.name)
+    log.info("master list %s signed by %s, pinned by %s: %d anchors added (%s), %d already present",
+             path.name, report.signer, report.pinned_by, len(report.added),
+             " ".join(sorted({str(c.subject.native.get("country_name", "??")) for c in report.added})) or "-",
+             report.already_present)
 
 
 def load_roots(paths: list[Path], store: TrustStore) -> None:
