@@ -135,6 +135,7 @@ def _human(data: dict) -> str:
             f"DG1         {data['dg1_check'] or 'not compared'}",
             f"passive     {pa['result']} (signature {pa['signature_valid']}, hashes {pa['hashes_valid']}, "
             f"chain {pa['chain_valid']}) {' '.join(pa['reasons'])}",
+            *(f"pa warning  {warning}" for warning in pa.get("warnings", [])),
             f"chip auth   {_check(data['chip_auth'])} ({data['chip_auth'].get('check', 'CA')})",
             f"active auth {_check(data['active_auth'])}",
             f"apdus       {data['apdus']} ({data['bytes']} bytes, {data['reauthentications']} re-authentications)",

@@ -93,5 +93,6 @@ def _passive(read: DocumentRead, trust_store: TrustStore | None, now: datetime) 
         "hashes_valid": result.hashes_valid,
         "chain_valid": result.chain_valid,
         "reasons": [reason.value for reason in result.reasons],
+        "warnings": list(result.warnings),  # e.g. an SOD content type other than ICAO's
         "trust_store": trust_store is not None,
     }
