@@ -25,6 +25,8 @@ ACCEPTED = {
     CommandName.ALERTS_DELTA: [{"list_id": "sltd", "base_version": 3, "version": 4,
                                 "add": [{**DOCUMENT, "id": "E2"}], "remove": ["E1"]}],
     CommandName.REQUEST_STATUS: [{}],
+    # the tests' trust store takes any file; the real one checks them (tests/test_pki_bmis_update.py)
+    CommandName.PKI_UPDATE: [{"files": [{"name": "DE-2026.ml", "data": "MAA="}, {"name": "ut.crl", "data": ""}]}],
 }
 
 

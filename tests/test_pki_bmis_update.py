@@ -9,6 +9,7 @@ import pytest
 from asn1crypto import pem
 
 from firmware_app.appliance.pki_updates import TrustStoreUpdater
+from firmware_app.bmis.contract import command_params_problems
 from firmware_app.config import load_config
 from firmware_app.emrtd.pa import PaReason, passive_authenticate
 from passport_helpers import NOW, passport, pki
@@ -67,6 +68,7 @@ def test_pushed_master_list_is_pinned_stored_and_used_by_the_next_check(env):
     result = _send(bmis, processor, [_file("de.pem", pem.armor("CERTIFICATE", GERMANY.der)),
                                      _file("bsi.ml", bsi_list), _file("ut.crl", pki().crl)])
     assert result["status"] == "ack", result
+    assert command_params_problems("pki-update", {"files": [_file("de.pem", b"x")]}) == []
     outcomes = {f["name"]: (f["outcome"], f["added"]) for f in result["result"]["files"]}
     assert outcomes == {"de.pem": ("added", 1), "bsi.ml": ("added", 1), "ut.crl": ("added", 0)}
     assert result["result"]["anchors"] == 2 and restored == [True]
