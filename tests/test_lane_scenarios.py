@@ -3,6 +3,7 @@ modes, alert-list neutrality, abandonment, retries, late answers, the crossing r
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 
 from drivers.gate.layout import Door, LayoutKind
@@ -287,3 +288,24 @@ def test_a_pass_is_not_acted_on_while_somebody_is_already_inside():
     assert lane.state is State.REFER and OpenDoor(Door.EXIT) not in lane.actions
     assert lane.data.retreat and lane.data.commanded_open == {Door.ENTRY}      # released only to step back
     assert ReasonCode.MORE_THAN_ONE_PERSON in record(lane).decision.reasons
+
+
+def test_presentation_attack_refers_with_its_own_reason_and_alarm_and_is_recorded():
+    from firmware_app.bmis.contract import MessageKind, validate_message
+    from firmware_app.bmis.envelope import Identity, build, encode
+    from firmware_app.face.pad import PadStatus
+    attack = replace(good_face(), pad=PadStatus.ATTACK_SUSPECTED, pad_score=0.04)
+    suspected = decide(Evidence(mrz(), good_chip(), attack), PolicyContext(today=TODAY), InMemoryAlertLists())
+    with_attack, plain = Lane(), Lane()
+    for lane, face, decision in ((with_attack, attack, suspected), (plain, good_face(), REFER)):
+        to_decide(lane, face)
+        lane.send(ev.DecisionMade(lane.txn_id, decision))
+    assert suspected.outcome is Outcome.REFER and ReasonCode.PRESENTATION_ATTACK in suspected.reasons
+    assert AlarmKind.PRESENTATION_ATTACK in alarms(with_attack) and AlarmKind.PRESENTATION_ATTACK not in alarms(plain)
+    assert screens(with_attack.last) == screens(plain.last)   # the traveller is only referred
+    data = record(with_attack).to_dict()
+    assert data["face"]["pad"] == "attack_suspected" and data["face"]["pad_score"] == 0.04
+    assert data["decision"]["reasons"] == ["presentation_attack_suspected"]
+    message = build(Identity("gate-7", "post-1"), MessageKind.CROSSING, data, msg_id=uuid.UUID(int=1),
+                    seq=1, boot=1, now=NOW)
+    validate_message(MessageKind.CROSSING, json.loads(encode(message)))   # the 1.1 schema

@@ -50,3 +50,13 @@ def test_decider_applies_the_configured_policy():
     decider = policy_decider(config.policy, InMemoryAlertLists(), lambda: TODAY, lambda: False)
     decision = decider(RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 0))
     assert decision.outcome is Outcome.REFER and decision.reasons == (ReasonCode.BMIS_UNREACHABLE,)
+
+
+def test_decider_refers_a_crossing_without_pad_when_the_config_requires_it():
+    required = load_config(Path(__file__).resolve().parents[1] / "config" / "examples" / "pi-mantrap.toml")
+    request = RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 0)  # pad not_performed
+    strict = policy_decider(required.policy, InMemoryAlertLists(), lambda: TODAY, lambda: True,
+                            required.face.pad.required)
+    lenient = policy_decider(required.policy, InMemoryAlertLists(), lambda: TODAY, lambda: True)
+    assert ReasonCode.PAD_NOT_PERFORMED in strict(request).reasons and strict(request).outcome is Outcome.REFER
+    assert ReasonCode.PAD_NOT_PERFORMED not in lenient(request).reasons

@@ -59,7 +59,7 @@ def test_a_good_traveller_passes():
     (with_face(outcome=None), ReasonCode.FACE_NOT_CAPTURED, Outcome.REFER),
     (with_face(outcome=CaptureOutcome.CAMERA_FAULT), ReasonCode.FACE_NOT_CAPTURED, Outcome.REFER),
     (with_face(issues=(QualityIssue.MULTIPLE_FACES,)), ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER),
-    (with_face(pad=PadStatus.ATTACK_SUSPECTED), ReasonCode.PRESENTATION_ATTACK, Outcome.REJECT),
+    (with_face(pad=PadStatus.ATTACK_SUSPECTED), ReasonCode.PRESENTATION_ATTACK, Outcome.REFER),
     (Evidence(mrz(birth_date="150101"), good_chip(), good_face()), ReasonCode.MINOR, Outcome.REFER),
 ])
 def test_each_reason_code_decides(evidence, code, outcome):
@@ -146,3 +146,20 @@ def test_decision_to_dict_is_plain():
     decision = run(with_chip(dg1_check=Dg1Check.DG1_MISMATCH))
     data = decision.to_dict()
     assert data["outcome"] == "reject" and data["reasons"] == ["dg1_mismatch"]
+
+
+def test_pad_required_refers_a_crossing_without_pad_and_optional_records_it():
+    skipped = with_face(pad=PadStatus.NOT_PERFORMED, pad_skipped="no_face")
+    required = run(skipped, pad_required=True)
+    assert required.outcome is Outcome.REFER and ReasonCode.PAD_NOT_PERFORMED in required.reasons
+    assert required.findings[-1].detail == "no_face"
+    optional = run(skipped)
+    assert ReasonCode.PAD_NOT_PERFORMED not in optional.reasons and optional.passed
+    live = run(with_face(pad=PadStatus.LIVE, pad_score=0.93), pad_required=True)
+    assert live.passed
+
+
+def test_attack_suspicion_refers_never_rejects_even_with_a_match():
+    decision = run(with_face(pad=PadStatus.ATTACK_SUSPECTED, pad_score=0.05))
+    assert decision.outcome is Outcome.REFER
+    assert [f.code for f in decision.findings] == [ReasonCode.PRESENTATION_ATTACK]

@@ -90,7 +90,8 @@ class Appliance:
         face = self._build_face(vault)
         chip = self._build_chip(vault)
         alerts = self.bmis.commands.alerts if self.bmis else EmptyAlertLists()
-        decider = policy_decider(self.config.policy, alerts, lambda: self.clock().date(), self.bmis_reachable)
+        decider = policy_decider(self.config.policy, alerts, lambda: self.clock().date(), self.bmis_reachable,
+                                 self.config.face.pad.required)
         self.views = ViewTee(self.kiosk)
         if self.bmis:
             status = LaneStatus(self.bmis.set_status, self.config.device.direction.value, self.bmis.link_note)

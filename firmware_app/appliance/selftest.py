@@ -51,17 +51,20 @@ def fail(name: str, detail: str) -> CheckResult:
 
 def check_models(config, base_dir: Path) -> CheckResult:
     from firmware_app.face.models import load_manifest
-    from firmware_app.face.verifier import build_verifier
+    from firmware_app.face.verifier import build_verifier, pad_settings
     directory = models_dir_of(config, base_dir)
     started = time.monotonic()
     try:
         manifest = load_manifest(directory)
         hashes = [f"{role} {manifest.model_file(role).path.name} sha256:{manifest.model_file(role).sha256[:12]}"
                   for role in ("detector", "recognizer")]
-        build_verifier(directory, config.face.threads, config.face.threshold)   # hash-checked and warmed
+        verifier = build_verifier(directory, config.face.threads, config.face.threshold,
+                                  pad=pad_settings(config.face))   # hash-checked and warmed
     except GateError as exc:
         return fail("face models", f"{type(exc).__name__}: {exc}")
-    return ok("face models", f"{'; '.join(hashes)}; verified and warm in {time.monotonic() - started:.2f} s")
+    pad = "PAD available" if verifier.pad.available else \
+        f"PAD UNAVAILABLE ({verifier.pad.assess(None, None).skipped.value}): crossings record pad=not_performed"
+    return ok("face models", f"{'; '.join(hashes)}; {pad}; verified and warm in {time.monotonic() - started:.2f} s")
 
 
 def check_pcsc(config) -> CheckResult:

@@ -1,7 +1,12 @@
-"""`gatectl face verify REFERENCE LIVE [--json]` and `gatectl face verify --pairs FILE.csv [--json]`.
+"""`gatectl face verify REFERENCE LIVE [--pad] [--json]`, `gatectl face verify --pairs FILE.csv [--json]`
+and `gatectl face pad IMAGE [--json]`.
 
-`gatectl face check` hash-checks and warms the models (exit 1 if they are unusable).
-Single pair: exit 0 match, 1 no match / quality refused / unusable reference, 2 unreadable input.
+`gatectl face check` hash-checks and warms the models (exit 1 if they are unusable) and says
+whether presentation attack detection (PAD) is available.
+Single pair: exit 0 match, 1 no match / quality refused / unusable reference, 2 unreadable input;
+with --pad also 1 when PAD suspects an attack or could not assess the live image (no face).
+`face pad`: exit 0 live, 1 attack suspected or not performed (no face), 2 unreadable image or no
+PAD models.
 Batch: one line (JSON object with --json) per CSV row `reference,live` (paths relative to the CSV's
 folder); exit 2 if any image or the CSV is unreadable, else 0.
 The models folder is `--models DIR`, else the config's face.models_dir (relative to the working
@@ -31,7 +36,15 @@ def register(groups) -> None:
     _add_models_options(verify)
     verify.add_argument("--threshold", type=float, help="override the calibrated threshold")
     verify.add_argument("--threads", type=int, default=2)
+    verify.add_argument("--pad", action="store_true",
+                        help="also run presentation attack detection on the live image (needs the PAD models)")
     verify.set_defaults(func=run_verify)
+    pad = actions.add_parser("pad", help="presentation attack detection on one image's main face")
+    pad.add_argument("image", help="image with one face (BGR photo file)")
+    pad.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_models_options(pad)
+    pad.add_argument("--threads", type=int, default=2)
+    pad.set_defaults(func=run_pad)
     check = actions.add_parser("check", help="hash-check and warm up the face models; exit 1 if unusable")
     _add_models_options(check)
     check.add_argument("--threads", type=int, default=2)
@@ -74,13 +87,14 @@ def run_check(args) -> int:
     from ..face.verifier import build_verifier
     try:
         directory = models_dir(args)
-        verifier = build_verifier(directory, args.threads)
+        verifier = build_verifier(directory, args.threads)     # PAD optional: reported below
         fmr = load_manifest(directory).threshold()[1]
     except FaceError as exc:
         report = {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
     else:
         report = {"ok": True, "models": str(directory), "threshold": verifier.threshold, "threshold_fmr": fmr,
-                  "pad": verifier.pad.assess([]).value}
+                  "pad": "available" if verifier.pad.available else
+                  f"UNAVAILABLE ({verifier.pad.assess(None, None).skipped.value})"}
     print(json.dumps(report) if args.json else
           ("face models ok: " + ", ".join(f"{k} {v}" for k, v in report.items() if k != "ok") if report["ok"]
            else f"face models unusable: {report['detail']}"))
@@ -97,14 +111,37 @@ def run_verify(args) -> int:
     if "error" in outcome and outcome["error"] == "unreadable":
         raise UsageError(outcome["detail"])
     _print(outcome, args.json)
-    return EXIT_OK if outcome.get("match") else EXIT_FAILED
+    pad_ok = not args.pad or outcome.get("pad") == "live"
+    return EXIT_OK if outcome.get("match") and pad_ok else EXIT_FAILED
 
 
-def _load_verifier(args):
-    from ..face.errors import FaceError
-    from ..face.verifier import build_verifier
+def run_pad(args) -> int:
+    from ..face.errors import ImageUnreadable
+    from ..face.images import load_image
+    verifier = _load_verifier(args, pad=True)
     try:
-        return build_verifier(models_dir(args), args.threads, args.threshold)
+        image = load_image(args.image)
+    except ImageUnreadable as exc:
+        raise UsageError(f"{args.image}: {exc}") from None
+    result, inspection = verifier.assess_presentation(image)
+    report = {"image": str(args.image), **result.as_dict(), "quality": inspection.quality.as_dict()}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        score = "n/a" if result.score is None else f"{result.score:.3f}"
+        why = f" ({result.skipped.value})" if result.skipped else ""
+        print(f"{args.image}: {result.status.value}{why} (live score {score}, threshold {result.threshold})")
+    return EXIT_OK if result.status.value == "live" else EXIT_FAILED
+
+
+def _load_verifier(args, pad: bool | None = None):
+    """PAD only when asked (--pad, `face pad`), and then required: a missing model is an error."""
+    from ..face.errors import FaceError
+    from ..face.verifier import PadSettings, build_verifier
+    wanted = getattr(args, "pad", False) if pad is None else pad
+    try:
+        return build_verifier(models_dir(args), args.threads, getattr(args, "threshold", None),
+                              pad=PadSettings(enabled=wanted, required=wanted))
     except FaceError as exc:
         raise UsageError(f"face models: {exc}") from None
 
@@ -158,5 +195,7 @@ def _print(outcome: dict, as_json: bool) -> None:
         return
     issues = ", ".join(outcome["quality"]["issues"]) or "ok"
     score = "n/a" if outcome["score"] is None else f"{outcome['score']:.3f}"
+    pad = outcome["pad_detail"]
+    pad_score = "" if pad["score"] is None else f" {pad['score']:.3f}"
     print(f"{outcome['reference']} vs {outcome['live']}: {outcome['decision']} "
-          f"(score {score}, threshold {outcome['threshold']}, quality {issues}, pad {outcome['pad']})")
+          f"(score {score}, threshold {outcome['threshold']}, quality {issues}, pad {outcome['pad']}{pad_score})")

@@ -159,12 +159,28 @@ class CameraSection(Strict):
         return self
 
 
+class PadSection(Strict):
+    """Presentation attack detection (MiniFASNet pair, models/manifest.json `pad`)."""
+    enabled: bool = True
+    # required: without the PAD models the lane stays out of service, and a crossing whose PAD
+    # could not be performed is referred. Not required: `pad: not_performed` is recorded as is.
+    required: bool = False
+    live_threshold: float | None = Field(default=None, gt=0, lt=1)   # None: the manifest's
+
+    @model_validator(mode="after")
+    def _required_needs_enabled(self) -> "PadSection":
+        if self.required and not self.enabled:
+            raise ValueError("face.pad.required = true needs face.pad.enabled = true")
+        return self
+
+
 class FaceSection(Strict):
     models_dir: Path = Path("models")
     threshold: float | None = Field(default=None, ge=-1, le=1)
     attempts: int = Field(default=3, ge=1, le=10)
     budget_s: float = Field(default=6.0, gt=0)
     threads: int = Field(default=2, ge=1, le=16)
+    pad: PadSection = PadSection()
 
 
 class PinFactory(str, Enum):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from drivers.errors import DriverError
 
-from .pad import PadStatus
+from .pad import PadResult, combine
 from .quality import LIVE_LIMITS, QualityIssue
 
 if TYPE_CHECKING:  # annotations only: the policy and the lane use this module's results without onnxruntime
@@ -38,7 +38,7 @@ class CaptureResult:
     attempts: int
     frames: int
     last_issues: tuple[QualityIssue, ...]
-    pad: PadStatus
+    pad: PadResult          # over every compared frame: any suspicion wins (pad.combine)
     detail: str = ""
 
 
@@ -62,20 +62,23 @@ class CaptureLoop:
             try:
                 best = self._best_frame(deadline, state)
             except DriverError as exc:
-                return state.result(CaptureOutcome.CAMERA_FAULT, self._pad(), f"{type(exc).__name__}: {exc}")
+                return state.result(CaptureOutcome.CAMERA_FAULT, f"{type(exc).__name__}: {exc}")
             if best is None:
                 continue
+            inspection, image = best
             state.attempts += 1
-            verdict = self.verifier.compare(reference, self.verifier.sample(best))
+            verdict = self.verifier.compare(reference, self.verifier.sample(inspection))
+            # PAD judges the very frame that was compared, so a match cannot come from another.
+            state.pads.append(self.verifier.pad.assess(image, inspection.face))
             if state.best is None or (verdict.score or -1) > (state.best.score or -1):
                 state.best = verdict
             if verdict.match:
-                return state.result(CaptureOutcome.MATCH, self._pad())
+                return state.result(CaptureOutcome.MATCH)
         outcome = CaptureOutcome.NO_MATCH if state.attempts else CaptureOutcome.NO_USABLE_FACE
-        return state.result(outcome, self._pad())
+        return state.result(outcome)
 
-    def _best_frame(self, deadline: float, state: "_State") -> Inspection | None:
-        best: Inspection | None = None
+    def _best_frame(self, deadline: float, state: "_State") -> tuple[Inspection, object] | None:
+        best: tuple[Inspection, object] | None = None
         usable = 0
         while usable < self.plan.frames_per_attempt and self.clock() < deadline:
             image = self.camera.read().image
@@ -86,13 +89,9 @@ class CaptureLoop:
                 self.on_feedback(inspection.quality.issues)
                 continue
             usable += 1
-            if best is None or inspection.quality.rank > best.quality.rank:
-                best = inspection
+            if best is None or inspection.quality.rank > best[0].quality.rank:
+                best = (inspection, image)
         return best
-
-    def _pad(self) -> PadStatus:
-        # The default detector needs no frames; a real one would be given the attempt's frames.
-        return self.verifier.pad.assess([])
 
 
 class _State:
@@ -101,6 +100,8 @@ class _State:
         self.frames = 0
         self.best: VerificationResult | None = None
         self.last_issues: tuple[QualityIssue, ...] = ()
+        self.pads: list[PadResult] = []
 
-    def result(self, outcome: CaptureOutcome, pad: PadStatus, detail: str = "") -> CaptureResult:
-        return CaptureResult(outcome, self.best, self.attempts, self.frames, self.last_issues, pad, detail)
+    def result(self, outcome: CaptureOutcome, detail: str = "") -> CaptureResult:
+        return CaptureResult(outcome, self.best, self.attempts, self.frames, self.last_issues,
+                             combine(self.pads), detail)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelUnavailable
@@ -23,9 +23,26 @@ class ModelFile:
 
 
 @dataclass(frozen=True)
+class PadModelFile:
+    file: ModelFile
+    crop_scale: float
+
+
+@dataclass(frozen=True)
 class Manifest:
     directory: Path
     models: dict
+    pad: dict = field(default_factory=dict)
+
+    def pad_models(self) -> list[PadModelFile]:
+        """The PAD models in fusion order; ModelUnavailable if the manifest lists none."""
+        roles = self.pad.get("models") or []
+        if not roles:
+            raise ModelUnavailable("manifest lists no PAD models")
+        return [PadModelFile(self.model_file(role), float(self.models[role]["crop_scale"])) for role in roles]
+
+    def pad_threshold(self) -> float | None:
+        return self.pad.get("live_threshold")
 
     def model_file(self, role: str) -> ModelFile:
         entry = self.models.get(role)
@@ -44,7 +61,7 @@ def load_manifest(models_dir: str | Path) -> Manifest:
     directory = Path(models_dir)
     try:
         document = json.loads((directory / MANIFEST).read_text())
-        return Manifest(directory, dict(document["models"]))
+        return Manifest(directory, dict(document["models"]), dict(document.get("pad", {})))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelUnavailable(f"model manifest {directory / MANIFEST} unreadable: {exc}") from None
 

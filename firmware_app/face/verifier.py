@@ -1,6 +1,7 @@
 """1:1 verification: chip portrait against a live image. Built once, warmed up, then reused."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -10,11 +11,14 @@ import numpy as np
 from .align import align_face
 from .detector import Face, YuNetDetector
 from .embedder import SFaceEmbedder, cosine_score
-from .errors import ReferenceUnusable, ThresholdNotCalibrated
-from .models import load_manifest, read_verified
-from .pad import NoPresentationAttackDetection, PadStatus, PresentationAttackDetector
+from .errors import ModelUnavailable, ReferenceUnusable, ThresholdNotCalibrated
+from .models import Manifest, load_manifest, read_verified
+from .pad import (MiniFasPad, NoPresentationAttackDetection, PadModel, PadResult, PadSkipped, PadStatus,
+                  PresentationAttackDetector, not_performed)
 from .quality import LIVE_LIMITS, REFERENCE_LIMITS, QualityLimits, QualityReport, assess, primary_face
 from .runtime import open_session
+
+_LOG = logging.getLogger(__name__)
 
 
 class Decision(str, Enum):
@@ -46,7 +50,11 @@ class VerificationResult:
     threshold: float
     quality: QualityReport
     reference_quality: QualityReport
-    pad: PadStatus = PadStatus.NOT_PERFORMED
+    pad_result: PadResult = not_performed(PadSkipped.DISABLED)
+
+    @property
+    def pad(self) -> PadStatus:
+        return self.pad_result.status
 
     @property
     def match(self) -> bool:
@@ -56,7 +64,8 @@ class VerificationResult:
         return {"decision": self.decision.value, "match": self.match,
                 "score": None if self.score is None else round(self.score, 4),
                 "threshold": self.threshold, "quality": self.quality.as_dict(),
-                "reference_quality": self.reference_quality.as_dict(), "pad": self.pad.value}
+                "reference_quality": self.reference_quality.as_dict(), "pad": self.pad.value,
+                "pad_detail": self.pad_result.as_dict()}
 
 
 class FaceVerifier:
@@ -98,8 +107,14 @@ class FaceVerifier:
         return VerificationResult(decision, score, self.threshold, live.quality, reference.quality)
 
     def verify(self, portrait: np.ndarray, live_image: np.ndarray) -> VerificationResult:
-        result = self.compare(self.reference(portrait), self.analyse(live_image, LIVE_LIMITS))
-        return replace(result, pad=self.pad.assess([live_image]))
+        inspection = self.inspect(live_image, LIVE_LIMITS)
+        result = self.compare(self.reference(portrait), self.sample(inspection))
+        return replace(result, pad_result=self.pad.assess(live_image, inspection.face))
+
+    def assess_presentation(self, image: np.ndarray) -> tuple[PadResult, Inspection]:
+        """PAD on the main face of one image (the quality gate's verdict comes with it)."""
+        inspection = self.inspect(image, LIVE_LIMITS)
+        return self.pad.assess(image, inspection.face), inspection
 
     def warm_up(self) -> None:
         """Run both models once so the first traveller does not pay for lazy initialisation."""
@@ -115,15 +130,50 @@ def resolve_threshold(configured: float | None, manifest_threshold: float | None
     return float(threshold)
 
 
+@dataclass(frozen=True)
+class PadSettings:
+    """The config's [face.pad] as the face stage needs it (the face module imports no config)."""
+    enabled: bool = True
+    required: bool = False
+    live_threshold: float | None = None
+
+
+def build_pad(manifest: Manifest, threads: int, shared_pool: bool,
+              settings: PadSettings) -> PresentationAttackDetector:
+    """MiniFASNet pair, hash-checked; without its models PAD is `not_performed` unless required."""
+    if not settings.enabled:
+        return NoPresentationAttackDetection(PadSkipped.DISABLED)
+    try:
+        models = [PadModel(entry.file.role, entry.crop_scale,
+                           open_session(read_verified(entry.file), threads, shared_pool))
+                  for entry in manifest.pad_models()]
+    except ModelUnavailable as exc:
+        if settings.required:
+            raise ModelUnavailable(f"PAD is required but unavailable: {exc}") from None
+        _LOG.warning("presentation attack detection UNAVAILABLE (%s): crossings record pad=not_performed", exc)
+        return NoPresentationAttackDetection(PadSkipped.MODEL_UNAVAILABLE)
+    threshold = settings.live_threshold or manifest.pad_threshold()
+    if threshold is None:
+        raise ThresholdNotCalibrated("no PAD live threshold in config or models/manifest.json")
+    pad = MiniFasPad(models, float(threshold))
+    pad.warm_up()
+    return pad
+
+
 def build_verifier(models_dir: str | Path, threads: int = 2, threshold: float | None = None,
-                   shared_pool: bool = True) -> FaceVerifier:
-    """Load and hash-check both models, open them on the shared pool and warm them up."""
+                   shared_pool: bool = True, pad: PadSettings = PadSettings()) -> FaceVerifier:
+    """Load and hash-check the models, open them on the shared pool and warm them up."""
     manifest = load_manifest(models_dir)
     detector = YuNetDetector(open_session(read_verified(manifest.model_file("detector")), threads, shared_pool))
     embedder = SFaceEmbedder(open_session(read_verified(manifest.model_file("recognizer")), threads, shared_pool))
-    verifier = FaceVerifier(detector, embedder, resolve_threshold(threshold, manifest.threshold()[0]))
+    verifier = FaceVerifier(detector, embedder, resolve_threshold(threshold, manifest.threshold()[0]),
+                            build_pad(manifest, threads, shared_pool, pad))
     verifier.warm_up()
     return verifier
+
+
+def pad_settings(face) -> PadSettings:
+    return PadSettings(face.pad.enabled, face.pad.required, face.pad.live_threshold)
 
 
 def verifier_from_config(face, base_dir: str | Path = ".") -> FaceVerifier:
@@ -131,4 +181,4 @@ def verifier_from_config(face, base_dir: str | Path = ".") -> FaceVerifier:
     models_dir = Path(face.models_dir)
     if not models_dir.is_absolute():
         models_dir = Path(base_dir) / models_dir
-    return build_verifier(models_dir, face.threads, face.threshold)
+    return build_verifier(models_dir, face.threads, face.threshold, pad=pad_settings(face))

@@ -27,6 +27,7 @@ class AlarmKind(str, enum.Enum):
     ASSISTANCE_REQUESTED = "assistance_requested"
     PERSON_INSIDE = "person_inside"     # entry released so somebody inside can step back out
     LANE_STALLED = "lane_stalled"       # the runner's watchdog found the lane loop stuck
+    PRESENTATION_ATTACK = "presentation_attack_suspected"   # PAD: a print, screen or mask suspected
 
 
 class ExceptionKind(str, enum.Enum):

@@ -135,6 +135,8 @@ def decision_made(s: Step, event: ev.DecisionMade) -> None:
     decision = event.decision
     if decision.alert_hit:
         s.alarm(AlarmKind.ALERT_LIST_HIT)     # officer and BMIS only; the screen stays neutral
+    if ReasonCode.PRESENTATION_ATTACK in decision.reasons:
+        s.alarm(AlarmKind.PRESENTATION_ATTACK)   # likewise: the traveller is only referred
     if s.txn.mode is LaneMode.ASSISTED:
         s.update_txn(decision=decision)
         s.to(State.OFFICER_REVIEW)

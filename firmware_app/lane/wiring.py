@@ -48,14 +48,16 @@ def start_mode(config) -> LaneMode:
     return LaneMode(config.lane.mode)
 
 
-def policy_decider(policy, alerts: AlertListChecker, today: Callable, bmis_reachable: Callable[[], bool]
-                   ) -> Callable[[RequestDecision], Decision]:
-    """The runner's Decider: the config's policy rules, today's date and the BMIS link state."""
+def policy_decider(policy, alerts: AlertListChecker, today: Callable, bmis_reachable: Callable[[], bool],
+                   pad_required: bool = False) -> Callable[[RequestDecision], Decision]:
+    """The runner's Decider: the config's policy rules, today's date and the BMIS link state;
+    `pad_required` is the config's face.pad.required."""
     eligible = frozenset(policy.eligible_nationalities)
 
     def decider(request: RequestDecision) -> Decision:
         context = PolicyContext(today=today(), mode=request.mode, minor_age=policy.minor_age,
                                 eligible_nationalities=eligible, allow_offline=policy.allow_offline,
-                                bmis_reachable=bmis_reachable(), people_in_lane=request.people_in_lane)
+                                bmis_reachable=bmis_reachable(), people_in_lane=request.people_in_lane,
+                                pad_required=pad_required)
         return decide(request.evidence, context, alerts)
     return decider

@@ -40,6 +40,7 @@ class PolicyContext:
     allow_offline: bool = True
     bmis_reachable: bool = True
     people_in_lane: int = 0         # presence sensors at decision time
+    pad_required: bool = False      # config face.pad.required
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,17 @@ def _face_findings(face: FaceEvidence | None, context: PolicyContext) -> tuple[F
         found.append(_refer(_FACE_REASONS[face.outcome], detail))
     if face.several_faces and context.people_in_lane <= 1:
         found.append(_refer(ReasonCode.MORE_THAN_ONE_PERSON, "camera"))
-    if face.pad is PadStatus.ATTACK_SUSPECTED:
-        found.append(_reject(ReasonCode.PRESENTATION_ATTACK))
+    found.extend(_pad_findings(face, context))
     return tuple(found)
+
+
+def _pad_findings(face: FaceEvidence, context: PolicyContext) -> tuple[Finding, ...]:
+    # A suspicion is not proof (a first-layer software PAD errs both ways): an officer looks.
+    if face.pad is PadStatus.ATTACK_SUSPECTED:
+        return (_refer(ReasonCode.PRESENTATION_ATTACK),)
+    if face.pad is PadStatus.NOT_PERFORMED and context.pad_required:
+        return (_refer(ReasonCode.PAD_NOT_PERFORMED, face.pad_skipped or ""),)
+    return ()
 
 
 def _alert_findings(mrz: MrzResult | None, alerts: AlertListChecker

@@ -71,12 +71,16 @@ class FaceEvidence:
     pad: PadStatus = PadStatus.NOT_PERFORMED
     issues: tuple[QualityIssue, ...] = ()
     attempts: int = 0
+    pad_score: float | None = None          # fused live probability of the deciding frame
+    pad_skipped: str | None = None          # why PAD was not performed (PadSkipped value)
 
     @classmethod
     def from_capture(cls, result: CaptureResult, model_version: str) -> FaceEvidence:
         best = result.best
+        pad = result.pad
         return cls(result.outcome, best.score if best else None, best.threshold if best else None,
-                   model_version, result.pad, result.last_issues, result.attempts)
+                   model_version, pad.status, result.last_issues, result.attempts, pad.score,
+                   pad.skipped.value if pad.skipped else None)
 
     @property
     def several_faces(self) -> bool:
@@ -87,4 +91,6 @@ class FaceEvidence:
                 "score": None if self.score is None else round(self.score, 4),
                 "threshold": self.threshold, "model_version": self.model_version,
                 "pad": self.pad.value, "issues": [i.value for i in self.issues],
-                "attempts": self.attempts}
+                "attempts": self.attempts,
+                "pad_score": None if self.pad_score is None else round(self.pad_score, 4),
+                "pad_skipped": self.pad_skipped}

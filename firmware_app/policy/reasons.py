@@ -32,7 +32,8 @@ class ReasonCode(str, enum.Enum):
     FACE_NOT_MATCHED = "face_not_matched"
     FACE_QUALITY = "face_quality"                      # no usable face within the attempts
     FACE_NOT_CAPTURED = "face_not_captured"            # camera fault or capture timeout
-    PRESENTATION_ATTACK = "presentation_attack_suspected"
+    PRESENTATION_ATTACK = "presentation_attack_suspected"   # refer + alarm, never a silent reject
+    PAD_NOT_PERFORMED = "pad_not_performed"            # PAD required by config but not done
     MORE_THAN_ONE_PERSON = "more_than_one_person"
     ALERT_LIST_HIT = "alert_list_hit"                  # detail: list kinds; hits carried apart
     ALERT_LISTS_UNAVAILABLE = "alert_lists_unavailable"
