@@ -40,4 +40,5 @@ if [ "$(cat "$STAMPS/pip" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$STAMPS/pip"
 fi
 
-.venv/bin/python models/fetch.py
+# PAD_UPSTREAM_DIR: the MiniFASNet .pth files for an offline image build (models/fetch.py --from)
+.venv/bin/python models/fetch.py ${PAD_UPSTREAM_DIR:+--from "$PAD_UPSTREAM_DIR"}

@@ -180,3 +180,25 @@ def test_setup_without_upstream_files_succeeds_and_pad_reports_unavailable(tmp_p
     assert main(["face", "check", "--models", str(copy), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["pad"] == "UNAVAILABLE (model_unavailable)"
     assert main(["face", "pad", str(ROOT / "README.md"), "--models", str(copy)]) == 2
+
+
+# --- bench face_pad pieces --------------------------------------------------------------------
+
+def test_bench_rates_count_attacks_taken_as_live_and_bona_fide_refused():
+    from bench.face_pad_bench import det_curves, rates
+    rows = ([{"kind": "bona_fide", "score": s} for s in (0.9, 0.8, 0.3, None)]
+            + [{"kind": "screen", "score": s} for s in (0.1, 0.6, 0.2, 0.05)])
+    report = rates(rows, 0.5)
+    assert report["bona_fide"] == {"n": 3, "no_face": 1, "error": round(1 / 3, 4)}
+    assert report["screen"] == {"n": 4, "no_face": 0, "error": 0.25}
+    apcer, bpcer = det_curves(rows)["screen"]
+    assert apcer[0] == 1.0 and apcer[-1] == 0.0 and bpcer[0] == 0.0 and bpcer[-1] == 1.0
+
+
+def test_synthesised_attacks_are_camera_frames():
+    from bench import pad_attacks
+    rng = np.random.default_rng(3)
+    photo = (np.random.default_rng(4).random((300, 200, 3)) * 255).astype(np.uint8)
+    for synthesise in pad_attacks.SYNTHESISERS.values():
+        frame = synthesise(photo, rng, (50.0, 60.0, 100.0, 120.0))
+        assert frame.shape == (pad_attacks.FRAME_H, pad_attacks.FRAME_W, 3) and frame.dtype == np.uint8
