@@ -63,3 +63,21 @@ def test_pad_section_defaults_and_required_needs_enabled():
     assert "face.pad.required = true needs face.pad.enabled = true" in " ".join(err.value.problems)
     with pytest.raises(ConfigError):
         parse_config(MINIMAL + "[face.pad]\nlive_threshold = 1.5\n")
+
+
+def test_config_check_refuses_a_match_threshold_below_the_calibrated_one(tmp_path, capsys, monkeypatch):
+    import json
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "manifest.json").write_text(json.dumps({"models": {"recognizer": {
+        "file": "r.onnx", "sha256": "0" * 64, "threshold": 0.44, "threshold_fmr": 0.001}}}))
+    monkeypatch.chdir(tmp_path)
+    for threshold, code in ((0.40, 2), (0.44, 0), (0.5, 0)):
+        config = tmp_path / f"c{threshold}.toml"
+        config.write_text(MINIMAL + f'[face]\nmodels_dir = "models"\nthreshold = {threshold}\n')
+        assert gatectl(["config", "check", str(config)]) == code
+    assert "face.threshold 0.4 is below the calibrated 0.44" in capsys.readouterr().err
+    for name in ("default.toml", "examples/lab-files.toml", "examples/pi-mantrap.toml", "examples/scenario-lab.toml"):
+        path = ROOT / "config" / name
+        if path.suffix == ".toml" and "[device]" in path.read_text():
+            assert gatectl(["config", "check", str(path)]) == 0, name

@@ -127,3 +127,13 @@ def test_fetch_derives_the_runtime_file_once(manifest, tmp_path, capsys):
     assert fetch.sha256_of(derived) == recognizer["runtime"]["sha256"]
     fetch.derive_runtime_files(document)
     assert capsys.readouterr().out == ""       # idempotent: a verified file is kept
+
+
+def test_app_refuses_a_configured_threshold_below_the_calibrated_one(manifest):
+    from firmware_app.config.model import FaceSection
+    from firmware_app.face.errors import ThresholdBelowCalibrated
+    from firmware_app.face.verifier import verifier_from_config
+    calibrated = manifest.threshold()[0]
+    with pytest.raises(ThresholdBelowCalibrated, match="below the calibrated"):
+        verifier_from_config(FaceSection(models_dir=MODELS, threshold=calibrated - 0.05))
+    assert verifier_from_config(FaceSection(models_dir=MODELS, threshold=calibrated + 0.05)).threshold > calibrated

@@ -74,6 +74,18 @@ def test_no_face_and_second_person():
     assert QualityIssue.MULTIPLE_FACES in report.issues
 
 
+def test_a_second_person_must_be_confident_plausibly_shaped_and_in_view():
+    from dataclasses import replace
+    main, near = face_at(200, 240, 1.5), face_at(450, 240, 1.2)
+    assert count_people([main, near], LIVE_LIMITS, (640, 480)) == 2
+    assert count_people([main, replace(near, score=0.70)], LIVE_LIMITS, (640, 480)) == 1   # background blob
+    x, y, w, h = near.box
+    assert count_people([main, replace(near, box=(x, y, w * 4, h))], LIVE_LIMITS, (640, 480)) == 1  # eyes 0.08 of width
+    cut = face_at(630, 240, 1.2)                                  # half out of the frame: passing by
+    assert count_people([main, cut], LIVE_LIMITS, (640, 480)) == 1
+    assert count_people([main, cut], LIVE_LIMITS) == 2            # without the frame size: counted
+
+
 def test_face_partly_outside_the_frame_is_cut_off():
     face = face_at(10, 240, 1.5)
     assert outside_fraction(face, 640, 480) > 0.3

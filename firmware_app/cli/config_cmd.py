@@ -16,7 +16,7 @@ def register(groups) -> None:
 
 
 def run_check(args) -> int:
-    problems = check_config_file(args.file)
+    problems = check_config_file(args.file) or _threshold_problems(args.file)
     if problems:
         print(f"{args.file}: invalid configuration", file=sys.stderr)
         for problem in problems:
@@ -24,3 +24,21 @@ def run_check(args) -> int:
         return 2
     print(f"{args.file}: ok")
     return 0
+
+
+def _threshold_problems(path) -> list[str]:
+    """face.threshold against the calibrated one in the models manifest (relative to the working
+    directory, as gate-app takes it). Without a readable manifest nothing can be compared: the
+    app's own start then refuses (ModelUnavailable)."""
+    from ..config import load_config
+    from ..face.errors import ModelUnavailable, ThresholdBelowCalibrated
+    from ..face.models import load_manifest
+    from ..face.verifier import check_configured_threshold
+    face = load_config(path).face
+    try:
+        check_configured_threshold(face.threshold, load_manifest(face.models_dir))
+    except ThresholdBelowCalibrated as exc:
+        return [str(exc)]
+    except ModelUnavailable:
+        return []
+    return []

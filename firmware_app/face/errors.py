@@ -16,6 +16,10 @@ class ThresholdNotCalibrated(FaceError):
     """No decision threshold in the config or the model manifest: matching would be a guess."""
 
 
+class ThresholdBelowCalibrated(FaceError):
+    """A configured match threshold below the calibrated one: more false matches than measured."""
+
+
 class ImageUnreadable(FaceError):
     """An image could not be decoded or is outside the accepted size bounds."""
 

@@ -11,7 +11,7 @@ import numpy as np
 from .align import align_face
 from .detector import Face, YuNetDetector
 from .embedder import SFaceEmbedder, cosine_score
-from .errors import ModelUnavailable, ReferenceUnusable, ThresholdNotCalibrated
+from .errors import ModelUnavailable, ReferenceUnusable, ThresholdBelowCalibrated, ThresholdNotCalibrated
 from .models import Manifest, load_manifest, read_verified
 from .pad import (MiniFasPad, NoPresentationAttackDetection, PadModel, PadResult, PadSkipped, PadStatus,
                   PresentationAttackDetector, not_performed)
@@ -172,6 +172,15 @@ def build_verifier(models_dir: str | Path, threads: int = 2, threshold: float | 
     return verifier
 
 
+def check_configured_threshold(configured: float | None, manifest: Manifest) -> None:
+    """A configured threshold may be stricter than the calibrated one, never looser."""
+    calibrated, fmr = manifest.threshold()
+    if configured is not None and calibrated is not None and configured < calibrated:
+        raise ThresholdBelowCalibrated(
+            f"face.threshold {configured} is below the calibrated {calibrated} (FMR {fmr} in "
+            f"{manifest.directory / 'manifest.json'}): it would accept more impostors than measured")
+
+
 def pad_settings(face) -> PadSettings:
     return PadSettings(face.pad.enabled, face.pad.required, face.pad.live_threshold)
 
@@ -181,4 +190,5 @@ def verifier_from_config(face, base_dir: str | Path = ".") -> FaceVerifier:
     models_dir = Path(face.models_dir)
     if not models_dir.is_absolute():
         models_dir = Path(base_dir) / models_dir
+    check_configured_threshold(face.threshold, load_manifest(models_dir))
     return build_verifier(models_dir, face.threads, face.threshold, pad=pad_settings(face))
