@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import pad_attacks
+from simulator import presentation_attacks as pad_attacks
 from firmware_app.face.images import load_image
 from firmware_app.face.quality import LIVE_LIMITS
 from firmware_app.face.verifier import PadSettings, build_verifier

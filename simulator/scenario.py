@@ -7,6 +7,8 @@ A scenario file (TOML shown; JSON has the same shape):
     person = "person01"           # folder under the faces directory: chip portrait from its 1st photo,
                                   # live frames from its 2nd
     impostor = "person03"         # optional: live frames from this other person instead
+    presentation_attack = "phone" # optional: print_border | screen | phone | close_up_print: the
+                                  # live photo is held to the camera that way (synthesised)
     forgery = "tampered_dg"       # optional: tampered_dg | clone | wrong_signer
     expired = false               # the document expired a year ago
     alert = false                 # the BMIS lists the document (alerts-replace) before it arrives
@@ -37,6 +39,14 @@ class Forgery(str, enum.Enum):
     WRONG_SIGNER = "wrong_signer"
 
 
+class PresentationAttack(str, enum.Enum):
+    """simulator/presentation_attacks.py SYNTHESISERS, by name."""
+    PRINT_BORDER = "print_border"
+    SCREEN = "screen"
+    PHONE = "phone"
+    CLOSE_UP_PRINT = "close_up_print"
+
+
 class Behaviour(str, enum.Enum):
     WALK = "walk"
     TAILGATE = "tailgate"
@@ -54,6 +64,7 @@ class TravellerSpec:
     behaviour: Behaviour = Behaviour.WALK
     reader_faults: tuple[str, ...] = ()
     expect: str | None = None
+    presentation_attack: PresentationAttack | None = None
 
     @property
     def fault_plan(self) -> FaultPlan:
@@ -66,7 +77,7 @@ class Scenario:
 
 
 _KEYS = {f.name for f in fields(TravellerSpec)}
-_ENUMS = {"forgery": Forgery, "behaviour": Behaviour}
+_ENUMS = {"forgery": Forgery, "behaviour": Behaviour, "presentation_attack": PresentationAttack}
 
 
 def traveller_from(entry: object, number: int) -> TravellerSpec:
@@ -127,5 +138,7 @@ def demo_scenario() -> Scenario:
         TravellerSpec("alert-list hit (stolen document)", "person07", alert=True, expect="referred"),
         TravellerSpec("tailgater follows a genuine traveller", "person11", behaviour=Behaviour.TAILGATE,
                       expect="tailgating"),
-        TravellerSpec("emergency during the passage", "person12", behaviour=Behaviour.EMERGENCY, expect="voided"),
+        TravellerSpec("emergency during the passage", "person10", behaviour=Behaviour.EMERGENCY, expect="voided"),
+        TravellerSpec("presentation attack: the holder's photo on a phone", "person09",
+                      presentation_attack=PresentationAttack.PHONE, expect="referred"),
     ))

@@ -29,6 +29,11 @@ class SceneCamera(FrameSource):
         with self._lock:
             self._image = image
 
+    def show_image(self, image: np.ndarray) -> None:
+        """Put a prepared frame in front of the camera (e.g. a synthesised presentation attack)."""
+        with self._lock:
+            self._image = image.copy()
+
     def _grab(self) -> np.ndarray:
         with self._lock:
             image = self._image

@@ -14,6 +14,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from drivers.camera.files import read_image_file
 from firmware_app.lane.state import Phase
 from firmware_app.mrz import MrzFields, compose
 from simulator.local_process import wait_until
@@ -98,7 +101,7 @@ class ScenarioRunner:
         passport = self._passport(spec, lines)
         if spec.alert:
             self._list_stolen(lines)
-        bench.camera.show(self._live_photo(spec))
+        self._present(spec, number)
         card = insert_card(VirtualIcaoChip(chip_config(passport), os.urandom), bench.vpcd_port)
         try:
             started = time.monotonic()
@@ -124,6 +127,17 @@ class ScenarioRunner:
         if spec.impostor:
             return photos_of(self.bench.faces_dir, spec.impostor)[1]
         return photos_of(self.bench.faces_dir, spec.person)[1]
+
+    def _present(self, spec: TravellerSpec, number: int) -> None:
+        """The traveller's face, or their photo held to the camera as the scenario's attack."""
+        photo = self._live_photo(spec)
+        if spec.presentation_attack is None:
+            self.bench.camera.show(photo)
+            return
+        from simulator.presentation_attacks import SYNTHESISERS
+        rng = np.random.default_rng(number)     # the same attack frame on every run
+        attack = SYNTHESISERS[spec.presentation_attack.value](read_image_file(photo), rng)
+        self.bench.camera.show_image(attack)
 
     def _list_stolen(self, lines: tuple[str, ...]) -> None:
         self._alert_version += 1

@@ -34,8 +34,12 @@ RULES = (
     ImportRule("gpiozero", ("drivers/gate/", "simulator/", "bench/"), "only the gate driver owns pins"),
     ImportRule("lgpio", ("drivers/gate/",), "only the gate driver owns pins"),
     ImportRule("RPi", ("drivers/gate/",), "only the gate driver owns pins"),
-    # cv2 is image maths for face/ and frames for camera/; benches may read images with it.
-    ImportRule("cv2", ("firmware_app/face/", "drivers/camera/", "bench/"), "image code lives in face/ and camera/"),
+    # cv2 is image maths for face/ and frames for camera/; benches may read images with it, and the
+    # simulator synthesises presentation attack frames (a print or screen held to its camera).
+    ImportRule("cv2", ("firmware_app/face/", "drivers/camera/", "bench/", "simulator/presentation_attacks.py"),
+               "image code lives in face/ and camera/"),
+    # onnx builds the PAD graphs at setup; the appliance only runs models (onnxruntime).
+    ImportRule("onnx", ("models/",), "only the setup-time model scripts build ONNX graphs"),
     ImportRule("simulator", ("simulator/", "bench/"), "the appliance and drivers never depend on the simulator"),
     ImportRule("bench", ("bench/",), "nothing depends on benchmarks"),
     # The lane benchmark replays the lane tests' travellers (bench/ is not shipped).

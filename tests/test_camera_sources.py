@@ -134,3 +134,34 @@ def test_any_url_text_gives_a_source_or_a_typed_error(url):
         open_camera(url).close()
     except DriverError:
         pass
+
+
+def test_capabilities_default_to_colour_only_and_extra_streams_are_checked():
+    from drivers.camera import CameraCapabilities, ExtraStream, FrameSource
+    from drivers.errors import DriverIOError
+
+    class NirCamera(FrameSource):
+        capabilities = CameraCapabilities(frozenset({ExtraStream.NEAR_INFRARED}))
+
+        def __init__(self, nir_shape=(48, 64)):
+            super().__init__("test://nir")
+            self.nir_shape = nir_shape
+
+        def _grab(self):
+            return np.zeros((48, 64, 3), np.uint8)
+
+        def _grab_extras(self):
+            return {ExtraStream.NEAR_INFRARED: np.zeros(self.nir_shape, np.uint8)}
+
+    class Plain(NirCamera):
+        capabilities = CameraCapabilities()
+
+    plain = Plain()
+    assert plain.read().extras == {} and not plain.capabilities.locked_exposure_sequence
+    frames = NirCamera().read_sequence(3)
+    assert [f.index for f in frames] == [1, 2, 3]
+    assert frames[0].extras[ExtraStream.NEAR_INFRARED].shape == (48, 64)
+    with pytest.raises(DriverIOError, match="unusable nir plane"):
+        NirCamera(nir_shape=(10, 10)).read()
+    with pytest.raises(ValueError):
+        plain.read_sequence(17)

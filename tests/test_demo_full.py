@@ -26,6 +26,7 @@ EXPECTED = {
     "alert-list hit (stolen document)": ("referred", ("alert_list_hit",)),
     "tailgater follows a genuine traveller": ("tailgating", ()),
     "emergency during the passage": ("voided", ()),
+    "presentation attack: the holder's photo on a phone": ("referred", ("presentation_attack_suspected",)),
 }
 
 
@@ -143,6 +144,13 @@ def test_the_kiosk_assistance_button_reaches_the_bmis_as_an_alarm(demo_run):
     delivery, bench_results = demo_run[1], demo_run[4]
     assert bench_results["assistance_http"] == 202      # accepted: queued for the lane
     assert "assistance_requested" in delivery.alarm_kinds
+
+
+def test_a_presentation_attack_is_referred_with_an_alarm_to_the_officer(demo_run):
+    outcomes, delivery = demo_run[:2]
+    attack = outcomes["presentation attack: the holder's photo on a phone"]
+    assert attack.screen.split(">")[0] == "see_officer"
+    assert "presentation_attack_suspected" in delivery.alarm_kinds
 
 
 def test_a_signed_officer_override_opens_and_closes_a_door_and_an_unsigned_one_is_refused(demo_run):

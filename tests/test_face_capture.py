@@ -29,6 +29,7 @@ class FakeClock:
 @dataclass
 class Shot:
     image: np.ndarray
+    extras: object = None    # no NIR/depth streams (drivers.camera.Frame.extras)
 
 
 class ScriptedCamera:

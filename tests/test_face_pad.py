@@ -196,7 +196,7 @@ def test_bench_rates_count_attacks_taken_as_live_and_bona_fide_refused():
 
 
 def test_synthesised_attacks_are_camera_frames():
-    from bench import pad_attacks
+    from simulator import presentation_attacks as pad_attacks
     rng = np.random.default_rng(3)
     photo = (np.random.default_rng(4).random((300, 200, 3)) * 255).astype(np.uint8)
     for synthesise in pad_attacks.SYNTHESISERS.values():

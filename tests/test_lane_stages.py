@@ -73,6 +73,7 @@ def test_without_trust_store_passive_authentication_refers():
 @dataclass
 class Shot:
     image: np.ndarray
+    extras: object = None    # no NIR/depth streams (drivers.camera.Frame.extras)
 
 
 class Camera:

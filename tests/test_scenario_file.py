@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import main as gatesim
-from simulator.scenario import (Behaviour, Forgery, ScenarioError, demo_scenario, load_scenario,
+from simulator.scenario import (Behaviour, Forgery, PresentationAttack, ScenarioError, demo_scenario, load_scenario,
                                 parse_scenario)
 
 TOML = """
@@ -81,6 +81,16 @@ def test_the_demo_scenario_covers_every_kind_of_traveller():
     assert {t.behaviour for t in travellers} == set(Behaviour)
     assert any(t.impostor for t in travellers) and any(t.expired for t in travellers)
     assert any(t.alert for t in travellers) and all(t.expect for t in travellers)
+    assert any(t.presentation_attack for t in travellers)
+
+
+def test_an_attack_traveller_in_the_scenario_format():
+    scenario = parse_scenario({"traveller": [{"label": "a", "person": "person09", "presentation_attack": "screen"}]})
+    assert scenario.travellers[0].presentation_attack is PresentationAttack.SCREEN
+    with pytest.raises(ScenarioError, match="presentation_attack must be one of"):
+        parse_scenario({"traveller": [{"label": "a", "person": "p", "presentation_attack": "mask"}]})
+    from simulator.presentation_attacks import SYNTHESISERS
+    assert {a.value for a in PresentationAttack} == set(SYNTHESISERS)
 
 
 def test_the_demo_without_face_photos_says_where_it_looked_and_exits_2(tmp_path, capsys):

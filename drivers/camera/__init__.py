@@ -16,12 +16,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import DriverUnavailable, UnknownBackend
-from .base import CameraStalled, Clock, Frame, FrameSource
+from .base import CameraCapabilities, CameraStalled, Clock, ExtraStream, Frame, FrameSource
 from .picamera2_config import PiCameraSettings
 from .supervise import StallWatch, SupervisedSource
 
-__all__ = ["CameraStalled", "Frame", "FrameSource", "PiCameraSettings", "StallWatch", "SupervisedSource", "open_camera",
-           "open_supervised_camera"]
+__all__ = ["CameraCapabilities", "CameraStalled", "ExtraStream", "Frame", "FrameSource", "PiCameraSettings",
+           "StallWatch", "SupervisedSource", "open_camera", "open_supervised_camera"]
 
 SIMULATED_SCHEMES = ("file", "dir", "video")
 

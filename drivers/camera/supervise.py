@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,6 +40,9 @@ class SupervisedSource(FrameSource):
         super().__init__(inner.url, clock)
         self.inner = inner
         self.simulated = inner.simulated
+        # extra streams pass through; a sequence read via the watchdog worker is frame by frame,
+        # so an exposure lock is not promised here
+        self.capabilities = replace(inner.capabilities, locked_exposure_sequence=False)
         self._watch = StallWatch(timeout_s, clock)
         self._poll_s = poll_s
         self._requests: queue.Queue = queue.Queue()

@@ -28,7 +28,7 @@ class CaptureOutcome(str, Enum):
 
 
 class FrameReader(Protocol):
-    def read(self): ...  # returns an object with .image (BGR ndarray)
+    def read(self): ...  # returns a drivers.camera Frame: .image (BGR ndarray), .extras (NIR, depth)
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,11 @@ class CaptureLoop:
                 return state.result(CaptureOutcome.CAMERA_FAULT, f"{type(exc).__name__}: {exc}")
             if best is None:
                 continue
-            inspection, image = best
+            inspection, frame = best
             state.attempts += 1
             verdict = self.verifier.compare(reference, self.verifier.sample(inspection))
             # PAD judges the very frame that was compared, so a match cannot come from another.
-            state.pads.append(self.verifier.pad.assess(image, inspection.face))
+            state.pads.append(self.verifier.pad.assess(frame.image, inspection.face, frame.extras))
             if state.best is None or (verdict.score or -1) > (state.best.score or -1):
                 state.best = verdict
             if verdict.match:
@@ -81,16 +81,16 @@ class CaptureLoop:
         best: tuple[Inspection, object] | None = None
         usable = 0
         while usable < self.plan.frames_per_attempt and self.clock() < deadline:
-            image = self.camera.read().image
+            frame = self.camera.read()
             state.frames += 1
-            inspection = self.verifier.inspect(image, LIVE_LIMITS)
+            inspection = self.verifier.inspect(frame.image, LIVE_LIMITS)
             if not inspection.quality.ok:
                 state.last_issues = inspection.quality.issues
                 self.on_feedback(inspection.quality.issues)
                 continue
             usable += 1
             if best is None or inspection.quality.rank > best[0].quality.rank:
-                best = (inspection, image)
+                best = (inspection, frame)
         return best
 
 

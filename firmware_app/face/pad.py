@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Mapping, Protocol
 
 import cv2
 import numpy as np
@@ -60,9 +60,12 @@ def not_performed(why: PadSkipped) -> PadResult:
 
 
 class PresentationAttackDetector(Protocol):
+    """`extras`: the camera's synchronised streams (drivers.camera ExtraStream -> plane) for a
+    hardware PAD backend (NIR, depth); image-only backends ignore them."""
     available: bool
 
-    def assess(self, image: np.ndarray | None, face: Face | None) -> PadResult: ...
+    def assess(self, image: np.ndarray | None, face: Face | None,
+               extras: Mapping | None = None) -> PadResult: ...
 
 
 class NoPresentationAttackDetection:
@@ -73,7 +76,7 @@ class NoPresentationAttackDetection:
     def __init__(self, why: PadSkipped = PadSkipped.DISABLED):
         self.why = why
 
-    def assess(self, image: np.ndarray | None, face: Face | None) -> PadResult:
+    def assess(self, image: np.ndarray | None, face: Face | None, extras: Mapping | None = None) -> PadResult:
         return not_performed(self.why)
 
 
@@ -128,7 +131,7 @@ class MiniFasPad:
         self.models = models
         self.threshold = threshold
 
-    def assess(self, image: np.ndarray | None, face: Face | None) -> PadResult:
+    def assess(self, image: np.ndarray | None, face: Face | None, extras: Mapping | None = None) -> PadResult:
         if image is None:
             return not_performed(PadSkipped.NO_FRAME)
         if face is None or image.ndim != 3 or max(image.shape[:2]) > MAX_SIDE:

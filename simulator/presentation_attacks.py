@@ -1,4 +1,4 @@
-"""Synthesised presentation attacks for bench face_pad (no real attack data is available here).
+"""Synthesised presentation attacks (bench face_pad, and the attack traveller of a scenario).
 
 Each attack turns a genuine photo into a 640x480 camera frame of that photo being presented:
 - print_border: a print with a white paper border, tilted, held in front of a scene;
