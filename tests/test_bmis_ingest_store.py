@@ -113,3 +113,12 @@ def test_unknown_schemes_and_unreachable_servers_are_typed_errors(tmp_path):
         open_store("mysql://x/y")
     with pytest.raises(StoreUnavailable):
         open_store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_the_cli_migrates_and_refuses_unknown_databases(tmp_path, capsys):
+    from firmware_app.bmis.ingest.cli import main
+    ca = tmp_path / "ca.pem"
+    ca.write_text("unused by --migrate-only")
+    assert main(["--ca", str(ca), "--database", str(tmp_path / "x.db"), "--migrate-only"]) == 0
+    assert "schema version 2" in capsys.readouterr().out
+    assert main(["--ca", str(ca), "--database", "mysql://h/db", "--migrate-only"]) == 2
