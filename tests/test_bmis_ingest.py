@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from firmware_app.bmis.ingest.classify import classify, topic_filters
+from firmware_app.bmis.ingest.errors import StoreUnavailable
 from firmware_app.bmis.ingest.records import Rejection, RejectReason, StoredMessage
 from firmware_app.bmis.ingest.store import open_store
 from firmware_app.bmis.ingest.worker import IngestOptions, IngestWorker
@@ -18,10 +19,6 @@ from tests.ingest_helpers import (ReceiptWatch, alarm_claiming, gate_connection,
 from tests.pg_fixtures import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 EVENT = {"kind": "test", "severity": "info"}
-
-
-def _event_ids(store) -> list[str]:
-    return store.msg_ids()
 
 
 def _events_in(url: str, wanted: set[str]) -> int:
@@ -154,3 +151,38 @@ def test_two_workers_on_a_shared_subscription_split_the_messages_and_store_each_
     store = open_store(postgres_url)
     assert store.counts().duplicates <= 2          # only the retained status, read by both workers
     store.close()
+
+
+class _FailingFirst:
+    """A real SQLite store whose first `failures` commits fail as a database outage would."""
+
+    def __init__(self, store, failures: int):
+        self.store, self.failures = store, failures
+
+    def commit(self, batch):
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("database down (test)")
+        return self.store.commit(batch)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_a_failed_commit_is_retried_and_nothing_is_receipted_before_it_succeeds(broker, tmp_path):
+    store = _FailingFirst(open_store(f"sqlite:///{tmp_path}/ingest.db"), failures=3)
+    watch = ReceiptWatch(broker).start()
+    worker = IngestWorker(store, ingest_settings(broker, "ingest-1"), IngestOptions(flush_s=0.02))
+    worker.start()
+    assert wait_until(lambda: worker.connected)
+    link = make_link(broker, tmp_path)
+    link.start()
+    sent = {link.record_exception({**EVENT, "transaction_id": f"t{n}"}).msg_id for n in range(10)}
+    assert wait_until(lambda: worker.counters.commit_failures >= 1, 10)
+    assert watch.receipted("gate-a") & sent == set()          # nothing receipted while the database is down
+    assert wait_until(lambda: sent <= set(store.msg_ids()), 20)
+    assert wait_until(lambda: sent <= watch.receipted("gate-a"), 10)
+    link.stop()
+    worker.stop()
+    watch.stop()
+    assert worker.counters.commit_failures == 3
