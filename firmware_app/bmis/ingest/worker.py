@@ -121,7 +121,8 @@ class IngestWorker:
             except StoreUnavailable as exc:
                 self.counters.commit_failures += 1
                 log.error("ingest commit failed, retrying in %.1f s: %s", delay, exc)
-                time.sleep(delay)
+                if self._stop.wait(delay):
+                    return       # stopping: left unacknowledged, the broker re-delivers it later
                 delay = min(2 * delay, self.options.retry_max_s)
         self._after_commit(deliveries, batch, result.duplicates, now)
 
