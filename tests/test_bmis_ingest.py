@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -35,6 +36,19 @@ def test_the_topic_names_the_device_and_a_payload_claiming_another_is_refused():
     assert isinstance(verdict, Rejection) and verdict.reason is RejectReason.DEVICE_MISMATCH
     stored = classify("gates", "gates/v1/gate-a/alarms", alarm_claiming("gate-a"), 1.0)
     assert isinstance(stored, StoredMessage) and stored.device_id == "gate-a" and stored.kind == "alarms"
+
+
+def test_receipts_are_split_per_device_and_per_500_ids_and_pass_their_schema():
+    import datetime as dt
+    import json
+    from firmware_app.bmis.ingest.receipt_out import receipts_by_device
+    from firmware_app.bmis.receipts import parse_receipt
+    pairs = [("gate-a", str(uuid.UUID(int=n + 1))) for n in range(1001)] + [("gate-b", str(uuid.UUID(int=7)))]
+    out = receipts_by_device(pairs, "gates", now=dt.datetime.now(dt.timezone.utc))
+    assert [(t, len(json.loads(p)["msg_ids"])) for t, p in out] == [
+        ("gates/v1/gate-a/receipt", 500), ("gates/v1/gate-a/receipt", 500), ("gates/v1/gate-a/receipt", 1),
+        ("gates/v1/gate-b/receipt", 1)]
+    assert sum(len(parse_receipt(p)) for _, p in out) == 1002
 
 
 def test_filters_share_the_events_and_read_retained_status_plainly():
@@ -72,6 +86,8 @@ def test_messages_are_stored_once_and_receipted_only_after_the_commit(broker, tm
     sent = {link.record_exception({**EVENT, "transaction_id": f"t{n}"}).msg_id for n in range(30)}
     assert wait_until(lambda: sent <= set(store.msg_ids()), 20)
     assert wait_until(lambda: sent <= watch.receipted("gate-a"), 10)
+    # The gate took the receipts: its outbox keeps nothing (records stay until receipted).
+    assert wait_until(lambda: link.outbox.counts().unreceipted == 0 and link.outbox.counts().pending == 0, 10)
     link.stop()
     worker.stop()
     watch.stop()

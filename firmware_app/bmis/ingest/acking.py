@@ -45,6 +45,8 @@ class AckingConnection(MqttConnection):
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.settings.session_expiry_s
         properties.ReceiveMaximum = self._receive_maximum_in
+        if self.settings.max_packet_size:          # as MqttConnection.start does
+            properties.MaximumPacketSize = self.settings.max_packet_size
         self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
                                    clean_start=self.settings.clean_start, properties=properties)
         self._client.loop_start()

@@ -25,7 +25,7 @@ from ..mqtt_client import Callbacks, MqttSettings
 from .acking import AckingConnection, Delivery
 from .classify import classify, topic_filters
 from .errors import StoreUnavailable
-from .receipt_out import group_by_device, receipt_payloads, receipt_topic_of
+from .receipt_out import receipts_by_device
 from .records import Batch, Rejection, StoredMessage
 from .store import Store
 
@@ -139,9 +139,7 @@ class IngestWorker:
         self._send_receipts(batch.accepted, now)
 
     def _send_receipts(self, accepted: list[StoredMessage], now: dt.datetime) -> None:
-        by_device = group_by_device((m.device_id, m.msg_id) for m in accepted)
-        for device_id, msg_ids in by_device.items():
-            topic = receipt_topic_of(self.options.prefix, device_id)
-            for payload in receipt_payloads(msg_ids, now=now, id_source=self._id_source):
-                if self._connection.publish(topic, payload) is not None:
-                    self.counters.receipts += 1
+        pairs = ((m.device_id, m.msg_id) for m in accepted)
+        for topic, payload in receipts_by_device(pairs, self.options.prefix, now=now, id_source=self._id_source):
+            if self._connection.publish(topic, payload) is not None:
+                self.counters.receipts += 1
