@@ -13,7 +13,8 @@ worker count). For each worker count:
      message time -> the ingest's commit), lost and duplicate counts.
   2. capacity: the workers stop, every gate queues a backlog at the broker (their persistent
      sessions hold it), the workers start: backlog drain rate of the ingest (first to last commit).
-Exactly-once: every msg_id a gate recorded is in the database once (primary key), none missing.
+Exactly-once: every msg_id a gate recorded is in the database once (primary key), none missing, and
+every gate's outbox ends empty (a record leaves it only on the ingest's receipt, sent after commit).
 """
 from __future__ import annotations
 
@@ -224,12 +225,14 @@ def measure(rig: Rig, args, count: int) -> dict:
     try:
         sustained = _sustained(rig, args, workers, url)
         capacity = _capacity(rig, args, workers, url)
+        _tell(rig.farms, "settle")
+        kept = _answers(rig.farms)
     finally:
         _stop_workers(workers)
         _forget_sessions(rig, count)
     missing, doubled, removed = _exactly_once(url, _sent_ids(rig.directory) - before)
     return {"workers": count, "sustained": sustained, "capacity": capacity, "missing": missing,
-            "doubled": doubled, "removed": removed}
+            "doubled": doubled, "removed": removed, "kept": kept}
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -241,13 +244,13 @@ def _report(args, results: list[dict]) -> int:
     failed = 0
     for r in results:
         s, c = r["sustained"], r["capacity"]
-        ok = r["missing"] == 0 and r["doubled"] == 0
+        ok = r["missing"] == 0 and r["doubled"] == 0 and r["kept"] == 0
         failed |= not ok
         print(f"workers {r['workers']}: sustained {s['rate']:,.1f} events/s stored ({s['stored']}/{s['sent']}), "
               f"latency p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms max {s['max']:.0f} ms; "
               f"capacity {c['rate']:,.0f} events/s draining {c['queued']} queued; "
               f"exactly-once {'OK' if ok else 'FAILED'} (missing {r['missing']}, stored twice {r['doubled']}, "
-              f"duplicates removed {r['removed']}); faults: {', '.join(s['notes']) or 'none'}")
+              f"duplicates removed {r['removed']}, records still unreceipted in the gates' outboxes {r['kept']}); faults: {', '.join(s['notes']) or 'none'}")
     meets = all(r["sustained"]["rate"] >= 0.95 * target and r["missing"] == 0 for r in results)
     print(f"10x peak ({target:.1f} events/s) with 0 lost: {'MET' if meets else 'NOT MET'}"
           f"{'' if args.rate >= target else ' (offered rate below the target: not tested)'}")

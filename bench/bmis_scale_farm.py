@@ -6,6 +6,7 @@
 Reads commands on stdin, answers one line each on stdout:
     run SECONDS RATE   events at RATE per second (this farm, random gates) -> "ran N"
     backlog PER_GATE   each gate records PER_GATE events at once, then waits for every PUBACK -> "queued N"
+    settle             waits (up to 60 s) for every record to be receipted -> "left N" (records still kept)
     stop               links stopped -> "stopped"
 Every msg_id sent is appended to DIR/sent-<first>.txt.
 """
@@ -86,6 +87,14 @@ class Farm:
         wait_until(lambda: all(link.outbox.counts().pending == 0 for link in self.links), 300, 0.2)
         return per_gate * len(self.links)
 
+    def _kept(self) -> int:
+        return sum(c.pending + c.unreceipted for c in (link.outbox.counts() for link in self.links))
+
+    def settle(self) -> int:
+        """Records leave a gate's outbox only on the BMIS's receipt: 0 kept means the loop closed."""
+        wait_until(lambda: self._kept() == 0, 60, 0.5)
+        return self._kept()
+
     def stop(self) -> None:
         for link in self.links:
             link.stop(drain_timeout_s=5)
@@ -111,6 +120,8 @@ def main() -> int:
             print(f"ran {farm.run(float(values[0]), float(values[1]))}", flush=True)
         elif command == "backlog":
             print(f"queued {farm.backlog(int(values[0]))}", flush=True)
+        elif command == "settle":
+            print(f"left {farm.settle()}", flush=True)
         elif command == "stop":
             break
     farm.stop()
