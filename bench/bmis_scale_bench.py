@@ -183,13 +183,15 @@ def _sustained(rig: Rig, args, workers: list[subprocess.Popen], url: str) -> dic
     started = time.time()
     _tell(rig.farms, f"run {args.seconds} {args.rate / len(rig.farms)}")
     notes = [] if args.no_faults else _faults(rig, workers, url, args.seconds)
-    sent = _answers(rig.farms)
+    answers = [farm.stdout.readline().split() for farm in rig.farms]
+    sent = sum(int(a[1]) for a in answers)
+    sent_rate = sent / max(float(a[2]) for a in answers)   # below --rate when the gates cannot keep up
     ids = _sent_ids(rig.directory) - before
     complete = _wait_all_stored(url, ids, 120)
     rows = [r for r in _stored(url) if r[0] in ids]
     latencies = [(stored_at - sent_at) * 1000 for _, sent_at, stored_at in rows]
     last = max((r[2] for r in rows), default=started)
-    return {"sent": sent, "stored": len(rows), "lost": len(ids) - len(rows), "complete": complete,
+    return {"sent": sent, "sent_rate": sent_rate, "stored": len(rows), "lost": len(ids) - len(rows), "complete": complete,
             "rate": len(rows) / max(1e-9, last - started), "p50": _pct(latencies, 50), "p99": _pct(latencies, 99),
             "max": max(latencies), "notes": notes}
 
@@ -246,7 +248,8 @@ def _report(args, results: list[dict]) -> int:
         s, c = r["sustained"], r["capacity"]
         ok = r["missing"] == 0 and r["doubled"] == 0 and r["kept"] == 0
         failed |= not ok
-        print(f"workers {r['workers']}: sustained {s['rate']:,.1f} events/s stored ({s['stored']}/{s['sent']}), "
+        print(f"workers {r['workers']}: gates sent {s['sent_rate']:,.1f} events/s, "
+              f"sustained {s['rate']:,.1f} events/s stored ({s['stored']}/{s['sent']}), "
               f"latency p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms max {s['max']:.0f} ms; "
               f"capacity {c['rate']:,.0f} events/s draining {c['queued']} queued; "
               f"exactly-once {'OK' if ok else 'FAILED'} (missing {r['missing']}, stored twice {r['doubled']}, "

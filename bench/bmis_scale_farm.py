@@ -4,7 +4,7 @@
     python -m bench.bmis_scale_farm --pki DIR --port N --first 0 --count 100 --dir DIR
 
 Reads commands on stdin, answers one line each on stdout:
-    run SECONDS RATE   events at RATE per second (this farm, random gates) -> "ran N"
+    run SECONDS RATE   events at RATE per second (this farm, random gates) -> "ran N ELAPSED_S"
     backlog PER_GATE   each gate records PER_GATE events at once, then waits for every PUBACK -> "queued N"
     settle             waits (up to 60 s) for every record to be receipted -> "left N" (records still kept)
     stop               links stopped -> "stopped"
@@ -68,7 +68,7 @@ class Farm:
         self.counter += 1
         self.sent_file.write(link.record_exception(_event(self.counter)).msg_id + "\n")
 
-    def run(self, seconds: float, rate: float) -> int:
+    def run(self, seconds: float, rate: float) -> tuple[int, float]:
         """Events on a fixed schedule (catching up if a record took long), spread over random gates."""
         start, total = time.monotonic(), int(seconds * rate)
         for i in range(total):
@@ -77,7 +77,7 @@ class Farm:
                 time.sleep(delay)
             self._record(self.rng.choice(self.links))
         self.sent_file.flush()
-        return total
+        return total, time.monotonic() - start
 
     def backlog(self, per_gate: int) -> int:
         for link in self.links:
@@ -117,7 +117,8 @@ def main() -> int:
     for line in sys.stdin:
         command, *values = line.split()
         if command == "run":
-            print(f"ran {farm.run(float(values[0]), float(values[1]))}", flush=True)
+            sent, elapsed = farm.run(float(values[0]), float(values[1]))
+            print(f"ran {sent} {elapsed:.3f}", flush=True)
         elif command == "backlog":
             print(f"queued {farm.backlog(int(values[0]))}", flush=True)
         elif command == "settle":
