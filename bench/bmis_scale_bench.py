@@ -254,9 +254,7 @@ def _report(args, results: list[dict]) -> int:
               f"capacity {c['rate']:,.0f} events/s draining {c['queued']} queued; "
               f"exactly-once {'OK' if ok else 'FAILED'} (missing {r['missing']}, stored twice {r['doubled']}, "
               f"duplicates removed {r['removed']}, records still unreceipted in the gates' outboxes {r['kept']}); faults: {', '.join(s['notes']) or 'none'}")
-    meets = all(r["sustained"]["rate"] >= 0.95 * target and r["missing"] == 0 for r in results)
-    print(f"10x peak ({target:.1f} events/s) with 0 lost: {'MET' if meets else 'NOT MET'}"
-          f"{'' if args.rate >= target else ' (offered rate below the target: not tested)'}")
+    print(f"10x peak ({target:.1f} events/s) with 0 lost: {_verdict(args, results, target)}")
     rates = {r["workers"]: r["capacity"]["rate"] for r in results}
     if 1 in rates and 2 in rates:
         verdict = "beats" if rates[2] > 1.05 * rates[1] else "does NOT beat"
@@ -264,6 +262,18 @@ def _report(args, results: list[dict]) -> int:
     print(f"machine: {os.cpu_count()} CPUs (gates, broker, workers and PostgreSQL share them), "
           f"load average {os.getloadavg()[0]:.2f}")
     return 1 if failed else 0
+
+
+def _verdict(args, results: list[dict], target: float) -> str:
+    """MET only when the gates really sent the target rate and the ingest stored it all, in time."""
+    if args.rate < target:
+        return "not tested (offered rate below the target)"
+    slow = [r["workers"] for r in results if r["sustained"]["sent_rate"] < 0.95 * target]
+    if slow:
+        return (f"not tested with {slow} worker(s): the gates themselves sent below the target "
+                f"(machine overloaded; see the load average)")
+    met = all(r["sustained"]["rate"] >= 0.95 * target and r["missing"] == 0 for r in results)
+    return "MET" if met else "NOT MET"
 
 
 def run(args, directory: Path) -> int:
