@@ -9,6 +9,7 @@ DEB_PACKAGES=(
   libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd
   mosquitto mosquitto-clients openssl
   chromium chromium-driver fonts-wqy-microhei
+  postgresql
 )
 PYTHON=${PYTHON:-python3}
 STAMPS=.setup-stamps

@@ -20,6 +20,8 @@ from simulator.bmis_pki import TestPki
 from simulator.local_process import free_port, stop_process
 
 BMIS_USER = "bmis"
+# The bmis-ingest workers' account: reads what gates publish, writes only receipts.
+INGEST_USER = "bmis-ingest"
 # What a gate may publish under {prefix}/v1/{its id}/ (commands flow the other way).
 DEVICE_WRITE_TOPICS = ("status", "health", "events/#", "alarms", "stats", "cmd-result/#")  # # covers cmd-result
 # What a gate may read under its own id: commands and the BMIS's receipts (written only by the BMIS).
@@ -43,6 +45,8 @@ class BrokerEndpoints:
     ca_file: Path
     bmis_user: str
     bmis_password: str
+    ingest_user: str = INGEST_USER
+    ingest_password: str = ""
 
 
 def _device_acl(prefix: str, read_topics: tuple[str, ...] = DEVICE_READ_TOPICS) -> str:
@@ -53,16 +57,22 @@ def _device_acl(prefix: str, read_topics: tuple[str, ...] = DEVICE_READ_TOPICS) 
 
 def _bmis_acl(prefix: str) -> str:
     return (f"user {BMIS_USER}\ntopic read {prefix}/v1/#\ntopic write {prefix}/v1/+/cmd/#\n"
-            f"topic write {prefix}/v1/+/receipt\n")
+            f"topic write {prefix}/v1/+/receipt\n") + _ingest_acl(prefix)
+
+
+def _ingest_acl(prefix: str) -> str:
+    reads = "".join(f"topic read {prefix}/v1/+/{topic}\n" for topic in DEVICE_WRITE_TOPICS)
+    return f"user {INGEST_USER}\n{reads}topic write {prefix}/v1/+/receipt\n"
 
 
 class MosquittoBroker:
     def __init__(self, workdir: Path, pki: TestPki, prefix: str = "gates", bmis_password: str = "bmis-test",
                  max_packet_size: int = MAX_PACKET_SIZE, *, persistence: bool = True,
-                 device_read_topics: tuple[str, ...] = DEVICE_READ_TOPICS):
+                 device_read_topics: tuple[str, ...] = DEVICE_READ_TOPICS, ingest_password: str = "ingest-test"):
         self.workdir, self.pki, self.prefix, self.bmis_password = workdir, pki, prefix, bmis_password
         self.max_packet_size = max_packet_size
         self.persistence, self.device_read_topics = persistence, device_read_topics
+        self.ingest_password = ingest_password
         self.device_port, self.bmis_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -70,7 +80,7 @@ class MosquittoBroker:
     @property
     def endpoints(self) -> BrokerEndpoints:
         return BrokerEndpoints("127.0.0.1", self.device_port, self.bmis_port, self.pki.ca, BMIS_USER,
-                               self.bmis_password)
+                               self.bmis_password, INGEST_USER, self.ingest_password)
 
     def _tls_lines(self) -> str:
         return (f"cafile {self.pki.ca}\ncertfile {self.pki.server.cert}\nkeyfile {self.pki.server.key}\n"
@@ -80,6 +90,8 @@ class MosquittoBroker:
         binary = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
         passwd = self.workdir / "passwd"
         subprocess.run([binary, "-b", "-c", str(passwd), BMIS_USER, self.bmis_password], check=True,
+                       capture_output=True)
+        subprocess.run([binary, "-b", str(passwd), INGEST_USER, self.ingest_password], check=True,
                        capture_output=True)
         (self.workdir / "acl_devices").write_text(_device_acl(self.prefix, self.device_read_topics))
         (self.workdir / "acl_bmis").write_text(_bmis_acl(self.prefix))
