@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from drivers.gate.sim import GateSimulator
 from firmware_app.appliance.core import Appliance, Overrides
+from firmware_app.appliance.timesync import ClockState
 from firmware_app.bmis.mqtt_client import MqttSettings
 from firmware_app.bmis.signing import public_key_pem
 from firmware_app.config import parse_config
@@ -96,6 +97,7 @@ class Bench:
         self.camera = SceneCamera()
         self.command_key = Ed25519PrivateKey.generate()
         self.passport_pki = build_pki("gatesim-demo", self.now)
+        self.clock_state = ClockState.SYNCHRONISED   # the bench's NTP state; a scenario may unset it
 
     # --- life cycle ----------------------------------------------------------------------------
     def __enter__(self) -> Bench:
@@ -120,8 +122,8 @@ class Bench:
         config = parse_config(bench_config_text(self.workdir, self.broker, free_port(), self.framing))
         from gpiozero.pins.mock import MockFactory    # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
-        self.appliance = Appliance(config, overrides=Overrides(pin_factory=factory, camera=self.camera),
-                                   base_dir=PROJECT_ROOT).build()
+        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
+        self.appliance = Appliance(config, overrides=overrides, base_dir=PROJECT_ROOT).build()
         self.gate = GateSimulator(factory, gate_layout(config.gate))
         self.gate.start()                      # doors shut, loops closed, lane empty
         self.appliance.start()

@@ -204,7 +204,8 @@ def test_without_a_bmis_link_the_policy_decides_whether_travellers_may_pass(tmp_
     request = RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 1)
     for allow_offline, passed in ((True, True), (False, False)):
         config = parse_config(config_text(tmp_path) + f"[policy]\nallow_offline = {str(allow_offline).lower()}\n")
-        decide = policy_decider(config.policy, InMemoryAlertLists(), lambda: TODAY, bmis_reachable=lambda: False)
+        decide = policy_decider(config.policy, InMemoryAlertLists(), lambda: TODAY, bmis_reachable=lambda: False,
+                                clock_synchronised=lambda: True)
         decision = decide(request)
         assert decision.passed is passed
         assert (ReasonCode.BMIS_UNREACHABLE in decision.reasons) is not passed

@@ -240,7 +240,8 @@ def test_gatectl_selftest_json_and_exit_codes(tmp_path, capsys):
     assert gatectl(["selftest", "--config", str(good), "--json",
                     "--base-dir", str(Path(__file__).resolve().parents[1])]) == 1
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
-    assert set(checks) == {"config", "face models", "chip reader", "camera", "gate inputs", "outbox", "broker"}
+    assert set(checks) == {"config", "face models", "chip reader", "camera", "gate inputs", "outbox", "broker",
+                           "clock"}
     assert checks["config"]["status"] == "ok" and checks["face models"]["status"] == "ok"
     assert "sha256:" in checks["face models"]["detail"] and checks["camera"]["status"] == "fail"
 

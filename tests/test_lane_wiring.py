@@ -47,7 +47,7 @@ def test_bad_gate_lane_policy_settings_are_refused_by_path(extra, where):
 
 def test_decider_applies_the_configured_policy():
     config = parse_config(MINIMAL + '[policy]\nallow_offline = false\neligible_nationalities = ["UTO"]\n')
-    decider = policy_decider(config.policy, InMemoryAlertLists(), lambda: TODAY, lambda: False)
+    decider = policy_decider(config.policy, InMemoryAlertLists(), lambda: TODAY, lambda: False, lambda: True)
     decision = decider(RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 0))
     assert decision.outcome is Outcome.REFER and decision.reasons == (ReasonCode.BMIS_UNREACHABLE,)
 
@@ -55,8 +55,19 @@ def test_decider_applies_the_configured_policy():
 def test_decider_refers_a_crossing_without_pad_when_the_config_requires_it():
     required = load_config(Path(__file__).resolve().parents[1] / "config" / "examples" / "pi-mantrap.toml")
     request = RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 0)  # pad not_performed
-    strict = policy_decider(required.policy, InMemoryAlertLists(), lambda: TODAY, lambda: True,
+    strict = policy_decider(required.policy, InMemoryAlertLists(), lambda: TODAY, lambda: True, lambda: True,
                             required.face.pad.required)
-    lenient = policy_decider(required.policy, InMemoryAlertLists(), lambda: TODAY, lambda: True)
+    lenient = policy_decider(required.policy, InMemoryAlertLists(), lambda: TODAY, lambda: True, lambda: True)
     assert ReasonCode.PAD_NOT_PERFORMED in strict(request).reasons and strict(request).outcome is Outcome.REFER
     assert ReasonCode.PAD_NOT_PERFORMED not in lenient(request).reasons
+
+
+def test_decider_refers_everybody_while_the_clock_is_not_synchronised():
+    synced = [False]
+    decider = policy_decider(parse_config(MINIMAL).policy, InMemoryAlertLists(), lambda: TODAY, lambda: True,
+                             lambda: synced[0])
+    request = RequestDecision("t1", Evidence(mrz(), good_chip(), good_face()), LaneMode.NORMAL, 0)
+    decision = decider(request)
+    assert decision.outcome is Outcome.REFER and decision.reasons == (ReasonCode.CLOCK_NOT_SYNCHRONISED,)
+    synced[0] = True
+    assert decider(request).passed

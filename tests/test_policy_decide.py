@@ -163,3 +163,12 @@ def test_attack_suspicion_refers_never_rejects_even_with_a_match():
     decision = run(with_face(pad=PadStatus.ATTACK_SUSPECTED, pad_score=0.05))
     assert decision.outcome is Outcome.REFER
     assert [f.code for f in decision.findings] == [ReasonCode.PRESENTATION_ATTACK]
+
+
+def test_an_unsynchronised_clock_refers_and_never_rejects_or_passes_on_the_date():
+    assert run(clock_synchronised=True).passed
+    decision = run(clock_synchronised=False)
+    assert decision.outcome is Outcome.REFER and decision.reasons == (ReasonCode.CLOCK_NOT_SYNCHRONISED,)
+    expired = run(Evidence(mrz(expiry_date="240101"), good_chip(), good_face()), clock_synchronised=False)
+    assert expired.outcome is Outcome.REFER
+    assert {ReasonCode.CLOCK_NOT_SYNCHRONISED, ReasonCode.DOCUMENT_EXPIRED} <= set(expired.reasons)

@@ -45,6 +45,7 @@ from . import devices
 from .bmis_side import BmisSide, LaneStatus, build_bmis_side, local_link
 from .bridges import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
+from .timesync import ClockState, ClockWatch, probe_from_config
 from .parts import (EmptyAlertLists, NullKiosk, RefusingFaceStage, RefusingOutbox, ViewTee, build_face_stage,
                     build_kiosk)
 
@@ -62,6 +63,7 @@ class Overrides:
     pin_factory: object | None = None
     camera: object | None = None
     card_presence: Callable[[], bool] | None = None     # stands in for the PC/SC presence poll
+    clock_probe: Callable[[], ClockState] | None = None  # stands in for the NTP state (timesync.py)
 
 
 class Appliance:
@@ -78,6 +80,13 @@ class Appliance:
         self.gate_simulator = None      # only for mock pins nobody else drives
         self.local_link = None          # outbox-only link when the BMIS side could not be built
         self._started = False
+        self.clock_watch = self._clock_watch()
+
+    def _clock_watch(self) -> ClockWatch:
+        probe = self.overrides.clock_probe
+        if probe is not None:
+            log.warning("SIMULATED DEVICE: clock synchronisation state from the simulator")
+        return ClockWatch(probe or probe_from_config(self.config.clock), self.config.clock.recheck_s)
 
     # --- build ---------------------------------------------------------------------------------
     def build(self) -> Appliance:
@@ -91,7 +100,7 @@ class Appliance:
         chip = self._build_chip(vault)
         alerts = self.bmis.commands.alerts if self.bmis else EmptyAlertLists()
         decider = policy_decider(self.config.policy, alerts, lambda: self.clock().date(), self.bmis_reachable,
-                                 self.config.face.pad.required)
+                                 self.clock_watch.synchronised, self.config.face.pad.required)
         self.views = ViewTee(self.kiosk)
         if self.bmis:
             status = LaneStatus(self.bmis.set_status, self.config.device.direction.value, self.bmis.link_note)
@@ -280,7 +289,8 @@ class Appliance:
     def health(self) -> dict[str, dict[str, str]]:
         failed = ComponentStatus.FAILED.value
         components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
-                               "detail": self.lane_state()}}
+                               "detail": self.lane_state()},
+                      "clock": self.clock_watch.health_entry()}
         for fault, error in self.faults:
             components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
         if self.bmis is not None and self.bmis.link_problem is not None:

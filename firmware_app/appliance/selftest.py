@@ -21,6 +21,7 @@ from firmware_app.errors import GateError
 from . import devices
 from .errors import AssemblyError
 from .parts import models_dir_of
+from .timesync import ClockState, describe, probe_from_config
 
 BROKER_TIMEOUT_S = 5.0
 
@@ -145,9 +146,17 @@ def check_broker(config, connect: Callable = socket.create_connection) -> CheckR
                         f"{'sent' if bmis.cert_file else 'none'})")
 
 
+def check_clock(config, probe: Callable[[], ClockState] | None = None) -> CheckResult:
+    """Fails while the lane would refer everybody for an unsynchronised clock."""
+    state = (probe or probe_from_config(config.clock))()
+    result = ok if state.believable else fail
+    return result("clock", describe(state))
+
+
 def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
     checks = [lambda: check_models(config, base_dir), lambda: check_pcsc(config), lambda: check_camera(config),
-              lambda: check_gate(config), lambda: check_outbox(config), lambda: check_broker(config)]
+              lambda: check_gate(config), lambda: check_outbox(config), lambda: check_broker(config),
+              lambda: check_clock(config)]
     return [_guarded(check) for check in checks]
 
 

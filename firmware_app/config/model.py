@@ -333,6 +333,19 @@ class BmisSection(Strict):
         return self
 
 
+class ClockSection(Strict):
+    """Whether the date can be believed: a Pi has no RTC, and expiry, command lifetimes and
+    certificates depend on it. Until the clock is synchronised the lane refers every traveller."""
+
+    trusted: bool = Field(default=False, description="a post with a GPS or battery RTC clock: "
+                          "declare the clock trusted without NTP")
+    sync_marker: Path = Field(default=Path("/run/systemd/timesync/synchronized"),
+                              description="systemd-timesyncd touches this file once synchronised")
+    kernel_sync: bool = Field(default=True, description="also believe the kernel's NTP state (what "
+                              "timedatectl shows as NTPSynchronized; chrony and ntpd set it)")
+    recheck_s: float = Field(default=5.0, gt=0, le=300, description="how long one answer is kept")
+
+
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 
@@ -370,3 +383,4 @@ class GateConfig(Strict):
     policy: PolicySection = PolicySection()
     bmis: BmisSection = BmisSection()
     kiosk: KioskSection = KioskSection()
+    clock: ClockSection = ClockSection()

@@ -49,15 +49,17 @@ def start_mode(config) -> LaneMode:
 
 
 def policy_decider(policy, alerts: AlertListChecker, today: Callable, bmis_reachable: Callable[[], bool],
-                   pad_required: bool = False) -> Callable[[RequestDecision], Decision]:
-    """The runner's Decider: the config's policy rules, today's date and the BMIS link state;
-    `pad_required` is the config's face.pad.required."""
+                   clock_synchronised: Callable[[], bool], pad_required: bool = False
+                   ) -> Callable[[RequestDecision], Decision]:
+    """The runner's Decider: the config's policy rules, today's date, the BMIS link state and
+    whether that date can be believed (no decision on an unsynchronised clock); `pad_required` is
+    the config's face.pad.required."""
     eligible = frozenset(policy.eligible_nationalities)
 
     def decider(request: RequestDecision) -> Decision:
         context = PolicyContext(today=today(), mode=request.mode, minor_age=policy.minor_age,
                                 eligible_nationalities=eligible, allow_offline=policy.allow_offline,
                                 bmis_reachable=bmis_reachable(), people_in_lane=request.people_in_lane,
-                                pad_required=pad_required)
+                                pad_required=pad_required, clock_synchronised=clock_synchronised())
         return decide(request.evidence, context, alerts)
     return decider

@@ -41,6 +41,7 @@ class PolicyContext:
     bmis_reachable: bool = True
     people_in_lane: int = 0         # presence sensors at decision time
     pad_required: bool = False      # config face.pad.required
+    clock_synchronised: bool = True  # the caller's clock probe; False: today may be wrong
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,15 @@ def decide(evidence: Evidence, context: PolicyContext, alerts: AlertListChecker)
     findings = _lane_findings(context) + _document_findings(evidence.mrz, context)
     findings += _chip_findings(evidence.chip) + _face_findings(evidence.face, context)
     alert_findings, hits = _alert_findings(evidence.mrz, alerts)
+    if not context.clock_synchronised:
+        return _undecided(findings + alert_findings, hits)
     return Decision.from_findings(findings + alert_findings, hits)
+
+
+def _undecided(findings: tuple[Finding, ...], hits: tuple[AlertHit, ...]) -> Decision:
+    """A wrong date makes expiry, age and certificate findings unreliable both ways: refer, never
+    pass or reject, and keep every finding for the officer."""
+    return Decision(Outcome.REFER, (_refer(ReasonCode.CLOCK_NOT_SYNCHRONISED),) + findings, hits)
 
 
 def _refer(code: ReasonCode, detail: str = "") -> Finding:

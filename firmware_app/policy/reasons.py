@@ -47,6 +47,7 @@ class ReasonCode(str, enum.Enum):
     OFFICER_NO_ANSWER = "officer_no_answer"
     OFFICER_UNIDENTIFIED = "officer_unidentified"      # a confirmation nobody can be held to
     DECISION_UNAVAILABLE = "decision_unavailable"      # the policy could not run in time
+    CLOCK_NOT_SYNCHRONISED = "clock_not_synchronised"  # expiry and certificate checks need the date
 
 
 @dataclass(frozen=True, slots=True)
