@@ -254,3 +254,40 @@ def test_emergency_releases_every_door_while_the_loop_is_stuck():
     finally:
         kiosk.release.set()
         made.close()
+
+
+def test_when_the_emergency_ends_while_the_loop_is_stuck_the_doors_are_secured_again():
+    kiosk = StickyKiosk()
+    made = Rig(kiosk=kiosk, supervision=QUICK)
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(kiosk.stuck.is_set)
+        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
+        made.pin(EMERGENCY_PIN).drive_high()
+        wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+        made.pin(EMERGENCY_PIN).drive_low()                                  # the fire alarm ends, loop still stuck
+        wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
+        assert not made.runner.healthy()
+    finally:
+        kiosk.release.set()
+        made.close()
+
+
+def test_when_the_emergency_ends_while_the_loop_is_stuck_somebody_inside_keeps_the_way_back():
+    kiosk = StickyKiosk()
+    made = Rig(kiosk=kiosk, supervision=QUICK)
+    made.runner.start()
+    try:
+        made.runner.submit(ev.DocumentPresented(mrz()))
+        wait_until(kiosk.stuck.is_set)
+        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
+        made.pin(EMERGENCY_PIN).drive_high()
+        wait_until(lambda: made.pin(EXIT_RELAY).state is True, 2.0)
+        made.pin(PRESENCE).drive_low()                                       # somebody inside the mantrap
+        made.pin(EMERGENCY_PIN).drive_low()
+        wait_until(lambda: made.pin(EXIT_RELAY).state is False, 2.0)
+        assert made.pin(ENTRY_RELAY).state is True                           # never trapped
+    finally:
+        kiosk.release.set()
+        made.close()

@@ -80,6 +80,8 @@ def test_a_frozen_appliance_cannot_hold_the_doors_and_the_emergency_still_releas
         print(f"\nemergency release, appliance SIGSTOPped: n={figures['n']} p50={figures['p50_ms']:.2f} ms "
               f"p99={figures['p99_ms']:.2f} ms max={figures['max_ms']:.2f} ms")
         assert figures["max_ms"] < 1000.0       # generous bound (loaded CI); the figures are the measurement
+        # the emergency is over and the appliance is still frozen: the controller alone locks again
+        assert wait_for(remote, lambda o: o["released"] == [], SLACK_S)[0]
         app.send_signal(signal.SIGCONT)         # back: it reconnects and resynchronises from the controller
         assert wait_until(lambda: _status(socket)["appliance"], 15.0)
         assert wait_until(lambda: any("gate driver answers again" in line for line in lines), 15.0)   # lane probe

@@ -176,6 +176,8 @@ class LaneRunner:
         if gate_event.kind is GateEventKind.EMERGENCY_ON:
             # at once, on the input's thread: the loop may be busy or stuck behind this event
             self._release_now()
+        elif gate_event.kind is GateEventKind.EMERGENCY_OFF and not self.healthy():
+            self._restore_after_emergency()
         event = lane_event(gate_event)
         if event is not None:
             self._queue.put(event)
@@ -185,6 +187,14 @@ class LaneRunner:
             self.ports.gate.release_all()
         except DriverError as exc:
             log.error("emergency release failed: %s", type(exc).__name__)
+
+    def _restore_after_emergency(self) -> None:
+        """The emergency ended while the loop is stuck or broken: nobody would lock the doors again
+        until a restart. The safe stance instead, from a helper thread (as on a stall: the call that
+        stuck the loop may be a gate call). A loop that comes back handles EmergencyOff itself."""
+        log.error("emergency ended while the lane loop is stuck: doors to the safe stance")
+        threading.Thread(target=safe_stance, args=(self.ports.gate, self.settings.layout),
+                         name="lane-emergency-end", daemon=True).start()
 
     def on_traveller_input(self, traveller_input: TravellerInput) -> None:
         """The kiosk server's `on_input` (called on its thread): only queues."""
