@@ -57,14 +57,15 @@ class Kiosk:
 
 
 class Rig:
-    def __init__(self, journal=None, chip=None, gate_wrapper=None, kiosk=None, supervision=None):
+    def __init__(self, journal=None, chip=None, gate_wrapper=None, kiosk=None, supervision=None, presence_nc=()):
         self.factory = MockFactory()
         layout = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
-                                                 Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY)
+                                                 Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY,
+                            presence_nc=presence_nc, presence_grace_s=0.05)
         self.runner = None
         self.gate = GateDriver(layout, self.factory, lambda e: self.runner and self.runner.on_gate_event(e))
-        for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY):
-            self.factory.pin(pin).drive_low()
+        for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY) + tuple(presence_nc):
+            self.factory.pin(pin).drive_low()          # NC contacts closed: their zones empty
         self.outbox, self.kiosk = Outbox(), kiosk or Kiosk()
         self.journal = journal or LaneJournal.in_memory()
         ports = LanePorts(gate=gate_wrapper(self.gate) if gate_wrapper else self.gate,

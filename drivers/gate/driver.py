@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import atexit
 import logging
+import threading
 from typing import Callable
 
 from drivers.errors import DriverIOError, DriverUnavailable
 
 from .events import GateEvent, GateEventKind, GateSnapshot
 from .layout import Door, GateLayout
+from .supervised import PresenceSupervision
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[GateEvent], None]
@@ -59,6 +61,10 @@ class GateDriver:
         self._relays = {door: output(p.relay, p.release_level_high()) for door, p in layout.doors.items()}
         self._closed = {door: contact(p.closed_sensor) for door, p in layout.doors.items()}
         self._presence = [contact(pin) for pin in layout.presence]
+        self._supervision = PresenceSupervision(self._presence, [contact(pin) for pin in layout.presence_nc],
+                                                layout.presence_grace_s, self._emit_tamper_state)
+        self._tampered_last = False
+        self._tamper_lock = threading.Lock()
         self._emergency = contact(layout.emergency)
         self._tamper = contact(layout.tamper) if layout.tamper is not None else None
         self._light = output(layout.light) if layout.light is not None else None
@@ -73,30 +79,50 @@ class GateDriver:
         for door, sensor in self._closed.items():
             sensor.when_activated = lambda _d, door=door: self._emit(GateEventKind.DOOR_CLOSED, door)
             sensor.when_deactivated = lambda _d, door=door: self._emit(GateEventKind.DOOR_OPENED, door)
-        for sensor in self._presence:
-            sensor.when_activated = sensor.when_deactivated = lambda _d: self._emit_presence()
+        for sensor in self._presence + self._supervision.nc_contacts:
+            sensor.when_activated = sensor.when_deactivated = lambda _d: self._presence_edge()
         self._emergency.when_activated = lambda _d: self._emit(GateEventKind.EMERGENCY_OFF)
         self._emergency.when_deactivated = lambda _d: self._emit(GateEventKind.EMERGENCY_ON)
         if self._tamper is not None:
-            self._tamper.when_activated = lambda _d: self._emit(GateEventKind.TAMPER_OFF)
-            self._tamper.when_deactivated = lambda _d: self._emit(GateEventKind.TAMPER_ON)
+            self._tamper.when_activated = self._tamper.when_deactivated = lambda _d: self._emit_tamper_state()
+        self._tampered_last = self._tampered()
 
     # --- events -----------------------------------------------------------------------------
     def _emit(self, kind: GateEventKind, door: Door | None = None) -> None:
         self._on_event(GateEvent(kind, door=door))
 
-    def _emit_presence(self) -> None:
+    def _presence_edge(self) -> None:
         self._on_event(GateEvent(GateEventKind.PRESENCE, count=self._presence_count()))
+        self._emit_tamper_state()
 
     def _presence_count(self) -> int:
-        return sum(1 for sensor in self._presence if sensor.is_active)
+        return self._supervision.occupied()
+
+    def _tampered(self) -> bool:
+        """The tamper loop open, or a supervised presence zone faulted (cut or stuck)."""
+        loop_open = self._tamper is not None and not self._tamper.is_active
+        return loop_open or bool(self._supervision.faulted())
+
+    def _emit_tamper_state(self) -> None:
+        """TAMPER_ON / TAMPER_OFF on a change of the combined state only (either source may clear)."""
+        with self._tamper_lock:
+            try:
+                now = self._tampered()
+            except self._gpio_error:
+                return
+            if now == self._tampered_last:
+                return
+            self._tampered_last = now
+        for zone in self._supervision.faulted() if now else ():
+            log.warning("supervised input fault: %s", self._supervision.describe(zone))
+        self._emit(GateEventKind.TAMPER_ON if now else GateEventKind.TAMPER_OFF)
 
     def snapshot(self) -> GateSnapshot:
         try:
             return GateSnapshot(
                 doors_open=frozenset(door for door, sensor in self._closed.items() if not sensor.is_active),
                 presence=self._presence_count(), emergency=not self._emergency.is_active,
-                tamper=self._tamper is not None and not self._tamper.is_active)
+                tamper=self._tampered())
         except self._gpio_error as exc:
             raise DriverIOError(f"gate inputs unreadable: {type(exc).__name__}") from exc
 

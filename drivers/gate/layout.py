@@ -55,6 +55,8 @@ class GateLayout:
     light: int | None = None
     buzzer: int | None = None
     bounce_time_s: float | None = field(default=None)
+    presence_nc: tuple[int, ...] = ()   # supervised: each zone's NC contact (closed when empty), same order
+    presence_grace_s: float = 0.3       # a NO/NC mismatch lasting this long is a fault (supervised.py)
 
     def __post_init__(self) -> None:
         wanted = set(doors_of(self.kind))
@@ -62,11 +64,13 @@ class GateLayout:
             raise ValueError(f"a {self.kind.value} layout needs doors {sorted(d.value for d in wanted)}")
         if not self.presence:
             raise ValueError("at least one presence sensor is needed")
+        if self.presence_nc and len(self.presence_nc) != len(self.presence):
+            raise ValueError("presence_nc needs one NC contact per presence zone")
         pins = self.all_pins()
         if len(pins) != len(set(pins)):
             raise ValueError("a pin is used twice in the gate layout")
 
     def all_pins(self) -> list[int]:
         pins = [p for d in self.doors.values() for p in (d.relay, d.closed_sensor)]
-        pins += list(self.presence) + [self.emergency]
+        pins += list(self.presence) + list(self.presence_nc) + [self.emergency]
         return pins + [p for p in (self.tamper, self.light, self.buzzer) if p is not None]

@@ -29,9 +29,7 @@ class GateSimulator:
             self.factory.pin(pins.closed_sensor).drive_low()
         for pin in [self.layout.emergency] + ([self.layout.tamper] if self.layout.tamper is not None else []):
             self.factory.pin(pin).drive_low()
-        for pin in self.layout.presence:
-            self.factory.pin(pin).drive_high()
-        self.inside = 0
+        self.set_inside(0)
 
     def start(self) -> None:
         self.quiet()
@@ -76,8 +74,22 @@ class GateSimulator:
     def set_inside(self, count: int) -> None:
         """Occupy the first `count` presence zones."""
         for index, pin in enumerate(self.layout.presence):
-            self.factory.pin(pin).drive_low() if index < count else self.factory.pin(pin).drive_high()
+            self._zone(index, index < count)
         self.inside = count
+
+    def _zone(self, index: int, occupied: bool) -> None:
+        """A beam's NO contact closes (low) when occupied; its supervised NC contact the other way."""
+        self.factory.pin(self.layout.presence[index]).drive_low() if occupied else \
+            self.factory.pin(self.layout.presence[index]).drive_high()
+        if self.layout.presence_nc:
+            nc = self.factory.pin(self.layout.presence_nc[index])
+            nc.drive_high() if occupied else nc.drive_low()
+
+    def cut_presence(self, index: int = 0) -> None:
+        """The sensor's cable cut: both contacts of the zone read open."""
+        self.factory.pin(self.layout.presence[index]).drive_high()
+        if self.layout.presence_nc:
+            self.factory.pin(self.layout.presence_nc[index]).drive_high()
 
     def enter(self) -> None:
         self.set_inside(min(self.inside + 1, len(self.layout.presence)))

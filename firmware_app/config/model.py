@@ -222,6 +222,12 @@ class GateSection(Strict):
     exit: DoorPinsSection = Field(default=DoorPinsSection(relay=22, closed_sensor=23),
                                   description="mantrap only; a barrier layout ignores it")
     presence: list[GpioPin] = Field(default_factory=lambda: [24], min_length=1, max_length=8)
+    presence_nc: list[GpioPin] = Field(
+        default_factory=list, max_length=8,
+        description="supervised presence: each zone's NC contact (closed when the zone is empty), in the "
+                    "order of presence; a cut or stuck sensor is then a fault instead of 'nobody inside'")
+    presence_grace_s: float = Field(default=0.3, gt=0, le=5,
+                                    description="a NO/NC mismatch lasting this long is a sensor fault")
     emergency: GpioPin = 25
     tamper: GpioPin | None = 5
     light: GpioPin | None = None
@@ -232,6 +238,7 @@ class GateSection(Strict):
     def _pins_distinct(self) -> GateSection:
         doors = [self.entry] + ([self.exit] if self.layout == "mantrap" else [])
         pins = [p for d in doors for p in (d.relay, d.closed_sensor)] + list(self.presence) + [self.emergency]
+        pins += list(self.presence_nc)
         pins += [p for p in (self.tamper, self.light, self.buzzer) if p is not None]
         if len(pins) != len(set(pins)):
             raise ValueError("a GPIO pin is used twice")
@@ -241,6 +248,8 @@ class GateSection(Strict):
             if unset:
                 raise ValueError(f"relay_active_high must be set for real pins (door {', '.join(unset)}): "
                                  "true if a high pin energises the relay; many boards are active low")
+        if self.presence_nc and len(self.presence_nc) != len(self.presence):
+            raise ValueError("presence_nc needs one NC contact per presence zone, in the same order")
         if self.silence_timeout_s < 3 * self.heartbeat_s:
             raise ValueError("silence_timeout_s must be at least 3 heartbeats")
         return self

@@ -23,7 +23,7 @@ def gate_layout(gate) -> GateLayout:
     if kind is LayoutKind.MANTRAP:
         doors[Door.EXIT] = _door(gate.exit)
     return GateLayout(kind, doors, tuple(gate.presence), gate.emergency, gate.tamper, gate.light, gate.buzzer,
-                      gate.bounce_time_s)
+                      gate.bounce_time_s, tuple(gate.presence_nc), gate.presence_grace_s)
 
 
 def lane_settings(config, boot_id: str) -> LaneSettings:

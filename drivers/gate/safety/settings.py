@@ -72,4 +72,5 @@ def _layout(gate: dict, factory: str) -> GateLayout:
     if kind is LayoutKind.MANTRAP:
         doors[Door.EXIT] = _door(gate.get("exit", {}), "exit", real)
     return GateLayout(kind, doors, tuple(int(p) for p in gate.get("presence", [24])), int(gate.get("emergency", 25)),
-                      gate.get("tamper", 5), gate.get("light"), gate.get("buzzer"), gate.get("bounce_time_s", 0.02))
+                      gate.get("tamper", 5), gate.get("light"), gate.get("buzzer"), gate.get("bounce_time_s", 0.02),
+                      tuple(int(p) for p in gate.get("presence_nc", [])), float(gate.get("presence_grace_s", 0.3)))
