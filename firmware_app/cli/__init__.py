@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.outbox_cmd",
     "firmware_app.cli.selftest_cmd",
     "firmware_app.cli.pki_cmd",
+    "firmware_app.cli.officer_cmd",
 ]
 
 
