@@ -143,6 +143,9 @@ def test_broker_down_for_a_while(broker, bmis_consumer, tmp_path):
     link.start()
     try:
         assert wait_until(lambda: link.connected)
+        # the retained "online" status is done at its PUBACK: one still in flight to the consumer when
+        # the broker stops is superseded by the next, leaving its seq unseen (a known contract gap)
+        assert wait_until(lambda: bmis_consumer.messages("status", "gate-a"))
         broker.stop()
         ids = {link.record_exception(exception_event(n)).msg_id for n in range(300)}
         time.sleep(1.0)
