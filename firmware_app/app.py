@@ -28,7 +28,9 @@ IDLE_TICK_S = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import __version__
     parser = argparse.ArgumentParser(prog="gate-app")
+    parser.add_argument("--version", action="version", version=f"gate-app {__version__}")
     parser.add_argument("--config", default="config/default.toml")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
