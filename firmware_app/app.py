@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .appliance.core import Appliance
 from .appliance.errors import GateUnavailable
+from .appliance.journal import configure_logging
 from .appliance.notify import Notifier
 from .config import load_config
 from .errors import ConfigError, GateError
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="config/default.toml")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(args.log_level, "gate-app")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
