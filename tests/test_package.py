@@ -67,6 +67,7 @@ def members(deb: Path) -> dict[str, tarfile.TarInfo]:
 
 
 @pytest.mark.package
+@pytest.mark.timeout(900)
 def test_package_contents_owners_and_modes(deb):
     files, _ = members(deb)
     for path in ("opt/border-gate/requirements.lock", "opt/border-gate/requirements.hashes",
@@ -84,6 +85,7 @@ def test_package_contents_owners_and_modes(deb):
 
 
 @pytest.mark.package
+@pytest.mark.timeout(900)
 def test_package_control_and_maintainer_scripts(deb, tmp_path):
     subprocess.run(["dpkg-deb", "-e", str(deb), str(tmp_path / "c")], check=True)
     control = (tmp_path / "c" / "control").read_text()
@@ -98,6 +100,7 @@ def test_package_control_and_maintainer_scripts(deb, tmp_path):
 
 
 @pytest.mark.package
+@pytest.mark.timeout(900)
 def test_bundled_wheels_and_models_match_their_hashes(deb, tmp_path):
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
     app = tmp_path / "opt" / "border-gate"
