@@ -81,9 +81,12 @@ lay_out_system() {
     install -m 0644 config/udev/*.rules packaging/udev/*.rules "$ROOT/lib/udev/rules.d/"
     install -m 0644 packaging/polkit/*.rules "$ROOT/usr/share/polkit-1/rules.d/"
     install -m 0644 README.md "$ROOT/usr/share/doc/border-gate/"
-    # The shipped config: every device simulated, paths moved to the installed layout.
+    # The shipped config: every device simulated, paths moved to the installed layout (the CSCA
+    # store is state: a signed pki-update writes into it).
     sed -e 's|^data_dir = .*|data_dir = "/var/lib/border-gate"|' \
         -e 's|^models_dir = .*|models_dir = "/opt/border-gate/models"|' \
+        -e 's|^csca_dir = "[^"]*"|csca_dir = "/var/lib/border-gate/csca"|' \
+        -e 's|^command_keys_dir = .*|command_keys_dir = "/etc/border-gate/bmis-keys"|' \
         config/default.toml > "$ROOT/etc/border-gate/gate.toml"
     chmod 0640 "$ROOT/etc/border-gate/gate.toml"
 }

@@ -118,6 +118,8 @@ def test_bundled_wheels_and_models_match_their_hashes(deb, tmp_path):
     config = tomllib.loads((tmp_path / "etc" / "border-gate" / "gate.toml").read_text())
     assert config["device"]["data_dir"] == "/var/lib/border-gate"
     assert config["face"]["models_dir"] == "/opt/border-gate/models"
+    assert config["smartcard"]["csca_dir"] == "/var/lib/border-gate/csca"
+    assert config["bmis"]["command_keys_dir"] == "/etc/border-gate/bmis-keys"
     gatectl = REPO / ".venv" / "bin" / "gatectl"
     if gatectl.exists() and shutil.which("sh"):
         run = subprocess.run([str(gatectl), "config", "check", str(tmp_path / "etc/border-gate/gate.toml")],

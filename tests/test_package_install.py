@@ -63,6 +63,8 @@ def test_users_directories_and_units(root):
     assert stat_of(root, "/etc/border-gate") == "root:gate 750"
     assert stat_of(root, "/etc/border-gate/gate.toml") == "root:gate 640"
     assert stat_of(root, "/var/lib/border-gate") == "gate:gate 750"
+    assert stat_of(root, "/var/lib/border-gate/csca") == "gate:gate 750"
+    assert stat_of(root, "/etc/border-gate/bmis-keys") == "root:gate 750"
     assert (root / "etc/systemd/system/multi-user.target.wants/gate-app.service").is_symlink()
     version = chroot(root, "/opt/border-gate/.venv/bin/gatectl", "--version")
     assert version.returncode == 0 and version.stdout.startswith("gatectl ")
