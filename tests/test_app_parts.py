@@ -240,13 +240,8 @@ def test_gatectl_selftest_json_and_exit_codes(tmp_path, capsys):
     assert gatectl(["selftest", "--config", str(good), "--json",
                     "--base-dir", str(Path(__file__).resolve().parents[1])]) == 1
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
-<<<<<<< HEAD
-    assert set(checks) == {"config", "face models", "chip reader", "camera", "gate inputs", "outbox", "broker",
-                           "clock"}
-=======
     assert set(checks) == {"config", "face models", "mrz reader", "chip reader", "camera", "gate inputs",
                            "outbox", "broker", "certificate", "clock"}
->>>>>>> 8233b2c (selftest: changes no state (outbox read read-only; the boot counter was bumped), simulated devices reported as skipped (simulated), MRZ reader device, client certificate (expiry, CN = device id, key matches) and clock checks, JSON with overall status/version/device id; --version on gatectl, gatesim, gate-app; tested)
     assert checks["config"]["status"] == "ok" and checks["face models"]["status"] == "ok"
     assert "sha256:" in checks["face models"]["detail"] and checks["camera"]["status"] == "skip"
 
