@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean package lock
 
 setup:
 	@bash scripts/setup.sh
@@ -15,3 +15,11 @@ bench: setup
 
 clean:
 	rm -rf .venv .setup-stamps
+
+# dist/border-gate_<version>_<arch>.deb (ARCH=arm64 needs arm64 wheels: scripts/build-deb.sh).
+package: setup
+	@bash scripts/build-deb.sh
+
+# requirements.lock: the runtime dependencies pinned to the versions the tests ran on.
+lock: setup
+	@bash scripts/lock.sh

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .appliance.core import Appliance
 from .appliance.errors import GateUnavailable
+from .appliance.journal import configure_logging
 from .appliance.notify import Notifier
 from .config import load_config
 from .errors import ConfigError, GateError
@@ -28,11 +29,13 @@ IDLE_TICK_S = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import __version__
     parser = argparse.ArgumentParser(prog="gate-app")
+    parser.add_argument("--version", action="version", version=f"gate-app {__version__}")
     parser.add_argument("--config", default="config/default.toml")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(args.log_level, "gate-app")
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -10,6 +10,7 @@ DEB_PACKAGES=(
   mosquitto mosquitto-clients openssl
   chromium chromium-driver fonts-wqy-microhei
   postgresql
+  systemd  # systemd-analyze: the units' security score and verify (tests/test_systemd_units.py)
 )
 PYTHON=${PYTHON:-python3}
 STAMPS=.setup-stamps

@@ -15,8 +15,14 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+def _version() -> str:
+    from firmware_app import __version__
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gatesim", description="Border gate simulator")
+    parser.add_argument("--version", action="version", version=f"gatesim {_version()}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND")
     groups.required = True
     for name in COMMAND_MODULES:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
 import socket
 import ssl
 import time
@@ -28,6 +29,7 @@ BROKER_TIMEOUT_S = 5.0
 
 class Status(str, enum.Enum):
     OK = "ok"
+    WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
 
@@ -48,6 +50,18 @@ def ok(name: str, detail: str) -> CheckResult:
 
 def fail(name: str, detail: str) -> CheckResult:
     return CheckResult(name, Status.FAIL, detail)
+
+
+def simulated(name: str, url: str) -> CheckResult:
+    """A simulated device is neither healthy nor broken: it is named as such, never hidden."""
+    return CheckResult(name, Status.SKIP, f"skipped (simulated): {url}")
+
+
+def overall(results: list[CheckResult]) -> Status:
+    for status in (Status.FAIL, Status.WARN):
+        if any(r.status is status for r in results):
+            return status
+    return Status.OK
 
 
 def check_models(config, base_dir: Path) -> CheckResult:
@@ -79,6 +93,8 @@ def check_pcsc(config) -> CheckResult:
 
 
 def check_camera(config) -> CheckResult:
+    if config.camera.url.startswith("sim://"):
+        return simulated("camera", config.camera.url)
     try:
         camera = devices.open_camera(config)
     except AssemblyError as exc:
@@ -95,6 +111,8 @@ def check_camera(config) -> CheckResult:
 
 def check_gate(config) -> CheckResult:
     """Reads the inputs once: doors shut, emergency loop closed, no tamper, lane empty."""
+    if config.gate.pin_factory.value == "mock":
+        return simulated("gate inputs", "pin_factory = mock")
     try:
         if devices.uses_safety_controller(config):      # read through the controller, which owns the pins
             gate = devices.connect_safety_controller(config, lambda event: None, lambda: True, role="monitor")
@@ -110,23 +128,26 @@ def check_gate(config) -> CheckResult:
     problems += ["emergency loop open"] * snapshot.emergency + ["tamper loop open"] * snapshot.tamper
     problems += [f"{snapshot.presence} presence zone(s) occupied"] if snapshot.presence else []
     if problems:
-        hint = " (mock pins: nothing drives them outside the simulator)" if config.gate.pin_factory.value == "mock" else ""
-        return fail("gate inputs", "; ".join(problems) + hint)
+        return fail("gate inputs", "; ".join(problems))
     return ok("gate inputs", f"{config.gate.layout}: doors shut, emergency and tamper loops closed, lane empty")
 
 
-def check_outbox(config) -> CheckResult:
-    from firmware_app.bmis.wiring import open_outbox
+def check_outbox(config, now: Callable[[], float] = time.time) -> CheckResult:
+    """Read-only: opening the Outbox itself would count a boot (a selftest changes no state)."""
+    from firmware_app.bmis.outbox import inspect_outbox
+    from firmware_app.bmis.wiring import OUTBOX_FILE
+    data_dir = Path(config.device.data_dir)
+    path = data_dir / OUTBOX_FILE
+    if not path.exists():
+        if os.access(data_dir if data_dir.exists() else data_dir.parent, os.W_OK):
+            return ok("outbox", f"no outbox yet; {data_dir} writable")
+        return fail("outbox", f"no outbox and {data_dir} not writable by this user")
     try:
-        outbox = open_outbox(config)
-        try:
-            counts = outbox.counts()
-        finally:
-            outbox.close()
-    except (GateError, OSError) as exc:
+        summary = inspect_outbox(path, now())
+    except GateError as exc:
         return fail("outbox", f"{type(exc).__name__}: {exc}")
-    return ok("outbox", f"{Path(config.device.data_dir)} writable; {counts.pending} pending, "
-                        f"{counts.dead_letters} dead letters")
+    return ok("outbox", f"{path}: {summary['pending']} pending, {summary['unreceipted']} unreceipted, "
+                        f"{len(summary['dead_letters'])} dead letters")
 
 
 def check_broker(config, connect: Callable = socket.create_connection) -> CheckResult:
@@ -153,10 +174,24 @@ def check_clock(config, probe: Callable[[], ClockState] | None = None) -> CheckR
     return result("clock", describe(state))
 
 
+def check_reader(config) -> CheckResult:
+    url = config.reader.url
+    if url.startswith("sim://"):
+        return simulated("mrz reader", url)
+    if url.startswith("/"):
+        if not os.path.exists(url):
+            return fail("mrz reader", f"{url} does not exist (plugged in? see /dev/serial/by-id/)")
+        if not os.access(url, os.R_OK | os.W_OK):
+            return fail("mrz reader", f"{url} not readable and writable by this user (group dialout?)")
+        return ok("mrz reader", f"{url} present")
+    return CheckResult("mrz reader", Status.SKIP, f"not probed: {url} is not a local device")
+
+
 def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
-    checks = [lambda: check_models(config, base_dir), lambda: check_pcsc(config), lambda: check_camera(config),
-              lambda: check_gate(config), lambda: check_outbox(config), lambda: check_broker(config),
-              lambda: check_clock(config)]
+    from .selftest_identity import check_client_certificate
+    checks = [lambda: check_models(config, base_dir), lambda: check_reader(config), lambda: check_pcsc(config),
+              lambda: check_camera(config), lambda: check_gate(config), lambda: check_outbox(config),
+              lambda: check_broker(config), lambda: check_client_certificate(config), lambda: check_clock(config)]
     return [_guarded(check) for check in checks]
 
 

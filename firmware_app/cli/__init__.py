@@ -38,7 +38,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
     parser = _Parser(prog="gatectl", description="Border gate appliance tool")
+    parser.add_argument("--version", action="version", version=f"gatectl {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
     groups.required = True
     for name in COMMAND_MODULES:

@@ -27,18 +27,23 @@ def run(args) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        _emit(args, [CheckResult("config", Status.FAIL, "; ".join(exc.problems))])
+        _emit(args, [CheckResult("config", Status.FAIL, "; ".join(exc.problems))], None)
         return EXIT_USAGE
     results = [CheckResult("config", Status.OK, f"{args.config} valid (sha256:{config_digest(args.config)})")]
     results += run_checks(config, args.base_dir)
-    _emit(args, results)
+    _emit(args, results, config.device.id)
     return EXIT_FAILED if any(r.status is Status.FAIL for r in results) else EXIT_OK
 
 
-def _emit(args, results) -> None:
+def _emit(args, results, device_id: str | None) -> None:
+    from .. import __version__
+    from ..appliance.selftest import overall
+    status = overall(results).value
     if args.json:
-        json.dump({"checks": [r.as_dict() for r in results]}, sys.stdout, indent=2)
+        json.dump({"status": status, "version": __version__, "device_id": device_id,
+                   "checks": [r.as_dict() for r in results]}, sys.stdout, indent=2)
         print()
         return
+    print(f"border-gate {__version__}  device {device_id}  overall {status}")
     for result in results:
         print(f"{result.status.value:<4}  {result.name:<12}  {result.detail}")
