@@ -1,98 +1,32 @@
 """The kiosk page in headless Debian Chromium, driven through whole simulated transactions.
 
-Screenshots are kept in tests/artifacts/kiosk/ (git-ignored) for a human to look at.
+Screenshots are kept in tests/artifacts/kiosk/ (git-ignored) for a human to look at; the browser
+and the page helpers are in kiosk_browser_helpers.py.
 """
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from firmware_app.kiosk.assets import load_translation
-from firmware_app.kiosk.demo import DemoLane, pass_transaction, refer_transaction
+from firmware_app.kiosk.demo import pass_transaction, refer_transaction
 from firmware_app.kiosk.inputs import InputKind
 from firmware_app.kiosk.server import KioskServer
 from firmware_app.kiosk.view import Instruction, KioskView, Screen
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
+from kiosk_browser_helpers import Page
+
+pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "kiosk"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,800", "--force-device-scale-factor=1"]
 TEXTS = {lang: load_translation(lang) for lang in ("en", "fr", "es", "ar", "ru", "zh")}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() or CHROMEDRIVER is None:
-        pytest.skip("Debian chromium and chromium-driver are needed (scripts/setup.sh installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="kiosk-chromium-")
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    # An exact kiosk-sized viewport (the window size includes browser chrome, even headless).
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-class Page:
-    """A kiosk server, the demo lane feeding it, and the browser showing its page."""
-
-    def __init__(self, driver):
-        self.driver = driver
-        self.lane = DemoLane(lambda view: self.kiosk.show(view))
-        self.kiosk = KioskServer(self.lane.on_input, port=0, heartbeat_s=1.0)
-        self.kiosk.start()
-        driver.get(self.kiosk.url)
-        self.wait_rendered()
-
-    def wait(self, condition, timeout: float = 5.0):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: condition())
-
-    def wait_rendered(self) -> None:
-        """Until the page shows the newest state the server published."""
-        version = str(self.kiosk.channel.latest()[0])
-        self.wait(lambda: self.attr("body", "data-version") == version)
-
-    def show(self, view: KioskView) -> None:
-        self.lane.play(view)
-        self.wait_rendered()
-
-    def attr(self, selector: str, name: str) -> str | None:
-        return self.driver.find_element(By.CSS_SELECTOR, selector).get_attribute(name)
-
-    def text(self, element_id: str) -> str:
-        return self.driver.find_element(By.ID, element_id).text
-
-    def shot(self, name: str) -> None:
-        self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-
-    def fits_the_screen(self) -> bool:
-        return self.driver.execute_script(
-            "const e = document.scrollingElement; return e.scrollHeight <= innerHeight && e.scrollWidth <= innerWidth")
-
-    def close(self) -> None:
-        self.kiosk.stop()
-
-
 @pytest.fixture
-def page(browser):
-    page = Page(browser)
+def page(kiosk_browser):
+    page = Page(kiosk_browser)
     yield page
     page.close()
 
