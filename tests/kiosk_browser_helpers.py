@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.kiosk.auth import write_launch_page
 from firmware_app.kiosk.demo import DemoLane
 from firmware_app.kiosk.server import KioskServer
 from firmware_app.kiosk.view import KioskView
@@ -64,8 +65,13 @@ class Page:
         self.open()
 
     def open(self) -> None:
-        self.driver.get(self.kiosk.url)
+        """The way the kiosk browser unit starts: a private start page posts the token to /session."""
+        start = Path(tempfile.mkdtemp(prefix="kiosk-start-")) / "start.html"
+        write_launch_page(start, self.kiosk.url, self.kiosk.token)
+        self.driver.delete_all_cookies()
+        self.driver.get(start.as_uri())
         self.wait_rendered()
+        shutil.rmtree(start.parent, ignore_errors=True)
 
     def wait(self, condition, timeout: float = 5.0):
         from selenium.webdriver.support.wait import WebDriverWait

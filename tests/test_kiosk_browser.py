@@ -135,8 +135,9 @@ def test_a_lost_link_hides_stale_screens_behind_out_of_service(page):
     page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
     assert page.text("offline-text") == TEXTS["en"]["ui.connection_lost"]
     page.shot("link-lost")
-    # gate-app restarts on the same port: the page reconnects by itself and shows the new state.
-    page.kiosk = KioskServer(page.lane.on_input, port=port)
+    # gate-app restarts on the same port (the per-boot token kept in kiosk.token_file): the page
+    # reconnects by itself and shows the new state.
+    page.kiosk = KioskServer(page.lane.on_input, port=port, token=page.kiosk.token)
     page.kiosk.start()
     page.kiosk.show(KioskView(Screen.WELCOME))
     page.wait(lambda: not page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
@@ -184,3 +185,18 @@ def test_every_screen_is_high_contrast_with_large_targets_and_fits(page, lang):
             if item["button"]:  # WCAG 2.5.5 target size, and a name for screen readers
                 assert item["w"] >= 44 and item["h"] >= 44, f"{screen.value} {item['id']} too small"
     page.shot(f"all-screens-last-{lang}")
+
+
+def test_the_page_reconnects_after_an_http_refusal_with_backoff(page):
+    """EventSource gives up for good after an HTTP error (here the 503 of a kiosk that is stopping);
+    the page opens a new stream by itself once the kiosk serves again."""
+    page.show(KioskView(Screen.READING_CHIP, 2, 5))
+    port, token = page.kiosk.port, page.kiosk.token
+    page.kiosk.channel.close()   # streams end; the reconnect gets 503 "kiosk is stopping"
+    page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
+    page.kiosk.stop()
+    page.kiosk = KioskServer(page.lane.on_input, port=port, token=token)
+    page.kiosk.start()
+    page.kiosk.show(KioskView(Screen.WELCOME))
+    page.wait(lambda: not page.driver.find_element(By.ID, "offline").is_displayed(), timeout=15)
+    expect_screen(page, "en", Screen.WELCOME)

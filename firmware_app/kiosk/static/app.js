@@ -162,15 +162,31 @@
     $("offline").hidden = !offline;
   }
 
-  function start() {
-    const source = new EventSource("/events");
+  // EventSource retries a dropped connection by itself, but gives up for good after an HTTP error
+  // (a 401 or 503 while gate-app restarts): then the page opens a new one, backing off up to 10 s.
+  const RETRY_MIN_MS = 1000;
+  const RETRY_MAX_MS = 10000;
+  let source = null;
+  let retryMs = RETRY_MIN_MS;
+
+  function connect() {
+    source = new EventSource("/events");
     let rendering = Promise.resolve();  // one view after the other, in the order they arrived
     source.addEventListener("view", (event) => {
       lastMessage = performance.now();
       rendering = rendering.then(() => onView(event)).catch((error) => console.error(error));
     });
     source.addEventListener("ping", () => { lastMessage = performance.now(); });
-    source.addEventListener("open", () => { lastMessage = performance.now(); });
+    source.addEventListener("open", () => { lastMessage = performance.now(); retryMs = RETRY_MIN_MS; });
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    });
+  }
+
+  function start() {
+    connect();
     $("more-time").addEventListener("click", () => post("/api/more-time"));
     $("assistance").addEventListener("click", async () => {
       if (await post("/api/assistance") && state && !state.view.assistance_called) {
