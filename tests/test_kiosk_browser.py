@@ -200,3 +200,16 @@ def test_the_page_reconnects_after_an_http_refusal_with_backoff(page):
     page.kiosk.show(KioskView(Screen.WELCOME))
     page.wait(lambda: not page.driver.find_element(By.ID, "offline").is_displayed(), timeout=15)
     expect_screen(page, "en", Screen.WELCOME)
+
+
+def test_the_welcome_screen_goes_through_the_languages_until_one_is_chosen(page):
+    page.show(KioskView(Screen.WELCOME))
+    assert page.attr("body", "data-cycling") == "true"
+    page.wait(lambda: page.attr("html", "lang") == "fr", timeout=6)   # the next offered language
+    assert page.text("title") == TEXTS["fr"]["title.welcome"]
+    page.driver.find_element(By.ID, "lang-ar").click()
+    page.wait(lambda: page.attr("body", "data-cycling") == "false")
+    expect_screen(page, "ar", Screen.WELCOME)
+    assert page.attr("html", "dir") == "rtl"
+    page.show(KioskView(Screen.READING_DOCUMENT, 1, 5))   # a transaction never cycles
+    assert page.attr("body", "data-cycling") == "false"

@@ -180,5 +180,6 @@ class KioskServer:
         if view["seconds_left"] is not None:  # a re-push (language change) must not restart the countdown
             elapsed = self._clock() - self._shown_at
             view["seconds_left"] = round(max(0.0, view["seconds_left"] - elapsed), 1)
-        state = {"view": view, "language": language, "dir": text_direction(language), "languages": self.offered}
+        state = {"view": view, "language": language, "dir": text_direction(language), "languages": self.offered,
+                 "language_chosen": self._languages.settled}
         self.channel.publish(json.dumps(state, separators=(",", ":")))

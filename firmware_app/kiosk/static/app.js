@@ -31,8 +31,14 @@
   let warned = false;
   let lastAnnouncement = "";
 
+  // Until a language is chosen (by a tap or by the document read), the welcome screen goes through
+  // every offered language in turn, so a traveller who cannot read the default sees their own.
+  const CYCLE_MS = 4000;
+  let shownLanguage = null;   // the language on screen while cycling; null: state.language
+  let cycleTimer = null;
+
   function t(key, params = {}) {
-    const lang = state ? state.language : "en";
+    const lang = shownLanguage || (state ? state.language : "en");
     let text = (texts[lang] || {})[key] ?? (texts.en || {})[key] ?? "";
     for (const [name, value] of Object.entries(params)) text = text.replace(`{${name}}`, String(value));
     return text;
@@ -96,8 +102,10 @@
 
   function render() {
     const view = state.view;
-    document.documentElement.lang = state.language;
-    document.documentElement.dir = state.dir;
+    const lang = shownLanguage || state.language;
+    document.documentElement.lang = lang;
+    document.documentElement.dir = shownLanguage ? (shownLanguage === "ar" ? "rtl" : "ltr") : state.dir;
+    document.body.dataset.cycling = String(cycleTimer !== null);
     document.body.dataset.screen = view.screen;
     document.title = t(`title.${view.screen}`);
     $("title").textContent = t(`title.${view.screen}`);
@@ -126,6 +134,18 @@
     $(urgent ? "alert-announcer" : "announcer").textContent = text;
   }
 
+  function restartCycle() {
+    clearInterval(cycleTimer);
+    cycleTimer = null;
+    shownLanguage = null;
+    if (state.view.screen !== "welcome" || state.language_chosen || state.languages.length < 2) return;
+    cycleTimer = setInterval(() => {
+      const current = shownLanguage || state.language;
+      shownLanguage = state.languages[(state.languages.indexOf(current) + 1) % state.languages.length];
+      render();
+    }, CYCLE_MS);
+  }
+
   function renderTimer() {
     const timer = $("timer");
     timer.hidden = deadline === null;
@@ -148,6 +168,7 @@
     if (seconds === null || seconds > URGENT_SECONDS) warned = false;
     if (next.view.screen === "welcome") assistancePending = false;
     state = next;
+    restartCycle();
     render();
     document.body.dataset.version = event.lastEventId;
     document.body.dataset.ready = "true";
