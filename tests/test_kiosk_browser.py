@@ -13,7 +13,7 @@ from firmware_app.kiosk.assets import load_translation
 from firmware_app.kiosk.demo import pass_transaction, refer_transaction
 from firmware_app.kiosk.inputs import InputKind
 from firmware_app.kiosk.server import KioskServer
-from firmware_app.kiosk.view import Instruction, KioskView, Screen
+from firmware_app.kiosk.view import DocumentKind, Instruction, KioskView, Screen
 
 from kiosk_browser_helpers import Page
 
@@ -213,3 +213,22 @@ def test_the_welcome_screen_goes_through_the_languages_until_one_is_chosen(page)
     assert page.attr("html", "dir") == "rtl"
     page.show(KioskView(Screen.READING_DOCUMENT, 1, 5))   # a transaction never cycles
     assert page.attr("body", "data-cycling") == "false"
+
+
+@pytest.mark.parametrize("lang, nationality", [("en", "GBR"), ("fr", "FRA"), ("ru", "RUS")])
+def test_screens_name_the_document_that_was_read(page, lang, nationality):
+    texts = TEXTS[lang]
+    page.show(KioskView(Screen.WELCOME))   # before a document: "passport or ID card"
+    assert page.text("body") == TEXTS["en"]["body.welcome"] and "ID card" in page.text("body")
+    page.show(KioskView(Screen.READING_CHIP, 2, 5, language_hint=nationality, document=DocumentKind.ID_CARD))
+    assert page.text("title") == texts["title.reading_chip@id_card"]
+    assert page.text("body") == texts["body.reading_chip@id_card"]
+    page.show(KioskView(Screen.SEE_OFFICER, 5, 5, Instruction.TAKE_YOUR_DOCUMENT.value, nationality,
+                        document=DocumentKind.ID_CARD))
+    assert page.text("body") == texts["body.see_officer@id_card"]
+    assert page.text("instruction") == texts["instruction.take_your_document@id_card"]
+    page.show(KioskView(Screen.SEE_OFFICER, 5, 5, Instruction.TAKE_YOUR_DOCUMENT.value, nationality,
+                        document=DocumentKind.PASSPORT))
+    assert page.text("body") == texts["body.see_officer"]
+    page.show(KioskView(Screen.READING_DOCUMENT, 1, 5, language_hint=nationality, document=DocumentKind.VISA))
+    assert page.text("title") == texts["title.reading_document@visa"]

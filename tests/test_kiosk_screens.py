@@ -12,7 +12,7 @@ import pytest
 from firmware_app.kiosk.assets import load_translation
 from firmware_app.kiosk.inputs import InputKind, TravellerInput
 from firmware_app.kiosk.languages import SUPPORTED
-from firmware_app.kiosk.view import TRANSACTION_SCREENS, Instruction, KioskView, Screen
+from firmware_app.kiosk.view import TRANSACTION_SCREENS, DocumentKind, Instruction, KioskView, Screen
 from kiosk_browser_helpers import ARTIFACTS, SIZES, Page, axe_serious, axe_source, layout, set_viewport
 
 SHOTS = ARTIFACTS / "screens"
@@ -20,7 +20,7 @@ SHOTS = ARTIFACTS / "screens"
 
 def longest_instruction(language: str) -> str:
     texts = load_translation(language)
-    return max(Instruction, key=lambda i: len(texts[f"instruction.{i.value}"])).value
+    return max(Instruction, key=lambda i: len(texts.get(f"instruction.{i.value}@id_card", texts[f"instruction.{i.value}"]))).value
 
 
 def worst_view(screen: Screen, language: str) -> KioskView:
@@ -28,7 +28,8 @@ def worst_view(screen: Screen, language: str) -> KioskView:
     countdown and the officer-called note (only the transaction screens have these)."""
     if screen not in TRANSACTION_SCREENS:
         return KioskView(screen)
-    return KioskView(screen, 2, 5, longest_instruction(language), assistance_called=True, seconds_left=25.0)
+    return KioskView(screen, 2, 5, longest_instruction(language), assistance_called=True, seconds_left=25.0,
+                     document=DocumentKind.ID_CARD)   # the ID-card wording is the longer one
 
 
 # WELCOME and CLOSED forget the language chosen (a new traveller): show them first, then choose.

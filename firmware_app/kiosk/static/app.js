@@ -37,9 +37,17 @@
   let shownLanguage = null;   // the language on screen while cycling; null: state.language
   let cycleTimer = null;
 
+  // Texts about the document have variants by the kind read ("key@id_card"); without one, or before
+  // a document is read, the plain key (which names a passport, or "passport or ID card").
+  function lookup(lang, key) {
+    const table = texts[lang] || {};
+    const kind = state && state.view.document;
+    return (kind && table[`${key}@${kind}`]) ?? table[key];
+  }
+
   function t(key, params = {}) {
     const lang = shownLanguage || (state ? state.language : "en");
-    let text = (texts[lang] || {})[key] ?? (texts.en || {})[key] ?? "";
+    let text = lookup(lang, key) ?? lookup("en", key) ?? "";
     for (const [name, value] of Object.entries(params)) text = text.replace(`{${name}}`, String(value));
     return text;
   }
