@@ -10,7 +10,7 @@ DEB_PACKAGES=(
   mosquitto mosquitto-clients openssl
   chromium chromium-driver fonts-wqy-microhei
   postgresql
-  nodejs
+  nodejs espeak-ng
 )
 PYTHON=${PYTHON:-python3}
 STAMPS=.setup-stamps
@@ -55,3 +55,7 @@ if [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version"
   echo "setup: installing axe-core $AXE_VERSION into .tools/"
   npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
 fi
+
+# Spoken kiosk prompts in every language (espeak-ng, offline); set [kiosk] audio_dir to use them.
+# Regenerated only when the texts change.
+.venv/bin/gatectl kiosk audio --out var/kiosk-audio >/dev/null

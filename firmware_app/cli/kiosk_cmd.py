@@ -30,6 +30,10 @@ def register(groups) -> None:
     _common(wait)
     wait.add_argument("--timeout", type=float, default=60.0)
     wait.set_defaults(func=run_wait)
+    audio = actions.add_parser("audio", help="make the spoken prompts with espeak-ng (offline, at setup)")
+    _common(audio)
+    audio.add_argument("--out", required=True, metavar="DIR", help="folder to set as kiosk.audio_dir")
+    audio.set_defaults(func=run_audio)
     launch = actions.add_parser("launch-page", help="write the kiosk browser's private start page (needs kiosk.token_file)")
     _common(launch)
     launch.add_argument("--out", required=True, metavar="FILE", help="written mode 0600")
@@ -118,4 +122,19 @@ def run_launch_page(args) -> int:
         print(f"kiosk launch page: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"kiosk start page written to {args.out}")
+    return EXIT_OK
+
+
+def run_audio(args) -> int:
+    from pathlib import Path
+
+    from ..kiosk.audio import build_prompts
+    from ..kiosk.errors import KioskError
+    section = _section(args)
+    try:
+        written = build_prompts(Path(args.out), tuple(section.languages))
+    except KioskError as exc:
+        print(f"kiosk audio: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"kiosk audio: {written} prompt(s) written to {args.out} ({', '.join(section.languages)})")
     return EXIT_OK

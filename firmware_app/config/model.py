@@ -350,6 +350,8 @@ class KioskSection(Strict):
                                          description="a language chosen at the welcome screen lapses after this idle time")
     token_file: Path | None = Field(
         default=None, description="per-boot token of the kiosk browser (on /run); unset: a new one in memory each start")
+    audio_dir: Path | None = Field(
+        default=None, description="spoken prompts made by `gatectl kiosk audio` (espeak-ng); unset: no audio")
     token_group: str | None = Field(
         default=None, pattern=r"^[a-z_][a-z0-9_-]{0,31}$", description="group that may read token_file (the kiosk user's)")
 

@@ -27,7 +27,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
+                               "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
 }
 
 
@@ -76,6 +76,8 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         if path == "/events":
             self._require_token()
             self._stream_events()
+        elif path in self.kiosk.audio:
+            self._send_file(self.kiosk.audio[path])
         elif path == "/healthz":
             self._send_json(200, {"ok": True, "clients": self.kiosk.channel.clients})
         else:
@@ -167,6 +169,13 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             phrase = "error"
         self._send_json(code, {"ok": False, "error": phrase})
+
+    def _send_file(self, path) -> None:
+        try:
+            body = path.read_bytes()[:2 * 1024 * 1024]
+        except OSError:
+            raise RequestRejected(404, "not found") from None
+        self._send(200, "audio/wav", body)
 
     def _send_json(self, status: int, data: dict) -> None:
         self._send(status, "application/json", json.dumps(data).encode("utf-8"))

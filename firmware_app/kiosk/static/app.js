@@ -129,7 +129,34 @@
     renderAssistance(view);
     renderTimer();
     announce(view);
+    speak(view);
   }
+
+  // Spoken prompts (when the lane has them): the screen, then its instruction, in the language on
+  // screen; a new screen cuts the old prompt short.
+  const player = new Audio();
+  let spoken = "";
+  let queue = [];
+
+  function speak(view) {
+    if (!state.audio) return;
+    const lang = shownLanguage || state.language;
+    const key = `${lang}|${view.screen}|${view.instruction}`;
+    if (key === spoken) return;
+    spoken = key;
+    queue = [`/audio/${lang}/screen.${view.screen}.wav`];
+    if (view.instruction) queue.push(`/audio/${lang}/instruction.${view.instruction}.wav`);
+    playNext();
+  }
+
+  function playNext() {
+    const next = queue.shift();
+    if (!next) return;
+    player.src = next;
+    document.body.dataset.speaking = next;
+    player.play().catch(() => playNext());
+  }
+  player.addEventListener("ended", playNext);
 
   function announce(view) {
     const parts = [t(`title.${view.screen}`), t(`body.${view.screen}`)];
