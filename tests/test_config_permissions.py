@@ -116,3 +116,13 @@ def test_the_simulators_generated_pki_and_trust_files_pass(tmp_path, capsys):
         assert check(path, capsys) == (0, "")
     finally:
         os.umask(old)
+
+
+def test_master_list_roots_are_trust_anchors_too(trust, capsys):
+    root = trust / "ml-root.pem"
+    root.write_bytes(CERT_PEM)
+    root.chmod(0o666)
+    path = config_file(trust)
+    path.write_text(path.read_text().replace("[bmis]", f'master_list_roots = ["{root}"]\n[bmis]'))
+    code, err = check(path, capsys)
+    assert code == 2 and f"smartcard.master_list_roots: {root} is writable by" in err

@@ -41,6 +41,7 @@ def anchors(config: GateConfig) -> list[Anchor]:
                                ("bmis.key_file", bmis.key_file, True)):
         if path is not None:
             found.append(Anchor(role, Path(path), secret, False))
+    found += [Anchor("smartcard.master_list_roots", Path(p), False, False) for p in card.master_list_roots]
     return found
 
 
