@@ -66,7 +66,10 @@ def test_the_page_speaks_the_screen_then_its_instruction(kiosk_browser, prompts)
     page = Page(kiosk_browser, audio_dir=prompts)
     try:
         page.show(KioskView(Screen.LOOK_AT_CAMERA, 3, 5, Instruction.REMOVE_HAT.value, "FRA"))
+        assert page.attr("body", "data-prompts") == ("/audio/fr/screen.look_at_camera.wav "
+                                                     "/audio/fr/instruction.remove_hat.wav")
         page.wait(lambda: page.attr("body", "data-speaking") == "/audio/fr/instruction.remove_hat.wav", timeout=15)
+        assert page.attr("body", "data-audio-error") is None   # Chromium played them (autoplay allowed)
     finally:
         page.close()
     silent = Page(kiosk_browser)   # no audio_dir: the page stays silent

@@ -146,15 +146,21 @@
     spoken = key;
     queue = [`/audio/${lang}/screen.${view.screen}.wav`];
     if (view.instruction) queue.push(`/audio/${lang}/instruction.${view.instruction}.wav`);
+    document.body.dataset.prompts = queue.join(" ");
     playNext();
   }
+
+  let playing = 0;             // which play() is current: an interrupted one's rejection is ignored
 
   function playNext() {
     const next = queue.shift();
     if (!next) return;
+    const mine = ++playing;
     player.src = next;
     document.body.dataset.speaking = next;
-    player.play().catch(() => playNext());
+    player.play().then(() => { if (mine === playing) delete document.body.dataset.audioError; },
+                       (error) => { if (mine !== playing) return;
+                                    document.body.dataset.audioError = error.name; playNext(); });
   }
   player.addEventListener("ended", playNext);
 
