@@ -29,11 +29,11 @@ def _view(number: int) -> KioskView:
 class _Client(threading.Thread):
     """Reads the event stream and notes when each version arrives."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, headers: dict[str, str]):
         super().__init__(daemon=True)
         self.arrivals: dict[int, float] = {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        self.conn.request("GET", "/events")
+        self.conn.request("GET", "/events", headers=headers)
         self.response = self.conn.getresponse()  # kept: dropping it would close the stream
 
     def run(self) -> None:
@@ -54,7 +54,7 @@ def _summary(latencies_ms: list[float]) -> str:
 def bench_streams(clients: int, views: int) -> str:
     kiosk = KioskServer(lambda _: None, port=0, max_clients=clients)
     kiosk.start()
-    readers = [_Client(kiosk.port) for _ in range(clients)]
+    readers = [_Client(kiosk.port, kiosk.auth_headers()) for _ in range(clients)]
     for reader in readers:
         reader.start()
     time.sleep(0.2)
@@ -84,7 +84,10 @@ def bench_browser(views: int) -> str:
     kiosk = KioskServer(lambda _: None, port=0)
     kiosk.start()
     try:
-        driver.get(kiosk.url)
+        from firmware_app.kiosk.auth import write_launch_page
+        start = f"{profile}/start.html"
+        write_launch_page(start, kiosk.url, kiosk.token)
+        driver.get(f"file://{start}")
         latencies = []
         for number in range(views):
             started = time.perf_counter()

@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   chromium chromium-driver fonts-wqy-microhei
   postgresql
   systemd  # systemd-analyze: the units' security score and verify (tests/test_systemd_units.py)
+  nodejs espeak-ng
 )
 PYTHON=${PYTHON:-python3}
 STAMPS=.setup-stamps
@@ -44,3 +45,18 @@ fi
 
 # PAD_UPSTREAM_DIR: the MiniFASNet .pth files for an offline image build (models/fetch.py --from)
 .venv/bin/python models/fetch.py ${PAD_UPSTREAM_DIR:+--from "$PAD_UPSTREAM_DIR"}
+
+# axe-core (npm registry) for the kiosk page's accessibility checks in the browser tests; it stays
+# in the git-ignored .tools/ and is never served by the appliance.
+AXE_VERSION=4.14.1
+if ! command -v npm >/dev/null; then   # Debian ships npm apart from nodejs (other nodejs builds bundle it)
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+fi
+if [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+  echo "setup: installing axe-core $AXE_VERSION into .tools/"
+  npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
+fi
+
+# Spoken kiosk prompts in every language (espeak-ng, offline); set [kiosk] audio_dir to use them.
+# Regenerated only when the texts change.
+.venv/bin/gatectl kiosk audio --out var/kiosk-audio >/dev/null

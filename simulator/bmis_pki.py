@@ -54,6 +54,7 @@ def _make_ca(directory: Path, now: dt.datetime) -> tuple[ec.EllipticCurvePrivate
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .sign(key, hashes.SHA256()))
     (directory / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "ca.pem").chmod(0o644)
     return key, cert
 
 
@@ -69,6 +70,7 @@ def _issue(directory: Path, stem: str, common_name: str, ca, now: dt.datetime, s
             [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
     pair = KeyPair(directory / f"{stem}.crt", directory / f"{stem}.key")
     pair.cert.write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    pair.cert.chmod(0o644)
     _write_key(key, pair.key)
     return pair
 
@@ -76,6 +78,7 @@ def _issue(directory: Path, stem: str, common_name: str, ca, now: dt.datetime, s
 def make_test_pki(directory: Path, device_ids: list[str], now: dt.datetime | None = None) -> TestPki:
     """CA + loopback server certificate + a client certificate per device id (CN = device id)."""
     directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o755)  # `gatectl config check` refuses keys in a directory others may write to
     now = now or dt.datetime.now(dt.timezone.utc)
     ca = _make_ca(directory, now)
     server = _issue(directory, "server", "localhost", ca, now, server=True)

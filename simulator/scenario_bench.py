@@ -85,6 +85,15 @@ port = {kiosk_port}
 """
 
 
+def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
+    """Trust anchors with the modes `gatectl config check` asks for, whatever the umask."""
+    directory.mkdir(exist_ok=True)
+    directory.chmod(0o755)
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+        (directory / name).chmod(0o644)
+
+
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
                  seed: int = 7):
@@ -159,10 +168,8 @@ class Bench:
 
     def _write_trust_files(self) -> None:
         keys, csca = self.workdir / "bmis-keys", self.workdir / "csca"
-        keys.mkdir(exist_ok=True)
-        csca.mkdir(exist_ok=True)
-        (keys / "bmis-demo.pem").write_bytes(public_key_pem(self.command_key.public_key()))
-        (csca / "csca-demo.der").write_bytes(self.passport_pki.csca.der)
+        write_trust_files(keys, {"bmis-demo.pem": public_key_pem(self.command_key.public_key())})
+        write_trust_files(csca, {"csca-demo.der": self.passport_pki.csca.der})
         if self.passport_pki.crl:
             (csca / "csca-demo.crl").write_bytes(self.passport_pki.crl)
 

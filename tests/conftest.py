@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_browser_helpers import kiosk_browser  # noqa: F401 - one headless Chromium per session
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

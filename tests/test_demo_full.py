@@ -58,10 +58,12 @@ def _request_status(bench) -> dict | None:
 
 
 def _press_assistance(bench) -> int:
-    """The traveller presses "call an officer" on the kiosk page (a real HTTP POST on loopback)."""
+    """The traveller presses "call an officer" on the kiosk page (a real HTTP POST on loopback,
+    with the kiosk browser's token)."""
     import urllib.request
-    request = urllib.request.Request(bench.appliance.kiosk.url + "api/assistance", data=b"{}",
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    kiosk = bench.appliance.kiosk
+    request = urllib.request.Request(kiosk.url + "api/assistance", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json", **kiosk.auth_headers()})
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status
 

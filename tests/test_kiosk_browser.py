@@ -1,98 +1,32 @@
 """The kiosk page in headless Debian Chromium, driven through whole simulated transactions.
 
-Screenshots are kept in tests/artifacts/kiosk/ (git-ignored) for a human to look at.
+Screenshots are kept in tests/artifacts/kiosk/ (git-ignored) for a human to look at; the browser
+and the page helpers are in kiosk_browser_helpers.py.
 """
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from firmware_app.kiosk.assets import load_translation
-from firmware_app.kiosk.demo import DemoLane, pass_transaction, refer_transaction
+from firmware_app.kiosk.demo import pass_transaction, refer_transaction
 from firmware_app.kiosk.inputs import InputKind
 from firmware_app.kiosk.server import KioskServer
-from firmware_app.kiosk.view import Instruction, KioskView, Screen
+from firmware_app.kiosk.view import DocumentKind, Instruction, KioskView, Screen
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
+from kiosk_browser_helpers import Page
+
+pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "kiosk"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,800", "--force-device-scale-factor=1"]
 TEXTS = {lang: load_translation(lang) for lang in ("en", "fr", "es", "ar", "ru", "zh")}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() or CHROMEDRIVER is None:
-        pytest.skip("Debian chromium and chromium-driver are needed (scripts/setup.sh installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="kiosk-chromium-")
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    # An exact kiosk-sized viewport (the window size includes browser chrome, even headless).
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-class Page:
-    """A kiosk server, the demo lane feeding it, and the browser showing its page."""
-
-    def __init__(self, driver):
-        self.driver = driver
-        self.lane = DemoLane(lambda view: self.kiosk.show(view))
-        self.kiosk = KioskServer(self.lane.on_input, port=0, heartbeat_s=1.0)
-        self.kiosk.start()
-        driver.get(self.kiosk.url)
-        self.wait_rendered()
-
-    def wait(self, condition, timeout: float = 5.0):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: condition())
-
-    def wait_rendered(self) -> None:
-        """Until the page shows the newest state the server published."""
-        version = str(self.kiosk.channel.latest()[0])
-        self.wait(lambda: self.attr("body", "data-version") == version)
-
-    def show(self, view: KioskView) -> None:
-        self.lane.play(view)
-        self.wait_rendered()
-
-    def attr(self, selector: str, name: str) -> str | None:
-        return self.driver.find_element(By.CSS_SELECTOR, selector).get_attribute(name)
-
-    def text(self, element_id: str) -> str:
-        return self.driver.find_element(By.ID, element_id).text
-
-    def shot(self, name: str) -> None:
-        self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-
-    def fits_the_screen(self) -> bool:
-        return self.driver.execute_script(
-            "const e = document.scrollingElement; return e.scrollHeight <= innerHeight && e.scrollWidth <= innerWidth")
-
-    def close(self) -> None:
-        self.kiosk.stop()
-
-
 @pytest.fixture
-def page(browser):
-    page = Page(browser)
+def page(kiosk_browser):
+    page = Page(kiosk_browser)
     yield page
     page.close()
 
@@ -201,8 +135,9 @@ def test_a_lost_link_hides_stale_screens_behind_out_of_service(page):
     page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
     assert page.text("offline-text") == TEXTS["en"]["ui.connection_lost"]
     page.shot("link-lost")
-    # gate-app restarts on the same port: the page reconnects by itself and shows the new state.
-    page.kiosk = KioskServer(page.lane.on_input, port=port)
+    # gate-app restarts on the same port (the per-boot token kept in kiosk.token_file): the page
+    # reconnects by itself and shows the new state.
+    page.kiosk = KioskServer(page.lane.on_input, port=port, token=page.kiosk.token)
     page.kiosk.start()
     page.kiosk.show(KioskView(Screen.WELCOME))
     page.wait(lambda: not page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
@@ -250,3 +185,50 @@ def test_every_screen_is_high_contrast_with_large_targets_and_fits(page, lang):
             if item["button"]:  # WCAG 2.5.5 target size, and a name for screen readers
                 assert item["w"] >= 44 and item["h"] >= 44, f"{screen.value} {item['id']} too small"
     page.shot(f"all-screens-last-{lang}")
+
+
+def test_the_page_reconnects_after_an_http_refusal_with_backoff(page):
+    """EventSource gives up for good after an HTTP error (here the 503 of a kiosk that is stopping);
+    the page opens a new stream by itself once the kiosk serves again."""
+    page.show(KioskView(Screen.READING_CHIP, 2, 5))
+    port, token = page.kiosk.port, page.kiosk.token
+    page.kiosk.channel.close()   # streams end; the reconnect gets 503 "kiosk is stopping"
+    page.wait(lambda: page.driver.find_element(By.ID, "offline").is_displayed(), timeout=8)
+    page.kiosk.stop()
+    page.kiosk = KioskServer(page.lane.on_input, port=port, token=token)
+    page.kiosk.start()
+    page.kiosk.show(KioskView(Screen.WELCOME))
+    page.wait(lambda: not page.driver.find_element(By.ID, "offline").is_displayed(), timeout=15)
+    expect_screen(page, "en", Screen.WELCOME)
+
+
+def test_the_welcome_screen_goes_through_the_languages_until_one_is_chosen(page):
+    page.show(KioskView(Screen.WELCOME))
+    assert page.attr("body", "data-cycling") == "true"
+    page.wait(lambda: page.attr("html", "lang") == "fr", timeout=6)   # the next offered language
+    assert page.text("title") == TEXTS["fr"]["title.welcome"]
+    page.driver.find_element(By.ID, "lang-ar").click()
+    page.wait(lambda: page.attr("body", "data-cycling") == "false")
+    expect_screen(page, "ar", Screen.WELCOME)
+    assert page.attr("html", "dir") == "rtl"
+    page.show(KioskView(Screen.READING_DOCUMENT, 1, 5))   # a transaction never cycles
+    assert page.attr("body", "data-cycling") == "false"
+
+
+@pytest.mark.parametrize("lang, nationality", [("en", "GBR"), ("fr", "FRA"), ("ru", "RUS")])
+def test_screens_name_the_document_that_was_read(page, lang, nationality):
+    texts = TEXTS[lang]
+    page.show(KioskView(Screen.WELCOME))   # before a document: "passport or ID card"
+    assert page.text("body") == TEXTS["en"]["body.welcome"] and "ID card" in page.text("body")
+    page.show(KioskView(Screen.READING_CHIP, 2, 5, language_hint=nationality, document=DocumentKind.ID_CARD))
+    assert page.text("title") == texts["title.reading_chip@id_card"]
+    assert page.text("body") == texts["body.reading_chip@id_card"]
+    page.show(KioskView(Screen.SEE_OFFICER, 5, 5, Instruction.TAKE_YOUR_DOCUMENT.value, nationality,
+                        document=DocumentKind.ID_CARD))
+    assert page.text("body") == texts["body.see_officer@id_card"]
+    assert page.text("instruction") == texts["instruction.take_your_document@id_card"]
+    page.show(KioskView(Screen.SEE_OFFICER, 5, 5, Instruction.TAKE_YOUR_DOCUMENT.value, nationality,
+                        document=DocumentKind.PASSPORT))
+    assert page.text("body") == texts["body.see_officer"]
+    page.show(KioskView(Screen.READING_DOCUMENT, 1, 5, language_hint=nationality, document=DocumentKind.VISA))
+    assert page.text("title") == texts["title.reading_document@visa"]

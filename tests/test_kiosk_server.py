@@ -52,16 +52,17 @@ def request(kiosk, method, path, body=None, headers=None):
     return response, data
 
 
-def post(kiosk, path, data, **headers):
+def post(kiosk, path, data, auth=True, **headers):
     body = data if isinstance(data, bytes) else json.dumps(data).encode()
     return request(kiosk, "POST", path, body, {"Content-Type": "application/json",
-                                               "Origin": f"http://127.0.0.1:{kiosk.port}", **headers})
+                                               "Origin": f"http://127.0.0.1:{kiosk.port}",
+                                               **(kiosk.auth_headers() if auth else {}), **headers})
 
 
 class EventStream:
-    def __init__(self, kiosk, timeout: float = 5.0):
+    def __init__(self, kiosk, timeout: float = 5.0, headers: dict | None = None):
         self.conn = http.client.HTTPConnection("127.0.0.1", kiosk.port, timeout=timeout)
-        self.conn.request("GET", "/events")
+        self.conn.request("GET", "/events", headers=kiosk.auth_headers() if headers is None else headers)
         self.response = self.conn.getresponse()
 
     def next_view(self) -> dict:
@@ -202,7 +203,7 @@ def test_bad_inputs_are_refused_and_never_reach_the_lane(kiosk, received, path, 
 def test_a_post_without_length_is_refused(kiosk, received):
     with socket.create_connection(("127.0.0.1", kiosk.port), timeout=5) as sock:
         sock.sendall(f"POST /api/assistance HTTP/1.0\r\nHost: 127.0.0.1:{kiosk.port}\r\n"
-                     "Content-Type: application/json\r\n\r\n".encode())
+                     f"Authorization: Bearer {kiosk.token}\r\nContent-Type: application/json\r\n\r\n".encode())
         assert b" 411 " in sock.recv(200)
     assert received == []
 
@@ -219,18 +220,63 @@ def test_a_failing_lane_callback_gives_503_and_the_server_keeps_serving(clock):
         server.stop()
 
 
-def test_event_streams_are_bounded_and_closed_on_stop(received):
+def test_event_streams_are_bounded_newest_first_and_closed_on_stop(received):
     server = KioskServer(received.append, port=0, max_clients=2, heartbeat_s=0.2)
     server.start()
     streams = [EventStream(server), EventStream(server)]
     for stream in streams:
         stream.next_view()
-    assert request(server, "GET", "/events")[0].status == 503
+    newest = EventStream(server)   # all taken: the oldest is ended, the newest kiosk page is served
+    assert newest.next_view()["view"]["screen"] == "out_of_service"
+    with pytest.raises(EOFError):
+        while True:
+            streams[0].next_view()
+    assert server.channel.clients == 2
     server.stop()
-    for stream in streams:
+    for stream in streams[1:] + [newest]:
         with pytest.raises(EOFError):
             stream.next_view()
         stream.close()
+
+
+def test_an_unprivileged_local_client_holding_streams_cannot_block_the_kiosk(received):
+    """Without the token: 401 before any stream slot is taken, however many connections it opens;
+    the kiosk's own stream is served all along."""
+    server = KioskServer(received.append, port=0, max_clients=2, heartbeat_s=0.2)
+    server.start()
+    try:
+        wrong = {"Authorization": "Bearer " + "0" * 64}
+        intruders = [EventStream(server, headers=h) for h in [{}] * 6 + [wrong] * 4
+                     + [{"Cookie": "kiosk_session=" + "1" * 64}] * 2]
+        assert [i.response.status for i in intruders] == [401] * 12
+        assert server.channel.clients == 0
+        kiosk = EventStream(server)
+        assert kiosk.response.status == 200 and kiosk.next_view()["view"]["screen"] == "out_of_service"
+        for intruder in intruders:
+            intruder.close()
+        kiosk.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("path, body", [("/api/assistance", {}), ("/api/more-time", {}),
+                                        ("/api/language", {"language": "fr"})])
+def test_an_unauthenticated_button_press_is_refused(kiosk, received, path, body):
+    assert post(kiosk, path, body, auth=False)[0].status == 401
+    assert post(kiosk, path, body, auth=False, Authorization="Bearer " + "a" * 64)[0].status == 401
+    assert received == []
+
+
+def test_the_start_page_form_gets_the_session_cookie_only_with_the_token(kiosk):
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Origin": "null"}
+    response, _ = request(kiosk, "POST", "/session", f"token={kiosk.token}".encode(), form)
+    assert response.status == 303 and response.getheader("Location") == "/"
+    cookie = response.getheader("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert request(kiosk, "POST", "/session", b"token=" + b"f" * 64, form)[0].status == 403
+    stream = EventStream(kiosk, headers={"Cookie": cookie.split(";")[0]})
+    assert stream.next_view()["view"]["screen"] == "out_of_service"
+    stream.close()
 
 
 def test_show_takes_only_a_view(kiosk):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from firmware_app.config.model import KioskSection
 
@@ -20,14 +19,25 @@ def unit_entries(text: str) -> dict[str, list[str]]:
     return entries
 
 
-def test_chromium_runs_in_kiosk_mode_on_the_configured_loopback_page():
+def test_chromium_runs_in_kiosk_mode_on_its_private_start_page():
     entries = unit_entries(UNIT.read_text())
-    url = dict(v.split("=", 1) for v in entries["Environment"])["KIOSK_URL"]
-    parts = urlsplit(url)
-    assert (parts.scheme, parts.hostname, parts.port) == ("http", "127.0.0.1", KioskSection().port)
     command = entries["ExecStart"][0].split()
     assert command[0] == "/usr/bin/cage" and "/usr/bin/chromium" in command
-    assert {"--kiosk", "--incognito", "--no-first-run", "${KIOSK_URL}"} <= set(command)
+    assert {"--kiosk", "--incognito", "--no-first-run", "file://%t/kiosk-browser/start.html"} <= set(command)
+    assert entries["RuntimeDirectoryMode"] == ["0700"]   # start page (token) and cookies: kiosk user only
+    launch = [c for c in entries["ExecStartPre"] if "gatectl kiosk launch-page" in c]
+    assert launch and "--out %t/kiosk-browser/start.html" in launch[0]
+
+
+def test_gate_app_keeps_the_token_directory_across_restarts_and_may_give_it_to_kiosk():
+    entries = unit_entries((UNIT.parent / "gate-app.service").read_text())
+    assert entries["RuntimeDirectory"] == ["border-gate-kiosk"] and entries["RuntimeDirectoryPreserve"] == ["yes"]
+    assert "kiosk" in entries["SupplementaryGroups"][0].split()
+    example = Path(__file__).resolve().parents[1] / "config" / "examples" / "pi-mantrap.toml"
+    from firmware_app.config import load_config
+    kiosk = load_config(example).kiosk
+    assert str(kiosk.token_file).startswith("/run/border-gate-kiosk/") and kiosk.token_group == "kiosk"
+    assert KioskSection().token_file is None
 
 
 def test_the_browser_waits_for_the_page_and_always_restarts():

@@ -9,14 +9,28 @@ from hypothesis import given, settings, strategies as st
 from firmware_app.errors import GateError
 from firmware_app.face.quality import INSTRUCTIONS, QualityIssue, instruction_for
 from firmware_app.kiosk.errors import InvalidView
-from firmware_app.kiosk.view import Instruction, KioskView, Screen
+from firmware_app.kiosk.view import DocumentKind, Instruction, KioskView, Screen, document_kind
 
 
 def test_a_full_view_serialises_to_plain_json_values():
-    view = KioskView(Screen.LOOK_AT_CAMERA, 3, 5, "come_closer", "D<<", True, 12.5)
+    view = KioskView(Screen.LOOK_AT_CAMERA, 3, 5, "come_closer", "D<<", True, 12.5, DocumentKind.ID_CARD)
     assert view.as_dict() == {"screen": "look_at_camera", "step": 3, "total_steps": 5,
                               "instruction": "come_closer", "language_hint": "D<<",
-                              "assistance_called": True, "seconds_left": 12.5}
+                              "assistance_called": True, "seconds_left": 12.5, "document": "id_card"}
+
+
+@pytest.mark.parametrize("code, kind", [("P", DocumentKind.PASSPORT), ("PD", DocumentKind.PASSPORT),
+                                        ("I", DocumentKind.ID_CARD), ("ID", DocumentKind.ID_CARD),
+                                        ("AC", DocumentKind.ID_CARD), ("C", DocumentKind.ID_CARD),
+                                        ("V", DocumentKind.VISA), ("VB", DocumentKind.VISA), ("X", None), ("", None),
+                                        (None, None)])
+def test_the_document_code_names_the_kind_of_document(code, kind):
+    assert document_kind(code) is kind
+
+
+def test_document_must_be_a_kind():
+    with pytest.raises(InvalidView):
+        KioskView(Screen.READING_CHIP, document="id_card")
 
 
 def test_defaults_describe_a_plain_screen():

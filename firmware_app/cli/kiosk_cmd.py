@@ -1,5 +1,6 @@
 """`gatectl kiosk demo` serves the traveller page with scripted transactions (no lane, no devices);
-`gatectl kiosk wait` waits until the page answers (the kiosk browser unit runs it before Chromium).
+`gatectl kiosk wait` waits until the page answers and `gatectl kiosk launch-page` writes the start page
+that hands the per-boot token to Chromium (the kiosk browser unit runs both before Chromium).
 
 Exit codes: 0 ok, 1 the page did not answer in time, 2 bad config or the port is taken.
 """
@@ -29,6 +30,14 @@ def register(groups) -> None:
     _common(wait)
     wait.add_argument("--timeout", type=float, default=60.0)
     wait.set_defaults(func=run_wait)
+    audio = actions.add_parser("audio", help="make the spoken prompts with espeak-ng (offline, at setup)")
+    _common(audio)
+    audio.add_argument("--out", required=True, metavar="DIR", help="folder to set as kiosk.audio_dir")
+    audio.set_defaults(func=run_audio)
+    launch = actions.add_parser("launch-page", help="write the kiosk browser's private start page (needs kiosk.token_file)")
+    _common(launch)
+    launch.add_argument("--out", required=True, metavar="FILE", help="written mode 0600")
+    launch.set_defaults(func=run_launch_page)
 
 
 def _common(parser) -> None:
@@ -58,7 +67,8 @@ def run_demo(args) -> int:
         kiosk.start()
     except KioskError as exc:
         raise UsageError(str(exc)) from None
-    print(f"kiosk demo on {kiosk.url} (Ctrl-C to stop)", flush=True)
+    print(f"kiosk demo on {kiosk.url} (Ctrl-C to stop); open {_demo_start_page(kiosk)} in a browser "
+          "(it hands the page its token)", flush=True)
     try:
         scripts = itertools.cycle([pass_transaction, refer_transaction])
         rounds = itertools.count() if args.rounds <= 0 else range(args.rounds)
@@ -68,6 +78,16 @@ def run_demo(args) -> int:
     finally:
         kiosk.stop()
     return EXIT_OK
+
+
+def _demo_start_page(kiosk) -> str:
+    import tempfile
+    from pathlib import Path
+
+    from ..kiosk.auth import write_launch_page
+    start = Path(tempfile.mkdtemp(prefix="kiosk-demo-")) / "start.html"
+    write_launch_page(start, kiosk.url, kiosk.token)
+    return start.as_uri()
 
 
 def run_wait(args) -> int:
@@ -85,3 +105,36 @@ def run_wait(args) -> int:
         time.sleep(0.5)
     print(f"kiosk page did not answer on port {port} within {args.timeout:g} s", file=sys.stderr)
     return EXIT_FAILED
+
+
+def run_launch_page(args) -> int:
+    from pathlib import Path
+
+    from ..kiosk.auth import read_token_file, write_launch_page
+    from ..kiosk.errors import KioskError
+    section = _section(args)
+    if section.token_file is None:
+        raise UsageError("kiosk.token_file is not set: gate-app keeps the kiosk token in memory only")
+    try:
+        token = read_token_file(section.token_file)
+        write_launch_page(Path(args.out), f"http://127.0.0.1:{section.port}/", token)
+    except (KioskError, OSError) as exc:
+        print(f"kiosk launch page: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"kiosk start page written to {args.out}")
+    return EXIT_OK
+
+
+def run_audio(args) -> int:
+    from pathlib import Path
+
+    from ..kiosk.audio import build_prompts
+    from ..kiosk.errors import KioskError
+    section = _section(args)
+    try:
+        written = build_prompts(Path(args.out), tuple(section.languages))
+    except KioskError as exc:
+        print(f"kiosk audio: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"kiosk audio: {written} prompt(s) written to {args.out} ({', '.join(section.languages)})")
+    return EXIT_OK

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from ..errors import ConfigError
 from .model import GateConfig
+from .permissions import permission_problems
 
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -57,9 +58,10 @@ def load_config(path: str | Path) -> GateConfig:
 
 
 def check_config_file(path: str | Path) -> list[str]:
-    """Return the list of problems in a config file (empty when it is valid)."""
+    """Return the list of problems in a config file (empty when it is valid): its keys and values,
+    then the owners and modes of the trust anchors and keys it names (config/permissions.py)."""
     try:
-        load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         return exc.problems
-    return []
+    return permission_problems(config)

@@ -370,6 +370,12 @@ class KioskSection(Strict):
     max_clients: int = Field(default=4, ge=1, le=32, description="open pages (event streams) at once")
     idle_language_reset_s: float = Field(default=60.0, gt=0, le=3600,
                                          description="a language chosen at the welcome screen lapses after this idle time")
+    token_file: Path | None = Field(
+        default=None, description="per-boot token of the kiosk browser (on /run); unset: a new one in memory each start")
+    audio_dir: Path | None = Field(
+        default=None, description="spoken prompts made by `gatectl kiosk audio` (espeak-ng); unset: no audio")
+    token_group: str | None = Field(
+        default=None, pattern=r"^[a-z_][a-z0-9_-]{0,31}$", description="group that may read token_file (the kiosk user's)")
 
     @model_validator(mode="after")
     def _default_is_offered(self) -> KioskSection:

@@ -1,7 +1,9 @@
 """HTTP requests of the kiosk page: the page itself, its texts, the event stream, traveller inputs.
 
 Defence in depth on top of the loopback-only bind: the peer must be loopback, the Host header must
-name this server (no DNS rebinding), POSTs must come from this page's origin as small JSON bodies.
+name this server (no DNS rebinding), POSTs must come from this page's origin as small JSON bodies,
+and the event stream and the inputs need the kiosk browser's token (auth.py): anything else gets
+401 before it can hold a stream or press a button. The page itself, its texts and /healthz are public.
 """
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ import logging
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 
+from urllib.parse import parse_qs
+
+from .auth import matches, presented, session_cookie
 from .errors import RequestRejected
 from .inputs import INPUT_PATHS, MAX_BODY_BYTES, parse_input
 
@@ -22,7 +27,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
+                               "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
 }
 
 
@@ -69,7 +74,10 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/events":
+            self._require_token()
             self._stream_events()
+        elif path in self.kiosk.audio:
+            self._send_file(self.kiosk.audio[path])
         elif path == "/healthz":
             self._send_json(200, {"ok": True, "clients": self.kiosk.channel.clients})
         else:
@@ -78,10 +86,18 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
                 raise RequestRejected(404, "not found")
             self._send(200, asset.content_type, asset.body)
 
+    def _require_token(self) -> None:
+        if not matches(presented(self.headers), self.kiosk.token):
+            raise RequestRejected(401, "kiosk token required")
+
     def _post(self) -> None:
+        if self.path == "/session":
+            self._open_session()
+            return
         kind = INPUT_PATHS.get(self.path)
         if kind is None:
             raise RequestRejected(404, "not found")
+        self._require_token()
         origin = self.headers.get("Origin")
         if origin is not None and origin.removeprefix("http://") not in allowed_hosts(self.kiosk.port):
             raise RequestRejected(403, "foreign origin")
@@ -90,6 +106,22 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         traveller_input = parse_input(kind, self._read_body(), self.kiosk.offered)
         self.kiosk.receive(traveller_input)
         self._send_json(202, {"ok": True})
+
+    def _open_session(self) -> None:
+        """The kiosk browser's start page posts the token (a form, from a file:// page, so any
+        Origin): a matching token gets the session cookie and a redirect to the page."""
+        if self.headers.get_content_type() != "application/x-www-form-urlencoded":
+            raise RequestRejected(415, "form only")
+        form = parse_qs(self._read_body().decode("ascii", "replace"), max_num_fields=2)
+        if not matches((form.get("token") or [None])[0], self.kiosk.token):
+            raise RequestRejected(403, "wrong kiosk token")
+        self.send_response(303)
+        self.send_header("Location", "/")
+        self.send_header("Set-Cookie", session_cookie(self.kiosk.token))
+        self.send_header("Content-Length", "0")
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.end_headers()
 
     def _read_body(self) -> bytes:
         try:
@@ -102,11 +134,11 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
 
     def _stream_events(self) -> None:
         channel = self.kiosk.channel
-        channel.attach()
+        stream = channel.attach()
         try:
             self._start_stream()
             seen = 0
-            while (update := channel.wait_newer(seen, self.kiosk.heartbeat_s)) is not None:
+            while (update := channel.wait_newer(seen, self.kiosk.heartbeat_s, stream)) is not None:
                 version, payload = update
                 if payload is None:  # lets the page tell a live link from a dead one
                     self.wfile.write(b"event: ping\ndata: {}\n\n")
@@ -117,7 +149,7 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         except OSError:
             log.debug("kiosk event stream closed by the page")
         finally:
-            channel.detach()
+            channel.detach(stream)
 
     def _start_stream(self) -> None:
         self.send_response(200)
@@ -137,6 +169,13 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             phrase = "error"
         self._send_json(code, {"ok": False, "error": phrase})
+
+    def _send_file(self, path) -> None:
+        try:
+            body = path.read_bytes()[:2 * 1024 * 1024]
+        except OSError:
+            raise RequestRejected(404, "not found") from None
+        self._send(200, "audio/wav", body)
 
     def _send_json(self, status: int, data: dict) -> None:
         self._send(status, "application/json", json.dumps(data).encode("utf-8"))

@@ -56,6 +56,11 @@ class LanguageState:
         self._last_screen: Screen | None = None
 
     @property
+    def settled(self) -> bool:
+        """A traveller chose, or a document set, the language (the welcome screen stops cycling)."""
+        return self._chosen is not None or self._from_document is not None
+
+    @property
     def current(self) -> str:
         return self._chosen or self._from_document or self.default
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Callable
 
 from .assets import STATIC_DIR, load_assets
+from .audio import audio_table
+from .auth import load_or_create_token, new_token
 from .channel import StateChannel
 from .errors import KioskConfigError, RequestRejected
 from .http_handler import KioskRequestHandler
@@ -46,12 +48,17 @@ class KioskServer:
                  offered: tuple[str, ...] = SUPPORTED, default_language: str = "en",
                  follow_nationality: bool = True, max_clients: int = 4, heartbeat_s: float = 4.0,
                  idle_language_reset_s: float = 60.0, static_dir: Path = STATIC_DIR,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, token: str | None = None,
+                 audio_dir: Path | None = None):
         self._on_input = on_input
         self._requested_port = port
         self.offered = tuple(offered)
         self.heartbeat_s = heartbeat_s
+        # Only the kiosk browser holding this may watch the screen or press its buttons (auth.py).
+        self.token = token if token is not None else new_token()
         self.assets = load_assets(self.offered, static_dir)
+        # Spoken prompts (audio.py): played by the page only when audio_dir is set and holds them.
+        self.audio = audio_table(audio_dir, self.offered, static_dir) if audio_dir is not None else {}
         self.channel = StateChannel(max_clients)
         self._languages = LanguageState(self.offered, default_language, follow_nationality)
         self._lock = threading.Lock()
@@ -68,11 +75,15 @@ class KioskServer:
 
     @classmethod
     def from_config(cls, section, on_input: Callable[[TravellerInput], None]) -> KioskServer:
-        """Build from config.model.KioskSection."""
+        """Build from config.model.KioskSection (the token from kiosk.token_file when set)."""
+        token = None
+        if section.token_file is not None:
+            token = load_or_create_token(section.token_file, section.token_group)
         return cls(on_input, port=section.port, offered=tuple(section.languages),
                    default_language=section.default_language,
                    follow_nationality=section.follow_nationality, max_clients=section.max_clients,
-                   idle_language_reset_s=section.idle_language_reset_s)
+                   idle_language_reset_s=section.idle_language_reset_s, token=token,
+                   audio_dir=section.audio_dir)
 
     @property
     def port(self) -> int:
@@ -83,6 +94,10 @@ class KioskServer:
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}/"
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that let a program (a test, the bench) act as the kiosk browser."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     def start(self) -> None:
         try:
@@ -170,5 +185,6 @@ class KioskServer:
         if view["seconds_left"] is not None:  # a re-push (language change) must not restart the countdown
             elapsed = self._clock() - self._shown_at
             view["seconds_left"] = round(max(0.0, view["seconds_left"] - elapsed), 1)
-        state = {"view": view, "language": language, "dir": text_direction(language), "languages": self.offered}
+        state = {"view": view, "language": language, "dir": text_direction(language), "languages": self.offered,
+                 "language_chosen": self._languages.settled, "audio": bool(self.audio)}
         self.channel.publish(json.dumps(state, separators=(",", ":")))

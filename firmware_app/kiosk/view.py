@@ -56,6 +56,24 @@ class Instruction(str, Enum):
     TRY_AGAIN = "try_again"
 
 
+class DocumentKind(str, Enum):
+    """What the traveller put on the reader, so the screens name it ("your ID card", not "passport")."""
+
+    PASSPORT = "passport"
+    ID_CARD = "id_card"
+    VISA = "visa"
+
+
+# ICAO 9303: the document code's first letter (P passport; I, A, C identity/travel cards; V visa).
+_KIND_BY_CODE = {"P": DocumentKind.PASSPORT, "I": DocumentKind.ID_CARD, "A": DocumentKind.ID_CARD,
+                 "C": DocumentKind.ID_CARD, "V": DocumentKind.VISA}
+
+
+def document_kind(document_code: str | None) -> DocumentKind | None:
+    """The kind named by an MRZ document code; None when unknown (screens then say "passport")."""
+    return _KIND_BY_CODE.get((document_code or "")[:1])
+
+
 # Screens of a running transaction; the others are lane states shown without a document.
 TRANSACTION_SCREENS = frozenset({
     Screen.PLACE_DOCUMENT, Screen.READING_DOCUMENT, Screen.READING_CHIP, Screen.LOOK_AT_CAMERA,
@@ -78,6 +96,7 @@ class KioskView:
     language_hint: str | None = None
     assistance_called: bool = False
     seconds_left: float | None = None
+    document: DocumentKind | None = None
 
     def __post_init__(self) -> None:
         _check_screen(self.screen)
@@ -87,13 +106,16 @@ class KioskView:
         _check_seconds_left(self.seconds_left)
         if not isinstance(self.assistance_called, bool):
             raise InvalidView("assistance_called must be a bool")
+        if self.document is not None and not isinstance(self.document, DocumentKind):
+            raise InvalidView("document must be a DocumentKind or None")
 
     def as_dict(self) -> dict:
         """The JSON-ready form pushed to the page (enum values as plain strings)."""
         return {"screen": self.screen.value, "step": self.step, "total_steps": self.total_steps,
                 "instruction": None if self.instruction is None else Instruction(self.instruction).value,
                 "language_hint": self.language_hint, "assistance_called": self.assistance_called,
-                "seconds_left": self.seconds_left}
+                "seconds_left": self.seconds_left,
+                "document": None if self.document is None else self.document.value}
 
 
 def _check_screen(screen) -> None:

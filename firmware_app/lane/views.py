@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from firmware_app.kiosk.view import Instruction, KioskView, Screen
+from firmware_app.kiosk.view import DocumentKind, Instruction, KioskView, Screen, document_kind
 
 from .state import Phase, State, Transaction
 
@@ -29,10 +29,15 @@ def _hint(txn: Transaction | None) -> str | None:
     return nationality if _NATIONALITY.match(nationality or "") else None
 
 
+def _document(txn: Transaction | None) -> DocumentKind | None:
+    """The kind of document read, so the screens word it ("your ID card")."""
+    return None if txn is None or txn.mrz is None else document_kind(txn.mrz.document_code)
+
+
 def view(screen: Screen, txn: Transaction | None = None, instruction: Instruction | None = None) -> KioskView:
     step = _STEP.get(screen, 0)
     return KioskView(screen, step, TOTAL_STEPS if step else 0,
-                     instruction.value if instruction else None, _hint(txn))
+                     instruction.value if instruction else None, _hint(txn), document=_document(txn))
 
 
 def state_view(state: State) -> KioskView:

@@ -31,9 +31,23 @@
   let warned = false;
   let lastAnnouncement = "";
 
+  // Until a language is chosen (by a tap or by the document read), the welcome screen goes through
+  // every offered language in turn, so a traveller who cannot read the default sees their own.
+  const CYCLE_MS = 4000;
+  let shownLanguage = null;   // the language on screen while cycling; null: state.language
+  let cycleTimer = null;
+
+  // Texts about the document have variants by the kind read ("key@id_card"); without one, or before
+  // a document is read, the plain key (which names a passport, or "passport or ID card").
+  function lookup(lang, key) {
+    const table = texts[lang] || {};
+    const kind = state && state.view.document;
+    return (kind && table[`${key}@${kind}`]) ?? table[key];
+  }
+
   function t(key, params = {}) {
-    const lang = state ? state.language : "en";
-    let text = (texts[lang] || {})[key] ?? (texts.en || {})[key] ?? "";
+    const lang = shownLanguage || (state ? state.language : "en");
+    let text = lookup(lang, key) ?? lookup("en", key) ?? "";
     for (const [name, value] of Object.entries(params)) text = text.replace(`{${name}}`, String(value));
     return text;
   }
@@ -96,8 +110,10 @@
 
   function render() {
     const view = state.view;
-    document.documentElement.lang = state.language;
-    document.documentElement.dir = state.dir;
+    const lang = shownLanguage || state.language;
+    document.documentElement.lang = lang;
+    document.documentElement.dir = shownLanguage ? (shownLanguage === "ar" ? "rtl" : "ltr") : state.dir;
+    document.body.dataset.cycling = String(cycleTimer !== null);
     document.body.dataset.screen = view.screen;
     document.title = t(`title.${view.screen}`);
     $("title").textContent = t(`title.${view.screen}`);
@@ -113,7 +129,40 @@
     renderAssistance(view);
     renderTimer();
     announce(view);
+    speak(view);
   }
+
+  // Spoken prompts (when the lane has them): the screen, then its instruction, in the language on
+  // screen; a new screen cuts the old prompt short.
+  const player = new Audio();
+  let spoken = "";
+  let queue = [];
+
+  function speak(view) {
+    if (!state.audio) return;
+    const lang = shownLanguage || state.language;
+    const key = `${lang}|${view.screen}|${view.instruction}`;
+    if (key === spoken) return;
+    spoken = key;
+    queue = [`/audio/${lang}/screen.${view.screen}.wav`];
+    if (view.instruction) queue.push(`/audio/${lang}/instruction.${view.instruction}.wav`);
+    document.body.dataset.prompts = queue.join(" ");
+    playNext();
+  }
+
+  let playing = 0;             // which play() is current: an interrupted one's rejection is ignored
+
+  function playNext() {
+    const next = queue.shift();
+    if (!next) return;
+    const mine = ++playing;
+    player.src = next;
+    document.body.dataset.speaking = next;
+    player.play().then(() => { if (mine === playing) delete document.body.dataset.audioError; },
+                       (error) => { if (mine !== playing) return;
+                                    document.body.dataset.audioError = error.name; playNext(); });
+  }
+  player.addEventListener("ended", playNext);
 
   function announce(view) {
     const parts = [t(`title.${view.screen}`), t(`body.${view.screen}`)];
@@ -124,6 +173,18 @@
     lastAnnouncement = text;
     const urgent = view.screen === "emergency_exit";
     $(urgent ? "alert-announcer" : "announcer").textContent = text;
+  }
+
+  function restartCycle() {
+    clearInterval(cycleTimer);
+    cycleTimer = null;
+    shownLanguage = null;
+    if (state.view.screen !== "welcome" || state.language_chosen || state.languages.length < 2) return;
+    cycleTimer = setInterval(() => {
+      const current = shownLanguage || state.language;
+      shownLanguage = state.languages[(state.languages.indexOf(current) + 1) % state.languages.length];
+      render();
+    }, CYCLE_MS);
   }
 
   function renderTimer() {
@@ -148,6 +209,7 @@
     if (seconds === null || seconds > URGENT_SECONDS) warned = false;
     if (next.view.screen === "welcome") assistancePending = false;
     state = next;
+    restartCycle();
     render();
     document.body.dataset.version = event.lastEventId;
     document.body.dataset.ready = "true";
@@ -162,15 +224,31 @@
     $("offline").hidden = !offline;
   }
 
-  function start() {
-    const source = new EventSource("/events");
+  // EventSource retries a dropped connection by itself, but gives up for good after an HTTP error
+  // (a 401 or 503 while gate-app restarts): then the page opens a new one, backing off up to 10 s.
+  const RETRY_MIN_MS = 1000;
+  const RETRY_MAX_MS = 10000;
+  let source = null;
+  let retryMs = RETRY_MIN_MS;
+
+  function connect() {
+    source = new EventSource("/events");
     let rendering = Promise.resolve();  // one view after the other, in the order they arrived
     source.addEventListener("view", (event) => {
       lastMessage = performance.now();
       rendering = rendering.then(() => onView(event)).catch((error) => console.error(error));
     });
     source.addEventListener("ping", () => { lastMessage = performance.now(); });
-    source.addEventListener("open", () => { lastMessage = performance.now(); });
+    source.addEventListener("open", () => { lastMessage = performance.now(); retryMs = RETRY_MIN_MS; });
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    });
+  }
+
+  function start() {
+    connect();
     $("more-time").addEventListener("click", () => post("/api/more-time"));
     $("assistance").addEventListener("click", async () => {
       if (await post("/api/assistance") && state && !state.view.assistance_called) {

@@ -1,0 +1,80 @@
+"""Spoken prompts: made offline by Debian's espeak-ng, served from a fixed table, played by the page."""
+from __future__ import annotations
+
+import http.client
+import shutil
+
+import pytest
+
+from firmware_app.cli import main as gatectl
+from firmware_app.kiosk.audio import audio_table, build_prompts, prompt_texts
+from firmware_app.kiosk.errors import KioskConfigError
+from firmware_app.kiosk.server import KioskServer
+from firmware_app.kiosk.view import Instruction, KioskView, Screen
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                  reason="espeak-ng not installed (scripts/setup.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def prompts(tmp_path_factory):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (scripts/setup.sh installs it)")
+    out = tmp_path_factory.mktemp("audio")
+    assert gatectl(["kiosk", "audio", "--out", str(out), "--port", "0"]) == 0
+    return out
+
+
+@needs_espeak
+def test_every_screen_and_instruction_has_a_prompt_in_every_language(prompts):
+    for language in ("en", "fr", "es", "ar", "ru", "zh"):
+        names = prompt_texts(language)
+        assert len(names) == len(Screen) + len(Instruction)
+        for name in names:
+            data = (prompts / language / f"{name}.wav").read_bytes()
+            assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 4000, (language, name)
+    assert build_prompts(prompts, ("fr", "ar")) == 0   # unchanged texts: nothing is made again
+
+
+def test_a_missing_espeak_is_a_clear_error(tmp_path):
+    with pytest.raises(KioskConfigError, match="not installed"):
+        build_prompts(tmp_path, ("en",), espeak="/nonexistent/espeak-ng")
+
+
+def test_only_known_prompts_are_served(prompts):
+    server = KioskServer(lambda _: None, port=0, audio_dir=prompts)
+    server.start()
+    try:
+        def get(path):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            conn.close()
+            return response.status, response.getheader("Content-Type"), body
+        status, kind, body = get("/audio/ar/screen.see_officer.wav")
+        assert (status, kind) == (200, "audio/wav") and body[:4] == b"RIFF"
+        for path in ("/audio/ar/../../etc/passwd", "/audio/de/screen.welcome.wav", "/audio/en/.texts.sha256"):
+            assert get(path)[0] == 404
+    finally:
+        server.stop()
+    assert audio_table(prompts / "nowhere", ("en",)) == {}
+
+
+def test_the_page_speaks_the_screen_then_its_instruction(kiosk_browser, prompts):
+    from kiosk_browser_helpers import Page
+    page = Page(kiosk_browser, audio_dir=prompts)
+    try:
+        page.show(KioskView(Screen.LOOK_AT_CAMERA, 3, 5, Instruction.REMOVE_HAT.value, "FRA"))
+        assert page.attr("body", "data-prompts") == ("/audio/fr/screen.look_at_camera.wav "
+                                                     "/audio/fr/instruction.remove_hat.wav")
+        page.wait(lambda: page.attr("body", "data-speaking") == "/audio/fr/instruction.remove_hat.wav", timeout=15)
+        assert page.attr("body", "data-audio-error") is None   # Chromium played them (autoplay allowed)
+    finally:
+        page.close()
+    silent = Page(kiosk_browser)   # no audio_dir: the page stays silent
+    try:
+        silent.show(KioskView(Screen.READING_CHIP, 2, 5, language_hint="FRA"))
+        assert silent.attr("body", "data-speaking") is None
+    finally:
+        silent.close()
