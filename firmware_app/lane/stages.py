@@ -18,9 +18,10 @@ from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
 from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, decode_portrait, parse_dg1, parse_dg2
-from firmware_app.emrtd.lds.sod import parse_sod
+from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
+from firmware_app.emrtd.vouch import SodVouch
 from firmware_app.face.capture import CaptureLoop, CapturePlan
 from firmware_app.face.quality import instruction_for
 from firmware_app.mrz import MrzResult, confirmed_by_chip
@@ -76,9 +77,12 @@ class ChipReadStage:
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         if not mrz.valid and mrz.candidates:
             return self._read_with_candidates(txn_id, mrz, cancelled)
-        key = mrz_key_from_lines(list(mrz.lines))
-        read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
+        read = self._read(mrz_key_from_lines(list(mrz.lines)), cancelled)
         return self.evidence(txn_id, read, mrz, cancelled)
+
+    def _read(self, key, cancelled: threading.Event) -> DocumentRead:
+        return read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options,
+                             vouch=SodVouch(trusted=self._sod_trusted))
 
     def _read_with_candidates(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         """An invalid MRZ's repair candidates, one BAC key at a time (the parser bounds how many).
@@ -89,7 +93,7 @@ class ChipReadStage:
             if cancelled.is_set():
                 raise StageCancelled("chip read cancelled between candidate keys")
             try:
-                read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
+                read = self._read(key, cancelled)
             except AuthenticationError as exc:
                 failure = exc       # the chip refused this reading's key: try the next one
                 continue
@@ -103,6 +107,10 @@ class ChipReadStage:
                       and compare_with_printed(chip_mrz, list(c.lines)) is Dg1Check.MATCH), None)
         evidence = self.evidence(txn_id, read, match or mrz, cancelled)
         return replace(evidence, confirmed_mrz=confirmed_by_chip(match)) if match else evidence
+
+    def _sod_trusted(self, sod: SecurityObject) -> bool:
+        """CA/AA maths only on keys a trusted Document Signer signed: the SOD's signature and chain."""
+        return passive_authenticate(sod, {}, self.trust_store, self.now()).passed
 
     def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult,
                  cancelled: threading.Event | None = None) -> ChipEvidence:
