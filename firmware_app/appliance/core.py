@@ -35,6 +35,7 @@ from firmware_app.lane import events as ev
 from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.actions import AlarmKind
 from firmware_app.lane.state import Fault
@@ -191,7 +192,10 @@ class Appliance:
         except ComponentUnavailable as exc:
             self._fault(Fault.TRUST_STORE, exc)
             store = None            # passive authentication then fails: the lane refers
-        return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault)
+        section = self.config.smartcard
+        budget = ReadBudget(time_s=section.read_timeout_s, min_block=section.min_read_block)
+        return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault,
+                             budget=budget)
 
     # --- run -----------------------------------------------------------------------------------
     def _submit(self, event) -> None:

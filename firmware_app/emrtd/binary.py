@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from firmware_app.emrtd.apdu import SW, CommandApdu, Ins, ResponseApdu
+from firmware_app.emrtd.budget import ReadBudget, ReadBudgetExceeded
 from firmware_app.emrtd.errors import ReadError, SecureMessagingError, TlvError
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, read_header
@@ -87,14 +88,17 @@ def _block_data(response: ResponseApdu, session: Session) -> bytes:
 
 
 def read_file(session: Session, fid: int, name: str, limits: ReadLimits, recover: Recover,
-              retries: int = 2) -> bytes:
-    """Whole file content; each failed block is retried after `recover` (re-auth if SM was lost)."""
+              retries: int = 2, budget: ReadBudget = ReadBudget()) -> bytes:
+    """Whole file content; each failed block is retried after `recover` (re-auth if SM was lost).
+    Once the header announces the size, the file may cost at most `budget.apdus_for(size)` APDUs."""
+    first_apdu = session.transmitted
     select_file(session, fid, name)
     reader = _BlockReader(session, fid, name, limits, recover, retries)
     head = reader.block(0, HEADER_READ)
     if len(head) == HEADER_READ and head[1:2] == b"\x83":  # 3-byte length (files over 64 KiB)
         head += reader.block(HEADER_READ, 1)
     total = _total_size(head, name)
+    reader.apdu_limit = (first_apdu + budget.apdus_for(total), budget.apdus_for(total), total)
     content = bytearray(head[:total])
     while len(content) < total:
         content += reader.block(len(content), min(total - len(content), _chunk(limits, len(content))))
@@ -121,10 +125,12 @@ class _BlockReader:
     def __init__(self, session: Session, fid: int, name: str, limits: ReadLimits, recover: Recover, retries: int):
         self.session, self.fid, self.name, self.limits = session, fid, name, limits
         self.recover, self.retries = recover, retries
+        self.apdu_limit: tuple[int, int, int] | None = None  # (last allowed count, budget, file size)
 
     def block(self, offset: int, length: int) -> bytes:
         last: BlockFailed | None = None
         for _attempt in range(self.retries + 1):
+            self._within_budget()
             try:
                 data = read_block(self.session, offset, length, self.name, self.limits.extended)
                 return data[:length]
@@ -132,3 +138,8 @@ class _BlockReader:
                 last = failure
                 self.recover(self.fid, failure.sm_lost)
         raise ReadError(self.name, f"block at offset {offset} failed after {self.retries} retries ({last})")
+
+    def _within_budget(self) -> None:
+        if self.apdu_limit is not None and self.session.transmitted >= self.apdu_limit[0]:
+            _, allowed, size = self.apdu_limit
+            raise ReadBudgetExceeded(self.name, f"more than {allowed} APDUs for a file of {size} bytes")

@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.card_security import confirm_chain
 from firmware_app.emrtd.errors import AuthenticationError
@@ -70,9 +71,10 @@ class ChipReadStage:
 
     def __init__(self, open_transceiver: Callable, trust_store, rng: Callable[[int], bytes],
                  monotonic: Callable[[], float], now: Callable[[], datetime], vault: PortraitVault,
-                 options: ReadOptions = ReadOptions()):
+                 options: ReadOptions = ReadOptions(), budget: ReadBudget = ReadBudget()):
         self.open_transceiver, self.trust_store, self.rng = open_transceiver, trust_store, rng
         self.monotonic, self.now, self.vault, self.options = monotonic, now, vault, options
+        self.budget = budget
 
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         if not mrz.valid and mrz.candidates:
@@ -82,7 +84,8 @@ class ChipReadStage:
 
     def _read(self, key, cancelled: threading.Event) -> DocumentRead:
         return read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options,
-                             vouch=SodVouch(trusted=self._sod_trusted))
+                             vouch=SodVouch(trusted=self._sod_trusted), budget=self.budget,
+                             cancelled=cancelled.is_set)  # a traveller who left stops the read
 
     def _read_with_candidates(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         """An invalid MRZ's repair candidates, one BAC key at a time (the parser bounds how many).
