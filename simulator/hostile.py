@@ -7,15 +7,20 @@
     resign(passport, ...)      the passport with some data groups replaced and its SOD signed again,
                                so the hostile file is even vouched for by a trusted Document Signer
     ChipFaults(read_cap=1)     (simulator.vchip.applet) answers READ BINARY one byte at a time
+    hostile_chip(case, ...)    one of CASES as a virtual chip (WatchedChip: tells when a file is selected)
 
 Test use only: the benches and tests run these through real pcscd against the assembled appliance.
 """
 from __future__ import annotations
 
+import enum
 import io
 import struct
+import threading
+from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
+from typing import Callable
 
 from asn1crypto import core
 
@@ -24,10 +29,13 @@ from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.com import encode_com
 from firmware_app.emrtd.lds.dg14 import DH_X942
 from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
+from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator.cms_builder import signed_data
 from simulator.passport_factory import TestPki, VirtualPassport, lds_security_object
+from simulator.vchip.applet import ChipFaults, VirtualIcaoChip
+from simulator.vchip.from_passport import chip_config
 
 SOS, EOI = 0xDA, 0xD9
 BOMB_SIDE = 4000
@@ -92,3 +100,39 @@ def resign(passport: VirtualPassport, pki: TestPki, now: datetime, groups: dict[
     files = {"EF.COM": encode_com(sorted(data_groups)), "EF.SOD": sod}
     files.update({f"DG{n}": data for n, data in sorted(data_groups.items())})
     return replace(passport, files=files, notes=dict(passport.notes))
+
+
+class HostileCase(enum.Enum):
+    GENUINE = "genuine"
+    HUGE_Q_DG14 = "huge_q_dg14"  # 65 KB DH subgroup order, signed by the trusted Document Signer
+    ONE_BYTE_READS = "one_byte_reads"  # every READ BINARY past a file's header answers 1 byte
+    JPEG_SCAN_BOMB = "jpeg_scan_bomb"  # the portrait, signed by the trusted Document Signer
+
+
+# the file whose selection marks the moment the hostile work starts (the same point for GENUINE)
+ATTACK_FILE = {HostileCase.GENUINE: LdsFile.DG14, HostileCase.HUGE_Q_DG14: LdsFile.DG14,
+               HostileCase.ONE_BYTE_READS: LdsFile.SOD, HostileCase.JPEG_SCAN_BOMB: LdsFile.DG15}
+
+
+class WatchedChip(VirtualIcaoChip):
+    """The virtual chip, telling a bench when the reader selects a file (to time an attack)."""
+
+    def __init__(self, config, rng):
+        self.selected: dict[int, threading.Event] = defaultdict(threading.Event)
+        super().__init__(config, rng)
+
+    def _select(self, command, protected):
+        response = super()._select(command, protected)
+        if command.p1 == 0x02 and response.sw == 0x9000:
+            self.selected[int.from_bytes(command.data, "big")].set()
+        return response
+
+
+def hostile_chip(case: HostileCase, passport: VirtualPassport, pki: TestPki, now: datetime,
+                 rng: Callable[[int], bytes]) -> WatchedChip:
+    if case is HostileCase.HUGE_Q_DG14:
+        passport = resign(passport, pki, now, {14: huge_q_dg14(65_000)})
+    elif case is HostileCase.JPEG_SCAN_BOMB:
+        passport = resign(passport, pki, now, {2: jpeg_scan_bomb_dg2()})
+    faults = ChipFaults(read_cap=1) if case is HostileCase.ONE_BYTE_READS else None
+    return WatchedChip(chip_config(passport, faults=faults), rng)

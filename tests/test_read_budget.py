@@ -48,6 +48,25 @@ def test_a_chip_answering_small_but_sane_blocks_is_read():
     assert result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
 
 
+def test_a_file_announcing_more_than_such_a_file_holds_is_refused_unread():
+    from firmware_app.emrtd.binary import FileTooLarge
+    from firmware_app.emrtd.reader import DocumentReader
+    from simulator.hostile import huge_q_dg14, resign
+    from simulator.vchip.applet import VirtualIcaoChip
+    from simulator.vchip.from_passport import chip_config
+    from tests.passport_helpers import NOW, passport, pki
+    document = resign(passport(), pki(), NOW, {14: huge_q_dg14(65_000)})
+    transport = InProcessTransceiver(VirtualIcaoChip(chip_config(document), counter_rng("chip")))
+    from firmware_app.emrtd.keys import mrz_key_from_lines
+    reader = DocumentReader(Session(transport), mrz_key_from_lines(list(document.mrz_lines)),
+                            counter_rng("terminal"), time.monotonic)
+    with pytest.raises(FileTooLarge) as refused:
+        reader.read()
+    assert refused.value.file_name == "DG14"
+    dg14_reads = [e for e in reader.session.log.entries if e.step == "read DG14"]
+    assert len(dg14_reads) == 1  # its 4-byte header only, not 290 blocks
+
+
 def test_the_whole_read_has_a_wall_time_budget_on_the_injected_clock():
     ticks = itertools.count()
     clock = lambda: next(ticks) * 0.1  # noqa: E731  (every look at the clock: 100 ms later)

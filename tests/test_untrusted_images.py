@@ -135,13 +135,28 @@ def test_the_portrait_of_an_untrusted_document_is_never_decoded():
         decoder.close()
 
 
-def test_a_signed_scan_bomb_portrait_leaves_no_portrait_and_the_stage_answers(decoder):
+@pytest.mark.parametrize("side, refused_for", [(4000, "pixels"), (1500, "scans")])
+def test_a_signed_scan_bomb_portrait_stops_the_read_as_its_header_arrives(decoder, side, refused_for):
     from firmware_app.lane.stages import PortraitVault
-    document = resign(passport(), pki(), NOW, {2: jpeg_scan_bomb_dg2()})
-    vault, start = PortraitVault(), time.monotonic()
-    evidence = _chip_stage(document, pki(), vault, decoder)("t3", _printed(), threading.Event())
-    assert evidence.passive.passed and len(vault) == 0  # vouched for, yet refused by its header
-    assert time.monotonic() - start < 3 * SAFETY_BOUND_S
+    document = resign(passport(), pki(), NOW, {2: jpeg_scan_bomb_dg2(side)})
+    vault, stage = PortraitVault(), _chip_stage(document, pki(), PortraitVault(), decoder)
+    opener, seen = stage.open_transceiver, []
+    stage.open_transceiver = lambda: seen.append(opener()) or seen[0]
+    with pytest.raises(ImageRefused, match=refused_for):
+        stage("t3", _printed(), threading.Event())
+    apdus = seen[0].count  # of the whole read, authentication included
+    assert apdus < 120 < len(document.files["DG2"]) // 223  # not the 700 blocks of the bomb
+    assert len(vault) == 0
+
+
+def test_the_portrait_stream_check_passes_genuine_portraits_in_any_pieces():
+    from firmware_app.face.untrusted import PortraitStreamCheck
+    from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
+    for data in (encode_dg2_jpeg(portrait(), 240, 320), encode_dg2_jpeg(_progressive(), 300, 400)):
+        for size in (1, 7, 223, len(data)):
+            check = PortraitStreamCheck()
+            for start in range(0, len(data), size):
+                check(data[start:start + size])
 
 
 def test_gatectl_face_verify_refuses_the_bomb(tmp_path, capsys, bomb):

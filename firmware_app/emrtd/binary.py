@@ -26,6 +26,13 @@ class FileNotFound(ReadError):
     """SELECT answered 6A82: the file is not on this chip."""
 
 
+class FileTooLarge(ReadError):
+    """The file's header announces more bytes than such a file may hold: refused unread."""
+
+
+BlockSeen = Callable[[bytes], None]  # sees each new piece of the content in order; raises to stop the read
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     max_response: int  # largest plain data per READ BINARY (223 short, or from EF.ATR/INFO)
@@ -88,20 +95,26 @@ def _block_data(response: ResponseApdu, session: Session) -> bytes:
 
 
 def read_file(session: Session, fid: int, name: str, limits: ReadLimits, recover: Recover,
-              retries: int = 2, budget: ReadBudget = ReadBudget()) -> bytes:
+              retries: int = 2, budget: ReadBudget = ReadBudget(), max_size: int = MAX_FILE_SIZE,
+              on_block: BlockSeen | None = None) -> bytes:
     """Whole file content; each failed block is retried after `recover` (re-auth if SM was lost).
-    Once the header announces the size, the file may cost at most `budget.apdus_for(size)` APDUs."""
+    Once the header announces the size (at most `max_size`), the file may cost at most
+    `budget.apdus_for(size)` APDUs; `on_block` may look at the content as it arrives."""
     first_apdu = session.transmitted
     select_file(session, fid, name)
     reader = _BlockReader(session, fid, name, limits, recover, retries)
     head = reader.block(0, HEADER_READ)
     if len(head) == HEADER_READ and head[1:2] == b"\x83":  # 3-byte length (files over 64 KiB)
         head += reader.block(HEADER_READ, 1)
-    total = _total_size(head, name)
+    total = _total_size(head, name, max_size)
     reader.apdu_limit = (first_apdu + budget.apdus_for(total), budget.apdus_for(total), total)
     content = bytearray(head[:total])
+    seen = on_block or (lambda piece: None)
+    seen(bytes(content))
     while len(content) < total:
-        content += reader.block(len(content), min(total - len(content), _chunk(limits, len(content))))
+        piece = reader.block(len(content), min(total - len(content), _chunk(limits, len(content))))
+        content += piece
+        seen(piece)
     return bytes(content)
 
 
@@ -111,13 +124,13 @@ def _chunk(limits: ReadLimits, offset: int) -> int:
     return limits.max_response
 
 
-def _total_size(head: bytes, name: str) -> int:
+def _total_size(head: bytes, name: str, max_size: int) -> int:
     try:
         header = read_header(head)
     except TlvError as exc:
         raise ReadError(name, f"file does not start with a readable TLV header: {exc}") from exc
-    if header.total_size > MAX_FILE_SIZE:
-        raise ReadError(name, f"file claims {header.total_size} bytes, more than any eMRTD file")
+    if header.total_size > min(max_size, MAX_FILE_SIZE):
+        raise FileTooLarge(name, f"file claims {header.total_size} bytes, more than such a file holds")
     return header.total_size
 
 

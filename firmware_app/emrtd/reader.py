@@ -16,7 +16,7 @@ from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.bac import perform_bac
-from firmware_app.emrtd.binary import FileNotFound, ReadLimits, read_file, select_file
+from firmware_app.emrtd.binary import BlockSeen, FileNotFound, ReadLimits, read_file, select_file
 from firmware_app.emrtd.budget import BudgetGuard, ReadBudget, never
 from firmware_app.emrtd.capabilities import UNDECLARED_LIMITS, probe_extended_length, read_capabilities
 from firmware_app.emrtd.card_security import FID_CARD_SECURITY, check_cam
@@ -91,15 +91,17 @@ class DocumentRead:
 
 
 Progress = Callable[[ReadStep, str], None]
+FileWatch = Callable[[LdsFile], BlockSeen | None]  # per file: who looks at its content as it arrives
 
 
 class DocumentReader:
     def __init__(self, session: Session, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
                  options: ReadOptions = ReadOptions(), progress: Progress | None = None,
                  extended_hint: bool | None = None, vouch: SodVouch | None = None,
-                 budget: ReadBudget = ReadBudget(), cancelled: Callable[[], bool] = never):
+                 budget: ReadBudget = ReadBudget(), cancelled: Callable[[], bool] = never,
+                 watch: FileWatch | None = None):
         self.session, self.key, self.rng, self.clock = session, key, rng, clock
-        self.vouch, self.budget = vouch or SodVouch(), budget
+        self.vouch, self.budget, self.watch = vouch or SodVouch(), budget, watch or (lambda file: None)
         session.guard = BudgetGuard(budget, clock, cancelled)  # checked before every APDU
         self.options, self.progress = options, progress or (lambda step, detail: None)
         self.extended_hint = extended_hint
@@ -234,7 +236,7 @@ class DocumentReader:
     def _read(self, file: LdsFile, limits: ReadLimits) -> bytes:
         step = _STEP_OF.get(file, ReadStep.READ_OPTIONAL)
         return self._timed(step, read_file, self.session, file.fid, file.value, limits, self._recover, 2,
-                           self.budget)
+                           self.budget, file.max_size, self.watch(file))
 
     def _read_all(self, files: dict[LdsFile, bytes], listed: list[LdsFile], limits: ReadLimits) -> list[LdsFile]:
         missing = []
@@ -296,14 +298,14 @@ class DocumentReader:
 def read_document(transceiver, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
                   options: ReadOptions = ReadOptions(), progress: Progress | None = None,
                   vouch: SodVouch | None = None, budget: ReadBudget = ReadBudget(),
-                  cancelled: Callable[[], bool] = never) -> DocumentRead:
+                  cancelled: Callable[[], bool] = never, watch: FileWatch | None = None) -> DocumentRead:
     """Read the chip behind `transceiver`, then close the transport whatever happened (a card
     left open would block the next reader on the same slot). The read stops with a typed error
     when `budget` runs out or `cancelled()` turns true (checked between APDUs)."""
     try:
         reader = DocumentReader(Session(transceiver), key, rng, clock, options, progress,
                                 extended_hint=getattr(transceiver, "extended_length", None), vouch=vouch,
-                                budget=budget, cancelled=cancelled)
+                                budget=budget, cancelled=cancelled, watch=watch)
         return reader.read()
     finally:
         close = getattr(transceiver, "close", None)

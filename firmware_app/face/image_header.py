@@ -42,36 +42,83 @@ def inspect_image(data: bytes, max_scans: int) -> ImageHeader:
 
 
 def inspect_jpeg(data: bytes, max_scans: int) -> ImageHeader:
-    offset, size, scans = 2, None, 0
-    while offset + 4 <= len(data):
-        marker, offset = _next_marker(data, offset)
-        if marker == EOI:
-            break
-        if marker in STANDALONE:
-            continue
-        length = int.from_bytes(data[offset:offset + 2], "big")
-        if length < 2 or offset + length > len(data):
-            raise HeaderUnreadable("JPEG segment length out of range")
-        if marker in SOF_MARKERS and size is None:
-            size = _frame_size(data[offset + 2:offset + length])
-        offset += length
-        if marker == SOS:
-            scans += 1
-            if scans > max_scans:
-                break
-            offset = _entropy_end(data, offset)
-    if size is None:
+    walker = JpegWalker(max_scans)
+    walker.feed(data)
+    if walker.size is None:
         raise HeaderUnreadable("JPEG without a frame header")
-    return ImageHeader("JPEG", size[0], size[1], scans)
+    return ImageHeader("JPEG", walker.size[0], walker.size[1], walker.scans)
 
 
-def _next_marker(data: bytes, offset: int) -> tuple[int, int]:
+class JpegWalker:
+    """Walks a JPEG's markers as its bytes arrive (all at once, or block by block from a chip):
+    frame size and scans counted so far. Stops past `max_scans` or at EOI; linear overall."""
+
+    def __init__(self, max_scans: int):
+        self.max_scans = max_scans
+        self.buffer = bytearray()
+        self.offset = 2  # after SOI
+        self.in_scan = False  # inside entropy-coded data
+        self.size: tuple[int, int] | None = None
+        self.scans = 0
+        self.done = False
+
+    def feed(self, piece: bytes) -> None:
+        self.buffer += piece
+        if len(self.buffer) >= 2 and self.buffer[:2] != SOI:
+            raise HeaderUnreadable("not a JPEG")
+        while not self.done and self._step():
+            pass
+
+    def _step(self) -> bool:
+        """One marker (or the rest of a scan); False when more bytes are needed."""
+        data = self.buffer
+        if self.in_scan:
+            end = _entropy_end(data, self.offset)
+            if end is None:
+                self.offset = max(self.offset, len(data) - 1)
+                return False
+            self.offset, self.in_scan = end, False
+        found = _next_marker(data, self.offset)
+        if found is None:
+            return False
+        marker, at = found
+        if marker == EOI:
+            self.done = True
+        elif marker in STANDALONE:
+            self.offset = at
+        else:
+            return self._segment(marker, at)
+        return True
+
+    def _segment(self, marker: int, at: int) -> bool:
+        data = self.buffer
+        if at + 2 > len(data):
+            return False
+        length = int.from_bytes(data[at:at + 2], "big")
+        if length < 2:
+            raise HeaderUnreadable("JPEG segment length out of range")
+        if at + length > len(data):
+            return False  # the segment has not fully arrived
+        if marker in SOF_MARKERS and self.size is None:
+            self.size = _frame_size(bytes(data[at + 2:at + length]))
+        self.offset = at + length
+        if marker == SOS:
+            self.scans += 1
+            self.in_scan = True
+            self.done = self.scans > self.max_scans
+        return True
+
+
+def _next_marker(data: bytearray, offset: int) -> tuple[int, int] | None:
+    """(marker, offset after it), or None when the data ends first."""
+    if offset >= len(data):
+        return None
     if data[offset] != 0xFF:
         raise HeaderUnreadable("JPEG marker expected")
     while offset < len(data) and data[offset] == 0xFF:  # fill bytes may precede a marker
         offset += 1
     if offset >= len(data):
-        raise HeaderUnreadable("JPEG ends inside a marker")
+        return None
     return data[offset], offset + 1
 
 
@@ -82,12 +129,13 @@ def _frame_size(frame: bytes) -> tuple[int, int]:
     return width, height
 
 
-def _entropy_end(data: bytes, offset: int) -> int:
-    """Offset of the first marker after entropy-coded data (FF00 is a stuffed byte, FFD0-D7 restarts)."""
+def _entropy_end(data: bytearray, offset: int) -> int | None:
+    """Offset of the first marker after entropy-coded data (FF00 is a stuffed byte, FFD0-D7 restarts);
+    None when the data ends first."""
     while True:
         offset = data.find(b"\xff", offset)
         if offset < 0 or offset + 1 >= len(data):
-            return len(data)
+            return None
         following = data[offset + 1]
         if following != 0x00 and following not in STANDALONE and following != 0xFF:
             return offset

@@ -19,16 +19,18 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import decode_protocol as protocol
 from .errors import ImageDecodeAbandoned, ImageRefused, ImageUnreadable
-from .image_header import HeaderUnreadable, inspect_image
+from .image_header import HeaderUnreadable, JpegWalker, inspect_image
 
 log = logging.getLogger(__name__)
-POLL_S = 0.02  # how often a waiting caller looks at its cancel signal
+POLL_S = 0.02
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])  # how often a waiting caller looks at its cancel signal
 
 
 class ImageKind(enum.Enum):
@@ -59,6 +61,51 @@ def check_header(data: bytes, limits: ImageLimits) -> None:
         raise ImageRefused(f"image of {header.width}x{header.height} pixels is over {limits.max_pixels}")
     if header.scans > limits.max_scans:
         raise ImageRefused(f"progressive JPEG with more than {limits.max_scans} scans")
+
+
+class PortraitStreamCheck:
+    """Watches a DG2 file as the chip delivers it (emrtd.reader's `watch`): a JPEG portrait whose
+    frame is over the pixel limit, or whose scans pass the scan limit, stops the read there, before
+    the rest (a 160 KB bomb) is transferred. JPEG 2000 is left to the decoder's limits."""
+
+    SEARCH_BYTES = 1024  # the biometric headers before the image are ~60-100 bytes
+
+    def __init__(self, limits: ImageLimits = PORTRAIT_LIMITS):
+        self.limits = limits
+        self.prefix = bytearray()
+        self.walker: JpegWalker | None = None
+        self.watching = True
+
+    def __call__(self, piece: bytes) -> None:
+        if not self.watching:
+            return
+        if self.walker is None:
+            piece = self._find_jpeg(piece)
+            if self.walker is None:
+                return
+        try:
+            self.walker.feed(piece)
+        except HeaderUnreadable:
+            self.watching = False  # malformed: the decoder will say so, after passive authentication
+            return
+        self._check()
+
+    def _find_jpeg(self, piece: bytes) -> bytes:
+        self.prefix += piece
+        start = self.prefix.find(b"\xff\xd8\xff")
+        if start >= 0:
+            self.walker = JpegWalker(self.limits.max_scans)
+            return bytes(self.prefix[start:])
+        self.watching = len(self.prefix) < self.SEARCH_BYTES
+        return b""
+
+    def _check(self) -> None:
+        size, walker = self.walker.size, self.walker
+        if size is not None and size[0] * size[1] > self.limits.max_pixels:
+            raise ImageRefused(f"portrait of {size[0]}x{size[1]} pixels is over {self.limits.max_pixels}")
+        if walker.scans > self.limits.max_scans:
+            raise ImageRefused(f"portrait: progressive JPEG with more than {self.limits.max_scans} scans")
+        self.watching = not walker.done
 
 
 class UntrustedImageDecoder:
@@ -127,7 +174,9 @@ class _Worker:
 
     @classmethod
     def start(cls) -> "_Worker":
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        # only the project's own root: sys.path itself may hold shadowing entries (cv2 adds one
+        # holding a `typing` package)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (PROJECT_ROOT, os.environ.get("PYTHONPATH"))))}
         command = [sys.executable, "-m", "firmware_app.face.decode_worker"]
         return cls(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, env=env, close_fds=True))

@@ -25,7 +25,9 @@ from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
 from firmware_app.emrtd.vouch import SodVouch
 from firmware_app.face.capture import CaptureLoop, CapturePlan
 from firmware_app.face.errors import ImageUnreadable
-from firmware_app.face.untrusted import PORTRAIT_LIMITS, ImageKind, UntrustedImageDecoder, shared_decoder
+from firmware_app.face.untrusted import (
+    PORTRAIT_LIMITS, ImageKind, PortraitStreamCheck, UntrustedImageDecoder, shared_decoder,
+)
 from firmware_app.face.quality import instruction_for
 from firmware_app.mrz import MrzResult, confirmed_by_chip
 from firmware_app.policy import ChipEvidence, FaceEvidence
@@ -88,7 +90,7 @@ class ChipReadStage:
     def _read(self, key, cancelled: threading.Event) -> DocumentRead:
         return read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options,
                              vouch=SodVouch(trusted=self._sod_trusted), budget=self.budget,
-                             cancelled=cancelled.is_set)  # a traveller who left stops the read
+                             cancelled=cancelled.is_set, watch=_watch)  # a traveller who left stops the read
 
     def _read_with_candidates(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         """An invalid MRZ's repair candidates, one BAC key at a time (the parser bounds how many).
@@ -144,6 +146,11 @@ class ChipReadStage:
         except (LdsError, ImageUnreadable):
             return
         self.vault.put(txn_id, image)
+
+
+def _watch(file: LdsFile):
+    """A portrait over the pixel or scan limit stops the read as soon as its header arrives."""
+    return PortraitStreamCheck(PORTRAIT_LIMITS) if file is LdsFile.DG2 else None
 
 
 # EF.COM is not signed: a clone may drop DG14/DG15 from it (or refuse to read them) to skip CA/AA.
