@@ -111,7 +111,7 @@ class HostileCase(enum.Enum):
 
 # the file whose selection marks the moment the hostile work starts (the same point for GENUINE)
 ATTACK_FILE = {HostileCase.GENUINE: LdsFile.DG14, HostileCase.HUGE_Q_DG14: LdsFile.DG14,
-               HostileCase.ONE_BYTE_READS: LdsFile.SOD, HostileCase.JPEG_SCAN_BOMB: LdsFile.DG15}
+               HostileCase.ONE_BYTE_READS: LdsFile.SOD, HostileCase.JPEG_SCAN_BOMB: LdsFile.DG2}
 
 
 class WatchedChip(VirtualIcaoChip):

@@ -139,3 +139,24 @@ def test_one_byte_chip_through_pcscd_is_refused_quickly(pcscd_vpcd):
     finally:
         remove_card(card)
     assert time.monotonic() - start < 10.0  # generous; the unbounded read took 9.5 s for DG2 alone
+
+
+def test_a_read_cancelled_after_dg14_arrives_starts_no_chip_authentication_maths():
+    from simulator.vchip.applet import VirtualIcaoChip
+    from simulator.vchip.from_passport import chip_config
+    from firmware_app.emrtd.keys import mrz_key_from_lines
+    from tests.passport_helpers import passport
+    document = passport()
+    transport = InProcessTransceiver(VirtualIcaoChip(chip_config(document), counter_rng("chip")))
+    arrived = []
+
+    def watch(file):
+        if file is LdsFile.DG14:
+            return arrived.append     # the transaction ends as DG14's last block comes in
+        return None
+    cancelled = lambda: sum(map(len, arrived)) >= len(document.files["DG14"])  # noqa: E731
+    reader = DocumentReader(Session(transport), mrz_key_from_lines(list(document.mrz_lines)),
+                            counter_rng("terminal"), time.monotonic, cancelled=cancelled, watch=watch)
+    with pytest.raises(ReadCancelled):
+        reader.read()
+    assert "chip_authentication" not in reader.timings

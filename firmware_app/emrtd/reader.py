@@ -255,8 +255,10 @@ class DocumentReader:
     def _after_file(self, file: LdsFile, files: dict[LdsFile, bytes]) -> None:
         cam_done = ChipCheck.CHIP_AUTHENTICATION in self._checks  # PACE-CAM already authenticated the chip
         if file is LdsFile.DG14 and self.options.chip_authentication and not cam_done and self._vouched(14, files):
+            self.session.guard()  # a cancelled or overdue read starts no more maths
             self._timed(ReadStep.CHIP_AUTHENTICATION, self._chip_authentication, files[file])
         if file is LdsFile.DG15 and self.options.active_authentication and self._vouched(15, files):
+            self.session.guard()
             self._timed(ReadStep.ACTIVE_AUTHENTICATION, self._active_authentication, files)
 
     def _vouched(self, number: int, files: dict[LdsFile, bytes]) -> bool:
