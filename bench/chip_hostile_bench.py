@@ -6,7 +6,7 @@ portrait decoded in the worker). Each hostile case must end, refused, within 3x 
 
 Cases (simulator/hostile.py): a DG14 with a 65 KB DH subgroup order, a chip answering 1 byte per
 READ BINARY, a progressive-JPEG scan bomb as the portrait (both hostile files signed by the trusted
-Document Signer: the worst case).
+Document Signer: the worst case). Then what the portrait decode worker costs.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _portrait() -> bytes:
     return chip_portrait(out.getvalue())
 
 
-def _stage(pki, port: int, chip_box: dict, decoder) -> ChipReadStage:
+def _stage(pki, decoder) -> ChipReadStage:
     from drivers.smartcard import open_transceiver
     from simulator.vchip.pcscd import READER_URL
     store = TrustStore()
@@ -55,7 +55,7 @@ def _stage(pki, port: int, chip_box: dict, decoder) -> ChipReadStage:
 def _one_run(case: HostileCase, passport, pki, port: int, decoder) -> tuple[float, str]:
     from simulator.vchip.pcscd import insert_card, remove_card
     card = insert_card(hostile_chip(case, passport, pki, NOW, os.urandom), port)
-    stage = _stage(pki, port, {}, decoder)
+    stage = _stage(pki, decoder)
     try:
         start = time.perf_counter()
         try:
@@ -104,6 +104,33 @@ def _report(results: dict, runs: int) -> int:
     return 0
 
 
+def _decoder_figures(runs: int) -> None:
+    """What decoding in the worker costs: its start, and each portrait against an in-process decode."""
+    from firmware_app.face.portrait_decode import decode_portrait_bgr
+    from firmware_app.face.untrusted import ImageKind
+    portrait = _portrait()
+    decoder = UntrustedImageDecoder()
+    try:
+        start = time.perf_counter()
+        decoder.decode(portrait, ImageKind.PORTRAIT)
+        cold = (time.perf_counter() - start) * 1000
+        worker = _median_ms(lambda: decoder.decode(portrait, ImageKind.PORTRAIT), runs * 4)
+    finally:
+        decoder.close()
+    local = _median_ms(lambda: decode_portrait_bgr(portrait), runs * 4)
+    print(f"portrait decode: worker start + first image {cold:6.1f} ms; then {worker:5.2f} ms per image "
+          f"in the worker vs {local:5.2f} ms in process (overhead {worker - local:5.2f} ms)")
+
+
+def _median_ms(action, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main(argv: list[str]) -> int:
     from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable
     parser = argparse.ArgumentParser(prog="bench chip_hostile")
@@ -116,9 +143,11 @@ def main(argv: list[str]) -> int:
             print(f"chip_hostile skipped: {exc}")
             return 0
         try:
-            return _run_all(args.runs, pcscd.port)
+            status = _run_all(args.runs, pcscd.port)
         finally:
             pcscd.stop()
+    _decoder_figures(args.runs)
+    return status
 
 
 if __name__ == "__main__":
