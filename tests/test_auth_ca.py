@@ -9,7 +9,7 @@ from asn1crypto import core
 from firmware_app.emrtd.auth import BadChipKey, ChipAuthUnavailable, agree, choose_chip_auth
 from firmware_app.emrtd.auth.ca import derive_session_keys, make_ephemeral, shared_secret
 from firmware_app.emrtd.keys import KeyAlgorithm
-from firmware_app.emrtd.lds import asn1, parse_dg14
+from firmware_app.emrtd.lds import LdsFormatError, asn1, parse_dg14
 from firmware_app.emrtd.lds.dg14 import Dg14
 from firmware_app.emrtd.tlv import encode_tlv
 from passport_helpers import passport
@@ -73,9 +73,11 @@ def test_dh_agreement_with_3des():
 def test_dh_key_outside_the_subgroup_is_refused():
     from firmware_app.emrtd.crypto.dh import RFC5114_1 as group
 
-    setup = choose_chip_auth(_dh_dg14(group.p - 1, group))
+    setup = choose_chip_auth(_dh_dg14(2, group))  # in range, but 2^q != 1 mod p
     with pytest.raises(BadChipKey):
         agree(setup, _rng())
+    with pytest.raises(LdsFormatError):  # p-1 has order 2: refused while parsing DG14
+        _dh_dg14(group.p - 1, group)
 
 
 def test_no_chip_authentication_offered():

@@ -146,9 +146,12 @@ def test_a_chip_read_that_ends_after_its_transaction_keeps_no_portrait():
     stage = chip_stage(passport(), vault)
     opener = stage.open_transceiver
 
-    def transaction_ends_during_the_read():
-        cancelled.set()         # the runner ended the transaction and emptied the vault meanwhile
-        return opener()
-    stage.open_transceiver = transaction_ends_during_the_read
+    def transaction_ends_as_the_read_finishes():
+        transport = opener()
+        # the runner ended the transaction and emptied the vault meanwhile (a cancel signal seen
+        # before the last APDU stops the read itself: tests/test_read_budget.py)
+        transport.close = cancelled.set
+        return transport
+    stage.open_transceiver = transaction_ends_as_the_read_finishes
     stage("t5", printed(), cancelled)
     assert len(vault) == 0

@@ -35,6 +35,8 @@ from firmware_app.lane import events as ev
 from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.emrtd.budget import ReadBudget
+from firmware_app.face.untrusted import UntrustedImageDecoder
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.actions import AlarmKind
 from firmware_app.lane.state import Fault
@@ -79,6 +81,7 @@ class Appliance:
         self.kiosk = NullKiosk()
         self.gate_simulator = None      # only for mock pins nobody else drives
         self.local_link = None          # outbox-only link when the BMIS side could not be built
+        self.decoder = None
         self._started = False
         self.clock_watch = self._clock_watch()
 
@@ -201,7 +204,11 @@ class Appliance:
         except ComponentUnavailable as exc:
             self._fault(Fault.TRUST_STORE, exc)
             store = None            # passive authentication then fails: the lane refers
-        return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault)
+        section = self.config.smartcard
+        budget = ReadBudget(time_s=section.read_timeout_s, min_block=section.min_read_block)
+        self.decoder = UntrustedImageDecoder()      # chip portraits: decoded in a worker process
+        return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault,
+                             budget=budget, decoder=self.decoder)
 
     # --- run -----------------------------------------------------------------------------------
     def _submit(self, event) -> None:
@@ -218,6 +225,8 @@ class Appliance:
         if self.runner is None:
             self.build()
         self._start_kiosk()
+        if self.decoder is not None:
+            self.decoder.warm_up()                # the first traveller does not wait for the worker
         self.runner.start()                       # secures, voids + reports the unfinished, reads sensors
         self._started = True
         for fault, error in self.faults:
@@ -254,6 +263,8 @@ class Appliance:
             self.runner.stop()
         released = self._shutdown_stance()
         _quietly(self.kiosk.stop)
+        if self.decoder is not None:
+            _quietly(self.decoder.close)
         if self.bmis is not None:
             _quietly(self.bmis.stop)
         if self.local_link is not None:

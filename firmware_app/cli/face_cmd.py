@@ -104,10 +104,15 @@ def run_check(args) -> int:
 def run_verify(args) -> int:
     if bool(args.pairs) == bool(args.reference and args.live) or (args.pairs and (args.reference or args.live)):
         raise UsageError("give either REFERENCE LIVE or --pairs FILE.csv")
+    from ..face.untrusted import UntrustedImageDecoder
     verifier = _load_verifier(args)
-    if args.pairs:
-        return _verify_batch(verifier, Path(args.pairs), args.json)
-    outcome = _verify_one(verifier, args.reference, args.live)
+    decoder = UntrustedImageDecoder()     # images decoded in a worker, with limits: a bomb is abandoned
+    try:
+        if args.pairs:
+            return _verify_batch(verifier, decoder, Path(args.pairs), args.json)
+        outcome = _verify_one(verifier, decoder, args.reference, args.live)
+    finally:
+        decoder.close()
     if "error" in outcome and outcome["error"] == "unreadable":
         raise UsageError(outcome["detail"])
     _print(outcome, args.json)
@@ -146,15 +151,27 @@ def _load_verifier(args, pad: bool | None = None):
         raise UsageError(f"face models: {exc}") from None
 
 
-def _verify_one(verifier, reference: str, live: str) -> dict:
+def _load_untrusted(decoder, path) -> object:
+    from ..face.errors import ImageUnreadable
+    from ..face.untrusted import ImageKind
+    try:
+        size = Path(path).stat().st_size
+        if size > decoder.limits.max_bytes:     # refused before reading it into memory
+            raise ImageUnreadable(f"image of {size} bytes is over {decoder.limits.max_bytes}")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImageUnreadable(f"cannot read image file: {exc.strerror or exc}") from None
+    return decoder.decode(data, ImageKind.IMAGE)
+
+
+def _verify_one(verifier, decoder, reference: str, live: str) -> dict:
     from ..face.errors import ImageUnreadable, ReferenceUnusable
-    from ..face.images import load_image
     pair = {"reference": str(reference), "live": str(live)}
     failed = {**pair, "score": None, "threshold": verifier.threshold, "match": False, "quality": None}
     images = []
     for path in (reference, live):
         try:
-            images.append(load_image(path))
+            images.append(_load_untrusted(decoder, path))
         except ImageUnreadable as exc:
             return {**failed, "error": "unreadable", "detail": f"{path}: {exc}"}
     try:
@@ -177,10 +194,10 @@ def _read_pairs(path: Path) -> list[tuple[Path, Path]]:
     return [(path.parent / row[0].strip(), path.parent / row[1].strip()) for row in rows]
 
 
-def _verify_batch(verifier, path: Path, as_json: bool) -> int:
+def _verify_batch(verifier, decoder, path: Path, as_json: bool) -> int:
     unreadable = False
     for reference, live in _read_pairs(path):
-        outcome = _verify_one(verifier, reference, live)
+        outcome = _verify_one(verifier, decoder, reference, live)
         unreadable |= outcome.get("error") == "unreadable"
         _print(outcome, as_json)
     return EXIT_USAGE if unreadable else EXIT_OK

@@ -137,7 +137,12 @@ class SmartcardSection(Strict):
     master_list_roots: list[Path] = Field(
         default_factory=list, max_length=32,
         description="certificate files a master list's signer may chain to, besides the CSCA files in csca_dir")
-    read_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0, le=120,
+                                  description="wall-time budget of one whole chip read (stopped between APDUs); "
+                                              "must end before lane.chip_s")
+    min_read_block: int = Field(default=32, ge=8, le=223,
+                                description="APDU budget per file: one READ BINARY per this many bytes of its "
+                                            "announced size, plus a few (a chip answering 1 byte per read is refused)")
 
 
 class CameraSection(Strict):
@@ -399,3 +404,10 @@ class GateConfig(Strict):
     bmis: BmisSection = BmisSection()
     kiosk: KioskSection = KioskSection()
     clock: ClockSection = ClockSection()
+
+    @model_validator(mode="after")
+    def _chip_read_ends_before_its_stage(self):
+        # the reader must give up on its own, not be declared hung by the lane's watchdog
+        if self.smartcard.read_timeout_s >= self.lane.chip_s:
+            raise ValueError("smartcard.read_timeout_s must be shorter than lane.chip_s")
+        return self

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from firmware_app.emrtd.apdu import SW, CommandApdu, Ins, ResponseApdu
+from firmware_app.emrtd.budget import ReadBudget, ReadBudgetExceeded
 from firmware_app.emrtd.errors import ReadError, SecureMessagingError, TlvError
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, read_header
@@ -23,6 +24,13 @@ TAG_OFFSET, TAG_DISCRETIONARY = 0x54, 0x53
 
 class FileNotFound(ReadError):
     """SELECT answered 6A82: the file is not on this chip."""
+
+
+class FileTooLarge(ReadError):
+    """The file's header announces more bytes than such a file may hold: refused unread."""
+
+
+BlockSeen = Callable[[bytes], None]  # sees each new piece of the content in order; raises to stop the read
 
 
 @dataclass(frozen=True)
@@ -87,17 +95,26 @@ def _block_data(response: ResponseApdu, session: Session) -> bytes:
 
 
 def read_file(session: Session, fid: int, name: str, limits: ReadLimits, recover: Recover,
-              retries: int = 2) -> bytes:
-    """Whole file content; each failed block is retried after `recover` (re-auth if SM was lost)."""
+              retries: int = 2, budget: ReadBudget = ReadBudget(), max_size: int = MAX_FILE_SIZE,
+              on_block: BlockSeen | None = None) -> bytes:
+    """Whole file content; each failed block is retried after `recover` (re-auth if SM was lost).
+    Once the header announces the size (at most `max_size`), the file may cost at most
+    `budget.apdus_for(size)` APDUs; `on_block` may look at the content as it arrives."""
+    first_apdu = session.transmitted
     select_file(session, fid, name)
     reader = _BlockReader(session, fid, name, limits, recover, retries)
     head = reader.block(0, HEADER_READ)
     if len(head) == HEADER_READ and head[1:2] == b"\x83":  # 3-byte length (files over 64 KiB)
         head += reader.block(HEADER_READ, 1)
-    total = _total_size(head, name)
+    total = _total_size(head, name, max_size)
+    reader.apdu_limit = (first_apdu + budget.apdus_for(total), budget.apdus_for(total), total)
     content = bytearray(head[:total])
+    seen = on_block or (lambda piece: None)
+    seen(bytes(content))
     while len(content) < total:
-        content += reader.block(len(content), min(total - len(content), _chunk(limits, len(content))))
+        piece = reader.block(len(content), min(total - len(content), _chunk(limits, len(content))))
+        content += piece
+        seen(piece)
     return bytes(content)
 
 
@@ -107,13 +124,13 @@ def _chunk(limits: ReadLimits, offset: int) -> int:
     return limits.max_response
 
 
-def _total_size(head: bytes, name: str) -> int:
+def _total_size(head: bytes, name: str, max_size: int) -> int:
     try:
         header = read_header(head)
     except TlvError as exc:
         raise ReadError(name, f"file does not start with a readable TLV header: {exc}") from exc
-    if header.total_size > MAX_FILE_SIZE:
-        raise ReadError(name, f"file claims {header.total_size} bytes, more than any eMRTD file")
+    if header.total_size > min(max_size, MAX_FILE_SIZE):
+        raise FileTooLarge(name, f"file claims {header.total_size} bytes, more than such a file holds")
     return header.total_size
 
 
@@ -121,10 +138,12 @@ class _BlockReader:
     def __init__(self, session: Session, fid: int, name: str, limits: ReadLimits, recover: Recover, retries: int):
         self.session, self.fid, self.name, self.limits = session, fid, name, limits
         self.recover, self.retries = recover, retries
+        self.apdu_limit: tuple[int, int, int] | None = None  # (last allowed count, budget, file size)
 
     def block(self, offset: int, length: int) -> bytes:
         last: BlockFailed | None = None
         for _attempt in range(self.retries + 1):
+            self._within_budget()
             try:
                 data = read_block(self.session, offset, length, self.name, self.limits.extended)
                 return data[:length]
@@ -132,3 +151,8 @@ class _BlockReader:
                 last = failure
                 self.recover(self.fid, failure.sm_lost)
         raise ReadError(self.name, f"block at offset {offset} failed after {self.retries} retries ({last})")
+
+    def _within_budget(self) -> None:
+        if self.apdu_limit is not None and self.session.transmitted >= self.apdu_limit[0]:
+            _, allowed, size = self.apdu_limit
+            raise ReadBudgetExceeded(self.name, f"more than {allowed} APDUs for a file of {size} bytes")

@@ -40,6 +40,18 @@ class LdsFile(str, enum.Enum):
             return 0x011D
         return 0x0100 + int(self.value[2:])
 
+    @property
+    def max_size(self) -> int:
+        """The largest size this file may announce; a bigger claim is refused before it is read."""
+        return MAX_SIZES.get(self, DEFAULT_MAX_SIZE)
+
+
+DEFAULT_MAX_SIZE = 1 << 20  # images (DG2 portrait, DG7 signature) and other groups
+# Far above genuine documents' (EF.COM < 100 B, SOD 2-8 KB, DG14 with a 4096-bit DH key < 3 KB,
+# DG15 with an 8192-bit RSA key ~1.1 KB): a 65 KB DG14 is refused unread.
+MAX_SIZES = {LdsFile.COM: 1024, LdsFile.SOD: 64 * 1024, LdsFile.DG1: 1024, LdsFile.DG11: 16 * 1024,
+             LdsFile.DG12: 16 * 1024, LdsFile.DG14: 16 * 1024, LdsFile.DG15: 16 * 1024}
+
 
 # LDS data-group tags as listed in EF.COM's tag list (9303-10 table 'LDS1 data groups')
 DG_TAGS = {

@@ -16,7 +16,8 @@ from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.bac import perform_bac
-from firmware_app.emrtd.binary import FileNotFound, ReadLimits, read_file, select_file
+from firmware_app.emrtd.binary import BlockSeen, FileNotFound, ReadLimits, read_file, select_file
+from firmware_app.emrtd.budget import BudgetGuard, ReadBudget, never
 from firmware_app.emrtd.capabilities import UNDECLARED_LIMITS, probe_extended_length, read_capabilities
 from firmware_app.emrtd.card_security import FID_CARD_SECURITY, check_cam
 from firmware_app.emrtd.chip_checks import (
@@ -29,6 +30,7 @@ from firmware_app.emrtd.lds import parse_dg14, parse_dg15
 from firmware_app.emrtd.pace import SUPPORTED_PARAMETER_IDS, perform_pace
 from firmware_app.emrtd.pace_info import PaceInfo, choose_pace_info
 from firmware_app.emrtd.session import ApduLog, Rng, Session
+from firmware_app.emrtd.vouch import SodVouch
 
 MANDATORY = (LdsFile.SOD, LdsFile.DG1, LdsFile.DG2)
 WANTED_WHEN_LISTED = (LdsFile.DG14, LdsFile.DG15, LdsFile.DG7, LdsFile.DG11, LdsFile.DG12)
@@ -89,13 +91,18 @@ class DocumentRead:
 
 
 Progress = Callable[[ReadStep, str], None]
+FileWatch = Callable[[LdsFile], BlockSeen | None]  # per file: who looks at its content as it arrives
 
 
 class DocumentReader:
     def __init__(self, session: Session, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
                  options: ReadOptions = ReadOptions(), progress: Progress | None = None,
-                 extended_hint: bool | None = None):
+                 extended_hint: bool | None = None, vouch: SodVouch | None = None,
+                 budget: ReadBudget = ReadBudget(), cancelled: Callable[[], bool] = never,
+                 watch: FileWatch | None = None):
         self.session, self.key, self.rng, self.clock = session, key, rng, clock
+        self.vouch, self.budget, self.watch = vouch or SodVouch(), budget, watch or (lambda file: None)
+        session.guard = BudgetGuard(budget, clock, cancelled)  # checked before every APDU
         self.options, self.progress = options, progress or (lambda step, detail: None)
         self.extended_hint = extended_hint
         self.timings: dict[str, float] = {}
@@ -228,7 +235,8 @@ class DocumentReader:
 
     def _read(self, file: LdsFile, limits: ReadLimits) -> bytes:
         step = _STEP_OF.get(file, ReadStep.READ_OPTIONAL)
-        return self._timed(step, read_file, self.session, file.fid, file.value, limits, self._recover)
+        return self._timed(step, read_file, self.session, file.fid, file.value, limits, self._recover, 2,
+                           self.budget, file.max_size, self.watch(file))
 
     def _read_all(self, files: dict[LdsFile, bytes], listed: list[LdsFile], limits: ReadLimits) -> list[LdsFile]:
         missing = []
@@ -246,10 +254,21 @@ class DocumentReader:
 
     def _after_file(self, file: LdsFile, files: dict[LdsFile, bytes]) -> None:
         cam_done = ChipCheck.CHIP_AUTHENTICATION in self._checks  # PACE-CAM already authenticated the chip
-        if file is LdsFile.DG14 and self.options.chip_authentication and not cam_done:
+        if file is LdsFile.DG14 and self.options.chip_authentication and not cam_done and self._vouched(14, files):
+            self.session.guard()  # a cancelled or overdue read starts no more maths
             self._timed(ReadStep.CHIP_AUTHENTICATION, self._chip_authentication, files[file])
-        if file is LdsFile.DG15 and self.options.active_authentication:
+        if file is LdsFile.DG15 and self.options.active_authentication and self._vouched(15, files):
+            self.session.guard()
             self._timed(ReadStep.ACTIVE_AUTHENTICATION, self._active_authentication, files)
+
+    def _vouched(self, number: int, files: dict[LdsFile, bytes]) -> bool:
+        """Costly CA/AA maths only on a DG14/DG15 the SOD vouches for (a hostile chip's own keys
+        never reach pow()); otherwise the check is recorded as not performed, and why."""
+        refusal = self.vouch.refusal(files.get(LdsFile.SOD), number, files[LdsFile(f"DG{number}")])
+        if refusal is not None:
+            check = ChipCheck.CHIP_AUTHENTICATION if number == 14 else ChipCheck.ACTIVE_AUTHENTICATION
+            self._checks[check] = ChipCheckResult.not_performed(check, ChipCheckReason.NOT_VOUCHED, refusal)
+        return refusal is None
 
     def _chip_authentication(self, dg14_bytes: bytes) -> None:
         dg14, failure = parse_for_checks(parse_dg14, dg14_bytes, ChipCheck.CHIP_AUTHENTICATION)
@@ -279,12 +298,16 @@ class DocumentReader:
 
 
 def read_document(transceiver, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
-                  options: ReadOptions = ReadOptions(), progress: Progress | None = None) -> DocumentRead:
+                  options: ReadOptions = ReadOptions(), progress: Progress | None = None,
+                  vouch: SodVouch | None = None, budget: ReadBudget = ReadBudget(),
+                  cancelled: Callable[[], bool] = never, watch: FileWatch | None = None) -> DocumentRead:
     """Read the chip behind `transceiver`, then close the transport whatever happened (a card
-    left open would block the next reader on the same slot)."""
+    left open would block the next reader on the same slot). The read stops with a typed error
+    when `budget` runs out or `cancelled()` turns true (checked between APDUs)."""
     try:
         reader = DocumentReader(Session(transceiver), key, rng, clock, options, progress,
-                                extended_hint=getattr(transceiver, "extended_length", None))
+                                extended_hint=getattr(transceiver, "extended_length", None), vouch=vouch,
+                                budget=budget, cancelled=cancelled, watch=watch)
         return reader.read()
     finally:
         close = getattr(transceiver, "close", None)

@@ -35,22 +35,38 @@ class ApduLogEntry:
         return f"{self.step}: {self.header} Lc={self.data_len} Le={self.ne}{sm} -> {self.sw:04X} ({self.response_len} B)"
 
 
+MAX_LOG_ENTRIES = 1024  # a genuine read takes 20-300 APDUs; a hostile chip may force thousands
+
+
 @dataclass
 class ApduLog:
+    """Bounded: past MAX_LOG_ENTRIES, entries from the middle are dropped (the first ones, which
+    show authentication, and the latest ones, which show how it ended, are kept)."""
     entries: list[ApduLogEntry] = field(default_factory=list)
     bytes_sent: int = 0
     bytes_received: int = 0
+    dropped: int = 0
 
     @property
     def count(self) -> int:
-        return len(self.entries)
+        """APDUs exchanged, including those dropped from the log."""
+        return len(self.entries) + self.dropped
+
+    def add(self, entry: ApduLogEntry) -> None:
+        if len(self.entries) >= MAX_LOG_ENTRIES:
+            del self.entries[MAX_LOG_ENTRIES // 2]
+            self.dropped += 1
+        self.entries.append(entry)
 
 
 class Session:
-    def __init__(self, transceiver: Transceiver, log: ApduLog | None = None):
+    def __init__(self, transceiver: Transceiver, log: ApduLog | None = None,
+                 guard: Callable[[], None] | None = None):
         self.transceiver = transceiver
         self.log = log if log is not None else ApduLog()
         self.sm: SecureMessaging | None = None
+        self.guard = guard  # called before every APDU: raises to stop the read (budget, cancel)
+        self.transmitted = 0  # every APDU sent, answered or not (the per-file budgets count these)
 
     def start_secure_messaging(self, sm: SecureMessaging) -> None:
         self.sm = sm
@@ -60,6 +76,8 @@ class Session:
 
     def send(self, command: CommandApdu, step: str) -> ResponseApdu:
         """Send a plain command (protected when SM is on); returns the plain response."""
+        if self.guard is not None:
+            self.guard()
         sm = self.sm
         raw_command = sm.wrap(command) if sm else command.encode()
         raw = ResponseApdu.parse(self._transmit(raw_command))
@@ -68,6 +86,7 @@ class Session:
         return response
 
     def _transmit(self, apdu: bytes) -> bytes:
+        self.transmitted += 1
         try:
             return self.transceiver.transmit(apdu)
         except CardRemoved as exc:
@@ -79,7 +98,7 @@ class Session:
                 response: ResponseApdu, protected: bool) -> None:
         self.log.bytes_sent += len(raw_command)
         self.log.bytes_received += len(raw.data) + 2
-        self.log.entries.append(ApduLogEntry(step, command.header().hex().upper(), len(command.data),
+        self.log.add(ApduLogEntry(step, command.header().hex().upper(), len(command.data),
                                              command.ne, protected, response.sw, len(response.data)))
 
 

@@ -42,3 +42,11 @@ class AlignmentFailed(FaceError):
 
 class EmbeddingFailed(FaceError):
     """The recognizer produced an unusable (zero or non-finite) embedding."""
+
+
+class ImageRefused(ImageUnreadable):
+    """The image header exceeds a limit (pixels, bytes, progressive scans): never decoded."""
+
+
+class ImageDecodeAbandoned(ImageUnreadable):
+    """Decoding took longer than its limit, or its caller gave up: the worker was stopped."""

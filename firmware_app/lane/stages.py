@@ -12,16 +12,22 @@ from typing import Callable
 
 import numpy as np
 
+from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.card_security import confirm_chain
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
-from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, decode_portrait, parse_dg1, parse_dg2
-from firmware_app.emrtd.lds.sod import parse_sod
+from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1, parse_dg2
+from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
+from firmware_app.emrtd.vouch import SodVouch
 from firmware_app.face.capture import CaptureLoop, CapturePlan
+from firmware_app.face.errors import ImageUnreadable
+from firmware_app.face.untrusted import (
+    PORTRAIT_LIMITS, ImageKind, PortraitStreamCheck, UntrustedImageDecoder, shared_decoder,
+)
 from firmware_app.face.quality import instruction_for
 from firmware_app.mrz import MrzResult, confirmed_by_chip
 from firmware_app.policy import ChipEvidence, FaceEvidence
@@ -69,16 +75,22 @@ class ChipReadStage:
 
     def __init__(self, open_transceiver: Callable, trust_store, rng: Callable[[int], bytes],
                  monotonic: Callable[[], float], now: Callable[[], datetime], vault: PortraitVault,
-                 options: ReadOptions = ReadOptions()):
+                 options: ReadOptions = ReadOptions(), budget: ReadBudget = ReadBudget(),
+                 decoder: UntrustedImageDecoder | None = None):
         self.open_transceiver, self.trust_store, self.rng = open_transceiver, trust_store, rng
         self.monotonic, self.now, self.vault, self.options = monotonic, now, vault, options
+        self.budget, self.decoder = budget, decoder or shared_decoder()
 
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         if not mrz.valid and mrz.candidates:
             return self._read_with_candidates(txn_id, mrz, cancelled)
-        key = mrz_key_from_lines(list(mrz.lines))
-        read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
+        read = self._read(mrz_key_from_lines(list(mrz.lines)), cancelled)
         return self.evidence(txn_id, read, mrz, cancelled)
+
+    def _read(self, key, cancelled: threading.Event) -> DocumentRead:
+        return read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options,
+                             vouch=SodVouch(trusted=self._sod_trusted), budget=self.budget,
+                             cancelled=cancelled.is_set, watch=_watch)  # a traveller who left stops the read
 
     def _read_with_candidates(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         """An invalid MRZ's repair candidates, one BAC key at a time (the parser bounds how many).
@@ -89,7 +101,7 @@ class ChipReadStage:
             if cancelled.is_set():
                 raise StageCancelled("chip read cancelled between candidate keys")
             try:
-                read = read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options)
+                read = self._read(key, cancelled)
             except AuthenticationError as exc:
                 failure = exc       # the chip refused this reading's key: try the next one
                 continue
@@ -104,12 +116,16 @@ class ChipReadStage:
         evidence = self.evidence(txn_id, read, match or mrz, cancelled)
         return replace(evidence, confirmed_mrz=confirmed_by_chip(match)) if match else evidence
 
+    def _sod_trusted(self, sod: SecurityObject) -> bool:
+        """CA/AA maths only on keys a trusted Document Signer signed: the SOD's signature and chain."""
+        return passive_authenticate(sod, {}, self.trust_store, self.now()).passed
+
     def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult,
                  cancelled: threading.Event | None = None) -> ChipEvidence:
         passive = None
         if LdsFile.SOD in read.files:
             passive = passive_authenticate(read.files[LdsFile.SOD], read.data_groups, self.trust_store, self.now())
-        self._keep_portrait(txn_id, read)
+        self._keep_portrait(txn_id, read, passive, cancelled)
         # an ended transaction's vault entry is already discarded: a late portrait must not stay behind
         # (the runner sets `cancelled` before it discards, so checking after the put closes the race)
         if cancelled is not None and cancelled.is_set():
@@ -117,15 +133,24 @@ class ChipReadStage:
         evidence = _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
         return _card_security_chain(evidence, read, passive, self.trust_store, self.now())
 
-    def _keep_portrait(self, txn_id: str, read: DocumentRead) -> None:
+    def _keep_portrait(self, txn_id: str, read: DocumentRead, passive, cancelled: threading.Event | None) -> None:
+        """Decode the portrait only when passive authentication vouched for it (an attacker's image
+        is never decoded), in the decode worker with pixel, scan and time limits."""
         data = read.files.get(LdsFile.DG2)
-        if data is None:
-            return
-        try:
-            image = decode_portrait(parse_dg2(data).portrait)
-        except LdsError:
+        if data is None or passive is None or not passive.passed:
             return      # the face stage will report the missing portrait; the policy refers
-        self.vault.put(txn_id, np.ascontiguousarray(np.asarray(image)[:, :, ::-1]))
+        try:
+            face = parse_dg2(data).portrait
+            stop = cancelled.is_set if cancelled is not None else (lambda: False)
+            image = self.decoder.decode(face.image, ImageKind.PORTRAIT, stop, PORTRAIT_LIMITS)
+        except (LdsError, ImageUnreadable):
+            return
+        self.vault.put(txn_id, image)
+
+
+def _watch(file: LdsFile):
+    """A portrait over the pixel or scan limit stops the read as soon as its header arrives."""
+    return PortraitStreamCheck(PORTRAIT_LIMITS) if file is LdsFile.DG2 else None
 
 
 # EF.COM is not signed: a clone may drop DG14/DG15 from it (or refuse to read them) to skip CA/AA.

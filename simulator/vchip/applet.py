@@ -32,6 +32,7 @@ class ChipFaults:
     corrupt_mac_on_read: int | None = None  # corrupt the response MAC of the n-th protected READ BINARY
     fail_read_once_at: int | None = None  # answer 6F00 once to the READ BINARY at this offset
     extended_kills_sm: bool = False  # like old chips: an extended APDU ends secure messaging
+    read_cap: int | None = None  # hostile: past a file's header, answer at most this many bytes per read
 
 
 @dataclass
@@ -191,6 +192,8 @@ class VirtualIcaoChip:
             return ResponseApdu(b"", SW_UNKNOWN)
         if offset >= len(content):
             return ResponseApdu(b"", SW_OFFSET)
+        if offset > 0 and self.config.faults.read_cap is not None:
+            ne = min(ne, self.config.faults.read_cap)  # the header (offset 0) comes in full
         data = content[offset:offset + ne]
         return ResponseApdu(data, SW_OK if len(data) == ne else SW_EOF)
 

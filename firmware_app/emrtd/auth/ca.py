@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from firmware_app.emrtd.auth.errors import BadChipKey, ChipAuthUnavailable
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
+from firmware_app.emrtd.lds.key_bounds import MAX_DH_P_BITS, MAX_DH_Q_BITS, MIN_DH_P_BITS
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve
@@ -24,7 +25,6 @@ from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey, load_publ
 RandomBytes = Callable[[int], bytes]
 CIPHERS = {CaCipher.DES3: KeyAlgorithm.DES3, CaCipher.AES128: KeyAlgorithm.AES128,
            CaCipher.AES192: KeyAlgorithm.AES192, CaCipher.AES256: KeyAlgorithm.AES256}
-MAX_DH_BITS = 4096
 
 
 @dataclass(frozen=True)
@@ -108,16 +108,23 @@ def _random_below(limit: int, random_bytes: RandomBytes) -> int:
 
 
 def _dh_key(setup: CaSetup) -> DhPublicKey:
+    """The DG14 parser bounds these already; checked again here, before any pow(), because a
+    DhPublicKey may come from elsewhere and one unbounded exponent holds the GIL for seconds."""
     key = setup.key.dh_key
-    if key is None or key.p.bit_length() > MAX_DH_BITS or not 1 < key.y < key.p - 1:
+    if key is None or not MIN_DH_P_BITS <= key.p.bit_length() <= MAX_DH_P_BITS or not 1 < key.y < key.p - 1:
         raise BadChipKey("DH chip-authentication key out of range")
+    if key.q is not None and not (1 < key.q < key.p and key.q.bit_length() <= MAX_DH_Q_BITS):
+        raise BadChipKey("DH subgroup order out of range")
+    if not 1 < key.g < key.p - 1:
+        raise BadChipKey("DH generator out of range")
     if key.q is not None and not DhGroup("DG14", key.p, key.g, key.q).in_subgroup(key.y):
         raise BadChipKey("DH chip key is not in the prime-order subgroup")
     return key
 
 
 def _dh_ephemeral(key: DhPublicKey, random_bytes: RandomBytes) -> EphemeralKey:
-    private = _random_below(key.q or key.p - 1, random_bytes)
+    # without q (PKCS#3), a short exponent as usual: a full-size one costs ~0.2 s per pow at 4096 bits
+    private = _random_below(key.q or 1 << MAX_DH_Q_BITS, random_bytes)
     size = (key.p.bit_length() + 7) // 8
     return EphemeralKey(private, pow(key.g, private, key.p).to_bytes(size, "big"))
 

@@ -20,6 +20,7 @@ class ChipCheckReason(Enum):
     UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
     BAD_KEY = "BAD_KEY"
     KEY_NOT_AUTHENTIC = "KEY_NOT_AUTHENTIC"  # CAM: EF.CardSecurity's signature or DS chain does not verify
+    NOT_VOUCHED = "NOT_VOUCHED"  # DG14/DG15 not the one the (trusted) SOD hashes: no maths run on it
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from firmware_app.emrtd.errors import EmrtdError
+
+MAX_MODULUS_BITS = 4096
+MAX_ORDER_BITS = 512  # RFC 5114 orders are 160-256 bits; pow() with a bigger q only costs time
+
+
+class InvalidDomain(EmrtdError):
+    """DH domain parameters out of range: refused before any arithmetic."""
+
 
 @dataclass(frozen=True)
 class DhGroup:
@@ -13,6 +22,12 @@ class DhGroup:
     p: int
     g: int
     q: int
+
+    def __post_init__(self):
+        # in_subgroup() raises y to q: a q of 65 KB held the GIL for a minute
+        if not (self.p.bit_length() <= MAX_MODULUS_BITS and 1 < self.g < self.p - 1
+                and 1 < self.q < self.p and self.q.bit_length() <= MAX_ORDER_BITS):
+            raise InvalidDomain(f"DH group {self.name}: parameters out of range")
 
     @property
     def size(self) -> int:

@@ -10,6 +10,7 @@ from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.lds.errors import LdsFormatError
 from firmware_app.emrtd.lds.files import DG_TAGS
+from firmware_app.emrtd.lds.key_bounds import check_dh_domain, check_dh_public, check_public_key_info
 
 FILE = "DG14"
 MAX_INFOS = 32
@@ -152,6 +153,7 @@ def _chip_auth_key(der: bytes, oid: str) -> ChipAuthPublicKey:
     spki = info["chip_authentication_public_key"]
     if oid == asn1.ID_PK_ECDH:
         _ = spki["algorithm"]["parameters"].native, spki["public_key"].native  # force the full parse
+        check_public_key_info(spki, FILE)
         return ChipAuthPublicKey(Agreement.ECDH, key_id, spki, None)
     return ChipAuthPublicKey(Agreement.DH, key_id, None, parse_dh_public_key(spki.dump()))
 
@@ -165,4 +167,7 @@ def parse_dh_public_key(der: bytes) -> DhPublicKey:
     domain = spki["algorithm"]["parameters"].parse(asn1.DhDomain)
     y = core.Integer.load(spki["public_key"].native).native
     q = domain["third"].native if oid == DH_X942 else None
-    return DhPublicKey(domain["p"].native, domain["g"].native, q, y)
+    p, g = domain["p"].native, domain["g"].native
+    check_dh_domain(p, g, q, FILE)  # before any pow(): a huge q cost seconds of GIL
+    check_dh_public(p, y, FILE)
+    return DhPublicKey(p, g, q, y)

@@ -8,6 +8,7 @@ from asn1crypto import keys
 from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.lds.errors import LdsUnsupported
 from firmware_app.emrtd.lds.files import DG_TAGS
+from firmware_app.emrtd.lds.key_bounds import check_public_key_info
 from firmware_app.emrtd.tlv import encode_tlv
 
 FILE = "DG15"
@@ -28,6 +29,7 @@ def parse_dg15(data: bytes) -> Dg15:
         if algorithm not in SUPPORTED:
             raise LdsUnsupported(FILE, f"AA key algorithm {algorithm}")
         _ = spki["algorithm"]["parameters"].native, spki["public_key"].native  # force the full parse
+        check_public_key_info(spki, FILE)  # before any arithmetic on the key
     return Dg15(algorithm, spki)
 
 
