@@ -6,7 +6,7 @@ import string
 from dataclasses import replace
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from firmware_app.mrz import (LAYOUTS, MrzFields, MrzFormat, MrzUnreadable, compose, parse)
@@ -153,6 +153,10 @@ def test_single_corruption_anywhere_is_never_valid_with_invented_data(document, 
     lines = compose(fmt, fields)
     line = data.draw(st.integers(0, len(lines) - 1))
     column = data.draw(st.integers(0, len(lines[line]) - 1))
+    # The document code is covered by no check digit: a visa's V misread as A is a TD2 ID card, whose
+    # last character is a check digit (an 'I' there is then repaired to '1'). No parser can tell;
+    # DG1 equality at the chip does. So that pair of columns is outside this property.
+    assume(not (line == 0 and column < 2))
     old = lines[line][column]
     new = data.draw(st.sampled_from(MRZ_ALPHABET.replace(old, "")))
     broken = tuple(lines[i] if i != line else lines[i][:column] + new + lines[i][column + 1:]
