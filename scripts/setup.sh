@@ -37,9 +37,9 @@ fi
 
 want=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMPS/pip" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing the project with dev extras"
+  echo "setup: installing the project with dev and sim extras"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[dev,sim]'
   echo "$want" > "$STAMPS/pip"
 fi
 

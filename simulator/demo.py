@@ -1,7 +1,8 @@
 """`gatesim demo`: scripted travellers through the REAL assembled appliance on simulated devices.
 
 Simulated reader on a pty, the virtual chip behind a pcscd the demo starts, camera frames from
-the face photos (../shared/data/faces by default, read in place), a GateSimulator walking people
+the face photos (../shared/data/faces when present, read in place, else the bundled public-domain
+portraits of simulator/portraits.py), a GateSimulator walking people
 through the doors, the kiosk on loopback, the BMIS link to a mosquitto the demo starts and the
 reference consumer receiving the records. `--reader-only` keeps the first-stage demo (reader + MRZ).
 """
@@ -24,4 +25,4 @@ def register(groups) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.reader_only:
         return run_reader_only(args)
-    return run_on_bench(demo_scenario(), args, "gatesim demo")
+    return run_on_bench(lambda faces: demo_scenario(faces.persons), args, "gatesim demo")

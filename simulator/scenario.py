@@ -1,32 +1,25 @@
-"""Scripted travellers for the assembled appliance: the model, and loading it from TOML or JSON.
+"""Scripted travellers for the assembled appliance: the model, its keys, and loading it from TOML or JSON.
 
-A scenario file (TOML shown; JSON has the same shape):
-
-    [[traveller]]
-    label = "genuine passport"
-    person = "person01"           # folder under the faces directory: chip portrait from its 1st photo,
-                                  # live frames from its 2nd
-    impostor = "person03"         # optional: live frames from this other person instead
-    presentation_attack = "phone" # optional: print_border | screen | phone | close_up_print: the
-                                  # live photo is held to the camera that way (synthesised)
-    forgery = "tampered_dg"       # optional: tampered_dg | clone | wrong_signer
-    expired = false               # the document expired a year ago
-    alert = false                 # the BMIS lists the document (alerts-replace) before it arrives
-    behaviour = "walk"            # walk | tailgate | emergency: what happens when the doors open
-    reader_faults = ["noise=6", "chunk=3-9"]   # FaultPlan specs of simulator/reader.py
-    expect = "passed"             # optional: the crossing outcome the tester expects
-
-Unknown keys and values are refused with ScenarioError naming the traveller and the key.
+Every key, its type, its values and its default are in KEYS below: `gatesim scenario --help` and
+docs/scenarios.md are made from the same table. A file is checked completely before any service
+starts; every error names the traveller (number and label) and the key, and an unknown key gets a
+"did you mean". Persons are checked against the faces of the run (`check_persons`).
 """
 from __future__ import annotations
 
+import difflib
 import enum
 import json
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from firmware_app.lane.state import CrossingOutcome
+from firmware_app.policy.reasons import ReasonCode
 from simulator.reader import FaultPlan, SimulatorError
+
+MAX_TRAVELLERS = 1000
+MAX_TEXT = 200
 
 
 class ScenarioError(ValueError):
@@ -47,6 +40,17 @@ class PresentationAttack(str, enum.Enum):
     CLOSE_UP_PRINT = "close_up_print"
 
 
+class Document(str, enum.Enum):
+    TD3 = "td3"            # passport booklet, 2 lines of 44
+    TD1 = "td1"            # ID card, 3 lines of 30
+
+
+class Chip(str, enum.Enum):
+    BAC = "bac"            # BAC only, no EF.CardAccess
+    PACE = "pace"          # PACE generic mapping (ECDH brainpoolP256r1, AES-128) besides BAC
+    PACE_CAM = "pace_cam"  # PACE with Chip Authentication Mapping (EF.CardSecurity)
+
+
 class Behaviour(str, enum.Enum):
     WALK = "walk"
     TAILGATE = "tailgate"
@@ -64,6 +68,11 @@ class TravellerSpec:
     behaviour: Behaviour = Behaviour.WALK
     reader_faults: tuple[str, ...] = ()
     expect: str | None = None
+    expect_reasons: tuple[str, ...] | None = None
+    document: Document = Document.TD3
+    chip: Chip = Chip.BAC
+    extended_length: bool = False
+    minor: bool = False
     presentation_attack: PresentationAttack | None = None
 
     @property
@@ -74,44 +83,184 @@ class TravellerSpec:
 @dataclass(frozen=True)
 class Scenario:
     travellers: tuple[TravellerSpec, ...] = field(default_factory=tuple)
+    skipped: tuple[str, ...] = ()          # travellers left out, each with the reason (printed by the run)
 
 
-_KEYS = {f.name for f in fields(TravellerSpec)}
-_ENUMS = {"forgery": Forgery, "behaviour": Behaviour, "presentation_attack": PresentationAttack}
+class Kind(enum.Enum):
+    TEXT = "string"
+    BOOL = "boolean (true or false, not a string)"
+    CHOICE = "one of the values listed"
+    TEXT_LIST = "list of strings"
+    CHOICE_LIST = "list of the values listed"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: Kind
+    default: str
+    text: str
+    values: tuple[str, ...] = ()
+    required: bool = False
+
+
+FAULT_SPECS = ("chunk=MIN-MAX (write each frame in pieces of MIN..MAX bytes)", "delay=S (pause between pieces)",
+               "noise=N (up to N noise bytes before each frame)", "truncate=P (frame cut short)",
+               "ocr=P (one OCR-style character swap)", "bcc=P (RTE framing: check byte corrupted)")
+
+KEYS = (
+    Key("label", Kind.TEXT, "-", "what the traveller stands for; printed on the result line", required=True),
+    Key("person", Kind.TEXT, "-", "folder under the faces directory: the chip portrait is its 1st photo "
+        "(img1), the live face its 2nd; bundled persons 'hopper' and 'collins' are always there", required=True),
+    Key("impostor", Kind.TEXT, "none", "another person: the live face is theirs (someone else's passport)"),
+    Key("presentation_attack", Kind.CHOICE, "none", "the live photo is held to the camera (synthesised): "
+        "print_border (a print with its border), screen (a tablet), phone (a phone), close_up_print (a print "
+        "held close)", tuple(a.value for a in PresentationAttack)),
+    Key("forgery", Kind.CHOICE, "none", "how the document is forged: tampered_dg (DG2 changed after signing), "
+        "clone (chip without the private key: AA/CA fail), wrong_signer (SOD signed by an unknown key)",
+        tuple(f.value for f in Forgery)),
+    Key("expired", Kind.BOOL, "false", "the document expired a year ago"),
+    Key("alert", Kind.BOOL, "false", "the BMIS lists the document as stolen (signed alerts-replace) before it arrives"),
+    Key("behaviour", Kind.CHOICE, "walk", "what happens when the doors open: walk (one person crosses), "
+        "tailgate (a second person follows), emergency (the fire loop opens during the passage)",
+        tuple(b.value for b in Behaviour)),
+    Key("document", Kind.CHOICE, "td3", "the document: td3 (passport, 2 lines of 44) or td1 (ID card, "
+        "3 lines of 30)", tuple(d.value for d in Document)),
+    Key("chip", Kind.CHOICE, "bac", "how the chip is opened: bac (BAC only), pace (PACE generic mapping, ECDH "
+        "brainpoolP256r1, AES-128, besides BAC), pace_cam (PACE with Chip Authentication Mapping)",
+        tuple(c.value for c in Chip)),
+    Key("extended_length", Kind.BOOL, "false", "the chip accepts extended-length APDUs (big reads)"),
+    Key("minor", Kind.BOOL, "false", "the holder is 10 years old (the post's minor_age is 18 by default)"),
+    Key("reader_faults", Kind.TEXT_LIST, "[]", "passport-reader line faults for this document, each "
+        "KEY=VALUE: " + "; ".join(FAULT_SPECS) + "; P is a probability 0..1"),
+    Key("expect", Kind.CHOICE, "none (not checked)", "the crossing outcome the tester expects",
+        tuple(o.value for o in CrossingOutcome)),
+    Key("expect_reasons", Kind.CHOICE_LIST, "none (not checked)", "the reason codes the crossing record must "
+        "carry, exactly (order ignored; [] = none)", tuple(r.value for r in ReasonCode)),
+)
+_BY_NAME = {key.name: key for key in KEYS}
+
+
+def _where(number: int, entry: dict) -> str:
+    label = entry.get("label")
+    return f"traveller {number}" + (f" ({label!r})" if isinstance(label, str) and label else "")
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_value(key: Key, value: object) -> object:
+    """The value in its Python form; ValueError with the reason when it does not fit the key."""
+    if key.kind is Kind.BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false (a boolean), not {value!r}")
+        return value
+    if key.kind in (Kind.TEXT, Kind.CHOICE):
+        return _check_text(key, value)
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of strings, not {value!r}")
+    return tuple(_check_text(key, item) for item in value)
+
+
+def _check_text(key: Key, value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+        raise ValueError(f"must be a non-empty string (at most {MAX_TEXT} characters), not {value!r}")
+    if key.values and value not in key.values:
+        raise ValueError(f"{value!r} is not one of {', '.join(key.values)}{_did_you_mean(value, key.values)}")
+    return value
 
 
 def traveller_from(entry: object, number: int) -> TravellerSpec:
     if not isinstance(entry, dict):
         raise ScenarioError(f"traveller {number}: must be a table/object")
-    unknown = set(entry) - _KEYS
-    if unknown:
-        raise ScenarioError(f"traveller {number}: unknown key(s) {', '.join(sorted(unknown))}")
-    values = dict(entry)
-    for key, kind in _ENUMS.items():
-        if values.get(key) is not None:
-            try:
-                values[key] = kind(values[key])
-            except ValueError:
-                raise ScenarioError(f"traveller {number}: {key} must be one of "
-                                    f"{', '.join(m.value for m in kind)}") from None
-    values["reader_faults"] = tuple(values.get("reader_faults", ()))
-    for key in ("label", "person"):
-        if not isinstance(values.get(key), str) or not values[key]:
-            raise ScenarioError(f"traveller {number}: {key} is required (a string)")
+    where = _where(number, entry)
+    for name in entry:
+        if name not in _BY_NAME:
+            raise ScenarioError(f"{where}: unknown key {name!r}{_did_you_mean(name, _BY_NAME)} "
+                                f"(keys: {', '.join(_BY_NAME)})")
+    values = {}
+    for key in KEYS:
+        if key.name not in entry:
+            if key.required:
+                raise ScenarioError(f"{where}: {key.name} is required (a string)")
+            continue
+        try:
+            values[key.name] = _check_value(key, entry[key.name])
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: {key.name} {exc}") from None
+    for name, kind in (("forgery", Forgery), ("behaviour", Behaviour), ("document", Document), ("chip", Chip),
+                       ("presentation_attack", PresentationAttack)):
+        if name in values:
+            values[name] = kind(values[name])
     spec = TravellerSpec(**values)
     try:
         spec.fault_plan
     except (SimulatorError, ValueError) as exc:
-        raise ScenarioError(f"traveller {number}: reader_faults: {exc}") from None
+        raise ScenarioError(f"{where}: reader_faults: {exc}") from None
     return spec
+
+
+def keys_help(width: int = 100) -> str:
+    """Every key, its type, default and values: the epilog of `gatesim scenario --help`."""
+    import textwrap
+
+    lines = ["A scenario file (TOML, or JSON of the same shape) lists travellers as [[traveller]] tables,",
+             "walked through the appliance in order. Keys of a traveller:", ""]
+    for key in KEYS:
+        head = f"  {key.name} = {key.kind.value}" + (", required" if key.required else f", default {key.default}")
+        lines.append(head)
+        lines += textwrap.wrap(key.text, width, initial_indent="      ", subsequent_indent="      ")
+        if key.values and key.kind is not Kind.TEXT_LIST:
+            lines += textwrap.wrap("values: " + ", ".join(key.values), width, initial_indent="      ",
+                                   subsequent_indent="        ")
+    lines += ["", "Example:", "", EXAMPLE.strip("\n"), "",
+              "Every key and value is checked before any service starts; an error names the traveller and",
+              "the key. The run exits 0 when every traveller ended as expected (outcome and reasons) and",
+              "the BMIS received every message exactly once, 1 on any difference, 2 on an unusable file.",
+              "Reference: docs/scenarios.md; examples: simulator/scenarios/."]
+    return "\n".join(lines)
+
+
+EXAMPLE = """
+    [[traveller]]
+    label = "genuine passport, noisy reader line"
+    person = "hopper"
+    reader_faults = ["noise=6", "chunk=3-9"]
+    expect = "passed"
+    expect_reasons = []
+
+    [[traveller]]
+    label = "someone else's passport"
+    person = "collins"
+    impostor = "hopper"
+    expect = "referred"
+    expect_reasons = ["face_not_matched"]
+"""
+
+
+def check_persons(scenario: Scenario, persons) -> None:
+    """Every person and impostor must have photos in the run's faces; checked before the bench starts."""
+    known = sorted(persons)
+    for number, spec in enumerate(scenario.travellers, start=1):
+        for name in ("person", "impostor"):
+            who = getattr(spec, name)
+            if who is not None and who not in persons:
+                raise ScenarioError(f"traveller {number} ({spec.label!r}): {name} {who!r} has no photos in the "
+                                    f"faces used{_did_you_mean(who, known)} (known: {', '.join(known) or 'none'})")
 
 
 def parse_scenario(document: object) -> Scenario:
     if not isinstance(document, dict) or set(document) - {"traveller"}:
-        raise ScenarioError("a scenario has one key, 'traveller' (a list of travellers)")
+        extra = sorted(set(document) - {"traveller"}) if isinstance(document, dict) else []
+        hint = _did_you_mean(extra[0], ["traveller"]) if extra else ""
+        raise ScenarioError(f"a scenario has one key, 'traveller' (a list of travellers){hint}")
     entries = document.get("traveller")
     if not isinstance(entries, list) or not entries:
         raise ScenarioError("'traveller' must list at least one traveller")
+    if len(entries) > MAX_TRAVELLERS:
+        raise ScenarioError(f"at most {MAX_TRAVELLERS} travellers in one scenario")
     return Scenario(tuple(traveller_from(entry, n) for n, entry in enumerate(entries, start=1)))
 
 
@@ -127,18 +276,53 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(document)
 
 
-def demo_scenario() -> Scenario:
+SHARED_CAST = {"genuine": "person01", "tampered": "person02", "clone": "person04", "impostor": "person05",
+               "impostor_face": "person03", "expired": "person06", "alert": "person07", "tailgate": "person11",
+               "emergency": "person10", "attack": "person09"}
+IMPOSTOR_LABEL = "impostor: someone else's passport"
+
+
+def demo_cast(persons: frozenset[str] | set[str]) -> dict[str, str]:
+    """Who plays each demo traveller: the shared photos' people when they are all there, otherwise
+    the bundled portraits (hopper, collins): the same person may hold several passports."""
+    if set(SHARED_CAST.values()) <= set(persons):
+        return dict(SHARED_CAST)
+    people = [p for p in ("hopper", "collins") if p in persons] or sorted(persons)[:2]
+    if not people:
+        raise ScenarioError("no face photos at all: the demo needs at least one person")
+    a, b = people[0], people[-1]
+    cast = {"genuine": a, "tampered": b, "clone": a, "expired": b, "alert": a, "tailgate": b, "emergency": a,
+            "attack": b}
+    if a != b:
+        cast.update(impostor=b, impostor_face=a)
+    return cast
+
+
+def demo_scenario(persons: frozenset[str] | set[str] = frozenset(SHARED_CAST.values())) -> Scenario:
     """The travellers of `gatesim demo`: one of each kind a gate must handle."""
-    return Scenario((
-        TravellerSpec("genuine passport", "person01", expect="passed"),
-        TravellerSpec("forged: tampered data group", "person02", forgery=Forgery.TAMPERED_DG, expect="rejected"),
-        TravellerSpec("cloned chip", "person04", forgery=Forgery.CLONE, expect="rejected"),
-        TravellerSpec("impostor: someone else's passport", "person05", impostor="person03", expect="referred"),
-        TravellerSpec("expired passport", "person06", expired=True, expect="rejected"),
-        TravellerSpec("alert-list hit (stolen document)", "person07", alert=True, expect="referred"),
-        TravellerSpec("tailgater follows a genuine traveller", "person11", behaviour=Behaviour.TAILGATE,
-                      expect="tailgating"),
-        TravellerSpec("emergency during the passage", "person10", behaviour=Behaviour.EMERGENCY, expect="voided"),
-        TravellerSpec("presentation attack: the holder's photo on a phone", "person09",
-                      presentation_attack=PresentationAttack.PHONE, expect="referred"),
-    ))
+    c = demo_cast(persons)
+    travellers = [
+        TravellerSpec("genuine passport", c["genuine"], expect="passed", expect_reasons=()),
+        TravellerSpec("forged: tampered data group", c["tampered"], forgery=Forgery.TAMPERED_DG, expect="rejected",
+                      expect_reasons=("passive_auth_failed", "face_not_captured")),
+        TravellerSpec("cloned chip", c["clone"], forgery=Forgery.CLONE, expect="rejected",
+                      expect_reasons=("clone_suspected",)),
+        TravellerSpec(IMPOSTOR_LABEL, c.get("impostor", ""), impostor=c.get("impostor_face"), expect="referred",
+                      expect_reasons=("face_not_matched",)),
+        TravellerSpec("expired passport", c["expired"], expired=True, expect="rejected",
+                      expect_reasons=("document_expired",)),
+        TravellerSpec("alert-list hit (stolen document)", c["alert"], alert=True, expect="referred",
+                      expect_reasons=("alert_list_hit",)),
+        TravellerSpec("tailgater follows a genuine traveller", c["tailgate"], behaviour=Behaviour.TAILGATE,
+                      expect="tailgating", expect_reasons=()),
+        TravellerSpec("emergency during the passage", c["emergency"], behaviour=Behaviour.EMERGENCY,
+                      expect="voided", expect_reasons=()),
+        TravellerSpec("presentation attack: the holder's photo on a phone", c["attack"],
+                      presentation_attack=PresentationAttack.PHONE, expect="referred",
+                      expect_reasons=("presentation_attack_suspected",)),
+    ]
+    if "impostor" in c:
+        return Scenario(tuple(travellers))
+    kept = tuple(t for t in travellers if t.label != IMPOSTOR_LABEL)
+    return Scenario(kept, skipped=(f"{IMPOSTOR_LABEL}: only one person's photos are available "
+                                   f"({c['genuine']}); an impostor needs a second, different person",))

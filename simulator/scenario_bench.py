@@ -43,7 +43,7 @@ class BenchUnavailable(RuntimeError):
     """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
 
 
-def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str) -> str:
+def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True) -> str:
     pair = broker.pki.devices[DEVICE_ID]
     return f"""
 [device]
@@ -60,6 +60,8 @@ csca_dir = "{workdir / 'csca'}"
 url = "sim://"
 [face]
 models_dir = "{PROJECT_ROOT / 'models'}"
+[face.pad]
+enabled = {'true' if pad else 'false'}
 [gate]
 presence = [24, 26]     # two zones: the bench can put a tailgater in the lane
 [lane]
@@ -96,9 +98,10 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
-                 seed: int = 7):
+                 seed: int = 7, pad: bool = True):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
         self.rng = random.Random(seed)
+        self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
         self.now = dt.datetime.now(dt.timezone.utc)
         self.pcscd = self.broker = self.consumer = self.appliance = self.gate = None
@@ -128,7 +131,7 @@ class Bench:
         self._start_bmis()
         self._write_trust_files()
         self.reader.open()
-        config = parse_config(bench_config_text(self.workdir, self.broker, free_port(), self.framing))
+        config = parse_config(bench_config_text(self.workdir, self.broker, free_port(), self.framing, self.pad))
         from gpiozero.pins.mock import MockFactory    # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)

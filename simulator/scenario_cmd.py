@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import random
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from simulator.scenario import Scenario, ScenarioError, load_scenario
+from simulator.portraits import FaceSet, PortraitUnavailable, prepare_faces
+from simulator.scenario import Scenario, ScenarioError, check_persons, keys_help, load_scenario
 from simulator.scenario_bench import DEVICE_ID, PROJECT_ROOT, Bench, BenchUnavailable
 from simulator.vchip.pcscd import PcscdUnavailable
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
@@ -42,17 +45,25 @@ class Delivery:
 
 
 def add_bench_options(cmd) -> None:
-    cmd.add_argument("--faces", type=Path, default=DEFAULT_FACES,
-                     help="folder of per-person photo folders (default ../shared/data/faces)")
-    cmd.add_argument("--framing", choices=["cute", "rte", "lines"], default="cute")
-    cmd.add_argument("--seed", type=int, default=7)
+    cmd.add_argument("--faces", default=None, metavar="DIR|bundled",
+                     help="folder of per-person photo folders (img1 the chip portrait, img2 the live face); "
+                          "default ../shared/data/faces when it exists. The bundled public-domain portraits "
+                          "(persons 'hopper' and 'collins', see NOTICE.md) are always there too; "
+                          "'--faces bundled' uses only them")
+    cmd.add_argument("--framing", choices=["cute", "rte", "lines"], default="cute",
+                     help="the passport reader's serial framing (default cute)")
+    cmd.add_argument("--seed", type=int, default=7,
+                     help="seed of the reader faults and the live frames made from the portraits (default 7)")
     cmd.add_argument("--vpcd-port", type=int, help="use a running pcscd's vpcd on this port instead of starting one")
     cmd.add_argument("--verbose", action="store_true", help="show the appliance's log (WARNING and up)")
 
 
 def register(groups) -> None:
-    cmd = groups.add_parser("scenario", help="run a scripted scenario (TOML/JSON) through the appliance")
-    cmd.add_argument("file", type=Path)
+    cmd = groups.add_parser("scenario", help="run a scripted scenario (TOML/JSON) through the appliance",
+                            description="Run scripted travellers through the REAL assembled appliance on "
+                                        "simulated devices, and check each one's outcome.",
+                            epilog=keys_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmd.add_argument("file", type=Path, help="the scenario, .toml or .json")
     add_bench_options(cmd)
     cmd.set_defaults(func=run)
 
@@ -63,30 +74,53 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(f"gatesim scenario: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return run_on_bench(scenario, args, f"gatesim scenario {args.file}")
+    return run_on_bench(lambda faces: scenario, args, f"gatesim scenario {args.file}")
 
 
-def run_on_bench(scenario: Scenario, args: argparse.Namespace, title: str) -> int:
+def run_on_bench(scenario_for: Callable[[FaceSet], Scenario], args: argparse.Namespace, title: str) -> int:
+    """Prepare the faces, pick the scenario for them, and run it on a fresh bench."""
     logging.basicConfig(level=logging.WARNING if args.verbose else logging.CRITICAL,
                         format="    [%(name)s %(levelname)s] %(message)s")
     with tempfile.TemporaryDirectory(prefix="gatesim-") as workdir:
         try:
-            outcomes, delivery = run_scenario(scenario, args, Path(workdir), title)
-        except (BenchUnavailable, ScenarioError, PcscdUnavailable, OSError) as exc:
+            faces = prepare_faces(args.faces, DEFAULT_FACES, Path(workdir), random.Random(args.seed))
+            print(f"faces: {faces.describe()}", flush=True)
+            scenario = without_pad(scenario_for(faces)) if faces.source is None else scenario_for(faces)
+            check_persons(scenario, faces.persons)
+            for note in scenario.skipped:
+                print(f"skipped: {note}", flush=True)
+            outcomes, delivery = run_scenario(scenario, args, faces.root, Path(workdir), title,
+                                              pad=faces.source is not None)
+        except (BenchUnavailable, ScenarioError, PcscdUnavailable, PortraitUnavailable, OSError) as exc:
             print(f"gatesim: cannot run: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except TravellerStuck as exc:
             print(f"gatesim: FAILED: {exc}", file=sys.stderr)
             return EXIT_FAILED
     print_delivery(delivery)
+    for number, outcome in enumerate(outcomes, start=1):
+        if not outcome.as_expected:
+            print(f"differs: traveller {number} ({outcome.label}): {'; '.join(outcome.differences())}")
     ok = all(o.as_expected for o in outcomes) and delivery.exactly_once
     print(f"result: {'all travellers as expected' if ok else 'FAILED'}")
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def run_scenario(scenario: Scenario, args, workdir: Path, title: str) -> tuple[list[TravellerOutcome], Delivery]:
+def without_pad(scenario: Scenario) -> Scenario:
+    """Bundled portraits only: they are photographs of photographs, which the PAD stage rightly
+    refers as attacks, so these runs switch PAD off (said on the console) and skip attack travellers."""
+    print("PAD: OFF for this run (only the bundled portraits, which are reproduced photographs)", flush=True)
+    kept = tuple(t for t in scenario.travellers if t.presentation_attack is None)
+    skipped = tuple(f"{t.label}: a presentation attack needs PAD, which is off with the bundled portraits"
+                    for t in scenario.travellers if t.presentation_attack is not None)
+    return Scenario(kept, scenario.skipped + skipped)
+
+
+def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
+                 title: str, pad: bool = True) -> tuple[list[TravellerOutcome], Delivery]:
     started = time.monotonic()
-    with Bench(workdir, args.faces, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed) as bench:
+    with Bench(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
+               pad=pad) as bench:
         print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s "
               f"(reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS)", flush=True)
         runner = ScenarioRunner(bench)

@@ -22,7 +22,8 @@ from firmware_app.mrz import MrzFields, compose
 from simulator.local_process import wait_until
 from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
-from simulator.scenario import Behaviour, Forgery, Scenario, ScenarioError, TravellerSpec
+from firmware_app.emrtd.pace_info import PaceInfo
+from simulator.scenario import Behaviour, Chip, Document, Forgery, Scenario, ScenarioError, TravellerSpec
 from simulator.scenario_bench import DEVICE_ID, Bench
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
@@ -32,6 +33,10 @@ TRAVELLER_TIMEOUT_S = 40.0
 POLL_S = 0.01
 _FORGERIES = {Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
               Forgery.WRONG_SIGNER: FactoryForgery(wrong_signer=True)}
+
+# brainpoolP256r1 (standard parameter 13), AES-128: generic mapping, and chip authentication mapping
+_PACE = {Chip.BAC: (), Chip.PACE: (PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 13),),
+         Chip.PACE_CAM: (PaceInfo("0.4.0.127.0.7.2.2.4.6.2", 2, 13),)}
 
 
 class TravellerStuck(RuntimeError):
@@ -49,16 +54,41 @@ class TravellerOutcome:
     expected: str | None
     msg_id: str = ""
     notes: list[str] = field(default_factory=list)
+    expected_reasons: tuple[str, ...] | None = None
+    access: str = "-"                      # how the chip was opened (BAC, PACE), from the record
+    chip_auth: dict | None = None          # the record's chip authentication result (CA or CAM)
 
     @property
     def as_expected(self) -> bool:
-        return self.expected is None or self.expected == self.outcome
+        return not self.differences()
+
+    @property
+    def chip(self) -> str:
+        """How the chip was opened and proved genuine, e.g. PACE+CAM, BAC+CA ("-": not read)."""
+        auth = self.chip_auth or {}
+        return self.access + (f"+{auth.get('check')}" if auth.get("performed") else "")
+
+    def differences(self) -> list[str]:
+        """What differs from the scenario's expectations (empty: as expected or nothing expected)."""
+        found = []
+        if self.expected is not None and self.expected != self.outcome:
+            found.append(f"outcome {self.outcome}, wanted {self.expected}")
+        if self.expected_reasons is not None and set(self.expected_reasons) != set(self.reasons):
+            found.append(f"reasons {','.join(self.reasons) or 'none'}, wanted "
+                         f"{','.join(sorted(self.expected_reasons)) or 'none'}")
+        return found
+
+    def _check(self) -> str:
+        if self.expected is None and self.expected_reasons is None:
+            return ""
+        return "  ok" if self.as_expected else f"  UNEXPECTED ({'; '.join(self.differences())})"
 
     def line(self, number: int) -> str:
         reasons = ",".join(self.reasons) or "-"
         steps = " ".join(f"{k}={v:.0f}" for k, v in self.timings_ms.items() if k != "total")
-        check = "" if self.expected is None else ("  ok" if self.as_expected else f"  UNEXPECTED (wanted {self.expected})")
-        return (f"  {number}. {self.label:<40} {self.outcome:<10} reasons={reasons:<34} screen={self.screen:<16} "
+        check = self._check()
+        return (f"  {number}. {self.label:<40} {self.outcome:<10} reasons={reasons:<34} chip={self.chip:<8} "
+                f"screen={self.screen:<16} "
                 f"{self.seconds:4.1f}s [{steps} ms]{check}")
 
 
@@ -70,12 +100,27 @@ def photos_of(faces_dir: Path, person: str) -> list[Path]:
     return photos
 
 
-def mrz_lines(number: int, expired: bool, today: dt.date) -> tuple[str, ...]:
-    expiry = today.replace(year=today.year - 1) if expired else today.replace(year=today.year + 5)
-    fields = MrzFields(document_code="P", issuing_state="UTO", document_number=f"GS{number:07d}",
-                       birth_date="850315", sex="F" if number % 2 else "M", expiry_date=expiry.strftime("%y%m%d"),
-                       nationality="UTO", primary_identifier="TRAVELLER", secondary_identifier=_given_name(number))
-    return compose("TD3", fields)
+def mrz_lines(number: int, spec: TravellerSpec, today: dt.date) -> tuple[str, ...]:
+    expiry = today.replace(year=today.year - 1) if spec.expired else today.replace(year=today.year + 5)
+    birth = _years_before(today, 10) if spec.minor else dt.date(1985, 3, 15)
+    td1 = spec.document is Document.TD1
+    fields = MrzFields(document_code="ID" if td1 else "P", issuing_state="UTO", document_number=f"GS{number:07d}",
+                       birth_date=birth.strftime("%y%m%d"), sex="F" if number % 2 else "M",
+                       expiry_date=expiry.strftime("%y%m%d"), nationality="UTO", primary_identifier="TRAVELLER",
+                       secondary_identifier=_given_name(number))
+    return compose("TD1" if td1 else "TD3", fields)
+
+
+def _document_number(lines: tuple[str, ...]) -> str:
+    number = lines[0][5:14] if len(lines) == 3 else lines[1][:9]      # TD1: line 1; TD3: line 2
+    return number.rstrip("<")
+
+
+def _years_before(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:                      # 29 February
+        return today.replace(year=today.year - years, day=28)
 
 
 def _given_name(number: int) -> str:
@@ -97,12 +142,13 @@ class ScenarioRunner:
 
     def run_traveller(self, number: int, spec: TravellerSpec) -> TravellerOutcome:
         bench = self.bench
-        lines = mrz_lines(number, spec.expired, bench.now.date())
+        lines = mrz_lines(number, spec, bench.now.date())
         passport = self._passport(spec, lines)
         if spec.alert:
             self._list_stolen(lines)
         self._present(spec, number)
-        card = insert_card(VirtualIcaoChip(chip_config(passport), os.urandom), bench.vpcd_port)
+        config = chip_config(passport, extended_length=spec.extended_length)
+        card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port)
         try:
             started = time.monotonic()
             bench.reader.faults = spec.fault_plan
@@ -120,8 +166,8 @@ class ScenarioRunner:
         reference = photos_of(self.bench.faces_dir, spec.person)[0]
         portrait = chip_portrait(reference.read_bytes())
         forgery = _FORGERIES[spec.forgery] if spec.forgery else FactoryForgery()
-        return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo"), self.bench.passport_pki,
-                              self.bench.now, forgery)
+        return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo", pace=_PACE[spec.chip]),
+                              self.bench.passport_pki, self.bench.now, forgery)
 
     def _live_photo(self, spec: TravellerSpec) -> Path:
         if spec.impostor:
@@ -141,7 +187,7 @@ class ScenarioRunner:
 
     def _list_stolen(self, lines: tuple[str, ...]) -> None:
         self._alert_version += 1
-        entry = {"id": f"S{self._alert_version}", "issuing_state": "UTO", "number": lines[1][:9].rstrip("<"),
+        entry = {"id": f"S{self._alert_version}", "issuing_state": "UTO", "number": _document_number(lines),
                  "category": "stolen"}
         result = self.bench.push_alert_list([entry], self._alert_version)
         if not result or result.get("status") != "ack":
@@ -244,4 +290,6 @@ def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) ->
     decision = data.get("decision") or {}
     reasons = tuple(dict.fromkeys(decision.get("reasons", ())))    # AA and CA may both say clone
     return TravellerOutcome(spec.label, data["outcome"], reasons, screen,
-                            dict(data.get("timings_ms", {})), seconds, spec.expect, message["msg_id"])
+                            dict(data.get("timings_ms", {})), seconds, spec.expect, message["msg_id"],
+                            expected_reasons=spec.expect_reasons, access=data.get("access_protocol") or "-",
+                            chip_auth=(data.get("chip") or {}).get("chip_auth"))

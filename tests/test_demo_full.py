@@ -107,6 +107,7 @@ def test_every_traveller_ends_as_a_gate_must_handle_them(demo_run):
         assert got.outcome == outcome, (label, got)
         assert set(reasons) <= set(got.reasons), (label, got.reasons)
     assert outcomes["genuine passport"].reasons == ()
+    assert all(o.as_expected for o in outcomes.values()), [o.differences() for o in outcomes.values()]
 
 
 def test_screens_never_tell_why_a_traveller_is_referred(demo_run):

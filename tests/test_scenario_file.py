@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import main as gatesim
-from simulator.scenario import (Behaviour, Forgery, PresentationAttack, ScenarioError, demo_scenario, load_scenario,
+from simulator.scenario import (Behaviour, Forgery, PresentationAttack, ScenarioError, check_persons, demo_scenario,
+                                load_scenario,
                                 parse_scenario)
 
 TOML = """
@@ -42,8 +43,8 @@ def test_toml_and_json_give_the_same_scenario(tmp_path):
 
 
 @pytest.mark.parametrize("document, message", [
-    ({"traveller": [{"label": "x", "person": "p", "colour": "red"}]}, "unknown key(s) colour"),
-    ({"traveller": [{"label": "x", "person": "p", "forgery": "paint"}]}, "forgery must be one of"),
+    ({"traveller": [{"label": "x", "person": "p", "colour": "red"}]}, "traveller 1 ('x'): unknown key 'colour'"),
+    ({"traveller": [{"label": "x", "person": "p", "forgery": "paint"}]}, "forgery 'paint' is not one of"),
     ({"traveller": [{"label": "x"}]}, "person is required"),
     ({"traveller": [{"label": "x", "person": "p", "reader_faults": ["warp=9"]}]}, "reader_faults"),
     ({"traveller": []}, "at least one traveller"),
@@ -87,7 +88,7 @@ def test_the_demo_scenario_covers_every_kind_of_traveller():
 def test_an_attack_traveller_in_the_scenario_format():
     scenario = parse_scenario({"traveller": [{"label": "a", "person": "person09", "presentation_attack": "screen"}]})
     assert scenario.travellers[0].presentation_attack is PresentationAttack.SCREEN
-    with pytest.raises(ScenarioError, match="presentation_attack must be one of"):
+    with pytest.raises(ScenarioError, match="presentation_attack .mask. is not one of"):
         parse_scenario({"traveller": [{"label": "a", "person": "p", "presentation_attack": "mask"}]})
     from simulator.presentation_attacks import SYNTHESISERS
     assert {a.value for a in PresentationAttack} == set(SYNTHESISERS)
@@ -96,3 +97,92 @@ def test_an_attack_traveller_in_the_scenario_format():
 def test_the_demo_without_face_photos_says_where_it_looked_and_exits_2(tmp_path, capsys):
     assert gatesim(["demo", "--faces", str(tmp_path / "no-faces")]) == 2
     assert f"face photos not found at {tmp_path / 'no-faces'}" in capsys.readouterr().err
+
+
+def _error(entry: dict, number: int = 1) -> str:
+    travellers = [{"label": f"t{n}", "person": "hopper"} for n in range(1, number)] + [entry]
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario({"traveller": travellers})
+    return str(err.value)
+
+
+@pytest.mark.parametrize("key", ["expired", "alert"])
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, None])
+def test_booleans_must_be_booleans(key, value):
+    message = _error({"label": "late", "person": "hopper", key: value}, number=2)
+    assert message.startswith("traveller 2 ('late'): " + key) and "true or false" in message
+
+
+def test_an_expected_outcome_is_checked_with_a_suggestion():
+    message = _error({"label": "x", "person": "hopper", "expect": "pased"})
+    assert "expect 'pased' is not one of" in message and "did you mean 'passed'?" in message
+
+
+def test_expected_reasons_are_reason_codes():
+    message = _error({"label": "x", "person": "hopper", "expect_reasons": ["face_not_matchd"]})
+    assert "expect_reasons" in message and "did you mean 'face_not_matched'?" in message
+    assert "must be a list" in _error({"label": "x", "person": "hopper", "expect_reasons": "alert_list_hit"})
+
+
+def test_an_unknown_key_gets_a_did_you_mean():
+    message = _error({"label": "x", "person": "hopper", "expried": True})
+    assert "unknown key 'expried' (did you mean 'expired'?)" in message
+    assert "did you mean 'traveller'" in str(pytest.raises(ScenarioError, parse_scenario, {"travellers": []}).value)
+
+
+def test_fault_specs_must_be_a_list_of_strings():
+    assert "must be a list of strings" in _error({"label": "x", "person": "hopper", "reader_faults": "noise=6"})
+    assert "must be a non-empty string" in _error({"label": "x", "person": "hopper", "reader_faults": [6]})
+
+
+def test_persons_must_have_photos_in_the_faces_used():
+    scenario = parse_scenario({"traveller": [{"label": "a", "person": "hopper"},
+                                             {"label": "b", "person": "hopper", "impostor": "colins"}]})
+    check_persons(scenario, {"hopper", "colins"})
+    with pytest.raises(ScenarioError) as err:
+        check_persons(scenario, {"hopper", "collins"})
+    assert "traveller 2 ('b'): impostor 'colins'" in str(err.value) and "did you mean 'collins'?" in str(err.value)
+    with pytest.raises(ScenarioError) as err:
+        check_persons(scenario, {"colins"})
+    assert "traveller 1 ('a'): person 'hopper'" in str(err.value)
+
+
+def test_a_missing_person_is_refused_before_any_service_starts(tmp_path, monkeypatch, capsys):
+    from simulator import scenario_cmd
+
+    def no_bench(*args, **kwargs):
+        raise AssertionError("the bench was started for an invalid scenario")
+    monkeypatch.setattr(scenario_cmd, "Bench", no_bench)
+    bad = tmp_path / "s.toml"
+    bad.write_text('[[traveller]]\nlabel = "ghost"\nperson = "person99"\n')
+    assert gatesim(["scenario", str(bad), "--faces", "bundled"]) == 2
+    err = capsys.readouterr().err
+    assert "traveller 1 ('ghost'): person 'person99' has no photos" in err and "hopper" in err
+
+
+def test_the_help_and_the_reference_page_name_every_key_and_value(capsys):
+    from pathlib import Path
+
+    from simulator.scenario import KEYS
+    with pytest.raises(SystemExit):
+        gatesim(["scenario", "--help"])
+    help_text = capsys.readouterr().out
+    page = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    for key in KEYS:
+        for text in (help_text, page):
+            assert f"{key.name}" in text and all(value in text for value in key.values), key.name
+    for spec in ("chunk=", "delay=", "noise=", "truncate=", "ocr=", "bcc="):
+        assert spec in help_text and spec in page
+
+
+def test_the_shipped_scenarios_load_and_appliance_configs_are_apart():
+    from pathlib import Path
+
+    from firmware_app.cli import main as gatectl
+    root = Path(__file__).resolve().parents[1]
+    shipped = sorted((root / "simulator" / "scenarios").glob("*.toml"))
+    assert shipped
+    for path in shipped:
+        check_persons(load_scenario(path), {"hopper", "collins"})    # runs on the bundled faces alone
+    for config in sorted((root / "config" / "examples").glob("*.toml")):
+        assert gatectl(["config", "check", str(config)]) == 0, config
