@@ -21,6 +21,7 @@ import pytest
 from simulator.hostile import ATTACK_FILE, HostileCase, hostile_chip
 from simulator.local_process import wait_until
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
+from simulator.scenario import TravellerSpec
 from simulator.scenario_bench import Bench, BenchUnavailable
 from simulator.scenario_run import mrz_lines, photos_of
 from simulator.vchip.pcscd import insert_card, remove_card
@@ -56,7 +57,7 @@ def _emergency_to_released_s(bench, loop_opens_at: float) -> float:
 
 
 def _attack(bench, case: HostileCase, number: int, delay_s: float) -> float:
-    lines = mrz_lines(number, False, bench.now.date())
+    lines = mrz_lines(number, TravellerSpec("hostile", "person01"), bench.now.date())
     photo = photos_of(bench.faces_dir, "person01")[0].read_bytes()
     passport = build_passport(PassportSpec(lines, chip_portrait(photo), seed="gatesim-demo"),
                               bench.passport_pki, bench.now)
