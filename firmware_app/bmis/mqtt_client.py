@@ -208,13 +208,17 @@ class MqttConnection:
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         """Connect in the background; paho's loop retries (with backoff) until the broker answers."""
+        self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
+                                   clean_start=self.settings.clean_start, properties=self._connect_properties())
+        self._client.loop_start()
+
+    def _connect_properties(self) -> Properties:
+        """What CONNECT announces (a subclass may add to it, e.g. a Receive Maximum)."""
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.settings.session_expiry_s
         if self.settings.max_packet_size:
             properties.MaximumPacketSize = self.settings.max_packet_size
-        self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
-                                   clean_start=self.settings.clean_start, properties=properties)
-        self._client.loop_start()
+        return properties
 
     def stop(self) -> None:
         self._client.disconnect()

@@ -21,6 +21,7 @@ from firmware_app.emrtd.errors import EmrtdError
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import file_errors
 from firmware_app.emrtd.lds.errors import LdsError, LdsFormatError
+from firmware_app.emrtd.lds.sod import signed_data_certificates
 from firmware_app.emrtd.pa.chain import check_chain
 from firmware_app.emrtd.pa.cms_signature import SignerCheck, check_signer_info
 from firmware_app.emrtd.pa.errors import PaError
@@ -34,7 +35,6 @@ STANDARDIZED_DOMAIN_PARAMETERS = "0.4.0.127.0.7.1.2"
 EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 MAX_BYTES = 32 * 1024  # a real one is 1-3 KB (SecurityInfos and the DS certificate)
 MAX_INFOS = 32
-MAX_CERTIFICATES = 8
 CAM = ChipCheck.CHIP_AUTHENTICATION_MAPPING
 
 
@@ -74,16 +74,7 @@ def parse_card_security(data: bytes) -> CardSecurity:
         content = encap["content"].native
         if not isinstance(content, bytes) or not content:
             raise LdsFormatError(FILE, "SecurityInfos content is absent")
-        return CardSecurity(signers[0], content, _certificates(signed), _chip_keys(content))
-
-
-def _certificates(signed: cms.SignedData) -> tuple[x509.Certificate, ...]:
-    choices = signed["certificates"]
-    if choices.native is None:
-        return ()
-    if len(choices) > MAX_CERTIFICATES:
-        raise LdsFormatError(FILE, "too many certificates")
-    return tuple(c.chosen for c in choices if c.name == "certificate")
+        return CardSecurity(signers[0], content, signed_data_certificates(signed, FILE), _chip_keys(content))
 
 
 def _chip_keys(content: bytes) -> tuple[ChipKey, ...]:

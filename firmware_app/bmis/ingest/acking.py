@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from ..mqtt_client import Incoming, MqttConnection, MqttSettings, Callbacks, PacketTypes, Properties
+from ..mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings, Properties
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,10 @@ class AckingConnection(MqttConnection):
         client.manual_ack_set(True)
         return client
 
-    def start(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.settings.session_expiry_s
+    def _connect_properties(self) -> Properties:
+        properties = super()._connect_properties()
         properties.ReceiveMaximum = self._receive_maximum_in
-        if self.settings.max_packet_size:          # as MqttConnection.start does
-            properties.MaximumPacketSize = self.settings.max_packet_size
-        self._client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
-                                   clean_start=self.settings.clean_start, properties=properties)
-        self._client.loop_start()
+        return properties
 
     def ack(self, delivery: Delivery) -> None:
         """PUBACK one delivery (any thread). QoS 0 needs none; a delivery from an earlier connection

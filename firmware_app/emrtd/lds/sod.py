@@ -70,7 +70,7 @@ def _parse_content_info(der: bytes) -> SecurityObject:
         raise LdsFormatError(FILE, "LDSSecurityObject content is absent")
     algorithm, hashes, version = _parse_security_object(content)
     warning = CONTENT_TYPES[content_type]
-    return SecurityObject(algorithm, hashes, version, signed, signer_infos[0], content, _certificates(signed),
+    return SecurityObject(algorithm, hashes, version, signed, signer_infos[0], content, signed_data_certificates(signed),
                           content_type, (warning,) if warning else ())
 
 
@@ -92,12 +92,14 @@ def _parse_security_object(der: bytes) -> tuple[str, dict[int, bytes], str | Non
     return algorithm, hashes, version
 
 
-def _certificates(signed: cms.SignedData) -> tuple[x509.Certificate, ...]:
+def signed_data_certificates(signed: cms.SignedData, file: str = FILE) -> tuple[x509.Certificate, ...]:
+    """The certificates a chip's SignedData carries (EF.SOD, EF.CardSecurity), at most MAX_CERTIFICATES,
+    fully parsed while errors still map to LdsFormatError."""
     choices = signed["certificates"]
     if choices.native is None:
         return ()
     if len(choices) > MAX_CERTIFICATES:
-        raise LdsFormatError(FILE, "too many certificates")
+        raise LdsFormatError(file, "too many certificates")
     certs = tuple(c.chosen for c in choices if c.name == "certificate")
     for cert in certs:
         _ = cert.native  # force the full (lazy) parse while errors still map to LdsFormatError
