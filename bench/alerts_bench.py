@@ -20,10 +20,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware_app.bmis.alert_store import AlertStore
-from firmware_app.bmis.command_journal import CommandJournal
-from firmware_app.bmis.commands import CommandProcessor, CommandSettings
-from firmware_app.bmis.signing import TrustStore, sign_command
+from firmware_app.bmis.alerts.store import AlertStore
+from firmware_app.bmis.commands.journal import CommandJournal
+from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
+from firmware_app.bmis.commands.signing import TrustStore, sign_command
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 SURNAMES = ["MÜLLER", "SMITH", "NUÑEZ", "ERIKSSON", "ØSTERGÅRD", "ЩЕРБАК", "GARCIA", "NGUYEN", "KOWALSKI"]

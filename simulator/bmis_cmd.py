@@ -130,7 +130,7 @@ def _hold(seconds: float, stop) -> int:
 
 
 def run_listen(args) -> int:
-    from firmware_app.bmis.link_errors import BmisLinkError
+    from firmware_app.bmis.errors import BmisLinkError
     try:
         consumer = _consumer(args)
         consumer.start()
@@ -174,7 +174,7 @@ def _summary(data: dict) -> str:
 
 
 def run_send(args) -> int:
-    from firmware_app.bmis.link_errors import BmisLinkError
+    from firmware_app.bmis.errors import BmisLinkError
     try:
         body = json.loads(args.body)
         key = _load_key(args.key) if args.key else None

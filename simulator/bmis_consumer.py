@@ -26,11 +26,10 @@ from typing import Any
 import sqlite_utils
 
 from firmware_app.bmis.contract import MessageKind, kind_of_topic, problems
-from firmware_app.bmis.envelope import decode, utc_text
-from firmware_app.bmis.link_errors import ContractViolation
+from firmware_app.bmis.contract import decode, utc_text, MAX_RECEIPT_IDS, build_receipt, chunks
+from firmware_app.bmis.errors import ContractViolation
 from firmware_app.bmis.contract import receipt_topic
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
-from firmware_app.bmis.receipts import MAX_RECEIPT_IDS, build_receipt, chunks
 
 log = logging.getLogger(__name__)
 # "cmd-result/#" also matches "cmd-result" itself (MQTT: # includes the parent level).
@@ -196,7 +195,7 @@ class BmisConsumer:
         command = {"command_id": str(uuid.uuid4()), "issued_at": _whole_seconds(now),
                    "expires_at": _whole_seconds(now + dt.timedelta(seconds=ttl_s)), **body}
         if signing_key is not None:
-            from firmware_app.bmis.signing import sign_command
+            from firmware_app.bmis.commands.signing import sign_command
             command = sign_command(signing_key, topic, command)
         correlation = command["command_id"].encode()
         self._mqtt.publish(topic, json.dumps(command).encode(), correlation=correlation,

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.link_errors import BmisLinkError
+from firmware_app.bmis.errors import BmisLinkError
 from firmware_app.config.load import load_config
 from firmware_app.errors import ConfigError
 

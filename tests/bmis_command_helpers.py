@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware_app.bmis.alert_store import AlertStore
-from firmware_app.bmis.command_journal import CommandJournal
-from firmware_app.bmis.commands import CommandProcessor, CommandSettings
-from firmware_app.bmis.signing import TrustStore, sign_command
+from firmware_app.bmis.alerts.store import AlertStore
+from firmware_app.bmis.commands.journal import CommandJournal
+from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
+from firmware_app.bmis.commands.signing import TrustStore, sign_command
 from firmware_app.errors import GateError
 
 PREFIX, DEVICE = "gates", "gate-01"

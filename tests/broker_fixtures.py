@@ -15,10 +15,10 @@ from typing import Callable
 
 import pytest
 
-from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.link import BmisLink, CommandHandler, nack_not_implemented
 from firmware_app.bmis.mqtt_client import MqttSettings
-from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from firmware_app.bmis.contract import MessageKind, problems
-from firmware_app.bmis.envelope import Identity, build, encode
+from firmware_app.bmis.contract import Identity, build, encode
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
 from simulator.bmis_broker import MosquittoBroker
 from tests.broker_fixtures import consumer_settings, device_settings, wait_until

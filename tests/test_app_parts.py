@@ -20,7 +20,7 @@ from firmware_app.appliance.bridges import PresenceWatch, ReaderBridge, RunnerLa
 from firmware_app.appliance.errors import OverrideRefused
 from firmware_app.appliance.notify import Notifier
 from firmware_app.appliance.selftest import Status, check_broker, check_camera, check_gate, check_outbox
-from firmware_app.bmis.command_errors import StatsError
+from firmware_app.bmis.errors import StatsError
 from firmware_app.cli import main as gatectl
 from firmware_app.config import parse_config
 from firmware_app.errors import GateError

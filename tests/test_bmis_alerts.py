@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.bmis.alert_entries import ListKind
-from firmware_app.bmis.alert_store import AlertStore
-from firmware_app.bmis.command_errors import AlertListInvalid, AlertVersionConflict
+from firmware_app.bmis.alerts.entries import ListKind
+from firmware_app.bmis.alerts.store import AlertStore
+from firmware_app.bmis.errors import AlertListInvalid, AlertVersionConflict
 from firmware_app.policy.alerts import (AlertListChecker, AlertListKind, InMemoryAlertLists,
                                         PersonEntry)
 from firmware_app.policy.errors import AlertListUnavailable, AlertQueryInvalid

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from firmware_app.bmis.alert_store import AlertStore
-from firmware_app.bmis.command_errors import AlertListInvalid, AlertVersionConflict
+from firmware_app.bmis.alerts.store import AlertStore
+from firmware_app.bmis.errors import AlertListInvalid, AlertVersionConflict
 from tests.bmis_command_helpers import Bmis, Clock, FakeLane, make_processor
 
 

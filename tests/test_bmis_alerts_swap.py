@@ -5,7 +5,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from firmware_app.bmis.alert_store import AlertStore
+from firmware_app.bmis.alerts.store import AlertStore
 
 VERSIONS = 16
 ENTRIES = 200

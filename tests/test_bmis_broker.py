@@ -222,9 +222,9 @@ def test_signed_commands_through_the_command_processor(broker, bmis_consumer, tm
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from firmware_app.bmis.command_journal import CommandJournal
-    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
-    from firmware_app.bmis.signing import TrustStore
+    from firmware_app.bmis.commands.journal import CommandJournal
+    from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
+    from firmware_app.bmis.commands.signing import TrustStore
     bmis_key, lane = Ed25519PrivateKey.generate(), _Lane()
     processor = CommandProcessor(CommandSettings("gates", "gate-a"), trust=TrustStore.of(bmis_key.public_key()),
                                  journal=CommandJournal.open(tmp_path / "journal.db"), alerts=None, lane=lane,
@@ -249,9 +249,9 @@ def test_signed_commands_through_the_command_processor(broker, bmis_consumer, tm
 
 
 def test_garbage_on_the_command_topic_is_answered_and_the_gate_keeps_working(broker, bmis_consumer, tmp_path):
-    from firmware_app.bmis.command_journal import CommandJournal
-    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
-    from firmware_app.bmis.signing import TrustStore
+    from firmware_app.bmis.commands.journal import CommandJournal
+    from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
+    from firmware_app.bmis.commands.signing import TrustStore
     import datetime as dt
     processor = CommandProcessor(CommandSettings("gates", "gate-a"), trust=TrustStore.of(),
                                  journal=CommandJournal.open(tmp_path / "journal.db"), alerts=None, lane=_Lane(),
@@ -291,10 +291,10 @@ def test_events_wait_for_a_bmis_that_has_never_subscribed(broker, tmp_path):
 
 
 def test_a_certificate_from_another_ca_never_connects_and_nothing_is_lost(broker, tmp_path):
-    from firmware_app.bmis.envelope import Identity
+    from firmware_app.bmis.contract import Identity
     from firmware_app.bmis.link import BmisLink
     from firmware_app.bmis.mqtt_client import MqttSettings
-    from firmware_app.bmis.outbox import Outbox
+    from firmware_app.bmis.outbox.queue import Outbox
     from firmware_app.bmis.wiring import connection_factory
     from simulator.bmis_pki import make_test_pki
     import datetime as dt

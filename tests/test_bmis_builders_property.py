@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from firmware_app.appliance.bmis_side import LaneStatus
 from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink, GateState
-from firmware_app.bmis.outbox import Outbox, OutboxLimits, PendingMessage
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits, PendingMessage
 from firmware_app.lane.actions import AlarmKind, ExceptionKind
 from firmware_app.lane.state import Fault, State
 from firmware_app.policy.modes import LaneMode
@@ -123,10 +123,10 @@ command_bodies = st.fixed_dictionaries(
 @given(st.sampled_from(["set-mode", "override", "alerts-replace", "alerts-delta", "request-status", "reboot"]),
        command_bodies)
 def test_every_command_answer_passes_its_schema(tmp_path, name, body):
-    from firmware_app.bmis.alert_store import AlertStore
-    from firmware_app.bmis.command_journal import CommandJournal
-    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
-    from firmware_app.bmis.signing import TrustStore
+    from firmware_app.bmis.alerts.store import AlertStore
+    from firmware_app.bmis.commands.journal import CommandJournal
+    from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
+    from firmware_app.bmis.commands.signing import TrustStore
     from tests.test_bmis_broker import _Lane
     link = new_link(tmp_path)
     processor = CommandProcessor(CommandSettings("gates", "gate-p"), trust=TrustStore(), journal=CommandJournal.in_memory(),

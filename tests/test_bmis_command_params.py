@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from firmware_app.bmis.command_model import CommandName
+from firmware_app.bmis.commands.model import CommandName
 from firmware_app.bmis.contract import command_params_problems
 from tests.bmis_command_helpers import Bmis, Clock, FakeLane, make_processor
 

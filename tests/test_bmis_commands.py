@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware_app.bmis.command_model import ResultReason
+from firmware_app.bmis.commands.model import ResultReason
 from firmware_app.bmis.contract import problems
-from firmware_app.bmis.signing import sign_command
+from firmware_app.bmis.commands.signing import sign_command
 from tests.bmis_command_helpers import ROOT, Bmis, Clock, FakeLane, make_processor
 
 
@@ -391,7 +391,7 @@ class _BrokenJournal:
         self.inner, self.fail_on = inner, fail_on
 
     def __getattr__(self, name):
-        from firmware_app.bmis.command_journal import JournalError
+        from firmware_app.bmis.errors import JournalError
         if name in self.fail_on:
             def fail(*args, **kwargs):
                 raise JournalError("disk I/O error")
@@ -405,9 +405,9 @@ class _BrokenJournal:
     ({"finish", "audit"}, "ack", "ok", 1),           # ran: say so
 ])
 def test_journal_failures(tmp_path, fail_on, status, reason, effects):
-    from firmware_app.bmis.commands import CommandProcessor, CommandSettings
-    from firmware_app.bmis.command_journal import CommandJournal
-    from firmware_app.bmis.signing import TrustStore
+    from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
+    from firmware_app.bmis.commands.journal import CommandJournal
+    from firmware_app.bmis.commands.signing import TrustStore
     clock, lane = Clock(), FakeLane()
     bmis = Bmis(clock)
     journal = _BrokenJournal(CommandJournal.open(tmp_path / "j.db"), fail_on)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware_app.bmis.command_wiring import build_command_side
-from firmware_app.bmis.signing import key_id_of, public_key_pem, sign_command
+from firmware_app.bmis.commands.signing import key_id_of, public_key_pem, sign_command
 from firmware_app.cli import main
 from firmware_app.config import load_config
 from tests.bmis_command_helpers import FakeLane

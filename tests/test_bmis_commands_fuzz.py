@@ -6,7 +6,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from firmware_app.bmis.command_model import CommandName
+from firmware_app.bmis.commands.model import CommandName
 from tests.bmis_command_helpers import ROOT, Bmis, Clock, FakeLane, make_processor
 
 TOPICS = st.sampled_from([f"{ROOT}/cmd/{name.value}" for name in CommandName]

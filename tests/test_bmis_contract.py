@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_app.bmis import envelope
+from firmware_app.bmis import contract as envelope
 from firmware_app.bmis.contract import (SCHEMA_DIR, MessageKind, command_filter, kind_of_topic, topic_for,
                                         validate_command, validate_message)
-from firmware_app.bmis.envelope import Identity
-from firmware_app.bmis.link_errors import ContractViolation
+from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.errors import ContractViolation
 
 IDENTITY = Identity("gate-7", "post-3")
 NOW = dt.datetime(2026, 11, 26, 12, 0, 0, 123456, tzinfo=dt.timezone.utc)
@@ -154,7 +154,7 @@ def test_validation_of_arbitrary_documents_is_typed(kind, document):
 
 def test_stats_schema_matches_the_statistics_report():
     from firmware_app.bmis import stats
-    from firmware_app.bmis.stats_sample import sample_of
+    from firmware_app.bmis.stats import sample_of
     record = dict(CROSSING, ended_at="2026-11-26T11:30:00+00:00",
                   decision={"outcome": "refer", "reasons": ["face_not_matched"], "findings": [], "alert_hits": []})
     sample = sample_of(record)

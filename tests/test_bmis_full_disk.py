@@ -10,10 +10,10 @@ import uuid
 import pytest
 
 from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.link import BmisLink
-from firmware_app.bmis.link_errors import OutboxError, OutboxFull
-from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.errors import OutboxError, OutboxFull
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
 from tests.broker_fixtures import bmis_consumer, broker, device_settings, wait_until  # noqa: F401  (fixtures)
 from tests.disk_fixtures import DiskFiller, free_bytes, small_disk  # noqa: F401  (fixture)

@@ -42,7 +42,7 @@ def test_receipts_are_split_per_device_and_per_500_ids_and_pass_their_schema():
     import datetime as dt
     import json
     from firmware_app.bmis.ingest.receipt_out import receipts_by_device
-    from firmware_app.bmis.receipts import parse_receipt
+    from firmware_app.bmis.contract import parse_receipt
     pairs = [("gate-a", str(uuid.UUID(int=n + 1))) for n in range(1001)] + [("gate-b", str(uuid.UUID(int=7)))]
     out = receipts_by_device(pairs, "gates", now=dt.datetime.now(dt.timezone.utc))
     assert [(t, len(json.loads(p)["msg_ids"])) for t, p in out] == [

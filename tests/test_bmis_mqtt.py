@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.link import BmisLink, Severity
-from firmware_app.bmis.link_errors import MqttSettingsError, OutboxFull
+from firmware_app.bmis.errors import MqttSettingsError, OutboxFull
 from firmware_app.bmis.mqtt_client import Incoming, MqttConnection, MqttSettings
-from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.pump import OutboxPump
 
 IDENTITY = Identity("gate-u", "post-u")
@@ -289,7 +289,7 @@ class FlakyOutbox:
         def flaky(*args, **kwargs):
             if self._fail > 0:
                 self._fail -= 1
-                from firmware_app.bmis.link_errors import OutboxError
+                from firmware_app.bmis.errors import OutboxError
                 raise OutboxError("disk I/O error")
             return real(*args, **kwargs)
         return flaky

@@ -8,9 +8,10 @@ import uuid
 import pytest
 
 from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.envelope import Identity
-from firmware_app.bmis.link_errors import ContractViolation, OutboxFull
-from firmware_app.bmis.outbox import Outbox, OutboxLimits, inspect_outbox
+from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.errors import ContractViolation, OutboxFull
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
+from firmware_app.bmis.outbox.storage import inspect_outbox
 
 IDENTITY = Identity("gate-t1", "post-t")
 
@@ -182,7 +183,7 @@ def test_sent_log_is_bounded(tmp_path):
 
 
 def test_unwritable_location_is_a_typed_error(tmp_path):
-    from firmware_app.bmis.link_errors import OutboxError
+    from firmware_app.bmis.errors import OutboxError
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(OutboxError):
@@ -190,7 +191,7 @@ def test_unwritable_location_is_a_typed_error(tmp_path):
 
 
 def test_a_corrupt_database_file_is_a_typed_error(tmp_path):
-    from firmware_app.bmis.link_errors import OutboxError
+    from firmware_app.bmis.errors import OutboxError
     (tmp_path / "outbox.db").write_bytes(b"not a database" * 100)
     with pytest.raises(OutboxError):
         open_outbox(tmp_path)

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.envelope import Identity
-from firmware_app.bmis.link_errors import ContractViolation
-from firmware_app.bmis.outbox import Outbox, OutboxLimits, inspect_outbox
+from firmware_app.bmis.contract import Identity, MAX_RECEIPT_BYTES, build_receipt, parse_receipt
+from firmware_app.bmis.errors import ContractViolation
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
+from firmware_app.bmis.outbox.storage import inspect_outbox
 from firmware_app.bmis.pump import OutboxPump
-from firmware_app.bmis.receipts import MAX_RECEIPT_BYTES, build_receipt, parse_receipt
 from tests.test_bmis_contract import CROSSING
 
 IDENTITY = Identity("gate-r", "post-r")
@@ -92,7 +92,7 @@ def test_unreceipted_records_of_an_earlier_boot_are_resent_at_start(tmp_path):
 
 
 def test_unreceipted_records_count_towards_the_bound(tmp_path):
-    from firmware_app.bmis.link_errors import OutboxFull
+    from firmware_app.bmis.errors import OutboxFull
     counter = iter(range(1, 10**6))
     box = Outbox(tmp_path / "o.db", IDENTITY, clock=lambda: NOW, id_source=lambda: uuid.UUID(int=next(counter)),
                  limits=OutboxLimits(max_messages=3, reserve_messages=0), monotonic=Monotonic())

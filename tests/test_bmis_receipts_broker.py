@@ -11,11 +11,10 @@ import uuid
 import pytest
 
 from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.envelope import Identity, build, encode
+from firmware_app.bmis.contract import Identity, build, encode, build_receipt
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.mqtt_client import Callbacks, MqttConnection
-from firmware_app.bmis.outbox import Outbox, OutboxLimits
-from firmware_app.bmis.receipts import build_receipt
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer

@@ -13,10 +13,10 @@ import textwrap
 import uuid
 from pathlib import Path
 
-from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink
-from firmware_app.bmis.outbox import Outbox
+from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.lane.journal import RECORDED_BEFORE_RESTART, LaneJournal
 from tests.test_lane_runner import Rig, wait_until
 

@@ -9,10 +9,10 @@ import time
 import uuid
 
 from firmware_app.appliance.bmis_side import LaneStatus
-from firmware_app.bmis.envelope import Identity
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink
-from firmware_app.bmis.outbox import Outbox, OutboxLimits
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.state import Fault, State

@@ -292,7 +292,7 @@ def test_a_pass_is_not_acted_on_while_somebody_is_already_inside():
 
 def test_presentation_attack_refers_with_its_own_reason_and_alarm_and_is_recorded():
     from firmware_app.bmis.contract import MessageKind, validate_message
-    from firmware_app.bmis.envelope import Identity, build, encode
+    from firmware_app.bmis.contract import Identity, build, encode
     from firmware_app.face.pad import PadStatus
     attack = replace(good_face(), pad=PadStatus.ATTACK_SUSPECTED, pad_score=0.04)
     suspected = decide(Evidence(mrz(), good_chip(), attack), PolicyContext(today=TODAY), InMemoryAlertLists())

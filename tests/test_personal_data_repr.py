@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 from drivers.camera.base import Frame
-from firmware_app.bmis.alert_entries import parse_document, parse_person
-from firmware_app.bmis.alert_index import person_query
+from firmware_app.bmis.alerts.entries import parse_document, parse_person, person_query
 from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.outbox import PendingMessage
+from firmware_app.bmis.outbox.queue import PendingMessage
 from firmware_app.emrtd.report import ChipReport, Verdict
 from firmware_app.face.quality import QualityReport
 from firmware_app.face.verifier import FaceSample, Inspection

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from asn1crypto import pem
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware_app.bmis.signing import public_key_pem, sign_command
+from firmware_app.bmis.commands.signing import public_key_pem, sign_command
 from firmware_app.config import parse_config
 from firmware_app.lane.state import Fault
 from simulator.cms_builder import master_list

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from firmware_app.appliance.selftest import Status, check_camera, check_gate, check_outbox, check_reader
 from firmware_app.appliance.selftest_identity import check_client_certificate
-from firmware_app.bmis.outbox import inspect_outbox
+from firmware_app.bmis.outbox.storage import inspect_outbox
 from firmware_app.bmis.wiring import OUTBOX_FILE, open_outbox
 from firmware_app.cli import main as gatectl
 from firmware_app.config import parse_config

@@ -135,7 +135,7 @@ def check_gate(config) -> CheckResult:
 
 def check_outbox(config, now: Callable[[], float] = time.time) -> CheckResult:
     """Read-only: opening the Outbox itself would count a boot (a selftest changes no state)."""
-    from firmware_app.bmis.outbox import inspect_outbox
+    from firmware_app.bmis.outbox.storage import inspect_outbox
     from firmware_app.bmis.wiring import OUTBOX_FILE
     data_dir = Path(config.device.data_dir)
     path = data_dir / OUTBOX_FILE

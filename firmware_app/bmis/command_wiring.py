@@ -19,11 +19,10 @@ from typing import Callable
 
 from firmware_app.config.model import GateConfig
 
-from .alert_store import AlertStore
-from .command_handlers import LaneControl, PkiUpdater
-from .command_journal import CommandJournal
-from .commands import AlarmSink, CommandProcessor, CommandSettings
-from .signing import TrustStore
+from .alerts.store import AlertStore
+from .commands.processor import LaneControl, PkiUpdater, AlarmSink, CommandProcessor, CommandSettings
+from .commands.journal import CommandJournal
+from .commands.signing import TrustStore
 from .stats import CrossingStats
 
 log = logging.getLogger(__name__)

@@ -1,23 +1,38 @@
-"""The MQTT message contract with the BMIS: message kinds, topics and their JSON Schemas.
+"""The MQTT message contract with the BMIS: message kinds, topics, their JSON Schemas, the
+envelope every message carries, and receipts.
 
 Topics are `{prefix}/v1/{device}/{suffix}`; the `v1` in the topic is the contract's major version,
 the `schema` member of every message ("events/crossing/1.0") names kind and minor version.
 Schemas live in ./schemas (draft 2020-12), all sharing envelope.json.
+
+The envelope is built from an injected clock and id source; seq and boot come from the outbox
+(persisted there, in the same transaction as the message), so building stays pure: same inputs,
+same bytes.
+
+Receipts: the BMIS's end-to-end acknowledgement of the gate messages it has durably stored.
+
+A PUBACK only says the broker took a message; a broker that dies before delivering it loses it.
+The BMIS therefore publishes, after its own commit, `{prefix}/v1/{device}/receipt` (schemas/
+receipt.json: up to 500 msg_ids). The gate parses a receipt here (bounded in size before any
+parsing, then checked against the schema) and the outbox forgets what it names; the reference
+consumer builds them with `build_receipt`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from .link_errors import ContractViolation
+from .errors import ContractViolation
 
 CONTRACT_MAJOR = "v1"
 SCHEMA_DIR = Path(__file__).with_name("schemas")
@@ -198,3 +213,109 @@ def kind_of_topic(topic: str) -> tuple[str, MessageKind]:
     rest = topic.split(marker, 1)[1]
     device_id, _, suffix = rest.partition("/")
     return check_segment(device_id, "device id"), MessageKind.from_suffix(suffix)
+
+
+Clock = Callable[[], dt.datetime]
+IdSource = Callable[[], uuid.UUID]
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def utc_now() -> dt.datetime:
+    """The production clock (injected; pure code never calls it itself)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def utc_text(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ContractViolation("time", ["naive datetime: the clock must give UTC-aware times"])
+    moment = moment.astimezone(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Identity:
+    device_id: str
+    post_id: str
+    prefix: str = "gates"
+
+    def __post_init__(self) -> None:
+        check_segment(self.device_id, "device id")
+        check_segment(self.post_id, "post id")
+
+    def topic(self, kind: MessageKind) -> str:
+        return topic_for(self.prefix, self.device_id, kind)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message ready to publish: what goes into the outbox row."""
+    kind: MessageKind
+    msg_id: str
+    seq: int
+    topic: str
+    payload: bytes
+
+    @property
+    def retained(self) -> bool:
+        return self.kind.retained
+
+
+def build(identity: Identity, kind: MessageKind, data: dict[str, Any], *, msg_id: uuid.UUID, seq: int,
+          boot: int, now: dt.datetime) -> dict[str, Any]:
+    return {"schema": kind.schema_id, "msg_id": str(msg_id), "device_id": identity.device_id,
+            "post_id": identity.post_id, "seq": seq, "boot": boot, "time": utc_text(now), "data": data}
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    try:
+        payload = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise ContractViolation(message.get("schema", "?"), [f"not JSON-serialisable: {exc}"]) from exc
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractViolation(message.get("schema", "?"), [f"payload of {len(payload)} bytes is too large"])
+    return payload
+
+
+def decode(payload: bytes) -> dict[str, Any]:
+    """A received message as a dict; ContractViolation for anything that is not a JSON object."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractViolation("payload", [f"{len(payload)} bytes is too large"])
+    try:
+        message = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ContractViolation("payload", [f"not JSON: {type(exc).__name__}"]) from exc
+    if not isinstance(message, dict):
+        raise ContractViolation("payload", ["not a JSON object"])
+    return message
+
+
+RECEIPT_SCHEMA = "receipt/1.0"
+MAX_RECEIPT_IDS = 500
+MAX_RECEIPT_BYTES = 64 * 1024     # 500 ids take ~20 KiB: a larger payload is refused unparsed
+
+
+def parse_receipt(payload: bytes) -> list[str]:
+    """The msg_ids a receipt names; ContractViolation for anything that is not a valid receipt."""
+    if len(payload) > MAX_RECEIPT_BYTES:
+        raise ContractViolation("receipt", [f"{len(payload)} bytes is too large"])
+    message = decode(payload)
+    found = problems("receipt.json", message)
+    if found:
+        raise ContractViolation("receipt", found)
+    return list(message["msg_ids"])
+
+
+def build_receipt(msg_ids: Iterable[str], *, receipt_id: uuid.UUID, now: dt.datetime) -> bytes:
+    """One receipt payload (at most MAX_RECEIPT_IDS ids; split larger sets with `chunks`)."""
+    ids = list(dict.fromkeys(msg_ids))
+    if not 1 <= len(ids) <= MAX_RECEIPT_IDS:
+        raise ContractViolation("receipt", [f"{len(ids)} msg_ids (1..{MAX_RECEIPT_IDS} allowed)"])
+    message = {"schema": RECEIPT_SCHEMA, "receipt_id": str(receipt_id), "time": utc_text(now), "msg_ids": ids}
+    found = problems("receipt.json", message)
+    if found:
+        raise ContractViolation("receipt", found)
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def chunks(msg_ids: list[str], size: int = MAX_RECEIPT_IDS) -> list[list[str]]:
+    return [msg_ids[i:i + size] for i in range(0, len(msg_ids), size)]

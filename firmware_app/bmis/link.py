@@ -23,13 +23,12 @@ import uuid
 from typing import Any, Callable, Mapping, Protocol
 
 from .contract import MessageKind, command_filter, device_root, receipt_topic
-from .envelope import Envelope, Identity
+from .contract import Envelope, Identity, parse_receipt
 from .health import ComponentStatus, component_entry, health_components
-from .link_errors import BmisLinkError, ContractViolation, OutboxFull
+from .errors import BmisLinkError, ContractViolation, OutboxFull
 from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, Callbacks, Incoming, Will
-from .outbox import Outbox, PendingMessage
+from .outbox.queue import Outbox, PendingMessage
 from .pump import OutboxPump
-from .receipts import parse_receipt
 
 log = logging.getLogger(__name__)
 CommandHandler = Callable[[str, bytes, "str | None", "bytes | None"], dict]

@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from .link_errors import MqttSettingsError
+from .errors import MqttSettingsError
 
 log = logging.getLogger(__name__)
 QOS = 1

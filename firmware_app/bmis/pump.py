@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 
 from .mqtt_client import (REASON_FAILURE_FROM, REASON_NO_MATCHING_SUBSCRIBERS, REASON_PACKET_TOO_LARGE,
                           publish_packet_size)
-from .outbox import Outbox, PendingMessage
+from .outbox.queue import Outbox, PendingMessage
 
 log = logging.getLogger(__name__)
 MAX_EARLY_ACKS = 1024

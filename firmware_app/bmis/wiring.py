@@ -5,11 +5,11 @@ from pathlib import Path
 
 from firmware_app.config.model import GateConfig
 
-from .envelope import Clock, Identity, IdSource, utc_now
+from .contract import Clock, Identity, IdSource, utc_now
 from .link import BmisLink, CommandHandler, ConnectionFactory, HealthSource, nack_not_implemented
-from .link_errors import MqttSettingsError
+from .errors import MqttSettingsError
 from .mqtt_client import Callbacks, MqttConnection, MqttSettings, Will
-from .outbox import Outbox, OutboxLimits, uuid4_source
+from .outbox.queue import Outbox, OutboxLimits, uuid4_source
 
 OUTBOX_FILE = "bmis-outbox.db"
 PACKET_HEADROOM = 64 * 1024     # topic, properties and headers on top of the largest command payload

@@ -24,8 +24,8 @@ def register(groups) -> None:
 
 
 def run_status(args) -> int:
-    from firmware_app.bmis.link_errors import OutboxError
-    from firmware_app.bmis.outbox import inspect_outbox
+    from firmware_app.bmis.errors import OutboxError
+    from firmware_app.bmis.outbox.storage import inspect_outbox
     from firmware_app.bmis.wiring import OUTBOX_FILE
     from firmware_app.config import load_config
     from firmware_app.errors import ConfigError

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 from ..contract import CONTRACT_MAJOR, MessageKind, kind_of_topic, problems
-from ..envelope import decode
-from ..link_errors import ContractViolation
+from ..contract import decode
+from ..errors import ContractViolation
 from .records import Rejection, RejectReason, StoredMessage
 
 # What a gate publishes; retained status/health need a plain subscription (not delivered on $share).

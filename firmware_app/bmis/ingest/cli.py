@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..link_errors import MqttSettingsError
+from ..errors import MqttSettingsError
 from ..mqtt_client import MqttSettings
 from .errors import DatabaseUrlError, StoreUnavailable
 from .store import open_store

@@ -1,7 +1,7 @@
 """Errors of the BMIS ingest (derived from the BMIS layer's root)."""
 from __future__ import annotations
 
-from ..link_errors import BmisLinkError
+from ..errors import BmisLinkError
 
 
 class IngestError(BmisLinkError):

@@ -1,5 +1,5 @@
 """Receipts the ingest publishes after its durable commit (schemas/receipt.json, built by
-`bmis/receipts.py`): `{prefix}/v1/{device}/receipt`, QoS 1, never retained, at most 500 msg_ids each.
+`bmis/contract.py`): `{prefix}/v1/{device}/receipt`, QoS 1, never retained, at most 500 msg_ids each.
 Duplicates are receipted again: the gate re-sent them because it never saw the first receipt.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import uuid
 from typing import Callable, Iterable
 
 from ..contract import receipt_topic
-from ..receipts import build_receipt, chunks
+from ..contract import build_receipt, chunks
 
 
 def receipts_by_device(pairs: Iterable[tuple[str, str]], prefix: str, *, now: dt.datetime,

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from ..envelope import Clock, utc_now
+from ..contract import Clock, utc_now
 from ..mqtt_client import Callbacks, MqttSettings
 from .acking import AckingConnection, Delivery
 from .classify import classify, topic_filters

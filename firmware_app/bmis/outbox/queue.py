@@ -1,22 +1,9 @@
-"""The durable outbox: the gate's system of record for everything it must tell the BMIS.
+"""The outbox queue: add (bounded), drain in priority order, PUBACKs, receipts, dead letters.
 
-A message is committed here (WAL, synchronous=FULL) before anyone tries to publish it. A PUBACK is
-one hop: a non-retained message then waits in `pending` (state AWAITING_RECEIPT) until the BMIS
-names it in a receipt (after its own durable commit) and only then moves to the `sent` log; one
-left unreceipted past `receipt_timeout_s` (monotonic, within a boot; at every start for the
-previous boots' records) is published again. Retained status and health are done at their PUBACK
-(only the latest matters; re-sending an old one would overwrite a newer state). A refused message
-moves to `dead_letter`. Consumers de-duplicate on msg_id.
-
-Bounded by count, bytes and age. Lane messages (events, stats) are refused with OutboxFull at the
-bound; status, alarms and command results have a small reserve above it, so the gate can still
-say that it went out of service. Age is measured on the outbox's run clock: monotonic time within
-a boot, added to the run time stored by earlier boots (a wall-clock step cannot age a message;
-time the gate was switched off does not count either).
+The design (durability, receipts, bounds, the run clock) is in the package docstring.
 """
 from __future__ import annotations
 
-import enum
 import sqlite3
 import threading
 import time
@@ -27,11 +14,10 @@ from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
-from . import envelope
-from .contract import MessageKind, Priority, validate_message
-from .disk_room import DiskRoom, is_disk_full
-from .envelope import Clock, Envelope, Identity, IdSource
-from .link_errors import OutboxError, OutboxFull
+from .. import contract
+from ..contract import Clock, Envelope, Identity, IdSource, MessageKind, Priority, validate_message
+from ..errors import OutboxError, OutboxFull
+from .storage import DiskRoom, Guarded, RowState, connect, create_tables, is_disk_full
 
 _KIND_BY_NAME = {kind.name: kind for kind in MessageKind}
 
@@ -45,14 +31,9 @@ class OutboxLimits:
     sent_log_keep: int = 100_000       # msg_ids of acknowledged messages kept for audit
     dead_letter_keep: int = 1_000      # refused messages kept for an operator (the oldest go first) ...
     dead_letter_max_bytes: int = 16 * 1024 * 1024   # ... and at most this much of their payloads
-    min_free_bytes: int = 64 * 1024 * 1024   # events refused below this free space (+ WAL room), disk_room.py
+    min_free_bytes: int = 64 * 1024 * 1024   # events refused below this free space (+ WAL room), storage.py
     reserve_bytes: int = 1024 * 1024         # given up when the disk is full, for status, alarms and acks
     receipt_timeout_s: float | None = 300.0   # None: a PUBACK is enough (a BMIS that sends no receipts)
-
-
-class RowState(enum.IntEnum):
-    QUEUED = 0              # not acknowledged by the broker yet
-    AWAITING_RECEIPT = 1    # PUBACKed; kept until the BMIS receipts it
 
 
 # Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
@@ -78,54 +59,6 @@ class OutboxCounts:
     oldest_unreceipted_age_s: float = 0.0
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        return conn
-    except (OSError, sqlite3.Error) as exc:
-        raise OutboxError(f"cannot open outbox {path}: {exc}") from exc
-
-
-def _create_tables(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": int}, pk="key", if_not_exists=True)
-    db["pending"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "topic": str, "priority": int,
-                          "retain": int, "payload": bytes, "correlation": bytes, "created": float},
-                         pk="id", if_not_exists=True)
-    db["pending"].create_index(["priority", "id"], if_not_exists=True)
-    db["pending"].create_index(["msg_id"], unique=True, if_not_exists=True)
-    _add_run_created(db)
-    db["dead_letter"].create({"msg_id": str, "kind": str, "seq": int, "topic": str, "payload": bytes,
-                              "reason_code": int, "reason": str, "failed_at": float}, pk="msg_id",
-                             if_not_exists=True)
-    db["sent"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "acked_at": float}, pk="id",
-                      if_not_exists=True)
-    _add_receipt_columns(db)
-
-
-def _add_receipt_columns(db: sqlite_utils.Database) -> None:
-    """Outboxes written before receipts existed gain the columns (their rows count as queued)."""
-    have = {column.name for column in db["pending"].columns}
-    for name, kind in (("state", int), ("acked_at", float), ("acked_mono", float), ("txn_id", str)):
-        if name not in have:
-            db["pending"].add_column(name, kind, not_null_default=0 if name == "state" else None)
-    if "txn_id" not in {column.name for column in db["sent"].columns}:
-        db["sent"].add_column("txn_id", str)
-    db["pending"].create_index(["state", "priority", "id"], if_not_exists=True)
-    db["pending"].create_index(["state", "acked_mono"], if_not_exists=True)
-    db["pending"].create_index(["txn_id"], if_not_exists=True)
-    db["sent"].create_index(["txn_id"], if_not_exists=True)
-
-
-def _add_run_created(db: sqlite_utils.Database) -> None:
-    """`run_created`: the run clock when the row was stored (age bound checked on every add)."""
-    if "run_created" not in db["pending"].columns_dict:
-        db.execute("ALTER TABLE pending ADD COLUMN run_created REAL")
-    db["pending"].create_index(["run_created"], if_not_exists=True)
-
-
 class Outbox:
     def __init__(self, path: Path, identity: Identity, *, clock: Clock, id_source: IdSource,
                  limits: OutboxLimits = OutboxLimits(), validate: bool = True,
@@ -134,12 +67,12 @@ class Outbox:
         self._clock, self._id_source, self._validate = clock, id_source, validate
         self._monotonic, self._mono_open = monotonic, monotonic()
         self._lock = threading.Lock()
-        self._conn = _connect(path)
+        self._conn = connect(path)
         self._room = DiskRoom(path, limits.min_free_bytes, limits.reserve_bytes)
         self._room.ensure_reserve()
         self._db = sqlite_utils.Database(self._conn)
         with self._guard():
-            _create_tables(self._db)
+            create_tables(self._db)
             self.boot = self._meta("boot") + 1
             self._run_base = self._meta("run_ms") / 1000.0
             with self._conn:
@@ -155,7 +88,7 @@ class Outbox:
 
     # -- storage helpers -------------------------------------------------------------------------
     def _guard(self):
-        return _Guarded(self._lock)
+        return Guarded(self._lock)
 
     def _meta(self, key: str) -> int:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -187,11 +120,11 @@ class Outbox:
                 return known
             now = self._clock()
             seq = self._seq + 1
-            message = envelope.build(self.identity, kind, data, msg_id=msg_id or self._id_source(), seq=seq,
+            message = contract.build(self.identity, kind, data, msg_id=msg_id or self._id_source(), seq=seq,
                                      boot=self.boot, now=now)
             if self._validate:
                 validate_message(kind, message)
-            payload = envelope.encode(message)
+            payload = contract.encode(message)
             self._check_room(kind, len(payload))
             topic = topic or self.identity.topic(kind)
             self._insert(kind, message["msg_id"], seq, topic, payload, correlation, now.timestamp(),
@@ -211,13 +144,13 @@ class Outbox:
         """An envelope with its own persisted seq that is NOT queued: the Last Will (the broker sends it)."""
         with self._guard():
             seq = self._seq + 1
-            message = envelope.build(self.identity, kind, data, msg_id=self._id_source(), seq=seq,
+            message = contract.build(self.identity, kind, data, msg_id=self._id_source(), seq=seq,
                                      boot=self.boot, now=self._clock())
             validate_message(kind, message)
             with self._conn:
                 self._set_meta("seq", seq)
             self._seq = seq
-            return Envelope(kind, message["msg_id"], seq, self.identity.topic(kind), envelope.encode(message))
+            return Envelope(kind, message["msg_id"], seq, self.identity.topic(kind), contract.encode(message))
 
     def add_stamped(self, stamped: Envelope) -> None:
         """Queue an envelope made by `stamp` (the Last Will, published by the gate itself at a clean stop)."""
@@ -445,48 +378,6 @@ class Outbox:
             self._conn.close()
 
 
-def inspect_outbox(path: Path, now: float) -> dict[str, Any]:
-    """Read-only summary for technicians (`gatectl outbox`); opening an Outbox would count a boot.
-    The oldest age is on the run clock as of the outbox's last write (`now` is for older files)."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return _summary(conn, now)
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise OutboxError(f"cannot read outbox {path}: {exc}") from exc
-
-
-def _summary(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
-    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    pending, size, oldest = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0), MIN(created) FROM pending").fetchone()
-    oldest_age = 0.0 if oldest is None else max(0.0, now - oldest)
-    if "run_ms" in meta and oldest is not None:
-        oldest_run = conn.execute("SELECT MIN(run_created) FROM pending").fetchone()[0]
-        oldest_age = max(0.0, meta["run_ms"] / 1000.0 - (oldest_run or 0.0))
-    waiting, oldest_ack = _unreceipted(conn)
-    by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM pending GROUP BY kind").fetchall())
-    dead = [dict(zip(("msg_id", "kind", "seq", "topic", "reason_code", "reason"), row)) for row in conn.execute(
-        "SELECT msg_id, kind, seq, topic, reason_code, reason FROM dead_letter ORDER BY failed_at")]
-    return {"boot": meta.get("boot", 0), "last_seq": meta.get("seq", 0), "pending": pending - waiting,
-            "pending_bytes": size, "pending_by_kind": by_kind,
-            "oldest_pending_age_s": oldest_age, "unreceipted": waiting,
-            "oldest_unreceipted_age_s": 0.0 if oldest_ack is None else max(0.0, now - oldest_ack),
-            "dead_letters_dropped": meta.get("dead_letters_dropped", 0),
-            "dead_letters": dead}
-
-
-def _unreceipted(conn: sqlite3.Connection) -> tuple[int, float | None]:
-    """Count and oldest PUBACK time (wall clock: another process reads it) of unreceipted records."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(pending)")}
-    if "state" not in columns:     # an outbox from before receipts, opened read-only
-        return 0, None
-    return conn.execute("SELECT COUNT(*), MIN(acked_at) FROM pending WHERE state = ?",
-                        (RowState.AWAITING_RECEIPT,)).fetchone()
-
-
 def _crossing_txn(kind: MessageKind, data: dict[str, Any]) -> str | None:
     """Crossings are findable by transaction: the lane's restart check asks before voiding one."""
     txn_id = data.get("transaction_id") if kind is MessageKind.CROSSING else None
@@ -496,22 +387,6 @@ def _crossing_txn(kind: MessageKind, data: dict[str, Any]) -> str | None:
 def _pending(row) -> PendingMessage:
     return PendingMessage(row[0], _KIND_BY_NAME[row[1]], row[2], row[3], bytes(row[4]), bool(row[5]),
                           None if row[6] is None else bytes(row[6]), row[7])
-
-
-class _Guarded:
-    """The connection is shared by the lane thread and the MQTT thread: one lock, SQLite errors typed."""
-
-    def __init__(self, lock: threading.Lock):
-        self._lock = lock
-
-    def __enter__(self):
-        self._lock.acquire()
-
-    def __exit__(self, exc_type, exc, tb):
-        self._lock.release()
-        if exc_type is not None and issubclass(exc_type, sqlite3.Error):
-            raise OutboxError(f"outbox database error: {exc}") from exc
-        return False
 
 
 def uuid4_source() -> uuid.UUID:

@@ -28,8 +28,8 @@ from typing import Callable
 
 import sqlite_utils
 
-from .command_errors import BmisCommandError
-from .sqlite_files import Serialized, in_memory_database, open_wal_database
+from ..errors import JournalError
+from ..sqlite_files import Serialized, in_memory_database, open_wal_database
 
 MAX_AUDIT_ROWS = 100_000
 _SCHEMA = """
@@ -41,10 +41,6 @@ CREATE TABLE IF NOT EXISTS command_audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, command_id TEXT, command TEXT,
   operator_id TEXT, key_id TEXT, status TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL);
 """
-
-
-class JournalError(BmisCommandError):
-    """The command journal cannot be read or written: commands are refused, not run unguarded."""
 
 
 @dataclass(frozen=True)

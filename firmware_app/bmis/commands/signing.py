@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .command_errors import NotCanonical, TrustStoreError
+from ..errors import NotCanonical, TrustStoreError
 
 DOMAIN = b"border-gate/bmis-cmd/v1\x00"
 SIGNATURE_FIELD = "signature"

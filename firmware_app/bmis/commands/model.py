@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .command_errors import BmisCommandError
+from ..errors import BmisCommandError
 
 MAX_ID_CHARS = 128
 MAX_OPERATOR_CHARS = 64
