@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity  # noqa: E402
 from firmware_app.bmis.link import BmisLink  # noqa: E402
 from firmware_app.bmis.mqtt_client import MqttSettings  # noqa: E402
-from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
+from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits  # noqa: E402
 from firmware_app.bmis.wiring import connection_factory  # noqa: E402
 from simulator.local_process import wait_until  # noqa: E402
 

@@ -25,10 +25,9 @@ from typing import Any
 
 import sqlite_utils
 
-from firmware_app.bmis.contract import MessageKind, kind_of_topic, problems
-from firmware_app.bmis.contract import decode, utc_text, MAX_RECEIPT_IDS, build_receipt, chunks
+from firmware_app.bmis.contract import (MAX_RECEIPT_IDS, MessageKind, build_receipt, chunks, decode,
+                                        kind_of_topic, problems, receipt_topic, utc_text)
 from firmware_app.bmis.errors import ContractViolation
-from firmware_app.bmis.contract import receipt_topic
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from drivers.gate.sim import GateSimulator
 from firmware_app.appliance.core import Appliance, Overrides
 from firmware_app.appliance.timesync import ClockState
-from firmware_app.bmis.mqtt_client import MqttSettings
 from firmware_app.bmis.commands.signing import public_key_pem
+from firmware_app.bmis.mqtt_client import MqttSettings
 from firmware_app.config import parse_config
 from firmware_app.lane.wiring import gate_layout
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker

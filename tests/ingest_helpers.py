@@ -11,8 +11,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from firmware_app.bmis.contract import MessageKind, problems
-from firmware_app.bmis.contract import Identity, build, encode
+from firmware_app.bmis.contract import Identity, MessageKind, build, encode, problems
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
 from simulator.bmis_broker import MosquittoBroker
 from tests.broker_fixtures import consumer_settings, device_settings, wait_until

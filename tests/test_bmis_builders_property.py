@@ -14,8 +14,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from firmware_app.appliance.bmis_side import LaneStatus
-from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink, GateState

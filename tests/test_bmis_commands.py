@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware_app.bmis.commands.model import ResultReason
-from firmware_app.bmis.contract import problems
 from firmware_app.bmis.commands.signing import sign_command
+from firmware_app.bmis.contract import problems
 from tests.bmis_command_helpers import ROOT, Bmis, Clock, FakeLane, make_processor
 
 

@@ -10,9 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_app.bmis import contract as envelope
-from firmware_app.bmis.contract import (SCHEMA_DIR, MessageKind, command_filter, kind_of_topic, topic_for,
-                                        validate_command, validate_message)
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import (SCHEMA_DIR, Identity, MessageKind, command_filter, kind_of_topic,
+                                        topic_for, validate_command, validate_message)
 from firmware_app.bmis.errors import ContractViolation
 
 IDENTITY = Identity("gate-7", "post-3")

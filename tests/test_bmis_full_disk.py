@@ -9,10 +9,9 @@ import uuid
 
 import pytest
 
-from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.contract import Identity
-from firmware_app.bmis.link import BmisLink
+from firmware_app.bmis.contract import Identity, MessageKind
 from firmware_app.bmis.errors import OutboxError, OutboxFull
+from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
 from tests.broker_fixtures import bmis_consumer, broker, device_settings, wait_until  # noqa: F401  (fixtures)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from firmware_app.bmis.ingest.classify import classify, topic_filters
 from firmware_app.bmis.ingest.errors import StoreUnavailable
-from firmware_app.bmis.ingest.records import Rejection, RejectReason, StoredMessage
+from firmware_app.bmis.ingest.records import RejectReason, Rejection, StoredMessage
 from firmware_app.bmis.ingest.store import open_store
 from firmware_app.bmis.ingest.worker import IngestOptions, IngestWorker
 from tests.broker_fixtures import broker, make_link, wait_until  # noqa: F401  (fixtures)

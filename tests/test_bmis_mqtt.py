@@ -11,18 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.contract import Identity
-from firmware_app.bmis.link import BmisLink, Severity
+from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.errors import MqttSettingsError, OutboxFull
-from firmware_app.bmis.mqtt_client import Incoming, MqttConnection, MqttSettings
+from firmware_app.bmis.link import BmisLink, Severity
+from firmware_app.bmis.mqtt_client import BrokerConnection, Incoming, MqttConnection, MqttSettings
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.pump import OutboxPump
 
 IDENTITY = Identity("gate-u", "post-u")
 
 
-class ScriptedConnection:
+class ScriptedConnection(BrokerConnection):
     """Records publishes; the test decides when and how each is acknowledged."""
 
     def __init__(self, callbacks=None, subscriptions=(), will=None, *, early_ack: int | None = None):

@@ -7,8 +7,7 @@ import uuid
 
 import pytest
 
-from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.errors import ContractViolation, OutboxFull
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.outbox.storage import inspect_outbox

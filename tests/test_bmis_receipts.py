@@ -10,9 +10,9 @@ import uuid
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.contract import Identity, MAX_RECEIPT_BYTES, build_receipt, parse_receipt
+from firmware_app.bmis.contract import MAX_RECEIPT_BYTES, Identity, MessageKind, build_receipt, parse_receipt
 from firmware_app.bmis.errors import ContractViolation
+from firmware_app.bmis.mqtt_client import Publisher
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.outbox.storage import inspect_outbox
 from firmware_app.bmis.pump import OutboxPump
@@ -166,7 +166,7 @@ def test_hostile_receipts_are_a_typed_refusal(payload):
 
 
 # -- the pump: receipts committed, a broker that stops acknowledging --------------------------
-class SilentBroker:
+class SilentBroker(Publisher):
     """Connected, takes every publish, never acknowledges (a unit-test stand-in for the network)."""
 
     def __init__(self):

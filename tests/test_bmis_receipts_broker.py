@@ -10,8 +10,7 @@ import uuid
 
 import pytest
 
-from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.contract import Identity, build, encode, build_receipt
+from firmware_app.bmis.contract import Identity, MessageKind, build, build_receipt, encode
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.mqtt_client import Callbacks, MqttConnection
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_pri
 from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.bmis.errors import NotCanonical, TrustStoreError
 from firmware_app.bmis.commands.signing import (SignatureStatus, TrustStore, key_id_of, public_key_pem,
                                                 sign_command, signing_bytes, verify_command)
+from firmware_app.bmis.errors import NotCanonical, TrustStoreError
 
 TOPIC = "gates/v1/gate-01/cmd/set-mode"
 COMMAND = {"msg_id": "c-1", "device_id": "gate-01", "expires_at": "2026-01-01T00:10:00Z",

@@ -6,10 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.bmis.errors import StatsError
 from firmware_app.bmis.contract import problems
-from firmware_app.bmis.stats import CrossingStats, hour_report, percentile
-from firmware_app.bmis.stats import AgeBand, age_band, sample_of
+from firmware_app.bmis.errors import StatsError
+from firmware_app.bmis.stats import AgeBand, CrossingStats, age_band, hour_report, percentile, sample_of
 from firmware_app.lane.record import CrossingRecord, DocumentFields, PassageFields
 from firmware_app.policy.reasons import Decision, Finding, Outcome, ReasonCode
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Callable
 
 from firmware_app.bmis.command_wiring import CommandSide, build_command_side
+from firmware_app.bmis.errors import MqttSettingsError
 from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink, GateState, Severity
-from firmware_app.bmis.errors import MqttSettingsError
 from firmware_app.bmis.stats import sample_of
 from firmware_app.bmis.wiring import build_link, open_outbox
 from firmware_app.errors import GateError

@@ -20,13 +20,13 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping
 
-from .contract import MessageKind, command_filter, device_root, receipt_topic
-from .contract import Envelope, Identity, parse_receipt
-from .health import ComponentStatus, component_entry, health_components
+from .contract import (Envelope, Identity, MessageKind, command_filter, device_root, parse_receipt,
+                       receipt_topic)
 from .errors import BmisLinkError, ContractViolation, OutboxFull
-from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, Callbacks, Incoming, Will
+from .health import ComponentStatus, component_entry, health_components
+from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, BrokerConnection, Callbacks, Incoming, Will
 from .outbox.queue import Outbox, PendingMessage
 from .pump import OutboxPump
 
@@ -56,18 +56,7 @@ class GateState(str, enum.Enum):
     OUT_OF_SERVICE = "out_of_service"
 
 
-class Connection(Protocol):
-    connected: bool
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
-                response_topic: str | None = None) -> int | None: ...
-
-
-ConnectionFactory = Callable[[Callbacks, tuple[str, ...], Will], Connection]
+ConnectionFactory = Callable[[Callbacks, tuple[str, ...], Will], BrokerConnection]
 
 
 def nack_not_implemented(topic: str, payload: bytes, response_topic: str | None,
@@ -98,7 +87,7 @@ class BmisLink:
         self._commands: queue.Queue[Incoming | None] = queue.Queue(COMMAND_QUEUE_SIZE)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._connection: Connection | None = None
+        self._connection: BrokerConnection | None = None
         self._will: Envelope | None = None
         self._full_alarm_active = False
         self._status_owed = False

@@ -18,6 +18,7 @@ Callbacks run on paho's network thread; an exception in one is logged and never 
 """
 from __future__ import annotations
 
+import abc
 import logging
 import socket
 import ssl
@@ -170,7 +171,39 @@ def _guarded(name: str, callback: Callable) -> Callable:
     return run
 
 
-class MqttConnection:
+class Publisher(abc.ABC):
+    """The MQTT connection as the outbox pump uses it: publish QoS 1 and keep within the broker's
+    limits. Optional capabilities have defaults here (as python-can's `BusABC` gives them), so the
+    pump never probes for them: a connection that learns no limit from the broker keeps these."""
+
+    connected: bool = False
+    receive_maximum: int | None = None        # the broker's MQTT 5 Receive Maximum (None: not announced)
+    maximum_packet_size: int | None = None    # the broker's MQTT 5 Maximum Packet Size (None: no limit)
+    retain_available: bool = True             # False: the broker said it keeps no retained messages
+
+    @abc.abstractmethod
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
+                response_topic: str | None = None) -> int | None:
+        """QoS 1 publish; the mid its PUBACK will carry, or None when it could not be queued."""
+
+    def reconnect(self) -> None:
+        """Drop the connection and make it again (the pump calls this when PUBACKs stop coming).
+        By default there is nothing to re-make."""
+
+
+class BrokerConnection(Publisher):
+    """The one MQTT connection as the link owns it: the pump's `Publisher`, started and stopped."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Connect in the background (retrying until the broker answers)."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Disconnect and stop the network thread."""
+
+
+class MqttConnection(BrokerConnection):
     def __init__(self, settings: MqttSettings, callbacks: Callbacks, *, subscriptions: tuple[str, ...] = (),
                  will: Will | None = None):
         _check_files(settings)
@@ -280,6 +313,8 @@ class MqttConnection:
         # The pump keeps its window within this (MQTT 5, 3.3.4): a strict broker disconnects with 0x93
         # otherwise, and the backlog resend would repeat that forever. paho cannot change its own
         # in-flight limit on an open connection.
+        # paho's Properties object has an attribute only for a property the packet carried: probing
+        # it is how paho is read (our own interfaces declare their capabilities, Publisher above).
         self._receive_maximum = getattr(properties, "ReceiveMaximum", None) if properties else None
         self._maximum_packet_size = getattr(properties, "MaximumPacketSize", None) if properties else None
         self._retain_available = getattr(properties, "RetainAvailable", 1) != 0 if properties else True
@@ -323,6 +358,7 @@ class MqttConnection:
 
     def _on_message(self, client, userdata, message) -> None:
         properties = message.properties
+        # Absent properties are absent attributes on paho's Properties object.
         response_topic = getattr(properties, "ResponseTopic", None) if properties else None
         correlation = getattr(properties, "CorrelationData", None) if properties else None
         try:

@@ -21,23 +21,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Protocol
+from typing import Callable
 
 from .mqtt_client import (REASON_FAILURE_FROM, REASON_NO_MATCHING_SUBSCRIBERS, REASON_PACKET_TOO_LARGE,
-                          publish_packet_size)
+                          Publisher, publish_packet_size)
 from .outbox.queue import Outbox, PendingMessage
 
 log = logging.getLogger(__name__)
 MAX_EARLY_ACKS = 1024
 MAX_QUEUED_RECEIPTS = 50_000    # msg_ids waiting for the pump; beyond, dropped (they are re-sent, not lost)
-
-
-class Publisher(Protocol):
-    @property
-    def connected(self) -> bool: ...
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
-                response_topic: str | None = None) -> int | None: ...
 
 
 class OutboxPump:
@@ -136,7 +128,7 @@ class OutboxPump:
 
     def _window_for(self, publisher: Publisher) -> int:
         """Our window, narrowed to the broker's MQTT 5 Receive Maximum when it announced a smaller one."""
-        receive_maximum = getattr(publisher, "receive_maximum", None)
+        receive_maximum = publisher.receive_maximum
         return min(self.window, receive_maximum) if receive_maximum else self.window
 
     def _commit_acks(self) -> None:
@@ -176,9 +168,7 @@ class OutboxPump:
         log.error("broker acknowledged none of %d message(s) for %.0f s: reconnecting", len(overdue),
                   self._ack_timeout_s)
         self._on_ack_timeout(len(overdue))
-        reconnect = getattr(publisher, "reconnect", None)
-        if reconnect is not None:
-            reconnect()
+        publisher.reconnect()
 
     def _commit_refusals(self) -> None:
         with self._wake:
@@ -215,7 +205,7 @@ class OutboxPump:
             return 0
         # Never call paho while holding our lock: paho calls on_ack holding its own lock.
         # A broker without retain disconnects on a retained publish (0x9A): send it plain instead.
-        retain = message.retain and getattr(publisher, "retain_available", True)
+        retain = message.retain and publisher.retain_available
         mid = publisher.publish(message.topic, message.payload, retain=retain, correlation=message.correlation)
         if mid is None:
             return 0
@@ -231,7 +221,7 @@ class OutboxPump:
     @staticmethod
     def _too_large(publisher: Publisher, message: PendingMessage) -> bool:
         """Over the broker's MQTT 5 Maximum Packet Size: it would disconnect us (0x95) on every resend."""
-        limit = getattr(publisher, "maximum_packet_size", None)
+        limit = publisher.maximum_packet_size
         return bool(limit) and publish_packet_size(message.topic, message.payload, message.correlation) > limit
 
     def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:

@@ -327,7 +327,7 @@ class BmisSection(Strict):
         default=300.0, ge=1, le=7 * 24 * 3600, description="re-send a record left unreceipted this long")
     ack_timeout_s: float = Field(
         default=60.0, ge=1, le=3600, description="no PUBACK this long on a live connection: alarm and reconnect")
-    # Commands from the BMIS (firmware_app/bmis/commands/)
+    # Commands from the BMIS (firmware_app/bmis/commands.py)
     command_keys_dir: Path = Field(default=Path("config/bmis-keys"),
                                    description="trust store: PEM Ed25519 public keys of the BMIS")
     command_max_lifetime_s: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)

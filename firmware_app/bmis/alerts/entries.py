@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 
 from firmware_app.mrz import name_variants
 from firmware_app.mrz.names import spellings_overlap
-from firmware_app.policy.alerts import document_key, AlertHit, AlertListKind, require_query_text
+from firmware_app.policy.alerts import AlertHit, AlertListKind, document_key, require_query_text
 from firmware_app.policy.errors import AlertQueryInvalid
 
 from ..errors import AlertListInvalid

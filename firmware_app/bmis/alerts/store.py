@@ -33,10 +33,10 @@ import sqlite_utils
 from firmware_app.policy.alerts import AlertHit
 from firmware_app.policy.errors import AlertListUnavailable
 
-from .entries import (DocumentRecord, ListKind, PersonRecord, make_person, parse_entry, parse_kind,
-                      parse_list_id, parse_version, AlertIndex, DocumentListIndex, ListIndex, PersonListIndex)
 from ..errors import AlertListInvalid, AlertStoreError, AlertVersionConflict
 from ..sqlite_files import open_wal_database
+from .entries import (AlertIndex, DocumentListIndex, DocumentRecord, ListIndex, ListKind, PersonListIndex,
+                      PersonRecord, make_person, parse_entry, parse_kind, parse_list_id, parse_version)
 
 MAX_ENTRIES = 1_000_000
 _SCHEMA = """

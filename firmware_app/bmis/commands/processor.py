@@ -41,7 +41,7 @@ from firmware_app.errors import GateError
 from firmware_app.policy.modes import LaneMode
 
 from ..alerts.store import AlertStore
-from ..errors import AlertListInvalid, AlertStoreError, AlertVersionConflict, PkiUpdateRefused, JournalError
+from ..errors import AlertListInvalid, AlertStoreError, AlertVersionConflict, JournalError, PkiUpdateRefused
 from .journal import AuditEntry, CommandJournal
 from .model import (SIGNED_COMMANDS, Command, CommandName, CommandRefused, CommandResult, CommandStatus,
                     ResultReason, command_name_of, decode_json, parse_command)

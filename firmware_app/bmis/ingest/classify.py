@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 
-from ..contract import CONTRACT_MAJOR, MessageKind, kind_of_topic, problems
-from ..contract import decode
+from ..contract import CONTRACT_MAJOR, MessageKind, decode, kind_of_topic, problems
 from ..errors import ContractViolation
-from .records import Rejection, RejectReason, StoredMessage
+from .records import RejectReason, Rejection, StoredMessage
 
 # What a gate publishes; retained status/health need a plain subscription (not delivered on $share).
 SHARED_SUFFIXES = ("events/#", "alarms", "stats", "cmd-result/#")

@@ -8,8 +8,7 @@ import datetime as dt
 import uuid
 from typing import Callable, Iterable
 
-from ..contract import receipt_topic
-from ..contract import build_receipt, chunks
+from ..contract import build_receipt, chunks, receipt_topic
 
 
 def receipts_by_device(pairs: Iterable[tuple[str, str]], prefix: str, *, now: dt.datetime,

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 import sqlite_utils
 
 from .. import contract
-from ..contract import Clock, Envelope, Identity, IdSource, MessageKind, Priority, validate_message
+from ..contract import Clock, Envelope, IdSource, Identity, MessageKind, Priority, validate_message
 from ..errors import OutboxError, OutboxFull
 from .storage import DiskRoom, Guarded, RowState, connect, create_tables, is_disk_full
 

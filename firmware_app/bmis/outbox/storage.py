@@ -32,7 +32,7 @@ WAL_MARGIN_PAGES = 256      # one large transaction on top of the checkpoint thr
 def is_disk_full(exc: BaseException) -> bool:
     """SQLite's 'database or disk is full' (or an I/O error from ENOSPC)."""
     if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", 0) or 0
+        code = getattr(exc, "sqlite_errorcode", 0) or 0   # set only on errors SQLite itself raised
         return code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
     return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
 
