@@ -215,6 +215,7 @@ def kind_of_topic(topic: str) -> tuple[str, MessageKind]:
     return check_segment(device_id, "device id"), MessageKind.from_suffix(suffix)
 
 
+# -- the envelope ----------------------------------------------------------------------------------
 Clock = Callable[[], dt.datetime]
 IdSource = Callable[[], uuid.UUID]
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -289,6 +290,7 @@ def decode(payload: bytes) -> dict[str, Any]:
     return message
 
 
+# -- receipts --------------------------------------------------------------------------------------
 RECEIPT_SCHEMA = "receipt/1.0"
 MAX_RECEIPT_IDS = 500
 MAX_RECEIPT_BYTES = 64 * 1024     # 500 ids take ~20 KiB: a larger payload is refused unparsed

@@ -165,6 +165,7 @@ def sample_of(record: object) -> StatSample:
                       sex, band, nationality, _timings(record.get("timings_ms")))
 
 
+# -- hourly statistics in SQLite -------------------------------------------------------------------
 PERCENTILES = (50, 90, 99)
 KEEP_REPORTED = timedelta(days=7)
 _DIMENSIONS = ("direction", "outcome", "reason", "sex", "age_band", "nationality")

@@ -170,6 +170,7 @@ def forms_match(listed: NameForms, given: NameForms) -> bool:
         or spellings_overlap(listed.folded, given.folded, allow_truncation=True)
 
 
+# -- the immutable index the lane queries ----------------------------------------------------------
 _MRZ_DATE_CHARS = frozenset("0123456789<X")
 
 

@@ -314,6 +314,7 @@ def _parse_removals(remove: object) -> list[str]:
     return remove
 
 
+# -- staging of a list sent in parts (runs inside the store's write transaction) -------------------
 MAX_PARTS = 1000
 STAGING_SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_staging (

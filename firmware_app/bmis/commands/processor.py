@@ -222,6 +222,7 @@ def _require_valid(check: SignatureCheck | None) -> None:
         raise CommandRefused(_SIGNATURE_REASONS[check.status], check.status.value, alarm=True)
 
 
+# -- the handlers: what each verified command does, through the ports ------------------------------
 MAX_STATUS_KEYS = 64
 MAX_PKI_FILES = 16
 _PKI_FILE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
