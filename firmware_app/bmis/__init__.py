@@ -1,0 +1,15 @@
+"""The gate's link to the BMIS (border management information system), the only paho user.
+
+A message on its way out, in order:
+    contract.py     kinds, topics, JSON Schemas (schemas/), the envelope, receipts
+    outbox/         durable SQLite queue, bounded (queue.py), its file and disk room (storage.py)
+    pump.py         outbox -> broker within the broker's limits; PUBACKs and receipts back in
+    mqtt_client.py  the MQTT 5 connection (paho) and the interface the pump and link use
+    link.py         owns the connection, status, health (health.py), alarms, incoming commands
+And coming in:
+    commands/       signed commands: parse, verify, guard against replay, run, answer
+    alerts/         alert lists pushed by commands, checked by the policy
+    stats.py        hourly crossing statistics sent as `stats` messages
+errors.py holds the whole error tree; wiring.py, command_wiring.py and lane_port.py build all this
+from the config for the appliance; ingest/ is `bmis-ingest`, the BMIS's own receiving side.
+"""
