@@ -5,8 +5,9 @@ certificate, Last Will, reconnect with exponential backoff (paho's own loop), a 
 window. What goes up to the caller is plain data: acknowledgements as (mid, reason code, reason name)
 from PUBACK, and incoming messages as `Incoming`. paho's `is_published()` is never consulted:
 only the PUBACK reason code says a message was accepted. The broker's MQTT 5 CONNACK limits (Receive
-Maximum, Maximum Packet Size, Retain Available) are exposed for the pump, which keeps within them:
-paho does not, and a broker disconnects a client that exceeds them (the resend would loop forever).
+Maximum, Maximum Packet Size, Retain Available) are capabilities declared, with defaults, on
+`Publisher`, the interface the pump uses; the pump keeps within them: paho does not, and a broker
+disconnects a client that exceeds them (the resend would loop forever).
 
 Incoming packets are bounded before paho parses them: the gate announces a Maximum Packet Size
 at connect (the broker then drops anything larger for us), and a PUBLISH whose properties exceed
