@@ -25,8 +25,9 @@ OTHER = make_csca("app-nl", NOW, KeyKind.ECDSA_P256, country="NL")
 
 def _command(key, files) -> tuple[str, bytes]:
     topic = "gates/v1/gate-t1/cmd/pki-update"
-    body = {"command_id": "pki-1", "issued_at": (NOW - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "expires_at": (NOW + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"), "operator_id": "pki-desk",
+    now = datetime.now(timezone.utc)     # not NOW: collection may be minutes before this test runs
+    body = {"command_id": "pki-1", "issued_at": (now - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "expires_at": (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"), "operator_id": "pki-desk",
             "params": {"files": [{"name": n, "data": base64.b64encode(d).decode()} for n, d in files]}}
     return topic, json.dumps(sign_command(key, topic, body)).encode()
 
