@@ -22,11 +22,12 @@ from smartcard.scard import (
 )
 from smartcard.System import readers as list_readers
 
-from drivers.smartcard.atr import AtrError, parse_atr
-from drivers.smartcard.errors import (
-    CardRemoved, CardReset, ChipReadTimeout, NoCardPresent, ReaderBusy, ReaderNotFound, TransmitFailed,
+from drivers.errors import (
+    AtrError, CardRemoved, CardReset, ChipReadTimeout, NoCardPresent, ReaderBusy, ReaderNotFound,
+    TransmitFailed,
 )
-from drivers.smartcard.events import card_present  # noqa: F401  (kept importable from here)
+from drivers.smartcard import Transceiver
+from drivers.smartcard.atr import parse_atr
 from drivers.smartcard.part10 import (
     FEATURE_GET_TLV_PROPERTIES, combine_extended, max_apdu_data, parse_features, parse_properties,
     reader_allows_extended,
@@ -108,7 +109,7 @@ def _has_short_le(apdu: bytes) -> bool:
     return len(apdu) == 5 or (len(apdu) > 5 and apdu[4] != 0 and len(apdu) == 6 + apdu[4])
 
 
-class PcscTransceiver:
+class PcscTransceiver(Transceiver):
     def __init__(self, connection, reader_name: str, session_timeout_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic, reader_max_apdu_data: int | None = None):
         self._connection = connection

@@ -10,7 +10,7 @@ from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.binary import SHORT_SM_MAX, ReadLimits
 from firmware_app.emrtd.errors import TlvError
 from firmware_app.emrtd.files import SFI_ATR_INFO, SFI_CARD_ACCESS
-from firmware_app.emrtd.pace_info import PaceInfo, parse_card_access
+from firmware_app.emrtd.pace.info import PaceInfo, parse_card_access
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import parse_tlv
 

@@ -9,19 +9,17 @@ from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.chaining import CLA_CHAINING, send_chained
 from firmware_app.emrtd.cipher import AesSuite, CipherKind, Des3Suite, suite_for
-from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.errors import AuthenticationError, TlvError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import encode_oid
-from firmware_app.emrtd.pace_cam import cam_data
-from firmware_app.emrtd.pace_groups import EcdhGroup, ModpGroup, group_for
-from firmware_app.emrtd.pace_im import map_integrated, nonce_sizes
-from firmware_app.emrtd.pace_info import INTEGRATED, Mapping, PaceInfo
+from firmware_app.emrtd.pace.cam import cam_data
+from firmware_app.emrtd.pace.groups import EcdhGroup, ModpGroup, group_for
+from firmware_app.emrtd.pace.im import map_integrated, nonce_sizes
+from firmware_app.emrtd.pace.info import INTEGRATED, Mapping, PaceInfo
 from firmware_app.emrtd.session import Rng, Session
 from firmware_app.emrtd.sm import SecureMessaging
 from firmware_app.emrtd.tlv import Tlv, encode_tlv, parse_single_tlv
 
-SUPPORTED_PARAMETER_IDS = set(STANDARD_PARAMETERS)
 PASSWORD_MRZ, PASSWORD_CAN = 0x01, 0x02
 TAG_DYNAMIC_AUTH = 0x7C
 TAG_PUBLIC_KEY = 0x7F49
