@@ -74,3 +74,33 @@ def test_a_refused_chip_authentication_counts_against_the_one_limit():
 def test_below_the_limit_the_same_read_completes():
     result = _genuine_document_read({3, 8})
     assert result.reauthentications == 3 and result.active_auth.passed
+
+
+def test_the_readers_largest_apdu_bounds_each_read_binary():
+    """A reader that passes at most 1000 bytes per APDU (PC/SC part 10 dwMaxAPDUDataSize) in front
+    of an extended-length chip: each protected answer must fit it, so Le stays below it."""
+    from firmware_app.emrtd.files import LdsFile
+    from firmware_app.emrtd.reader import read_document
+    from simulator.vchip.transport import InProcessTransceiver
+    from tests.chip_fixtures import make_chip, mrz_key
+
+    class SmallApduReader(InProcessTransceiver):
+        max_apdu_data = 1000
+
+    chip = make_chip(extended=True, dg2_size=5000)
+    result = read_document(SmallApduReader(chip), mrz_key(), counter_rng("terminal"), time.monotonic)
+    reads = [entry for entry in result.log.entries if entry.step.startswith("read DG2")]
+    assert result.extended_length and result.files[LdsFile.DG2] == chip.config.files[LdsFile.DG2.fid]
+    assert len(reads) > 5 and max(entry.ne for entry in reads) <= 1000 - 34  # data + SM objects fit
+
+
+def test_the_pcsc_transport_declares_the_readers_limit_only_when_it_allows_extended_apdus():
+    from drivers.smartcard.pcsc import PcscTransceiver
+
+    class Connection:
+        def getATR(self):
+            return list(bytes.fromhex("3B85800180730000C037"))   # claims extended length
+
+    assert PcscTransceiver(Connection(), "r", reader_max_apdu_data=1000).max_apdu_data == 1000
+    assert PcscTransceiver(Connection(), "r", reader_max_apdu_data=0).max_apdu_data is None
+    assert PcscTransceiver(Connection(), "r").max_apdu_data is None

@@ -17,6 +17,9 @@ class Transceiver(abc.ABC):
     # Whether the link carries extended-length APDUs (the card's ATR and the reader's limit);
     # None: it cannot tell, and the chip layer decides from EF.ATR/INFO.
     extended_length: bool | None = None
+    # The most data one APDU may carry over this link (a reader's PC/SC part 10 dwMaxAPDUDataSize,
+    # when above a short APDU's 256); None: no limit beyond the APDU format's own.
+    max_apdu_data: int | None = None
 
     @abc.abstractmethod
     def transmit(self, apdu: bytes) -> bytes:

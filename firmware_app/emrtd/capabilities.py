@@ -6,6 +6,8 @@ chips end secure messaging on any unexpected command, so we never guess.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.binary import SHORT_SM_MAX, ReadLimits
 from firmware_app.emrtd.errors import TlvError
@@ -46,6 +48,15 @@ def _limits(extended: bool, max_response: int) -> ReadLimits:
     # an extended Le encodes at most 65536: a larger declared value would wrap modulo 65536 under SM
     capped = min(max_response, EXTENDED_DEFAULT_RESPONSE)
     return ReadLimits(max(SHORT_SM_MAX, capped - SM_OVERHEAD), extended=True)
+
+
+def within_transport(limits: ReadLimits, max_apdu_data: int | None) -> ReadLimits:
+    """The chip may answer more per READ BINARY than the reader passes on (its dwMaxAPDUDataSize):
+    the protected answer, data plus secure-messaging objects, must fit the smaller of the two."""
+    if max_apdu_data is None or not limits.extended:
+        return limits
+    fitted = max(SHORT_SM_MAX, max_apdu_data - SM_OVERHEAD)
+    return replace(limits, max_response=min(limits.max_response, fitted))
 
 
 def _card_access(session: Session) -> list[PaceInfo] | None:

@@ -30,7 +30,9 @@ from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.bac import perform_bac
 from firmware_app.emrtd.binary import BlockSeen, ReadLimits, read_file, select_file
 from firmware_app.emrtd.budget import BudgetGuard, ReadBudget, never
-from firmware_app.emrtd.capabilities import UNDECLARED_LIMITS, probe_extended_length, read_capabilities
+from firmware_app.emrtd.capabilities import (
+    UNDECLARED_LIMITS, probe_extended_length, read_capabilities, within_transport,
+)
 from firmware_app.emrtd.chip_auth.aa import perform_active_authentication
 from firmware_app.emrtd.chip_auth.ca import confirm_new_keys, perform_chip_authentication
 from firmware_app.emrtd.chip_auth.card_security import FID_CARD_SECURITY, check_cam
@@ -113,12 +115,12 @@ class DocumentReader:
                  options: ReadOptions = ReadOptions(), progress: Progress | None = None,
                  extended_hint: bool | None = None, vouch: SodVouch | None = None,
                  budget: ReadBudget = ReadBudget(), cancelled: Callable[[], bool] = never,
-                 watch: FileWatch | None = None):
+                 watch: FileWatch | None = None, max_apdu_data: int | None = None):
         self.session, self.key, self.rng, self.clock = session, key, rng, clock
         self.vouch, self.budget, self.watch = vouch or SodVouch(), budget, watch or (lambda file: None)
         session.guard = BudgetGuard(budget, clock, cancelled)  # checked before every APDU
         self.options, self.progress = options, progress or (lambda step, detail: None)
-        self.extended_hint = extended_hint
+        self.extended_hint, self.max_apdu_data = extended_hint, max_apdu_data  # what the transport says
         self.timings: dict[str, float] = {}
         self.reauthentications = 0  # owned by _reauthenticate
         self._card_access: list[PaceInfo] | None = None
@@ -153,7 +155,8 @@ class DocumentReader:
     # --- the steps, in order ---
 
     def _read_capabilities(self) -> None:
-        self._card_access, self._limits = self._timed(ReadStep.CAPABILITIES, self._capabilities)
+        self._card_access, limits = self._timed(ReadStep.CAPABILITIES, self._capabilities)
+        self._limits = within_transport(limits, self.max_apdu_data)
 
     def _authenticate(self) -> None:
         self._pace, self._reason = choose_access(self.key, self._card_access, self.options.prefer_pace)
@@ -162,8 +165,9 @@ class DocumentReader:
     def _probe_extended_length(self) -> None:
         if self._limits.declared or not self.options.probe_extended:
             return
-        self._limits = self._timed(ReadStep.CAPABILITIES, probe_extended_length, self.session,
-                                   LdsFile.COM.fid, self._reauthenticate)
+        limits = self._timed(ReadStep.CAPABILITIES, probe_extended_length, self.session, LdsFile.COM.fid,
+                             self._reauthenticate)
+        self._limits = within_transport(limits, self.max_apdu_data)
 
     def _read_com(self) -> None:
         self._files[LdsFile.COM] = self._read(LdsFile.COM)
@@ -377,7 +381,8 @@ def read_document(transceiver: Transceiver, key: MrzKey | CanKey, rng: Rng, cloc
     try:
         reader = DocumentReader(Session(transceiver), key, rng, clock, options, progress,
                                 extended_hint=transceiver.extended_length, vouch=vouch,
-                                budget=budget, cancelled=cancelled, watch=watch)
+                                budget=budget, cancelled=cancelled, watch=watch,
+                                max_apdu_data=transceiver.max_apdu_data)
         return reader.read()
     finally:
         transceiver.close()
