@@ -94,3 +94,35 @@ class ChipReadTimeout(DriverTimeout):
 
 class AtrError(DriverIOError):
     """The ATR is malformed."""
+
+
+# --- Camera ---
+
+
+class CameraStalled(DriverTimeout):
+    """The camera delivered no frame within the stall timeout."""
+
+
+# --- Gate and its door safety controller ---
+
+
+class UnknownPinFactory(UnknownBackend, DriverUnavailable):
+    """The configured pin factory name is not one this build knows."""
+
+
+class ProtocolError(DriverIOError):
+    """A safety-controller protocol line that is too long, not JSON, or not a message of this
+    protocol version."""
+
+
+class InterlockRefused(DriverIOError):
+    """The controller refused the command (its interlock); `reason` is a protocol.Refusal."""
+
+    def __init__(self, op: str, reason: str):
+        super().__init__(f"{op} refused by the safety controller: {reason}")
+        self.reason = reason
+
+
+class SettingsError(ValueError):
+    """The config file cannot drive the door safety controller (missing, unreadable, or a bad
+    [gate] value)."""
