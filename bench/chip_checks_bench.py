@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from firmware_app.emrtd.auth import agree, choose_chip_auth, verify_active_authentication  # noqa: E402
+from firmware_app.emrtd.chip_auth.aa import verify_active_authentication  # noqa: E402
+from firmware_app.emrtd.chip_auth.ca import agree, choose_chip_auth  # noqa: E402
 from firmware_app.emrtd.lds import (  # noqa: E402
     decode_portrait, parse_com, parse_dg1, parse_dg2, parse_dg14, parse_dg15, parse_sod,
 )

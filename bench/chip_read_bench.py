@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from firmware_app.emrtd.keys import mrz_key_from_lines  # noqa: E402
-from firmware_app.emrtd.pace_info import PaceInfo  # noqa: E402
+from firmware_app.emrtd.pace.info import PaceInfo  # noqa: E402
 from firmware_app.emrtd.reader import DocumentReader  # noqa: E402
 from firmware_app.emrtd.session import Session  # noqa: E402
 from simulator.passport_factory import AaKind, PassportSpec, build_passport, build_pki  # noqa: E402

@@ -67,7 +67,7 @@ def _chip(args):
 
 
 def _pace(args) -> list:
-    from firmware_app.emrtd.pace_info import PaceInfo
+    from firmware_app.emrtd.pace.info import PaceInfo
 
     if args.pace is None:
         return []

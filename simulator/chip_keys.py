@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from firmware_app.emrtd.auth.aa import PARTIAL_RECOVERY_HEADER
+from firmware_app.emrtd.chip_auth.aa import PARTIAL_RECOVERY_HEADER
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.crypto.dh import DhGroup
 from firmware_app.emrtd.lds import asn1

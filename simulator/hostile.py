@@ -30,7 +30,7 @@ from firmware_app.emrtd.lds.com import encode_com
 from firmware_app.emrtd.lds.dg14 import DH_X942
 from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
 from firmware_app.emrtd.files import LdsFile
-from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
+from firmware_app.emrtd.files import DG_TAGS, SOD_TAG
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator.cms_builder import signed_data
 from simulator.passport_factory import TestPki, VirtualPassport, lds_security_object

@@ -101,7 +101,7 @@ def run_build(args) -> int:
 
 
 def _pace(args) -> tuple:
-    from firmware_app.emrtd.pace_info import PaceInfo
+    from firmware_app.emrtd.pace.info import PaceInfo
     return (PaceInfo("0.4.0.127.0.7.2.2.4.6.2", 2, 13),) if args.pace_cam else ()
 
 
@@ -130,7 +130,8 @@ def _write(out: Path, document) -> None:
 
 
 def run_check(args) -> int:
-    from firmware_app.emrtd.pa import PaError, passive_authenticate
+    from firmware_app.emrtd.errors import PaError
+    from firmware_app.emrtd.pa import passive_authenticate
     from firmware_app.emrtd.pa.trust_store import TrustStore, load_directory, load_roots
 
     try:

@@ -26,12 +26,12 @@ from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
 from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpeg
 from firmware_app.emrtd.lds.dg15 import encode_dg15
 from firmware_app.emrtd.lds.face_record import encode_iso39794
-from firmware_app.emrtd.lds.files import DG_TAGS, SOD_TAG
-from firmware_app.emrtd.card_security import ID_SECURITY_OBJECT, STANDARDIZED_DOMAIN_PARAMETERS
+from firmware_app.emrtd.files import DG_TAGS, SOD_TAG
+from firmware_app.emrtd.chip_auth.card_security import ID_SECURITY_OBJECT, STANDARDIZED_DOMAIN_PARAMETERS
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.pa.signature import digest
-from firmware_app.emrtd.pace_info import Mapping, PaceInfo
+from firmware_app.emrtd.pace.info import Mapping, PaceInfo
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator import test_keys
 from simulator.chip_keys import DhChipKey

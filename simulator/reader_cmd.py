@@ -11,10 +11,9 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 
-from drivers.passport_reader.errors import FrameEncodeError
-from drivers.passport_reader.settings import (
-    CuteDelimiters, Framing, ReaderSettings, ReaderSettingsError, RteBccScope, RteLengthScope,
-)
+from drivers.errors import FrameEncodeError
+from drivers.errors import ReaderSettingsError
+from drivers.passport_reader.settings import CuteDelimiters, Framing, ReaderSettings, RteBccScope, RteLengthScope
 from simulator.reader import FaultPlan, SimulatedReader, SimulatorError
 from simulator.reader_blocks import WireFormat
 

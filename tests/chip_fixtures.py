@@ -5,7 +5,7 @@ import hashlib
 from typing import Callable
 
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from simulator.vchip.applet import ChipConfig, ChipFaults, VirtualIcaoChip
 from simulator.vchip.documents import encode_card_access, synthetic_lds
 

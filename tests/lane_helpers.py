@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.lds import Dg1Check
 from firmware_app.emrtd.pa import PaResult
 from firmware_app.face.capture import CaptureOutcome

@@ -6,10 +6,12 @@ import random
 import pytest
 from asn1crypto import core
 
-from firmware_app.emrtd.auth import BadChipKey, ChipAuthUnavailable, agree, choose_chip_auth
-from firmware_app.emrtd.auth.ca import derive_session_keys, make_ephemeral, shared_secret
+from firmware_app.emrtd.chip_auth.ca import agree, choose_chip_auth
+from firmware_app.emrtd.errors import BadChipKey, ChipAuthUnavailable
+from firmware_app.emrtd.chip_auth.ca import derive_session_keys, make_ephemeral, shared_secret
 from firmware_app.emrtd.keys import KeyAlgorithm
-from firmware_app.emrtd.lds import LdsFormatError, asn1, parse_dg14
+from firmware_app.emrtd.errors import LdsFormatError
+from firmware_app.emrtd.lds import asn1, parse_dg14
 from firmware_app.emrtd.lds.dg14 import Dg14
 from firmware_app.emrtd.tlv import encode_tlv
 from passport_helpers import passport

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from firmware_app.emrtd.access import AccessProtocol
-from firmware_app.emrtd.auth import ChipCheckReason
+from firmware_app.emrtd.chip_auth.result import ChipCheckReason
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
 from firmware_app.emrtd.pa import passive_authenticate

@@ -77,6 +77,6 @@ def test_slow_chip_and_bac_by_request_through_pcscd(pcscd_vpcd):
 
 
 def test_open_waits_for_a_card_until_timeout(pcscd_vpcd):
-    from drivers.smartcard.errors import NoCardPresent
+    from drivers.errors import NoCardPresent
     with pytest.raises(NoCardPresent, match="after 0.3 s"):
         open_transceiver("pcsc://Virtual PCD 00 00", timeout_s=0.3)

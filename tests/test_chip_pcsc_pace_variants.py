@@ -9,10 +9,10 @@ import pytest
 
 from drivers.smartcard import open_transceiver
 from firmware_app.emrtd.access import AccessProtocol
-from firmware_app.emrtd.auth import ChipCheck
+from firmware_app.emrtd.chip_auth.result import ChipCheck
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import CanKey, mrz_key_from_lines
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.reader import DocumentReader
 from firmware_app.emrtd.session import Session
 from simulator.passport_factory import AaKind, Forgery, PassportSpec, build_passport

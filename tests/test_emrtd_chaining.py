@@ -5,7 +5,7 @@ import pytest
 
 from drivers.smartcard.scripted import ScriptedTransceiver
 from firmware_app.emrtd.apdu import CommandApdu
-from firmware_app.emrtd.chaining import send_chained
+from firmware_app.emrtd.pace.protocol import send_chained
 from firmware_app.emrtd.session import Session
 
 OK = b"\x90\x00"

@@ -15,8 +15,9 @@ from firmware_app.emrtd.crypto.curves import CRYPTOGRAPHY_CURVES, NAMED_CURVES
 from firmware_app.emrtd.crypto.dh import DhGroup
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.crypto.ec import (
-    InvalidPoint, add, decode_point, encode_point, generator, has_order_n, is_probable_prime, multiply, on_curve,
+    add, decode_point, encode_point, generator, has_order_n, is_probable_prime, multiply, on_curve,
 )
+from firmware_app.emrtd.errors import InvalidPoint
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign, ecdsa_verify
 from simulator.test_keys import ec_key
 

@@ -10,7 +10,7 @@ from firmware_app.emrtd.access import AccessProtocol
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import mrz_key_from_lines
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.reader import DocumentReader
 from firmware_app.emrtd.session import Session
 from simulator.passport_factory import AaKind, PassportSpec, build_passport

@@ -7,9 +7,11 @@ from hypothesis import given, settings, strategies as st
 from drivers.smartcard.scripted import ScriptedTransceiver
 from firmware_app.emrtd.errors import AuthenticationError, TlvError, UnsupportedProtocol
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, MrzKey, kdf
-from firmware_app.emrtd.pace import SUPPORTED_PARAMETER_IDS, perform_pace
-from firmware_app.emrtd.pace_groups import group_for
-from firmware_app.emrtd.pace_info import Mapping, PaceInfo, choose_pace_info, parse_card_access
+from firmware_app.emrtd.pace.groups import group_for
+from firmware_app.emrtd.pace.info import (
+    SUPPORTED_PARAMETER_IDS, Mapping, PaceInfo, choose_pace_info, parse_card_access,
+)
+from firmware_app.emrtd.pace.protocol import perform_pace
 from firmware_app.emrtd.session import Session
 from tests.emrtd_vectors import fixed_rng, h, load_vectors
 

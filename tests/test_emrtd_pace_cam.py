@@ -10,17 +10,17 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from firmware_app.emrtd.access import AccessProtocol
-from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason
-from firmware_app.emrtd.card_security import check_cam, confirm_chain, parse_card_security
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason
+from firmware_app.emrtd.chip_auth.card_security import check_cam, confirm_chain, parse_card_security
 from firmware_app.emrtd.crypto import ec
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import mrz_key_from_lines
 from firmware_app.emrtd.lds import asn1
-from firmware_app.emrtd.lds.errors import LdsError
+from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.pa import passive_authenticate
-from firmware_app.emrtd.pace_cam import CamData
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.cam import CamData
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.reader import DocumentReader
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv

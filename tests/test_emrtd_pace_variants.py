@@ -17,11 +17,12 @@ from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import encode_oid
-from firmware_app.emrtd.pace import perform_pace
-from firmware_app.emrtd.pace_cam import CamError, decrypt_chip_auth_data, verify_chip_auth_data
-from firmware_app.emrtd.pace_groups import group_for
-from firmware_app.emrtd.pace_im import encode_point, map_integrated, pseudo_random, reduced
-from firmware_app.emrtd.pace_info import Mapping, parse_card_access
+from firmware_app.emrtd.pace.protocol import perform_pace
+from firmware_app.emrtd.errors import CamError
+from firmware_app.emrtd.pace.cam import decrypt_chip_auth_data, verify_chip_auth_data
+from firmware_app.emrtd.pace.groups import group_for
+from firmware_app.emrtd.pace.im import encode_point, map_integrated, pseudo_random, reduced
+from firmware_app.emrtd.pace.info import Mapping, parse_card_access
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv
 from tests.emrtd_vectors import fixed_rng, h, load_pace_variants
@@ -193,7 +194,7 @@ def test_point_encoding_refuses_p_1_mod_4():
 @given(st.one_of(st.none(), st.binary(max_size=200)))
 def test_fuzz_chip_authentication_data_never_raises_untyped(a_ic):
     """Whatever the chip puts in 8A, CAM records a problem (a clone) instead of crashing the read."""
-    from firmware_app.emrtd.pace_cam import cam_data
+    from firmware_app.emrtd.pace.cam import cam_data
 
     curve = STANDARD_PARAMETERS[13]
     cam = cam_data(curve, ec.encode_point(curve, ec.generator(curve)), bytes(16), a_ic)

@@ -10,7 +10,7 @@ from firmware_app.emrtd.access import AccessProtocol, AccessReason
 from firmware_app.emrtd.errors import AuthenticationError, CardRemovedDuringRead, UnsupportedProtocol
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import CanKey, MrzKey
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.reader import DocumentReader, ReadOptions, read_document
 from firmware_app.emrtd.session import Session
 from simulator.vchip.applet import ChipFaults

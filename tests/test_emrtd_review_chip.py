@@ -6,10 +6,11 @@ import pytest
 from drivers.smartcard.scripted import ScriptedTransceiver
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.keys import MrzKey
-from firmware_app.emrtd.lds import LdsError, parse_dg1
+from firmware_app.emrtd.errors import LdsError
+from firmware_app.emrtd.lds import parse_dg1
 from firmware_app.emrtd.lds.dg1 import DG1_TAG, MRZ_TAG
-from firmware_app.emrtd.pace import perform_pace
-from firmware_app.emrtd.pace_info import parse_card_access
+from firmware_app.emrtd.pace.protocol import perform_pace
+from firmware_app.emrtd.pace.info import parse_card_access
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv
 from tests.emrtd_vectors import fixed_rng, h, load_vectors
@@ -139,7 +140,7 @@ def _factory_read(transport_wrapper):
 
 
 def test_clone_answering_in_plain_under_the_new_ca_keys_fails_chip_authentication():
-    from firmware_app.emrtd.auth import ChipCheckReason
+    from firmware_app.emrtd.chip_auth.result import ChipCheckReason
 
     def key_sent(apdu: bytes) -> bool:  # MSE:Set KAT (3DES CA) or GENERAL AUTHENTICATE (AES CA)
         return (apdu[1] == 0x22 and apdu[2:4] == b"\x41\xA6") or apdu[1] == 0x86
@@ -161,7 +162,7 @@ def test_plain_answer_to_internal_authenticate_fails_aa_and_the_read_completes()
 
 
 def test_plain_answer_to_the_chip_authentication_key_fails_ca_and_the_read_completes():
-    from firmware_app.emrtd.auth import ChipCheckReason
+    from firmware_app.emrtd.chip_auth.result import ChipCheckReason
     from firmware_app.emrtd.files import LdsFile
 
     def key_sent(apdu: bytes) -> bool:

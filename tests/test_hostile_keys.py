@@ -11,11 +11,13 @@ import pytest
 from asn1crypto import core, keys
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.emrtd.auth import ChipCheckReason
+from firmware_app.emrtd.chip_auth.result import ChipCheckReason
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
-from firmware_app.emrtd.crypto.dh import RFC5114_1, DhGroup, InvalidDomain
+from firmware_app.emrtd.crypto.dh import DhGroup, RFC5114_1
+from firmware_app.emrtd.errors import InvalidDomain
 from firmware_app.emrtd.keys import mrz_key_from_lines
-from firmware_app.emrtd.lds import LdsError, LdsFormatError, LdsUnsupported, asn1, parse_dg14, parse_dg15
+from firmware_app.emrtd.errors import LdsError, LdsFormatError, LdsUnsupported
+from firmware_app.emrtd.lds import asn1, parse_dg14, parse_dg15
 from firmware_app.emrtd.lds.dg14 import DH_X942, parse_dh_public_key
 from firmware_app.emrtd.lds.dg15 import encode_dg15
 from firmware_app.emrtd.lds.key_bounds import MAX_DH_Q_BITS, MAX_RSA_EXPONENT_BITS

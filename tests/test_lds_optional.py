@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.emrtd.lds import LdsError, LdsFormatError
+from firmware_app.emrtd.errors import LdsError, LdsFormatError
 from firmware_app.emrtd.lds.dg_optional import parse_dg7, parse_dg11, parse_dg12
 from firmware_app.emrtd.tlv import encode_tlv
 

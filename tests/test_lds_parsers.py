@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from asn1crypto import core, keys
 
+from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported
 from firmware_app.emrtd.lds import (
-    Dg1Check, LdsFormatError, LdsUnsupported, compare_with_printed, decode_portrait, parse_com, parse_dg1,
-    parse_dg2, parse_dg14, parse_dg15, parse_sod,
+    Dg1Check, compare_with_printed, decode_portrait, parse_com, parse_dg1, parse_dg14, parse_dg15, parse_dg2, parse_sod,
 )
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.com import encode_com

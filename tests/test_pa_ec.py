@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, match_named_curve
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign
-from firmware_app.emrtd.pa.errors import BadPublicKey
+from firmware_app.emrtd.errors import BadPublicKey
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
 from firmware_app.emrtd.pa.signature import SignatureScheme, verify
 from simulator.test_keys import ec_key
@@ -85,7 +85,7 @@ def test_signature_scheme_from_bare_algorithm_oids(oid, kind, hash_name):
 
 
 def test_unknown_signature_algorithm_is_typed():
-    from firmware_app.emrtd.pa.errors import UnsupportedAlgorithm
+    from firmware_app.emrtd.errors import UnsupportedAlgorithm
     from firmware_app.emrtd.pa.signature import scheme_from_asn1
 
     with pytest.raises(UnsupportedAlgorithm):

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from asn1crypto import pem
 
-from firmware_app.emrtd.pa import MasterListError, MlRefusal, TrustStore, import_master_list, load_directory
+from firmware_app.emrtd.errors import MasterListError, MlRefusal
+from firmware_app.emrtd.pa import TrustStore, import_master_list, load_directory
 from firmware_app.emrtd.pa.master_list import read_master_list
 from passport_helpers import NOW, pki
 from simulator.cms_builder import master_list

@@ -5,8 +5,9 @@ import pytest
 from asn1crypto import cms
 
 from firmware_app.emrtd.lds import asn1, parse_sod
-from firmware_app.emrtd.lds.files import SOD_TAG
-from firmware_app.emrtd.pa import MasterListError, PaReason, TrustStore, import_master_list, passive_authenticate
+from firmware_app.emrtd.files import SOD_TAG
+from firmware_app.emrtd.errors import MasterListError
+from firmware_app.emrtd.pa import PaReason, TrustStore, import_master_list, passive_authenticate
 from firmware_app.emrtd.tlv import encode_tlv
 from passport_helpers import NOW, passport, pki, store_for
 from simulator.cms_builder import _signer_info, master_list
@@ -91,7 +92,7 @@ def test_explicit_curve_claiming_a_false_group_order_is_refused(wrong_order):
     # ECDSA and ECDH on a claimed order that is not the base point's order are meaningless
     # (with a tiny claimed order, r and s have a handful of possible values)
     from firmware_app.emrtd.crypto.curves import NAMED_CURVES
-    from firmware_app.emrtd.pa.errors import BadPublicKey
+    from firmware_app.emrtd.errors import BadPublicKey
     from firmware_app.emrtd.pa.public_key import curve_from_specified
 
     real = NAMED_CURVES["secp256r1"]
@@ -153,7 +154,7 @@ def test_rsa_modulus_below_1024_bits_is_refused(bits, accepted):
     # a tiny modulus is factored in seconds: any AA or DS signature under it proves nothing
     from asn1crypto import keys as akeys
 
-    from firmware_app.emrtd.pa.errors import BadPublicKey
+    from firmware_app.emrtd.errors import BadPublicKey
     from firmware_app.emrtd.pa.public_key import load_public_key
 
     modulus = (1 << (bits - 1)) | 0xF1  # odd, of exactly `bits` bits (its factors do not matter here)

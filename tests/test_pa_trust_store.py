@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from asn1crypto import pem
 
-from firmware_app.emrtd.pa import MasterListError, MlRefusal, TrustStore, TrustStoreError, import_master_list, load_directory
+from firmware_app.emrtd.errors import MasterListError, MlRefusal, TrustStoreError
+from firmware_app.emrtd.pa import TrustStore, import_master_list, load_directory
 from firmware_app.emrtd.pa import PaReason, passive_authenticate
 from passport_helpers import NOW, passport, pki
 from simulator.cms_builder import master_list

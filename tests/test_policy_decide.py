@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.lds import Dg1Check
 from firmware_app.emrtd.pa import PaFailure, PaReason, PaResult
 from firmware_app.face.capture import CaptureOutcome

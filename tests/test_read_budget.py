@@ -12,7 +12,8 @@ import time
 import pytest
 
 from firmware_app.config import load_config
-from firmware_app.emrtd.budget import ReadBudget, ReadBudgetExceeded, ReadCancelled
+from firmware_app.emrtd.budget import ReadBudget
+from firmware_app.emrtd.errors import ReadBudgetExceeded, ReadCancelled
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.reader import DocumentReader, read_document
 from firmware_app.emrtd.session import MAX_LOG_ENTRIES, ApduLog, ApduLogEntry, Session
@@ -49,7 +50,7 @@ def test_a_chip_answering_small_but_sane_blocks_is_read():
 
 
 def test_a_file_announcing_more_than_such_a_file_holds_is_refused_unread():
-    from firmware_app.emrtd.binary import FileTooLarge
+    from firmware_app.emrtd.errors import FileTooLarge
     from firmware_app.emrtd.reader import DocumentReader
     from simulator.hostile import huge_q_dg14, resign
     from simulator.vchip.applet import VirtualIcaoChip

@@ -56,7 +56,7 @@ def test_status_and_simulated_inputs_through_the_controller(controller, capsys):
 
 def test_a_monitor_may_only_ask(controller):
     from drivers.gate import Door
-    from drivers.gate.safety.client import InterlockRefused
+    from drivers.errors import InterlockRefused
     _, socket = controller
     with SafetyGate(socket, lambda event: None, role="monitor") as monitor:
         with pytest.raises(InterlockRefused, match="monitor"):

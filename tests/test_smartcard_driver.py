@@ -8,8 +8,9 @@ from hypothesis import given, settings, strategies as st
 
 from drivers.errors import DriverError, UnknownBackend
 from drivers.smartcard import open_transceiver
-from drivers.smartcard.atr import AtrError, parse_atr
-from drivers.smartcard.errors import ScriptMismatch
+from drivers.errors import AtrError
+from drivers.smartcard.atr import parse_atr
+from drivers.errors import ScriptMismatch
 from drivers.smartcard.scripted import ScriptedTransceiver
 
 

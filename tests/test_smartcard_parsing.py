@@ -9,7 +9,7 @@ from smartcard.scard import SCARD_LEAVE_CARD, SCARD_W_RESET_CARD
 
 from drivers.errors import DriverIOError, DriverUnavailable
 from drivers.smartcard.atr import parse_atr
-from drivers.smartcard.errors import AmbiguousReader, CardReset, ChipReadTimeout, ReaderNotFound
+from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, ReaderNotFound
 from drivers.smartcard.part10 import (
     combine_extended, max_apdu_data, parse_features, parse_properties, reader_allows_extended,
 )

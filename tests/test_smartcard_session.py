@@ -16,11 +16,11 @@ from smartcard.scard import (
 
 from drivers.errors import DriverError
 from drivers.smartcard import open_transceiver
-from drivers.smartcard.errors import AmbiguousReader, CardReset, ChipReadTimeout, ReaderBusy
+from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, ReaderBusy
 from drivers.smartcard.events import CardEvent, CardWatcher, card_present
 from drivers.smartcard.pcsc import find_reader
 from firmware_app.emrtd.reader import read_document
-from firmware_app.emrtd.session import TransportError
+from firmware_app.emrtd.errors import TransportError
 from tests.chip_fixtures import counter_rng, make_chip, mrz_key
 from tests.pcsc_fixtures import insert_card, pcscd_vpcd, remove_card  # noqa: F401  (fixture)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import DriverUnavailable, UnknownBackend
-from .base import CameraCapabilities, CameraStalled, Clock, ExtraStream, Frame, FrameSource
+from drivers.camera.base import CameraCapabilities, Clock, ExtraStream, Frame, FrameSource
+from drivers.errors import CameraStalled
 from .picamera2_config import PiCameraSettings
 from .supervise import StallWatch, SupervisedSource
 

@@ -17,13 +17,9 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ..errors import DriverIOError, DriverTimeout
+from ..errors import DriverIOError
 
 Clock = Callable[[], float]
-
-
-class CameraStalled(DriverTimeout):
-    """The camera delivered no frame within the stall timeout."""
 
 
 MAX_SEQUENCE = 16

@@ -14,7 +14,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import DriverError, DriverIOError
-from .base import CameraStalled, Clock, Frame, FrameSource
+from drivers.camera.base import Clock, Frame, FrameSource
+from drivers.errors import CameraStalled
 
 _STOP = object()
 

@@ -11,7 +11,8 @@ that follow their relays, people walking through, the emergency and tamper loops
 """
 from .events import GateEvent, GateEventKind, GateSnapshot
 from .layout import Door, DoorPins, FailMode, GateLayout, LayoutKind, doors_of
-from .pins import UnknownPinFactory, make_pin_factory
+from drivers.errors import UnknownPinFactory
+from drivers.gate.pins import make_pin_factory
 
 
 def __getattr__(name: str):

@@ -9,11 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from drivers.errors import DriverUnavailable, UnknownBackend
-
-
-class UnknownPinFactory(UnknownBackend, DriverUnavailable):
-    """The configured pin factory name is not one this build knows."""
+from drivers.errors import DriverUnavailable, UnknownPinFactory
 
 
 def _mock():

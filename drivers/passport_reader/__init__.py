@@ -16,9 +16,8 @@ it must never count as a failed read.
 """
 from __future__ import annotations
 
-from drivers.passport_reader.errors import (
-    FrameEncodeError, ReaderClosed, ReaderError, ReaderSettingsError, ReaderUnavailable,
-    UnknownReaderUrl,
+from drivers.errors import (
+    FrameEncodeError, ReaderClosed, ReaderError, ReaderSettingsError, ReaderUnavailable, UnknownReaderUrl,
 )
 from drivers.passport_reader.events import (
     BlockKind, DeviceMessage, DocumentRead, LinkChanged, LinkState, ReaderEvent, ReadError,

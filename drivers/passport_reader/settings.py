@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from typing import Any
 
-from drivers.passport_reader.errors import ReaderSettingsError
+from drivers.errors import ReaderSettingsError
 
 
 class Framing(str, Enum):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from drivers.passport_reader.errors import UnknownReaderUrl
+from drivers.errors import UnknownReaderUrl
 
 # pyserial URL handlers that make sense for a passport reader
 SERIAL_SCHEMES = frozenset({"loop", "socket", "rfc2217", "spy", "alt", "hwgrep"})

@@ -5,16 +5,28 @@
 """
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import abc
 
 from drivers.errors import UnknownBackend
 
 
-@runtime_checkable
-class Transceiver(Protocol):
+class Transceiver(abc.ABC):
+    """One link to one card. `transmit` is all a backend must write; the optional capabilities
+    below have defaults here (as python-can's BusABC does), so callers use them without probing."""
+
+    # Whether the link carries extended-length APDUs (the card's ATR and the reader's limit);
+    # None: it cannot tell, and the chip layer decides from EF.ATR/INFO.
+    extended_length: bool | None = None
+    # The most data one APDU may carry over this link (a reader's PC/SC part 10 dwMaxAPDUDataSize,
+    # when above a short APDU's 256); None: no limit beyond the APDU format's own.
+    max_apdu_data: int | None = None
+
+    @abc.abstractmethod
     def transmit(self, apdu: bytes) -> bytes:
         """Send one command APDU, return response data followed by SW1 SW2."""
-        ...
+
+    def close(self) -> None:
+        """Release the card; a link that holds nothing has nothing to do."""
 
 
 PCSC_SCHEME = "pcsc://"

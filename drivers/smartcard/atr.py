@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.errors import DriverIOError
+from drivers.errors import AtrError
 
 CAPABILITIES_TAG = 0x7  # compact-TLV tag 7: card capabilities (three bytes)
 EXTENDED_LENGTH_BIT = 0x40  # third capability byte, b7: extended Lc and Le fields
 COMPACT_TLV_CATEGORY = 0x80
 TYPE_B_HISTORICAL = 8
-
-
-class AtrError(DriverIOError):
-    """The ATR is malformed."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from smartcard.scard import (
     SCardEstablishContext, SCardGetStatusChange, SCardListReaders, SCardReleaseContext,
 )
 
-from drivers.smartcard.errors import ReaderNotFound
+from drivers.errors import ReaderNotFound
 from drivers.smartcard.readers import choose_reader
 
 log = logging.getLogger(__name__)

@@ -22,11 +22,12 @@ from smartcard.scard import (
 )
 from smartcard.System import readers as list_readers
 
-from drivers.smartcard.atr import AtrError, parse_atr
-from drivers.smartcard.errors import (
-    CardRemoved, CardReset, ChipReadTimeout, NoCardPresent, ReaderBusy, ReaderNotFound, TransmitFailed,
+from drivers.errors import (
+    AtrError, CardRemoved, CardReset, ChipReadTimeout, NoCardPresent, ReaderBusy, ReaderNotFound,
+    TransmitFailed,
 )
-from drivers.smartcard.events import card_present  # noqa: F401  (kept importable from here)
+from drivers.smartcard import Transceiver
+from drivers.smartcard.atr import parse_atr
 from drivers.smartcard.part10 import (
     FEATURE_GET_TLV_PROPERTIES, combine_extended, max_apdu_data, parse_features, parse_properties,
     reader_allows_extended,
@@ -37,6 +38,7 @@ STATUS_CHECKS, STATUS_INTERVAL_S = 6, 0.1
 SCARD_PRESENT = 0x0004  # pcsc-lite SCardStatus state bit (pyscard does not export it)
 MAX_GET_RESPONSE = 64  # bound the 61xx loop: a card that never stops is broken
 CONNECT_RETRY_S = 0.05
+MAX_RESETS_WHILE_OPENING = 3  # a card reset again and again is broken, not busy
 CM_IOCTL_GET_FEATURE_REQUEST = SCARD_CTL_CODE(3400)
 _REMOVED = {SCARD_W_REMOVED_CARD & 0xFFFFFFFF, SCARD_E_NO_SMARTCARD & 0xFFFFFFFF}
 _RESET = SCARD_W_RESET_CARD & 0xFFFFFFFF
@@ -108,19 +110,23 @@ def _has_short_le(apdu: bytes) -> bool:
     return len(apdu) == 5 or (len(apdu) > 5 and apdu[4] != 0 and len(apdu) == 6 + apdu[4])
 
 
-class PcscTransceiver:
+class PcscTransceiver(Transceiver):
     def __init__(self, connection, reader_name: str, session_timeout_s: float | None = None,
-                 clock: Callable[[], float] = time.monotonic, reader_max_apdu_data: int | None = None):
+                 clock: Callable[[], float] = time.monotonic, reader_max_apdu_data: int | None = None,
+                 share_mode: int = SCARD_SHARE_EXCLUSIVE):
         self._connection = connection
         self.reader_name = reader_name
         self._clock = clock
+        self._share_mode = share_mode  # kept on every reconnect
         self._deadline = None if session_timeout_s is None else clock() + session_timeout_s
-        self.atr = bytes(connection.getATR())
+        self.resets = 0
+        self.atr = self._read_atr()
         self.card_extended_length = self._card_extended()
         self.reader_max_apdu_data = reader_max_apdu_data
+        if reader_allows_extended(reader_max_apdu_data):
+            self.max_apdu_data = reader_max_apdu_data
         self.extended_length = combine_extended(self.card_extended_length,
                                                 reader_allows_extended(self.reader_max_apdu_data))
-        self.resets = 0
 
     @classmethod
     def open(cls, pattern: str, timeout_s: float = 0.0, *, exclusive: bool = True,
@@ -131,7 +137,21 @@ class PcscTransceiver:
         reader = find_reader(pattern)
         mode = SCARD_SHARE_EXCLUSIVE if exclusive else SCARD_SHARE_SHARED
         connection = _connect(reader, mode, timeout_s, clock)
-        return cls(connection, str(reader), session_timeout_s, clock, query_max_apdu_data(_handle_of(connection)))
+        return cls(connection, str(reader), session_timeout_s, clock, query_max_apdu_data(_handle_of(connection)),
+                   share_mode=mode)
+
+    def _read_atr(self) -> bytes:
+        """The ATR, through resets: pcscd powering up a card that has just arrived, or another
+        shared handle, may reset it between SCardConnect and SCardStatus. Nothing is lost then
+        (no session yet), so the handle is taken back and asked again."""
+        for _ in range(MAX_RESETS_WHILE_OPENING):
+            try:
+                return bytes(self._connection.getATR())
+            except CardConnectionException as exc:
+                if _hresult(exc) != _RESET:
+                    raise NoCardPresent(f"card status unavailable in {self.reader_name}: {exc}") from exc
+                self._reconnect(exc)
+        raise TransmitFailed(f"the card in {self.reader_name} keeps being reset")
 
     def _card_extended(self) -> bool | None:
         try:
@@ -167,14 +187,18 @@ class PcscTransceiver:
             raise TransmitFailed(f"PC/SC transmit failed: {exc}") from exc
 
     def _reconnect_after_reset(self, cause: Exception) -> None:
-        """The card was reset under us: take the handle back (leaving the card as it is now) and
-        tell the caller its secure-messaging keys are gone."""
+        """The card was reset under us: take the handle back and tell the caller its
+        secure-messaging keys are gone (the chip layer re-authenticates and goes on)."""
+        self._reconnect(cause)
+        raise CardReset("the card was reset during the session; re-authenticate") from cause
+
+    def _reconnect(self, cause: Exception) -> None:
+        """SCardReconnect in the same sharing mode, leaving the card as it is now."""
         self.resets += 1
         try:
-            self._connection.reconnect(_PROTOCOLS, SCARD_SHARE_EXCLUSIVE, SCARD_LEAVE_CARD)
+            self._connection.reconnect(_PROTOCOLS, self._share_mode, SCARD_LEAVE_CARD)
         except (NoCardException, CardConnectionException) as exc:
             raise CardRemoved("card removed after a reset") from exc
-        raise CardReset("the card was reset during the session; re-authenticate") from cause
 
     def _card_still_there(self) -> bool:
         """After a failed exchange, ask pcscd (it may need one polling period to notice)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 
-from drivers.smartcard.errors import AmbiguousReader, ReaderNotFound
+from drivers.errors import AmbiguousReader, ReaderNotFound
 
 
 def matching(pattern: str, names: Sequence[str]) -> list[str]:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from drivers.smartcard.errors import ScriptMismatch
+from drivers.errors import ScriptMismatch
+from drivers.smartcard import Transceiver
 
 
-class ScriptedTransceiver:
+class ScriptedTransceiver(Transceiver):
     def __init__(self, script: Iterable[tuple[bytes, bytes]]):
         self._script = list(script)
         self._position = 0

@@ -150,7 +150,7 @@ def chip_opener(config) -> Callable[[], object]:
 
 def card_presence(config) -> Callable[[], bool]:
     """Whether a document (its chip) lies on the reader; polled to notice its removal."""
-    from drivers.smartcard.pcsc import card_present
+    from drivers.smartcard.events import card_present
     pattern = config.smartcard.reader.removeprefix("pcsc://")
     return lambda: card_present(pattern)
 
@@ -158,7 +158,8 @@ def card_presence(config) -> Callable[[], bool]:
 def load_trust_store(config):
     """CSCA certificates (and CRLs, master lists) from smartcard.csca_dir and master_list; master
     lists are pinned to the CSCA files and smartcard.master_list_roots."""
-    from firmware_app.emrtd.pa import PaError, TrustStore, import_master_list, load_directory
+    from firmware_app.emrtd.errors import PaError
+    from firmware_app.emrtd.pa import TrustStore, import_master_list, load_directory
     from firmware_app.emrtd.pa.trust_store import load_roots
     section = config.smartcard
     store = TrustStore()

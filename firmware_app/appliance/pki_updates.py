@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from firmware_app.bmis.errors import PkiUpdateRefused
-from firmware_app.emrtd.pa import PaError
+from firmware_app.emrtd.errors import PaError
 from firmware_app.emrtd.pa.provision import FileReport, Outcome, import_files
 
 from . import devices

@@ -83,7 +83,7 @@ def _key(args):
 
 
 def trust_store(path: Path, roots: list[Path]):
-    from firmware_app.emrtd.pa import PaError
+    from firmware_app.emrtd.errors import PaError
     from firmware_app.emrtd.pa.trust_store import open_store
     try:
         return open_store(path, roots)

@@ -79,7 +79,8 @@ def _store(args):
 
 
 def _sod_summary(sod: bytes) -> dict | None:
-    from firmware_app.emrtd.lds import LdsError, parse_sod
+    from firmware_app.emrtd.errors import LdsError
+    from firmware_app.emrtd.lds import parse_sod
     try:
         parsed = parse_sod(sod)
     except LdsError:

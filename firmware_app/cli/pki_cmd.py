@@ -58,7 +58,7 @@ def _location(args) -> tuple[Path, list[Path]]:
 
 
 def _open(args):
-    from firmware_app.emrtd.pa import PaError
+    from firmware_app.emrtd.errors import PaError
     from firmware_app.emrtd.pa.provision import open_directory
     directory, roots = _location(args)
     try:
@@ -68,7 +68,7 @@ def _open(args):
 
 
 def run_import(args) -> int:
-    from firmware_app.emrtd.pa import PaError
+    from firmware_app.emrtd.errors import PaError
     from firmware_app.emrtd.pa.provision import Outcome, import_files
     directory, roots = _location(args)
     try:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from firmware_app.emrtd.apdu import SW, CommandApdu, Ins, ResponseApdu
-from firmware_app.emrtd.budget import ReadBudget, ReadBudgetExceeded
-from firmware_app.emrtd.errors import ReadError, SecureMessagingError, TlvError
+from firmware_app.emrtd.budget import ReadBudget
+from firmware_app.emrtd.errors import ReadBudgetExceeded
+from firmware_app.emrtd.errors import FileNotFound, FileTooLarge, ReadError, SecureMessagingError, TlvError
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, read_header
 
@@ -20,14 +21,6 @@ ODD_INS_OVERHEAD = 4  # 53 82 LL LL around the data in a B1 answer
 MAX_B0_OFFSET = 0x7FFF
 MAX_FILE_SIZE = 1 << 20  # no eMRTD file is near 1 MiB; a bigger claim is hostile
 TAG_OFFSET, TAG_DISCRETIONARY = 0x54, 0x53
-
-
-class FileNotFound(ReadError):
-    """SELECT answered 6A82: the file is not on this chip."""
-
-
-class FileTooLarge(ReadError):
-    """The file's header announces more bytes than such a file may hold: refused unread."""
 
 
 BlockSeen = Callable[[bytes], None]  # sees each new piece of the content in order; raises to stop the read

@@ -10,17 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from firmware_app.emrtd.errors import EmrtdError, ReadError
+from firmware_app.emrtd.errors import ReadBudgetExceeded, ReadCancelled
 
 DEFAULT_TIME_S = 30.0  # tools; the lane passes smartcard.read_timeout_s
-
-
-class ReadCancelled(EmrtdError):
-    """The caller gave up on the read (its transaction ended): stopped between two APDUs."""
-
-
-class ReadBudgetExceeded(ReadError):
-    """A file needed more APDUs, or the document more time, than its budget allows."""
 
 
 @dataclass(frozen=True)

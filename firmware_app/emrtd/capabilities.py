@@ -6,11 +6,13 @@ chips end secure messaging on any unexpected command, so we never guess.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.binary import SHORT_SM_MAX, ReadLimits
 from firmware_app.emrtd.errors import TlvError
 from firmware_app.emrtd.files import SFI_ATR_INFO, SFI_CARD_ACCESS
-from firmware_app.emrtd.pace_info import PaceInfo, parse_card_access
+from firmware_app.emrtd.pace.info import PaceInfo, parse_card_access
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import parse_tlv
 
@@ -46,6 +48,15 @@ def _limits(extended: bool, max_response: int) -> ReadLimits:
     # an extended Le encodes at most 65536: a larger declared value would wrap modulo 65536 under SM
     capped = min(max_response, EXTENDED_DEFAULT_RESPONSE)
     return ReadLimits(max(SHORT_SM_MAX, capped - SM_OVERHEAD), extended=True)
+
+
+def within_transport(limits: ReadLimits, max_apdu_data: int | None) -> ReadLimits:
+    """The chip may answer more per READ BINARY than the reader passes on (its dwMaxAPDUDataSize):
+    the protected answer, data plus secure-messaging objects, must fit the smaller of the two."""
+    if max_apdu_data is None or not limits.extended:
+        return limits
+    fitted = max(SHORT_SM_MAX, max_apdu_data - SM_OVERHEAD)
+    return replace(limits, max_response=min(limits.max_response, fitted))
 
 
 def _card_access(session: Session) -> list[PaceInfo] | None:

@@ -1,4 +1,5 @@
-"""Elementary files of the eMRTD application: names, file ids, and EF.COM's data-group list."""
+"""Identity of the eMRTD application's files in one place: names, file ids, size bounds, outer tags,
+and EF.COM's data-group list (the LDS parsers and the reader both take them from here)."""
 from __future__ import annotations
 
 import enum
@@ -53,20 +54,20 @@ MAX_SIZES = {LdsFile.COM: 1024, LdsFile.SOD: 64 * 1024, LdsFile.DG1: 1024, LdsFi
              LdsFile.DG12: 16 * 1024, LdsFile.DG14: 16 * 1024, LdsFile.DG15: 16 * 1024}
 
 
-# LDS data-group tags as listed in EF.COM's tag list (9303-10 table 'LDS1 data groups')
-DG_TAGS = {
-    0x61: LdsFile.DG1, 0x75: LdsFile.DG2, 0x63: LdsFile.DG3, 0x76: LdsFile.DG4, 0x65: LdsFile.DG5,
-    0x66: LdsFile.DG6, 0x67: LdsFile.DG7, 0x68: LdsFile.DG8, 0x69: LdsFile.DG9, 0x6A: LdsFile.DG10,
-    0x6B: LdsFile.DG11, 0x6C: LdsFile.DG12, 0x6D: LdsFile.DG13, 0x6E: LdsFile.DG14, 0x6F: LdsFile.DG15,
-    0x70: LdsFile.DG16,
+# Outer tags of EF.COM, EF.SOD and the data groups (ICAO 9303-10 table 34), by data-group number
+DG_TAGS: dict[int, int] = {
+    1: 0x61, 2: 0x75, 3: 0x63, 4: 0x76, 5: 0x65, 6: 0x66, 7: 0x67, 8: 0x68,
+    9: 0x69, 10: 0x6A, 11: 0x6B, 12: 0x6C, 13: 0x6D, 14: 0x6E, 15: 0x6F, 16: 0x70,
 }
-TAG_COM, TAG_TAG_LIST = 0x60, 0x5C
+TAG_TO_DG: dict[int, int] = {tag: number for number, tag in DG_TAGS.items()}
+COM_TAG, SOD_TAG = 0x60, 0x77
+TAG_TAG_LIST = 0x5C  # EF.COM's list of the data groups present
 
 
 def listed_data_groups(ef_com: bytes) -> list[LdsFile]:
     """Data groups EF.COM says are present (unknown tags are ignored, not trusted)."""
-    root = parse_single_tlv(ef_com, max_depth=2, expected_tag=TAG_COM)
+    root = parse_single_tlv(ef_com, max_depth=2, expected_tag=COM_TAG)
     tag_list = root.find(TAG_TAG_LIST)
     if tag_list is None:
         raise TlvError("EF.COM has no data-group tag list (5C)")
-    return [DG_TAGS[tag] for tag in dict.fromkeys(tag_list.value) if tag in DG_TAGS]
+    return [LdsFile(f"DG{TAG_TO_DG[tag]}") for tag in dict.fromkeys(tag_list.value) if tag in TAG_TO_DG]

@@ -5,10 +5,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
-from firmware_app.emrtd.card_security import confirm_chain
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.chip_auth.card_security import confirm_chain
 from firmware_app.emrtd.files import LdsFile
-from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1, parse_sod
+from firmware_app.emrtd.errors import LdsError
+from firmware_app.emrtd.lds import Dg1Check, compare_with_printed, parse_dg1, parse_sod
 from firmware_app.emrtd.pa import PaResult, TrustStore, passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead
 

@@ -8,16 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from drivers.errors import DriverError
+from drivers.errors import CardRemoved, CardReset, DriverError
 from drivers.smartcard import Transceiver
-from drivers.smartcard.errors import CardRemoved
 from firmware_app.emrtd.apdu import CommandApdu, ResponseApdu
-from firmware_app.emrtd.errors import CardRemovedDuringRead, EmrtdError
+from firmware_app.emrtd.errors import CardRemovedDuringRead, CardResetDuringRead, TransportError
 from firmware_app.emrtd.sm import SecureMessaging
-
-
-class TransportError(EmrtdError):
-    """The transport failed for another reason than card removal."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +86,9 @@ class Session:
             return self.transceiver.transmit(apdu)
         except CardRemoved as exc:
             raise CardRemovedDuringRead("card removed during the exchange") from exc
+        except CardReset as exc:  # still there, but the chip forgot the session's keys
+            self.end_secure_messaging()
+            raise CardResetDuringRead("card reset during the exchange") from exc
         except DriverError as exc:
             raise TransportError(f"transport failed: {exc}") from exc
 

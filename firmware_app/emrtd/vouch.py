@@ -13,7 +13,8 @@ import hashlib
 import hmac
 from typing import Callable
 
-from firmware_app.emrtd.lds import LdsError, SecurityObject, parse_sod
+from firmware_app.emrtd.errors import LdsError
+from firmware_app.emrtd.lds import SecurityObject, parse_sod
 
 SodTrust = Callable[[SecurityObject], bool]
 

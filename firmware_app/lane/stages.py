@@ -13,12 +13,13 @@ from typing import Callable
 import numpy as np
 
 from firmware_app.emrtd.budget import ReadBudget
-from firmware_app.emrtd.auth import ChipCheck, ChipCheckReason, ChipCheckResult
-from firmware_app.emrtd.card_security import confirm_chain
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.chip_auth.card_security import confirm_chain
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
-from firmware_app.emrtd.lds import Dg1Check, LdsError, compare_with_printed, parse_dg1, parse_dg2
+from firmware_app.emrtd.errors import LdsError
+from firmware_app.emrtd.lds import Dg1Check, compare_with_printed, parse_dg1, parse_dg2
 from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from firmware_app.emrtd.auth import ChipCheckReason
+from firmware_app.emrtd.chip_auth.result import ChipCheckReason
 from firmware_app.emrtd.lds import Dg1Check
 from firmware_app.emrtd.pa import PaReason
 from firmware_app.face.capture import CaptureOutcome

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from firmware_app.emrtd.auth import ChipCheckResult
+from firmware_app.emrtd.chip_auth.result import ChipCheckResult
 from firmware_app.emrtd.lds import Dg1Check
 from firmware_app.emrtd.pa import PaResult
 from firmware_app.face.capture import CaptureOutcome, CaptureResult

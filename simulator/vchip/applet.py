@@ -12,7 +12,7 @@ from firmware_app.emrtd.apdu import SHORT_MAX_NE, CommandApdu, ResponseApdu, par
 from firmware_app.emrtd.errors import ApduError, EmrtdError, TlvError
 from firmware_app.emrtd.files import EMRTD_AID, SFI_ATR_INFO, SFI_CARD_ACCESS
 from firmware_app.emrtd.keys import MrzKey
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.session import Rng
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv
 from simulator.vchip.card_auth import CardBac, CardPace

@@ -10,7 +10,7 @@ import hashlib
 
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.oid import encode_oid
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.tlv import encode_tlv
 
 _DG_TAG = {LdsFile.DG1: 0x61, LdsFile.DG2: 0x75, LdsFile.DG7: 0x67, LdsFile.DG11: 0x6B,

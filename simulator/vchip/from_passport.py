@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import mrz_key_from_lines
-from firmware_app.emrtd.pace_info import PaceInfo
+from firmware_app.emrtd.pace.info import PaceInfo
 from simulator.vchip.applet import ChipConfig, ChipFaults
 from simulator.vchip.documents import encode_card_access
 

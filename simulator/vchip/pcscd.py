@@ -55,7 +55,7 @@ class PcscdProcess:
         return self
 
     def _wait_for_reader(self, deadline: float) -> None:
-        from drivers.smartcard.errors import ReaderNotFound
+        from drivers.errors import ReaderNotFound
         from drivers.smartcard.pcsc import find_reader
         while time.monotonic() < deadline:
             try:
@@ -90,7 +90,7 @@ def insert_card(chip, port: int, extended: bool = False, reader_url: str = READE
 
 def remove_card(card, reader_url: str = READER_URL) -> None:
     """Disconnect the virtual card and wait until pcscd reports the slot empty."""
-    from drivers.smartcard.pcsc import card_present
+    from drivers.smartcard.events import card_present
     card.remove()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:

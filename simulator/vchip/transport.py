@@ -1,13 +1,14 @@
 """In-process transceiver in front of a VirtualIcaoChip (fast unit tests, no pcscd)."""
 from __future__ import annotations
 
-from drivers.smartcard.errors import CardRemoved, TransmitFailed
+from drivers.errors import CardRemoved, TransmitFailed
+from drivers.smartcard import Transceiver
 from simulator.vchip.applet import VirtualIcaoChip
 
 MAX_GET_RESPONSE = 64
 
 
-class InProcessTransceiver:
+class InProcessTransceiver(Transceiver):
     def __init__(self, chip: VirtualIcaoChip, remove_after_apdus: int | None = None):
         self.chip = chip
         self.remove_after_apdus = remove_after_apdus

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from drivers.errors import DriverIOError, DriverTimeout, DriverUnavailable
+from drivers.errors import DriverIOError, DriverTimeout, DriverUnavailable, InterlockRefused
 
 from ..events import GateEvent, GateEventKind, GateSnapshot
 from ..layout import Door
@@ -29,14 +29,6 @@ from . import protocol as proto
 
 log = logging.getLogger("gate.safety.client")
 ANSWER_S = 0.5
-
-
-class InterlockRefused(DriverIOError):
-    """The controller refused the command (its interlock); `reason` is a protocol.Refusal."""
-
-    def __init__(self, op: str, reason: str):
-        super().__init__(f"{op} refused by the safety controller: {reason}")
-        self.reason = reason
 
 
 class SafetyGate:

@@ -32,7 +32,8 @@ from ..pins import make_pin_factory
 from . import protocol as proto
 from .interlock import Interlock, Notice
 from .server import Client, Listener
-from .settings import ControllerSettings, SettingsError, load
+from drivers.errors import SettingsError
+from drivers.gate.safety.settings import ControllerSettings, load
 
 log = logging.getLogger("gate.safety")
 

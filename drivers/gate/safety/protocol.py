@@ -17,16 +17,12 @@ from __future__ import annotations
 import enum
 import json
 
-from drivers.errors import DriverIOError
+from drivers.errors import ProtocolError
 
 VERSION = 1
 MAX_LINE = 2048             # bytes, newline included; a status answer is well below
 MAX_TEXT = 64               # any string field
 MAX_PENDING = 64 * 1024     # bytes queued towards one client before it is dropped as stuck
-
-
-class ProtocolError(DriverIOError):
-    """A line that is too long, not JSON, or not a message of this protocol version."""
 
 
 class Op(str, enum.Enum):

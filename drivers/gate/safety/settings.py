@@ -9,15 +9,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.errors import SettingsError
+
 from ..layout import Door, DoorPins, FailMode, GateLayout, LayoutKind
 
 SAFETY_SCHEME = "safety://"
 DEFAULT_SOCKET = Path("/run/border-gate/safety.sock")
 _DOOR_DEFAULTS = {"entry": {"relay": 17, "closed_sensor": 27}, "exit": {"relay": 22, "closed_sensor": 23}}
-
-
-class SettingsError(ValueError):
-    """The config file cannot drive the controller (missing, unreadable, or a bad [gate] value)."""
 
 
 @dataclass(frozen=True)

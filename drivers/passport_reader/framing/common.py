@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from drivers.passport_reader.errors import FrameEncodeError
+from drivers.errors import FrameEncodeError
 from drivers.passport_reader.events import FrameEvent, ReadError, ReadErrorReason
 
 CR, LF = 0x0D, 0x0A

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
-from drivers.passport_reader.errors import FrameEncodeError
+from drivers.errors import FrameEncodeError
 from drivers.passport_reader.events import (
     BlockKind, DeviceMessage, DocumentRead, ReadError, ReadErrorReason,
 )

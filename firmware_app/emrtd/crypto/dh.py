@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from firmware_app.emrtd.errors import EmrtdError
+from firmware_app.emrtd.errors import InvalidDomain
 
 MAX_MODULUS_BITS = 4096
 MAX_ORDER_BITS = 512  # RFC 5114 orders are 160-256 bits; pow() with a bigger q only costs time
-
-
-class InvalidDomain(EmrtdError):
-    """DH domain parameters out of range: refused before any arithmetic."""
 
 
 @dataclass(frozen=True)

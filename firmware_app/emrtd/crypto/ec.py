@@ -13,16 +13,12 @@ One validation policy for every caller:
 from __future__ import annotations
 
 from firmware_app.emrtd.crypto.curves import Curve
-from firmware_app.emrtd.errors import EmrtdError
+from firmware_app.emrtd.errors import InvalidPoint
 
 Point = tuple[int, int] | None  # affine point; None is the point at infinity
 _Jacobian = tuple[int, int, int]
 _INFINITY: _Jacobian = (1, 1, 0)
 _MILLER_RABIN_BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
-
-
-class InvalidPoint(EmrtdError):
-    """Bytes or coordinates that are not a usable point of the curve's prime-order group."""
 
 
 def on_curve(curve: Curve, point: Point) -> bool:

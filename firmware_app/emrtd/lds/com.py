@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from firmware_app.emrtd.lds.common import parse_template, require
-from firmware_app.emrtd.lds.errors import LdsFormatError
-from firmware_app.emrtd.lds.files import COM_TAG, DG_TAGS, TAG_TO_DG
+from firmware_app.emrtd.errors import LdsFormatError
+from firmware_app.emrtd.files import COM_TAG, DG_TAGS, TAG_TAG_LIST, TAG_TO_DG
 from firmware_app.emrtd.tlv import encode_tlv
 
 FILE = "EF.COM"
 LDS_VERSION_TAG = 0x5F01
 UNICODE_VERSION_TAG = 0x5F36
-TAG_LIST_TAG = 0x5C
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def parse_com(data: bytes) -> ComFile:
     lds = _digits(require(root, LDS_VERSION_TAG, FILE).value, 4, "LDS version")
     uni = _digits(require(root, UNICODE_VERSION_TAG, FILE).value, 6, "Unicode version")
     groups = []
-    for tag in require(root, TAG_LIST_TAG, FILE).value:
+    for tag in require(root, TAG_TAG_LIST, FILE).value:
         if tag not in TAG_TO_DG:
             raise LdsFormatError(FILE, f"unknown data-group tag {tag:02X}")
         groups.append(TAG_TO_DG[tag])
@@ -45,6 +44,6 @@ def encode_com(data_groups: list[int], lds_version: str = "0107", unicode_versio
     body = (
         encode_tlv(LDS_VERSION_TAG, lds_version.encode("ascii"))
         + encode_tlv(UNICODE_VERSION_TAG, unicode_version.encode("ascii"))
-        + encode_tlv(TAG_LIST_TAG, bytes(DG_TAGS[n] for n in data_groups))
+        + encode_tlv(TAG_TAG_LIST, bytes(DG_TAGS[n] for n in data_groups))
     )
     return encode_tlv(COM_TAG, body)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from firmware_app.emrtd.lds.common import file_errors
-from firmware_app.emrtd.lds.errors import LdsFormatError, LdsUnsupported
+from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported
 from firmware_app.emrtd.tlv import Tlv, encode_tlv, parse_tlv
 
 FILE = "DG2"

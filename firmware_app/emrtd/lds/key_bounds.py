@@ -11,7 +11,7 @@ from __future__ import annotations
 from asn1crypto import keys
 
 from firmware_app.emrtd.crypto.dh import MAX_MODULUS_BITS, MAX_ORDER_BITS
-from firmware_app.emrtd.lds.errors import LdsFormatError, LdsUnsupported
+from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported
 
 MIN_DH_P_BITS = 1024
 MAX_DH_P_BITS = MAX_MODULUS_BITS

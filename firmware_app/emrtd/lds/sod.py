@@ -11,8 +11,8 @@ from asn1crypto import cms, x509
 
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import file_errors, unwrap
-from firmware_app.emrtd.lds.errors import LdsFormatError, LdsUnsupported
-from firmware_app.emrtd.lds.files import SOD_TAG
+from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported, SodContentTypeError
+from firmware_app.emrtd.files import SOD_TAG
 
 FILE = "EF.SOD"
 ID_DATA = "1.2.840.113549.1.7.1"
@@ -41,10 +41,6 @@ class SecurityObject:
     certificates: tuple[x509.Certificate, ...]
     content_type: str = asn1.ID_LDS_SECURITY_OBJECT  # dotted eContentType
     warnings: tuple[str, ...] = ()
-
-
-class SodContentTypeError(LdsUnsupported):
-    """The SOD encapsulates something other than an LDS security object under any known OID."""
 
 
 def parse_sod(data: bytes) -> SecurityObject:

@@ -20,7 +20,7 @@ from pathlib import Path
 from asn1crypto import cms, crl, pem, x509
 
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
-from firmware_app.emrtd.pa.errors import TrustStoreError
+from firmware_app.emrtd.errors import TrustStoreError
 from firmware_app.emrtd.pa.master_list import import_master_list, read_master_list
 from firmware_app.emrtd.pa.trust_store import (
     ROOTS_SUBDIR, TrustStore, certificate_signed_by, fingerprint, load_directory, load_roots, parse_certificates, parse_crl,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_verify
-from firmware_app.emrtd.pa.errors import UnsupportedAlgorithm
+from firmware_app.emrtd.errors import UnsupportedAlgorithm
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {

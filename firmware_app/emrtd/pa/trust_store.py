@@ -14,7 +14,7 @@ from asn1crypto import crl, pem, x509
 
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
-from firmware_app.emrtd.pa.errors import PaError, TrustStoreError
+from firmware_app.emrtd.errors import PaError, TrustStoreError
 from firmware_app.emrtd.pa.names import NameKey, key_ids, name_key, same_name
 from firmware_app.emrtd.pa.public_key import load_public_key
 

@@ -7,8 +7,9 @@ from typing import Mapping, Sequence
 
 from asn1crypto import x509
 
-from firmware_app.emrtd.lds.errors import LdsError
-from firmware_app.emrtd.lds.sod import SecurityObject, SodContentTypeError, parse_sod
+from firmware_app.emrtd.errors import LdsError
+from firmware_app.emrtd.errors import SodContentTypeError
+from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.chain import check_chain
 from firmware_app.emrtd.pa.cms_signature import SignerCheck, check_signer_info

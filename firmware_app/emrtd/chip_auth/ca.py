@@ -1,7 +1,8 @@
-"""Chip authentication key agreement (ICAO 9303-11 6.2, CA version 1): the terminal makes an
-ephemeral key on the chip's DG14 domain parameters, both sides agree a secret with (EC)DH, and new
-secure-messaging keys come from the 9303 KDF. Randomness is injected. Sending MSE:Set KAT (or
-MSE:Set AT + General Authenticate) and restarting secure messaging is the reader's job.
+"""Chip authentication version 1 (ICAO 9303-11 6.2): the terminal makes an ephemeral key on the
+chip's DG14 domain parameters, both sides agree a secret with (EC)DH, and new secure-messaging keys
+come from the 9303 KDF (randomness injected). Then the key goes to the chip (MSE:Set KAT for 3DES,
+MSE:Set AT + GENERAL AUTHENTICATE for AES) and secure messaging restarts with the agreed keys: a
+clone without the private key cannot follow.
 """
 from __future__ import annotations
 
@@ -12,17 +13,26 @@ from typing import Callable
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from firmware_app.emrtd.auth.errors import BadChipKey, ChipAuthUnavailable
+from firmware_app.emrtd.apdu import CommandApdu, Ins
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.cipher import CipherKind, suite_for
+from firmware_app.emrtd.errors import (
+    BadChipKey, ChipAuthUnavailable, ChipCheckError, PaError, SecureMessagingError, TlvError,
+)
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
 from firmware_app.emrtd.lds.key_bounds import MAX_DH_P_BITS, MAX_DH_Q_BITS, MIN_DH_P_BITS
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve
 from firmware_app.emrtd.crypto.dh import DhGroup
-from firmware_app.emrtd.pa.errors import PaError
+from firmware_app.emrtd.oid import encode_oid
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey, load_public_key
+from firmware_app.emrtd.session import Rng, Session
+from firmware_app.emrtd.sm import SecureMessaging
+from firmware_app.emrtd.tlv import encode_tlv
 
 RandomBytes = Callable[[int], bytes]
+CA = ChipCheck.CHIP_AUTHENTICATION
 CIPHERS = {CaCipher.DES3: KeyAlgorithm.DES3, CaCipher.AES128: KeyAlgorithm.AES128,
            CaCipher.AES192: KeyAlgorithm.AES192, CaCipher.AES256: KeyAlgorithm.AES256}
 
@@ -159,3 +169,50 @@ def agree(setup: CaSetup, random_bytes: RandomBytes) -> tuple[EphemeralKey, CaSe
     """One call for the reader: the ephemeral key to send and the keys to switch to."""
     ephemeral = make_ephemeral(setup, random_bytes)
     return ephemeral, derive_session_keys(setup, shared_secret(setup, ephemeral))
+
+
+def perform_chip_authentication(session: Session, dg14: Dg14, rng: Rng) -> ChipCheckResult:
+    """Run CA; on success the session continues under the new keys (a clone cannot follow)."""
+    try:
+        setup = choose_chip_auth(dg14)
+        ephemeral, keys = agree(setup, rng)
+    except ChipAuthUnavailable as exc:
+        return ChipCheckResult.not_performed(CA, ChipCheckReason.NOT_OFFERED, str(exc))
+    except ChipCheckError as exc:
+        return ChipCheckResult.failed(CA, ChipCheckReason.BAD_KEY, str(exc))
+    try:
+        refused = _send_key(session, setup, ephemeral.public)
+    except SecureMessagingError as exc:  # the reader re-authenticates after CHIP_REFUSED
+        return ChipCheckResult.failed(CA, ChipCheckReason.CHIP_REFUSED, str(exc))
+    if refused is not None:
+        return ChipCheckResult.failed(CA, ChipCheckReason.CHIP_REFUSED, f"SW {refused:04X}")
+    kind = CipherKind.DES3 if keys.algorithm is KeyAlgorithm.DES3 else CipherKind.AES
+    session.start_secure_messaging(SecureMessaging(suite_for(kind), keys.ks_enc, keys.ks_mac, 0))
+    return ChipCheckResult.ok(CA)
+
+
+def _send_key(session: Session, setup: CaSetup, public: bytes) -> int | None:
+    key_id = encode_tlv(0x84, _key_id_bytes(setup.info.key_id)) if setup.info.key_id is not None else b""
+    if setup.algorithm is KeyAlgorithm.DES3:
+        response = session.send(CommandApdu(0x00, Ins.MSE, 0x41, 0xA6, encode_tlv(0x91, public) + key_id),
+                                "chip authentication set KAT")
+        return None if response.ok else response.sw
+    data = encode_tlv(0x80, encode_oid(setup.info.protocol)) + key_id
+    response = session.send(CommandApdu(0x00, Ins.MSE, 0x41, 0xA4, data), "chip authentication set AT")
+    if not response.ok:
+        return response.sw
+    body = encode_tlv(0x7C, encode_tlv(0x80, public))
+    response = session.send(CommandApdu(0x00, Ins.GENERAL_AUTHENTICATE, 0, 0, body, ne=256),
+                            "chip authentication key agreement")
+    return None if response.ok else response.sw
+
+
+def _key_id_bytes(key_id: int) -> bytes:
+    return key_id.to_bytes(max(1, (key_id.bit_length() + 7) // 8), "big")
+
+
+def confirm_new_keys(result: ChipCheckResult, error: Exception | None) -> ChipCheckResult:
+    """CA passes only if the first exchange under the new keys verified."""
+    if result.passed and isinstance(error, (SecureMessagingError, TlvError)):
+        return ChipCheckResult.failed(CA, ChipCheckReason.SM_FAILED_WITH_NEW_KEYS, str(error))
+    return result

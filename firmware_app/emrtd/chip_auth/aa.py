@@ -1,5 +1,5 @@
-"""Active authentication verification (ICAO 9303-11 6.1): the chip signs the terminal's challenge
-with the private key matching DG15. RSA keys use ISO/IEC 9796-2 digital signature scheme 1
+"""Active authentication (ICAO 9303-11 6.1): INTERNAL AUTHENTICATE with a fresh challenge, and the
+verification of the chip's answer. The chip signs the challenge with the private key matching DG15. RSA keys use ISO/IEC 9796-2 digital signature scheme 1
 (partial message recovery); EC keys use ECDSA with the plain r||s format (BSI TR-03111), the hash
 named by DG14's ActiveAuthenticationInfo.
 """
@@ -11,17 +11,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from firmware_app.emrtd.auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.apdu import CommandApdu, Ins
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.dg14 import Dg14
 from firmware_app.emrtd.lds.dg15 import Dg15
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_verify
-from firmware_app.emrtd.pa.errors import PaError
+from firmware_app.emrtd.errors import PaError, SecureMessagingError
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
 from firmware_app.emrtd.pa.signature import digest, hash_algorithm
+from firmware_app.emrtd.session import Rng, Session
 
 AA = ChipCheck.ACTIVE_AUTHENTICATION
+AA_CHALLENGE_SIZE = 8
 # ISO/IEC 10118-3 hash identifiers used in the two-byte 9796-2 trailer (xx CC)
 TRAILER_HASHES = {0x33: "sha1", 0x34: "sha256", 0x35: "sha512", 0x36: "sha384", 0x38: "sha224"}
 IMPLICIT_SHA1_TRAILER = 0xBC
@@ -103,3 +106,17 @@ def verify_plain_ecdsa(key, hash_name: str, message: bytes, signature: bytes) ->
 def _order(key: ec.EllipticCurvePublicKey) -> int:
     # load_public_key only builds `cryptography` keys for curves of our table, named alike
     return NAMED_CURVES[key.curve.name].n
+
+
+def perform_active_authentication(session: Session, dg15: Dg15, dg14: Dg14 | None, rng: Rng,
+                                  extended: bool) -> ChipCheckResult:
+    challenge = rng(AA_CHALLENGE_SIZE)
+    # an RSA-2048 answer (256 bytes) only fits a protected response with extended length
+    command = CommandApdu(0x00, Ins.INTERNAL_AUTHENTICATE, 0, 0, challenge, ne=65536 if extended else 256)
+    try:
+        response = session.send(command, "active authentication")
+    except SecureMessagingError as exc:  # e.g. a plain '9000': unauthenticated, SM is gone
+        return ChipCheckResult.failed(AA, ChipCheckReason.CHIP_REFUSED, str(exc))
+    if not response.ok or not response.data:
+        return ChipCheckResult.failed(AA, ChipCheckReason.CHIP_REFUSED, f"SW {response.sw:04X}")
+    return verify_active_authentication(dg15, challenge, response.data, dg14)

@@ -1,27 +1,30 @@
 """PACE v2 (ICAO 9303-11 section 4.4) with generic, integrated and chip-authentication mapping, on
-ECDH or DH, with injected randomness. IM's mapping is in pace_im, CAM's chip data in pace_cam.
+ECDH or DH, with injected randomness. IM's mapping is in im.py, CAM's chip data in cam.py.
+
+A GENERAL AUTHENTICATE whose data does not fit a short APDU (a 2048-bit DH key: 264 bytes) goes as
+ISO/IEC 7816-4 chained short APDUs when extended length is off (`send_chained`): every part but the
+last carries CLA bit 0x10; the last keeps the command's own CLA (PACE's non-final steps already have
+the bit, and the chip tells the parts apart by the incomplete 7C object). Long answers come back
+through 61xx / GET RESPONSE, which the PC/SC transport handles.
 """
 from __future__ import annotations
 
 import hmac
 
 from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult
-from firmware_app.emrtd.apdu import CommandApdu, Ins
-from firmware_app.emrtd.chaining import CLA_CHAINING, send_chained
+from firmware_app.emrtd.apdu import SHORT_MAX_LC, CommandApdu, Ins, ResponseApdu
 from firmware_app.emrtd.cipher import AesSuite, CipherKind, Des3Suite, suite_for
-from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.errors import AuthenticationError, TlvError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import encode_oid
-from firmware_app.emrtd.pace_cam import cam_data
-from firmware_app.emrtd.pace_groups import EcdhGroup, ModpGroup, group_for
-from firmware_app.emrtd.pace_im import map_integrated, nonce_sizes
-from firmware_app.emrtd.pace_info import INTEGRATED, Mapping, PaceInfo
+from firmware_app.emrtd.pace.cam import cam_data
+from firmware_app.emrtd.pace.groups import EcdhGroup, ModpGroup, group_for
+from firmware_app.emrtd.pace.im import map_integrated, nonce_sizes
+from firmware_app.emrtd.pace.info import INTEGRATED, Mapping, PaceInfo
 from firmware_app.emrtd.session import Rng, Session
 from firmware_app.emrtd.sm import SecureMessaging
 from firmware_app.emrtd.tlv import Tlv, encode_tlv, parse_single_tlv
 
-SUPPORTED_PARAMETER_IDS = set(STANDARD_PARAMETERS)
 PASSWORD_MRZ, PASSWORD_CAN = 0x01, 0x02
 TAG_DYNAMIC_AUTH = 0x7C
 TAG_PUBLIC_KEY = 0x7F49
@@ -153,3 +156,23 @@ def _exchange_tokens(exchange: _Exchange, suite, ks_mac: bytes, oid: str, group,
     if not hmac.compare_digest(chip_token.value, authentication_token(suite, ks_mac, oid, group, pk_ifd)):
         raise AuthenticationError("PACE", "chip authentication token does not verify")
     return answer
+
+
+CLA_CHAINING = 0x10
+MAX_PARTS = 16  # 16 x 255 bytes: far above any PACE or CA public key
+
+
+def send_chained(session: Session, command: CommandApdu, step: str, extended: bool) -> ResponseApdu:
+    """Send `command`, split into chained short APDUs when its data needs it and extended length is off."""
+    if extended or len(command.data) <= SHORT_MAX_LC:
+        return session.send(command, step)
+    parts = [command.data[i:i + SHORT_MAX_LC] for i in range(0, len(command.data), SHORT_MAX_LC)]
+    if len(parts) > MAX_PARTS:
+        raise ValueError(f"{step}: {len(command.data)} bytes of command data is too long to chain")
+    for index, part in enumerate(parts[:-1]):
+        chained = CommandApdu(command.cla | CLA_CHAINING, command.ins, command.p1, command.p2, part)
+        response = session.send(chained, f"{step} (part {index + 1}/{len(parts)})")
+        if not response.ok:
+            return response  # the chip refused a part: the caller reports its status word
+    last = CommandApdu(command.cla, command.ins, command.p1, command.p2, parts[-1], min(command.ne, 256))
+    return session.send(last, step)

@@ -11,7 +11,7 @@ from firmware_app.emrtd.crypto import ec
 from firmware_app.emrtd.crypto.curves import Curve
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.emrtd.keys import KeyAlgorithm
-from firmware_app.emrtd.pace_groups import EcdhGroup, ModpGroup
+from firmware_app.emrtd.pace.groups import EcdhGroup, ModpGroup
 
 # c0 and c1 of Figure 2, by the bit length l of the nonce s (128: 3DES, AES-128; 256: AES-192/256)
 _CONSTANTS = {

@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from firmware_app.emrtd.cipher import AesSuite, unpad
 from firmware_app.emrtd.crypto import ec
 from firmware_app.emrtd.crypto.curves import Curve
-from firmware_app.emrtd.errors import EmrtdError, SecureMessagingError
+from firmware_app.emrtd.errors import CamError, SecureMessagingError
 
 CAM_IV_INPUT = b"\xff" * 16  # "-1": the IV is E(KS_enc, -1)
 MAX_CHIP_AUTH_DATA = 160  # CA_IC is one scalar (66 bytes on P-521) plus padding
-
-
-class CamError(EmrtdError):
-    """The chip authentication data of PACE-CAM is missing, malformed or does not verify."""
 
 
 @dataclass(frozen=True)

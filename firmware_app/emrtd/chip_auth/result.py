@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from firmware_app.emrtd.errors import LdsError, LdsUnsupported
+
 
 class ChipCheck(Enum):
     ACTIVE_AUTHENTICATION = "AA"
@@ -46,3 +48,18 @@ class ChipCheckResult:
     def to_json(self) -> dict:
         return {"check": self.check.value, "performed": self.performed, "passed": self.passed,
                 "reason": self.reason.value, "detail": self.detail}
+
+
+def parse_for_checks(parse, data: bytes, check: ChipCheck):
+    """Parse DG14/DG15 for a check; a malformed file makes the check fail (not the whole read)."""
+    try:
+        return parse(data), None
+    except LdsError as exc:
+        return None, ChipCheckResult.failed(check, _reason_for(exc), str(exc))
+
+
+def _reason_for(error: LdsError) -> ChipCheckReason:
+    """Decided by the error's type: well formed but not handled here, or malformed."""
+    if isinstance(error, LdsUnsupported):
+        return ChipCheckReason.UNSUPPORTED_ALGORITHM
+    return ChipCheckReason.BAD_KEY

@@ -14,6 +14,7 @@ from firmware_app.emrtd.tlv import parse_single_tlv
 ID_PACE = "0.4.0.127.0.7.2.2.4"
 TAG_SET, TAG_SEQUENCE, TAG_OID, TAG_INTEGER = 0x31, 0x30, 0x06, 0x02
 MAX_SECURITY_INFOS = 32
+SUPPORTED_PARAMETER_IDS = set(STANDARD_PARAMETERS)  # every standardized domain this build computes on
 
 
 class Mapping(enum.Enum):
