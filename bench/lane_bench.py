@@ -24,8 +24,9 @@ from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind  # n
 from firmware_app.lane import events as ev  # noqa: E402
 from firmware_app.lane.journal import LaneJournal  # noqa: E402
 from firmware_app.lane.machine import initial, step  # noqa: E402
-from firmware_app.lane.runner import LanePorts, LaneRunner  # noqa: E402
-from firmware_app.lane.state import LaneSettings  # noqa: E402
+from firmware_app.lane.ports import LanePorts  # noqa: E402
+from firmware_app.lane.runner import LaneRunner  # noqa: E402
+from firmware_app.lane.state import LaneSettings, State, TimerKind  # noqa: E402
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide  # noqa: E402
 from tests.lane_helpers import PASS, TODAY, good_chip, good_face, mrz  # noqa: E402
 
@@ -93,21 +94,35 @@ def _wait(predicate, limit=5.0) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def _secured_and_idle(factory, runner) -> bool:
+    """The lane's state is published before its actions reach the relays: a round starts only
+    once the doors are locked as well (else the next "entry released" is the last emergency's)."""
+    relays_locked = factory.pin(ENTRY_RELAY).state is False and factory.pin(EXIT_RELAY).state is False
+    return relays_locked and runner.data.state is State.IDLE
+
+
+def _expire(runner, kind: TimerKind) -> None:
+    token = runner.data.timer_token(kind)
+    if token is None:
+        raise SystemExit(f"bench: no {kind.value} timer running (lane {runner.data.state.value})")
+    runner.submit(ev.Timeout(kind, token))
+
+
 def bench_runner(rounds: int) -> tuple[list[float], list[float]]:
     to_open, emergency = [], []
     factory, gate, runner = _rig()
     try:
         for _ in range(rounds):
+            _wait(lambda: _secured_and_idle(factory, runner))
             runner.submit(ev.DocumentPresented(mrz()))
             to_open.append(_wait(lambda: factory.pin(ENTRY_RELAY).state is True))
+            _wait(lambda: runner.data.state is State.PASSAGE)
             runner.submit(ev.DocumentRemoved())
-            runner.submit(ev.Timeout(*next((k, t) for k, t in runner.data.timers if k.value == "enter")))
-            _wait(lambda: factory.pin(ENTRY_RELAY).state is False)
-            _wait(lambda: runner.data.state.value == "idle")
+            _expire(runner, TimerKind.ENTER)
+            _wait(lambda: _secured_and_idle(factory, runner))
             factory.pin(EMERGENCY).drive_high()
             emergency.append(_wait(lambda: factory.pin(ENTRY_RELAY).state and factory.pin(EXIT_RELAY).state))
             factory.pin(EMERGENCY).drive_low()
-            _wait(lambda: runner.data.state.value == "idle")
     finally:
         runner.stop()
         gate.close()
@@ -130,6 +145,7 @@ def bench_retreat(rounds: int) -> list[float]:
     factory, gate, runner = _rig()
     try:
         for _ in range(rounds):
+            _wait(lambda: _secured_and_idle(factory, runner))
             _to_exiting(factory, runner)
             runner.submit(ev.TamperOn())
             taken.append(_wait(lambda: factory.pin(EXIT_RELAY).state is False
@@ -137,7 +153,6 @@ def bench_retreat(rounds: int) -> list[float]:
             factory.pin(PRESENCE).drive_high()          # stepped back out
             _wait(lambda: factory.pin(ENTRY_RELAY).state is False)
             runner.submit(ev.TamperOff())
-            _wait(lambda: runner.data.state.value == "idle")
     finally:
         runner.stop()
         gate.close()

@@ -13,7 +13,8 @@ from drivers.gate.sim import GateSimulator
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind
 from firmware_app.lane.journal import LaneJournal
-from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.ports import LanePorts
+from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
 from tests.lane_helpers import TODAY, good_chip, good_face, mrz

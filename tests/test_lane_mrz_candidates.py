@@ -13,7 +13,8 @@ import pytest
 from firmware_app.emrtd.errors import AuthenticationError
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import RequestDecision, StartChipRead, StartFaceCapture
-from firmware_app.lane.stages import ChipReadStage, PortraitVault, StageCancelled
+from firmware_app.lane.errors import StageCancelled
+from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.state import State
 from firmware_app.mrz import Confirmation, IssueCode, confirmed_by_chip, parse
 from firmware_app.policy import ChipEvidence, ChipStatus, Evidence, InMemoryAlertLists, PolicyContext, ReasonCode, decide

@@ -1,7 +1,7 @@
 """Owed lane writes (unit): kept in order, retried until the first failure, bounded, faults healed once."""
 from __future__ import annotations
 
-from firmware_app.lane.owed import OwedWrites
+from firmware_app.lane.reports import OwedWrites
 from firmware_app.lane.state import Fault
 
 

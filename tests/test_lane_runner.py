@@ -14,7 +14,8 @@ from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind, ExceptionKind
 from firmware_app.lane.journal import LaneJournal
-from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.ports import LanePorts
+from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.state import Fault, LaneSettings, LaneTimeouts, State
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
 from simulator.local_process import wait_until as poll_until

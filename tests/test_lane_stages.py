@@ -14,7 +14,8 @@ import pytest
 from firmware_app.face.capture import CaptureOutcome, CapturePlan
 from firmware_app.face.images import load_image
 from firmware_app.face.quality import LIVE_LIMITS
-from firmware_app.lane.stages import ChipReadStage, FaceCaptureStage, PortraitMissing, PortraitVault
+from firmware_app.lane.errors import PortraitMissing
+from firmware_app.lane.stages import ChipReadStage, FaceCaptureStage, PortraitVault
 from firmware_app.mrz import parse
 from firmware_app.policy import ChipStatus, Evidence, InMemoryAlertLists, Outcome, PolicyContext, ReasonCode, decide
 from simulator.passport_factory import Forgery
@@ -116,7 +117,7 @@ class NoFaceVerifier:
 
 
 def test_face_capture_stops_between_frames_once_cancelled():
-    from firmware_app.lane.stages import StageCancelled
+    from firmware_app.lane.errors import StageCancelled
     vault = PortraitVault()
     vault.put("t5", np.zeros((8, 8, 3), np.uint8))
     camera = Camera([np.zeros((8, 8, 3), np.uint8)])

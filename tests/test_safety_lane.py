@@ -15,7 +15,8 @@ from drivers.gate.safety.simctl import RemoteGate
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind
 from firmware_app.lane.journal import LaneJournal
-from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.ports import LanePorts
+from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.state import Fault, LaneSettings, LaneTimeouts, State
 from firmware_app.lane.supervision import Supervision
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide

@@ -34,7 +34,8 @@ from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
 from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
-from firmware_app.lane.runner import LanePorts, LaneRunner
+from firmware_app.lane.ports import LanePorts
+from firmware_app.lane.runner import LaneRunner
 from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.face.untrusted import UntrustedImageDecoder
 from firmware_app.lane.stages import ChipReadStage, PortraitVault

@@ -7,14 +7,16 @@
     runner = LaneRunner(settings, LanePorts(gate, chip, face, decider, kiosk, outbox, journal), clock)
     runner.start()      # secure doors, void + report unfinished transactions, read sensors, run
 
-Modules: state (State enum, LaneData, settings), events, actions, machine (dispatch), flow
-(document -> chip -> face -> decision -> officer -> refer), passage (doors and presence),
-safety (emergency, tamper, faults, forced/held doors), retreat (never trapped: exit locked, entry
-released for somebody inside), override (officer override from the BMIS: open/close doors, audited,
-auto-secured), lifecycle (begin/end/void/settle),
-views (kiosk screens), record (CrossingRecord for the BMIS), journal (SQLite), ports, runner,
-supervision (watchdog: hung stage workers, stuck loop, gate probe), wiring (config -> settings,
-gate layout, policy decider, supervision).
+Modules, pure: state (State enum, LaneData, settings), events, actions, machine (dispatch), step
+(the `Step` builder every handler writes to: timers, doors, screens), flow (document -> chip ->
+face -> decision -> officer -> refer), passage (doors and presence), safety (emergency, tamper,
+faults, forced/held doors; never trapped: exit locked, entry released for somebody inside; officer
+override from the BMIS), lifecycle (begin/end/void/settle), views (kiosk screens), record
+(CrossingRecord for the BMIS). Runtime: ports (what the runner drives, LanePorts), runner (life
+cycle, loop, watchdog thread), execution (one handler per action), reports (outbox and journal
+writes, owed ones retried), journal (SQLite), supervision (watchdog: hung stage workers, stuck
+loop, gate probe), stages (chip and face work on worker threads), errors, wiring (config ->
+settings, gate layout, policy decider, supervision).
 
 Kiosk: `KioskServer(on_input=runner.on_traveller_input)`; systemd: ping only while `runner.healthy()`.
 BMIS override: `runner.officer_override(OfficerOverride(...), timeout)` -> OverrideAnswered | None.

@@ -1,4 +1,4 @@
-"""Errors of the lane layer."""
+"""Errors of the lane layer (all of them: the stages' too)."""
 from firmware_app.errors import GateError
 
 
@@ -12,3 +12,11 @@ class LaneJournalError(LaneError):
 
 class LaneNotRunning(LaneError):
     """An event was submitted to a runner that has not started or has stopped."""
+
+
+class PortraitMissing(LaneError):
+    """The face stage found no usable chip portrait for its transaction."""
+
+
+class StageCancelled(LaneError):
+    """The transaction ended while its stage was still running (its answer would be dropped)."""

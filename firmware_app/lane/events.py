@@ -163,3 +163,6 @@ Event = (DocumentPresented | DocumentUnreadable | DocumentRemoved | ChipResult |
          | StageFailed | DecisionMade | OfficerDecision | Timeout | DoorOpened | DoorClosed | PresenceChanged
          | EmergencyOn | EmergencyOff | TamperOn | TamperOff | DeviceFault | DeviceRestored | ModeChanged
          | AssistanceRequested | AssistanceAnswered | MoreTimeRequested | OfficerOverride)
+
+# The events that name their transaction: one for a transaction that has ended is dropped.
+TRANSACTION_EVENTS = (ChipResult, FaceFeedback, FaceResult, StageFailed, DecisionMade, OfficerDecision)

@@ -1,6 +1,8 @@
 """The traveller's path before the doors: document, chip, face, decision, officer review, refer."""
 from __future__ import annotations
 
+from typing import Callable
+
 from firmware_app.face.capture import CaptureOutcome
 from firmware_app.kiosk.view import MAX_SECONDS_LEFT, Instruction, Screen
 from firmware_app.policy import (ChipEvidence, ChipStatus, Decision, Evidence, FaceEvidence, Finding, LaneMode,
@@ -10,9 +12,9 @@ from . import events as ev
 from .actions import (AlarmKind, CancelStages, ExceptionKind, RequestDecision, RequestOfficerReview,
                       StartChipRead, StartFaceCapture)
 from .lifecycle import begin, end, outcome_of, settle
-from .ops import Step
 from .passage import start_passage
-from .state import CrossingOutcome, State, TimerKind
+from .state import CrossingOutcome, LaneTimeouts, State, TimerKind
+from .step import Step
 from .views import document_view, face_view, refer_view, view
 
 _RETRY_FACE = frozenset({CaptureOutcome.NO_USABLE_FACE, CaptureOutcome.CAMERA_FAULT})
@@ -194,19 +196,21 @@ def refer(s: Step, outcome: CrossingOutcome) -> None:
 
 
 # Waits a traveller may extend from the kiosk; a running stage (chip, face) has its own budget.
-_EXTENDABLE = {State.DOCUMENT: ((TimerKind.DOCUMENT, "document_s"),), State.REFER: ((TimerKind.REFER, "refer_s"),),
-               State.PASSAGE: ((TimerKind.ENTER, "enter_s"), (TimerKind.EXIT, "exit_s"))}
+_EXTENDABLE: dict[State, tuple[tuple[TimerKind, Callable[[LaneTimeouts], float]], ...]] = {
+    State.DOCUMENT: ((TimerKind.DOCUMENT, lambda t: t.document_s),),
+    State.REFER: ((TimerKind.REFER, lambda t: t.refer_s),),
+    State.PASSAGE: ((TimerKind.ENTER, lambda t: t.enter_s), (TimerKind.EXIT, lambda t: t.exit_s))}
 
 
 def more_time(s: Step) -> None:
     """Extend the running wait by its own length, at most `more_time_limit` times per wait."""
-    for kind, setting in _EXTENDABLE.get(s.data.state, ()):
+    for kind, length in _EXTENDABLE.get(s.data.state, ()):
         left = s.time_left(kind)
         if left is None:
             continue
         granted = dict(s.data.more_time).get(kind, 0)
         if granted < s.data.settings.more_time_limit:
-            s.start_timer(kind, min(left + getattr(s.data.settings.timeouts, setting), MAX_SECONDS_LEFT))
+            s.start_timer(kind, min(left + length(s.data.settings.timeouts), MAX_SECONDS_LEFT))
             counts = tuple((k, n) for k, n in s.data.more_time if k is not kind) + ((kind, granted + 1),)
             s.set(more_time=counts)
         s.reshow()      # refused or not, the page learns the real time left

@@ -4,9 +4,9 @@ from __future__ import annotations
 from firmware_app.policy import Decision, LaneMode, Outcome
 
 from .actions import CancelStages, EndTransaction, ExceptionKind, JournalBegin, RecordCrossing
-from .ops import Step
 from .record import CrossingRecord, DocumentFields, PassageFields
 from .state import CrossingOutcome, State, Transaction
+from .step import Step
 from .views import retreat_view, state_view
 
 _DECISION_OUTCOMES = {Outcome.REFER: CrossingOutcome.REFERRED, Outcome.REJECT: CrossingOutcome.REJECTED,

@@ -13,13 +13,12 @@ from firmware_app.policy import LaneMode
 
 from . import events as ev
 from . import flow, safety
-from .override import officer_override, override_timeout
 from .actions import Action
-from .ops import Step
 from .passage import passage_timeout
 from .lifecycle import settle
-from .retreat import check_inside, retreat_timeout
+from .safety import check_inside, officer_override, override_timeout, retreat_timeout
 from .state import HELD_OPEN_TIMER, LaneData, LaneSettings, State, TimerKind
+from .step import Step
 from .views import state_view
 
 _HELD_OPEN_DOOR = {kind: door for door, kind in HELD_OPEN_TIMER.items()}
@@ -109,8 +108,9 @@ def _current(s: Step, event) -> bool:
     """A stage answer or timer for what is running now (not a stale one)."""
     if isinstance(event, ev.Timeout):
         return s.data.timer_token(event.kind) == event.token
-    txn_id = getattr(event, "txn_id", None)
-    return txn_id is None or (s.txn is not None and s.txn.txn_id == txn_id)
+    if isinstance(event, ev.TRANSACTION_EVENTS):
+        return s.txn is not None and s.txn.txn_id == event.txn_id
+    return True
 
 
 def _in_state(s: Step, event) -> None:
@@ -123,7 +123,7 @@ def _in_state(s: Step, event) -> None:
         _stage_states(s, event)
     elif state in (State.PASSAGE, State.CLOSING):
         if isinstance(event, ev.Timeout):
-            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not event.kind))
+            s.forget_timer(event.kind)
             passage_timeout(s, event.kind)
     elif state is State.REFER:
         _refer_state(s, event)
@@ -138,7 +138,7 @@ def _document_states(s: Step, event) -> None:
         case ev.DocumentUnreadable():
             flow.document_unreadable(s, event)
         case ev.Timeout(kind=TimerKind.DOCUMENT) if s.txn is not None:
-            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not TimerKind.DOCUMENT))
+            s.forget_timer(TimerKind.DOCUMENT)
             flow.go_decide(s)
 
 
@@ -160,10 +160,10 @@ def _stage_states(s: Step, event) -> None:
         case ev.OfficerDecision() if state is State.OFFICER_REVIEW:
             flow.officer_decision(s, event)
         case ev.Timeout(kind=TimerKind.OFFICER) if state is State.OFFICER_REVIEW:
-            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not TimerKind.OFFICER))
+            s.forget_timer(TimerKind.OFFICER)
             flow.officer_timeout(s)
         case ev.Timeout() if _STAGE_STATE.get(_STAGE_TIMER.get(event.kind)) is state:
-            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not event.kind))
+            s.forget_timer(event.kind)
             flow.stage_failed(s, _STAGE_TIMER[event.kind], "timeout", timed_out=True)
 
 
@@ -173,5 +173,5 @@ def _refer_state(s: Step, event) -> None:
             s.cancel_timer(TimerKind.REFER)
             settle(s)
         case ev.Timeout(kind=TimerKind.REFER):
-            s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not TimerKind.REFER))
+            s.forget_timer(TimerKind.REFER)
             settle(s)

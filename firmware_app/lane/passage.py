@@ -9,8 +9,8 @@ from drivers.gate.layout import Door, LayoutKind
 
 from .actions import AlarmKind, ExceptionKind
 from .lifecycle import end, settle
-from .ops import Step
 from .state import CrossingOutcome, Phase, State, TimerKind
+from .step import Step
 from .views import passage_view
 
 

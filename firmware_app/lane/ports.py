@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from drivers.gate.events import GateSnapshot
@@ -11,6 +12,7 @@ from firmware_app.mrz import MrzResult
 from firmware_app.policy import ChipEvidence, Decision, FaceEvidence
 
 from .actions import AlarmKind, ExceptionKind, RequestDecision
+from .journal import LaneJournal
 from .record import CrossingRecord
 
 
@@ -60,6 +62,20 @@ class BiometricStore(Protocol):
 
 class Cancellable(Protocol):
     def cancel(self) -> None: ...
+
+
+@dataclass
+class LanePorts:
+    """Everything the runner drives, in one place (the app wires real ones, tests fakes)."""
+    gate: GatePort
+    chip: ChipStage
+    face: FaceStage
+    decider: Decider
+    kiosk: KioskPort
+    outbox: OutboxPort
+    journal: LaneJournal
+    officer: OfficerPort | None = None
+    biometrics: BiometricStore | None = None     # e.g. stages.PortraitVault; emptied per transaction
 
 
 Scheduler = Callable[[float, Callable[[], None]], Cancellable]

@@ -6,6 +6,10 @@ blocking chip read, face capture and policy; a late answer is dropped by the mac
 names its transaction. Any port failure becomes an event (DeviceFault / StageFailed): the lane
 secures the doors and refers; the runner itself never stops on a device error.
 
+Here: the life cycle, the loop and the watchdog thread. The actions are carried out by
+execution.py (one handler per Action type); outbox and journal writes, and those owed after a
+refusal, are reports.py's.
+
 Start order (safety rule): doors secured first, then unfinished transactions voided and reported,
 then the sensors read and the lane started from them.
 
@@ -19,7 +23,6 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
@@ -31,31 +34,18 @@ from firmware_app.policy import LaneMode
 from . import actions as act
 from . import events as ev
 from .errors import LaneError, LaneNotRunning
-from .journal import RECORDED_BEFORE_RESTART, LaneJournal
+from .execution import ActionExecutor
+from .journal import RECORDED_BEFORE_RESTART
 from .machine import initial, step
-from .owed import OwedWrites
-from .ports import (BiometricStore, Cancellable, ChipStage, Decider, FaceStage, GatePort, KioskPort, OfficerPort, OutboxPort,
-                    Scheduler, thread_timer)
-from .state import Fault, LaneData, LaneSettings, TimerKind
-from .supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance, stage_budget
+from .ports import LanePorts, Scheduler, thread_timer
+from .reports import Reports
+from .state import Fault, LaneData, LaneSettings
+from .supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance
 
 log = logging.getLogger(__name__)
 _STOP = object()
 _PROBE_GATE = object()
 _RETRY_OWED = object()
-
-
-@dataclass
-class LanePorts:
-    gate: GatePort
-    chip: ChipStage
-    face: FaceStage
-    decider: Decider
-    kiosk: KioskPort
-    outbox: OutboxPort
-    journal: LaneJournal
-    officer: OfficerPort | None = None
-    biometrics: BiometricStore | None = None     # e.g. stages.PortraitVault; emptied per transaction
 
 
 _GATE_EVENTS = {
@@ -90,18 +80,16 @@ class LaneRunner:
                  mode: LaneMode = LaneMode.NORMAL, scheduler: Scheduler = thread_timer,
                  supervision: Supervision = Supervision(), monotonic: Callable[[], float] = time.monotonic):
         self.settings, self.ports, self.clock, self.mode = settings, ports, clock, mode
-        self._schedule = scheduler
         self.supervision, self.monotonic = supervision, monotonic
         self.watchdog = Watchdog(supervision, monotonic)
+        self._queue: queue.Queue = queue.Queue()
+        self.reports = Reports(ports, self._queue.put, clock)
+        self.executor = ActionExecutor(settings, ports, self._queue.put, scheduler, self.watchdog, self.reports,
+                                       self._answer)
         self._watch_stop = threading.Event()
         self._watch_thread: threading.Thread | None = None
         self._last_probe = 0.0
         self.broken = False     # a bug escaped the state machine once (doors put in the safe stance)
-        self._queue: queue.Queue = queue.Queue()
-        self._timers: dict[TimerKind, Cancellable] = {}
-        self._cancels: dict[str, threading.Event] = {}
-        self._unrecorded: set[str] = set()     # crossings the outbox refused (loop thread only)
-        self._owed = OwedWrites()               # refused writes, tried again until they succeed
         self._last_retry = 0.0
         self._thread: threading.Thread | None = None
         self.data: LaneData | None = None
@@ -111,13 +99,13 @@ class LaneRunner:
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._guard_gate(self.ports.gate.secure_all)       # first, before anything else
+        self.executor.command_gate("secure_all", self.ports.gate.secure_all)     # first, before anything else
         self._recover_journal()
         snapshot = self._read_sensors()
         self.data, actions = initial(self.settings, mode=self.mode, sensed_open=snapshot.doors_open,
                                      presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock(),
                                      mono=self.monotonic())
-        self._execute(actions)
+        self.executor.execute(actions)
         if snapshot.tamper:
             self._queue.put(ev.TamperOn())     # the loop thread does not exist yet: queue directly
         self._thread = threading.Thread(target=self._loop, name="lane", daemon=True)
@@ -140,10 +128,7 @@ class LaneRunner:
         self._queue.put(_STOP)
         self._thread.join(timeout)
         self._thread = None
-        for timer in self._timers.values():
-            timer.cancel()
-        for cancelled in self._cancels.values():
-            cancelled.set()
+        self.executor.stop()
         safe_stance(self.ports.gate, self.settings.layout)     # secured, but nobody shut in
 
     def submit(self, event) -> None:
@@ -171,6 +156,12 @@ class LaneRunner:
         finally:
             with self._answers_lock:
                 self._answers.pop(event.command_id, None)
+
+    def _answer(self, answer: act.OverrideAnswered) -> None:
+        """On the loop thread, under `_answers_lock` (held by `_handle_override`)."""
+        box = self._answers.get(answer.command_id)
+        if box is not None:
+            box.put_nowait(answer)
 
     def on_gate_event(self, gate_event: GateEvent) -> None:
         if gate_event.kind is GateEventKind.EMERGENCY_ON:
@@ -214,8 +205,8 @@ class LaneRunner:
                 log.error("outbox unreadable at start: %s", type(exc).__name__)
                 self._queue.put(ev.DeviceFault(Fault.OUTBOX, type(exc).__name__))
                 return False
-            return self._report(self.ports.outbox.exception, act.ExceptionKind.TRANSACTION_VOIDED, txn.txn_id,
-                                f"unfinished at restart (began {txn.started_at})", owe=False)
+            return self.reports.exception(act.ExceptionKind.TRANSACTION_VOIDED, txn.txn_id,
+                                          f"unfinished at restart (began {txn.started_at})", owe=False)
         try:
             self.ports.journal.void_open(self.clock(), report)
         except LaneError as exc:
@@ -255,7 +246,7 @@ class LaneRunner:
             self._handle_override(event)
             return
         self.data, actions = step(self.data, event, self.clock(), self.monotonic())
-        self._execute(actions)
+        self.executor.execute(actions)
         self.handled += 1
 
     def _handle_override(self, event: ev.OfficerOverride) -> None:
@@ -264,7 +255,7 @@ class LaneRunner:
                 log.warning("officer override %s dropped: nobody waits for its answer", event.command_id)
                 return
             self.data, actions = step(self.data, event, self.clock(), self.monotonic())
-            self._execute(actions)
+            self.executor.execute(actions)
             self.handled += 1
 
     # --- supervision ------------------------------------------------------------------------
@@ -288,8 +279,7 @@ class LaneRunner:
 
         def secure_and_alarm():
             safe_stance(self.ports.gate, self.settings.layout)
-            self._report(self.ports.outbox.alarm, act.AlarmKind.LANE_STALLED, None, "lane event loop stuck",
-                         ordered=False)
+            self.reports.alarm(act.AlarmKind.LANE_STALLED, None, "lane event loop stuck")
         threading.Thread(target=secure_and_alarm, name="lane-stall", daemon=True).start()
 
     def _maybe_probe_gate(self) -> None:
@@ -303,13 +293,13 @@ class LaneRunner:
 
     def _maybe_retry_owed(self) -> None:
         now = self.monotonic()
-        if len(self._owed) and now - self._last_retry >= self.supervision.write_retry_s:
+        if self.reports.owing() and now - self._last_retry >= self.supervision.write_retry_s:
             self._last_retry = now
             self._queue.put(_RETRY_OWED)
 
     def _retry_owed(self) -> None:
         """On the loop thread: the owed writes in order; once all went through, their faults clear."""
-        for fault in sorted(self._owed.retry(), key=lambda f: f.value):
+        for fault in sorted(self.reports.retry(), key=lambda f: f.value):
             log.warning("%s writes go through again", fault.value)
             self._handle(ev.DeviceRestored(fault))
 
@@ -325,149 +315,3 @@ class LaneRunner:
         self._handle(ev.DeviceRestored(Fault.GATE_DRIVER))
         for event in resync_events(self.data, snapshot):
             self._handle(event)
-
-    def _execute(self, actions) -> None:
-        for action in actions:
-            handler = getattr(self, "_do_" + type(action).__name__)
-            handler(action)
-
-    # --- doors ------------------------------------------------------------------------------
-    def _guard_gate(self, command, *args) -> None:
-        try:
-            command(*args)
-        except DriverError as exc:
-            what = " ".join([getattr(command, "__name__", "command")] + [getattr(a, "value", str(a)) for a in args])
-            log.error("gate command %s failed: %s", what, type(exc).__name__)
-            self._queue.put(ev.DeviceFault(Fault.GATE_DRIVER, f"{what}: {type(exc).__name__}"))
-
-    def _do_OpenDoor(self, action: act.OpenDoor) -> None:
-        if action.passage is None:
-            self._guard_gate(self.ports.gate.open_door, action.door)
-        else:       # names the passage: a safety controller opens the exit only for the current one
-            self._guard_gate(lambda door: self.ports.gate.open_door(door, passage=action.passage), action.door)
-
-    def _do_CloseDoor(self, action: act.CloseDoor) -> None:
-        self._guard_gate(self.ports.gate.close_door, action.door)
-
-    def _do_SecureDoors(self, action: act.SecureDoors) -> None:
-        self._guard_gate(self.ports.gate.secure_all)
-
-    def _do_ReleaseDoors(self, action: act.ReleaseDoors) -> None:
-        self._guard_gate(self.ports.gate.release_all)
-
-    # --- stages -----------------------------------------------------------------------------
-    def _worker(self, txn_id: str, stage: ev.Stage, work: Callable[[], object]) -> None:
-        ticket = self.watchdog.worker_started(stage, stage_budget(stage, self.settings.timeouts))
-
-        def run():
-            try:
-                self._queue.put(work())     # a late answer names its transaction: the machine drops it
-            except Exception as exc:  # a worker must always answer; the type is the reason
-                log.warning("%s stage failed: %s", stage.value, type(exc).__name__)
-                self._queue.put(ev.StageFailed(txn_id, stage, type(exc).__name__))
-            finally:
-                for event in self.watchdog.worker_finished(ticket):
-                    self._queue.put(event)
-        threading.Thread(target=run, name=f"lane-{stage.value}", daemon=True).start()
-
-    def _cancel_event(self, txn_id: str) -> threading.Event:
-        return self._cancels.setdefault(txn_id, threading.Event())
-
-    def _do_StartChipRead(self, action: act.StartChipRead) -> None:
-        cancelled = self._cancel_event(action.txn_id)
-        self._worker(action.txn_id, ev.Stage.CHIP,
-                     lambda: ev.ChipResult(action.txn_id, self.ports.chip(action.txn_id, action.mrz, cancelled)))
-
-    def _do_StartFaceCapture(self, action: act.StartFaceCapture) -> None:
-        cancelled = self._cancel_event(action.txn_id)
-        feedback = lambda key: self._queue.put(ev.FaceFeedback(action.txn_id, key))  # noqa: E731
-
-        def capture():
-            return ev.FaceResult(action.txn_id, self.ports.face(action.txn_id, action.round, feedback, cancelled))
-        self._worker(action.txn_id, ev.Stage.FACE, capture)
-
-    def _do_RequestDecision(self, action: act.RequestDecision) -> None:
-        self._worker(action.txn_id, ev.Stage.DECISION,
-                     lambda: ev.DecisionMade(action.txn_id, self.ports.decider(action)))
-
-    def _do_CancelStages(self, action: act.CancelStages) -> None:
-        self._cancel_event(action.txn_id).set()
-
-    def _do_RequestOfficerReview(self, action: act.RequestOfficerReview) -> None:
-        if self.ports.officer is not None:      # without an officer console the review times out
-            self.ports.officer.request_review(action.txn_id, action.decision)
-
-    # --- timers -----------------------------------------------------------------------------
-    def _do_StartTimer(self, action: act.StartTimer) -> None:
-        self._do_CancelTimer(act.CancelTimer(action.kind))
-        expired = ev.Timeout(action.kind, action.token)
-        self._timers[action.kind] = self._schedule(action.seconds, lambda: self._queue.put(expired))
-
-    def _do_CancelTimer(self, action: act.CancelTimer) -> None:
-        timer = self._timers.pop(action.kind, None)
-        if timer is not None:
-            timer.cancel()
-
-    # --- outputs ----------------------------------------------------------------------------
-    def _do_ShowScreen(self, action: act.ShowScreen) -> None:
-        try:
-            self.ports.kiosk.show(action.view)
-        except Exception as exc:  # the screen is not safety-relevant; the doors do not depend on it
-            log.warning("kiosk show failed: %s", type(exc).__name__)
-
-    def _report(self, send, *args, owe: bool = True, ordered: bool = True) -> bool:
-        """False when the outbox refused: then the report is owed (kept and retried) unless `owe` is off.
-        While writes are owed, records queue behind them (a crossing before its journal close);
-        alarms (`ordered` off) are tried at once: the outbox keeps a reserve for them."""
-        if owe and ordered and len(self._owed):
-            self._owed.add(getattr(send, "__name__", "report"), lambda: send(*args), Fault.OUTBOX)
-            return False
-        try:
-            send(*args)
-            return True
-        except Exception as exc:  # losing a record is not acceptable: stop taking travellers
-            log.error("outbox write failed: %s", type(exc).__name__)
-            self._queue.put(ev.DeviceFault(Fault.OUTBOX, type(exc).__name__))
-            if owe:
-                self._owed.add(getattr(send, "__name__", "report"), lambda: send(*args), Fault.OUTBOX)
-            return False
-
-    def _do_RaiseAlarm(self, action: act.RaiseAlarm) -> None:
-        self._report(self.ports.outbox.alarm, action.kind, action.txn_id, action.detail, ordered=False)
-
-    def _do_RecordException(self, action: act.RecordException) -> None:
-        self._report(self.ports.outbox.exception, action.kind, action.txn_id, action.detail)
-
-    def _do_RecordCrossing(self, action: act.RecordCrossing) -> None:
-        if not self._report(self.ports.outbox.crossing, action.record):
-            self._unrecorded.add(action.record.transaction_id)
-
-    def _do_JournalBegin(self, action: act.JournalBegin) -> None:
-        self._journal(self.ports.journal.begin, action.txn_id, action.started_at)
-
-    def _do_EndTransaction(self, action: act.EndTransaction) -> None:
-        self._cancels.pop(action.txn_id, threading.Event()).set()   # drops its biometric work
-        if self.ports.biometrics is not None:
-            self.ports.biometrics.discard(action.txn_id)
-        if action.txn_id in self._unrecorded:    # closed once its owed crossing is recorded (open if we stop first)
-            self._unrecorded.discard(action.txn_id)
-            self._owed.add("journal end", lambda end=(action.txn_id, self.clock(), action.outcome):
-                           self.ports.journal.end(*end), Fault.OUTBOX)
-            return
-        self._journal(self.ports.journal.end, action.txn_id, self.clock(), action.outcome)
-
-    def _do_OverrideAnswered(self, action: act.OverrideAnswered) -> None:
-        box = self._answers.get(action.command_id)
-        if box is not None:
-            box.put_nowait(action)
-
-    def _journal(self, write, *args) -> None:
-        if len(self._owed):     # behind what is owed: a journal close never overtakes its crossing
-            self._owed.add(getattr(write, "__name__", "journal"), lambda: write(*args), Fault.OUTBOX)
-            return
-        try:
-            write(*args)
-        except LaneError as exc:
-            log.error("lane journal write failed: %s", type(exc).__name__)
-            self._queue.put(ev.DeviceFault(Fault.JOURNAL, type(exc).__name__))
-            self._owed.add(getattr(write, "__name__", "journal"), lambda: write(*args), Fault.JOURNAL)

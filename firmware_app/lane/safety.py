@@ -1,17 +1,32 @@
-"""Events that concern the whole lane whatever its state: emergency, tamper, device faults, door
-sensors (forced / held open), presence, mode changes. Emergency overrides everything at once."""
+"""Lane-wide safety rules, whatever the lane's state: emergency, tamper, device faults, door
+sensors (forced / held open), presence and mode changes; never trapped (retreat); the officer
+override. Emergency overrides everything at once.
+
+Never trapped: somebody inside a mantrap outside a PASS passage can always step back out. The exit
+(toward the controlled side) stays locked; the entry (toward the staffed side) is released until
+nobody is inside, then it closes again, and an officer is alarmed. Triggers: a fault, tamper or
+forced door during a passage with somebody inside or the entry open for them, and anybody sensed
+inside while no passage runs (after a forced door, an emergency, a restart). A barrier has no space
+to be trapped in: it is simply secured. Emergency overrides all of this (every door released).
+
+Officer override: a remote officer (BMIS `override` command) opens or closes doors. Allowed only
+while no traveller is in a passage; a transaction still being checked is voided (the officer takes
+the lane over). While doors are held the lane is out of service for travellers. The hold ends when
+the officer closes every held door, when it expires (`override_hold_s`), or on a fault; then the
+doors are secured, with the never-trapped rule: somebody sensed inside a mantrap gets the entry
+released (retreat) instead. The emergency input overrides the override. Every override, refusal
+and end is audited as an exception event carrying the operator id.
+"""
 from __future__ import annotations
 
-from drivers.gate.layout import Door, FailMode
+from drivers.gate.layout import Door, FailMode, LayoutKind
 
 from . import events as ev
-from .actions import AlarmKind, ExceptionKind, ReleaseDoors
+from .actions import AlarmKind, ExceptionKind, OverrideAnswered, OverrideRefusal, RecordException, ReleaseDoors
 from .lifecycle import settle, void
-from .ops import Step
-from .override import end_override
 from .passage import door_closed_in_passage, presence_in_passage
-from .retreat import in_passage, may_be_inside, mantrap, retreat_presence, start_retreat
-from .state import HELD_OPEN_TIMER, Fault, LaneSettings, State
+from .state import HELD_OPEN_TIMER, Fault, LaneSettings, OverrideHold, State, TimerKind
+from .step import Step
 from .views import state_view
 
 # Faults of devices the passage does not need: a running passage may finish first.
@@ -145,7 +160,7 @@ def door_closed(s: Step, door: Door) -> None:
 
 
 def held_open_timeout(s: Step, door: Door) -> None:
-    s.set(timers=tuple((k, t) for k, t in s.data.timers if k is not HELD_OPEN_TIMER[door]))
+    s.forget_timer(HELD_OPEN_TIMER[door])
     if door not in s.data.sensed_open:
         s.set(closing=s.data.closing - {door})
         return
@@ -167,3 +182,162 @@ def mode_changed(s: Step, event: ev.ModeChanged) -> None:
     s.set(mode=event.mode)      # a running transaction finishes under the mode it started in
     if s.data.state in (State.IDLE, State.CLOSED):
         settle(s)
+
+
+# --- never trapped (retreat) ---------------------------------------------------------------
+def mantrap(s: Step) -> bool:
+    return s.data.settings.layout is LayoutKind.MANTRAP
+
+
+def in_passage(s: Step) -> bool:
+    return s.txn is not None and s.txn.phase is not None
+
+
+def may_be_inside(s: Step) -> bool:
+    """Somebody is, or may be about to be, between the doors of this passage."""
+    return s.data.presence > 0 or Door.ENTRY in s.data.commanded_open
+
+
+def start_retreat(s: Step, why: str) -> None:
+    """Lock the exit, release the entry, alarm the officer (once per retreat)."""
+    if not mantrap(s) or s.data.emergency:
+        return
+    first = not s.data.retreat
+    s.set(retreat=True)
+    s.secure_doors()                    # with retreat set: everything but the entry
+    if Door.ENTRY not in s.data.commanded_open:
+        s.open_door(Door.ENTRY)
+    s.start_timer(TimerKind.RETREAT, s.data.settings.timeouts.retreat_s)
+    if first:
+        s.alarm(AlarmKind.PERSON_INSIDE, f"entry released for retreat, exit locked: {why}")
+        s.exception(ExceptionKind.RETREAT, why)
+
+
+def end_retreat(s: Step) -> None:
+    """Nobody inside any more: close the entry; the lane settles once it is confirmed shut."""
+    s.set(retreat=False)
+    s.cancel_timer(TimerKind.RETREAT)
+    if Door.ENTRY in s.data.commanded_open:
+        s.close_door(Door.ENTRY)
+    if s.data.state is State.OUT_OF_SERVICE:
+        settle(s)       # a door still closing keeps it out of service until its sensor confirms
+
+
+def retreat_presence(s: Step, count: int) -> bool:
+    """True when the presence change ended the retreat."""
+    if s.data.retreat and count == 0:
+        end_retreat(s)
+        return True
+    return False
+
+
+def retreat_timeout(s: Step) -> None:
+    s.forget_timer(TimerKind.RETREAT)
+    if not s.data.retreat:
+        return
+    if s.data.presence == 0:
+        end_retreat(s)
+        return
+    # still inside: the entry stays released until they leave or an officer comes
+    s.alarm(AlarmKind.TRAVELLER_LINGERING, "inside after retreat")
+
+
+def check_inside(s: Step) -> None:
+    """After every step: anybody inside a mantrap outside a passage gets the way back opened."""
+    if s.data.retreat or s.data.emergency or not mantrap(s) or s.data.presence == 0 or in_passage(s):
+        return
+    if s.data.override is not None:
+        return      # an officer holds the doors; the hold's end applies this rule
+    start_retreat(s, f"presence {s.data.presence} outside a passage")
+    if s.data.state in (State.IDLE, State.CLOSED):
+        settle(s)
+
+
+# --- officer override ----------------------------------------------------------------------
+def officer_override(s: Step, event: ev.OfficerOverride) -> None:
+    refusal = _refusal(s, event)
+    if refusal is not None:
+        # not noted on a running transaction: the traveller's record is not the officer's audit
+        s.emit(RecordException(ExceptionKind.OFFICER_OVERRIDE, None, _audit(event, f"refused {refusal.value}")))
+        s.emit(OverrideAnswered(event.command_id, False, refusal))
+        return
+    if event.action is ev.OverrideAction.OPEN:
+        _open(s, event)
+    else:
+        _close(s, event)
+    s.emit(OverrideAnswered(event.command_id, True))
+
+
+def _doors(s: Step, event: ev.OfficerOverride) -> frozenset[Door]:
+    return frozenset(s.data.settings.doors) if event.door is None else frozenset({event.door})
+
+
+def _refusal(s: Step, event: ev.OfficerOverride) -> OverrideRefusal | None:
+    if s.data.emergency:
+        return OverrideRefusal.EMERGENCY
+    if event.door is not None and event.door not in s.data.settings.doors:
+        return OverrideRefusal.NO_SUCH_DOOR
+    if in_passage(s):
+        return OverrideRefusal.PASSAGE_IN_PROGRESS
+    if s.data.retreat and (event.action is ev.OverrideAction.OPEN or Door.ENTRY in _doors(s, event)):
+        return OverrideRefusal.PERSON_INSIDE
+    if event.action is ev.OverrideAction.OPEN and s.data.faults:
+        return OverrideRefusal.LANE_FAULTED
+    return None
+
+
+def _audit(event: ev.OfficerOverride, what: str) -> str:
+    door = event.door.value if event.door is not None else "all"
+    return f"{what}: {event.action.value} {door} by operator {event.operator_id} (command {event.command_id})"
+
+
+def _open(s: Step, event: ev.OfficerOverride) -> None:
+    if s.txn is not None:
+        void(s, ExceptionKind.OFFICER_OVERRIDE, "lane taken over by an officer")
+    doors = _doors(s, event)
+    held = s.data.override.doors if s.data.override is not None else frozenset()
+    s.set(override=OverrideHold(held | doors, event.operator_id, event.command_id))
+    for door in sorted(doors - s.data.commanded_open):
+        s.open_door(door)
+    s.start_timer(TimerKind.OVERRIDE, s.data.settings.timeouts.override_hold_s)   # each open restarts it
+    s.exception(ExceptionKind.OFFICER_OVERRIDE, _audit(event, "done"))
+    settle(s)
+
+
+def _close(s: Step, event: ev.OfficerOverride) -> None:
+    s.exception(ExceptionKind.OFFICER_OVERRIDE, _audit(event, "done"))
+    hold = s.data.override
+    if hold is None:
+        return      # nothing held: the lane already keeps its doors as its own rules want them
+    remaining = hold.doors - _doors(s, event)
+    if not remaining:
+        end_override(s, "closed by the officer")
+        return
+    for door in sorted((hold.doors - remaining) & s.data.commanded_open):
+        s.close_door(door)
+    s.set(override=OverrideHold(remaining, hold.operator_id, hold.command_id))
+
+
+def override_timeout(s: Step) -> None:
+    s.forget_timer(TimerKind.OVERRIDE)
+    hold = s.data.override
+    if hold is None:
+        return
+    s.exception(ExceptionKind.OFFICER_OVERRIDE,
+                f"hold expired, doors secured (operator {hold.operator_id}, command {hold.command_id})")
+    end_override(s, "hold expired")
+
+
+def end_override(s: Step, why: str) -> None:
+    """Secure the held doors; never lock somebody inside a mantrap (entry released instead)."""
+    hold = s.data.override
+    if hold is None:
+        return
+    s.set(override=None)
+    s.cancel_timer(TimerKind.OVERRIDE)
+    if mantrap(s) and s.data.presence > 0 and not s.data.emergency:
+        start_retreat(s, f"inside when the officer override ended ({why})")
+    else:
+        for door in sorted(hold.doors & s.data.commanded_open):
+            s.close_door(door)
+    settle(s)

@@ -33,15 +33,7 @@ from firmware_app.face.quality import instruction_for
 from firmware_app.mrz import MrzResult, confirmed_by_chip
 from firmware_app.policy import ChipEvidence, FaceEvidence
 
-from .errors import LaneError
-
-
-class PortraitMissing(LaneError):
-    """The face stage found no usable chip portrait for its transaction."""
-
-
-class StageCancelled(LaneError):
-    """The transaction ended while its stage was still running (its answer would be dropped)."""
+from .errors import PortraitMissing, StageCancelled
 
 
 class PortraitVault:

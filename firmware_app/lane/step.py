@@ -51,7 +51,8 @@ class Step:
     # --- timers -----------------------------------------------------------------------------
     def start_timer(self, kind: TimerKind, seconds: float) -> None:
         token = self.data.timer_seq + 1
-        timers = tuple((k, t) for k, t in self.data.timers if k is not kind) + ((kind, token),)
+        self.forget_timer(kind)
+        timers = self.data.timers + ((kind, token),)
         deadlines = tuple(d for d in self.data.deadlines if d[0] is not kind)
         mono = None if self.mono is None else self.mono + seconds
         deadlines += ((kind, self.now + timedelta(seconds=seconds), mono),)
@@ -61,8 +62,13 @@ class Step:
     def cancel_timer(self, kind: TimerKind) -> None:
         if self.data.timer_token(kind) is None:
             return
-        self.set(timers=tuple((k, t) for k, t in self.data.timers if k is not kind))
+        self.forget_timer(kind)
         self.emit(CancelTimer(kind))
+
+    def forget_timer(self, kind: TimerKind) -> None:
+        """Drop `kind`'s token without telling the runner: for a timer that has just fired (its
+        Timeout is being handled) or is being started again. A later Timeout of it is stale."""
+        self.set(timers=tuple((k, t) for k, t in self.data.timers if k is not kind))
 
     def cancel_timers(self, keep_held_open: bool = True) -> None:
         for kind, _ in self.data.timers:
