@@ -29,6 +29,7 @@ from drivers.errors import DriverError
 from drivers.gate.layout import Door, LayoutKind
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.bmis.lane_port import LaneOutbox
+from firmware_app.deploy.cert_expiry import certificate_health
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
@@ -303,6 +304,9 @@ class Appliance:
         components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
                                "detail": self.lane_state()},
                       "clock": self.clock_watch.health_entry()}
+        certificate = certificate_health(self.config.bmis.cert_file, self.clock())
+        if certificate is not None:
+            components["certificate"] = certificate
         for fault, error in self.faults:
             components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
         if self.bmis is not None and self.bmis.link_problem is not None:

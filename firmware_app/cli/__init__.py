@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "firmware_app.cli.selftest_cmd",
     "firmware_app.cli.pki_cmd",
     "firmware_app.cli.officer_cmd",
+    "firmware_app.cli.provision_cmd",
+    "firmware_app.cli.cert_cmd",
 ]
 
 

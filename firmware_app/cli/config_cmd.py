@@ -1,4 +1,4 @@
-"""`gatectl config check FILE`."""
+"""`gatectl config check FILE` (show and reference: config_show_cmd.py)."""
 from __future__ import annotations
 
 import sys
@@ -13,6 +13,8 @@ def register(groups) -> None:
     check = actions.add_parser("check", help="validate a config file; exit 2 when invalid")
     check.add_argument("file")
     check.set_defaults(func=run_check)
+    from .config_show_cmd import register_show
+    register_show(actions)
 
 
 def run_check(args) -> int:

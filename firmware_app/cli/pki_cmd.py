@@ -36,6 +36,8 @@ def register(groups) -> None:
     cmd.add_argument("--at", metavar="DATE", help="check as of this UTC date/time (ISO 8601; default now)")
     _store_arguments(cmd)
     cmd.set_defaults(func=run_check)
+    from .pki_sign_cmd import register_sign
+    register_sign(actions)
 
 
 def _store_arguments(cmd) -> None:

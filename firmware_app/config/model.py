@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .identity import IdentitySection
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -404,6 +406,7 @@ class GateConfig(Strict):
     bmis: BmisSection = BmisSection()
     kiosk: KioskSection = KioskSection()
     clock: ClockSection = ClockSection()
+    identity: IdentitySection = IdentitySection()
 
     @model_validator(mode="after")
     def _chip_read_ends_before_its_stage(self):

@@ -1,0 +1,88 @@
+"""Every config key with its type, default and description, read from the model itself.
+
+`gatectl config reference` prints it; docs/config-reference.md is its output (a test keeps the
+file current and makes sure no key goes undescribed). Descriptions come from the field's
+`description`, or from key_docs.py for the fields whose model line carries none.
+"""
+from __future__ import annotations
+
+import enum
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from .key_docs import KEY_DOCS
+from .model import GateConfig
+
+
+@dataclass(frozen=True)
+class KeyDoc:
+    path: str           # e.g. "bmis.cert_file"
+    type: str
+    default: str        # as TOML would spell it; "(required)" or "(unset)"
+    description: str
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return " | ".join(f'"{m.value}"' for m in annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+        return " | ".join("unset" if a is type(None) else _type_name(a) for a in args)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    return {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}.get(
+        annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _default_text(field) -> str:
+    if field.is_required():
+        return "(required)"
+    value = field.default if field.default is not PydanticUndefined else field.default_factory()
+    from .toml_text import toml_value
+    return "(unset)" if value is None else toml_value(value)
+
+
+def key_docs(model: type[BaseModel] = GateConfig, prefix: str = "") -> list[KeyDoc]:
+    """Leaves only: a nested section is walked, not listed (its keys carry the path)."""
+    docs: list[KeyDoc] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if _is_model(field.annotation):
+            docs += key_docs(field.annotation, f"{path}.")
+            continue
+        description = field.description or KEY_DOCS.get(path, "")
+        docs.append(KeyDoc(path, _type_name(field.annotation), _default_text(field), description))
+    return docs
+
+
+def render_markdown(docs: list[KeyDoc] | None = None) -> str:
+    docs = key_docs() if docs is None else docs
+    lines = ["# Configuration reference", "",
+             "Generated from the config model (`gatectl config reference > docs/config-reference.md`);",
+             "do not edit by hand. Unknown keys are errors. `gatectl config show` prints a file's",
+             "effective values with these defaults filled in.", ""]
+    section = None
+    for doc in docs:
+        top = doc.path.split(".")[0]
+        if top != section:
+            section = top
+            lines += ["", f"## [{section}]", "", "| key | type | default | description |", "|---|---|---|---|"]
+        lines.append(f"| `{doc.path}` | {_cell(doc.type)} | `{_cell(doc.default)}` | {_cell(doc.description)} |")
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

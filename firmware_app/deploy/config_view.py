@@ -1,0 +1,44 @@
+"""The effective config (every default filled in) as TOML, for `gatectl config show` and for the
+file `gatectl provision` writes. Secrets are masked in what is shown: private-key paths,
+passwords, tokens and the renewal helper's command line."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ..config.model import GateConfig
+from ..config.reference import key_docs
+from ..config.toml_text import dump_sections
+
+MASK = "***masked***"
+_SECRET_NAME = re.compile(r"(^|_)(key_file|password|secret|token|token_file|renew_command)$")
+
+
+def is_secret_key(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+def effective(config: GateConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json")
+
+
+def masked(data: Mapping[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, Mapping):
+            result[name] = masked(value)
+        elif is_secret_key(name) and value not in (None, [], ""):
+            result[name] = MASK
+        else:
+            result[name] = value
+    return result
+
+
+def show_text(config: GateConfig) -> str:
+    return dump_sections(masked(effective(config)))
+
+
+def config_text(config: GateConfig, header: str = "") -> str:
+    """A complete config file: every key with its effective value and its description above it."""
+    comments = {doc.path: doc.description for doc in key_docs()}
+    return header + dump_sections(effective(config), comments)
