@@ -22,8 +22,8 @@ def toml_value(value: Any) -> str:
     if isinstance(value, float):
         return _float(value)
     if isinstance(value, (str, PurePath)):
-        # JSON's string escapes are all valid TOML basic-string escapes.
-        return json.dumps(str(value), ensure_ascii=False)
+        # JSON's string escapes are all valid TOML basic-string escapes; TOML also forbids a raw DEL.
+        return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     if isinstance(value, Mapping):
