@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   chromium chromium-driver fonts-wqy-microhei
   postgresql
   systemd  # systemd-analyze: the units' security score and verify (tests/test_systemd_units.py)
+  systemd-journal-remote  # writes real journal files for the support bundle test (tests/test_support_bundle.py)
   nodejs espeak-ng
 )
 PYTHON=${PYTHON:-python3}

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.officer_cmd",
     "firmware_app.cli.provision_cmd",
     "firmware_app.cli.cert_cmd",
+    "firmware_app.cli.logs_cmd",
 ]
 
 
