@@ -177,6 +177,10 @@ def test_the_appliance_health_carries_the_certificate(tmp_path, capsys):
     appliance.build()
     try:
         assert appliance.health()["certificate"]["detail"] == "cert_expires_within_7d"
+        cert.write_bytes(make_openssl_ca(tmp_path / "ca2", days=400).cert.read_bytes())   # renewed under it
+        certificate = appliance.health()["certificate"]
+        assert certificate["detail"] == "cert_expires_within_7d"          # the connection still holds the old one
+        assert "next gate-app start" in certificate["note"]
     finally:
         appliance.stop()
 

@@ -29,7 +29,7 @@ from drivers.errors import DriverError
 from drivers.gate.layout import Door, LayoutKind
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.bmis.lane_port import LaneOutbox
-from firmware_app.deploy.cert_expiry import certificate_health
+from firmware_app.deploy.cert_expiry import CertificateWatch
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
@@ -86,6 +86,7 @@ class Appliance:
         self.decoder = None
         self._started = False
         self.clock_watch = self._clock_watch()
+        self.cert_watch = CertificateWatch(self.config.bmis.cert_file)
 
     def _clock_watch(self) -> ClockWatch:
         probe = self.overrides.clock_probe
@@ -304,7 +305,7 @@ class Appliance:
         components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
                                "detail": self.lane_state()},
                       "clock": self.clock_watch.health_entry()}
-        certificate = certificate_health(self.config.bmis.cert_file, self.clock())
+        certificate = self.cert_watch.entry(self.clock())
         if certificate is not None:
             components["certificate"] = certificate
         for fault, error in self.faults:

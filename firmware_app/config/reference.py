@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from .key_docs import KEY_DOCS
 from .model import GateConfig
+from .toml_text import toml_value
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,7 @@ def _type_name(annotation: Any) -> str:
 def _default_text(field) -> str:
     if field.is_required():
         return "(required)"
-    value = field.default if field.default is not PydanticUndefined else field.default_factory()
-    from .toml_text import toml_value
+    value = field.get_default(call_default_factory=True)
     return "(unset)" if value is None else toml_value(value)
 
 

@@ -174,7 +174,8 @@ def install_pending(config: GateConfig, files: IdentityFiles, now: datetime, pro
                            f"{files.cert.name}.rejected)") from None
     _swap(files, key_path)
     return RenewReport(RenewOutcome.RENEWED, f"new certificate in use, valid until {cert.not_valid_after_utc:%Y-%m-%d} "
-                                             f"(serial {cert.serial_number:x}); the previous pair kept as .old",
+                                             f"(serial {cert.serial_number:x}); the previous pair kept as .old; gate-app "
+                                             "connects with it from its next start",
                        cert.not_valid_after_utc)
 
 
