@@ -91,7 +91,10 @@ def test_a_second_run_changes_nothing(tmp_path, trust_files, capsys):
 
 
 def test_the_key_is_never_overwritten_without_force_and_force_keeps_the_old_one(tmp_path, capsys):
-    assert run_cli(capsys, *provision_args(tmp_path))[0] == 0
+    code, out, _ = run_cli(capsys, *provision_args(tmp_path), "--json")
+    assert code == 0
+    missing = {s["step"]: s for s in json.loads(out)["steps"]}["bmis_ca"]
+    assert missing["outcome"] == "missing" and "cannot reach the broker" in missing["detail"]
     key = tmp_path / "state/identity/client.key"
     original = key.read_bytes()
     assert run_cli(capsys, *provision_args(tmp_path, "root", "gate-b"))[0] == 0     # new id: new CSR, same key

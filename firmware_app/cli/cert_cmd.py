@@ -63,6 +63,12 @@ def _emit(args, data: dict, line: str, failed: bool = False) -> None:
         print(line, file=sys.stderr if failed else sys.stdout)
 
 
+def _why(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or exc} (the gate user or root may change the identity files)"
+    return str(exc)
+
+
 def run_status(args) -> int:
     from ..deploy.cert_expiry import certificate_health
     from ..deploy.errors import DeployError
@@ -88,8 +94,8 @@ def run_renew(args) -> int:
     config = _config(args)
     try:
         report = renew(config, datetime.now(timezone.utc), _probe(config), force=args.force)
-    except DeployError as exc:
-        _emit(args, {"outcome": "failed", "detail": str(exc)}, f"gatectl cert renew: {exc}", failed=True)
+    except (DeployError, OSError) as exc:
+        _emit(args, {"outcome": "failed", "detail": _why(exc)}, f"gatectl cert renew: {_why(exc)}", failed=True)
         return EXIT_FAILED
     _emit(args, {"outcome": report.outcome.value, "detail": report.detail,
                  "not_after": report.not_after.isoformat() if report.not_after else None},
@@ -103,8 +109,8 @@ def run_install(args) -> int:
     config = _config(args)
     try:
         detail = install_certificate(config, args.file, datetime.now(timezone.utc), _probe(config))
-    except DeployError as exc:
-        _emit(args, {"installed": False, "detail": str(exc)}, f"gatectl cert install: {exc}", failed=True)
+    except (DeployError, OSError) as exc:
+        _emit(args, {"installed": False, "detail": _why(exc)}, f"gatectl cert install: {_why(exc)}", failed=True)
         return EXIT_FAILED
     _emit(args, {"installed": True, "detail": detail}, detail)
     return EXIT_OK

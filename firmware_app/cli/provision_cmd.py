@@ -65,6 +65,10 @@ def run(args) -> int:
         report = provision(request, datetime.now(timezone.utc))
     except DeployError as exc:
         raise UsageError(f"provision: {exc}") from None
+    except PermissionError as exc:
+        raise UsageError(f"provision: {exc.filename}: permission denied (run it as root)") from None
+    except OSError as exc:
+        raise UsageError(f"provision: {exc.filename or ''}: {exc.strerror or exc}") from None
     _print(args, report, request)
     return EXIT_OK
 

@@ -28,6 +28,7 @@ class Outcome(str, enum.Enum):
     UNCHANGED = "unchanged"
     KEPT = "kept"
     REPLACED = "replaced"
+    MISSING = "missing"         # nothing to install and nothing there: the detail says what it means
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class ProvisionReport:
 
     @property
     def changed(self) -> bool:
-        return any(s.outcome not in (Outcome.UNCHANGED, Outcome.KEPT) for s in self.steps)
+        return any(s.outcome not in (Outcome.UNCHANGED, Outcome.KEPT, Outcome.MISSING) for s in self.steps)
 
 
 def provision(request: ProvisionRequest, now: datetime) -> ProvisionReport:
@@ -161,7 +162,7 @@ def _ensure_csr(request: ProvisionRequest, key, report: ProvisionReport) -> None
                 report.add("csr", Outcome.UNCHANGED, f"{path} (CN={request.device_id})")
                 return
         except DeployError:
-            pass
+            pass                        # a broken CSR is simply made again (it holds nothing secret)
     existed = path.exists()
     write_atomic(path, csr_pem(make_csr(key, request.device_id, request.token)), 0o644,
                  request.owner.uid, request.owner.gid)

@@ -50,7 +50,7 @@ def merged_config(request: "ProvisionRequest") -> GateConfig:
     section("device").update(id=request.device_id, post_id=request.post_id, data_dir=str(request.state_dir))
     bmis = section("bmis")
     bmis.update(host=request.broker_host, port=request.broker_port, cert_file=str(request.cert_path),
-                key_file=str(request.key_path), command_keys_dir=str(_keys_dir(request)))
+                key_file=str(request.key_path), command_keys_dir=str(keys_dir(request)))
     bmis.pop("client_id", None)         # the client id is the device id (the certificate's CN)
     if request.bmis_ca is not None or ca_path(request).exists():
         bmis["ca_file"] = str(ca_path(request))
@@ -65,12 +65,8 @@ def ca_path(request: "ProvisionRequest") -> Path:
     return request.config_path.parent / "bmis-ca.pem"
 
 
-def _keys_dir(request: "ProvisionRequest") -> Path:
-    return request.config_path.parent / "bmis-keys"
-
-
 def keys_dir(request: "ProvisionRequest") -> Path:
-    return _keys_dir(request)
+    return request.config_path.parent / "bmis-keys"
 
 
 def csca_dir(request: "ProvisionRequest") -> Path:

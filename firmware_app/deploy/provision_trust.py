@@ -29,6 +29,9 @@ def _write_if_different(path, data: bytes, mode: int, uid: int, gid: int) -> str
 def install_bmis_ca(request: "ProvisionRequest", report: "ProvisionReport") -> None:
     from .provision import Outcome
     if request.bmis_ca is None:
+        if not ca_path(request).exists():
+            report.add("bmis_ca", Outcome.MISSING, "none given and none installed: bmis.ca_file stays unset and the "
+                                                "gate cannot reach the broker (TLS only) until --bmis-ca is given")
         return
     try:
         cert = load_certificate(read_bounded(request.bmis_ca, MAX_PEM_BYTES, "BMIS CA"))
