@@ -7,13 +7,17 @@ import json
 import re
 import shutil
 import subprocess
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
+from firmware_app.bmis.contract import MessageKind
+from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.health import health_components
+from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.config import load_config
 from firmware_app.deploy.cert_expiry import certificate_health, expiry_entry
 from firmware_app.deploy.identity import load_private_key
@@ -92,7 +96,7 @@ def test_a_certificate_the_broker_refuses_is_never_swapped_in(tmp_path, capsys, 
     ca, broker = post
     config = _enrolled_gate(tmp_path, capsys, ca, broker)
     rogue = make_openssl_ca(tmp_path / "rogue", "rogue CA")
-    _set_helper(config, helper_script(tmp_path, rogue), 3.0)           # CN and key right, issuer unknown
+    _set_helper(config, helper_script(tmp_path, rogue), 1.5)           # CN and key right, issuer unknown
     before = _state(config)
     code, _, err = run_cli(capsys, "cert", "renew", "--config", str(config))
     assert code == 1 and "did not accept" in err and "stays in use" in err
@@ -154,11 +158,14 @@ def test_a_swap_cut_between_its_two_renames_is_finished(tmp_path, capsys, post):
     (timedelta(days=45), "ok", None), (timedelta(days=29, hours=23), "degraded", "cert_expires_within_30d"),
     (timedelta(days=6), "degraded", "cert_expires_within_7d"), (timedelta(hours=20), "degraded", "cert_expires_within_1d"),
     (timedelta(seconds=-1), "failed", "cert_expired")])
-def test_health_warns_at_30_7_and_1_days(left, status, detail):
+def test_health_warns_at_30_7_and_1_days(left, status, detail, tmp_path):
     now = datetime(2026, 12, 6, tzinfo=timezone.utc)
     entry = expiry_entry(now + left, now)
     assert entry["status"] == status and (detail is None or entry["detail"] == detail)
-    assert health_components({"certificate": entry})["certificate"]["status"] == status   # fits health.json
+    outbox = Outbox(tmp_path / "o.db", Identity("gate-a", "post-t"), clock=lambda: now, id_source=uuid.uuid4)
+    stored = outbox.add(MessageKind.HEALTH, {"components": health_components({"certificate": entry})})  # health.json
+    outbox.close()
+    assert json.loads(stored.payload)["data"]["components"]["certificate"] == entry
 
 
 def test_the_appliance_health_carries_the_certificate(tmp_path, capsys):

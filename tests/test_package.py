@@ -72,7 +72,8 @@ def test_package_contents_owners_and_modes(deb):
     files, _ = members(deb)
     for path in ("opt/border-gate/requirements.lock", "opt/border-gate/requirements.hashes",
                  "etc/border-gate/gate.toml", "lib/systemd/system/gate-app.service",
-                 "lib/systemd/system/kiosk-browser.service",
+                 "lib/systemd/system/kiosk-browser.service", "lib/systemd/system/gate-cert-renew.service",
+                 "lib/systemd/system/gate-cert-renew.timer",
                  "lib/udev/rules.d/60-border-gate-serial.rules",
                  "usr/share/polkit-1/rules.d/60-border-gate-pcscd.rules",
                  "opt/border-gate/models/SHA256SUMS"):
@@ -95,7 +96,7 @@ def test_package_control_and_maintainer_scripts(deb, tmp_path):
         assert (tmp_path / "c" / script).stat().st_mode & 0o777 == 0o755
     postinst = (tmp_path / "c" / "postinst").read_text()
     for needle in ("ensure_user gate", "ensure_user kiosk", "--require-hashes", "--no-index",
-                   "--system-site-packages", "sha256sum"):
+                   "--system-site-packages", "sha256sum", "enable gate-cert-renew.timer"):
         assert needle in postinst
 
 
