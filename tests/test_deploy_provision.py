@@ -124,8 +124,10 @@ def test_technician_edits_survive_a_re_run_and_a_broken_config_is_not_overwritte
     assert (tmp_path / "etc/gate.toml.bak").exists()
     path.write_text(path.read_text() + "\n[nonsense]\nx = 1\n")
     broken = path.read_bytes()
-    code, _, err = run_cli(capsys, *provision_args(tmp_path))
+    (tmp_path / "state/identity/client.csr").unlink()
+    code, _, err = run_cli(capsys, *provision_args(tmp_path, "root", "gate-a", "10.0.0.6"))
     assert code == 2 and "nonsense" in err and path.read_bytes() == broken
+    assert not (tmp_path / "state/identity/client.csr").exists()        # refused before any step
 
 
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, capsys):

@@ -92,6 +92,7 @@ def provision(request: ProvisionRequest, now: datetime) -> ProvisionReport:
     """Identity first (nothing else matters without a key), then trust stores, then the config
     that names them all, checked the way gate-app's ExecStartPre checks it (as the owner)."""
     _check_identity_values(request)
+    config = merged_config(request)     # an unusable existing config stops it before anything is written
     report = ProvisionReport(csr_path=request.csr_path)
     owner = request.owner
     existed = request.identity_dir.is_dir()
@@ -103,7 +104,6 @@ def provision(request: ProvisionRequest, now: datetime) -> ProvisionReport:
     install_bmis_ca(request, report)
     install_command_keys(request, report)
     install_csca(request, report, now)
-    config = merged_config(request)
     _check_as_owner(config, request)
     write_config(request, config, report)
     return report
