@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import tarfile
-import time
 import uuid
 from pathlib import Path
 
