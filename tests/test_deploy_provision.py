@@ -144,5 +144,6 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, capsys):
 def test_the_token_rides_in_the_csr(tmp_path, capsys):
     assert run_cli(capsys, *provision_args(tmp_path), "--token", "ABCD-EFGH")[0] == 0
     from firmware_app.deploy.identity import read_csr
-    assert read_csr((tmp_path / "state/identity/client.csr").read_bytes()).token == "ABCD-EFGH"
+    csr = tmp_path / "state/identity/client.csr"
+    assert read_csr(csr.read_bytes()).token == "ABCD-EFGH" and stat.S_IMODE(csr.stat().st_mode) == 0o600
     assert os.path.exists(tmp_path / "state/identity/client.key")

@@ -164,7 +164,8 @@ def _ensure_csr(request: ProvisionRequest, key, report: ProvisionReport) -> None
         except DeployError:
             pass                        # a broken CSR is simply made again (it holds nothing secret)
     existed = path.exists()
-    write_atomic(path, csr_pem(make_csr(key, request.device_id, request.token)), 0o644,
+    # A CSR is public, except for an unspent enrolment token riding in it.
+    write_atomic(path, csr_pem(make_csr(key, request.device_id, request.token)), 0o600 if request.token else 0o644,
                  request.owner.uid, request.owner.gid)
     report.add("csr", Outcome.UPDATED if existed else Outcome.CREATED,
                f"{path} (CN={request.device_id}{', with enrolment token' if request.token else ''}): "
