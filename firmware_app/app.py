@@ -42,12 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"gate-app: config: {problem}", file=sys.stderr)
         return EXIT_CONFIG
-    return run(config, Notifier.from_environ(os.environ))
-
-
-def run(config, notifier: Notifier, base_dir: Path = Path(".")) -> int:
     stop = threading.Event()
-    _install_signals(stop)
+    _install_signals(stop)      # here only: a caller of run() (a test) keeps its own handlers
+    return run(config, Notifier.from_environ(os.environ), stop=stop)
+
+
+def run(config, notifier: Notifier, base_dir: Path = Path("."), stop: threading.Event | None = None) -> int:
+    """Build, start and keep the appliance alive until `stop` is set (main() sets it on a signal)."""
+    stop = threading.Event() if stop is None else stop
     try:
         appliance = Appliance(config, base_dir=base_dir).build()
     except GateUnavailable as exc:

@@ -177,7 +177,7 @@ class Bench:
             (csca / "csca-demo.crl").write_bytes(self.passport_pki.crl)
 
     def _await_ready(self) -> None:
-        link = self.appliance.bmis.link if self.appliance.bmis else None
+        link = self.appliance.bmis.link     # None: the BMIS side could not be built
         checks = [("the reader port", lambda: self.reader.reader_attached()),
                   ("the BMIS consumer", lambda: self.consumer.connected),
                   ("the gate's BMIS link", lambda: link is not None and link.connected),

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,6 +80,20 @@ def test_a_gate_that_cannot_be_built_stops_the_app_with_a_clear_message(tmp_path
         Appliance(config, base_dir=ROOT).build()
     assert run_app(config, Notifier(None), base_dir=ROOT) == 1
     assert "gate cannot be driven" in capsys.readouterr().err
+
+
+def test_run_leaves_the_callers_signal_handlers_alone_and_stops_on_its_event(tmp_path, capsys):
+    """Only main() installs SIGTERM/SIGINT handlers: run() inside pytest must not take them over."""
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    unbuildable = parse_config(config_text(tmp_path, gate='pin_factory = "lgpio"\n'
+                                                        'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
+                                                        'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }'))
+    assert run_app(unbuildable, Notifier(None), base_dir=ROOT) == 1
+    assert {signum: signal.getsignal(signum) for signum in before} == before
+    stop = threading.Event()
+    stop.set()                                      # asked to stop before it starts: builds, starts, stops
+    assert run_app(parse_config(config_text(tmp_path)), Notifier(None), base_dir=ROOT, stop=stop) == 0
+    assert {signum: signal.getsignal(signum) for signum in before} == before
 
 
 def test_an_invalid_config_exits_2_before_anything_opens(tmp_path, capsys):
@@ -166,6 +181,26 @@ def test_an_open_tamper_loop_at_start_keeps_the_lane_out_of_service(tmp_path):
         appliance.start()
         assert wait_until(lambda: appliance.lane_state() == "out_of_service", 10.0)
         assert "tamper" in {f.value for f in appliance.runner.data.faults}
+    finally:
+        appliance.stop()
+        gate.stop()
+
+
+def test_the_retained_status_follows_the_lanes_own_state_not_its_screens(tmp_path):
+    """A mode change while out of service shows no new screen; the status still follows the lane."""
+    from firmware_app.policy import LaneMode
+    config = parse_config(config_text(tmp_path))        # no camera source: out of service
+    appliance, gate = assembled(config)
+
+    def stored_modes() -> list[str]:
+        pending = appliance.bmis.link.outbox.next_batch(1000)
+        return [json.loads(m.payload)["data"].get("mode") for m in pending if m.kind.suffix == "status"]
+    try:
+        appliance.start()
+        assert wait_until(lambda: appliance.lane_state() == "out_of_service", 10.0)
+        assert wait_until(lambda: stored_modes()[-1:] == ["normal"], 10.0)
+        appliance.bmis.lane_control.set_mode(LaneMode.ASSISTED, "op-1")
+        assert wait_until(lambda: stored_modes()[-1:] == ["assisted"], 10.0), stored_modes()
     finally:
         appliance.stop()
         gate.stop()

@@ -15,8 +15,8 @@ import pytest
 
 from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError, ReadErrorReason
 from firmware_app.appliance import devices
-from firmware_app.appliance.bmis_side import RecordingOutbox, StatsPublisher
-from firmware_app.appliance.bridges import PresenceWatch, ReaderBridge, RunnerLaneControl
+from firmware_app.appliance.bmis_side import LaneOutbox, RunnerLaneControl, StatsPublisher
+from firmware_app.appliance.devices import PresenceWatch, ReaderBridge
 from firmware_app.appliance.errors import OverrideRefused
 from firmware_app.appliance.notify import Notifier
 from firmware_app.appliance.selftest import Status, check_broker, check_camera, check_gate, check_outbox
@@ -160,7 +160,7 @@ class Sink:
     def __init__(self, fail: Exception | None = None):
         self.got, self.fail = [], fail
 
-    def crossing(self, record):
+    def record_crossing(self, record):       # as the BMIS link: LaneOutbox hands it record.to_dict()
         if self.fail:
             raise self.fail
         self.got.append(record)
@@ -173,14 +173,14 @@ class Sink:
 
 def test_a_crossing_is_stored_before_it_is_counted_and_a_broken_count_does_not_stop_the_lane():
     outbox, stats = Sink(), Sink(fail=StatsError("disk"))
-    recording = RecordingOutbox(outbox, stats, lambda: NOW)
+    recording = LaneOutbox(outbox, stats, lambda: NOW)
     recording.crossing(Record())
     assert len(outbox.got) == 1 and stats.got == []
     stats.fail = None                       # the disk has room again: the late count goes in first
     recording.crossing(Record())
     assert len(stats.got) == 2
     with pytest.raises(GateError):
-        RecordingOutbox(Sink(fail=GateError("outbox full")), Sink(), lambda: NOW).crossing(Record())
+        LaneOutbox(Sink(fail=GateError("outbox full")), Sink(), lambda: NOW).crossing(Record())
 
 
 def test_each_finished_hour_is_published_once(tmp_path):

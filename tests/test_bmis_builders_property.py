@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from firmware_app.appliance.bmis_side import LaneStatus
 from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.health import ComponentStatus
-from firmware_app.bmis.lane_port import LaneOutbox
+from firmware_app.appliance.bmis_side import LaneOutbox
 from firmware_app.bmis.link import BmisLink, GateState
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits, PendingMessage
 from firmware_app.lane.actions import AlarmKind, ExceptionKind

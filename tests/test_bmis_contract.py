@@ -163,7 +163,7 @@ def test_stats_schema_matches_the_statistics_report():
 
 
 def test_alarms_about_a_person_shut_in_or_a_stuck_lane_are_critical():
-    from firmware_app.bmis.lane_port import severity_of
+    from firmware_app.appliance.bmis_side import severity_of
     from firmware_app.lane.actions import AlarmKind
     assert severity_of(AlarmKind.PERSON_INSIDE.value).value == "critical"
     assert severity_of(AlarmKind.LANE_STALLED.value).value == "critical"

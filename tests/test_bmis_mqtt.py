@@ -218,7 +218,7 @@ def test_missing_tls_files_are_a_settings_error(tmp_path):
 
 def test_the_lane_outbox_port_stores_valid_messages(tmp_path):
     from firmware_app.lane import actions as lane_actions
-    from firmware_app.bmis.lane_port import LaneOutbox
+    from firmware_app.appliance.bmis_side import LaneOutbox
     from tests.test_bmis_contract import NOW
     from firmware_app.lane.record import CrossingRecord, PassageFields
     link, _ = link_with(tmp_path)

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from firmware_app.bmis import contract as envelope
 from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.lane_port import LaneOutbox
+from firmware_app.appliance.bmis_side import LaneOutbox
 from firmware_app.bmis.stats import hour_report, sample_of
 from firmware_app.lane.actions import RaiseAlarm, RecordCrossing, RecordException
 from firmware_app.lane.machine import initial, step

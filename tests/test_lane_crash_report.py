@@ -13,8 +13,8 @@ import textwrap
 import uuid
 from pathlib import Path
 
+from firmware_app.appliance.bmis_side import LaneOutbox
 from firmware_app.bmis.contract import Identity
-from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.lane.journal import RECORDED_BEFORE_RESTART, LaneJournal

@@ -8,9 +8,8 @@ import datetime as dt
 import time
 import uuid
 
-from firmware_app.appliance.bmis_side import LaneStatus
+from firmware_app.appliance.bmis_side import LaneOutbox, LaneStatus
 from firmware_app.bmis.contract import Identity
-from firmware_app.bmis.lane_port import LaneOutbox
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
@@ -22,20 +21,6 @@ from tests.disk_fixtures import DiskFiller, small_disk  # noqa: F401  (fixture)
 from tests.test_lane_runner import EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig
 
 LIMITS = OutboxLimits(min_free_bytes=1 << 20, reserve_bytes=512 << 10)
-
-
-class StatusKiosk(Kiosk):
-    """The app's wiring: every screen change updates the retained status from the lane state."""
-
-    def __init__(self):
-        super().__init__()
-        self.status = None
-        self.lane = None
-
-    def show(self, view):
-        super().show(view)
-        if self.status is not None and self.lane is not None and self.lane.data is not None:
-            self.status.update(self.lane.data.state.value, self.lane.data.mode.value)
 
 
 def _link(broker, directory) -> BmisLink:
@@ -52,17 +37,16 @@ def _statuses(consumer) -> list[str]:
 def test_a_disk_filled_by_another_program_keeps_the_crossing_tells_the_bmis_and_recovers(
         broker, bmis_consumer, small_disk):
     link = _link(broker, small_disk)
-    kiosk = StatusKiosk()
-    made = Rig(journal=LaneJournal.open(small_disk / "lane.db"), kiosk=kiosk)
+    made = Rig(journal=LaneJournal.open(small_disk / "lane.db"), kiosk=Kiosk())
     made.outbox = made.runner.ports.outbox = LaneOutbox(link)
-    kiosk.lane = made.runner
 
     def set_status(state, **fields):
         try:
             link.set_status(state, **fields)
         except Exception:  # noqa: BLE001 - as BmisSide.set_status: logged, retried by the link
             pass
-    kiosk.status = LaneStatus(set_status, "entry")
+    status = LaneStatus(set_status, "entry")      # the app's wiring: the status follows the lane's state
+    made.runner.ports.observer = lambda data: status.update(data.state.value, data.mode.value)
     link.start()
     made.runner.start()
     filler = DiskFiller(small_disk)

@@ -10,7 +10,7 @@ from drivers.passport_reader import (
     ReaderSettings, ReaderSettingsError,
 )
 from drivers.passport_reader.framing import decoder_for, encode
-from firmware_app.appliance.bridges import ReaderBridge
+from firmware_app.appliance.devices import ReaderBridge
 from firmware_app.config.load import parse_config
 from firmware_app.config.model import MrzSection
 

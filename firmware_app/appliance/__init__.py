@@ -4,9 +4,11 @@
     appliance.start()                          # journal recovered, devices started, lane running
     appliance.stop()                           # orderly: lane stopped, doors secured, link drained
 
-Modules: errors, devices (reader / gate / camera / chip by URL, simulated ones named and logged),
-bridges (reader and document presence -> lane events; LaneControl for BMIS commands), parts
-(kiosk, face stage, stand-ins for missing components, the view tee),
-bmis_side (link, command side, crossing records to outbox + statistics, hourly stats), core
-(the Appliance), notify (sd_notify), selftest (`gatectl selftest` checks).
+core: the Appliance, the one place that wires the gate; its build(), start() and stop() read top
+to bottom as named steps in the safe order. The construction helpers, by boundary:
+devices (hardware: reader, gate, camera, chip by URL, simulated ones named and logged; the bridges
+from reader and document presence to lane events), parts (traveller side: kiosk, face stage, view
+tee and their stand-ins), bmis_side (BMIS: the lane's one outbox adapter, link, commands,
+status from the lane's state, hourly stats). Also: errors, journal (logging), notify (sd_notify),
+timesync, pki_updates, selftest (`gatectl selftest` checks).
 """

@@ -1,16 +1,23 @@
 """Devices from the config, each chosen by its URL or name. A simulated choice is always explicit
 (its URL says `sim://`, the pin factory says `mock`, or the simulator injected it) and is logged as a
 WARNING, so a lab setting that reaches a real lane is seen at once.
+
+The bridges turn device inputs into lane events (ReaderBridge, PresenceWatch); each only queues:
+the lane runner's single thread owns every decision.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 from drivers.errors import DriverError
-from drivers.passport_reader import ReaderSettings, open_reader
+from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError, ReaderSettings, open_reader
+from firmware_app.lane import events as ev
+from firmware_app.lane.state import Fault
+from firmware_app.mrz import MrzError, parse
 
 from .errors import ComponentUnavailable, GateUnavailable
 
@@ -21,6 +28,7 @@ PCSC_VIRTUAL_READER = "virtual pcd"     # vsmartcard's vpcd reader name
 CHIP_CARD_WAIT_S = 2.0
 # The shipped default leaves the simulated camera without photos (no test data is assumed to exist):
 # the start log says, in this one line, how to give it some.
+Submit = Callable[[object], None]
 SIM_CAMERA_WITHOUT_SOURCE = ("'sim://' has no photos to show: set [camera] sim_source = \"dir:///path/to/photos\" "
                              "(a folder of face images shown in turn; file:// one image, video:// a clip)")
 
@@ -47,6 +55,93 @@ def open_passport_reader(config, on_event: Callable) -> object:
         return open_reader(ReaderSettings.from_mapping(values), on_event)
     except DriverError as exc:
         raise ComponentUnavailable("reader", f"{type(exc).__name__}: {exc}") from exc
+
+
+class ReaderBridge:
+    """Reader events -> DocumentPresented / DocumentUnreadable; link down/up -> reader fault/restored."""
+
+    def __init__(self, submit: Submit, mrz_section, today: Callable[[], object]):
+        self._submit, self._mrz, self._today = submit, mrz_section, today
+        self._faulted = False
+
+    def __call__(self, event) -> None:
+        if isinstance(event, DocumentRead):
+            self._submit(self._document(event.lines))
+        elif isinstance(event, ReadError):
+            log.info("reader frame unreadable: %s", event.reason.value)
+            self._submit(ev.DocumentUnreadable(event.reason.value))
+        elif isinstance(event, LinkChanged):
+            self._link(event.state)
+
+    def _document(self, lines) -> object:
+        try:
+            result = parse(list(lines), today=self._today(), expiry_future_years=self._mrz.expiry_future_years,
+                           repair=self._mrz.ocr_repair, max_repairs=self._mrz.max_repairs)
+        except MrzError as exc:
+            return ev.DocumentUnreadable(type(exc).__name__)
+        return ev.DocumentPresented(result)
+
+    def _link(self, state: LinkState) -> None:
+        if state is LinkState.UP and self._faulted:
+            self._faulted = False
+            self._submit(ev.DeviceRestored(Fault.READER))
+        elif state is LinkState.DOWN and not self._faulted:
+            self._faulted = True
+            self._submit(ev.DeviceFault(Fault.READER, "reader link down"))
+
+
+# --- document presence (the chip on the reader) -----------------------------------------------
+class PresenceWatch:
+    """Polls whether the document's chip is on the reader; its removal is DocumentRemoved.
+
+    It also watches the PC/SC reader itself: `fault_after` polls failing in a row (reader unplugged,
+    pcscd gone) are a chip-reader fault (the lane goes out of service, doors secured); the first
+    poll that answers again restores it. A single failed poll is neither a fault nor a removal.
+    """
+
+    def __init__(self, present: Callable[[], bool], submit: Submit, interval_s: float = 0.2, fault_after: int = 3):
+        self._present, self._submit, self._interval = present, submit, interval_s
+        self._fault_after = max(1, fault_after)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="document-presence", daemon=True)
+        self._was_present = False
+        self._failures = 0
+        self._faulted = False
+
+    def start(self) -> PresenceWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                present = self._present()
+            except Exception as exc:  # the reader or pcscd is gone; which error pyscard raises varies
+                self._poll_failed(exc)
+                continue
+            self._poll_answered()
+            if self._was_present and not present:
+                self._submit(ev.DocumentRemoved())
+            self._was_present = present
+
+    def _poll_failed(self, exc: Exception) -> None:
+        self._failures += 1
+        log.debug("document presence poll failed: %s", type(exc).__name__)
+        if self._failures >= self._fault_after and not self._faulted:
+            self._faulted = True
+            log.error("chip reader not answering (%d polls): %s", self._failures, type(exc).__name__)
+            self._submit(ev.DeviceFault(Fault.CHIP_READER, f"chip reader not answering: {type(exc).__name__}"))
+
+    def _poll_answered(self) -> None:
+        self._failures = 0
+        if self._faulted:
+            self._faulted = False
+            log.warning("chip reader answers again")
+            self._submit(ev.DeviceRestored(Fault.CHIP_READER))
 
 
 # --- gate --------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Builders for the kiosk and the face stage, and the stand-ins used when a component is missing.
+"""The traveller-facing parts: kiosk and face stage builders, the view tee, and their stand-ins.
 
 A stand-in never pretends: it refuses every call with the ComponentUnavailable that explains why,
 so the lane refers (and is out of service anyway through the matching device fault).
@@ -11,7 +11,6 @@ from pathlib import Path
 
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
-from firmware_app.policy import AlertListUnavailable
 
 from .errors import ComponentUnavailable
 
@@ -88,34 +87,3 @@ class RefusingFaceStage:
 
     def __call__(self, txn_id, round_no, feedback, cancelled):
         raise self.error
-
-
-class RefusingOutbox:
-    """No outbox could be opened: every record is refused, so the runner keeps the lane down."""
-
-    def __init__(self, error: ComponentUnavailable):
-        self.error = error
-
-    def crossing(self, record) -> None:
-        raise self.error
-
-    def has_crossing(self, txn_id: str) -> bool:
-        raise self.error     # cannot tell: the open transaction stays open for the next start
-
-    def exception(self, kind, txn_id, detail) -> None:
-        log.error("exception %s not recorded: %s", getattr(kind, "value", kind), self.error)
-        raise self.error
-
-    def alarm(self, kind, txn_id, detail) -> None:
-        log.error("alarm %s not recorded: %s", getattr(kind, "value", kind), self.error)
-        raise self.error
-
-
-class EmptyAlertLists:
-    """No alert store: the lists cannot be consulted, which the policy turns into a referral."""
-
-    def check_document(self, issuing_state, number):
-        raise AlertListUnavailable("no alert-list store (BMIS side not built)")
-
-    def check_person(self, primary, secondary, birth_date):
-        raise AlertListUnavailable("no alert-list store (BMIS side not built)")

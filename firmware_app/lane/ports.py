@@ -14,6 +14,7 @@ from firmware_app.policy import ChipEvidence, Decision, FaceEvidence
 from .actions import AlarmKind, ExceptionKind, RequestDecision
 from .journal import LaneJournal
 from .record import CrossingRecord
+from .state import LaneData
 
 
 class GatePort(Protocol):
@@ -76,6 +77,7 @@ class LanePorts:
     journal: LaneJournal
     officer: OfficerPort | None = None
     biometrics: BiometricStore | None = None     # e.g. stages.PortraitVault; emptied per transaction
+    observer: Callable[[LaneData], None] = lambda data: None    # told the lane's data after each step
 
 
 Scheduler = Callable[[float, Callable[[], None]], Cancellable]

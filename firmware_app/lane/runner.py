@@ -106,6 +106,7 @@ class LaneRunner:
                                      presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock(),
                                      mono=self.monotonic())
         self.executor.execute(actions)
+        self._observe()
         if snapshot.tamper:
             self._queue.put(ev.TamperOn())     # the loop thread does not exist yet: queue directly
         self._thread = threading.Thread(target=self._loop, name="lane", daemon=True)
@@ -247,7 +248,14 @@ class LaneRunner:
             return
         self.data, actions = step(self.data, event, self.clock(), self.monotonic())
         self.executor.execute(actions)
+        self._observe()
         self.handled += 1
+
+    def _observe(self) -> None:
+        try:
+            self.ports.observer(self.data)
+        except Exception as exc:  # an observer (the BMIS status) must never stop the lane
+            log.error("lane observer failed: %s", type(exc).__name__)
 
     def _handle_override(self, event: ev.OfficerOverride) -> None:
         with self._answers_lock:    # its waiter may give up meanwhile: then it is not carried out
@@ -256,6 +264,7 @@ class LaneRunner:
                 return
             self.data, actions = step(self.data, event, self.clock(), self.monotonic())
             self.executor.execute(actions)
+            self._observe()
             self.handled += 1
 
     # --- supervision ------------------------------------------------------------------------
