@@ -90,60 +90,6 @@ class ReaderBridge:
             self._submit(ev.DeviceFault(Fault.READER, "reader link down"))
 
 
-# --- document presence (the chip on the reader) -----------------------------------------------
-class PresenceWatch:
-    """Polls whether the document's chip is on the reader; its removal is DocumentRemoved.
-
-    It also watches the PC/SC reader itself: `fault_after` polls failing in a row (reader unplugged,
-    pcscd gone) are a chip-reader fault (the lane goes out of service, doors secured); the first
-    poll that answers again restores it. A single failed poll is neither a fault nor a removal.
-    """
-
-    def __init__(self, present: Callable[[], bool], submit: Submit, interval_s: float = 0.2, fault_after: int = 3):
-        self._present, self._submit, self._interval = present, submit, interval_s
-        self._fault_after = max(1, fault_after)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="document-presence", daemon=True)
-        self._was_present = False
-        self._failures = 0
-        self._faulted = False
-
-    def start(self) -> PresenceWatch:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                present = self._present()
-            except Exception as exc:  # the reader or pcscd is gone; which error pyscard raises varies
-                self._poll_failed(exc)
-                continue
-            self._poll_answered()
-            if self._was_present and not present:
-                self._submit(ev.DocumentRemoved())
-            self._was_present = present
-
-    def _poll_failed(self, exc: Exception) -> None:
-        self._failures += 1
-        log.debug("document presence poll failed: %s", type(exc).__name__)
-        if self._failures >= self._fault_after and not self._faulted:
-            self._faulted = True
-            log.error("chip reader not answering (%d polls): %s", self._failures, type(exc).__name__)
-            self._submit(ev.DeviceFault(Fault.CHIP_READER, f"chip reader not answering: {type(exc).__name__}"))
-
-    def _poll_answered(self) -> None:
-        self._failures = 0
-        if self._faulted:
-            self._faulted = False
-            log.warning("chip reader answers again")
-            self._submit(ev.DeviceRestored(Fault.CHIP_READER))
-
-
 # --- gate --------------------------------------------------------------------------------------
 def make_pin_factory(config, injected=None):
     """The configured pin factory; the simulator may hand in the MockFactory its GateSimulator drives."""
@@ -269,3 +215,57 @@ def load_trust_store(config):
     except (OSError, PaError) as exc:
         raise ComponentUnavailable("trust store", f"{type(exc).__name__}: {exc}") from exc
     return store
+
+
+# --- document presence (the chip on the reader) -----------------------------------------------
+class PresenceWatch:
+    """Polls whether the document's chip is on the reader; its removal is DocumentRemoved.
+
+    It also watches the PC/SC reader itself: `fault_after` polls failing in a row (reader unplugged,
+    pcscd gone) are a chip-reader fault (the lane goes out of service, doors secured); the first
+    poll that answers again restores it. A single failed poll is neither a fault nor a removal.
+    """
+
+    def __init__(self, present: Callable[[], bool], submit: Submit, interval_s: float = 0.2, fault_after: int = 3):
+        self._present, self._submit, self._interval = present, submit, interval_s
+        self._fault_after = max(1, fault_after)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="document-presence", daemon=True)
+        self._was_present = False
+        self._failures = 0
+        self._faulted = False
+
+    def start(self) -> PresenceWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                present = self._present()
+            except Exception as exc:  # the reader or pcscd is gone; which error pyscard raises varies
+                self._poll_failed(exc)
+                continue
+            self._poll_answered()
+            if self._was_present and not present:
+                self._submit(ev.DocumentRemoved())
+            self._was_present = present
+
+    def _poll_failed(self, exc: Exception) -> None:
+        self._failures += 1
+        log.debug("document presence poll failed: %s", type(exc).__name__)
+        if self._failures >= self._fault_after and not self._faulted:
+            self._faulted = True
+            log.error("chip reader not answering (%d polls): %s", self._failures, type(exc).__name__)
+            self._submit(ev.DeviceFault(Fault.CHIP_READER, f"chip reader not answering: {type(exc).__name__}"))
+
+    def _poll_answered(self) -> None:
+        self._failures = 0
+        if self._faulted:
+            self._faulted = False
+            log.warning("chip reader answers again")
+            self._submit(ev.DeviceRestored(Fault.CHIP_READER))

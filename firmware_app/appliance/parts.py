@@ -40,7 +40,7 @@ def build_kiosk(config, on_input):
 
 
 class ViewTee:
-    """The lane's KioskPort: the kiosk first, then each observer (BMIS status, a test bench).
+    """The lane's KioskPort: the kiosk first, then each observer (a test bench watching the screens).
     Views are shown on every state change, so observers see the lane's transitions in order."""
 
     def __init__(self, kiosk):
