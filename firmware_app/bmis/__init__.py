@@ -10,6 +10,7 @@ And coming in:
     commands/       signed commands: parse, verify, guard against replay, run, answer
     alerts/         alert lists pushed by commands, checked by the policy
     stats.py        hourly crossing statistics sent as `stats` messages
-errors.py holds the whole error tree; wiring.py, command_wiring.py and lane_port.py build all this
-from the config for the appliance; ingest/ is `bmis-ingest`, the BMIS's own receiving side.
+errors.py holds the whole error tree; wiring.py and command_wiring.py build all this from the
+config for the appliance (its bmis_side.LaneOutbox is the lane's one adapter onto the link);
+ingest/ is `bmis-ingest`, the BMIS's own receiving side.
 """
