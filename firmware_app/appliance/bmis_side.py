@@ -99,7 +99,7 @@ class LaneOutbox:
         self._link.record_exception(data)
 
     def alarm(self, kind: Any, txn_id: str | None, detail: str) -> None:
-        extra = {"transaction_id": txn_id} if txn_id else {}
+        extra: dict[str, Any] = {"transaction_id": txn_id} if txn_id else {}
         self._link.raise_alarm(kind.value, severity_of(kind.value), detail=detail[:MAX_DETAIL], **extra)
 
 
