@@ -15,7 +15,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,7 +25,7 @@ from firmware_app.bmis.commands.journal import CommandJournal
 from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
 from firmware_app.bmis.commands.signing import TrustStore, sign_command
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SURNAMES = ["MÜLLER", "SMITH", "NUÑEZ", "ERIKSSON", "ØSTERGÅRD", "ЩЕРБАК", "GARCIA", "NGUYEN", "KOWALSKI"]
 
 

@@ -122,7 +122,7 @@ def _measure(broker: MosquittoBroker, directory: Path, backlog: int, latency_cou
     listener = _start_listener(broker, db)
     time.sleep(0.2)
     outbox = Outbox(directory / "outbox.db", Identity(DEVICE, "post-bench"),
-                    clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4,
+                    clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4,
                     limits=OutboxLimits(max_messages=max(100_000, 2 * backlog)))
     link = BmisLink(outbox, connection_factory=connection_factory(_device_settings(broker)), window=50,
                     on_sent=watch)

@@ -191,7 +191,8 @@ def _sustained(rig: Rig, args, workers: list[subprocess.Popen], url: str) -> dic
     rows = [r for r in _stored(url) if r[0] in ids]
     latencies = [(stored_at - sent_at) * 1000 for _, sent_at, stored_at in rows]
     last = max((r[2] for r in rows), default=started)
-    return {"sent": sent, "sent_rate": sent_rate, "stored": len(rows), "lost": len(ids) - len(rows), "complete": complete,
+    return {"sent": sent, "sent_rate": sent_rate, "stored": len(rows), "lost": len(ids) - len(rows),
+            "complete": complete,
             "rate": len(rows) / max(1e-9, last - started), "p50": _pct(latencies, 50), "p99": _pct(latencies, 99),
             "max": max(latencies), "notes": notes}
 
@@ -253,7 +254,8 @@ def _report(args, results: list[dict]) -> int:
               f"latency p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms max {s['max']:.0f} ms; "
               f"capacity {c['rate']:,.0f} events/s draining {c['queued']} queued; "
               f"exactly-once {'OK' if ok else 'FAILED'} (missing {r['missing']}, stored twice {r['doubled']}, "
-              f"duplicates removed {r['removed']}, records still unreceipted in the gates' outboxes {r['kept']}); faults: {', '.join(s['notes']) or 'none'}")
+              f"duplicates removed {r['removed']}, records still unreceipted in the gates' outboxes {r['kept']}); "
+              f"faults: {', '.join(s['notes']) or 'none'}")
     print(f"10x peak ({target:.1f} events/s) with 0 lost: {_verdict(args, results, target)}")
     rates = {r["workers"]: r["capacity"]["rate"] for r in results}
     if 1 in rates and 2 in rates:

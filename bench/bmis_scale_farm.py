@@ -43,7 +43,7 @@ def _link(args: argparse.Namespace, n: int) -> BmisLink:
                             cert_file=args.pki / f"device-{device}.crt", key_file=args.pki / f"device-{device}.key",
                             keepalive_s=10, reconnect_min_s=0.2, reconnect_max_s=1.0, max_inflight=32)
     outbox = Outbox(args.dir / f"{device}.db", Identity(device, f"post-{n // 20:02d}"),
-                    clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4,
+                    clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4,
                     limits=OutboxLimits(max_messages=200_000))
     return BmisLink(outbox, connection_factory=connection_factory(settings), window=32, retry_delay_s=0.2)
 

@@ -20,7 +20,13 @@ sys.path.insert(0, str(ROOT))
 from firmware_app.emrtd.chip_auth.aa import verify_active_authentication  # noqa: E402
 from firmware_app.emrtd.chip_auth.ca import agree, choose_chip_auth  # noqa: E402
 from firmware_app.emrtd.lds import (  # noqa: E402
-    decode_portrait, parse_com, parse_dg1, parse_dg2, parse_dg14, parse_dg15, parse_sod,
+    decode_portrait,
+    parse_com,
+    parse_dg1,
+    parse_dg2,
+    parse_dg14,
+    parse_dg15,
+    parse_sod,
 )
 from firmware_app.emrtd.pa import TrustStore, passive_authenticate  # noqa: E402
 from simulator.chip_keys import active_auth_sign  # noqa: E402

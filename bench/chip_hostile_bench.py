@@ -37,6 +37,7 @@ TARGET_RATIO = 3.0
 
 def _portrait() -> bytes:
     import io
+
     from PIL import Image
     out = io.BytesIO()
     Image.effect_noise((480, 640), 40).convert("RGB").save(out, "JPEG", quality=90)

@@ -99,8 +99,8 @@ def _modelled(passport, pace, extended: bool, latency_ms: float) -> None:
 
 
 def _pcscd_wall(passport, runs: int) -> None:
-    from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, READER_URL, insert_card, remove_card
     from drivers.smartcard import open_transceiver
+    from simulator.vchip.pcscd import READER_URL, PcscdProcess, PcscdUnavailable, insert_card, remove_card
     with tempfile.TemporaryDirectory() as workdir:
         try:
             pcscd = PcscdProcess(Path(workdir)).start()

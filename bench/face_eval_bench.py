@@ -113,7 +113,8 @@ def print_report(report: dict, threshold: float) -> None:
               f"| failed pairs {s['failed_pairs']}")
     for name, condition in report["conditions"].items():
         g, i = condition["genuine"], condition["impostor"]
-        print(f"  at threshold {threshold:.2f} [{name}]: FMR {np.mean(i >= threshold):.4f} FNMR {np.mean(g < threshold):.4f}")
+        print(f"  at threshold {threshold:.2f} [{name}]: FMR {np.mean(i >= threshold):.4f} "
+              f"FNMR {np.mean(g < threshold):.4f}")
 
 
 def write_manifest(threshold: float, report: dict) -> None:

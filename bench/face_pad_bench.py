@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator import presentation_attacks as pad_attacks
 from firmware_app.face.images import load_image
 from firmware_app.face.quality import LIVE_LIMITS
 from firmware_app.face.verifier import PadSettings, build_verifier
+from simulator import presentation_attacks as pad_attacks
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -101,7 +101,8 @@ def draw_det(curves: dict, operating: dict, threshold: float, path: Path) -> Non
     axes.set_ylim(0.1, 100)
     axes.set_xlabel("APCER (%)  attacks accepted as live")
     axes.set_ylabel("BPCER (%)  bona fide refused as attacks")
-    axes.set_title(f"MiniFASNet pair on synthesised attacks\n(dots: threshold {threshold}; a rate of 0 is drawn at 0.1 %)")
+    axes.set_title(f"MiniFASNet pair on synthesised attacks\n"
+                   f"(dots: threshold {threshold}; a rate of 0 is drawn at 0.1 %)")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +137,7 @@ def latency(verifier, root: Path, limit: int = 40) -> dict:
 def _reference(verifier, frame):
     try:
         return verifier.reference(frame)
-    except Exception:  # noqa: BLE001 - a photo without a usable face is simply not a reference
+    except Exception:
         return None
 
 

@@ -40,6 +40,7 @@ def rss_mb() -> tuple[float, float]:
 def live_frame():
     import cv2
     import numpy as np
+
     from firmware_app.face.images import load_image
     if not SAMPLE.exists():
         return np.full((480, 640, 3), 128, np.uint8), False
@@ -104,7 +105,8 @@ def measure(config: str, threads: int, runs: int) -> dict:
     if aligned is not None:
         result["align_ms"] = timed(lambda: align_face(frame, face), runs)
         result["embed_ms"] = timed(lambda: verifier.embedder.embed(aligned), runs)
-        result["frame_to_decision_ms"] = timed(lambda: verifier.compare(reference, verifier.analyse(frame, LIVE_LIMITS)), runs)
+        result["frame_to_decision_ms"] = timed(
+            lambda: verifier.compare(reference, verifier.analyse(frame, LIVE_LIMITS)), runs)
     after, peak = rss_mb()
     result.update(rss_mb=round(after, 1), rss_face_stage_mb=round(after - before, 1), peak_rss_mb=round(peak, 1))
     return result

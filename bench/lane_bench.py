@@ -13,22 +13,22 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gpiozero.pins.mock import MockFactory  # noqa: E402
+from gpiozero.pins.mock import MockFactory
 
-from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind  # noqa: E402
-from firmware_app.lane import events as ev  # noqa: E402
-from firmware_app.lane.journal import LaneJournal  # noqa: E402
-from firmware_app.lane.machine import initial, step  # noqa: E402
-from firmware_app.lane.ports import LanePorts  # noqa: E402
-from firmware_app.lane.runner import LaneRunner  # noqa: E402
-from firmware_app.lane.state import LaneSettings, State, TimerKind  # noqa: E402
-from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide  # noqa: E402
-from tests.lane_helpers import PASS, TODAY, good_chip, good_face, mrz  # noqa: E402
+from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
+from firmware_app.lane import events as ev
+from firmware_app.lane.journal import LaneJournal
+from firmware_app.lane.machine import initial, step
+from firmware_app.lane.ports import LanePorts
+from firmware_app.lane.runner import LaneRunner
+from firmware_app.lane.state import LaneSettings, State, TimerKind
+from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
+from tests.lane_helpers import PASS, TODAY, good_chip, good_face, mrz
 
 ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
 
@@ -48,7 +48,7 @@ def _transaction(data, now, document):
 
 
 def bench_machine(transactions: int) -> tuple[float, float]:
-    now = datetime(2026, 11, 26, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
     data, _ = initial(LaneSettings(), now=now)
     document = mrz()
     start, events = time.process_time(), 0
@@ -79,7 +79,7 @@ def _rig():
     ports = LanePorts(gate, lambda t, m, c: good_chip(), lambda t, r, f, c: good_face(),
                       lambda req: decide(req.evidence, PolicyContext(today=TODAY), InMemoryAlertLists()),
                       sink, sink, LaneJournal.in_memory())
-    runner = LaneRunner(LaneSettings(), ports, lambda: datetime.now(timezone.utc))
+    runner = LaneRunner(LaneSettings(), ports, lambda: datetime.now(UTC))
     holder["runner"] = runner
     runner.start()
     return factory, gate, runner

@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from firmware_app.bmis.mqtt_client import (MAX_PUBLISH_PROPERTY_BYTES, paho_parse_properties,  # noqa: E402
-                                           publish_property_length)
+from firmware_app.bmis.mqtt_client import MAX_PUBLISH_PROPERTY_BYTES, paho_parse_properties, publish_property_length  # noqa: E402
 
 USER_PROPERTY = 0x26
 

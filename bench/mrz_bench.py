@@ -60,7 +60,8 @@ def _interleaved_us(ours, theirs, count: int, number: int, rounds: int = 7) -> t
     their_number = max(number // 4, 1)
     for _ in range(rounds):
         best_ours = min(best_ours, timeit.timeit(ours, number=number, timer=time.process_time) / (number * count))
-        best_theirs = min(best_theirs, timeit.timeit(theirs, number=their_number, timer=time.process_time) / (their_number * count))
+        took = timeit.timeit(theirs, number=their_number, timer=time.process_time)
+        best_theirs = min(best_theirs, took / (their_number * count))
     return best_ours * 1e6, best_theirs * 1e6
 
 

@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from drivers.passport_reader import (  # noqa: E402
-    DocumentRead, Framing, LinkChanged, LinkState, ReaderSettings, SerialPassportReader, encode,
+    DocumentRead,
+    Framing,
+    LinkChanged,
+    LinkState,
+    ReaderSettings,
+    SerialPassportReader,
+    encode,
 )
 from drivers.passport_reader.framing import decoder_for  # noqa: E402
 from simulator.reader import SimulatedReader  # noqa: E402
@@ -57,15 +63,15 @@ def pty_latency_ms(framing: Framing, docs: int, workdir: Path) -> list[float]:
 def replug_ms(workdir: Path) -> float:
     events: queue.SimpleQueue = queue.SimpleQueue()
     stamp = lambda event: events.put((time.perf_counter(), event))  # noqa: E731
-    with SimulatedReader(Framing.CUTE, random.Random(0), link_path=workdir / "replug") as sim:
-        with SerialPassportReader(ReaderSettings(url=sim.path), stamp):
-            _wait_for(events, lambda e: e == LinkChanged(LinkState.UP))
-            sim.unplug()
-            _wait_for(events, lambda e: isinstance(e, LinkChanged) and e.state is LinkState.DOWN)
-            replugged = time.perf_counter()
-            sim.replug()
-            up = _wait_for(events, lambda e: e == LinkChanged(LinkState.UP))
-            return (up - replugged) * 1e3
+    with (SimulatedReader(Framing.CUTE, random.Random(0), link_path=workdir / "replug") as sim,
+          SerialPassportReader(ReaderSettings(url=sim.path), stamp)):
+        _wait_for(events, lambda e: e == LinkChanged(LinkState.UP))
+        sim.unplug()
+        _wait_for(events, lambda e: isinstance(e, LinkChanged) and e.state is LinkState.DOWN)
+        replugged = time.perf_counter()
+        sim.replug()
+        up = _wait_for(events, lambda e: e == LinkChanged(LinkState.UP))
+        return (up - replugged) * 1e3
 
 
 def _wait_for(events: queue.SimpleQueue, match, timeout_s: float = 5.0) -> float:

@@ -20,10 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.gate.safety.simctl import RemoteGate  # noqa: E402
-from simulator.local_process import stop_process  # noqa: E402
-from simulator.safety_rig import (controller_config, release_latencies, start_controller,  # noqa: E402
-                                  start_passage_child, summary, wait_for)
+from drivers.gate.safety.simctl import RemoteGate
+from simulator.local_process import stop_process
+from simulator.safety_rig import (
+    controller_config,
+    release_latencies,
+    start_controller,
+    start_passage_child,
+    summary,
+    wait_for,
+)
 
 SILENCE_S = 0.5
 

@@ -17,7 +17,7 @@ Relu(x) + Min(x, 0) * s (exact: one of the two terms is always zero).
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 WIRE_VARINT, WIRE_FIXED64, WIRE_LENGTH, WIRE_FIXED32 = 0, 1, 2, 5
 MODEL_GRAPH = 7          # ModelProto.graph
@@ -169,7 +169,8 @@ def make_dims_symbolic(model: bytes, input_dims: dict[int, str], output_dims: di
 
 
 def repeated_strings(message: bytes, number: int) -> list[str]:
-    return [p.decode("utf-8", errors="replace") for f, w, p, _ in iter_fields(message) if f == number and w == WIRE_LENGTH]
+    return [p.decode("utf-8", errors="replace")
+            for f, w, p, _ in iter_fields(message) if f == number and w == WIRE_LENGTH]
 
 
 def float_values(tensor: bytes) -> list[float] | None:

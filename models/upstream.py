@@ -64,7 +64,7 @@ def convert(entry: dict, upstream_bytes: bytes) -> bytes:
     """The ONNX file of one entry (its `derivation` names the converter)."""
     if entry["derivation"] != "minifasnet_from_torch":
         raise SystemExit(f"fetch: unknown derivation {entry['derivation']}")
-    from minifasnet import build_model     # needs the onnx package: imported only to convert
+    from minifasnet import build_model  # needs the onnx package: imported only to convert
     from torch_legacy import load_state_dict
     return build_model(load_state_dict(upstream_bytes), Path(entry["file"]).stem)
 

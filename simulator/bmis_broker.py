@@ -107,7 +107,7 @@ class MosquittoBroker:
             f"allow_anonymous false\npassword_file {passwd}\nacl_file {self.workdir}/acl_bmis\n")
         return conf
 
-    def start(self, timeout_s: float = 10.0) -> "MosquittoBroker":
+    def start(self, timeout_s: float = 10.0) -> MosquittoBroker:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise BrokerUnavailable("mosquitto is not installed (apt-get install mosquitto)")

@@ -102,7 +102,7 @@ class BmisConsumer:
         sent = 0
         for device_id, ids in batches.items():
             for part in chunks(ids, MAX_RECEIPT_IDS):
-                payload = build_receipt(part, receipt_id=uuid.uuid4(), now=dt.datetime.now(dt.timezone.utc))
+                payload = build_receipt(part, receipt_id=uuid.uuid4(), now=dt.datetime.now(dt.UTC))
                 if self._mqtt.publish(receipt_topic(self.prefix, device_id), payload) is None:
                     with self._lock:
                         self._to_receipt.setdefault(device_id, []).extend(part)
@@ -135,7 +135,7 @@ class BmisConsumer:
     def _store(self, device_id: str, topic: str, kind: MessageKind, message: dict[str, Any],
                correlation: bytes | None) -> None:
         row = (message["msg_id"], device_id, kind.suffix, message["seq"], message["boot"],
-               message["time"], topic, json.dumps(message["data"]), utc_text(dt.datetime.now(dt.timezone.utc)))
+               message["time"], topic, json.dumps(message["data"]), utc_text(dt.datetime.now(dt.UTC)))
         with self._lock:
             with self._conn:
                 cursor = self._conn.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
@@ -154,7 +154,7 @@ class BmisConsumer:
         log.warning("invalid message on %s: %s", topic, problem)
         with self._lock, self._conn:
             self._conn.execute("INSERT INTO invalid(topic, problem, received_at) VALUES (?, ?, ?)",
-                               (topic, problem[:1000], utc_text(dt.datetime.now(dt.timezone.utc))))
+                               (topic, problem[:1000], utc_text(dt.datetime.now(dt.UTC))))
             if counter is not None:
                 self._bump(counter)
 
@@ -188,7 +188,7 @@ class BmisConsumer:
     def send_command(self, device_id: str, name: str, body: dict[str, Any], *, signing_key=None,
                      ttl_s: float = 300.0, now: dt.datetime | None = None) -> bytes:
         """Publish cmd/{name}; returns the correlation data to wait for with `wait_result`."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         root = f"{self.prefix}/v1/{device_id}"
         topic = f"{root}/cmd/{name}"
         command = {"command_id": str(uuid.uuid4()), "issued_at": _whole_seconds(now),
@@ -219,7 +219,7 @@ class BmisConsumer:
 
 
 def _whole_seconds(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _query_messages(conn: sqlite3.Connection, kind: str | None, device_id: str | None) -> list[dict[str, Any]]:

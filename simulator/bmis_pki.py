@@ -79,7 +79,7 @@ def make_test_pki(directory: Path, device_ids: list[str], now: dt.datetime | Non
     """CA + loopback server certificate + a client certificate per device id (CN = device id)."""
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)  # `gatectl config check` refuses keys in a directory others may write to
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     ca = _make_ca(directory, now)
     server = _issue(directory, "server", "localhost", ca, now, server=True)
     devices = {d: _issue(directory, f"device-{d}", d, ca, now, server=False) for d in device_ids}

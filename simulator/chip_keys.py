@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from asn1crypto import core
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from firmware_app.emrtd.chip_auth.aa import PARTIAL_RECOVERY_HEADER
-from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.crypto.dh import DhGroup
+from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.dg14 import DH_X942
 
@@ -69,7 +68,8 @@ class DhChipKey:
         """X9.42 dhpublicnumber SubjectPublicKeyInfo (p, g, q) for DG14."""
         group = self.group
         return asn1.GenericPublicKeyInfo({
-            "algorithm": {"algorithm": DH_X942, "parameters": asn1.DhDomain({"p": group.p, "g": group.g, "third": group.q})},
+            "algorithm": {"algorithm": DH_X942,
+                          "parameters": asn1.DhDomain({"p": group.p, "g": group.g, "third": group.q})},
             "public_key": core.Integer(self.public_value()).dump(),
         })
 
@@ -77,7 +77,7 @@ class DhChipKey:
         return json.dumps({"parameter_id": self.parameter_id, "private": f"{self.private:x}"})
 
     @classmethod
-    def from_json(cls, text: str) -> "DhChipKey":
+    def from_json(cls, text: str) -> DhChipKey:
         data = json.loads(text)
         return cls(int(data["parameter_id"]), int(data["private"], 16))
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-import tempfile
 
-from drivers.passport_reader import (DocumentRead, LinkChanged, LinkState, ReaderSettings, ReadError,
-                                     open_reader)
+from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError, ReaderSettings, open_reader
 from firmware_app.mrz import MrzFields, compose, parse
 from simulator.reader import FaultPlan, SimulatedReader
 

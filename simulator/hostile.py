@@ -18,19 +18,18 @@ import io
 import struct
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Callable
 
 from asn1crypto import core
 
 from firmware_app.emrtd.crypto.dh import RFC5114_1
+from firmware_app.emrtd.files import DG_TAGS, SOD_TAG, LdsFile
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.com import encode_com
-from firmware_app.emrtd.lds.dg14 import DH_X942
 from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
-from firmware_app.emrtd.files import LdsFile
-from firmware_app.emrtd.files import DG_TAGS, SOD_TAG
+from firmware_app.emrtd.lds.dg14 import DH_X942
 from firmware_app.emrtd.tlv import encode_tlv
 from simulator.cms_builder import signed_data
 from simulator.passport_factory import TestPki, VirtualPassport, lds_security_object

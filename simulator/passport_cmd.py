@@ -6,16 +6,17 @@ a directory of chip files (as written by `gatectl chip read --out`) offline.
 
 build writes DIR/<file>.bin (EF.COM.bin, EF.SOD.bin, DG1.bin ...), DIR/trust/csca.pem and
 DIR/trust/csca.crl (a trust-store directory), DIR/masterlist.ml (the same CSCA as an ICAO master
-list signed for that CSCA: check it with --ml-root DIR/trust/csca.pem) and DIR/chip/{aa,ca}_key.pem or chip/ca_key_dh.json for a DH chip-authentication key
-(mode 0600, test keys for the virtual chip). check exits 0 when passive authentication passes, 1 when it fails, 2 when
-the directory or trust store is unusable.
+list signed for that CSCA: check it with --ml-root DIR/trust/csca.pem) and DIR/chip/{aa,ca}_key.pem or
+chip/ca_key_dh.json for a DH chip-authentication key (mode 0600, test keys for the virtual chip).
+check exits 0 when passive authentication passes, 1 when it fails, 2 when the directory or trust
+store is unusable.
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from asn1crypto import pem
@@ -23,8 +24,8 @@ from cryptography.hazmat.primitives import serialization
 
 from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
 from simulator.chip_keys import DhChipKey
-from simulator.passport_factory import AaKind, Forgery, PassportSpec, build_passport, build_pki, chip_portrait
 from simulator.cms_builder import master_list
+from simulator.passport_factory import AaKind, Forgery, PassportSpec, build_passport, build_pki, chip_portrait
 from simulator.test_pki import KeyKind, make_document_signer
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -71,8 +72,9 @@ def _register_build(build) -> None:
 def _portrait(args) -> bytes:
     if args.portrait:
         return chip_portrait(args.portrait.read_bytes(), args.jpeg2000)
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     out = io.BytesIO()
     Image.radial_gradient("L").convert("RGB").resize((240, 320)).save(out, "JPEG2000" if args.jpeg2000 else "JPEG")
@@ -80,7 +82,7 @@ def _portrait(args) -> bytes:
 
 
 def run_build(args) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         pki = build_pki(args.seed, now, KeyKind(args.ds_kind), ds_expired=args.expired_ds, revoke_ds=args.revoked_ds,
                         csca_expired=args.expired_csca)
@@ -143,7 +145,8 @@ def run_check(args) -> int:
     except (OSError, PaError) as exc:
         print(f"gatesim: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = passive_authenticate(sod, groups, store, datetime.now(timezone.utc))
+    result = passive_authenticate(sod, groups, store, datetime.now(UTC))
     report = result.to_json()
-    print(json.dumps(report, indent=2) if args.json else f"passive auth {report['result']} {' '.join(report['reasons'])}")
+    line = f"passive auth {report['result']} {' '.join(report['reasons'])}"
+    print(json.dumps(report, indent=2) if args.json else line)
     return EXIT_OK if result.passed else EXIT_FAILED

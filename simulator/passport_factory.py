@@ -19,17 +19,17 @@ from asn1crypto import core
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from firmware_app.emrtd.lds import asn1
-from firmware_app.emrtd.lds.com import encode_com
-from firmware_app.emrtd.lds.dg1 import encode_dg1
-from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
-from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpeg
-from firmware_app.emrtd.lds.dg15 import encode_dg15
-from firmware_app.emrtd.lds.face_record import encode_iso39794
-from firmware_app.emrtd.files import DG_TAGS, SOD_TAG
 from firmware_app.emrtd.chip_auth.card_security import ID_SECURITY_OBJECT, STANDARDIZED_DOMAIN_PARAMETERS
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
+from firmware_app.emrtd.files import DG_TAGS, SOD_TAG
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.com import encode_com
+from firmware_app.emrtd.lds.dg1 import encode_dg1
+from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2, encode_dg2_jpeg
+from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher
+from firmware_app.emrtd.lds.dg15 import encode_dg15
+from firmware_app.emrtd.lds.face_record import encode_iso39794
 from firmware_app.emrtd.pa.signature import digest
 from firmware_app.emrtd.pace.info import Mapping, PaceInfo
 from firmware_app.emrtd.tlv import encode_tlv
@@ -131,7 +131,8 @@ def _dg2(portrait: bytes, iso39794: bool) -> bytes:
     return encode_dg2_jpeg(portrait, width, height, jpeg2000=jp2)
 
 
-def chip_portrait(image: bytes, jpeg2000: bool = False, max_bytes: int = 18_000, size: tuple[int, int] = (240, 320)) -> bytes:
+def chip_portrait(image: bytes, jpeg2000: bool = False, max_bytes: int = 18_000,
+                  size: tuple[int, int] = (240, 320)) -> bytes:
     """Re-encode a photo the way issuers store it: about 240x320 and 10-20 KB, JPEG or JPEG 2000."""
     from PIL import Image
 
@@ -227,7 +228,8 @@ def lds_security_object(groups: dict[int, bytes], hash_name: str = "sha256") -> 
         "version": 0,
         "hash_algorithm": {"algorithm": hash_name},
         "data_group_hash_values": [
-            {"data_group_number": n, "data_group_hash_value": digest(hash_name, data)} for n, data in sorted(groups.items())
+            {"data_group_number": n, "data_group_hash_value": digest(hash_name, data)}
+            for n, data in sorted(groups.items())
         ],
     }).dump()
 

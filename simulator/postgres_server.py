@@ -59,7 +59,7 @@ class PostgresServer:
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"{Path(command[0]).name}: {exc.stderr.decode(errors='replace')[-400:]}") from exc
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         sockets = self.base / "sockets"
         sockets.mkdir()
         if os.geteuid() == 0:

@@ -50,7 +50,7 @@ def _capture(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The camera's own look: slight defocus, sensor noise, JPEG."""
     frame = cv2.GaussianBlur(frame, (0, 0), 0.7)
     noisy = frame.astype(np.float32) + rng.normal(0, 3.0, frame.shape)
-    ok, data = cv2.imencode(".jpg", np.clip(noisy, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    _ok, data = cv2.imencode(".jpg", np.clip(noisy, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 85])
     return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 

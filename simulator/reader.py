@@ -94,7 +94,7 @@ def noise_bytes(framing: Framing | WireFormat, count: int, rng: random.Random) -
     """Line noise that can never be mistaken for a frame start (or, for LINES, for text)."""
     wire = _wire(framing, RteOptions(), (FS, GS))
     if wire.framing is Framing.LINES:
-        pool = [b for b in range(256) if b < 0x20 and b not in (0x0A, 0x0D) or b > 0x7E]
+        pool = [b for b in range(256) if (b < 0x20 and b not in (0x0A, 0x0D)) or b > 0x7E]
     else:
         pool = [b for b in range(256) if b not in wire.start_bytes]
     return bytes(rng.choice(pool) for _ in range(count))

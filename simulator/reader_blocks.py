@@ -10,11 +10,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drivers.passport_reader.framing import RteOptions, encode, encode_block
+from drivers.passport_reader.framing import RteOptions, encode, encode_block, rte_options
 from drivers.passport_reader.framing.cute import FS, GS, STX
 from drivers.passport_reader.framing.rte import ACK, NAK, SOH
 from drivers.passport_reader.settings import Framing, ReaderSettings
-from drivers.passport_reader.framing import rte_options
 
 RTE_FOREIGN = (                                  # (device, type, text)
     (b"C", b"U", b";4111111111111111=2512101?"),    # magnetic stripe, track 2

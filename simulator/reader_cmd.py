@@ -11,8 +11,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 
-from drivers.errors import FrameEncodeError
-from drivers.errors import ReaderSettingsError
+from drivers.errors import FrameEncodeError, ReaderSettingsError
 from drivers.passport_reader.settings import CuteDelimiters, Framing, ReaderSettings, RteBccScope, RteLengthScope
 from simulator.reader import FaultPlan, SimulatedReader, SimulatorError
 from simulator.reader_blocks import WireFormat

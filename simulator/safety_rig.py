@@ -42,7 +42,8 @@ time.sleep(60)
 def controller_config(path: Path, socket: Path, silence_s: float = 0.5, heartbeat_s: float = 0.1,
                       extra: str = "") -> Path:
     path.write_text(f'[device]\nid = "gate-safety-t"\npost_id = "post-t"\n[reader]\nurl = "sim://"\n'
-                    f'[gate]\npin_factory = "mock"\nurl = "safety://{socket}"\npresence = [24, 16]\nlight = 6\nbuzzer = 12\n'
+                    f'[gate]\npin_factory = "mock"\nurl = "safety://{socket}"\npresence = [24, 16]\n'
+                    'light = 6\nbuzzer = 12\n'
                     f'silence_timeout_s = {silence_s}\nheartbeat_s = {heartbeat_s}\n{extra}')
     return path
 
@@ -95,6 +96,6 @@ def release_latencies(remote: RemoteGate, doors: list[str], tries: int) -> list[
 
 def summary(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return {"n": len(ordered), "p50_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000,
             "max_ms": ordered[-1] * 1000}

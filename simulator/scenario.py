@@ -196,7 +196,7 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
             values[name] = kind(values[name])
     spec = TravellerSpec(**values)
     try:
-        spec.fault_plan
+        spec.fault_plan  # noqa: B018 - the property validates reader_faults
     except (SimulatorError, ValueError) as exc:
         raise ScenarioError(f"{where}: reader_faults: {exc}") from None
     return spec
@@ -298,7 +298,7 @@ def demo_cast(persons: frozenset[str] | set[str]) -> dict[str, str]:
     return cast
 
 
-def demo_scenario(persons: frozenset[str] | set[str] = frozenset(SHARED_CAST.values())) -> Scenario:
+def demo_scenario(persons: frozenset[str] | set[str] = frozenset(SHARED_CAST.values())) -> Scenario:  # noqa: B008 - frozen
     """The travellers of `gatesim demo`: one of each kind a gate must handle."""
     c = demo_cast(persons)
     travellers = [

@@ -103,7 +103,7 @@ class Bench:
         self.rng = random.Random(seed)
         self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
-        self.now = dt.datetime.now(dt.timezone.utc)
+        self.now = dt.datetime.now(dt.UTC)
         self.pcscd = self.broker = self.consumer = self.appliance = self.gate = None
         self.reader = SimulatedReader(framing, self.rng, link_path=self.workdir / "var" / "sim-reader")
         self.camera = SceneCamera()
@@ -132,7 +132,7 @@ class Bench:
         self._write_trust_files()
         self.reader.open()
         config = parse_config(bench_config_text(self.workdir, self.broker, free_port(), self.framing, self.pad))
-        from gpiozero.pins.mock import MockFactory    # the bench's gate pins (gpiozero's own fake)
+        from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
         self.appliance = Appliance(config, overrides=overrides, base_dir=PROJECT_ROOT).build()

@@ -11,15 +11,15 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from simulator.portraits import FaceSet, PortraitUnavailable, prepare_faces
 from simulator.scenario import Scenario, ScenarioError, check_persons, keys_help, load_scenario
 from simulator.scenario_bench import DEVICE_ID, PROJECT_ROOT, Bench, BenchUnavailable
-from simulator.vchip.pcscd import PcscdUnavailable
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
+from simulator.vchip.pcscd import PcscdUnavailable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_FACES = PROJECT_ROOT.parent / "shared" / "data" / "faces"

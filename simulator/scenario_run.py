@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from drivers.camera.files import read_image_file
+from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.lane.state import Phase
 from firmware_app.mrz import MrzFields, compose
 from simulator.local_process import wait_until
 from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
-from firmware_app.emrtd.pace.info import PaceInfo
 from simulator.scenario import Behaviour, Chip, Document, Forgery, Scenario, ScenarioError, TravellerSpec
 from simulator.scenario_bench import DEVICE_ID, Bench
 from simulator.vchip.applet import VirtualIcaoChip

@@ -21,7 +21,7 @@ RSA_EXPONENT = 65537
 
 def _seeded(seed: str, label: str) -> random.Random:
     digest = hashlib.sha256(f"{seed}/{label}".encode()).digest()
-    return random.Random(int.from_bytes(digest, "big"))  # noqa: S311 - test keys, reproducibility wanted
+    return random.Random(int.from_bytes(digest, "big"))
 
 
 def _probably_prime(n: int) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
-from asn1crypto import algos, keys, x509 as ax509
+from asn1crypto import algos, keys
+from asn1crypto import x509 as ax509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -70,7 +71,8 @@ class SigningKey:
             return explicit_spki(curve, point)
         if self.kind is KeyKind.ECDSA_EXPLICIT_UNNAMED:
             curve, d = self.explicit
-            return explicit_spki(curve, curve_math.encode_point(curve, curve_math.multiply(curve, d, curve_math.generator(curve))))
+            point = curve_math.multiply(curve, d, curve_math.generator(curve))
+            return explicit_spki(curve, curve_math.encode_point(curve, point))
         der = self.private.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         return keys.PublicKeyInfo.load(der)
@@ -145,7 +147,7 @@ def _time(moment: datetime) -> ax509.Time:
 
 
 def _key_id(spki: keys.PublicKeyInfo) -> bytes:
-    return hashlib.sha1(spki["public_key"].dump()).digest()  # noqa: S324 - RFC 5280 method 1
+    return hashlib.sha1(spki["public_key"].dump()).digest()
 
 
 @dataclass(frozen=True)
@@ -258,4 +260,4 @@ def make_crl(csca: Authority, revoked_serials: list[int], now: datetime) -> byte
 
 
 def utc(year: int, month: int = 1, day: int = 1) -> datetime:
-    return datetime(year, month, day, tzinfo=timezone.utc)
+    return datetime(year, month, day, tzinfo=UTC)

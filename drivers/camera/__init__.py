@@ -92,6 +92,7 @@ def _open_video(url, parts, size, clock):
 
 def _open_usb(url, parts, size, clock):
     import cv2
+
     from .opencv_capture import LiveCaptureSource
     from .v4l2_nodes import is_raspberry_pi, refuse_usb_index_on_pi
     index = parts.netloc or parts.path.strip("/") or "0"
@@ -103,6 +104,7 @@ def _open_usb(url, parts, size, clock):
 
 def _open_v4l2(url, parts, size, clock):
     import cv2
+
     from .opencv_capture import LiveCaptureSource
     from .v4l2_nodes import refuse_csi_node
     device = str(_path_of(parts))

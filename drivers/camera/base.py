@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -79,10 +79,10 @@ class FrameSource(ABC):
     def _grab(self) -> np.ndarray:
         """Return the next BGR frame or raise a DriverError."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a backend without a device to release keeps this
         """Release the device; further reads are undefined."""
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -100,7 +100,8 @@ def check_frame(image, url: str) -> None:
 def check_extras(extras: Mapping, size: tuple[int, int], declared: frozenset, url: str) -> None:
     """Exactly the declared streams, each one plane of the colour frame's size."""
     if set(extras) != set(declared):
-        raise DriverIOError(f"camera {url} gave streams {sorted(map(str, extras))}, declared {sorted(map(str, declared))}")
+        raise DriverIOError(f"camera {url} gave streams {sorted(map(str, extras))}, "
+                            f"declared {sorted(map(str, declared))}")
     for stream, plane in extras.items():
         if not isinstance(plane, np.ndarray) or plane.shape != size or plane.dtype not in (np.uint8, np.uint16):
             raise DriverIOError(f"camera {url} gave an unusable {stream.value} plane")

@@ -54,8 +54,8 @@ def choose_sensor_mode(modes: Sequence[Mapping[str, Any]], size: tuple[int, int]
 
 
 def frame_duration_limits_us(mode: Mapping[str, Any], settings: PiCameraSettings) -> tuple[int, int]:
-    shortest = int(round(1_000_000 / float(mode.get("fps") or 30.0)))
-    return shortest, max(shortest, int(round(settings.max_exposure_ms * 1000)))
+    shortest = round(1_000_000 / float(mode.get("fps") or 30.0))
+    return shortest, max(shortest, round(settings.max_exposure_ms * 1000))
 
 
 def build_configuration(modes: Sequence[Mapping[str, Any]], size: tuple[int, int],
@@ -64,7 +64,7 @@ def build_configuration(modes: Sequence[Mapping[str, Any]], size: tuple[int, int
     mode = modes[choose_sensor_mode(modes, size, settings.sensor_mode)]
     controls: dict[str, Any] = {"FrameDurationLimits": frame_duration_limits_us(mode, settings)}
     if settings.exposure_ms is not None:
-        controls["ExposureTime"] = int(round(settings.exposure_ms * 1000))
+        controls["ExposureTime"] = round(settings.exposure_ms * 1000)
     if settings.analogue_gain is not None:
         controls["AnalogueGain"] = float(settings.analogue_gain)
     return {"main": {"format": "RGB888", "size": tuple(size)},

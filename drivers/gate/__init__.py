@@ -22,5 +22,17 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["GateDriver", "GateEvent", "GateEventKind", "GateSnapshot", "Door", "DoorPins", "FailMode",
-           "GateLayout", "LayoutKind", "doors_of", "make_pin_factory", "UnknownPinFactory"]
+__all__ = [
+    "Door",
+    "DoorPins",
+    "FailMode",
+    "GateDriver",
+    "GateEvent",
+    "GateEventKind",
+    "GateLayout",
+    "GateSnapshot",
+    "LayoutKind",
+    "UnknownPinFactory",
+    "doors_of",
+    "make_pin_factory",
+]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable, Collection
 
 from drivers.errors import DriverIOError, DriverUnavailable
 
@@ -228,7 +228,7 @@ class GateDriver:
         except self._gpio_error as exc:
             log.error("gate rest: an output could not be de-energised: %s", type(exc).__name__)
 
-    def _close_devices(self, keep: set[int] = frozenset()) -> None:
+    def _close_devices(self, keep: Collection[int] = frozenset()) -> None:
         for device in self._devices:
             if id(device) not in keep:
                 device.close()

@@ -73,7 +73,7 @@ class GateSimulator:
     # --- people and loops -------------------------------------------------------------------
     def set_inside(self, count: int) -> None:
         """Occupy the first `count` presence zones."""
-        for index, pin in enumerate(self.layout.presence):
+        for index, _pin in enumerate(self.layout.presence):
             self._zone(index, index < count)
         self.inside = count
 

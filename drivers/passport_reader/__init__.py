@@ -17,26 +17,63 @@ it must never count as a failed read.
 from __future__ import annotations
 
 from drivers.errors import (
-    FrameEncodeError, ReaderClosed, ReaderError, ReaderSettingsError, ReaderUnavailable, UnknownReaderUrl,
+    FrameEncodeError,
+    ReaderClosed,
+    ReaderError,
+    ReaderSettingsError,
+    ReaderUnavailable,
+    UnknownReaderUrl,
 )
 from drivers.passport_reader.events import (
-    BlockKind, DeviceMessage, DocumentRead, LinkChanged, LinkState, ReaderEvent, ReadError,
+    BlockKind,
+    DeviceMessage,
+    DocumentRead,
+    LinkChanged,
+    LinkState,
+    ReaderEvent,
+    ReadError,
     ReadErrorReason,
 )
 from drivers.passport_reader.framing import decoder_for, encode
 from drivers.passport_reader.serial_reader import SerialPassportReader
 from drivers.passport_reader.settings import (
-    CuteDelimiters, Framing, Parity, ReaderSettings, RteBccScope, RteLengthScope, RteMode,
+    CuteDelimiters,
+    Framing,
+    Parity,
+    ReaderSettings,
+    RteBccScope,
+    RteLengthScope,
+    RteMode,
 )
 from drivers.passport_reader.urls import check_serial_url
 
 __all__ = [
-    "BlockKind", "CuteDelimiters", "DeviceMessage", "Parity", "RteMode",
-    "DocumentRead", "FrameEncodeError", "Framing", "LinkChanged", "LinkState", "ReadError",
-    "ReadErrorReason", "ReaderClosed", "ReaderError", "ReaderEvent", "ReaderSettings",
+    "BlockKind",
+    "CuteDelimiters",
+    "DeviceMessage",
+    "DocumentRead",
+    "FrameEncodeError",
+    "Framing",
+    "LinkChanged",
+    "LinkState",
+    "Parity",
+    "ReadError",
+    "ReadErrorReason",
+    "ReaderClosed",
+    "ReaderError",
+    "ReaderEvent",
+    "ReaderSettings",
     "ReaderSettingsError",
-    "ReaderUnavailable", "RteBccScope", "RteLengthScope", "SerialPassportReader",
-    "UnknownReaderUrl", "check_serial_url", "decoder_for", "encode", "open_reader",
+    "ReaderUnavailable",
+    "RteBccScope",
+    "RteLengthScope",
+    "RteMode",
+    "SerialPassportReader",
+    "UnknownReaderUrl",
+    "check_serial_url",
+    "decoder_for",
+    "encode",
+    "open_reader",
 ]
 
 

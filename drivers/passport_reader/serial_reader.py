@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from drivers.passport_reader.backoff import Backoff
@@ -187,7 +187,7 @@ class SerialPassportReader:
         self._deliver([LinkChanged(state, error)])
         return True
 
-    def _deliver(self, events: list[ReaderEvent]) -> None:
+    def _deliver(self, events: Sequence[ReaderEvent]) -> None:
         for event in events:
             if isinstance(event, DeviceMessage):
                 _log_device_message(event)

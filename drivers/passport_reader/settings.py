@@ -66,7 +66,7 @@ UNSUPPORTED_RTE_MODES = {
     RteMode.POLLED: "3M RTE polled mode needs a poll/Enable command for each read, which this "
                     "driver does not send; switch the reader to RTE native (3M test card)",
 }
-_DELIMITER_BYTES = frozenset(range(0x00, 0x20)) - {0x02, 0x03, 0x0A, 0x0D}
+_DELIMITER_BYTES = frozenset(range(0x20)) - {0x02, 0x03, 0x0A, 0x0D}
 
 
 @dataclass(frozen=True)

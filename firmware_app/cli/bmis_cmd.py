@@ -11,7 +11,7 @@ Exit codes: 0 ok, 1 check failed, 2 usage, config or unreadable input.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
@@ -146,7 +146,7 @@ def run_audit(args) -> int:
 
 def run_stats(args) -> int:
     stats = _open(args, "stats")
-    reports = stats.due_reports(datetime.now(timezone.utc)) if stats else []
+    reports = stats.due_reports(datetime.now(UTC)) if stats else []
     if stats:
         stats.close()
     _print(args, reports, [f"{r['period_start']}  {r['total']:>6} crossings  "

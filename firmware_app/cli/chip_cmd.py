@@ -14,10 +14,11 @@ import logging
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from drivers.errors import DriverError
+
 from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def _report(read, printed, store):
 
     def mrz_json(lines):
         return parse("\n".join(lines)).to_json()
-    return build_report(read, printed, store, datetime.now(timezone.utc), mrz_json)
+    return build_report(read, printed, store, datetime.now(UTC), mrz_json)
 
 
 def _unreadable(args, exc: Exception) -> int:

@@ -7,7 +7,7 @@ authentication passes, 1 when a check fails, 2 for usage or unreadable input.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
@@ -30,7 +30,7 @@ def register(actions) -> None:
 
 def run_verify(args) -> int:
     from firmware_app.emrtd.pa import passive_authenticate
-    at = parse_moment(args.at) if args.at else datetime.now(timezone.utc)
+    at = parse_moment(args.at) if args.at else datetime.now(UTC)
     sod, groups = _read(args.sod), dict(_data_group(spec) for spec in args.dg)
     result = passive_authenticate(sod, groups, _store(args), at)
     report = {**result.to_json(), "at": at.isoformat(), "failures": [
@@ -44,7 +44,7 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(f"--at {text!r}: not an ISO 8601 date or time") from exc
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _read(path: Path) -> bytes:

@@ -94,7 +94,7 @@ def run_check(args) -> int:
     else:
         report = {"ok": True, "models": str(directory), "threshold": verifier.threshold, "threshold_fmr": fmr,
                   "pad": "available" if verifier.pad.available else
-                  f"UNAVAILABLE ({verifier.pad.assess(None, None).skipped.value})"}
+                  f"UNAVAILABLE ({_pad_skipped(verifier)})"}
     print(json.dumps(report) if args.json else
           ("face models ok: " + ", ".join(f"{k} {v}" for k, v in report.items() if k != "ok") if report["ok"]
            else f"face models unusable: {report['detail']}"))
@@ -164,7 +164,12 @@ def _load_untrusted(decoder, path) -> object:
     return decoder.decode(data, ImageKind.IMAGE)
 
 
-def _verify_one(verifier, decoder, reference: str, live: str) -> dict:
+def _pad_skipped(verifier) -> str:
+    skipped = verifier.pad.assess(None, None).skipped
+    return skipped.value if skipped is not None else "unknown"
+
+
+def _verify_one(verifier, decoder, reference: str | Path, live: str | Path) -> dict:
     from ..face.errors import ImageUnreadable, ReferenceUnusable
     pair = {"reference": str(reference), "live": str(live)}
     failed = {**pair, "score": None, "threshold": verifier.threshold, "match": False, "quality": None}

@@ -34,7 +34,8 @@ def register(groups) -> None:
     _common(audio)
     audio.add_argument("--out", required=True, metavar="DIR", help="folder to set as kiosk.audio_dir")
     audio.set_defaults(func=run_audio)
-    launch = actions.add_parser("launch-page", help="write the kiosk browser's private start page (needs kiosk.token_file)")
+    launch = actions.add_parser("launch-page",
+                                help="write the kiosk browser's private start page (needs kiosk.token_file)")
     _common(launch)
     launch.add_argument("--out", required=True, metavar="FILE", help="written mode 0600")
     launch.set_defaults(func=run_launch_page)

@@ -12,7 +12,7 @@ file was refused, 1 when one was; check 0 when nothing needs attention, 1 when s
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
@@ -74,7 +74,7 @@ def run_import(args) -> int:
     from firmware_app.emrtd.pa.provision import Outcome, import_files
     directory, roots = _location(args)
     try:
-        reports = import_files(args.files, directory, roots, datetime.now(timezone.utc), args.ml_root)
+        reports = import_files(args.files, directory, roots, datetime.now(UTC), args.ml_root)
     except (OSError, PaError) as exc:
         raise UsageError(f"trust store {directory}: {exc}") from exc
     if args.json:
@@ -125,11 +125,12 @@ def _crl_info(entry) -> dict:
 
 def run_check(args) -> int:
     from firmware_app.emrtd.pa.store_health import check_store
+
     from .chip_verify import parse_moment
     if args.days < 0:
         raise UsageError("--days must not be negative")
     store = _open(args)
-    items = check_store(store, parse_moment(args.at) if args.at else datetime.now(timezone.utc), args.days)
+    items = check_store(store, parse_moment(args.at) if args.at else datetime.now(UTC), args.days)
     attention = [item for item in items if item.needs_attention]
     if args.json:
         print(json.dumps({"anchors": len(store.cscas), "crls": len(store.crls), "attention": len(attention),

@@ -1,6 +1,6 @@
 """One strict configuration model, loaded from TOML. Unknown keys are errors."""
 
+from .load import check_config_file, load_config, parse_config
 from .model import GateConfig
-from .load import load_config, parse_config, check_config_file
 
-__all__ = ["GateConfig", "load_config", "parse_config", "check_config_file"]
+__all__ = ["GateConfig", "check_config_file", "load_config", "parse_config"]

@@ -84,7 +84,7 @@ class ReaderSection(Strict):
     baudrate: int = Field(default=9600, gt=0)
     bytesize: Literal[7, 8] = 8
     parity: Parity = Parity.NONE
-    stopbits: Literal[1, 1.5, 2] = 1
+    stopbits: Literal[1, 1.5, 2] = 1  # type: ignore[valid-type]  # pydantic checks the float; mypy's Literal cannot
     check_bcc: bool = True
     line_timeout_s: float = Field(default=0.3, gt=0, le=10)
     reconnect_min_s: float = Field(default=0.2, gt=0)
@@ -154,7 +154,8 @@ class CameraSection(Strict):
     stall_timeout_s: float = Field(default=1.0, gt=0)
     sim_source: str | None = Field(default=None, description="what 'sim://' shows: a file://, dir:// or video:// URL")
     # picamera2 only (drivers/camera/picamera2_config.py says why each exists)
-    sensor_mode: int | None = Field(default=None, ge=0, description="Picamera2.sensor_modes index; unset: full field of view")
+    sensor_mode: int | None = Field(default=None, ge=0,
+                                    description="Picamera2.sensor_modes index; unset: full field of view")
     max_exposure_ms: float = Field(default=50.0, ge=1, le=1000, description="longest frame, bounds auto-exposure")
     exposure_ms: float | None = Field(default=None, gt=0, le=1000, description="fixed exposure instead of auto")
     analogue_gain: float | None = Field(default=None, ge=1, le=16, description="fixed analogue gain instead of auto")
@@ -175,7 +176,7 @@ class PadSection(Strict):
     live_threshold: float | None = Field(default=None, gt=0, lt=1)   # None: the manifest's
 
     @model_validator(mode="after")
-    def _required_needs_enabled(self) -> "PadSection":
+    def _required_needs_enabled(self) -> PadSection:
         if self.required and not self.enabled:
             raise ValueError("face.pad.required = true needs face.pad.enabled = true")
         return self
@@ -376,13 +377,16 @@ class KioskSection(Strict):
     follow_nationality: bool = Field(default=True, description="default to the document nationality's language")
     max_clients: int = Field(default=4, ge=1, le=32, description="open pages (event streams) at once")
     idle_language_reset_s: float = Field(default=60.0, gt=0, le=3600,
-                                         description="a language chosen at the welcome screen lapses after this idle time")
+                                         description="a language chosen at the welcome screen lapses after this "
+                                                     "idle time")
     token_file: Path | None = Field(
-        default=None, description="per-boot token of the kiosk browser (on /run); unset: a new one in memory each start")
+        default=None,
+        description="per-boot token of the kiosk browser (on /run); unset: a new one in memory each start")
     audio_dir: Path | None = Field(
         default=None, description="spoken prompts made by `gatectl kiosk audio` (espeak-ng); unset: no audio")
     token_group: str | None = Field(
-        default=None, pattern=r"^[a-z_][a-z0-9_-]{0,31}$", description="group that may read token_file (the kiosk user's)")
+        default=None, pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+        description="group that may read token_file (the kiosk user's)")
 
     @model_validator(mode="after")
     def _default_is_offered(self) -> KioskSection:

@@ -6,10 +6,10 @@ No image is kept in the result (biometric data ends with the transaction).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Protocol
-
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.errors import DriverError
 
@@ -17,6 +17,8 @@ from .pad import PadResult, combine
 from .quality import LIVE_LIMITS, QualityIssue
 
 if TYPE_CHECKING:  # annotations only: the policy and the lane use this module's results without onnxruntime
+    import numpy as np
+
     from .verifier import FaceSample, FaceVerifier, Inspection, VerificationResult
 
 
@@ -27,8 +29,18 @@ class CaptureOutcome(str, Enum):
     CAMERA_FAULT = "camera_fault"
 
 
+class CapturedFrame(Protocol):
+    """What a camera read gives (a drivers.camera Frame): the BGR image and any NIR/depth streams."""
+
+    @property
+    def image(self) -> np.ndarray: ...
+
+    @property
+    def extras(self) -> Any: ...
+
+
 class FrameReader(Protocol):
-    def read(self): ...  # returns a drivers.camera Frame: .image (BGR ndarray), .extras (NIR, depth)
+    def read(self) -> CapturedFrame: ...
 
 
 @dataclass(frozen=True)
@@ -77,8 +89,8 @@ class CaptureLoop:
         outcome = CaptureOutcome.NO_MATCH if state.attempts else CaptureOutcome.NO_USABLE_FACE
         return state.result(outcome)
 
-    def _best_frame(self, deadline: float, state: "_State") -> tuple[Inspection, object] | None:
-        best: tuple[Inspection, object] | None = None
+    def _best_frame(self, deadline: float, state: _State) -> tuple[Inspection, CapturedFrame] | None:
+        best: tuple[Inspection, CapturedFrame] | None = None
         usable = 0
         while usable < self.plan.frames_per_attempt and self.clock() < deadline:
             frame = self.camera.read()

@@ -23,7 +23,7 @@ class Face:
     def eye_distance(self) -> float:
         return float(np.linalg.norm(self.landmarks[1] - self.landmarks[0]))
 
-    def scaled(self, factor: float) -> "Face":
+    def scaled(self, factor: float) -> Face:
         x, y, w, h = self.box
         return Face((x * factor, y * factor, w * factor, h * factor), self.landmarks * factor, self.score)
 
@@ -100,7 +100,8 @@ class YuNetDetector:
         _, _, height, width = session.input_shape
         # A fixed-size model gets exactly its size; a symbolic one gets the image's own aspect.
         self.any_size = not (isinstance(height, int) and isinstance(width, int))
-        self.width, self.height = max_size if self.any_size else (width, height)
+        size: tuple[int, int] = max_size if self.any_size else (width, height)
+        self.width, self.height = size
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.top_k = top_k
@@ -113,5 +114,10 @@ class YuNetDetector:
         outputs = self._session.run(tensor)
         boxes, marks, scores = decode_heads(outputs, canvas.shape[1], canvas.shape[0], self.score_threshold)
         kept = non_max_suppression(boxes, scores, self.nms_threshold, self.top_k)
-        faces = [Face(tuple(float(v) for v in boxes[i]), marks[i], float(scores[i])) for i in kept]
+        faces = [Face(_box(boxes[i]), marks[i], float(scores[i])) for i in kept]
         return [face.scaled(1.0 / scale) for face in faces]
+
+
+def _box(row: np.ndarray) -> tuple[float, float, float, float]:
+    x, y, w, h = (float(v) for v in row)     # decode_heads gives x, y, width, height per face
+    return x, y, w, h

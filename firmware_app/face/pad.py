@@ -12,14 +12,18 @@ close-up print often passes. This is a first layer, not an evaluated ISO/IEC 301
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 
 from .detector import Face
+
+if TYPE_CHECKING:  # annotations only: importing runtime loads onnxruntime
+    from .runtime import ModelSession
 
 CROP_SIZE = 80
 LIVE_CLASS = 1   # upstream classes: 0 print attack, 1 live, 2 replay (screen) attack
@@ -117,7 +121,7 @@ def pad_input(image: np.ndarray, face: Face, scale: float) -> np.ndarray:
 class PadModel:
     name: str
     crop_scale: float
-    session: object     # runtime.ModelSession: input (N,3,80,80), output `probabilities` (N,3)
+    session: ModelSession   # input (N,3,80,80), output `probabilities` (N,3)
 
 
 class MiniFasPad:

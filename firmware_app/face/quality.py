@@ -93,7 +93,8 @@ class QualityReport:
         if "eye_distance" not in m:
             return -1e9
         frontal = 1.0 - min(1.0, abs(m["yaw"]) / 0.5)
-        return -10.0 * len(self.issues) + frontal + min(1.0, m["sharpness"] / 200.0) + min(1.0, m["eye_distance"] / 120.0)
+        sharp, wide = min(1.0, m["sharpness"] / 200.0), min(1.0, m["eye_distance"] / 120.0)
+        return -10.0 * len(self.issues) + frontal + sharp + wide
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "issues": [issue.value for issue in self.issues],

@@ -38,7 +38,7 @@ def _session_options(shared_pool: bool, threads: int) -> ort.SessionOptions:
     return options
 
 
-def open_session(model: bytes, threads: int, shared_pool: bool = True) -> "ModelSession":
+def open_session(model: bytes, threads: int, shared_pool: bool = True) -> ModelSession:
     """Load an ONNX model on the CPU. `shared_pool=False` exists only for benchmarks."""
     if shared_pool:
         ensure_thread_pool(threads)

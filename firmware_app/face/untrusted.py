@@ -18,9 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -100,7 +100,9 @@ class PortraitStreamCheck:
         return b""
 
     def _check(self) -> None:
-        size, walker = self.walker.size, self.walker
+        walker = self.walker
+        assert walker is not None       # checked only once the JPEG start was found
+        size = walker.size
         if size is not None and size[0] * size[1] > self.limits.max_pixels:
             raise ImageRefused(f"portrait of {size[0]}x{size[1]} pixels is over {self.limits.max_pixels}")
         if walker.scans > self.limits.max_scans:
@@ -173,7 +175,7 @@ class _Worker:
         self.process = process
 
     @classmethod
-    def start(cls) -> "_Worker":
+    def start(cls) -> _Worker:
         # only the project's own root: sys.path itself may hold shadowing entries (cv2 adds one
         # holding a `typing` package)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (PROJECT_ROOT, os.environ.get("PYTHONPATH"))))}
@@ -183,15 +185,19 @@ class _Worker:
 
     def send(self, kind: ImageKind, data: bytes) -> None:
         try:
-            self.process.stdin.write(protocol.request(kind.value, data))
-            self.process.stdin.flush()
+            stdin = self.process.stdin
+            assert stdin is not None        # started with stdin=PIPE
+            stdin.write(protocol.request(kind.value, data))
+            stdin.flush()
         except (OSError, ValueError) as exc:
             raise ImageDecodeAbandoned(f"image decoder unreachable ({type(exc).__name__})") from None
 
     def receive(self, give_up: Callable[[], bool]) -> np.ndarray | None:
         """The answer; None if `give_up()` turned true first (the caller then kills the worker)."""
         reader = protocol.AnswerReader()
-        fd = self.process.stdout.fileno()
+        stdout = self.process.stdout
+        assert stdout is not None           # started with stdout=PIPE
+        fd = stdout.fileno()
         while not reader.complete:
             if give_up():
                 return None
@@ -207,7 +213,8 @@ class _Worker:
         self.process.wait(2.0)
         for pipe in (self.process.stdin, self.process.stdout):
             try:
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
             except OSError:
                 pass
 

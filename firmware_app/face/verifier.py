@@ -13,8 +13,16 @@ from .detector import Face, YuNetDetector
 from .embedder import SFaceEmbedder, cosine_score
 from .errors import ModelUnavailable, ReferenceUnusable, ThresholdBelowCalibrated, ThresholdNotCalibrated
 from .models import Manifest, load_manifest, read_verified
-from .pad import (MiniFasPad, NoPresentationAttackDetection, PadModel, PadResult, PadSkipped, PadStatus,
-                  PresentationAttackDetector, not_performed)
+from .pad import (
+    MiniFasPad,
+    NoPresentationAttackDetection,
+    PadModel,
+    PadResult,
+    PadSkipped,
+    PadStatus,
+    PresentationAttackDetector,
+    not_performed,
+)
 from .quality import LIVE_LIMITS, REFERENCE_LIMITS, QualityLimits, QualityReport, assess, primary_face
 from .runtime import open_session
 
@@ -84,8 +92,9 @@ class FaceVerifier:
         return Inspection(main, aligned, assess(faces, image.shape, aligned, limits))
 
     def sample(self, inspection: Inspection, embed_always: bool = False) -> FaceSample:
-        wanted = inspection.aligned is not None and (inspection.quality.ok or embed_always)
-        embedding = self.embedder.embed(inspection.aligned) if wanted else None
+        aligned = inspection.aligned
+        wanted = aligned is not None and (inspection.quality.ok or embed_always)
+        embedding = self.embedder.embed(aligned) if wanted and aligned is not None else None
         return FaceSample(inspection.face, inspection.quality, embedding)
 
     def analyse(self, image: np.ndarray, limits: QualityLimits, embed_always: bool = False) -> FaceSample:
@@ -102,6 +111,7 @@ class FaceVerifier:
     def compare(self, reference: FaceSample, live: FaceSample) -> VerificationResult:
         if live.embedding is None:
             return VerificationResult(Decision.QUALITY_REFUSED, None, self.threshold, live.quality, reference.quality)
+        assert reference.embedding is not None      # reference() refuses a portrait without one
         score = cosine_score(reference.embedding, live.embedding)
         decision = Decision.MATCH if score >= self.threshold else Decision.NO_MATCH
         return VerificationResult(decision, score, self.threshold, live.quality, reference.quality)

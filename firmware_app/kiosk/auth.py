@@ -16,9 +16,9 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Callable
 
 from .errors import KioskConfigError
 

@@ -6,8 +6,8 @@ the countdown, 'assistance' marks the view, a language choice needs nothing from
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Callable, Iterable
 
 from .inputs import InputKind, TravellerInput
 from .view import Instruction, KioskView, Screen
@@ -36,7 +36,8 @@ def refer_transaction(nationality: str) -> list[KioskView]:
         KioskView(Screen.WELCOME),
         KioskView(Screen.READING_DOCUMENT, 1, TOTAL_STEPS),
         KioskView(Screen.READING_CHIP, 2, TOTAL_STEPS, language_hint=nationality),
-        KioskView(Screen.LOOK_AT_CAMERA, 3, TOTAL_STEPS, Instruction.REMOVE_GLASSES.value, nationality, seconds_left=20.0),
+        KioskView(Screen.LOOK_AT_CAMERA, 3, TOTAL_STEPS, Instruction.REMOVE_GLASSES.value, nationality,
+                  seconds_left=20.0),
         KioskView(Screen.VERIFYING, 4, TOTAL_STEPS, language_hint=nationality),
         KioskView(Screen.SEE_OFFICER, 5, TOTAL_STEPS, Instruction.TAKE_YOUR_DOCUMENT.value, nationality),
         KioskView(Screen.WELCOME),

@@ -12,7 +12,6 @@ import json
 import logging
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-
 from urllib.parse import parse_qs
 
 from .auth import matches, presented, session_cookie
@@ -27,7 +26,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
+                               "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; "
+                               "form-action 'none'",
 }
 
 
@@ -113,7 +113,8 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         if self.headers.get_content_type() != "application/x-www-form-urlencoded":
             raise RequestRejected(415, "form only")
         form = parse_qs(self._read_body().decode("ascii", "replace"), max_num_fields=2)
-        if not matches((form.get("token") or [None])[0], self.kiosk.token):
+        tokens = form.get("token") or []
+        if not matches(tokens[0] if tokens else None, self.kiosk.token):
             raise RequestRejected(403, "wrong kiosk token")
         self.send_response(303)
         self.send_header("Location", "/")
@@ -143,7 +144,7 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
                 if payload is None:  # lets the page tell a live link from a dead one
                     self.wfile.write(b"event: ping\ndata: {}\n\n")
                 else:
-                    self.wfile.write(f"id: {version}\nevent: view\ndata: {payload}\n\n".encode("utf-8"))
+                    self.wfile.write(f"id: {version}\nevent: view\ndata: {payload}\n\n".encode())
                     seen = version
                 self.wfile.flush()
         except OSError:
@@ -190,5 +191,5 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         log.debug("kiosk http: " + format, *args)

@@ -12,9 +12,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 from .assets import STATIC_DIR, load_assets
 from .audio import audio_table
@@ -38,6 +38,7 @@ STARTING_VIEW = KioskView(Screen.OUT_OF_SERVICE)
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    kiosk: KioskServer          # set before serving: the request handlers reach the kiosk through it
 
     def handle_error(self, request, client_address) -> None:
         log.debug("kiosk connection error", exc_info=True)
@@ -103,7 +104,8 @@ class KioskServer:
         try:
             self._http = _HttpServer((LOOPBACK, self._requested_port), KioskRequestHandler)
         except OSError as exc:
-            raise KioskConfigError(f"kiosk cannot listen on {LOOPBACK}:{self._requested_port}: {exc.strerror}") from None
+            where = f"{LOOPBACK}:{self._requested_port}"
+            raise KioskConfigError(f"kiosk cannot listen on {where}: {exc.strerror}") from None
         self._http.kiosk = self
         self._thread = threading.Thread(target=self._http.serve_forever, args=(SHUTDOWN_POLL_S,),
                                         name="kiosk-http", daemon=True)
@@ -118,7 +120,8 @@ class KioskServer:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
-            self._thread.join(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
             self._http = None
 
     def show(self, view: KioskView) -> None:
@@ -141,7 +144,7 @@ class KioskServer:
         if traveller_input.kind is InputKind.LANGUAGE:
             with self._lock:
                 self._changes += 1
-                self._publish(self._languages.choose(traveller_input.language))
+                self._publish(self._languages.choose(traveller_input.language or ""))    # "": not offered
                 self._arm_idle_reset()
         try:
             self._on_input(traveller_input)

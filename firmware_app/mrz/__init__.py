@@ -13,17 +13,34 @@ repair (OCR substitutions), dates, names, countries, doccodes, compose, result, 
 """
 from .charset import check_digit, weighted_sum
 from .compose import MrzFields, compose
-from .errors import (MrzBadCharset, MrzComposeError, MrzError, MrzTooLarge, MrzUnreadable,
-                     MrzWrongLength)
+from .errors import MrzBadCharset, MrzComposeError, MrzError, MrzTooLarge, MrzUnreadable, MrzWrongLength
 from .formats import LAYOUTS, MrzFormat, composite_input
 from .names import name_variants, names_match, normalise_name
 from .parse import parse
 from .result import Confirmation, Issue, IssueCode, MrzResult, Repair, confirmed_by_chip
 
 __all__ = [
-    "parse", "compose", "MrzFields", "MrzResult", "MrzFormat", "Issue", "IssueCode", "Repair",
-    "Confirmation", "confirmed_by_chip",
-    "MrzError", "MrzUnreadable", "MrzTooLarge", "MrzBadCharset", "MrzWrongLength",
-    "MrzComposeError", "check_digit", "weighted_sum", "composite_input", "LAYOUTS",
-    "names_match", "normalise_name", "name_variants",
+                     "LAYOUTS",
+                     "Confirmation",
+                     "Issue",
+                     "IssueCode",
+                     "MrzBadCharset",
+                     "MrzComposeError",
+                     "MrzError",
+                     "MrzFields",
+                     "MrzFormat",
+                     "MrzResult",
+                     "MrzTooLarge",
+                     "MrzUnreadable",
+                     "MrzWrongLength",
+                     "Repair",
+                     "check_digit",
+                     "compose",
+                     "composite_input",
+                     "confirmed_by_chip",
+                     "name_variants",
+                     "names_match",
+                     "normalise_name",
+                     "parse",
+                     "weighted_sum",
 ]

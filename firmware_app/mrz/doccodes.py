@@ -41,8 +41,7 @@ def check_document_code(fmt: MrzFormat, code: str) -> CodeVerdict:
     if fmt is MrzFormat.TD3:
         # 'P<' stays valid for passports issued before the type letter became mandatory.
         return CodeVerdict.OK if second == "<" or second in PASSPORT_TYPES else CodeVerdict.UNUSUAL
-    if fmt in (MrzFormat.TD1, MrzFormat.TD2):
-        # Parts 5/6 note k: V never second; 'AC' is reserved for crew member certificates on TD1.
-        if second == "V" or (code == "AC" and fmt is MrzFormat.TD2):
-            return CodeVerdict.INVALID
+    # Parts 5/6 note k: V never second; 'AC' is reserved for crew member certificates on TD1.
+    if fmt in (MrzFormat.TD1, MrzFormat.TD2) and (second == "V" or (code == "AC" and fmt is MrzFormat.TD2)):
+        return CodeVerdict.INVALID
     return CodeVerdict.OK

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from .charset import MRZ_CHARS
 from .errors import MrzBadCharset, MrzTooLarge, MrzUnreadable, MrzWrongLength
@@ -36,11 +37,13 @@ def read_lines(text_or_lines: str | bytes | Sequence[str | bytes]) -> tuple[str,
 
 def _fast_path(given: object) -> tuple[str, ...] | None:
     """Clean lines as a reader driver delivers them: no splitting or trimming needed."""
-    if type(given) in (list, tuple) and 2 <= len(given) <= 3:
-        lines = tuple(given)
-        if all(type(line) is str and len(line) <= 44 and MRZ_CHARS.issuperset(line) for line in lines):
-            return lines
-    return None
+    if type(given) not in (list, tuple):      # exactly these: a str subclass or mapping takes the slow path
+        return None
+    items = cast("Sequence[object]", given)
+    if not 2 <= len(items) <= 3:
+        return None
+    lines = tuple(line for line in items if type(line) is str and len(line) <= 44 and MRZ_CHARS.issuperset(line))
+    return lines if len(lines) == len(items) else None
 
 
 def _as_text(item: object) -> str:

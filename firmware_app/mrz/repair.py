@@ -28,7 +28,7 @@ from .validate import analyse, bad_columns, extract
 
 _PAIRS = ("O0", "Q0", "D0", "I1", "L1", "Z2", "S5", "G6", "B8", "T7", "A4", "<K")
 CONFUSIONS: dict[str, tuple[str, ...]] = {}
-for _a, _b in _PAIRS:
+for _a, _b in (tuple(pair) for pair in _PAIRS):
     CONFUSIONS[_a] = CONFUSIONS.get(_a, ()) + (_b,)
     CONFUSIONS[_b] = CONFUSIONS.get(_b, ()) + (_a,)
 
@@ -40,6 +40,7 @@ MAX_EVALUATIONS = 4000  # bounds the work on hostile or hopeless input (~60 ms)
 _CHECK_OF = {field: check for check, pair in FIELD_CHECKS.items() for field in pair}
 
 Position = tuple[str, int, int, str, tuple[str, ...]]  # field, line, column, found, alternatives
+Edits = tuple[tuple[Position, str], ...]                # each position with its replacement character
 
 
 def try_repair(result: MrzResult, layout: Layout, today: date, future_years: int,
@@ -52,8 +53,8 @@ def try_repair(result: MrzResult, layout: Layout, today: date, future_years: int
         return result
     optional = _suspect_positions(result, layout, lines, {(p[1], p[2]) for p in forced})
     search = _Search(layout, today, future_years, lines)
-    found: list = []
-    for extra in range(0, min(MAX_UNVERIFIED, max_repairs - counted_repairs(forced, layout)) + 1):
+    found: list[Edits] = []
+    for extra in range(min(MAX_UNVERIFIED, max_repairs - counted_repairs(forced, layout)) + 1):
         found = search.run(forced, optional, extra)
         if search.exhausted:  # an unfinished search cannot prove a candidate unique
             return _note(result, IssueCode.REPAIR_LIMIT, "OCR repair search limit reached: none applied")
@@ -110,7 +111,8 @@ def _alternatives(char: str, field: str) -> tuple[str, ...]:
     return tuple(c for c in CONFUSIONS.get(char, ()) if c in allowed)
 
 
-def _suspect_positions(result: MrzResult, layout: Layout, lines, taken) -> list[Position]:
+def _suspect_positions(result: MrzResult, layout: Layout, lines: tuple[str, ...],
+                       taken: set[tuple[int, int]]) -> list[Position]:
     """Confusable characters inside the fields of every failing check."""
     spans: list[tuple[str, Span]] = []
     for check, ok in result.checks:
@@ -154,8 +156,8 @@ class _Search:
         self.evaluations = 0
         self.exhausted = False
 
-    def run(self, forced: list[Position], optional: list[Position], extra: int) -> list:
-        found = []
+    def run(self, forced: list[Position], optional: list[Position], extra: int) -> list[Edits]:
+        found: list[Edits] = []
         for chosen in combinations(optional, extra):
             positions = forced + list(chosen)
             for replacement in product(*(p[4] for p in positions)):
@@ -167,22 +169,22 @@ class _Search:
                     found.append(edits)
         return found
 
-    def evaluate(self, edits) -> MrzResult:
+    def evaluate(self, edits: Edits) -> MrzResult:
         self.evaluations += 1
         return analyse(_edited(self.lines, edits), self.layout, self.today, self.future_years)
 
 
-def _edited(lines: tuple[str, ...], edits) -> tuple[str, ...]:
+def _edited(lines: tuple[str, ...], edits: Edits) -> tuple[str, ...]:
     rows = [list(line) for line in lines]
     for (_, line, column, _, _), char in edits:
         rows[line][column] = char
     return tuple("".join(r) for r in rows)
 
 
-def _as_repairs(edits, layout: Layout) -> tuple[Repair, ...]:
+def _as_repairs(edits: Edits, layout: Layout) -> tuple[Repair, ...]:
     """A forced substitution in a checked field is confirmed by that check; nothing else is."""
     repairs = []
-    for (field, line, column, found, alternatives), char in edits:
+    for (field, line, column, found, _alternatives), char in edits:
         forced = found not in FIELD_CLASSES[field].value
         basis = Confirmation.CHECK_DIGIT if forced and covered(field, layout) else None
         repairs.append(Repair(field, line + 1, column + 1, found, char, basis))
@@ -194,7 +196,8 @@ def _repaired(repaired: MrzResult, repairs: tuple[Repair, ...]) -> MrzResult:
     return repaired.replace(repairs=repairs, warnings=repaired.warnings + (note,))
 
 
-def _offer(result: MrzResult, found: list, readings: list, search: _Search, layout: Layout) -> MrzResult:
+def _offer(result: MrzResult, found: list[Edits], readings: list[tuple[Repair, ...]], search: _Search,
+           layout: Layout) -> MrzResult:
     """`result` unchanged but for the readings offered as chip key candidates: first the printed
     data with recomputed check digits (it invents nothing), then the searched repairs, unless
     there are too many of them to be worth a BAC attempt each."""

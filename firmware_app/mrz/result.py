@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .formats import CHECK_NAMES, MrzFormat
 from .names import split_name_field
@@ -48,7 +48,7 @@ class Issue:
     field: str | None
     message: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"code": self.code.value, "field": self.field, "message": self.message}
 
 
@@ -77,7 +77,7 @@ class Repair:
     def verified(self) -> bool:
         return self.confirmed_by is not None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"field": self.field, "line": self.line, "column": self.column,
                 "from": self.found, "to": self.replaced_by, "verified": self.verified,
                 "confirmed_by": self.confirmed_by.value if self.confirmed_by else None}
@@ -107,7 +107,7 @@ class MrzResult(NamedTuple):
     mrz_information: str            # BAC key seed (ICAO 9303 Part 11, 4.3.2)
     # Other readings of an invalid MRZ that unconfirmed OCR repairs give, each itself invalid
     # (REPAIR_UNCONFIRMED) until `confirmed_by_chip` vouches for it: the lane tries their keys.
-    candidates: tuple["MrzResult", ...] = ()
+    candidates: tuple[MrzResult, ...] = ()
 
     @property
     def primary_identifier(self) -> str:
@@ -128,13 +128,13 @@ class MrzResult(NamedTuple):
     def has_issue(self, code: IssueCode) -> bool:
         return any(issue.code is code for issue in self.errors + self.warnings)
 
-    def replace(self, **changes) -> "MrzResult":
+    def replace(self, **changes: Any) -> MrzResult:
         return self._replace(**changes)
 
     def __repr__(self) -> str:  # personal data stays out of logs and tracebacks
         return f"MrzResult(format={self.format.value}, valid={self.valid}, errors={len(self.errors)})"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         checks = dict(self.checks)
         return {
             "format": self.format.value,
@@ -170,7 +170,7 @@ def confirmed_by_chip(candidate: MrzResult) -> MrzResult:
     return candidate.replace(repairs=repairs, errors=errors, warnings=candidate.warnings + (note,))
 
 
-def _candidate_json(candidate: MrzResult) -> dict:
+def _candidate_json(candidate: MrzResult) -> dict[str, Any]:
     return {"lines": list(candidate.lines), "mrz_information": candidate.mrz_information,
             "repairs": [r.to_json() for r in candidate.repairs]}
 

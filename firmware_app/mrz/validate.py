@@ -85,7 +85,7 @@ _REGEX_CLASS = {CharClass.DIGIT: "[0-9]", CharClass.DIGIT_OR_FILLER: "[0-9<]",
                 CharClass.ALPHA: "[A-Z<]", CharClass.ALNUM: "[A-Z0-9<]", CharClass.SEX: "[MFX<]"}
 
 
-def _line_patterns(layout: Layout) -> tuple[re.Pattern, ...]:
+def _line_patterns(layout: Layout) -> tuple[re.Pattern[str], ...]:
     """One pattern per line with a named group per field, built from the layout: a clean MRZ is
     class-checked and cut into fields by one C-level match per line."""
     patterns = []
@@ -101,7 +101,7 @@ _PATTERNS = {fmt: _line_patterns(layout) for fmt, layout in LAYOUTS.items()}
 
 def bad_columns(raw: dict[str, str], layout: Layout) -> list[tuple[str, int]]:
     """(field, offset in field) of every character outside its field's character class."""
-    bad = []
+    bad: list[tuple[str, int]] = []
     for name, text in raw.items():
         allowed = _ALLOWED[name]
         if not allowed.issuperset(text):
@@ -158,7 +158,8 @@ def _long_document_number(doc: str, optional: str, found: _Findings) -> Document
     return DocumentNumber(number, number, cd, optional[end + 1:].rstrip("<"), ok)
 
 
-def _checks(raw, lines, layout: Layout, doc_ok: bool, found: _Findings) -> tuple:
+def _checks(raw: dict[str, str], lines: tuple[str, ...], layout: Layout, doc_ok: bool,
+            found: _Findings) -> tuple[tuple[str, bool | None], ...]:
     """(check name, True/False, or None when the format has no such check), in CHECK_NAMES order."""
     optional_ok = composite_ok = None
     if "optional_data_cd" in raw:
@@ -182,7 +183,8 @@ def _checks(raw, lines, layout: Layout, doc_ok: bool, found: _Findings) -> tuple
     return results
 
 
-def _dates(raw, today: date, future_years: int, found: _Findings):
+def _dates(raw: dict[str, str], today: date, future_years: int,
+           found: _Findings) -> tuple[date | None, date | None]:
     born, status = infer_birth_date(raw["birth_date"], today)
     if status is DateStatus.INVALID:
         found.error(IssueCode.INVALID_DATE, "birth_date", "birth date is not a date")
@@ -203,9 +205,9 @@ def _expiry(raw: str, today: date, future_years: int, found: _Findings) -> date 
         found.error(IssueCode.INVALID_DATE, "expiry_date", "expiry date is not a date")
     elif status is DateStatus.NOT_STATED:
         found.warn(IssueCode.EXPIRY_NOT_STATED, "expiry_date", "no expiry date stated ('<<<<<<')")
-    elif expires < today:
+    elif expires is not None and expires < today:        # OK status: a date
         found.warn(IssueCode.EXPIRED, "expiry_date", "document expired")
-    elif expires > years_after(today, future_years):
+    elif expires is not None and expires > years_after(today, future_years):
         found.warn(IssueCode.EXPIRY_FAR_FUTURE, "expiry_date",
                    f"expiry more than {future_years} years ahead: unusually long validity")
     return expires
@@ -226,7 +228,7 @@ def _check_codes(raw: dict[str, str], layout: Layout, found: _Findings) -> None:
                    "passport code on a TD2-size MRZ (e.g. a German temporary passport)")
 
 
-def _check_name_and_sex(raw, found: _Findings) -> None:
+def _check_name_and_sex(raw: dict[str, str], found: _Findings) -> None:
     name = raw["name"]
     # Checked on the printed field; splitting into identifiers waits until someone asks.
     # Decision: '<<GIVEN<NAMES' (no primary identifier, as some states print a single name) is

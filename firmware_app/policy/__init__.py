@@ -15,7 +15,23 @@ from .modes import LaneMode
 from .reasons import Decision, Finding, Outcome, ReasonCode
 
 __all__ = [
-    "decide", "Evidence", "PolicyContext", "age_on", "Decision", "Finding", "Outcome", "ReasonCode",
-    "ChipEvidence", "ChipStatus", "FaceEvidence", "LaneMode", "AlertHit", "AlertListChecker",
-    "AlertListKind", "InMemoryAlertLists", "PolicyError", "AlertListUnavailable", "AlertQueryInvalid",
+    "AlertHit",
+    "AlertListChecker",
+    "AlertListKind",
+    "AlertListUnavailable",
+    "AlertQueryInvalid",
+    "ChipEvidence",
+    "ChipStatus",
+    "Decision",
+    "Evidence",
+    "FaceEvidence",
+    "Finding",
+    "InMemoryAlertLists",
+    "LaneMode",
+    "Outcome",
+    "PolicyContext",
+    "PolicyError",
+    "ReasonCode",
+    "age_on",
+    "decide",
 ]

@@ -17,9 +17,10 @@ leads to a hit and an officer looks; the century is unknown in an MRZ, so only Y
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from firmware_app.mrz import names_match
 
@@ -43,7 +44,7 @@ class AlertHit:
     entry_id: str           # the entry's id in that list
     category: str = ""      # e.g. "stolen", "lost", "wanted"; free text from the list owner
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "list_id": self.list_id, "list_version": self.list_version,
                 "entry_id": self.entry_id, "category": self.category}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from firmware_app.emrtd.chip_auth.result import ChipCheckResult
 from firmware_app.emrtd.lds import Dg1Check
@@ -44,12 +45,12 @@ class ChipEvidence:
         return cls(status=status, detail=detail)
 
     @classmethod
-    def from_read(cls, read, passive: PaResult, dg1_check: Dg1Check | None) -> ChipEvidence:
+    def from_read(cls, read: Any, passive: PaResult, dg1_check: Dg1Check | None) -> ChipEvidence:
         """`read` is an emrtd.reader.DocumentRead."""
         return cls(ChipStatus.READ, read.access.protocol.value, read.access.reason.name, passive,
                    dg1_check, read.active_auth, read.chip_auth)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status.value, "access_protocol": self.access_protocol,
             "access_reason": self.access_reason,
@@ -86,7 +87,7 @@ class FaceEvidence:
     def several_faces(self) -> bool:
         return QualityIssue.MULTIPLE_FACES in self.issues
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome.value if self.outcome else None,
                 "score": None if self.score is None else round(self.score, 4),
                 "threshold": self.threshold, "model_version": self.model_version,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from .alerts import AlertHit
 
@@ -56,7 +57,7 @@ class Finding:
     outcome: Outcome
     detail: str = ""        # sub-reason codes only, never personal data
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code.value, "outcome": self.outcome.value, "detail": self.detail}
 
 
@@ -90,7 +91,7 @@ class Decision:
     def with_finding(self, finding: Finding) -> Decision:
         return Decision.from_findings(self.findings + (finding,), self.alert_hits)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome.value, "reasons": [c.value for c in self.reasons],
                 "findings": [f.to_dict() for f in self.findings],
                 "alert_hits": [h.to_dict() for h in self.alert_hits]}

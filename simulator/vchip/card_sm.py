@@ -32,7 +32,8 @@ class CardSecureMessaging:
             raise SecureMessagingError("protected command lacks a final DO8E")
         covered = command.data[:len(command.data) - 2 - len(found[0x8E])]
         header = bytes([command.cla, command.ins, command.p1, command.p2])
-        mac = self.suite.mac(self.ks_mac, pad(ssc + pad(header, self.suite.block_size) + covered, self.suite.block_size))
+        block = self.suite.block_size
+        mac = self.suite.mac(self.ks_mac, pad(ssc + pad(header, block) + covered, block))
         if not hmac.compare_digest(mac, found[0x8E]):
             raise SecureMessagingError("command MAC does not verify")
         return CommandApdu(command.cla & ~0x0C & 0xFF, command.ins, command.p1, command.p2,

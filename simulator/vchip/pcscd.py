@@ -40,7 +40,7 @@ class PcscdProcess:
         self.workdir, self.port = workdir, port or free_port()
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 10.0) -> "PcscdProcess":
+    def start(self, timeout_s: float = 10.0) -> PcscdProcess:
         binary = pcscd_binary()
         if other_pcscd_running():
             raise PcscdUnavailable("another pcscd is already running; stop it first")

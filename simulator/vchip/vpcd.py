@@ -10,7 +10,8 @@ import enum
 import socket
 import threading
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 35963
 
@@ -52,7 +53,7 @@ class VpcdCard:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    def connect(self, timeout_s: float = 10.0) -> "VpcdCard":
+    def connect(self, timeout_s: float = 10.0) -> VpcdCard:
         deadline = time.monotonic() + timeout_s
         while True:
             try:

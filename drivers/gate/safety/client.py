@@ -18,8 +18,9 @@ import logging
 import queue
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from drivers.errors import DriverIOError, DriverTimeout, DriverUnavailable, InterlockRefused
 
@@ -34,7 +35,8 @@ ANSWER_S = 0.5
 class SafetyGate:
     def __init__(self, path: Path, on_event: Callable[[GateEvent], None], heartbeat_s: float = 0.2,
                  alive: Callable[[], bool] = lambda: True, role: str = "appliance", connect_s: float = 2.0):
-        self.path, self._on_event, self.heartbeat_s, self.alive, self.role = Path(path), on_event, heartbeat_s, alive, role
+        self.path, self._on_event, self.heartbeat_s = Path(path), on_event, heartbeat_s
+        self.alive, self.role = alive, role
         self._ids = itertools.count(1)
         self._answers: dict[int, queue.Queue] = {}
         self._send_lock = threading.Lock()
@@ -54,7 +56,7 @@ class SafetyGate:
         try:
             sock.connect(str(self.path))
             sock.sendall(proto.encode({"v": proto.VERSION, "type": "hello", "role": self.role}))
-            buffer, lines = proto.LineBuffer(), []
+            buffer, lines = proto.LineBuffer(), list[bytes]()
             while not lines:
                 chunk = sock.recv(4096)
                 if not chunk:
@@ -82,6 +84,7 @@ class SafetyGate:
 
     def _read_until_closed(self) -> None:
         sock = self._sock
+        assert sock is not None                 # set by _connect before the reader thread starts
         for line in self._pending_lines:
             self._dispatch(proto.decode(line))
         while True:
@@ -115,9 +118,9 @@ class SafetyGate:
         log.warning("safety controller link restored")
         self._on_event(GateEvent(GateEventKind.LINK_UP))
 
-    def _dispatch(self, message: dict) -> None:
+    def _dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") == "ack":
-            box = self._answers.get(message.get("id"))
+            box = self._answers.get(message.get("id", 0))      # ids count from 1
             if box is not None:
                 box.put(message)
         elif message.get("type") == "event":
@@ -125,7 +128,8 @@ class SafetyGate:
             if event is not None:
                 self._on_event(event)
             elif message.get("kind") in ("door_forced", "stance"):
-                log.warning("safety controller: %s %s", message.get("kind"), message.get("door") or message.get("detail"))
+                log.warning("safety controller: %s %s", message.get("kind"),
+                            message.get("door") or message.get("detail"))
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
@@ -216,8 +220,8 @@ class SafetyGate:
 _KINDS = {kind.value: kind for kind in GateEventKind}
 
 
-def _gate_event(message: dict) -> GateEvent | None:
-    kind = _KINDS.get(message.get("kind"))
+def _gate_event(message: dict[str, Any]) -> GateEvent | None:
+    kind = _KINDS.get(message.get("kind", ""))
     if kind is None or kind in (GateEventKind.LINK_DOWN, GateEventKind.LINK_UP):
         return None
     door = message.get("door")

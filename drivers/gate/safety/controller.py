@@ -21,6 +21,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from drivers.errors import DriverError
@@ -77,7 +78,7 @@ class Controller:
             self._quietly(lambda: self.driver.apply(released))
             self.interlock.applied = released
             light, buzzer = self.interlock.outputs()
-            self._quietly(lambda: (self.driver.set_light(light), self.driver.set_buzzer(buzzer)))
+            self._quietly(lambda: self._signal(light, buzzer))
         for notice in notices:
             self._log_notice(notice)
         return notices
@@ -92,8 +93,12 @@ class Controller:
         """Scan now and tell the appliance what changed (the loop's thread only)."""
         self._stream(self.scan())
 
+    def _signal(self, light: bool, buzzer: bool) -> None:
+        self.driver.set_light(light)
+        self.driver.set_buzzer(buzzer)
+
     @staticmethod
-    def _quietly(action) -> None:
+    def _quietly(action: Callable[[], object]) -> None:
         try:
             action()
         except DriverError as exc:
@@ -175,7 +180,7 @@ class Controller:
         try:
             self._send_notices(client, notices)
         except proto.ProtocolError as exc:      # it stopped reading: as good as silent
-            client.listener.drop(client, self, str(exc))
+            _listener(client).drop(client, self, str(exc))
 
     def _send_notices(self, client: Client, notices: list[Notice]) -> None:
         for notice in notices:
@@ -224,7 +229,7 @@ class Controller:
     def _check_silence(self) -> None:
         client = self.appliance
         if client is not None and self.monotonic() - client.last_seen > self.settings.silence_timeout_s:
-            client.listener.drop(client, self, f"silent for more than {self.settings.silence_timeout_s:g} s")
+            _listener(client).drop(client, self, f"silent for more than {self.settings.silence_timeout_s:g} s")
 
     def close(self) -> None:
         self.driver.close()     # every relay de-energised: each door rests in its fail mode
@@ -233,6 +238,11 @@ class Controller:
 
 
 # --- the process ------------------------------------------------------------------------------
+def _listener(client: Client) -> Listener:
+    assert client.listener is not None          # set when the listener accepted it
+    return client.listener
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gate-safety", description="door safety controller")
     parser.add_argument("--config", type=Path, default=Path("config/default.toml"))

@@ -155,7 +155,8 @@ class Interlock:
         if door is None or door not in self.doors:
             return Refusal.NO_SUCH_DOOR
         if op is Op.CLOSE:
-            return self._close(door)
+            self._close(door)
+            return None
         if door is Door.ENTRY and door in self.commanded:
             return None         # already released: asking again changes nothing
         if stance is not Stance.NONE and not self._way_back(door):

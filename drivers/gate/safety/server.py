@@ -74,7 +74,7 @@ class Listener:
         self.sock, self.path, self.client_type = sock, path, client_type
         self.handle = handle
         self.clients: list[Client] = []
-        self.selector = None
+        self.selector: selectors.BaseSelector | None = None
 
     @classmethod
     def bind(cls, path: Path, client_type, handle=None, mode: int = 0o660) -> Listener:
@@ -113,6 +113,7 @@ class Listener:
         client = self.client_type(sock, None)
         client.listener = self
         self.clients.append(client)
+        assert self.selector is not None        # accepting means attach() registered us
         self.selector.register(sock, selectors.EVENT_READ, self)
 
     def _serve(self, client: Client, owner) -> None:
@@ -130,6 +131,7 @@ class Listener:
         """Unregister before closing: a closed descriptor must not stay in the selector."""
         if client in self.clients:
             self.clients.remove(client)
+            assert self.selector is not None    # a client exists only once accepted
             try:
                 self.selector.unregister(client.sock)
             except (KeyError, ValueError):

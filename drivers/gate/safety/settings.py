@@ -60,7 +60,8 @@ def _door(section: dict, name: str, real_pins: bool) -> DoorPins:
     if active_high is None and real_pins:
         raise ValueError(f"{name}.relay_active_high must be set for real pins")
     return DoorPins(int(values["relay"]), int(values["closed_sensor"]),
-                    FailMode(values.get("fail_mode", "fail_secure")), True if active_high is None else bool(active_high))
+                    FailMode(values.get("fail_mode", "fail_secure")),
+                    True if active_high is None else bool(active_high))
 
 
 def _layout(gate: dict, factory: str) -> GateLayout:

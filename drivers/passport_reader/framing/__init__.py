@@ -7,13 +7,28 @@ from drivers.passport_reader.framing.common import DecoderLimits, FrameDecoder
 from drivers.passport_reader.framing.cute import FS, GS, CuteDecoder, encode_cute
 from drivers.passport_reader.framing.lines import LinesDecoder, encode_lines
 from drivers.passport_reader.framing.rte import (
-    RteDecoder, RteOptions, block_check, encode_block, encode_rte,
+    RteDecoder,
+    RteOptions,
+    block_check,
+    encode_block,
+    encode_rte,
 )
 from drivers.passport_reader.settings import Framing, ReaderSettings
 
 __all__ = [
-    "CuteDecoder", "DecoderLimits", "FrameDecoder", "LinesDecoder", "RteDecoder", "RteOptions",
-    "block_check", "decoder_for", "encode_block", "encode", "encode_cute", "encode_lines", "encode_rte",
+    "CuteDecoder",
+    "DecoderLimits",
+    "FrameDecoder",
+    "LinesDecoder",
+    "RteDecoder",
+    "RteOptions",
+    "block_check",
+    "decoder_for",
+    "encode",
+    "encode_block",
+    "encode_cute",
+    "encode_lines",
+    "encode_rte",
     "rte_options",
 ]
 

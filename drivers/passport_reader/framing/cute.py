@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 from drivers.passport_reader.events import DocumentRead, ReadErrorReason
 from drivers.passport_reader.framing.common import (
-    DecoderLimits, checked_lines, lines_or_error, split_text_lines,
+    DecoderLimits,
+    checked_lines,
+    lines_or_error,
+    split_text_lines,
 )
 from drivers.passport_reader.framing.machine import StartByteMachine
 
@@ -38,7 +41,7 @@ class CuteDecoder(StartByteMachine):
         self._etx_seen = False
 
     def _frame_byte(self, byte: int) -> None:
-        frame = self._frame
+        frame = self._open
         if byte == self.START:  # a new frame began before this one ended
             frame.pop()
             self._fail(ReadErrorReason.TRUNCATED)
@@ -56,7 +59,7 @@ class CuteDecoder(StartByteMachine):
                 self._finish()
 
     def _finish(self) -> None:
-        raw = bytes(self._frame)
+        raw = bytes(self._open)
         text = raw[self._text_from:len(raw) - 1 - self._text_cut]
         result = lines_or_error(split_text_lines(text), raw, self.limits)
         self._emit(DocumentRead(result, raw) if isinstance(result, tuple) else result)

@@ -14,10 +14,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from drivers.passport_reader.events import (
-    BlockKind, DeviceMessage, DocumentRead, ReadError, ReadErrorReason,
+    BlockKind,
+    DeviceMessage,
+    DocumentRead,
+    ReadError,
+    ReadErrorReason,
 )
 from drivers.passport_reader.framing.common import (
-    CR, LF, MAX_LINES, ByteDecoder, DecoderLimits, checked_lines, is_text_byte,
+    CR,
+    LF,
+    MAX_LINES,
+    ByteDecoder,
+    DecoderLimits,
+    checked_lines,
+    is_text_byte,
 )
 
 COMPLETE_SHAPES = {(44, 44), (36, 36), (30, 30, 30)}

@@ -23,6 +23,12 @@ class StartByteMachine(ByteDecoder):
     def in_frame(self) -> bool:
         return self._frame is not None
 
+    @property
+    def _open(self) -> bytearray:
+        """The frame being received: the subclasses' frame handlers run only inside one."""
+        assert self._frame is not None
+        return self._frame
+
     def _silence(self) -> None:
         self._fail(ReadErrorReason.TRUNCATED)
 

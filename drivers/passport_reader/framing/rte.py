@@ -18,10 +18,17 @@ from functools import reduce
 
 from drivers.errors import FrameEncodeError
 from drivers.passport_reader.events import (
-    BlockKind, DeviceMessage, DocumentRead, ReadError, ReadErrorReason,
+    BlockKind,
+    DeviceMessage,
+    DocumentRead,
+    ReadError,
+    ReadErrorReason,
 )
 from drivers.passport_reader.framing.common import (
-    DecoderLimits, checked_lines, lines_or_error, split_text_lines,
+    DecoderLimits,
+    checked_lines,
+    lines_or_error,
+    split_text_lines,
 )
 from drivers.passport_reader.framing.machine import StartByteMachine
 from drivers.passport_reader.settings import RteBccScope, RteLengthScope
@@ -129,7 +136,7 @@ class RteDecoder(StartByteMachine):
         self._etx_at: int | None = None
 
     def _frame_byte(self, byte: int) -> None:
-        index = len(self._frame) - 1
+        index = len(self._open) - 1
         if index <= 2:
             self._length_byte(index, byte)
         elif index <= 5:
@@ -143,7 +150,7 @@ class RteDecoder(StartByteMachine):
         if byte & 0x80:
             self._resync()  # 7-bit length bytes: the SOH was noise
         elif index == 2:
-            declared = declared_length(self._frame[1], byte)
+            declared = declared_length(self._open[1], byte)
             size = _block_size(declared, self.options.length_scope)
             fits = size is None or HEADER_END + self.options.trailer <= size <= self.limits.max_frame_bytes
             self._size = size if fits else None
@@ -155,9 +162,10 @@ class RteDecoder(StartByteMachine):
             self._resync()
 
     def _counted_byte(self, index: int, byte: int) -> None:
+        assert self._size is not None       # called only for a block with a length word
         if byte == SOH and self._is_text_block() and index < self._size - 1:
             self._restart()  # a text block holds no SOH: a new block began before this one ended
-        elif len(self._frame) == self._size:
+        elif len(self._open) == self._size:
             self._finish(self._size - self.options.trailer)
 
     def _etx_framed_byte(self, index: int, byte: int) -> None:
@@ -172,23 +180,23 @@ class RteDecoder(StartByteMachine):
 
     def _silence(self) -> None:
         """A block that looks complete but whose length word promised more is a length fault."""
-        frame = self._frame
+        frame = self._open
         looks_complete = (self._size is not None and len(frame) > HEADER_END + self.options.trailer
                           and frame[-self.options.trailer] == ETX)
         self._fail(ReadErrorReason.BAD_LENGTH if looks_complete else ReadErrorReason.TRUNCATED)
 
     def _is_text_block(self) -> bool:
-        return self._frame[3] == OCR
+        return self._open[3] == OCR
 
     def _restart(self) -> None:
-        self._frame.pop()
+        self._open.pop()
         self._fail(ReadErrorReason.TRUNCATED)
         self._begin()
 
     def _resync(self) -> None:
         """Not a block header: the SOH was noise. Rescan what followed it (at most 5 bytes,
         which may hold the real start of a block)."""
-        rest = bytes(self._frame[1:])
+        rest = bytes(self._open[1:])
         self._frame = None
         self.discarded_bytes += 1
         for byte in rest:
@@ -203,7 +211,7 @@ class RteDecoder(StartByteMachine):
             super()._fail(reason)
 
     def _finish(self, etx_at: int) -> None:
-        raw = bytes(self._frame)
+        raw = bytes(self._open)
         reason = self._integrity_error(raw, etx_at)
         if reason is ReadErrorReason.BAD_BCC and raw[-1] == SOH:
             self._restart()  # cut before its BCC: that "BCC" starts the next block
@@ -220,7 +228,7 @@ class RteDecoder(StartByteMachine):
         """A broken block that holds a SOH was probably cut, its length word swallowing the next
         block: report the part before that SOH and read the rest again."""
         inner = raw.find(SOH, HEADER_END)
-        if inner < 0 or inner == len(raw) - 1 and self.options.use_bcc and self._size is None:
+        if inner < 0 or (inner == len(raw) - 1 and self.options.use_bcc and self._size is None):
             return False
         self._frame = bytearray(raw[:inner])
         self._fail(ReadErrorReason.TRUNCATED)
@@ -230,9 +238,9 @@ class RteDecoder(StartByteMachine):
     def _integrity_error(self, raw: bytes, etx_at: int) -> ReadErrorReason | None:
         if raw[etx_at] != ETX or self._length_bad:
             return ReadErrorReason.BAD_LENGTH
-        if self.options.use_bcc and self.options.check_bcc:
-            if block_check(_bcc_span(raw[:-1], self.options.bcc_scope)) != raw[-1]:
-                return ReadErrorReason.BAD_BCC
+        checks_bcc = self.options.use_bcc and self.options.check_bcc
+        if checks_bcc and block_check(_bcc_span(raw[:-1], self.options.bcc_scope)) != raw[-1]:
+            return ReadErrorReason.BAD_BCC
         if self.options.length_scope is RteLengthScope.UNCHECKED:
             return None
         declared = declared_length(raw[1], raw[2])
