@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -11,33 +11,14 @@ from firmware_app.bmis.commands.journal import CommandJournal
 from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
 from firmware_app.bmis.commands.signing import TrustStore, sign_command
 from firmware_app.errors import GateError
+from tests.fakes import WallClock
 
 PREFIX, DEVICE = "gates", "gate-01"
 ROOT = f"{PREFIX}/v1/{DEVICE}"
-START = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Clock:
-    """The wall clock (`now`, which a test may step at will) and a steady clock (`monotonic`) that
-    only `advance` moves, as real time passing moves both."""
-
-    def __init__(self, now: datetime = START):
-        self.now = now
-        self.steady = 0.0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.steady
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-        self.steady += delta.total_seconds()
 
 
 class LaneRefusal(GateError):
@@ -73,7 +54,7 @@ class FakeLane:
 class Bmis:
     """Builds commands as the BMIS would, signed with its key."""
 
-    def __init__(self, clock: Clock, key: Ed25519PrivateKey | None = None):
+    def __init__(self, clock: WallClock, key: Ed25519PrivateKey | None = None):
         self.clock = clock
         self.key = key or Ed25519PrivateKey.generate()
         self._counter = 0
@@ -105,7 +86,7 @@ class FakePki:
         return {"files": [{"name": name, "outcome": "added"} for name, _ in files]}
 
 
-def make_processor(tmp_path, clock: Clock, bmis: Bmis, lane: FakeLane, alarms: list | None = None,
+def make_processor(tmp_path, clock: WallClock, bmis: Bmis, lane: FakeLane, alarms: list | None = None,
                    pki=None):
     alerts = AlertStore.open(tmp_path / "alerts.db", clock)
     journal = CommandJournal.open(tmp_path / "commands.db", monotonic=clock.monotonic)

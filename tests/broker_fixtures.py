@@ -11,7 +11,6 @@ import datetime as dt
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -23,7 +22,7 @@ from firmware_app.bmis.wiring import connection_factory
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
-from simulator.local_process import wait_until as poll_until
+from tests.polling import wait_until
 
 DEVICES = ["gate-a", "gate-b"]
 PREFIX = "gates"
@@ -50,10 +49,6 @@ def make_link(broker: MosquittoBroker, directory: Path, device_id: str = "gate-a
                     clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4, limits=limits)
     return BmisLink(outbox, connection_factory=connection_factory(device_settings(broker, device_id)),
                     handle_command=handle_command, retry_delay_s=retry_delay_s)
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0, poll_s: float = 0.02) -> bool:
-    return poll_until(condition, timeout_s, poll_s)
 
 
 @pytest.fixture

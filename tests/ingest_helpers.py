@@ -14,7 +14,8 @@ from pathlib import Path
 from firmware_app.bmis.contract import Identity, MessageKind, build, encode, problems
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
 from simulator.bmis_broker import MosquittoBroker
-from tests.broker_fixtures import consumer_settings, device_settings, wait_until
+from tests.broker_fixtures import consumer_settings, device_settings
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 

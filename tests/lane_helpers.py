@@ -36,6 +36,7 @@ from datetime import timedelta  # noqa: E402
 
 from drivers.gate.layout import Door, LayoutKind  # noqa: E402
 from firmware_app.lane import events as ev  # noqa: E402
+from firmware_app.lane.actions import AlarmKind, RaiseAlarm  # noqa: E402
 from firmware_app.lane.machine import initial, step  # noqa: E402
 from firmware_app.lane.state import Fault, LaneSettings, State, TimerKind  # noqa: E402
 from firmware_app.policy import (Decision, Evidence, InMemoryAlertLists, LaneMode, PolicyContext,  # noqa: E402
@@ -77,6 +78,29 @@ class Lane:
 
     def of(self, cls) -> list:
         return [a for a in self.actions if isinstance(a, cls)]
+
+
+def to_decide(lane: Lane, face=None) -> None:
+    """A good document, chip and face (or the given face evidence): the lane awaits the decision."""
+    lane.send(ev.DocumentPresented(mrz()))
+    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
+    lane.send(ev.FaceResult(lane.txn_id, face or good_face()))
+
+
+def to_pass(lane: Lane) -> None:
+    """Decided PASS: the entry is commanded open."""
+    to_decide(lane)
+    lane.send(ev.DecisionMade(lane.txn_id, PASS))
+
+
+def to_passage(lane: Lane) -> None:
+    """Decided PASS and the entry seen open: the traveller may step in."""
+    to_pass(lane)
+    lane.send(ev.DoorOpened(Door.ENTRY))
+
+
+def alarms(lane: Lane) -> list[AlarmKind]:
+    return [a.kind for a in lane.of(RaiseAlarm)]
 
 
 def _chip_bad():

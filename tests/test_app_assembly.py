@@ -25,7 +25,8 @@ from firmware_app.appliance.notify import Notifier
 from firmware_app.config import parse_config
 from firmware_app.lane.state import Fault
 from firmware_app.lane.wiring import gate_layout
-from simulator.local_process import free_port, wait_until
+from simulator.local_process import free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 

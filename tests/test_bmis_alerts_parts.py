@@ -8,7 +8,8 @@ import pytest
 
 from firmware_app.bmis.alerts.store import AlertStore
 from firmware_app.bmis.errors import AlertListInvalid, AlertVersionConflict
-from tests.bmis_command_helpers import Bmis, Clock, FakeLane, make_processor
+from tests.bmis_command_helpers import Bmis, FakeLane, make_processor
+from tests.fakes import WallClock
 
 
 def clock():
@@ -90,7 +91,7 @@ def test_staged_parts_survive_a_restart(tmp_path):
 
 
 def test_parts_through_signed_commands(tmp_path):
-    clock_ = Clock()
+    clock_ = WallClock()
     bmis, lane = Bmis(clock_), FakeLane()
     processor, alerts, journal = make_processor(tmp_path, clock_, bmis, lane)
     answers = [processor.handle(*bmis.signed("alerts-replace", {

@@ -15,8 +15,8 @@ from pathlib import Path
 from firmware_app.bmis.contract import MessageKind
 from firmware_app.bmis.link import GateState, Severity
 from firmware_app.bmis.mqtt_client import Callbacks, MqttConnection
-from tests.broker_fixtures import (bmis_consumer, broker, consumer_settings, make_link,  # noqa: F401  (fixtures)
-                                   wait_until)
+from tests.broker_fixtures import bmis_consumer, broker, consumer_settings, make_link  # noqa: F401  (fixtures)
+from tests.polling import wait_until
 
 
 def exception_event(n: int) -> dict:

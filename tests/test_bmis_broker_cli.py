@@ -5,7 +5,8 @@ import json
 import time
 
 from simulator.cli import main as gatesim
-from tests.broker_fixtures import broker, make_link, wait_until  # noqa: F401  (fixture)
+from tests.broker_fixtures import broker, make_link  # noqa: F401  (fixture)
+from tests.polling import wait_until
 
 
 def _connection_args(broker, db) -> list[str]:

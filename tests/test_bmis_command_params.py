@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from firmware_app.bmis.commands.model import CommandName
 from firmware_app.bmis.contract import command_params_problems
-from tests.bmis_command_helpers import Bmis, Clock, FakeLane, make_processor
+from tests.bmis_command_helpers import Bmis, FakeLane, make_processor
+from tests.fakes import WallClock
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 DOCUMENT = {"id": "E1", "issuing_state": "UTO", "number": "L898902C3", "category": "stolen"}
@@ -32,7 +33,7 @@ ACCEPTED = {
 
 @pytest.fixture
 def gate(tmp_path):
-    clock, lane = Clock(), FakeLane()
+    clock, lane = WallClock(), FakeLane()
     bmis = Bmis(clock)
     processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
     yield clock, bmis, processor, alerts

@@ -10,12 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from firmware_app.bmis.commands.model import ResultReason
 from firmware_app.bmis.commands.signing import sign_command
 from firmware_app.bmis.contract import problems
-from tests.bmis_command_helpers import ROOT, Bmis, Clock, FakeLane, make_processor
+from tests.bmis_command_helpers import ROOT, Bmis, FakeLane, make_processor
+from tests.fakes import WallClock
 
 
 @pytest.fixture
 def env(tmp_path):
-    clock = Clock()
+    clock = WallClock()
     bmis, lane, alarms = Bmis(clock), FakeLane(), []
     processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane, alarms)
     yield clock, bmis, lane, alarms, processor, alerts, journal
@@ -193,7 +194,7 @@ def test_replay_with_other_content_is_refused_with_alarm(env):
 
 
 def test_replay_guard_survives_restart(tmp_path):
-    clock = Clock()
+    clock = WallClock()
     bmis, lane = Bmis(clock), FakeLane()
     command = bmis.signed("set-mode", {"mode": "closed"})
     processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
@@ -244,7 +245,7 @@ def test_a_clock_stepped_forward_then_back_cannot_run_a_signed_command_twice(env
 
 
 def test_after_its_steady_time_a_forgotten_command_is_still_refused_on_a_stepped_back_clock(tmp_path):
-    clock, lane = Clock(), FakeLane()
+    clock, lane = WallClock(), FakeLane()
     bmis = Bmis(clock)
     processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
     spent = bmis.signed("override", {"action": "open", "door": "exit"})
@@ -263,7 +264,7 @@ def test_after_its_steady_time_a_forgotten_command_is_still_refused_on_a_stepped
 
 
 def test_the_clock_step_replay_is_refused_across_a_restart(tmp_path):
-    clock, lane = Clock(), FakeLane()
+    clock, lane = WallClock(), FakeLane()
     bmis = Bmis(clock)
     processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
     spent = _step_forward_send_step_back(clock, bmis, processor)
@@ -287,19 +288,8 @@ def test_a_clock_stepped_back_cannot_revive_a_spent_command(env):
     assert result["reason"] == "duplicate" and lane.calls == [("set_mode", "closed", "officer-7")]
 
 
-class ScriptedClock(Clock):
-    """Gives the scripted times first, then `now`."""
-
-    def __init__(self):
-        super().__init__()
-        self.script: list = []
-
-    def __call__(self):
-        return self.script.pop(0) if self.script else self.now
-
-
 def test_a_command_expiring_during_its_redelivery_is_not_run_twice(tmp_path):
-    clock = ScriptedClock()
+    clock = WallClock()
     bmis, lane = Bmis(clock), FakeLane()
     processor, alerts, journal = make_processor(tmp_path, clock, bmis, lane)
     command = bmis.signed("set-mode", {"mode": "closed"}, lifetime=timedelta(seconds=10))
@@ -408,7 +398,7 @@ def test_journal_failures(tmp_path, fail_on, status, reason, effects):
     from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
     from firmware_app.bmis.commands.journal import CommandJournal
     from firmware_app.bmis.commands.signing import TrustStore
-    clock, lane = Clock(), FakeLane()
+    clock, lane = WallClock(), FakeLane()
     bmis = Bmis(clock)
     journal = _BrokenJournal(CommandJournal.open(tmp_path / "j.db"), fail_on)
     processor = CommandProcessor(CommandSettings("gates", "gate-01"), trust=TrustStore.of(bmis.key.public_key()),

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from firmware_app.bmis.commands.model import CommandName
-from tests.bmis_command_helpers import ROOT, Bmis, Clock, FakeLane, make_processor
+from tests.bmis_command_helpers import ROOT, Bmis, FakeLane, make_processor
+from tests.fakes import WallClock
 
 TOPICS = st.sampled_from([f"{ROOT}/cmd/{name.value}" for name in CommandName]
                          + [f"{ROOT}/cmd/", f"{ROOT}/cmd/x/y", "", "#", f"{ROOT}/cmd-result"])
@@ -21,7 +22,7 @@ ENVELOPE_KEYS = st.sampled_from(["command_id", "issued_at", "expires_at", "opera
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    clock, lane = Clock(), FakeLane()
+    clock, lane = WallClock(), FakeLane()
     bmis = Bmis(clock)
     processor, alerts, journal = make_processor(tmp_path_factory.mktemp("fuzz"), clock, bmis, lane)
     yield bmis, lane, processor

@@ -14,8 +14,9 @@ from firmware_app.bmis.errors import OutboxError, OutboxFull
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.wiring import connection_factory
-from tests.broker_fixtures import bmis_consumer, broker, device_settings, wait_until  # noqa: F401  (fixtures)
+from tests.broker_fixtures import bmis_consumer, broker, device_settings  # noqa: F401  (fixtures)
 from tests.disk_fixtures import DiskFiller, free_bytes, small_disk  # noqa: F401  (fixture)
+from tests.polling import wait_until
 
 LIMITS = OutboxLimits(max_messages=10**7, max_bytes=10**10, min_free_bytes=1 << 20, reserve_bytes=512 << 10)
 

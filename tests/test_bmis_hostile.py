@@ -16,8 +16,8 @@ from firmware_app.bmis.link import Severity
 from firmware_app.bmis.mqtt_client import publish_property_length
 from firmware_app.bmis.wiring import connection_factory
 from simulator.bmis_broker import MAX_PACKET_SIZE
-from tests.broker_fixtures import (bmis_consumer, broker, device_settings, make_link,  # noqa: F401  (fixtures)
-                                   wait_until)
+from tests.broker_fixtures import bmis_consumer, broker, device_settings, make_link  # noqa: F401  (fixtures)
+from tests.polling import wait_until
 
 CMD = "gates/v1/gate-a/cmd/set-mode"
 

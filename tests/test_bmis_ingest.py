@@ -14,7 +14,8 @@ from firmware_app.bmis.ingest.errors import StoreUnavailable
 from firmware_app.bmis.ingest.records import RejectReason, Rejection, StoredMessage
 from firmware_app.bmis.ingest.store import open_store
 from firmware_app.bmis.ingest.worker import IngestOptions, IngestWorker
-from tests.broker_fixtures import broker, make_link, wait_until  # noqa: F401  (fixtures)
+from tests.broker_fixtures import broker, make_link  # noqa: F401  (fixtures)
+from tests.polling import wait_until
 from tests.ingest_helpers import (ReceiptWatch, alarm_claiming, gate_connection, ingest_settings,
                                   start_worker_process)
 from tests.pg_fixtures import postgres_server, postgres_url  # noqa: F401  (fixtures)

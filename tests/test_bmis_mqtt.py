@@ -246,7 +246,7 @@ def test_health_is_published_periodically_while_connected(tmp_path):
                     health_interval_s=0.05)
     link.start()
     try:
-        from tests.broker_fixtures import wait_until
+        from tests.polling import wait_until
         assert wait_until(lambda: sum(p[1].endswith("/health") for p in made[0].published) >= 2, 5)
         payload = next(p[2] for p in made[0].published if p[1].endswith("/health"))
         health = json.loads(payload)

@@ -11,29 +11,9 @@ from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.errors import ContractViolation, OutboxFull
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.outbox.storage import inspect_outbox
+from tests.fakes import WallClock
 
 IDENTITY = Identity("gate-t1", "post-t")
-
-
-class FakeClock:
-    """Wall time (call it) and monotonic time (`mono`); `advance` moves both, `step` only the wall."""
-
-    def __init__(self):
-        self.now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
-        self.seconds = 500.0
-
-    def __call__(self):
-        return self.now
-
-    def mono(self) -> float:
-        return self.seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
-        self.seconds += seconds
-
-    def step(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 def counting_ids():
@@ -46,9 +26,9 @@ def exception_data(n: int = 0) -> dict:
 
 
 def open_outbox(path, clock=None, limits=OutboxLimits()):
-    clock = clock or FakeClock()
+    clock = clock or WallClock(steady=500.0)
     return Outbox(path / "outbox.db", IDENTITY, clock=clock, id_source=counting_ids(), limits=limits,
-                  monotonic=clock.mono)
+                  monotonic=clock.monotonic)
 
 
 def test_messages_are_valid_envelopes_with_increasing_seq(tmp_path):
@@ -104,7 +84,7 @@ def test_full_by_count_refuses_events_but_keeps_room_for_alarms(tmp_path):
 
 
 def test_full_by_age_of_the_oldest_pending_message(tmp_path):
-    clock = FakeClock()
+    clock = WallClock(steady=500.0)
     box = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=60))
     box.add(MessageKind.EXCEPTION, exception_data(1))
     clock.advance(61)
@@ -115,7 +95,7 @@ def test_full_by_age_of_the_oldest_pending_message(tmp_path):
 
 
 def test_a_wall_clock_step_forward_or_back_does_not_age_the_outbox(tmp_path):
-    clock = FakeClock()
+    clock = WallClock(steady=500.0)
     box = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=7 * 24 * 3600))
     box.add(MessageKind.EXCEPTION, exception_data(1))
     clock.step(7 * 24 * 3600 + 60)          # NTP fixes a dead RTC: one week forward at once
@@ -126,13 +106,13 @@ def test_a_wall_clock_step_forward_or_back_does_not_age_the_outbox(tmp_path):
 
 
 def test_age_carries_over_boots_on_the_stored_run_clock(tmp_path):
-    clock = FakeClock()
+    clock = WallClock(steady=500.0)
     box = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=100))
     box.add(MessageKind.EXCEPTION, exception_data(1))
     clock.advance(60)
     box.add(MessageKind.EXCEPTION, exception_data(2))       # the run clock is stored with each write
     box.close()
-    clock.seconds = 3.0                     # a reboot: monotonic time starts again near zero
+    clock.steady = 3.0                     # a reboot: monotonic time starts again near zero
     clock.step(-3600)
     again = open_outbox(tmp_path, clock, OutboxLimits(max_age_s=100))
     assert again.counts().oldest_pending_age_s == pytest.approx(60)
@@ -186,7 +166,7 @@ def test_unwritable_location_is_a_typed_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(OutboxError):
-        Outbox(blocker / "sub" / "outbox.db", IDENTITY, clock=FakeClock(), id_source=counting_ids())
+        Outbox(blocker / "sub" / "outbox.db", IDENTITY, clock=WallClock(steady=500.0), id_source=counting_ids())
 
 
 def test_a_corrupt_database_file_is_a_typed_error(tmp_path):
@@ -198,7 +178,7 @@ def test_a_corrupt_database_file_is_a_typed_error(tmp_path):
 
 def _gate_outbox(tmp_path):
     from firmware_app.bmis.wiring import OUTBOX_FILE
-    return Outbox(tmp_path / OUTBOX_FILE, IDENTITY, clock=FakeClock(), id_source=counting_ids())
+    return Outbox(tmp_path / OUTBOX_FILE, IDENTITY, clock=WallClock(steady=500.0), id_source=counting_ids())
 
 
 def _config_file(tmp_path):
@@ -249,8 +229,8 @@ def test_the_dead_letter_table_keeps_the_newest_within_its_count_and_byte_bounds
 
 def _stats_link(tmp_path):
     from firmware_app.bmis.link import BmisLink
-    clock = FakeClock()
-    box = Outbox(tmp_path / "outbox.db", IDENTITY, clock=clock, id_source=counting_ids(), monotonic=clock.mono)
+    clock = WallClock(steady=500.0)
+    box = Outbox(tmp_path / "outbox.db", IDENTITY, clock=clock, id_source=counting_ids(), monotonic=clock.monotonic)
     return BmisLink(box, connection_factory=lambda *args: None)
 
 

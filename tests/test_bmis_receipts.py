@@ -17,23 +17,16 @@ from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.outbox.storage import inspect_outbox
 from firmware_app.bmis.pump import OutboxPump
 from tests.test_bmis_contract import CROSSING
+from tests.fakes import ManualClock
 
 IDENTITY = Identity("gate-r", "post-r")
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 
 
-class Monotonic:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 def open_box(tmp_path, mono=None, timeout: float | None = 30.0) -> Outbox:
     counter = iter(range(1, 10**6))
     return Outbox(tmp_path / "o.db", IDENTITY, clock=lambda: NOW, id_source=lambda: uuid.UUID(int=next(counter)),
-                  limits=OutboxLimits(receipt_timeout_s=timeout), monotonic=mono or Monotonic())
+                  limits=OutboxLimits(receipt_timeout_s=timeout), monotonic=mono or ManualClock(1000.0))
 
 
 def crossing(txn: str) -> dict:
@@ -41,7 +34,7 @@ def crossing(txn: str) -> dict:
 
 
 def test_a_pubacked_record_stays_until_its_receipt_and_is_resent_after_the_timeout(tmp_path):
-    mono = Monotonic()
+    mono = ManualClock(1000.0)
     box = open_box(tmp_path, mono)
     record = box.add(MessageKind.CROSSING, crossing("tx-1"))
     assert box.mark_sent([record.msg_id]) == 1
@@ -86,7 +79,7 @@ def test_unreceipted_records_of_an_earlier_boot_are_resent_at_start(tmp_path):
     record = box.add(MessageKind.CROSSING, crossing("tx-1"))
     box.mark_sent([record.msg_id])
     box.close()
-    again = open_box(tmp_path, Monotonic())
+    again = open_box(tmp_path, ManualClock(1000.0))
     assert [m.msg_id for m in again.next_batch(10)] == [record.msg_id]
     assert again.counts().pending == 1 and again.has_crossing("tx-1")
 
@@ -95,7 +88,7 @@ def test_unreceipted_records_count_towards_the_bound(tmp_path):
     from firmware_app.bmis.errors import OutboxFull
     counter = iter(range(1, 10**6))
     box = Outbox(tmp_path / "o.db", IDENTITY, clock=lambda: NOW, id_source=lambda: uuid.UUID(int=next(counter)),
-                 limits=OutboxLimits(max_messages=3, reserve_messages=0), monotonic=Monotonic())
+                 limits=OutboxLimits(max_messages=3, reserve_messages=0), monotonic=ManualClock(1000.0))
     ids = [box.add(MessageKind.CROSSING, crossing(f"tx-{n}")).msg_id for n in range(3)]
     box.mark_sent(ids)
     with pytest.raises(OutboxFull):
@@ -181,7 +174,7 @@ class SilentBroker(Publisher):
 
 
 def test_a_missing_puback_on_a_live_connection_alarms_and_reconnects(tmp_path):
-    mono = Monotonic()
+    mono = ManualClock(1000.0)
     box = open_box(tmp_path, mono)
     timeouts: list[int] = []
     pump = OutboxPump(box, ack_timeout_s=10.0, monotonic=mono, on_ack_timeout=timeouts.append)

@@ -19,7 +19,8 @@ from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
 from tests.broker_fixtures import (DEVICES, PREFIX, bmis_consumer, broker, consumer_settings,  # noqa: F401
-                                   device_settings, make_link, wait_until)
+                                   device_settings, make_link)
+from tests.polling import wait_until
 from tests.test_bmis_contract import CROSSING
 
 

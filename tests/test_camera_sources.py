@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from drivers.camera import Frame, FrameSource, open_camera
 from drivers.camera.base import check_frame
 from drivers.errors import DriverError, DriverIOError, DriverUnavailable, UnknownBackend
+from tests.fakes import TickingClock
 
 
 def coloured(value: int, size=(48, 64)) -> np.ndarray:
@@ -36,18 +37,9 @@ def media(tmp_path):
             "folder": folder, "video_path": video}
 
 
-class TickClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        self.now += 0.5
-        return self.now
-
-
 @pytest.mark.parametrize("kind", ["file", "dir", "video"])
 def test_simulated_backend_contract(media, kind):
-    with open_camera(media[kind], clock=TickClock()) as camera:
+    with open_camera(media[kind], clock=TickingClock(0.5)) as camera:
         assert isinstance(camera, FrameSource) and camera.simulated
         frames = [camera.read() for _ in range(4)]
     assert all(isinstance(f, Frame) and f.image.shape == (48, 64, 3) and f.image.dtype == np.uint8 for f in frames)

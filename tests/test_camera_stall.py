@@ -8,25 +8,7 @@ import pytest
 
 from drivers.camera import CameraStalled, FrameSource, StallWatch, SupervisedSource
 from drivers.errors import DriverIOError, DriverTimeout
-
-
-class ManualClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
-class CreepingClock:
-    """Advances a little every time it is read, so a waiting loop sees time pass without sleeping."""
-
-    def __init__(self, step=0.05):
-        self.now, self.step = 0.0, step
-
-    def __call__(self):
-        self.now += self.step
-        return self.now
+from tests.fakes import ManualClock, TickingClock
 
 
 class GatedCamera(FrameSource):
@@ -57,7 +39,7 @@ def test_stall_watch_uses_the_injected_clock():
 
 def test_hung_camera_raises_camera_stalled():
     camera = GatedCamera()
-    clock = CreepingClock()
+    clock = TickingClock(0.05)
     supervised = SupervisedSource(camera, timeout_s=1.0, clock=clock)
     with pytest.raises(CameraStalled) as caught:
         supervised.read()
@@ -71,7 +53,7 @@ def test_hung_camera_raises_camera_stalled():
 def test_frames_flow_through_and_backend_errors_keep_their_type():
     camera = GatedCamera()
     camera.gate.set()
-    supervised = SupervisedSource(camera, timeout_s=1.0, clock=CreepingClock(0.001))
+    supervised = SupervisedSource(camera, timeout_s=1.0, clock=TickingClock(0.001))
     assert supervised.read().index == 1 and supervised.read().index == 2
     camera.failure = DriverIOError("link broke")
     with pytest.raises(DriverIOError, match="link broke"):

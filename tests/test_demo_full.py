@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator.local_process import wait_until
 from simulator.scenario import demo_scenario
 from simulator.scenario_bench import DEVICE_ID, Bench, BenchUnavailable
 from simulator.scenario_cmd import collect_delivery
 from simulator.scenario_run import ScenarioRunner
 from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+from tests.polling import wait_until
 
 EXPECTED = {
     "genuine passport": ("passed", ()),

@@ -1,55 +1,19 @@
 """Capture loop with scripted frames and a fake clock (no real time passes)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from drivers.camera import CameraStalled
 from firmware_app.face.capture import CaptureLoop, CaptureOutcome, CapturePlan
 from firmware_app.face.images import decode_image, load_image
 from firmware_app.face.pad import PadSkipped, PadStatus
 from firmware_app.face.portrait import chip_portrait
 from firmware_app.face.quality import LIVE_LIMITS, QualityIssue
-from firmware_app.face.verifier import build_verifier
+from tests.fakes import ManualClock, ScriptedCamera
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Shot:
-    image: np.ndarray
-    extras: object = None    # no NIR/depth streams (drivers.camera.Frame.extras)
-
-
-class ScriptedCamera:
-    """Gives the scripted images in turn (the last one repeats); each read costs `frame_s`."""
-
-    def __init__(self, images, clock: FakeClock, frame_s: float = 0.1, fail_after: int | None = None):
-        self.images, self.clock, self.frame_s, self.fail_after, self.reads = images, clock, frame_s, fail_after, 0
-
-    def read(self) -> Shot:
-        if self.fail_after is not None and self.reads >= self.fail_after:
-            raise CameraStalled("scripted stall")
-        self.clock.now += self.frame_s
-        image = self.images[min(self.reads, len(self.images) - 1)]
-        self.reads += 1
-        return Shot(image)
-
-
-@pytest.fixture(scope="module")
-def verifier():
-    return build_verifier(MODELS, threads=2)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +29,7 @@ def faces(shared_data, verifier):
 
 
 def run(verifier, faces, images, plan=CapturePlan(), **camera_options):
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     feedback = []
     loop = CaptureLoop(verifier, ScriptedCamera(images, clock, **camera_options), clock, plan, feedback.append)
     return loop.run(faces["reference"]), feedback

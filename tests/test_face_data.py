@@ -9,14 +9,9 @@ import pytest
 from firmware_app.face.images import decode_image, load_image
 from firmware_app.face.portrait import PortraitCodec, chip_portrait
 from firmware_app.face.quality import LIVE_LIMITS, QualityIssue
-from firmware_app.face.verifier import Decision, build_verifier
+from firmware_app.face.verifier import Decision
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-
-
-@pytest.fixture(scope="module")
-def verifier():
-    return build_verifier(MODELS, threads=2)
 
 
 @pytest.fixture(scope="module")

@@ -139,19 +139,18 @@ def test_runtime_recognizer_has_no_prelu_left():
     assert "PRelu" not in kinds and {"Relu", "Add", "Conv"} <= kinds
 
 
-def test_runtime_recognizer_embeds_real_faces_as_the_prelu_model_does(shared_data):
+def test_runtime_recognizer_embeds_real_faces_as_the_prelu_model_does(shared_data, request):
     """Same embeddings on real aligned photos as the model before the PRelu rewrite."""
     from firmware_app.face.align import align_face
     from firmware_app.face.embedder import SFaceEmbedder
     from firmware_app.face.images import load_image
     from firmware_app.face.models import ModelFile, load_manifest, read_verified
     from firmware_app.face.quality import primary_face
-    from firmware_app.face.verifier import build_verifier
     manifest = load_manifest(ROOT / "models")
     source = manifest.models["recognizer"]
     if not manifest.model_file("recognizer").path.exists():
         pytest.skip("face models not fetched (run `make setup`)")
-    verifier = build_verifier(ROOT / "models", threads=2)
+    verifier = request.getfixturevalue("verifier")        # after the skip: it needs the models
     original = read_verified(ModelFile("recognizer", ROOT / "models" / source["file"], source["sha256"]))
     prelu_kept = SFaceEmbedder(runtime.open_session(rw.strip_initializer_inputs(original)[0], 2))
     photos = sorted((shared_data / "faces").glob("person0[1-3]/*.jpg"))[:6]

@@ -1,7 +1,6 @@
 """Model files: hash checks, the derived SFace file, the shared thread pool, warm verifier."""
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -85,9 +84,8 @@ def test_thread_pool_size_is_fixed_once(manifest):
         runtime.ensure_thread_pool(3)
 
 
-def test_verifier_is_warm_and_rejects_a_blank_reference(manifest):
+def test_verifier_is_warm_and_rejects_a_blank_reference(manifest, verifier):
     from firmware_app.face.errors import ReferenceUnusable
-    verifier = build_verifier(MODELS, threads=2)
     with pytest.raises(ReferenceUnusable) as caught:
         verifier.reference(np.zeros((320, 240, 3), np.uint8))
     assert caught.value.reasons

@@ -18,7 +18,8 @@ from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
 from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
 from tests.lane_helpers import TODAY, good_chip, good_face, mrz
-from tests.test_lane_runner import Kiosk, Outbox, wait_until
+from tests.lane_rig import Kiosk, Outbox
+from tests.polling import wait_until
 
 LAYOUT = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(17, 27), Door.EXIT: DoorPins(22, 23, FailMode.FAIL_SAFE)},
                     (24, 16), 25, 5)
@@ -39,7 +40,7 @@ def bench():
                         lambda: datetime.now(timezone.utc))
     holder["runner"] = runner
     runner.start()
-    wait_until(lambda: runner.data.state is State.IDLE)
+    assert wait_until(lambda: runner.data.state is State.IDLE)
     yield sim, runner, outbox
     runner.stop()
     sim.stop()
@@ -49,31 +50,31 @@ def bench():
 def test_one_traveller_walks_through(bench):
     sim, runner, outbox = bench
     runner.submit(ev.DocumentPresented(mrz()))
-    wait_until(lambda: sim.is_open(Door.ENTRY))
+    assert wait_until(lambda: sim.is_open(Door.ENTRY))
     sim.enter()
-    wait_until(lambda: sim.is_open(Door.EXIT))
+    assert wait_until(lambda: sim.is_open(Door.EXIT))
     assert not sim.is_open(Door.ENTRY)
     sim.leave()
-    wait_until(lambda: outbox.crossings)
+    assert wait_until(lambda: outbox.crossings)
     assert outbox.crossings[0].outcome == "passed" and not sim.is_open(Door.EXIT)
 
 
 def test_tailgater_is_caught_and_the_exit_never_opens(bench):
     sim, runner, outbox = bench
     runner.submit(ev.DocumentPresented(mrz()))
-    wait_until(lambda: sim.is_open(Door.ENTRY))
+    assert wait_until(lambda: sim.is_open(Door.ENTRY))
     sim.set_inside(2)
-    wait_until(lambda: any(kind is AlarmKind.TAILGATING for kind, _, _ in outbox.alarms))
+    assert wait_until(lambda: any(kind is AlarmKind.TAILGATING for kind, _, _ in outbox.alarms))
     time.sleep(0.1)
     assert not sim.is_open(Door.EXIT) and sim.is_open(Door.ENTRY)
     sim.set_inside(0)
-    wait_until(lambda: outbox.crossings)
+    assert wait_until(lambda: outbox.crossings)
     assert outbox.crossings[0].outcome == "tailgating"
 
 
 def test_forced_exit_door_alarms_and_the_lane_resumes_once_it_is_shut(bench):
     sim, runner, outbox = bench
     sim.force_open(Door.EXIT)       # the simulated door closer shuts it again after a moment
-    wait_until(lambda: any(kind is AlarmKind.DOOR_FORCED for kind, _, _ in outbox.alarms))
-    wait_until(lambda: not sim.is_open(Door.EXIT) and runner.data.state is State.IDLE)
+    assert wait_until(lambda: any(kind is AlarmKind.DOOR_FORCED for kind, _, _ in outbox.alarms))
+    assert wait_until(lambda: not sim.is_open(Door.EXIT) and runner.data.state is State.IDLE)
     assert not runner.data.faults

@@ -10,9 +10,9 @@ from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
 from drivers.gate.events import GateEventKind
 from drivers.gate.sim import GateSimulator
 from firmware_app.lane.state import Fault, State
-from simulator.local_process import wait_until as wait_for
 from simulator.safety_rig import controller_config
-from tests.test_lane_runner import ENTRY_RELAY, EXIT_RELAY, PRESENCE, Rig, wait_until
+from tests.lane_rig import ENTRY_RELAY, EXIT_RELAY, PRESENCE, Rig
+from tests.polling import wait_until
 
 NC = 26
 
@@ -61,11 +61,11 @@ def test_a_cut_supervised_beam_is_a_fault_and_counts_as_occupied():
     try:
         assert not gate.snapshot().tamper and gate.snapshot().presence == 0
         sim.cut_presence(0)
-        assert wait_for(lambda: GateEventKind.TAMPER_ON in events.kinds(), 2.0)
+        assert wait_until(lambda: GateEventKind.TAMPER_ON in events.kinds(), 2.0)
         snapshot = gate.snapshot()
         assert snapshot.tamper and snapshot.presence == 1
         sim.set_inside(0)                                   # repaired
-        assert wait_for(lambda: GateEventKind.TAMPER_OFF in events.kinds(), 2.0)
+        assert wait_until(lambda: GateEventKind.TAMPER_OFF in events.kinds(), 2.0)
         assert not gate.snapshot().tamper
     finally:
         gate.close()
@@ -76,7 +76,7 @@ def test_a_stuck_sensor_with_both_contacts_closed_is_a_fault():
     try:
         gate_pins = sim.factory
         gate_pins.pin(24).drive_low()                       # NO closed while the NC stays closed
-        assert wait_for(lambda: GateEventKind.TAMPER_ON in events.kinds(), 2.0)
+        assert wait_until(lambda: GateEventKind.TAMPER_ON in events.kinds(), 2.0)
     finally:
         gate.close()
 
@@ -97,15 +97,15 @@ def test_the_lane_secures_and_goes_out_of_service_on_a_cut_sensor():
     made = Rig(presence_nc=(NC,))
     made.runner.start()
     try:
-        wait_until(lambda: made.state() is State.IDLE)
+        assert wait_until(lambda: made.state() is State.IDLE)
         made.pin(PRESENCE).drive_high()
         made.pin(NC).drive_high()                           # the cable cut
-        wait_until(lambda: Fault.TAMPER in made.runner.data.faults)
+        assert wait_until(lambda: Fault.TAMPER in made.runner.data.faults)
         assert made.state() is State.OUT_OF_SERVICE
         assert made.pin(EXIT_RELAY).state is False          # exit locked; the entry is the way back
         assert made.runner.data.presence == 1
         made.pin(NC).drive_low()                            # repaired
-        wait_until(lambda: made.state() is State.IDLE)
+        assert wait_until(lambda: made.state() is State.IDLE)
         assert made.pin(ENTRY_RELAY).state is False
     finally:
         made.close()

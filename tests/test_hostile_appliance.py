@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from simulator.hostile import ATTACK_FILE, HostileCase, hostile_chip
-from simulator.local_process import wait_until
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
 from simulator.scenario import TravellerSpec
 from simulator.scenario_bench import Bench, BenchUnavailable
 from simulator.scenario_run import mrz_lines, photos_of
 from simulator.vchip.pcscd import insert_card, remove_card
 from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+from tests.polling import wait_until
 
 RELEASE_BOUND_S = 1.0  # generous: the genuine release takes milliseconds; the unbounded DH took 28 s
 # after the hostile file is selected: at once, and when the unbounded attack would be under way

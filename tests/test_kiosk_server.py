@@ -15,14 +15,7 @@ from firmware_app.kiosk.inputs import InputKind, TravellerInput, parse_input
 from firmware_app.kiosk.languages import SUPPORTED
 from firmware_app.kiosk.server import KioskServer
 from firmware_app.kiosk.view import KioskView, Screen
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import ManualClock
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def received():
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return ManualClock(100.0)
 
 
 @pytest.fixture

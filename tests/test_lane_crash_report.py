@@ -18,13 +18,14 @@ from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.lane.journal import RECORDED_BEFORE_RESTART, LaneJournal
-from tests.test_lane_runner import Rig, wait_until
+from tests.lane_rig import Rig
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 CRASHING_LANE = textwrap.dedent("""
     import os, sys, time
     from tests.test_lane_crash_report import lane_outbox
-    from tests.test_lane_runner import Rig
+    from tests.lane_rig import Rig
     from tests.lane_helpers import good_chip, mrz
     from firmware_app.lane import events as ev
     from firmware_app.lane.journal import LaneJournal
@@ -72,7 +73,7 @@ def test_a_crash_between_the_outbox_commit_and_the_journal_close_reports_the_tra
     again.outbox = again.runner.ports.outbox = lane_outbox(str(tmp_path))
     again.runner.start()
     try:
-        wait_until(lambda: again.runner.data is not None)
+        assert wait_until(lambda: again.runner.data is not None)
     finally:
         again.close()
         again.outbox._link.outbox.close()

@@ -16,9 +16,9 @@ from firmware_app.bmis.wiring import connection_factory
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.state import Fault, State
 from tests.broker_fixtures import bmis_consumer, broker, device_settings  # noqa: F401  (fixtures)
-from tests.broker_fixtures import wait_until
+from tests.polling import wait_until
 from tests.disk_fixtures import DiskFiller, small_disk  # noqa: F401  (fixture)
-from tests.test_lane_runner import EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig
+from tests.lane_rig import EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig
 
 LIMITS = OutboxLimits(min_free_bytes=1 << 20, reserve_bytes=512 << 10)
 

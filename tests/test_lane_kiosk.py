@@ -12,17 +12,11 @@ from firmware_app.lane.actions import AlarmKind, ExceptionKind, OpenDoor, RaiseA
 from firmware_app.lane.runner import traveller_event
 from firmware_app.lane.state import State, TimerKind
 from firmware_app.policy import LaneMode, ReasonCode
-from tests.lane_helpers import PASS, REFER, Lane, good_chip, good_face, mrz
+from tests.lane_helpers import PASS, REFER, Lane, good_chip, mrz, to_decide
 
 
 def shown(actions) -> list:
     return [a.view for a in actions if isinstance(a, ShowScreen)]
-
-
-def to_decide(lane: Lane) -> None:
-    lane.send(ev.DocumentPresented(mrz()))
-    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
-    lane.send(ev.FaceResult(lane.txn_id, good_face()))
 
 
 # (how to reach the wait, its timer, its configured length)

@@ -7,7 +7,7 @@ from firmware_app.lane import events as ev
 from firmware_app.lane.actions import (AlarmKind, CloseDoor, ExceptionKind, OpenDoor, OverrideAnswered,
                                        OverrideRefusal, RaiseAlarm, RecordCrossing, RecordException, ReleaseDoors)
 from firmware_app.lane.state import CrossingOutcome, Fault, State, TimerKind
-from tests.lane_helpers import PASS, Lane, door_invariant_holds, good_chip, good_face, mrz
+from tests.lane_helpers import Lane, door_invariant_holds, mrz, to_pass
 
 
 def override(door, action, command_id="cmd-1", operator="officer-9"):
@@ -21,13 +21,6 @@ def answer(actions) -> OverrideAnswered:
 
 def audits(lane: Lane) -> list[str]:
     return [a.detail for a in lane.of(RecordException) if a.kind is ExceptionKind.OFFICER_OVERRIDE]
-
-
-def to_passage(lane: Lane) -> None:
-    lane.send(ev.DocumentPresented(mrz()))
-    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
-    lane.send(ev.FaceResult(lane.txn_id, good_face()))
-    lane.send(ev.DecisionMade(lane.txn_id, PASS))
 
 
 def test_open_from_idle_opens_the_door_audits_the_operator_and_expires_into_a_secured_lane():
@@ -60,7 +53,7 @@ def test_the_officer_closes_the_held_doors_and_a_partial_close_keeps_the_rest():
 
 def test_refused_while_a_traveller_is_in_passage_and_nothing_moves():
     lane = Lane()
-    to_passage(lane)
+    to_pass(lane)
     assert lane.state is State.PASSAGE
     actions = lane.send(override(Door.EXIT, "open"))
     assert answer(actions) == OverrideAnswered("cmd-1", False, OverrideRefusal.PASSAGE_IN_PROGRESS)

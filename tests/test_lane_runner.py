@@ -4,131 +4,52 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import DriverIOError
-from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
+from drivers.gate import Door
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind, ExceptionKind
 from firmware_app.lane.journal import LaneJournal
-from firmware_app.lane.ports import LanePorts
-from firmware_app.lane.runner import LaneRunner
-from firmware_app.lane.state import Fault, LaneSettings, LaneTimeouts, State
-from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
-from simulator.local_process import wait_until as poll_until
-from tests.lane_helpers import TODAY, good_chip, good_face, mrz
-
-ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
-FAST = LaneTimeouts(document_s=2, chip_s=0.3, face_s=2, decision_s=2, officer_s=2, enter_s=2, exit_s=2,
-                    tailgate_s=2, refer_s=0.3, held_open_s=2, retreat_s=0.3)
-
-
-def wait_until(predicate, timeout=5.0):
-    if not poll_until(predicate, timeout, poll_s=0.01):
-        raise AssertionError("condition not reached in time")
-    return True
-
-
-class Outbox:
-    def __init__(self):
-        self.crossings, self.exceptions, self.alarms = [], [], []
-
-    def crossing(self, record):
-        self.crossings.append(record)
-
-    def has_crossing(self, txn_id):
-        return any(record.transaction_id == txn_id for record in self.crossings)
-
-    def exception(self, kind, txn_id, detail):
-        self.exceptions.append((kind, txn_id, detail))
-
-    def alarm(self, kind, txn_id, detail):
-        self.alarms.append((kind, txn_id, detail))
-
-
-class Kiosk:
-    def __init__(self):
-        self.views = []
-
-    def show(self, view):
-        self.views.append(view)
-
-
-class Rig:
-    def __init__(self, journal=None, chip=None, gate_wrapper=None, kiosk=None, supervision=None, presence_nc=()):
-        self.factory = MockFactory()
-        layout = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
-                                                 Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY,
-                            presence_nc=presence_nc, presence_grace_s=0.05)
-        self.runner = None
-        self.gate = GateDriver(layout, self.factory, lambda e: self.runner and self.runner.on_gate_event(e))
-        for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY) + tuple(presence_nc):
-            self.factory.pin(pin).drive_low()          # NC contacts closed: their zones empty
-        self.outbox, self.kiosk = Outbox(), kiosk or Kiosk()
-        self.journal = journal or LaneJournal.in_memory()
-        ports = LanePorts(gate=gate_wrapper(self.gate) if gate_wrapper else self.gate,
-                          chip=chip or (lambda txn, mrz_, cancelled: good_chip()),
-                          face=lambda txn, round_no, feedback, cancelled: (feedback("come_closer"), good_face())[1],
-                          decider=lambda req: decide(req.evidence, PolicyContext(today=TODAY, mode=req.mode),
-                                                     InMemoryAlertLists()),
-                          kiosk=self.kiosk, outbox=self.outbox, journal=self.journal)
-        extra = {"supervision": supervision} if supervision else {}
-        self.runner = LaneRunner(LaneSettings(timeouts=FAST), ports, lambda: datetime.now(timezone.utc), **extra)
-
-    def pin(self, number):
-        return self.factory.pin(number)
-
-    def step_into_the_mantrap(self) -> None:
-        """A traveller who passes steps in: the entry closes behind them and the exit is released."""
-        self.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: self.pin(ENTRY_RELAY).state is True)         # entry released after PASS
-        self.pin(ENTRY_SENSOR).drive_high()
-        self.pin(PRESENCE).drive_low()                                  # one person inside
-        wait_until(lambda: self.pin(ENTRY_RELAY).state is False)
-        self.pin(ENTRY_SENSOR).drive_low()
-        wait_until(lambda: self.pin(EXIT_RELAY).state is True)
-
-    def state(self):
-        return self.runner.data.state
-
-    def close(self):
-        self.runner.stop()
-        self.gate.close()
-
-
-@pytest.fixture
-def rig():
-    made = Rig()
-    made.runner.start()
-    yield made
-    made.close()
+from firmware_app.lane.state import Fault, State
+from tests.lane_helpers import good_chip, mrz
+from tests.lane_rig import (
+    EMERGENCY,
+    ENTRY_RELAY,
+    EXIT_RELAY,
+    EXIT_SENSOR,
+    PRESENCE,
+    Outbox,
+    Rig,
+    rig,  # noqa: F401  (fixture)
+)
+from tests.polling import wait_until
 
 
 def test_whole_transaction_drives_the_real_relays(rig):
     rig.step_into_the_mantrap()
     rig.pin(EXIT_SENSOR).drive_high()
     rig.pin(PRESENCE).drive_high()                                  # gone through the exit
-    wait_until(lambda: rig.pin(EXIT_RELAY).state is False)
+    assert wait_until(lambda: rig.pin(EXIT_RELAY).state is False)
     rig.pin(EXIT_SENSOR).drive_low()
-    wait_until(lambda: rig.outbox.crossings)
+    assert wait_until(lambda: rig.outbox.crossings)
     record = rig.outbox.crossings[0].to_dict()
     assert record["outcome"] == "passed" and record["passage"]["single_passage_confirmed"] is True
     assert rig.journal.outcome(record["transaction_id"]) == "passed"
     assert any(v.instruction == "come_closer" for v in rig.kiosk.views)
-    wait_until(lambda: rig.state() is State.IDLE)
+    assert wait_until(lambda: rig.state() is State.IDLE)
 
 
 def test_emergency_loop_cut_releases_both_doors(rig):
     rig.pin(EMERGENCY).drive_high()
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is True and rig.pin(EXIT_RELAY).state is True)
+    assert wait_until(lambda: rig.pin(ENTRY_RELAY).state is True and rig.pin(EXIT_RELAY).state is True)
     # the relays are released on the input's thread, before the loop has handled the event
-    wait_until(lambda: rig.state() is State.EMERGENCY and rig.outbox.alarms)
+    assert wait_until(lambda: rig.state() is State.EMERGENCY and rig.outbox.alarms)
     assert rig.outbox.alarms[0][0] is AlarmKind.EMERGENCY
     rig.pin(EMERGENCY).drive_low()
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is False and rig.pin(EXIT_RELAY).state is False)
+    assert wait_until(lambda: rig.pin(ENTRY_RELAY).state is False and rig.pin(EXIT_RELAY).state is False)
 
 
 def test_chip_stage_that_hangs_times_out_and_refers(rig):
@@ -138,10 +59,10 @@ def test_chip_stage_that_hangs_times_out_and_refers(rig):
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: made.outbox.crossings)
+        assert wait_until(lambda: made.outbox.crossings)
         assert made.outbox.crossings[0].outcome == "referred"
         assert any(kind is ExceptionKind.STAGE_TIMEOUT for kind, _, _ in made.outbox.exceptions)
-        wait_until(hung.is_set)        # the worker was told to stop
+        assert wait_until(hung.is_set)        # the worker was told to stop
         assert made.pin(ENTRY_RELAY).state is False
     finally:
         made.close()
@@ -154,7 +75,7 @@ def test_chip_stage_error_becomes_a_referral():
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: made.outbox.crossings)
+        assert wait_until(lambda: made.outbox.crossings)
         assert made.outbox.crossings[0].chip.detail == "DriverIOError"
         assert made.outbox.crossings[0].outcome == "referred"
     finally:
@@ -182,7 +103,7 @@ def test_gate_driver_disappearing_takes_the_lane_out_of_service():
     try:
         made.runner.ports.gate.gone = True
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: made.state() is State.OUT_OF_SERVICE)
+        assert wait_until(lambda: made.state() is State.OUT_OF_SERVICE)
         assert made.outbox.crossings[-1].outcome == "voided"
         assert made.pin(ENTRY_RELAY).state is False
         made.runner.submit(ev.DocumentPresented(mrz()))    # still answering, still shut
@@ -195,7 +116,7 @@ def test_gate_driver_disappearing_takes_the_lane_out_of_service():
 def test_restart_secures_first_then_voids_and_reports_open_transactions(tmp_path):
     path = tmp_path / "lane.db"
     crashed = LaneJournal.open(path)
-    crashed.begin("boot0-000007", datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc))
+    crashed.begin("boot0-000007", datetime(2026, 11, 26, 11, 0, tzinfo=UTC))
     made = Rig(journal=LaneJournal.open(path))
     made.gate.open_door(Door.ENTRY)          # as the crash left it
     order = []
@@ -218,12 +139,12 @@ class FailingOutbox(Outbox):
 
 def test_an_open_transaction_whose_void_report_fails_stays_open_for_the_next_start(tmp_path):
     path = tmp_path / "lane.db"
-    LaneJournal.open(path).begin("boot0-000008", datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc))
+    LaneJournal.open(path).begin("boot0-000008", datetime(2026, 11, 26, 11, 0, tzinfo=UTC))
     made = Rig(journal=LaneJournal.open(path))
     made.outbox = made.runner.ports.outbox = FailingOutbox()
     made.runner.start()
     try:
-        wait_until(lambda: made.state() is State.OUT_OF_SERVICE)         # the outbox fault stops the lane
+        assert wait_until(lambda: made.state() is State.OUT_OF_SERVICE)         # the outbox fault stops the lane
         assert [t.txn_id for t in LaneJournal.open(path).open_transactions()] == ["boot0-000008"]
     finally:
         made.close()
@@ -249,7 +170,7 @@ def test_a_crossing_the_outbox_refused_stays_open_in_the_journal(tmp_path):
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
         made.runner.submit(ev.DocumentRemoved())
-        wait_until(lambda: Fault.OUTBOX in made.runner.data.faults)
+        assert wait_until(lambda: Fault.OUTBOX in made.runner.data.faults)
         assert len(LaneJournal.open(path).open_transactions()) == 1     # reported as voided at next start
     finally:
         made.close()
@@ -267,6 +188,7 @@ def test_submit_before_start_is_a_typed_error():
 
 def test_biometric_data_is_discarded_when_the_transaction_ends():
     import numpy as np
+
     from firmware_app.lane.stages import PortraitVault
     vault = PortraitVault()
     made = Rig(chip=lambda txn, mrz_, cancelled: (vault.put(txn, np.zeros((4, 4, 3), np.uint8)), good_chip())[1])
@@ -274,11 +196,11 @@ def test_biometric_data_is_discarded_when_the_transaction_ends():
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: made.state() is State.PASSAGE)
+        assert wait_until(lambda: made.state() is State.PASSAGE)
         assert len(vault) == 1
         made.runner.submit(ev.Timeout(*next((k, t) for k, t in made.runner.data.timers if k.value == "enter")))
-        wait_until(lambda: made.outbox.crossings)
-        wait_until(lambda: len(vault) == 0)
+        assert wait_until(lambda: made.outbox.crossings)
+        assert wait_until(lambda: len(vault) == 0)
         assert made.outbox.crossings[0].outcome == "not_entered"
     finally:
         made.close()
@@ -288,15 +210,15 @@ def test_officer_override_is_answered_on_the_real_relays_and_one_nobody_waits_fo
     open_exit = ev.OfficerOverride(Door.EXIT, ev.OverrideAction.OPEN, "officer-3", "cmd-a")
     answer = rig.runner.officer_override(open_exit, timeout=5)
     assert answer is not None and answer.accepted
-    wait_until(lambda: rig.pin(EXIT_RELAY).state is True)
+    assert wait_until(lambda: rig.pin(EXIT_RELAY).state is True)
     assert any(kind is ExceptionKind.OFFICER_OVERRIDE and "officer-3" in detail
                for kind, _, detail in rig.outbox.exceptions)
     close_all = ev.OfficerOverride(None, ev.OverrideAction.CLOSE, "officer-3", "cmd-b")
     assert rig.runner.officer_override(close_all, timeout=5).accepted
-    wait_until(lambda: rig.pin(EXIT_RELAY).state is False)
+    assert wait_until(lambda: rig.pin(EXIT_RELAY).state is False)
     # an override whose command already gave up (nobody waits) must never be carried out later
     handled = rig.runner.handled
     rig.runner.submit(ev.OfficerOverride(Door.ENTRY, ev.OverrideAction.OPEN, "officer-3", "cmd-late"))
     rig.runner.submit(ev.PresenceChanged(0))
-    wait_until(lambda: rig.runner.handled > handled)
+    assert wait_until(lambda: rig.runner.handled > handled)
     assert rig.pin(ENTRY_RELAY).state is False and rig.runner.data.override is None

@@ -13,15 +13,11 @@ from firmware_app.lane.actions import (AlarmKind, CloseDoor, OpenDoor, RaiseAlar
 from firmware_app.lane.machine import initial
 from firmware_app.lane.safety import gate_failure_note
 from firmware_app.lane.state import Fault, LaneSettings, Phase, State, TimerKind
-from tests.lane_helpers import NOW, PASS, Lane, door_invariant_holds, good_chip, good_face, mrz
+from tests.lane_helpers import NOW, Lane, alarms, door_invariant_holds, mrz, to_passage
 
 
 def to_phase(lane: Lane, phase: Phase) -> None:
-    lane.send(ev.DocumentPresented(mrz()))
-    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
-    lane.send(ev.FaceResult(lane.txn_id, good_face()))
-    lane.send(ev.DecisionMade(lane.txn_id, PASS))
-    lane.send(ev.DoorOpened(Door.ENTRY))
+    to_passage(lane)
     steps = {Phase.ENTERING: [], Phase.ENTRY_CLOSING: [ev.PresenceChanged(1)],
              Phase.EXITING: [ev.PresenceChanged(1), ev.DoorClosed(Door.ENTRY), ev.DoorOpened(Door.EXIT)],
              Phase.TAILGATE_HOLD: [ev.PresenceChanged(1), ev.PresenceChanged(2)],
@@ -30,10 +26,6 @@ def to_phase(lane: Lane, phase: Phase) -> None:
     for event in steps:
         lane.send(event)
     assert lane.data.txn.phase is phase
-
-
-def alarms(lane: Lane) -> list:
-    return [a.kind for a in lane.of(RaiseAlarm)]
 
 
 FAULTS = {

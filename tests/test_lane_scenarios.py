@@ -17,27 +17,11 @@ from firmware_app.lane.state import Fault, LaneSettings, Phase, State, TimerKind
 from firmware_app.policy import (Evidence, InMemoryAlertLists, LaneMode, Outcome, PolicyContext, ReasonCode,
                                  decide)
 from firmware_app.policy.alerts import DocumentEntry
-from tests.lane_helpers import NOW, PASS, REFER, TODAY, Lane, good_chip, good_face, mrz
-
-
-def to_decide(lane: Lane, face=None) -> None:
-    lane.send(ev.DocumentPresented(mrz()))
-    lane.send(ev.ChipResult(lane.txn_id, good_chip()))
-    lane.send(ev.FaceResult(lane.txn_id, face or good_face()))
-
-
-def to_passage(lane: Lane) -> None:
-    to_decide(lane)
-    lane.send(ev.DecisionMade(lane.txn_id, PASS))
-    lane.send(ev.DoorOpened(Door.ENTRY))
+from tests.lane_helpers import NOW, PASS, REFER, TODAY, Lane, alarms, good_chip, good_face, mrz, to_decide, to_passage
 
 
 def record(lane: Lane):
     return lane.of(RecordCrossing)[-1].record
-
-
-def alarms(lane: Lane) -> list[AlarmKind]:
-    return [a.kind for a in lane.of(RaiseAlarm)]
 
 
 def screens(actions) -> list[Screen]:

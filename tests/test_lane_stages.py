@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from simulator.vchip.transport import InProcessTransceiver
 from tests.chip_fixtures import counter_rng
 from tests.lane_helpers import good_face
 from tests.passport_helpers import NOW, TD3, passport, pki, store_for
+from tests.fakes import ScriptedCamera
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -71,21 +71,6 @@ def test_without_trust_store_passive_authentication_refers():
     assert finding.outcome is Outcome.REFER and "NO_TRUST_STORE" in finding.detail
 
 
-@dataclass
-class Shot:
-    image: np.ndarray
-    extras: object = None    # no NIR/depth streams (drivers.camera.Frame.extras)
-
-
-class Camera:
-    def __init__(self, images):
-        self.images, self.reads = images, 0
-
-    def read(self):
-        self.reads += 1
-        return Shot(self.images[min(self.reads - 1, len(self.images) - 1)])
-
-
 def test_face_stage_without_portrait_is_a_typed_error():
     stage = FaceCaptureStage(verifier=None, camera=None, monotonic=time.monotonic, vault=PortraitVault(),
                              model_version="m")
@@ -93,17 +78,15 @@ def test_face_stage_without_portrait_is_a_typed_error():
         stage("t9", 1, lambda key: None, threading.Event())
 
 
-def test_face_stage_matches_the_chip_portrait_and_gives_kiosk_feedback(shared_data):
+def test_face_stage_matches_the_chip_portrait_and_gives_kiosk_feedback(shared_data, verifier):
     from firmware_app.face.portrait import chip_portrait
     from firmware_app.face.images import decode_image
-    from firmware_app.face.verifier import build_verifier
-    verifier = build_verifier(MODELS, threads=2)
     root = shared_data / "faces"
     photo = load_image(root / "person01" / "img1.jpg")
     vault = PortraitVault()
     vault.put("t4", decode_image(chip_portrait(photo, verifier.analyse(photo, LIVE_LIMITS).face)))
     blank = np.full((480, 640, 3), 90, np.uint8)
-    camera = Camera([blank, load_image(root / "person01" / "img5.jpg")])
+    camera = ScriptedCamera([blank, load_image(root / "person01" / "img5.jpg")])
     stage = FaceCaptureStage(verifier, camera, time.monotonic, vault, "sface-2021dec", CapturePlan(budget_s=30))
     feedback = []
     evidence = stage("t4", 1, feedback.append, threading.Event())
@@ -120,7 +103,7 @@ def test_face_capture_stops_between_frames_once_cancelled():
     from firmware_app.lane.errors import StageCancelled
     vault = PortraitVault()
     vault.put("t5", np.zeros((8, 8, 3), np.uint8))
-    camera = Camera([np.zeros((8, 8, 3), np.uint8)])
+    camera = ScriptedCamera([np.zeros((8, 8, 3), np.uint8)])
     stage = FaceCaptureStage(NoFaceVerifier(), camera, time.monotonic, vault, "m")
     cancelled = threading.Event()
     cancelled.set()

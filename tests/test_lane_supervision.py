@@ -18,10 +18,10 @@ from firmware_app.lane.actions import AlarmKind
 from firmware_app.lane.state import Fault, LaneData, State
 from firmware_app.lane.supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance
 from tests.lane_helpers import good_chip, mrz
-from tests.test_lane_runner import rig  # noqa: F401  (fixture)
-from tests.test_lane_runner import EMERGENCY as EMERGENCY_PIN
-from tests.test_lane_runner import (ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig,
-                                    wait_until)
+from tests.lane_rig import EMERGENCY as EMERGENCY_PIN
+from tests.lane_rig import rig  # noqa: F401  (fixture)
+from tests.lane_rig import ENTRY_RELAY, EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig
+from tests.polling import wait_until
 
 QUICK = Supervision(stall_s=0.3, stage_grace_s=0.3, gate_probe_s=0.1, tick_s=0.05)
 
@@ -36,13 +36,13 @@ def test_a_hung_chip_worker_takes_the_reader_out_of_service_until_it_returns():
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: made.outbox.crossings)           # the chip timeout referred the traveller
-        wait_until(lambda: Fault.CHIP_READER in made.runner.data.faults)
+        assert wait_until(lambda: made.outbox.crossings)           # the chip timeout referred the traveller
+        assert wait_until(lambda: Fault.CHIP_READER in made.runner.data.faults)
         assert made.state() is State.OUT_OF_SERVICE and made.pin(ENTRY_RELAY).state is False
         assert any(kind is AlarmKind.DEVICE_FAULT and "chip_reader" in detail
                    for kind, _, detail in made.outbox.alarms)
         release.set()                                       # the worker finally answers, too late
-        wait_until(lambda: made.state() is State.IDLE)
+        assert wait_until(lambda: made.state() is State.IDLE)
         assert [c.outcome for c in made.outbox.crossings] == ["referred"]    # its late result dropped
     finally:
         release.set()
@@ -69,15 +69,15 @@ def test_a_stuck_loop_is_found_the_doors_secured_and_the_lane_recovers_afterward
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(kiosk.stuck.is_set)
+        assert wait_until(kiosk.stuck.is_set)
         assert made.pin(ENTRY_RELAY).state is True          # PASS: the entry was released, then it hung
-        wait_until(lambda: not made.runner.healthy())
-        wait_until(lambda: made.pin(ENTRY_RELAY).state is False)   # nobody inside: everything locked
-        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
+        assert wait_until(lambda: not made.runner.healthy())
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is False)   # nobody inside: everything locked
+        assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
         kiosk.release.set()
-        wait_until(lambda: made.outbox.crossings)
+        assert wait_until(lambda: made.outbox.crossings)
         assert made.outbox.crossings[0].outcome == "voided"
-        wait_until(lambda: made.runner.healthy() and made.state() is State.IDLE)
+        assert wait_until(lambda: made.runner.healthy() and made.state() is State.IDLE)
         assert made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False
     finally:
         kiosk.release.set()
@@ -119,17 +119,17 @@ def test_a_gate_driver_that_fails_and_comes_back_is_retried_calmly_then_resumes(
     try:
         gate.gone = True
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(lambda: made.state() is State.OUT_OF_SERVICE and made.outbox.crossings)
+        assert wait_until(lambda: made.state() is State.OUT_OF_SERVICE and made.outbox.crossings)
         detail = next(d for k, _, d in made.outbox.alarms if k is AlarmKind.DEVICE_FAULT)
         assert detail.startswith("gate_driver") and "fail_secure" not in detail   # fail modes not wired here
         before = gate.calls
         time.sleep(0.5)
         assert gate.calls - before <= 12        # probed every 0.1 s, not spinning on its own failures
         gate.gone = False
-        wait_until(lambda: made.state() is State.IDLE)
+        assert wait_until(lambda: made.state() is State.IDLE)
         assert made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False
         made.runner.submit(ev.DocumentPresented(mrz()))     # back in service without a restart
-        wait_until(lambda: made.pin(ENTRY_RELAY).state is True)
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True)
     finally:
         gate.gone = False
         made.close()
@@ -139,17 +139,17 @@ def test_a_fault_with_the_traveller_inside_locks_the_exit_relay_and_releases_the
     rig.step_into_the_mantrap()
     rig.pin(EXIT_SENSOR).drive_high()
     rig.runner.submit(ev.DeviceFault(Fault.JOURNAL, "disk full"))
-    wait_until(lambda: rig.pin(EXIT_RELAY).state is False and rig.pin(ENTRY_RELAY).state is True)
+    assert wait_until(lambda: rig.pin(EXIT_RELAY).state is False and rig.pin(ENTRY_RELAY).state is True)
     # the alarm follows the door actions in the same lane step: it may land a moment after the relays
     assert wait_until(lambda: AlarmKind.PERSON_INSIDE in alarm_kinds(rig))
     rig.pin(PRESENCE).drive_high()                          # stepped back out through the entry
-    wait_until(lambda: rig.pin(ENTRY_RELAY).state is False)
+    assert wait_until(lambda: rig.pin(ENTRY_RELAY).state is False)
 
 
 def test_kiosk_inputs_reach_the_lane_through_the_runner(rig):
     rig.runner.on_traveller_input(TravellerInput(InputKind.ASSISTANCE))
     rig.runner.on_traveller_input(TravellerInput(InputKind.LANGUAGE, "fr"))
-    wait_until(lambda: rig.kiosk.views and rig.kiosk.views[-1].assistance_called)
+    assert wait_until(lambda: rig.kiosk.views and rig.kiosk.views[-1].assistance_called)
     assert alarm_kinds(rig).count(AlarmKind.ASSISTANCE_REQUESTED) == 1
 
 
@@ -247,10 +247,10 @@ def test_emergency_releases_every_door_while_the_loop_is_stuck():
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(kiosk.stuck.is_set)
-        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))     # stalled, doors secured
+        assert wait_until(kiosk.stuck.is_set)
+        assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))     # stalled, doors secured
         made.pin(EMERGENCY_PIN).drive_high()                                 # then the fire alarm
-        wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
     finally:
         kiosk.release.set()
         made.close()
@@ -262,12 +262,12 @@ def test_when_the_emergency_ends_while_the_loop_is_stuck_the_doors_are_secured_a
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(kiosk.stuck.is_set)
-        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
+        assert wait_until(kiosk.stuck.is_set)
+        assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
         made.pin(EMERGENCY_PIN).drive_high()
-        wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
         made.pin(EMERGENCY_PIN).drive_low()                                  # the fire alarm ends, loop still stuck
-        wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
         assert not made.runner.healthy()
     finally:
         kiosk.release.set()
@@ -280,13 +280,13 @@ def test_when_the_emergency_ends_while_the_loop_is_stuck_somebody_inside_keeps_t
     made.runner.start()
     try:
         made.runner.submit(ev.DocumentPresented(mrz()))
-        wait_until(kiosk.stuck.is_set)
-        wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
+        assert wait_until(kiosk.stuck.is_set)
+        assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
         made.pin(EMERGENCY_PIN).drive_high()
-        wait_until(lambda: made.pin(EXIT_RELAY).state is True, 2.0)
+        assert wait_until(lambda: made.pin(EXIT_RELAY).state is True, 2.0)
         made.pin(PRESENCE).drive_low()                                       # somebody inside the mantrap
         made.pin(EMERGENCY_PIN).drive_low()
-        wait_until(lambda: made.pin(EXIT_RELAY).state is False, 2.0)
+        assert wait_until(lambda: made.pin(EXIT_RELAY).state is False, 2.0)
         assert made.pin(ENTRY_RELAY).state is True                           # never trapped
     finally:
         kiosk.release.set()

@@ -14,9 +14,9 @@ from firmware_app.bmis.commands.signing import public_key_pem, sign_command
 from firmware_app.config import parse_config
 from firmware_app.lane.state import Fault
 from simulator.cms_builder import master_list
-from simulator.local_process import wait_until
 from simulator.test_pki import KeyKind, make_csca, make_document_signer
 from test_app_assembly import assembled, config_text
+from tests.polling import wait_until
 
 NOW = datetime.now(timezone.utc)
 GERMANY = make_csca("app-de", NOW, KeyKind.ECDSA_P256, country="DE")

@@ -15,7 +15,8 @@ from firmware_app.emrtd.pa import PaReason, passive_authenticate
 from passport_helpers import NOW, passport, pki
 from simulator.cms_builder import master_list
 from simulator.test_pki import KeyKind, make_csca, make_document_signer
-from tests.bmis_command_helpers import ROOT, Bmis, Clock, FakeLane, make_processor
+from tests.bmis_command_helpers import ROOT, Bmis, FakeLane, make_processor
+from tests.fakes import WallClock
 
 GERMANY = make_csca("upd-de", NOW, KeyKind.ECDSA_P256, country="DE")
 ML_SIGNER = make_document_signer(GERMANY, "upd", NOW, KeyKind.ECDSA_P256, serial=940, label="ml")
@@ -43,7 +44,7 @@ def _file(name: str, data: bytes) -> dict:
 
 @pytest.fixture
 def env(tmp_path):
-    clock, restored = Clock(), []
+    clock, restored = WallClock(), []
     updater, stage = TrustStoreUpdater(_config(tmp_path), clock), Stage()
     updater.attach(stage, lambda: restored.append(True))
     bmis = Bmis(clock)

@@ -18,7 +18,7 @@ from drivers.passport_reader import (
 from drivers.passport_reader.backoff import Backoff
 from firmware_app.config import load_config
 from firmware_app.config import model as config_model
-from simulator.local_process import wait_until
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",

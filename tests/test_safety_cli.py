@@ -11,8 +11,9 @@ from drivers.gate.safety.client import SafetyGate
 from drivers.gate.safety.simctl import RemoteGate
 from firmware_app.cli import main as gatectl
 from simulator.cli import main as gatesim
-from simulator.local_process import stop_process, wait_until
+from simulator.local_process import stop_process
 from simulator.safety_rig import controller_config, start_controller
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = '[device]\nid = "g1"\npost_id = "p1"\n[reader]\nurl = "sim://"\n'

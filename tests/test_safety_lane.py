@@ -23,7 +23,8 @@ from firmware_app.policy import InMemoryAlertLists, PolicyContext, decide
 from simulator.local_process import stop_process
 from simulator.safety_rig import controller_config, start_controller
 from tests.lane_helpers import TODAY, good_chip, good_face, mrz
-from tests.test_lane_runner import Kiosk, Outbox, wait_until
+from tests.lane_rig import Kiosk, Outbox
+from tests.polling import wait_until
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def lane(tmp_path):
                         lambda: datetime.now(timezone.utc), supervision=Supervision(gate_probe_s=0.3, tick_s=0.05))
     holder["runner"] = runner
     runner.start()
-    wait_until(lambda: runner.data.state is State.IDLE)
+    assert wait_until(lambda: runner.data.state is State.IDLE)
     sim = RemoteGate(Path(str(socket) + ".sim"))
     yield sim, runner, outbox, (config, socket, holder)
     runner.stop()
@@ -53,31 +54,31 @@ def lane(tmp_path):
 def test_one_traveller_walks_through_the_controller_without_a_refusal(lane):
     sim, runner, outbox, _ = lane
     runner.submit(ev.DocumentPresented(mrz()))
-    wait_until(lambda: sim.is_open(Door.ENTRY))
+    assert wait_until(lambda: sim.is_open(Door.ENTRY))
     sim.set_inside(1)
-    wait_until(lambda: sim.is_open(Door.EXIT))
+    assert wait_until(lambda: sim.is_open(Door.EXIT))
     assert not sim.is_open(Door.ENTRY)
     sim.set_inside(0)
-    wait_until(lambda: outbox.crossings)
+    assert wait_until(lambda: outbox.crossings)
     assert outbox.crossings[0].outcome == "passed" and not runner.data.faults
-    wait_until(lambda: not sim.is_open(Door.EXIT))
+    assert wait_until(lambda: not sim.is_open(Door.EXIT))
 
 
 def test_a_tailgater_keeps_the_exit_shut_and_the_emergency_releases_everything(lane):
     sim, runner, outbox, _ = lane
     runner.submit(ev.DocumentPresented(mrz()))
-    wait_until(lambda: sim.is_open(Door.ENTRY))
+    assert wait_until(lambda: sim.is_open(Door.ENTRY))
     sim.set_inside(2)
-    wait_until(lambda: any(kind is AlarmKind.TAILGATING for kind, _, _ in outbox.alarms))
+    assert wait_until(lambda: any(kind is AlarmKind.TAILGATING for kind, _, _ in outbox.alarms))
     time.sleep(0.1)
     assert not sim.released(Door.EXIT) and sim.released(Door.ENTRY)
     sim.set_inside(0)
-    wait_until(lambda: outbox.crossings)
+    assert wait_until(lambda: outbox.crossings)
     sim.emergency(True)
-    wait_until(lambda: runner.data.state is State.EMERGENCY)
+    assert wait_until(lambda: runner.data.state is State.EMERGENCY)
     assert sim.outputs()["released"] == ["entry", "exit"]
     sim.emergency(False)
-    wait_until(lambda: runner.data.state is State.IDLE and not sim.outputs()["released"])
+    assert wait_until(lambda: runner.data.state is State.IDLE and not sim.outputs()["released"])
     assert Fault.GATE_DRIVER not in runner.data.faults     # no command of the lane was refused
 
 
@@ -85,9 +86,9 @@ def test_a_controller_restart_is_a_gate_fault_the_lane_recovers_from(lane):
     sim, runner, outbox, (config, socket, holder) = lane
     sim.close()
     stop_process(holder["controller"], 5)
-    wait_until(lambda: Fault.GATE_DRIVER in runner.data.faults)
+    assert wait_until(lambda: Fault.GATE_DRIVER in runner.data.faults)
     holder["controller"] = start_controller(config, socket)
-    wait_until(lambda: Fault.GATE_DRIVER not in runner.data.faults, timeout=10)
+    assert wait_until(lambda: Fault.GATE_DRIVER not in runner.data.faults, timeout=10)
     assert runner.data.state is State.IDLE
 
 
