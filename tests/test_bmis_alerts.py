@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from firmware_app.bmis.alerts.entries import ListKind
 from firmware_app.bmis.alerts.store import AlertStore
 from firmware_app.bmis.errors import AlertListInvalid, AlertVersionConflict
-from firmware_app.policy.alerts import (AlertListChecker, AlertListKind, InMemoryAlertLists,
+from firmware_app.policy.alerts import (AlertListKind, InMemoryAlertLists,
                                         PersonEntry)
 from firmware_app.policy.errors import AlertListUnavailable, AlertQueryInvalid
 
@@ -34,10 +34,6 @@ def store(tmp_path):
     s = AlertStore.open(tmp_path / "alerts.db", clock)
     yield s
     s.close()
-
-
-def test_is_an_alert_list_checker(store):
-    assert isinstance(store, AlertListChecker)
 
 
 def test_replace_then_document_hit(store):

@@ -6,7 +6,6 @@ import math
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.errors import GateError
 from firmware_app.face.quality import INSTRUCTIONS, QualityIssue, instruction_for
 from firmware_app.kiosk.errors import InvalidView
 from firmware_app.kiosk.view import DocumentKind, Instruction, KioskView, Screen, document_kind
@@ -70,10 +69,6 @@ def test_face_instruction_keys_are_all_known_to_the_kiosk():
 def test_bad_fields_are_typed_errors(kwargs):
     with pytest.raises(InvalidView):
         KioskView(**kwargs)
-
-
-def test_invalid_view_belongs_to_the_gate_error_tree():
-    assert issubclass(InvalidView, GateError)
 
 
 _anything = st.one_of(st.none(), st.booleans(), st.integers(-5, 30), st.floats(allow_nan=True),

@@ -6,15 +6,11 @@ from datetime import date
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.policy import AlertListChecker, AlertListKind, AlertQueryInvalid, InMemoryAlertLists
+from firmware_app.policy import AlertListKind, AlertQueryInvalid, InMemoryAlertLists
 from firmware_app.policy.alerts import DocumentEntry, PersonEntry, birth_dates_match, document_key
 
 LISTS = InMemoryAlertLists([DocumentEntry("d1", "UTO", "L898902C3")],
                            [PersonEntry("p1", "MÜLLER", "", date(1974, 8, 12))], list_version="v7")
-
-
-def test_in_memory_lists_satisfy_the_protocol():
-    assert isinstance(LISTS, AlertListChecker)
 
 
 def test_document_number_filler_and_case_are_ignored():

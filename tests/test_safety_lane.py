@@ -88,7 +88,7 @@ def test_a_controller_restart_is_a_gate_fault_the_lane_recovers_from(lane):
     stop_process(holder["controller"], 5)
     assert wait_until(lambda: Fault.GATE_DRIVER in runner.data.faults)
     holder["controller"] = start_controller(config, socket)
-    assert wait_until(lambda: Fault.GATE_DRIVER not in runner.data.faults, timeout=10)
+    assert wait_until(lambda: Fault.GATE_DRIVER not in runner.data.faults, 10)
     assert runner.data.state is State.IDLE
 
 

@@ -1,4 +1,4 @@
-"""Review finding in the PC/SC transport: 6Cxx may only change a short Le, never command data."""
+"""The PC/SC transport's 6Cxx retry: it may only change a short Le, never command data."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
-"""Review findings on hostile chip answers during access control and in DG1."""
+"""Hostile chip answers during access control and in DG1: typed errors, no endless loops, and
+reads that complete with the failed check named."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Review finding in the `gatectl chip read` report: a clone hiding its signed DG15/DG14."""
+"""The `gatectl chip read` report when a clone hides its signed DG15/DG14: the report fails."""
 from __future__ import annotations
 
 import pytest

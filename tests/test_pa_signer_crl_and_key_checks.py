@@ -1,4 +1,5 @@
-"""Review findings in passive authentication and the trust store."""
+"""Passive authentication and the trust store: content types, master-list signers, explicit
+curve orders, PSS parameters, CRLs across a CSCA key rollover, RSA key sizes."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Review findings in secure messaging: what an unauthenticated answer must never achieve."""
+"""Secure messaging: what an unauthenticated (plain or tampered) answer must never achieve."""
 from __future__ import annotations
 
 import pytest
