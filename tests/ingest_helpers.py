@@ -46,7 +46,7 @@ class ReceiptWatch:
             self.ids.setdefault(device, []).extend(body["msg_ids"])
         self._on_receipt(device, body["msg_ids"])
 
-    def start(self) -> "ReceiptWatch":
+    def start(self) -> ReceiptWatch:
         self._conn.start()
         assert wait_until(lambda: self._conn.connected)
         return self

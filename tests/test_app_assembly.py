@@ -35,7 +35,8 @@ def config_text(tmp_path: Path, gate: str = 'pin_factory = "mock"', kiosk_port: 
     """No broker certificate (link not configured: local outbox only) and no camera source."""
     return (f'[device]\nid = "gate-t1"\npost_id = "post-t"\ndata_dir = "{tmp_path / "var"}"\n'
             f'[reader]\nurl = "sim://"\n[camera]\nurl = "sim://"\n[face]\nmodels_dir = "{ROOT / "models"}"\n'
-            f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n[kiosk]\nport = {kiosk_port or free_port()}\n')
+            f'[gate]\n{gate}\n[smartcard]\ncsca_dir = "{tmp_path / "csca"}"\n'
+            f'[kiosk]\nport = {kiosk_port or free_port()}\n')
 
 
 def assembled(config, **overrides) -> tuple[Appliance, GateSimulator]:
@@ -74,9 +75,10 @@ def test_missing_components_keep_the_doors_secured_and_the_lane_out_of_service(t
 
 
 def test_a_gate_that_cannot_be_built_stops_the_app_with_a_clear_message(tmp_path, capsys):
-    config = parse_config(config_text(tmp_path, gate='pin_factory = "lgpio"\n'
-                                                   'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
-                                                   'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }'))
+    gate = ('pin_factory = "lgpio"\n'
+            'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
+            'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }')
+    config = parse_config(config_text(tmp_path, gate=gate))
     with pytest.raises(GateUnavailable):
         Appliance(config, base_dir=ROOT).build()
     assert run_app(config, Notifier(None), base_dir=ROOT) == 1
@@ -117,7 +119,7 @@ def _collect(sock: socket.socket, until: str, timeout_s: float) -> list[str]:
     while time.monotonic() < deadline and until not in seen:
         try:
             seen.extend(sock.recv(4096).decode().splitlines())
-        except socket.timeout:
+        except TimeoutError:
             continue
     return seen
 

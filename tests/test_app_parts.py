@@ -57,7 +57,10 @@ def test_sim_reader_maps_to_the_pty_link_and_says_so(tmp_path, caplog):
 def test_an_injected_pin_factory_needs_mock_in_the_config(tmp_path):
     from firmware_app.appliance.errors import GateUnavailable
     with pytest.raises(GateUnavailable):
-        devices.make_pin_factory(config(tmp_path, '[gate]\npin_factory = "lgpio"\nentry = { relay = 17, closed_sensor = 27, relay_active_high = true }\nexit = { relay = 22, closed_sensor = 23, relay_active_high = true }\n'), injected=object())
+        gate = ('[gate]\npin_factory = "lgpio"\n'
+                'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
+                'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }\n')
+        devices.make_pin_factory(config(tmp_path, gate), injected=object())
 
 
 # --- bridges -------------------------------------------------------------------------------------

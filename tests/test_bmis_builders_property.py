@@ -78,7 +78,8 @@ def test_health_from_any_component_report_passes_its_schema(tmp_path, report, ac
 
 
 @PROPERTY
-@given(st.sampled_from(list(State)), st.sampled_from(list(LaneMode)), st.sampled_from([None, "bmis_link_not_configured"]),
+@given(st.sampled_from(list(State)), st.sampled_from(list(LaneMode)),
+       st.sampled_from([None, "bmis_link_not_configured"]),
        st.sampled_from(["entry", "exit"]))
 def test_status_for_every_lane_state_and_mode_passes_its_schema(tmp_path, state, mode, note, direction):
     link = new_link(tmp_path)
@@ -128,8 +129,9 @@ def test_every_command_answer_passes_its_schema(tmp_path, name, body):
     from firmware_app.bmis.commands.signing import TrustStore
     from tests.test_bmis_broker import _Lane
     link = new_link(tmp_path)
-    processor = CommandProcessor(CommandSettings("gates", "gate-p"), trust=TrustStore(), journal=CommandJournal.in_memory(),
-                                 alerts=AlertStore.open(tmp_path / f"{uuid.uuid4()}-alerts.db", lambda: NOW), lane=_Lane(), clock=lambda: NOW)
+    alerts = AlertStore.open(tmp_path / f"{uuid.uuid4()}-alerts.db", lambda: NOW)
+    processor = CommandProcessor(CommandSettings("gates", "gate-p"), trust=TrustStore(),
+                                 journal=CommandJournal.in_memory(), alerts=alerts, lane=_Lane(), clock=lambda: NOW)
     link._handle_command = processor.handle
     from firmware_app.bmis.mqtt_client import Incoming
     incoming = Incoming(f"gates/v1/gate-p/cmd/{name}", json.dumps(body).encode(), None, b"c")

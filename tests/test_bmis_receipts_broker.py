@@ -87,7 +87,7 @@ def test_only_the_bmis_writes_receipts_and_a_gate_reads_only_its_own(broker, tmp
         assert acks[own] >= 0x80 and acks[other] >= 0x80, "a gate must not publish receipts"
         for device in ("gate-a", "gate-b"):
             mid = bmis.publish(f"gates/v1/{device}/receipt", forged)
-            assert wait_until(lambda: ("bmis", mid) in acks, 10) and acks[("bmis", mid)] < 0x80
+            assert wait_until(lambda mid=mid: ("bmis", mid) in acks, 10) and acks[("bmis", mid)] < 0x80
         assert wait_until(lambda: len(seen) >= 1, 5)
         time.sleep(0.3)
         assert [m.topic for m in seen] == ["gates/v1/gate-a/receipt"], "gate-a read another gate's receipt"

@@ -115,7 +115,8 @@ def test_document_faults_through_pcscd_exit_1_with_their_reason(pcscd_vpcd, tmp_
         (tmp_path / "csca.crl").write_bytes(pki(**trust_knobs).crl)
     card = _insert(passport(aa=AaKind.RSA, **knobs), pcscd_vpcd[1], [PACE_BRAINPOOL_AES128])
     try:
-        code = main(["chip", "read", "--reader", "Virtual PCD 00 00", "--mrz", *TD3, "--trust-store", str(tmp_path), "--json"])
+        code = main(["chip", "read", "--reader", "Virtual PCD 00 00", "--mrz", *TD3, "--trust-store", str(tmp_path),
+                     "--json"])
     finally:
         remove_card(card)
     report = json.loads(capsys.readouterr().out)

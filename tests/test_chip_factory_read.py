@@ -31,7 +31,8 @@ def _read(document, pace=None, extended=False):
 
 
 @pytest.mark.parametrize("aa, pace, extended", [
-    (AaKind.RSA, None, False), (AaKind.EC, [PACE_BRAINPOOL_AES128], True), (AaKind.RSA, [PACE_BRAINPOOL_AES128], False)])
+    (AaKind.RSA, None, False), (AaKind.EC, [PACE_BRAINPOOL_AES128], True),
+    (AaKind.RSA, [PACE_BRAINPOOL_AES128], False)])
 def test_genuine_passport_passes_chip_and_active_authentication(aa, pace, extended):
     document = passport(aa=aa)
     result = _read(document, pace, extended)

@@ -78,5 +78,5 @@ def test_slow_chip_and_bac_by_request_through_pcscd(pcscd_vpcd):
 
 def test_open_waits_for_a_card_until_timeout(pcscd_vpcd):
     from drivers.errors import NoCardPresent
-    with pytest.raises(NoCardPresent, match="after 0.3 s"):
+    with pytest.raises(NoCardPresent, match=r"after 0.3 s"):
         open_transceiver("pcsc://Virtual PCD 00 00", timeout_s=0.3)

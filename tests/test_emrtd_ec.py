@@ -58,7 +58,8 @@ def test_compressed_points_on_a_p_1_mod_4_field():
     assert curve.p % 4 == 1
     public = ec_key("ec-tests", "p224", "secp224r1").public_key()
     numbers = public.public_numbers()
-    assert decode_point(curve, public.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)) == (numbers.x, numbers.y)
+    compressed = public.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    assert decode_point(curve, compressed) == (numbers.x, numbers.y)
 
 
 @settings(max_examples=20, deadline=None)

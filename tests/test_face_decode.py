@@ -124,13 +124,19 @@ def test_decode_image_fuzz_only_typed_errors(data):
 def test_strip_drops_only_inputs_that_name_initializers():
     strip = load_strip_module()
     field = strip.length_field
-    tensor = lambda name: field(strip.GRAPH_INITIALIZER, field(strip.TENSOR_NAME, name.encode()))
-    value_info = lambda name: field(strip.GRAPH_INPUT, field(strip.VALUE_INFO_NAME, name.encode()))
+
+    def tensor(name):
+        return field(strip.GRAPH_INITIALIZER, field(strip.TENSOR_NAME, name.encode()))
+
+    def value_info(name):
+        return field(strip.GRAPH_INPUT, field(strip.VALUE_INFO_NAME, name.encode()))
+
     graph = value_info("data") + value_info("w1") + tensor("w1") + field(2, b"g")
     model = bytes([0x08, 0x07]) + field(strip.MODEL_GRAPH, graph) + field(8, b"opset")
     stripped, dropped = strip.strip_initializer_inputs(model)
     assert dropped == 1
-    expected = bytes([0x08, 0x07]) + field(strip.MODEL_GRAPH, value_info("data") + tensor("w1") + field(2, b"g")) + field(8, b"opset")
+    kept_graph = value_info("data") + tensor("w1") + field(2, b"g")
+    expected = bytes([0x08, 0x07]) + field(strip.MODEL_GRAPH, kept_graph) + field(8, b"opset")
     assert stripped == expected
     assert strip.strip_initializer_inputs(stripped) == (stripped, 0)
 

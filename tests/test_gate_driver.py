@@ -172,9 +172,8 @@ def test_an_exit_without_close_still_de_energises_the_relays():
 def test_barrier_layout_has_one_door_and_refuses_exit():
     factory = MockFactory()
     layout = GateLayout(LayoutKind.BARRIER, {Door.ENTRY: DoorPins(17, 27)}, (24,), 25)
-    with GateDriver(layout, factory, lambda e: None) as gate:
-        with pytest.raises(DriverIOError):
-            gate.open_door(Door.EXIT)
+    with GateDriver(layout, factory, lambda e: None) as gate, pytest.raises(DriverIOError):
+        gate.open_door(Door.EXIT)
 
 
 @pytest.mark.parametrize("make", [

@@ -20,7 +20,9 @@ SHOTS = ARTIFACTS / "screens"
 
 def longest_instruction(language: str) -> str:
     texts = load_translation(language)
-    return max(Instruction, key=lambda i: len(texts.get(f"instruction.{i.value}@id_card", texts[f"instruction.{i.value}"]))).value
+    def length(i):
+        return len(texts.get(f"instruction.{i.value}@id_card", texts[f"instruction.{i.value}"]))
+    return max(Instruction, key=length).value
 
 
 def worst_view(screen: Screen, language: str) -> KioskView:

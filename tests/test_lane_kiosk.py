@@ -63,7 +63,7 @@ def test_more_time_extends_the_wait_twice_then_no_more(wait):
     assert lane.token(kind) == second                       # the limit (2) is reached
     assert shown(lane.last)[-1].seconds_left == pytest.approx(3 * length - 4)
     lane.send(ev.Timeout(kind, first))
-    assert lane.state is not State.IDLE or wait == "refer" and lane.state is State.REFER
+    assert lane.state is not State.IDLE or (wait == "refer" and lane.state is State.REFER)
 
 
 def test_more_time_does_nothing_where_nothing_waits_for_the_traveller():

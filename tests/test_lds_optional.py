@@ -10,9 +10,9 @@ from firmware_app.emrtd.tlv import encode_tlv
 
 
 def _dg11() -> bytes:
-    others = encode_tlv(0xA0, encode_tlv(0x02, b"\x01") + encode_tlv(0x0F, "ANNA<MARIE".encode()))
-    body = (encode_tlv(0x5C, b"\x5f\x0e\x5f\x2b\x5f\x11") + encode_tlv(0x5F0E, "ERIKSSON<<ANNA<MARIA".encode())
-            + encode_tlv(0x5F2B, b"19740812") + encode_tlv(0x5F11, "Zenith, Utopia".encode()) + others)
+    others = encode_tlv(0xA0, encode_tlv(0x02, b"\x01") + encode_tlv(0x0F, b"ANNA<MARIE"))
+    body = (encode_tlv(0x5C, b"\x5f\x0e\x5f\x2b\x5f\x11") + encode_tlv(0x5F0E, b"ERIKSSON<<ANNA<MARIA")
+            + encode_tlv(0x5F2B, b"19740812") + encode_tlv(0x5F11, b"Zenith, Utopia") + others)
     return encode_tlv(0x6B, body)
 
 

@@ -202,7 +202,7 @@ def test_country_table_matches_debian_iso_codes():
     if not source.exists():
         pytest.skip("Debian iso-codes not installed")
     codes_3166 = {entry["alpha_3"] for entry in json.loads(source.read_text())["3166-1"]}
-    assert ISO_3166_ALPHA3 == codes_3166
+    assert codes_3166 == ISO_3166_ALPHA3
 
 
 @pytest.mark.parametrize("fmt, code, valid, unusual", [

@@ -21,7 +21,8 @@ from mrz_helpers import TODAY
 ALNUM = string.ascii_uppercase + string.digits
 MRZ_ALPHABET = ALNUM + "<"
 # Modest by default to keep the suite fast; raise MRZ_PROPERTY_EXAMPLES for a deeper soak run.
-SETTINGS = settings(max_examples=int(os.environ.get("MRZ_PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("MRZ_PROPERTY_EXAMPLES", "150")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 NAME_WIDTH = {"TD1": 30, "TD2": 31, "TD3": 39, "MRVA": 39, "MRVB": 31}
 OPTIONAL_WIDTH = {"TD1": 15, "TD2": 7, "TD3": 14, "MRVA": 16, "MRVB": 8}
 

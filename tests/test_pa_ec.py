@@ -23,7 +23,8 @@ MESSAGE = b"LDS security object"
 
 def test_explicit_named_curve_maps_to_cryptography_and_compressed_points_decode():
     private = ec_key("ec-tests", "bp", "brainpoolP256r1")
-    compressed = private.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    compressed = private.public_key().public_bytes(serialization.Encoding.X962,
+                                                   serialization.PublicFormat.CompressedPoint)
     key = load_public_key(explicit_spki(NAMED_CURVES["brainpoolP256r1"], compressed))
     assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "brainpoolP256r1"
     assert key.public_numbers() == private.public_key().public_numbers()

@@ -91,7 +91,8 @@ def test_signed_and_pinned_master_list_with_hostile_entries_gives_typed_errors(e
         store.issuers_of(cert), cert.subject.native
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["bytes", "list", "pem"]), blob=st.binary(max_size=300), data=st.data())
 def test_pki_import_of_hostile_files_reports_and_never_crashes(tmp_path_factory, kind, blob, data):
     from firmware_app.emrtd.pa.provision import Outcome, import_files

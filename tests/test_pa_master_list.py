@@ -84,7 +84,8 @@ def test_directory_pins_lists_with_its_csca_files_whatever_the_file_order(tmp_pa
     (tmp_path / "z-germany.pem").write_bytes(pem.armor("CERTIFICATE", GERMANY.der))
     with caplog.at_level("INFO", logger="firmware_app.emrtd.pa.trust_store"):
         store = load_directory(tmp_path)
-    assert "a-bsi.ml signed by DE DS DE ecdsa-p256, pinned by DE CSCA DE test: 3 anchors added (FR MY NL)" in caplog.text
+    assert ("a-bsi.ml signed by DE DS DE ecdsa-p256, pinned by DE CSCA DE test: 3 anchors added (FR MY NL)"
+            in caplog.text)
     assert len(store.cscas) == 4 and [p.dump() for p in store.pins] == [GERMANY.der]
 
 

@@ -59,7 +59,8 @@ def test_tampered_master_list_is_refused():
         import_master_list(bytes(data), TrustStore(pins=[test_pki.csca.certificate]))
 
 
-@pytest.mark.parametrize("name,content", [("bad.pem", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+@pytest.mark.parametrize("name,content", [
+                         ("bad.pem", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
                                           ("bad.der", b"\x30\x03\x02\x01\x01"), ("bad.crl", b"junk"),
                                           ("bad.ml", b"\x30\x00")])
 def test_unusable_files_are_typed_errors(tmp_path, name, content):

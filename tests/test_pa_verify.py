@@ -29,7 +29,8 @@ def test_genuine_passport_passes_for_every_ds_key_kind(kind):
 
 def test_explicit_parameters_use_the_right_path():
     named = load_public_key(parse_sod(passport(KeyKind.ECDSA_EXPLICIT).files["EF.SOD"]).certificates[0].public_key)
-    unnamed = load_public_key(parse_sod(passport(KeyKind.ECDSA_EXPLICIT_UNNAMED).files["EF.SOD"]).certificates[0].public_key)
+    sod = parse_sod(passport(KeyKind.ECDSA_EXPLICIT_UNNAMED).files["EF.SOD"])
+    unnamed = load_public_key(sod.certificates[0].public_key)
     assert named.curve.name == "brainpoolP256r1"  # mapped to a `cryptography` key
     assert isinstance(unnamed, ExplicitEcKey)  # verified by the in-house ECDSA
 

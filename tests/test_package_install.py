@@ -90,7 +90,7 @@ def notifications(notify: socket.socket, app: subprocess.Popen, pings: int, limi
     while time.monotonic() < end and app.poll() is None and sum(m == "WATCHDOG=1" for m in messages) < pings:
         try:
             messages += notify.recv(4096).decode().splitlines()
-        except socket.timeout:
+        except TimeoutError:
             pass
     return messages
 

@@ -59,18 +59,17 @@ def test_a_monitor_may_only_ask(controller):
     from drivers.gate import Door
     from drivers.errors import InterlockRefused
     _, socket = controller
-    with SafetyGate(socket, lambda event: None, role="monitor") as monitor:
-        with pytest.raises(InterlockRefused, match="monitor"):
-            monitor.open_door(Door.ENTRY)
+    with (SafetyGate(socket, lambda event: None, role="monitor") as monitor,
+          pytest.raises(InterlockRefused, match="monitor")):
+        monitor.open_door(Door.ENTRY)
     assert RemoteGate(Path(str(socket) + ".sim")).outputs()["released"] == []
 
 
 def test_only_one_appliance_at_a_time(controller):
     from drivers.errors import DriverUnavailable
     _, socket = controller
-    with SafetyGate(socket, lambda event: None):
-        with pytest.raises(DriverUnavailable):
-            SafetyGate(socket, lambda event: None)
+    with SafetyGate(socket, lambda event: None), pytest.raises(DriverUnavailable):
+        SafetyGate(socket, lambda event: None)
 
 
 def test_gate_check_refuses_while_the_controller_owns_the_pins(controller, capsys):

@@ -162,7 +162,7 @@ class Checked:
         if inputs.emergency:
             assert released == frozenset(lock.doors)
             return
-        assert not (BOTH <= released)
+        assert not (released >= BOTH)
         held = inputs.tamper or bool(lock.forced) or not lock.connected     # the stance, seen from outside
         if held:
             assert released <= {Door.ENTRY}

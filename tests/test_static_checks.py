@@ -12,7 +12,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-LINTED = ["firmware_app", "drivers", "simulator", "tests", "bench", "models", "scripts"]
 
 pytestmark = pytest.mark.timeout(300)   # a cold mypy cache on a loaded 2-core machine
 
@@ -24,7 +23,7 @@ def _run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing():
-    result = _run("ruff", "check", "--no-fix", "--output-format", "concise", *LINTED)
+    result = _run("ruff", "check", "--no-fix", "--output-format", "concise", ".")   # git-ignored files skipped
     assert result.returncode == 0, result.stdout + result.stderr
 
 
