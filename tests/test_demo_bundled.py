@@ -67,7 +67,7 @@ def test_the_demo_cast_uses_two_people_and_skips_the_impostor_with_one():
     assert {t.person for t in single.travellers} == {"hopper"}
 
 
-def test_the_demo_runs_without_the_shared_photos(pcscd_vpcd, tmp_path, monkeypatch, capsys):  # noqa: F811
+def test_the_demo_runs_without_the_shared_photos(pcscd_vpcd, tmp_path, monkeypatch, capsys):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     monkeypatch.setattr(scenario_cmd, "DEFAULT_FACES", tmp_path / "no-shared" / "faces")

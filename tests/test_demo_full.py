@@ -4,7 +4,6 @@ mosquitto with TLS and the reference BMIS consumer). Skips when pcscd/vpcd, mosq
 shared photos are not on the machine."""
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -31,7 +30,7 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def demo_run(pcscd_vpcd, shared_data, tmp_path_factory):  # noqa: F811
+def demo_run(pcscd_vpcd, shared_data, tmp_path_factory):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     _, port = pcscd_vpcd

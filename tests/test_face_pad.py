@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from firmware_app.cli import main
 from firmware_app.face.errors import ModelUnavailable
 from firmware_app.face.images import load_image
-from firmware_app.face.pad import MiniFasPad, PadSkipped, PadStatus, combine, crop_box, not_performed, PadResult
+from firmware_app.face.pad import MiniFasPad, PadResult, PadSkipped, PadStatus, combine, crop_box, not_performed
 from firmware_app.face.verifier import PadSettings, build_verifier
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,8 +15,7 @@ if ROOT not in sys.path:  # bench/ is not an installed package; `python -m pytes
 from bench.face_metrics import equal_error_rate, fmr, fnmr, summary, threshold_at_fmr  # noqa: E402
 from firmware_app.face.align import TEMPLATE, align_face  # noqa: E402
 from firmware_app.face.detector import Face  # noqa: E402
-from firmware_app.face.quality import (LIVE_LIMITS, QualityIssue, assess, count_people,  # noqa: E402
-                                       outside_fraction, pose_of)
+from firmware_app.face.quality import LIVE_LIMITS, QualityIssue, assess, count_people, outside_fraction, pose_of  # noqa: E402
 
 
 def face_at(x: float, y: float, scale: float = 1.0, angle_deg: float = 0.0, nose_shift: float = 0.0) -> Face:

@@ -34,7 +34,7 @@ DELAYS_S = (0.0, 0.2, 1.0)
 
 
 @pytest.fixture(scope="module")
-def bench(pcscd_vpcd, shared_data, tmp_path_factory):  # noqa: F811
+def bench(pcscd_vpcd, shared_data, tmp_path_factory):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     try:

@@ -14,12 +14,11 @@ from firmware_app.kiosk.demo import pass_transaction, refer_transaction
 from firmware_app.kiosk.inputs import InputKind
 from firmware_app.kiosk.server import KioskServer
 from firmware_app.kiosk.view import DocumentKind, Instruction, KioskView, Screen
-
 from kiosk_browser_helpers import Page
 
 pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 TEXTS = {lang: load_translation(lang) for lang in ("en", "fr", "es", "ar", "ru", "zh")}
 

@@ -9,8 +9,14 @@ import pytest
 from firmware_app.config.model import KioskSection
 from firmware_app.kiosk.assets import STATIC_DIR, load_assets, load_translation
 from firmware_app.kiosk.errors import KioskConfigError
-from firmware_app.kiosk.languages import (NATIONALITY_LANGUAGE, SUPPORTED, LanguageState, UnknownLanguage,
-                                          language_for_nationality, text_direction)
+from firmware_app.kiosk.languages import (
+    NATIONALITY_LANGUAGE,
+    SUPPORTED,
+    LanguageState,
+    UnknownLanguage,
+    language_for_nationality,
+    text_direction,
+)
 from firmware_app.kiosk.view import Instruction, KioskView, Screen
 
 ENGLISH = load_translation("en")

@@ -6,7 +6,8 @@ import json
 import socket
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.config.model import KioskSection
 from firmware_app.kiosk.errors import KioskConfigError, RequestRejected

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.face.quality import INSTRUCTIONS, QualityIssue, instruction_for
 from firmware_app.kiosk.errors import InvalidView

@@ -2,7 +2,6 @@
 import pytest
 
 from firmware_app.mrz import MrzComposeError, MrzFields, compose
-
 from mrz_helpers import specimen
 
 BASE = dict(document_code="P", issuing_state="UTO", document_number="L898902C3", birth_date="740812",

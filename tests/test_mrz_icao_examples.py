@@ -5,9 +5,7 @@ import json
 
 import pytest
 
-from firmware_app.mrz import (LAYOUTS, IssueCode, MrzFormat, check_digit, composite_input, parse,
-                              weighted_sum)
-
+from firmware_app.mrz import LAYOUTS, IssueCode, MrzFormat, check_digit, composite_input, parse, weighted_sum
 from mrz_helpers import TODAY
 
 # Example format -> (our format, lines to add so a partial example forms a full MRZ).

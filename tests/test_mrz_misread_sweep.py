@@ -3,8 +3,7 @@ ICAO examples (and of a few seeded composed documents) is either restored exactl
 confirmed the repair), rejected, or invisible to check digits; never valid with changed data."""
 from __future__ import annotations
 
-from bench.mrz_misread_bench import (check_digit_misreads, composed_documents, confusion_misreads, documents,
-                                     sweep)
+from bench.mrz_misread_bench import check_digit_misreads, composed_documents, confusion_misreads, documents, sweep
 
 
 def test_icao_examples_never_come_back_valid_with_changed_data(shared_data):

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware_app.mrz import (IssueCode, MrzBadCharset, MrzFormat, MrzTooLarge, MrzUnreadable,
-                              MrzWrongLength, parse)
+from firmware_app.mrz import IssueCode, MrzBadCharset, MrzFormat, MrzTooLarge, MrzUnreadable, MrzWrongLength, parse
 from firmware_app.mrz.countries import ISO_3166_ALPHA3
-
 from mrz_helpers import TODAY, specimen
 
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")

@@ -9,13 +9,12 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from firmware_app.mrz import (LAYOUTS, MrzFields, MrzFormat, MrzUnreadable, compose, parse)
+from firmware_app.mrz import LAYOUTS, MrzFields, MrzFormat, MrzUnreadable, compose, parse
 from firmware_app.mrz.charset import VALUES
 from firmware_app.mrz.countries import COUNTRY_CODES
 from firmware_app.mrz.doccodes import PASSPORT_TYPES
 from firmware_app.mrz.formats import FIELD_CHECKS, FIELD_CLASSES
 from firmware_app.mrz.repair import CONFUSIONS
-
 from mrz_helpers import TODAY
 
 ALNUM = string.ascii_uppercase + string.digits

@@ -6,7 +6,6 @@ from datetime import date
 
 from firmware_app.mrz import IssueCode, MrzFormat, check_digit, parse
 from firmware_app.policy import Evidence, InMemoryAlertLists, PolicyContext, ReasonCode, decide
-
 from lane_helpers import good_chip, good_face
 from mrz_helpers import TODAY, specimen
 

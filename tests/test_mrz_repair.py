@@ -2,7 +2,6 @@
 import pytest
 
 from firmware_app.mrz import Confirmation, IssueCode, confirmed_by_chip, parse
-
 from mrz_helpers import TODAY, specimen
 
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")

@@ -5,7 +5,8 @@ import io
 import stat
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.cli import main as gatectl
 from firmware_app.officer import CredentialError, LockedOut, OfficerStore

@@ -36,7 +36,7 @@ def clean_root() -> Path:
 
 
 @pytest.fixture(scope="module")
-def root(deb, tmp_path_factory):  # noqa: F811
+def root(deb, tmp_path_factory):
     target = tmp_path_factory.mktemp("debian12") / "root"
     subprocess.run(["cp", "-a", str(clean_root()), str(target)], check=True)
     shutil.copy(deb, target / "tmp" / "border-gate.deb")

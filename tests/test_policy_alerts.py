@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.policy import AlertListKind, AlertQueryInvalid, InMemoryAlertLists
 from firmware_app.policy.alerts import DocumentEntry, PersonEntry, birth_dates_match, document_key

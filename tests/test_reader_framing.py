@@ -4,12 +4,26 @@ from __future__ import annotations
 import pytest
 
 from drivers.passport_reader import (
-    DeviceMessage, DocumentRead, FrameEncodeError, Framing, ReadError, ReadErrorReason, RteBccScope,
+    DeviceMessage,
+    DocumentRead,
+    FrameEncodeError,
+    Framing,
+    ReadError,
+    ReadErrorReason,
+    RteBccScope,
     RteLengthScope,
 )
 from drivers.passport_reader.framing import (
-    CuteDecoder, DecoderLimits, LinesDecoder, RteDecoder, RteOptions, block_check, encode,
-    encode_cute, encode_lines, encode_rte,
+    CuteDecoder,
+    DecoderLimits,
+    LinesDecoder,
+    RteDecoder,
+    RteOptions,
+    block_check,
+    encode,
+    encode_cute,
+    encode_lines,
+    encode_rte,
 )
 
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",

@@ -1,11 +1,16 @@
 """Property tests: the framing decoders survive any byte stream and recover every good frame."""
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.passport_reader import DeviceMessage, DocumentRead, Framing, ReadError
 from drivers.passport_reader.framing import (
-    CuteDecoder, DecoderLimits, LinesDecoder, RteDecoder, encode,
+    CuteDecoder,
+    DecoderLimits,
+    LinesDecoder,
+    RteDecoder,
+    encode,
 )
 
 LIMITS = DecoderLimits(max_frame_bytes=256, max_line_chars=64, idle_timeout_s=0.3)

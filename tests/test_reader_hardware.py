@@ -10,7 +10,11 @@ import re
 import pytest
 
 from drivers.passport_reader import (
-    DeviceMessage, DocumentRead, LinkChanged, ReaderSettings, SerialPassportReader,
+    DeviceMessage,
+    DocumentRead,
+    LinkChanged,
+    ReaderSettings,
+    SerialPassportReader,
 )
 from firmware_app.config import load_config
 

@@ -13,8 +13,15 @@ import pytest
 import serial
 
 from drivers.passport_reader import (
-    DeviceMessage, DocumentRead, Framing, LinkChanged, LinkState, ReadError, ReaderSettings,
-    ReaderUnavailable, SerialPassportReader,
+    DeviceMessage,
+    DocumentRead,
+    Framing,
+    LinkChanged,
+    LinkState,
+    ReadError,
+    ReaderSettings,
+    ReaderUnavailable,
+    SerialPassportReader,
 )
 from simulator.reader import SimulatedReader
 

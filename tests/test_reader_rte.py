@@ -7,11 +7,20 @@ import logging
 from functools import reduce
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.passport_reader import (
-    BlockKind, DeviceMessage, DocumentRead, Framing, ReadError, ReadErrorReason, ReaderSettings,
-    ReaderSettingsError, RteLengthScope, RteMode,
+    BlockKind,
+    DeviceMessage,
+    DocumentRead,
+    Framing,
+    ReadError,
+    ReadErrorReason,
+    ReaderSettings,
+    ReaderSettingsError,
+    RteLengthScope,
+    RteMode,
 )
 from drivers.passport_reader.framing import RteDecoder, RteOptions, decoder_for, encode_block, encode_rte
 from drivers.passport_reader.serial_reader import port_options

@@ -10,13 +10,26 @@ from pathlib import Path
 import pytest
 
 from drivers.passport_reader import (
-    DocumentRead, Framing, LinkChanged, LinkState, ReaderSettings, SerialPassportReader, encode,
+    DocumentRead,
+    Framing,
+    LinkChanged,
+    LinkState,
+    ReadErrorReason,
+    ReaderSettings,
+    RteBccScope,
+    SerialPassportReader,
+    encode,
 )
-from drivers.passport_reader import ReadErrorReason, RteBccScope
 from drivers.passport_reader.framing import RteDecoder, RteOptions
 from simulator.cli import main as gatesim
 from simulator.reader import (
-    OCR_CONFUSIONS, FaultPlan, SimulatedReader, SimulatorError, chunked, faulty_frame, noise_bytes,
+    OCR_CONFUSIONS,
+    FaultPlan,
+    SimulatedReader,
+    SimulatorError,
+    chunked,
+    faulty_frame,
+    noise_bytes,
     with_ocr_error,
 )
 from simulator.reader_cmd import split_documents

@@ -20,8 +20,14 @@ import pytest
 
 from drivers.gate.safety.simctl import RemoteGate
 from simulator.local_process import free_port, stop_process
-from simulator.safety_rig import (controller_config, release_latencies, start_controller, start_passage_child,
-                                  summary, wait_for)
+from simulator.safety_rig import (
+    controller_config,
+    release_latencies,
+    start_controller,
+    start_passage_child,
+    summary,
+    wait_for,
+)
 from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]

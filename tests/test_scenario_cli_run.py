@@ -25,7 +25,7 @@ expect_reasons = ["document_expired", "alert_list_hit"]
 CHIP = {"bac": "BAC+CA", "pace": "PACE+CA", "pace_cam": "PACE+CAM"}
 
 
-def test_a_year_at_a_post_runs_and_a_wrong_expectation_fails_the_run(pcscd_vpcd, tmp_path, capsys):  # noqa: F811
+def test_a_year_at_a_post_runs_and_a_wrong_expectation_fails_the_run(pcscd_vpcd, tmp_path, capsys):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     scenario = tmp_path / "year-plus-one.toml"

@@ -8,9 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import main as gatesim
-from simulator.scenario import (Behaviour, Forgery, PresentationAttack, ScenarioError, check_persons, demo_scenario,
-                                load_scenario,
-                                parse_scenario)
+from simulator.scenario import (
+    Behaviour,
+    Forgery,
+    PresentationAttack,
+    ScenarioError,
+    check_persons,
+    demo_scenario,
+    load_scenario,
+    parse_scenario,
+)
 
 TOML = """
 [[traveller]]

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("smartcard")
 
-from test_smartcard_driver import _pcsc  # noqa: E402  (the driver suite's fake pyscard connection)
+from test_smartcard_driver import _pcsc
 
 
 @pytest.mark.parametrize("apdu", [
