@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..events import GateEventKind, GateSnapshot
@@ -51,7 +52,7 @@ class Interlock:
     inputs: GateSnapshot = QUIET
     commanded: set[Door] = field(default_factory=set)
     passage: str | None = None
-    used: deque = field(default_factory=lambda: deque(maxlen=USED_PASSAGES))
+    used: deque[str] = field(default_factory=lambda: deque(maxlen=USED_PASSAGES))
     connected: bool = False
     lost: bool = False              # an appliance was connected and went silent or away
     forced: set[Door] = field(default_factory=set)
@@ -199,7 +200,7 @@ class Interlock:
         return None
 
     # --- reporting --------------------------------------------------------------------------
-    def state(self) -> dict:
+    def state(self) -> dict[str, object]:
         light, buzzer = self.outputs()
         return {"layout": self.kind.value, "stance": self.stance().value, "released": _names(self.applied),
                 "commanded": _names(self.commanded), "doors_open": _names(self.inputs.doors_open),
@@ -208,7 +209,7 @@ class Interlock:
                 "light": light, "buzzer": buzzer, "passage": self.passage is not None}
 
 
-def _names(doors) -> list[str]:
+def _names(doors: Iterable[Door]) -> list[str]:
     return sorted(door.value for door in doors)
 
 

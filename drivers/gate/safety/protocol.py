@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import enum
 import json
+from typing import Any
 
 from drivers.errors import ProtocolError
+
+Message = dict[str, Any]   # one decoded line: field names checked by decode()
 
 VERSION = 1
 MAX_LINE = 2048             # bytes, newline included; a status answer is well below
@@ -49,14 +52,14 @@ class Refusal(str, enum.Enum):
     BAD_REQUEST = "bad_request"
 
 
-def encode(message: dict) -> bytes:
+def encode(message: Message) -> bytes:
     line = json.dumps(message, separators=(",", ":")).encode() + b"\n"
     if len(line) > MAX_LINE:
         raise ProtocolError(f"message of {len(line)} bytes exceeds {MAX_LINE}")
     return line
 
 
-def decode(line: bytes) -> dict:
+def decode(line: bytes) -> Message:
     """One line (without its newline) -> a message dict with checked fields."""
     if len(line) >= MAX_LINE:
         raise ProtocolError("line too long")
@@ -74,7 +77,7 @@ def decode(line: bytes) -> dict:
 _FIELD_TYPES = {"v": int, "id": int, "on": bool, "ok": bool, "count": int, "state": dict, "at": float}
 
 
-def _check_field(key: str, value) -> None:
+def _check_field(key: str, value: object) -> None:
     if len(key) > MAX_TEXT:
         raise ProtocolError("field name too long")
     wanted = _FIELD_TYPES.get(key)
@@ -97,12 +100,12 @@ def _check_field(key: str, value) -> None:
 class LineBuffer:
     """Bytes in, whole lines out; a line longer than MAX_LINE is a ProtocolError at once."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._data = bytearray()
 
     def feed(self, chunk: bytes) -> list[bytes]:
         self._data += chunk
-        lines = []
+        lines: list[bytes] = []
         while True:
             end = self._data.find(b"\n")
             if end < 0:
@@ -114,11 +117,11 @@ class LineBuffer:
         return lines
 
 
-def command(msg_id: int, op: Op, **fields) -> dict:
+def command(msg_id: int, op: Op, **fields: object) -> Message:
     return {"type": "cmd", "id": msg_id, "op": op.value, **{k: v for k, v in fields.items() if v is not None}}
 
 
-def parse_command(message: dict) -> tuple[int, Op]:
+def parse_command(message: Message) -> tuple[int, Op]:
     try:
         return message["id"], Op(message.get("op"))
     except (KeyError, ValueError):
