@@ -46,7 +46,7 @@ def make_link(broker: MosquittoBroker, directory: Path, device_id: str = "gate-a
               handle_command: CommandHandler = nack_not_implemented, limits: OutboxLimits = OutboxLimits(),
               retry_delay_s: float = 0.2) -> BmisLink:
     outbox = Outbox(directory / f"{device_id}-outbox.db", Identity(device_id, "post-t", PREFIX),
-                    clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4, limits=limits)
+                    clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4, limits=limits)
     return BmisLink(outbox, connection_factory=connection_factory(device_settings(broker, device_id)),
                     handle_command=handle_command, retry_delay_s=retry_delay_s)
 

@@ -70,7 +70,7 @@ def gate_connection(broker: MosquittoBroker, device_id: str) -> MqttConnection:
 def alarm_claiming(device_id: str) -> bytes:
     """A schema-valid alarm whose payload names `device_id` (whatever topic it is sent on)."""
     message = build(Identity(device_id, "post-t"), MessageKind.ALARM, {"kind": "door_forced", "severity": "critical",
-                    "active": True}, msg_id=uuid.uuid4(), seq=1, boot=1, now=dt.datetime.now(dt.timezone.utc))
+                    "active": True}, msg_id=uuid.uuid4(), seq=1, boot=1, now=dt.datetime.now(dt.UTC))
     return encode(message)
 
 

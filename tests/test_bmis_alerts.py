@@ -1,19 +1,19 @@
 """Alert-list store: replace, delta, version conflicts, persistence, matching, protocol conformance."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis.alerts.entries import ListKind
 from firmware_app.bmis.alerts.store import AlertStore
 from firmware_app.bmis.errors import AlertListInvalid, AlertVersionConflict
-from firmware_app.policy.alerts import (AlertListKind, InMemoryAlertLists,
-                                        PersonEntry)
+from firmware_app.policy.alerts import AlertListKind, InMemoryAlertLists, PersonEntry
 from firmware_app.policy.errors import AlertListUnavailable, AlertQueryInvalid
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def clock():

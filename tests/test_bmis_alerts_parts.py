@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from tests.fakes import WallClock
 
 
 def clock():
-    return datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
+    return datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
 def docs(start, count):

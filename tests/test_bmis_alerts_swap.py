@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from firmware_app.bmis.alerts.store import AlertStore
 
@@ -12,7 +12,7 @@ ENTRIES = 200
 
 
 def clock():
-    return datetime(2026, 11, 26, tzinfo=timezone.utc)
+    return datetime(2026, 11, 26, tzinfo=UTC)
 
 
 def entries_of(version: int) -> list[dict]:

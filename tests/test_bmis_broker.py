@@ -228,7 +228,7 @@ def test_signed_commands_through_the_command_processor(broker, bmis_consumer, tm
     bmis_key, lane = Ed25519PrivateKey.generate(), _Lane()
     processor = CommandProcessor(CommandSettings("gates", "gate-a"), trust=TrustStore.of(bmis_key.public_key()),
                                  journal=CommandJournal.open(tmp_path / "journal.db"), alerts=None, lane=lane,
-                                 clock=lambda: dt.datetime.now(dt.timezone.utc))
+                                 clock=lambda: dt.datetime.now(dt.UTC))
     link = make_link(broker, tmp_path, handle_command=processor.handle)
     link.start()
     try:
@@ -249,13 +249,14 @@ def test_signed_commands_through_the_command_processor(broker, bmis_consumer, tm
 
 
 def test_garbage_on_the_command_topic_is_answered_and_the_gate_keeps_working(broker, bmis_consumer, tmp_path):
+    import datetime as dt
+
     from firmware_app.bmis.commands.journal import CommandJournal
     from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
     from firmware_app.bmis.commands.signing import TrustStore
-    import datetime as dt
     processor = CommandProcessor(CommandSettings("gates", "gate-a"), trust=TrustStore.of(),
                                  journal=CommandJournal.open(tmp_path / "journal.db"), alerts=None, lane=_Lane(),
-                                 clock=lambda: dt.datetime.now(dt.timezone.utc))
+                                 clock=lambda: dt.datetime.now(dt.UTC))
     link = make_link(broker, tmp_path, handle_command=processor.handle)
     link.start()
     try:
@@ -291,18 +292,19 @@ def test_events_wait_for_a_bmis_that_has_never_subscribed(broker, tmp_path):
 
 
 def test_a_certificate_from_another_ca_never_connects_and_nothing_is_lost(broker, tmp_path):
+    import datetime as dt
+    import uuid
+
     from firmware_app.bmis.contract import Identity
     from firmware_app.bmis.link import BmisLink
     from firmware_app.bmis.mqtt_client import MqttSettings
     from firmware_app.bmis.outbox.queue import Outbox
     from firmware_app.bmis.wiring import connection_factory
     from simulator.bmis_pki import make_test_pki
-    import datetime as dt
-    import uuid
     rogue = make_test_pki(tmp_path / "rogue", ["gate-a"]).devices["gate-a"]
     settings = MqttSettings(host="127.0.0.1", port=broker.device_port, client_id="gate-a", ca_file=broker.pki.ca,
                             cert_file=rogue.cert, key_file=rogue.key, reconnect_min_s=0.1, reconnect_max_s=0.3)
-    outbox = Outbox(tmp_path / "rogue.db", Identity("gate-a", "post-t"), clock=lambda: dt.datetime.now(dt.timezone.utc),
+    outbox = Outbox(tmp_path / "rogue.db", Identity("gate-a", "post-t"), clock=lambda: dt.datetime.now(dt.UTC),
                     id_source=uuid.uuid4)
     link = BmisLink(outbox, connection_factory=connection_factory(settings))
     link.start()

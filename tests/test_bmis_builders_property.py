@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import uuid
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_app.appliance.bmis_side import LaneStatus
 from firmware_app.bmis.contract import Identity, MessageKind, validate_message
@@ -23,7 +24,7 @@ from firmware_app.lane.actions import AlarmKind, ExceptionKind
 from firmware_app.lane.state import Fault, State
 from firmware_app.policy.modes import LaneMode
 
-NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 free_text = st.text(max_size=300)
 status_words = st.one_of(st.sampled_from(["ok", "fault", "failed", "degraded", "unknown", "error", "OK "]),

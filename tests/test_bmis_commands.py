@@ -395,8 +395,8 @@ class _BrokenJournal:
     ({"finish", "audit"}, "ack", "ok", 1),           # ran: say so
 ])
 def test_journal_failures(tmp_path, fail_on, status, reason, effects):
-    from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
     from firmware_app.bmis.commands.journal import CommandJournal
+    from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettings
     from firmware_app.bmis.commands.signing import TrustStore
     clock, lane = WallClock(), FakeLane()
     bmis = Bmis(clock)

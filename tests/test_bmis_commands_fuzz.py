@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis.commands.model import CommandName
 from tests.bmis_command_helpers import ROOT, Bmis, FakeLane, make_processor

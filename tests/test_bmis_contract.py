@@ -10,12 +10,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_app.bmis import contract as envelope
-from firmware_app.bmis.contract import (SCHEMA_DIR, Identity, MessageKind, command_filter, kind_of_topic,
-                                        topic_for, validate_command, validate_message)
+from firmware_app.bmis.contract import (
+    SCHEMA_DIR,
+    Identity,
+    MessageKind,
+    command_filter,
+    kind_of_topic,
+    topic_for,
+    validate_command,
+    validate_message,
+)
 from firmware_app.bmis.errors import ContractViolation
 
 IDENTITY = Identity("gate-7", "post-3")
-NOW = dt.datetime(2026, 11, 26, 12, 0, 0, 123456, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, 12, 0, 0, 123456, tzinfo=dt.UTC)
 
 CROSSING = {
     "transaction_id": "tx-1", "device_id": "gate-7", "direction": "entry", "mode": "normal", "outcome": "passed",
@@ -158,7 +166,7 @@ def test_stats_schema_matches_the_statistics_report():
     record = dict(CROSSING, ended_at="2026-11-26T11:30:00+00:00",
                   decision={"outcome": "refer", "reasons": ["face_not_matched"], "findings": [], "alert_hits": []})
     sample = sample_of(record)
-    report = stats.hour_report(dt.datetime(2026, 11, 26, 11, tzinfo=dt.timezone.utc), [sample])
+    report = stats.hour_report(dt.datetime(2026, 11, 26, 11, tzinfo=dt.UTC), [sample])
     validate_message(MessageKind.STATS, message(MessageKind.STATS, report))
     assert report["counts"][0]["count"] == 1
 

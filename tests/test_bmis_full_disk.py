@@ -27,7 +27,7 @@ def event(n: int) -> dict:
 
 def open_outbox(directory, limits=LIMITS) -> Outbox:
     return Outbox(directory / "outbox.db", Identity("gate-a", "post-t", "gates"),
-                  clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4, limits=limits)
+                  clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4, limits=limits)
 
 
 def fill_with_events(add) -> tuple[int, OutboxFull]:

@@ -7,7 +7,8 @@ import ssl
 import time
 
 import paho.mqtt.client as paho
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -163,8 +164,8 @@ def test_any_bytes_give_a_length_or_none_without_raising(header, packet):
 
 
 def test_the_gate_announces_its_largest_command_as_maximum_packet_size(tmp_path):
-    from firmware_app.config.load import parse_config
     from firmware_app.bmis.wiring import mqtt_settings
+    from firmware_app.config.load import parse_config
     (tmp_path / "ca.pem").write_text("")
     config = parse_config(f'[device]\nid = "gate-a"\npost_id = "p"\n[reader]\nurl = "sim://"\n'
                           f'[bmis]\nca_file = "{tmp_path / "ca.pem"}"\ncommand_max_payload_mb = 2\n')

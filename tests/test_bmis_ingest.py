@@ -6,19 +6,18 @@ import signal
 import sqlite3
 import uuid
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis.ingest.classify import classify, topic_filters
 from firmware_app.bmis.ingest.errors import StoreUnavailable
-from firmware_app.bmis.ingest.records import RejectReason, Rejection, StoredMessage
+from firmware_app.bmis.ingest.records import Rejection, RejectReason, StoredMessage
 from firmware_app.bmis.ingest.store import open_store
 from firmware_app.bmis.ingest.worker import IngestOptions, IngestWorker
 from tests.broker_fixtures import broker, make_link  # noqa: F401  (fixtures)
-from tests.polling import wait_until
-from tests.ingest_helpers import (ReceiptWatch, alarm_claiming, gate_connection, ingest_settings,
-                                  start_worker_process)
+from tests.ingest_helpers import ReceiptWatch, alarm_claiming, gate_connection, ingest_settings, start_worker_process
 from tests.pg_fixtures import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from tests.polling import wait_until
 
 EVENT = {"kind": "test", "severity": "info"}
 
@@ -42,10 +41,11 @@ def test_the_topic_names_the_device_and_a_payload_claiming_another_is_refused():
 def test_receipts_are_split_per_device_and_per_500_ids_and_pass_their_schema():
     import datetime as dt
     import json
-    from firmware_app.bmis.ingest.receipt_out import receipts_by_device
+
     from firmware_app.bmis.contract import parse_receipt
+    from firmware_app.bmis.ingest.receipt_out import receipts_by_device
     pairs = [("gate-a", str(uuid.UUID(int=n + 1))) for n in range(1001)] + [("gate-b", str(uuid.UUID(int=7)))]
-    out = receipts_by_device(pairs, "gates", now=dt.datetime.now(dt.timezone.utc))
+    out = receipts_by_device(pairs, "gates", now=dt.datetime.now(dt.UTC))
     assert [(t, len(json.loads(p)["msg_ids"])) for t, p in out] == [
         ("gates/v1/gate-a/receipt", 500), ("gates/v1/gate-a/receipt", 500), ("gates/v1/gate-a/receipt", 1),
         ("gates/v1/gate-b/receipt", 1)]

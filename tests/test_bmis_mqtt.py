@@ -46,7 +46,7 @@ class ScriptedConnection(BrokerConnection):
 
 def make_outbox(tmp_path, limits=OutboxLimits()):
     counter = iter(range(1, 10**6))
-    return Outbox(tmp_path / "o.db", IDENTITY, clock=lambda: dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc),
+    return Outbox(tmp_path / "o.db", IDENTITY, clock=lambda: dt.datetime(2026, 11, 26, tzinfo=dt.UTC),
                   id_source=lambda: uuid.UUID(int=next(counter)), limits=limits)
 
 
@@ -217,10 +217,10 @@ def test_missing_tls_files_are_a_settings_error(tmp_path):
 
 
 def test_the_lane_outbox_port_stores_valid_messages(tmp_path):
-    from firmware_app.lane import actions as lane_actions
     from firmware_app.appliance.bmis_side import LaneOutbox
-    from tests.test_bmis_contract import NOW
+    from firmware_app.lane import actions as lane_actions
     from firmware_app.lane.record import CrossingRecord, PassageFields
+    from tests.test_bmis_contract import NOW
     link, _ = link_with(tmp_path)
     port = LaneOutbox(link)
     port.crossing(CrossingRecord("tx-1", "gate-u", "entry", "normal", "abandoned", NOW, NOW, None, None, None, None,
@@ -326,7 +326,7 @@ def _self_signed_ca(path):
     from cryptography.x509.oid import NameOID
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test ca")])
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(start).not_valid_after(start + dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -345,6 +345,7 @@ def test_the_connection_reports_the_brokers_receive_maximum(tmp_path, receive_ma
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
     from paho.mqtt.reasoncodes import ReasonCode
+
     from firmware_app.bmis.mqtt_client import Callbacks
     settings_ = MqttSettings(host="127.0.0.1", port=1, client_id="x", ca_file=_self_signed_ca(tmp_path / "ca.pem"))
     connection = MqttConnection(settings_, Callbacks(on_ack=lambda mid, code, name: None))

@@ -238,7 +238,7 @@ def test_a_stats_report_resent_after_a_crash_is_the_same_message(tmp_path):
     from firmware_app.appliance.bmis_side import StatsPublisher
     from firmware_app.bmis.stats import CrossingStats
     stats = CrossingStats.open(tmp_path / "stats.db")
-    hour = dt.datetime(2026, 11, 26, 10, tzinfo=dt.timezone.utc)
+    hour = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
     stats.tick(hour)
     link = _stats_link(tmp_path)
     first = link.publish_stats(stats.due_reports(hour + dt.timedelta(hours=1))[0])

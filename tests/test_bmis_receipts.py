@@ -8,7 +8,8 @@ import sqlite3
 import uuid
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis.contract import MAX_RECEIPT_BYTES, Identity, MessageKind, build_receipt, parse_receipt
 from firmware_app.bmis.errors import ContractViolation
@@ -16,11 +17,11 @@ from firmware_app.bmis.mqtt_client import Publisher
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
 from firmware_app.bmis.outbox.storage import inspect_outbox
 from firmware_app.bmis.pump import OutboxPump
-from tests.test_bmis_contract import CROSSING
 from tests.fakes import ManualClock
+from tests.test_bmis_contract import CROSSING
 
 IDENTITY = Identity("gate-r", "post-r")
-NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
 
 def open_box(tmp_path, mono=None, timeout: float | None = 30.0) -> Outbox:

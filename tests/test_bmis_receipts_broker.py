@@ -13,13 +13,11 @@ import pytest
 from firmware_app.bmis.contract import Identity, MessageKind, build, build_receipt, encode
 from firmware_app.bmis.link import BmisLink
 from firmware_app.bmis.mqtt_client import Callbacks, MqttConnection
-from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits
-from firmware_app.bmis.wiring import connection_factory
+from firmware_app.bmis.outbox.queue import OutboxLimits
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
-from tests.broker_fixtures import (DEVICES, PREFIX, bmis_consumer, broker, consumer_settings,  # noqa: F401
-                                   device_settings, make_link)
+from tests.broker_fixtures import DEVICES, PREFIX, bmis_consumer, broker, consumer_settings, device_settings, make_link  # noqa: F401
 from tests.polling import wait_until
 from tests.test_bmis_contract import CROSSING
 
@@ -80,7 +78,7 @@ def test_only_the_bmis_writes_receipts_and_a_gate_reads_only_its_own(broker, tmp
     try:
         assert wait_until(lambda: bmis.connected, 10)
         time.sleep(0.3)
-        forged = build_receipt([str(uuid.uuid4())], receipt_id=uuid.uuid4(), now=dt.datetime.now(dt.timezone.utc))
+        forged = build_receipt([str(uuid.uuid4())], receipt_id=uuid.uuid4(), now=dt.datetime.now(dt.UTC))
         own = gate_a.publish("gates/v1/gate-a/receipt", forged)
         other = gate_a.publish("gates/v1/gate-b/receipt", forged)
         assert wait_until(lambda: own in acks and other in acks, 10)
@@ -136,7 +134,7 @@ def test_the_consumer_takes_the_device_from_the_topic(broker, bmis_consumer, tmp
     acks: dict[int, int] = {}
     gate_a = raw_client(broker, "gate-a", acks)
     try:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         claims_b = build(Identity("gate-b", "post-t", PREFIX), MessageKind.CROSSING, crossing("gate-b", 1),
                          msg_id=uuid.uuid4(), seq=1, boot=1, now=now)
         honest = build(Identity("gate-a", "post-t", PREFIX), MessageKind.CROSSING, crossing("gate-a", 2),

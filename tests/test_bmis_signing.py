@@ -4,13 +4,21 @@ from __future__ import annotations
 import base64
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives import serialization
-from hypothesis import given, settings, strategies as st
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from firmware_app.bmis.commands.signing import (SignatureStatus, TrustStore, key_id_of, public_key_pem,
-                                                sign_command, signing_bytes, verify_command)
+from firmware_app.bmis.commands.signing import (
+    SignatureStatus,
+    TrustStore,
+    key_id_of,
+    public_key_pem,
+    sign_command,
+    signing_bytes,
+    verify_command,
+)
 from firmware_app.bmis.errors import NotCanonical, TrustStoreError
 
 TOPIC = "gates/v1/gate-01/cmd/set-mode"

@@ -1,10 +1,11 @@
 """Hourly statistics: buckets, SDG breakdown, age bands, percentiles, persistence, schema."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis.contract import problems
 from firmware_app.bmis.errors import StatsError
@@ -12,7 +13,7 @@ from firmware_app.bmis.stats import AgeBand, CrossingStats, age_band, hour_repor
 from firmware_app.lane.record import CrossingRecord, DocumentFields, PassageFields
 from firmware_app.policy.reasons import Decision, Finding, Outcome, ReasonCode
 
-T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 def record(ended: datetime, *, outcome="passed", direction="entry", sex="F", birth="900101",
@@ -174,7 +175,7 @@ ANY = st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=8), st.l
 DOCUMENTS = st.one_of(ANY, st.dictionaries(
     st.sampled_from(["sex", "nationality", "date_of_birth", "x"]),
     st.one_of(ANY, st.sampled_from(["M", "F", "<", "UTO", "D<<", "900101", "90<<<<", "<<<<<<"])), max_size=4))
-TIMES = st.one_of(ANY, st.datetimes(timezones=st.sampled_from([None, timezone.utc,
+TIMES = st.one_of(ANY, st.datetimes(timezones=st.sampled_from([None, UTC,
                                                                timezone(timedelta(hours=-5))]))
                   .map(datetime.isoformat))
 

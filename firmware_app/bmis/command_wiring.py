@@ -12,16 +12,16 @@ changes security state (`gatectl bmis keys` exits 1 until a key is added).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from firmware_app.config.model import GateConfig
 
 from .alerts.store import AlertStore
-from .commands.processor import LaneControl, PkiUpdater, AlarmSink, CommandProcessor, CommandSettings
 from .commands.journal import CommandJournal
+from .commands.processor import AlarmSink, CommandProcessor, CommandSettings, LaneControl, PkiUpdater
 from .commands.signing import TrustStore
 from .stats import CrossingStats
 

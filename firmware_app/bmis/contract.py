@@ -24,10 +24,11 @@ import enum
 import json
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -137,14 +138,14 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(file_name: str) -> Draft202012Validator:
     registry = _registry()
     schema = registry.contents(SCHEMA_BASE + file_name)
     return Draft202012Validator(schema, registry=registry)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _params_validator(command: str) -> Draft202012Validator:
     registry = _registry()
     pointer = f"/$defs/params/{command}"
@@ -223,13 +224,13 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 
 def utc_now() -> dt.datetime:
     """The production clock (injected; pure code never calls it itself)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def utc_text(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ContractViolation("time", ["naive datetime: the clock must give UTC-aware times"])
-    moment = moment.astimezone(dt.timezone.utc)
+    moment = moment.astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

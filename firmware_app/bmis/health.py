@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 MAX_COMPONENTS = 64
 MAX_NOTE = 200

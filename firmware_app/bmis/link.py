@@ -20,10 +20,10 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from .contract import (Envelope, Identity, MessageKind, command_filter, device_root, parse_receipt,
-                       receipt_topic)
+from .contract import Envelope, Identity, MessageKind, command_filter, device_root, parse_receipt, receipt_topic
 from .errors import BmisLinkError, ContractViolation, OutboxFull
 from .health import ComponentStatus, component_entry, health_components
 from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, BrokerConnection, Callbacks, Incoming, Will
@@ -118,6 +118,7 @@ class BmisLink:
         give the backlog a moment, then disconnect."""
         if self._connection is None:
             return
+        assert self._will is not None           # set with the connection in start()
         try:
             self.outbox.add_stamped(self._will)
         except BmisLinkError as exc:
@@ -239,7 +240,7 @@ class BmisLink:
             return
         try:
             self.publish_health(self._health_source(), uptime_s=round(time.monotonic() - self._started_at, 3))
-        except Exception:  # noqa: BLE001 - an injected health source must not stop the link
+        except Exception:
             log.exception("cannot publish health")
 
     def _link_component(self) -> dict[str, str] | None:
@@ -342,7 +343,7 @@ class BmisLink:
         try:
             result = self._handle_command(incoming.topic, incoming.payload, incoming.response_topic,
                                           incoming.correlation_data)
-        except Exception as exc:  # noqa: BLE001 - a handler bug must not stop command handling; nack it
+        except Exception as exc:
             # Type only above DEBUG: the message of an unexpected error may echo the command's payload.
             log.error("command handler failed on %s: %s", incoming.topic, type(exc).__name__)
             log.debug("command handler failure", exc_info=True)

@@ -23,9 +23,9 @@ import abc
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -165,7 +165,7 @@ def _guarded(name: str, callback: Callable) -> Callable:
     def run(*args):
         try:
             callback(*args)
-        except Exception as exc:  # noqa: BLE001 - boundary of a foreign thread: log and carry on
+        except Exception as exc:
             # Type only above DEBUG: an incoming message's payload may carry personal data.
             log.error("MQTT %s callback failed: %s", name, type(exc).__name__)
             log.debug("MQTT %s callback failure", name, exc_info=True)
@@ -187,7 +187,7 @@ class Publisher(abc.ABC):
                 response_topic: str | None = None) -> int | None:
         """QoS 1 publish; the mid its PUBACK will carry, or None when it could not be queued."""
 
-    def reconnect(self) -> None:
+    def reconnect(self) -> None:  # noqa: B027 - an optional capability with its default, not abstract
         """Drop the connection and make it again (the pump calls this when PUBACKs stop coming).
         By default there is nothing to re-make."""
 
@@ -216,14 +216,14 @@ class MqttConnection(BrokerConnection):
         self._subscribe_mids: dict[int, str] = {}    # SUBSCRIBE mid -> topic filter (network thread only)
         self._client = self._make_client(will)
 
-    def _make_client(self, will: Will | None) -> paho.Client:
+    def _make_client(self, will: Will | None) -> _BoundedClient:
         s = self.settings
         client = _BoundedClient(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=paho.MQTTv5)
         client.on_dropped_publish = _guarded("dropped", self._on_dropped)
         client.suppress_exceptions = True
         try:
-            client.tls_set(ca_certs=str(s.ca_file), certfile=s.cert_file and str(s.cert_file),
-                           keyfile=s.key_file and str(s.key_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            client.tls_set(ca_certs=str(s.ca_file), certfile=str(s.cert_file) if s.cert_file else None,
+                           keyfile=str(s.key_file) if s.key_file else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         except (ssl.SSLError, OSError, ValueError) as exc:
             raise MqttSettingsError(f"TLS setup failed: {exc}") from exc
         if s.username is not None:
@@ -231,7 +231,8 @@ class MqttConnection(BrokerConnection):
         if will is not None:
             client.will_set(will.topic, will.payload, qos=QOS, retain=will.retain)
         client.max_inflight_messages_set(s.max_inflight)
-        client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)
+        # paho annotates whole seconds but sleeps for fractions: the tests reconnect within 0.1-0.5 s
+        client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)  # type: ignore[arg-type]
         client.on_connect = _guarded("connect", self._on_connect)
         client.on_disconnect = _guarded("disconnect", self._on_disconnect)
         client.on_publish = _guarded("publish", self._on_publish)
@@ -266,26 +267,26 @@ class MqttConnection(BrokerConnection):
         if sock is None:
             return
         try:
-            sock.shutdown(socket.SHUT_RDWR)
+            sock.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]  # a TCP/TLS socket here
         except OSError as exc:
             log.debug("MQTT socket shutdown: %s", exc)
 
     @property
-    def connected(self) -> bool:
+    def connected(self) -> bool:  # type: ignore[override]  # read-only here; stand-ins set them
         return self._connected
 
     @property
-    def receive_maximum(self) -> int | None:
+    def receive_maximum(self) -> int | None:  # type: ignore[override]  # read-only here; stand-ins set them
         """The broker's MQTT 5 Receive Maximum from the last CONNACK (None: not announced)."""
         return self._receive_maximum
 
     @property
-    def maximum_packet_size(self) -> int | None:
+    def maximum_packet_size(self) -> int | None:  # type: ignore[override]  # read-only here; stand-ins set them
         """The broker's MQTT 5 Maximum Packet Size from the last CONNACK (None: no limit announced)."""
         return self._maximum_packet_size
 
     @property
-    def retain_available(self) -> bool:
+    def retain_available(self) -> bool:  # type: ignore[override]  # read-only here; stand-ins set them
         """False when the broker's last CONNACK said it does not support retained messages."""
         return self._retain_available
 

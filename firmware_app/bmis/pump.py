@@ -21,10 +21,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from .mqtt_client import (REASON_FAILURE_FROM, REASON_NO_MATCHING_SUBSCRIBERS, REASON_PACKET_TOO_LARGE,
-                          Publisher, publish_packet_size)
+from .mqtt_client import (
+    REASON_FAILURE_FROM,
+    REASON_NO_MATCHING_SUBSCRIBERS,
+    REASON_PACKET_TOO_LARGE,
+    Publisher,
+    publish_packet_size,
+)
 from .outbox.queue import Outbox, PendingMessage
 
 log = logging.getLogger(__name__)
@@ -222,14 +227,16 @@ class OutboxPump:
     def _too_large(publisher: Publisher, message: PendingMessage) -> bool:
         """Over the broker's MQTT 5 Maximum Packet Size: it would disconnect us (0x95) on every resend."""
         limit = publisher.maximum_packet_size
-        return bool(limit) and publish_packet_size(message.topic, message.payload, message.correlation) > limit
+        if not limit:
+            return False
+        return publish_packet_size(message.topic, message.payload, message.correlation) > limit
 
     def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
         """Loop until `stop` is set; wakes on acks, new messages and connections."""
         while not stop.is_set():
             try:
                 published = self.step()
-            except Exception as exc:  # noqa: BLE001 - a dead pump thread would silently stop the link
+            except Exception as exc:
                 log.error("BMIS pump step failed, retrying: %s", type(exc).__name__)
                 log.debug("BMIS pump step failure", exc_info=True)
                 stop.wait(max(self._retry_delay_s, 0.05))

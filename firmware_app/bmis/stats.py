@@ -27,10 +27,10 @@ import math
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 import sqlite_utils
 
@@ -118,10 +118,10 @@ def _when(value: object) -> datetime:
     except ValueError:
         raise StatsError("ended_at is not an ISO time") from None
     # A naive time is taken as UTC: the lane's clock is UTC.
-    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     if not 2000 <= moment.year <= 9000:  # far outside any real clock; also keeps hour math safe
         raise StatsError("ended_at is not a plausible time")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _timings(value: object) -> dict[str, float]:
@@ -179,11 +179,11 @@ CREATE INDEX IF NOT EXISTS stat_samples_hour ON stat_samples (hour);
 
 
 def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hour_of(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def percentile(sorted_values: list[float], pct: int) -> float:
@@ -289,7 +289,9 @@ class CrossingStats:
     @staticmethod
     def _parse(hour: object) -> datetime:
         try:
-            return datetime.strptime(hour, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            if not isinstance(hour, str):
+                raise TypeError
+            return datetime.strptime(hour, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         except (TypeError, ValueError):
             raise StatsError(f"not an hour start: {hour!r}") from None
 

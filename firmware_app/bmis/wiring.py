@@ -6,8 +6,8 @@ from pathlib import Path
 from firmware_app.config.model import GateConfig
 
 from .contract import Clock, Identity, IdSource, utc_now
-from .link import BmisLink, CommandHandler, ConnectionFactory, HealthSource, nack_not_implemented
 from .errors import MqttSettingsError
+from .link import BmisLink, CommandHandler, ConnectionFactory, HealthSource, nack_not_implemented
 from .mqtt_client import Callbacks, MqttConnection, MqttSettings, Will
 from .outbox.queue import Outbox, OutboxLimits, uuid4_source
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 from firmware_app.mrz import name_variants
 from firmware_app.mrz.names import spellings_overlap
@@ -101,7 +101,7 @@ def birth_pattern(listed: str) -> str:
     if not found:
         raise AlertListInvalid("birth_date must be YYYY-MM-DD (MM and DD may be XX)")
     year, month, day = found.groups()
-    if month != "XX" and not 1 <= int(month) <= 12 or day != "XX" and not 1 <= int(day) <= 31:
+    if (month != "XX" and not 1 <= int(month) <= 12) or (day != "XX" and not 1 <= int(day) <= 31):
         raise AlertListInvalid("birth_date is not a date (month 01-12, day 01-31)")
     return year[2:] + month + day
 
@@ -160,7 +160,7 @@ def parse_version(value: object, what: str = "version") -> int:
 
 def dates_compatible(pattern: str, mrz_birth: str) -> bool:
     """Listed YYMMDD pattern vs MRZ YYMMDD; an unknown digit on either side matches any digit."""
-    return all(a == b or a == _UNKNOWN or b == _UNKNOWN for a, b in zip(pattern, mrz_birth))
+    return all(a in (b, _UNKNOWN) or b == _UNKNOWN for a, b in zip(pattern, mrz_birth))
 
 
 def forms_match(listed: NameForms, given: NameForms) -> bool:
@@ -282,10 +282,10 @@ class AlertIndex:
 
     def check_document(self, issuing_state: str, number: str) -> tuple[AlertHit, ...]:
         key = document_key(issuing_state, number)
-        return tuple(hit for index in self.lists.values() if index.kind is ListKind.DOCUMENT
+        return tuple(hit for index in self.lists.values() if isinstance(index, DocumentListIndex)
                      for hit in index.hits(key))
 
     def check_person(self, primary: str, secondary: str, birth_date: str) -> tuple[AlertHit, ...]:
         query = person_query(primary, secondary, birth_date)
-        return tuple(hit for index in self.lists.values() if index.kind is ListKind.PERSON
+        return tuple(hit for index in self.lists.values() if isinstance(index, PersonListIndex)
                      for hit in index.hits(query))

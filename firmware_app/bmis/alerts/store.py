@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import cast
 
 import sqlite_utils
 
@@ -35,8 +36,20 @@ from firmware_app.policy.errors import AlertListUnavailable
 
 from ..errors import AlertListInvalid, AlertStoreError, AlertVersionConflict
 from ..sqlite_files import open_wal_database
-from .entries import (AlertIndex, DocumentListIndex, DocumentRecord, ListIndex, ListKind, PersonListIndex,
-                      PersonRecord, make_person, parse_entry, parse_kind, parse_list_id, parse_version)
+from .entries import (
+    AlertIndex,
+    DocumentListIndex,
+    DocumentRecord,
+    ListIndex,
+    ListKind,
+    PersonListIndex,
+    PersonRecord,
+    make_person,
+    parse_entry,
+    parse_kind,
+    parse_list_id,
+    parse_version,
+)
 
 MAX_ENTRIES = 1_000_000
 _SCHEMA = """
@@ -72,8 +85,10 @@ def _record(kind: ListKind, row: sqlite3.Row | tuple) -> Record:
 
 
 def _build_index(list_id: str, kind: ListKind, version: int, records: Iterable[Record]) -> ListIndex:
-    builder = DocumentListIndex if kind is ListKind.DOCUMENT else PersonListIndex
-    return builder.build(list_id, version, records)
+    # parse_entry(kind, ...) made every record of the list's own kind
+    if kind is ListKind.DOCUMENT:
+        return DocumentListIndex.build(list_id, version, cast("Iterable[DocumentRecord]", records))
+    return PersonListIndex.build(list_id, version, cast("Iterable[PersonRecord]", records))
 
 
 def _parse_entries(kind: ListKind, entries: object, what: str) -> list[Record]:
@@ -330,12 +345,16 @@ _ENTRY_COLUMNS = ("entry_id", "category", "issuing_state", "number", "primary_na
 
 
 def parse_part(part: object, parts: object) -> tuple[int, int]:
-    for value, what in ((part, "part"), (parts, "parts")):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PARTS:
-            raise AlertListInvalid(f"{what} must be an integer 1..{MAX_PARTS}")
-    if part > parts:
+    number, total = _part_count(part, "part"), _part_count(parts, "parts")
+    if number > total:
         raise AlertListInvalid("part must not exceed parts")
-    return part, parts
+    return number, total
+
+
+def _part_count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PARTS:
+        raise AlertListInvalid(f"{what} must be an integer 1..{MAX_PARTS}")
+    return value
 
 
 def _check_other_versions(db: sqlite_utils.Database, list_id: str, version: int) -> None:

@@ -14,7 +14,7 @@ import enum
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..errors import BmisCommandError
 
@@ -85,7 +85,7 @@ class CommandResult:
     result: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        body = {"command_id": self.command_id, "command": self.command, "status": self.status.value,
+        body: dict[str, object] = {"command_id": self.command_id, "command": self.command, "status": self.status.value,
                 "reason": self.reason.value, "detail": self.detail, "alarm": self.alarm}
         if self.result:
             body["result"] = dict(self.result)
@@ -136,7 +136,7 @@ def parse_utc(value: object, what: str) -> datetime:
     if not isinstance(value, str) or not _UTC_TIME.match(value):
         raise CommandRefused(ResultReason.MALFORMED, f"{what} must be a UTC time like 2026-01-31T12:00:00Z")
     try:
-        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
         raise CommandRefused(ResultReason.MALFORMED, f"{what} is not a valid time") from None
 
@@ -151,8 +151,10 @@ def _text(body: dict, key: str, limit: int, *, required: bool) -> str | None:
 
 
 def parse_command(name: CommandName, topic: str, body: dict) -> Command:
+    command_id = _text(body, "command_id", MAX_ID_CHARS, required=True)
+    assert command_id is not None           # required: refused above when absent
     return Command(name, topic, body,
-                   command_id=_text(body, "command_id", MAX_ID_CHARS, required=True),
+                   command_id=command_id,
                    issued_at=parse_utc(body.get("issued_at"), "issued_at"),
                    expires_at=parse_utc(body.get("expires_at"), "expires_at"),
                    operator_id=_text(body, "operator_id", MAX_OPERATOR_CHARS, required=False))

@@ -33,9 +33,10 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from firmware_app.errors import GateError
 from firmware_app.policy.modes import LaneMode
@@ -43,8 +44,18 @@ from firmware_app.policy.modes import LaneMode
 from ..alerts.store import AlertStore
 from ..errors import AlertListInvalid, AlertStoreError, AlertVersionConflict, JournalError, PkiUpdateRefused
 from .journal import AuditEntry, CommandJournal
-from .model import (SIGNED_COMMANDS, Command, CommandName, CommandRefused, CommandResult, CommandStatus,
-                    ResultReason, command_name_of, decode_json, parse_command)
+from .model import (
+    SIGNED_COMMANDS,
+    Command,
+    CommandName,
+    CommandRefused,
+    CommandResult,
+    CommandStatus,
+    ResultReason,
+    command_name_of,
+    decode_json,
+    parse_command,
+)
 from .signing import SignatureCheck, SignatureStatus, TrustStore, verify_command
 
 log = logging.getLogger(__name__)
@@ -85,14 +96,14 @@ class CommandProcessor:
         """The cmd-result body for one incoming command. Response routing is the link's job."""
         try:
             return self._handle(topic, payload).to_dict()
-        except Exception as exc:  # noqa: BLE001 - last resort at the MQTT boundary: answer, never crash
+        except Exception as exc:
             # Type only above DEBUG: the message of an unexpected error may echo alert-list entries.
             log.error("command processing failed: %s", type(exc).__name__)
             log.debug("command processing failure", exc_info=True)
             return CommandResult(CommandStatus.NACK, ResultReason.INTERNAL_ERROR).to_dict()
 
     def _now(self) -> datetime:
-        return self._clock().astimezone(timezone.utc)
+        return self._clock().astimezone(UTC)
 
     def _handle(self, topic: str, payload: bytes) -> CommandResult:
         name, command, check = None, None, None
@@ -315,7 +326,7 @@ def _request_status(_command: Command, ports: CommandPorts) -> dict:
         raise CommandRefused(ResultReason.INTERNAL_ERROR, "the lane gave no usable status")
     result = {"lane": dict(status)}
     if alerts is not None:
-        result["alert_lists"] = {k: v for k, v in alerts.versions().items()}
+        result["alert_lists"] = dict(alerts.versions().items())
     return result
 
 

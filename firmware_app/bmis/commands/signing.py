@@ -22,9 +22,9 @@ import binascii
 import enum
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -188,7 +188,7 @@ def verify_command(topic: str, command: Mapping, trust: TrustStore) -> Signature
     if not isinstance(command, Mapping) or SIGNATURE_FIELD not in command:
         return SignatureCheck(SignatureStatus.MISSING)
     status, key_id, signature = _decode_signature(command[SIGNATURE_FIELD])
-    if status is not SignatureStatus.VALID:
+    if status is not SignatureStatus.VALID or key_id is None:     # a decoded signature names its key
         return SignatureCheck(status, key_id)
     key = trust.get(key_id)
     if key is None:

@@ -13,8 +13,8 @@ as soon as we reconnect.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings, Properties
 

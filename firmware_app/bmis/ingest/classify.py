@@ -9,7 +9,7 @@ import json
 
 from ..contract import CONTRACT_MAJOR, MessageKind, decode, kind_of_topic, problems
 from ..errors import ContractViolation
-from .records import RejectReason, Rejection, StoredMessage
+from .records import Rejection, RejectReason, StoredMessage
 
 # What a gate publishes; retained status/health need a plain subscription (not delivered on $share).
 SHARED_SUFFIXES = ("events/#", "alarms", "stats", "cmd-result/#")

@@ -43,7 +43,7 @@ class PostgresStore:
                 for statement in step.statements:
                     self._conn.execute(statement)
                 self._conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)",
-                                   (step.version, step.name, dt.datetime.now(dt.timezone.utc).isoformat()))
+                                   (step.version, step.name, dt.datetime.now(dt.UTC).isoformat()))
 
     def commit(self, batch: Batch) -> CommitResult:
         rows = batch.accepted

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from ..contract import build_receipt, chunks, receipt_topic
 

@@ -41,7 +41,7 @@ class SqliteStore:
                 for statement in step.statements:
                     self._conn.execute(statement)
                 self._conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                                   (step.version, step.name, dt.datetime.now(dt.timezone.utc).isoformat()))
+                                   (step.version, step.name, dt.datetime.now(dt.UTC).isoformat()))
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")

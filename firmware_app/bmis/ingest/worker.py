@@ -17,8 +17,8 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..contract import Clock, utc_now
 from ..mqtt_client import Callbacks, MqttSettings
@@ -111,7 +111,8 @@ class IngestWorker:
         now = self._clock()
         items = [classify(self.options.prefix, d.incoming.topic, d.incoming.payload, now.timestamp())
                  for d in deliveries]
-        batch = Batch([i for i in items if isinstance(i, StoredMessage)], [i for i in items if isinstance(i, Rejection)])
+        batch = Batch([i for i in items if isinstance(i, StoredMessage)],
+                      [i for i in items if isinstance(i, Rejection)])
         delay = 0.1
         while True:
             try:

@@ -8,14 +8,15 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import sqlite_utils
 
 from .. import contract
-from ..contract import Clock, Envelope, IdSource, Identity, MessageKind, Priority, validate_message
+from ..contract import Clock, Envelope, Identity, IdSource, MessageKind, Priority, validate_message
 from ..errors import OutboxError, OutboxFull
 from .storage import DiskRoom, Guarded, RowState, connect, create_tables, is_disk_full
 
@@ -343,7 +344,8 @@ class Outbox:
         with self._guard():
             dead = self._conn.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
             waiting, oldest_ack = self._conn.execute(
-                "SELECT COUNT(*), MIN(acked_mono) FROM pending WHERE state = ?", (RowState.AWAITING_RECEIPT,)).fetchone()
+                "SELECT COUNT(*), MIN(acked_mono) FROM pending WHERE state = ?",
+                (RowState.AWAITING_RECEIPT,)).fetchone()
             unreceipted_age = 0.0 if oldest_ack is None else max(0.0, self._monotonic() - oldest_ack)
             return OutboxCounts(self._pending - waiting, self._pending_bytes, dead, self._oldest_age(), waiting,
                                 unreceipted_age)

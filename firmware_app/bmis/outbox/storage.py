@@ -18,8 +18,9 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 
@@ -117,40 +118,40 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": int}, pk="key", if_not_exists=True)
-    db["pending"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "topic": str, "priority": int,
+    db.table("meta").create({"key": str, "value": int}, pk="key", if_not_exists=True)
+    db.table("pending").create({"id": int, "msg_id": str, "kind": str, "seq": int, "topic": str, "priority": int,
                           "retain": int, "payload": bytes, "correlation": bytes, "created": float},
                          pk="id", if_not_exists=True)
-    db["pending"].create_index(["priority", "id"], if_not_exists=True)
-    db["pending"].create_index(["msg_id"], unique=True, if_not_exists=True)
+    db.table("pending").create_index(["priority", "id"], if_not_exists=True)
+    db.table("pending").create_index(["msg_id"], unique=True, if_not_exists=True)
     _add_run_created(db)
-    db["dead_letter"].create({"msg_id": str, "kind": str, "seq": int, "topic": str, "payload": bytes,
+    db.table("dead_letter").create({"msg_id": str, "kind": str, "seq": int, "topic": str, "payload": bytes,
                               "reason_code": int, "reason": str, "failed_at": float}, pk="msg_id",
                              if_not_exists=True)
-    db["sent"].create({"id": int, "msg_id": str, "kind": str, "seq": int, "acked_at": float}, pk="id",
+    db.table("sent").create({"id": int, "msg_id": str, "kind": str, "seq": int, "acked_at": float}, pk="id",
                       if_not_exists=True)
     _add_receipt_columns(db)
 
 
 def _add_receipt_columns(db: sqlite_utils.Database) -> None:
     """Outboxes written before receipts existed gain the columns (their rows count as queued)."""
-    have = {column.name for column in db["pending"].columns}
+    have = {column.name for column in db.table("pending").columns}
     for name, kind in (("state", int), ("acked_at", float), ("acked_mono", float), ("txn_id", str)):
         if name not in have:
-            db["pending"].add_column(name, kind, not_null_default=0 if name == "state" else None)
-    if "txn_id" not in {column.name for column in db["sent"].columns}:
-        db["sent"].add_column("txn_id", str)
-    db["pending"].create_index(["state", "priority", "id"], if_not_exists=True)
-    db["pending"].create_index(["state", "acked_mono"], if_not_exists=True)
-    db["pending"].create_index(["txn_id"], if_not_exists=True)
-    db["sent"].create_index(["txn_id"], if_not_exists=True)
+            db.table("pending").add_column(name, kind, not_null_default=0 if name == "state" else None)
+    if "txn_id" not in {column.name for column in db.table("sent").columns}:
+        db.table("sent").add_column("txn_id", str)
+    db.table("pending").create_index(["state", "priority", "id"], if_not_exists=True)
+    db.table("pending").create_index(["state", "acked_mono"], if_not_exists=True)
+    db.table("pending").create_index(["txn_id"], if_not_exists=True)
+    db.table("sent").create_index(["txn_id"], if_not_exists=True)
 
 
 def _add_run_created(db: sqlite_utils.Database) -> None:
     """`run_created`: the run clock when the row was stored (age bound checked on every add)."""
-    if "run_created" not in db["pending"].columns_dict:
+    if "run_created" not in db.table("pending").columns_dict:
         db.execute("ALTER TABLE pending ADD COLUMN run_created REAL")
-    db["pending"].create_index(["run_created"], if_not_exists=True)
+    db.table("pending").create_index(["run_created"], if_not_exists=True)
 
 
 
