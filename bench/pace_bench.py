@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from firmware_app.emrtd.chip_auth.card_security import check_cam  # noqa: E402
 from firmware_app.emrtd.keys import mrz_key_from_lines  # noqa: E402
-from firmware_app.emrtd.pace.protocol import perform_pace  # noqa: E402
 from firmware_app.emrtd.pace.info import PaceInfo  # noqa: E402
+from firmware_app.emrtd.pace.protocol import perform_pace  # noqa: E402
 from firmware_app.emrtd.session import Session  # noqa: E402
 from simulator.passport_factory import AaKind, PassportSpec, build_passport, build_pki  # noqa: E402
 from simulator.test_pki import utc  # noqa: E402

@@ -25,8 +25,17 @@ from typing import Any
 
 import sqlite_utils
 
-from firmware_app.bmis.contract import (MAX_RECEIPT_IDS, MessageKind, build_receipt, chunks, decode,
-                                        kind_of_topic, problems, receipt_topic, utc_text)
+from firmware_app.bmis.contract import (
+    MAX_RECEIPT_IDS,
+    MessageKind,
+    build_receipt,
+    chunks,
+    decode,
+    kind_of_topic,
+    problems,
+    receipt_topic,
+    utc_text,
+)
 from firmware_app.bmis.errors import ContractViolation
 from firmware_app.bmis.mqtt_client import Callbacks, Incoming, MqttConnection, MqttSettings
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
 from firmware_app.emrtd.pace.info import PaceInfo

@@ -1,7 +1,7 @@
 """Builders shared by the policy and lane tests: a good traveller's evidence, and variations."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.lds import Dg1Check
@@ -13,7 +13,7 @@ from firmware_app.policy import ChipEvidence, ChipStatus, FaceEvidence
 from tests.mrz_helpers import specimen
 
 TODAY = date(2026, 11, 26)
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def mrz(**overrides):
@@ -39,8 +39,7 @@ from firmware_app.lane import events as ev  # noqa: E402
 from firmware_app.lane.actions import AlarmKind, RaiseAlarm  # noqa: E402
 from firmware_app.lane.machine import initial, step  # noqa: E402
 from firmware_app.lane.state import Fault, LaneSettings, State, TimerKind  # noqa: E402
-from firmware_app.policy import (Decision, Evidence, InMemoryAlertLists, LaneMode, PolicyContext,  # noqa: E402
-                                 ReasonCode, decide)
+from firmware_app.policy import Decision, Evidence, InMemoryAlertLists, LaneMode, PolicyContext, ReasonCode, decide  # noqa: E402
 
 PASS = decide(Evidence(mrz(), good_chip(), good_face()), PolicyContext(today=TODAY), InMemoryAlertLists())
 REFER = Decision.refer(ReasonCode.FACE_NOT_MATCHED)

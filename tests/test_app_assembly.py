@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -157,7 +157,7 @@ def test_a_transaction_left_open_by_a_crash_is_voided_and_kept_for_the_bmis(tmp_
                                     f'key_file = "{pair.key}"\nreconnect_max_s = 1.0\n')
     (tmp_path / "var").mkdir()
     crashed = LaneJournal.open(tmp_path / "var" / "lane-journal.db")
-    crashed.begin("oldboot-000001", datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
+    crashed.begin("oldboot-000001", datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     config = parse_config(text)
     appliance, gate = assembled(config)
     try:

@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from firmware_app.lane.state import Fault
 from firmware_app.mrz import MrzFields, compose
 from firmware_app.policy import LaneMode
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MINIMAL = '[device]\nid = "g1"\npost_id = "p1"\ndata_dir = "{data}"\n[reader]\nurl = "sim://"\n'
 
 
@@ -197,7 +197,7 @@ def test_each_finished_hour_is_published_once(tmp_path):
     clock = {"now": NOW}
     publisher = StatsPublisher(stats, Link(), lambda: clock["now"])
     assert publisher.publish_due() == 0
-    clock["now"] = datetime(2026, 11, 26, 14, 5, tzinfo=timezone.utc)
+    clock["now"] = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
     assert publisher.publish_due() == 1 and publisher.publish_due() == 0
     assert published[0]["period_start"] == "2026-11-26T12:00:00Z" and published[0]["total"] == 0
     stats.close()

@@ -5,11 +5,11 @@ import hashlib
 import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from firmware_app.emrtd.chip_auth.aa import verify_active_authentication
+from firmware_app.emrtd.chip_auth.aa import verify_active_authentication, verify_plain_ecdsa
 from firmware_app.emrtd.chip_auth.result import ChipCheckReason
-from firmware_app.emrtd.chip_auth.aa import verify_plain_ecdsa
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign
 from firmware_app.emrtd.lds import parse_dg14, parse_dg15
@@ -105,8 +105,7 @@ def test_arbitrary_answers_never_pass_or_crash(aa, signature):
 def test_check_failure_reason_is_decided_by_the_error_type():
     from asn1crypto import keys
 
-    from firmware_app.emrtd.chip_auth.result import ChipCheck
-    from firmware_app.emrtd.chip_auth.result import parse_for_checks
+    from firmware_app.emrtd.chip_auth.result import ChipCheck, parse_for_checks
     from firmware_app.emrtd.lds.dg15 import encode_dg15
 
     dsa = keys.PublicKeyInfo({"algorithm": {"algorithm": "dsa", "parameters": {"p": 23, "q": 11, "g": 4}},

@@ -6,11 +6,9 @@ import random
 import pytest
 from asn1crypto import core
 
-from firmware_app.emrtd.chip_auth.ca import agree, choose_chip_auth
-from firmware_app.emrtd.errors import BadChipKey, ChipAuthUnavailable
-from firmware_app.emrtd.chip_auth.ca import derive_session_keys, make_ephemeral, shared_secret
+from firmware_app.emrtd.chip_auth.ca import agree, choose_chip_auth, derive_session_keys, make_ephemeral, shared_secret
+from firmware_app.emrtd.errors import BadChipKey, ChipAuthUnavailable, LdsFormatError
 from firmware_app.emrtd.keys import KeyAlgorithm
-from firmware_app.emrtd.errors import LdsFormatError
 from firmware_app.emrtd.lds import asn1, parse_dg14
 from firmware_app.emrtd.lds.dg14 import Dg14
 from firmware_app.emrtd.tlv import encode_tlv
@@ -97,7 +95,8 @@ def _ecdh_dg14(spki) -> Dg14:
 
 def test_ecdh_on_a_curve_cryptography_does_not_know():
     from firmware_app.emrtd.crypto import ec as curve_math
-    from simulator.test_pki import BRAINPOOL_P256T1 as curve, explicit_spki
+    from simulator.test_pki import BRAINPOOL_P256T1 as curve
+    from simulator.test_pki import explicit_spki
 
     chip_private = 0xA11CE
     chip_point = curve_math.multiply(curve, chip_private, curve_math.generator(curve))

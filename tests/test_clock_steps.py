@@ -3,9 +3,10 @@ monotonic clock, and whatever the clocks do, every record the lane builds passes
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis import contract as envelope
 from firmware_app.bmis.contract import MessageKind, validate_message

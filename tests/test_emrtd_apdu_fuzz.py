@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.apdu import CommandApdu, ResponseApdu, parse_command
 from firmware_app.emrtd.cipher import AesSuite, Des3Suite

@@ -9,16 +9,24 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec as crypto_ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.crypto.curves import CRYPTOGRAPHY_CURVES, NAMED_CURVES
 from firmware_app.emrtd.crypto.dh import DhGroup
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
 from firmware_app.emrtd.crypto.ec import (
-    add, decode_point, encode_point, generator, has_order_n, is_probable_prime, multiply, on_curve,
+    add,
+    decode_point,
+    encode_point,
+    generator,
+    has_order_n,
+    is_probable_prime,
+    multiply,
+    on_curve,
 )
-from firmware_app.emrtd.errors import InvalidPoint
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_sign, ecdsa_verify
+from firmware_app.emrtd.errors import InvalidPoint
 from simulator.test_keys import ec_key
 
 P256 = NAMED_CURVES["secp256r1"]

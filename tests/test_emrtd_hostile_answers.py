@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from drivers.smartcard.scripted import ScriptedTransceiver
-from firmware_app.emrtd.errors import AuthenticationError
+from firmware_app.emrtd.errors import AuthenticationError, LdsError
 from firmware_app.emrtd.keys import MrzKey
-from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.lds import parse_dg1
 from firmware_app.emrtd.lds.dg1 import DG1_TAG, MRZ_TAG
-from firmware_app.emrtd.pace.protocol import perform_pace
 from firmware_app.emrtd.pace.info import parse_card_access
+from firmware_app.emrtd.pace.protocol import perform_pace
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv
 from tests.emrtd_vectors import fixed_rng, h, load_vectors

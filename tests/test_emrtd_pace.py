@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.smartcard.scripted import ScriptedTransceiver
 from firmware_app.emrtd.errors import AuthenticationError, TlvError, UnsupportedProtocol
 from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.pace.groups import group_for
 from firmware_app.emrtd.pace.info import (
-    SUPPORTED_PARAMETER_IDS, Mapping, PaceInfo, choose_pace_info, parse_card_access,
+    SUPPORTED_PARAMETER_IDS,
+    Mapping,
+    PaceInfo,
+    choose_pace_info,
+    parse_card_access,
 )
 from firmware_app.emrtd.pace.protocol import perform_pace
 from firmware_app.emrtd.session import Session

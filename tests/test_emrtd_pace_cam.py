@@ -7,17 +7,18 @@ import time
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.access import AccessProtocol
-from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason
 from firmware_app.emrtd.chip_auth.card_security import check_cam, confirm_chain, parse_card_security
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason
 from firmware_app.emrtd.crypto import ec
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
+from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import mrz_key_from_lines
 from firmware_app.emrtd.lds import asn1
-from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.pace.cam import CamData
 from firmware_app.emrtd.pace.info import PaceInfo

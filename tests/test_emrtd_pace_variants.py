@@ -7,22 +7,22 @@ the example's private keys and nonce t. What we send (public keys, t, T_PCD) mus
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.smartcard.scripted import ScriptedTransceiver
 from firmware_app.emrtd.apdu import CommandApdu
 from firmware_app.emrtd.cipher import AesSuite, Des3Suite
 from firmware_app.emrtd.crypto import ec
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
-from firmware_app.emrtd.errors import AuthenticationError
+from firmware_app.emrtd.errors import AuthenticationError, CamError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import encode_oid
-from firmware_app.emrtd.pace.protocol import perform_pace
-from firmware_app.emrtd.errors import CamError
 from firmware_app.emrtd.pace.cam import decrypt_chip_auth_data, verify_chip_auth_data
 from firmware_app.emrtd.pace.groups import group_for
 from firmware_app.emrtd.pace.im import encode_point, map_integrated, pseudo_random, reduced
 from firmware_app.emrtd.pace.info import Mapping, parse_card_access
+from firmware_app.emrtd.pace.protocol import perform_pace
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv
 from tests.emrtd_vectors import fixed_rng, h, load_pace_variants

@@ -55,7 +55,7 @@ def _genuine_document_read(spoil: set[int], progress=None):
 def test_the_steps_run_in_the_documented_order():
     seen = []
     result = _genuine_document_read(set(), lambda step, detail: seen.append(step))
-    order = [step for step in dict.fromkeys(seen)]
+    order = list(dict.fromkeys(seen))
     assert order == [ReadStep.CAPABILITIES, ReadStep.AUTHENTICATE, ReadStep.READ_COM, ReadStep.READ_SOD,
                      ReadStep.READ_DG1, ReadStep.READ_DG2, ReadStep.READ_DG14, ReadStep.CHIP_AUTHENTICATION,
                      ReadStep.READ_DG15, ReadStep.ACTIVE_AUTHENTICATION, ReadStep.DONE]

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.errors import TlvError
 from firmware_app.emrtd.tlv import (
-    encode_length, encode_tlv, iter_tlv, parse_single_tlv, parse_tlv, read_header,
+    encode_length,
+    encode_tlv,
+    iter_tlv,
+    parse_single_tlv,
+    parse_tlv,
+    read_header,
 )
 
 

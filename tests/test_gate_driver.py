@@ -6,8 +6,18 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import DriverError, DriverIOError, DriverUnavailable
-from drivers.gate import (Door, DoorPins, FailMode, GateDriver, GateEvent, GateEventKind, GateLayout, LayoutKind,
-                          UnknownPinFactory, make_pin_factory)
+from drivers.gate import (
+    Door,
+    DoorPins,
+    FailMode,
+    GateDriver,
+    GateEvent,
+    GateEventKind,
+    GateLayout,
+    LayoutKind,
+    UnknownPinFactory,
+    make_pin_factory,
+)
 
 ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR = 17, 27, 22, 23
 PRESENCE, EMERGENCY, TAMPER, LIGHT = (24, 16), 25, 5, 6

@@ -3,7 +3,7 @@ doors follow their relays, a traveller walks through, a tailgater is caught."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -37,7 +37,7 @@ def bench():
                       lambda req: decide(req.evidence, PolicyContext(today=TODAY), InMemoryAlertLists()),
                       Kiosk(), outbox, LaneJournal.in_memory())
     runner = LaneRunner(LaneSettings(timeouts=LaneTimeouts(enter_s=5, exit_s=5, held_open_s=5)), ports,
-                        lambda: datetime.now(timezone.utc))
+                        lambda: datetime.now(UTC))
     holder["runner"] = runner
     runner.start()
     assert wait_until(lambda: runner.data.state is State.IDLE)

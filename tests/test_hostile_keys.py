@@ -9,14 +9,14 @@ import time
 
 import pytest
 from asn1crypto import core, keys
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.chip_auth.result import ChipCheckReason
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
-from firmware_app.emrtd.crypto.dh import DhGroup, RFC5114_1
-from firmware_app.emrtd.errors import InvalidDomain
+from firmware_app.emrtd.crypto.dh import RFC5114_1, DhGroup
+from firmware_app.emrtd.errors import InvalidDomain, LdsError, LdsFormatError, LdsUnsupported
 from firmware_app.emrtd.keys import mrz_key_from_lines
-from firmware_app.emrtd.errors import LdsError, LdsFormatError, LdsUnsupported
 from firmware_app.emrtd.lds import asn1, parse_dg14, parse_dg15
 from firmware_app.emrtd.lds.dg14 import DH_X942, parse_dh_public_key
 from firmware_app.emrtd.lds.dg15 import encode_dg15
@@ -178,6 +178,7 @@ def test_dh_key_parser_bounds_any_domain(p, g, q, y):
 
 def test_the_lane_runs_chip_checks_only_for_a_trusted_signer():
     import threading
+
     from firmware_app.lane.stages import ChipReadStage, PortraitVault
     from firmware_app.mrz import parse
     from tests.passport_helpers import TD3, store_for

@@ -7,7 +7,8 @@ import socket
 import struct
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.appliance.journal import JournalHandler, encode_field, priority, stderr_is_journal
 

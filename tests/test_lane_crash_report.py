@@ -49,7 +49,7 @@ class _Offline:
 
 def lane_outbox(directory: str) -> LaneOutbox:
     outbox = Outbox(Path(directory) / "outbox.db", Identity("gate-l", "post-l"),
-                    clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4)
+                    clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4)
     return LaneOutbox(BmisLink(outbox, connection_factory=lambda *args: _Offline()))
 
 

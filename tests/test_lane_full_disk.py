@@ -16,16 +16,16 @@ from firmware_app.bmis.wiring import connection_factory
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.state import Fault, State
 from tests.broker_fixtures import bmis_consumer, broker, device_settings  # noqa: F401  (fixtures)
-from tests.polling import wait_until
 from tests.disk_fixtures import DiskFiller, small_disk  # noqa: F401  (fixture)
 from tests.lane_rig import EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig
+from tests.polling import wait_until
 
 LIMITS = OutboxLimits(min_free_bytes=1 << 20, reserve_bytes=512 << 10)
 
 
 def _link(broker, directory) -> BmisLink:
     outbox = Outbox(directory / "outbox.db", Identity("gate-a", "post-t", "gates"),
-                    clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4, limits=LIMITS)
+                    clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4, limits=LIMITS)
     return BmisLink(outbox, connection_factory=connection_factory(device_settings(broker, "gate-a")),
                     retry_delay_s=0.2)
 
@@ -43,7 +43,7 @@ def test_a_disk_filled_by_another_program_keeps_the_crossing_tells_the_bmis_and_
     def set_status(state, **fields):
         try:
             link.set_status(state, **fields)
-        except Exception:  # noqa: BLE001 - as BmisSide.set_status: logged, retried by the link
+        except Exception:
             pass
     status = LaneStatus(set_status, "entry")      # the app's wiring: the status follows the lane's state
     made.runner.ports.observer = lambda data: status.update(data.state.value, data.mode.value)

@@ -17,13 +17,21 @@ from firmware_app.lane.errors import StageCancelled
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.state import State
 from firmware_app.mrz import Confirmation, IssueCode, confirmed_by_chip, parse
-from firmware_app.policy import ChipEvidence, ChipStatus, Evidence, InMemoryAlertLists, PolicyContext, ReasonCode, decide
+from firmware_app.policy import (
+    ChipEvidence,
+    ChipStatus,
+    Evidence,
+    InMemoryAlertLists,
+    PolicyContext,
+    ReasonCode,
+    decide,
+)
 from simulator.passport_factory import PassportSpec, build_passport
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
 from simulator.vchip.transport import InProcessTransceiver
-from tests.chip_fixtures import counter_rng
 from tests import lane_helpers
+from tests.chip_fixtures import counter_rng
 from tests.lane_helpers import Lane, good_chip, good_face
 from tests.mrz_helpers import specimen
 from tests.passport_helpers import NOW, TD3, passport, pki, portrait, store_for

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from drivers.gate.layout import Door, LayoutKind
 from firmware_app.lane import events as ev
-from firmware_app.lane.actions import (AlarmKind, CloseDoor, ExceptionKind, OpenDoor, OverrideAnswered,
-                                       OverrideRefusal, RaiseAlarm, RecordCrossing, RecordException, ReleaseDoors)
+from firmware_app.lane.actions import (
+    AlarmKind,
+    CloseDoor,
+    ExceptionKind,
+    OpenDoor,
+    OverrideAnswered,
+    OverrideRefusal,
+    RaiseAlarm,
+    RecordCrossing,
+    RecordException,
+    ReleaseDoors,
+)
 from firmware_app.lane.state import CrossingOutcome, Fault, State, TimerKind
 from tests.lane_helpers import Lane, door_invariant_holds, mrz, to_pass
 

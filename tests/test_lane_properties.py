@@ -3,13 +3,19 @@
 officer override is answered exactly once, and nothing raises."""
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from drivers.gate.layout import LayoutKind
-from drivers.gate.layout import Door
+from drivers.gate.layout import Door, LayoutKind
 from firmware_app.lane import events as ev
-from firmware_app.lane.actions import (EndTransaction, JournalBegin, OpenDoor, OverrideAnswered, RecordCrossing,
-                                       ReleaseDoors)
+from firmware_app.lane.actions import (
+    EndTransaction,
+    JournalBegin,
+    OpenDoor,
+    OverrideAnswered,
+    RecordCrossing,
+    ReleaseDoors,
+)
 from firmware_app.lane.state import State
 from tests.lane_helpers import Lane, door_invariant_holds, event_catalogue
 

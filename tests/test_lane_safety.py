@@ -8,8 +8,16 @@ import pytest
 from drivers.gate.layout import Door, FailMode, LayoutKind
 from firmware_app.kiosk.view import Instruction, Screen
 from firmware_app.lane import events as ev
-from firmware_app.lane.actions import (AlarmKind, CloseDoor, OpenDoor, RaiseAlarm, RecordCrossing, ReleaseDoors,
-                                       SecureDoors, ShowScreen)
+from firmware_app.lane.actions import (
+    AlarmKind,
+    CloseDoor,
+    OpenDoor,
+    RaiseAlarm,
+    RecordCrossing,
+    ReleaseDoors,
+    SecureDoors,
+    ShowScreen,
+)
 from firmware_app.lane.machine import initial
 from firmware_app.lane.safety import gate_failure_note
 from firmware_app.lane.state import Fault, LaneSettings, Phase, State, TimerKind

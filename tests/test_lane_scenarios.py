@@ -10,12 +10,22 @@ from drivers.gate.layout import Door, LayoutKind
 from firmware_app.face.capture import CaptureOutcome
 from firmware_app.kiosk.view import Screen
 from firmware_app.lane import events as ev
-from firmware_app.lane.actions import (AlarmKind, CancelStages, CloseDoor, OpenDoor, RaiseAlarm, RecordCrossing,
-                                       ReleaseDoors, RequestDecision, SecureDoors, ShowScreen, StartFaceCapture)
+from firmware_app.lane.actions import (
+    AlarmKind,
+    CancelStages,
+    CloseDoor,
+    OpenDoor,
+    RaiseAlarm,
+    RecordCrossing,
+    ReleaseDoors,
+    RequestDecision,
+    SecureDoors,
+    ShowScreen,
+    StartFaceCapture,
+)
 from firmware_app.lane.machine import initial
 from firmware_app.lane.state import Fault, LaneSettings, Phase, State, TimerKind
-from firmware_app.policy import (Evidence, InMemoryAlertLists, LaneMode, Outcome, PolicyContext, ReasonCode,
-                                 decide)
+from firmware_app.policy import Evidence, InMemoryAlertLists, LaneMode, Outcome, PolicyContext, ReasonCode, decide
 from firmware_app.policy.alerts import DocumentEntry
 from tests.lane_helpers import NOW, PASS, REFER, TODAY, Lane, alarms, good_chip, good_face, mrz, to_decide, to_passage
 
@@ -275,8 +285,7 @@ def test_a_pass_is_not_acted_on_while_somebody_is_already_inside():
 
 
 def test_presentation_attack_refers_with_its_own_reason_and_alarm_and_is_recorded():
-    from firmware_app.bmis.contract import MessageKind, validate_message
-    from firmware_app.bmis.contract import Identity, build, encode
+    from firmware_app.bmis.contract import Identity, MessageKind, build, encode, validate_message
     from firmware_app.face.pad import PadStatus
     attack = replace(good_face(), pad=PadStatus.ATTACK_SUSPECTED, pad_score=0.04)
     suspected = decide(Evidence(mrz(), good_chip(), attack), PolicyContext(today=TODAY), InMemoryAlertLists())

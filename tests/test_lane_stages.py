@@ -22,9 +22,9 @@ from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
 from simulator.vchip.transport import InProcessTransceiver
 from tests.chip_fixtures import counter_rng
+from tests.fakes import ScriptedCamera
 from tests.lane_helpers import good_face
 from tests.passport_helpers import NOW, TD3, passport, pki, store_for
-from tests.fakes import ScriptedCamera
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -79,8 +79,8 @@ def test_face_stage_without_portrait_is_a_typed_error():
 
 
 def test_face_stage_matches_the_chip_portrait_and_gives_kiosk_feedback(shared_data, verifier):
-    from firmware_app.face.portrait import chip_portrait
     from firmware_app.face.images import decode_image
+    from firmware_app.face.portrait import chip_portrait
     root = shared_data / "faces"
     photo = load_image(root / "person01" / "img1.jpg")
     vault = PortraitVault()

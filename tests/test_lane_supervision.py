@@ -19,8 +19,15 @@ from firmware_app.lane.state import Fault, LaneData, State
 from firmware_app.lane.supervision import Supervision, Watchdog, probe_gate, resync_events, safe_stance
 from tests.lane_helpers import good_chip, mrz
 from tests.lane_rig import EMERGENCY as EMERGENCY_PIN
-from tests.lane_rig import rig  # noqa: F401  (fixture)
-from tests.lane_rig import ENTRY_RELAY, EXIT_RELAY, EXIT_SENSOR, PRESENCE, Kiosk, Rig
+from tests.lane_rig import (
+    ENTRY_RELAY,
+    EXIT_RELAY,
+    EXIT_SENSOR,
+    PRESENCE,
+    Kiosk,
+    Rig,
+    rig,  # noqa: F401  (fixture)
+)
 from tests.polling import wait_until
 
 QUICK = Supervision(stall_s=0.3, stage_grace_s=0.3, gate_probe_s=0.1, tick_s=0.05)

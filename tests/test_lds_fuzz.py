@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.lds import (
-    decode_portrait, parse_com, parse_dg1, parse_dg14, parse_dg15, parse_dg2, parse_sod,
+    decode_portrait,
+    parse_com,
+    parse_dg1,
+    parse_dg2,
+    parse_dg14,
+    parse_dg15,
+    parse_sod,
 )
 from passport_helpers import passport
 from simulator.passport_factory import AaKind

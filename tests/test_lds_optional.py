@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.errors import LdsError, LdsFormatError
 from firmware_app.emrtd.lds.dg_optional import parse_dg7, parse_dg11, parse_dg12

@@ -6,9 +6,17 @@ from asn1crypto import core, keys
 
 from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported
 from firmware_app.emrtd.lds import (
-    Dg1Check, compare_with_printed, decode_portrait, parse_com, parse_dg1, parse_dg14, parse_dg15, parse_dg2, parse_sod,
+    Dg1Check,
+    asn1,
+    compare_with_printed,
+    decode_portrait,
+    parse_com,
+    parse_dg1,
+    parse_dg2,
+    parse_dg14,
+    parse_dg15,
+    parse_sod,
 )
-from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.com import encode_com
 from firmware_app.emrtd.lds.dg1 import encode_dg1
 from firmware_app.emrtd.lds.dg2 import BDB_39794_TAG, encode_dg2
@@ -63,8 +71,8 @@ def test_dg2_portrait_decodes(jpeg2000):
 
 
 def test_dg2_iso39794_record():
-    from simulator.passport_factory import PassportSpec, build_passport
     from passport_helpers import NOW, pki
+    from simulator.passport_factory import PassportSpec, build_passport
 
     image = portrait()
     document = build_passport(PassportSpec(TD3, image, iso39794=True), pki(), NOW)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from firmware_app.emrtd.lds import parse_sod
 from firmware_app.emrtd.errors import TrustStoreError
+from firmware_app.emrtd.lds import parse_sod
 from firmware_app.emrtd.pa import TrustStore, passive_authenticate
 from firmware_app.emrtd.pa.master_list import import_master_list
 from firmware_app.emrtd.pa.trust_store import parse_certificates, parse_crl

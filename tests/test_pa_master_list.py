@@ -2,8 +2,6 @@
 signed it, and the duplicate check was quadratic)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from asn1crypto import pem
 

@@ -6,18 +6,18 @@ No real SOD is available here: each property of the real documents is reproduced
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
-import pytest
 from asn1crypto import x509
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.emrtd.pa import PaReason, TrustStore, passive_authenticate
 from firmware_app.emrtd.pa.names import name_key, same_name
 from passport_helpers import NOW, TD3, portrait
 from simulator.cms_builder import SignerId
-from simulator.passport_factory import PassportSpec, TestPki as Pki, build_passport
-from simulator.test_pki import KeyKind, Profile, build_name, make_crl, make_csca, make_document_signer
+from simulator.passport_factory import PassportSpec, build_passport
+from simulator.passport_factory import TestPki as Pki
+from simulator.test_pki import Profile, build_name, make_crl, make_csca, make_document_signer
 
 # the shape of a real CSCA/DS name: country first, then organisation, unit, common name
 CSCA_NAME = [("country_name", "UT", "printable"), ("organization_name", "Government of Utopia", "utf8"),

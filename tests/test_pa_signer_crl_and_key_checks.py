@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from asn1crypto import cms
 
-from firmware_app.emrtd.lds import asn1, parse_sod
-from firmware_app.emrtd.files import SOD_TAG
 from firmware_app.emrtd.errors import MasterListError
+from firmware_app.emrtd.files import SOD_TAG
+from firmware_app.emrtd.lds import asn1, parse_sod
 from firmware_app.emrtd.pa import PaReason, TrustStore, import_master_list, passive_authenticate
 from firmware_app.emrtd.tlv import encode_tlv
 from passport_helpers import NOW, passport, pki, store_for
@@ -58,6 +58,7 @@ def test_master_list_without_any_signer_is_refused():
 
 def _specified(curve, order: int, cofactor: int = 1):
     from asn1crypto import keys as akeys
+
     from firmware_app.emrtd.crypto.ec import encode_point, generator
 
     size = curve.size

@@ -11,7 +11,8 @@ from firmware_app.emrtd.lds import parse_sod
 from firmware_app.emrtd.lds.sod import ID_DATA
 from firmware_app.emrtd.pa import PaReason, passive_authenticate
 from passport_helpers import NOW, TD3, portrait, store_for
-from simulator.passport_factory import PassportSpec, TestPki as Pki, build_passport
+from simulator.passport_factory import PassportSpec, build_passport
+from simulator.passport_factory import TestPki as Pki
 from simulator.test_pki import Profile, make_crl, make_csca, make_document_signer
 
 ICAO_LDS_SO = "2.23.136.1.1.1"

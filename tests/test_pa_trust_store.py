@@ -5,8 +5,7 @@ import pytest
 from asn1crypto import pem
 
 from firmware_app.emrtd.errors import MasterListError, MlRefusal, TrustStoreError
-from firmware_app.emrtd.pa import TrustStore, import_master_list, load_directory
-from firmware_app.emrtd.pa import PaReason, passive_authenticate
+from firmware_app.emrtd.pa import PaReason, TrustStore, import_master_list, load_directory, passive_authenticate
 from passport_helpers import NOW, passport, pki
 from simulator.cms_builder import master_list
 from simulator.test_pki import KeyKind, make_document_signer

@@ -131,8 +131,8 @@ def test_malformed_sod_and_naive_time():
 
 
 def test_sod_without_ds_certificate_needs_one_from_elsewhere():
-    from simulator.passport_factory import PassportSpec, build_passport
     from passport_helpers import TD3, portrait
+    from simulator.passport_factory import PassportSpec, build_passport
 
     test_pki = pki()
     document = build_passport(PassportSpec(TD3, portrait(), ds_in_sod=False), test_pki, NOW)
@@ -145,9 +145,9 @@ def test_sod_without_ds_certificate_needs_one_from_elsewhere():
 
 
 def test_non_ca_certificate_in_the_store_is_no_anchor():
+    from passport_helpers import TD3, portrait
     from simulator.passport_factory import PassportSpec, TestPki, build_passport
     from simulator.test_pki import issue, signing_key
-    from passport_helpers import TD3, portrait
 
     ds = pki().ds  # a Document Signer certificate (CA=false) ...
     sub_signer = issue(signing_key(KeyKind.ECDSA_P256, "tests", "sub"), "DS below a DS", 7,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from asn1crypto import pem
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,14 +18,14 @@ from simulator.test_pki import KeyKind, make_csca, make_document_signer
 from test_app_assembly import assembled, config_text
 from tests.polling import wait_until
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 GERMANY = make_csca("app-de", NOW, KeyKind.ECDSA_P256, country="DE")
 OTHER = make_csca("app-nl", NOW, KeyKind.ECDSA_P256, country="NL")
 
 
 def _command(key, files) -> tuple[str, bytes]:
     topic = "gates/v1/gate-t1/cmd/pki-update"
-    now = datetime.now(timezone.utc)     # not NOW: collection may be minutes before this test runs
+    now = datetime.now(UTC)     # not NOW: collection may be minutes before this test runs
     body = {"command_id": "pki-1", "issued_at": (now - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "expires_at": (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"), "operator_id": "pki-desk",
             "params": {"files": [{"name": n, "data": base64.b64encode(d).decode()} for n, d in files]}}

@@ -14,7 +14,8 @@ from asn1crypto import pem
 from firmware_app.cli import main
 from firmware_app.emrtd.lds.sod import ID_DATA
 from simulator.cms_builder import SignerId, master_list
-from simulator.passport_factory import AaKind, PassportSpec, TestPki as Pki, build_passport
+from simulator.passport_factory import AaKind, PassportSpec, build_passport
+from simulator.passport_factory import TestPki as Pki
 from simulator.test_pki import KeyKind, Profile, build_name, make_crl, make_csca, make_document_signer
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import pem
@@ -15,7 +15,7 @@ from simulator.cms_builder import master_list
 from simulator.passport_factory import PassportSpec, build_passport
 from simulator.test_pki import KeyKind, issue, make_crl, make_csca, make_document_signer, signing_key
 
-REAL_NOW = datetime.now(timezone.utc)
+REAL_NOW = datetime.now(UTC)
 
 
 def _run(capsys, *argv) -> tuple[int, dict | str]:

@@ -12,8 +12,19 @@ from firmware_app.emrtd.pa import PaFailure, PaReason, PaResult
 from firmware_app.face.capture import CaptureOutcome
 from firmware_app.face.pad import PadStatus
 from firmware_app.face.quality import QualityIssue
-from firmware_app.policy import (AlertListUnavailable, ChipEvidence, ChipStatus, Evidence, InMemoryAlertLists,
-                                 LaneMode, Outcome, PolicyContext, ReasonCode, age_on, decide)
+from firmware_app.policy import (
+    AlertListUnavailable,
+    ChipEvidence,
+    ChipStatus,
+    Evidence,
+    InMemoryAlertLists,
+    LaneMode,
+    Outcome,
+    PolicyContext,
+    ReasonCode,
+    age_on,
+    decide,
+)
 from firmware_app.policy.alerts import DocumentEntry, PersonEntry
 from tests.lane_helpers import TODAY, good_chip, good_face, mrz
 

@@ -143,9 +143,9 @@ def test_one_byte_chip_through_pcscd_is_refused_quickly(pcscd_vpcd):
 
 
 def test_a_read_cancelled_after_dg14_arrives_starts_no_chip_authentication_maths():
+    from firmware_app.emrtd.keys import mrz_key_from_lines
     from simulator.vchip.applet import VirtualIcaoChip
     from simulator.vchip.from_passport import chip_config
-    from firmware_app.emrtd.keys import mrz_key_from_lines
     from tests.passport_helpers import passport
     document = passport()
     transport = InProcessTransceiver(VirtualIcaoChip(chip_config(document), counter_rng("chip")))

@@ -14,8 +14,15 @@ import serial
 
 from drivers.errors import DriverUnavailable
 from drivers.passport_reader import (
-    DeviceMessage, DocumentRead, Framing, LinkChanged, LinkState, ReadError, ReadErrorReason,
-    ReaderSettings, SerialPassportReader,
+    DeviceMessage,
+    DocumentRead,
+    Framing,
+    LinkChanged,
+    LinkState,
+    ReadError,
+    ReadErrorReason,
+    ReaderSettings,
+    SerialPassportReader,
 )
 from simulator.reader import FaultPlan, SimulatedReader, chunked, faulty_frame
 from simulator.reader_blocks import WireFormat

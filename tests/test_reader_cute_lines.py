@@ -3,11 +3,19 @@ share their port with a barcode or stripe reader: foreign data never uses up a d
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.passport_reader import (
-    BlockKind, CuteDelimiters, DeviceMessage, DocumentRead, Framing, ReadError, ReadErrorReason,
-    ReaderSettings, ReaderSettingsError,
+    BlockKind,
+    CuteDelimiters,
+    DeviceMessage,
+    DocumentRead,
+    Framing,
+    ReadError,
+    ReadErrorReason,
+    ReaderSettings,
+    ReaderSettingsError,
 )
 from drivers.passport_reader.framing import decoder_for, encode
 from firmware_app.appliance.devices import ReaderBridge

@@ -12,8 +12,20 @@ import serial
 
 from drivers.errors import DriverUnavailable, UnknownBackend
 from drivers.passport_reader import (
-    DocumentRead, Framing, LinkChanged, LinkState, ReadError, ReadErrorReason, ReaderClosed,
-    ReaderSettings, ReaderSettingsError, RteBccScope, RteLengthScope, SerialPassportReader, check_serial_url, encode,
+    DocumentRead,
+    Framing,
+    LinkChanged,
+    LinkState,
+    ReaderClosed,
+    ReadError,
+    ReadErrorReason,
+    ReaderSettings,
+    ReaderSettingsError,
+    RteBccScope,
+    RteLengthScope,
+    SerialPassportReader,
+    check_serial_url,
+    encode,
 )
 from drivers.passport_reader.backoff import Backoff
 from firmware_app.config import load_config

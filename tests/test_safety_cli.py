@@ -56,8 +56,8 @@ def test_status_and_simulated_inputs_through_the_controller(controller, capsys):
 
 
 def test_a_monitor_may_only_ask(controller):
-    from drivers.gate import Door
     from drivers.errors import InterlockRefused
+    from drivers.gate import Door
     _, socket = controller
     with (SafetyGate(socket, lambda event: None, role="monitor") as monitor,
           pytest.raises(InterlockRefused, match="monitor")):

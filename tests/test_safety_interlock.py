@@ -4,7 +4,8 @@ released outside an emergency, the exit opens only for the current passage with 
 exactly one person inside, and a lost appliance, tamper or forced door leaves only the way back."""
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.gate import Door, GateSnapshot, LayoutKind
 from drivers.gate.safety.interlock import Interlock, Stance

@@ -4,7 +4,7 @@ emergency releases everything, and a controller restart is a gate fault the lane
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ def lane(tmp_path):
                       lambda req: decide(req.evidence, PolicyContext(today=TODAY), InMemoryAlertLists()),
                       Kiosk(), outbox, LaneJournal.in_memory())
     runner = LaneRunner(LaneSettings(timeouts=LaneTimeouts(enter_s=5, exit_s=5, held_open_s=5)), ports,
-                        lambda: datetime.now(timezone.utc), supervision=Supervision(gate_probe_s=0.3, tick_s=0.05))
+                        lambda: datetime.now(UTC), supervision=Supervision(gate_probe_s=0.3, tick_s=0.05))
     holder["runner"] = runner
     runner.start()
     assert wait_until(lambda: runner.data.state is State.IDLE)
@@ -95,6 +95,7 @@ def test_a_controller_restart_is_a_gate_fault_the_lane_recovers_from(lane):
 def test_unreadable_inputs_are_a_fault_stance_that_never_traps_anybody(tmp_path):
     """In-process controller on MockFactory pins: a presence input that cannot be read any more."""
     from gpiozero.pins.mock import MockFactory
+
     from drivers.gate.safety.controller import Controller
     from drivers.gate.safety.settings import load
     from drivers.gate.sim import GateSimulator

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from firmware_app.cli import main as gatectl
 from firmware_app.config import parse_config
 
 REPO = Path(__file__).resolve().parents[1]
-NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 MINIMAL = '[device]\nid = "g1"\npost_id = "p1"\ndata_dir = "{data}"\n[reader]\nurl = "sim://"\n'
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from drivers.errors import UnknownBackend
+from drivers.errors import AtrError, ScriptMismatch, UnknownBackend
 from drivers.smartcard import open_transceiver
-from drivers.errors import AtrError
 from drivers.smartcard.atr import parse_atr
-from drivers.errors import ScriptMismatch
 from drivers.smartcard.scripted import ScriptedTransceiver
 
 

@@ -3,15 +3,19 @@ pseudo-ATRs, the reset/reconnect path and the session time budget (pyscard conne
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smartcard.Exceptions import CardConnectionException
 from smartcard.scard import SCARD_LEAVE_CARD, SCARD_W_RESET_CARD
 
-from drivers.errors import DriverIOError, DriverUnavailable
+from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, DriverIOError, DriverUnavailable, ReaderNotFound
 from drivers.smartcard.atr import parse_atr
-from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, ReaderNotFound
 from drivers.smartcard.part10 import (
-    combine_extended, max_apdu_data, parse_features, parse_properties, reader_allows_extended,
+    combine_extended,
+    max_apdu_data,
+    parse_features,
+    parse_properties,
+    reader_allows_extended,
 )
 from drivers.smartcard.pcsc import PcscTransceiver
 from drivers.smartcard.readers import choose_reader

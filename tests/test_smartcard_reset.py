@@ -8,8 +8,15 @@ import time
 
 import pytest
 from smartcard.scard import (
-    SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1, SCARD_RESET_CARD, SCARD_SCOPE_USER, SCARD_SHARE_SHARED,
-    SCardConnect, SCardDisconnect, SCardEstablishContext, SCardReleaseContext,
+    SCARD_PROTOCOL_T0,
+    SCARD_PROTOCOL_T1,
+    SCARD_RESET_CARD,
+    SCARD_SCOPE_USER,
+    SCARD_SHARE_SHARED,
+    SCardConnect,
+    SCardDisconnect,
+    SCardEstablishContext,
+    SCardReleaseContext,
 )
 
 from drivers.smartcard import open_transceiver

@@ -10,17 +10,23 @@ from types import SimpleNamespace
 
 import pytest
 from smartcard.scard import (
-    SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1, SCARD_RESET_CARD, SCARD_SCOPE_USER, SCARD_SHARE_SHARED,
-    SCardConnect, SCardDisconnect, SCardEstablishContext, SCardReleaseContext,
+    SCARD_PROTOCOL_T0,
+    SCARD_PROTOCOL_T1,
+    SCARD_RESET_CARD,
+    SCARD_SCOPE_USER,
+    SCARD_SHARE_SHARED,
+    SCardConnect,
+    SCardDisconnect,
+    SCardEstablishContext,
+    SCardReleaseContext,
 )
 
-from drivers.errors import DriverError
+from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, DriverError, ReaderBusy
 from drivers.smartcard import open_transceiver
-from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, ReaderBusy
 from drivers.smartcard.events import CardEvent, CardWatcher, card_present
 from drivers.smartcard.pcsc import find_reader
-from firmware_app.emrtd.reader import read_document
 from firmware_app.emrtd.errors import TransportError
+from firmware_app.emrtd.reader import read_document
 from tests.chip_fixtures import counter_rng, make_chip, mrz_key
 from tests.pcsc_fixtures import insert_card, pcscd_vpcd, remove_card  # noqa: F401  (fixture)
 

@@ -11,7 +11,8 @@ import threading
 import time
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.face.decode_protocol import AnswerReader
 from firmware_app.face.errors import ImageDecodeAbandoned, ImageRefused, ImageUnreadable
@@ -150,8 +151,8 @@ def test_a_signed_scan_bomb_portrait_stops_the_read_as_its_header_arrives(decode
 
 
 def test_the_portrait_stream_check_passes_genuine_portraits_in_any_pieces():
-    from firmware_app.face.untrusted import PortraitStreamCheck
     from firmware_app.emrtd.lds.dg2 import encode_dg2_jpeg
+    from firmware_app.face.untrusted import PortraitStreamCheck
     for data in (encode_dg2_jpeg(portrait(), 240, 320), encode_dg2_jpeg(_progressive(), 300, 400)):
         for size in (1, 7, 223, len(data)):
             check = PortraitStreamCheck()

@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import DriverUnavailable, UnknownBackend
 from drivers.camera.base import CameraCapabilities, Clock, ExtraStream, Frame, FrameSource
 from drivers.errors import CameraStalled
+
+from ..errors import DriverUnavailable, UnknownBackend
 from .picamera2_config import PiCameraSettings
 from .supervise import StallWatch, SupervisedSource
 

@@ -13,9 +13,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import DriverError, DriverIOError
 from drivers.camera.base import Clock, Frame, FrameSource
 from drivers.errors import CameraStalled
+
+from ..errors import DriverError, DriverIOError
 
 _STOP = object()
 

@@ -9,10 +9,11 @@ gpiozero is imported only when a driver or factory is built, so `layout` and `ev
 to import from pure code. `sim.GateSimulator` is the test bench's gate on MockFactory pins: doors
 that follow their relays, people walking through, the emergency and tamper loops.
 """
-from .events import GateEvent, GateEventKind, GateSnapshot
-from .layout import Door, DoorPins, FailMode, GateLayout, LayoutKind, doors_of
 from drivers.errors import UnknownPinFactory
 from drivers.gate.pins import make_pin_factory
+
+from .events import GateEvent, GateEventKind, GateSnapshot
+from .layout import Door, DoorPins, FailMode, GateLayout, LayoutKind, doors_of
 
 
 def __getattr__(name: str):

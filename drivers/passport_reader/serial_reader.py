@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from drivers.passport_reader.backoff import Backoff
 from drivers.errors import ReaderClosed, ReaderUnavailable
+from drivers.passport_reader.backoff import Backoff
 from drivers.passport_reader.events import DeviceMessage, LinkChanged, LinkState, ReaderEvent
 from drivers.passport_reader.framing import FrameDecoder, decoder_for
 from drivers.passport_reader.settings import Parity, ReaderSettings

@@ -61,7 +61,8 @@ def _compact_tlv(historical: bytes, strict: bool) -> dict[int, bytes] | None:
     exactly; lenient: the objects before the first malformed one."""
     if not historical or historical[0] != COMPACT_TLV_CATEGORY:
         return None
-    objects, position = {}, 1
+    objects: dict[int, bytes] = {}
+    position = 1
     while position < len(historical):
         tag, length = historical[position] >> 4, historical[position] & 0x0F
         value = historical[position + 1:position + 1 + length]

@@ -10,13 +10,23 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from smartcard.scard import (
-    SCARD_E_TIMEOUT, SCARD_S_SUCCESS, SCARD_SCOPE_USER, SCARD_STATE_CHANGED, SCARD_STATE_PRESENT,
-    SCARD_STATE_UNAVAILABLE, SCARD_STATE_UNAWARE, SCARD_STATE_UNKNOWN, SCardCancel,
-    SCardEstablishContext, SCardGetStatusChange, SCardListReaders, SCardReleaseContext,
+    SCARD_E_TIMEOUT,
+    SCARD_S_SUCCESS,
+    SCARD_SCOPE_USER,
+    SCARD_STATE_CHANGED,
+    SCARD_STATE_PRESENT,
+    SCARD_STATE_UNAVAILABLE,
+    SCARD_STATE_UNAWARE,
+    SCARD_STATE_UNKNOWN,
+    SCardCancel,
+    SCardEstablishContext,
+    SCardGetStatusChange,
+    SCardListReaders,
+    SCardReleaseContext,
 )
 
 from drivers.errors import ReaderNotFound
@@ -71,7 +81,10 @@ def _state(context: int, name: str, known: int, timeout_ms: int) -> ReaderState 
 def reader_state(pattern: str) -> ReaderState:
     context = _context()
     try:
-        return _state(context, _reader_name(context, pattern), SCARD_STATE_UNAWARE, 0)
+        state = _state(context, _reader_name(context, pattern), SCARD_STATE_UNAWARE, 0)
+        if state is None:       # an UNAWARE query answers at once; a timeout means no usable reader
+            raise ReaderNotFound(f"PC/SC reader {pattern!r} gave no state")
+        return state
     finally:
         SCardReleaseContext(context)
 
@@ -90,7 +103,7 @@ class CardWatcher:
         self._thread = threading.Thread(target=self._run, name="card-watcher", daemon=True)
         self._present: bytes | None = None
 
-    def start(self) -> "CardWatcher":
+    def start(self) -> CardWatcher:
         self._thread.start()
         return self
 

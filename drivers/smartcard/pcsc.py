@@ -11,25 +11,44 @@ the card's ATR with the reader's own limit (PC/SC part 10, see part10.py).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from smartcard.CardConnection import CardConnection
 from smartcard.Exceptions import CardConnectionException, NoCardException
 from smartcard.scard import (
-    SCARD_E_NO_SMARTCARD, SCARD_E_SHARING_VIOLATION, SCARD_LEAVE_CARD, SCARD_S_SUCCESS,
-    SCARD_SHARE_EXCLUSIVE, SCARD_SHARE_SHARED, SCARD_UNPOWER_CARD, SCARD_W_REMOVED_CARD,
-    SCARD_W_RESET_CARD, SCARD_CTL_CODE, SCardControl, SCardStatus,
+    SCARD_CTL_CODE,
+    SCARD_E_NO_SMARTCARD,
+    SCARD_E_SHARING_VIOLATION,
+    SCARD_LEAVE_CARD,
+    SCARD_S_SUCCESS,
+    SCARD_SHARE_EXCLUSIVE,
+    SCARD_SHARE_SHARED,
+    SCARD_UNPOWER_CARD,
+    SCARD_W_REMOVED_CARD,
+    SCARD_W_RESET_CARD,
+    SCardControl,
+    SCardStatus,
 )
 from smartcard.System import readers as list_readers
 
 from drivers.errors import (
-    AtrError, CardRemoved, CardReset, ChipReadTimeout, NoCardPresent, ReaderBusy, ReaderNotFound,
+    AtrError,
+    CardRemoved,
+    CardReset,
+    ChipReadTimeout,
+    NoCardPresent,
+    ReaderBusy,
+    ReaderNotFound,
     TransmitFailed,
 )
 from drivers.smartcard import Transceiver
 from drivers.smartcard.atr import parse_atr
 from drivers.smartcard.part10 import (
-    FEATURE_GET_TLV_PROPERTIES, combine_extended, max_apdu_data, parse_features, parse_properties,
+    FEATURE_GET_TLV_PROPERTIES,
+    combine_extended,
+    max_apdu_data,
+    parse_features,
+    parse_properties,
     reader_allows_extended,
 )
 from drivers.smartcard.readers import choose_reader
@@ -131,7 +150,7 @@ class PcscTransceiver(Transceiver):
     @classmethod
     def open(cls, pattern: str, timeout_s: float = 0.0, *, exclusive: bool = True,
              session_timeout_s: float | None = None,
-             clock: Callable[[], float] = time.monotonic) -> "PcscTransceiver":
+             clock: Callable[[], float] = time.monotonic) -> PcscTransceiver:
         """Connect to the card in the reader the pattern names, waiting up to timeout_s for it.
         `session_timeout_s` bounds the whole session (ChipReadTimeout once past)."""
         reader = find_reader(pattern)

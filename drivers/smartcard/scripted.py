@@ -1,7 +1,7 @@
 """A transceiver that replays an exact script of command -> response pairs (for unit tests)."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from drivers.errors import ScriptMismatch
 from drivers.smartcard import Transceiver

@@ -71,8 +71,8 @@ def _print(args, data, lines) -> None:
 
 
 def run_key_add(args) -> int:
-    from ..bmis.errors import TrustStoreError
     from ..bmis.commands.signing import key_id_of, load_public_key, public_key_pem
+    from ..bmis.errors import TrustStoreError
     directory = _keys_dir(args)
     try:
         key = load_public_key(args.file)
@@ -87,8 +87,8 @@ def run_key_add(args) -> int:
 
 
 def run_keys(args) -> int:
-    from ..bmis.errors import TrustStoreError
     from ..bmis.commands.signing import TrustStore
+    from ..bmis.errors import TrustStoreError
     directory = _keys_dir(args)
     try:
         store = TrustStore.from_directory(directory)
@@ -107,8 +107,8 @@ def _existing_file(args, name: str) -> Path | None:
 
 def run_alerts(args) -> int:
     from ..bmis.alerts.store import read_summary
-    from ..bmis.errors import AlertStoreError
     from ..bmis.command_wiring import ALERTS_FILE
+    from ..bmis.errors import AlertStoreError
     path = _existing_file(args, ALERTS_FILE)
     try:
         rows = read_summary(path) if path else []
@@ -120,9 +120,9 @@ def run_alerts(args) -> int:
 
 
 def _open(args, what):
-    from ..bmis.errors import BmisCommandError
-    from ..bmis.commands.journal import CommandJournal
     from ..bmis.command_wiring import JOURNAL_FILE, STATS_FILE
+    from ..bmis.commands.journal import CommandJournal
+    from ..bmis.errors import BmisCommandError
     from ..bmis.stats import CrossingStats
     path = _existing_file(args, JOURNAL_FILE if what == "journal" else STATS_FILE)
     if path is None:

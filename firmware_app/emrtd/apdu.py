@@ -92,7 +92,7 @@ class ResponseApdu:
     sw: int
 
     @classmethod
-    def parse(cls, raw: bytes) -> "ResponseApdu":
+    def parse(cls, raw: bytes) -> ResponseApdu:
         if len(raw) < 2:
             raise ApduError(f"response of {len(raw)} bytes has no status word")
         return cls(bytes(raw[:-2]), int.from_bytes(raw[-2:], "big"))

@@ -5,13 +5,19 @@ Short APDUs under secure messaging carry at most 223 plain bytes (the protected 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from firmware_app.emrtd.apdu import SW, CommandApdu, Ins, ResponseApdu
 from firmware_app.emrtd.budget import ReadBudget
-from firmware_app.emrtd.errors import ReadBudgetExceeded
-from firmware_app.emrtd.errors import FileNotFound, FileTooLarge, ReadError, SecureMessagingError, TlvError
+from firmware_app.emrtd.errors import (
+    FileNotFound,
+    FileTooLarge,
+    ReadBudgetExceeded,
+    ReadError,
+    SecureMessagingError,
+    TlvError,
+)
 from firmware_app.emrtd.session import Session
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, read_header
 

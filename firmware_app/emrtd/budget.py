@@ -7,8 +7,8 @@ plus `slack_apdus` for the header, retries and re-authentication.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from firmware_app.emrtd.errors import ReadBudgetExceeded, ReadCancelled
 

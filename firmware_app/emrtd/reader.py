@@ -21,8 +21,8 @@ in one place, `_reauthenticate`, which counts every re-authentication against on
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from drivers.smartcard import Transceiver
 from firmware_app.emrtd.access import AccessProtocol, AccessReason, AccessResult, choose_access
@@ -31,14 +31,22 @@ from firmware_app.emrtd.bac import perform_bac
 from firmware_app.emrtd.binary import BlockSeen, ReadLimits, read_file, select_file
 from firmware_app.emrtd.budget import BudgetGuard, ReadBudget, never
 from firmware_app.emrtd.capabilities import (
-    UNDECLARED_LIMITS, probe_extended_length, read_capabilities, within_transport,
+    UNDECLARED_LIMITS,
+    probe_extended_length,
+    read_capabilities,
+    within_transport,
 )
 from firmware_app.emrtd.chip_auth.aa import perform_active_authentication
 from firmware_app.emrtd.chip_auth.ca import confirm_new_keys, perform_chip_authentication
 from firmware_app.emrtd.chip_auth.card_security import FID_CARD_SECURITY, check_cam
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult, parse_for_checks
 from firmware_app.emrtd.errors import (
-    AuthenticationError, CardResetDuringRead, FileNotFound, ReadError, SecureMessagingError, UnsupportedProtocol,
+    AuthenticationError,
+    CardResetDuringRead,
+    FileNotFound,
+    ReadError,
+    SecureMessagingError,
+    UnsupportedProtocol,
 )
 from firmware_app.emrtd.files import EMRTD_AID, LdsFile, listed_data_groups
 from firmware_app.emrtd.keys import CanKey, MrzKey
@@ -186,7 +194,7 @@ class DocumentReader:
         if ChipCheck.CHIP_AUTHENTICATION in self._checks:
             return  # PACE-CAM already authenticated the chip
         if self._vouched(14):
-            self.session.guard()  # a cancelled or overdue read starts no more maths
+            self.session.check_guard()  # a cancelled or overdue read starts no more maths
             self._timed(ReadStep.CHIP_AUTHENTICATION, self._run_chip_authentication, self._files[LdsFile.DG14])
 
     def _read_dg15(self) -> None:
@@ -194,7 +202,7 @@ class DocumentReader:
 
     def _active_authentication(self) -> None:
         if LdsFile.DG15 in self._files and self.options.active_authentication and self._vouched(15):
-            self.session.guard()
+            self.session.check_guard()
             self._timed(ReadStep.ACTIVE_AUTHENTICATION, self._run_active_authentication)
 
     def _read_optional(self) -> None:
@@ -202,6 +210,7 @@ class DocumentReader:
             self._read_if_listed(file)
 
     def _result(self) -> DocumentRead:
+        assert self.access is not None      # _establish() authenticated or raised
         result = DocumentRead(self.access, self._files, self._missing, self._limits.extended,
                               self.reauthentications, self.session.log, self.timings)
         result.chip_auth = self._checks.get(ChipCheck.CHIP_AUTHENTICATION, result.chip_auth)
@@ -253,17 +262,17 @@ class DocumentReader:
     def _establish(self) -> None:
         """Authenticate and select the eMRTD application (PACE runs before SELECT, BAC after)."""
         self.session.end_secure_messaging()
-        if self._pace is not None and self._try_pace():
+        if self._pace is not None and self._try_pace(self._pace):
             return
         self._select_application()
         if not isinstance(self.key, MrzKey):
             raise UnsupportedProtocol("BAC needs the MRZ key")
         self.access = perform_bac(self.session, self.key, self.rng, self._reason)
 
-    def _try_pace(self) -> bool:
+    def _try_pace(self, info: PaceInfo) -> bool:
         """PACE; if the chip refuses it and an MRZ key is at hand, fall back to BAC (recorded)."""
         try:
-            self.access = perform_pace(self.session, self.key, self._pace, self.rng, self._limits.extended)
+            self.access = perform_pace(self.session, self.key, info, self.rng, self._limits.extended)
         except AuthenticationError:
             if not (self.options.fallback_to_bac and isinstance(self.key, MrzKey)):
                 raise

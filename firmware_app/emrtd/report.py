@@ -5,10 +5,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.chip_auth.card_security import confirm_chain
-from firmware_app.emrtd.files import LdsFile
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.errors import LdsError
+from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.lds import Dg1Check, compare_with_printed, parse_dg1, parse_sod
 from firmware_app.emrtd.pa import PaResult, TrustStore, passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead
@@ -68,7 +68,8 @@ def _unless_hidden(read: DocumentRead, number: int, result: ChipCheckResult) -> 
     if number not in signed:
         return result
     check = ChipCheck.CHIP_AUTHENTICATION if number == 14 else ChipCheck.ACTIVE_AUTHENTICATION
-    return ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED, f"DG{number} signed in the SOD but not presented")
+    return ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED,
+                                  f"DG{number} signed in the SOD but not presented")
 
 
 def _failed(check) -> bool:

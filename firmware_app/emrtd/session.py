@@ -5,8 +5,8 @@ be shown to technicians; counters feed the read statistics.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from drivers.errors import CardRemoved, CardReset, DriverError
 from drivers.smartcard import Transceiver
@@ -27,7 +27,8 @@ class ApduLogEntry:
 
     def redacted(self) -> str:
         sm = " SM" if self.protected else ""
-        return f"{self.step}: {self.header} Lc={self.data_len} Le={self.ne}{sm} -> {self.sw:04X} ({self.response_len} B)"
+        answer = f"{self.sw:04X} ({self.response_len} B)"
+        return f"{self.step}: {self.header} Lc={self.data_len} Le={self.ne}{sm} -> {answer}"
 
 
 MAX_LOG_ENTRIES = 1024  # a genuine read takes 20-300 APDUs; a hostile chip may force thousands
@@ -62,6 +63,11 @@ class Session:
         self.sm: SecureMessaging | None = None
         self.guard = guard  # called before every APDU: raises to stop the read (budget, cancel)
         self.transmitted = 0  # every APDU sent, answered or not (the per-file budgets count these)
+
+    def check_guard(self) -> None:
+        """Run the guard between steps too (before a computation that sends no APDU)."""
+        if self.guard is not None:
+            self.guard()
 
     def start_secure_messaging(self, sm: SecureMessaging) -> None:
         self.sm = sm

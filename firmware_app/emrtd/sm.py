@@ -5,6 +5,8 @@ unprotected error answer, ends it for good (`ended`); the reader must re-authent
 """
 from __future__ import annotations
 
+from typing import NoReturn
+
 from firmware_app.emrtd.apdu import SHORT_MAX_NE, CommandApdu, ResponseApdu
 from firmware_app.emrtd.cipher import MAC_SIZE, AesSuite, Des3Suite, pad, unpad
 from firmware_app.emrtd.errors import ResponseMacError, SecureMessagingError, TlvError
@@ -117,7 +119,7 @@ class SecureMessaging:
         except SecureMessagingError as exc:
             return self._fail(str(exc))
 
-    def _fail(self, reason: str):
+    def _fail(self, reason: str) -> NoReturn:
         self.ended = True
         raise SecureMessagingError(reason)
 

@@ -5,8 +5,8 @@ actually present, nesting depth is limited, and indefinite lengths are refused. 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from firmware_app.emrtd.errors import TlvError
 
@@ -30,20 +30,20 @@ class TlvHeader:
 class Tlv:
     tag: int
     value: bytes
-    children: tuple["Tlv", ...] = field(default=())
+    children: tuple[Tlv, ...] = field(default=())
 
     @property
     def constructed(self) -> bool:
         return is_constructed(self.tag)
 
-    def find(self, tag: int) -> "Tlv | None":
+    def find(self, tag: int) -> Tlv | None:
         """First direct child with this tag, or None."""
         return next((c for c in self.children if c.tag == tag), None)
 
-    def find_all(self, tag: int) -> list["Tlv"]:
+    def find_all(self, tag: int) -> list[Tlv]:
         return [c for c in self.children if c.tag == tag]
 
-    def require(self, tag: int) -> "Tlv":
+    def require(self, tag: int) -> Tlv:
         child = self.find(tag)
         if child is None:
             raise TlvError(f"tag {self.tag:X} has no child {tag:X}")
@@ -68,7 +68,7 @@ def _read_tag(data: bytes, pos: int) -> tuple[int, int]:
     tag, pos = first, pos + 1
     if first & 0x1F != 0x1F:
         return tag, pos
-    for count in range(1, MAX_TAG_BYTES):
+    for _count in range(1, MAX_TAG_BYTES):
         if pos >= len(data):
             raise TlvError("truncated multi-byte tag")
         byte = data[pos]

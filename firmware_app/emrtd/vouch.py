@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Callable
+from collections.abc import Callable
 
 from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.lds import SecurityObject, parse_sod
@@ -42,6 +42,7 @@ class SodVouch:
         return None
 
     def _trusted(self, sod: bytes, security_object: SecurityObject) -> bool:
+        assert self.trusted is not None         # asked only when a trust check is configured
         if sod not in self._verdicts:
             self._verdicts[sod] = bool(self.trusted(security_object))
         return self._verdicts[sod]

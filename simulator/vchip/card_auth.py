@@ -10,11 +10,11 @@ from firmware_app.emrtd.cipher import AesSuite, Des3Suite, pad
 from firmware_app.emrtd.errors import AuthenticationError, TlvError
 from firmware_app.emrtd.keys import CanKey, KeyAlgorithm, KeyPurpose, MrzKey, kdf
 from firmware_app.emrtd.oid import decode_oid
-from firmware_app.emrtd.pace.protocol import PASSWORD_CAN, PASSWORD_MRZ, authentication_token, suite_of
 from firmware_app.emrtd.pace.cam import CAM_IV_INPUT
 from firmware_app.emrtd.pace.groups import group_for
 from firmware_app.emrtd.pace.im import map_integrated, nonce_sizes
 from firmware_app.emrtd.pace.info import INTEGRATED, Mapping, PaceInfo
+from firmware_app.emrtd.pace.protocol import PASSWORD_CAN, PASSWORD_MRZ, authentication_token, suite_of
 from firmware_app.emrtd.session import Rng
 from firmware_app.emrtd.tlv import encode_tlv, parse_single_tlv, parse_tlv
 from simulator.vchip.card_sm import CardSecureMessaging

@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from drivers.errors import DriverError
+from drivers.errors import DriverError, SettingsError
+from drivers.gate.safety.settings import ControllerSettings, load
 
 from ..driver import GateDriver
 from ..events import GateEventKind, GateSnapshot
@@ -33,8 +34,6 @@ from ..pins import make_pin_factory
 from . import protocol as proto
 from .interlock import Interlock, Notice
 from .server import Client, Listener
-from drivers.errors import SettingsError
-from drivers.gate.safety.settings import ControllerSettings, load
 
 log = logging.getLogger("gate.safety")
 

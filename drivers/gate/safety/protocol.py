@@ -18,7 +18,7 @@ import enum
 import json
 from typing import Any
 
-from drivers.errors import ProtocolError
+from drivers.errors import ProtocolError as ProtocolError  # callers catch it as proto.ProtocolError
 
 Message = dict[str, Any]   # one decoded line: field names checked by decode()
 

@@ -1,7 +1,7 @@
 """Active authentication (ICAO 9303-11 6.1): INTERNAL AUTHENTICATE with a fresh challenge, and the
-verification of the chip's answer. The chip signs the challenge with the private key matching DG15. RSA keys use ISO/IEC 9796-2 digital signature scheme 1
-(partial message recovery); EC keys use ECDSA with the plain r||s format (BSI TR-03111), the hash
-named by DG14's ActiveAuthenticationInfo.
+verification of the chip's answer. The chip signs the challenge with the private key matching DG15.
+RSA keys use ISO/IEC 9796-2 digital signature scheme 1 (partial message recovery); EC keys use
+ECDSA with the plain r||s format (BSI TR-03111), the hash named by DG14's ActiveAuthenticationInfo.
 """
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
-from firmware_app.emrtd.lds import asn1
-from firmware_app.emrtd.lds.dg14 import Dg14
-from firmware_app.emrtd.lds.dg15 import Dg15
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_verify
 from firmware_app.emrtd.errors import PaError, SecureMessagingError
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.dg14 import Dg14
+from firmware_app.emrtd.lds.dg15 import Dg15
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
 from firmware_app.emrtd.pa.signature import digest, hash_algorithm
 from firmware_app.emrtd.session import Rng, Session

@@ -6,9 +6,9 @@ clone without the private key cannot follow.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,15 +16,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from firmware_app.emrtd.apdu import CommandApdu, Ins
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.cipher import CipherKind, suite_for
-from firmware_app.emrtd.errors import (
-    BadChipKey, ChipAuthUnavailable, ChipCheckError, PaError, SecureMessagingError, TlvError,
-)
-from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
-from firmware_app.emrtd.lds.key_bounds import MAX_DH_P_BITS, MAX_DH_Q_BITS, MIN_DH_P_BITS
-from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, DhPublicKey, Dg14
 from firmware_app.emrtd.crypto import ec as curve_math
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve
 from firmware_app.emrtd.crypto.dh import DhGroup
+from firmware_app.emrtd.errors import (
+    BadChipKey,
+    ChipAuthUnavailable,
+    ChipCheckError,
+    PaError,
+    SecureMessagingError,
+    TlvError,
+)
+from firmware_app.emrtd.keys import KeyAlgorithm, KeyPurpose, kdf
+from firmware_app.emrtd.lds.dg14 import Agreement, CaCipher, ChipAuthInfo, ChipAuthPublicKey, Dg14, DhPublicKey
+from firmware_app.emrtd.lds.key_bounds import MAX_DH_P_BITS, MAX_DH_Q_BITS, MIN_DH_P_BITS
 from firmware_app.emrtd.oid import encode_oid
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey, load_public_key
 from firmware_app.emrtd.session import Rng, Session
@@ -92,7 +97,11 @@ def chip_curve(setup: CaSetup) -> Curve:
     if setup.key.agreement is not Agreement.ECDH or setup.key.ec_key is None:
         raise ChipAuthUnavailable("not an ECDH chip-authentication key")
     key = setup.ec_public_key
-    return key.curve if isinstance(key, ExplicitEcKey) else NAMED_CURVES[key.curve.name]
+    if isinstance(key, ExplicitEcKey):
+        return key.curve
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return NAMED_CURVES[key.curve.name]
+    raise ChipAuthUnavailable("not an ECDH chip-authentication key")
 
 
 def make_ephemeral(setup: CaSetup, random_bytes: RandomBytes) -> EphemeralKey:
@@ -146,13 +155,14 @@ def shared_secret(setup: CaSetup, ephemeral: EphemeralKey) -> bytes:
         size = (key.p.bit_length() + 7) // 8
         return pow(key.y, ephemeral.private, key.p).to_bytes(size, "big")
     chip_curve(setup)  # refuses a non-ECDH key
-    key = setup.ec_public_key  # point validated on load (emrtd.crypto policy or `cryptography`)
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return _ecdh_with_cryptography(ephemeral.private, key)
-    shared = curve_math.multiply(key.curve, ephemeral.private * key.curve.h, key.point)
+    public = setup.ec_public_key  # point validated on load (emrtd.crypto policy or `cryptography`)
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return _ecdh_with_cryptography(ephemeral.private, public)
+    assert isinstance(public, ExplicitEcKey)    # chip_curve() refused anything else
+    shared = curve_math.multiply(public.curve, ephemeral.private * public.curve.h, public.point)
     if shared is None:
         raise BadChipKey("ECDH result is the point at infinity")
-    return shared[0].to_bytes(key.curve.size, "big")
+    return shared[0].to_bytes(public.curve.size, "big")
 
 
 def _ecdh_with_cryptography(private: int, peer: ec.EllipticCurvePublicKey) -> bytes:

@@ -17,16 +17,13 @@ from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, Chip
 from firmware_app.emrtd.crypto import ec
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve
 from firmware_app.emrtd.crypto.domains import STANDARD_PARAMETERS
-from firmware_app.emrtd.errors import EmrtdError
+from firmware_app.emrtd.errors import CamError, EmrtdError, LdsError, LdsFormatError, PaError
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import file_errors
-from firmware_app.emrtd.errors import LdsError, LdsFormatError
 from firmware_app.emrtd.lds.sod import signed_data_certificates
 from firmware_app.emrtd.pa.chain import check_chain
 from firmware_app.emrtd.pa.cms_signature import SignerCheck, check_signer_info
-from firmware_app.emrtd.errors import PaError
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, load_public_key
-from firmware_app.emrtd.errors import CamError
 from firmware_app.emrtd.pace.cam import CamData, verify_chip_auth_data
 
 FILE = "EF.CardSecurity"

@@ -34,15 +34,15 @@ class ChipCheckResult:
     detail: str = ""
 
     @classmethod
-    def ok(cls, check: ChipCheck) -> "ChipCheckResult":
+    def ok(cls, check: ChipCheck) -> ChipCheckResult:
         return cls(check, True, True, ChipCheckReason.PASSED)
 
     @classmethod
-    def failed(cls, check: ChipCheck, reason: ChipCheckReason, detail: str = "") -> "ChipCheckResult":
+    def failed(cls, check: ChipCheck, reason: ChipCheckReason, detail: str = "") -> ChipCheckResult:
         return cls(check, True, False, reason, detail)
 
     @classmethod
-    def not_performed(cls, check: ChipCheck, reason: ChipCheckReason, detail: str = "") -> "ChipCheckResult":
+    def not_performed(cls, check: ChipCheck, reason: ChipCheckReason, detail: str = "") -> ChipCheckResult:
         return cls(check, False, False, reason, detail)
 
     def to_json(self) -> dict:

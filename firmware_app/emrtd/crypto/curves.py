@@ -29,7 +29,7 @@ class Curve:
         """Bytes of one field element (and of one coordinate in a point encoding)."""
         return (self.p.bit_length() + 7) // 8
 
-    def same_domain(self, other: "Curve") -> bool:
+    def same_domain(self, other: Curve) -> bool:
         return (self.p, self.a, self.b, self.gx, self.gy, self.n) == (
             other.p, other.a, other.b, other.gx, other.gy, other.n)
 

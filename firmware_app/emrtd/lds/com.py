@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.errors import LdsFormatError
 from firmware_app.emrtd.files import COM_TAG, DG_TAGS, TAG_TAG_LIST, TAG_TO_DG
+from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.tlv import encode_tlv
 
 FILE = "EF.COM"

@@ -5,11 +5,10 @@ here we only turn its TlvError and asn1crypto's loose exceptions into LdsFormatE
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from firmware_app.emrtd.errors import TlvError
-from firmware_app.emrtd.errors import LdsFormatError
+from firmware_app.emrtd.errors import LdsFormatError, TlvError
 from firmware_app.emrtd.tlv import Tlv, parse_single_tlv, read_header
 
 MAX_FILE_BYTES = 1 << 20  # far above any real LDS file (DG2 is usually 15-30 KB)

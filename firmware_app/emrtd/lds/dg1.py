@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.errors import LdsFormatError
+from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.tlv import encode_tlv
 
 FILE = "DG1"

@@ -6,10 +6,10 @@ from enum import Enum
 
 from asn1crypto import core, keys
 
-from firmware_app.emrtd.lds import asn1
-from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.errors import LdsFormatError
 from firmware_app.emrtd.files import DG_TAGS
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.lds.key_bounds import check_dh_domain, check_dh_public, check_public_key_info
 
 FILE = "DG14"

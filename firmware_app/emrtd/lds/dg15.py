@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from asn1crypto import keys
 
-from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.errors import LdsUnsupported
 from firmware_app.emrtd.files import DG_TAGS
+from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.lds.key_bounds import check_public_key_info
 from firmware_app.emrtd.tlv import encode_tlv
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.errors import LdsFormatError
+from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.lds.face_record import FaceImage, encode_iso19794, parse_iso19794, parse_iso39794
 from firmware_app.emrtd.tlv import Tlv, encode_tlv
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.errors import LdsFormatError
+from firmware_app.emrtd.lds.common import parse_template, require
 from firmware_app.emrtd.tlv import Tlv
 
 DG11_FIELDS = {

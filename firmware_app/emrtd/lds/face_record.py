@@ -11,8 +11,8 @@ import struct
 from dataclasses import dataclass
 from enum import Enum
 
-from firmware_app.emrtd.lds.common import file_errors
 from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported
+from firmware_app.emrtd.lds.common import file_errors
 from firmware_app.emrtd.tlv import Tlv, encode_tlv, parse_tlv
 
 FILE = "DG2"
@@ -51,7 +51,7 @@ class FaceImage:
 def sniff_format(image: bytes) -> ImageFormat:
     if image.startswith(b"\xff\xd8\xff"):
         return ImageFormat.JPEG
-    if image.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n") or image.startswith(b"\xff\x4f\xff\x51"):
+    if image.startswith((b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xffO\xffQ")):
         return ImageFormat.JPEG2000
     raise LdsUnsupported(FILE, "portrait is neither JPEG nor JPEG 2000")
 

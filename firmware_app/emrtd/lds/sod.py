@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, x509
 
-from firmware_app.emrtd.lds import asn1
-from firmware_app.emrtd.lds.common import file_errors, unwrap
 from firmware_app.emrtd.errors import LdsFormatError, LdsUnsupported, SodContentTypeError
 from firmware_app.emrtd.files import SOD_TAG
+from firmware_app.emrtd.lds import asn1
+from firmware_app.emrtd.lds.common import file_errors, unwrap
 
 FILE = "EF.SOD"
 ID_DATA = "1.2.840.113549.1.7.1"
@@ -66,8 +66,8 @@ def _parse_content_info(der: bytes) -> SecurityObject:
         raise LdsFormatError(FILE, "LDSSecurityObject content is absent")
     algorithm, hashes, version = _parse_security_object(content)
     warning = CONTENT_TYPES[content_type]
-    return SecurityObject(algorithm, hashes, version, signed, signer_infos[0], content, signed_data_certificates(signed),
-                          content_type, (warning,) if warning else ())
+    return SecurityObject(algorithm, hashes, version, signed, signer_infos[0], content,
+                          signed_data_certificates(signed), content_type, (warning,) if warning else ())
 
 
 def _parse_security_object(der: bytes) -> tuple[str, dict[int, bytes], str | None]:

@@ -5,5 +5,6 @@ from firmware_app.emrtd.pa.trust_store import TrustStore, load_directory
 from firmware_app.emrtd.pa.verify import passive_authenticate
 
 __all__ = [
-    "ListImport", "PaFailure", "PaReason", "PaResult", "TrustStore", "import_master_list", "load_directory", "passive_authenticate",
+    "ListImport", "PaFailure", "PaReason", "PaResult", "TrustStore", "import_master_list", "load_directory",
+    "passive_authenticate",
 ]

@@ -42,8 +42,9 @@ def check_chain(ds_cert: x509.Certificate, store: TrustStore, now: datetime) -> 
     if not anchors:
         return failures + [PaFailure(PaReason.DS_NOT_TRUSTED, detail=_untrusted_detail(ds_cert, store))], warnings
     valid_anchors = [csca for csca in anchors if validity_failure(csca, now, PaReason.CSCA_EXPIRED) is None]
-    if not valid_anchors:
-        failures.append(validity_failure(anchors[0], now, PaReason.CSCA_EXPIRED))
+    expired = validity_failure(anchors[0], now, PaReason.CSCA_EXPIRED) if not valid_anchors else None
+    if expired is not None:             # no valid anchor: the first one's expiry is the failure
+        failures.append(expired)
     for csca in valid_anchors or anchors:
         revoked, notes = _revocation(ds_cert, csca, store, now)
         warnings += notes

@@ -7,11 +7,12 @@ from enum import Enum
 
 from asn1crypto import cms, x509
 
+from firmware_app.emrtd.errors import BadPublicKey, UnsupportedAlgorithm
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
-from firmware_app.emrtd.errors import BadPublicKey, UnsupportedAlgorithm
-from firmware_app.emrtd.pa.public_key import load_public_key
 from firmware_app.emrtd.pa.names import key_ids, same_name
+from firmware_app.emrtd.pa.public_key import load_public_key
+
 
 class SignerCheck(Enum):
     VALID = "valid"

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from asn1crypto import cms, x509
 
+from firmware_app.emrtd.errors import MasterListError, MlRefusal
 from firmware_app.emrtd.lds import asn1
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
-from firmware_app.emrtd.errors import MasterListError, MlRefusal
 from firmware_app.emrtd.pa.trust_store import TrustStore, certificate_signed_by, fingerprint
 
 MAX_CERTIFICATES = 20_000  # the ICAO list holds ~600; the largest national lists ~1,000

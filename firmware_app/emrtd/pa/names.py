@@ -64,7 +64,7 @@ def key_ids(cert: x509.Certificate) -> set[bytes]:
     try:
         if cert.key_identifier is not None:
             ids.add(cert.key_identifier)
-        ids.add(hashlib.sha1(bytes(cert.public_key["public_key"])).digest())  # noqa: S324 - an identifier
+        ids.add(hashlib.sha1(bytes(cert.public_key["public_key"])).digest())
     except ASN1_DECODE_ERRORS:
         pass
     return ids

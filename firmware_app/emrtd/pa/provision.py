@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -19,11 +20,18 @@ from pathlib import Path
 
 from asn1crypto import cms, crl, pem, x509
 
-from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.errors import TrustStoreError
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa.master_list import import_master_list, read_master_list
 from firmware_app.emrtd.pa.trust_store import (
-    ROOTS_SUBDIR, TrustStore, certificate_signed_by, fingerprint, load_directory, load_roots, parse_certificates, parse_crl,
+    ROOTS_SUBDIR,
+    TrustStore,
+    certificate_signed_by,
+    fingerprint,
+    load_directory,
+    load_roots,
+    parse_certificates,
+    parse_crl,
     read_bounded,
 )
 
@@ -79,7 +87,7 @@ def open_directory(directory: Path, roots: list[Path]) -> TrustStore:
 
 
 def import_files(paths: list[Path], directory: Path, roots: list[Path], now: datetime,
-                 new_roots: list[Path] = ()) -> list[FileReport]:
+                 new_roots: Sequence[Path] = ()) -> list[FileReport]:
     """Import each file into the directory (created if absent); one report per file, in order.
 
     new_roots: master-list roots to keep in the store's roots/ subdirectory from now on (so the
@@ -199,6 +207,7 @@ def _import_crl(data: bytes, report: FileReport, directory: Path, store: TrustSt
 
 def _import_master_list(data: bytes, report: FileReport, directory: Path, store: TrustStore, now: datetime) -> None:
     listed = read_master_list(data, store.pins)  # MasterListError names the refusal
+    assert listed.signer is not None             # a master list read here was verified against its signer
     name = _file_name("ml", _country(listed.signer.subject), fingerprint_bytes(data), ".ml")
     if (directory / name).exists():
         report.outcome, report.stored_as = Outcome.PRESENT, name

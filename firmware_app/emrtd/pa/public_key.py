@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from asn1crypto import keys
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
-from firmware_app.emrtd.crypto.ec import decode_point, has_order_n, is_probable_prime
-from firmware_app.emrtd.errors import InvalidPoint
 from firmware_app.emrtd.crypto.curves import NAMED_CURVES, Curve, cryptography_curve, match_named_curve
-from firmware_app.emrtd.errors import BadPublicKey, UnsupportedAlgorithm
+from firmware_app.emrtd.crypto.ec import decode_point, has_order_n, is_probable_prime
+from firmware_app.emrtd.errors import BadPublicKey, InvalidPoint, UnsupportedAlgorithm
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 
 MAX_FIELD_BITS = 571  # larger explicit fields are no ICAO curve and would only cost CPU
 MAX_RSA_BITS = 8192

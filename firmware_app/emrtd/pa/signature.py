@@ -12,9 +12,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.crypto.ecdsa import ecdsa_verify
 from firmware_app.emrtd.errors import UnsupportedAlgorithm
+from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa.public_key import ExplicitEcKey, PublicKey
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
@@ -86,6 +86,7 @@ def verify(key: PublicKey, scheme: SignatureScheme, data: bytes, signature: byte
         if isinstance(key, rsa.RSAPublicKey) and scheme.kind == "rsassa_pkcs1v15":
             key.verify(signature, data, padding.PKCS1v15(), hash_algorithm(scheme.hash_name))
         elif isinstance(key, rsa.RSAPublicKey) and scheme.kind == "rsassa_pss":
+            assert scheme.pss_mgf_hash is not None and scheme.pss_salt_length is not None  # parsed with PSS
             pss = padding.PSS(padding.MGF1(hash_algorithm(scheme.pss_mgf_hash)), scheme.pss_salt_length)
             key.verify(signature, data, pss, hash_algorithm(scheme.hash_name))
         elif isinstance(key, ec.EllipticCurvePublicKey) and scheme.kind == "ecdsa":

@@ -72,7 +72,8 @@ def _anchor_items(country: str, anchors: list, now: datetime, horizon: datetime)
     superseded = sum(cert.not_valid_after < now for cert in anchors)
     if last < now:
         return [HealthItem(Finding.EXPIRED, country, f"all {len(anchors)} anchors expired, the last {last.date()}")]
-    items = [HealthItem(Finding.SUPERSEDED, country, f"{superseded} expired anchors besides valid ones")] if superseded else []
+    items = ([HealthItem(Finding.SUPERSEDED, country, f"{superseded} expired anchors besides valid ones")]
+             if superseded else [])
     if last < horizon:
         items.append(HealthItem(Finding.EXPIRING, country, f"the last anchor expires {last.date()}"))
     return items
@@ -87,5 +88,6 @@ def _crl_items(country: str, anchors: list, store: TrustStore, now: datetime) ->
             continue
         newest = max((c["tbs_cert_list"]["next_update"].native for c in crls), key=lambda t: t or now)
         if newest is not None and newest < now:
-            items.append(HealthItem(Finding.CRL_STALE, country, f"newest CRL's nextUpdate {newest.isoformat()} has passed"))
+            items.append(HealthItem(Finding.CRL_STALE, country,
+                                    f"newest CRL's nextUpdate {newest.isoformat()} has passed"))
     return items

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from asn1crypto import crl, pem, x509
 
+from firmware_app.emrtd.errors import PaError, TrustStoreError
 from firmware_app.emrtd.lds.common import ASN1_DECODE_ERRORS
 from firmware_app.emrtd.pa import signature
-from firmware_app.emrtd.errors import PaError, TrustStoreError
 from firmware_app.emrtd.pa.names import NameKey, key_ids, name_key, same_name
 from firmware_app.emrtd.pa.public_key import load_public_key
 
@@ -183,7 +184,7 @@ def load_roots(paths: list[Path], store: TrustStore) -> None:
         store.pins.extend(parse_certificates(read_bounded(path), str(path)))
 
 
-def open_store(path: Path, roots: list[Path] = ()) -> TrustStore:
+def open_store(path: Path, roots: Sequence[Path] = ()) -> TrustStore:
     """A CSCA directory, or one master-list file, with the given master-list roots."""
     from firmware_app.emrtd.pa.master_list import import_master_list
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Mapping, Sequence
 
 from asn1crypto import x509
 
-from firmware_app.emrtd.errors import LdsError
-from firmware_app.emrtd.errors import SodContentTypeError
+from firmware_app.emrtd.errors import LdsError, SodContentTypeError
 from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
 from firmware_app.emrtd.pa import signature
 from firmware_app.emrtd.pa.chain import check_chain

@@ -23,7 +23,7 @@ class EcdhGroup:
     def public_key(self, secret: int) -> bytes:
         return ec.encode_point(self.curve, ec.multiply(self.curve, secret, self.generator))
 
-    def _agree_point(self, secret: int, peer: bytes) -> ec.Point:
+    def _agree_point(self, secret: int, peer: bytes) -> tuple[int, int]:
         try:
             point = ec.multiply(self.curve, secret, ec.decode_point(self.curve, peer))
         except ec.InvalidPoint as exc:
@@ -35,7 +35,7 @@ class EcdhGroup:
     def shared_secret(self, secret: int, peer: bytes) -> bytes:
         return self._agree_point(secret, peer)[0].to_bytes(self.curve.size, "big")
 
-    def mapped(self, nonce: int, secret: int, peer: bytes) -> "EcdhGroup":
+    def mapped(self, nonce: int, secret: int, peer: bytes) -> EcdhGroup:
         """Generic mapping: G' = s*G + H with H = secret * peer."""
         h = self._agree_point(secret, peer)
         g = ec.add(self.curve, ec.multiply(self.curve, nonce, self.generator), h)
@@ -67,7 +67,7 @@ class ModpGroup:
     def shared_secret(self, secret: int, peer: bytes) -> bytes:
         return pow(self._check_peer(peer), secret, self.group.p).to_bytes(self.group.size, "big")
 
-    def mapped(self, nonce: int, secret: int, peer: bytes) -> "ModpGroup":
+    def mapped(self, nonce: int, secret: int, peer: bytes) -> ModpGroup:
         h = pow(self._check_peer(peer), secret, self.group.p)
         return ModpGroup(self.group, pow(self.generator, nonce, self.group.p) * h % self.group.p)
 

@@ -64,7 +64,7 @@ def encode_point(curve: Curve, t: int) -> tuple[int, int]:
     h2 = (x2 * x2 * x2 + a * x2 + b) % p
     u = t * t * t * h2 % p
     big_a = pow(h2, p - 1 - (p + 1) // 4, p)
-    point = (x2, big_a * h2 % p) if big_a * big_a * h2 % p == 1 else (x3, big_a * u % p)
+    point: ec.Point = (x2, big_a * h2 % p) if big_a * big_a * h2 % p == 1 else (x3, big_a * u % p)
     if curve.h != 1:
         point = ec.multiply(curve, curve.h, point)  # [f]P: only non-ICAO curves have f > 1
     if point is None or not ec.on_curve(curve, point):

@@ -45,6 +45,7 @@ def perform_pace(session: Session, key: MrzKey | CanKey, info: PaceInfo, rng: Rn
 
     extended: False chains GENERAL AUTHENTICATE commands whose data exceed a short APDU."""
     session.end_secure_messaging()
+    assert info.parameter_id is not None    # choose_pace_info offers standardized groups only
     suite = suite_of(info.algorithm)
     exchange = _Exchange(session, extended)
     _set_authentication_template(session, info, password_reference(key))
@@ -71,6 +72,7 @@ def _decrypt_nonce(suite, k_pi: bytes, encrypted: bytes) -> bytes:
 
 def _set_authentication_template(session: Session, info: PaceInfo, password: int) -> None:
     data = encode_tlv(0x80, encode_oid(info.oid)) + encode_tlv(0x83, bytes([password]))
+    assert info.parameter_id is not None
     data += encode_tlv(0x84, bytes([info.parameter_id]))
     response = session.send(CommandApdu(0x00, Ins.MSE, 0xC1, 0xA4, data), "PACE set AT")
     if not response.ok:
@@ -110,7 +112,8 @@ def _map(exchange: _Exchange, base: EcdhGroup | ModpGroup, info: PaceInfo, suite
     return _map_generic(exchange, base, int.from_bytes(nonce, "big"), rng)
 
 
-def _cam(answer: Tlv, base: EcdhGroup, pk_map_ic: bytes, ks_enc: bytes):
+def _cam(answer: Tlv, base: EcdhGroup | ModpGroup, pk_map_ic: bytes, ks_enc: bytes):
+    assert isinstance(base, EcdhGroup)      # CAM is an ECDH mapping
     a_ic = answer.find(TAG_CHIP_AUTH_DATA)
     return cam_data(base.curve, pk_map_ic, ks_enc, a_ic.value if a_ic is not None else None)
 
