@@ -1,16 +1,32 @@
 """The traveller's path before the doors: document, chip, face, decision, officer review, refer."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from firmware_app.face.capture import CaptureOutcome
 from firmware_app.kiosk.view import MAX_SECONDS_LEFT, Instruction, Screen
-from firmware_app.policy import (ChipEvidence, ChipStatus, Decision, Evidence, FaceEvidence, Finding, LaneMode,
-                                 Outcome, ReasonCode)
+from firmware_app.policy import (
+    ChipEvidence,
+    ChipStatus,
+    Decision,
+    Evidence,
+    FaceEvidence,
+    Finding,
+    LaneMode,
+    Outcome,
+    ReasonCode,
+)
 
 from . import events as ev
-from .actions import (AlarmKind, CancelStages, ExceptionKind, RequestDecision, RequestOfficerReview,
-                      StartChipRead, StartFaceCapture)
+from .actions import (
+    AlarmKind,
+    CancelStages,
+    ExceptionKind,
+    RequestDecision,
+    RequestOfficerReview,
+    StartChipRead,
+    StartFaceCapture,
+)
 from .lifecycle import begin, end, outcome_of, settle
 from .passage import start_passage
 from .state import CrossingOutcome, LaneTimeouts, State, TimerKind
@@ -38,23 +54,25 @@ def document_unreadable(s: Step, event: ev.DocumentUnreadable) -> None:
 
 
 def document_retry(s: Step) -> None:
-    attempts = s.txn.document_attempts + 1
+    attempts = s.active.document_attempts + 1
     s.update_txn(document_attempts=attempts)
     if attempts >= s.data.settings.document_attempts:
         go_decide(s)
         return
     s.to(State.DOCUMENT)
     s.start_timer(TimerKind.DOCUMENT, s.data.settings.timeouts.document_s)
-    s.show(document_view(s.txn, retry=attempts > 1))
+    s.show(document_view(s.active, retry=attempts > 1))
 
 
 def start_chip(s: Step) -> None:
     s.cancel_timer(TimerKind.DOCUMENT)
     s.to(State.CHIP)
     s.mark("chip")
-    s.emit(StartChipRead(s.txn.txn_id, s.txn.mrz))
+    mrz = s.active.mrz
+    assert mrz is not None              # the chip is read only with a printed MRZ
+    s.emit(StartChipRead(s.active.txn_id, mrz))
     s.start_timer(TimerKind.CHIP, s.data.settings.timeouts.chip_s)
-    s.show(view(Screen.READING_CHIP, s.txn, Instruction.KEEP_DOCUMENT_STILL))
+    s.show(view(Screen.READING_CHIP, s.active, Instruction.KEEP_DOCUMENT_STILL))
 
 
 def chip_result(s: Step, event: ev.ChipResult) -> None:
@@ -71,28 +89,28 @@ def chip_result(s: Step, event: ev.ChipResult) -> None:
 
 
 def _mrz_valid(s: Step) -> bool:
-    return s.txn.mrz is not None and s.txn.mrz.valid
+    return s.active.mrz is not None and s.active.mrz.valid
 
 
 def start_face(s: Step) -> None:
-    rounds = s.txn.face_rounds + 1
+    rounds = s.active.face_rounds + 1
     s.update_txn(face_rounds=rounds)
     s.to(State.FACE)
     if rounds == 1:
         s.mark("face")
-    s.emit(StartFaceCapture(s.txn.txn_id, rounds))
+    s.emit(StartFaceCapture(s.active.txn_id, rounds))
     s.start_timer(TimerKind.FACE, s.data.settings.timeouts.face_s)
-    s.show(face_view(s.txn, None))
+    s.show(face_view(s.active, None))
 
 
 def face_feedback(s: Step, event: ev.FaceFeedback) -> None:
-    s.show(face_view(s.txn, event.instruction))
+    s.show(face_view(s.active, event.instruction))
 
 
 def face_result(s: Step, event: ev.FaceResult) -> None:
     s.cancel_timer(TimerKind.FACE)
     s.update_txn(face=event.evidence)
-    if event.evidence.outcome in _RETRY_FACE and s.txn.face_rounds < s.data.settings.face_rounds:
+    if event.evidence.outcome in _RETRY_FACE and s.active.face_rounds < s.data.settings.face_rounds:
         start_face(s)
     else:
         go_decide(s)
@@ -102,7 +120,7 @@ def stage_failed(s: Step, stage: ev.Stage, reason: str, timed_out: bool) -> None
     """A stage broke or overran: note it, stop it, and let the policy refer on what is missing."""
     kind = ExceptionKind.STAGE_TIMEOUT if timed_out else ExceptionKind.STAGE_FAILED
     s.exception(kind, f"{stage.value}: {reason}")
-    s.emit(CancelStages(s.txn.txn_id))
+    s.emit(CancelStages(s.active.txn_id))
     if stage is ev.Stage.CHIP:
         s.cancel_timer(TimerKind.CHIP)
         status = ChipStatus.TIMEOUT if timed_out else ChipStatus.UNREADABLE
@@ -124,7 +142,7 @@ def go_decide(s: Step) -> None:
     s.cancel_timer(TimerKind.DOCUMENT)
     s.to(State.DECIDE)
     s.mark("decision")
-    txn = s.txn
+    txn = s.active
     evidence = Evidence(txn.mrz if txn.mrz is not None and txn.mrz.valid else None,
                         txn.chip or ChipEvidence(ChipStatus.NOT_ATTEMPTED), txn.face)
     s.emit(RequestDecision(txn.txn_id, evidence, txn.mode, s.data.presence))
@@ -139,10 +157,10 @@ def decision_made(s: Step, event: ev.DecisionMade) -> None:
         s.alarm(AlarmKind.ALERT_LIST_HIT)     # officer and BMIS only; the screen stays neutral
     if ReasonCode.PRESENTATION_ATTACK in decision.reasons:
         s.alarm(AlarmKind.PRESENTATION_ATTACK)   # likewise: the traveller is only referred
-    if s.txn.mode is LaneMode.ASSISTED:
+    if s.active.mode is LaneMode.ASSISTED:
         s.update_txn(decision=decision)
         s.to(State.OFFICER_REVIEW)
-        s.emit(RequestOfficerReview(s.txn.txn_id, decision))
+        s.emit(RequestOfficerReview(s.active.txn_id, decision))
         s.start_timer(TimerKind.OFFICER, s.data.settings.timeouts.officer_s)
         return
     apply_decision(s, decision)
@@ -153,7 +171,8 @@ def officer_decision(s: Step, event: ev.OfficerDecision) -> None:
     s.cancel_timer(TimerKind.OFFICER)
     officer = (event.officer_id or "").strip()[:64]
     s.update_txn(officer_id=officer or None)
-    decision = s.txn.decision
+    decision = s.active.decision
+    assert decision is not None         # officer review follows the policy's decision
     verdict = "approved" if event.approve else "refused"
     s.exception(ExceptionKind.OFFICER_DECISION,
                 f"{verdict} by {officer or 'unidentified'}; policy said {decision.outcome.value}")
@@ -165,7 +184,9 @@ def officer_decision(s: Step, event: ev.OfficerDecision) -> None:
 
 
 def officer_timeout(s: Step) -> None:
-    apply_decision(s, s.txn.decision.with_finding(Finding(ReasonCode.OFFICER_NO_ANSWER, Outcome.REFER)))
+    decision = s.active.decision
+    assert decision is not None         # officer review follows the policy's decision
+    apply_decision(s, decision.with_finding(Finding(ReasonCode.OFFICER_NO_ANSWER, Outcome.REFER)))
 
 
 # Modes in which no door opens, whatever the decider answered (defence in depth).
@@ -176,8 +197,8 @@ def apply_decision(s: Step, decision: Decision) -> None:
     if decision.passed and (s.data.presence > 0 or s.data.retreat):
         # the documents are checked outside: somebody already inside the lane must not be let on
         decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane occupied"))
-    if decision.passed and s.txn.mode in _NO_PASSAGE_MODES:
-        decision = decision.with_finding(Finding(_NO_PASSAGE_MODES[s.txn.mode], Outcome.REFER, s.txn.mode.value))
+    if decision.passed and s.active.mode in _NO_PASSAGE_MODES:
+        decision = decision.with_finding(Finding(_NO_PASSAGE_MODES[s.active.mode], Outcome.REFER, s.active.mode.value))
     s.update_txn(decision=decision)
     if decision.passed:
         start_passage(s)
@@ -234,6 +255,6 @@ def assistance_answered(s: Step) -> None:
 
 def abandon(s: Step) -> None:
     """The document was taken away before the decision: stop everything, record, start over."""
-    s.emit(CancelStages(s.txn.txn_id))
+    s.emit(CancelStages(s.active.txn_id))
     end(s, CrossingOutcome.ABANDONED)
     settle(s)

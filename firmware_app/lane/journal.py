@@ -7,10 +7,10 @@ Only ids, times and outcomes are kept here: no personal data.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -77,7 +77,7 @@ class LaneJournal:
         ).fetchall())
         return [OpenTransaction(*row) for row in rows]
 
-    def void_open(self, now: datetime, report: Callable[[OpenTransaction], "bool | str"] = lambda txn: True
+    def void_open(self, now: datetime, report: Callable[[OpenTransaction], bool | str] = lambda txn: True
                   ) -> list[OpenTransaction]:
         """Close every unfinished transaction once `report` has dealt with it: True closes it as
         voided, a string closes it with that outcome (e.g. its crossing was stored just before the

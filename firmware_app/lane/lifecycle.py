@@ -1,6 +1,8 @@
 """Begin, end and void a transaction; settle the lane into its resting state afterwards."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from firmware_app.policy import Decision, LaneMode, Outcome
 
 from .actions import CancelStages, EndTransaction, ExceptionKind, JournalBegin, RecordCrossing
@@ -29,7 +31,7 @@ def outcome_of(decision: Decision) -> CrossingOutcome:
 def end(s: Step, outcome: CrossingOutcome) -> None:
     """Record the crossing, journal the end, drop the transaction (and its biometric data)."""
     s.mark("end")
-    txn = s.txn
+    txn = s.active
     s.emit(RecordCrossing(build_record(s, txn, outcome)), EndTransaction(txn.txn_id, outcome.value))
     s.cancel_timers()
     s.set(txn=None, more_time=())       # an officer called by the traveller is still coming
@@ -39,7 +41,7 @@ def void(s: Step, why: ExceptionKind, detail: str = "") -> None:
     """Stop whatever the transaction was doing, lock the doors, record it as voided."""
     if s.txn is None:
         return
-    s.emit(CancelStages(s.txn.txn_id))
+    s.emit(CancelStages(s.active.txn_id))
     s.exception(ExceptionKind.TRANSACTION_VOIDED, f"{why.value} {detail}".strip())
     end(s, CrossingOutcome.VOIDED)
 
@@ -92,10 +94,13 @@ def _timings(txn: Transaction) -> dict[str, float]:
     return timings
 
 
-def _elapsed_ms(start: tuple, stop: tuple) -> float:
+_Mark = tuple[str, datetime, float | None]    # Transaction.marks: step, wall time, monotonic reading
+
+
+def _elapsed_ms(start: _Mark, stop: _Mark) -> float:
     """On the monotonic clock when both marks have it; wall time (a step back counts as 0) otherwise."""
     if start[2] is not None and stop[2] is not None:
-        seconds = stop[2] - start[2]
+        seconds: float = stop[2] - start[2]
     else:
         seconds = (stop[1] - start[1]).total_seconds()
     return round(max(seconds, 0.0) * 1000, 1)

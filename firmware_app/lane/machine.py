@@ -14,8 +14,8 @@ from firmware_app.policy import LaneMode
 from . import events as ev
 from . import flow, safety
 from .actions import Action
-from .passage import passage_timeout
 from .lifecycle import settle
+from .passage import passage_timeout
 from .safety import check_inside, officer_override, override_timeout, retreat_timeout
 from .state import HELD_OPEN_TIMER, LaneData, LaneSettings, State, TimerKind
 from .step import Step
@@ -27,8 +27,9 @@ _STAGE_STATE = {ev.Stage.CHIP: State.CHIP, ev.Stage.FACE: State.FACE, ev.Stage.D
 _STAGE_TIMER = {TimerKind.CHIP: ev.Stage.CHIP, TimerKind.FACE: ev.Stage.FACE, TimerKind.DECISION: ev.Stage.DECISION}
 
 
-def initial(settings: LaneSettings, *, mode=None, sensed_open: frozenset[Door] = frozenset(), presence: int = 0,
-            emergency: bool = False, now: datetime, mono: float | None = None) -> tuple[LaneData, tuple[Action, ...]]:
+def initial(settings: LaneSettings, *, mode: LaneMode | None = None, sensed_open: frozenset[Door] = frozenset(),
+            presence: int = 0, emergency: bool = False, now: datetime,
+            mono: float | None = None) -> tuple[LaneData, tuple[Action, ...]]:
     """The lane at start: doors secured first, then the resting state from the sensors' readings."""
     data = LaneData(settings=settings, state=State.OUT_OF_SERVICE, presence=presence,
                     mode=mode or LaneMode.NORMAL)
@@ -55,7 +56,7 @@ def step(data: LaneData, event: ev.Event, now: datetime,
     return s.result()
 
 
-def _lane_wide(s: Step, event) -> bool:
+def _lane_wide(s: Step, event: object) -> bool:
     """Handle events that matter in every state; True when fully handled."""
     match event:
         case ev.EmergencyOn():
@@ -94,7 +95,7 @@ def _lane_wide(s: Step, event) -> bool:
     return True
 
 
-def _traveller_input(s: Step, event) -> None:
+def _traveller_input(s: Step, event: object) -> None:
     """The kiosk's buttons: they change the screen and call officers, never the doors."""
     if isinstance(event, ev.AssistanceRequested):
         flow.assistance_requested(s)
@@ -104,7 +105,7 @@ def _traveller_input(s: Step, event) -> None:
         flow.more_time(s)
 
 
-def _current(s: Step, event) -> bool:
+def _current(s: Step, event: object) -> bool:
     """A stage answer or timer for what is running now (not a stale one)."""
     if isinstance(event, ev.Timeout):
         return s.data.timer_token(event.kind) == event.token
@@ -113,7 +114,7 @@ def _current(s: Step, event) -> bool:
     return True
 
 
-def _in_state(s: Step, event) -> None:
+def _in_state(s: Step, event: object) -> None:
     if not _current(s, event):
         return
     state = s.data.state
@@ -131,7 +132,7 @@ def _in_state(s: Step, event) -> None:
         s.show(state_view(state))     # remind the traveller; no transaction starts
 
 
-def _document_states(s: Step, event) -> None:
+def _document_states(s: Step, event: object) -> None:
     match event:
         case ev.DocumentPresented():
             flow.document_presented(s, event)
@@ -142,7 +143,7 @@ def _document_states(s: Step, event) -> None:
             flow.go_decide(s)
 
 
-def _stage_states(s: Step, event) -> None:
+def _stage_states(s: Step, event: object) -> None:
     state = s.data.state
     match event:
         case ev.DocumentRemoved():
@@ -162,12 +163,12 @@ def _stage_states(s: Step, event) -> None:
         case ev.Timeout(kind=TimerKind.OFFICER) if state is State.OFFICER_REVIEW:
             s.forget_timer(TimerKind.OFFICER)
             flow.officer_timeout(s)
-        case ev.Timeout() if _STAGE_STATE.get(_STAGE_TIMER.get(event.kind)) is state:
+        case ev.Timeout() if event.kind in _STAGE_TIMER and _STAGE_STATE[_STAGE_TIMER[event.kind]] is state:
             s.forget_timer(event.kind)
             flow.stage_failed(s, _STAGE_TIMER[event.kind], "timeout", timed_out=True)
 
 
-def _refer_state(s: Step, event) -> None:
+def _refer_state(s: Step, event: object) -> None:
     match event:
         case ev.DocumentRemoved():
             s.cancel_timer(TimerKind.REFER)

@@ -26,7 +26,7 @@ def _phase(s: Step, phase: Phase) -> None:
     s.update_txn(phase=phase)
     closing = phase in (Phase.ENTRY_CLOSING, Phase.EXIT_CLOSING, Phase.ABORT_CLOSING)
     s.to(State.CLOSING if closing else State.PASSAGE)
-    s.show(passage_view(s.txn))
+    s.show(passage_view(s.active))
 
 
 def start_passage(s: Step) -> None:
@@ -38,7 +38,7 @@ def start_passage(s: Step) -> None:
 
 
 def presence_in_passage(s: Step, count: int) -> None:
-    phase = s.txn.phase
+    phase = s.active.phase
     if count >= 2 and phase not in (Phase.TAILGATE_HOLD, Phase.ABORT_CLOSING, Phase.EXIT_CLOSING):
         tailgating(s)
     elif phase is Phase.ENTERING and count == 1:
@@ -112,17 +112,17 @@ def tailgating(s: Step) -> None:
 
 
 def door_closed_in_passage(s: Step, door: Door) -> None:
-    phase = s.txn.phase
+    phase = s.active.phase
     if phase is Phase.ENTRY_CLOSING and door is Door.ENTRY:
         _entry_shut(s)
-    elif phase is Phase.EXIT_CLOSING and door is _last_door(s):
-        _complete(s)
-    elif phase is Phase.ABORT_CLOSING and not s.data.closing:
+    elif ((phase is Phase.EXIT_CLOSING and door is _last_door(s))
+          or (phase is Phase.ABORT_CLOSING and not s.data.closing)):
         _complete(s)
 
 
 def passage_timeout(s: Step, kind: TimerKind) -> None:
-    phase = s.txn.phase
+    phase = s.active.phase
+    assert phase is not None            # passage timers run only during a passage
     if kind is TimerKind.ENTER and phase is Phase.ENTERING:
         s.exception(ExceptionKind.NOT_ENTERED)
         _abort(s)
@@ -133,7 +133,7 @@ def passage_timeout(s: Step, kind: TimerKind) -> None:
 
 
 def _complete(s: Step) -> None:
-    txn = s.txn
+    txn = s.active
     if ExceptionKind.TAILGATING.value in txn.exceptions:
         outcome = CrossingOutcome.TAILGATING
     elif txn.phase is Phase.EXIT_CLOSING:

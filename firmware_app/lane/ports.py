@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from drivers.gate.events import GateSnapshot
 from drivers.gate.layout import Door

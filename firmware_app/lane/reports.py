@@ -13,8 +13,8 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from . import events as ev
 from .actions import AlarmKind, ExceptionKind
@@ -59,7 +59,7 @@ class OwedWrites:
                 name, write = self._writes[0]
             try:
                 write()
-            except Exception as exc:  # noqa: BLE001 - any failure: still owed, tried again later
+            except Exception as exc:
                 log.warning("owed lane write %s still failing: %s", name, type(exc).__name__)
                 return frozenset()
             with self._lock:

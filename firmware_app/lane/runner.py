@@ -23,8 +23,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from drivers.errors import DriverError
 from drivers.gate.events import GateEvent, GateEventKind, GateSnapshot
@@ -246,6 +246,7 @@ class LaneRunner:
         if isinstance(event, ev.OfficerOverride):
             self._handle_override(event)
             return
+        assert self.data is not None        # events are handled only once start() set it
         self.data, actions = step(self.data, event, self.clock(), self.monotonic())
         self.executor.execute(actions)
         self._observe()
@@ -262,6 +263,7 @@ class LaneRunner:
             if event.command_id not in self._answers:
                 log.warning("officer override %s dropped: nobody waits for its answer", event.command_id)
                 return
+            assert self.data is not None
             self.data, actions = step(self.data, event, self.clock(), self.monotonic())
             self.executor.execute(actions)
             self._observe()
@@ -315,6 +317,7 @@ class LaneRunner:
     def _probe_gate(self) -> None:
         """On the loop thread: command the doors as the lane wants them; if the driver answers,
         the fault is restored and the inputs missed meanwhile are caught up."""
+        assert self.data is not None
         if Fault.GATE_DRIVER not in self.data.faults:
             return
         snapshot = probe_gate(self.ports.gate, self.data)

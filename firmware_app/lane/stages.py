@@ -6,19 +6,19 @@ transaction, never through the state machine, and is discarded when the transact
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
 from firmware_app.emrtd.budget import ReadBudget
-from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.chip_auth.card_security import confirm_chain
-from firmware_app.emrtd.errors import AuthenticationError
+from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
+from firmware_app.emrtd.errors import AuthenticationError, LdsError
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
-from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.lds import Dg1Check, compare_with_printed, parse_dg1, parse_dg2
 from firmware_app.emrtd.lds.sod import SecurityObject, parse_sod
 from firmware_app.emrtd.pa import passive_authenticate
@@ -26,10 +26,14 @@ from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
 from firmware_app.emrtd.vouch import SodVouch
 from firmware_app.face.capture import CaptureLoop, CapturePlan
 from firmware_app.face.errors import ImageUnreadable
-from firmware_app.face.untrusted import (
-    PORTRAIT_LIMITS, ImageKind, PortraitStreamCheck, UntrustedImageDecoder, shared_decoder,
-)
 from firmware_app.face.quality import instruction_for
+from firmware_app.face.untrusted import (
+    PORTRAIT_LIMITS,
+    ImageKind,
+    PortraitStreamCheck,
+    UntrustedImageDecoder,
+    shared_decoder,
+)
 from firmware_app.mrz import MrzResult, confirmed_by_chip
 from firmware_app.policy import ChipEvidence, FaceEvidence
 
@@ -162,7 +166,8 @@ def _hidden_checks_failed(evidence: ChipEvidence, read: DocumentRead) -> ChipEvi
         if number in signed and number not in presented:
             failed = ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED,
                                             f"DG{number} signed in the SOD but not presented")
-            evidence = replace(evidence, **{name: failed})
+            changes: dict[str, Any] = {name: failed}
+            evidence = replace(evidence, **changes)
     return evidence
 
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from drivers.gate.layout import Door
 from firmware_app.kiosk.view import MAX_SECONDS_LEFT, KioskView
 
-from .actions import (Action, CancelTimer, CloseDoor, OpenDoor, RaiseAlarm, RecordException, SecureDoors,
-                      ShowScreen, StartTimer)
+from .actions import (
+    Action,
+    AlarmKind,
+    CancelTimer,
+    CloseDoor,
+    ExceptionKind,
+    OpenDoor,
+    RaiseAlarm,
+    RecordException,
+    SecureDoors,
+    ShowScreen,
+    StartTimer,
+)
 from .state import HELD_OPEN_TIMER, LaneData, State, TimerKind, Transaction
 
 HELD_OPEN_KINDS = frozenset(HELD_OPEN_TIMER.values())
@@ -26,7 +38,7 @@ class Step:
         self.actions: list[Action] = []
 
     # --- data -------------------------------------------------------------------------------
-    def set(self, **changes) -> None:
+    def set(self, **changes: Any) -> None:
         self.data = replace(self.data, **changes)
 
     def to(self, state: State) -> None:
@@ -36,11 +48,17 @@ class Step:
     def txn(self) -> Transaction | None:
         return self.data.txn
 
-    def update_txn(self, **changes) -> None:
-        self.set(txn=replace(self.data.txn, **changes))
+    @property
+    def active(self) -> Transaction:
+        """The running transaction, for the handlers that run only inside one."""
+        assert self.data.txn is not None
+        return self.data.txn
+
+    def update_txn(self, **changes: Any) -> None:
+        self.set(txn=replace(self.active, **changes))
 
     def mark(self, step: str) -> None:
-        self.set(txn=self.data.txn.mark(step, self.now, self.mono))
+        self.set(txn=self.active.mark(step, self.now, self.mono))
 
     def emit(self, *actions: Action) -> None:
         self.actions.extend(actions)
@@ -139,10 +157,10 @@ class Step:
         left = mono - self.mono if mono is not None and self.mono is not None else (wall - self.now).total_seconds()
         return max(left, 0.0)
 
-    def alarm(self, kind, detail: str = "") -> None:
+    def alarm(self, kind: AlarmKind, detail: str = "") -> None:
         self.emit(RaiseAlarm(kind, self.txn.txn_id if self.txn else None, detail))
 
-    def exception(self, kind, detail: str = "") -> None:
+    def exception(self, kind: ExceptionKind, detail: str = "") -> None:
         txn_id = self.txn.txn_id if self.txn else None
         if self.txn is not None:
             self.set(txn=self.txn.noted(kind.value))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from drivers.errors import DriverError
 from drivers.gate.layout import Door, LayoutKind, doors_of
@@ -146,7 +146,7 @@ def probe_gate(gate, data):
 
 def resync_events(data, snapshot) -> list:
     """Inputs may have changed while the gate driver was down: the events that catch the lane up."""
-    events = [ev.DoorOpened(d) for d in sorted(snapshot.doors_open - data.sensed_open)]
+    events: list[object] = [ev.DoorOpened(d) for d in sorted(snapshot.doors_open - data.sensed_open)]
     events += [ev.DoorClosed(d) for d in sorted(data.sensed_open - snapshot.doors_open)]
     if snapshot.presence != data.presence:
         events.append(ev.PresenceChanged(snapshot.presence))

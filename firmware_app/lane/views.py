@@ -67,6 +67,7 @@ _PASSAGE_VIEWS = {
 
 
 def passage_view(txn: Transaction) -> KioskView:
+    assert txn.phase is not None        # shown only during a passage
     screen, instruction = _PASSAGE_VIEWS[txn.phase]
     return view(screen, txn, instruction)
 

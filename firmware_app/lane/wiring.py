@@ -1,7 +1,7 @@
 """From the config model to the lane's own values: gate layout, lane settings, the policy decider."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from drivers.gate.layout import Door, DoorPins, FailMode, GateLayout, LayoutKind
 from firmware_app.policy import AlertListChecker, Decision, LaneMode, PolicyContext, decide

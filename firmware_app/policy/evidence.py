@@ -45,7 +45,7 @@ class ChipEvidence:
         return cls(status=status, detail=detail)
 
     @classmethod
-    def from_read(cls, read: Any, passive: PaResult, dg1_check: Dg1Check | None) -> ChipEvidence:
+    def from_read(cls, read: Any, passive: PaResult | None, dg1_check: Dg1Check | None) -> ChipEvidence:
         """`read` is an emrtd.reader.DocumentRead."""
         return cls(ChipStatus.READ, read.access.protocol.value, read.access.reason.name, passive,
                    dg1_check, read.active_auth, read.chip_auth)

@@ -130,7 +130,7 @@ def _arc_parent(oid: str) -> str:
 
 
 def _integer(value: core.Any) -> int:
-    return value.parse(core.Integer).native
+    return int(value.parse(core.Integer).native)
 
 
 def _optional_int(info: asn1.SecurityInfo) -> int | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from firmware_app.emrtd.errors import LdsFormatError
 from firmware_app.emrtd.lds.common import parse_template, require
@@ -57,7 +58,7 @@ def _parse_template(template: Tlv) -> FaceImage:
     raise LdsFormatError(FILE, "biometric template has no data block")
 
 
-def decode_portrait(face: FaceImage):
+def decode_portrait(face: FaceImage) -> Any:
     """Decode the portrait with Pillow (JPEG and JPEG 2000); returns an RGB PIL image."""
     from PIL import Image  # Pillow only where images are decoded
 

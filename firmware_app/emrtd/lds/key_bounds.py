@@ -52,7 +52,7 @@ def check_public_key_info(spki: keys.PublicKeyInfo, file_name: str) -> None:
             _check_ec_domain(parameters.chosen, file_name)
 
 
-def _check_rsa(numbers, file_name: str) -> None:
+def _check_rsa(numbers: keys.RSAPublicKey, file_name: str) -> None:
     n, e = numbers["modulus"].native, numbers["public_exponent"].native
     if n.bit_length() > MAX_RSA_BITS:
         raise LdsUnsupported(file_name, f"RSA modulus of {n.bit_length()} bits")
