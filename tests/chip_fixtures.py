@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable
 
 from firmware_app.emrtd.keys import MrzKey, mrz_key_from_lines
@@ -12,6 +13,12 @@ from simulator.vchip.documents import encode_card_access, synthetic_lds
 MRZ_LINES = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C<3UTO6908061F9406236ZE184226B<<<<<14"]
 CAN = "123456"
 PACE_BRAINPOOL_AES128 = PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 13)
+
+
+def seeded_rng(seed: int) -> Callable[[int], bytes]:
+    """Pseudo-random bytes from Python's seeded generator: the same bytes on every run."""
+    generator = random.Random(seed)
+    return lambda n: bytes(generator.getrandbits(8) for _ in range(n))
 
 
 def counter_rng(label: str) -> Callable[[int], bytes]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 
 import pytest
 from hypothesis import given, settings
@@ -19,13 +18,9 @@ from passport_helpers import passport
 from simulator.chip_keys import active_auth_sign, iso9796_2_sign
 from simulator.passport_factory import AaKind, Forgery
 from simulator.test_pki import BRAINPOOL_P256T1, explicit_spki
+from tests.chip_fixtures import seeded_rng
 
 CHALLENGE = bytes.fromhex("4608F91988702212")
-
-
-def _rng(seed: int = 7):
-    generator = random.Random(seed)
-    return lambda n: bytes(generator.getrandbits(8) for _ in range(n))
 
 
 def _files(aa: AaKind, clone: bool = False):
@@ -36,13 +31,13 @@ def _files(aa: AaKind, clone: bool = False):
 @pytest.mark.parametrize("aa", [AaKind.RSA, AaKind.EC])
 def test_genuine_chip_passes_and_clone_fails(aa):
     document, dg15, dg14 = _files(aa)
-    signature = active_auth_sign(document.aa_private_key, CHALLENGE, _rng())
+    signature = active_auth_sign(document.aa_private_key, CHALLENGE, seeded_rng(7))
     result = verify_active_authentication(dg15, CHALLENGE, signature, dg14)
     assert result.performed and result.passed and result.reason is ChipCheckReason.PASSED
     other_challenge = verify_active_authentication(dg15, bytes(8), signature, dg14)
     assert other_challenge.reason is ChipCheckReason.SIGNATURE_INVALID
     clone, clone_dg15, clone_dg14 = _files(aa, clone=True)
-    forged = active_auth_sign(clone.aa_private_key, CHALLENGE, _rng())
+    forged = active_auth_sign(clone.aa_private_key, CHALLENGE, seeded_rng(7))
     cloned = verify_active_authentication(clone_dg15, CHALLENGE, forged, clone_dg14)
     assert cloned.performed and not cloned.passed and cloned.reason is ChipCheckReason.SIGNATURE_INVALID
 
@@ -50,13 +45,13 @@ def test_genuine_chip_passes_and_clone_fails(aa):
 @pytest.mark.parametrize("hash_name", ["sha1", "sha224", "sha256", "sha384", "sha512"])
 def test_iso9796_2_trailers(hash_name):
     document, dg15, _ = _files(AaKind.RSA)
-    signature = iso9796_2_sign(document.aa_private_key, CHALLENGE, _rng(), hash_name)
+    signature = iso9796_2_sign(document.aa_private_key, CHALLENGE, seeded_rng(7), hash_name)
     assert verify_active_authentication(dg15, CHALLENGE, signature).passed
 
 
 def test_iso9796_2_accepts_the_n_minus_s_form_and_rejects_bad_lengths():
     document, dg15, _ = _files(AaKind.RSA)
-    signature = iso9796_2_sign(document.aa_private_key, CHALLENGE, _rng())
+    signature = iso9796_2_sign(document.aa_private_key, CHALLENGE, seeded_rng(7))
     n = document.aa_private_key.public_key().public_numbers().n
     flipped = (n - int.from_bytes(signature, "big")).to_bytes(len(signature), "big")
     assert verify_active_authentication(dg15, CHALLENGE, flipped).passed
@@ -66,7 +61,7 @@ def test_iso9796_2_accepts_the_n_minus_s_form_and_rejects_bad_lengths():
 
 def test_ecdsa_needs_the_algorithm_from_dg14():
     document, dg15, _ = _files(AaKind.EC)
-    signature = active_auth_sign(document.aa_private_key, CHALLENGE, _rng())
+    signature = active_auth_sign(document.aa_private_key, CHALLENGE, seeded_rng(7))
     result = verify_active_authentication(dg15, CHALLENGE, signature, None)
     assert result.reason is ChipCheckReason.UNSUPPORTED_ALGORITHM and not result.passed
 
@@ -89,7 +84,8 @@ def test_challenge_must_be_8_bytes():
 
 def test_result_json_shape():
     document, dg15, _ = _files(AaKind.RSA)
-    result = verify_active_authentication(dg15, CHALLENGE, iso9796_2_sign(document.aa_private_key, CHALLENGE, _rng()))
+    signature = iso9796_2_sign(document.aa_private_key, CHALLENGE, seeded_rng(7))
+    result = verify_active_authentication(dg15, CHALLENGE, signature)
     assert result.to_json() == {"check": "AA", "performed": True, "passed": True, "reason": "PASSED", "detail": ""}
 
 

@@ -1,8 +1,6 @@
 """Chip authentication key agreement: terminal and chip derive the same keys; clones do not."""
 from __future__ import annotations
 
-import random
-
 import pytest
 from asn1crypto import core
 
@@ -15,17 +13,13 @@ from firmware_app.emrtd.tlv import encode_tlv
 from passport_helpers import passport
 from simulator.chip_keys import chip_auth_shared_secret
 from simulator.passport_factory import Forgery
-
-
-def _rng(seed: int = 11):
-    generator = random.Random(seed)
-    return lambda n: bytes(generator.getrandbits(8) for _ in range(n))
+from tests.chip_fixtures import seeded_rng
 
 
 def test_terminal_and_chip_agree_on_aes_keys():
     document = passport()
     setup = choose_chip_auth(parse_dg14(document.files["DG14"]))
-    ephemeral, keys = agree(setup, _rng())
+    ephemeral, keys = agree(setup, seeded_rng(11))
     assert keys.algorithm is KeyAlgorithm.AES128 and len(keys.ks_enc) == 16 and keys.ks_enc != keys.ks_mac
     chip_secret = chip_auth_shared_secret(document.ca_private_key, ephemeral.public)
     assert derive_session_keys(setup, chip_secret) == keys
@@ -34,14 +28,14 @@ def test_terminal_and_chip_agree_on_aes_keys():
 
 def test_randomness_is_injected():
     setup = choose_chip_auth(parse_dg14(passport().files["DG14"]))
-    assert make_ephemeral(setup, _rng(1)) == make_ephemeral(setup, _rng(1))
-    assert make_ephemeral(setup, _rng(1)) != make_ephemeral(setup, _rng(2))
+    assert make_ephemeral(setup, seeded_rng(1)) == make_ephemeral(setup, seeded_rng(1))
+    assert make_ephemeral(setup, seeded_rng(1)) != make_ephemeral(setup, seeded_rng(2))
 
 
 def test_clone_derives_different_keys():
     document = passport(forgery=Forgery(clone=True))
     setup = choose_chip_auth(parse_dg14(document.files["DG14"]))
-    ephemeral, keys = agree(setup, _rng())
+    ephemeral, keys = agree(setup, seeded_rng(11))
     assert derive_session_keys(setup, chip_auth_shared_secret(document.ca_private_key, ephemeral.public)) != keys
 
 
@@ -63,7 +57,7 @@ def test_dh_agreement_with_3des():
 
     chip_private = 0x5EC12E7 * 0x10001
     setup = choose_chip_auth(_dh_dg14(pow(group.g, chip_private, group.p), group))
-    ephemeral, keys = agree(setup, _rng())
+    ephemeral, keys = agree(setup, seeded_rng(11))
     chip_secret = pow(int.from_bytes(ephemeral.public, "big"), chip_private, group.p).to_bytes(128, "big")
     assert keys.algorithm is KeyAlgorithm.DES3
     assert derive_session_keys(setup, chip_secret) == keys
@@ -75,7 +69,7 @@ def test_dh_key_outside_the_subgroup_is_refused():
 
     setup = choose_chip_auth(_dh_dg14(2, group))  # in range, but 2^q != 1 mod p
     with pytest.raises(BadChipKey):
-        agree(setup, _rng())
+        agree(setup, seeded_rng(11))
     with pytest.raises(LdsFormatError):  # p-1 has order 2: refused while parsing DG14
         _dh_dg14(group.p - 1, group)
 
@@ -101,7 +95,7 @@ def test_ecdh_on_a_curve_cryptography_does_not_know():
     chip_private = 0xA11CE
     chip_point = curve_math.multiply(curve, chip_private, curve_math.generator(curve))
     setup = choose_chip_auth(_ecdh_dg14(explicit_spki(curve, curve_math.encode_point(curve, chip_point))))
-    ephemeral, keys = agree(setup, _rng())
+    ephemeral, keys = agree(setup, seeded_rng(11))
     terminal_point = curve_math.decode_point(curve, ephemeral.public)
     chip_view = curve_math.multiply(curve, chip_private, terminal_point)[0].to_bytes(32, "big")
     assert keys.algorithm is KeyAlgorithm.AES256
@@ -115,4 +109,4 @@ def test_ecdh_chip_point_off_the_curve_is_refused():
     bad = b"\x04" + (3).to_bytes(32, "big") + (4).to_bytes(32, "big")
     setup = choose_chip_auth(_ecdh_dg14(explicit_spki(NAMED_CURVES["brainpoolP256r1"], bad)))
     with pytest.raises(BadChipKey):
-        agree(setup, _rng())
+        agree(setup, seeded_rng(11))
