@@ -6,7 +6,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.config import load_config, parse_config
 from firmware_app.config.key_docs import KEY_DOCS

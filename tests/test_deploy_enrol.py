@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.deploy.errors import DeployError, EnrolmentRefused, RefusalReason
 from firmware_app.deploy.identity import csr_pem, make_csr, read_csr
@@ -53,10 +54,11 @@ def test_a_signed_certificate_is_a_client_certificate_for_the_device(tmp_path, l
     assert b": OK" in openssl("verify", "-CAfile", str(ca.cert), "-purpose", "sslclient", str(tmp_path / "gate-a.crt"))
     cert = x509.load_pem_x509_certificate(pem)
     assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == ["gate-a"]
-    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     assert cert.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
-    lifetime = cert.not_valid_after_utc - datetime.now(timezone.utc)
+    lifetime = cert.not_valid_after_utc - datetime.now(UTC)
     assert timedelta(days=89) < lifetime <= timedelta(days=90)
     # the gate takes it
     code, _, err = run_cli(capsys, "cert", "install", str(tmp_path / "gate-a.crt"),
@@ -95,7 +97,7 @@ def test_the_token_in_the_csr_is_enough(tmp_path, laptop, capsys):
 
 
 def test_an_expired_token_is_refused(tmp_path):
-    store, now = TokenStore(tmp_path / "t.db"), datetime(2026, 1, 1, tzinfo=timezone.utc)
+    store, now = TokenStore(tmp_path / "t.db"), datetime(2026, 1, 1, tzinfo=UTC)
     token = store.issue("gate-a", now, timedelta(hours=1), os.urandom)
     with pytest.raises(EnrolmentRefused) as refused:
         store.spend(token, "gate-a", now + timedelta(hours=2), "1")

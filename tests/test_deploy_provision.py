@@ -6,7 +6,7 @@ import json
 import os
 import pwd
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography import x509
@@ -29,7 +29,7 @@ def trust_files(tmp_path):
     command_key.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.PEM,
                                                                                    PublicFormat.SubjectPublicKeyInfo))
     csca = tmp_path / "csca-ut.der"
-    csca.write_bytes(make_csca("provision", datetime.now(timezone.utc)).certificate.dump())
+    csca.write_bytes(make_csca("provision", datetime.now(UTC)).certificate.dump())
     return ca, command_key, csca
 
 

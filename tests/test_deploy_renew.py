@@ -8,14 +8,13 @@ import re
 import shutil
 import subprocess
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
-from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity, MessageKind
 from firmware_app.bmis.health import health_components
 from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.config import load_config
@@ -23,8 +22,16 @@ from firmware_app.deploy.cert_expiry import certificate_health, expiry_entry
 from firmware_app.deploy.identity import load_private_key
 from firmware_app.deploy.renew import IdentityFiles, RenewOutcome, _renewal_key, _write_csr, finish_torn_swap, renew
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
-from tests.deploy_helpers import (broker_pki, helper_script, issue_token, make_openssl_ca, needs_openssl,
-                                  openssl_sign, provision_args, run_cli)
+from tests.deploy_helpers import (
+    broker_pki,
+    helper_script,
+    issue_token,
+    make_openssl_ca,
+    needs_openssl,
+    openssl_sign,
+    provision_args,
+    run_cli,
+)
 
 pytestmark = needs_openssl
 SYSTEMD = Path(__file__).resolve().parents[1] / "systemd"
@@ -81,9 +88,10 @@ def test_renewal_fetches_verifies_on_the_broker_and_swaps(tmp_path, capsys, post
     new_cert, new_key = _state(config)
     assert new_cert != old_cert and new_key != old_key                 # a new key per renewal
     cert = x509.load_pem_x509_certificate(new_cert)
-    assert cert.not_valid_after_utc - datetime.now(timezone.utc) > timedelta(days=59)
+    assert cert.not_valid_after_utc - datetime.now(UTC) > timedelta(days=59)
     identity = tmp_path / "state/identity"
-    assert (identity / "client.crt.old").read_bytes() == old_cert and (identity / "client.key.old").read_bytes() == old_key
+    assert ((identity / "client.crt.old").read_bytes() == old_cert
+            and (identity / "client.key.old").read_bytes() == old_key)
     assert not (identity / "client.crt.new").exists() and not (identity / "client.key.new").exists()
     assert (identity / "client.key").stat().st_mode & 0o077 == 0
     log = (broker.workdir / "mosquitto.log").read_text()
@@ -150,16 +158,17 @@ def test_a_swap_cut_between_its_two_renames_is_finished(tmp_path, capsys, post):
     assert finish_torn_swap(files)
     assert x509.load_pem_x509_certificate(files.cert.read_bytes()).public_key() == \
         load_private_key(files.key.read_bytes()).public_key()
-    outcome = renew(load_config(config), datetime.now(timezone.utc), probe=lambda c, k: None)
+    outcome = renew(load_config(config), datetime.now(UTC), probe=lambda c, k: None)
     assert outcome.outcome is RenewOutcome.NOT_DUE
 
 
 @pytest.mark.parametrize(("left", "status", "detail"), [
     (timedelta(days=45), "ok", None), (timedelta(days=29, hours=23), "degraded", "cert_expires_within_30d"),
-    (timedelta(days=6), "degraded", "cert_expires_within_7d"), (timedelta(hours=20), "degraded", "cert_expires_within_1d"),
+    (timedelta(days=6), "degraded", "cert_expires_within_7d"),
+    (timedelta(hours=20), "degraded", "cert_expires_within_1d"),
     (timedelta(seconds=-1), "failed", "cert_expired")])
 def test_health_warns_at_30_7_and_1_days(left, status, detail, tmp_path):
-    now = datetime(2026, 12, 6, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 6, tzinfo=UTC)
     entry = expiry_entry(now + left, now)
     assert entry["status"] == status and (detail is None or entry["detail"] == detail)
     outbox = Outbox(tmp_path / "o.db", Identity("gate-a", "post-t"), clock=lambda: now, id_source=uuid.uuid4)
@@ -179,7 +188,7 @@ def test_the_appliance_health_carries_the_certificate(tmp_path, capsys):
     cert.write_bytes(ca.cert.read_bytes())
     config = clock_config(tmp_path).model_copy(update={"bmis": load_config(tmp_path / "etc/gate.toml").bmis
                                                        .model_copy(update={"cert_file": cert})})
-    assert certificate_health(cert, datetime.now(timezone.utc))["detail"] == "cert_expires_within_7d"
+    assert certificate_health(cert, datetime.now(UTC))["detail"] == "cert_expires_within_7d"
     appliance = Appliance(config, overrides=Overrides(pin_factory=MockFactory()), base_dir=tmp_path)
     appliance.build()
     try:

@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity, MessageKind
 from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.deploy.redact import redact
 from tests.deploy_helpers import run_cli
@@ -28,7 +28,8 @@ needs_journal = pytest.mark.skipif(JOURNAL_REMOTE is None or shutil.which("journ
                                    reason="systemd-journal-remote not installed (Debian package of that name)")
 
 MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
-PORTRAIT_B64 = "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/"
+PORTRAIT_B64 = ("/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcp"
+                "LDAxNDQ0Hyc5PTgyPC4zNDL/")
 PERSONAL = ("ERIKSSON", "ANNA", "MARIA", "L898902C3", "740812", "/9j/4AAQ", "UTO7408122F")
 
 
@@ -45,7 +46,8 @@ def _journal(directory: Path, now: dt.datetime) -> Path:
         _entry(now - dt.timedelta(minutes=7), 6, "crossing " + json.dumps(
             {"document_number": "L898902C3", "primary_identifier": "ERIKSSON", "secondary_identifier": "ANNA MARIA",
              "date_of_birth": "740812", "decision": "pass"})),
-        _entry(now - dt.timedelta(minutes=6), 4, "holder surname=ERIKSSON given_names='ANNA MARIA' doc_number=L898902C3"),
+        _entry(now - dt.timedelta(minutes=6), 4,
+               "holder surname=ERIKSSON given_names='ANNA MARIA' doc_number=L898902C3"),
         _entry(now - dt.timedelta(minutes=5), 7, "traveller Anna Maria Eriksson in free text at DEBUG"),
         _entry(now - dt.timedelta(minutes=4), 6, f"portrait {PORTRAIT_B64 * 3}"),
         _entry(now - dt.timedelta(minutes=3), 3, "lines joined " + MRZ[0] + MRZ[1], "gate-safety.service"),
@@ -60,7 +62,7 @@ def _journal(directory: Path, now: dt.datetime) -> Path:
 def _gate(tmp_path: Path) -> Path:
     data = tmp_path / "var"
     outbox = Outbox(data / "bmis-outbox.db", Identity("gate-s", "post-t", "gates"),
-                    clock=lambda: dt.datetime.now(dt.timezone.utc), id_source=uuid.uuid4)
+                    clock=lambda: dt.datetime.now(dt.UTC), id_source=uuid.uuid4)
     outbox.add(MessageKind.CROSSING, {**CROSSING, "device_id": "gate-s"})   # ERIKSSON, L898902C3, 740812
     outbox.close()
     (data / "portrait.jpg").write_bytes(b"\xff\xd8\xff\xe0ERIKSSON")
@@ -78,7 +80,7 @@ def _members(path: Path) -> dict[str, str]:
 
 @needs_journal
 def test_the_bundle_keeps_what_support_needs_and_no_personal_data(tmp_path, capsys):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     journal, config, out = _journal(tmp_path / "journal", now), _gate(tmp_path), tmp_path / "support.tar.gz"
     since = (now - dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S UTC")
     code, printed, err = run_cli(capsys, "logs", "export", "--config", str(config), "--journal-dir", str(journal),

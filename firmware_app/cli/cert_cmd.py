@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
@@ -73,7 +73,7 @@ def run_status(args) -> int:
     from ..deploy.cert_expiry import certificate_health
     from ..deploy.errors import DeployError
     from ..deploy.renew import IdentityFiles, due
-    config, now = _config(args), datetime.now(timezone.utc)
+    config, now = _config(args), datetime.now(UTC)
     try:
         files = IdentityFiles.of(config)
         is_due, not_after = due(config, files, now)
@@ -81,6 +81,7 @@ def run_status(args) -> int:
         _emit(args, {"ok": False, "error": str(exc)}, f"gatectl cert: {exc}", failed=True)
         return EXIT_FAILED
     health = certificate_health(files.cert, now)
+    assert health is not None               # files.cert is set: certificate_health judged it
     _emit(args, {"ok": True, "file": str(files.cert), "not_after": not_after.isoformat(), "renewal_due": is_due,
                  "health": health, "pending": files.new_cert.exists()},
           f"{files.cert}: valid until {not_after:%Y-%m-%d} ({health['status']}: {health['detail']}); "
@@ -93,7 +94,7 @@ def run_renew(args) -> int:
     from ..deploy.renew import RenewOutcome, renew
     config = _config(args)
     try:
-        report = renew(config, datetime.now(timezone.utc), _probe(config), force=args.force)
+        report = renew(config, datetime.now(UTC), _probe(config), force=args.force)
     except (DeployError, OSError) as exc:
         _emit(args, {"outcome": "failed", "detail": _why(exc)}, f"gatectl cert renew: {_why(exc)}", failed=True)
         return EXIT_FAILED
@@ -108,7 +109,7 @@ def run_install(args) -> int:
     from ..deploy.install import install_certificate
     config = _config(args)
     try:
-        detail = install_certificate(config, args.file, datetime.now(timezone.utc), _probe(config))
+        detail = install_certificate(config, args.file, datetime.now(UTC), _probe(config))
     except (DeployError, OSError) as exc:
         _emit(args, {"installed": False, "detail": _why(exc)}, f"gatectl cert install: {_why(exc)}", failed=True)
         return EXIT_FAILED

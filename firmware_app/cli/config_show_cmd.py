@@ -28,7 +28,8 @@ def run_show(args) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         raise UsageError(f"config {args.config}: {'; '.join(exc.problems)}") from None
-    print(json.dumps(masked(effective(config)), indent=2) if args.json else show_text(config), end="\n" if args.json else "")
+    text = json.dumps(masked(effective(config)), indent=2) if args.json else show_text(config)
+    print(text, end="\n" if args.json else "")
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ masked), config check, selftest, versions, outbox counts, certificate expiry. Pe
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_OK, UsageError
@@ -27,7 +27,7 @@ def register(groups) -> None:
 def run_export(args) -> int:
     from ..deploy.errors import BundleError
     from ..deploy.support_bundle import collect, write_bundle
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     bundle = collect(args.config, args.since, args.journal_dir, now)
     try:
         size = write_bundle(bundle, args.out, now)

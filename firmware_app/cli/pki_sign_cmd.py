@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
@@ -43,7 +43,7 @@ def run_token(args) -> int:
     if args.valid_hours <= 0:
         raise UsageError("--valid-hours must be positive")
     _check_device_id(args.device_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     token = TokenStore(args.tokens).issue(args.device_id, now, timedelta(hours=args.valid_hours), os.urandom)
     expires = now + timedelta(hours=args.valid_hours)
     if args.json:
@@ -73,7 +73,7 @@ def run_sign(args) -> int:
     from ..deploy.identity import MAX_PEM_BYTES
     from ..deploy.tokens import TokenStore
     from ..errors import ConfigError
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         validity = load_config(args.config).identity.cert_validity_days if args.config else _default_validity()
         ca = load_ca(read_bounded(args.ca_cert, MAX_PEM_BYTES, "CA certificate"),

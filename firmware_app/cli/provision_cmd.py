@@ -11,7 +11,7 @@ Safe to re-run: each step says created / updated / unchanged / kept. Exit 0 done
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_OK, UsageError
@@ -23,7 +23,8 @@ def register(groups) -> None:
     cmd = groups.add_parser("provision", help="device identity (key + CSR), trust stores, config; re-runnable")
     cmd.add_argument("--device-id", required=True, help="this gate's id (the certificate CN, the topic name)")
     cmd.add_argument("--post-id", required=True)
-    cmd.add_argument("--broker", required=True, metavar="HOST[:PORT]", help=f"the post's MQTT broker (port {DEFAULT_PORT})")
+    cmd.add_argument("--broker", required=True, metavar="HOST[:PORT]",
+                     help=f"the post's MQTT broker (port {DEFAULT_PORT})")
     cmd.add_argument("--config", type=Path, default=Path("/etc/border-gate/gate.toml"))
     cmd.add_argument("--state-dir", type=Path, default=Path("/var/lib/border-gate"))
     cmd.add_argument("--owner", default="gate", help="user that runs gate-app and owns the key (default gate)")
@@ -62,7 +63,7 @@ def run(args) -> int:
             base_config=args.base, bmis_ca=args.bmis_ca, csca_files=tuple(args.csca),
             ml_roots=tuple(args.ml_root), command_keys=tuple(args.command_key), token=args.token,
             force=args.force)
-        report = provision(request, datetime.now(timezone.utc))
+        report = provision(request, datetime.now(UTC))
     except DeployError as exc:
         raise UsageError(f"provision: {exc}") from None
     except PermissionError as exc:

@@ -28,7 +28,7 @@ class IdentitySection(BaseModel):
         description="a new certificate must connect to the broker within this long, else the old one is kept")
 
     @model_validator(mode="after")
-    def _renewal_inside_validity(self) -> "IdentitySection":
+    def _renewal_inside_validity(self) -> IdentitySection:
         if self.renew_before_days >= self.cert_validity_days:
             raise ValueError("renew_before_days must be shorter than cert_validity_days")
         return self

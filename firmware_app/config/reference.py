@@ -37,7 +37,7 @@ def _type_name(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Literal:
         return " | ".join(repr(a) for a in args)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if origin in (typing.Union, __import__("types").UnionType):
         return " | ".join("unset" if a is type(None) else _type_name(a) for a in args)
     if origin is typing.Annotated:
         return _type_name(args[0])
@@ -60,7 +60,7 @@ def key_docs(model: type[BaseModel] = GateConfig, prefix: str = "") -> list[KeyD
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
         if _is_model(field.annotation):
-            docs += key_docs(field.annotation, f"{path}.")
+            docs += key_docs(field.annotation, f"{path}.")  # type: ignore[arg-type]  # _is_model checked it
             continue
         description = field.description or KEY_DOCS.get(path, "")
         docs.append(KeyDoc(path, _type_name(field.annotation), _default_text(field), description))

@@ -8,8 +8,9 @@ from __future__ import annotations
 import enum
 import json
 import math
+from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any, Mapping
+from typing import Any
 
 
 def toml_value(value: Any) -> str:

@@ -24,7 +24,7 @@ def probe_broker(config: GateConfig, cert: Path, key: Path, timeout_s: float) ->
                            session_expiry_s=0, reconnect_min_s=timeout_s, reconnect_max_s=timeout_s)
     except MqttSettingsError as exc:
         raise RenewalError(f"cannot try the broker: {exc}") from None
-    connected, reasons = threading.Event(), []
+    connected, reasons = threading.Event(), list[str]()
     callbacks = Callbacks(on_ack=lambda *_: None, on_connected=lambda _present: connected.set(),
                           on_disconnected=reasons.append)
     try:

@@ -4,7 +4,8 @@ passwords, tokens and the renewal helper's command line."""
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..config.model import GateConfig
 from ..config.reference import key_docs

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .errors import DeployError, EnrolmentRefused, RefusalReason
@@ -24,7 +25,7 @@ BACKDATE = timedelta(minutes=5)     # a gate whose clock is a little behind stil
 @dataclass(frozen=True)
 class Ca:
     cert: x509.Certificate
-    key: object
+    key: CertificateIssuerPrivateKeyTypes
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ def _sign(facts: CsrFacts, ca: Ca, serial: int, validity_days: int, now: datetim
                .add_extension(_key_usage(), critical=True)
                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(facts.public_key), critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.cert.public_key()),
-                              critical=False))
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                   ca.cert.public_key()), critical=False))  # type: ignore[arg-type]  # a CA key signs
     return builder.sign(ca.key, _digest_for(ca.key))
 
 

@@ -17,7 +17,7 @@ class ProvisionError(DeployError):
 class EnrolmentRefused(DeployError):
     """The CA laptop refused to sign a device certificate."""
 
-    def __init__(self, reason: "RefusalReason", detail: str):
+    def __init__(self, reason: RefusalReason, detail: str):
         super().__init__(f"{reason.value}: {detail}")
         self.reason, self.detail = reason, detail
 

@@ -19,7 +19,7 @@ class Owner:
     name: str
 
     @classmethod
-    def named(cls, user: str) -> "Owner":
+    def named(cls, user: str) -> Owner:
         try:
             entry = pwd.getpwnam(user)
         except KeyError:
@@ -28,7 +28,7 @@ class Owner:
         return cls(entry.pw_uid, entry.pw_gid, user)
 
     @classmethod
-    def current(cls) -> "Owner":
+    def current(cls) -> Owner:
         return cls(os.geteuid(), os.getegid(), pwd.getpwuid(os.geteuid()).pw_name)
 
     def group_name(self) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import AttributeOID, NameOID
 
 from .errors import DeployError
@@ -50,7 +51,7 @@ def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
 class CsrFacts:
     common_name: str
     token: str | None
-    public_key: object
+    public_key: CertificatePublicKeyTypes
 
 
 def read_csr(data: bytes) -> CsrFacts:

@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 UNITS = ("gate-app.service", "gate-safety.service", "kiosk-browser.service", "gate-cert-renew.service",
@@ -74,6 +74,6 @@ def _text(value) -> str:
 
 def _time(value) -> str:
     try:
-        return datetime.fromtimestamp(int(value) / 1e6, timezone.utc).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(int(value) / 1e6, UTC).isoformat(timespec="seconds")
     except (TypeError, ValueError, OverflowError):
         return "-"

@@ -22,7 +22,7 @@ HEADER = ("# Border gate configuration, written by `gatectl provision` (every ke
           "# value; docs/config-reference.md describes them). Re-running provision keeps your edits.\n")
 
 
-def _base_data(request: "ProvisionRequest") -> dict[str, Any]:
+def _base_data(request: ProvisionRequest) -> dict[str, Any]:
     """The existing config wins (a re-run keeps the technician's edits), then --base, then defaults."""
     for path in (request.config_path, request.base_config):
         if path is not None and path.exists():
@@ -30,7 +30,7 @@ def _base_data(request: "ProvisionRequest") -> dict[str, Any]:
     return {"reader": {"url": "sim://"}}
 
 
-def _read_valid(path: Path, request: "ProvisionRequest") -> dict[str, Any]:
+def _read_valid(path: Path, request: ProvisionRequest) -> dict[str, Any]:
     text = path.read_bytes()[:MAX_CONFIG_BYTES + 1]
     if len(text) > MAX_CONFIG_BYTES:
         raise ProvisionError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
@@ -44,7 +44,7 @@ def _read_valid(path: Path, request: "ProvisionRequest") -> dict[str, Any]:
                              "to start again from --base or the defaults") from None
 
 
-def merged_config(request: "ProvisionRequest") -> GateConfig:
+def merged_config(request: ProvisionRequest) -> GateConfig:
     data = _base_data(request)
     section = lambda name: data.setdefault(name, {})  # noqa: E731 - tiny local helper
     section("device").update(id=request.device_id, post_id=request.post_id, data_dir=str(request.state_dir))
@@ -61,19 +61,19 @@ def merged_config(request: "ProvisionRequest") -> GateConfig:
         raise ProvisionError(f"the merged config is invalid: {exc}") from None
 
 
-def ca_path(request: "ProvisionRequest") -> Path:
+def ca_path(request: ProvisionRequest) -> Path:
     return request.config_path.parent / "bmis-ca.pem"
 
 
-def keys_dir(request: "ProvisionRequest") -> Path:
+def keys_dir(request: ProvisionRequest) -> Path:
     return request.config_path.parent / "bmis-keys"
 
 
-def csca_dir(request: "ProvisionRequest") -> Path:
+def csca_dir(request: ProvisionRequest) -> Path:
     return request.state_dir / "csca"
 
 
-def write_config(request: "ProvisionRequest", config: GateConfig, report: "ProvisionReport") -> None:
+def write_config(request: ProvisionRequest, config: GateConfig, report: ProvisionReport) -> None:
     from .provision import Outcome
     text = config_text(config, HEADER)
     if parse_config(text) != config:

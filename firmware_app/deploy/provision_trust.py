@@ -26,7 +26,7 @@ def _write_if_different(path, data: bytes, mode: int, uid: int, gid: int) -> str
     return "updated" if existed else "created"
 
 
-def install_bmis_ca(request: "ProvisionRequest", report: "ProvisionReport") -> None:
+def install_bmis_ca(request: ProvisionRequest, report: ProvisionReport) -> None:
     from .provision import Outcome
     if request.bmis_ca is None:
         if not ca_path(request).exists():
@@ -47,9 +47,9 @@ def install_bmis_ca(request: "ProvisionRequest", report: "ProvisionReport") -> N
                                             f"ends {cert.not_valid_after_utc:%Y-%m-%d})")
 
 
-def install_command_keys(request: "ProvisionRequest", report: "ProvisionReport") -> None:
-    from ..bmis.errors import TrustStoreError
+def install_command_keys(request: ProvisionRequest, report: ProvisionReport) -> None:
     from ..bmis.commands.signing import key_id_of, load_public_key, public_key_pem
+    from ..bmis.errors import TrustStoreError
     from .provision import Outcome
     directory = keys_dir(request)
     ensure_directory(directory, 0o750, 0, request.owner.gid)
@@ -63,9 +63,10 @@ def install_command_keys(request: "ProvisionRequest", report: "ProvisionReport")
         report.add("command_key", Outcome(outcome), f"{target} (BMIS key {key_id_of(key)})")
 
 
-def install_csca(request: "ProvisionRequest", report: "ProvisionReport", now: datetime) -> None:
+def install_csca(request: ProvisionRequest, report: ProvisionReport, now: datetime) -> None:
     from ..emrtd.errors import PaError
-    from ..emrtd.pa.provision import Outcome as ImportOutcome, import_files
+    from ..emrtd.pa.provision import Outcome as ImportOutcome
+    from ..emrtd.pa.provision import import_files
     from .provision import Outcome
     directory = csca_dir(request)
     ensure_directory(directory, 0o750, request.owner.uid, request.owner.gid)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import enum
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -23,8 +23,16 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ..config.model import GateConfig
 from .errors import DeployError, RenewalError
 from .files import read_bounded, write_atomic
-from .identity import (MAX_PEM_BYTES, csr_pem, load_certificate, load_private_key, make_csr, new_private_key,
-                       private_key_pem, same_public_key)
+from .identity import (
+    MAX_PEM_BYTES,
+    csr_pem,
+    load_certificate,
+    load_private_key,
+    make_csr,
+    new_private_key,
+    private_key_pem,
+    same_public_key,
+)
 from .renew_helper import run_helper
 
 Probe = Callable[[Path, Path], None]        # (cert, key) -> None, raises RenewalError
@@ -45,7 +53,7 @@ class IdentityFiles:
     key: Path
 
     @classmethod
-    def of(cls, config: GateConfig) -> "IdentityFiles":
+    def of(cls, config: GateConfig) -> IdentityFiles:
         if config.bmis.cert_file is None or config.bmis.key_file is None:
             raise RenewalError("bmis.cert_file and bmis.key_file are not set (run gatectl provision)")
         return cls(Path(config.bmis.cert_file), Path(config.bmis.key_file))
@@ -173,10 +181,10 @@ def install_pending(config: GateConfig, files: IdentityFiles, now: datetime, pro
         raise RenewalError(f"{exc}; the current certificate stays in use (new one kept as "
                            f"{files.cert.name}.rejected)") from None
     _swap(files, key_path)
-    return RenewReport(RenewOutcome.RENEWED, f"new certificate in use, valid until {cert.not_valid_after_utc:%Y-%m-%d} "
-                                             f"(serial {cert.serial_number:x}); the previous pair kept as .old; gate-app "
-                                             "connects with it from its next start",
-                       cert.not_valid_after_utc)
+    detail = (f"new certificate in use, valid until {cert.not_valid_after_utc:%Y-%m-%d} "
+              f"(serial {cert.serial_number:x}); the previous pair kept as .old; gate-app "
+              "connects with it from its next start")
+    return RenewReport(RenewOutcome.RENEWED, detail, cert.not_valid_after_utc)
 
 
 def _swap(files: IdentityFiles, key_path: Path) -> None:

@@ -12,16 +12,16 @@ import platform
 import tarfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from .. import __version__
 from ..errors import ConfigError, GateError
+from .config_view import MASK
 from .errors import BundleError
 from .files import write_atomic
-from .config_view import MASK
 from .journal_source import JournalRead, read_journal
 from .redact import redact
 
@@ -79,7 +79,7 @@ def _config_parts(bundle: Bundle, config_path: Path):
 
 def _versions() -> dict:
     from importlib import metadata
-    found = {}
+    found: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
@@ -119,7 +119,8 @@ def _certificate(config, now: datetime) -> dict:
 
 
 def _readme(now: datetime, since: str | None, bundle: Bundle) -> str:
-    return (f"border-gate support bundle, made {now.isoformat(timespec='seconds')} (journal since {since or 'the start'})\n"
+    return (f"border-gate support bundle, made {now.isoformat(timespec='seconds')} "
+            f"(journal since {since or 'the start'})\n"
             "Personal data removed: MRZ lines, personal fields (names, document numbers, dates of birth,\n"
             "nationality), base64/hex blobs (images, chip data); DEBUG journal entries left out; secrets masked.\n"
             f"Redactions per file: {json.dumps(bundle.redactions, sort_keys=True)}\n")

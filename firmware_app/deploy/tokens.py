@@ -8,10 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from .errors import EnrolmentRefused, RefusalReason
 
