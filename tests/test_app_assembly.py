@@ -88,9 +88,10 @@ def test_a_gate_that_cannot_be_built_stops_the_app_with_a_clear_message(tmp_path
 def test_run_leaves_the_callers_signal_handlers_alone_and_stops_on_its_event(tmp_path, capsys):
     """Only main() installs SIGTERM/SIGINT handlers: run() inside pytest must not take them over."""
     before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-    unbuildable = parse_config(config_text(tmp_path, gate='pin_factory = "lgpio"\n'
-                                                        'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
-                                                        'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }'))
+    gate = ('pin_factory = "lgpio"\n'
+            'entry = { relay = 17, closed_sensor = 27, relay_active_high = true }\n'
+            'exit = { relay = 22, closed_sensor = 23, relay_active_high = true }')
+    unbuildable = parse_config(config_text(tmp_path, gate=gate))
     assert run_app(unbuildable, Notifier(None), base_dir=ROOT) == 1
     assert {signum: signal.getsignal(signum) for signum in before} == before
     stop = threading.Event()

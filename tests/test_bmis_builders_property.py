@@ -14,10 +14,9 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from firmware_app.appliance.bmis_side import LaneStatus
+from firmware_app.appliance.bmis_side import LaneOutbox, LaneStatus
 from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.health import ComponentStatus
-from firmware_app.appliance.bmis_side import LaneOutbox
 from firmware_app.bmis.link import BmisLink, GateState
 from firmware_app.bmis.outbox.queue import Outbox, OutboxLimits, PendingMessage
 from firmware_app.lane.actions import AlarmKind, ExceptionKind

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from firmware_app.appliance.bmis_side import LaneOutbox
 from firmware_app.bmis import contract as envelope
 from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.appliance.bmis_side import LaneOutbox
 from firmware_app.bmis.stats import hour_report, sample_of
 from firmware_app.lane.actions import RaiseAlarm, RecordCrossing, RecordException
 from firmware_app.lane.machine import initial, step

@@ -18,9 +18,10 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 from drivers.gate.layout import Door
 from firmware_app.bmis.command_wiring import CommandSide, build_command_side
@@ -182,7 +183,7 @@ class LaneStatus:
     out_of_service with the lane state as the reason. Transaction steps change nothing. While
     online, `link_note` may give a reason too (e.g. bmis_link_not_configured)."""
 
-    RESTING = {"idle": GateState.ONLINE, "closed": GateState.ONLINE,
+    RESTING: ClassVar[dict[str, GateState]] = {"idle": GateState.ONLINE, "closed": GateState.ONLINE,
                "out_of_service": GateState.OUT_OF_SERVICE, "emergency": GateState.OUT_OF_SERVICE}
 
     def __init__(self, publish: Callable[..., None], direction: str,
@@ -289,7 +290,7 @@ class BmisSide:
     def _report_not_configured(self) -> None:
         log.error("BMIS link not configured (%s): records are kept in the local outbox only", self.link_problem)
         try:
-            self.link.raise_alarm(NOT_CONFIGURED, Severity.CRITICAL, detail=self.link_problem[:512])
+            self.link.raise_alarm(NOT_CONFIGURED, Severity.CRITICAL, detail=(self.link_problem or "")[:512])
         except GateError as exc:
             log.error("alarm %s not stored: %s", NOT_CONFIGURED, type(exc).__name__)
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from drivers.errors import DriverError
 from drivers.gate.layout import Door, LayoutKind
@@ -60,10 +61,10 @@ JOURNAL_FILE = "lane-journal.db"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Overrides:
     """Simulated devices the simulator hands in (each logged as simulated when used)."""
     pin_factory: object | None = None
@@ -80,16 +81,16 @@ class Appliance:
         self.faults: list[tuple[Fault, ComponentUnavailable]] = []
         self.clock_watch = _clock_watch(config, overrides)
         self.cert_watch = CertificateWatch(config.bmis.cert_file)
-        self.gate = None                    # the first thing build() makes; nothing runs before it
+        self.gate: Any = None               # the first thing build() makes (GateDriver or SafetyGate)
         self.pin_factory = None             # None when the safety controller owns the pins
         self.gate_simulator = _Idle()       # keeps mock pins nobody else drives at rest
         self.kiosk = NullKiosk()
         self.views = ViewTee(self.kiosk)    # the lane's KioskPort: the kiosk, then observers (a bench)
         self.bmis = OfflineBmisSide(RefusingOutbox(ComponentUnavailable("bmis", "not built yet")))
         self.decoder = UntrustedImageDecoder()      # chip portraits: decoded in a worker process
-        self.runner = _LaneNotBuilt()
-        self.reader = _Idle()
-        self.presence = _Idle()
+        self.runner: LaneRunner | _LaneNotBuilt = _LaneNotBuilt()
+        self.reader: Any = _Idle()                  # a passport reader once the inputs start
+        self.presence: PresenceWatch | _Idle = _Idle()
         self._built = self._started = False
 
     # --- build: the safe order -----------------------------------------------------------------
@@ -200,6 +201,7 @@ class Appliance:
             self._use_kiosk(NullKiosk())
 
     def _start_lane(self) -> None:
+        assert isinstance(self.runner, LaneRunner)      # build() made it
         self.runner.start()                       # secures, voids + reports the unfinished, reads sensors
         self._started = True
         for fault, error in self.faults:
@@ -221,7 +223,7 @@ class Appliance:
         _quietly(self.reader.close)
         _quietly(self.presence.stop)
         self.runner.stop()
-        released = self._shutdown_stance() if self.gate is not None else frozenset()
+        released: frozenset[Door] = self._shutdown_stance() if self.gate is not None else frozenset()
         _quietly(self.kiosk.stop)
         _quietly(self.decoder.close)
         _quietly(self.bmis.stop)

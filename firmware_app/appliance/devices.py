@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Callable
 
 from drivers.errors import DriverError
 from drivers.passport_reader import DocumentRead, LinkChanged, LinkState, ReadError, ReaderSettings, open_reader
@@ -60,7 +61,7 @@ def open_passport_reader(config, on_event: Callable) -> object:
 class ReaderBridge:
     """Reader events -> DocumentPresented / DocumentUnreadable; link down/up -> reader fault/restored."""
 
-    def __init__(self, submit: Submit, mrz_section, today: Callable[[], object]):
+    def __init__(self, submit: Submit, mrz_section, today: Callable[[], date]):
         self._submit, self._mrz, self._today = submit, mrz_section, today
         self._faulted = False
 
@@ -129,10 +130,12 @@ def connect_safety_controller(config, on_event: Callable, alive: Callable[[], bo
     from drivers.gate.safety.client import SafetyGate
     from drivers.gate.safety.settings import socket_of
     path = socket_of(config.gate.url)
+    assert path is not None             # a safety:// URL names the controller's socket
     try:
         gate = SafetyGate(path, on_event, heartbeat_s=config.gate.heartbeat_s, alive=alive, role=role)
     except DriverError as exc:
         raise GateUnavailable(f"safety controller: {exc}") from exc
+    assert gate.welcome is not None     # the controller greeted us (SafetyGate raises otherwise)
     if gate.welcome["state"].get("simulated"):
         warn_simulated("gate", f"gpiozero MockFactory pins hosted by the safety controller at {path}")
     log.info("gate doors owned by the safety controller at %s (its own interlocks apply)", path)
@@ -152,7 +155,8 @@ def resting_gate(config, factory):
 # --- camera ------------------------------------------------------------------------------------
 def open_camera(config, injected=None):
     """The supervised camera; `injected` is a FrameSource handed in by the simulator."""
-    from drivers.camera import PiCameraSettings, SupervisedSource, open_camera as by_url
+    from drivers.camera import PiCameraSettings, SupervisedSource
+    from drivers.camera import open_camera as by_url
     section = config.camera
     if injected is not None:
         if not section.url.startswith(SIM_SCHEME):

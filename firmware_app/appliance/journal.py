@@ -12,7 +12,7 @@ import os
 import socket
 import struct
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 MAX_VALUE = 32 * 1024     # one datagram per record: bounded, never a memfd hand-over

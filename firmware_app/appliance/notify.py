@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import Mapping
+from collections.abc import Mapping
 
 log = logging.getLogger("gate.app.notify")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from firmware_app.bmis.errors import PkiUpdateRefused
 from firmware_app.emrtd.errors import PaError
@@ -41,7 +42,7 @@ class TrustStoreUpdater:
     def apply(self, files: list[tuple[str, bytes]]) -> dict:
         with self._lock:
             reports = self._import(files)
-            result = {"files": [_summary(name, report) for (name, _), report in zip(files, reports)]}
+            result: dict[str, Any] = {"files": [_summary(name, report) for (name, _), report in zip(files, reports)]}
             if any(r.outcome is Outcome.ADDED for r in reports):
                 result["anchors"] = self._reload()
         refused = [r for r in reports if r.outcome is Outcome.REFUSED]

@@ -12,9 +12,9 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from drivers.errors import DriverError
 from firmware_app.errors import GateError
@@ -78,7 +78,7 @@ def check_models(config, base_dir: Path) -> CheckResult:
     except GateError as exc:
         return fail("face models", f"{type(exc).__name__}: {exc}")
     pad = "PAD available" if verifier.pad.available else \
-        f"PAD UNAVAILABLE ({verifier.pad.assess(None, None).skipped.value}): crossings record pad=not_performed"
+        f"PAD UNAVAILABLE ({_pad_skipped(verifier)}): crossings record pad=not_performed"
     return ok("face models", f"{'; '.join(hashes)}; {pad}; verified and warm in {time.monotonic() - started:.2f} s")
 
 
@@ -159,9 +159,9 @@ def check_broker(config, connect: Callable = socket.create_connection) -> CheckR
         context = ssl.create_default_context(cafile=str(bmis.ca_file))
         if bmis.cert_file is not None:
             context.load_cert_chain(str(bmis.cert_file), str(bmis.key_file))
-        with connect((bmis.host, bmis.port), timeout=BROKER_TIMEOUT_S) as raw:
-            with context.wrap_socket(raw, server_hostname=bmis.host) as tls:
-                version = tls.version()
+        with (connect((bmis.host, bmis.port), timeout=BROKER_TIMEOUT_S) as raw,
+              context.wrap_socket(raw, server_hostname=bmis.host) as tls):
+            version = tls.version()
     except (OSError, ssl.SSLError) as exc:
         return fail("broker", f"{bmis.host}:{bmis.port} not reachable over TLS: {exc}")
     return ok("broker", f"{bmis.host}:{bmis.port} TLS handshake ok ({version}, client certificate "
@@ -206,3 +206,8 @@ def _guarded(check: Callable[[], CheckResult]) -> CheckResult:
 
 def config_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def _pad_skipped(verifier) -> str:
+    skipped = verifier.pad.assess(None, None).skipped
+    return skipped.value if skipped is not None else "unknown"

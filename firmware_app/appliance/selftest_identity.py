@@ -1,10 +1,10 @@
 """`gatectl selftest` check of the gate's identity: the MQTT client certificate (read-only)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .selftest import CheckResult, Status, fail, ok
+from .selftest import CheckResult, Status, fail
 
 EXPIRY_WARNING = timedelta(days=30)
 
@@ -18,7 +18,7 @@ def check_client_certificate(config, now: datetime | None = None) -> CheckResult
         cert, key = _load_pair(Path(bmis.cert_file), Path(bmis.key_file))
     except (OSError, ValueError, TypeError) as exc:
         return fail("certificate", f"cannot read {bmis.cert_file} / {bmis.key_file}: {exc}")
-    return _judge(cert, key, config.device.id, now or datetime.now(timezone.utc))
+    return _judge(cert, key, config.device.id, now or datetime.now(UTC))
 
 
 def _load_pair(cert_path: Path, key_path: Path):

@@ -16,8 +16,8 @@ import ctypes
 import enum
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 # The kernel's "unsynchronised" maximum error (16 s in microseconds); systemd's ntp_synced()
 # treats anything below it as synchronised, ignoring STA_UNSYNC.

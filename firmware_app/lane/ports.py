@@ -39,7 +39,7 @@ class FaceStage(Protocol):
 
 class Decider(Protocol):
     """The policy with its alert lists and the lane's context (date, BMIS reachability)."""
-    def __call__(self, request: RequestDecision) -> Decision: ...
+    def __call__(self, request: RequestDecision, /) -> Decision: ...
 
 
 class KioskPort(Protocol):

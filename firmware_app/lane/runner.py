@@ -253,6 +253,7 @@ class LaneRunner:
         self.handled += 1
 
     def _observe(self) -> None:
+        assert self.data is not None
         try:
             self.ports.observer(self.data)
         except Exception as exc:  # an observer (the BMIS status) must never stop the lane
