@@ -10,6 +10,7 @@ COMMAND_MODULES: list[str] = [
     "simulator.chip_cmd",
     "simulator.demo",
     "simulator.scenario_cmd",
+    "simulator.onestop_cmd",
     "simulator.bmis_cmd",
     "simulator.gate_cmd",
 ]

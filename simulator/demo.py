@@ -18,6 +18,8 @@ from simulator.scenario_cmd import add_bench_options, run_on_bench
 def register(groups) -> None:
     cmd = groups.add_parser("demo", help="scripted travellers through the assembled, simulated appliance")
     cmd.add_argument("--reader-only", action="store_true", help="only the reader and MRZ stage (no services)")
+    cmd.add_argument("--onestop", action="store_true",
+                     help="a one-stop border post lane: exit and entry authorities, two BMIS (docs/onestop.md)")
     add_bench_options(cmd)
     cmd.set_defaults(func=run)
 
@@ -25,4 +27,9 @@ def register(groups) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.reader_only:
         return run_reader_only(args)
+    if args.onestop:
+        from simulator.onestop_cmd import SHIPPED
+        from simulator.onestop_cmd import run as run_onestop
+        args.file = SHIPPED
+        return run_onestop(args)
     return run_on_bench(lambda faces: demo_scenario(faces.persons), args, "gatesim demo")

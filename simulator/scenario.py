@@ -74,6 +74,7 @@ class TravellerSpec:
     extended_length: bool = False
     minor: bool = False
     presentation_attack: PresentationAttack | None = None
+    nationality: str = "UTO"        # set by one-stop scenarios (simulator/onestop_scenario.py)
 
     @property
     def fault_plan(self) -> FaultPlan:

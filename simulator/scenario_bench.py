@@ -131,7 +131,7 @@ class Bench:
         self._start_bmis()
         self._write_trust_files()
         self.reader.open()
-        config = parse_config(bench_config_text(self.workdir, self.broker, free_port(), self.framing, self.pad))
+        config = parse_config(self.config_text(free_port()))
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
@@ -140,6 +140,9 @@ class Bench:
         self.gate.start()                      # doors shut, loops closed, lane empty
         self.appliance.start()
         self._await_ready()
+
+    def config_text(self, kiosk_port: int) -> str:
+        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad)
 
     def _start_pcscd(self) -> None:
         if self._vpcd_port is not None:
@@ -177,15 +180,18 @@ class Bench:
             (csca / "csca-demo.crl").write_bytes(self.passport_pki.crl)
 
     def _await_ready(self) -> None:
-        link = self.appliance.bmis.link     # None: the BMIS side could not be built
         checks = [("the reader port", lambda: self.reader.reader_attached()),
                   ("the BMIS consumer", lambda: self.consumer.connected),
-                  ("the gate's BMIS link", lambda: link is not None and link.connected),
+                  ("the gate's BMIS link", self.links_up),
                   ("the lane", lambda: self.appliance.lane_state() == "idle")]
         for what, check in checks:
             if not wait_until(check, 15.0, poll_s=0.02):
                 raise BenchUnavailable(f"{what} did not come up (lane state {self.appliance.lane_state()}; "
                                        f"faults: {[str(e) for _, e in self.appliance.faults]})")
+
+    def links_up(self) -> bool:
+        link = self.appliance.bmis.link     # None: the BMIS side could not be built
+        return link is not None and link.connected
 
     def stop(self) -> None:
         for part, action in ((self.appliance, "stop"), (self.gate, "stop"), (self.reader, "close"),

@@ -130,21 +130,25 @@ def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
 
 
 def collect_delivery(bench: Bench, outcomes: list[TravellerOutcome]) -> Delivery:
-    link = bench.appliance.bmis.link
+    return delivery_of(bench.appliance.bmis.link, bench.consumer)
+
+
+def delivery_of(link, consumer) -> Delivery:
+    """What `consumer` received of `link`'s messages, once the link has drained and stopped."""
     link.stop(drain_timeout_s=DRAIN_S)    # orderly: the gate sends its offline status (the Last Will's seq)
-    _settle(lambda: bench.consumer.counts().stored)
+    _settle(lambda: consumer.counts().stored)
     by_kind: dict[str, int] = {}
     crossings: dict[str, int] = {}
     alarms: list[str] = []
-    for message in bench.consumer.messages(device_id=DEVICE_ID):
+    for message in consumer.messages(device_id=DEVICE_ID):
         by_kind[message["kind"]] = by_kind.get(message["kind"], 0) + 1
         if message["kind"] == "events/crossing":
             txn = message["data"]["transaction_id"]
             crossings[txn] = crossings.get(txn, 0) + 1
         elif message["kind"] == "alarms":
             alarms.append(message["data"]["kind"])
-    counts = bench.consumer.counts()
-    return Delivery(by_kind, counts.stored, counts.duplicates, counts.invalid, bench.consumer.seq_gaps(DEVICE_ID),
+    counts = consumer.counts()
+    return Delivery(by_kind, counts.stored, counts.duplicates, counts.invalid, consumer.seq_gaps(DEVICE_ID),
                     link.outbox.counts().pending, crossings, alarms)
 
 

@@ -106,7 +106,8 @@ def mrz_lines(number: int, spec: TravellerSpec, today: dt.date) -> tuple[str, ..
     td1 = spec.document is Document.TD1
     fields = MrzFields(document_code="ID" if td1 else "P", issuing_state="UTO", document_number=f"GS{number:07d}",
                        birth_date=birth.strftime("%y%m%d"), sex="F" if number % 2 else "M",
-                       expiry_date=expiry.strftime("%y%m%d"), nationality="UTO", primary_identifier="TRAVELLER",
+                       expiry_date=expiry.strftime("%y%m%d"), nationality=spec.nationality,
+                       primary_identifier="TRAVELLER",
                        secondary_identifier=_given_name(number))
     return compose("TD1" if td1 else "TD3", fields)
 

@@ -53,6 +53,7 @@ from . import devices
 from .bmis_side import OfflineBmisSide, RefusingOutbox, build_bmis_side, offline_side
 from .devices import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
+from .onestop import OnestopSides, build_onestop, onestop_decider
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
 from .timesync import ClockState, ClockWatch, probe_from_config
 
@@ -131,6 +132,8 @@ class Appliance:
             return LaneJournal.in_memory()
 
     def _open_bmis_side(self):
+        if self.config.authority:
+            return self._open_onestop_sides()
         try:
             return build_bmis_side(self.config, self.clock, health_source=self.health)
         except GateError as exc:
@@ -142,6 +145,16 @@ class Appliance:
             return OfflineBmisSide(RefusingOutbox(error))        # no record could be kept
         self._fault(Fault.BMIS_LINK, error)
         return side
+
+    def _open_onestop_sides(self):
+        """A one-stop lane: both authorities' sides (onestop.py), or none: without one of them no
+        record can be kept as the agreement says, so the lane stays out of service."""
+        try:
+            return build_onestop(self.config, self.clock, self.clock_watch.synchronised, self.health)
+        except GateError as exc:
+            error = ComponentUnavailable("onestop", f"{type(exc).__name__}: {exc}")
+        self._fault(Fault.OUTBOX, error)
+        return OfflineBmisSide(RefusingOutbox(error))
 
     def _build_kiosk(self) -> None:
         try:
@@ -174,8 +187,12 @@ class Appliance:
                              budget=budget, decoder=self.decoder)
 
     def _build_lane(self, journal: LaneJournal, face, chip: ChipReadStage, vault: PortraitVault) -> None:
-        decider = policy_decider(self.config.policy, self.bmis.alerts, lambda: self.clock().date(),
-                                 self.bmis_reachable, self.clock_watch.synchronised, self.config.face.pad.required)
+        if self.config.authority:       # a one-stop lane: both authorities decide
+            decider = onestop_decider(self.bmis)
+        else:
+            decider = policy_decider(self.config.policy, self.bmis.alerts, lambda: self.clock().date(),
+                                     self.bmis_reachable, self.clock_watch.synchronised,
+                                     self.config.face.pad.required)
         ports = LanePorts(self.gate, chip, face, decider, self.views, self.bmis.outbox, journal, biometrics=vault,
                           observer=self.bmis.lane_changed)
         settings = lane_settings(self.config, boot_id=self.rng(6).hex())
@@ -298,6 +315,8 @@ class Appliance:
             components["certificate"] = certificate
         for fault, error in self.faults:
             components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
+        if isinstance(self.bmis, OnestopSides):
+            components.update(self.bmis.link_health())
         if self.bmis.link_problem is not None:
             components["bmis_link"] = {"status": failed, "detail": "not_configured",
                                        "note": self.bmis.link_problem[:200]}

@@ -191,8 +191,14 @@ def check_reader(config) -> CheckResult:
 def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
     from .selftest_identity import check_client_certificate
     checks = [lambda: check_models(config, base_dir), lambda: check_reader(config), lambda: check_pcsc(config),
-              lambda: check_camera(config), lambda: check_gate(config), lambda: check_outbox(config),
-              lambda: check_broker(config), lambda: check_client_certificate(config), lambda: check_clock(config)]
+              lambda: check_camera(config), lambda: check_gate(config)]
+    if config.authority:        # a one-stop lane: each authority's own outbox, broker and certificate
+        from .selftest_onestop import authority_checks
+        checks += authority_checks(config)
+    else:
+        checks += [lambda: check_outbox(config), lambda: check_broker(config),
+                   lambda: check_client_certificate(config)]
+    checks.append(lambda: check_clock(config))
     return [_guarded(check) for check in checks]
 
 

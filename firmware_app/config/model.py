@@ -350,6 +350,11 @@ class BmisSection(Strict):
         return self
 
 
+from .onestop import AuthoritySection, OnestopSection, check_authorities  # noqa: E402  (needs BmisSection)
+
+AuthoritySection.model_rebuild(_types_namespace={"BmisSection": BmisSection})
+
+
 class ClockSection(Strict):
     """Whether the date can be believed: a Pi has no RTC, and expiry, command lifetimes and
     certificates depend on it. Until the clock is synchronised the lane refers every traveller."""
@@ -411,6 +416,14 @@ class GateConfig(Strict):
     kiosk: KioskSection = KioskSection()
     clock: ClockSection = ClockSection()
     identity: IdentitySection = IdentitySection()
+    # one-stop border post (config/onestop.py); absent: the single-authority lane
+    authority: list[AuthoritySection] = Field(default_factory=list, max_length=2)
+    onestop: OnestopSection | None = None
+
+    @model_validator(mode="after")
+    def _one_stop_post_consistent(self):
+        check_authorities(self.authority, self.onestop, self.device.data_dir)
+        return self
 
     @model_validator(mode="after")
     def _chip_read_ends_before_its_stage(self):

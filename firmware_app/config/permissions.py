@@ -42,6 +42,17 @@ def anchors(config: GateConfig) -> list[Anchor]:
         if path is not None:
             found.append(Anchor(role, Path(path), secret, False))
     found += [Anchor("smartcard.master_list_roots", Path(p), False, False) for p in card.master_list_roots]
+    for authority in config.authority:     # one-stop post: each authority's own keys and CA
+        found += _bmis_anchors(f"authority[{authority.role.value}].bmis", authority.bmis)
+    return found
+
+
+def _bmis_anchors(prefix: str, bmis) -> list[Anchor]:
+    found = [Anchor(f"{prefix}.command_keys_dir", bmis.command_keys_dir, False, True)]
+    for name, secret in (("ca_file", False), ("cert_file", False), ("key_file", True)):
+        path = getattr(bmis, name)
+        if path is not None:
+            found.append(Anchor(f"{prefix}.{name}", Path(path), secret, False))
     return found
 
 

@@ -31,6 +31,18 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def _key_doc(path: str) -> str:
+    """An [[authority]]'s own [bmis] keys mean what the lane's [bmis] keys mean."""
+    if path.startswith("authority[].bmis."):
+        return KEY_DOCS.get(path.removeprefix("authority[]."), "")
+    return KEY_DOCS.get(path, "")
+
+
+def _optional_or_listed_model(annotation: Any) -> type[BaseModel] | None:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if len(args) == 1 and _is_model(args[0]) else None
+
+
 def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return " | ".join(f'"{m.value}"' for m in annotation)
@@ -62,7 +74,11 @@ def key_docs(model: type[BaseModel] = GateConfig, prefix: str = "") -> list[KeyD
         if _is_model(field.annotation):
             docs += key_docs(field.annotation, f"{path}.")  # type: ignore[arg-type]  # _is_model checked it
             continue
-        description = field.description or KEY_DOCS.get(path, "")
+        section = _optional_or_listed_model(field.annotation)
+        if section is not None:     # [onestop] (optional) and [[authority]] (a list of tables)
+            docs += key_docs(section, f"{path}[]." if typing.get_origin(field.annotation) is list else f"{path}.")
+            continue
+        description = field.description or _key_doc(path)
         docs.append(KeyDoc(path, _type_name(field.annotation), _default_text(field), description))
     return docs
 

@@ -50,12 +50,19 @@ def dump_sections(data: Mapping[str, Any], comments: Mapping[str, str] | None = 
     `comments` maps a key path to a one-line comment written above the key."""
     out: list[str] = []
     for name, body in data.items():
+        if body is None:        # an optional section left out ([onestop])
+            continue
+        if isinstance(body, (list, tuple)):     # an array of tables ([[authority]])
+            for item in body:
+                _table(out, name, item, comments or {}, header=f"[[{name}]]")
+            continue
         _table(out, name, body, comments or {})
     return "\n".join(out).strip() + "\n"
 
 
-def _table(out: list[str], path: str, body: Mapping[str, Any], comments: Mapping[str, str]) -> None:
-    out += ["", f"[{path}]"]
+def _table(out: list[str], path: str, body: Mapping[str, Any], comments: Mapping[str, str],
+           header: str | None = None) -> None:
+    out += ["", header or f"[{path}]"]
     tables = []
     for key, value in body.items():
         if isinstance(value, Mapping):

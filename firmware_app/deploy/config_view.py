@@ -28,6 +28,8 @@ def masked(data: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in data.items():
         if isinstance(value, Mapping):
             result[name] = masked(value)
+        elif _tables(value):        # [[authority]]: each table masked alike
+            result[name] = [masked(item) for item in value]
         elif is_secret_key(name) and value not in (None, [], ""):
             result[name] = MASK
         else:
@@ -42,10 +44,17 @@ def secret_values(data: Mapping[str, Any]) -> set[str]:
     for name, value in data.items():
         if isinstance(value, Mapping):
             found |= secret_values(value)
+        elif _tables(value):
+            for item in value:
+                found |= secret_values(item)
         elif is_secret_key(name) and value:
             items = value if isinstance(value, list) else [value]
             found |= {str(item) for item in items if len(str(item)) >= 8}
     return found
+
+
+def _tables(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, Mapping) for item in value)
 
 
 def show_text(config: GateConfig) -> str:

@@ -49,6 +49,10 @@ class ReasonCode(str, enum.Enum):
     OFFICER_UNIDENTIFIED = "officer_unidentified"      # a confirmation nobody can be held to
     DECISION_UNAVAILABLE = "decision_unavailable"      # the policy could not run in time
     CLOCK_NOT_SYNCHRONISED = "clock_not_synchronised"  # expiry and certificate checks need the date
+    # one-stop border post (policy/onestop.py): one authority's own rules
+    DOCUMENT_TYPE_NOT_ACCEPTED = "document_type_not_accepted"
+    VISA_REQUIRED = "visa_required"                    # entry: a visa the gate cannot verify
+    EXIT_BAN = "exit_ban"                              # exit: a hit in an exit-ban list
 
 
 @dataclass(frozen=True, slots=True)

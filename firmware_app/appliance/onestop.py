@@ -1,0 +1,158 @@
+"""The appliance's BMIS boundary in a one-stop lane (issue 17): one BMIS side per authority, the
+joint decider and the sovereign outbox, built from `[[authority]]` and `[onestop]`.
+
+Each authority's side is the single-authority BmisSide built from a copy of the config whose
+`[device] data_dir` and `[bmis]` are the authority's own: its outbox, alert lists, command journal
+and statistics live in its own files, its link goes to its own broker with its own certificate,
+its status carries its own direction, and its commands are checked against its own keys. Its
+commands reach the lane through AuthorityLaneControl (own mode, no door opening); `pki-update` is
+refused (the trust store is the lane's, not one authority's).
+
+OnestopSides stands where the Appliance keeps its BMIS side (the same methods), so the start,
+stop and lane-observer steps of the Appliance are unchanged.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import cast
+
+from firmware_app.bmis.command_wiring import build_command_side
+from firmware_app.bmis.errors import MqttSettingsError
+from firmware_app.bmis.wiring import build_link
+from firmware_app.config.onestop import AuthoritySection, authorities_by_role
+from firmware_app.errors import GateError
+from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter
+from firmware_app.onestop.decider import AuthorityDecider, JointDecisions, OnestopDecider
+from firmware_app.onestop.outbox import SovereignOutbox
+from firmware_app.onestop.records import Agreement
+from firmware_app.policy import Decision, LaneMode, ReasonCode
+from firmware_app.policy.onestop import AuthorityRules, Role
+
+from .bmis_side import BmisSide, LaneOutbox, RunnerLaneControl, StatsPublisher, local_link
+from .pki_updates import TrustStoreUpdater
+
+
+def refer_all(request) -> Decision:
+    """The decider of a one-stop lane whose authorities could not be built (it is out of service)."""
+    return Decision.refer(ReasonCode.DECISION_UNAVAILABLE, "onestop")
+
+
+def authority_config(config, authority: AuthoritySection):
+    """The config as this authority's BMIS side sees it: its data_dir, its [bmis]."""
+    device = config.device.model_copy(update={"data_dir": authority.data_dir})
+    return config.model_copy(update={"device": device, "bmis": authority.bmis, "authority": [], "onestop": None})
+
+
+def authority_rules(authority: AuthoritySection) -> AuthorityRules:
+    policy = authority.policy
+    return AuthorityRules(Role(authority.role.value), authority.country, frozenset(policy.document_types),
+                          frozenset(policy.visa_required), policy.minor_age, frozenset(policy.eligible_nationalities),
+                          frozenset(policy.exit_ban_lists), policy.allow_offline)
+
+
+class NoTrustStoreUpdates:
+    """An authority side's pki updater: there is none (its pki-update commands are refused)."""
+
+    def attach(self, chip_stage, on_restored: Callable[[], None] = lambda: None) -> None:
+        pass
+
+
+def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: Callable[[], datetime],
+                         health_source=None) -> BmisSide:
+    """`config` is authority_config(...). A link that is not configured gives a local-only side."""
+    commands = build_command_side(config, lane=lane, clock=clock)      # no pki: pki-update refused
+    problem = None
+    try:
+        try:
+            link = build_link(config, handle_command=commands.processor.handle, clock=clock,
+                              health_source=health_source)
+        except MqttSettingsError as exc:
+            problem = str(exc)
+            link = local_link(config, clock)
+    except GateError:
+        commands.close()
+        raise
+    # the authority's lane control and its (absent) pki updater have the methods BmisSide calls
+    return BmisSide(link, commands, cast(RunnerLaneControl, lane), LaneOutbox(link, commands.stats, clock),
+                    StatsPublisher(commands.stats, link, clock), cast(TrustStoreUpdater, NoTrustStoreUpdates()),
+                    role.value, problem)
+
+
+class OnestopSides:
+    """Both authorities' BMIS sides, in the place of the Appliance's one BMIS side."""
+    link_problem = None     # each side's own problem is in link_health()
+
+    def __init__(self, sides: dict[Role, BmisSide], outbox: SovereignOutbox, decider: OnestopDecider,
+                 arbiter: ModeArbiter):
+        self.sides, self.outbox, self.decider, self.arbiter = sides, outbox, decider, arbiter
+
+    def reachable(self, role: Role | None = None) -> bool:
+        roles = (role,) if role is not None else tuple(self.sides)
+        return all(self.sides[r].reachable() for r in roles)
+
+    def attach(self, runner, chip, trust_store_restored: Callable[[], None]) -> None:
+        for side in self.sides.values():
+            side.attach(runner, chip, trust_store_restored)
+
+    def lane_changed(self, data) -> None:
+        for side in self.sides.values():
+            side.lane_changed(data)
+
+    def start(self) -> None:
+        for side in self.sides.values():
+            side.start()
+
+    def stop(self) -> None:
+        for side in self.sides.values():
+            side.stop()
+
+    def link_health(self) -> dict[str, dict[str, str]]:
+        """Each authority's unconfigured link, as a health component of its own."""
+        return {f"bmis_link_{role.value}": {"status": "failed", "detail": "not_configured",
+                                            "note": side.link_problem[:200]}
+                for role, side in self.sides.items() if side.link_problem is not None}
+
+
+def own_health(components: dict, role: Role) -> dict:
+    """What one authority's health message carries: the lane's components and its own link only."""
+    other = f"bmis_link_{(Role.ENTRY if role is Role.EXIT else Role.EXIT).value}"
+    return {name: entry for name, entry in components.items() if name != other}
+
+
+def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Callable[[], bool],
+                  health_source: Callable[[], dict] | None = None) -> OnestopSides:
+    """Raises GateError subclasses (stores, trust stores, outboxes); a side already built is closed.
+    `health_source` is the appliance's health; each authority's link sends only its own part of it."""
+    lane_control = RunnerLaneControl(clock)
+    arbiter = ModeArbiter(LaneMode(config.lane.mode))
+    sides: dict[Role, BmisSide] = {}
+    try:
+        for authority in authorities_by_role(config.authority):
+            role = Role(authority.role.value)
+            control = AuthorityLaneControl(role, arbiter, lane_control)
+            health = None if health_source is None else (lambda role=role: own_health(health_source(), role))
+            sides[role] = build_authority_side(authority_config(config, authority), role, control, clock, health)
+    except GateError:
+        for side in sides.values():
+            side.stop()
+        raise
+    return _assemble(config, sides, arbiter, clock, clock_synchronised)
+
+
+def _assemble(config, sides, arbiter, clock, clock_synchronised) -> OnestopSides:
+    memory = JointDecisions()
+    by_role = dict(zip((Role.EXIT, Role.ENTRY), authorities_by_role(config.authority)))
+    deciders = {role: AuthorityDecider(authority_rules(a), sides[role].alerts, sides[role].reachable)
+                for role, a in by_role.items()}
+    agreement = Agreement(frozenset(f.value for f in config.onestop.shared_fields),
+                          {role: a.country for role, a in by_role.items()})
+    decider = OnestopDecider(deciders[Role.EXIT], deciders[Role.ENTRY], memory, lambda: clock().date(),
+                             clock_synchronised, pad_required=config.face.pad.required)
+    outbox = SovereignOutbox({role: side.outbox for role, side in sides.items()}, memory, agreement)
+    return OnestopSides(sides, outbox, decider, arbiter)
+
+
+def onestop_decider(side) -> Callable:
+    """The one-stop lane's decider: the joint one, or refer-all when the sides could not be built."""
+    return side.decider if isinstance(side, OnestopSides) else refer_all

@@ -1,0 +1,63 @@
+"""One authority's crossing record of a one-stop crossing.
+
+The lane's record carries both authorities' findings; each authority gets a copy with only its
+own decision (findings and alert hits, plus what the lane itself added) and only the document
+fields the bilateral agreement shares. The others are withheld (empty), and the record says which,
+in its `onestop` member (events/crossing schema 1.x, optional).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from firmware_app.lane.record import CrossingRecord, DocumentFields
+from firmware_app.policy.onestop import JointDecision, Role, own_decision
+
+DOCUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentFields) if f.name != "mrz_valid")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The bilateral agreement as the records need it."""
+    shared_fields: frozenset[str]
+    countries: dict        # Role -> ICAO code of that authority's state
+
+    def withheld(self) -> tuple[str, ...]:
+        return tuple(name for name in DOCUMENT_FIELDS if name not in self.shared_fields)
+
+
+@dataclass(frozen=True)
+class AuthorityRecord:
+    """What one authority's outbox stores: `to_dict()` as a CrossingRecord's, plus `onestop`."""
+    record: CrossingRecord
+    role: Role
+    agreement: Agreement
+
+    @property
+    def transaction_id(self) -> str:
+        return self.record.transaction_id
+
+    def __repr__(self) -> str:
+        return f"AuthorityRecord({self.role.value}, {self.record!r})"
+
+    def to_dict(self) -> dict:
+        data = self.record.to_dict()
+        partner = Role.ENTRY if self.role is Role.EXIT else Role.EXIT
+        data["onestop"] = {"role": self.role.value, "country": self.agreement.countries[self.role],
+                           "partner_country": self.agreement.countries[partner],
+                           "shared_fields": sorted(self.agreement.shared_fields),
+                           "withheld_fields": list(self.agreement.withheld())}
+        return data
+
+
+def authority_record(record: CrossingRecord, joint: JointDecision | None, role: Role,
+                     agreement: Agreement) -> AuthorityRecord:
+    document = record.document
+    if document is not None:
+        withheld: dict[str, Any] = dict.fromkeys(agreement.withheld(), "")
+        document = dataclasses.replace(document, **withheld)
+    # each authority records its own direction: the exit country an exit, the entry country an entry
+    own = dataclasses.replace(record, decision=own_decision(joint, role, record.decision), document=document,
+                              direction=role.value)
+    return AuthorityRecord(own, role, agreement)

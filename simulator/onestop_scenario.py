@@ -1,0 +1,154 @@
+"""One-stop scenarios (`gatesim onestop FILE`, issue 17): the scenario file of `gatesim scenario`,
+walked through a one-stop lane, with each authority's part checked in its own BMIS.
+
+A traveller table takes the keys of docs/scenarios.md except `alert` and `expect_reasons` (one
+authority's list and reasons are not the other's), plus the keys in ONESTOP_KEYS below.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from firmware_app.policy.onestop import Role
+from firmware_app.policy.reasons import ReasonCode
+from simulator.onestop_bench import ENTRY_WATCH_LIST, EXIT_BAN_LIST, OnestopBench
+from simulator.scenario import (
+    MAX_TRAVELLERS,
+    Key,
+    Kind,
+    ScenarioError,
+    TravellerSpec,
+    _check_value,
+    _where,
+    traveller_from,
+)
+from simulator.scenario_run import ScenarioRunner, TravellerOutcome, _given_name
+
+_REASONS = tuple(r.value for r in ReasonCode)
+ONESTOP_KEYS = (
+    Key("nationality", Kind.TEXT, "UTO", "the holder's nationality (ICAO code) in the MRZ; XXA needs the entry "
+        "country's visa, which the gate cannot check"),
+    Key("exit_ban", Kind.BOOL, "false", "the exit country's BMIS lists the holder on its exit-ban list"),
+    Key("entry_alert", Kind.BOOL, "false", "the entry country's BMIS lists the document on its watch list"),
+    Key("expect_exit_reasons", Kind.CHOICE_LIST, "none (not checked)",
+        "reason codes of the exit country's record, exactly", _REASONS),
+    Key("expect_entry_reasons", Kind.CHOICE_LIST, "none (not checked)",
+        "reason codes of the entry country's record, exactly", _REASONS),
+)
+_NOT_HERE = {"alert": "use exit_ban or entry_alert", "expect_reasons": "use expect_exit_reasons and "
+             "expect_entry_reasons"}
+# what each authority's BMIS must never receive of the other's (checked after the run)
+SECRETS = {Role.EXIT: (EXIT_BAN_LIST, "uto-ban-"), Role.ENTRY: (ENTRY_WATCH_LIST, "arc-watch-", "visa_required")}
+
+
+@dataclass(frozen=True)
+class OnestopTraveller:
+    spec: TravellerSpec
+    exit_ban: bool = False
+    entry_alert: bool = False
+    expect_exit_reasons: tuple[str, ...] | None = None
+    expect_entry_reasons: tuple[str, ...] | None = None
+
+
+def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
+    if not isinstance(entry, dict):
+        raise ScenarioError(f"traveller {number}: must be a table/object")
+    where, own, rest = _where(number, entry), {}, dict(entry)
+    for name, hint in _NOT_HERE.items():
+        if name in rest:
+            raise ScenarioError(f"{where}: {name} is not a one-stop key ({hint})")
+    for key in ONESTOP_KEYS:
+        if key.name in rest:
+            try:
+                own[key.name] = _check_value(key, rest.pop(key.name))
+            except ValueError as exc:
+                raise ScenarioError(f"{where}: {key.name} {exc}") from None
+    nationality = own.pop("nationality", "UTO")
+    if not (len(nationality) == 3 and nationality.isalpha() and nationality.isupper()):
+        raise ScenarioError(f"{where}: nationality must be an ICAO code of 3 capital letters")
+    spec = dataclasses.replace(traveller_from(rest, number), nationality=nationality)
+    return OnestopTraveller(spec, **own)
+
+
+def parse_onestop(document: object) -> tuple[OnestopTraveller, ...]:
+    entries = document.get("traveller") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or set(document) != {"traveller"} or not isinstance(entries, list) or not entries:
+        raise ScenarioError("a scenario has one key, 'traveller' (a list of at least one traveller)")
+    if len(entries) > MAX_TRAVELLERS:
+        raise ScenarioError(f"at most {MAX_TRAVELLERS} travellers in one scenario")
+    return tuple(onestop_traveller(entry, n) for n, entry in enumerate(entries, start=1))
+
+
+@dataclass
+class OnestopOutcome:
+    lane: TravellerOutcome              # the exit country's record drives the lane's view
+    traveller: OnestopTraveller
+    reasons: dict                       # Role -> reason codes in that authority's record
+
+    def differences(self) -> list[str]:
+        found = self.lane.differences()
+        for role, wanted in ((Role.EXIT, self.traveller.expect_exit_reasons),
+                             (Role.ENTRY, self.traveller.expect_entry_reasons)):
+            if wanted is not None and set(wanted) != set(self.reasons[role]):
+                found.append(f"{role.value} reasons {','.join(self.reasons[role]) or 'none'}, wanted "
+                             f"{','.join(sorted(wanted)) or 'none'}")
+        return found
+
+    def line(self, number: int) -> str:
+        check = "" if not self._checked() else ("  ok" if not self.differences()
+                                                else f"  UNEXPECTED ({'; '.join(self.differences())})")
+        exit_, entry = (",".join(self.reasons[r]) or "-" for r in Role)
+        return (f"  {number}. {self.lane.label:<40} {self.lane.outcome:<10} exit={exit_:<24} entry={entry:<24} "
+                f"screen={self.lane.screen:<16} {self.lane.seconds:4.1f}s{check}")
+
+    def _checked(self) -> bool:
+        t = self.traveller
+        return any(v is not None for v in (t.spec.expect, t.expect_exit_reasons, t.expect_entry_reasons))
+
+
+class OnestopRunner(ScenarioRunner):
+    def __init__(self, bench: OnestopBench):
+        super().__init__(bench)
+        self._versions = {Role.EXIT: 0, Role.ENTRY: 0}
+        self._records: dict[Role, dict] = {}
+
+    def run_onestop(self, travellers, report=lambda outcome, number: None) -> list[OnestopOutcome]:
+        outcomes = []
+        for number, traveller in enumerate(travellers, start=1):
+            self._lists(number, traveller)
+            lane = self.run_traveller(number, traveller.spec)
+            reasons = {role: tuple(dict.fromkeys((self._records[role].get("decision") or {}).get("reasons", ())))
+                       for role in Role}
+            outcomes.append(OnestopOutcome(lane, traveller, reasons))
+            report(outcomes[-1], number)
+        return outcomes
+
+    def _lists(self, number: int, traveller: OnestopTraveller) -> None:
+        """Each authority's BMIS lists this traveller (a signed alerts-replace) before they arrive."""
+        if traveller.exit_ban:
+            entry = {"id": f"uto-ban-{number}", "primary": "TRAVELLER", "secondary": _given_name(number),
+                     "birth_date": "1985-03-15", "category": "exit-ban"}
+            self._replace(Role.EXIT, EXIT_BAN_LIST, "person", entry)
+        if traveller.entry_alert:
+            entry = {"id": f"arc-watch-{number}", "issuing_state": "UTO", "number": f"GS{number:07d}",
+                     "category": "wanted"}
+            self._replace(Role.ENTRY, ENTRY_WATCH_LIST, "document", entry)
+
+    def _replace(self, role: Role, list_id: str, kind: str, entry: dict) -> None:
+        self._versions[role] += 1
+        params = {"list_id": list_id, "kind": kind, "version": self._versions[role], "entries": [entry]}
+        result = self.bench.command(role, "alerts-replace", params)
+        if not result or result.get("status") != "ack":
+            raise ScenarioError(f"the {role.value} BMIS alert list was not accepted: {result}")
+
+    def _crossing(self, txn_id: str) -> dict | None:
+        """Done when both authorities' BMIS have their record of the transaction."""
+        found = {}
+        for role, consumer in self.bench.consumers.items():
+            for message in consumer.messages(kind="events/crossing"):
+                if message["data"].get("transaction_id") == txn_id:
+                    found[role] = message
+        if len(found) < len(Role):
+            return None
+        self._records = {role: message["data"] for role, message in found.items()}
+        return found[Role.EXIT]

@@ -1,0 +1,127 @@
+"""A one-stop config in the assembled appliance (issue 17): each authority's side gets its own link
+to its own real mosquitto; the lane's status, alarms and exceptions reach both, each authority's
+status names its own direction, and an authority whose link is not configured is reported in its
+own health entry only."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from firmware_app.appliance.onestop import OnestopSides
+from firmware_app.bmis.wiring import open_outbox
+from firmware_app.config import parse_config
+from firmware_app.lane.journal import LaneJournal
+from firmware_app.lane.state import Fault
+from firmware_app.policy.onestop import Role
+from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
+from simulator.bmis_consumer import BmisConsumer
+from simulator.bmis_pki import make_test_pki
+from tests.broker_fixtures import consumer_settings, wait_until
+from tests.test_app_assembly import assembled, config_text
+
+DEVICE = "gate-t1"      # test_app_assembly's device id
+COUNTRIES = {Role.EXIT: ("UTO", "uto-gates"), Role.ENTRY: ("ARC", "arc-gates")}
+
+
+def authority(role: Role, tmp_path, broker: MosquittoBroker | None) -> str:
+    country, prefix = COUNTRIES[role]
+    home = tmp_path / country.lower()
+    text = (f'[[authority]]\nrole = "{role.value}"\ncountry = "{country}"\ndata_dir = "{home}"\n'
+            f'[authority.bmis]\nprefix = "{prefix}"\ncommand_keys_dir = "{home}/keys"\nkeepalive_s = 5\n'
+            f'reconnect_min_s = 0.1\nreconnect_max_s = 0.5\nhealth_interval_s = 1\n')
+    if broker is None:
+        return text + f'port = {8000 + len(country)}\n'      # no ca_file: this link is not configured
+    pair = broker.pki.devices[DEVICE]
+    return text + (f'port = {broker.device_port}\nca_file = "{broker.pki.ca}"\ncert_file = "{pair.cert}"\n'
+                   f'key_file = "{pair.key}"\n')
+
+
+@pytest.fixture
+def brokers(tmp_path):
+    made, consumers = {}, {}
+    try:
+        for role, (country, prefix) in COUNTRIES.items():
+            pki = make_test_pki(tmp_path / f"{country}-pki", [DEVICE])
+            made[role] = MosquittoBroker(tmp_path / f"{country}-broker", pki, prefix=prefix).start()
+            consumers[role] = BmisConsumer(tmp_path / f"{country}.db", consumer_settings(made[role]), prefix=prefix)
+            consumers[role].start()
+    except BrokerUnavailable as exc:
+        pytest.skip(str(exc))
+    assert wait_until(lambda: all(c.connected for c in consumers.values()))
+    yield made, consumers
+    for consumer in consumers.values():
+        consumer.stop()
+    for broker in made.values():
+        broker.stop()
+
+
+def crashed_transaction(tmp_path) -> None:
+    (tmp_path / "var").mkdir()
+    LaneJournal.open(tmp_path / "var" / "lane-journal.db").begin("oldboot-000001",
+                                                                 datetime(2026, 11, 26, 9, tzinfo=UTC))
+
+
+def test_both_authorities_get_the_lanes_status_alarms_and_exceptions(tmp_path, brokers):
+    made, consumers = brokers
+    crashed_transaction(tmp_path)
+    config = parse_config(config_text(tmp_path) + '[onestop]\nshared_fields = ["document_number"]\n'
+                          + authority(Role.EXIT, tmp_path, made[Role.EXIT])
+                          + authority(Role.ENTRY, tmp_path, made[Role.ENTRY]))
+    appliance, gate = assembled(config)
+    try:
+        appliance.start()
+        assert isinstance(appliance.bmis, OnestopSides)
+        assert wait_until(appliance.bmis.reachable, 10)
+        gate.tamper(True)
+        assert wait_until(lambda: Fault.TAMPER in appliance.runner.data.faults, 10.0)
+        for role, consumer in consumers.items():
+            assert wait_until(lambda c=consumer: _kinds(c, "alarms") >= {"tamper"}, 10), role
+            assert wait_until(lambda c=consumer: "transaction_voided" in _kinds(c, "events/exception"), 10), role
+            statuses = [m["data"] for m in consumer.messages("status")]
+            assert statuses and {s.get("direction") for s in statuses} == {role.value}
+    finally:
+        appliance.stop()
+        gate.stop()
+
+
+def test_an_authority_without_a_configured_link_keeps_its_records_and_its_own_health_entry(tmp_path, brokers):
+    made, consumers = brokers
+    crashed_transaction(tmp_path)
+    config = parse_config(config_text(tmp_path) + '[onestop]\nshared_fields = []\n'
+                          + authority(Role.EXIT, tmp_path, made[Role.EXIT]) + authority(Role.ENTRY, tmp_path, None))
+    appliance, gate = assembled(config)
+    try:
+        appliance.start()
+        assert "bmis_link_entry" in appliance.health() and "bmis_link_exit" not in appliance.health()
+        uto = consumers[Role.EXIT]
+        assert wait_until(lambda: len(uto.messages("health")) >= 2, 10)
+        assert "bmis_link_entry" not in json.dumps(uto.messages("health"))      # ARC's trouble is ARC's
+        assert wait_until(lambda: "transaction_voided" in _kinds(uto, "events/exception"), 10)
+    finally:
+        appliance.stop()
+        gate.stop()
+    entry_side = config.model_copy(update={"device": config.device.model_copy(
+        update={"data_dir": config.authority[1].data_dir})})
+    pending = open_outbox(entry_side).next_batch(1000)
+    assert any(b"transaction_voided" in m.payload for m in pending)
+    alarms = [json.loads(m.payload)["data"]["kind"] for m in pending if m.kind.suffix == "alarms"]
+    assert "bmis_link_not_configured" in alarms
+
+
+def _kinds(consumer, kind: str) -> set[str]:
+    return {m["data"].get("kind") for m in consumer.messages(kind)}
+
+
+def test_selftest_checks_each_authoritys_outbox_broker_and_certificate(tmp_path, brokers):
+    from firmware_app.appliance.selftest import Status, run_checks
+    made, _ = brokers
+    config = parse_config(config_text(tmp_path) + '[onestop]\nshared_fields = []\n'
+                          + authority(Role.EXIT, tmp_path, made[Role.EXIT]) + authority(Role.ENTRY, tmp_path, None))
+    results = {r.name: r for r in run_checks(config)}
+    assert results["broker (exit UTO)"].status is Status.OK
+    assert "CN=gate-t1, key matches" in results["certificate (exit UTO)"].detail     # the test PKI's short-lived cert
+    assert results["broker (entry ARC)"].status is Status.FAIL       # its link is not configured
+    assert str(tmp_path / "arc") in results["outbox (entry ARC)"].detail
+    assert "broker" not in results and "outbox" not in results       # the lane's own [bmis] is not used

@@ -1,0 +1,330 @@
+"""One-stop border post end to end (issue 17): the lane runner on the real gate driver (gpiozero
+MockFactory pins), each authority's real BMIS side (its own SQLite outbox, alert store, command
+journal) and link to its own real mosquitto (own CA, TLS client certificate, ACL), and a reference
+consumer per authority. Chip and face stages are fakes (their own tests cover them).
+
+Travellers: one passes; one has an exit ban in the exit country's lists; one lacks the visa the
+entry country requires; one is on the entry country's watch list; one is an impostor. Each BMIS
+receives exactly its own record of each once, and nothing of the other's alert data reaches it,
+the appliance's log (INFO) or the kiosk."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from gpiozero.pins.mock import MockFactory
+
+from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
+from firmware_app.appliance.onestop import build_onestop
+from firmware_app.bmis.commands.signing import public_key_pem
+from firmware_app.config import parse_config
+from firmware_app.face.capture import CaptureOutcome
+from firmware_app.kiosk.view import Screen
+from firmware_app.lane import events as ev
+from firmware_app.lane.journal import LaneJournal
+from firmware_app.lane.ports import LanePorts
+from firmware_app.lane.runner import LaneRunner
+from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
+from firmware_app.policy.onestop import Role
+from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
+from simulator.bmis_consumer import BmisConsumer
+from simulator.bmis_pki import make_test_pki
+from tests.broker_fixtures import consumer_settings, wait_until
+from tests.lane_helpers import good_chip, good_face, mrz
+
+DEVICE = "osbp-lane-01"
+ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
+FAST = LaneTimeouts(document_s=3, chip_s=1, face_s=3, decision_s=3, officer_s=2, enter_s=3, exit_s=3,
+                    tailgate_s=3, refer_s=0.3, held_open_s=3, retreat_s=0.3)
+# Each authority's alert data: none of it may reach the other side, the log or the kiosk.
+UTO_SECRETS = ("uto-ban-91", "exit-bans", "court-order-uto", "exit_ban")
+ARC_SECRETS = ("arc-secret-77", "arc-watch", "interpol-red-arc", "visa_required")
+TRAVELLERS = {   # name -> (MRZ fields, face outcome)
+    "passes": (dict(), CaptureOutcome.MATCH),
+    "exit_ban": (dict(primary_identifier="BANNED", secondary_identifier="BOB", document_number="EB0000001"),
+                 CaptureOutcome.MATCH),
+    "no_visa": (dict(nationality="XXA", document_number="VX0000002"), CaptureOutcome.MATCH),
+    "watched": (dict(document_number="AW0000003"), CaptureOutcome.MATCH),
+    "impostor": (dict(document_number="IM0000004"), CaptureOutcome.NO_MATCH),
+}
+
+
+def authority_toml(role, country, prefix, broker, tmp_path, extra_policy="") -> str:
+    pair, home = broker.pki.devices[DEVICE], tmp_path / country.lower()
+    policy = 'exit_ban_lists = ["exit-bans"]\n' if role == "exit" else 'visa_required = ["XXA"]\n'
+    policy += extra_policy
+    return (f'[[authority]]\nrole = "{role}"\ncountry = "{country}"\ndata_dir = "{home}"\n'
+            f'[authority.bmis]\nhost = "127.0.0.1"\nport = {broker.device_port}\nprefix = "{prefix}"\n'
+            f'ca_file = "{broker.pki.ca}"\ncert_file = "{pair.cert}"\nkey_file = "{pair.key}"\n'
+            f'keepalive_s = 5\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\nretry_delay_s = 0.2\n'
+            f'command_keys_dir = "{home}/keys"\n[authority.policy]\n{policy}')
+
+
+class Post:
+    """Two brokers, two consumers, the two authorities' sides and the lane."""
+
+    def __init__(self, tmp_path, entry_policy: str = ""):
+        self.brokers, self.consumers = {}, {}
+        for role, country, prefix in ((Role.EXIT, "UTO", "uto-gates"), (Role.ENTRY, "ARC", "arc-gates")):
+            pki = make_test_pki(tmp_path / f"{country}-pki", [DEVICE])
+            self.brokers[role] = MosquittoBroker(tmp_path / f"{country}-broker", pki, prefix=prefix).start()
+            self.consumers[role] = BmisConsumer(tmp_path / f"{country}-bmis.db", consumer_settings(self.brokers[role]),
+                                                prefix=prefix)
+        text = (f'[device]\nid = "{DEVICE}"\npost_id = "osbp"\ndata_dir = "{tmp_path / "lane"}"\n'
+                '[reader]\nurl = "sim://"\n[onestop]\nshared_fields = ["document_number", "nationality"]\n'
+                + authority_toml("exit", "UTO", "uto-gates", self.brokers[Role.EXIT], tmp_path)
+                + authority_toml("entry", "ARC", "arc-gates", self.brokers[Role.ENTRY], tmp_path, entry_policy))
+        self.config = parse_config(text)
+        self.keys = {role: Ed25519PrivateKey.generate() for role in Role}
+        for authority in self.config.authority:     # each BMIS's command-signing key, in its own trust store
+            keys_dir = authority.bmis.command_keys_dir
+            keys_dir.mkdir(parents=True)
+            (keys_dir / "bmis.pem").write_bytes(public_key_pem(self.keys[Role(authority.role.value)].public_key()))
+        self.onestop = build_onestop(self.config, lambda: datetime.now(UTC), lambda: True)
+        self._lists()
+        self.face_outcome = CaptureOutcome.MATCH
+        self.views = []
+        self._stopped = False
+        self._lane()
+
+    def _lists(self) -> None:
+        exit_alerts = self.onestop.sides[Role.EXIT].commands.alerts
+        entry_alerts = self.onestop.sides[Role.ENTRY].commands.alerts
+        exit_alerts.replace("exit-bans", "person", 1, [{"id": "uto-ban-91", "primary": "BANNED", "secondary": "BOB",
+                                                         "birth_date": "1974-08-12", "category": "court-order-uto"}])
+        entry_alerts.replace("arc-watch", "document", 1, [{"id": "arc-secret-77", "issuing_state": "UTO",
+                                                            "number": "AW0000003", "category": "interpol-red-arc"}])
+
+    def _lane(self) -> None:
+        self.factory = MockFactory()
+        layout = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
+                                                 Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY)
+        self.runner = None
+        self.gate = GateDriver(layout, self.factory, lambda e: self.runner and self.runner.on_gate_event(e))
+        for pin in (ENTRY_SENSOR, EXIT_SENSOR, EMERGENCY):
+            self.factory.pin(pin).drive_low()
+        face = lambda txn, round_no, feedback, cancelled: good_face().__class__(   # noqa: E731
+            self.face_outcome, 0.2 if self.face_outcome is CaptureOutcome.NO_MATCH else 0.7, 0.36, "sface", attempts=1)
+        ports = LanePorts(gate=self.gate, chip=lambda txn, mrz_, cancelled: good_chip(), face=face,
+                          decider=self.onestop.decider, kiosk=self, outbox=self.onestop.outbox,
+                          journal=LaneJournal.in_memory(), observer=self.onestop.lane_changed)
+        self.runner = LaneRunner(LaneSettings(device_id=DEVICE, timeouts=FAST), ports, lambda: datetime.now(UTC))
+        self.onestop.attach(self.runner, None, lambda: None)     # no chip stage: no trust-store updates
+
+    def show(self, view) -> None:      # the kiosk port
+        self.views.append(view)
+
+    def start(self) -> None:
+        for consumer in self.consumers.values():
+            consumer.start()
+        assert wait_until(lambda: all(c.connected for c in self.consumers.values()))
+        time.sleep(0.1)     # subscriptions land before the gate publishes
+        self.onestop.start()
+        self.runner.start()
+        assert wait_until(lambda: all(self.onestop.reachable(role) for role in Role)), "links did not connect"
+        time.sleep(0.3)     # the links' command subscriptions land
+
+    def pin(self, number):
+        return self.factory.pin(number)
+
+    def walk_through(self) -> None:
+        assert wait_until(lambda: self.pin(ENTRY_RELAY).state is True)
+        self.pin(ENTRY_SENSOR).drive_high()
+        self.pin(PRESENCE).drive_low()
+        assert wait_until(lambda: self.pin(ENTRY_RELAY).state is False)
+        self.pin(ENTRY_SENSOR).drive_low()
+        assert wait_until(lambda: self.pin(EXIT_RELAY).state is True)
+        self.pin(EXIT_SENSOR).drive_high()
+        self.pin(PRESENCE).drive_high()
+        assert wait_until(lambda: self.pin(EXIT_RELAY).state is False)
+        self.pin(EXIT_SENSOR).drive_low()
+
+    def traveller(self, fields: dict, face: CaptureOutcome, passes: bool) -> None:
+        assert wait_until(lambda: self.runner.data.state is State.IDLE)
+        before = self.runner.data.txn_count
+        self.face_outcome = face
+        self.runner.submit(ev.DocumentPresented(mrz(**fields)))
+        if passes:
+            self.walk_through()
+        assert wait_until(lambda: self.runner.data.txn_count > before and self.runner.data.state is State.IDLE)
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.runner.stop()
+        self.gate.close()
+        self.onestop.stop()
+        for consumer in self.consumers.values():
+            consumer.stop()
+        for broker in self.brokers.values():
+            broker.stop()
+
+
+@pytest.fixture
+def appliance_log():
+    """Everything the appliance logs at INFO and above, from before it is built to its stop."""
+    stream, root = io.StringIO(), logging.getLogger()
+    handler, level = logging.StreamHandler(stream), root.level
+    handler.setLevel(logging.INFO)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture
+def post(tmp_path, appliance_log, request):
+    try:
+        made = Post(tmp_path, getattr(request, "param", ""))
+    except BrokerUnavailable as exc:
+        pytest.skip(str(exc))
+    made.start()
+    yield made
+    made.stop()
+
+
+def crossings(consumer) -> dict[str, dict]:
+    found = {}
+    for message in consumer.messages("events/crossing"):
+        data = message["data"]
+        assert data["transaction_id"] not in found, "a record arrived twice"
+        found[data["transaction_id"]] = data
+    return found
+
+
+def test_each_authority_receives_only_its_own_records_and_alert_data(post, appliance_log):
+    for name, (fields, face) in TRAVELLERS.items():
+        post.traveller(fields, face, passes=name == "passes")
+    received = dict.fromkeys(Role)
+    assert wait_until(lambda: all(len(post.consumers[r].messages("events/crossing")) >= 5 for r in Role), 20)
+    time.sleep(0.3)     # a duplicate would arrive now
+    for role in Role:
+        received[role] = crossings(post.consumers[role])
+        assert len(received[role]) == 5 and post.consumers[role].counts().invalid == 0
+    assert received[Role.EXIT].keys() == received[Role.ENTRY].keys()
+    by_name = _by_traveller(received)
+
+    uto, arc = by_name["passes"]
+    assert (uto["direction"], arc["direction"]) == ("exit", "entry")
+    assert uto["outcome"] == arc["outcome"] == "passed"
+    assert uto["decision"]["outcome"] == arc["decision"]["outcome"] == "pass"
+    assert uto["onestop"]["country"] == "UTO" and arc["onestop"]["partner_country"] == "UTO"
+    assert uto["document"]["primary_identifier"] == "" and uto["document"]["document_number"] == "L898902C3"
+
+    uto, arc = by_name["exit_ban"]
+    assert uto["outcome"] == arc["outcome"] == "referred"
+    assert uto["decision"]["reasons"] == ["exit_ban"] and uto["alert_hit"] is True
+    assert uto["decision"]["alert_hits"][0]["entry_id"] == "uto-ban-91"
+    assert arc["decision"] == {"outcome": "pass", "reasons": [], "findings": [], "alert_hits": []}
+    assert arc["alert_hit"] is False
+
+    uto, arc = by_name["no_visa"]
+    assert uto["decision"]["outcome"] == "pass" and arc["decision"]["reasons"] == ["visa_required"]
+
+    uto, arc = by_name["watched"]
+    assert arc["decision"]["reasons"] == ["alert_list_hit"]
+    assert arc["decision"]["alert_hits"][0]["entry_id"] == "arc-secret-77"
+    assert uto["decision"]["outcome"] == "pass" and uto["alert_hit"] is False
+
+    uto, arc = by_name["impostor"]
+    assert uto["decision"]["reasons"] == arc["decision"]["reasons"] == ["face_not_matched"]
+
+    _alarms_go_to_their_owner(post, by_name)
+    _statistics_are_each_authoritys_own(post)
+    post.stop()     # what the stop logs counts too
+    log_text = appliance_log.getvalue()
+    assert "BMIS broker connected" in log_text      # the capture saw the appliance's log
+    _nothing_of_the_other_side(post, log_text)
+
+
+def _by_traveller(received) -> dict[str, tuple[dict, dict]]:
+    numbers = {fields.get("document_number", "L898902C3"): name for name, (fields, _) in TRAVELLERS.items()}
+    paired = {}
+    for txn_id, uto in received[Role.EXIT].items():
+        paired[numbers[uto["document"]["document_number"]]] = (uto, received[Role.ENTRY][txn_id])
+    return paired
+
+
+def _statistics_are_each_authoritys_own(post) -> None:
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = {now, now - timedelta(hours=1)}        # the run may straddle an hour
+    for role in Role:
+        reports = [post.onestop.sides[role].commands.stats.report(hour) for hour in hours]
+        total = sum(r["total"] for r in reports)
+        reasons = {code for r in reports for code in r["reason_counts"]}
+        directions = {c["direction"] for r in reports for c in r["counts"]}
+        assert total == 5 and directions == {role.value}
+        assert ("exit_ban" in reasons) is (role is Role.EXIT)
+        assert ("visa_required" in reasons) is (role is Role.ENTRY)
+
+
+def _alarms_go_to_their_owner(post, by_name) -> None:
+    hits = {role: [m["data"].get("transaction_id") for m in post.consumers[role].messages("alarms")
+                   if m["data"]["kind"] == "alert_list_hit"] for role in Role}
+    assert hits[Role.EXIT] == [by_name["exit_ban"][0]["transaction_id"]]
+    assert hits[Role.ENTRY] == [by_name["watched"][1]["transaction_id"]]
+
+
+def _nothing_of_the_other_side(post, log_text: str) -> None:
+    everything = {role: json.dumps(post.consumers[role].messages()) for role in Role}
+    for secret in UTO_SECRETS:
+        assert secret not in everything[Role.ENTRY], secret
+    for secret in ARC_SECRETS:
+        assert secret not in everything[Role.EXIT], secret
+    kiosk = json.dumps([view.as_dict() for view in post.views])
+    for secret in UTO_SECRETS[:3] + ARC_SECRETS[:3] + ("BANNED", "AW0000003"):
+        assert secret not in log_text, secret
+        assert secret not in kiosk, secret
+    referrals = {(v.screen, v.instruction) for v in post.views if v.screen is Screen.SEE_OFFICER}
+    assert len(referrals) == 1      # the same neutral screen whoever referred and why
+
+
+@pytest.mark.parametrize("post", ["allow_offline = false\n"], indirect=True)
+def test_one_authoritys_link_down_refers_by_its_own_rule_and_the_other_is_unaffected(post):
+    post.brokers[Role.ENTRY].stop()
+    assert wait_until(lambda: not post.onestop.reachable(Role.ENTRY))
+    post.traveller({}, CaptureOutcome.MATCH, passes=False)
+    assert wait_until(lambda: len(post.consumers[Role.EXIT].messages("events/crossing")) == 1)
+    uto = next(iter(crossings(post.consumers[Role.EXIT]).values()))
+    assert uto["outcome"] == "referred" and uto["decision"]["outcome"] == "pass"
+    arc_outbox = post.onestop.sides[Role.ENTRY].link.outbox
+    assert arc_outbox.has_crossing(uto["transaction_id"])       # kept for when its link returns
+    pending = [json.loads(m.payload)["data"] for m in arc_outbox.next_batch(50) if m.kind.suffix == "events/crossing"]
+    assert [p["decision"]["reasons"] for p in pending] == [["bmis_unreachable"]]
+
+
+def command(post, role: Role, name: str, params: dict, key_of: Role | None = None) -> dict:
+    consumer = post.consumers[role]
+    correlation = consumer.send_command(DEVICE, name, {"params": params, "operator_id": f"{role.value}-officer"},
+                                        signing_key=post.keys[key_of or role])
+    result = consumer.wait_result(correlation, 10)
+    assert result is not None, f"no answer to {name}"
+    return result
+
+
+def test_each_authority_commands_only_its_own_part_and_either_may_close(post):
+    lane_mode = lambda: post.runner.data.mode.value       # noqa: E731
+    assert command(post, Role.ENTRY, "set-mode", {"mode": "closed"})["status"] == "ack"
+    assert wait_until(lambda: lane_mode() == "closed")
+    assert command(post, Role.EXIT, "set-mode", {"mode": "normal"})["status"] == "ack"     # its own mode only
+    time.sleep(0.2)
+    assert lane_mode() == "closed"
+    forged = command(post, Role.EXIT, "set-mode", {"mode": "normal"}, key_of=Role.ENTRY)    # the other's key
+    assert (forged["status"], forged["reason"]) == ("nack", "unknown_key")
+    opened = command(post, Role.EXIT, "override", {"action": "open", "door": "entry"})
+    assert opened["status"] == "nack" and post.pin(ENTRY_RELAY).state is False
+    entries = [{"id": "arc-new-1", "issuing_state": "UTO", "number": "NW0000001", "category": "lost"}]
+    replaced = command(post, Role.ENTRY, "alerts-replace",
+                       {"list_id": "arc-lost", "kind": "document", "version": 1, "entries": entries})
+    assert replaced["status"] == "ack"
+    assert post.onestop.sides[Role.ENTRY].commands.alerts.check_document("UTO", "NW0000001")
+    assert not post.onestop.sides[Role.EXIT].commands.alerts.check_document("UTO", "NW0000001")
+    assert command(post, Role.ENTRY, "set-mode", {"mode": "normal"})["status"] == "ack"
+    assert wait_until(lambda: lane_mode() == "normal")

@@ -1,0 +1,70 @@
+"""`gatesim onestop` (issue 17): the shipped one-stop scenario runs through the assembled appliance
+with two authorities, each BMIS receives its records exactly once and none of the other's alert
+data; a wrong per-authority expectation fails the run; the file is checked before anything starts."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main as gatesim
+from simulator.onestop_scenario import parse_onestop
+from simulator.scenario import ScenarioError
+from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+
+POST = Path(__file__).resolve().parents[1] / "simulator" / "scenarios" / "onestop" / "post.toml"
+WRONG = '''
+[[traveller]]
+label = "an exit ban the entry side should not see"
+person = "collins"
+exit_ban = true
+expect = "referred"
+expect_exit_reasons = ["exit_ban"]
+expect_entry_reasons = ["exit_ban"]
+'''
+
+
+def test_the_one_stop_post_runs_and_a_wrong_expectation_fails(pcscd_vpcd, tmp_path, capsys):
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    scenario = tmp_path / "post-plus-one.toml"
+    scenario.write_text(POST.read_text() + WRONG)
+    _, port = pcscd_vpcd
+    code = gatesim(["onestop", str(scenario), "--faces", "bundled", "--vpcd-port", str(port)])
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("  ") and ". " in line[:6]]
+    assert len(lines) == 6, out
+    assert all(line.endswith("  ok") for line in lines[:5]), out
+    assert "UNEXPECTED (entry reasons none, wanted exit_ban)" in lines[5]
+    assert out.count("each msg_id exactly once: yes (6 crossing records, one per transaction)") == 2, out
+    assert "cross-authority alert data: none found" in out
+    assert code == 1 and "result: FAILED" in out
+
+
+@pytest.mark.parametrize("entry, says", [
+    ({"label": "x", "person": "hopper", "alert": True}, "use exit_ban or entry_alert"),
+    ({"label": "x", "person": "hopper", "expect_reasons": []}, "expect_exit_reasons"),
+    ({"label": "x", "person": "hopper", "nationality": "utopia"}, "3 capital letters"),
+    ({"label": "x", "person": "hopper", "exit_ban": "yes"}, "exit_ban must be true or false"),
+    ({"label": "x", "person": "hopper", "expect_entry_reasons": ["visa_missing"]}, "visa_required"),
+    ({"label": "x", "person": "hopper", "colour": "red"}, "unknown key"),
+])
+def test_a_bad_one_stop_traveller_is_refused_naming_the_key(entry, says):
+    with pytest.raises(ScenarioError, match=says):
+        parse_onestop({"traveller": [entry]})
+
+
+def test_the_shipped_one_stop_scenario_parses():
+    import tomllib
+    travellers = parse_onestop(tomllib.loads(POST.read_text()))
+    assert [t.spec.nationality for t in travellers] == ["UTO", "UTO", "XXA", "UTO", "UTO"]
+    assert [t.exit_ban for t in travellers] == [False, True, False, False, False]
+
+
+def test_the_demo_shows_the_one_stop_post(monkeypatch):
+    import simulator.onestop_cmd as onestop_cmd
+    ran = []
+    monkeypatch.setattr(onestop_cmd, "run", lambda args: ran.append(args.file) or 0)
+    assert gatesim(["demo", "--onestop", "--faces", "bundled"]) == 0
+    assert ran == [POST]
