@@ -54,3 +54,19 @@ def test_sighup_after_a_renewal_reconnects_the_running_app_with_the_new_certific
         except subprocess.TimeoutExpired:
             app.kill()
     assert app.returncode == 0, err_path.read_text()[-2000:]
+
+
+def test_health_judges_the_certificate_the_connection_loaded(tmp_path):
+    from datetime import UTC, datetime
+
+    from firmware_app.deploy.cert_expiry import CertificateWatch
+    from tests.deploy_helpers import make_openssl_ca
+    cert = tmp_path / "client.crt"
+    cert.write_bytes(make_openssl_ca(tmp_path / "old", days=5).cert.read_bytes())
+    watch, now = CertificateWatch(cert), datetime.now(UTC)
+    cert.write_bytes(make_openssl_ca(tmp_path / "new", days=400).cert.read_bytes())    # renewed on disk
+    waiting = watch.entry(now, reloads=0)
+    assert waiting is not None and waiting["detail"] == "cert_expires_within_7d"
+    assert "next reconnection" in waiting["note"]
+    loaded = watch.entry(now, reloads=1)                    # the link reconnected with it
+    assert loaded == {"status": "ok", "detail": loaded["detail"]} and loaded["detail"].startswith("expires_")
