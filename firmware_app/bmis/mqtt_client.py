@@ -15,6 +15,11 @@ MAX_PUBLISH_PROPERTY_BYTES is acknowledged and dropped unparsed (paho's property
 quadratic: 80,000 user properties held the network thread for 13 s, the broker dropped us on
 keepalive and redelivered the message on every reconnect).
 
+The TLS context is `ClientTls` (client_tls.py): a renewed client certificate and key are loaded
+at the next (re)connection, and `reload_identity()` makes that reconnection at once. A connection
+attempt that ends without a CONNACK is reported (`on_connect_failed`), so a caller waiting for one
+attempt (the renewal's probe) need not wait out paho's retries.
+
 Callbacks run on paho's network thread; an exception in one is logged and never stops the loop.
 """
 from __future__ import annotations
