@@ -3,7 +3,9 @@
 A bad config never starts the lane: it is checked before anything else is opened. Then the
 appliance is assembled (firmware_app/appliance: doors secured first), started, and kept alive:
 READY=1 to systemd once the lane runs with warm models, WATCHDOG=1 while the lane makes progress,
-SIGTERM/SIGINT -> orderly stop with the doors secured.
+SIGTERM/SIGINT -> orderly stop with the doors secured; SIGHUP (`systemctl reload gate-app`, sent after
+`gatectl cert renew`) -> the BMIS link reconnects with a renewed client certificate, at the next
+keep-alive tick (half the watchdog interval, or 5 s).
 Exit codes: 0 stopped on a signal, 1 the gate or the lane could not be started, 2 config unusable.
 """
 from __future__ import annotations
@@ -42,14 +44,17 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"gate-app: config: {problem}", file=sys.stderr)
         return EXIT_CONFIG
-    stop = threading.Event()
-    _install_signals(stop)      # here only: a caller of run() (a test) keeps its own handlers
-    return run(config, Notifier.from_environ(os.environ), stop=stop)
+    stop, reload = threading.Event(), threading.Event()
+    _install_signals(stop, reload)      # here only: a caller of run() (a test) keeps its own handlers
+    return run(config, Notifier.from_environ(os.environ), stop=stop, reload=reload)
 
 
-def run(config, notifier: Notifier, base_dir: Path = Path("."), stop: threading.Event | None = None) -> int:
-    """Build, start and keep the appliance alive until `stop` is set (main() sets it on a signal)."""
+def run(config, notifier: Notifier, base_dir: Path = Path("."), stop: threading.Event | None = None,
+        reload: threading.Event | None = None) -> int:
+    """Build, start and keep the appliance alive until `stop` is set (main() sets it on a signal);
+    `reload` set: reconnect the BMIS link if its client certificate was renewed."""
     stop = threading.Event() if stop is None else stop
+    reload = threading.Event() if reload is None else reload
     try:
         appliance = Appliance(config, base_dir=base_dir).build()
     except GateUnavailable as exc:
@@ -59,7 +64,7 @@ def run(config, notifier: Notifier, base_dir: Path = Path("."), stop: threading.
         appliance.start()
         notifier.send("READY=1")
         notifier.send(f"STATUS=lane {appliance.lane_state()}")
-        _keep_alive(appliance, notifier, stop)
+        _keep_alive(appliance, notifier, stop, reload)
     except GateError as exc:
         print(f"gate-app: the lane could not start ({type(exc).__name__}: {exc}); doors secured", file=sys.stderr)
         return EXIT_GATE
@@ -69,19 +74,26 @@ def run(config, notifier: Notifier, base_dir: Path = Path("."), stop: threading.
     return EXIT_STOPPED
 
 
-def _install_signals(stop: threading.Event) -> None:
+def _install_signals(stop: threading.Event, reload: threading.Event) -> None:
     def request_stop(signum, frame):
         log.info("signal %s: stopping", signal.Signals(signum).name)
         stop.set()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_stop)
+    # Only flags it: the handler runs between two bytecodes of the main thread, which may hold a lock.
+    signal.signal(signal.SIGHUP, lambda signum, frame: reload.set())
 
 
-def _keep_alive(appliance: Appliance, notifier: Notifier, stop: threading.Event) -> None:
+def _keep_alive(appliance: Appliance, notifier: Notifier, stop: threading.Event, reload: threading.Event) -> None:
     """Pet the watchdog only while the lane thread is alive: a hung lane gets restarted by systemd
     (and the restart secures the doors first)."""
     interval = notifier.watchdog_interval_s() or IDLE_TICK_S
     while not stop.wait(interval):
+        if reload.is_set():
+            reload.clear()
+            reloaded = appliance.reload_client_certificate()
+            log.info("reload: %s", "reconnecting with the renewed client certificate" if reloaded
+                     else "client certificate unchanged")
         if appliance.lane_alive():
             notifier.send("WATCHDOG=1")
         else:

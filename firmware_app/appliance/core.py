@@ -301,6 +301,12 @@ class Appliance:
     def bmis_reachable(self) -> bool:
         return self.bmis.reachable()
 
+    def reload_client_certificate(self) -> bool:
+        """SIGHUP (systemctl reload gate-app, after `gatectl cert renew`): reconnect the BMIS link
+        if its certificate files changed; the reconnection loads them."""
+        link = self.bmis.link
+        return link is not None and link.reload_identity()
+
     def lane_alive(self) -> bool:
         """The lane loop runs, is not stuck and never broke (what the systemd watchdog ping needs)."""
         return self._started and self.runner.healthy()
@@ -310,7 +316,8 @@ class Appliance:
         components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
                                "detail": self.lane_state()},
                       "clock": self.clock_watch.health_entry()}
-        certificate = self.cert_watch.entry(self.clock())
+        link = self.bmis.link
+        certificate = self.cert_watch.entry(self.clock(), link.identity_reloads if link is not None else 0)
         if certificate is not None:
             components["certificate"] = certificate
         for fault, error in self.faults:

@@ -136,6 +136,15 @@ class BmisLink:
     def connected(self) -> bool:
         return self._connection is not None and self._connection.connected
 
+    def reload_identity(self) -> bool:
+        """Reconnect with a renewed client certificate if its files changed; True when it did."""
+        return self._connection is not None and self._connection.reload_identity()
+
+    @property
+    def identity_reloads(self) -> int:
+        """Renewed client certificates the connection loaded (at a reconnection) since start."""
+        return self._connection.identity_reloads if self._connection is not None else 0
+
     def wait_drained(self, timeout_s: float, poll_s: float = 0.02) -> bool:
         """True once nothing is pending (tests, orderly shutdown)."""
         deadline = time.monotonic() + timeout_s

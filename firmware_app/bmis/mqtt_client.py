@@ -15,6 +15,11 @@ MAX_PUBLISH_PROPERTY_BYTES is acknowledged and dropped unparsed (paho's property
 quadratic: 80,000 user properties held the network thread for 13 s, the broker dropped us on
 keepalive and redelivered the message on every reconnect).
 
+The TLS context is `ClientTls` (client_tls.py): a renewed client certificate and key are loaded
+at the next (re)connection, and `reload_identity()` makes that reconnection at once. A connection
+attempt that ends without a CONNACK is reported (`on_connect_failed`), so a caller waiting for one
+attempt (the renewal's probe) need not wait out paho's retries.
+
 Callbacks run on paho's network thread; an exception in one is logged and never stops the loop.
 """
 from __future__ import annotations
@@ -26,12 +31,14 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from .client_tls import ClientTls
 from .errors import MqttSettingsError
 
 log = logging.getLogger(__name__)
@@ -89,6 +96,9 @@ class Callbacks:
     on_dropped: Callable[[str, str], None] = lambda topic, reason: None   # acked, never handled
     on_subscribe_refused: Callable[[str, str], None] = lambda topic_filter, reason: None
     on_subscribed: Callable[[str], None] = lambda topic_filter: None
+    # A connection attempt that ended without a successful CONNACK: refused by the broker, TCP/TLS
+    # failed (a refused client certificate), or dropped before the CONNACK. paho retries anyway.
+    on_connect_failed: Callable[[str], None] = lambda reason: None
 
 
 def publish_packet_size(topic: str, payload: bytes, correlation: bytes | None) -> int:
@@ -181,6 +191,7 @@ class Publisher(abc.ABC):
     receive_maximum: int | None = None        # the broker's MQTT 5 Receive Maximum (None: not announced)
     maximum_packet_size: int | None = None    # the broker's MQTT 5 Maximum Packet Size (None: no limit)
     retain_available: bool = True             # False: the broker said it keeps no retained messages
+    identity_reloads: int = 0                 # renewed client certificates loaded since start
 
     @abc.abstractmethod
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
@@ -190,6 +201,11 @@ class Publisher(abc.ABC):
     def reconnect(self) -> None:  # noqa: B027 - an optional capability with its default, not abstract
         """Drop the connection and make it again (the pump calls this when PUBACKs stop coming).
         By default there is nothing to re-make."""
+
+    def reload_identity(self) -> bool:
+        """Reconnect if the client certificate or key on disk changed (a renewal); True when it
+        did. By default there is no identity to reload."""
+        return False
 
 
 class BrokerConnection(Publisher):
@@ -214,6 +230,8 @@ class MqttConnection(BrokerConnection):
         self._maximum_packet_size: int | None = None
         self._retain_available = True
         self._subscribe_mids: dict[int, str] = {}    # SUBSCRIBE mid -> topic filter (network thread only)
+        self._awaiting_connack = False                # network thread only
+        self._tls = ClientTls(settings.ca_file, settings.cert_file, settings.key_file)
         self._client = self._make_client(will)
 
     def _make_client(self, will: Will | None) -> _BoundedClient:
@@ -221,11 +239,8 @@ class MqttConnection(BrokerConnection):
         client = _BoundedClient(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=paho.MQTTv5)
         client.on_dropped_publish = _guarded("dropped", self._on_dropped)
         client.suppress_exceptions = True
-        try:
-            client.tls_set(ca_certs=str(s.ca_file), certfile=str(s.cert_file) if s.cert_file else None,
-                           keyfile=str(s.key_file) if s.key_file else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            raise MqttSettingsError(f"TLS setup failed: {exc}") from exc
+        # paho only calls wrap_socket and reads check_hostname: the reloadable context stands in
+        client.tls_set_context(cast(ssl.SSLContext, self._tls))
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if will is not None:
@@ -233,6 +248,8 @@ class MqttConnection(BrokerConnection):
         client.max_inflight_messages_set(s.max_inflight)
         # paho annotates whole seconds but sleeps for fractions: the tests reconnect within 0.1-0.5 s
         client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)  # type: ignore[arg-type]
+        client.on_pre_connect = _guarded("pre_connect", self._on_pre_connect)
+        client.on_connect_fail = _guarded("connect_fail", self._on_connect_fail)
         client.on_connect = _guarded("connect", self._on_connect)
         client.on_disconnect = _guarded("disconnect", self._on_disconnect)
         client.on_publish = _guarded("publish", self._on_publish)
@@ -271,6 +288,19 @@ class MqttConnection(BrokerConnection):
         except OSError as exc:
             log.debug("MQTT socket shutdown: %s", exc)
 
+    def reload_identity(self) -> bool:
+        """Reconnect when the certificate or key files changed; the reconnection loads them."""
+        if not self._tls.changed():
+            return False
+        log.info("MQTT client certificate changed on disk: reconnecting with it")
+        self.reconnect()
+        return True
+
+    @property
+    def identity_reloads(self) -> int:  # type: ignore[override]  # read-only here; stand-ins set them
+        """How many times a changed client certificate was loaded for a (re)connection."""
+        return self._tls.reloads
+
     @property
     def connected(self) -> bool:  # type: ignore[override]  # read-only here; stand-ins set them
         return self._connected
@@ -308,10 +338,25 @@ class MqttConnection(BrokerConnection):
         return info.mid
 
     # -- paho callbacks (network thread) ---------------------------------------------------------
+    def _on_pre_connect(self, client, userdata) -> None:
+        self._awaiting_connack = True
+        self._tls.refresh()
+
+    def _connect_failed(self, reason: str) -> None:
+        if self._awaiting_connack:
+            self._awaiting_connack = False
+            self._callbacks.on_connect_failed(reason)
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho passes no reason; a client certificate the broker refuses under TLS 1.2 ends here
+        self._connect_failed("TCP or TLS connection failed")
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.warning("MQTT connection refused: %s", reason_code)
+            self._connect_failed(f"refused: {reason_code}")
             return
+        self._awaiting_connack = False
         # The pump keeps its window within this (MQTT 5, 3.3.4): a strict broker disconnects with 0x93
         # otherwise, and the backlog resend would repeat that forever. paho cannot change its own
         # in-flight limit on an open connection.
@@ -330,6 +375,8 @@ class MqttConnection(BrokerConnection):
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self._connected = False
+        # under TLS 1.3 the broker refuses a client certificate after the handshake: a drop here
+        self._connect_failed(f"closed before CONNACK: {reason_code}")
         self._callbacks.on_disconnected(str(reason_code))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:

@@ -1,8 +1,9 @@
 """The client certificate's expiry as a health component: warnings at 30, 7 and 1 days left.
 
-gate-app's MQTT connection holds the certificate it started with; a renewal swaps the file
-underneath. So the watch remembers the certificate found at start and judges that one, and says
-when a renewed one on disk waits for the next start (the BMIS operator then plans a restart)."""
+gate-app's MQTT connection loads a renewed certificate when it next connects (the renewal asks it
+to reconnect: `systemctl reload gate-app`). So the watch remembers the certificate in use, judges
+that one, takes the one on disk when the connection says it loaded a renewed one, and meanwhile
+says that a renewed one waits for the next reconnection."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class CertificateWatch:
     def __init__(self, cert_file: Path | None):
         self.cert_file = cert_file
         self.in_use = self._facts()
+        self._reloads_seen = 0
 
     def _facts(self) -> CertFacts | None:
         try:
@@ -64,14 +66,18 @@ class CertificateWatch:
         except (OSError, ValueError):
             return None
 
-    def entry(self, now: datetime) -> dict[str, str] | None:
+    def entry(self, now: datetime, reloads: int = 0) -> dict[str, str] | None:
+        """`reloads`: how many renewed certificates the connection has loaded (it read the file)."""
         if self.cert_file is None:
             return None
+        if reloads != self._reloads_seen:
+            self._reloads_seen, self.in_use = reloads, self._facts()
         if self.in_use is None:
             return certificate_health(self.cert_file, now)
         entry = expiry_entry(self.in_use.not_after, now)
         on_disk = self._facts()
         if on_disk is not None and on_disk.fingerprint != self.in_use.fingerprint:
             entry["note"] = (f"renewed certificate (until {on_disk.not_after:%Y-%m-%d}) is used from the next "
-                             f"gate-app start; {entry.get('note', 'the one in use is fine')}")[:200]
+                             "reconnection (systemctl reload gate-app); "
+                             f"{entry.get('note', 'the one in use is fine')}")[:200]
         return entry

@@ -183,7 +183,8 @@ def install_pending(config: GateConfig, files: IdentityFiles, now: datetime, pro
     _swap(files, key_path)
     detail = (f"new certificate in use, valid until {cert.not_valid_after_utc:%Y-%m-%d} "
               f"(serial {cert.serial_number:x}); the previous pair kept as .old; gate-app "
-              "connects with it from its next start")
+              "reconnects with it on `systemctl reload gate-app` (gate-cert-renew.service sends it) "
+              "or its next reconnection")
     return RenewReport(RenewOutcome.RENEWED, detail, cert.not_valid_after_utc)
 
 

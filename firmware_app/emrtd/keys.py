@@ -1,4 +1,9 @@
-"""Key derivation of ICAO 9303-11 (section 9.7.1) and the access-key seeds from MRZ or CAN."""
+"""Key derivation of ICAO 9303-11 (section 9.7.1) and the access-key seeds from MRZ or CAN.
+
+The MRZ seed is built from the key fields as printed, with their check digits (9303-11 9.7.2).
+An expiry of six fillers (a document that states none) is printed with a filler check digit, `<`
+or `0` depending on the issuer; the chip was personalised with what is printed, so the key takes
+the check digit as read (`expiry_check`) rather than computing one."""
 from __future__ import annotations
 
 import enum
@@ -42,6 +47,8 @@ def adjust_des_parity(key: bytes) -> bytes:
 
 
 _CHECK_WEIGHTS = (7, 3, 1)
+NO_EXPIRY = "<<<<<<"
+NO_EXPIRY_CHECKS = ("<", "0")       # what issuers print after six fillers
 
 
 def check_digit(field: str) -> str:
@@ -66,18 +73,27 @@ class MrzKey:
     """The three MRZ fields that open the chip (personal data: repr hides them)."""
     document_number: str
     birth_date: str  # YYMMDD
-    expiry_date: str  # YYMMDD
+    expiry_date: str  # YYMMDD, or six fillers: no expiry stated
+    expiry_check: str | None = None  # the expiry's check digit as printed (None: computed)
 
     def __repr__(self) -> str:
         return "MrzKey(<redacted>)"
 
     def information(self) -> bytes:
         number = self.document_number.upper().ljust(9, "<")
-        for name, date in (("birth date", self.birth_date), ("expiry date", self.expiry_date)):
-            if len(date) != 6 or not date.isdigit():
-                raise AuthenticationError("BAC", f"{name} must be 6 digits YYMMDD")
-        parts = [number, self.birth_date, self.expiry_date]
-        return "".join(p + check_digit(p) for p in parts).encode("ascii")
+        _require_date("birth date", self.birth_date)
+        number_and_birth = "".join(p + check_digit(p) for p in (number, self.birth_date))
+        return (number_and_birth + self.expiry_date + self._expiry_check()).encode("ascii")
+
+    def _expiry_check(self) -> str:
+        if self.expiry_date != NO_EXPIRY:
+            _require_date("expiry date", self.expiry_date)
+            return check_digit(self.expiry_date)
+        if self.expiry_check is None:
+            return check_digit(NO_EXPIRY)
+        if self.expiry_check not in NO_EXPIRY_CHECKS:
+            raise AuthenticationError("BAC", "an expiry of six fillers needs a check digit '<' or '0'")
+        return self.expiry_check
 
     def seed(self) -> bytes:
         """K_seed for BAC: first 16 bytes of SHA-1(MRZ_information)."""
@@ -85,6 +101,11 @@ class MrzKey:
 
     def pace_password(self) -> bytes:
         return hashlib.sha1(self.information()).digest()
+
+
+def _require_date(name: str, date: str) -> None:
+    if len(date) != 6 or not date.isdigit():
+        raise AuthenticationError("BAC", f"{name} must be 6 digits YYMMDD (or six fillers for no expiry)")
 
 
 @dataclass(frozen=True, repr=False)
@@ -110,10 +131,11 @@ def mrz_key_from_lines(lines: list[str]) -> MrzKey:
     if len(lines) == 2 and len(lines[1]) in (44, 36):
         line = lines[1]
         optional_end = 42 if len(line) == 44 else 35
-        return MrzKey(_long_number(line[0:9], line[9], line[28:optional_end]), line[13:19], line[21:27])
+        return MrzKey(_long_number(line[0:9], line[9], line[28:optional_end]), line[13:19], line[21:27], line[27])
     if len(lines) == 3 and len(lines[0]) == 30 and len(lines[1]) == 30:
         first = lines[0]
-        return MrzKey(_long_number(first[5:14], first[14], first[15:30]), lines[1][0:6], lines[1][8:14])
+        return MrzKey(_long_number(first[5:14], first[14], first[15:30]), lines[1][0:6], lines[1][8:14],
+                      lines[1][14])
     raise AuthenticationError("BAC", "MRZ must be 2 lines of 44 or 36, or 3 lines of 30 characters")
 
 
