@@ -64,8 +64,8 @@ def _review(review: PendingReview, session: Session, seconds_left: float) -> str
     return (f"<h2>Traveller waiting: transaction {_e(review.txn_id)}</h2>"
             f"<p class=\"deadline\">Answer within <span id=\"seconds-left\">{seconds_left:.0f}</span> s; "
             "without an answer the traveller is referred.</p>"
-            f"{_alerts(decision)}<div class=\"evidence\">{_decision(decision)}{_document(review)}"
-            f"{_chip(review)}{_face(review)}</div>{_images(review)}{_answer_form(review, session)}")
+            f"{_alerts(decision)}<div class=\"at-a-glance\">{_images(review)}{_answer_form(review, session)}</div>"
+            f"<div class=\"evidence\">{_decision(decision)}{_document(review)}{_chip(review)}{_face(review)}</div>")
 
 
 def _table(caption: str, rows: list[tuple[str, object]]) -> str:
