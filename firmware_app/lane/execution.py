@@ -109,7 +109,7 @@ class ActionExecutor:
 
     def _request_officer_review(self, action: act.RequestOfficerReview) -> None:
         if self.ports.officer is not None:      # without an officer console the review times out
-            self.ports.officer.request_review(action.txn_id, action.decision)
+            self.ports.officer.request_review(action.txn_id, action.decision, action.evidence)
 
     # --- timers -----------------------------------------------------------------------------
     def _start_timer(self, action: act.StartTimer) -> None:
