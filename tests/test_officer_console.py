@@ -7,10 +7,12 @@ import logging
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_app.lane.events import OfficerDecision, OfficerVerdict
 from firmware_app.officer import AuditAction, ImageKind
-from firmware_app.officer.sessions import COOKIE
+from firmware_app.officer.sessions import COOKIE, session_id
 from firmware_app.policy import AlertHit, AlertListKind, Decision, Evidence, Finding, Outcome, ReasonCode
 from tests.lane_helpers import PASS, good_chip, good_face, mrz
 from tests.officer_helpers import OFFICER, PASSWORD, Ticker, console_bench
@@ -220,3 +222,37 @@ def test_no_personal_data_in_logs_above_debug(bench, caplog):
     for secret in (document.document_number, document.primary_identifier, "entry-4711", PASSWORD):
         assert secret not in loud
     assert "T-9" in loud        # ids are fine: the audit trail needs them
+
+
+def test_an_answer_the_audit_cannot_record_is_not_handed_to_the_lane(bench):
+    bench.desk.request_review("T-10", PASS, EVIDENCE)
+    client = signed_in(bench)
+    csrf = client.csrf()
+    bench.audit.close()                         # the audit database is gone (disk, corruption)
+    answer = client.decide("T-10", "accept", csrf)
+    assert answer.status == 503 and "lane will refer" in answer.text
+    assert bench.submitted == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=600), content_type=st.sampled_from(
+    ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "text/plain"]))
+def test_any_decision_body_without_the_token_is_refused_and_changes_nothing(bench, body, content_type):
+    if bench.desk.pending() is None:
+        bench.desk.request_review("T-11", PASS, EVIDENCE)
+    client = bench.client()
+    client.cookie = getattr(bench, "fuzz_cookie", None)
+    if client.cookie is None:
+        client.login()
+        bench.fuzz_cookie = client.cookie
+    answer = client.request("POST", "/decision", body, {"Content-Type": content_type,
+                                                         "Origin": f"https://127.0.0.1:{client.port}"})
+    assert answer.status in (400, 403, 415)
+    assert bench.submitted == [] and bench.desk.pending() is not None
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=300))
+def test_any_cookie_header_gives_a_bounded_session_id_or_none(header):
+    found = session_id(header)
+    assert found is None or (0 < len(found) <= 128 and f"{COOKIE}={found}" in header)
