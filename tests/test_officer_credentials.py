@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 
 import pytest
@@ -101,3 +102,15 @@ def test_gatectl_officer_audit_lists_logins_and_decisions(tmp_path, capsys):
     assert [(r["officer"], r["action"], r["applied"]) for r in rows] == [
         ("officer-7", "login", None), ("officer-7", "decision", True), ("officer-8", "decision", False)]
     assert gatectl(["officer", "audit", "--file", str(tmp_path / "missing.db")]) == 2
+
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_root_adding_an_officer_keeps_the_file_the_gate_user_s(tmp_path):
+    path = tmp_path / "officers"
+    path.touch(mode=0o600)
+    os.chown(path, 65534, 65534)        # the gate user (here: nobody) owns it, as postinst makes it
+    OfficerStore(path).add("officer-9", "a long enough password")
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (65534, 65534, 0o600)
+    assert OfficerStore(path).names() == ["officer-9"]
