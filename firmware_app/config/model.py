@@ -409,14 +409,15 @@ class OfficerSection(Strict):
     enabled: bool = Field(default=False, description="serve the console (without it every assisted-mode "
                           "traveller is referred after lane.officer_s)")
     bind: str = Field(default="127.0.0.1", description="IP address to listen on: the gate's post-LAN address")
-    port: int = Field(default=8443, gt=0, lt=65536)
+    port: int = Field(default=8443, gt=0, lt=65536, description="TCP port of the console (HTTPS only)")
     cert_file: Path | None = Field(default=None, description="PEM certificate (chain) the console presents")
     key_file: Path | None = Field(default=None, description="its PEM private key (0600, owned by the gate user)")
     credential_file: Path = Field(default=Path("/etc/border-gate/officers"),
                                   description="officer passwords, written by `gatectl officer add`")
     session_s: float = Field(default=8 * 3600.0, ge=60, le=24 * 3600, description="a login lasts this long")
     max_failures: int = Field(default=5, ge=1, le=100, description="wrong passwords that lock an officer id")
-    lockout_s: float = Field(default=300.0, gt=0, le=24 * 3600)
+    lockout_s: float = Field(default=300.0, gt=0, le=24 * 3600,
+                             description="how long a locked officer id stays locked (counted from the last failures)")
     audit_file: Path | None = Field(default=None, description="SQLite audit of logins and decisions; "
                                     "unset: officer-audit.db in device.data_dir")
 
