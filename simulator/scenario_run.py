@@ -25,8 +25,7 @@ from simulator.local_process import wait_until
 from simulator.officer_agent import OfficerAgentError
 from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
-from simulator.scenario import (Behaviour, Chip, Document, Forgery, OfficerAnswer, Scenario, ScenarioError,
-                                TravellerSpec)
+from simulator.scenario import Behaviour, Chip, Document, Forgery, OfficerAnswer, Scenario, ScenarioError, TravellerSpec
 from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config

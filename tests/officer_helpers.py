@@ -19,7 +19,7 @@ from firmware_app.officer.sessions import COOKIE
 from simulator.bmis_pki import make_test_pki
 
 OFFICER, PASSWORD = "officer-7", "correct horse battery"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Ticker:

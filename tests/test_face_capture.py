@@ -67,7 +67,7 @@ def test_camera_fault_ends_the_capture(verifier, faces):
 
 
 def test_each_compared_frame_is_handed_out_with_its_verdict(verifier, faces):
-    clock, compared = FakeClock(), []
+    clock, compared = ManualClock(100.0), []
     loop = CaptureLoop(verifier, ScriptedCamera([faces["other"], faces["same"]], clock), clock,
                        CapturePlan(frames_per_attempt=1), on_compared=lambda image, v: compared.append((image, v)))
     result = loop.run(faces["reference"])

@@ -22,7 +22,7 @@ from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
 ASSISTED = Path(__file__).resolve().parents[1] / "simulator" / "scenarios" / "assisted.toml"
 
 
-def test_assisted_mode_accept_reject_no_answer_and_refer(pcscd_vpcd, tmp_path):  # noqa: F811
+def test_assisted_mode_accept_reject_no_answer_and_refer(pcscd_vpcd, tmp_path):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     faces = prepare_faces("bundled", tmp_path / "none", tmp_path, random.Random(3))

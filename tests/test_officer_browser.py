@@ -12,14 +12,14 @@ from firmware_app.lane.events import OfficerDecision, OfficerVerdict
 from firmware_app.officer import ImageKind
 from firmware_app.officer.sessions import COOKIE
 from firmware_app.policy import Evidence
-from kiosk_browser_helpers import ARTIFACTS, axe_source, AXE_RUN_JS
+from kiosk_browser_helpers import ARTIFACTS, AXE_RUN_JS, axe_source
 from tests.lane_helpers import PASS, good_chip, good_face, mrz
 from tests.officer_helpers import OFFICER, PASSWORD, console_bench
 
 pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
-from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 IMAGES = {ImageKind.PORTRAIT: encode_jpeg(np.full((400, 320, 3), (90, 120, 160), np.uint8)),
           ImageKind.LIVE: encode_jpeg(np.full((480, 640, 3), (60, 90, 60), np.uint8))}

@@ -89,7 +89,7 @@ def test_gatectl_officer_audit_lists_logins_and_decisions(tmp_path, capsys):
 
     from firmware_app.officer import AuditAction, OfficerAudit
     path = tmp_path / "officer-audit.db"
-    audit = OfficerAudit.open(path, lambda: dt.datetime(2026, 12, 6, 9, tzinfo=dt.timezone.utc))
+    audit = OfficerAudit.open(path, lambda: dt.datetime(2026, 12, 6, 9, tzinfo=dt.UTC))
     audit.record("officer-7", AuditAction.LOGIN, peer="10.0.0.9")
     audit.record("officer-7", AuditAction.DECISION, txn_id="T-1", verdict="accept", applied=True)
     audit.record("officer-8", AuditAction.DECISION, txn_id="T-1", verdict="reject", applied=False)

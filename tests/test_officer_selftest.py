@@ -2,7 +2,7 @@
 empty credential file or an expired certificate fail; a usable console is ok with its address."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from firmware_app.appliance.selftest import Status
 from firmware_app.appliance.selftest_officer import check_officer_console
@@ -22,9 +22,9 @@ def test_the_officer_console_check(tmp_path):
     _, server = tls_files(tmp_path)         # valid for 2 days
     officers = credential_file(tmp_path)
     assert check_officer_console(config(tmp_path, enabled=False)).status is Status.SKIP
-    earlier = datetime.now(timezone.utc) - timedelta(days=40)
+    earlier = datetime.now(UTC) - timedelta(days=40)
     soon = check_officer_console(config(tmp_path, cert=server.cert, key=server.key, officers=officers),
-                                 datetime.now(timezone.utc))
+                                 datetime.now(UTC))
     assert soon.status is Status.WARN and "https://127.0.0.1:9443/, 1 officer(s)" in soon.detail
     assert check_officer_console(config(tmp_path, cert=server.cert, key=server.key, officers=officers),
                                  earlier).status is Status.FAIL       # not valid yet
@@ -34,7 +34,7 @@ def test_the_officer_console_check(tmp_path):
         is Status.FAIL
     swapped = check_officer_console(config(tmp_path, cert=server.key, key=server.cert, officers=officers))
     assert swapped.status is Status.FAIL and "certificate/key unusable" in swapped.detail
-    later = datetime.now(timezone.utc) + timedelta(days=30)        # the test certificate lasts 2 days
+    later = datetime.now(UTC) + timedelta(days=30)        # the test certificate lasts 2 days
     expired = check_officer_console(config(tmp_path, cert=server.cert, key=server.key, officers=officers), later)
     assert expired.status is Status.FAIL and "not valid now" in expired.detail
 
@@ -43,7 +43,7 @@ def test_a_certificate_with_time_left_is_ok():
     from firmware_app.appliance.selftest_officer import _judge
 
     class Cert:
-        not_valid_before_utc = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        not_valid_after_utc = datetime(2027, 1, 1, tzinfo=timezone.utc)
-    result = _judge(Cert(), 2, "10.0.0.5:8443", datetime(2026, 6, 1, tzinfo=timezone.utc))
+        not_valid_before_utc = datetime(2026, 1, 1, tzinfo=UTC)
+        not_valid_after_utc = datetime(2027, 1, 1, tzinfo=UTC)
+    result = _judge(Cert(), 2, "10.0.0.5:8443", datetime(2026, 6, 1, tzinfo=UTC))
     assert result.status is Status.OK and "2 officer(s), certificate expires 2027-01-01 (214 days)" in result.detail

@@ -8,12 +8,17 @@ console). It is reported on the health instead (`officer_console` failed, with t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from firmware_app.errors import GateError
+
+if TYPE_CHECKING:   # the console is imported only when [officer] is enabled
+    from firmware_app.officer import OfficerAudit, ReviewDesk
+    from firmware_app.officer.server import OfficerConsole
 
 log = logging.getLogger("gate.app.officer")
 AUDIT_FILE = "officer-audit.db"
@@ -21,9 +26,9 @@ AUDIT_FILE = "officer-audit.db"
 
 @dataclass
 class OfficerSide:
-    desk: object            # officer.ReviewDesk: the lane's OfficerPort
-    console: object         # officer.server.OfficerConsole
-    audit: object           # officer.OfficerAudit
+    desk: ReviewDesk            # the lane's OfficerPort
+    console: OfficerConsole
+    audit: OfficerAudit
 
     def start(self) -> None:
         self.console.start()

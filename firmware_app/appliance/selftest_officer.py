@@ -2,7 +2,7 @@
 now, and at least one officer can sign in. Skipped when [officer] is not enabled."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from firmware_app.errors import GateError
 
@@ -26,13 +26,14 @@ def check_officer_console(config, now: datetime | None = None) -> CheckResult:
         return fail(NAME, str(exc))
     if not officers:
         return fail(NAME, f"no officer in {section.credential_file}: nobody can sign in (gatectl officer add)")
-    return _judge(cert, len(officers), f"{section.bind}:{section.port}", now or datetime.now(timezone.utc))
+    return _judge(cert, len(officers), f"{section.bind}:{section.port}", now or datetime.now(UTC))
 
 
 def _judge(cert, officers: int, where: str, now: datetime) -> CheckResult:
     expires = cert.not_valid_after_utc
     if expires <= now or cert.not_valid_before_utc > now:
-        return fail(NAME, f"certificate not valid now (valid {cert.not_valid_before_utc:%Y-%m-%d} .. {expires:%Y-%m-%d})")
+        valid = f"{cert.not_valid_before_utc:%Y-%m-%d} .. {expires:%Y-%m-%d}"
+        return fail(NAME, f"certificate not valid now (valid {valid})")
     status = Status.WARN if expires - now < EXPIRY_WARNING else Status.OK
     return CheckResult(NAME, status, f"https://{where}/, {officers} officer(s), certificate expires "
                                      f"{expires:%Y-%m-%d} ({(expires - now).days} days)")

@@ -7,6 +7,7 @@ import getpass
 import json
 import sys
 from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 
 from . import EXIT_OK, EXIT_USAGE
@@ -63,14 +64,14 @@ def run_list(args) -> int:
 
 
 def run_audit(args) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from firmware_app.officer import OfficerAudit, OfficerAuditError
     if not args.file.is_file():
         print(f"gatectl officer audit: {args.file} does not exist", file=sys.stderr)
         return EXIT_USAGE
     try:
-        audit = OfficerAudit.open(args.file, lambda: datetime.now(timezone.utc))
+        audit = OfficerAudit.open(args.file, lambda: datetime.now(UTC))
         rows = audit.rows(args.txn, max(1, min(args.limit, 100_000)))
         audit.close()
     except OfficerAuditError as exc:

@@ -64,7 +64,7 @@ class CapturePlan:
 class CaptureLoop:
     def __init__(self, verifier: FaceVerifier, camera: FrameReader, clock: Callable[[], float],
                  plan: CapturePlan = CapturePlan(), on_feedback: Callable[[tuple], None] | None = None,
-                 on_compared: Callable[[object, VerificationResult], None] | None = None):
+                 on_compared: Callable[[Any, VerificationResult], None] | None = None):
         self.verifier, self.camera, self.clock, self.plan = verifier, camera, clock, plan
         self.on_feedback = on_feedback or (lambda issues: None)
         # each compared frame's image with its verdict (the officer console shows the best one)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from .errors import OfficerAuditError
 

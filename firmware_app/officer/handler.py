@@ -189,7 +189,7 @@ class OfficerRequestHandler(BaseHTTPRequestHandler):
             phrase = "error"
         self._send(code, "text/plain; charset=utf-8", phrase.encode())
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         log.debug("officer http: " + format, *args)
 
 

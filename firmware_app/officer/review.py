@@ -18,9 +18,9 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from firmware_app.lane.events import OfficerDecision, OfficerVerdict
 from firmware_app.policy import Decision, Evidence

@@ -19,9 +19,9 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 from firmware_app.lane.events import OfficerVerdict
 
@@ -43,6 +43,7 @@ SHUTDOWN_POLL_S = 0.1
 class _TlsServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    console: OfficerConsole      # what the request handler serves (set by OfficerConsole.start)
 
     def __init__(self, address, handler, context: ssl.SSLContext, max_connections: int):
         self._slots = threading.BoundedSemaphore(max_connections)
@@ -113,8 +114,10 @@ class OfficerConsole:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
-            self._thread.join(timeout=5)
             self._http = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     @property
     def port(self) -> int:
@@ -136,7 +139,8 @@ class OfficerConsole:
             ok = self.store.verify(name, password)
         except LockedOut as exc:
             self.audit.record(name, AuditAction.LOCKED_OUT, peer=peer)
-            raise Refused(429, f"Too many failed sign-ins: try again in {max(1, round(exc.retry_in_s / 60))} min.")
+            minutes = max(1, round(exc.retry_in_s / 60))
+            raise Refused(429, f"Too many failed sign-ins: try again in {minutes} min.") from None
         except CredentialError as exc:
             log.error("officer credential file unusable: %s", type(exc).__name__)
             raise Refused(503, "Sign-in is unavailable: the credential file cannot be read.") from None

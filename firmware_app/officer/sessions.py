@@ -10,8 +10,8 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 COOKIE = "__Host-officer_session"
 MAX_SESSIONS = 64
