@@ -51,6 +51,14 @@ class Chip(str, enum.Enum):
     PACE_CAM = "pace_cam"  # PACE with Chip Authentication Mapping (EF.CardSecurity)
 
 
+class OfficerAnswer(str, enum.Enum):
+    """What the officer on the console answers for an assisted-mode traveller."""
+    ACCEPT = "accept"
+    REFER = "refer"
+    REJECT = "reject"
+    NONE = "none"          # nobody answers: the lane refers after lane.officer_s
+
+
 class Behaviour(str, enum.Enum):
     WALK = "walk"
     TAILGATE = "tailgate"
@@ -75,6 +83,7 @@ class TravellerSpec:
     minor: bool = False
     presentation_attack: PresentationAttack | None = None
     nationality: str = "UTO"        # set by one-stop scenarios (simulator/onestop_scenario.py)
+    officer: OfficerAnswer | None = None     # set: the lane runs in assisted mode for this traveller
 
     @property
     def fault_plan(self) -> FaultPlan:
@@ -132,6 +141,10 @@ KEYS = (
         tuple(c.value for c in Chip)),
     Key("extended_length", Kind.BOOL, "false", "the chip accepts extended-length APDUs (big reads)"),
     Key("minor", Kind.BOOL, "false", "the holder is 10 years old (the post's minor_age is 18 by default)"),
+    Key("officer", Kind.CHOICE, "not set (the lane runs in normal mode)", "the lane is switched to assisted "
+        "mode (signed BMIS set-mode) and an officer signed in on the officer console answers: accept (confirms "
+        "the lane's decision: a pass goes through), refer (to the officer desk), reject (entry refused), none "
+        "(nobody answers: referred after lane.officer_s)", tuple(a.value for a in OfficerAnswer)),
     Key("reader_faults", Kind.TEXT_LIST, "[]", "passport-reader line faults for this document, each "
         "KEY=VALUE: " + "; ".join(FAULT_SPECS) + "; P is a probability 0..1"),
     Key("expect", Kind.CHOICE, "none (not checked)", "the crossing outcome the tester expects",
@@ -192,7 +205,7 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
         except ValueError as exc:
             raise ScenarioError(f"{where}: {key.name} {exc}") from None
     for name, kind in (("forgery", Forgery), ("behaviour", Behaviour), ("document", Document), ("chip", Chip),
-                       ("presentation_attack", PresentationAttack)):
+                       ("presentation_attack", PresentationAttack), ("officer", OfficerAnswer)):
         if name in values:
             values[name] = kind(values[name])
     spec = TravellerSpec(**values)

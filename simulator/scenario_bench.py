@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
 from simulator.local_process import free_port, wait_until
+from simulator.officer_agent import OfficerAgent
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
@@ -43,7 +45,13 @@ class BenchUnavailable(RuntimeError):
     """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
 
 
-def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True) -> str:
+OFFICER = "officer-sim"
+OFFICER_S = 4.0     # short: an unanswered assisted-mode traveller is referred after this
+
+
+def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True,
+                      officer_port: int | None = None) -> str:
+    """With `officer_port`: the officer console too, on 127.0.0.1 with the broker CA's server pair."""
     pair = broker.pki.devices[DEVICE_ID]
     return f"""
 [device]
@@ -70,6 +78,7 @@ enter_s = 5.0
 exit_s = 5.0
 tailgate_s = 5.0
 refer_s = 10.0
+officer_s = {OFFICER_S}
 [bmis]
 host = "127.0.0.1"
 port = {broker.device_port}
@@ -84,6 +93,18 @@ retry_delay_s = 0.2
 command_keys_dir = "{workdir / 'bmis-keys'}"
 [kiosk]
 port = {kiosk_port}
+""" + (officer_config_text(workdir, broker, officer_port) if officer_port is not None else "")
+
+
+def officer_config_text(workdir: Path, broker: MosquittoBroker, port: int) -> str:
+    server = broker.pki.server
+    return f"""[officer]
+enabled = true
+bind = "127.0.0.1"
+port = {port}
+cert_file = "{server.cert}"
+key_file = "{server.key}"
+credential_file = "{workdir / 'officers'}"
 """
 
 
@@ -110,6 +131,8 @@ class Bench:
         self.command_key = Ed25519PrivateKey.generate()
         self.passport_pki = build_pki("gatesim-demo", self.now)
         self.clock_state = ClockState.SYNCHRONISED   # the bench's NTP state; a scenario may unset it
+        self.officer = None         # OfficerAgent: the officer signed in on the console (assisted mode)
+        self.officer_port: int | None = None
 
     # --- life cycle ----------------------------------------------------------------------------
     def __enter__(self) -> Bench:
@@ -130,7 +153,9 @@ class Bench:
         self._start_pcscd()
         self._start_bmis()
         self._write_trust_files()
+        password = self._officer_password()
         self.reader.open()
+        self.officer_port = free_port()
         config = parse_config(self.config_text(free_port()))
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
@@ -140,9 +165,11 @@ class Bench:
         self.gate.start()                      # doors shut, loops closed, lane empty
         self.appliance.start()
         self._await_ready()
+        if config.officer.enabled:
+            self.officer = OfficerAgent("127.0.0.1", self.officer_port, self.broker.pki.ca, OFFICER, password)
 
     def config_text(self, kiosk_port: int) -> str:
-        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad)
+        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.officer_port)
 
     def _start_pcscd(self) -> None:
         if self._vpcd_port is not None:
@@ -179,6 +206,12 @@ class Bench:
         if self.passport_pki.crl:
             (csca / "csca-demo.crl").write_bytes(self.passport_pki.crl)
 
+    def _officer_password(self) -> str:
+        from firmware_app.officer import OfficerStore
+        password = secrets.token_urlsafe(18)
+        OfficerStore(self.workdir / "officers").add(OFFICER, password)
+        return password
+
     def _await_ready(self) -> None:
         checks = [("the reader port", lambda: self.reader.reader_attached()),
                   ("the BMIS consumer", lambda: self.consumer.connected),
@@ -203,6 +236,13 @@ class Bench:
                     log.warning("bench stop: %s.%s failed: %s", type(part).__name__, action, exc)
 
     # --- BMIS operator -------------------------------------------------------------------------
+    def set_mode(self, mode: str) -> dict | None:
+        """The BMIS switches the lane's mode through a signed command; returns the result."""
+        correlation = self.consumer.send_command(DEVICE_ID, "set-mode", {"params": {"mode": mode},
+                                                                         "operator_id": "bmis-demo"},
+                                                 signing_key=self.command_key)
+        return self.consumer.wait_result(correlation, timeout_s=10.0)
+
     def push_alert_list(self, entries: list[dict], version: int) -> dict | None:
         """The BMIS replaces the stolen-document list through a signed command; returns the result."""
         params = {"list_id": "sltd", "kind": "document", "version": version, "entries": entries}

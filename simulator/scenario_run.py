@@ -9,6 +9,7 @@ taken away and the lane must come back to idle.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -18,17 +19,19 @@ import numpy as np
 
 from drivers.camera.files import read_image_file
 from firmware_app.emrtd.pace.info import PaceInfo
-from firmware_app.lane.state import Phase
+from firmware_app.lane.state import Phase, State
 from firmware_app.mrz import MrzFields, compose
 from simulator.local_process import wait_until
+from simulator.officer_agent import OfficerAgentError
 from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
-from simulator.scenario import Behaviour, Chip, Document, Forgery, Scenario, ScenarioError, TravellerSpec
-from simulator.scenario_bench import DEVICE_ID, Bench
+from simulator.scenario import Behaviour, Chip, Document, Forgery, OfficerAnswer, Scenario, ScenarioError, TravellerSpec
+from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
 from simulator.vchip.pcscd import insert_card, remove_card
 
+log = logging.getLogger("gatesim.scenario")
 TRAVELLER_TIMEOUT_S = 40.0
 POLL_S = 0.01
 _FORGERIES = {Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
@@ -57,6 +60,8 @@ class TravellerOutcome:
     expected_reasons: tuple[str, ...] | None = None
     access: str = "-"                      # how the chip was opened (BAC, PACE), from the record
     chip_auth: dict | None = None          # the record's chip authentication result (CA or CAM)
+    officer: tuple[str | None, str | None] = (None, None)       # the record's officer id and decision
+    expected_officer: tuple[str | None, str | None] | None = None
 
     @property
     def as_expected(self) -> bool:
@@ -76,6 +81,9 @@ class TravellerOutcome:
         if self.expected_reasons is not None and set(self.expected_reasons) != set(self.reasons):
             found.append(f"reasons {','.join(self.reasons) or 'none'}, wanted "
                          f"{','.join(sorted(self.expected_reasons)) or 'none'}")
+        if self.expected_officer is not None and self.expected_officer != self.officer:
+            found.append(f"officer {self.officer[1] or 'none'} by {self.officer[0] or 'nobody'} in the record, "
+                         f"wanted {self.expected_officer[1] or 'none'} by {self.expected_officer[0] or 'nobody'}")
         return found
 
     def _check(self) -> str:
@@ -132,6 +140,7 @@ class ScenarioRunner:
     def __init__(self, bench: Bench):
         self.bench = bench
         self._alert_version = 0
+        self._mode = "normal"
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
         outcomes = []
@@ -147,6 +156,7 @@ class ScenarioRunner:
         passport = self._passport(spec, lines)
         if spec.alert:
             self._list_stolen(lines)
+        self._set_mode("normal" if spec.officer is None else "assisted")
         self._present(spec, number)
         config = chip_config(passport, extended_length=spec.extended_length)
         card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port)
@@ -194,17 +204,28 @@ class ScenarioRunner:
         if not result or result.get("status") != "ack":
             raise TravellerStuck(f"the BMIS alert list was not accepted: {result}")
 
+    def _set_mode(self, mode: str) -> None:
+        if mode == self._mode:
+            return
+        result = self.bench.set_mode(mode)
+        if not result or result.get("status") != "ack":
+            raise TravellerStuck(f"the BMIS set-mode {mode} was not accepted: {result}")
+        self._mode = mode
+
     # --- walking through ----------------------------------------------------------------------
     def _drive(self, spec: TravellerSpec) -> tuple[dict, str]:
         walker = _Walker(self.bench, spec.behaviour)
         screens = _Screens(self.bench.appliance.views)
-        txn_id = None
+        txn_id, answered = None, spec.officer in (None, OfficerAnswer.NONE)
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
             data = self.bench.appliance.runner.data
             if data.txn is not None:
                 txn_id = data.txn.txn_id
                 walker.step(data.txn.phase, data.emergency)
+                if not answered and data.state is State.OFFICER_REVIEW:
+                    answered = True
+                    self._officer_answers(txn_id, spec.officer)
             if txn_id is not None:
                 message = self._crossing(txn_id)
                 if message is not None:
@@ -217,6 +238,14 @@ class ScenarioRunner:
         screens.close()
         raise TravellerStuck(f"no crossing record at the BMIS within {TRAVELLER_TIMEOUT_S:.0f} s "
                              f"(lane state {self.bench.appliance.lane_state()}, transaction {txn_id})")
+
+    def _officer_answers(self, txn_id: str, answer: OfficerAnswer) -> None:
+        """A refused answer is not the end of the run: the lane refers at its timeout, and the
+        record's officer fields then differ from the scenario's (reported as unexpected)."""
+        try:
+            self.bench.officer.answer(txn_id, answer.value)
+        except (OfficerAgentError, OSError) as exc:
+            log.warning("the simulated officer could not answer: %s", exc)
 
     def _crossing(self, txn_id: str) -> dict | None:
         for message in self.bench.consumer.messages(kind="events/crossing", device_id=DEVICE_ID):
@@ -293,4 +322,15 @@ def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) ->
     return TravellerOutcome(spec.label, data["outcome"], reasons, screen,
                             dict(data.get("timings_ms", {})), seconds, spec.expect, message["msg_id"],
                             expected_reasons=spec.expect_reasons, access=data.get("access_protocol") or "-",
-                            chip_auth=(data.get("chip") or {}).get("chip_auth"))
+                            chip_auth=(data.get("chip") or {}).get("chip_auth"),
+                            officer=(data.get("officer_id"), data.get("officer_decision")),
+                            expected_officer=_expected_officer(spec))
+
+
+def _expected_officer(spec: TravellerSpec) -> tuple[str | None, str | None] | None:
+    """Who must be named in the crossing record as having decided what (None: not checked)."""
+    if spec.officer is None:
+        return None
+    if spec.officer is OfficerAnswer.NONE:
+        return (None, None)
+    return (OFFICER, spec.officer.value)

@@ -244,8 +244,9 @@ def test_gatectl_selftest_json_and_exit_codes(tmp_path, capsys):
                     "--base-dir", str(Path(__file__).resolve().parents[1])]) == 1
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert set(checks) == {"config", "face models", "mrz reader", "chip reader", "camera", "gate inputs",
-                           "outbox", "broker", "certificate", "clock"}
+                           "outbox", "broker", "certificate", "clock", "officer console"}
     assert checks["config"]["status"] == "ok" and checks["face models"]["status"] == "ok"
+    assert checks["officer console"]["status"] == "skip"       # [officer] is off by default
     assert "sha256:" in checks["face models"]["detail"] and checks["camera"]["status"] == "skip"
 
 

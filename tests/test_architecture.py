@@ -143,5 +143,6 @@ def test_pure_packages_load_no_heavy_library_even_transitively():
 
 def test_decisions_and_the_lane_load_no_model_runtime_nor_hardware_library():
     # They use the face package's result types; the model runtime stays in face's verifier.
-    logic = ("firmware_app.policy", "firmware_app.lane.machine", "firmware_app.face.capture")
+    logic = ("firmware_app.policy", "firmware_app.lane.machine", "firmware_app.face.capture",
+             "firmware_app.officer.server")     # the officer console serves images, never runs a model
     assert _libraries_loaded_by(logic, HARDWARE_LIBRARIES + ("onnxruntime", "paho")) == ""

@@ -64,3 +64,13 @@ def test_budget_ends_without_usable_face(verifier, faces):
 def test_camera_fault_ends_the_capture(verifier, faces):
     result, _ = run(verifier, faces, [faces["blank"]], fail_after=2)
     assert result.outcome is CaptureOutcome.CAMERA_FAULT and "CameraStalled" in result.detail
+
+
+def test_each_compared_frame_is_handed_out_with_its_verdict(verifier, faces):
+    clock, compared = ManualClock(100.0), []
+    loop = CaptureLoop(verifier, ScriptedCamera([faces["other"], faces["same"]], clock), clock,
+                       CapturePlan(frames_per_attempt=1), on_compared=lambda image, v: compared.append((image, v)))
+    result = loop.run(faces["reference"])
+    assert result.outcome is CaptureOutcome.MATCH
+    assert [image is faces[name] for (image, _), name in zip(compared, ["other", "same"])] == [True, True]
+    assert [v.match for _, v in compared] == [False, True] and compared[1][1] is result.best

@@ -130,21 +130,23 @@ def test_no_door_opens_in_registration_only_mode_even_if_the_decider_says_pass()
     assert reason in record.decision.reasons and record.outcome == "referred"
 
 
-@pytest.mark.parametrize("approve, officer, outcome, reason", [
-    (True, "officer-7", "passed_to_doors", None),
-    (True, "", "referred", ReasonCode.OFFICER_UNIDENTIFIED),
-    (False, "officer-7", "referred", ReasonCode.OFFICER_REFUSED),
+@pytest.mark.parametrize("verdict, officer, outcome, reason", [
+    (ev.OfficerVerdict.ACCEPT, "officer-7", "passed_to_doors", None),
+    (ev.OfficerVerdict.ACCEPT, "", "referred", ReasonCode.OFFICER_UNIDENTIFIED),
+    (ev.OfficerVerdict.REFER, "officer-7", "referred", ReasonCode.OFFICER_REFUSED),
+    (ev.OfficerVerdict.REJECT, "officer-7", "rejected", ReasonCode.OFFICER_REJECTED),
+    (ev.OfficerVerdict.REJECT, "", "referred", ReasonCode.OFFICER_UNIDENTIFIED),
 ])
-def test_every_officer_answer_is_audited_and_an_anonymous_approval_opens_nothing(approve, officer, outcome, reason):
+def test_every_officer_answer_is_audited_and_an_anonymous_approval_opens_nothing(verdict, officer, outcome, reason):
     lane = Lane(mode=LaneMode.ASSISTED)
     to_decide(lane)
     lane.send(ev.DecisionMade(lane.txn_id, PASS))
-    lane.send(ev.OfficerDecision(lane.txn_id, approve, officer))
+    lane.send(ev.OfficerDecision(lane.txn_id, verdict, officer))
     audit = [a for a in lane.of(RecordException) if a.kind is ExceptionKind.OFFICER_DECISION]
-    assert len(audit) == 1 and ("approved" if approve else "refused") in audit[0].detail
-    assert (officer or "unidentified") in audit[0].detail
+    assert len(audit) == 1 and audit[0].detail.startswith(f"{verdict.value} by {officer or 'unidentified'}")
     if outcome == "passed_to_doors":
         assert lane.state is State.PASSAGE
         return
     record = [a for a in lane.actions if type(a).__name__ == "RecordCrossing"][-1].record
-    assert lane.state is State.REFER and reason in record.decision.reasons
+    assert lane.state is State.REFER and reason in record.decision.reasons and record.outcome == outcome
+    assert record.officer_id == (officer or None) and record.officer_decision == verdict.value

@@ -154,12 +154,12 @@ def test_assisted_mode_waits_for_the_officer_who_cannot_upgrade_a_referral():
     to_decide(lane)
     lane.send(ev.DecisionMade(lane.txn_id, REFER))
     assert lane.state is State.OFFICER_REVIEW
-    lane.send(ev.OfficerDecision(lane.txn_id, True, "officer-7"))
+    lane.send(ev.OfficerDecision(lane.txn_id, ev.OfficerVerdict.ACCEPT, "officer-7"))
     assert lane.state is State.REFER and record(lane).officer_id == "officer-7"
     lane = Lane(mode=LaneMode.ASSISTED)
     to_decide(lane)
     lane.send(ev.DecisionMade(lane.txn_id, PASS))
-    lane.send(ev.OfficerDecision(lane.txn_id, False, "officer-7"))
+    lane.send(ev.OfficerDecision(lane.txn_id, ev.OfficerVerdict.REFER, "officer-7"))
     assert ReasonCode.OFFICER_REFUSED in record(lane).decision.reasons
 
 

@@ -103,7 +103,7 @@ _rows(["face"], ["face_ok", "face_nomatch", "face_failed", "timeout_state"], S.D
 _rows(["decide"], ["decision_pass"], S.PASSAGE)
 _rows(["decide"], ["decision_refer", "decision_failed", "timeout_state"], S.REFER)
 _rows(["officer"], ["officer_yes"], S.PASSAGE)
-_rows(["officer"], ["officer_no", "timeout_state"], S.REFER)
+_rows(["officer"], ["officer_no", "officer_reject", "timeout_state"], S.REFER)
 _rows(["refer"], ["doc_removed", "timeout_state"], S.IDLE)
 # modes
 _rows(["idle"], ["mode_closed"], S.CLOSED)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 
 import pytest
@@ -80,3 +81,36 @@ def test_gatectl_officer_add_and_list(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert gatectl(["officer", "list", "--file", str(path)]) == 0
     assert capsys.readouterr().out.split() == ["officer-9"]
+
+
+def test_gatectl_officer_audit_lists_logins_and_decisions(tmp_path, capsys):
+    import datetime as dt
+    import json
+
+    from firmware_app.officer import AuditAction, OfficerAudit
+    path = tmp_path / "officer-audit.db"
+    audit = OfficerAudit.open(path, lambda: dt.datetime(2026, 12, 6, 9, tzinfo=dt.UTC))
+    audit.record("officer-7", AuditAction.LOGIN, peer="10.0.0.9")
+    audit.record("officer-7", AuditAction.DECISION, txn_id="T-1", verdict="accept", applied=True)
+    audit.record("officer-8", AuditAction.DECISION, txn_id="T-1", verdict="reject", applied=False)
+    audit.close()
+    assert gatectl(["officer", "audit", "--file", str(path), "--txn", "T-1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "accept (to the lane)" in lines[0] and "reject (stale: not used)" in lines[1]
+    assert gatectl(["officer", "audit", "--file", str(path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["officer"], r["action"], r["applied"]) for r in rows] == [
+        ("officer-7", "login", None), ("officer-7", "decision", True), ("officer-8", "decision", False)]
+    assert gatectl(["officer", "audit", "--file", str(tmp_path / "missing.db")]) == 2
+
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_root_adding_an_officer_keeps_the_file_the_gate_user_s(tmp_path):
+    path = tmp_path / "officers"
+    path.touch(mode=0o600)
+    os.chown(path, 65534, 65534)        # the gate user (here: nobody) owns it, as postinst makes it
+    OfficerStore(path).add("officer-9", "a long enough password")
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (65534, 65534, 0o600)
+    assert OfficerStore(path).names() == ["officer-9"]

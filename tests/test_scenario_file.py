@@ -195,3 +195,18 @@ def test_the_shipped_scenarios_load_and_appliance_configs_are_apart():
         check_persons(load_scenario(path), {"hopper", "collins"})    # runs on the bundled faces alone
     for config in sorted((root / "config" / "examples").glob("*.toml")):
         assert gatectl(["config", "check", str(config)]) == 0, config
+
+
+def test_the_officer_key_puts_a_traveller_in_assisted_mode_with_the_officer_s_answer():
+    from simulator.scenario import OfficerAnswer, parse_scenario
+    from simulator.scenario_run import _expected_officer
+    specs = parse_scenario({"traveller": [{"label": a, "person": "hopper", "officer": a}
+                                          for a in ("accept", "refer", "reject", "none")]
+                           + [{"label": "normal", "person": "hopper"}]}).travellers
+    assert [s.officer for s in specs] == [*OfficerAnswer, None]
+    assert [_expected_officer(s) for s in specs] == [("officer-sim", "accept"), ("officer-sim", "refer"),
+                                                     ("officer-sim", "reject"), (None, None), None]
+    with pytest.raises(ScenarioError, match=r"officer 'acept' is not one of .* \(did you mean 'accept'"):
+        parse_scenario({"traveller": [{"label": "x", "person": "hopper", "officer": "acept"}]})
+    with pytest.raises(ScenarioError, match="officer must be a non-empty string"):
+        parse_scenario({"traveller": [{"label": "x", "person": "hopper", "officer": True}]})

@@ -2,7 +2,9 @@
 
 Build (each step one method, in this order): gate driver first and doors secured at once; storage
 (data dir, lane journal); the BMIS side (outbox, command side, link not yet connected); kiosk;
-camera + face models (warmed); trust store + chip reader; policy and lane runner. Construction
+camera + face models (warmed); trust store + chip reader; the officer console ([officer]: its review
+desk is the lane's OfficerPort; one that cannot be built or start is a health entry, not a lane
+fault: assisted-mode travellers are then referred at lane.officer_s); policy and lane runner. Construction
 helpers live by boundary: devices.py (hardware), parts.py (kiosk, face), bmis_side.py (BMIS),
 firmware_app.lane.wiring (lane values), firmware_app.bmis.wiring / command_wiring (link, stores).
 A component that cannot be built is replaced by a stand-in that refuses, and becomes a device
@@ -12,7 +14,7 @@ Each fault names its own device kind (kiosk, camera, face_models, trust_store, b
 A BMIS link that is not configured is no fault: records stay in the local outbox (bmis_side.py).
 Start: kiosk, image decoder warmed; the runner secures the doors again, voids and reports unfinished
 transactions, reads the sensors; the build's faults go to the lane; only then the BMIS link
-connects and the reader and document-presence watch start.
+connects, the officer console listens, and the reader and document-presence watch start.
 Stop: the never-trapped rule holds at shutdown too (a deliberate choice over "lock everything"):
 with somebody sensed inside a mantrap, or sensors unreadable, the exit is locked and the entry left
 released (every door in an emergency), logged and alarmed (person_inside); those relays stay driven
@@ -53,6 +55,7 @@ from . import devices
 from .bmis_side import OfflineBmisSide, RefusingOutbox, build_bmis_side, offline_side
 from .devices import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
+from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
 from .onestop import OnestopSides, build_onestop, onestop_decider
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
 from .timesync import ClockState, ClockWatch, probe_from_config
@@ -92,6 +95,8 @@ class Appliance:
         self.runner: LaneRunner | _LaneNotBuilt = _LaneNotBuilt()
         self.reader: Any = _Idle()                  # a passport reader once the inputs start
         self.presence: PresenceWatch | _Idle = _Idle()
+        self.officer: OfficerSide | NoOfficerSide = NoOfficerSide()   # the console when [officer] is enabled
+        self.officer_problem: str | None = None
         self._built = self._started = False
 
     # --- build: the safe order -----------------------------------------------------------------
@@ -100,9 +105,10 @@ class Appliance:
         journal = self._open_journal()
         self.bmis = self._open_bmis_side()
         self._build_kiosk()
-        vault = PortraitVault()                   # chip portrait -> face stage, emptied per transaction
-        face = self._build_face(vault)
+        vault = PortraitVault(keep_live=self.config.officer.enabled)  # chip portrait -> face stage (and the
+        face = self._build_face(vault)                                  # live frame for the officer console)
         chip = self._build_chip(vault)
+        self.officer = self._build_officer(vault)
         self._build_lane(journal, face, chip, vault)
         self._built = True
         return self
@@ -186,6 +192,19 @@ class Appliance:
         return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault,
                              budget=budget, decoder=self.decoder)
 
+    def _build_officer(self, vault: PortraitVault):
+        if not self.config.officer.enabled:
+            return NoOfficerSide()
+        try:
+            return build_officer_side(self.config, self._submit, vault, self.clock)
+        except GateError as exc:    # not a lane fault: assisted-mode travellers are referred at the timeout
+            return self._no_officer(exc)
+
+    def _no_officer(self, exc: GateError) -> NoOfficerSide:
+        self.officer_problem = f"{type(exc).__name__}: {exc}"
+        log.error("officer console unavailable: %s", self.officer_problem)
+        return NoOfficerSide()
+
     def _build_lane(self, journal: LaneJournal, face, chip: ChipReadStage, vault: PortraitVault) -> None:
         if self.config.authority:       # a one-stop lane: both authorities decide
             decider = onestop_decider(self.bmis)
@@ -193,7 +212,8 @@ class Appliance:
             decider = policy_decider(self.config.policy, self.bmis.alerts, lambda: self.clock().date(),
                                      self.bmis_reachable, self.clock_watch.synchronised,
                                      self.config.face.pad.required)
-        ports = LanePorts(self.gate, chip, face, decider, self.views, self.bmis.outbox, journal, biometrics=vault,
+        ports = LanePorts(self.gate, chip, face, decider, self.views, self.bmis.outbox, journal,
+                          officer=self.officer.desk, biometrics=BiometricStores(vault, self.officer.desk),
                           observer=self.bmis.lane_changed)
         settings = lane_settings(self.config, boot_id=self.rng(6).hex())
         self.runner = LaneRunner(settings, ports, self.clock, start_mode(self.config))
@@ -207,6 +227,7 @@ class Appliance:
         self.decoder.warm_up()                    # the first traveller does not wait for the worker
         self._start_lane()
         self.bmis.start()                         # the link connects only once the lane holds the doors
+        self._start_officer()
         self._start_inputs()
         log.info("lane running (device %s, %d component fault(s))", self.config.device.id, len(self.faults))
 
@@ -223,6 +244,13 @@ class Appliance:
         self._started = True
         for fault, error in self.faults:
             self.runner.submit(ev.DeviceFault(fault, str(error)[:200]))
+
+    def _start_officer(self) -> None:
+        try:
+            self.officer.start()
+        except GateError as exc:    # e.g. its port is taken: its desk stays idle, reviews time out
+            _quietly(self.officer.stop)
+            self.officer = self._no_officer(exc)
 
     def _start_inputs(self) -> None:
         bridge = ReaderBridge(self._submit, self.config.mrz, lambda: self.clock().date())
@@ -242,6 +270,7 @@ class Appliance:
         self.runner.stop()
         released: frozenset[Door] = self._shutdown_stance() if self.gate is not None else frozenset()
         _quietly(self.kiosk.stop)
+        _quietly(self.officer.stop)
         _quietly(self.decoder.close)
         _quietly(self.bmis.stop)
         if self.gate is not None:
@@ -324,6 +353,9 @@ class Appliance:
             components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
         if isinstance(self.bmis, OnestopSides):
             components.update(self.bmis.link_health())
+        if self.officer_problem is not None:
+            components["officer_console"] = {"status": failed, "detail": "unavailable",
+                                             "note": self.officer_problem[:200]}
         if self.bmis.link_problem is not None:
             components["bmis_link"] = {"status": failed, "detail": "not_configured",
                                        "note": self.bmis.link_problem[:200]}

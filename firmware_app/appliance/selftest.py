@@ -190,6 +190,7 @@ def check_reader(config) -> CheckResult:
 
 def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
     from .selftest_identity import check_client_certificate
+    from .selftest_officer import check_officer_console
     checks = [lambda: check_models(config, base_dir), lambda: check_reader(config), lambda: check_pcsc(config),
               lambda: check_camera(config), lambda: check_gate(config)]
     if config.authority:        # a one-stop lane: each authority's own outbox, broker and certificate
@@ -198,7 +199,7 @@ def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
     else:
         checks += [lambda: check_outbox(config), lambda: check_broker(config),
                    lambda: check_client_certificate(config)]
-    checks.append(lambda: check_clock(config))
+    checks += [lambda: check_clock(config), lambda: check_officer_console(config)]
     return [_guarded(check) for check in checks]
 
 

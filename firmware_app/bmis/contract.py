@@ -64,7 +64,8 @@ class MessageKind(enum.Enum):
     HEALTH = KindInfo("health", 1, Priority.STATUS, True)    # 1.1: note, receipt backlog
     ALARM = KindInfo("alarms", 0, Priority.ALARM, False)
     CMD_RESULT = KindInfo("cmd-result", 0, Priority.COMMAND_RESULT, False)
-    CROSSING = KindInfo("events/crossing", 2, Priority.EVENT, False)   # 1.1: face.pad_*; 1.2: onestop
+    # 1.1: face.pad_*; 1.2: onestop; 1.3: officer_decision
+    CROSSING = KindInfo("events/crossing", 3, Priority.EVENT, False)
     EXCEPTION = KindInfo("events/exception", 0, Priority.EVENT, False)
     STATS = KindInfo("stats", 0, Priority.STATS, False)
 

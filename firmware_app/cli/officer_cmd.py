@@ -1,8 +1,13 @@
-"""`gatectl officer add NAME --file PATH`: create or replace an officer's console password."""
+"""`gatectl officer add NAME --file PATH`: create or replace an officer's console password;
+`gatectl officer list --file PATH`; `gatectl officer audit --file DB [--txn ID] [--json]`: the
+console's audit of logins and decisions."""
 from __future__ import annotations
 
 import getpass
+import json
 import sys
+from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 
 from . import EXIT_OK, EXIT_USAGE
@@ -19,6 +24,12 @@ def register(groups) -> None:
     listing = sub.add_parser("list", help="officer names in the credential file")
     listing.add_argument("--file", type=Path, required=True)
     listing.set_defaults(func=run_list)
+    audit = sub.add_parser("audit", help="who logged in and who decided what, when, for which transaction")
+    audit.add_argument("--file", type=Path, required=True, help="the audit database (officer-audit.db)")
+    audit.add_argument("--txn", help="only this transaction")
+    audit.add_argument("--limit", type=int, default=1000)
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=run_audit)
 
 
 def _password(args) -> str:
@@ -49,4 +60,27 @@ def run_list(args) -> int:
         print(f"gatectl officer list: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print("\n".join(names))
+    return EXIT_OK
+
+
+def run_audit(args) -> int:
+    from datetime import datetime
+
+    from firmware_app.officer import OfficerAudit, OfficerAuditError
+    if not args.file.is_file():
+        print(f"gatectl officer audit: {args.file} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        audit = OfficerAudit.open(args.file, lambda: datetime.now(UTC))
+        rows = audit.rows(args.txn, max(1, min(args.limit, 100_000)))
+        audit.close()
+    except OfficerAuditError as exc:
+        print(f"gatectl officer audit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps([{**asdict(r), "action": r.action.value} for r in rows], indent=1))
+        return EXIT_OK
+    for r in rows:
+        used = "" if r.applied is None else (" (to the lane)" if r.applied else " (stale: not used)")
+        print(f"{r.at}  {r.officer:<20} {r.action.value:<12} {r.txn_id or '-':<24} {r.verdict or ''}{used}  {r.peer}")
     return EXIT_OK

@@ -4,6 +4,7 @@ Devices are chosen by URL; a simulated backend is only ever used when its URL sa
 """
 from __future__ import annotations
 
+import ipaddress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -402,6 +403,35 @@ class KioskSection(Strict):
         return self
 
 
+class OfficerSection(Strict):
+    """The officer console for ASSISTED mode: an HTTPS page on the post LAN (firmware_app/officer)."""
+
+    enabled: bool = Field(default=False, description="serve the console (without it every assisted-mode "
+                          "traveller is referred after lane.officer_s)")
+    bind: str = Field(default="127.0.0.1", description="IP address to listen on: the gate's post-LAN address")
+    port: int = Field(default=8443, gt=0, lt=65536, description="TCP port of the console (HTTPS only)")
+    cert_file: Path | None = Field(default=None, description="PEM certificate (chain) the console presents")
+    key_file: Path | None = Field(default=None, description="its PEM private key (0600, owned by the gate user)")
+    credential_file: Path = Field(default=Path("/etc/border-gate/officers"),
+                                  description="officer passwords, written by `gatectl officer add`")
+    session_s: float = Field(default=8 * 3600.0, ge=60, le=24 * 3600, description="a login lasts this long")
+    max_failures: int = Field(default=5, ge=1, le=100, description="wrong passwords that lock an officer id")
+    lockout_s: float = Field(default=300.0, gt=0, le=24 * 3600,
+                             description="how long a locked officer id stays locked (counted from the last failures)")
+    audit_file: Path | None = Field(default=None, description="SQLite audit of logins and decisions; "
+                                    "unset: officer-audit.db in device.data_dir")
+
+    @model_validator(mode="after")
+    def _tls_when_enabled(self) -> OfficerSection:
+        try:
+            ipaddress.ip_address(self.bind)
+        except ValueError:
+            raise ValueError("officer.bind must be an IP address") from None
+        if self.enabled and (self.cert_file is None or self.key_file is None):
+            raise ValueError("officer.enabled needs cert_file and key_file (the console is HTTPS only)")
+        return self
+
+
 class GateConfig(Strict):
     device: DeviceSection
     reader: ReaderSection
@@ -416,6 +446,7 @@ class GateConfig(Strict):
     kiosk: KioskSection = KioskSection()
     clock: ClockSection = ClockSection()
     identity: IdentitySection = IdentitySection()
+    officer: OfficerSection = OfficerSection()
     # one-stop border post (config/onestop.py); absent: the single-authority lane
     authority: list[AuthoritySection] = Field(default_factory=list, max_length=2)
     onestop: OnestopSection | None = None

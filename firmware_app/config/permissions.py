@@ -38,7 +38,10 @@ def anchors(config: GateConfig) -> list[Anchor]:
     for role, path, secret in (("smartcard.master_list", card.master_list, False),
                                ("bmis.ca_file", bmis.ca_file, False),
                                ("bmis.cert_file", bmis.cert_file, False),
-                               ("bmis.key_file", bmis.key_file, True)):
+                               ("bmis.key_file", bmis.key_file, True),
+                               ("officer.cert_file", config.officer.cert_file, False),
+                               ("officer.key_file", config.officer.key_file, True),
+                               ("officer.credential_file", config.officer.credential_file, True)):
         if path is not None:
             found.append(Anchor(role, Path(path), secret, False))
     found += [Anchor("smartcard.master_list_roots", Path(p), False, False) for p in card.master_list_roots]

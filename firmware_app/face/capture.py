@@ -63,9 +63,12 @@ class CapturePlan:
 
 class CaptureLoop:
     def __init__(self, verifier: FaceVerifier, camera: FrameReader, clock: Callable[[], float],
-                 plan: CapturePlan = CapturePlan(), on_feedback: Callable[[tuple], None] | None = None):
+                 plan: CapturePlan = CapturePlan(), on_feedback: Callable[[tuple], None] | None = None,
+                 on_compared: Callable[[Any, VerificationResult], None] | None = None):
         self.verifier, self.camera, self.clock, self.plan = verifier, camera, clock, plan
         self.on_feedback = on_feedback or (lambda issues: None)
+        # each compared frame's image with its verdict (the officer console shows the best one)
+        self.on_compared = on_compared or (lambda image, verdict: None)
 
     def run(self, reference: FaceSample) -> CaptureResult:
         deadline = self.clock() + self.plan.budget_s
@@ -84,6 +87,7 @@ class CaptureLoop:
             state.pads.append(self.verifier.pad.assess(frame.image, inspection.face, frame.extras))
             if state.best is None or (verdict.score or -1) > (state.best.score or -1):
                 state.best = verdict
+            self.on_compared(frame.image, verdict)
             if verdict.match:
                 return state.result(CaptureOutcome.MATCH)
         outcome = CaptureOutcome.NO_MATCH if state.attempts else CaptureOutcome.NO_USABLE_FACE

@@ -48,3 +48,16 @@ def _header_size(data: bytes) -> tuple[int, int]:
                 return probe.size
     except Exception as exc:  # Pillow raises many unrelated types for hostile headers
         raise ImageUnreadable(f"unrecognised image format ({type(exc).__name__})") from None
+
+
+def encode_jpeg(image: np.ndarray, max_side: int = 480, quality: int = 85) -> bytes:
+    """A BGR image as JPEG, scaled down to `max_side` (the officer console's portrait and live frame)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, max_side / max(height, width, 1))
+    if scale < 1.0:
+        image = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
+                           interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ImageUnreadable("JPEG encoding failed")
+    return data.tobytes()

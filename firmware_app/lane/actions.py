@@ -108,6 +108,7 @@ class RequestDecision:
 class RequestOfficerReview:
     txn_id: str
     decision: Decision
+    evidence: Evidence | None = None    # what the officer console shows next to the decision
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,17 @@ class DecisionMade:
     decision: Decision
 
 
+class OfficerVerdict(str, enum.Enum):
+    """What an officer reviewing an assisted-mode traveller answers (officer console)."""
+    ACCEPT = "accept"       # confirm the lane's decision: a PASS goes through (never upgrades a refer)
+    REFER = "refer"         # send the traveller to the officer desk
+    REJECT = "reject"       # refuse at the gate (needs an identified officer)
+
+
 @dataclass(frozen=True)
 class OfficerDecision:
     txn_id: str
-    approve: bool
+    verdict: OfficerVerdict
     officer_id: str = ""
 
 

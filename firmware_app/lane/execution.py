@@ -108,8 +108,12 @@ class ActionExecutor:
         self._cancel_event(action.txn_id).set()
 
     def _request_officer_review(self, action: act.RequestOfficerReview) -> None:
-        if self.ports.officer is not None:      # without an officer console the review times out
-            self.ports.officer.request_review(action.txn_id, action.decision)
+        if self.ports.officer is None:          # without an officer console the review times out
+            return
+        try:
+            self.ports.officer.request_review(action.txn_id, action.decision, action.evidence)
+        except Exception as exc:  # a broken console must not break the lane: the review times out and refers
+            log.error("officer review request failed: %s", type(exc).__name__)
 
     # --- timers -----------------------------------------------------------------------------
     def _start_timer(self, action: act.StartTimer) -> None:

@@ -29,7 +29,7 @@ from .actions import (
 )
 from .lifecycle import begin, end, outcome_of, settle
 from .passage import start_passage
-from .state import CrossingOutcome, LaneTimeouts, State, TimerKind
+from .state import CrossingOutcome, LaneTimeouts, State, TimerKind, Transaction
 from .step import Step
 from .views import document_view, face_view, refer_view, view
 
@@ -143,11 +143,14 @@ def go_decide(s: Step) -> None:
     s.to(State.DECIDE)
     s.mark("decision")
     txn = s.active
-    evidence = Evidence(txn.mrz if txn.mrz is not None and txn.mrz.valid else None,
-                        txn.chip or ChipEvidence(ChipStatus.NOT_ATTEMPTED), txn.face)
-    s.emit(RequestDecision(txn.txn_id, evidence, txn.mode, s.data.presence))
+    s.emit(RequestDecision(txn.txn_id, _evidence(txn), txn.mode, s.data.presence))
     s.start_timer(TimerKind.DECISION, s.data.settings.timeouts.decision_s)
     s.show(view(Screen.VERIFYING, txn))
+
+
+def _evidence(txn: Transaction) -> Evidence:
+    return Evidence(txn.mrz if txn.mrz is not None and txn.mrz.valid else None,
+                    txn.chip or ChipEvidence(ChipStatus.NOT_ATTEMPTED), txn.face)
 
 
 def decision_made(s: Step, event: ev.DecisionMade) -> None:
@@ -160,27 +163,30 @@ def decision_made(s: Step, event: ev.DecisionMade) -> None:
     if s.active.mode is LaneMode.ASSISTED:
         s.update_txn(decision=decision)
         s.to(State.OFFICER_REVIEW)
-        s.emit(RequestOfficerReview(s.active.txn_id, decision))
+        s.emit(RequestOfficerReview(s.active.txn_id, decision, _evidence(s.active)))
         s.start_timer(TimerKind.OFFICER, s.data.settings.timeouts.officer_s)
         return
     apply_decision(s, decision)
 
 
+# An identified officer's REFER or REJECT adds its finding; ACCEPT confirms the policy's decision.
+_VERDICT_FINDINGS = {ev.OfficerVerdict.REFER: Finding(ReasonCode.OFFICER_REFUSED, Outcome.REFER),
+                     ev.OfficerVerdict.REJECT: Finding(ReasonCode.OFFICER_REJECTED, Outcome.REJECT)}
+
+
 def officer_decision(s: Step, event: ev.OfficerDecision) -> None:
-    """An officer confirms or refuses; never upgrades to PASS. Every answer is audited."""
+    """An officer accepts, refers or rejects; never upgrades to PASS. Every answer is audited.
+    An answer nobody can be held to (no officer id) refers, whatever it said."""
     s.cancel_timer(TimerKind.OFFICER)
     officer = (event.officer_id or "").strip()[:64]
-    s.update_txn(officer_id=officer or None)
+    verdict = ev.OfficerVerdict(event.verdict)
+    s.update_txn(officer_id=officer or None, officer_verdict=verdict.value)
     decision = s.active.decision
     assert decision is not None         # officer review follows the policy's decision
-    verdict = "approved" if event.approve else "refused"
     s.exception(ExceptionKind.OFFICER_DECISION,
-                f"{verdict} by {officer or 'unidentified'}; policy said {decision.outcome.value}")
-    if not event.approve:
-        decision = decision.with_finding(Finding(ReasonCode.OFFICER_REFUSED, Outcome.REFER))
-    elif not officer:
-        decision = decision.with_finding(Finding(ReasonCode.OFFICER_UNIDENTIFIED, Outcome.REFER))
-    apply_decision(s, decision)
+                f"{verdict.value} by {officer or 'unidentified'}; policy said {decision.outcome.value}")
+    finding = _VERDICT_FINDINGS.get(verdict) if officer else Finding(ReasonCode.OFFICER_UNIDENTIFIED, Outcome.REFER)
+    apply_decision(s, decision.with_finding(finding) if finding is not None else decision)
 
 
 def officer_timeout(s: Step) -> None:

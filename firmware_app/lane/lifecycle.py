@@ -74,7 +74,8 @@ def build_record(s: Step, txn: Transaction, outcome: CrossingOutcome) -> Crossin
         mode=txn.mode.value, outcome=outcome.value, started_at=txn.started_at, ended_at=s.now,
         document=DocumentFields.from_mrz(txn.mrz) if txn.mrz is not None else None,
         chip=txn.chip, face=txn.face, decision=txn.decision, officer_id=txn.officer_id,
-        passage=_passage_fields(txn, outcome), timings_ms=_timings(txn), exceptions=txn.exceptions)
+        passage=_passage_fields(txn, outcome), timings_ms=_timings(txn), exceptions=txn.exceptions,
+        officer_decision=txn.officer_verdict)
 
 
 def _passage_fields(txn: Transaction, outcome: CrossingOutcome) -> PassageFields:

@@ -10,7 +10,7 @@ from drivers.gate.events import GateSnapshot
 from drivers.gate.layout import Door
 from firmware_app.kiosk.view import KioskView
 from firmware_app.mrz import MrzResult
-from firmware_app.policy import ChipEvidence, Decision, FaceEvidence
+from firmware_app.policy import ChipEvidence, Decision, Evidence, FaceEvidence
 
 from .actions import AlarmKind, ExceptionKind, RequestDecision
 from .journal import LaneJournal
@@ -55,7 +55,9 @@ class OutboxPort(Protocol):
 
 
 class OfficerPort(Protocol):
-    def request_review(self, txn_id: str, decision: Decision) -> None: ...
+    """The officer console's review desk (firmware_app/officer): shows the evidence, and answers
+    later with an OfficerDecision event through the runner's submit()."""
+    def request_review(self, txn_id: str, decision: Decision, evidence: Evidence | None) -> None: ...
 
 
 class BiometricStore(Protocol):

@@ -71,6 +71,7 @@ class CrossingRecord:
     passage: PassageFields
     timings_ms: dict[str, float] = field(default_factory=dict)
     exceptions: tuple[str, ...] = ()
+    officer_decision: str | None = None     # assisted mode: the officer's verdict (OfficerVerdict value)
 
     def __repr__(self) -> str:
         return f"CrossingRecord(transaction_id={self.transaction_id!r}, outcome={self.outcome!r})"
@@ -87,6 +88,7 @@ class CrossingRecord:
             "decision": self.decision.to_dict() if self.decision else None,
             "alert_hit": bool(self.decision and self.decision.alert_hit),
             "officer_id": self.officer_id,
+            "officer_decision": self.officer_decision,
             "passage": self.passage.to_dict(),
             "timings_ms": dict(self.timings_ms),
             "exceptions": list(self.exceptions),

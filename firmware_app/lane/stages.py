@@ -41,11 +41,14 @@ from .errors import PortraitMissing, StageCancelled
 
 
 class PortraitVault:
-    """Chip portraits of running transactions (BGR arrays); thread-safe; nothing kept after the end."""
+    """Chip portraits of running transactions (BGR arrays) and, when `keep_live` (the officer
+    console shows them), the best-scoring live frame; thread-safe; nothing kept after the end."""
 
-    def __init__(self):
+    def __init__(self, keep_live: bool = False):
         self._lock = threading.Lock()
         self._portraits: dict[str, np.ndarray] = {}
+        self._live: dict[str, tuple[float, np.ndarray]] = {}
+        self.keep_live = keep_live
 
     def put(self, txn_id: str, portrait: np.ndarray) -> None:
         with self._lock:
@@ -58,9 +61,27 @@ class PortraitVault:
             raise PortraitMissing("no chip portrait for this transaction")
         return portrait
 
+    def offer_live(self, txn_id: str, image: np.ndarray, score: float | None) -> None:
+        """Keep the frame if it scored best so far (only while the portrait is held: not after the end)."""
+        if not self.keep_live:
+            return
+        with self._lock:
+            best = self._live.get(txn_id)
+            if txn_id in self._portraits and (best is None or (score or -1.0) > best[0]):
+                self._live[txn_id] = (score or -1.0, image)
+
+    def peek(self, txn_id: str, live: bool) -> np.ndarray | None:
+        """The portrait (or kept live frame) of a running transaction, or None."""
+        with self._lock:
+            if live:
+                kept = self._live.get(txn_id)
+                return kept[1] if kept else None
+            return self._portraits.get(txn_id)
+
     def discard(self, txn_id: str) -> None:
         with self._lock:
             self._portraits.pop(txn_id, None)
+            self._live.pop(txn_id, None)
 
     def __len__(self) -> int:
         with self._lock:
@@ -241,6 +262,7 @@ class FaceCaptureStage:
         portrait = self.vault.get(txn_id)
         reference = self.verifier.reference(portrait)
         loop = CaptureLoop(self.verifier, _CancellableCamera(self.camera, cancelled), self.monotonic, self.plan,
-                           on_feedback=lambda issues: feedback(instruction_for(issues)))
+                           on_feedback=lambda issues: feedback(instruction_for(issues)),
+                           on_compared=lambda image, verdict: self.vault.offer_live(txn_id, image, verdict.score))
         with self._camera_lock:
             return FaceEvidence.from_capture(loop.run(reference), self.model_version)

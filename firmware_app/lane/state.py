@@ -127,6 +127,7 @@ class Transaction:
     face_rounds: int = 0
     decision: Decision | None = None
     officer_id: str | None = None
+    officer_verdict: str | None = None      # OfficerVerdict value (assisted mode)
     phase: Phase | None = None
     entered: bool = False
     max_presence: int = 0

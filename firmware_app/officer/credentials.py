@@ -88,12 +88,22 @@ class OfficerStore:
 
     def _write(self, entries: dict[str, _Hash]) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
+        owner = self._owner()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if owner is not None and owner != (os.geteuid(), os.getegid()):
+            os.fchown(fd, *owner)       # root adding an officer keeps the file the gate user's (it reads it)
         with os.fdopen(fd, "w") as handle:
             handle.write("".join(h.line(name) + "\n" for name, h in sorted(entries.items())))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
+
+    def _owner(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return info.st_uid, info.st_gid
 
     def names(self) -> list[str]:
         return sorted(self._read())

@@ -44,7 +44,8 @@ class ReasonCode(str, enum.Enum):
     LANE_MANUAL_MODE = "lane_manual_mode"              # registration-only surge: everyone referred
     LANE_CLOSED = "lane_closed"
     BMIS_UNREACHABLE = "bmis_unreachable"
-    OFFICER_REFUSED = "officer_refused"                # assisted mode: the officer said no
+    OFFICER_REFUSED = "officer_refused"                # assisted mode: the officer referred to the desk
+    OFFICER_REJECTED = "officer_rejected"              # assisted mode: the officer refused entry
     OFFICER_NO_ANSWER = "officer_no_answer"
     OFFICER_UNIDENTIFIED = "officer_unidentified"      # a confirmation nobody can be held to
     DECISION_UNAVAILABLE = "decision_unavailable"      # the policy could not run in time
