@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.provision_cmd",
     "firmware_app.cli.cert_cmd",
     "firmware_app.cli.logs_cmd",
+    "firmware_app.cli.update_cmd",
 ]
 
 

@@ -402,6 +402,10 @@ class KioskSection(Strict):
         return self
 
 
+# The field-operation sections build on Strict (defined above); imported here to avoid a cycle.
+from .operations import UpdateSection  # noqa: E402
+
+
 class GateConfig(Strict):
     device: DeviceSection
     reader: ReaderSection
@@ -416,6 +420,7 @@ class GateConfig(Strict):
     kiosk: KioskSection = KioskSection()
     clock: ClockSection = ClockSection()
     identity: IdentitySection = IdentitySection()
+    update: UpdateSection = UpdateSection()
     # one-stop border post (config/onestop.py); absent: the single-authority lane
     authority: list[AuthoritySection] = Field(default_factory=list, max_length=2)
     onestop: OnestopSection | None = None

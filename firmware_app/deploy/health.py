@@ -1,0 +1,91 @@
+"""Is the new release healthy? Checks polled over a window; healthy means every check passed
+without a break for `stable_s` before the window closed (a unit that reaches READY and then
+crash-loops is not healthy, whatever moment one looks at it).
+
+Checks are callables returning a HealthReading; one that raises counts as unhealthy. The unit
+check is what systemd knows (Type=notify: `active/running` only after READY=1; NRestarts counts
+crashes and watchdog kills); the status check (cli/status socket) adds what the app reports.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .errors import DeployError
+
+
+@dataclass(frozen=True)
+class HealthReading:
+    healthy: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class HealthWindow:
+    window_s: float = 180.0
+    stable_s: float = 30.0
+    poll_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class HealthVerdict:
+    healthy: bool
+    detail: str
+    waited_s: float
+
+    def to_dict(self) -> dict:
+        return {"healthy": self.healthy, "detail": self.detail, "waited_s": round(self.waited_s, 1)}
+
+
+HealthCheck = Callable[[], HealthReading]
+
+
+def unit_check(unit_state: Callable[[], object]) -> HealthCheck:
+    """Running, and not restarted since the first reading of this window."""
+    first: list[int] = []
+
+    def check() -> HealthReading:
+        state = unit_state()
+        if not first:
+            first.append(state.restarts)
+        restarted = state.restarts - first[0]
+        if not state.running:
+            return HealthReading(False, f"unit {state.active}/{state.sub}, restarted {restarted} time(s)")
+        if restarted > 0:
+            return HealthReading(False, f"unit restarted {restarted} time(s)")
+        return HealthReading(True, "unit active/running")
+    return check
+
+
+def read_all(checks: Sequence[HealthCheck]) -> HealthReading:
+    details = []
+    for check in checks:
+        try:
+            reading = check()
+        except (OSError, ValueError, subprocess.SubprocessError, DeployError) as exc:
+            reading = HealthReading(False, f"check failed: {type(exc).__name__}: {exc}"[:300])
+        if not reading.healthy:
+            return reading
+        details.append(reading.detail)
+    return HealthReading(True, "; ".join(details))
+
+
+def watch(checks: Sequence[HealthCheck], window: HealthWindow, *, monotonic: Callable[[], float],
+          sleep: Callable[[float], None]) -> HealthVerdict:
+    start = monotonic()
+    healthy_since: float | None = None
+    last_problem = "no reading"
+    while True:
+        now = monotonic()
+        reading = read_all(checks)
+        if reading.healthy:
+            healthy_since = now if healthy_since is None else healthy_since
+            if now - healthy_since >= window.stable_s:
+                return HealthVerdict(True, reading.detail, now - start)
+        else:
+            healthy_since, last_problem = None, reading.detail
+        if now - start >= window.window_s:
+            detail = last_problem if healthy_since is None else f"not yet stable ({last_problem})"
+            return HealthVerdict(False, detail, now - start)
+        sleep(window.poll_s)
