@@ -176,3 +176,15 @@ def _version(path) -> int:
         return conn.execute("PRAGMA user_version").fetchone()[0]
     finally:
         conn.close()
+
+
+def test_an_update_on_the_read_only_image_is_refused_with_a_typed_error(tmp_path):
+    from firmware_app.deploy.errors import ReadOnlyRoot
+    from firmware_app.deploy.system import check_writable_root
+    cmdline, mounts = tmp_path / "cmdline", tmp_path / "mounts"
+    cmdline.write_text("console=tty1 root=PARTUUID=1-02 rootwait overlayroot=tmpfs:recurse=0\n")
+    mounts.write_text("/dev/mmcblk0p2 /media/root-ro ext4 ro 0 0\noverlayroot / overlay rw 0 0\n")
+    with pytest.raises(ReadOnlyRoot, match="border-gate-maintenance on"):
+        check_writable_root(cmdline, mounts)
+    cmdline.write_text("console=tty1 root=PARTUUID=1-02 rootwait\n")
+    check_writable_root(cmdline, mounts)          # maintenance mode: the overlay is off

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.cert_cmd",
     "firmware_app.cli.logs_cmd",
     "firmware_app.cli.update_cmd",
+    "firmware_app.cli.units_cmd",
 ]
 
 

@@ -53,3 +53,9 @@ class UpdateInProgress(DeployError):
 
 class InstallFailed(DeployError):
     """dpkg or systemctl failed (their output, bounded, is in the message)."""
+
+
+class ReadOnlyRoot(DeployError):
+    """The root is overlayroot's RAM overlay (the read-only image): an install would be lost at the
+    next boot. Persisting updates there (install into the lower layer, confirm after a reboot) is not
+    built; switch the overlay off for maintenance (border-gate-maintenance on), update, switch it on."""

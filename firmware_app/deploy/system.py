@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from .errors import InstallFailed
+from .errors import InstallFailed, ReadOnlyRoot
 from .package import PACKAGE_NAME
 
 Run = Callable[..., subprocess.CompletedProcess]
@@ -96,3 +96,17 @@ class SystemInstaller:
         restarts = fields.get("NRestarts", "0")
         return UnitState(fields.get("ActiveState", "unknown"), fields.get("SubState", "unknown"),
                          int(restarts) if restarts.isdigit() else 0)
+
+
+def check_writable_root(cmdline: Path = Path("/proc/cmdline"), mounts: Path = Path("/proc/self/mounts")) -> None:
+    """Raise ReadOnlyRoot on an overlayroot system (the image's read-only root with a RAM overlay)."""
+    try:
+        options = cmdline.read_text().split()
+        mounted = [line.split()[1] for line in mounts.read_text().splitlines() if len(line.split()) > 1]
+    except OSError:
+        return
+    overlay = any(o.startswith("overlayroot=") and o != "overlayroot=disabled" for o in options)
+    if overlay and "/media/root-ro" in mounted:
+        raise ReadOnlyRoot("the root file system is a RAM overlay (overlayroot): an update installed now "
+                           "would be gone after the next boot; run `border-gate-maintenance on`, reboot, "
+                           "update, then `border-gate-maintenance off`")

@@ -29,7 +29,7 @@ from .alarms import AlarmSpool
 from .errors import InstallFailed, NoRollbackPackage, UpdateInProgress
 from .health import HealthCheck, HealthVerdict, HealthWindow, unit_check, watch
 from .package import PackageInfo, PackageStore, Run, inspect_package
-from .system import Installer
+from .system import Installer, check_writable_root
 
 LAST_UPDATE = "last-update.json"
 
@@ -83,8 +83,10 @@ def default_checks(installer: Installer) -> Sequence[HealthCheck]:
 
 class Updater:
     def __init__(self, settings: UpdateSettings, installer: Installer, *, checks: ChecksFactory = default_checks,
-                 clocks: UpdateClocks = UpdateClocks(), run: Run = subprocess.run):
+                 clocks: UpdateClocks = UpdateClocks(), run: Run = subprocess.run,
+                 root_check: Callable[[], None] = check_writable_root):
         self.settings, self._installer, self._checks, self._clocks = settings, installer, checks, clocks
+        self._root_check = root_check
         self._run = run
         self.store = PackageStore(settings.packages_dir, keep=settings.keep, run=run)
         self.alarms = AlarmSpool(settings.data_dir)
@@ -104,6 +106,7 @@ class Updater:
         return self.store.keep(info)
 
     def apply(self, path: Path, sha256: str | None = None, *, allow_no_rollback: bool = False) -> UpdateReport:
+        self._root_check()
         with self._lock():
             new = self._inspect(path, sha256)
             current = self._installer.installed_version()
