@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "firmware_app.cli.logs_cmd",
     "firmware_app.cli.update_cmd",
     "firmware_app.cli.units_cmd",
+    "firmware_app.cli.status_cmd",
 ]
 
 

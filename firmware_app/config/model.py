@@ -403,7 +403,7 @@ class KioskSection(Strict):
 
 
 # The field-operation sections build on Strict (defined above); imported here to avoid a cycle.
-from .operations import UpdateSection  # noqa: E402
+from .operations import MetricsSection, StatusSection, UpdateSection  # noqa: E402
 
 
 class GateConfig(Strict):
@@ -421,6 +421,8 @@ class GateConfig(Strict):
     clock: ClockSection = ClockSection()
     identity: IdentitySection = IdentitySection()
     update: UpdateSection = UpdateSection()
+    status: StatusSection = StatusSection()
+    metrics: MetricsSection = MetricsSection()
     # one-stop border post (config/onestop.py); absent: the single-authority lane
     authority: list[AuthoritySection] = Field(default_factory=list, max_length=2)
     onestop: OnestopSection | None = None

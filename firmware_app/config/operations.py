@@ -28,3 +28,16 @@ class UpdateSection(Strict):
         if self.stable_s >= self.health_window_s:
             raise ValueError("stable_s must be shorter than health_window_s")
         return self
+
+
+class StatusSection(Strict):
+    socket: Path | None = Field(default=None, description="gatectl status's Unix socket (0660); unset: "
+                                                          "<device.data_dir>/status.sock")
+    group: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+                              description="group that may query it; unset: gate-app's own group")
+
+
+class MetricsSection(Strict):
+    textfile: Path | None = Field(default=None, description="Prometheus textfile (node_exporter's textfile "
+                                                            "collector), written atomically; unset: none")
+    interval_s: float = Field(default=15.0, ge=1, le=3600, description="how often the textfile is rewritten")
