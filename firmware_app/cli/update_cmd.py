@@ -28,7 +28,9 @@ def register(groups) -> None:
     keep = actions.add_parser("keep", help="keep FILE.deb as the installed version's package")
     keep.add_argument("package")
     status = actions.add_parser("status", help="installed version, kept packages, last update")
-    for parser, func in ((apply, run_apply), (keep, run_keep), (status, run_status)):
+    requests = actions.add_parser("run-requests", help="run the signed update-apply commands gate-app "
+                                                       "downloaded (border-gate-update.service)")
+    for parser, func in ((apply, run_apply), (keep, run_keep), (status, run_status), (requests, run_requests)):
         parser.add_argument("--config", default="config/default.toml")
         parser.add_argument("--json", action="store_true")
         parser.set_defaults(func=func)
@@ -74,6 +76,27 @@ def run_keep(args) -> int:
         return _refused(exc)
     print(json.dumps(info.to_dict(), indent=2) if args.json else f"kept {info.path}")
     return EXIT_OK
+
+
+def run_requests(args) -> int:
+    from pathlib import Path
+
+    from firmware_app.bmis.signing import TrustStore
+    from firmware_app.config import load_config
+    from firmware_app.deploy import updater_from_config
+    from firmware_app.deploy.request_runner import RequestRunner
+    from firmware_app.errors import ConfigError, GateError
+    try:
+        config = load_config(args.config)
+        keys = Path(config.bmis.command_keys_dir)
+        trust = TrustStore.from_directory(keys) if keys.is_dir() else TrustStore()
+        runner = RequestRunner(updater_from_config(config), trust, f"{config.bmis.prefix}/v1/{config.device.id}")
+        results = runner.run()
+    except (ConfigError, GateError) as exc:
+        return _refused(exc)
+    print(json.dumps(results, indent=2) if args.json else
+          "\n".join(f"{r['request']}: {r['outcome']} {r.get('detail', '')}" for r in results) or "no requests")
+    return EXIT_OK if all(r["outcome"] in ("updated", "unchanged") for r in results) else EXIT_FAILED
 
 
 def run_status(args) -> int:

@@ -168,9 +168,11 @@ class Updater:
                            f"not healthy either ({verdict.detail}){kept}")
 
     def _alarm(self, report: UpdateReport, kind: str, detail: str) -> UpdateReport:
-        severity = "warning" if kind == "update_rolled_back" else "critical"
-        report.alarm = self.alarms.raise_alarm(kind, severity, detail, self._now()).to_dict()
+        report.alarm = self.raise_alarm(kind, "warning" if kind == "update_rolled_back" else "critical", detail)
         return self._finish(report)
+
+    def raise_alarm(self, kind: str, severity: str, detail: str) -> dict:
+        return self.alarms.raise_alarm(kind, severity, detail, self._now()).to_dict()
 
     def _now(self) -> str:
         return self._clocks.wall().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
