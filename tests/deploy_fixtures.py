@@ -13,14 +13,15 @@ FAKE_SYSTEMCTL = r"""#!/bin/sh
 # The "gate-app" of the update tests. It is healthy when the installed package's HEALTH file says
 # ok; "crash" never gets to READY (auto-restart), "flap" reaches READY and is restarted before
 # every reading. A package with MIGRATES moves the outbox schema forward when it starts, as a new
-# release would. $ROOT/host-broken makes every release unhealthy.
+# release would. $ROOT/host-broken makes every release unhealthy; $ROOT/stop-fails fails `stop`.
 ROOT=@ROOT@
 DATA=@DATA@
 echo "$*" >> "$ROOT/systemctl.log"
 APP="$ROOT/opt/border-gate"
 bump() { n=$(cat "$ROOT/restarts" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$ROOT/restarts"; echo $n; }
 case "$1" in
-  stop) touch "$ROOT/stopped" ;;
+  stop) [ -f "$ROOT/stop-fails" ] && { echo "Job for gate-app.service failed" >&2; exit 1; }
+        touch "$ROOT/stopped" ;;
   reset-failed) ;;
   restart)
     rm -f "$ROOT/stopped" "$ROOT/restarts"

@@ -90,6 +90,14 @@ def test_a_rollback_puts_back_the_files_the_new_release_migrated_and_keeps_its_c
     Outbox(bench.data / "bmis-outbox.db", Identity("gate-u", "post-u"), clock=_now, id_source=uuid.uuid4).close()
 
 
+def test_a_unit_that_cannot_be_stopped_is_still_rolled_back_but_its_files_are_left_alone(bench, capsys):
+    Outbox(bench.data / "bmis-outbox.db", Identity("gate-u", "post-u"), clock=_now, id_source=uuid.uuid4).close()
+    (bench.root / "stop-fails").write_text("")
+    rc, report = apply(bench, bench.deb("2.0", "crash", migrates=True), capsys)
+    assert (rc, report["outcome"], report["restored_files"]) == (1, "rolled_back", [])
+    assert bench.installed() == "1.0" and _version(bench.data / "bmis-outbox.db") == 99   # not swapped under the app
+
+
 def test_when_the_previous_release_fails_too_a_critical_alarm_is_raised(bench, capsys):
     (bench.root / "host-broken").write_text("")
     rc, report = apply(bench, bench.deb("2.0", "ok"), capsys)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import fcntl
 import json
+import logging
 import os
 import subprocess
 import time
@@ -31,6 +32,7 @@ from .health import HealthCheck, HealthVerdict, HealthWindow, unit_check, watch
 from .package import PackageInfo, PackageStore, Run, inspect_package
 from .system import Installer, check_writable_root
 
+log = logging.getLogger(__name__)
 LAST_UPDATE = "last-update.json"
 
 
@@ -145,9 +147,8 @@ class Updater:
         report = UpdateReport(UpdateOutcome.ROLLBACK_FAILED, current, new.version, why, health)
         if previous is None:
             return self._alarm(report, "update_failed", f"{new.version} not healthy ({why}); no package to roll back to")
+        report.restored_files = self._put_back_state(taken, new.version)
         try:
-            self._installer.stop()
-            report.restored_files = state.restore_if_newer(self.settings.data_dir, taken, new.version)
             self._installer.install(previous.path)
             self._installer.restart()
             verdict = self._watch()
@@ -155,6 +156,21 @@ class Updater:
             verdict = HealthVerdict(False, f"rollback failed: {exc}", 0.0)
         report.rollback_health = verdict.to_dict()
         return self._alarm_for(report, verdict, previous)
+
+    def _put_back_state(self, taken: state.StateSnapshot, new_version: str) -> list[str]:
+        """Files the new release migrated go back to their copies, only with the app stopped (a file
+        replaced under a running app would be a corrupted outbox). Best effort: the previous package
+        is reinstalled either way, and its own start says whether it can use what it finds."""
+        try:
+            self._installer.stop()
+        except InstallFailed as exc:
+            log.error("cannot stop the unit before the rollback (%s): SQLite files left as they are", exc)
+            return []
+        try:
+            return state.restore_if_newer(self.settings.data_dir, taken, new_version)
+        except OSError as exc:
+            log.error("SQLite files not put back: %s", exc)
+            return []
 
     def _alarm_for(self, report: UpdateReport, verdict: HealthVerdict, previous: PackageInfo) -> UpdateReport:
         kept = f"; files the new release migrated were put back, its copies kept as *.from-{report.to_version}: " \
