@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import uuid
 
@@ -48,7 +49,10 @@ def apply(bench, deb, capsys, *extra) -> tuple[int, dict]:
 
 
 def test_a_release_that_stays_healthy_is_kept(bench, capsys):
+    os.chown(bench.data, -1, 4321)          # the app's group, which reads the result for its health
     rc, report = apply(bench, bench.deb("2.0", "ok"), capsys)
+    result = bench.packages / "last-update.json"
+    assert (result.stat().st_gid, result.stat().st_mode & 0o777, bench.packages.stat().st_gid) == (4321, 0o640, 4321)
     assert (rc, report["outcome"], report["from_version"], report["to_version"]) == (0, "updated", "1.0", "2.0")
     assert bench.installed() == "2.0"
     assert report["health"]["healthy"] and report["alarm"] is None

@@ -199,8 +199,19 @@ class Updater:
         target.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
         partial.write_text(json.dumps(report.to_dict(), indent=1))
+        self._readable_by_the_app(partial)
         os.replace(partial, target)
         return report
+
+    def _readable_by_the_app(self, path: Path) -> None:
+        """gate-app (the data directory's group) reads the result for its health message and status."""
+        if os.geteuid() != 0:
+            return
+        gid = self.settings.data_dir.stat().st_gid
+        for item in (self.settings.packages_dir, path):
+            os.chown(item, 0, gid)
+        self.settings.packages_dir.chmod(0o750)
+        path.chmod(0o640)
 
     def _lock(self):
         return _UpdateLock(self.settings.packages_dir / ".update.lock")
