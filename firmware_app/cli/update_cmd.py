@@ -38,7 +38,7 @@ def register(groups) -> None:
 
 def _updater(args):
     from firmware_app.config import load_config
-    from firmware_app.deploy import updater_from_config
+    from firmware_app.deploy.wiring import updater_from_config
     return updater_from_config(load_config(args.config))
 
 
@@ -83,7 +83,7 @@ def run_requests(args) -> int:
 
     from firmware_app.bmis.signing import TrustStore
     from firmware_app.config import load_config
-    from firmware_app.deploy import updater_from_config
+    from firmware_app.deploy.wiring import updater_from_config
     from firmware_app.deploy.request_runner import RequestRunner
     from firmware_app.errors import ConfigError, GateError
     try:
