@@ -22,10 +22,6 @@ def register(groups) -> None:
     status.set_defaults(func=run_status)
 
 
-def socket_path(config) -> Path:
-    return Path(config.status.socket or Path(config.device.data_dir) / "status.sock")
-
-
 def run_status(args) -> int:
     from firmware_app.status.client import query
     from firmware_app.status.errors import StatusUnavailable
@@ -41,6 +37,7 @@ def run_status(args) -> int:
 def _configured_socket(path: str) -> Path:
     from firmware_app.config import load_config
     from firmware_app.errors import ConfigError
+    from firmware_app.status.service import socket_path
     try:
         return socket_path(load_config(path))
     except ConfigError as exc:
