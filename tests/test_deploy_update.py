@@ -200,3 +200,16 @@ def test_an_update_on_the_read_only_image_is_refused_with_a_typed_error(tmp_path
         check_writable_root(cmdline, mounts)
     cmdline.write_text("console=tty1 root=PARTUUID=1-02 rootwait\n")
     check_writable_root(cmdline, mounts)          # maintenance mode: the overlay is off
+
+
+def test_no_update_without_room_for_the_copy_of_the_sqlite_files(tmp_path):
+    from firmware_app.deploy import state
+    from firmware_app.deploy.errors import DeployError
+    data = tmp_path / "data"
+    data.mkdir()
+    Outbox(data / "bmis-outbox.db", Identity("gate-u", "post-u"), clock=_now, id_source=uuid.uuid4).close()
+    (data / "notes.db").write_text("not sqlite")              # only SQLite files are copied
+    with pytest.raises(DeployError, match="not enough free space"):
+        state.snapshot(data, tmp_path / "copy", free_bytes=lambda p: 10 << 20)
+    taken = state.snapshot(data, tmp_path / "copy", free_bytes=lambda p: 1 << 40)
+    assert taken.versions == {"bmis-outbox.db": OUTBOX_SCHEMA.version}

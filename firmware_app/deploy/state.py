@@ -16,10 +16,12 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .errors import DeployError
 
 MANIFEST = "manifest.json"
+MARGIN_BYTES = 64 << 20    # the outbox's own free-space floor is 64 MiB: keep that much after the copy
 SIDE_FILES = ("-wal", "-shm")
 
 
@@ -52,14 +54,32 @@ def _backup(source: Path, target: Path) -> None:
         src.close()
 
 
-def snapshot(data_dir: Path, into: Path) -> StateSnapshot:
+def _databases(data_dir: Path) -> list[Path]:
+    return [p for p in sorted(Path(data_dir).glob("*.db")) if p.is_file() and _is_sqlite(p)]
+
+
+def _check_room(files: list[Path], into: Path, free_bytes: Callable[[Path], int]) -> None:
+    """The copies need about the files' size (WAL included) and a margin; refused before anything."""
+    needed = sum(f.stat().st_size + _size(Path(f"{f}-wal")) for f in files) + MARGIN_BYTES
+    free = free_bytes(into)
+    if free < needed:
+        raise DeployError(f"not enough free space for the copy of the SQLite files before the update: "
+                          f"{free >> 20} MiB free in {into}, {needed >> 20} MiB needed")
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def snapshot(data_dir: Path, into: Path,
+             free_bytes: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free) -> StateSnapshot:
     """Copy every SQLite file of `data_dir` (top level) into `into` (emptied first)."""
     shutil.rmtree(into, ignore_errors=True)
     into.mkdir(mode=0o700, parents=True)
     taken = StateSnapshot(into)
-    for path in sorted(Path(data_dir).glob("*.db")):
-        if not path.is_file() or not _is_sqlite(path):
-            continue
+    files = _databases(data_dir)
+    _check_room(files, into, free_bytes)
+    for path in files:
         try:
             _backup(path, into / path.name)
             taken.versions[path.name] = _user_version(into / path.name)
