@@ -98,10 +98,12 @@ class TextfileWriter:
         self.path, self._snapshot, self._interval = Path(path), snapshot, interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._writing = threading.Lock()     # one writer of the aside file at a time
 
     def write_once(self) -> None:
         try:
-            write_textfile(self.path, render(self._snapshot()))
+            with self._writing:
+                write_textfile(self.path, render(self._snapshot()))
         except Exception as exc:  # noqa: BLE001 - metrics must never take the appliance down
             log.warning("metrics textfile %s not written: %s", self.path, type(exc).__name__)
 
@@ -119,4 +121,5 @@ class TextfileWriter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        self.path.unlink(missing_ok=True)    # a stopped gate must not look alive to Prometheus
+        with self._writing:
+            self.path.unlink(missing_ok=True)    # a stopped gate must not look alive to Prometheus
