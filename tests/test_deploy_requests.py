@@ -65,7 +65,7 @@ def command(url: str, sha256: str, command_id: str = "upd-1", expires: dt.dateti
 def hand_over(bench, url: str, sha256: str, payload: bytes, command_id: str = "upd-1", alarms=None,
               topic: str = TOPIC) -> None:
     requests = UpdateRequests(bench.data, 10 << 20, on_alarm=(lambda *a: alarms.append(a)) if alarms is not None else None)
-    assert requests.start(topic, payload, command_id, json.loads(payload)["params"])["state"] == "downloading"
+    assert requests.start(topic, json.loads(payload), command_id, json.loads(payload)["params"])["state"] == "downloading"
     requests.last_thread.join(timeout=30)
 
 
@@ -134,9 +134,9 @@ def test_a_download_with_the_wrong_hash_or_too_large_leaves_nothing_and_raises_a
 def test_one_download_at_a_time(bench, served):
     url, digest = publish(served, bench.deb("2.0", "ok"))
     requests = UpdateRequests(bench.data, 10 << 20)
-    requests.start(TOPIC, command(url, digest), "upd-1", {"url": url, "sha256": digest})
+    requests.start(TOPIC, json.loads(command(url, digest)), "upd-1", {"url": url, "sha256": digest})
     with pytest.raises(UpdateRequestInvalid, match="another update"):   # the first is still running
-        requests.start(TOPIC, command(url, digest, "upd-2"), "upd-2", {"url": url, "sha256": digest})
+        requests.start(TOPIC, json.loads(command(url, digest, "upd-2")), "upd-2", {"url": url, "sha256": digest})
     requests.last_thread.join(timeout=30)
 
 

@@ -41,8 +41,9 @@ _COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 AlarmSink = Callable[[str, str], None]
 
 
-class UpdateRequestInvalid(DeployError):
-    """The update command's parameters or stored request are unusable (the reason says which)."""
+class UpdateRequestInvalid(DeployError, ValueError):
+    """The update command's parameters or stored request are unusable (the reason says which).
+    A ValueError too: the command processor answers it as invalid parameters."""
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,15 @@ class UpdateRequests:
         self._busy = threading.Lock()
         self.last_thread: threading.Thread | None = None
 
-    def start(self, topic: str, payload: bytes, command_id: str, params: object) -> dict:
+    def start(self, topic: str, body: dict, command_id: str, params: object) -> dict:
+        """`body`: the verified command as parsed (its signature member included); root verifies
+        it again over the same canonical JSON, so re-encoding it here loses nothing."""
         wanted = parse_update_params(params)
         if not _COMMAND_ID.match(command_id):
             raise UpdateRequestInvalid("command_id is not usable as a file name")
         if not self._busy.acquire(blocking=False):
             raise UpdateRequestInvalid("another update is being downloaded")
+        payload = json.dumps(body, ensure_ascii=False).encode()
         self.last_thread = threading.Thread(target=self._fetch, args=(topic, payload, command_id, wanted),
                                             name="update-download", daemon=True)
         self.last_thread.start()
