@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.envelope import Identity
-from firmware_app.bmis.outbox import Outbox
+from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.deploy import state
 from firmware_app.status.client import query
 from firmware_app.status.server import StatusServer

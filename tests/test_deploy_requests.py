@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings, strategies as st
 
-from firmware_app.bmis.signing import TrustStore, sign_command
+from firmware_app.bmis.commands.signing import TrustStore, sign_command
 from firmware_app.deploy.wiring import updater_from_config
 from firmware_app.config import load_config
 from firmware_app.deploy.alarms import AlarmSpool

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from firmware_app.bmis.envelope import Identity
-from firmware_app.bmis.outbox import SCHEMA as OUTBOX_SCHEMA, Outbox
+from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.outbox.queue import Outbox
+from firmware_app.bmis.outbox.storage import SCHEMA as OUTBOX_SCHEMA
 from firmware_app.cli import main
 from firmware_app.deploy.alarms import AlarmSpool
 from firmware_app.deploy.health import HealthReading, HealthWindow, unit_check, watch

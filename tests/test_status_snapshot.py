@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from firmware_app.bmis import envelope
+from firmware_app.bmis import contract
 from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.envelope import Identity
-from firmware_app.bmis.link_errors import ContractViolation
+from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.errors import ContractViolation
 from firmware_app.status.events import RecentEvents
 from firmware_app.status.snapshot import StatusSources, build_snapshot, health_info
 from firmware_app.status.versions import certificate_expiry, model_versions
@@ -86,7 +86,7 @@ def test_the_health_message_carries_versions_certificate_and_last_update(tmp_pat
     cert = certificate_expiry(certificate(tmp_path / "c.pem", NOW + dt.timedelta(days=30)), NOW)
     info = health_info(versions, cert, {"outcome": "rolled_back", "to_version": "0.2.0"})
     data = {"components": {"lane": {"status": "ok"}}, "uptime_s": 5.0, **info}
-    message = envelope.build(Identity("gate-s", "post-s"), MessageKind.HEALTH, data, msg_id=uuid.uuid4(), seq=1,
+    message = contract.build(Identity("gate-s", "post-s"), MessageKind.HEALTH, data, msg_id=uuid.uuid4(), seq=1,
                              boot=1, now=NOW)
     validate_message(MessageKind.HEALTH, message)
     assert message["schema"] == "health/1.2"

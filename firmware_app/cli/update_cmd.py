@@ -81,7 +81,7 @@ def run_keep(args) -> int:
 def run_requests(args) -> int:
     from pathlib import Path
 
-    from firmware_app.bmis.signing import TrustStore
+    from firmware_app.bmis.commands.signing import TrustStore
     from firmware_app.config import load_config
     from firmware_app.deploy.wiring import updater_from_config
     from firmware_app.deploy.request_runner import RequestRunner

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from firmware_app.bmis.command_model import CommandRefused, decode_json, parse_utc
-from firmware_app.bmis.signing import TrustStore, verify_command
+from firmware_app.bmis.commands.model import CommandRefused, decode_json, parse_utc
+from firmware_app.bmis.commands.signing import TrustStore, verify_command
 
 from .errors import DeployError
 from .requests import COMMAND, UpdateRequestInvalid, VerifiedRequest, parse_update_params, spool, utc_now
