@@ -108,6 +108,7 @@ class TextfileWriter:
             log.warning("metrics textfile %s not written: %s", self.path, type(exc).__name__)
 
     def start(self) -> None:
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="metrics-textfile", daemon=True)
         self._thread.start()
 

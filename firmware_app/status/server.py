@@ -31,6 +31,7 @@ class StatusServer:
         self._stop = threading.Event()
 
     def start(self) -> None:
+        self._stop.clear()
         self._sock = self._bind()
         self._thread = threading.Thread(target=self._serve, name="status-socket", daemon=True)
         self._thread.start()
