@@ -19,6 +19,7 @@ from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.bmis.outbox.storage import SCHEMA as OUTBOX, inspect_outbox
 from firmware_app.bmis.stats import SCHEMA as STATS, CrossingStats
+from firmware_app.deploy.tokens import SCHEMA as TOKENS, TokenStore
 from firmware_app.lane.journal import SCHEMA as LANE, LaneJournal
 from firmware_app.storage import Migration, MigrationFailed, Schema, SchemaTooNew, migrate, read_version
 
@@ -30,13 +31,14 @@ def open_outbox(path: Path) -> Outbox:
     return Outbox(path, Identity("gate-m", "post-m"), clock=lambda: NOW, id_source=uuid.uuid4)
 
 
-# (schema, opener) for every SQLite file the appliance writes.
+# (schema, opener) for every SQLite file the appliance and its tools write.
 STORES = {
     "outbox": (OUTBOX, open_outbox),
     "lane journal": (LANE, LaneJournal.open),
     "command journal": (COMMANDS, CommandJournal.open),
     "alert store": (ALERTS, lambda p: AlertStore.open(p, lambda: NOW)),
     "statistics": (STATS, CrossingStats.open),
+    "enrolment tokens": (TOKENS, TokenStore),      # on the post's CA laptop (gatectl pki enrol-token)
 }
 
 
