@@ -56,8 +56,11 @@ class TappedOutbox:
 
 class FieldOps:
     def __init__(self, config, *, clock: Callable[[], datetime], lane_state: Callable[[], str],
-                 lane_mode: Callable[[], str], outbox_counts: Callable[[], Any], components: Callable[[], dict]):
-        self.config, self._clock = config, clock
+                 lane_mode: Callable[[], str], outbox_counts: Callable[[], Any], components: Callable[[], dict],
+                 certificate: Callable[[], dict | None] | None = None):
+        """`certificate`: the expiry of the client certificate in use (the appliance's certificate
+        watch); without it, the configured file as it is now."""
+        self.config, self._clock, self._certificate = config, clock, certificate
         self.events = RecentEvents()
         self.versions = {"app": __version__, "models": model_versions(Path(config.face.models_dir))}
         self.sources = StatusSources(config.device.id, lane_state, lane_mode, outbox_counts, components,
@@ -65,6 +68,8 @@ class FieldOps:
         self.status = StatusService.from_config(config, self.sources)
 
     def certificate(self) -> dict | None:
+        if self._certificate is not None:
+            return self._certificate()
         return certificate_expiry(self.config.bmis.cert_file, self._clock())
 
     def last_update(self) -> dict | None:

@@ -41,5 +41,9 @@ def certificate_expiry(cert_file: Path | None, now: datetime) -> dict | None:
         not_after = x509.load_pem_x509_certificate(data).not_valid_after_utc
     except (OSError, ValueError) as exc:
         return {"error": f"{type(exc).__name__}: cannot read {cert_file}"}
+    return expiry_summary(not_after, now)
+
+
+def expiry_summary(not_after: datetime, now: datetime) -> dict:
     left = not_after - now.astimezone(timezone.utc)
     return {"not_after": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), "days_left": int(left.total_seconds() // 86400)}
