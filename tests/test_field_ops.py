@@ -33,11 +33,22 @@ class Outbox:
         self.calls.append("alarm")
 
 
-def ops(tmp_path) -> FieldOps:
+class Link:
+    def __init__(self, refuse: bool = False):
+        self.refuse, self.alarms = refuse, []
+
+    def raise_alarm(self, kind, severity, *, detail="", msg_id=None):
+        if self.refuse:
+            raise GateError("outbox full")
+        self.alarms.append((kind, severity.value, msg_id))
+
+
+def ops(tmp_path, link=None) -> FieldOps:
     config = parse_config(f'[device]\nid = "gate-f"\npost_id = "p"\ndata_dir = "{tmp_path}"\n[reader]\nurl = "sim://"\n'
                           f'[face]\nmodels_dir = "{ROOT / "models"}"\n')
     return FieldOps(config, clock=lambda: NOW, lane_state=lambda: "idle", lane_mode=lambda: "normal",
-                    outbox_counts=lambda: {"pending": 0}, components=lambda: {"lane": {"status": "ok"}})
+                    outbox_counts=lambda: {"pending": 0}, components=lambda: {"lane": {"status": "ok"}},
+                    link=lambda: link)
 
 
 def test_the_tap_passes_everything_on_and_notes_codes(tmp_path):
@@ -53,20 +64,21 @@ def test_the_tap_passes_everything_on_and_notes_codes(tmp_path):
 def test_update_alarms_are_handed_over_once_and_kept_when_the_outbox_refuses(tmp_path):
     spool = AlarmSpool(tmp_path)
     spool.raise_alarm("update_rolled_back", "warning", "0.2.0 not healthy", "2026-12-06T09:00:00Z")
-    field = ops(tmp_path)
-
-    def refuse(*args):
-        raise GateError("outbox full")
-    field.start(refuse)
-    field.stop()
+    lone = ops(tmp_path, link=None)                    # no outbox at all: kept
+    lone.start()
+    lone.stop()
+    refusing = ops(tmp_path, Link(refuse=True))
+    refusing.start()
+    refusing.stop()
     assert len(spool.pending()) == 1
-    stored: list[tuple] = []
-    field.start(lambda kind, severity, detail, msg_id: stored.append((kind, severity, msg_id)))
+    link = Link()
+    field = ops(tmp_path, link)
+    field.start()
     try:
         assert query(tmp_path / "status.sock")["device_id"] == "gate-f"
     finally:
         field.stop()
-    [(kind, severity, msg_id)] = stored
+    [(kind, severity, msg_id)] = link.alarms
     assert (kind, severity) == ("update_rolled_back", "warning") and isinstance(msg_id, uuid.UUID)
     assert spool.pending() == [] and not (tmp_path / "status.sock").exists()
 
@@ -75,5 +87,5 @@ def test_health_info_and_the_update_port_come_from_the_config(tmp_path):
     field = ops(tmp_path)
     info = field.health_info()
     assert info["software_version"] and "recognizer" in info["models"] and "certificate" not in info
-    port = field.update_port(None)
+    port = field.update_port()
     assert port.directory == tmp_path / "updates"
