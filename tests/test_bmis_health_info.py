@@ -47,3 +47,23 @@ def test_an_alarm_handed_over_twice_with_its_id_is_stored_once(tmp_path):
         bmis.raise_alarm("update_rolled_back", Severity.WARNING, detail="0.3.0 not healthy", msg_id=alarm_id)
     [alarm] = stored(bmis, MessageKind.ALARM)
     assert alarm["msg_id"] == str(alarm_id) and alarm["data"]["kind"] == "update_rolled_back"
+
+
+def test_the_periodic_health_carries_the_info_source(tmp_path):
+    from tests.broker_fixtures import wait_until
+    from tests.test_bmis_mqtt import ScriptedConnection
+    made = []
+
+    def factory(callbacks, subscriptions, will):
+        made.append(ScriptedConnection(callbacks, subscriptions, will))
+        return made[-1]
+    outbox = Outbox(tmp_path / "o.db", Identity("gate-h", "post-h"), clock=lambda: NOW, id_source=uuid.uuid4)
+    bmis = BmisLink(outbox, connection_factory=factory, health_source=lambda: {"lane": {"status": "ok"}},
+                    health_info=lambda: INFO, health_interval_s=0.05)
+    bmis.start()
+    try:
+        assert wait_until(lambda: any(p[1].endswith("/health") for p in made[0].published), 5)
+        health = json.loads(next(p[2] for p in made[0].published if p[1].endswith("/health")))
+    finally:
+        bmis.stop(drain_timeout_s=0)
+    assert health["data"]["last_update"] == {"outcome": "rolled_back", "version": "0.3.0"}
