@@ -12,7 +12,7 @@ from pathlib import Path
 FAKE_SYSTEMCTL = r"""#!/bin/sh
 # The "gate-app" of the update tests. It is healthy when the installed package's HEALTH file says
 # ok; "crash" never gets to READY (auto-restart), "flap" reaches READY and is restarted before
-# every reading. A package with MIGRATES moves the outbox schema forward when it starts, as a new
+# every reading; "models-broken" runs, but its status socket reports face_models failed. A package with MIGRATES moves the outbox schema forward when it starts, as a new
 # release would. $ROOT/host-broken makes every release unhealthy; $ROOT/stop-fails fails `stop`.
 ROOT=@ROOT@
 DATA=@DATA@
@@ -32,7 +32,8 @@ case "$1" in
     health=$(cat "$APP/HEALTH" 2>/dev/null || echo missing)
     [ -f "$ROOT/host-broken" ] && health=crash
     if [ -f "$ROOT/stopped" ]; then printf 'ActiveState=inactive\nSubState=dead\nNRestarts=0\n'
-    elif [ "$health" = ok ]; then printf 'ActiveState=active\nSubState=running\nNRestarts=0\n'
+    elif [ "$health" = ok ] || [ "$health" = models-broken ]; then
+      printf 'ActiveState=active\nSubState=running\nNRestarts=0\n'
     elif [ "$health" = flap ]; then printf 'ActiveState=active\nSubState=running\nNRestarts=%s\n' "$(bump)"
     else printf 'ActiveState=activating\nSubState=auto-restart\nNRestarts=%s\n' "$(bump)"; fi ;;
   *) echo "fake systemctl: $1 not faked" >&2; exit 1 ;;
@@ -80,6 +81,25 @@ class DeployBench:
                         f'[update]\npackages_dir = "{self.packages}"\nhealth_window_s = {window_s}\n'
                         f'stable_s = {stable_s}\npoll_s = 0.05\n')
         return path
+
+
+def app_status(bench: DeployBench) -> dict:
+    """What the installed fake release says on its status socket (camera-broken: a fault of the
+    hardware, there before and after any update)."""
+    health = (bench.root / "opt/border-gate/HEALTH").read_text().strip()
+    devices = {"lane": {"status": "ok"}}
+    if health == "models-broken":
+        devices["face_models"] = {"status": "failed", "detail": "face_models"}
+    if (bench.root / "camera-broken").exists():
+        devices["camera"] = {"status": "failed", "detail": "camera"}
+    return {"device_id": "gate-u", "state": "idle", "devices": devices}
+
+
+def status_server(bench: DeployBench):
+    from firmware_app.status.server import StatusServer
+    server = StatusServer(bench.data / "status.sock", lambda: app_status(bench))
+    server.start()
+    return server
 
 
 def make_bench(tmp: Path) -> DeployBench:

@@ -23,7 +23,7 @@ from firmware_app.deploy.alarms import AlarmSpool
 from firmware_app.deploy.errors import DeployError
 from firmware_app.deploy.request_runner import RequestRunner
 from firmware_app.deploy.requests import UpdateRequestInvalid, UpdateRequests, download, parse_update_params
-from tests.deploy_fixtures import make_bench
+from tests.deploy_fixtures import make_bench, status_server
 
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone.utc)
 ROOT_TOPIC = "gates/v1/gate-u"
@@ -51,7 +51,9 @@ def bench(tmp_path, monkeypatch):
     import subprocess
     subprocess.run(["dpkg", "-i", str(v1)], check=True, capture_output=True)
     updater_from_config(load_config(bench.config())).keep_installed(v1)
-    return bench
+    server = status_server(bench)
+    yield bench
+    server.stop()
 
 
 def command(url: str, sha256: str, command_id: str = "upd-1", expires: dt.datetime = NOW + dt.timedelta(hours=2),

@@ -18,7 +18,7 @@ from firmware_app.cli import main
 from firmware_app.deploy.alarms import AlarmSpool
 from firmware_app.deploy.health import HealthReading, HealthWindow, unit_check, watch
 from firmware_app.deploy.system import UnitState
-from tests.deploy_fixtures import make_bench
+from tests.deploy_fixtures import make_bench, status_server
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ def bench(tmp_path, monkeypatch):
     assert main_rc(["update", "keep", str(v1), "--config", str(bench.config())]) == 2   # not installed yet
     subprocess_ok(["dpkg", "-i", str(v1)])
     assert main_rc(["update", "keep", str(v1), "--config", str(bench.config())]) == 0
-    return bench
+    server = status_server(bench)
+    yield bench
+    server.stop()
 
 
 def subprocess_ok(argv):
@@ -93,6 +95,18 @@ def test_a_rollback_puts_back_the_files_the_new_release_migrated_and_keeps_its_c
     assert sqlite3.connect(aside).execute("SELECT COUNT(*) FROM written_by_new").fetchone()[0] == 1
     assert "bmis-outbox.db" in AlarmSpool(bench.data).pending()[0].detail
     Outbox(bench.data / "bmis-outbox.db", Identity("gate-u", "post-u"), clock=_now, id_source=uuid.uuid4).close()
+
+
+def test_a_release_whose_app_reports_a_new_failure_is_rolled_back(bench, capsys):
+    rc, report = apply(bench, bench.deb("2.0", "models-broken"), capsys)
+    assert (rc, report["outcome"]) == (1, "rolled_back") and bench.installed() == "1.0"
+    assert "failed since the update: face_models" in report["detail"]
+
+
+def test_a_failure_that_was_there_before_the_update_does_not_block_it(bench, capsys):
+    (bench.root / "camera-broken").write_text("")
+    rc, report = apply(bench, bench.deb("2.0", "ok"), capsys)
+    assert (rc, report["outcome"]) == (0, "updated") and "app idle" in report["detail"]
 
 
 def test_a_unit_that_cannot_be_stopped_is_still_rolled_back_but_its_files_are_left_alone(bench, capsys):

@@ -4,7 +4,10 @@ crash-loops is not healthy, whatever moment one looks at it).
 
 Checks are callables returning a HealthReading; one that raises counts as unhealthy. The unit
 check is what systemd knows (Type=notify: `active/running` only after READY=1; NRestarts counts
-crashes and watchdog kills); the status check (cli/status socket) adds what the app reports.
+crashes and watchdog kills); the status check asks the app itself over its status socket: it must
+answer, its lane must have started, and no component may have failed that had not failed before
+the update (a camera already broken does not make every release look bad; models that no longer
+load do).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .errors import DeployError
+from firmware_app.errors import GateError
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,30 @@ def unit_check(unit_state: Callable[[], object]) -> HealthCheck:
     return check
 
 
+def failed_components(snapshot: dict) -> set[str]:
+    devices = snapshot.get("devices") if isinstance(snapshot.get("devices"), dict) else {}
+    return {str(name) for name, entry in devices.items() if isinstance(entry, dict) and entry.get("status") == "failed"}
+
+
+def status_check(query: Callable[[], dict], failed_before: set[str] | None) -> HealthCheck:
+    """`failed_before`: what had failed before the update (None: the app did not answer then)."""
+    def check() -> HealthReading:
+        snapshot = query()
+        if snapshot.get("state") in (None, "starting") or "error" in snapshot:
+            return HealthReading(False, f"app status: {snapshot.get('state') or snapshot.get('error')}")
+        new = failed_components(snapshot) - (failed_before or set())
+        if failed_before is not None and new:
+            return HealthReading(False, f"failed since the update: {', '.join(sorted(new))}")
+        return HealthReading(True, f"app {snapshot['state']}")
+    return check
+
+
 def read_all(checks: Sequence[HealthCheck]) -> HealthReading:
     details = []
     for check in checks:
         try:
             reading = check()
-        except (OSError, ValueError, subprocess.SubprocessError, DeployError) as exc:
+        except (OSError, ValueError, subprocess.SubprocessError, GateError) as exc:
             reading = HealthReading(False, f"check failed: {type(exc).__name__}: {exc}"[:300])
         if not reading.healthy:
             return reading

@@ -25,10 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+from firmware_app.errors import GateError
+
 from . import state
 from .alarms import AlarmSpool
 from .errors import InstallFailed, NoRollbackPackage, UpdateInProgress
-from .health import HealthCheck, HealthVerdict, HealthWindow, unit_check, watch
+from .health import HealthCheck, HealthVerdict, HealthWindow, failed_components, status_check, unit_check, watch
 from .package import PackageInfo, PackageStore, Run, inspect_package
 from .system import Installer, check_writable_root
 
@@ -76,18 +78,15 @@ class UpdateClocks:
     sleep: Callable[[float], None] = time.sleep
 
 
-ChecksFactory = Callable[[Installer], Sequence[HealthCheck]]
-
-
-def default_checks(installer: Installer) -> Sequence[HealthCheck]:
-    return [unit_check(installer.unit_state)]
+StatusQuery = Callable[[], dict]      # the running app's status snapshot (firmware_app/status)
 
 
 class Updater:
-    def __init__(self, settings: UpdateSettings, installer: Installer, *, checks: ChecksFactory = default_checks,
+    def __init__(self, settings: UpdateSettings, installer: Installer, *, status: StatusQuery | None = None,
                  clocks: UpdateClocks = UpdateClocks(), run: Run = subprocess.run,
                  root_check: Callable[[], None] = check_writable_root):
-        self.settings, self._installer, self._checks, self._clocks = settings, installer, checks, clocks
+        self.settings, self._installer, self._status, self._clocks = settings, installer, status, clocks
+        self._failed_before: set[str] | None = None
         self._root_check = root_check
         self._run = run
         self.store = PackageStore(settings.packages_dir, keep=settings.keep, run=run)
@@ -116,6 +115,7 @@ class Updater:
                 return self._finish(UpdateReport(UpdateOutcome.UNCHANGED, current, new.version,
                                                  "this version is already installed"))
             previous = self._previous(current, allow_no_rollback)
+            self._failed_before = self._failed_now()
             kept = self.store.keep(new)
             taken = state.snapshot(self.settings.data_dir, self.settings.packages_dir / "state-before-update")
             try:
@@ -138,9 +138,22 @@ class Updater:
                 f"an update could not be undone (register it: gatectl update keep FILE.deb)")
         return previous
 
+    def _failed_now(self) -> set[str] | None:
+        if self._status is None:
+            return None
+        try:
+            return failed_components(self._status())
+        except (GateError, OSError, ValueError):
+            return None           # not answering before the update: nothing to compare with
+
+    def _checks(self) -> Sequence[HealthCheck]:
+        checks = [unit_check(self._installer.unit_state)]
+        if self._status is not None:
+            checks.append(status_check(self._status, self._failed_before))
+        return checks
+
     def _watch(self) -> HealthVerdict:
-        return watch(self._checks(self._installer), self.settings.window,
-                     monotonic=self._clocks.monotonic, sleep=self._clocks.sleep)
+        return watch(self._checks(), self.settings.window, monotonic=self._clocks.monotonic, sleep=self._clocks.sleep)
 
     def _roll_back(self, current: str | None, new: PackageInfo, previous: PackageInfo | None,
                    taken: state.StateSnapshot, why: str, health: dict) -> UpdateReport:
