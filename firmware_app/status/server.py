@@ -88,6 +88,10 @@ class StatusServer:
     def stop(self) -> None:
         self._stop.set()
         if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)     # wakes the accept() at once
+            except OSError:
+                pass
             self._sock.close()
         if self._thread is not None:
             self._thread.join(timeout=2)
