@@ -14,18 +14,17 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from firmware_app.bmis.contract import MessageKind
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity, MessageKind
 from firmware_app.bmis.outbox.queue import Outbox
 from firmware_app.deploy import state
 from firmware_app.status.client import query
 from firmware_app.status.server import StatusServer
 from firmware_app.status.snapshot import StatusSources, build_snapshot
 
-NOW = datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
 
 def _crossing(n: int) -> dict:

@@ -12,7 +12,8 @@ from pathlib import Path
 FAKE_SYSTEMCTL = r"""#!/bin/sh
 # The "gate-app" of the update tests. It is healthy when the installed package's HEALTH file says
 # ok; "crash" never gets to READY (auto-restart), "flap" reaches READY and is restarted before
-# every reading; "models-broken" runs, but its status socket reports face_models failed. A package with MIGRATES moves the outbox schema forward when it starts, as a new
+# every reading; "models-broken" runs, but its status socket reports face_models failed.
+# A package with MIGRATES moves the outbox schema forward when it starts, as a new
 # release would. $ROOT/host-broken makes every release unhealthy; $ROOT/stop-fails fails `stop`.
 ROOT=@ROOT@
 DATA=@DATA@
@@ -26,7 +27,9 @@ case "$1" in
   restart)
     rm -f "$ROOT/stopped" "$ROOT/restarts"
     if [ -f "$APP/MIGRATES" ]; then
-      @PYTHON@ -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE IF NOT EXISTS written_by_new (x)'); c.execute('INSERT INTO written_by_new VALUES (1)'); c.execute('PRAGMA user_version = 99'); c.commit()" "$DATA/bmis-outbox.db"
+      @PYTHON@ -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]);
+c.execute('CREATE TABLE IF NOT EXISTS written_by_new (x)'); c.execute('INSERT INTO written_by_new VALUES (1)');
+c.execute('PRAGMA user_version = 99'); c.commit()" "$DATA/bmis-outbox.db"
     fi ;;
   show)
     health=$(cat "$APP/HEALTH" 2>/dev/null || echo missing)

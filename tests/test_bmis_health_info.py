@@ -9,7 +9,7 @@ from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.link import BmisLink, Severity
 from firmware_app.bmis.outbox.queue import Outbox
 
-NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 INFO = {"software_version": "0.2.0", "models": {"detector": {"name": "YuNet 2023mar", "sha256": "8f2383e4dd3cfbb4"}},
         "pad_available": True, "certificate": {"not_after": "2027-01-05T00:00:00Z", "days_left": 29},
         "last_update": {"outcome": "rolled_back", "version": "0.3.0"}, "not_a_field": 1}
@@ -50,7 +50,7 @@ def test_an_alarm_handed_over_twice_with_its_id_is_stored_once(tmp_path):
 
 
 def test_the_periodic_health_carries_the_info_source(tmp_path):
-    from tests.broker_fixtures import wait_until
+    from tests.polling import wait_until
     from tests.test_bmis_mqtt import ScriptedConnection
     made = []
 

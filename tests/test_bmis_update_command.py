@@ -15,7 +15,8 @@ from firmware_app.bmis.commands.processor import CommandProcessor, CommandSettin
 from firmware_app.bmis.commands.signing import TrustStore
 from firmware_app.deploy.request_runner import verify_request
 from firmware_app.deploy.requests import UpdateRequests
-from tests.bmis_command_helpers import DEVICE, PREFIX, ROOT, Bmis, Clock, FakeLane
+from tests.bmis_command_helpers import DEVICE, PREFIX, ROOT, Bmis, FakeLane
+from tests.fakes import WallClock as Clock
 
 PACKAGE = b"!<arch>\n" + b"x" * 4096      # the processor never opens it; root's updater checks it
 

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_app.bmis.commands.signing import TrustStore, sign_command
-from firmware_app.deploy.wiring import updater_from_config
 from firmware_app.config import load_config
 from firmware_app.deploy.alarms import AlarmSpool
 from firmware_app.deploy.errors import DeployError
 from firmware_app.deploy.request_runner import RequestRunner
 from firmware_app.deploy.requests import UpdateRequestInvalid, UpdateRequests, download, parse_update_params
+from firmware_app.deploy.wiring import updater_from_config
 from tests.deploy_fixtures import make_bench, status_server
 
-NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 ROOT_TOPIC = "gates/v1/gate-u"
 TOPIC = f"{ROOT_TOPIC}/cmd/update-apply"
 KEY = Ed25519PrivateKey.generate()
@@ -66,8 +67,10 @@ def command(url: str, sha256: str, command_id: str = "upd-1", expires: dt.dateti
 
 def hand_over(bench, url: str, sha256: str, payload: bytes, command_id: str = "upd-1", alarms=None,
               topic: str = TOPIC) -> None:
-    requests = UpdateRequests(bench.data, 10 << 20, on_alarm=(lambda *a: alarms.append(a)) if alarms is not None else None)
-    assert requests.start(topic, json.loads(payload), command_id, json.loads(payload)["params"])["state"] == "downloading"
+    sink = (lambda *a: alarms.append(a)) if alarms is not None else None
+    requests = UpdateRequests(bench.data, 10 << 20, on_alarm=sink)
+    body = json.loads(payload)
+    assert requests.start(topic, body, command_id, body["params"])["state"] == "downloading"
     requests.last_thread.join(timeout=30)
 
 

@@ -194,7 +194,7 @@ def test_a_check_that_raises_counts_as_unhealthy():
 
 def _now():
     import datetime as dt
-    return dt.datetime(2026, 12, 6, tzinfo=dt.timezone.utc)
+    return dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
 
 
 def _version(path) -> int:

@@ -13,7 +13,7 @@ from firmware_app.errors import GateError
 from firmware_app.status.client import query
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 
 
 class Outbox:

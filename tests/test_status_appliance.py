@@ -6,9 +6,6 @@ import json
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
-import uuid
 
 import pytest
 
@@ -16,9 +13,8 @@ from firmware_app.bmis.contract import MessageKind, validate_message
 from firmware_app.cli import main
 from firmware_app.config import parse_config
 from firmware_app.deploy.alarms import AlarmSpool
-from firmware_app.storage import SchemaTooNew
-from simulator.local_process import wait_until
-from tests.test_app_assembly import ROOT, assembled, config_text
+from tests.polling import wait_until
+from tests.test_app_assembly import assembled, config_text
 
 
 def status_config(tmp_path, extra: str = ""):

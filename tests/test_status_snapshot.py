@@ -14,15 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from firmware_app.bmis import contract
-from firmware_app.bmis.contract import MessageKind, validate_message
-from firmware_app.bmis.contract import Identity
+from firmware_app.bmis.contract import Identity, MessageKind, validate_message
 from firmware_app.bmis.errors import ContractViolation
 from firmware_app.status.events import RecentEvents
 from firmware_app.status.snapshot import StatusSources, build_snapshot, health_info
 from firmware_app.status.versions import certificate_expiry, model_versions
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 
 
 def certificate(path: Path, not_after: dt.datetime) -> Path:

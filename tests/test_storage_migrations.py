@@ -13,18 +13,24 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from firmware_app.bmis.alerts.store import SCHEMA as ALERTS, AlertStore, read_summary
-from firmware_app.bmis.commands.journal import SCHEMA as COMMANDS, CommandJournal
+from firmware_app.bmis.alerts.store import SCHEMA as ALERTS
+from firmware_app.bmis.alerts.store import AlertStore, read_summary
+from firmware_app.bmis.commands.journal import SCHEMA as COMMANDS
+from firmware_app.bmis.commands.journal import CommandJournal
 from firmware_app.bmis.contract import Identity
 from firmware_app.bmis.outbox.queue import Outbox
-from firmware_app.bmis.outbox.storage import SCHEMA as OUTBOX, inspect_outbox
-from firmware_app.bmis.stats import SCHEMA as STATS, CrossingStats
-from firmware_app.deploy.tokens import SCHEMA as TOKENS, TokenStore
-from firmware_app.lane.journal import SCHEMA as LANE, LaneJournal
+from firmware_app.bmis.outbox.storage import SCHEMA as OUTBOX
+from firmware_app.bmis.outbox.storage import inspect_outbox
+from firmware_app.bmis.stats import SCHEMA as STATS
+from firmware_app.bmis.stats import CrossingStats
+from firmware_app.deploy.tokens import SCHEMA as TOKENS
+from firmware_app.deploy.tokens import TokenStore
+from firmware_app.lane.journal import SCHEMA as LANE
+from firmware_app.lane.journal import LaneJournal
 from firmware_app.storage import Migration, MigrationFailed, Schema, SchemaTooNew, migrate, read_version
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.UTC)
 
 
 def open_outbox(path: Path) -> Outbox:
@@ -234,7 +240,7 @@ def test_every_module_that_creates_tables_migrates_them():
         if "ingest" in path.parts or path.parts[-2] == "storage":
             continue
         source = path.read_text(encoding="utf-8")
-        creates = "CREATE TABLE" in source or ".create(" in source and "sqlite_utils" in source
+        creates = "CREATE TABLE" in source or (".create(" in source and "sqlite_utils" in source)
         if creates and "Schema(" not in source and not _feeds_a_schema(path, source):
             unversioned.append(path.relative_to(ROOT).as_posix())
     assert unversioned == []

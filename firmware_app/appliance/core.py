@@ -98,7 +98,7 @@ class Appliance:
         self._built = self._started = False
         # gatectl status, metrics, health 1.2, update-apply and the updater's alarms (field_ops.py)
         self.ops = FieldOps(config, clock=clock, lane_state=self.lane_state, lane_mode=self._lane_mode,
-                            outbox_counts=lambda: self.bmis.link.outbox.counts(), components=self.health,
+                            outbox_counts=self._outbox_counts, components=self.health,
                             link=lambda: self.bmis.link, certificate=self._certificate_in_use)
 
     # --- build: the safe order -----------------------------------------------------------------
@@ -340,6 +340,12 @@ class Appliance:
     def _lane_mode(self) -> str:
         data = self.runner.data
         return data.mode.value if data is not None else start_mode(self.config).value
+
+    def _outbox_counts(self):
+        link = self.bmis.link
+        if link is None:
+            raise ComponentUnavailable("outbox", "no outbox could be opened")
+        return link.outbox.counts()
 
     def _certificate_in_use(self) -> dict | None:
         facts = self.cert_watch.in_use

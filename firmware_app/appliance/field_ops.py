@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from firmware_app import __version__
 from firmware_app.bmis.link import Severity
 from firmware_app.deploy.alarm_forwarder import forward_deploy_alarms
 from firmware_app.deploy.requests import UpdateRequests
-from firmware_app.errors import GateError
 from firmware_app.deploy.update import last_update
 from firmware_app.deploy.wiring import packages_dir
+from firmware_app.errors import GateError
 from firmware_app.status.events import RecentEvents
 from firmware_app.status.service import StatusService
 from firmware_app.status.snapshot import StatusSources, health_info

@@ -35,7 +35,6 @@ from pathlib import Path
 import sqlite_utils
 
 from firmware_app.mrz.dates import DateStatus, infer_birth_date
-
 from firmware_app.storage import Migration, Schema, migrate
 
 from .errors import StatsError

@@ -55,7 +55,8 @@ def text(body: dict) -> str:
     lines = [f"{body.get('device_id', '?')}: {body.get('state', '?')} (mode {body.get('mode', '?')}), "
              f"up {body.get('uptime_s', 0):.0f} s, version {versions.get('app', '?')}",
              f"outbox: {outbox.get('pending', '?')} pending, {outbox.get('unreceipted', '?')} unreceipted "
-             f"(oldest {outbox.get('oldest_unreceipted_age_s', 0):.0f} s), {outbox.get('dead_letters', '?')} dead letters",
+             f"(oldest {outbox.get('oldest_unreceipted_age_s', 0):.0f} s), "
+             f"{outbox.get('dead_letters', '?')} dead letters",
              f"certificate: {cert.get('not_after', 'none')} ({cert.get('days_left', '?')} days left)"]
     for name, entry in sorted((body.get("devices") or {}).items()):
         lines.append(f"  {name}: {entry.get('status')} {entry.get('detail', '')} {entry.get('note', '')}".rstrip())

@@ -83,8 +83,8 @@ def run_requests(args) -> int:
 
     from firmware_app.bmis.commands.signing import TrustStore
     from firmware_app.config import load_config
-    from firmware_app.deploy.wiring import updater_from_config
     from firmware_app.deploy.request_runner import RequestRunner
+    from firmware_app.deploy.wiring import updater_from_config
     from firmware_app.errors import ConfigError, GateError
     try:
         config = load_config(args.config)

@@ -17,7 +17,8 @@ class UpdateSection(Strict):
     stable_s: float = Field(default=30.0, ge=0, le=1800,
                             description="... and stay healthy (READY, running, no restart) this long within the window")
     poll_s: float = Field(default=2.0, gt=0, le=60, description="how often health is read during the window")
-    keep_packages: int = Field(default=3, ge=2, le=20, description="packages kept (never fewer than current + previous)")
+    keep_packages: int = Field(default=3, ge=2, le=20,
+                               description="packages kept (never fewer than current + previous)")
     unit: str = Field(default="gate-app.service", pattern=r"^[A-Za-z0-9@._-]{1,64}\.service$",
                       description="the unit restarted and watched")
     download_max_mb: int = Field(default=512, ge=1, le=2048,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from firmware_app.errors import GateError
 

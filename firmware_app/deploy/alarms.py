@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 SPOOL = "deploy-alarms"
 MAX_DETAIL = 500

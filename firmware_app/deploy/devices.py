@@ -21,9 +21,9 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 DROP_IN = Path("/etc/systemd/system/gate-app.service.d/devices.conf")

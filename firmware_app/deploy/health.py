@@ -12,10 +12,12 @@ load do).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from firmware_app.errors import GateError
+
+from .system import UnitState
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class HealthVerdict:
 HealthCheck = Callable[[], HealthReading]
 
 
-def unit_check(unit_state: Callable[[], object]) -> HealthCheck:
+def unit_check(unit_state: Callable[[], UnitState]) -> HealthCheck:
     """Running, and not restarted since the first reading of this window."""
     first: list[int] = []
 
@@ -62,7 +64,9 @@ def unit_check(unit_state: Callable[[], object]) -> HealthCheck:
 
 
 def failed_components(snapshot: dict) -> set[str]:
-    devices = snapshot.get("devices") if isinstance(snapshot.get("devices"), dict) else {}
+    devices = snapshot.get("devices")
+    if not isinstance(devices, dict):
+        return set()
     return {str(name) for name, entry in devices.items() if isinstance(entry, dict) and entry.get("status") == "failed"}
 
 

@@ -5,9 +5,9 @@ import base64
 import binascii
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from firmware_app.bmis.commands.model import CommandRefused, decode_json, parse_utc
 from firmware_app.bmis.commands.signing import TrustStore, verify_command

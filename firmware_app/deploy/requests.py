@@ -24,10 +24,10 @@ import re
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from .errors import DeployError
@@ -100,7 +100,8 @@ def download(url: str, target: Path, sha256: str, max_bytes: int, *, deadline_s:
 class UpdateRequests:
     """gate-app's half: one download at a time, then the request left for the root half."""
 
-    def __init__(self, data_dir: Path, max_bytes: int, on_alarm: AlarmSink | None = None, opener=urllib.request.urlopen):
+    def __init__(self, data_dir: Path, max_bytes: int, on_alarm: AlarmSink | None = None,
+                 opener=urllib.request.urlopen):
         self.directory, self._max_bytes, self._on_alarm, self._opener = spool(data_dir), max_bytes, on_alarm, opener
         self._busy = threading.Lock()
         self.last_thread: threading.Thread | None = None
@@ -146,4 +147,4 @@ class VerifiedRequest:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -20,10 +20,10 @@ import logging
 import os
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Sequence
 
 from firmware_app.errors import GateError
 
@@ -49,7 +49,7 @@ class UpdateOutcome(str, enum.Enum):
 class UpdateSettings:
     packages_dir: Path
     data_dir: Path
-    window: HealthWindow = HealthWindow()
+    window: HealthWindow = field(default_factory=HealthWindow)
     keep: int = 3
 
 
@@ -73,7 +73,7 @@ class UpdateReport:
 
 @dataclass
 class UpdateClocks:
-    wall: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    wall: Callable[[], datetime] = lambda: datetime.now(UTC)
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
@@ -83,9 +83,10 @@ StatusQuery = Callable[[], dict]      # the running app's status snapshot (firmw
 
 class Updater:
     def __init__(self, settings: UpdateSettings, installer: Installer, *, status: StatusQuery | None = None,
-                 clocks: UpdateClocks = UpdateClocks(), run: Run = subprocess.run,
+                 clocks: UpdateClocks | None = None, run: Run = subprocess.run,
                  root_check: Callable[[], None] = check_writable_root):
-        self.settings, self._installer, self._status, self._clocks = settings, installer, status, clocks
+        self.settings, self._installer, self._status = settings, installer, status
+        self._clocks = clocks or UpdateClocks()
         self._failed_before: set[str] | None = None
         self._root_check = root_check
         self._run = run
@@ -159,7 +160,8 @@ class Updater:
                    taken: state.StateSnapshot, why: str, health: dict) -> UpdateReport:
         report = UpdateReport(UpdateOutcome.ROLLBACK_FAILED, current, new.version, why, health)
         if previous is None:
-            return self._alarm(report, "update_failed", f"{new.version} not healthy ({why}); no package to roll back to")
+            return self._alarm(report, "update_failed",
+                               f"{new.version} not healthy ({why}); no package to roll back to")
         report.restored_files = self._put_back_state(taken, new.version)
         try:
             self._installer.install(previous.path)
@@ -191,7 +193,8 @@ class Updater:
         if verdict.healthy:
             report.outcome = UpdateOutcome.ROLLED_BACK
             return self._alarm(report, "update_rolled_back",
-                               f"{report.to_version} not healthy ({report.detail}); {previous.version} reinstalled{kept}")
+                               f"{report.to_version} not healthy ({report.detail}); "
+                               f"{previous.version} reinstalled{kept}")
         return self._alarm(report, "update_rollback_failed",
                            f"{report.to_version} not healthy ({report.detail}); {previous.version} reinstalled but "
                            f"not healthy either ({verdict.detail}){kept}")
@@ -204,7 +207,7 @@ class Updater:
         return self.alarms.raise_alarm(kind, severity, detail, self._now()).to_dict()
 
     def _now(self) -> str:
-        return self._clocks.wall().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self._clocks.wall().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _finish(self, report: UpdateReport) -> UpdateReport:
         report.finished_at = self._now()

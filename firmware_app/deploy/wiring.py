@@ -10,7 +10,6 @@ from .health import HealthWindow
 from .system import SystemCommands, SystemInstaller
 from .update import Updater, UpdateSettings
 
-
 STATUS_TIMEOUT_S = 3.0
 
 

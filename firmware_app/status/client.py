@@ -18,7 +18,7 @@ def query(path: Path, timeout_s: float = 5.0) -> dict:
             sock.connect(str(path))
             sock.sendall(b"status\n")
             answer = _read_all(sock)
-    except (OSError, socket.timeout) as exc:
+    except (TimeoutError, OSError) as exc:
         raise StatusUnavailable(f"no answer on {path}: {exc.strerror or exc} (is gate-app running? are you in "
                                 f"its group?)") from None
     try:
@@ -31,7 +31,8 @@ def query(path: Path, timeout_s: float = 5.0) -> dict:
 
 
 def _read_all(sock: socket.socket) -> bytes:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = sock.recv(65536)
         if not chunk:

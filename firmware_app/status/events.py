@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 MAX_EVENTS = 20
 MAX_CODES = 8
@@ -24,8 +25,9 @@ class RecentEvents:
             self._events.append({k: v for k, v in event.items() if v not in (None, [], "")})
 
     def crossing(self, record: Mapping[str, Any]) -> None:
-        decision = record.get("decision") if isinstance(record.get("decision"), Mapping) else {}
-        reasons = decision.get("reasons") if isinstance(decision.get("reasons"), list) else []
+        decision = record.get("decision")
+        found = decision.get("reasons") if isinstance(decision, Mapping) else None
+        reasons: list = found if isinstance(found, list) else []
         self._add({"time": _code(record.get("ended_at")), "kind": "crossing",
                    "outcome": _code(record.get("outcome")),
                    "reasons": [_code(r.get("code") if isinstance(r, Mapping) else r) for r in reasons[:MAX_CODES]]})

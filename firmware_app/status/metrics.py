@@ -13,8 +13,8 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 log = logging.getLogger(__name__)
 _LABEL_BAD = re.compile(r'[\\"\n]')
@@ -25,12 +25,15 @@ Snapshot = Callable[[], dict]
 GAUGES = (
     ("border_gate_uptime_seconds", "seconds since gate-app started", ("uptime_s",)),
     ("border_gate_outbox_pending", "records not yet acknowledged by the broker", ("outbox", "pending")),
-    ("border_gate_outbox_unreceipted", "records acknowledged, not yet receipted by the BMIS", ("outbox", "unreceipted")),
+    ("border_gate_outbox_unreceipted", "records acknowledged, not yet receipted by the BMIS",
+     ("outbox", "unreceipted")),
     ("border_gate_outbox_oldest_unreceipted_age_seconds", "age of the oldest unreceipted record",
      ("outbox", "oldest_unreceipted_age_s")),
-    ("border_gate_outbox_oldest_pending_age_seconds", "age of the oldest record kept", ("outbox", "oldest_pending_age_s")),
+    ("border_gate_outbox_oldest_pending_age_seconds", "age of the oldest record kept",
+     ("outbox", "oldest_pending_age_s")),
     ("border_gate_outbox_dead_letters", "records the broker refused", ("outbox", "dead_letters")),
-    ("border_gate_certificate_days_left", "days until the MQTT client certificate expires", ("certificate", "days_left")),
+    ("border_gate_certificate_days_left", "days until the MQTT client certificate expires",
+     ("certificate", "days_left")),
 )
 
 
@@ -38,8 +41,8 @@ def _label(value: object) -> str:
     return _LABEL_BAD.sub("_", str(value))[:128]
 
 
-def _dig(snapshot: dict, path: tuple[str, ...]):
-    value = snapshot
+def _dig(snapshot: dict, path: tuple[str, ...]) -> int | float | None:
+    value: object = snapshot
     for key in path:
         if not isinstance(value, dict):
             return None
@@ -104,7 +107,7 @@ class TextfileWriter:
         try:
             with self._writing:
                 write_textfile(self.path, render(self._snapshot()))
-        except Exception as exc:  # noqa: BLE001 - metrics must never take the appliance down
+        except Exception as exc:
             log.warning("metrics textfile %s not written: %s", self.path, type(exc).__name__)
 
     def start(self) -> None:

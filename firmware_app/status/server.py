@@ -14,8 +14,8 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 log = logging.getLogger(__name__)
 MAX_REQUEST = 64
@@ -57,10 +57,12 @@ class StatusServer:
         return sock
 
     def _serve(self) -> None:
+        listener = self._sock
+        assert listener is not None      # start() binds before the thread runs
         while not self._stop.is_set():
             try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
+                conn, _ = listener.accept()
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -81,7 +83,7 @@ class StatusServer:
     def _safe_snapshot(self) -> dict:
         try:
             return self._snapshot()
-        except Exception as exc:  # noqa: BLE001 - a status query must never take the appliance down
+        except Exception as exc:
             log.error("status snapshot failed: %s", type(exc).__name__)
             return {"error": f"snapshot failed: {type(exc).__name__}"}
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from .events import RecentEvents
 
@@ -33,7 +34,7 @@ class StatusSources:
 def _read(source: Callable[[], Any], what: str) -> Any:
     try:
         return source()
-    except Exception as exc:  # noqa: BLE001 - one broken source must not hide the others
+    except Exception as exc:
         log.warning("status source %s failed: %s", what, type(exc).__name__)
         return {"error": f"{type(exc).__name__}"}
 

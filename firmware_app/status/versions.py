@@ -4,7 +4,7 @@ a renewal swaps the file while the app runs)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -23,9 +23,11 @@ def model_versions(models_dir: Path) -> dict:
     except (OSError, ValueError):
         return {"error": "no readable manifest"}
     models = {}
-    for key, entry in (manifest.get("models") or {}).items():
+    listed = manifest.get("models") if isinstance(manifest, dict) else None
+    for key, entry in (listed if isinstance(listed, dict) else {}).items():
         if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
-            runtime = entry.get("runtime") if isinstance(entry.get("runtime"), dict) else entry
+            found = entry.get("runtime")
+            runtime: dict = found if isinstance(found, dict) else entry
             models[str(key)[:32]] = {"name": str(entry.get("name", key))[:64], "sha256": entry["sha256"][:16],
                                      "present": (Path(models_dir) / str(runtime.get("file", ""))).is_file()}
     pad = [m for k, m in models.items() if k.startswith("pad")]
@@ -45,5 +47,5 @@ def certificate_expiry(cert_file: Path | None, now: datetime) -> dict | None:
 
 
 def expiry_summary(not_after: datetime, now: datetime) -> dict:
-    left = not_after - now.astimezone(timezone.utc)
+    left = not_after - now.astimezone(UTC)
     return {"not_after": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), "days_left": int(left.total_seconds() // 86400)}

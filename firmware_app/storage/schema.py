@@ -14,9 +14,9 @@ each file from before an update for that case (firmware_app/deploy/state.py).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -57,7 +57,9 @@ class Migration:
 
     @classmethod
     def sql(cls, version: int, name: str, script: str) -> Migration:
-        return cls(version, name, lambda db: db.executescript(script))
+        def run(db: sqlite_utils.Database) -> None:
+            db.executescript(script)
+        return cls(version, name, run)
 
 
 @dataclass(frozen=True)

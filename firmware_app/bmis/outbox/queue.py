@@ -15,11 +15,11 @@ from typing import Any
 
 import sqlite_utils
 
+from firmware_app.storage import SchemaError, migrate
+
 from .. import contract
 from ..contract import Clock, Envelope, Identity, IdSource, MessageKind, Priority, validate_message
 from ..errors import OutboxError, OutboxFull
-from firmware_app.storage import SchemaError, migrate
-
 from .storage import SCHEMA, DiskRoom, Guarded, RowState, connect, is_disk_full
 
 _KIND_BY_NAME = {kind.name: kind for kind in MessageKind}
