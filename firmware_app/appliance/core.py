@@ -99,7 +99,7 @@ class Appliance:
         # gatectl status, metrics, health 1.2, update-apply and the updater's alarms (field_ops.py)
         self.ops = FieldOps(config, clock=clock, lane_state=self.lane_state, lane_mode=self._lane_mode,
                             outbox_counts=self._outbox_counts, components=self.health,
-                            link=lambda: self.bmis.link, certificate=self._certificate_in_use)
+                            link=self._single_link, certificate=self._certificate_in_use)
 
     # --- build: the safe order -----------------------------------------------------------------
     def build(self) -> Appliance:
@@ -341,8 +341,13 @@ class Appliance:
         data = self.runner.data
         return data.mode.value if data is not None else start_mode(self.config).value
 
+    def _single_link(self):
+        """The link of a single-authority gate; a one-stop post's updater alarms stay in their spool
+        file (not yet routed to the authorities: see docs/deployment.md)."""
+        return None if isinstance(self.bmis, OnestopSides) else self.bmis.link
+
     def _outbox_counts(self):
-        link = self.bmis.link
+        link = self._single_link()
         if link is None:
             raise ComponentUnavailable("outbox", "no outbox could be opened")
         return link.outbox.counts()
