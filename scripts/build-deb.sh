@@ -77,7 +77,7 @@ lay_out_system() {
     install -d -m 0755 "$ROOT/lib/systemd/system" "$ROOT/lib/udev/rules.d" \
         "$ROOT/usr/share/polkit-1/rules.d" "$ROOT/usr/share/doc/border-gate"
     install -d -m 0750 "$ROOT/etc/border-gate"
-    install -m 0644 systemd/*.service systemd/*.timer "$ROOT/lib/systemd/system/"
+    install -m 0644 systemd/*.service systemd/*.timer systemd/*.path "$ROOT/lib/systemd/system/"
     install -m 0644 config/udev/*.rules packaging/udev/*.rules "$ROOT/lib/udev/rules.d/"
     install -m 0644 packaging/polkit/*.rules "$ROOT/usr/share/polkit-1/rules.d/"
     install -m 0644 README.md "$ROOT/usr/share/doc/border-gate/"

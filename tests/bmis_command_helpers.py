@@ -86,12 +86,25 @@ class FakePki:
         return {"files": [{"name": name, "outcome": "added"} for name, _ in files]}
 
 
+class FakeUpdates:
+    """An updater that only records (the real one: firmware_app.deploy.requests.UpdateRequests)."""
+
+    def __init__(self):
+        self.started: list[tuple[str, str]] = []
+
+    def start(self, topic: str, body: dict, command_id: str, params: dict) -> dict:
+        from firmware_app.deploy.requests import parse_update_params
+        wanted = parse_update_params(params)          # the real checks: a ValueError is a nack
+        self.started.append((command_id, wanted.sha256))
+        return {"state": "downloading"}
+
+
 def make_processor(tmp_path, clock: WallClock, bmis: Bmis, lane: FakeLane, alarms: list | None = None,
-                   pki=None):
+                   pki=None, updates=None):
     alerts = AlertStore.open(tmp_path / "alerts.db", clock)
     journal = CommandJournal.open(tmp_path / "commands.db", monotonic=clock.monotonic)
     sink = (lambda code, detail: alarms.append((code, detail))) if alarms is not None else None
     processor = CommandProcessor(CommandSettings(PREFIX, DEVICE), trust=TrustStore.of(bmis.key.public_key()),
                                  journal=journal, alerts=alerts, lane=lane, clock=clock, on_alarm=sink,
-                                 pki=pki or FakePki())
+                                 pki=pki or FakePki(), updates=updates or FakeUpdates())
     return processor, alerts, journal

@@ -29,6 +29,9 @@ ACCEPTED = {
     CommandName.REQUEST_STATUS: [{}],
     # the tests' trust store takes any file; the real one checks them (tests/test_pki_bmis_update.py)
     CommandName.PKI_UPDATE: [{"files": [{"name": "DE-2026.ml", "data": "MAA="}, {"name": "ut.crl", "data": ""}]}],
+    # the tests' updater records the request; the real one: tests/test_bmis_update_command.py
+    CommandName.UPDATE_APPLY: [{"url": "https://updates.post12.example/border-gate_0.2.0_arm64.deb",
+                                "sha256": "ab" * 32, "version": "0.2.0"}],
 }
 
 

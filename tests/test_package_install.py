@@ -66,6 +66,10 @@ def test_users_directories_and_units(root):
     assert stat_of(root, "/var/lib/border-gate/csca") == "gate:gate 750"
     assert stat_of(root, "/etc/border-gate/bmis-keys") == "root:gate 750"
     assert (root / "etc/systemd/system/multi-user.target.wants/gate-app.service").is_symlink()
+    assert (root / "etc/systemd/system/multi-user.target.wants/border-gate-update.path").is_symlink()
+    # DeviceAllow= for exactly the configured devices: the shipped config simulates them all
+    drop_in = (root / "etc/systemd/system/gate-app.service.d/devices.conf").read_text()
+    assert [line for line in drop_in.splitlines() if line.startswith("DeviceAllow")] == ["DeviceAllow="]
     version = chroot(root, "/opt/border-gate/.venv/bin/gatectl", "--version")
     assert version.returncode == 0 and version.stdout.startswith("gatectl ")
     check = chroot(root, "/opt/border-gate/.venv/bin/gatectl", "config", "check", "/etc/border-gate/gate.toml",
@@ -120,3 +124,12 @@ def test_the_appliance_starts_on_simulated_devices_and_comes_back_after_sigkill(
         assert seen.index("READY=1") < seen.index("WATCHDOG=1")
         assert "doors secured" in output.split("lane running")[0], output[-3000:]
         assert "SIMULATED DEVICE" in output
+
+
+def test_the_installed_package_can_be_kept_for_a_rollback(root):
+    keep = chroot(root, "/opt/border-gate/.venv/bin/gatectl", "update", "keep", "/tmp/border-gate.deb",
+                  "--config", "/etc/border-gate/gate.toml", "--json")
+    assert keep.returncode == 0, keep.stdout + keep.stderr
+    status = chroot(root, "/opt/border-gate/.venv/bin/gatectl", "update", "status", "--config",
+                    "/etc/border-gate/gate.toml", "--json")
+    assert status.returncode == 0 and '"kept": [' in status.stdout, status.stdout + status.stderr

@@ -351,18 +351,19 @@ def offline_side(config, clock: Callable[[], datetime]) -> OfflineBmisSide:
     return OfflineBmisSide(LaneOutbox(link), link)
 
 
-def build_bmis_side(config, clock: Callable[[], datetime], health_source=None) -> BmisSide:
+def build_bmis_side(config, clock: Callable[[], datetime], health_source=None, health_info=None,
+                    updates=None) -> BmisSide:
     """Raises GateError subclasses (TrustStoreError, store and outbox errors) to the caller; a link
     that is not configured gives a local-only side (see the module docstring)."""
     lane_control = RunnerLaneControl(clock)
     pki_updater = TrustStoreUpdater(config, clock)
     # no on_alarm: the link itself raises the alarm for a refused signature (result "alarm": true)
-    commands = build_command_side(config, lane=lane_control, clock=clock, pki=pki_updater)
+    commands = build_command_side(config, lane=lane_control, clock=clock, pki=pki_updater, updates=updates)
     problem = None
     try:
         try:
             link = build_link(config, handle_command=commands.processor.handle, clock=clock,
-                              health_source=health_source)
+                              health_source=health_source, health_info=health_info)
         except MqttSettingsError as exc:
             problem = str(exc)
             link = local_link(config, clock)

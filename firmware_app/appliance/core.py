@@ -50,11 +50,14 @@ from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.state import Fault
 from firmware_app.lane.supervision import safe_stance
 from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
+from firmware_app.status.versions import expiry_summary
+from firmware_app.storage import SchemaError
 
 from . import devices
 from .bmis_side import OfflineBmisSide, RefusingOutbox, build_bmis_side, offline_side
 from .devices import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
+from .field_ops import FieldOps
 from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
 from .onestop import OnestopSides, build_onestop, onestop_decider
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
@@ -98,6 +101,10 @@ class Appliance:
         self.officer: OfficerSide | NoOfficerSide = NoOfficerSide()   # the console when [officer] is enabled
         self.officer_problem: str | None = None
         self._built = self._started = False
+        # gatectl status, metrics, health 1.2, update-apply and the updater's alarms (field_ops.py)
+        self.ops = FieldOps(config, clock=clock, lane_state=self.lane_state, lane_mode=self._lane_mode,
+                            outbox_counts=self._outbox_counts, components=self.health,
+                            link=self._single_link, certificate=self._certificate_in_use)
 
     # --- build: the safe order -----------------------------------------------------------------
     def build(self) -> Appliance:
@@ -133,15 +140,16 @@ class Appliance:
         Path(self.config.device.data_dir).mkdir(parents=True, exist_ok=True)
         try:
             return LaneJournal.open(Path(self.config.device.data_dir) / JOURNAL_FILE)
-        except LaneError as exc:
-            self._fault(Fault.JOURNAL, ComponentUnavailable("lane journal", type(exc).__name__))
+        except (LaneError, SchemaError) as exc:     # e.g. written by a newer release (a downgrade)
+            self._fault(Fault.JOURNAL, ComponentUnavailable("lane journal", f"{type(exc).__name__}: {exc}"))
             return LaneJournal.in_memory()
 
     def _open_bmis_side(self):
         if self.config.authority:
             return self._open_onestop_sides()
         try:
-            return build_bmis_side(self.config, self.clock, health_source=self.health)
+            return build_bmis_side(self.config, self.clock, health_source=self.health,
+                                   health_info=self.ops.health_info, updates=self.ops.update_port())
         except GateError as exc:
             error = ComponentUnavailable("bmis", f"{type(exc).__name__}: {exc}")
         try:        # no commands or alert lists (lane out of service), but the records are still kept
@@ -212,7 +220,8 @@ class Appliance:
             decider = policy_decider(self.config.policy, self.bmis.alerts, lambda: self.clock().date(),
                                      self.bmis_reachable, self.clock_watch.synchronised,
                                      self.config.face.pad.required)
-        ports = LanePorts(self.gate, chip, face, decider, self.views, self.bmis.outbox, journal,
+        outbox = self.ops.tap(self.bmis.outbox)  # the last events for gatectl status (codes only)
+        ports = LanePorts(self.gate, chip, face, decider, self.views, outbox, journal,
                           officer=self.officer.desk, biometrics=BiometricStores(vault, self.officer.desk),
                           observer=self.bmis.lane_changed)
         settings = lane_settings(self.config, boot_id=self.rng(6).hex())
@@ -229,6 +238,7 @@ class Appliance:
         self.bmis.start()                         # the link connects only once the lane holds the doors
         self._start_officer()
         self._start_inputs()
+        self.ops.start()                          # status socket, metrics, the updater's alarms
         log.info("lane running (device %s, %d component fault(s))", self.config.device.id, len(self.faults))
 
     def _start_kiosk(self) -> None:
@@ -265,6 +275,7 @@ class Appliance:
     # --- stop ----------------------------------------------------------------------------------
     def stop(self) -> None:
         """Orderly: inputs off, lane stopped (doors secured), kiosk and BMIS link closed."""
+        _quietly(self.ops.stop)                   # a stopping gate no longer answers as alive
         _quietly(self.reader.close)
         _quietly(self.presence.stop)
         self.runner.stop()
@@ -364,6 +375,29 @@ class Appliance:
     def lane_state(self) -> str:
         data = self.runner.data
         return data.state.value if data is not None else "starting"
+
+    def _lane_mode(self) -> str:
+        data = self.runner.data
+        return data.mode.value if data is not None else start_mode(self.config).value
+
+    def _single_link(self):
+        """The link of a single-authority gate; a one-stop post's updater alarms stay in their spool
+        file (not yet routed to the authorities: see docs/deployment.md)."""
+        return None if isinstance(self.bmis, OnestopSides) else self.bmis.link
+
+    def _outbox_counts(self):
+        link = self._single_link()
+        if link is None:
+            raise ComponentUnavailable("outbox", "no outbox could be opened")
+        return link.outbox.counts()
+
+    def _certificate_in_use(self) -> dict | None:
+        facts = self.cert_watch.in_use
+        return expiry_summary(facts.not_after, self.clock()) if facts is not None else None
+
+    def health_info(self) -> dict:
+        """The health message's 1.2 fields (versions, certificate, last update)."""
+        return self.ops.health_info()
 
 
 class _LaneNotBuilt:

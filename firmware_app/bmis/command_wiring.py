@@ -21,7 +21,7 @@ from firmware_app.config.model import GateConfig
 
 from .alerts.store import AlertStore
 from .commands.journal import CommandJournal
-from .commands.processor import AlarmSink, CommandProcessor, CommandSettings, LaneControl, PkiUpdater
+from .commands.processor import AlarmSink, CommandProcessor, CommandSettings, LaneControl, PkiUpdater, UpdatePort
 from .commands.signing import TrustStore
 from .stats import CrossingStats
 
@@ -72,11 +72,12 @@ def load_trust_store(directory: Path) -> TrustStore:
 
 
 def build_command_side(config: GateConfig, *, lane: LaneControl, clock: Callable[[], datetime],
-                       on_alarm: AlarmSink | None = None, pki: PkiUpdater | None = None) -> CommandSide:
+                       on_alarm: AlarmSink | None = None, pki: PkiUpdater | None = None,
+                       updates: UpdatePort | None = None) -> CommandSide:
     trust = load_trust_store(Path(config.bmis.command_keys_dir))
     journal = CommandJournal.open(data_path(config, JOURNAL_FILE))
     alerts = open_alert_store(config, clock)
     stats = CrossingStats.open(data_path(config, STATS_FILE))
     processor = CommandProcessor(command_settings(config), trust=trust, journal=journal, alerts=alerts,
-                                 lane=lane, clock=clock, on_alarm=on_alarm, pki=pki)
+                                 lane=lane, clock=clock, on_alarm=on_alarm, pki=pki, updates=updates)
     return CommandSide(processor, alerts, stats, journal)

@@ -61,7 +61,7 @@ class KindInfo:
 
 class MessageKind(enum.Enum):
     STATUS = KindInfo("status", 0, Priority.STATUS, True)
-    HEALTH = KindInfo("health", 1, Priority.STATUS, True)    # 1.1: note, receipt backlog
+    HEALTH = KindInfo("health", 2, Priority.STATUS, True)    # 1.1: note, receipt backlog; 1.2: versions, cert
     ALARM = KindInfo("alarms", 0, Priority.ALARM, False)
     CMD_RESULT = KindInfo("cmd-result", 0, Priority.COMMAND_RESULT, False)
     # 1.1: face.pad_*; 1.2: onestop; 1.3: officer_decision

@@ -16,6 +16,8 @@ from typing import Any
 
 MAX_COMPONENTS = 64
 MAX_NOTE = 200
+# health 1.2: what the gate runs and how long its identity lasts (firmware_app/status/snapshot.py)
+HEALTH_INFO_FIELDS = ("software_version", "models", "pad_available", "certificate", "last_update")
 _NAME_BAD = re.compile(r"[^a-z0-9_]+")
 _CODE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from .contract import Envelope, Identity, MessageKind, command_filter, device_root, parse_receipt, receipt_topic
 from .errors import BmisLinkError, ContractViolation, OutboxFull
-from .health import ComponentStatus, component_entry, health_components
+from .health import HEALTH_INFO_FIELDS, ComponentStatus, component_entry, health_components
 from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, BrokerConnection, Callbacks, Incoming, Will
 from .outbox.queue import Outbox, PendingMessage
 from .pump import OutboxPump
@@ -71,7 +71,7 @@ class BmisLink:
                  retry_no_subscribers: bool = True, retry_delay_s: float = 1.0,
                  on_sent: Callable[[list[str]], None] = lambda msg_ids: None,
                  health_source: HealthSource | None = None, health_interval_s: float = 60.0,
-                 ack_timeout_s: float = 60.0):
+                 ack_timeout_s: float = 60.0, health_info: Callable[[], Mapping[str, Any]] | None = None):
         self.outbox, self.identity = outbox, outbox.identity
         self._factory, self._handle_command = connection_factory, handle_command
         self._on_sent = on_sent
@@ -92,6 +92,7 @@ class BmisLink:
         self._full_alarm_active = False
         self._status_owed = False
         self._health_source, self._health_interval_s = health_source, health_interval_s
+        self._health_info = health_info         # versions, certificate, last update (health 1.2)
         self._started_at = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -166,11 +167,13 @@ class BmisLink:
         return self._add(MessageKind.STATS, dict(data), msg_id=stats_msg_id(self.identity, str(data["period_start"])))
 
     def raise_alarm(self, kind: str, severity: Severity, *, active: bool = True, detail: str = "",
-                    **extra: Any) -> Envelope:
+                    msg_id: uuid.UUID | None = None, **extra: Any) -> Envelope:
+        """`msg_id` given: an alarm already on record under it is not stored again (an alarm handed
+        over from a file, e.g. the updater's, survives a crash between store and delete once)."""
         data = {"kind": kind, "severity": Severity(severity).value, "active": active, **extra}
         if detail:
             data["detail"] = detail
-        return self._add(MessageKind.ALARM, data)
+        return self._add(MessageKind.ALARM, data, **({"msg_id": msg_id} if msg_id else {}))
 
     def set_status(self, state: GateState, **fields: Any) -> Envelope:
         """Retained status; remembered and republished on every (re)connection."""
@@ -183,9 +186,11 @@ class BmisLink:
         self._status_owed = False
         return stored
 
-    def publish_health(self, components: Mapping[str, Mapping[str, str]], uptime_s: float | None = None) -> Envelope:
+    def publish_health(self, components: Mapping[str, Mapping[str, str]], uptime_s: float | None = None,
+                       info: Mapping[str, Any] | None = None) -> Envelope:
         """Retained health; component names, statuses and details are made to fit health.json
-        whatever the source gives (a fault must still reach the BMIS)."""
+        whatever the source gives (a fault must still reach the BMIS). `info`: the 1.2 fields
+        (versions, certificate, last update); when they do not fit, health goes without them."""
         counts = self.outbox.counts()
         data: dict[str, Any] = {"components": health_components(components, self._link_component()),
                                 "outbox": {"pending": counts.pending, "dead_letters": counts.dead_letters,
@@ -194,7 +199,14 @@ class BmisLink:
                                            "oldest_unreceipted_age_s": round(counts.oldest_unreceipted_age_s, 3)}}
         if uptime_s is not None:
             data["uptime_s"] = uptime_s
-        return self._add(MessageKind.HEALTH, data)
+        extra = {k: v for k, v in (info or {}).items() if k in HEALTH_INFO_FIELDS}
+        try:
+            return self._add(MessageKind.HEALTH, {**data, **extra})
+        except ContractViolation:
+            if not extra:
+                raise
+            log.error("health info does not fit health.json; health sent without it")
+            return self._add(MessageKind.HEALTH, data)
 
     def _add(self, kind: MessageKind, data: dict[str, Any], **options: Any) -> Envelope:
         try:
@@ -248,7 +260,9 @@ class BmisLink:
         if self._health_source is None:
             return
         try:
-            self.publish_health(self._health_source(), uptime_s=round(time.monotonic() - self._started_at, 3))
+            info = self._health_info() if self._health_info is not None else None
+            self.publish_health(self._health_source(), uptime_s=round(time.monotonic() - self._started_at, 3),
+                                info=info)
         except Exception:
             log.exception("cannot publish health")
 

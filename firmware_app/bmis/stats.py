@@ -35,6 +35,7 @@ from pathlib import Path
 import sqlite_utils
 
 from firmware_app.mrz.dates import DateStatus, infer_birth_date
+from firmware_app.storage import Migration, Schema, migrate
 
 from .errors import StatsError
 from .sqlite_files import Serialized, open_wal_database
@@ -176,6 +177,7 @@ CREATE TABLE IF NOT EXISTS stat_samples (
   reason TEXT, reasons TEXT NOT NULL, sex TEXT, age_band TEXT, nationality TEXT, timings TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS stat_samples_hour ON stat_samples (hour);
 """
+SCHEMA = Schema("statistics", (Migration.sql(1, "baseline", _SCHEMA),))
 
 
 def utc_text(moment: datetime) -> str:
@@ -220,7 +222,10 @@ class CrossingStats:
     def __init__(self, db: sqlite_utils.Database):
         self._db = db
         self._guard = Serialized(db, StatsError, "statistics store")
-        self._guard(lambda: db.executescript(_SCHEMA))
+        try:
+            migrate(db, SCHEMA)
+        except sqlite3.Error as exc:
+            raise StatsError(f"statistics store: {exc}") from None
 
     @classmethod
     def open(cls, path: str | Path) -> CrossingStats:

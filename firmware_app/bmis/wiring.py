@@ -49,10 +49,11 @@ def open_outbox(config: GateConfig, *, clock: Clock = utc_now, id_source: IdSour
 
 def build_link(config: GateConfig, *, handle_command: CommandHandler = nack_not_implemented,
                clock: Clock = utc_now, id_source: IdSource = uuid4_source, data_dir: Path | None = None,
-               health_source: HealthSource | None = None) -> BmisLink:
+               health_source: HealthSource | None = None, health_info=None) -> BmisLink:
     settings = mqtt_settings(config)
     outbox = open_outbox(config, clock=clock, id_source=id_source, data_dir=data_dir)
     return BmisLink(outbox, connection_factory=connection_factory(settings), handle_command=handle_command,
                     window=config.bmis.max_inflight, retry_no_subscribers=config.bmis.retry_no_subscribers,
                     retry_delay_s=config.bmis.retry_delay_s, health_source=health_source,
-                    health_interval_s=config.bmis.health_interval_s, ack_timeout_s=config.bmis.ack_timeout_s)
+                    health_interval_s=config.bmis.health_interval_s, ack_timeout_s=config.bmis.ack_timeout_s,
+                    health_info=health_info)

@@ -27,6 +27,9 @@ COMMAND_MODULES = [
     "firmware_app.cli.provision_cmd",
     "firmware_app.cli.cert_cmd",
     "firmware_app.cli.logs_cmd",
+    "firmware_app.cli.update_cmd",
+    "firmware_app.cli.units_cmd",
+    "firmware_app.cli.status_cmd",
 ]
 
 

@@ -29,12 +29,13 @@ def run_status(args) -> int:
     from firmware_app.bmis.wiring import OUTBOX_FILE
     from firmware_app.config import load_config
     from firmware_app.errors import ConfigError
+    from firmware_app.storage import SchemaError
     try:
         path = load_config(args.config).device.data_dir / OUTBOX_FILE
         if not path.is_file():
             raise OutboxError(f"no outbox at {path}")
         summary = inspect_outbox(path, time.time())
-    except (ConfigError, OutboxError) as exc:
+    except (ConfigError, OutboxError, SchemaError) as exc:
         print(f"gatectl outbox: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(summary, indent=2) if args.json else _text(summary))

@@ -430,6 +430,8 @@ class OfficerSection(Strict):
         if self.enabled and (self.cert_file is None or self.key_file is None):
             raise ValueError("officer.enabled needs cert_file and key_file (the console is HTTPS only)")
         return self
+# The field-operation sections build on Strict (defined above); imported here to avoid a cycle.
+from .operations import MetricsSection, StatusSection, UpdateSection  # noqa: E402
 
 
 class GateConfig(Strict):
@@ -447,6 +449,9 @@ class GateConfig(Strict):
     clock: ClockSection = ClockSection()
     identity: IdentitySection = IdentitySection()
     officer: OfficerSection = OfficerSection()
+    update: UpdateSection = UpdateSection()
+    status: StatusSection = StatusSection()
+    metrics: MetricsSection = MetricsSection()
     # one-stop border post (config/onestop.py); absent: the single-authority lane
     authority: list[AuthoritySection] = Field(default_factory=list, max_length=2)
     onestop: OnestopSection | None = None

@@ -37,3 +37,25 @@ class RenewalError(DeployError):
 
 class BundleError(DeployError):
     """The support bundle could not be written."""
+
+
+class PackageInvalid(DeployError):
+    """Not a border-gate package, unreadable, too large, or its sha256 is not the one expected."""
+
+
+class NoRollbackPackage(DeployError):
+    """The installed version's package is not kept: an update could not be undone, so it is refused."""
+
+
+class UpdateInProgress(DeployError):
+    """Another update holds the lock."""
+
+
+class InstallFailed(DeployError):
+    """dpkg or systemctl failed (their output, bounded, is in the message)."""
+
+
+class ReadOnlyRoot(DeployError):
+    """The root is overlayroot's RAM overlay (the read-only image): an install would be lost at the
+    next boot. Persisting updates there (install into the lower layer, confirm after a reboot) is not
+    built; switch the overlay off for maintenance (border-gate-maintenance on), update, switch it on."""

@@ -13,12 +13,15 @@ from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from firmware_app.storage import Migration, Schema, migrate
+
 from .errors import EnrolmentRefused, RefusalReason
 
 TOKEN_BYTES = 15            # 120 bits; 24 base32 characters, typed in groups of 4
 MAX_TOKEN_CHARS = 128
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, "
            "issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, serial TEXT)")
+SCHEMA = Schema("enrolment tokens", (Migration.sql(1, "baseline", _SCHEMA),))
 
 
 def normalise(token: str) -> str:
@@ -39,8 +42,8 @@ class TokenStore:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute(_SCHEMA)
+        with closing(self._connect()) as db:
+            migrate(db, SCHEMA, path)
         path.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:

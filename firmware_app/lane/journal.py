@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from firmware_app.storage import Migration, Schema, migrate
+
 from .errors import LaneJournalError
 
 MAX_ROWS = 50_000
@@ -22,6 +24,7 @@ CREATE TABLE IF NOT EXISTS lane_transactions (
   txn_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, outcome TEXT);
 CREATE INDEX IF NOT EXISTS lane_transactions_open ON lane_transactions (ended_at);
 """
+SCHEMA = Schema("lane journal", (Migration.sql(1, "baseline", _SCHEMA),))
 VOIDED_ON_START = "voided_on_start"
 RECORDED_BEFORE_RESTART = "recorded_before_restart"   # its crossing reached the outbox, the close did not
 
@@ -33,9 +36,12 @@ class OpenTransaction:
 
 
 class LaneJournal:
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, path: str | Path | None = None):
         self._db = db
-        self._guard(lambda: self._db.executescript(_SCHEMA))
+        try:
+            migrate(db, SCHEMA, path)
+        except sqlite3.Error as exc:
+            raise LaneJournalError(f"lane journal: {exc}") from None
 
     @classmethod
     def open(cls, path: str | Path) -> LaneJournal:
@@ -45,7 +51,7 @@ class LaneJournal:
             db.execute("PRAGMA synchronous=FULL")   # a begun transaction must survive a power cut
         except sqlite3.Error as exc:
             raise LaneJournalError(f"cannot open lane journal {path}: {exc}") from None
-        return cls(db)
+        return cls(db, path)
 
     @classmethod
     def in_memory(cls) -> LaneJournal:

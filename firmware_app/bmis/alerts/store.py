@@ -33,6 +33,8 @@ import sqlite_utils
 
 from firmware_app.policy.alerts import AlertHit
 from firmware_app.policy.errors import AlertListUnavailable
+from firmware_app.storage import Migration, Schema, migrate
+from firmware_app.storage.schema import check_readable
 
 from ..errors import AlertListInvalid, AlertStoreError, AlertVersionConflict
 from ..sqlite_files import open_wal_database
@@ -113,7 +115,7 @@ class AlertStore:
         self._max_age = max_age
         self._lock = threading.Lock()  # one connection: one transaction at a time
         self._index = AlertIndex()
-        self._db.executescript(_SCHEMA + STAGING_SCHEMA)
+        migrate(db, SCHEMA)
         self.reload()
 
     @classmethod
@@ -309,6 +311,7 @@ def read_summary(path: str | Path) -> list[dict]:
     try:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
+            check_readable(conn, SCHEMA, path)
             rows = conn.execute("SELECT list_id, kind, active_version, entry_count, updated_at "
                                 "FROM alert_lists ORDER BY list_id").fetchall()
         finally:
@@ -340,6 +343,9 @@ CREATE TABLE IF NOT EXISTS alert_parts (
   list_id TEXT NOT NULL, version INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,
   kind TEXT NOT NULL, PRIMARY KEY (list_id, version, part));
 """
+# The store and its staging tables are one file, one schema.
+SCHEMA = Schema("alert store", (Migration.sql(1, "baseline", _SCHEMA + STAGING_SCHEMA),))
+
 _ENTRY_COLUMNS = ("entry_id", "category", "issuing_state", "number", "primary_name",
                   "secondary_name", "birth_date")
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from firmware_app.storage import Migration, Schema, migrate
+
 from ..errors import JournalError
 from ..sqlite_files import Serialized, in_memory_database, open_wal_database
 
@@ -61,18 +63,25 @@ class SeenCommand:
     result: dict | None      # None: the first delivery did not finish (crash while running)
 
 
+def _baseline(db: sqlite_utils.Database) -> None:
+    db.executescript(_SCHEMA)
+    if "keep_until_steady" not in {c.name for c in db["seen_commands"].columns}:
+        db.execute("ALTER TABLE seen_commands ADD COLUMN keep_until_steady REAL")
+
+
+SCHEMA = Schema("command journal", (Migration(1, "baseline", _baseline),))
+
+
 class CommandJournal:
     def __init__(self, db: sqlite_utils.Database, monotonic: Callable[[], float] = time.monotonic):
         self._db, self._monotonic = db, monotonic
         self._guard = Serialized(db, JournalError, "command journal")
-        self._guard(self._create)
+        try:
+            migrate(db, SCHEMA)
+        except sqlite3.Error as exc:
+            raise JournalError(f"command journal: {exc}") from None
         self._steady_base = float(self._meta("steady_s", "0"))
         self._started = monotonic()
-
-    def _create(self) -> None:
-        self._db.executescript(_SCHEMA)
-        if "keep_until_steady" not in {c.name for c in self._db["seen_commands"].columns}:
-            self._db.execute("ALTER TABLE seen_commands ADD COLUMN keep_until_steady REAL")
 
     @classmethod
     def open(cls, path: str | Path, monotonic: Callable[[], float] = time.monotonic) -> CommandJournal:

@@ -30,11 +30,13 @@ class CommandName(str, enum.Enum):
     ALERTS_DELTA = "alerts-delta"
     REQUEST_STATUS = "request-status"
     PKI_UPDATE = "pki-update"
+    UPDATE_APPLY = "update-apply"
 
 
 # Commands that change security state: refused unless signed by a key in the trust store.
 SIGNED_COMMANDS = frozenset({CommandName.SET_MODE, CommandName.OVERRIDE,
-                             CommandName.ALERTS_REPLACE, CommandName.ALERTS_DELTA, CommandName.PKI_UPDATE})
+                             CommandName.ALERTS_REPLACE, CommandName.ALERTS_DELTA, CommandName.PKI_UPDATE,
+                             CommandName.UPDATE_APPLY})
 
 
 class ResultReason(str, enum.Enum):

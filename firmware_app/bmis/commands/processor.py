@@ -23,6 +23,9 @@ through the injected ports only. Parameters (the command's "params" object):
                   CSCA certificates (DER/PEM) and CRLs for the passive-authentication trust store,
                   checked as `gatectl pki import` checks them (master lists pinned); the result
                   lists each file's outcome, and a refused file makes the answer a nack
+  update-apply    {"url": "http(s)://...", "sha256": "<64 hex>", "version"?}: a border-gate package;
+                  answered "downloading" at once, installed (with rollback) by root after it has
+                  verified this same signed command again (firmware_app/deploy/requests.py)
 """
 from __future__ import annotations
 
@@ -86,10 +89,11 @@ class CommandSettings:
 class CommandProcessor:
     def __init__(self, settings: CommandSettings, *, trust: TrustStore, journal: CommandJournal,
                  alerts: AlertStore | None, lane: LaneControl, clock: Callable[[], datetime],
-                 on_alarm: AlarmSink | None = None, pki: PkiUpdater | None = None):
+                 on_alarm: AlarmSink | None = None, pki: PkiUpdater | None = None,
+                 updates: UpdatePort | None = None):
         self._settings, self._trust, self._journal = settings, trust, journal
         self._clock, self._on_alarm = clock, on_alarm
-        self._ports = CommandPorts(lane, alerts, pki)
+        self._ports = CommandPorts(lane, alerts, pki, updates)
 
     def handle(self, topic: str, payload: bytes, response_topic: str | None = None,
                correlation_data: bytes | None = None) -> dict:
@@ -267,11 +271,19 @@ class PkiUpdater(Protocol):
     def apply(self, files: list[tuple[str, bytes]]) -> dict: ...
 
 
+class UpdatePort(Protocol):
+    """Software updates as commands see them: start fetching the package the signed command names
+    and return at once; raise ValueError for unusable parameters or a busy updater."""
+
+    def start(self, topic: str, body: dict, command_id: str, params: dict) -> dict: ...
+
+
 @dataclass(frozen=True)
 class CommandPorts:
     lane: LaneControl
     alerts: AlertStore | None = None
     pki: PkiUpdater | None = None
+    updates: UpdatePort | None = None
 
 
 def _choice(params: dict, key: str, enum_type: type[enum.Enum]):
@@ -353,6 +365,15 @@ def _pki_files(files) -> list[tuple[str, bytes]]:
     return decoded
 
 
+def _update_apply(command: Command, ports: CommandPorts) -> dict:
+    if ports.updates is None:
+        raise CommandRefused(ResultReason.STORE_FAILED, "no updater on this device")
+    try:
+        return ports.updates.start(command.topic, command.body, command.command_id, command.params)
+    except ValueError as exc:
+        raise CommandRefused(ResultReason.INVALID_PARAMS, str(exc)) from None
+
+
 Handler = Callable[[Command, CommandPorts], dict]
 HANDLERS: dict[CommandName, Handler] = {
     CommandName.SET_MODE: _set_mode,
@@ -361,4 +382,5 @@ HANDLERS: dict[CommandName, Handler] = {
     CommandName.ALERTS_DELTA: _alerts_delta,
     CommandName.REQUEST_STATUS: _request_status,
     CommandName.PKI_UPDATE: _pki_update,
+    CommandName.UPDATE_APPLY: _update_apply,
 }

@@ -15,10 +15,12 @@ from typing import Any
 
 import sqlite_utils
 
+from firmware_app.storage import SchemaError, migrate
+
 from .. import contract
 from ..contract import Clock, Envelope, Identity, IdSource, MessageKind, Priority, validate_message
 from ..errors import OutboxError, OutboxFull
-from .storage import DiskRoom, Guarded, RowState, connect, create_tables, is_disk_full
+from .storage import SCHEMA, DiskRoom, Guarded, RowState, connect, is_disk_full
 
 _KIND_BY_NAME = {kind.name: kind for kind in MessageKind}
 
@@ -73,7 +75,7 @@ class Outbox:
         self._room.ensure_reserve()
         self._db = sqlite_utils.Database(self._conn)
         with self._guard():
-            create_tables(self._db)
+            self._migrate(path)
             self.boot = self._meta("boot") + 1
             self._run_base = self._meta("run_ms") / 1000.0
             with self._conn:
@@ -88,6 +90,13 @@ class Outbox:
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM pending").fetchone()
 
     # -- storage helpers -------------------------------------------------------------------------
+    def _migrate(self, path: Path) -> None:
+        try:
+            migrate(self._db, SCHEMA, path)
+        except SchemaError:   # e.g. written by a newer release: refused, left as it is
+            self._conn.close()
+            raise
+
     def _guard(self):
         return Guarded(self._lock)
 

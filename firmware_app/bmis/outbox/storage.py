@@ -24,6 +24,9 @@ from typing import Any
 
 import sqlite_utils
 
+from firmware_app.storage import Migration, Schema
+from firmware_app.storage.schema import check_readable
+
 from ..errors import OutboxError
 
 log = logging.getLogger(__name__)
@@ -154,6 +157,10 @@ def _add_run_created(db: sqlite_utils.Database) -> None:
     db.table("pending").create_index(["run_created"], if_not_exists=True)
 
 
+# Version 1 is the schema as it stood when versions came in (it also completes older files).
+SCHEMA = Schema("outbox", (Migration(1, "baseline", create_tables),))
+
+
 
 def inspect_outbox(path: Path, now: float) -> dict[str, Any]:
     """Read-only summary for technicians (`gatectl outbox`); opening an Outbox would count a boot.
@@ -161,6 +168,7 @@ def inspect_outbox(path: Path, now: float) -> dict[str, Any]:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
+            check_readable(conn, SCHEMA, path)
             return _summary(conn, now)
         finally:
             conn.close()

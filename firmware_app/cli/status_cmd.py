@@ -1,0 +1,67 @@
+"""`gatectl status [--config F | --socket PATH] [--json]`: the running appliance, asked over its
+local status socket (group members of gate-app's group, or root).
+
+Exit 0: in service and every component ok; 1: answered, but out of service or a component is not
+ok; 2: no answer (gate-app not running, wrong socket, no permission) or config unusable.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+NOT_IN_SERVICE = ("out_of_service", "emergency", "stopped", "unknown")   # "closed" is a chosen mode
+
+
+def register(groups) -> None:
+    status = groups.add_parser("status", help="the running appliance: state, outbox, devices, versions")
+    status.add_argument("--config", default="config/default.toml")
+    status.add_argument("--socket", type=Path, help="the status socket (default: from the config)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=run_status)
+
+
+def run_status(args) -> int:
+    from firmware_app.status.client import query
+    from firmware_app.status.errors import StatusUnavailable
+    try:
+        body = query(args.socket or _configured_socket(args.config))
+    except (StatusUnavailable, ValueError) as exc:
+        print(f"gatectl status: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(body, indent=2) if args.json else text(body))
+    return EXIT_OK if healthy(body) else EXIT_FAILED
+
+
+def _configured_socket(path: str) -> Path:
+    from firmware_app.config import load_config
+    from firmware_app.errors import ConfigError
+    from firmware_app.status.service import socket_path
+    try:
+        return socket_path(load_config(path))
+    except ConfigError as exc:
+        raise ValueError(f"config: {exc}") from None
+
+
+def healthy(body: dict) -> bool:
+    components = body.get("devices") or {}
+    return body.get("state") not in NOT_IN_SERVICE and "error" not in body and \
+        all(isinstance(c, dict) and c.get("status") == "ok" for c in components.values())
+
+
+def text(body: dict) -> str:
+    outbox, versions, cert = body.get("outbox") or {}, body.get("versions") or {}, body.get("certificate") or {}
+    lines = [f"{body.get('device_id', '?')}: {body.get('state', '?')} (mode {body.get('mode', '?')}), "
+             f"up {body.get('uptime_s', 0):.0f} s, version {versions.get('app', '?')}",
+             f"outbox: {outbox.get('pending', '?')} pending, {outbox.get('unreceipted', '?')} unreceipted "
+             f"(oldest {outbox.get('oldest_unreceipted_age_s', 0):.0f} s), "
+             f"{outbox.get('dead_letters', '?')} dead letters",
+             f"certificate: {cert.get('not_after', 'none')} ({cert.get('days_left', '?')} days left)"]
+    for name, entry in sorted((body.get("devices") or {}).items()):
+        lines.append(f"  {name}: {entry.get('status')} {entry.get('detail', '')} {entry.get('note', '')}".rstrip())
+    for event in body.get("last_events") or []:
+        lines.append(f"  event {event.get('time', '?')} {event.get('kind', '?')} {event.get('outcome', '')}".rstrip())
+    if body.get("error"):
+        lines.append(f"error: {body['error']}")
+    return "\n".join(lines)

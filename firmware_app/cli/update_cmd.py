@@ -1,0 +1,114 @@
+"""`gatectl update`: install a release with automatic rollback, and the kept packages.
+
+    gatectl update apply FILE.deb [--sha256 HEX] [--json]   # as root; exit 0 updated (or already
+                                                            # installed), 1 rolled back or failed
+    gatectl update keep FILE.deb     # register the installed version's package (apt/image installs)
+    gatectl update status [--json]   # installed version, kept packages, the last update's result
+
+Exit 2: config unusable, package invalid or not matching --sha256, no package to roll back to
+(`--allow-no-rollback` overrides that, for a first install by hand), or another update running.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(groups) -> None:
+    update = groups.add_parser("update", help="install a release (rolled back if unhealthy); kept packages")
+    actions = update.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    apply = actions.add_parser("apply", help="install FILE.deb, watch its health, roll back if it fails")
+    apply.add_argument("package")
+    apply.add_argument("--sha256", help="refuse the file unless it has this sha256")
+    apply.add_argument("--allow-no-rollback", action="store_true",
+                       help="update even when the installed version's package is not kept")
+    keep = actions.add_parser("keep", help="keep FILE.deb as the installed version's package")
+    keep.add_argument("package")
+    status = actions.add_parser("status", help="installed version, kept packages, last update")
+    requests = actions.add_parser("run-requests", help="run the signed update-apply commands gate-app "
+                                                       "downloaded (border-gate-update.service)")
+    for parser, func in ((apply, run_apply), (keep, run_keep), (status, run_status), (requests, run_requests)):
+        parser.add_argument("--config", default="config/default.toml")
+        parser.add_argument("--json", action="store_true")
+        parser.set_defaults(func=func)
+
+
+def _updater(args):
+    from firmware_app.config import load_config
+    from firmware_app.deploy.wiring import updater_from_config
+    return updater_from_config(load_config(args.config))
+
+
+def _refused(exc) -> int:
+    print(f"gatectl update: {exc}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run_apply(args) -> int:
+    from firmware_app.deploy.errors import DeployError
+    from firmware_app.deploy.update import UpdateOutcome
+    from firmware_app.errors import ConfigError
+    try:
+        report = _updater(args).apply(args.package, args.sha256, allow_no_rollback=args.allow_no_rollback)
+    except (ConfigError, DeployError) as exc:
+        return _refused(exc)
+    body = report.to_dict()
+    print(json.dumps(body, indent=2) if args.json else _apply_text(body))
+    return EXIT_OK if report.outcome in (UpdateOutcome.UPDATED, UpdateOutcome.UNCHANGED) else EXIT_FAILED
+
+
+def _apply_text(body: dict) -> str:
+    lines = [f"{body['outcome']}: {body['from_version']} -> {body['to_version']} ({body['detail']})"]
+    if body["alarm"]:
+        lines.append(f"alarm {body['alarm']['kind']}: {body['alarm']['detail']}")
+    return "\n".join(lines)
+
+
+def run_keep(args) -> int:
+    from firmware_app.deploy.errors import DeployError
+    from firmware_app.errors import ConfigError
+    try:
+        info = _updater(args).keep_installed(args.package)
+    except (ConfigError, DeployError) as exc:
+        return _refused(exc)
+    print(json.dumps(info.to_dict(), indent=2) if args.json else f"kept {info.path}")
+    return EXIT_OK
+
+
+def run_requests(args) -> int:
+    from pathlib import Path
+
+    from firmware_app.bmis.commands.signing import TrustStore
+    from firmware_app.config import load_config
+    from firmware_app.deploy.request_runner import RequestRunner
+    from firmware_app.deploy.wiring import updater_from_config
+    from firmware_app.errors import ConfigError, GateError
+    try:
+        config = load_config(args.config)
+        keys = Path(config.bmis.command_keys_dir)
+        trust = TrustStore.from_directory(keys) if keys.is_dir() else TrustStore()
+        runner = RequestRunner(updater_from_config(config), trust, f"{config.bmis.prefix}/v1/{config.device.id}")
+        results = runner.run()
+    except (ConfigError, GateError) as exc:
+        return _refused(exc)
+    print(json.dumps(results, indent=2) if args.json else
+          "\n".join(f"{r['request']}: {r['outcome']} {r.get('detail', '')}" for r in results) or "no requests")
+    return EXIT_OK if all(r["outcome"] in ("updated", "unchanged") for r in results) else EXIT_FAILED
+
+
+def run_status(args) -> int:
+    from firmware_app.deploy.update import last_update
+    from firmware_app.errors import ConfigError
+    try:
+        updater = _updater(args)
+    except ConfigError as exc:
+        return _refused(exc)
+    body = {"installed": updater.installed_version(), "kept": updater.store.versions(),
+            "last_update": last_update(updater.settings.packages_dir)}
+    print(json.dumps(body, indent=2) if args.json else
+          f"installed {body['installed']}; kept {', '.join(body['kept']) or 'none'}; last update "
+          f"{(body['last_update'] or {}).get('outcome', 'none')}")
+    return EXIT_OK
