@@ -17,6 +17,7 @@ from pathlib import Path
 from firmware_app.lane.state import CrossingOutcome
 from firmware_app.policy.reasons import ReasonCode
 from simulator.reader import FaultPlan, SimulatorError
+from simulator.timing import TimingError, TimingModel, timing_from
 
 MAX_TRAVELLERS = 1000
 MAX_TEXT = 200
@@ -85,6 +86,8 @@ class TravellerSpec:
 class Scenario:
     travellers: tuple[TravellerSpec, ...] = field(default_factory=tuple)
     skipped: tuple[str, ...] = ()          # travellers left out, each with the reason (printed by the run)
+    timing: TimingModel | None = None      # [timing]: real device timing (simulator/timing.py)
+    faults: tuple = ()                     # [[fault]]: device faults on a timeline (simulator/faults.py)
 
 
 class Kind(enum.Enum):
@@ -216,6 +219,9 @@ def keys_help(width: int = 100) -> str:
         if key.values and key.kind is not Kind.TEXT_LIST:
             lines += textwrap.wrap("values: " + ", ".join(key.values), width, initial_indent="      ",
                                    subsequent_indent="        ")
+    from simulator.timing import timing_help
+    lines += ["", "An optional [timing] table runs the devices at real speed (docs/scenarios.md, 'Real device",
+              "timing'); every key is optional (default shown):"] + timing_help()
     lines += ["", "Example:", "", EXAMPLE.strip("\n"), "",
               "Every key and value is checked before any service starts; an error names the traveller and",
               "the key. The run exits 0 when every traveller ended as expected (outcome and reasons) and",
@@ -252,17 +258,41 @@ def check_persons(scenario: Scenario, persons) -> None:
                                     f"faces used{_did_you_mean(who, known)} (known: {', '.join(known) or 'none'})")
 
 
+TOP_KEYS = ("traveller", "timing")
+
+
 def parse_scenario(document: object) -> Scenario:
-    if not isinstance(document, dict) or set(document) - {"traveller"}:
-        extra = sorted(set(document) - {"traveller"}) if isinstance(document, dict) else []
-        hint = _did_you_mean(extra[0], ["traveller"]) if extra else ""
-        raise ScenarioError(f"a scenario has one key, 'traveller' (a list of travellers){hint}")
+    if not isinstance(document, dict) or set(document) - set(TOP_KEYS):
+        extra = sorted(set(document) - set(TOP_KEYS)) if isinstance(document, dict) else []
+        hint = _did_you_mean(extra[0], TOP_KEYS) if extra else ""
+        raise ScenarioError(f"a scenario has the keys {', '.join(TOP_KEYS)}: 'traveller' is a list of "
+                            f"travellers{hint}")
     entries = document.get("traveller")
     if not isinstance(entries, list) or not entries:
         raise ScenarioError("'traveller' must list at least one traveller")
     if len(entries) > MAX_TRAVELLERS:
         raise ScenarioError(f"at most {MAX_TRAVELLERS} travellers in one scenario")
-    return Scenario(tuple(traveller_from(entry, n) for n, entry in enumerate(entries, start=1)))
+    travellers = tuple(traveller_from(entry, n) for n, entry in enumerate(entries, start=1))
+    return Scenario(travellers, timing=_timing(document), faults=_faults(document, len(travellers)))
+
+
+def _timing(document: dict) -> TimingModel | None:
+    if "timing" not in document:
+        return None
+    try:
+        return timing_from(document["timing"])
+    except TimingError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _faults(document: dict, travellers: int) -> tuple:
+    if "fault" not in document:
+        return ()
+    from simulator.faults import FaultSpecError, faults_from
+    try:
+        return faults_from(document["fault"], travellers)
+    except FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -30,6 +30,7 @@ from simulator.local_process import free_port, wait_until
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
+from simulator.timing import TimingModel
 from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, other_pcscd_running
 from simulator.vchip.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
 
@@ -98,15 +99,17 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
-                 seed: int = 7, pad: bool = True):
+                 seed: int = 7, pad: bool = True, timing: TimingModel | None = None):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
+        self.timing = timing      # real device timing (simulator/timing.py); None: devices as fast as they go
         self.rng = random.Random(seed)
         self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
         self.now = dt.datetime.now(dt.UTC)
         self.pcscd = self.broker = self.consumer = self.appliance = self.gate = None
         self.reader = SimulatedReader(framing, self.rng, link_path=self.workdir / "var" / "sim-reader")
-        self.camera = SceneCamera()
+        self.camera = SceneCamera(**({"frame_interval_s": timing.frame_interval_s, "exposure_s": timing.exposure_s}
+                                     if timing else {}))
         self.command_key = Ed25519PrivateKey.generate()
         self.passport_pki = build_pki("gatesim-demo", self.now)
         self.clock_state = ClockState.SYNCHRONISED   # the bench's NTP state; a scenario may unset it
@@ -136,7 +139,8 @@ class Bench:
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
         self.appliance = Appliance(config, overrides=overrides, base_dir=PROJECT_ROOT).build()
-        self.gate = GateSimulator(factory, gate_layout(config.gate))
+        swing = {"swing_s": self.timing.door_motor_s} if self.timing else {}
+        self.gate = GateSimulator(factory, gate_layout(config.gate), **swing)
         self.gate.start()                      # doors shut, loops closed, lane empty
         self.appliance.start()
         self._await_ready()
@@ -194,6 +198,7 @@ class Bench:
         return link is not None and link.connected
 
     def stop(self) -> None:
+        self.camera.stall(False)      # a stalled camera must not hold the appliance's capture thread
         for part, action in ((self.appliance, "stop"), (self.gate, "stop"), (self.reader, "close"),
                              (self.consumer, "stop"), (self.broker, "stop"), (self.pcscd, "stop")):
             if part is not None:

@@ -6,6 +6,7 @@ Exit codes: 0 every traveller ended as expected and the BMIS got every message e
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import random
 import sys
@@ -113,17 +114,17 @@ def without_pad(scenario: Scenario) -> Scenario:
     kept = tuple(t for t in scenario.travellers if t.presentation_attack is None)
     skipped = tuple(f"{t.label}: a presentation attack needs PAD, which is off with the bundled portraits"
                     for t in scenario.travellers if t.presentation_attack is not None)
-    return Scenario(kept, scenario.skipped + skipped)
+    return dataclasses.replace(scenario, travellers=kept, skipped=scenario.skipped + skipped)
 
 
 def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
                  title: str, pad: bool = True) -> tuple[list[TravellerOutcome], Delivery]:
     started = time.monotonic()
     with Bench(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
-               pad=pad) as bench:
+               pad=pad, timing=scenario.timing) as bench:
         print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s "
               f"(reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS)", flush=True)
-        runner = ScenarioRunner(bench)
+        runner = ScenarioRunner(bench, scenario.timing)
         outcomes = runner.run(scenario, lambda outcome, number: print(outcome.line(number), flush=True))
         delivery = collect_delivery(bench, outcomes)
     return outcomes, delivery

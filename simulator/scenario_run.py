@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from drivers.camera.files import read_image_file
+from drivers.gate.layout import Door
 from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.lane.state import Phase
 from firmware_app.mrz import MrzFields, compose
@@ -25,6 +28,7 @@ from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
 from simulator.scenario import Behaviour, Chip, Document, Forgery, Scenario, ScenarioError, TravellerSpec
 from simulator.scenario_bench import DEVICE_ID, Bench
+from simulator.timing import LaneClock, TimingModel, TravellerPace
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
 from simulator.vchip.pcscd import insert_card, remove_card
@@ -57,6 +61,8 @@ class TravellerOutcome:
     expected_reasons: tuple[str, ...] | None = None
     access: str = "-"                      # how the chip was opened (BAC, PACE), from the record
     chip_auth: dict | None = None          # the record's chip authentication result (CA or CAM)
+    machine_s: float | None = None         # timing model: document on the reader to the decision
+    cycle_s: float | None = None           # timing model: this traveller in to the next traveller in
 
     @property
     def as_expected(self) -> bool:
@@ -87,8 +93,9 @@ class TravellerOutcome:
         reasons = ",".join(self.reasons) or "-"
         steps = " ".join(f"{k}={v:.0f}" for k, v in self.timings_ms.items() if k != "total")
         check = self._check()
+        timed = "" if self.machine_s is None else f"machine={self.machine_s:.2f}s cycle={self.cycle_s:.1f}s "
         return (f"  {number}. {self.label:<40} {self.outcome:<10} reasons={reasons:<34} chip={self.chip:<8} "
-                f"screen={self.screen:<16} "
+                f"screen={self.screen:<16} {timed}"
                 f"{self.seconds:4.1f}s [{steps} ms]{check}")
 
 
@@ -129,13 +136,18 @@ def _given_name(number: int) -> str:
 
 
 class ScenarioRunner:
-    def __init__(self, bench: Bench):
-        self.bench = bench
+    def __init__(self, bench: Bench, timing: TimingModel | None = None):
+        self.bench, self.timing = bench, timing
         self._alert_version = 0
+        self._human_rng = random.Random(timing.seed if timing else 0)
+        self.clock = LaneClock(timing) if timing else None
+        self._entered_at: float | None = None
+        self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
         outcomes = []
         for number, spec in enumerate(scenario.travellers, start=1):
+            self.before_traveller(number)
             outcome = self.run_traveller(number, spec)
             report(outcome, number)
             outcomes.append(outcome)
@@ -147,20 +159,49 @@ class ScenarioRunner:
         passport = self._passport(spec, lines)
         if spec.alert:
             self._list_stolen(lines)
-        self._present(spec, number)
+        pace = self.timing.human(self._human_rng) if self.timing else None
+        set_off = self.clock.arrive(pace) if pace else 0.0
+        placed = time.monotonic()
+        face = self._face_after(spec, number, pace)
         config = chip_config(passport, extended_length=spec.extended_length)
-        card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port)
+        card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port, spec.extended_length,
+                           latency=self._latency())
         try:
             started = time.monotonic()
             bench.reader.faults = spec.fault_plan
-            bench.reader.send(lines)
-            message, screen = self._drive(spec)
+            bench.reader.send(lines, after_s=self._scan_left(placed))
+            message, screen, decided = self._drive(spec, pace)
             seconds = time.monotonic() - started
         finally:
+            face.cancel()
             remove_card(card)
             bench.camera.show(None)
         self._await_rest()
-        return _outcome(spec, message, screen, seconds)
+        outcome = _outcome(spec, message, screen, seconds)
+        if self.clock is not None:
+            outcome.machine_s = decided - placed
+            outcome.cycle_s = self.clock.departed(set_off, self._entered_at)
+        return outcome
+
+    # --- the timing model (simulator/timing.py) -------------------------------------------------
+    def _face_after(self, spec: TravellerSpec, number: int, pace: TravellerPace | None) -> threading.Timer:
+        """The face comes in front of the camera when the traveller turns to it."""
+        timer = threading.Timer(pace.look_at_camera_s if pace else 0.0, self._present, (spec, number))
+        timer.daemon = True
+        if pace is None:
+            self._present(spec, number)
+        else:
+            timer.start()
+        return timer
+
+    def _latency(self):
+        return self.timing.apdu_s if self.timing else None
+
+    def _scan_left(self, placed: float) -> float:
+        if self.timing is None:
+            return 0.0
+        scan = self.timing.reader_detect_s + self.timing.reader_scan_s
+        return max(0.0, scan - (time.monotonic() - placed))
 
     # --- the traveller's documents ----------------------------------------------------------
     def _passport(self, spec: TravellerSpec, lines: tuple[str, ...]):
@@ -195,23 +236,29 @@ class ScenarioRunner:
             raise TravellerStuck(f"the BMIS alert list was not accepted: {result}")
 
     # --- walking through ----------------------------------------------------------------------
-    def _drive(self, spec: TravellerSpec) -> tuple[dict, str]:
-        walker = _Walker(self.bench, spec.behaviour)
+    def _drive(self, spec: TravellerSpec, pace: TravellerPace | None = None) -> tuple[dict, str, float]:
+        """Walk the traveller until the BMIS has the crossing record; also returns when the lane
+        decided (the first poll that saw a decided state)."""
+        walker = _Walker(self.bench, spec.behaviour, pace)
         screens = _Screens(self.bench.appliance.views)
-        txn_id = None
+        txn_id, decided = None, None
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
             data = self.bench.appliance.runner.data
+            if decided is None and data.state.value in DECIDED_STATES:
+                decided = time.monotonic()
             if data.txn is not None:
                 txn_id = data.txn.txn_id
                 walker.step(data.txn.phase, data.emergency)
             if txn_id is not None:
                 message = self._crossing(txn_id)
                 if message is not None:
+                    decided = decided or time.monotonic()
+                    self._entered_at = walker.entered_at
                     walker.finish()
                     time.sleep(SCREEN_SETTLE_S)
                     screens.close()
-                    return message, screens.outcome_screen()
+                    return message, screens.outcome_screen(), decided
             time.sleep(POLL_S)
         walker.finish()
         screens.close()
@@ -231,6 +278,7 @@ class ScenarioRunner:
 
 
 _RESTING_SCREENS = {"welcome", "place_document"}
+DECIDED_STATES = {"passage", "refer", "officer_review", "closing", "out_of_service", "emergency"}
 SCREEN_SETTLE_S = 0.1       # the refer screen follows the record's storage in the same lane step
 
 
@@ -261,21 +309,39 @@ class _Screens:
 class _Walker:
     """What the people at the gate do when the doors move."""
 
-    def __init__(self, bench: Bench, behaviour: Behaviour):
+    def __init__(self, bench: Bench, behaviour: Behaviour, pace: TravellerPace | None = None):
         self.gate, self.behaviour = bench.gate, behaviour
         self.entered = self.pulled = False
+        self.entered_at: float | None = None
+        self.step_in_s = pace.step_in_s if pace else 0.0
+        self.walk_out_s = pace.walk_out_s if pace else 0.0
+        self._open_since: dict[Door, float] = {}
+
+    def _walked(self, door: Door, seconds: float) -> bool:
+        """With the timing model, people move only through an open door, and take their time."""
+        if seconds <= 0:
+            return True
+        if not self.gate.is_open(door):
+            return False
+        since = self._open_since.setdefault(door, time.monotonic())
+        return time.monotonic() - since >= seconds
 
     def step(self, phase: Phase | None, emergency: bool) -> None:
         if phase is Phase.ENTERING and not self.entered:
-            self.entered = True
-            self.gate.set_inside(2 if self.behaviour is Behaviour.TAILGATE else 1)
+            if self._walked(Door.ENTRY, self.step_in_s):
+                self.entered, self.entered_at = True, time.monotonic()
+                self.gate.set_inside(2 if self.behaviour is Behaviour.TAILGATE else 1)
         elif phase is Phase.EXITING and self.behaviour is not Behaviour.EMERGENCY:
-            self.gate.set_inside(0)
+            if self._walked(self._exit_door(), self.walk_out_s):
+                self.gate.set_inside(0)
         elif phase is Phase.EXITING and not self.pulled:
             self.pulled = True
             self.gate.emergency(True)           # fire alarm while the traveller is inside
         elif phase is Phase.TAILGATE_HOLD:
             self.gate.set_inside(0)             # both step back out through the open entry
+
+    def _exit_door(self) -> Door:
+        return Door.EXIT if Door.EXIT in self.gate.layout.doors else Door.ENTRY
 
     def finish(self) -> None:
         if self.pulled:
