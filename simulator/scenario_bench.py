@@ -44,7 +44,8 @@ class BenchUnavailable(RuntimeError):
     """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
 
 
-def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True) -> str:
+def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True,
+                      chip_reader: str = "pcsc://Virtual PCD 00 00") -> str:
     pair = broker.pki.devices[DEVICE_ID]
     return f"""
 [device]
@@ -55,7 +56,7 @@ data_dir = "{workdir / 'var'}"
 url = "sim://"
 framing = "{framing}"
 [smartcard]
-reader = "pcsc://Virtual PCD 00 00"
+reader = "{chip_reader}"
 csca_dir = "{workdir / 'csca'}"
 [camera]
 url = "sim://"
@@ -99,9 +100,11 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
-                 seed: int = 7, pad: bool = True, timing: TimingModel | None = None):
+                 seed: int = 7, pad: bool = True, timing: TimingModel | None = None, slot: int = 0):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
         self.timing = timing      # real device timing (simulator/timing.py); None: devices as fast as they go
+        self.slot = slot          # the vpcd reader slot (a pcscd's vpcd has two: two lanes share one pcscd)
+        self.chip_reader = f"pcsc://Virtual PCD 00 {slot:02d}"
         self.rng = random.Random(seed)
         self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
@@ -146,11 +149,11 @@ class Bench:
         self._await_ready()
 
     def config_text(self, kiosk_port: int) -> str:
-        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad)
+        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.chip_reader)
 
     def _start_pcscd(self) -> None:
         if self._vpcd_port is not None:
-            self.vpcd_port = self._vpcd_port
+            self.vpcd_port = self._vpcd_port + self.slot    # vpcd listens on its port and the next one
             return
         if other_pcscd_running():
             # the system's pcscd (socket-activated on Debian) with vsmartcard's reader on its default port

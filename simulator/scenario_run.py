@@ -165,7 +165,7 @@ class ScenarioRunner:
         face = self._face_after(spec, number, pace)
         config = chip_config(passport, extended_length=spec.extended_length)
         card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port, spec.extended_length,
-                           latency=self._latency())
+                           bench.chip_reader, latency=self._latency())
         try:
             started = time.monotonic()
             bench.reader.faults = spec.fault_plan
@@ -174,7 +174,7 @@ class ScenarioRunner:
             seconds = time.monotonic() - started
         finally:
             face.cancel()
-            remove_card(card)
+            remove_card(card, bench.chip_reader)
             bench.camera.show(None)
         self._await_rest()
         outcome = _outcome(spec, message, screen, seconds)

@@ -30,7 +30,8 @@ FRAME_OVERHEAD = 3           # block protocol: PCB byte and CRC_A (2 bytes) per 
 FRAME_SIZE = 256             # FSC/FSD the modelled reader and chip agree on
 FRAME_GUARD_S = 0.0001       # frame delay time between a frame and its answer (~86-100 us)
 RBLOCK_BYTES = 3             # chaining: each chained block is acknowledged by an R-block
-CRYPTO_INS = {0x86, 0x88}    # GENERAL AUTHENTICATE (PACE, CA) and INTERNAL AUTHENTICATE (AA)
+GENERAL_AUTHENTICATE, INTERNAL_AUTHENTICATE = 0x86, 0x88
+KEY_DATA = 40                # a GENERAL AUTHENTICATE this long carries a public key (a P-256 point is 65)
 
 
 class TimingError(ValueError):
@@ -76,7 +77,7 @@ class TimingModel:
     def apdu_s(self, command: bytes, response: bytes) -> float:
         """Air time plus the chip's processing of this command."""
         processing = self.chip_apdu_ms
-        if len(command) >= 2 and command[1] in CRYPTO_INS:
+        if _public_key_step(command):
             processing += self.chip_crypto_ms
         return self.air_time_s(command, response) + processing / 1000.0
 
@@ -131,6 +132,14 @@ class TravellerPace:
     look_at_camera_s: float
     step_in_s: float
     walk_out_s: float
+
+
+def _public_key_step(command: bytes) -> bool:
+    """AA's signature, and the GENERAL AUTHENTICATE steps that send a public key (PACE mapping and
+    key agreement, CA): the chip computes on its key then; PACE's nonce and token steps are cheap."""
+    if len(command) < 2:
+        return False
+    return command[1] == INTERNAL_AUTHENTICATE or (command[1] == GENERAL_AUTHENTICATE and len(command) > KEY_DATA)
 
 
 def _one_way_s(size: int, kbps: int) -> float:
