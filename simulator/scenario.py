@@ -52,6 +52,13 @@ class Chip(str, enum.Enum):
     PACE_CAM = "pace_cam"  # PACE with Chip Authentication Mapping (EF.CardSecurity)
 
 
+class Hostile(str, enum.Enum):
+    """simulator/hostile.py HostileCase, by name: documents built to hurt the reader."""
+    HUGE_Q_DG14 = "huge_q_dg14"
+    ONE_BYTE_READS = "one_byte_reads"
+    JPEG_SCAN_BOMB = "jpeg_scan_bomb"
+
+
 class Behaviour(str, enum.Enum):
     WALK = "walk"
     TAILGATE = "tailgate"
@@ -76,6 +83,7 @@ class TravellerSpec:
     minor: bool = False
     presentation_attack: PresentationAttack | None = None
     nationality: str = "UTO"        # set by one-stop scenarios (simulator/onestop_scenario.py)
+    hostile: Hostile | None = None
 
     @property
     def fault_plan(self) -> FaultPlan:
@@ -123,6 +131,10 @@ KEYS = (
     Key("forgery", Kind.CHOICE, "none", "how the document is forged: tampered_dg (DG2 changed after signing), "
         "clone (chip without the private key: AA/CA fail), wrong_signer (SOD signed by an unknown key)",
         tuple(f.value for f in Forgery)),
+    Key("hostile", Kind.CHOICE, "none", "a hostile document (signed by the trusted Document Signer): "
+        "huge_q_dg14 (DG14's DH key claims a 65 KB subgroup order: the DH q bomb), one_byte_reads (the chip "
+        "answers every READ BINARY with one byte), jpeg_scan_bomb (a 4000x4000 progressive JPEG portrait "
+        "whose last scan repeats)", tuple(h.value for h in Hostile)),
     Key("expired", Kind.BOOL, "false", "the document expired a year ago"),
     Key("alert", Kind.BOOL, "false", "the BMIS lists the document as stolen (signed alerts-replace) before it arrives"),
     Key("behaviour", Kind.CHOICE, "walk", "what happens when the doors open: walk (one person crosses), "
@@ -195,7 +207,7 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
         except ValueError as exc:
             raise ScenarioError(f"{where}: {key.name} {exc}") from None
     for name, kind in (("forgery", Forgery), ("behaviour", Behaviour), ("document", Document), ("chip", Chip),
-                       ("presentation_attack", PresentationAttack)):
+                       ("presentation_attack", PresentationAttack), ("hostile", Hostile)):
         if name in values:
             values[name] = kind(values[name])
     spec = TravellerSpec(**values)
@@ -222,6 +234,9 @@ def keys_help(width: int = 100) -> str:
     from simulator.timing import timing_help
     lines += ["", "An optional [timing] table runs the devices at real speed (docs/scenarios.md, 'Real device",
               "timing'); every key is optional (default shown):"] + timing_help()
+    from simulator.faults import fault_help
+    lines += ["", "Optional [[fault]] tables put device faults and BMIS commands on a timeline (docs/scenarios.md,",
+              "'Faults on a timeline'):"] + fault_help()
     lines += ["", "Example:", "", EXAMPLE.strip("\n"), "",
               "Every key and value is checked before any service starts; an error names the traveller and",
               "the key. The run exits 0 when every traveller ended as expected (outcome and reasons) and",
@@ -258,7 +273,7 @@ def check_persons(scenario: Scenario, persons) -> None:
                                     f"faces used{_did_you_mean(who, known)} (known: {', '.join(known) or 'none'})")
 
 
-TOP_KEYS = ("traveller", "timing")
+TOP_KEYS = ("traveller", "timing", "fault")
 
 
 def parse_scenario(document: object) -> Scenario:

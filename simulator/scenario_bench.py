@@ -86,6 +86,8 @@ retry_delay_s = 0.2
 command_keys_dir = "{workdir / 'bmis-keys'}"
 [kiosk]
 port = {kiosk_port}
+[clock]
+recheck_s = 0.5         # a scenario's clock faults show within a traveller
 """
 
 
@@ -100,9 +102,11 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
-                 seed: int = 7, pad: bool = True, timing: TimingModel | None = None, slot: int = 0):
+                 seed: int = 7, pad: bool = True, timing: TimingModel | None = None, slot: int = 0,
+                 pcscd: PcscdProcess | None = None):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
         self.timing = timing      # real device timing (simulator/timing.py); None: devices as fast as they go
+        self.lent_pcscd = pcscd   # the caller's own pcscd on vpcd_port: faults may restart it, stop leaves it
         self.slot = slot          # the vpcd reader slot (a pcscd's vpcd has two: two lanes share one pcscd)
         self.chip_reader = f"pcsc://Virtual PCD 00 {slot:02d}"
         self.rng = random.Random(seed)
@@ -116,6 +120,7 @@ class Bench:
         self.command_key = Ed25519PrivateKey.generate()
         self.passport_pki = build_pki("gatesim-demo", self.now)
         self.clock_state = ClockState.SYNCHRONISED   # the bench's NTP state; a scenario may unset it
+        self.clock_offset = dt.timedelta(0)          # the appliance's wall clock minus the real one (clock steps)
 
     # --- life cycle ----------------------------------------------------------------------------
     def __enter__(self) -> Bench:
@@ -141,7 +146,7 @@ class Bench:
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
-        self.appliance = Appliance(config, overrides=overrides, base_dir=PROJECT_ROOT).build()
+        self.appliance = Appliance(config, clock=self._wall_clock, overrides=overrides, base_dir=PROJECT_ROOT).build()
         swing = {"swing_s": self.timing.door_motor_s} if self.timing else {}
         self.gate = GateSimulator(factory, gate_layout(config.gate), **swing)
         self.gate.start()                      # doors shut, loops closed, lane empty
@@ -150,6 +155,9 @@ class Bench:
 
     def config_text(self, kiosk_port: int) -> str:
         return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.chip_reader)
+
+    def _wall_clock(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self.clock_offset
 
     def _start_pcscd(self) -> None:
         if self._vpcd_port is not None:

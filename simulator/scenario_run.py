@@ -163,8 +163,7 @@ class ScenarioRunner:
         set_off = self.clock.arrive(pace) if pace else 0.0
         placed = time.monotonic()
         face = self._face_after(spec, number, pace)
-        config = chip_config(passport, extended_length=spec.extended_length)
-        card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port, spec.extended_length,
+        card = insert_card(self._chip(spec, passport), bench.vpcd_port, spec.extended_length,
                            bench.chip_reader, latency=self._latency())
         try:
             started = time.monotonic()
@@ -211,6 +210,13 @@ class ScenarioRunner:
         return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo", pace=_PACE[spec.chip]),
                               self.bench.passport_pki, self.bench.now, forgery)
 
+    def _chip(self, spec: TravellerSpec, passport) -> VirtualIcaoChip:
+        if spec.hostile is None:
+            return VirtualIcaoChip(chip_config(passport, extended_length=spec.extended_length), os.urandom)
+        from simulator.hostile import HostileCase, hostile_chip
+        return hostile_chip(HostileCase(spec.hostile.value), passport, self.bench.passport_pki, self.bench.now,
+                            os.urandom)
+
     def _live_photo(self, spec: TravellerSpec) -> Path:
         if spec.impostor:
             return photos_of(self.bench.faces_dir, spec.impostor)[1]
@@ -227,11 +233,19 @@ class ScenarioRunner:
         attack = SYNTHESISERS[spec.presentation_attack.value](read_image_file(photo), rng)
         self.bench.camera.show_image(attack)
 
-    def _list_stolen(self, lines: tuple[str, ...]) -> None:
+    def next_alert_version(self) -> int:
+        """Alert lists only move forward: the runner and the fault timeline share one counter."""
         self._alert_version += 1
-        entry = {"id": f"S{self._alert_version}", "issuing_state": "UTO", "number": _document_number(lines),
+        return self._alert_version
+
+    def document_number(self, number: int, spec: TravellerSpec) -> str:
+        return _document_number(mrz_lines(number, spec, self.bench.now.date()))
+
+    def _list_stolen(self, lines: tuple[str, ...]) -> None:
+        version = self.next_alert_version()
+        entry = {"id": f"S{version}", "issuing_state": "UTO", "number": _document_number(lines),
                  "category": "stolen"}
-        result = self.bench.push_alert_list([entry], self._alert_version)
+        result = self.bench.push_alert_list([entry], version)
         if not result or result.get("status") != "ack":
             raise TravellerStuck(f"the BMIS alert list was not accepted: {result}")
 
