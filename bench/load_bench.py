@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.cli import main as gatesim  # noqa: E402
+from simulator.cli import main as gatesim
 
 DEFAULTS = {"--travellers": "20", "--out": "var/load-bench"}
 

@@ -103,7 +103,7 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, name="load-sampler", daemon=True)
         self._start = time.monotonic()
 
-    def start(self) -> "Sampler":
+    def start(self) -> Sampler:
         self._start = time.monotonic()
         self.sample()
         self._thread.start()
@@ -209,4 +209,4 @@ def _bench(workdir: Path, faces, lane: int, benches: list[Bench], timing: Timing
     return bench
 
 
-__all__ = ["BenchUnavailable", "LoadError", "default_timing", "generate_travellers", "run_load", "check_lanes"]
+__all__ = ["BenchUnavailable", "LoadError", "check_lanes", "default_timing", "generate_travellers", "run_load"]

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from simulator.load import LoadError, check_lanes, default_timing, generate_travellers, load_people, run_load
-from simulator.load_report import summarise, summary_text, write_reports, ok
+from simulator.load_report import ok, summarise, summary_text, write_reports
 from simulator.portraits import PortraitUnavailable, prepare_faces
 from simulator.scenario_bench import BenchUnavailable
 from simulator.scenario_cmd import DEFAULT_FACES, EXIT_FAILED, EXIT_OK, EXIT_USAGE

@@ -157,7 +157,7 @@ class Bench:
         return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.chip_reader)
 
     def _wall_clock(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc) + self.clock_offset
+        return dt.datetime.now(dt.UTC) + self.clock_offset
 
     def _start_pcscd(self) -> None:
         if self._vpcd_port is not None:

@@ -90,14 +90,14 @@ class TimingModel:
     def exposure_s(self) -> float:
         return self.camera_exposure_ms / 1000.0
 
-    def human(self, rng: random.Random) -> "TravellerPace":
+    def human(self, rng: random.Random) -> TravellerPace:
         """One traveller's own times, drawn from the model's jitter."""
         def vary(seconds: float) -> float:
             return seconds * (1.0 + rng.uniform(-self.jitter, self.jitter))
         return TravellerPace(vary(self.approach_s), vary(self.place_document_s), vary(self.look_at_camera_s),
                              vary(self.step_in_s), vary(self.walk_out_s))
 
-    def with_values(self, **values) -> "TimingModel":
+    def with_values(self, **values) -> TimingModel:
         return replace(self, **values)
 
 

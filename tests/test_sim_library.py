@@ -85,12 +85,12 @@ def _check_run(name: str, port: int, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", FAST)
-def test_the_fast_library_files_run_as_expected(pcscd_vpcd, tmp_path, name):  # noqa: F811
+def test_the_fast_library_files_run_as_expected(pcscd_vpcd, tmp_path, name):
     _check_run(name, pcscd_vpcd[1], tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", sorted(p.name for p in LIBRARY.glob("*.toml") if p.name not in FAST))
-def test_the_whole_library_runs_as_expected(pcscd_vpcd, tmp_path, name):  # noqa: F811
+def test_the_whole_library_runs_as_expected(pcscd_vpcd, tmp_path, name):
     _check_run(name, pcscd_vpcd[1], tmp_path)

@@ -66,7 +66,8 @@ def _runs(outcomes):
 
 
 class _Sampler:
-    samples = [Sample(0.0, 300.0, 1.0, 0), Sample(5.0, 320.0, 4.0, 2), Sample(9.0, 321.0, 6.0, 4)]
+    def __init__(self):
+        self.samples = [Sample(0.0, 300.0, 1.0, 0), Sample(5.0, 320.0, 4.0, 2), Sample(9.0, 321.0, 6.0, 4)]
 
 
 def test_the_reports_say_what_was_measured_and_compare_the_targets(tmp_path):

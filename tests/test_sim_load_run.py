@@ -16,7 +16,7 @@ from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
 FAST_PEOPLE = ["door_motor_s=0.3", "step_in_s=0.5", "walk_out_s=0.5", "place_document_s=1.0"]
 
 
-def test_a_short_load_on_two_lanes(pcscd_vpcd, tmp_path, capsys):  # noqa: F811
+def test_a_short_load_on_two_lanes(pcscd_vpcd, tmp_path, capsys):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     timing = [arg for item in FAST_PEOPLE for arg in ("--timing", item)]

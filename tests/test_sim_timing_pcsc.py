@@ -26,7 +26,7 @@ def _timed_read(port: int, kbps: int) -> tuple[float, float]:
         remove_card(card)
 
 
-def test_a_read_takes_its_modelled_air_time(pcscd_vpcd):  # noqa: F811
+def test_a_read_takes_its_modelled_air_time(pcscd_vpcd):
     slow, slow_model = _timed_read(pcscd_vpcd[1], 106)
     fast, fast_model = _timed_read(pcscd_vpcd[1], 848)
     assert slow_model > 1.0 and fast_model < slow_model / 3     # 12 kB at 106 kbit/s is over a second
