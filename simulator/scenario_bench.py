@@ -72,6 +72,7 @@ enter_s = 5.0
 exit_s = 5.0
 tailgate_s = 5.0
 refer_s = 10.0
+officer_s = 5.0         # assisted mode with no officer on the bench: refer soon
 [bmis]
 host = "127.0.0.1"
 port = {broker.device_port}
