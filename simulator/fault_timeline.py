@@ -159,18 +159,19 @@ class FaultTimeline:
             time.sleep(WATCH_S)
 
     def _actions(self, spec: FaultSpec):
-        bench = self.bench
-        simple = {
-            FaultKind.READER_UNPLUG: (bench.reader.unplug, bench.reader.open),
-            FaultKind.CAMERA_STALL: (lambda: bench.camera.stall(True), lambda: bench.camera.stall(False)),
-            FaultKind.BROKER_DOWN: (bench.broker.stop, bench.broker.start),
-            FaultKind.CONSUMER_OFFLINE: (bench.consumer.stop, bench.consumer.start),
-            FaultKind.EMERGENCY: (lambda: bench.gate.emergency(True), lambda: bench.gate.emergency(False)),
-            FaultKind.TAMPER: (lambda: bench.gate.tamper(True), lambda: bench.gate.tamper(False)),
+        """(begin, end) of the fault, on the bench's devices; looked up only when played."""
+        b = self.bench
+        actions = {
+            FaultKind.READER_UNPLUG: (lambda: b.reader.unplug(), lambda: b.reader.open()),
+            FaultKind.CAMERA_STALL: (lambda: b.camera.stall(True), lambda: b.camera.stall(False)),
+            FaultKind.BROKER_DOWN: (lambda: b.broker.stop(), lambda: b.broker.start()),
+            FaultKind.CONSUMER_OFFLINE: (lambda: b.consumer.stop(), lambda: b.consumer.start()),
+            FaultKind.EMERGENCY: (lambda: b.gate.emergency(True), lambda: b.gate.emergency(False)),
+            FaultKind.TAMPER: (lambda: b.gate.tamper(True), lambda: b.gate.tamper(False)),
             FaultKind.PCSCD_KILL: (self._kill_pcscd, self._start_pcscd),
             FaultKind.CLOCK_STEP: (lambda: self._step_clock(spec, 1), lambda: self._step_clock(spec, -1)),
         }
-        return simple[spec.kind]
+        return actions[spec.kind]
 
     def _own_version(self) -> int:
         self._alert_version += 1
