@@ -22,6 +22,7 @@ from simulator.scenario_bench import DEVICE_ID, Bench
 log = logging.getLogger("gatesim.faults")
 WATCH_S = 0.02
 COMMAND_WATCH_S = 1.0
+CLOCK_SETTLE_S = 0.6        # the bench config's [clock] recheck_s (0.5) and a margin
 IDLE_TIMEOUT_S = 60.0
 
 
@@ -90,6 +91,8 @@ class FaultTimeline:
             else:
                 self._spawn(self._play, spec)
                 self._await_begun(spec)
+                if spec.kind is FaultKind.CLOCK_STEP:
+                    time.sleep(CLOCK_SETTLE_S)      # the appliance re-reads its clock state this often
 
     def finish(self) -> None:
         for thread in self._threads:
