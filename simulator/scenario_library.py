@@ -34,6 +34,7 @@ NOT_COVERED = {
     "officer_no_answer": "officer decisions in assisted mode are the `officer` key (another change)",
     "officer_unidentified": "officer decisions in assisted mode are the `officer` key (another change)",
     "decision_unavailable": "no fault hangs the policy stage",
+    "document_type_not_accepted": "a one-stop authority's rule; no one-stop scenario (scenarios/onestop/) uses it yet",
 }
 
 
@@ -62,7 +63,23 @@ def library_files() -> list[Path]:
 
 
 def coverage(paths: list[Path] | None = None) -> Coverage:
+    """What the library covers; the one-stop scenarios (scenarios/onestop/, their own format, run by
+    `gatesim onestop`) count for the reason codes their authorities give."""
     found = Coverage()
     for path in paths or library_files():
         found.add(load_scenario(path))
+    if paths is None:
+        found.reasons.update(onestop_reasons())
     return found
+
+
+def onestop_reasons() -> set[str]:
+    import tomllib
+
+    from simulator.onestop_scenario import parse_onestop
+    reasons: set[str] = set()
+    for path in sorted((LIBRARY / "onestop").glob("*.toml")):
+        for traveller in parse_onestop(tomllib.loads(path.read_text(encoding="utf-8"))):
+            reasons.update(traveller.expect_exit_reasons or ())
+            reasons.update(traveller.expect_entry_reasons or ())
+    return reasons
