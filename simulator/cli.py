@@ -11,6 +11,7 @@ COMMAND_MODULES: list[str] = [
     "simulator.demo",
     "simulator.scenario_cmd",
     "simulator.onestop_cmd",
+    "simulator.load_cmd",
     "simulator.bmis_cmd",
     "simulator.gate_cmd",
 ]

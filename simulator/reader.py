@@ -187,9 +187,12 @@ class SimulatedReader:
             self._sleep(step_s)
         return True
 
-    def send(self, lines: Sequence[str]) -> bytes:
-        """Write one document with this reader's faults; returns the bytes put on the wire."""
+    def send(self, lines: Sequence[str], after_s: float = 0.0) -> bytes:
+        """Write one document with this reader's faults, `after_s` seconds from now (the time the
+        reader takes to detect and scan the page); returns the bytes put on the wire."""
         data = faulty_frame(self.wire, lines, self.faults, self._rng)
+        if after_s > 0:
+            self._sleep(after_s)
         for index, chunk in enumerate(chunked(data, self.faults, self._rng)):
             if index and self.faults.chunk_delay_s:
                 self._sleep(self.faults.chunk_delay_s)

@@ -17,6 +17,7 @@ from pathlib import Path
 from firmware_app.lane.state import CrossingOutcome
 from firmware_app.policy.reasons import ReasonCode
 from simulator.reader import FaultPlan, SimulatorError
+from simulator.timing import TimingError, TimingModel, timing_from
 
 MAX_TRAVELLERS = 1000
 MAX_TEXT = 200
@@ -59,6 +60,13 @@ class OfficerAnswer(str, enum.Enum):
     NONE = "none"          # nobody answers: the lane refers after lane.officer_s
 
 
+class Hostile(str, enum.Enum):
+    """simulator/hostile.py HostileCase, by name: documents built to hurt the reader."""
+    HUGE_Q_DG14 = "huge_q_dg14"
+    ONE_BYTE_READS = "one_byte_reads"
+    JPEG_SCAN_BOMB = "jpeg_scan_bomb"
+
+
 class Behaviour(str, enum.Enum):
     WALK = "walk"
     TAILGATE = "tailgate"
@@ -84,6 +92,7 @@ class TravellerSpec:
     presentation_attack: PresentationAttack | None = None
     nationality: str = "UTO"        # set by one-stop scenarios (simulator/onestop_scenario.py)
     officer: OfficerAnswer | None = None     # set: the lane runs in assisted mode for this traveller
+    hostile: Hostile | None = None
 
     @property
     def fault_plan(self) -> FaultPlan:
@@ -94,6 +103,8 @@ class TravellerSpec:
 class Scenario:
     travellers: tuple[TravellerSpec, ...] = field(default_factory=tuple)
     skipped: tuple[str, ...] = ()          # travellers left out, each with the reason (printed by the run)
+    timing: TimingModel | None = None      # [timing]: real device timing (simulator/timing.py)
+    faults: tuple = ()                     # [[fault]]: device faults on a timeline (simulator/faults.py)
 
 
 class Kind(enum.Enum):
@@ -129,6 +140,10 @@ KEYS = (
     Key("forgery", Kind.CHOICE, "none", "how the document is forged: tampered_dg (DG2 changed after signing), "
         "clone (chip without the private key: AA/CA fail), wrong_signer (SOD signed by an unknown key)",
         tuple(f.value for f in Forgery)),
+    Key("hostile", Kind.CHOICE, "none", "a hostile document (signed by the trusted Document Signer): "
+        "huge_q_dg14 (DG14's DH key claims a 65 KB subgroup order: the DH q bomb), one_byte_reads (the chip "
+        "answers every READ BINARY with one byte), jpeg_scan_bomb (a 4000x4000 progressive JPEG portrait "
+        "whose last scan repeats)", tuple(h.value for h in Hostile)),
     Key("expired", Kind.BOOL, "false", "the document expired a year ago"),
     Key("alert", Kind.BOOL, "false", "the BMIS lists the document as stolen (signed alerts-replace) before it arrives"),
     Key("behaviour", Kind.CHOICE, "walk", "what happens when the doors open: walk (one person crosses), "
@@ -205,7 +220,8 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
         except ValueError as exc:
             raise ScenarioError(f"{where}: {key.name} {exc}") from None
     for name, kind in (("forgery", Forgery), ("behaviour", Behaviour), ("document", Document), ("chip", Chip),
-                       ("presentation_attack", PresentationAttack), ("officer", OfficerAnswer)):
+                       ("presentation_attack", PresentationAttack), ("officer", OfficerAnswer),
+                       ("hostile", Hostile)):
         if name in values:
             values[name] = kind(values[name])
     spec = TravellerSpec(**values)
@@ -229,6 +245,12 @@ def keys_help(width: int = 100) -> str:
         if key.values and key.kind is not Kind.TEXT_LIST:
             lines += textwrap.wrap("values: " + ", ".join(key.values), width, initial_indent="      ",
                                    subsequent_indent="        ")
+    from simulator.timing import timing_help
+    lines += ["", "An optional [timing] table runs the devices at real speed (docs/scenarios.md, 'Real device",
+              "timing'); every key is optional (default shown):"] + timing_help()
+    from simulator.faults import fault_help
+    lines += ["", "Optional [[fault]] tables put device faults and BMIS commands on a timeline (docs/scenarios.md,",
+              "'Faults on a timeline'):"] + fault_help()
     lines += ["", "Example:", "", EXAMPLE.strip("\n"), "",
               "Every key and value is checked before any service starts; an error names the traveller and",
               "the key. The run exits 0 when every traveller ended as expected (outcome and reasons) and",
@@ -265,17 +287,41 @@ def check_persons(scenario: Scenario, persons) -> None:
                                     f"faces used{_did_you_mean(who, known)} (known: {', '.join(known) or 'none'})")
 
 
+TOP_KEYS = ("traveller", "timing", "fault")
+
+
 def parse_scenario(document: object) -> Scenario:
-    if not isinstance(document, dict) or set(document) - {"traveller"}:
-        extra = sorted(set(document) - {"traveller"}) if isinstance(document, dict) else []
-        hint = _did_you_mean(extra[0], ["traveller"]) if extra else ""
-        raise ScenarioError(f"a scenario has one key, 'traveller' (a list of travellers){hint}")
+    if not isinstance(document, dict) or set(document) - set(TOP_KEYS):
+        extra = sorted(set(document) - set(TOP_KEYS)) if isinstance(document, dict) else []
+        hint = _did_you_mean(extra[0], TOP_KEYS) if extra else ""
+        raise ScenarioError(f"a scenario has the keys {', '.join(TOP_KEYS)}: 'traveller' is a list of "
+                            f"travellers{hint}")
     entries = document.get("traveller")
     if not isinstance(entries, list) or not entries:
         raise ScenarioError("'traveller' must list at least one traveller")
     if len(entries) > MAX_TRAVELLERS:
         raise ScenarioError(f"at most {MAX_TRAVELLERS} travellers in one scenario")
-    return Scenario(tuple(traveller_from(entry, n) for n, entry in enumerate(entries, start=1)))
+    travellers = tuple(traveller_from(entry, n) for n, entry in enumerate(entries, start=1))
+    return Scenario(travellers, timing=_timing(document), faults=_faults(document, len(travellers)))
+
+
+def _timing(document: dict) -> TimingModel | None:
+    if "timing" not in document:
+        return None
+    try:
+        return timing_from(document["timing"])
+    except TimingError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _faults(document: dict, travellers: int) -> tuple:
+    if "fault" not in document:
+        return ()
+    from simulator.faults import FaultSpecError, faults_from
+    try:
+        return faults_from(document["fault"], travellers)
+    except FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def load_scenario(path: Path) -> Scenario:

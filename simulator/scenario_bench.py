@@ -32,6 +32,7 @@ from simulator.officer_agent import OfficerAgent
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
+from simulator.timing import TimingModel
 from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, other_pcscd_running
 from simulator.vchip.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
 
@@ -50,7 +51,7 @@ OFFICER_S = 4.0     # short: an unanswered assisted-mode traveller is referred a
 
 
 def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True,
-                      officer_port: int | None = None) -> str:
+                      officer_port: int | None = None, chip_reader: str = "pcsc://Virtual PCD 00 00") -> str:
     """With `officer_port`: the officer console too, on 127.0.0.1 with the broker CA's server pair."""
     pair = broker.pki.devices[DEVICE_ID]
     return f"""
@@ -62,7 +63,7 @@ data_dir = "{workdir / 'var'}"
 url = "sim://"
 framing = "{framing}"
 [smartcard]
-reader = "pcsc://Virtual PCD 00 00"
+reader = "{chip_reader}"
 csca_dir = "{workdir / 'csca'}"
 [camera]
 url = "sim://"
@@ -93,6 +94,8 @@ retry_delay_s = 0.2
 command_keys_dir = "{workdir / 'bmis-keys'}"
 [kiosk]
 port = {kiosk_port}
+[clock]
+recheck_s = 0.5         # a scenario's clock faults show within a traveller
 """ + (officer_config_text(workdir, broker, officer_port) if officer_port is not None else "")
 
 
@@ -119,20 +122,27 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
-                 seed: int = 7, pad: bool = True):
+                 seed: int = 7, pad: bool = True, timing: TimingModel | None = None, slot: int = 0,
+                 pcscd: PcscdProcess | None = None):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
+        self.timing = timing      # real device timing (simulator/timing.py); None: devices as fast as they go
+        self.lent_pcscd = pcscd   # the caller's own pcscd on vpcd_port: faults may restart it, stop leaves it
+        self.slot = slot          # the vpcd reader slot (a pcscd's vpcd has two: two lanes share one pcscd)
+        self.chip_reader = f"pcsc://Virtual PCD 00 {slot:02d}"
         self.rng = random.Random(seed)
         self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
         self.now = dt.datetime.now(dt.UTC)
         self.pcscd = self.broker = self.consumer = self.appliance = self.gate = None
         self.reader = SimulatedReader(framing, self.rng, link_path=self.workdir / "var" / "sim-reader")
-        self.camera = SceneCamera()
+        self.camera = SceneCamera(**({"frame_interval_s": timing.frame_interval_s, "exposure_s": timing.exposure_s}
+                                     if timing else {}))
         self.command_key = Ed25519PrivateKey.generate()
         self.passport_pki = build_pki("gatesim-demo", self.now)
         self.clock_state = ClockState.SYNCHRONISED   # the bench's NTP state; a scenario may unset it
         self.officer = None         # OfficerAgent: the officer signed in on the console (assisted mode)
         self.officer_port: int | None = None
+        self.clock_offset = dt.timedelta(0)          # the appliance's wall clock minus the real one (clock steps)
 
     # --- life cycle ----------------------------------------------------------------------------
     def __enter__(self) -> Bench:
@@ -160,8 +170,9 @@ class Bench:
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
-        self.appliance = Appliance(config, overrides=overrides, base_dir=PROJECT_ROOT).build()
-        self.gate = GateSimulator(factory, gate_layout(config.gate))
+        self.appliance = Appliance(config, clock=self._wall_clock, overrides=overrides, base_dir=PROJECT_ROOT).build()
+        swing = {"swing_s": self.timing.door_motor_s} if self.timing else {}
+        self.gate = GateSimulator(factory, gate_layout(config.gate), **swing)
         self.gate.start()                      # doors shut, loops closed, lane empty
         self.appliance.start()
         self._await_ready()
@@ -169,11 +180,15 @@ class Bench:
             self.officer = OfficerAgent("127.0.0.1", self.officer_port, self.broker.pki.ca, OFFICER, password)
 
     def config_text(self, kiosk_port: int) -> str:
-        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.officer_port)
+        return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.officer_port,
+                                 self.chip_reader)
+
+    def _wall_clock(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.clock_offset
 
     def _start_pcscd(self) -> None:
         if self._vpcd_port is not None:
-            self.vpcd_port = self._vpcd_port
+            self.vpcd_port = self._vpcd_port + self.slot    # vpcd listens on its port and the next one
             return
         if other_pcscd_running():
             # the system's pcscd (socket-activated on Debian) with vsmartcard's reader on its default port
@@ -227,6 +242,7 @@ class Bench:
         return link is not None and link.connected
 
     def stop(self) -> None:
+        self.camera.stall(False)      # a stalled camera must not hold the appliance's capture thread
         for part, action in ((self.appliance, "stop"), (self.gate, "stop"), (self.reader, "close"),
                              (self.consumer, "stop"), (self.broker, "stop"), (self.pcscd, "stop")):
             if part is not None:

@@ -18,10 +18,18 @@ EMPTY_SCENE = np.full((480, 640, 3), 90, np.uint8)     # nobody in front of the 
 class SceneCamera(FrameSource):
     simulated = True
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic, frame_interval_s: float = 0.02, exposure_s: float = 0.0):
         super().__init__("sim://scene", clock)
         self._lock = threading.Lock()
         self._image = EMPTY_SCENE
+        self.frame_interval_s, self.exposure_s = frame_interval_s, exposure_s
+        self._last_frame = 0.0
+        self._resume = threading.Event()
+        self._resume.set()
+
+    def stall(self, stalled: bool) -> None:
+        """A stalled camera delivers nothing (a hung USB camera) until released."""
+        self._resume.clear() if stalled else self._resume.set()
 
     def show(self, photo: Path | None) -> None:
         """Put a person (a photo file) in front of the camera; None: nobody."""
@@ -39,5 +47,13 @@ class SceneCamera(FrameSource):
             image = self._image
         if image is None:
             raise DriverIOError("scene camera has no image")
-        time.sleep(0.02)    # a camera delivers frames at its own pace (~50 fps here)
+        self._pace()
+        self._resume.wait()
         return image.copy()
+
+    def _pace(self) -> None:
+        """A camera delivers frames at its own rate, each after its exposure."""
+        now = time.monotonic()
+        due = max(self._last_frame + self.frame_interval_s, now + self.exposure_s)
+        time.sleep(due - now)
+        self._last_frame = due

@@ -6,6 +6,7 @@ Exit codes: 0 every traveller ended as expected and the BMIS got every message e
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import random
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator.fault_timeline import FaultTimeline
 from simulator.portraits import FaceSet, PortraitUnavailable, prepare_faces
 from simulator.scenario import Scenario, ScenarioError, check_persons, keys_help, load_scenario
 from simulator.scenario_bench import DEVICE_ID, PROJECT_ROOT, Bench, BenchUnavailable
@@ -37,6 +39,7 @@ class Delivery:
     pending_at_gate: int
     crossings_per_transaction: dict[str, int]
     alarm_kinds: list[str]
+    faults: list = dataclasses.field(default_factory=list)     # the fault timeline's results
 
     @property
     def exactly_once(self) -> bool:
@@ -101,7 +104,10 @@ def run_on_bench(scenario_for: Callable[[FaceSet], Scenario], args: argparse.Nam
     for number, outcome in enumerate(outcomes, start=1):
         if not outcome.as_expected:
             print(f"differs: traveller {number} ({outcome.label}): {'; '.join(outcome.differences())}")
-    ok = all(o.as_expected for o in outcomes) and delivery.exactly_once
+    for number, fault in enumerate(delivery.faults, start=1):
+        print(fault.line(number))
+    ok = all(o.as_expected for o in outcomes) and delivery.exactly_once and \
+        not any(fault.differences() for fault in delivery.faults)
     print(f"result: {'all travellers as expected' if ok else 'FAILED'}")
     return EXIT_OK if ok else EXIT_FAILED
 
@@ -113,20 +119,36 @@ def without_pad(scenario: Scenario) -> Scenario:
     kept = tuple(t for t in scenario.travellers if t.presentation_attack is None)
     skipped = tuple(f"{t.label}: a presentation attack needs PAD, which is off with the bundled portraits"
                     for t in scenario.travellers if t.presentation_attack is not None)
-    return Scenario(kept, scenario.skipped + skipped)
+    return dataclasses.replace(scenario, travellers=kept, skipped=scenario.skipped + skipped)
 
 
 def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
-                 title: str, pad: bool = True) -> tuple[list[TravellerOutcome], Delivery]:
+                 title: str, pad: bool = True, pcscd=None) -> tuple[list[TravellerOutcome], Delivery]:
+    """`pcscd`: the caller's own pcscd (its port is args.vpcd_port), which pcscd_kill faults may restart."""
     started = time.monotonic()
     with Bench(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
-               pad=pad) as bench:
+               pad=pad, timing=scenario.timing, pcscd=pcscd) as bench:
         print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s "
               f"(reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS)", flush=True)
-        runner = ScenarioRunner(bench)
-        outcomes = runner.run(scenario, lambda outcome, number: print(outcome.line(number), flush=True))
+        runner = ScenarioRunner(bench, scenario.timing)
+        timeline = _timeline(bench, runner, scenario)
+        try:
+            outcomes = runner.run(scenario, lambda outcome, number: print(outcome.line(number), flush=True))
+        finally:
+            timeline.finish()
         delivery = collect_delivery(bench, outcomes)
+        delivery.faults = timeline.results(delivery.alarm_kinds)
     return outcomes, delivery
+
+
+def _timeline(bench: Bench, runner: ScenarioRunner, scenario: Scenario) -> FaultTimeline:
+    """The scenario's [[fault]] timeline, hooked before each traveller and started with the first."""
+    def document_number(number: int) -> str:
+        return runner.document_number(number, scenario.travellers[number - 1])
+    timeline = FaultTimeline(bench, scenario.faults, document_number, runner.next_alert_version)
+    runner.before_traveller = timeline.before_traveller
+    timeline.start()
+    return timeline
 
 
 def collect_delivery(bench: Bench, outcomes: list[TravellerOutcome]) -> Delivery:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import random
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from drivers.camera.files import read_image_file
+from drivers.gate.layout import Door
 from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.lane.state import Phase, State
 from firmware_app.mrz import MrzFields, compose
@@ -27,6 +30,7 @@ from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
 from simulator.scenario import Behaviour, Chip, Document, Forgery, OfficerAnswer, Scenario, ScenarioError, TravellerSpec
 from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench
+from simulator.timing import LaneClock, TimingModel, TravellerPace
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
 from simulator.vchip.pcscd import insert_card, remove_card
@@ -62,6 +66,8 @@ class TravellerOutcome:
     chip_auth: dict | None = None          # the record's chip authentication result (CA or CAM)
     officer: tuple[str | None, str | None] = (None, None)       # the record's officer id and decision
     expected_officer: tuple[str | None, str | None] | None = None
+    machine_s: float | None = None         # timing model: document on the reader to the decision
+    cycle_s: float | None = None           # timing model: this traveller in to the next traveller in
 
     @property
     def as_expected(self) -> bool:
@@ -95,8 +101,9 @@ class TravellerOutcome:
         reasons = ",".join(self.reasons) or "-"
         steps = " ".join(f"{k}={v:.0f}" for k, v in self.timings_ms.items() if k != "total")
         check = self._check()
+        timed = "" if self.machine_s is None else f"machine={self.machine_s:.2f}s cycle={self.cycle_s:.1f}s "
         return (f"  {number}. {self.label:<40} {self.outcome:<10} reasons={reasons:<34} chip={self.chip:<8} "
-                f"screen={self.screen:<16} "
+                f"screen={self.screen:<16} {timed}"
                 f"{self.seconds:4.1f}s [{steps} ms]{check}")
 
 
@@ -137,14 +144,19 @@ def _given_name(number: int) -> str:
 
 
 class ScenarioRunner:
-    def __init__(self, bench: Bench):
-        self.bench = bench
+    def __init__(self, bench: Bench, timing: TimingModel | None = None):
+        self.bench, self.timing = bench, timing
         self._alert_version = 0
         self._mode = "normal"
+        self._human_rng = random.Random(timing.seed if timing else 0)
+        self.clock = LaneClock(timing) if timing else None
+        self._entered_at: float | None = None
+        self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
         outcomes = []
         for number, spec in enumerate(scenario.travellers, start=1):
+            self.before_traveller(number)
             outcome = self.run_traveller(number, spec)
             report(outcome, number)
             outcomes.append(outcome)
@@ -157,20 +169,48 @@ class ScenarioRunner:
         if spec.alert:
             self._list_stolen(lines)
         self._set_mode("normal" if spec.officer is None else "assisted")
-        self._present(spec, number)
-        config = chip_config(passport, extended_length=spec.extended_length)
-        card = insert_card(VirtualIcaoChip(config, os.urandom), bench.vpcd_port)
+        pace = self.timing.human(self._human_rng) if self.timing else None
+        set_off = self.clock.arrive(pace) if pace else 0.0
+        placed = time.monotonic()
+        face = self._face_after(spec, number, pace)
+        card = insert_card(self._chip(spec, passport), bench.vpcd_port, spec.extended_length,
+                           bench.chip_reader, latency=self._latency())
         try:
             started = time.monotonic()
             bench.reader.faults = spec.fault_plan
-            bench.reader.send(lines)
-            message, screen = self._drive(spec)
+            bench.reader.send(lines, after_s=self._scan_left(placed))
+            message, screen, decided = self._drive(spec, pace)
             seconds = time.monotonic() - started
         finally:
-            remove_card(card)
+            face.cancel()
+            remove_card(card, bench.chip_reader)
             bench.camera.show(None)
         self._await_rest()
-        return _outcome(spec, message, screen, seconds)
+        outcome = _outcome(spec, message, screen, seconds)
+        if self.clock is not None:
+            outcome.machine_s = decided - placed
+            outcome.cycle_s = self.clock.departed(set_off, self._entered_at)
+        return outcome
+
+    # --- the timing model (simulator/timing.py) -------------------------------------------------
+    def _face_after(self, spec: TravellerSpec, number: int, pace: TravellerPace | None) -> threading.Timer:
+        """The face comes in front of the camera when the traveller turns to it."""
+        timer = threading.Timer(pace.look_at_camera_s if pace else 0.0, self._present, (spec, number))
+        timer.daemon = True
+        if pace is None:
+            self._present(spec, number)
+        else:
+            timer.start()
+        return timer
+
+    def _latency(self):
+        return self.timing.apdu_s if self.timing else None
+
+    def _scan_left(self, placed: float) -> float:
+        if self.timing is None:
+            return 0.0
+        scan = self.timing.reader_detect_s + self.timing.reader_scan_s
+        return max(0.0, scan - (time.monotonic() - placed))
 
     # --- the traveller's documents ----------------------------------------------------------
     def _passport(self, spec: TravellerSpec, lines: tuple[str, ...]):
@@ -179,6 +219,13 @@ class ScenarioRunner:
         forgery = _FORGERIES[spec.forgery] if spec.forgery else FactoryForgery()
         return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo", pace=_PACE[spec.chip]),
                               self.bench.passport_pki, self.bench.now, forgery)
+
+    def _chip(self, spec: TravellerSpec, passport) -> VirtualIcaoChip:
+        if spec.hostile is None:
+            return VirtualIcaoChip(chip_config(passport, extended_length=spec.extended_length), os.urandom)
+        from simulator.hostile import HostileCase, hostile_chip
+        return hostile_chip(HostileCase(spec.hostile.value), passport, self.bench.passport_pki, self.bench.now,
+                            os.urandom)
 
     def _live_photo(self, spec: TravellerSpec) -> Path:
         if spec.impostor:
@@ -196,11 +243,19 @@ class ScenarioRunner:
         attack = SYNTHESISERS[spec.presentation_attack.value](read_image_file(photo), rng)
         self.bench.camera.show_image(attack)
 
-    def _list_stolen(self, lines: tuple[str, ...]) -> None:
+    def next_alert_version(self) -> int:
+        """Alert lists only move forward: the runner and the fault timeline share one counter."""
         self._alert_version += 1
-        entry = {"id": f"S{self._alert_version}", "issuing_state": "UTO", "number": _document_number(lines),
+        return self._alert_version
+
+    def document_number(self, number: int, spec: TravellerSpec) -> str:
+        return _document_number(mrz_lines(number, spec, self.bench.now.date()))
+
+    def _list_stolen(self, lines: tuple[str, ...]) -> None:
+        version = self.next_alert_version()
+        entry = {"id": f"S{version}", "issuing_state": "UTO", "number": _document_number(lines),
                  "category": "stolen"}
-        result = self.bench.push_alert_list([entry], self._alert_version)
+        result = self.bench.push_alert_list([entry], version)
         if not result or result.get("status") != "ack":
             raise TravellerStuck(f"the BMIS alert list was not accepted: {result}")
 
@@ -213,13 +268,18 @@ class ScenarioRunner:
         self._mode = mode
 
     # --- walking through ----------------------------------------------------------------------
-    def _drive(self, spec: TravellerSpec) -> tuple[dict, str]:
-        walker = _Walker(self.bench, spec.behaviour)
+    def _drive(self, spec: TravellerSpec, pace: TravellerPace | None = None) -> tuple[dict, str, float]:
+        """Walk the traveller until the BMIS has the crossing record; also returns when the lane
+        decided (the first poll that saw a decided state)."""
+        walker = _Walker(self.bench, spec.behaviour, pace)
         screens = _Screens(self.bench.appliance.views)
-        txn_id, answered = None, spec.officer in (None, OfficerAnswer.NONE)
+        txn_id, decided = None, None
+        answered = spec.officer in (None, OfficerAnswer.NONE)
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
             data = self.bench.appliance.runner.data
+            if decided is None and data.state.value in DECIDED_STATES:
+                decided = time.monotonic()
             if data.txn is not None:
                 txn_id = data.txn.txn_id
                 walker.step(data.txn.phase, data.emergency)
@@ -229,10 +289,12 @@ class ScenarioRunner:
             if txn_id is not None:
                 message = self._crossing(txn_id)
                 if message is not None:
+                    decided = decided or time.monotonic()
+                    self._entered_at = walker.entered_at
                     walker.finish()
                     time.sleep(SCREEN_SETTLE_S)
                     screens.close()
-                    return message, screens.outcome_screen()
+                    return message, screens.outcome_screen(), decided
             time.sleep(POLL_S)
         walker.finish()
         screens.close()
@@ -260,6 +322,7 @@ class ScenarioRunner:
 
 
 _RESTING_SCREENS = {"welcome", "place_document"}
+DECIDED_STATES = {"passage", "refer", "officer_review", "closing", "out_of_service", "emergency"}
 SCREEN_SETTLE_S = 0.1       # the refer screen follows the record's storage in the same lane step
 
 
@@ -290,21 +353,39 @@ class _Screens:
 class _Walker:
     """What the people at the gate do when the doors move."""
 
-    def __init__(self, bench: Bench, behaviour: Behaviour):
+    def __init__(self, bench: Bench, behaviour: Behaviour, pace: TravellerPace | None = None):
         self.gate, self.behaviour = bench.gate, behaviour
         self.entered = self.pulled = False
+        self.entered_at: float | None = None
+        self.step_in_s = pace.step_in_s if pace else 0.0
+        self.walk_out_s = pace.walk_out_s if pace else 0.0
+        self._open_since: dict[Door, float] = {}
+
+    def _walked(self, door: Door, seconds: float) -> bool:
+        """With the timing model, people move only through an open door, and take their time."""
+        if seconds <= 0:
+            return True
+        if not self.gate.is_open(door):
+            return False
+        since = self._open_since.setdefault(door, time.monotonic())
+        return time.monotonic() - since >= seconds
 
     def step(self, phase: Phase | None, emergency: bool) -> None:
         if phase is Phase.ENTERING and not self.entered:
-            self.entered = True
-            self.gate.set_inside(2 if self.behaviour is Behaviour.TAILGATE else 1)
+            if self._walked(Door.ENTRY, self.step_in_s):
+                self.entered, self.entered_at = True, time.monotonic()
+                self.gate.set_inside(2 if self.behaviour is Behaviour.TAILGATE else 1)
         elif phase is Phase.EXITING and self.behaviour is not Behaviour.EMERGENCY:
-            self.gate.set_inside(0)
+            if self._walked(self._exit_door(), self.walk_out_s):
+                self.gate.set_inside(0)
         elif phase is Phase.EXITING and not self.pulled:
             self.pulled = True
             self.gate.emergency(True)           # fire alarm while the traveller is inside
         elif phase is Phase.TAILGATE_HOLD:
             self.gate.set_inside(0)             # both step back out through the open entry
+
+    def _exit_door(self) -> Door:
+        return Door.EXIT if Door.EXIT in self.gate.layout.doors else Door.ENTRY
 
     def finish(self) -> None:
         if self.pulled:

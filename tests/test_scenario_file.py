@@ -55,7 +55,7 @@ def test_toml_and_json_give_the_same_scenario(tmp_path):
     ({"traveller": [{"label": "x"}]}, "person is required"),
     ({"traveller": [{"label": "x", "person": "p", "reader_faults": ["warp=9"]}]}, "reader_faults"),
     ({"traveller": []}, "at least one traveller"),
-    ({"travellers": []}, "one key"),
+    ({"travellers": []}, "did you mean 'traveller'"),
     ({"traveller": ["not a table"]}, "must be a table"),
 ])
 def test_bad_scenarios_are_refused_with_the_traveller_and_key(document, message):

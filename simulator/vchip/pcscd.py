@@ -71,12 +71,13 @@ class PcscdProcess:
         stop_process(process, timeout_s=5)
 
 
-def insert_card(chip, port: int, extended: bool = False, reader_url: str = READER_URL):
-    """Connect the virtual card to vpcd and wait until pcscd reports it present."""
+def insert_card(chip, port: int, extended: bool = False, reader_url: str = READER_URL, latency=None):
+    """Connect the virtual card to vpcd and wait until pcscd reports it present; `latency(command,
+    response)` holds each answer back by its modelled air and processing time."""
     from drivers.errors import DriverError
     from drivers.smartcard import open_transceiver
     from simulator.vchip.vpcd import VpcdCard, card_atr
-    card = VpcdCard(chip, card_atr(extended), port=port).connect()
+    card = VpcdCard(chip, card_atr(extended), port=port, latency=latency).connect()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:

@@ -44,9 +44,12 @@ class VpcdCard:
     """Runs in a thread; `remove()` drops the link (pcscd then reports the card removed)."""
 
     def __init__(self, card: Card, atr: bytes, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                 delay_s: float = 0.0, sleep: Callable[[float], None] = time.sleep):
+                 delay_s: float = 0.0, sleep: Callable[[float], None] = time.sleep,
+                 latency: Callable[[bytes, bytes], float] | None = None):
         self.card, self.atr, self.host, self.port = card, atr, host, port
         self.delay_s, self._sleep = delay_s, sleep
+        self.latency = latency      # seconds an exchange takes on the air (simulator/timing.py)
+        self.modelled_s = 0.0       # the sum of those seconds (reports: modelled chip time)
         self.remove_after_apdus: int | None = None
         self.apdus = 0
         self._socket: socket.socket | None = None
@@ -123,7 +126,13 @@ class VpcdCard:
         self.apdus += 1
         if self.delay_s:
             self._sleep(self.delay_s)
-        self._send(self.card.process(message))
+        started = time.monotonic()
+        response = self.card.process(message)
+        if self.latency is not None:   # the answer comes when it would have crossed the air
+            modelled = self.latency(message, response)
+            self.modelled_s += modelled
+            self._sleep(max(0.0, modelled - (time.monotonic() - started)))
+        self._send(response)
 
     def _send(self, payload: bytes) -> None:
         self._socket.sendall(len(payload).to_bytes(2, "big") + payload)

@@ -1,0 +1,212 @@
+"""`gatesim load`: many generated travellers through the REAL assembled appliance(s), with the
+timing model on, measuring what a test team accepting a gate asks for.
+
+Each lane is a Bench (its own appliance, broker, BMIS consumer, reader pty, camera, gate); the lanes
+share one pcscd, whose vpcd driver has two reader slots (so at most two lanes). Lanes run side by
+side in threads. A sampler records the process's resident memory and CPU time while they run: the
+appliances run inside this process (as `gatesim scenario` runs them), so the figures are those of
+the appliance(s) together with the simulated devices and the reference BMIS consumer.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.scenario import Chip, ScenarioError, TravellerSpec
+from simulator.scenario_bench import Bench, BenchUnavailable
+from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
+from simulator.timing import TimingModel
+
+MAX_LANES = 2                  # one pcscd's vpcd driver serves two reader slots
+MAX_TRAVELLERS = 100_000
+SAMPLE_S = 1.0
+# the generated mix: (share, what differs from a genuine traveller, expected outcome, reasons)
+MIX = (
+    (0.86, {}, "passed", ()),
+    (0.05, {"expired": True}, "rejected", ("document_expired",)),
+    (0.04, {"impostor": True}, "referred", ("face_not_matched",)),
+    (0.03, {"alert": True}, "referred", ("alert_list_hit",)),
+    (0.02, {"behaviour": "tailgate"}, "tailgating", ()),
+)
+
+
+class LoadError(RuntimeError):
+    """The load run cannot be done as asked (too many lanes, no people to show)."""
+
+
+def default_timing(seed: int) -> TimingModel:
+    """The issue's reference: 424 kbit/s; approach and placing 10x faster (the lane is idle)."""
+    return TimingModel(chip_kbps=424, seed=seed, speedup=10.0)
+
+
+# With the shared photo set: the people whose live photo passes the face and PAD stages in the demo
+# (other people's live photos are flagged by PAD: right for them, noise for a load run)
+SHARED_PEOPLE = ("person01", "person03", "person07", "person10", "person11")
+
+
+def load_people(persons) -> list[str]:
+    shared = [p for p in SHARED_PEOPLE if p in persons]
+    return shared if len(shared) >= 2 else sorted(persons)
+
+
+def generate_travellers(count: int, persons: list[str], rng: random.Random) -> list[TravellerSpec]:
+    """A seeded mix of travellers with PACE, extended-length chips, each with its expectation."""
+    if not persons:
+        raise LoadError("no people to show the camera")
+    travellers = []
+    for number in range(1, count + 1):
+        extra, expect, reasons = _pick(rng, len(persons) > 1)
+        person = rng.choice(persons)
+        values = dict(extra)
+        if values.pop("impostor", False):
+            values["impostor"] = rng.choice([p for p in persons if p != person])
+        travellers.append(TravellerSpec(f"generated {number}", person, chip=Chip.PACE, extended_length=True,
+                                        expect=expect, expect_reasons=reasons, **_typed(values)))
+    return travellers
+
+
+def _pick(rng: random.Random, impostors: bool):
+    mix = [m for m in MIX if impostors or "impostor" not in m[1]]
+    roll = rng.random() * sum(m[0] for m in mix)
+    for share, extra, expect, reasons in mix:
+        if roll < share:
+            return extra, expect, reasons
+        roll -= share
+    return mix[0][1:]
+
+
+def _typed(values: dict) -> dict:
+    from simulator.scenario import Behaviour
+    if "behaviour" in values:
+        values["behaviour"] = Behaviour(values["behaviour"])
+    return values
+
+
+@dataclass
+class Sample:
+    t: float            # seconds since the start of the run (real)
+    rss_mb: float
+    cpu_s: float        # process CPU time (all threads)
+    done: int           # travellers finished so far (all lanes)
+
+
+class Sampler:
+    """Resident memory and CPU of this process, every SAMPLE_S, from /proc."""
+
+    def __init__(self, done=lambda: 0, interval_s: float = SAMPLE_S):
+        self.samples: list[Sample] = []
+        self._done, self._interval = done, interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load-sampler", daemon=True)
+        self._start = time.monotonic()
+
+    def start(self) -> Sampler:
+        self._start = time.monotonic()
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+        self.sample()
+
+    def sample(self) -> None:
+        self.samples.append(Sample(time.monotonic() - self._start, rss_mb(), time.process_time(), self._done()))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sample()
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+@dataclass
+class LaneRun:
+    lane: int
+    outcomes: list[TravellerOutcome] = field(default_factory=list)
+    finished_at: list[float] = field(default_factory=list)      # real seconds since the start
+    cpu_s: list[float] = field(default_factory=list)            # process CPU during the traveller
+    delivery: object = None
+    error: str = ""
+
+
+def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timing: TimingModel,
+             started: float, progress=lambda lane, number, outcome: None) -> None:
+    """One lane's travellers in order; the lane's delivery is collected at the end."""
+    from simulator.scenario_cmd import collect_delivery
+    runner = ScenarioRunner(bench, timing)
+    try:
+        for number, spec in enumerate(travellers, start=1):
+            cpu = time.process_time()
+            outcome = runner.run_traveller(number, spec)
+            lane.cpu_s.append(time.process_time() - cpu)
+            lane.outcomes.append(outcome)
+            lane.finished_at.append(time.monotonic() - started)
+            progress(lane.lane, number, outcome)
+    except (TravellerStuck, ScenarioError, OSError) as exc:
+        lane.error = f"{type(exc).__name__}: {exc}"
+    lane.delivery = collect_delivery(bench, lane.outcomes)
+
+
+def check_lanes(lanes: int, travellers: int) -> None:
+    if not 1 <= lanes <= MAX_LANES:
+        raise LoadError(f"--lanes must be 1 to {MAX_LANES}: one pcscd's vpcd driver serves two reader "
+                        f"slots (more lanes: not supported yet)")
+    if not 1 <= travellers <= MAX_TRAVELLERS:
+        raise LoadError(f"--travellers must be 1 to {MAX_TRAVELLERS}")
+
+
+def split(travellers: list[TravellerSpec], lanes: int) -> list[list[TravellerSpec]]:
+    return [travellers[lane::lanes] for lane in range(lanes)]
+
+
+def run_load(workdir: Path, faces, travellers: list[TravellerSpec], lanes: int, timing: TimingModel,
+             bench_options: dict, progress=lambda lane, number, outcome: None) -> tuple[list[LaneRun], Sampler, float]:
+    """Start the lanes' benches, walk each lane's share of the travellers, sample memory and CPU."""
+    benches: list[Bench] = []
+    runs = [LaneRun(lane) for lane in range(1, lanes + 1)]
+    try:
+        for lane in range(lanes):
+            benches.append(_bench(workdir, faces, lane, benches, timing, bench_options))
+        sampler = Sampler(lambda: sum(len(r.outcomes) for r in runs)).start()
+        started = time.monotonic()
+        threads = [threading.Thread(target=run_lane, args=(bench, run, share, timing, started, progress),
+                                    name=f"lane-{run.lane}", daemon=True)
+                   for bench, run, share in zip(benches, runs, split(travellers, lanes))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        sampler.stop()
+    finally:
+        for bench in reversed(benches):
+            bench.stop()
+    return runs, sampler, elapsed
+
+
+def _bench(workdir: Path, faces, lane: int, benches: list[Bench], timing: TimingModel, options: dict) -> Bench:
+    """Lane 1 starts the pcscd (unless one is given); lane 2 uses its second vpcd slot."""
+    vpcd_port = options.get("vpcd_port")
+    if lane and vpcd_port is None:
+        vpcd_port = benches[0].vpcd_port
+    bench = Bench(workdir / f"lane{lane + 1}", faces.root, vpcd_port=vpcd_port, framing=options["framing"],
+                  seed=options["seed"] + lane, pad=faces.source is not None, timing=timing, slot=lane)
+    try:
+        bench.start()
+    except BaseException:
+        bench.stop()
+        raise
+    return bench
+
+
+__all__ = ["BenchUnavailable", "LoadError", "check_lanes", "default_timing", "generate_travellers", "run_load"]

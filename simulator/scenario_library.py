@@ -1,0 +1,85 @@
+"""The scenario library (simulator/scenarios/*.toml) and what it covers: every policy reason code,
+every fault kind, every lane mode and the hostile documents must each appear in at least one file,
+or be listed in NOT_COVERED with the reason. tests/test_sim_library.py keeps this true, so the
+library cannot rot when a reason code or a fault kind is added.
+
+    fast (in `make test`):  FAST files
+    all (slow):             flock /tmp/pcscd.lock .venv/bin/python -m pytest -m slow tests/test_sim_library.py
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.faults import FaultKind
+from simulator.scenario import Scenario, load_scenario
+
+LIBRARY = Path(__file__).resolve().parent / "scenarios"
+FAST = ("faults.toml", "hostile.toml")
+
+# Reason codes no scenario produces yet, and why (the simulator lacks the input that causes them).
+NOT_COVERED = {
+    "mrz_invalid": "the reader's line faults are repaired or never make a document; no key sends a bad MRZ",
+    "expiry_not_stated": "no key writes '<<<<<<' as the expiry date",
+    "birth_date_unknown": "no key writes an unknown birth date",
+    "dg1_mismatch": "no key makes the chip's DG1 differ from the printed MRZ",
+    "face_quality": "no key shows an unusable (blurred, dark) face",
+    "pad_not_performed": "the bench's config never requires PAD while it is off",
+    "more_than_one_person": "no key puts two people in front of the camera or in the lane at the decision",
+    "alert_lists_unavailable": "no fault breaks the alert-list store",
+    "nationality_not_eligible": "the bench's post admits every nationality (no policy key in scenarios)",
+    "lane_closed": "a closed lane starts no transaction; the code needs the mode to close mid-decision",
+    "bmis_unreachable": "the bench's config allows offline operation (policy.allow_offline)",
+    "officer_refused": "officer decisions in assisted mode are the `officer` key (another change)",
+    "officer_no_answer": "officer decisions in assisted mode are the `officer` key (another change)",
+    "officer_unidentified": "officer decisions in assisted mode are the `officer` key (another change)",
+    "decision_unavailable": "no fault hangs the policy stage",
+    "document_type_not_accepted": "a one-stop authority's rule; no one-stop scenario (scenarios/onestop/) uses it yet",
+}
+
+
+@dataclass
+class Coverage:
+    reasons: set[str] = field(default_factory=set)
+    fault_kinds: set[str] = field(default_factory=set)
+    lane_modes: set[str] = field(default_factory=set)
+    hostile: set[str] = field(default_factory=set)
+    timed: bool = False
+
+    def add(self, scenario: Scenario) -> None:
+        for traveller in scenario.travellers:
+            self.reasons.update(traveller.expect_reasons or ())
+            if traveller.hostile is not None:
+                self.hostile.add(traveller.hostile.value)
+        for fault in scenario.faults:
+            self.fault_kinds.add(fault.kind.value)
+            if fault.kind is FaultKind.SET_MODE:
+                self.lane_modes.add(fault.mode)
+        self.timed = self.timed or scenario.timing is not None
+
+
+def library_files() -> list[Path]:
+    return sorted(LIBRARY.glob("*.toml"))
+
+
+def coverage(paths: list[Path] | None = None) -> Coverage:
+    """What the library covers; the one-stop scenarios (scenarios/onestop/, their own format, run by
+    `gatesim onestop`) count for the reason codes their authorities give."""
+    found = Coverage()
+    for path in paths or library_files():
+        found.add(load_scenario(path))
+    if paths is None:
+        found.reasons.update(onestop_reasons())
+    return found
+
+
+def onestop_reasons() -> set[str]:
+    import tomllib
+
+    from simulator.onestop_scenario import parse_onestop
+    reasons: set[str] = set()
+    for path in sorted((LIBRARY / "onestop").glob("*.toml")):
+        for traveller in parse_onestop(tomllib.loads(path.read_text(encoding="utf-8"))):
+            reasons.update(traveller.expect_exit_reasons or ())
+            reasons.update(traveller.expect_entry_reasons or ())
+    return reasons
