@@ -30,8 +30,6 @@ NOT_COVERED = {
     "nationality_not_eligible": "the bench's post admits every nationality (no policy key in scenarios)",
     "lane_closed": "a closed lane starts no transaction; the code needs the mode to close mid-decision",
     "bmis_unreachable": "the bench's config allows offline operation (policy.allow_offline)",
-    "officer_refused": "officer decisions in assisted mode are the `officer` key (another change)",
-    "officer_no_answer": "officer decisions in assisted mode are the `officer` key (another change)",
     "officer_unidentified": "officer decisions in assisted mode are the `officer` key (another change)",
     "decision_unavailable": "no fault hangs the policy stage",
     "document_type_not_accepted": "a one-stop authority's rule; no one-stop scenario (scenarios/onestop/) uses it yet",

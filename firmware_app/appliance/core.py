@@ -344,7 +344,7 @@ class Appliance:
     def reload_client_certificate(self) -> bool:
         """SIGHUP (systemctl reload gate-app, after `gatectl cert renew`): reconnect the BMIS link
         if its certificate files changed; the reconnection loads them."""
-        link = self.bmis.link
+        link = None if isinstance(self.bmis, OnestopSides) else self.bmis.link   # one-stop: per side below
         return link is not None and link.reload_identity()
 
     def lane_alive(self) -> bool:
@@ -356,7 +356,7 @@ class Appliance:
         components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
                                "detail": self.lane_state()},
                       "clock": self.clock_watch.health_entry()}
-        link = self.bmis.link
+        link = None if isinstance(self.bmis, OnestopSides) else self.bmis.link   # one-stop: per side below
         certificate = self.cert_watch.entry(self.clock(), link.identity_reloads if link is not None else 0)
         if certificate is not None:
             components["certificate"] = certificate

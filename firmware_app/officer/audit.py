@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from firmware_app.storage.schema import Migration, Schema, migrate
+
 from .errors import OfficerAuditError
 
 MAX_ROWS = 200_000
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS officer_audit (
   txn_id TEXT, verdict TEXT, applied INTEGER, peer TEXT);
 CREATE INDEX IF NOT EXISTS officer_audit_txn ON officer_audit (txn_id);
 """
+AUDIT_SCHEMA = Schema("officer audit", (Migration.sql(1, "officer_audit table", _SCHEMA),))
 
 
 class AuditAction(str, enum.Enum):
@@ -49,7 +52,7 @@ class OfficerAudit:
     def __init__(self, connection: sqlite3.Connection, clock: Callable[[], datetime]):
         self._db, self._clock = connection, clock
         self._lock = threading.Lock()
-        self._guard(lambda: self._db.executescript(_SCHEMA))
+        self._guard(lambda: migrate(self._db, AUDIT_SCHEMA))
 
     @classmethod
     def open(cls, path: str | Path, clock: Callable[[], datetime]) -> OfficerAudit:
