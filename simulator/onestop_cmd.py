@@ -5,31 +5,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import random
 import sys
-import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 from firmware_app.policy.onestop import Role
 from simulator.onestop_bench import COUNTRIES, OnestopBench
 from simulator.onestop_scenario import ONESTOP_KEYS, SECRETS, OnestopRunner, parse_onestop
-from simulator.portraits import PortraitUnavailable, prepare_faces
-from simulator.scenario import Scenario, ScenarioError, check_persons
-from simulator.scenario_bench import BenchUnavailable
+from simulator.portraits import FaceSet
+from simulator.scenario import Scenario, ScenarioError, check_persons, read_scenario_document
 from simulator.scenario_cmd import (
-    DEFAULT_FACES,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
     add_bench_options,
     delivery_of,
     print_delivery,
+    with_faces,
 )
-from simulator.scenario_run import TravellerStuck
-from simulator.vchip.pcscd import PcscdUnavailable
 
 SHIPPED = Path(__file__).resolve().parent / "scenarios" / "onestop" / "post.toml"     # `gatesim demo --onestop`
 
@@ -48,12 +41,7 @@ def register(groups) -> None:
 
 
 def load(path: Path):
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        document = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc}") from None
-    return parse_onestop(document)
+    return parse_onestop(read_scenario_document(path))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,21 +50,11 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(f"gatesim onestop: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=logging.WARNING if args.verbose else logging.CRITICAL,
-                        format="    [%(name)s %(levelname)s] %(message)s")
-    with tempfile.TemporaryDirectory(prefix="gatesim-") as workdir:
-        try:
-            faces = prepare_faces(args.faces, DEFAULT_FACES, Path(workdir), random.Random(args.seed))
-            print(f"faces: {faces.describe()}", flush=True)
-            check_persons(Scenario(tuple(t.spec for t in travellers)), faces.persons)
-            outcomes, deliveries, leaks = _run(travellers, args, faces.root, Path(workdir), faces.source is not None)
-        except (BenchUnavailable, ScenarioError, PcscdUnavailable, PortraitUnavailable, OSError) as exc:
-            print(f"gatesim: cannot run: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except TravellerStuck as exc:
-            print(f"gatesim: FAILED: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-    return _verdict(outcomes, deliveries, leaks)
+
+    def run_with(faces: FaceSet, workdir: Path) -> int:
+        check_persons(Scenario(tuple(t.spec for t in travellers)), faces.persons)
+        return _verdict(*_run(travellers, args, faces.root, workdir, faces.source is not None))
+    return with_faces(args, run_with)
 
 
 def _run(travellers, args, faces_dir: Path, workdir: Path, pad: bool):

@@ -324,7 +324,8 @@ def _faults(document: dict, travellers: int) -> tuple:
         raise ScenarioError(str(exc)) from None
 
 
-def load_scenario(path: Path) -> Scenario:
+def read_scenario_document(path: Path) -> object:
+    """A scenario file's tables, TOML or JSON by its suffix (`gatesim scenario` and `gatesim onestop`)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -333,7 +334,11 @@ def load_scenario(path: Path) -> Scenario:
         document = json.loads(text) if Path(path).suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ScenarioError(f"{path}: not valid {'JSON' if str(path).endswith('.json') else 'TOML'}: {exc}") from None
-    return parse_scenario(document)
+    return document
+
+
+def load_scenario(path: Path) -> Scenario:
+    return parse_scenario(read_scenario_document(path))
 
 
 SHARED_CAST = {"genuine": "person01", "tampered": "person02", "clone": "person04", "impostor": "person05",

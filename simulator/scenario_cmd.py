@@ -82,24 +82,35 @@ def run(args: argparse.Namespace) -> int:
 
 def run_on_bench(scenario_for: Callable[[FaceSet], Scenario], args: argparse.Namespace, title: str) -> int:
     """Prepare the faces, pick the scenario for them, and run it on a fresh bench."""
+    def run_with(faces: FaceSet, workdir: Path) -> int:
+        scenario = without_pad(scenario_for(faces)) if faces.source is None else scenario_for(faces)
+        check_persons(scenario, faces.persons)
+        for note in scenario.skipped:
+            print(f"skipped: {note}", flush=True)
+        outcomes, delivery = run_scenario(scenario, args, faces.root, workdir, title, pad=faces.source is not None)
+        return _verdict(outcomes, delivery)
+    return with_faces(args, run_with)
+
+
+def with_faces(args: argparse.Namespace, work: Callable[[FaceSet, Path], int]) -> int:
+    """The set-up every bench command shares: the console log level, a scratch directory, the face
+    photos for the run, and the exit code for a bench that cannot run or a traveller that got stuck."""
     logging.basicConfig(level=logging.WARNING if args.verbose else logging.CRITICAL,
                         format="    [%(name)s %(levelname)s] %(message)s")
     with tempfile.TemporaryDirectory(prefix="gatesim-") as workdir:
         try:
             faces = prepare_faces(args.faces, DEFAULT_FACES, Path(workdir), random.Random(args.seed))
             print(f"faces: {faces.describe()}", flush=True)
-            scenario = without_pad(scenario_for(faces)) if faces.source is None else scenario_for(faces)
-            check_persons(scenario, faces.persons)
-            for note in scenario.skipped:
-                print(f"skipped: {note}", flush=True)
-            outcomes, delivery = run_scenario(scenario, args, faces.root, Path(workdir), title,
-                                              pad=faces.source is not None)
+            return work(faces, Path(workdir))
         except (BenchUnavailable, ScenarioError, PcscdUnavailable, PortraitUnavailable, OSError) as exc:
             print(f"gatesim: cannot run: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except TravellerStuck as exc:
             print(f"gatesim: FAILED: {exc}", file=sys.stderr)
             return EXIT_FAILED
+
+
+def _verdict(outcomes: list[TravellerOutcome], delivery: Delivery) -> int:
     print_delivery(delivery)
     for number, outcome in enumerate(outcomes, start=1):
         if not outcome.as_expected:

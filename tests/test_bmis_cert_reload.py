@@ -55,53 +55,46 @@ def _link(broker, tmp_path: Path, cert: Path, key: Path) -> BmisLink:
     return BmisLink(outbox, connection_factory=connection_factory(settings), retry_delay_s=0.2)
 
 
-def test_a_running_link_reconnects_with_the_replaced_certificate(broker, tmp_path):
+@pytest.fixture
+def gate_a_link(broker, tmp_path):
+    """A started link connected as gate-a from its own copies of the pair: (link, cert, key)."""
     cert, key = _identity(tmp_path, broker.pki.devices["gate-a"])
     link = _link(broker, tmp_path, cert, key)
     link.start()
     try:
         assert wait_until(lambda: link.connected)
-        assert not link.reload_identity()                       # nothing changed: no reconnection
-        assert wait_until(lambda: _connections_as(broker, "gate-a") == ["gate-a"])
-        # Another certificate of the same CA, told apart by its CN in the broker's view.
-        _swap_in(broker.pki.devices["gate-b"], cert, key)
-        assert link.reload_identity()
-        assert wait_until(lambda: _connections_as(broker, "gate-a") == ["gate-a", "gate-b"])
-        assert wait_until(lambda: link.connected) and link.identity_reloads == 1
+        yield link, cert, key
     finally:
         link.stop()
         link.outbox.close()
 
 
-def test_a_natural_reconnection_also_takes_the_new_certificate(broker, tmp_path):
-    cert, key = _identity(tmp_path, broker.pki.devices["gate-a"])
-    link = _link(broker, tmp_path, cert, key)
-    link.start()
-    try:
-        assert wait_until(lambda: link.connected)
-        _swap_in(broker.pki.devices["gate-b"], cert, key)
-        broker.restart()                                        # the link is dropped, not asked
-        assert wait_until(lambda: "gate-b" in _connections_as(broker, "gate-a"), timeout_s=15)
-        assert link.identity_reloads == 1
-    finally:
-        link.stop()
-        link.outbox.close()
+def test_a_running_link_reconnects_with_the_replaced_certificate(broker, gate_a_link):
+    link, cert, key = gate_a_link
+    assert not link.reload_identity()                       # nothing changed: no reconnection
+    assert wait_until(lambda: _connections_as(broker, "gate-a") == ["gate-a"])
+    # Another certificate of the same CA, told apart by its CN in the broker's view.
+    _swap_in(broker.pki.devices["gate-b"], cert, key)
+    assert link.reload_identity()
+    assert wait_until(lambda: _connections_as(broker, "gate-a") == ["gate-a", "gate-b"])
+    assert wait_until(lambda: link.connected) and link.identity_reloads == 1
 
 
-def test_a_half_swapped_pair_keeps_the_previous_certificate(broker, tmp_path):
-    cert, key = _identity(tmp_path, broker.pki.devices["gate-a"])
-    link = _link(broker, tmp_path, cert, key)
-    link.start()
-    try:
-        assert wait_until(lambda: link.connected)
-        shutil.copy(broker.pki.devices["gate-b"].key, key)       # the key renamed, the certificate not yet
-        assert link.reload_identity()
-        assert wait_until(lambda: len(_connections_as(broker, "gate-a")) == 2)
-        assert _connections_as(broker, "gate-a") == ["gate-a", "gate-a"] and link.identity_reloads == 0
-        assert wait_until(lambda: link.connected)
-    finally:
-        link.stop()
-        link.outbox.close()
+def test_a_natural_reconnection_also_takes_the_new_certificate(broker, gate_a_link):
+    link, cert, key = gate_a_link
+    _swap_in(broker.pki.devices["gate-b"], cert, key)
+    broker.restart()                                        # the link is dropped, not asked
+    assert wait_until(lambda: "gate-b" in _connections_as(broker, "gate-a"), timeout_s=15)
+    assert link.identity_reloads == 1
+
+
+def test_a_half_swapped_pair_keeps_the_previous_certificate(broker, gate_a_link):
+    link, _, key = gate_a_link
+    shutil.copy(broker.pki.devices["gate-b"].key, key)       # the key renamed, the certificate not yet
+    assert link.reload_identity()
+    assert wait_until(lambda: len(_connections_as(broker, "gate-a")) == 2)
+    assert _connections_as(broker, "gate-a") == ["gate-a", "gate-a"] and link.identity_reloads == 0
+    assert wait_until(lambda: link.connected)
 
 
 def test_client_tls_rebuilds_only_when_the_files_change(broker, tmp_path):

@@ -248,7 +248,10 @@ def test_watchdog_reports_a_stall_once_and_the_recovery_once():
     assert dog.check() == ([], False, True) and not dog.stalled
 
 
-def test_emergency_releases_every_door_while_the_loop_is_stuck():
+@pytest.fixture
+def stuck_rig():
+    """A rig whose event loop hangs inside a transaction (the kiosk never returns) and whose watchdog
+    has seen the stall and secured the doors; the loop is let go at the end."""
     kiosk = StickyKiosk()
     made = Rig(kiosk=kiosk, supervision=QUICK)
     made.runner.start()
@@ -256,45 +259,32 @@ def test_emergency_releases_every_door_while_the_loop_is_stuck():
         made.runner.submit(ev.DocumentPresented(mrz()))
         assert wait_until(kiosk.stuck.is_set)
         assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))     # stalled, doors secured
-        made.pin(EMERGENCY_PIN).drive_high()                                 # then the fire alarm
-        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+        yield made
     finally:
         kiosk.release.set()
         made.close()
 
 
-def test_when_the_emergency_ends_while_the_loop_is_stuck_the_doors_are_secured_again():
-    kiosk = StickyKiosk()
-    made = Rig(kiosk=kiosk, supervision=QUICK)
-    made.runner.start()
-    try:
-        made.runner.submit(ev.DocumentPresented(mrz()))
-        assert wait_until(kiosk.stuck.is_set)
-        assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
-        made.pin(EMERGENCY_PIN).drive_high()
-        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
-        made.pin(EMERGENCY_PIN).drive_low()                                  # the fire alarm ends, loop still stuck
-        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
-        assert not made.runner.healthy()
-    finally:
-        kiosk.release.set()
-        made.close()
+def test_emergency_releases_every_door_while_the_loop_is_stuck(stuck_rig):
+    made = stuck_rig
+    made.pin(EMERGENCY_PIN).drive_high()                                 # then the fire alarm
+    assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
 
 
-def test_when_the_emergency_ends_while_the_loop_is_stuck_somebody_inside_keeps_the_way_back():
-    kiosk = StickyKiosk()
-    made = Rig(kiosk=kiosk, supervision=QUICK)
-    made.runner.start()
-    try:
-        made.runner.submit(ev.DocumentPresented(mrz()))
-        assert wait_until(kiosk.stuck.is_set)
-        assert wait_until(lambda: AlarmKind.LANE_STALLED in alarm_kinds(made))
-        made.pin(EMERGENCY_PIN).drive_high()
-        assert wait_until(lambda: made.pin(EXIT_RELAY).state is True, 2.0)
-        made.pin(PRESENCE).drive_low()                                       # somebody inside the mantrap
-        made.pin(EMERGENCY_PIN).drive_low()
-        assert wait_until(lambda: made.pin(EXIT_RELAY).state is False, 2.0)
-        assert made.pin(ENTRY_RELAY).state is True                           # never trapped
-    finally:
-        kiosk.release.set()
-        made.close()
+def test_when_the_emergency_ends_while_the_loop_is_stuck_the_doors_are_secured_again(stuck_rig):
+    made = stuck_rig
+    made.pin(EMERGENCY_PIN).drive_high()
+    assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+    made.pin(EMERGENCY_PIN).drive_low()                                  # the fire alarm ends, loop still stuck
+    assert wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
+    assert not made.runner.healthy()
+
+
+def test_when_the_emergency_ends_while_the_loop_is_stuck_somebody_inside_keeps_the_way_back(stuck_rig):
+    made = stuck_rig
+    made.pin(EMERGENCY_PIN).drive_high()
+    assert wait_until(lambda: made.pin(EXIT_RELAY).state is True, 2.0)
+    made.pin(PRESENCE).drive_low()                                       # somebody inside the mantrap
+    made.pin(EMERGENCY_PIN).drive_low()
+    assert wait_until(lambda: made.pin(EXIT_RELAY).state is False, 2.0)
+    assert made.pin(ENTRY_RELAY).state is True                           # never trapped

@@ -49,17 +49,18 @@ def test_the_library_runs_on_the_bundled_faces_and_the_fast_files_exist():
         check_persons(load_scenario(path), {"hopper", "collins"})
 
 
-def _children() -> list[str]:
-    """Processes this test process started that are still there (pcscd of the fixture aside)."""
-    found = []
+def _children() -> dict[int, str]:
+    """Processes this test process started that are still there (pcscd of the fixture aside), by pid."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+            text = stat.read_text()
+            fields = text.rsplit(")", 1)[1].split()
+            name = text.split("(", 1)[1].rsplit(")", 1)[0]
         except (OSError, IndexError):
             continue
         if int(fields[1]) == os.getpid() and name != "pcscd" and fields[0] != "Z":
-            found.append(name)
+            found[int(stat.parent.name)] = name
     return found
 
 
@@ -80,7 +81,8 @@ def _check_run(name: str, port: int, tmp_path: Path) -> None:
     differences = [f"{o.label}: {o.differences()}" for o in outcomes if not o.as_expected]
     differences += [f.line(n) for n, f in enumerate(delivery.faults, 1) if f.differences()]
     assert not differences and delivery.exactly_once, differences
-    assert sorted(set(_children()) - set(children_before)) == []     # no broker or helper left behind
+    left = {pid: name for pid, name in _children().items() if pid not in children_before}
+    assert left == {}                                                # no broker or helper left behind
     lingering = {t.name for t in threading.enumerate() if t.is_alive()} - before
     assert not {n for n in lingering if n.startswith(("lane", "fault", "vpcd", "gate-sim"))}, lingering
 

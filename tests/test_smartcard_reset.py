@@ -6,47 +6,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from smartcard.scard import (
-    SCARD_PROTOCOL_T0,
-    SCARD_PROTOCOL_T1,
-    SCARD_RESET_CARD,
-    SCARD_SCOPE_USER,
-    SCARD_SHARE_SHARED,
-    SCardConnect,
-    SCardDisconnect,
-    SCardEstablishContext,
-    SCardReleaseContext,
-)
-
 from drivers.smartcard import open_transceiver
 from drivers.smartcard.pcsc import PcscTransceiver
 from firmware_app.emrtd.files import LdsFile
 from firmware_app.emrtd.reader import ReadStep, read_document
-from tests.chip_fixtures import counter_rng, make_chip, mrz_key
-from tests.pcsc_fixtures import insert_card, pcscd_vpcd, remove_card  # noqa: F401  (fixture)
-
-URL = "pcsc://Virtual PCD 00 00"
-NAME = "Virtual PCD 00 00"
-SELECT_EMRTD = bytes.fromhex("00A4040C07A0000002471001")
-
-
-@pytest.fixture
-def chip_in_reader(pcscd_vpcd):
-    chip = make_chip(dg2_size=3000)
-    inserted = insert_card(chip, pcscd_vpcd[1])
-    yield chip
-    remove_card(inserted)
-
-
-def reset_by_another_handle() -> None:
-    """What a second application (or pcscd powering a card up) does to a shared card."""
-    _, context = SCardEstablishContext(SCARD_SCOPE_USER)
-    try:
-        _, handle, _ = SCardConnect(context, NAME, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
-        SCardDisconnect(handle, SCARD_RESET_CARD)
-    finally:
-        SCardReleaseContext(context)
+from tests.chip_fixtures import counter_rng, mrz_key
+from tests.vpcd_card import NAME, SELECT_EMRTD, URL, chip_in_reader, pcscd_vpcd, reset_by_another_handle  # noqa: F401
 
 
 def test_a_reset_between_connecting_and_reading_the_atr_reconnects(chip_in_reader):

@@ -9,17 +9,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from smartcard.scard import (
-    SCARD_PROTOCOL_T0,
-    SCARD_PROTOCOL_T1,
-    SCARD_RESET_CARD,
-    SCARD_SCOPE_USER,
-    SCARD_SHARE_SHARED,
-    SCardConnect,
-    SCardDisconnect,
-    SCardEstablishContext,
-    SCardReleaseContext,
-)
 
 from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, DriverError, ReaderBusy
 from drivers.smartcard import open_transceiver
@@ -28,18 +17,8 @@ from drivers.smartcard.pcsc import find_reader
 from firmware_app.emrtd.errors import TransportError
 from firmware_app.emrtd.reader import read_document
 from tests.chip_fixtures import counter_rng, make_chip, mrz_key
-from tests.pcsc_fixtures import insert_card, pcscd_vpcd, remove_card  # noqa: F401  (fixture)
-
-URL = "pcsc://Virtual PCD 00 00"
-NAME = "Virtual PCD 00 00"
-SELECT_EMRTD = bytes.fromhex("00A4040C07A0000002471001")
-
-
-@pytest.fixture
-def card(pcscd_vpcd):
-    inserted = insert_card(make_chip(dg2_size=3000), pcscd_vpcd[1])
-    yield inserted
-    remove_card(inserted)
+from tests.pcsc_fixtures import insert_card, remove_card
+from tests.vpcd_card import NAME, SELECT_EMRTD, URL, chip_in_reader, pcscd_vpcd, reset_by_another_handle  # noqa: F401
 
 
 def test_vpcd_readers_make_a_short_pattern_ambiguous(pcscd_vpcd):
@@ -49,7 +28,7 @@ def test_vpcd_readers_make_a_short_pattern_ambiguous(pcscd_vpcd):
     assert str(find_reader("Virtual PCD 00 01")) == "Virtual PCD 00 01"
 
 
-def test_nothing_resets_the_card_under_an_open_session(card):
+def test_nothing_resets_the_card_under_an_open_session(chip_in_reader):
     """The old presence poll connected and disconnected (unpowering the card) every 0.2 s and a
     second `gatectl chip read` did the same: the session's secure messaging broke mid-read."""
     stop, outcomes, events = threading.Event(), [], []
@@ -78,7 +57,7 @@ def test_nothing_resets_the_card_under_an_open_session(card):
     assert "absent" not in outcomes and events == [CardEvent.INSERTED]
 
 
-def test_a_second_opener_waits_then_gets_the_card(card):
+def test_a_second_opener_waits_then_gets_the_card(chip_in_reader):
     first = open_transceiver(URL)
     threading.Timer(0.2, first.close).start()
     second = open_transceiver(URL, timeout_s=3.0)   # waits for the first session to end
@@ -86,15 +65,10 @@ def test_a_second_opener_waits_then_gets_the_card(card):
     second.close()
 
 
-def test_reset_by_another_handle_is_a_reset_then_the_session_continues(card):
+def test_reset_by_another_handle_is_a_reset_then_the_session_continues(chip_in_reader):
     transceiver = open_transceiver(URL, exclusive=False)   # e.g. a shared diagnostic session
     assert transceiver.transmit(SELECT_EMRTD)[-2:] == b"\x90\x00"
-    _, context = SCardEstablishContext(SCARD_SCOPE_USER)
-    try:
-        _, handle, _ = SCardConnect(context, NAME, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
-        SCardDisconnect(handle, SCARD_RESET_CARD)
-    finally:
-        SCardReleaseContext(context)
+    reset_by_another_handle()
     with pytest.raises(CardReset):
         transceiver.transmit(SELECT_EMRTD)
     assert transceiver.transmit(SELECT_EMRTD)[-2:] == b"\x90\x00"   # reconnected, card still there
