@@ -137,13 +137,16 @@ class LaneRun:
     cpu_s: list[float] = field(default_factory=list)            # process CPU during the traveller
     delivery: object = None
     error: str = ""
+    gate_events: list = field(default_factory=list)             # GateWatch: sensor and lane transitions
 
 
 def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timing: TimingModel,
              started: float, progress=lambda lane, number, outcome: None) -> None:
     """One lane's travellers in order; the lane's delivery is collected at the end."""
+    from simulator.load_breakdown import GateWatch
     from simulator.scenario_cmd import collect_delivery
     runner = ScenarioRunner(bench, timing)
+    watch = GateWatch(bench).start()
     try:
         for number, spec in enumerate(travellers, start=1):
             cpu = time.process_time()
@@ -154,6 +157,9 @@ def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timin
             progress(lane.lane, number, outcome)
     except (TravellerStuck, ScenarioError, OSError) as exc:
         lane.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        watch.stop()
+        lane.gate_events = watch.events
     lane.delivery = collect_delivery(bench, lane.outcomes)
 
 

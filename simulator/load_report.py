@@ -69,8 +69,15 @@ def summarise(runs, sampler, elapsed_s: float, timing, asked: int) -> dict:
                                  for run in runs),
         "timing_model": {name: getattr(timing, name) for name in timing.__dataclass_fields__},
         "real_time": REAL_TIME,
+        "cycle_breakdown": _breakdown(runs),
         "rss_scope": "this process: the appliance(s), the simulated devices and the reference BMIS consumer",
     }
+
+
+def _breakdown(runs) -> dict:
+    from simulator.load_breakdown import lane_breakdown, summarise_breakdown
+    rows = [row for run in runs for row in lane_breakdown(run.outcomes, getattr(run, "gate_events", []))]
+    return summarise_breakdown(rows)
 
 
 def _lane(run) -> dict:
@@ -122,6 +129,9 @@ def summary_text(report: dict) -> str:
     lines.append(f"CPU per traveller (process, all threads): p50 {cpu['per_traveller_s']['p50']:.2f} s, "
                  f"p95 {cpu['per_traveller_s']['p95']:.2f} s")
     lines += target_lines(report)
+    if "cycle_breakdown" in report:
+        from simulator.load_breakdown import breakdown_lines
+        lines += breakdown_lines(report["cycle_breakdown"])
     lines.append(f"BMIS received every crossing exactly once: {'yes' if report['bmis_exactly_once'] else 'NO'}")
     for lane in report["lanes"]:
         lines += [f"  lane {lane['lane']} differs: {d}" for d in lane["differences"]]

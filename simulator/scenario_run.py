@@ -68,6 +68,7 @@ class TravellerOutcome:
     expected_officer: tuple[str | None, str | None] | None = None
     machine_s: float | None = None         # timing model: document on the reader to the decision
     cycle_s: float | None = None           # timing model: this traveller in to the next traveller in
+    marks: dict[str, float] = field(default_factory=dict)   # timing model: moments on the lane clock (s)
 
     @property
     def as_expected(self) -> bool:
@@ -151,6 +152,7 @@ class ScenarioRunner:
         self._human_rng = random.Random(timing.seed if timing else 0)
         self.clock = LaneClock(timing) if timing else None
         self._entered_at: float | None = None
+        self._entry_open_at: float | None = None
         self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
@@ -189,6 +191,7 @@ class ScenarioRunner:
         outcome = _outcome(spec, message, screen, seconds)
         if self.clock is not None:
             outcome.machine_s = decided - placed
+            outcome.marks = self._marks(set_off, pace, placed, decided)
             outcome.cycle_s = self.clock.departed(set_off, self._entered_at)
         return outcome
 
@@ -202,6 +205,18 @@ class ScenarioRunner:
         else:
             timer.start()
         return timer
+
+    def _marks(self, set_off: float, pace, placed: float, decided: float) -> dict[str, float]:
+        """The traveller's moments on the lane clock, for the lane cycle's breakdown (load_breakdown.py);
+        `offset` turns them back into real monotonic time (the idle the speedup skipped)."""
+        assert self.clock is not None
+        offset = self.clock.skipped
+        real = {"placed": placed, "decided": decided, "entry_open": self._entry_open_at,
+                "entered": self._entered_at, "done": time.monotonic()}
+        marks = {name: moment + offset for name, moment in real.items() if moment is not None}
+        marks.update(set_off=set_off, arrived=set_off + pace.approach_s,
+                     place_start=self.clock.place_started or set_off, offset=offset)
+        return marks
 
     def _latency(self):
         return self.timing.apdu_s if self.timing else None
@@ -291,6 +306,7 @@ class ScenarioRunner:
                 if message is not None:
                     decided = decided or time.monotonic()
                     self._entered_at = walker.entered_at
+                    self._entry_open_at = walker.open_since(Door.ENTRY)
                     walker.finish()
                     time.sleep(SCREEN_SETTLE_S)
                     screens.close()
@@ -369,6 +385,10 @@ class _Walker:
             return False
         since = self._open_since.setdefault(door, time.monotonic())
         return time.monotonic() - since >= seconds
+
+    def open_since(self, door: Door) -> float | None:
+        """When the walker first saw the door open (None: never, or no timing model)."""
+        return self._open_since.get(door)
 
     def step(self, phase: Phase | None, emergency: bool) -> None:
         if phase is Phase.ENTERING and not self.entered:

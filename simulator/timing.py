@@ -190,6 +190,7 @@ class LaneClock:
         self.timing, self._sleep, self._monotonic = timing, sleep, monotonic
         self.skipped = 0.0
         self.next_in: float | None = None
+        self.place_started: float | None = None     # modelled moment the last document placing began
 
     def now(self) -> float:
         return self._monotonic() + self.skipped
@@ -205,7 +206,8 @@ class LaneClock:
         """The traveller walks up and places the document; returns when they set off (modelled)."""
         set_off = self.next_in if self.next_in is not None else self.now()
         self.idle_until(set_off + pace.approach_s)
-        self.idle_until(self.now() + pace.place_document_s)
+        self.place_started = self.now()
+        self.idle_until(self.place_started + pace.place_document_s)
         return set_off
 
     def departed(self, set_off: float, entered_at: float | None) -> float:
