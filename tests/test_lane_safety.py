@@ -69,7 +69,8 @@ def test_fault_in_a_mantrap_passage_locks_the_exit_and_opens_the_way_back(fault,
 
 def test_fault_after_the_traveller_left_secures_everything():
     lane = Lane()
-    to_phase(lane, Phase.EXIT_CLOSING)
+    to_phase(lane, Phase.EXITING)
+    lane.send(ev.PresenceChanged(0))        # out: the crossing is done, the exit shutting behind them
     actions = lane.send(ev.TamperOn())
     assert SecureDoors() in actions and not lane.data.retreat and not lane.data.commanded_open
 

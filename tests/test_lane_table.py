@@ -57,7 +57,8 @@ SETUPS = {
     "closed": (None, lambda lane: lane.send(ev.ModeChanged(LaneMode.CLOSED)), S.CLOSED),
     "emergency": (None, lambda lane: lane.send(ev.EmergencyOn()), S.EMERGENCY),
     "tailgate_hold": (None, lambda lane: (_to_entry_closing(lane), lane.send(ev.PresenceChanged(2))), S.PASSAGE),
-    "exit_closing": (None, lambda lane: (_to_exiting(lane), lane.send(ev.PresenceChanged(0))), S.CLOSING),
+    # the traveller is out: the crossing is done and the lane takes the next document while the exit shuts
+    "exit_closing": (None, lambda lane: (_to_exiting(lane), lane.send(ev.PresenceChanged(0))), S.IDLE),
     "abort_closing": (None, lambda lane: (_to_passage(lane), lane.fire(TimerKind.ENTER)), S.CLOSING),
     # a tamper alarm with the traveller between the doors: exit locked, entry released for retreat
     "retreat": (None, lambda lane: (_to_entry_closing(lane), lane.send(ev.TamperOn())), S.OUT_OF_SERVICE),
@@ -67,7 +68,7 @@ SETUPS = {
 
 EVENTS = sorted(event_catalogue(Lane()))
 OOS, PRE = S.OUT_OF_SERVICE, ("document", "chip", "face", "decide", "officer")
-RESTING = ("idle", "refer", "closed")
+RESTING = ("idle", "exit_closing", "refer", "closed")
 PASSAGES = ("passage", "entry_closing", "exiting", "tailgate_hold", "exit_closing", "abort_closing")
 
 # (setup, event) -> expected state; everything not listed keeps the setup's state.
@@ -86,14 +87,14 @@ _rows([s for s in SETUPS if s not in ("emergency", "out_of_service", "retreat")]
       ["tamper_on", "fault_gate", "fault_journal"], OOS)
 _rows(RESTING + PRE, ["fault_camera", "entry_opened", "exit_opened"], OOS)
 # never trapped: anybody inside a mantrap with no passage running gets the entry released
-_rows(["idle", "closed"], ["presence_1", "presence_2"], OOS)
+_rows(["idle", "exit_closing", "closed"], ["presence_1", "presence_2"], OOS)
 _rows(["passage", "entry_closing"], ["exit_opened"], OOS)
 _rows(["exiting"], ["entry_opened"], OOS)
 _rows(["emergency"], ["emergency_off"], S.IDLE)
 _rows(["out_of_service"], ["tamper_off"], S.IDLE)
 # documents and stages
-_rows(["idle"], ["doc_valid"], S.CHIP)
-_rows(["idle"], ["doc_invalid", "doc_unreadable"], S.DOCUMENT)
+_rows(["idle", "exit_closing"], ["doc_valid"], S.CHIP)
+_rows(["idle", "exit_closing"], ["doc_invalid", "doc_unreadable"], S.DOCUMENT)
 _rows(["document"], ["doc_valid"], S.CHIP)
 _rows(["document"], ["timeout_state"], S.DECIDE)
 _rows(["chip", "face", "decide", "officer"], ["doc_removed"], S.IDLE)
@@ -106,16 +107,17 @@ _rows(["officer"], ["officer_yes"], S.PASSAGE)
 _rows(["officer"], ["officer_no", "officer_reject", "timeout_state"], S.REFER)
 _rows(["refer"], ["doc_removed", "timeout_state"], S.IDLE)
 # modes
-_rows(["idle"], ["mode_closed"], S.CLOSED)
+_rows(["idle", "exit_closing"], ["mode_closed"], S.CLOSED)
 _rows(["closed"], ["mode_normal", "mode_assisted"], S.IDLE)
 # passage
 _rows(["passage"], ["presence_1", "timeout_state"], S.CLOSING)
 _rows(["entry_closing"], ["entry_closed", "presence_2"], S.PASSAGE)
-_rows(["exiting"], ["presence_0"], S.CLOSING)
+_rows(["exiting"], ["presence_0"], S.IDLE)
 _rows(["tailgate_hold"], ["presence_0"], S.CLOSING)            # both stepped back: entry closes
 _rows(["tailgate_hold", "abort_closing"], ["exit_opened"], OOS)  # the exit forced
 _rows(["exit_closing"], ["entry_opened"], OOS)                  # the entry forced behind them
 _rows(["exit_closing"], ["exit_closed"], S.IDLE)
+_rows(["exit_closing"], ["exit_opened"], S.IDLE)      # the exit never reported shut: a repeated report
 _rows(["abort_closing"], ["entry_closed"], S.IDLE)
 # officer override: refused in a passage, an emergency, a retreat or a fault; voids a transaction
 # still being checked; ends (doors secured) when the officer closes or the hold expires

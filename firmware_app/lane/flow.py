@@ -203,6 +203,10 @@ def apply_decision(s: Step, decision: Decision) -> None:
     if decision.passed and (s.data.presence > 0 or s.data.retreat):
         # the documents are checked outside: somebody already inside the lane must not be let on
         decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane occupied"))
+    elif decision.passed and (s.data.sensed_open or s.data.commanded_open):
+        # the last passage's door has not shut behind the previous traveller (read meanwhile): the
+        # lane is not clear, so no door opens (never two passages at once)
+        decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane not clear"))
     if decision.passed and s.active.mode in _NO_PASSAGE_MODES:
         decision = decision.with_finding(Finding(_NO_PASSAGE_MODES[s.active.mode], Outcome.REFER, s.active.mode.value))
     s.update_txn(decision=decision)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from drivers.gate.layout import Door
 from firmware_app.policy import Decision, LaneMode, Outcome
 
 from .actions import CancelStages, EndTransaction, ExceptionKind, JournalBegin, RecordCrossing
@@ -50,9 +51,17 @@ def resting_state(s: Step) -> State:
     data = s.data
     if data.emergency:
         return State.EMERGENCY
-    if data.faults or data.sensed_open or data.commanded_open:
+    if data.faults or (data.sensed_open - _shutting_behind(s)) or data.commanded_open:
         return State.OUT_OF_SERVICE     # includes doors not yet confirmed shut
     return State.CLOSED if data.mode is LaneMode.CLOSED else State.IDLE
+
+
+def _shutting_behind(s: Step) -> frozenset[Door]:
+    """The last door of a finished passage while it shuts on time behind the traveller who left."""
+    door, data = s.data.closing_behind, s.data
+    if door is None or door not in data.closing or door in data.held_open_alarmed or data.presence:
+        return frozenset()
+    return frozenset({door})
 
 
 def settle(s: Step) -> None:

@@ -77,11 +77,15 @@ def _entry_shut(s: Step) -> None:
 
 
 def _left(s: Step) -> None:
+    """Out through the last door: the crossing is done. The door shuts behind them while the lane
+    already takes the next document (its held-open timer watches it; no door opens for the next
+    traveller before it is confirmed shut, see flow.apply_decision)."""
     s.cancel_timer(TimerKind.EXIT)
     s.close_door(_last_door(s))
     _phase(s, Phase.EXIT_CLOSING)
-    if s.door_is_shut(_last_door(s)):
-        _complete(s)
+    if not s.door_is_shut(_last_door(s)):
+        s.set(closing_behind=_last_door(s))
+    _complete(s)
 
 
 def _abort(s: Step) -> None:
@@ -115,8 +119,7 @@ def door_closed_in_passage(s: Step, door: Door) -> None:
     phase = s.active.phase
     if phase is Phase.ENTRY_CLOSING and door is Door.ENTRY:
         _entry_shut(s)
-    elif ((phase is Phase.EXIT_CLOSING and door is _last_door(s))
-          or (phase is Phase.ABORT_CLOSING and not s.data.closing)):
+    elif phase is Phase.ABORT_CLOSING and not s.data.closing:
         _complete(s)
 
 

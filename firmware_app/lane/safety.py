@@ -42,7 +42,8 @@ def emergency_on(s: Step) -> None:
     s.exception(ExceptionKind.EMERGENCY)
     void(s, ExceptionKind.EMERGENCY)
     s.cancel_timers(keep_held_open=False)
-    s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset(), retreat=False, override=None)
+    s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset(), closing_behind=None, retreat=False,
+          override=None)
     s.emit(ReleaseDoors())
     s.to(State.EMERGENCY)
     s.show(state_view(State.EMERGENCY))
@@ -148,7 +149,8 @@ def door_opened(s: Step, door: Door) -> None:
 def door_closed(s: Step, door: Door) -> None:
     was_watched = door in s.data.closing
     s.set(sensed_open=s.data.sensed_open - {door}, closing=s.data.closing - {door},
-          held_open_alarmed=s.data.held_open_alarmed - {door})
+          held_open_alarmed=s.data.held_open_alarmed - {door},
+          closing_behind=None if s.data.closing_behind is door else s.data.closing_behind)
     if was_watched:
         s.cancel_timer(HELD_OPEN_TIMER[door])
     if Fault.DOOR_FORCED in s.data.faults and not (s.data.sensed_open - s.data.commanded_open):
@@ -167,6 +169,9 @@ def held_open_timeout(s: Step, door: Door) -> None:
     s.set(held_open_alarmed=s.data.held_open_alarmed | {door})
     s.alarm(AlarmKind.DOOR_HELD_OPEN, door.value)
     s.exception(ExceptionKind.DOOR_HELD_OPEN, door.value)
+    if s.data.closing_behind is door:       # it did not shut behind the last traveller: out of service
+        s.set(closing_behind=None)
+        settle(s)
 
 
 def presence(s: Step, count: int) -> None:

@@ -166,6 +166,9 @@ class LaneData:
     timers: tuple[tuple[TimerKind, int], ...] = ()
     commanded_open: frozenset[Door] = frozenset()
     closing: frozenset[Door] = frozenset()       # commanded shut, sensor not yet confirming
+    # the last door of a finished passage, shutting behind a traveller who has left: the lane takes
+    # the next document meanwhile (no door opens for it until every door is confirmed shut)
+    closing_behind: Door | None = None
     sensed_open: frozenset[Door] = frozenset()
     presence: int = 0
     emergency: bool = False

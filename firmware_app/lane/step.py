@@ -95,7 +95,8 @@ class Step:
 
     # --- doors ------------------------------------------------------------------------------
     def open_door(self, door: Door) -> None:
-        self.set(commanded_open=self.data.commanded_open | {door}, closing=self.data.closing - {door})
+        self.set(commanded_open=self.data.commanded_open | {door}, closing=self.data.closing - {door},
+                 closing_behind=None)
         self.cancel_timer(HELD_OPEN_TIMER[door])
         txn = self.txn     # a door opens inside a transaction only for its PASS passage
         self.emit(OpenDoor(door, txn.txn_id if txn is not None else None))
@@ -117,7 +118,7 @@ class Step:
                     self.close_door(door)
             return
         opened = self.data.commanded_open | self.data.sensed_open
-        self.set(commanded_open=frozenset())
+        self.set(commanded_open=frozenset(), closing_behind=None)
         self.emit(SecureDoors())
         for door in sorted(opened):
             self._watch_closing(door)
