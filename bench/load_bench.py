@@ -6,7 +6,7 @@ Starts pcscd, so run it under the lock:
     flock /tmp/pcscd.lock .venv/bin/python -m bench load_bench [--travellers N] [--lanes M] [gatesim load options]
 
 Reports (JSON, JUnit XML, summary, PNG charts) go to var/load-bench/. The 5,000-traveller memory
-check is the slow test tests/test_sim_load_soak.py (docs/scenarios.md, "Load runs").
+soak is bench/soak_bench.py (docs/scenarios.md, "Load runs").
 """
 from __future__ import annotations
 

@@ -186,6 +186,18 @@ class BmisConsumer:
         with self._lock:
             return _query_messages(self._conn, kind, device_id)
 
+    def messages_after(self, rowid: int, kind: str | None = None,
+                       device_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Messages stored after `rowid` (0: from the start) and the last rowid seen: a poller reads
+        each message once instead of the whole store on every poll."""
+        with self._lock:
+            last = _last_rowid(self._conn)
+            return _query_messages(self._conn, kind, device_id, (rowid, last)), last
+
+    def last_rowid(self) -> int:
+        with self._lock:
+            return _last_rowid(self._conn)
+
     def seq_gaps(self, device_id: str) -> list[int]:
         """Sequence numbers missing at the BMIS (the Last Will's seq is only seen if the gate died)."""
         with self._lock:
@@ -231,8 +243,15 @@ def _whole_seconds(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _query_messages(conn: sqlite3.Connection, kind: str | None, device_id: str | None) -> list[dict[str, Any]]:
+def _last_rowid(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM messages").fetchone()[0])
+
+
+def _query_messages(conn: sqlite3.Connection, kind: str | None, device_id: str | None,
+                    rowids: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     query, args = "SELECT msg_id, device_id, kind, seq, boot, time, topic, body FROM messages WHERE 1=1", []
+    if rowids is not None:
+        query, args = query + " AND rowid > ? AND rowid <= ?", args + list(rowids)
     if kind:
         query, args = query + " AND kind = ?", args + [kind]
     if device_id:

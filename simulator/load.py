@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.memory_probe import ProcessProbe
 from simulator.scenario import Chip, ScenarioError, TravellerSpec
 from simulator.scenario_bench import Bench, BenchUnavailable
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
@@ -94,11 +95,12 @@ class Sample:
 
 
 class Sampler:
-    """Resident memory and CPU of this process, every SAMPLE_S, from /proc."""
+    """Resident memory and CPU of a process (by default this one), every SAMPLE_S, from /proc."""
 
-    def __init__(self, done=lambda: 0, interval_s: float = SAMPLE_S):
+    def __init__(self, done=lambda: 0, interval_s: float = SAMPLE_S, probe: ProcessProbe | None = None):
         self.samples: list[Sample] = []
         self._done, self._interval = done, interval_s
+        self.probe = probe or ProcessProbe()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="load-sampler", daemon=True)
         self._start = time.monotonic()
@@ -115,7 +117,8 @@ class Sampler:
         self.sample()
 
     def sample(self) -> None:
-        self.samples.append(Sample(time.monotonic() - self._start, rss_mb(), time.process_time(), self._done()))
+        self.samples.append(Sample(time.monotonic() - self._start, self.probe.rss_mb(), self.probe.cpu_s(),
+                                   self._done()))
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -123,10 +126,7 @@ class Sampler:
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return 0.0
+    return ProcessProbe().rss_mb()
 
 
 @dataclass

@@ -153,6 +153,7 @@ class ScenarioRunner:
         self.clock = LaneClock(timing) if timing else None
         self._entered_at: float | None = None
         self._entry_open_at: float | None = None
+        self._seen = 0          # the BMIS consumer's last message read (rowid)
         self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
@@ -287,6 +288,7 @@ class ScenarioRunner:
         """Walk the traveller until the BMIS has the crossing record; also returns when the lane
         decided (the first poll that saw a decided state)."""
         walker = _Walker(self.bench, spec.behaviour, pace)
+        self._seen = self.bench.consumer.last_rowid()      # only what arrives from now on
         screens = _Screens(self.bench.appliance.views)
         txn_id, decided = None, None
         answered = spec.officer in (None, OfficerAnswer.NONE)
@@ -326,7 +328,11 @@ class ScenarioRunner:
             log.warning("the simulated officer could not answer: %s", exc)
 
     def _crossing(self, txn_id: str) -> dict | None:
-        for message in self.bench.consumer.messages(kind="events/crossing", device_id=DEVICE_ID):
+        """The transaction's crossing record at the BMIS; reads only messages new since the last poll
+        (a long load run must not parse the whole store on every poll)."""
+        messages, self._seen = self.bench.consumer.messages_after(self._seen, kind="events/crossing",
+                                                                  device_id=DEVICE_ID)
+        for message in messages:
             if message["data"].get("transaction_id") == txn_id:
                 return message
         return None

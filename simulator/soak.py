@@ -1,0 +1,166 @@
+"""The long memory run ("no RSS growth over 5,000 travellers"): generated travellers through the
+real assembled appliance one after another, memory sampled every few travellers, every crossing
+checked at the BMIS at the end.
+
+Accelerated time: the timing model is OFF (devices answer as fast as they go, doors swing in
+50 ms, travellers walk at once): memory growth depends on how many transactions ran, not on how
+long each took, so the run lasts what the machine's CPU needs and no more. Nothing of a traveller
+is kept by the run itself (counts and the first differences only), so the simulator's own
+bookkeeping does not grow with N.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from simulator.memory_probe import HeapProbe, ProcessProbe
+
+MAX_DIFFERENCES = 20
+SLOPE_WINDOW = 4000            # the issue's "no growth": the slope over the last 4,000 travellers
+EDGE = 1000                    # first-1000 vs last-1000 travellers
+GROWTH_LIMIT_MB_PER_1000 = 1.0  # "no growth": under 1 MB per 1,000 travellers (1 kB per traveller)
+
+
+@dataclass
+class SoakSample:
+    done: int
+    t: float            # real seconds since the first traveller
+    rss_mb: float
+    cpu_s: float
+    heap_mb: float | None = None        # tracemalloc: the whole Python heap
+    appliance_heap_mb: float | None = None  # tracemalloc: allocated with appliance code on the stack
+
+
+@dataclass
+class SoakTally:
+    asked: int
+    done: int = 0
+    as_expected: int = 0
+    differences: list[str] = field(default_factory=list)
+    samples: list[SoakSample] = field(default_factory=list)
+    delivery: object = None
+    error: str = ""
+
+    def count(self, number: int, outcome) -> None:
+        self.done += 1
+        if outcome.as_expected:
+            self.as_expected += 1
+        elif len(self.differences) < MAX_DIFFERENCES:
+            self.differences.append(f"{number} {outcome.label}: {'; '.join(outcome.differences())}")
+
+
+class SoakSampler:
+    """Memory at a traveller count; the probe's pid is the process to watch (in-process: this one)."""
+
+    def __init__(self, probe: ProcessProbe, heap: HeapProbe | None = None, heap_every: int = 0):
+        self.probe, self.heap, self.heap_every = probe, heap, heap_every
+        self._start = time.monotonic()
+
+    def sample(self, done: int) -> SoakSample:
+        sample = SoakSample(done, time.monotonic() - self._start, self.probe.rss_mb(), self.probe.cpu_s())
+        if self.heap is not None:
+            sample.heap_mb = self.heap.traced_mb()
+            if self.heap_every and done % self.heap_every == 0:
+                sample.appliance_heap_mb = self.heap.appliance_mb()
+        return sample
+
+
+def slope_per_1000(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (travellers done, MB), in MB per 1,000 travellers (0 for < 2 points)."""
+    if len(points) < 2 or len({x for x, _ in points}) < 2:
+        return 0.0
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    num = sum((x - mean_x) * (y - mean_y) for x, y in points)
+    den = sum((x - mean_x) ** 2 for x, _ in points)
+    return 1000.0 * num / den
+
+
+def growth(samples: list[SoakSample], total: int, value=lambda s: s.rss_mb) -> dict:
+    """The growth figures: the slope over the last SLOPE_WINDOW travellers, and the median of the
+    first EDGE travellers' samples against the last EDGE's. A shorter run scales both windows
+    (slope: the last 80%; edges: 20% each) and says so."""
+    points = [(s.done, value(s)) for s in samples if value(s) is not None]
+    window = min(SLOPE_WINDOW, int(total * 0.8))
+    edge = min(EDGE, max(1, total // 5))
+    first = [y for x, y in points if 0 < x <= edge]
+    last = [y for x, y in points if x > total - edge]
+    slope = slope_per_1000([(x, y) for x, y in points if x >= total - window])
+    first_mb = statistics.median(first) if first else 0.0
+    last_mb = statistics.median(last) if last else 0.0
+    return {"slope_window_travellers": window, "slope_mb_per_1000": slope, "edge_travellers": edge,
+            "first_median_mb": first_mb, "last_median_mb": last_mb, "last_minus_first_mb": last_mb - first_mb,
+            "limit_mb_per_1000": GROWTH_LIMIT_MB_PER_1000, "flat": slope < GROWTH_LIMIT_MB_PER_1000}
+
+
+def soak_report(tally: SoakTally, elapsed_s: float, pid: int | str, heap: bool) -> dict:
+    samples = tally.samples
+    delivery = tally.delivery
+    crossings = getattr(delivery, "crossings_per_transaction", {}) or {}
+    exactly_once = bool(delivery is not None and delivery.exactly_once and len(crossings) == tally.done
+                        and all(n == 1 for n in crossings.values()))
+    report = {
+        "travellers": {"asked": tally.asked, "done": tally.done, "as_expected": tally.as_expected,
+                       "differences": tally.differences},
+        "error": tally.error,
+        "time": {"real_s": elapsed_s, "per_traveller_s": elapsed_s / tally.done if tally.done else 0.0,
+                 "timing_model": "off (devices as fast as they go: the run is as accelerated as the CPU allows)"},
+        "cpu_per_traveller_s": _cpu_per_traveller(samples),
+        "rss": {"pid": pid, "scope": _scope(pid), "start_mb": samples[0].rss_mb if samples else 0.0,
+                "peak_mb": max((s.rss_mb for s in samples), default=0.0),
+                "end_mb": samples[-1].rss_mb if samples else 0.0, **growth(samples, tally.done)},
+        "bmis": {"crossings": sum(crossings.values()), "transactions": len(crossings),
+                 "exactly_once": exactly_once},
+        "samples": [[s.done, round(s.t, 1), round(s.rss_mb, 2), s.heap_mb and round(s.heap_mb, 2),
+                     s.appliance_heap_mb and round(s.appliance_heap_mb, 2)] for s in samples],
+    }
+    if heap:
+        report["python_heap"] = {"whole_process": growth(samples, tally.done, lambda s: s.heap_mb),
+                                 "appliance_code": growth(samples, tally.done, lambda s: s.appliance_heap_mb)}
+    return report
+
+
+def _cpu_per_traveller(samples: list[SoakSample]) -> float:
+    if len(samples) < 2 or samples[-1].done == samples[0].done:
+        return 0.0
+    return (samples[-1].cpu_s - samples[0].cpu_s) / (samples[-1].done - samples[0].done)
+
+
+def _scope(pid: int | str) -> str:
+    if pid == "self":
+        return ("this process: the appliance (in-process, as gate-app builds it) AND the simulated devices, "
+                "the virtual chip and the reference BMIS consumer")
+    return f"process {pid} alone"
+
+
+def soak_ok(report: dict) -> bool:
+    t = report["travellers"]
+    return (not report["error"] and t["done"] == t["asked"] == t["as_expected"]
+            and report["bmis"]["exactly_once"])
+
+
+def soak_lines(report: dict) -> list[str]:
+    t, rss, tm = report["travellers"], report["rss"], report["time"]
+    lines = [f"soak: {t['done']} of {t['asked']} travellers done, {t['as_expected']} as expected; "
+             f"{tm['real_s']:.0f} s real ({tm['per_traveller_s']:.2f} s per traveller), "
+             f"timing model {tm['timing_model']}",
+             f"CPU per traveller (process, all threads): {report['cpu_per_traveller_s']:.2f} s",
+             f"RSS ({rss['scope']}): start {rss['start_mb']:.1f} MB, peak {rss['peak_mb']:.1f} MB, "
+             f"end {rss['end_mb']:.1f} MB",
+             _growth_line("RSS", rss)]
+    for name, figures in report.get("python_heap", {}).items():
+        lines.append(_growth_line(f"Python heap ({name.replace('_', ' ')}, tracemalloc)", figures))
+    lines.append(f"BMIS: {report['bmis']['crossings']} crossings for {report['bmis']['transactions']} transactions, "
+                 f"exactly once: {'yes' if report['bmis']['exactly_once'] else 'NO'}")
+    lines += [f"  differs: {d}" for d in t["differences"]]
+    lines += [f"  stopped: {report['error']}"] if report["error"] else []
+    return lines
+
+
+def _growth_line(what: str, g: dict) -> str:
+    verdict = "flat" if g["flat"] else "GROWING"
+    return (f"{what} growth: slope {g['slope_mb_per_1000']:+.2f} MB per 1,000 travellers over the last "
+            f"{g['slope_window_travellers']}; median first {g['edge_travellers']} {g['first_median_mb']:.1f} MB, "
+            f"last {g['edge_travellers']} {g['last_median_mb']:.1f} MB ({g['last_minus_first_mb']:+.1f} MB): "
+            f"{verdict} (limit {g['limit_mb_per_1000']:.1f} MB per 1,000)")

@@ -1,0 +1,81 @@
+"""The soak's figures (simulator/soak.py) and the process probe, without running a soak."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from simulator.memory_probe import HeapProbe, ProcessGone, ProcessProbe
+from simulator.soak import SoakSample, SoakTally, growth, slope_per_1000, soak_lines, soak_ok, soak_report
+
+
+def _samples(total: int, every: int, mb_per_traveller: float) -> list[SoakSample]:
+    return [SoakSample(n, n * 0.5, 300.0 + mb_per_traveller * n, n * 1.2) for n in range(0, total + 1, every)]
+
+
+def test_a_flat_run_is_flat_and_a_leak_is_not():
+    flat = growth(_samples(5000, 25, 0.0), 5000)
+    assert flat["flat"] and flat["slope_mb_per_1000"] == pytest.approx(0.0)
+    assert flat["slope_window_travellers"] == 4000 and flat["edge_travellers"] == 1000
+    leak = growth(_samples(5000, 25, 0.002), 5000)       # 2 kB per traveller
+    assert not leak["flat"] and leak["slope_mb_per_1000"] == pytest.approx(2.0)
+    assert leak["last_minus_first_mb"] == pytest.approx(8.0, abs=0.2)
+
+
+def test_a_short_run_scales_its_windows():
+    figures = growth(_samples(300, 10, 0.0), 300)
+    assert figures["slope_window_travellers"] == 240 and figures["edge_travellers"] == 60
+
+
+def test_slope_of_nothing_is_zero():
+    assert slope_per_1000([]) == 0.0 and slope_per_1000([(5, 1.0), (5, 2.0)]) == 0.0
+
+
+def _delivery(crossings: dict[str, int], exactly_once: bool = True):
+    return SimpleNamespace(crossings_per_transaction=crossings, exactly_once=exactly_once)
+
+
+def test_the_report_has_its_figures_and_checks_exactly_once():
+    tally = SoakTally(asked=3, done=3, as_expected=3, samples=_samples(3, 1, 0.0))
+    tally.delivery = _delivery({"a": 1, "b": 1, "c": 1})
+    report = soak_report(tally, 6.0, "self", heap=False)
+    assert soak_ok(report) and report["bmis"]["exactly_once"]
+    assert set(report["rss"]) >= {"pid", "scope", "start_mb", "end_mb", "slope_mb_per_1000", "first_median_mb",
+                                  "last_median_mb", "flat"}
+    assert report["cpu_per_traveller_s"] == pytest.approx(1.2)
+    assert "exactly once: yes" in "\n".join(soak_lines(report))
+    tally.delivery = _delivery({"a": 1, "b": 2, "c": 1})       # a duplicate
+    assert not soak_ok(soak_report(tally, 6.0, "self", heap=False))
+    tally.delivery = _delivery({"a": 1, "b": 1})               # a lost crossing
+    assert not soak_ok(soak_report(tally, 6.0, "self", heap=False))
+
+
+def test_the_probe_reads_another_process_by_pid_and_knows_when_it_is_gone():
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(64 << 20); time.sleep(30)"])
+    try:
+        probe = ProcessProbe(child.pid)
+        for _ in range(100):
+            if probe.rss_mb() > 60:
+                break
+            subprocess.run(["sleep", "0.05"])
+        assert probe.rss_mb() > 60 and probe.cpu_s() >= 0.0
+        assert ProcessProbe().rss_mb() != probe.rss_mb()
+    finally:
+        child.kill()
+        child.wait()
+    with pytest.raises(ProcessGone):
+        ProcessProbe(child.pid).rss_mb()
+
+
+def test_the_heap_probe_counts_only_the_appliance_code():
+    heap = HeapProbe(patterns=(f"*{os.sep}test_sim_soak_report.py",)).start()
+    try:
+        held = [bytearray(1 << 20) for _ in range(4)]
+        assert heap.appliance_mb() >= 4.0 and heap.traced_mb() >= 4.0
+        assert HeapProbe(patterns=("*/no_such_module/*",)).appliance_mb() < 1.0
+        del held
+    finally:
+        heap.stop()
