@@ -35,8 +35,10 @@ PART_HELP = {
     "exit_opening": "entry shut to the exit sensed open",
     "walk_out": "exit open to the previous traveller out (presence 0)",
     "lane_settling": "previous traveller out to the lane ready for a document (idle)",
-    "bench_record_wait": "simulator: lane idle to the bench's runner done (BMIS receipt, screen settle)",
-    "bench_next_passport": "simulator: runner done to the next document placing (passport made, chip plugged)",
+    "bench_record_wait": "simulator: lane idle to the bench's runner done (BMIS receipt, screen settle); "
+                         "counted out of the cycle (a traveller at the kiosk does not wait for it)",
+    "bench_next_passport": "simulator: runner done to the next document placing (passport made, chip plugged); "
+                           "counted out likewise",
 }
 
 

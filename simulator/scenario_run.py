@@ -154,6 +154,7 @@ class ScenarioRunner:
         self._entered_at: float | None = None
         self._entry_open_at: float | None = None
         self._seen = 0          # the BMIS consumer's last message read (rowid)
+        self._ready_at: float | None = None     # the lane ready for the next document after a passage
         self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
@@ -188,12 +189,13 @@ class ScenarioRunner:
             face.cancel()
             remove_card(card, bench.chip_reader)
             bench.camera.show(None)
-        self._await_rest()
+        rested = self._await_rest()
         outcome = _outcome(spec, message, screen, seconds)
         if self.clock is not None:
             outcome.machine_s = decided - placed
             outcome.marks = self._marks(set_off, pace, placed, decided)
-            outcome.cycle_s = self.clock.departed(set_off, self._entered_at)
+            ready = min(self._ready_at or rested, rested)
+            outcome.cycle_s = self.clock.departed(set_off, self._entered_at, ready)
         return outcome
 
     # --- the timing model (simulator/timing.py) -------------------------------------------------
@@ -288,6 +290,7 @@ class ScenarioRunner:
         """Walk the traveller until the BMIS has the crossing record; also returns when the lane
         decided (the first poll that saw a decided state)."""
         walker = _Walker(self.bench, spec.behaviour, pace)
+        self._ready_at = None
         self._seen = self.bench.consumer.last_rowid()      # only what arrives from now on
         screens = _Screens(self.bench.appliance.views)
         txn_id, decided = None, None
@@ -297,6 +300,8 @@ class ScenarioRunner:
             data = self.bench.appliance.runner.data
             if decided is None and data.state.value in DECIDED_STATES:
                 decided = time.monotonic()
+            if walker.entered and data.txn is None and data.state is State.IDLE and self._ready_at is None:
+                self._ready_at = time.monotonic()      # ready for the next document after the passage
             if data.txn is not None:
                 txn_id = data.txn.txn_id
                 walker.step(data.txn.phase, data.emergency)
@@ -337,9 +342,10 @@ class ScenarioRunner:
                 return message
         return None
 
-    def _await_rest(self) -> None:
+    def _await_rest(self) -> float:
+        """Until the lane is idle again; returns when that was seen."""
         if wait_until(lambda: self.bench.appliance.lane_state() == "idle", TRAVELLER_TIMEOUT_S, POLL_S):
-            return
+            return time.monotonic()
         raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
 
 

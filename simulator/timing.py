@@ -191,6 +191,8 @@ class LaneClock:
         self.skipped = 0.0
         self.next_in: float | None = None
         self.place_started: float | None = None     # modelled moment the last document placing began
+        self.ready_at: float | None = None          # modelled moment the lane was ready after a passage
+        self.bench_s = 0.0                          # the bench's own hand-over, counted out (see arrive)
 
     def now(self) -> float:
         return self._monotonic() + self.skipped
@@ -206,11 +208,26 @@ class LaneClock:
         """The traveller walks up and places the document; returns when they set off (modelled)."""
         set_off = self.next_in if self.next_in is not None else self.now()
         self.idle_until(set_off + pace.approach_s)
+        self._hand_over(set_off + pace.approach_s)
         self.place_started = self.now()
         self.idle_until(self.place_started + pace.place_document_s)
         return set_off
 
-    def departed(self, set_off: float, entered_at: float | None) -> float:
-        """The traveller is through (or turned away); returns their lane cycle in seconds."""
+    def _hand_over(self, arrived: float) -> None:
+        """A traveller waiting at the kiosk places the document as soon as the lane is ready; the
+        bench's own work after that (waiting for the BMIS receipt of the last crossing, making the
+        next passport) is not the lane's, so it is counted out of the modelled timeline."""
+        if self.ready_at is None:
+            return
+        late = self.now() - max(arrived, self.ready_at)
+        if late > 0:
+            self.skipped -= late
+            self.bench_s += late
+        self.ready_at = None
+
+    def departed(self, set_off: float, entered_at: float | None, ready_at: float | None = None) -> float:
+        """The traveller is through (or turned away); returns their lane cycle in seconds.
+        `ready_at` (real): when the lane was ready for the next document after their passage."""
         self.next_in = entered_at + self.skipped if entered_at is not None else self.now()
+        self.ready_at = ready_at + self.skipped if ready_at is not None and entered_at is not None else None
         return self.next_in - set_off
