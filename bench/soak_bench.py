@@ -84,7 +84,7 @@ def walk(bench: Bench, travellers, sampler: SoakSampler, every: int) -> tuple[So
             if number % every == 0 or number == len(travellers):
                 sample = sampler.sample(number)
                 tally.samples.append(sample)
-                if number % (every * 20) == 0:
+                if number % (every * 4) == 0:
                     print(f"  {number}: RSS {sample.rss_mb:.1f} MB, {time.monotonic() - started:.0f} s", flush=True)
     except (TravellerStuck, ScenarioError, OSError) as exc:
         tally.error = f"{type(exc).__name__}: {exc}"
