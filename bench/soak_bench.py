@@ -80,7 +80,7 @@ def walk(bench: Bench, travellers, sampler: SoakSampler, every: int) -> tuple[So
     started = time.monotonic()
     try:
         for number, spec in enumerate(travellers, start=1):
-            tally.count(number, runner.run_traveller(number, spec))
+            tally.count(number, runner.run_traveller(number, spec), lambda outcome: _exceptions(bench, outcome))
             if number % every == 0 or number == len(travellers):
                 sample = sampler.sample(number)
                 tally.samples.append(sample)
@@ -89,6 +89,14 @@ def walk(bench: Bench, travellers, sampler: SoakSampler, every: int) -> tuple[So
     except (TravellerStuck, ScenarioError, OSError) as exc:
         tally.error = f"{type(exc).__name__}: {exc}"
     return tally, time.monotonic() - started
+
+
+def _exceptions(bench: Bench, outcome) -> str:
+    """The exceptions the crossing record names (why it was voided, say)."""
+    for message in bench.consumer.messages(kind="events/crossing"):
+        if message["msg_id"] == outcome.msg_id:
+            return "record exceptions: " + ("; ".join(map(str, message["data"].get("exceptions") or [])) or "none")
+    return ""
 
 
 if __name__ == "__main__":

@@ -42,12 +42,15 @@ class SoakTally:
     delivery: object = None
     error: str = ""
 
-    def count(self, number: int, outcome) -> None:
+    def count(self, number: int, outcome, why=lambda outcome: "") -> None:
+        """`why`: what the record says about an unexpected outcome (its exceptions), asked only then."""
         self.done += 1
         if outcome.as_expected:
             self.as_expected += 1
         elif len(self.differences) < MAX_DIFFERENCES:
-            self.differences.append(f"{number} {outcome.label}: {'; '.join(outcome.differences())}")
+            note = why(outcome)
+            self.differences.append(f"{number} {outcome.label}: {'; '.join(outcome.differences())}"
+                                    + (f" ({note})" if note else ""))
 
 
 class SoakSampler:
