@@ -29,7 +29,9 @@ def test_a_short_load_on_two_lanes(pcscd_vpcd, tmp_path, capsys):
     assert [lane["bmis"]["crossings"] for lane in report["lanes"]] == [2, 2] and report["bmis_exactly_once"]
     steps = report["steps_s"]
     assert steps["machine"]["p50"] >= 0.5                         # reader detect + scan came first
-    assert steps["passage"]["p50"] >= 4 * 0.3 + 2 * 0.4           # mantrap: 4 door swings and 2 walks
+    # mantrap: the entry opens and shuts, the exit opens, two walks; the record is made once the
+    # traveller is out (the exit shuts behind them while the next document is read)
+    assert steps["passage"]["p50"] >= 3 * 0.3 + 2 * 0.4
     assert steps["cycle"]["p50"] >= 0.8 + steps["machine"]["p50"]
     assert report["timing_model"]["chip_kbps"] == 424 and report["memory"]["peak_mb"] > 0
     assert "target machine time median" in out and "target lane cycle median" in out
