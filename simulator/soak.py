@@ -90,10 +90,11 @@ def growth(samples: list[SoakSample], total: int, value=lambda s: s.rss_mb) -> d
     first = [y for x, y in points if 0 < x <= edge]
     last = [y for x, y in points if x > total - edge]
     slope = slope_per_1000([(x, y) for x, y in points if x >= total - window])
-    first_mb = statistics.median(first) if first else 0.0
-    last_mb = statistics.median(last) if last else 0.0
+    first_mb = statistics.median(first) if first else None       # None: no sample in that window
+    last_mb = statistics.median(last) if last else None
+    change = last_mb - first_mb if first_mb is not None and last_mb is not None else None
     return {"slope_window_travellers": window, "slope_mb_per_1000": slope, "edge_travellers": edge,
-            "first_median_mb": first_mb, "last_median_mb": last_mb, "last_minus_first_mb": last_mb - first_mb,
+            "first_median_mb": first_mb, "last_median_mb": last_mb, "last_minus_first_mb": change,
             "limit_mb_per_1000": GROWTH_LIMIT_MB_PER_1000, "flat": slope < GROWTH_LIMIT_MB_PER_1000}
 
 
@@ -163,7 +164,9 @@ def soak_lines(report: dict) -> list[str]:
 
 def _growth_line(what: str, g: dict) -> str:
     verdict = "flat" if g["flat"] else "GROWING"
+    edges = "no sample in the first or last window"
+    if g["last_minus_first_mb"] is not None:
+        edges = (f"median first {g['edge_travellers']} {g['first_median_mb']:.1f} MB, last {g['edge_travellers']} "
+                 f"{g['last_median_mb']:.1f} MB ({g['last_minus_first_mb']:+.1f} MB)")
     return (f"{what} growth: slope {g['slope_mb_per_1000']:+.2f} MB per 1,000 travellers over the last "
-            f"{g['slope_window_travellers']}; median first {g['edge_travellers']} {g['first_median_mb']:.1f} MB, "
-            f"last {g['edge_travellers']} {g['last_median_mb']:.1f} MB ({g['last_minus_first_mb']:+.1f} MB): "
-            f"{verdict} (limit {g['limit_mb_per_1000']:.1f} MB per 1,000)")
+            f"{g['slope_window_travellers']}; {edges}: {verdict} (limit {g['limit_mb_per_1000']:.1f} MB per 1,000)")

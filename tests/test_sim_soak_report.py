@@ -30,6 +30,13 @@ def test_a_short_run_scales_its_windows():
     assert figures["slope_window_travellers"] == 240 and figures["edge_travellers"] == 60
 
 
+def test_a_window_without_samples_says_so():
+    samples = [SoakSample(n, 0.0, 300.0, 0.0, appliance_heap_mb=40.0 if n % 50 == 0 else None)
+               for n in range(0, 151, 10)]
+    figures = growth(samples, 150, lambda s: s.appliance_heap_mb)
+    assert figures["first_median_mb"] is None and figures["last_minus_first_mb"] is None
+
+
 def test_slope_of_nothing_is_zero():
     assert slope_per_1000([]) == 0.0 and slope_per_1000([(5, 1.0), (5, 2.0)]) == 0.0
 
