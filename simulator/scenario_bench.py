@@ -32,6 +32,7 @@ from simulator.officer_agent import OfficerAgent
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
+from simulator.scenario_post import PostRules, alert_lists_text, policy_text
 from simulator.timing import TimingModel
 from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, other_pcscd_running
 from simulator.vchip.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
@@ -51,8 +52,11 @@ OFFICER_S = 4.0     # short: an unanswered assisted-mode traveller is referred a
 
 
 def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True,
-                      officer_port: int | None = None, chip_reader: str = "pcsc://Virtual PCD 00 00") -> str:
-    """With `officer_port`: the officer console too, on 127.0.0.1 with the broker CA's server pair."""
+                      officer_port: int | None = None, chip_reader: str = "pcsc://Virtual PCD 00 00",
+                      post: PostRules | None = None) -> str:
+    """With `officer_port`: the officer console too, on 127.0.0.1 with the broker CA's server pair;
+    `post`: a scenario's [post] rules (PAD required switches PAD on, whatever `pad` says)."""
+    pad_required = post is not None and post.pad_required
     pair = broker.pki.devices[DEVICE_ID]
     return f"""
 [device]
@@ -70,7 +74,8 @@ url = "sim://"
 [face]
 models_dir = "{PROJECT_ROOT / 'models'}"
 [face.pad]
-enabled = {'true' if pad else 'false'}
+enabled = {'true' if pad or pad_required else 'false'}
+required = {'true' if pad_required else 'false'}
 [gate]
 presence = [24, 26]     # two zones: the bench can put a tailgater in the lane
 [lane]
@@ -92,11 +97,11 @@ reconnect_min_s = 0.1
 reconnect_max_s = 1.0
 retry_delay_s = 0.2
 command_keys_dir = "{workdir / 'bmis-keys'}"
-[kiosk]
+{alert_lists_text(post)}[kiosk]
 port = {kiosk_port}
 [clock]
 recheck_s = 0.5         # a scenario's clock faults show within a traveller
-""" + (officer_config_text(workdir, broker, officer_port) if officer_port is not None else "")
+""" + policy_text(post) + (officer_config_text(workdir, broker, officer_port) if officer_port is not None else "")
 
 
 def officer_config_text(workdir: Path, broker: MosquittoBroker, port: int) -> str:
@@ -123,13 +128,14 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
                  seed: int = 7, pad: bool = True, timing: TimingModel | None = None, slot: int = 0,
-                 pcscd: PcscdProcess | None = None):
+                 pcscd: PcscdProcess | None = None, post: PostRules | None = None):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
         self.timing = timing      # real device timing (simulator/timing.py); None: devices as fast as they go
         self.lent_pcscd = pcscd   # the caller's own pcscd on vpcd_port: faults may restart it, stop leaves it
         self.slot = slot          # the vpcd reader slot (a pcscd's vpcd has two: two lanes share one pcscd)
         self.chip_reader = f"pcsc://Virtual PCD 00 {slot:02d}"
         self.rng = random.Random(seed)
+        self.post = post    # a scenario's [post] rules, written into the appliance's config
         self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
         self.now = dt.datetime.now(dt.UTC)
@@ -181,7 +187,7 @@ class Bench:
 
     def config_text(self, kiosk_port: int) -> str:
         return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.officer_port,
-                                 self.chip_reader)
+                                 self.chip_reader, self.post)
 
     def _wall_clock(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.clock_offset
