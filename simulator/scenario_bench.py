@@ -13,6 +13,7 @@ import logging
 import random
 import secrets
 import subprocess
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -47,6 +48,7 @@ class BenchUnavailable(RuntimeError):
     """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
 
 
+POLICY_HANG_MAX_S = 120.0   # a policy_hang fault's longest for_s (simulator/faults.py MAX_FOR_S)
 OFFICER = "officer-sim"
 OFFICER_S = 4.0     # short: an unanswered assisted-mode traveller is referred after this
 
@@ -149,6 +151,8 @@ class Bench:
         self.officer = None         # OfficerAgent: the officer signed in on the console (assisted mode)
         self.officer_port: int | None = None
         self.clock_offset = dt.timedelta(0)          # the appliance's wall clock minus the real one (clock steps)
+        self._policy_free = threading.Event()        # cleared while a policy_hang fault lasts
+        self._policy_free.set()
 
     # --- life cycle ----------------------------------------------------------------------------
     def __enter__(self) -> Bench:
@@ -175,7 +179,8 @@ class Bench:
         config = parse_config(self.config_text(free_port()))
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
-        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
+        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state,
+                              decision_hook=self._policy_gate)
         self.appliance = Appliance(config, clock=self._wall_clock, overrides=overrides, base_dir=PROJECT_ROOT).build()
         swing = {"swing_s": self.timing.door_motor_s} if self.timing else {}
         self.gate = GateSimulator(factory, gate_layout(config.gate), **swing)
@@ -184,6 +189,13 @@ class Bench:
         self._await_ready()
         if config.officer.enabled:
             self.officer = OfficerAgent("127.0.0.1", self.officer_port, self.broker.pki.ca, OFFICER, password)
+
+    def hang_policy(self, hung: bool) -> None:
+        """policy_hang: decisions block (on the lane's decision worker) until released."""
+        self._policy_free.clear() if hung else self._policy_free.set()
+
+    def _policy_gate(self) -> None:
+        self._policy_free.wait(POLICY_HANG_MAX_S)
 
     def config_text(self, kiosk_port: int) -> str:
         return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.officer_port,
@@ -249,6 +261,7 @@ class Bench:
 
     def stop(self) -> None:
         self.camera.stall(False)      # a stalled camera must not hold the appliance's capture thread
+        self.hang_policy(False)       # nor a policy_hang fault its decision worker
         for part, action in ((self.appliance, "stop"), (self.gate, "stop"), (self.reader, "close"),
                              (self.consumer, "stop"), (self.broker, "stop"), (self.pcscd, "stop")):
             if part is not None:

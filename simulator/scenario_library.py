@@ -25,9 +25,6 @@ NOT_COVERED = {
     "officer_unidentified": "every officer-console answer names the signed-in officer (officer/review.py; names "
                             "match officer/credentials.py NAME, never empty): no console input gives an answer "
                             "without an officer id",
-    "decision_unavailable": "the policy decides in memory (alert lists are an in-memory index, read without a "
-                            "lock), so no device fault hangs or breaks it; in a one-stop lane it is the decider of "
-                            "authorities that could not be built, where the lane is out of service",
 }
 
 

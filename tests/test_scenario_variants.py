@@ -136,3 +136,32 @@ def test_the_live_scenes_fail_the_appliance_s_own_quality_gate(live_frames):
         assert issue in verifier.inspect(SCENES[scene](hopper), LIVE_LIMITS).quality.issues, scene
     pair = verifier.inspect(with_companion(hopper, collins), LIVE_LIMITS).quality
     assert QualityIssue.MULTIPLE_FACES in pair.issues and pair.metrics["people"] == 2
+
+
+def test_a_policy_hang_fault_lasts_for_s_and_needs_it():
+    travellers = [{"label": "x", "person": "hopper"}]
+    scenario = parse_scenario({"traveller": travellers,
+                               "fault": [{"kind": "policy_hang", "before_traveller": 1, "for_s": 8}]})
+    assert scenario.faults[0].kind.value == "policy_hang" and scenario.faults[0].for_s == 8
+    message = _error({"traveller": travellers, "fault": [{"kind": "policy_hang", "before_traveller": 1}]})
+    assert "policy_hang needs for_s" in message
+    message = _error({"traveller": travellers, "fault": [{"kind": "policy_hng", "at": 1, "for_s": 1}]})
+    assert "did you mean 'policy_hang'" in message
+
+
+def test_the_decision_hook_runs_first_on_the_decision_worker_and_its_failure_is_the_stage_s():
+    from firmware_app.lane.wiring import hooked_decider
+    calls: list[str] = []
+
+    def decider(request):
+        calls.append(f"decide {request}")
+        return "decision"
+
+    assert hooked_decider(decider, lambda: calls.append("hook"))("r1") == "decision"
+    assert calls == ["hook", "decide r1"]
+
+    def broken():
+        raise TimeoutError("hung")
+    with pytest.raises(TimeoutError):
+        hooked_decider(decider, broken)("r2")
+    assert calls == ["hook", "decide r1"]       # the policy never ran
