@@ -58,8 +58,9 @@ def test_a_bad_one_stop_traveller_is_refused_naming_the_key(entry, says):
 def test_the_shipped_one_stop_scenario_parses():
     import tomllib
     travellers = parse_onestop(tomllib.loads(POST.read_text()))
-    assert [t.spec.nationality for t in travellers] == ["UTO", "UTO", "XXA", "UTO", "UTO"]
-    assert [t.exit_ban for t in travellers] == [False, True, False, False, False]
+    assert [t.spec.nationality for t in travellers] == ["UTO", "UTO", "XXA", "UTO", "UTO", "UTO"]
+    assert [t.exit_ban for t in travellers] == [False, True, False, False, False, False]
+    assert travellers[-1].spec.document.value == "td1"     # both authorities take passports only
 
 
 def test_the_demo_shows_the_one_stop_post(monkeypatch):
