@@ -173,6 +173,7 @@ class FaultTimeline:
             FaultKind.TAMPER: (lambda: b.gate.tamper(True), lambda: b.gate.tamper(False)),
             FaultKind.PCSCD_KILL: (self._kill_pcscd, self._start_pcscd),
             FaultKind.CLOCK_STEP: (lambda: self._step_clock(spec, 1), lambda: self._step_clock(spec, -1)),
+            FaultKind.POLICY_HANG: (lambda: b.hang_policy(True), lambda: b.hang_policy(False)),
         }
         return actions[spec.kind]
 

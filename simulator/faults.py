@@ -10,7 +10,7 @@ tester expects to see.
 
 Faults between travellers (reader_unplug, pcscd_kill, emergency, tamper) are over, and the lane
 idle again, before that traveller comes; the others (camera_stall, broker_down, consumer_offline,
-clock_step) last into the traveller's transaction. `at` faults fire at their time whatever is
+clock_step, policy_hang) last into the traveller's transaction. `at` faults fire at their time whatever is
 happening. Commands (set_mode, alert_push) are signed BMIS commands; `expect_result` checks the
 gate's answer. Kinds this simulator cannot do yet are refused by name (NOT_SUPPORTED).
 """
@@ -43,6 +43,7 @@ class FaultKind(str, enum.Enum):
     TAMPER = "tamper"                      # the tamper loop opens, then closes
     SET_MODE = "set_mode"                  # BMIS command set-mode {mode}
     ALERT_PUSH = "alert_push"              # BMIS command alerts-replace: a traveller's document stolen
+    POLICY_HANG = "policy_hang"            # the policy stage hangs (a bench hook on the decision worker)
 
 
 BETWEEN_TRAVELLERS = {FaultKind.READER_UNPLUG, FaultKind.PCSCD_KILL, FaultKind.EMERGENCY, FaultKind.TAMPER}
@@ -222,6 +223,8 @@ KIND_HELP = {
     FaultKind.TAMPER: "the tamper loop open for for_s",
     FaultKind.SET_MODE: "signed BMIS command set-mode {mode}",
     FaultKind.ALERT_PUSH: "signed BMIS command alerts-replace listing document_of's document as stolen",
+    FaultKind.POLICY_HANG: "every decision blocks for for_s (until the fault ends) before the policy runs: the "
+                           "lane's decision timeout (lane.decision_s, 5 s) refers with decision_unavailable",
 }
 
 

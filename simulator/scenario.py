@@ -1,22 +1,26 @@
 """Scripted travellers for the assembled appliance: the model, its keys, and loading it from TOML or JSON.
 
-Every key, its type, its values and its default are in KEYS below: `gatesim scenario --help` and
-docs/scenarios.md are made from the same table. A file is checked completely before any service
-starts; every error names the traveller (number and label) and the key, and an unknown key gets a
-"did you mean". Persons are checked against the faces of the run (`check_persons`).
+Every key, its type, its values and its default are in KEYS below: `gatesim scenario --help`
+(simulator/scenario_help.py) and docs/scenarios.md are made from the same table. A file is
+checked completely before any service starts; every error names the traveller (number and
+label) and the key, and an unknown key gets a "did you mean". Persons are checked against the
+faces of the run (`check_persons`).
 """
 from __future__ import annotations
 
 import difflib
 import enum
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from firmware_app.lane.state import CrossingOutcome
 from firmware_app.policy.reasons import ReasonCode
+from simulator.live_scenes import LiveImage
 from simulator.reader import FaultPlan, SimulatorError
+from simulator.scenario_post import PostRules, PostSpecError, post_from
 from simulator.timing import TimingError, TimingModel, timing_from
 
 MAX_TRAVELLERS = 1000
@@ -31,6 +35,12 @@ class Forgery(str, enum.Enum):
     TAMPERED_DG = "tampered_dg"
     CLONE = "clone"
     WRONG_SIGNER = "wrong_signer"
+    ALTERED_MRZ = "altered_mrz"    # the printed data page altered (the name); the chip keeps the issued DG1
+
+
+class MrzDefect(str, enum.Enum):
+    """A document personalised wrongly: its printed MRZ and its chip's DG1 alike."""
+    COMPOSITE_CHECK_DIGIT = "composite_check_digit"
 
 
 class PresentationAttack(str, enum.Enum):
@@ -93,6 +103,11 @@ class TravellerSpec:
     nationality: str = "UTO"        # set by one-stop scenarios (simulator/onestop_scenario.py)
     officer: OfficerAnswer | None = None     # set: the lane runs in assisted mode for this traveller
     hostile: Hostile | None = None
+    no_expiry: bool = False                  # expiry '<<<<<<' with check digit '<', printed and on the chip
+    birth_date_unknown: bool = False         # birth day and month unknown: 'YY<<<<'
+    mrz_defect: MrzDefect | None = None
+    live_image: LiveImage | None = None      # simulator/live_scenes.py
+    companion: str | None = None             # a second person's face beside the traveller's
 
     @property
     def fault_plan(self) -> FaultPlan:
@@ -105,6 +120,7 @@ class Scenario:
     skipped: tuple[str, ...] = ()          # travellers left out, each with the reason (printed by the run)
     timing: TimingModel | None = None      # [timing]: real device timing (simulator/timing.py)
     faults: tuple = ()                     # [[fault]]: device faults on a timeline (simulator/faults.py)
+    post: PostRules | None = None          # [post]: the post's rules (simulator/scenario_post.py)
 
 
 class Kind(enum.Enum):
@@ -138,14 +154,28 @@ KEYS = (
         "print_border (a print with its border), screen (a tablet), phone (a phone), close_up_print (a print "
         "held close)", tuple(a.value for a in PresentationAttack)),
     Key("forgery", Kind.CHOICE, "none", "how the document is forged: tampered_dg (DG2 changed after signing), "
-        "clone (chip without the private key: AA/CA fail), wrong_signer (SOD signed by an unknown key)",
+        "clone (chip without the private key: AA/CA fail), wrong_signer (SOD signed by an unknown key), "
+        "altered_mrz (the printed data page's name altered; the chip keeps the issued DG1)",
         tuple(f.value for f in Forgery)),
     Key("hostile", Kind.CHOICE, "none", "a hostile document (signed by the trusted Document Signer): "
         "huge_q_dg14 (DG14's DH key claims a 65 KB subgroup order: the DH q bomb), one_byte_reads (the chip "
         "answers every READ BINARY with one byte), jpeg_scan_bomb (a 4000x4000 progressive JPEG portrait "
         "whose last scan repeats)", tuple(h.value for h in Hostile)),
     Key("expired", Kind.BOOL, "false", "the document expired a year ago"),
+    Key("no_expiry", Kind.BOOL, "false", "the document states no expiry date: '<<<<<<' with check digit '<' "
+        "in the printed MRZ and on the chip (as some national ID cards for seniors)"),
+    Key("birth_date_unknown", Kind.BOOL, "false", "the holder's birth day and month are unknown: the birth date "
+        "is printed (and on the chip) as 'YY<<<<'"),
+    Key("mrz_defect", Kind.CHOICE, "none", "a document personalised wrongly, its printed MRZ and its chip's "
+        "DG1 alike: composite_check_digit (the composite check digit is off by one)",
+        tuple(d.value for d in MrzDefect)),
+    Key("nationality", Kind.TEXT, "UTO", "the holder's nationality in the MRZ (ICAO code: 3 capital letters, "
+        "or D<< style with fillers); see the [post] table's eligible_nationalities"),
     Key("alert", Kind.BOOL, "false", "the BMIS lists the document as stolen (signed alerts-replace) before it arrives"),
+    Key("live_image", Kind.CHOICE, "sharp", "how the live face reaches the camera: blurred (out of focus), "
+        "dark (an unlit lane)", tuple(i.value for i in LiveImage)),
+    Key("companion", Kind.TEXT, "none", "another person (a folder like person) stands beside the traveller: "
+        "both faces in the camera frame"),
     Key("behaviour", Kind.CHOICE, "walk", "what happens when the doors open: walk (one person crosses), "
         "tailgate (a second person follows), emergency (the fire loop opens during the passage)",
         tuple(b.value for b in Behaviour)),
@@ -221,9 +251,12 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
             raise ScenarioError(f"{where}: {key.name} {exc}") from None
     for name, kind in (("forgery", Forgery), ("behaviour", Behaviour), ("document", Document), ("chip", Chip),
                        ("presentation_attack", PresentationAttack), ("officer", OfficerAnswer),
-                       ("hostile", Hostile)):
+                       ("hostile", Hostile), ("mrz_defect", MrzDefect), ("live_image", LiveImage)):
         if name in values:
             values[name] = kind(values[name])
+    if "nationality" in values and not _NATIONALITY.fullmatch(values["nationality"]):
+        raise ScenarioError(f"{where}: nationality must be an ICAO code (3 capital letters, or fillers after "
+                            f"the first, as D<<), not {values['nationality']!r}")
     spec = TravellerSpec(**values)
     try:
         spec.fault_plan  # noqa: B018 - the property validates reader_faults
@@ -232,62 +265,21 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
     return spec
 
 
-def keys_help(width: int = 100) -> str:
-    """Every key, its type, default and values: the epilog of `gatesim scenario --help`."""
-    import textwrap
-
-    lines = ["A scenario file (TOML, or JSON of the same shape) lists travellers as [[traveller]] tables,",
-             "walked through the appliance in order. Keys of a traveller:", ""]
-    for key in KEYS:
-        head = f"  {key.name} = {key.kind.value}" + (", required" if key.required else f", default {key.default}")
-        lines.append(head)
-        lines += textwrap.wrap(key.text, width, initial_indent="      ", subsequent_indent="      ")
-        if key.values and key.kind is not Kind.TEXT_LIST:
-            lines += textwrap.wrap("values: " + ", ".join(key.values), width, initial_indent="      ",
-                                   subsequent_indent="        ")
-    from simulator.timing import timing_help
-    lines += ["", "An optional [timing] table runs the devices at real speed (docs/scenarios.md, 'Real device",
-              "timing'); every key is optional (default shown):"] + timing_help()
-    from simulator.faults import fault_help
-    lines += ["", "Optional [[fault]] tables put device faults and BMIS commands on a timeline (docs/scenarios.md,",
-              "'Faults on a timeline'):"] + fault_help()
-    lines += ["", "Example:", "", EXAMPLE.strip("\n"), "",
-              "Every key and value is checked before any service starts; an error names the traveller and",
-              "the key. The run exits 0 when every traveller ended as expected (outcome and reasons) and",
-              "the BMIS received every message exactly once, 1 on any difference, 2 on an unusable file.",
-              "Reference: docs/scenarios.md; examples: simulator/scenarios/."]
-    return "\n".join(lines)
-
-
-EXAMPLE = """
-    [[traveller]]
-    label = "genuine passport, noisy reader line"
-    person = "hopper"
-    reader_faults = ["noise=6", "chunk=3-9"]
-    expect = "passed"
-    expect_reasons = []
-
-    [[traveller]]
-    label = "someone else's passport"
-    person = "collins"
-    impostor = "hopper"
-    expect = "referred"
-    expect_reasons = ["face_not_matched"]
-"""
+_NATIONALITY = re.compile(r"[A-Z][A-Z<]{2}")
 
 
 def check_persons(scenario: Scenario, persons) -> None:
     """Every person and impostor must have photos in the run's faces; checked before the bench starts."""
     known = sorted(persons)
     for number, spec in enumerate(scenario.travellers, start=1):
-        for name in ("person", "impostor"):
+        for name in ("person", "impostor", "companion"):
             who = getattr(spec, name)
             if who is not None and who not in persons:
                 raise ScenarioError(f"traveller {number} ({spec.label!r}): {name} {who!r} has no photos in the "
                                     f"faces used{_did_you_mean(who, known)} (known: {', '.join(known) or 'none'})")
 
 
-TOP_KEYS = ("traveller", "timing", "fault")
+TOP_KEYS = ("traveller", "timing", "fault", "post")
 
 
 def parse_scenario(document: object) -> Scenario:
@@ -302,7 +294,17 @@ def parse_scenario(document: object) -> Scenario:
     if len(entries) > MAX_TRAVELLERS:
         raise ScenarioError(f"at most {MAX_TRAVELLERS} travellers in one scenario")
     travellers = tuple(traveller_from(entry, n) for n, entry in enumerate(entries, start=1))
-    return Scenario(travellers, timing=_timing(document), faults=_faults(document, len(travellers)))
+    return Scenario(travellers, timing=_timing(document), faults=_faults(document, len(travellers)),
+                    post=_post(document))
+
+
+def _post(document: dict) -> PostRules | None:
+    if "post" not in document:
+        return None
+    try:
+        return post_from(document["post"])
+    except PostSpecError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _timing(document: dict) -> TimingModel | None:

@@ -13,6 +13,7 @@ import logging
 import random
 import secrets
 import subprocess
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,6 +33,7 @@ from simulator.officer_agent import OfficerAgent
 from simulator.passport_factory import build_pki
 from simulator.reader import SimulatedReader
 from simulator.scenario_camera import SceneCamera
+from simulator.scenario_post import PostRules, alert_lists_text, policy_text
 from simulator.timing import TimingModel
 from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, other_pcscd_running
 from simulator.vchip.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
@@ -46,13 +48,17 @@ class BenchUnavailable(RuntimeError):
     """A service the bench needs (pcscd + vpcd, mosquitto, the faces) is not on this machine."""
 
 
+POLICY_HANG_MAX_S = 120.0   # a policy_hang fault's longest for_s (simulator/faults.py MAX_FOR_S)
 OFFICER = "officer-sim"
 OFFICER_S = 4.0     # short: an unanswered assisted-mode traveller is referred after this
 
 
 def bench_config_text(workdir: Path, broker: MosquittoBroker, kiosk_port: int, framing: str, pad: bool = True,
-                      officer_port: int | None = None, chip_reader: str = "pcsc://Virtual PCD 00 00") -> str:
-    """With `officer_port`: the officer console too, on 127.0.0.1 with the broker CA's server pair."""
+                      officer_port: int | None = None, chip_reader: str = "pcsc://Virtual PCD 00 00",
+                      post: PostRules | None = None) -> str:
+    """With `officer_port`: the officer console too, on 127.0.0.1 with the broker CA's server pair;
+    `post`: a scenario's [post] rules (PAD required switches PAD on, whatever `pad` says)."""
+    pad_required = post is not None and post.pad_required
     pair = broker.pki.devices[DEVICE_ID]
     return f"""
 [device]
@@ -70,7 +76,8 @@ url = "sim://"
 [face]
 models_dir = "{PROJECT_ROOT / 'models'}"
 [face.pad]
-enabled = {'true' if pad else 'false'}
+enabled = {'true' if pad or pad_required else 'false'}
+required = {'true' if pad_required else 'false'}
 [gate]
 presence = [24, 26]     # two zones: the bench can put a tailgater in the lane
 [lane]
@@ -92,11 +99,11 @@ reconnect_min_s = 0.1
 reconnect_max_s = 1.0
 retry_delay_s = 0.2
 command_keys_dir = "{workdir / 'bmis-keys'}"
-[kiosk]
+{alert_lists_text(post)}[kiosk]
 port = {kiosk_port}
 [clock]
 recheck_s = 0.5         # a scenario's clock faults show within a traveller
-""" + (officer_config_text(workdir, broker, officer_port) if officer_port is not None else "")
+""" + policy_text(post) + (officer_config_text(workdir, broker, officer_port) if officer_port is not None else "")
 
 
 def officer_config_text(workdir: Path, broker: MosquittoBroker, port: int) -> str:
@@ -123,13 +130,14 @@ def write_trust_files(directory: Path, files: dict[str, bytes]) -> None:
 class Bench:
     def __init__(self, workdir: Path, faces_dir: Path, *, vpcd_port: int | None = None, framing: str = "cute",
                  seed: int = 7, pad: bool = True, timing: TimingModel | None = None, slot: int = 0,
-                 pcscd: PcscdProcess | None = None):
+                 pcscd: PcscdProcess | None = None, post: PostRules | None = None):
         self.workdir, self.faces_dir, self.framing = Path(workdir), Path(faces_dir), framing
         self.timing = timing      # real device timing (simulator/timing.py); None: devices as fast as they go
         self.lent_pcscd = pcscd   # the caller's own pcscd on vpcd_port: faults may restart it, stop leaves it
         self.slot = slot          # the vpcd reader slot (a pcscd's vpcd has two: two lanes share one pcscd)
         self.chip_reader = f"pcsc://Virtual PCD 00 {slot:02d}"
         self.rng = random.Random(seed)
+        self.post = post    # a scenario's [post] rules, written into the appliance's config
         self.pad = pad      # False only for the bundled portraits (photos of photos: PAD rightly flags them)
         self._vpcd_port = vpcd_port
         self.now = dt.datetime.now(dt.UTC)
@@ -143,6 +151,8 @@ class Bench:
         self.officer = None         # OfficerAgent: the officer signed in on the console (assisted mode)
         self.officer_port: int | None = None
         self.clock_offset = dt.timedelta(0)          # the appliance's wall clock minus the real one (clock steps)
+        self._policy_free = threading.Event()        # cleared while a policy_hang fault lasts
+        self._policy_free.set()
 
     # --- life cycle ----------------------------------------------------------------------------
     def __enter__(self) -> Bench:
@@ -169,7 +179,8 @@ class Bench:
         config = parse_config(self.config_text(free_port()))
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
-        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state)
+        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state,
+                              decision_hook=self._policy_gate)
         self.appliance = Appliance(config, clock=self._wall_clock, overrides=overrides, base_dir=PROJECT_ROOT).build()
         swing = {"swing_s": self.timing.door_motor_s} if self.timing else {}
         self.gate = GateSimulator(factory, gate_layout(config.gate), **swing)
@@ -179,9 +190,16 @@ class Bench:
         if config.officer.enabled:
             self.officer = OfficerAgent("127.0.0.1", self.officer_port, self.broker.pki.ca, OFFICER, password)
 
+    def hang_policy(self, hung: bool) -> None:
+        """policy_hang: decisions block (on the lane's decision worker) until released."""
+        self._policy_free.clear() if hung else self._policy_free.set()
+
+    def _policy_gate(self) -> None:
+        self._policy_free.wait(POLICY_HANG_MAX_S)
+
     def config_text(self, kiosk_port: int) -> str:
         return bench_config_text(self.workdir, self.broker, kiosk_port, self.framing, self.pad, self.officer_port,
-                                 self.chip_reader)
+                                 self.chip_reader, self.post)
 
     def _wall_clock(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.clock_offset
@@ -243,6 +261,7 @@ class Bench:
 
     def stop(self) -> None:
         self.camera.stall(False)      # a stalled camera must not hold the appliance's capture thread
+        self.hang_policy(False)       # nor a policy_hang fault its decision worker
         for part, action in ((self.appliance, "stop"), (self.gate, "stop"), (self.reader, "close"),
                              (self.consumer, "stop"), (self.broker, "stop"), (self.pcscd, "stop")):
             if part is not None:

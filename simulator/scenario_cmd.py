@@ -18,8 +18,9 @@ from pathlib import Path
 
 from simulator.fault_timeline import FaultTimeline
 from simulator.portraits import FaceSet, PortraitUnavailable, prepare_faces
-from simulator.scenario import Scenario, ScenarioError, check_persons, keys_help, load_scenario
+from simulator.scenario import Scenario, ScenarioError, check_persons, load_scenario
 from simulator.scenario_bench import DEVICE_ID, PROJECT_ROOT, Bench, BenchUnavailable
+from simulator.scenario_help import keys_help
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
 from simulator.vchip.pcscd import PcscdUnavailable
 
@@ -138,9 +139,11 @@ def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
     """`pcscd`: the caller's own pcscd (its port is args.vpcd_port), which pcscd_kill faults may restart."""
     started = time.monotonic()
     with Bench(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
-               pad=pad, timing=scenario.timing, pcscd=pcscd) as bench:
+               pad=pad, timing=scenario.timing, pcscd=pcscd, post=scenario.post) as bench:
         print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s "
               f"(reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS)", flush=True)
+        if scenario.post is not None and scenario.post.pad_required and not pad:
+            print("PAD: ON after all, required by the scenario's [post] table", flush=True)
         runner = ScenarioRunner(bench, scenario.timing)
         timeline = _timeline(bench, runner, scenario)
         try:

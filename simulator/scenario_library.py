@@ -17,22 +17,14 @@ from simulator.scenario import Scenario, load_scenario
 LIBRARY = Path(__file__).resolve().parent / "scenarios"
 FAST = ("faults.toml", "hostile.toml")
 
-# Reason codes no scenario produces yet, and why (the simulator lacks the input that causes them).
+# Reason codes no scenario can produce, and why: each is a guard that no simulated input reaches.
 NOT_COVERED = {
-    "mrz_invalid": "the reader's line faults are repaired or never make a document; no key sends a bad MRZ",
-    "expiry_not_stated": "no key writes '<<<<<<' as the expiry date",
-    "birth_date_unknown": "no key writes an unknown birth date",
-    "dg1_mismatch": "no key makes the chip's DG1 differ from the printed MRZ",
-    "face_quality": "no key shows an unusable (blurred, dark) face",
-    "pad_not_performed": "the bench's config never requires PAD while it is off",
-    "more_than_one_person": "no key puts two people in front of the camera or in the lane at the decision",
-    "alert_lists_unavailable": "no fault breaks the alert-list store",
-    "nationality_not_eligible": "the bench's post admits every nationality (no policy key in scenarios)",
-    "lane_closed": "a closed lane starts no transaction; the code needs the mode to close mid-decision",
-    "bmis_unreachable": "the bench's config allows offline operation (policy.allow_offline)",
-    "officer_unidentified": "officer decisions in assisted mode are the `officer` key (another change)",
-    "decision_unavailable": "no fault hangs the policy stage",
-    "document_type_not_accepted": "a one-stop authority's rule; no one-stop scenario (scenarios/onestop/) uses it yet",
+    "lane_closed": "a mode change applies from the next transaction (lane/safety.py mode_changed: a running "
+                   "transaction finishes under the mode it started in) and a closed lane starts none, so no "
+                   "crossing record can carry it; the policy rule and apply_decision's guard are defence in depth",
+    "officer_unidentified": "every officer-console answer names the signed-in officer (officer/review.py; names "
+                            "match officer/credentials.py NAME, never empty): no console input gives an answer "
+                            "without an officer id",
 }
 
 

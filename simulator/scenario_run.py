@@ -24,12 +24,24 @@ from drivers.gate.layout import Door
 from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.lane.state import Phase, State
 from firmware_app.mrz import MrzFields, compose
+from simulator.live_scenes import SCENES, with_companion
 from simulator.local_process import wait_until
 from simulator.officer_agent import OfficerAgentError
 from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
-from simulator.scenario import Behaviour, Chip, Document, Forgery, OfficerAnswer, Scenario, ScenarioError, TravellerSpec
+from simulator.scenario import (
+    Behaviour,
+    Chip,
+    Document,
+    Forgery,
+    MrzDefect,
+    OfficerAnswer,
+    Scenario,
+    ScenarioError,
+    TravellerSpec,
+)
 from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench
+from simulator.scenario_documents import altered_name, filler_expiry_check, wrong_composite
 from simulator.timing import LaneClock, TimingModel, TravellerPace
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
@@ -38,8 +50,9 @@ from simulator.vchip.pcscd import insert_card, remove_card
 log = logging.getLogger("gatesim.scenario")
 TRAVELLER_TIMEOUT_S = 40.0
 POLL_S = 0.01
-_FORGERIES = {Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
-              Forgery.WRONG_SIGNER: FactoryForgery(wrong_signer=True)}
+_FORGERIES: dict[Forgery | None, FactoryForgery] = {
+    Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
+    Forgery.WRONG_SIGNER: FactoryForgery(wrong_signer=True)}
 
 # brainpoolP256r1 (standard parameter 13), AES-128: generic mapping, and chip authentication mapping
 _PACE = {Chip.BAC: (), Chip.PACE: (PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 13),),
@@ -117,15 +130,23 @@ def photos_of(faces_dir: Path, person: str) -> list[Path]:
 
 
 def mrz_lines(number: int, spec: TravellerSpec, today: dt.date) -> tuple[str, ...]:
+    """The MRZ as issued (printed and in the chip's DG1); `printed_lines` is what the reader sees."""
     expiry = today.replace(year=today.year - 1) if spec.expired else today.replace(year=today.year + 5)
-    birth = _years_before(today, 10) if spec.minor else dt.date(1985, 3, 15)
+    birth = (_years_before(today, 10) if spec.minor else dt.date(1985, 3, 15)).strftime("%y%m%d")
     td1 = spec.document is Document.TD1
     fields = MrzFields(document_code="ID" if td1 else "P", issuing_state="UTO", document_number=f"GS{number:07d}",
-                       birth_date=birth.strftime("%y%m%d"), sex="F" if number % 2 else "M",
-                       expiry_date=expiry.strftime("%y%m%d"), nationality=spec.nationality,
-                       primary_identifier="TRAVELLER",
+                       birth_date=birth[:2] + "<<<<" if spec.birth_date_unknown else birth,
+                       sex="F" if number % 2 else "M",
+                       expiry_date="<<<<<<" if spec.no_expiry else expiry.strftime("%y%m%d"),
+                       nationality=spec.nationality, primary_identifier="TRAVELLER",
                        secondary_identifier=_given_name(number))
-    return compose("TD1" if td1 else "TD3", fields)
+    lines = compose("TD1" if td1 else "TD3", fields)
+    lines = filler_expiry_check(lines) if spec.no_expiry else lines
+    return wrong_composite(lines) if spec.mrz_defect is MrzDefect.COMPOSITE_CHECK_DIGIT else lines
+
+
+def printed_lines(spec: TravellerSpec, issued: tuple[str, ...]) -> tuple[str, ...]:
+    return altered_name(issued) if spec.forgery is Forgery.ALTERED_MRZ else issued
 
 
 def _document_number(lines: tuple[str, ...]) -> str:
@@ -182,7 +203,7 @@ class ScenarioRunner:
         try:
             started = time.monotonic()
             bench.reader.faults = spec.fault_plan
-            bench.reader.send(lines, after_s=self._scan_left(placed))
+            bench.reader.send(printed_lines(spec, lines), after_s=self._scan_left(placed))
             message, screen, decided = self._drive(spec, pace)
             seconds = time.monotonic() - started
         finally:
@@ -234,7 +255,7 @@ class ScenarioRunner:
     def _passport(self, spec: TravellerSpec, lines: tuple[str, ...]):
         reference = photos_of(self.bench.faces_dir, spec.person)[0]
         portrait = chip_portrait(reference.read_bytes())
-        forgery = _FORGERIES[spec.forgery] if spec.forgery else FactoryForgery()
+        forgery = _FORGERIES.get(spec.forgery, FactoryForgery())     # altered_mrz: the printed page only
         return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo", pace=_PACE[spec.chip]),
                               self.bench.passport_pki, self.bench.now, forgery)
 
@@ -253,13 +274,22 @@ class ScenarioRunner:
     def _present(self, spec: TravellerSpec, number: int) -> None:
         """The traveller's face, or their photo held to the camera as the scenario's attack."""
         photo = self._live_photo(spec)
-        if spec.presentation_attack is None:
+        if spec.presentation_attack is None and spec.live_image is None and spec.companion is None:
             self.bench.camera.show(photo)
+            return
+        if spec.presentation_attack is None:
+            self.bench.camera.show_image(self._scene(spec, read_image_file(photo)))
             return
         from simulator.presentation_attacks import SYNTHESISERS
         rng = np.random.default_rng(number)     # the same attack frame on every run
         attack = SYNTHESISERS[spec.presentation_attack.value](read_image_file(photo), rng)
         self.bench.camera.show_image(attack)
+
+    def _scene(self, spec: TravellerSpec, image: np.ndarray) -> np.ndarray:
+        """The live face as the scenario says it reaches the camera (simulator/live_scenes.py)."""
+        if spec.companion is not None:
+            image = with_companion(image, read_image_file(photos_of(self.bench.faces_dir, spec.companion)[1]))
+        return SCENES[spec.live_image](image) if spec.live_image is not None else image
 
     def next_alert_version(self) -> int:
         """Alert lists only move forward: the runner and the fault timeline share one counter."""

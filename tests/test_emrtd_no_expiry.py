@@ -91,8 +91,9 @@ def test_a_chip_personalised_with_no_expiry_opens(check, pace):
     assert read.files[LdsFile.DG1] == document.files["DG1"]
 
 
-def test_the_lane_reads_the_chip_and_still_refers_with_expiry_not_stated():
-    lines = _no_expiry("TD3", "0")                      # the check digit the MRZ layer accepts
+@pytest.mark.parametrize("check", ["0", "<"])         # both check digits the MRZ layer accepts
+def test_the_lane_reads_the_chip_and_still_refers_with_expiry_not_stated(check):
+    lines = _no_expiry("TD3", check)
     printed = parse(lines, today=NOW.date())
     assert printed.valid, printed.errors
     evidence = chip_stage(_document(lines), PortraitVault())("t-no-expiry", printed, threading.Event())

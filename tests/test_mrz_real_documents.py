@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from firmware_app.mrz import IssueCode, MrzFormat, check_digit, parse
 from firmware_app.policy import Evidence, InMemoryAlertLists, PolicyContext, ReasonCode, decide
 from lane_helpers import good_chip, good_face
@@ -64,6 +66,30 @@ def test_no_expiry_is_accepted_with_a_warning_and_the_policy_refers():
     decision = decide(Evidence(result, good_chip(), good_face()), PolicyContext(today=TODAY),
                       InMemoryAlertLists())
     assert decision.reasons == (ReasonCode.EXPIRY_NOT_STATED,) and not decision.passed
+
+
+_EXPIRY_CD = {"TD1": (1, 14), "TD2": (1, 27), "TD3": (1, 27)}
+
+
+@pytest.mark.parametrize("fmt", sorted(_EXPIRY_CD))
+def test_no_expiry_may_carry_a_filler_check_digit(fmt):
+    # ICAO 9303-3 4.9: an all-filler field's check digit may be '<'; the composite weighs it 0 like '0'
+    line, column = _EXPIRY_CD[fmt]
+    zero = specimen(fmt, expiry_date="<<<<<<")
+    assert zero[line][column - 6:column + 1] == "<<<<<<0"
+    filler = _with(zero, line, column, "<")
+    result = parse(filler, today=TODAY, repair=False)
+    assert result.valid, result.errors
+    assert dict(result.checks)["expiry_date"] is True and dict(result.checks).get("composite") in (True, None)
+    assert result.has_issue(IssueCode.EXPIRY_NOT_STATED) and result.expiry_date_iso is None
+    assert result.mrz_information.endswith("<<<<<<<")      # the BAC seed takes the printed '<'
+    assert parse(filler, today=TODAY).repairs == ()
+
+
+def test_a_filler_check_digit_after_a_stated_expiry_is_a_check_digit_error():
+    lines = _with(specimen("TD3"), 1, 27, "<")
+    result = parse(lines, today=TODAY, repair=False)
+    assert not result.valid and ("expiry_date", False) in result.checks
 
 
 def test_partly_missing_expiry_is_still_an_error():

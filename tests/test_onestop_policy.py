@@ -75,6 +75,11 @@ def test_visa_required_refers_at_entry_only():
     assert joint.entry.reasons == (ReasonCode.VISA_REQUIRED,) and not joint.lane_decision().passed
 
 
+def test_a_visa_nationality_written_with_fillers_still_needs_a_visa():
+    rules = replace(ENTRY, visa_required=frozenset({"D<<"}))
+    assert decide_for(rules, evidence(nationality="D"), CONTEXT, NONE).reasons == (ReasonCode.VISA_REQUIRED,)
+
+
 def test_the_exit_authority_never_applies_visa_rules():
     rules = replace(EXIT, visa_required=frozenset({"XXA"}))
     assert decide_for(rules, evidence(nationality="XXA"), CONTEXT, NONE).passed

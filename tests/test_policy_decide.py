@@ -103,6 +103,14 @@ def test_lane_context_refers(context, code):
     assert decision.outcome is Outcome.REFER and code in decision.reasons
 
 
+@pytest.mark.parametrize("configured", [{"D<<"}, {"D"}, {"UTO", "D<<"}])
+def test_a_nationality_written_with_fillers_is_eligible(configured):
+    # the config takes codes as printed ('D<<', pattern [A-Z][A-Z<]{2}); the parsed MRZ says 'D'
+    german = Evidence(mrz(nationality="D"), good_chip(), good_face())
+    assert run(german, eligible_nationalities=frozenset(configured)).passed
+    assert ReasonCode.NATIONALITY_NOT_ELIGIBLE in run(eligible_nationalities=frozenset(configured - {"UTO"})).reasons
+
+
 def test_offline_is_fine_when_allowed_and_eligible_nationality_passes():
     assert run(allow_offline=True, bmis_reachable=False, eligible_nationalities=frozenset({"UTO"})).passed
 

@@ -113,7 +113,7 @@ def _error(entry: dict, number: int = 1) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize("key", ["expired", "alert"])
+@pytest.mark.parametrize("key", ["expired", "alert", "no_expiry", "birth_date_unknown"])
 @pytest.mark.parametrize("value", ["no", "false", 0, 1, None])
 def test_booleans_must_be_booleans(key, value):
     message = _error({"label": "late", "person": "hopper", key: value}, number=2)

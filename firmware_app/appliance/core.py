@@ -49,7 +49,7 @@ from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.state import Fault
 from firmware_app.lane.supervision import safe_stance
-from firmware_app.lane.wiring import lane_settings, policy_decider, start_mode
+from firmware_app.lane.wiring import hooked_decider, lane_settings, policy_decider, start_mode
 from firmware_app.status.versions import expiry_summary
 from firmware_app.storage import SchemaError
 
@@ -78,6 +78,7 @@ class Overrides:
     camera: object | None = None
     card_presence: Callable[[], bool] | None = None     # stands in for the PC/SC presence poll
     clock_probe: Callable[[], ClockState] | None = None  # stands in for the NTP state (timesync.py)
+    decision_hook: Callable[[], None] | None = None     # runs before each decision (a bench's policy_hang fault)
 
 
 class Appliance:
@@ -220,6 +221,9 @@ class Appliance:
             decider = policy_decider(self.config.policy, self.bmis.alerts, lambda: self.clock().date(),
                                      self.bmis_reachable, self.clock_watch.synchronised,
                                      self.config.face.pad.required)
+        if self.overrides.decision_hook is not None:
+            devices.warn_simulated("policy stage", "a simulator hook runs before each decision (fault injection)")
+            decider = hooked_decider(decider, self.overrides.decision_hook)
         outbox = self.ops.tap(self.bmis.outbox)  # the last events for gatectl status (codes only)
         ports = LanePorts(self.gate, chip, face, decider, self.views, outbox, journal,
                           officer=self.officer.desk, biometrics=BiometricStores(vault, self.officer.desk),

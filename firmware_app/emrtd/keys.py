@@ -3,11 +3,13 @@
 The MRZ seed is built from the key fields as printed, with their check digits (9303-11 9.7.2).
 An expiry of six fillers (a document that states none) is printed with a filler check digit, `<`
 or `0` depending on the issuer; the chip was personalised with what is printed, so the key takes
-the check digit as read (`expiry_check`) rather than computing one."""
+the check digit as read (`expiry_check`) rather than computing one. A birth date with unknown
+parts ('85<<<<') is likewise taken as printed."""
 from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from dataclasses import dataclass
 
 from firmware_app.emrtd.errors import AuthenticationError
@@ -81,7 +83,7 @@ class MrzKey:
 
     def information(self) -> bytes:
         number = self.document_number.upper().ljust(9, "<")
-        _require_date("birth date", self.birth_date)
+        _require_birth_date(self.birth_date)
         number_and_birth = "".join(p + check_digit(p) for p in (number, self.birth_date))
         return (number_and_birth + self.expiry_date + self._expiry_check()).encode("ascii")
 
@@ -101,6 +103,16 @@ class MrzKey:
 
     def pace_password(self) -> bytes:
         return hashlib.sha1(self.information()).digest()
+
+
+_BIRTH = re.compile(r"(?:[0-9]{2}|<<){3}")
+
+
+def _require_birth_date(date: str) -> None:
+    """9303-3: unknown parts of a birth date are printed as fillers ('85<<<<'); the key takes the
+    printed characters, as the chip was personalised with them (9303-11 9.7.2)."""
+    if not _BIRTH.fullmatch(date):
+        raise AuthenticationError("BAC", "birth date must be YYMMDD, unknown parts as '<<'")
 
 
 def _require_date(name: str, date: str) -> None:

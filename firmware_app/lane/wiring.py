@@ -48,6 +48,16 @@ def start_mode(config) -> LaneMode:
     return LaneMode(config.lane.mode)
 
 
+def hooked_decider(decider: Callable[[RequestDecision], Decision], hook: Callable[[], None]
+                   ) -> Callable[[RequestDecision], Decision]:
+    """`decider` with `hook` run first, on the decision worker: a test bench's way to hang the policy
+    stage (its fault `policy_hang`), so the lane's own decision timeout and watchdog are what act."""
+    def decide_after_hook(request: RequestDecision) -> Decision:
+        hook()
+        return decider(request)
+    return decide_after_hook
+
+
 def policy_decider(policy, alerts: AlertListChecker, today: Callable, bmis_reachable: Callable[[], bool],
                    clock_synchronised: Callable[[], bool], pad_required: bool = False
                    ) -> Callable[[RequestDecision], Decision]:

@@ -49,7 +49,7 @@ FIELD_CLASSES: dict[str, CharClass] = {
     "birth_date_cd": CharClass.DIGIT,
     "sex": CharClass.SEX,
     "expiry_date": CharClass.DIGIT_OR_FILLER,   # all fillers: no expiry stated (dates.py decides)
-    "expiry_date_cd": CharClass.DIGIT,
+    "expiry_date_cd": CharClass.DIGIT_OR_FILLER,   # '<' after an all-filler expiry (validate.py)
     "optional_data": CharClass.ALNUM,
     "optional_data_cd": CharClass.DIGIT_OR_FILLER,
     "optional_data_2": CharClass.ALNUM,

@@ -171,7 +171,7 @@ def _checks(raw: dict[str, str], lines: tuple[str, ...], layout: Layout, doc_ok:
     results = (
         ("document_number", doc_ok),
         ("birth_date", raw["birth_date_cd"] == check_digit(raw["birth_date"])),
-        ("expiry_date", raw["expiry_date_cd"] == check_digit(raw["expiry_date"])),
+        ("expiry_date", _expiry_check_ok(raw["expiry_date"], raw["expiry_date_cd"])),
         ("optional_data", optional_ok),
         ("composite", composite_ok),
     )
@@ -181,6 +181,13 @@ def _checks(raw: dict[str, str], lines: tuple[str, ...], layout: Layout, doc_ok:
             if ok is False:
                 found.error(IssueCode.CHECK_DIGIT, name, f"{name} check digit does not match")
     return results
+
+
+def _expiry_check_ok(expiry: str, cd: str) -> bool:
+    """ICAO 9303-3 4.9: an all-filler field may carry '<' as its check digit; the digit of six
+    fillers is also '0' (some issuers print that). The composite uses the printed character, and
+    '<' and '0' weigh the same (0), so it is unaffected."""
+    return cd == check_digit(expiry) or (cd == "<" and expiry == "<<<<<<")
 
 
 def _dates(raw: dict[str, str], today: date, future_years: int,

@@ -100,9 +100,14 @@ def _document_findings(mrz: MrzResult | None, context: PolicyContext) -> tuple[F
         found.append(_refer(ReasonCode.EXPIRY_NOT_STATED))
     found.extend(_age_findings(mrz.birth_date_iso, context))
     eligible = context.eligible_nationalities
-    if eligible and mrz.nationality not in eligible:
+    if eligible and not nationality_in(mrz.nationality, eligible):
         found.append(_refer(ReasonCode.NATIONALITY_NOT_ELIGIBLE))
     return tuple(found)
+
+
+def nationality_in(nationality: str, codes: frozenset[str]) -> bool:
+    """Config codes are written as printed ('D<<', the MRZ's fillers); the parsed MRZ strips them."""
+    return nationality.rstrip("<") in {code.rstrip("<") for code in codes}
 
 
 def _age_findings(birth: date | None, context: PolicyContext) -> tuple[Finding, ...]:

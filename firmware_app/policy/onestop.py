@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from firmware_app.mrz import MrzResult
 
 from .alerts import AlertListChecker
-from .decide import Evidence, PolicyContext, decide
+from .decide import Evidence, PolicyContext, decide, nationality_in
 from .reasons import Decision, Finding, Outcome, ReasonCode
 
 
@@ -69,7 +69,7 @@ def _own_rules(mrz: MrzResult | None, rules: AuthorityRules) -> tuple[Finding, .
     found = []
     if not document_type_accepted(mrz.document_code, rules.document_types):
         found.append(Finding(ReasonCode.DOCUMENT_TYPE_NOT_ACCEPTED, Outcome.REFER))
-    if rules.role is Role.ENTRY and mrz.nationality in rules.visa_required:
+    if rules.role is Role.ENTRY and nationality_in(mrz.nationality, rules.visa_required):
         found.append(Finding(ReasonCode.VISA_REQUIRED, Outcome.REFER))
     return tuple(found)
 
