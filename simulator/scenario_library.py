@@ -19,9 +19,9 @@ FAST = ("faults.toml", "hostile.toml")
 
 # Reason codes no scenario can produce, and why: each is a guard that no simulated input reaches.
 NOT_COVERED = {
-    "lane_closed": "a mode change applies from the next transaction (lane/safety.py mode_changed: a running "
-                   "transaction finishes under the mode it started in) and a closed lane starts none, so no "
-                   "crossing record can carry it; the policy rule and apply_decision's guard are defence in depth",
+    "lane_closed": "a lane closed while a PASS is being decided refers it (lane/flow.py apply_decision, "
+                   "tests/test_lane_scenarios.py); a scenario would need a set_mode fault timed inside one "
+                   "traveller's decision, which the timeline cannot aim at yet",
     "officer_unidentified": "every officer-console answer names the signed-in officer (officer/review.py; names "
                             "match officer/credentials.py NAME, never empty): no console input gives an answer "
                             "without an officer id",

@@ -47,14 +47,44 @@ def test_the_crossing_is_recorded_and_the_lane_ready_when_the_traveller_is_out(l
 
 
 @pytest.mark.parametrize("layout", [LayoutKind.MANTRAP, LayoutKind.BARRIER])
-def test_a_pass_before_the_last_door_is_shut_opens_nothing_and_refers(layout):
-    lane, _ = _walked_out(layout)
+def test_a_pass_before_the_last_door_is_shut_waits_for_it_then_opens(layout):
+    """A genuine traveller decided quickly is not referred because the door behind the previous
+    one is slow: the PASS waits for that door and only then opens the entry."""
+    lane, last = _walked_out(layout)
     since = len(lane.actions)
     _next_traveller_decided(lane)
-    assert not _entry_opens(lane, since)
+    assert not _entry_opens(lane, since) and lane.data.pass_held and lane.data.txn is not None
+    assert [r.record.outcome for r in lane.of(RecordCrossing)] == ["passed"]        # the previous one only
+    lane.send(ev.DoorClosed(last))
+    assert _entry_opens(lane, since) and lane.state is State.PASSAGE and not lane.data.pass_held
+
+
+def test_a_held_pass_is_referred_when_the_door_behind_does_not_shut_in_time():
+    lane, last = _walked_out()
+    since = len(lane.actions)
+    _next_traveller_decided(lane)
+    lane.fire(HELD_OPEN_TIMER[last])
+    assert not _entry_opens(lane, since) and lane.state is State.REFER
     record = lane.of(RecordCrossing)[-1].record
-    assert record.outcome == "referred"
-    assert ReasonCode.MORE_THAN_ONE_PERSON in record.decision.reasons
+    assert record.outcome == "referred" and ReasonCode.MORE_THAN_ONE_PERSON in record.decision.reasons
+
+
+def test_a_held_pass_is_referred_when_somebody_comes_in_meanwhile():
+    lane, last = _walked_out()
+    _next_traveller_decided(lane)
+    lane.send(ev.PresenceChanged(1))                # back in through the closing exit
+    lane.send(ev.DoorClosed(last))
+    record = lane.of(RecordCrossing)[-1].record
+    assert record.outcome == "referred" and ReasonCode.MORE_THAN_ONE_PERSON in record.decision.reasons
+    assert lane.state is not State.PASSAGE and lane.data.retreat        # only the way back is open
+
+
+def test_emergency_while_a_pass_is_held_voids_it_and_releases_everything():
+    lane, _ = _walked_out()
+    _next_traveller_decided(lane)
+    lane.send(ev.EmergencyOn())
+    assert lane.state is State.EMERGENCY and not lane.data.pass_held
+    assert lane.of(RecordCrossing)[-1].record.outcome == "voided"
 
 
 def test_the_next_traveller_passes_once_the_exit_is_confirmed_shut():

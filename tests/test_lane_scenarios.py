@@ -184,6 +184,16 @@ def test_mode_change_mid_transaction_applies_to_the_next_one():
     assert lane.state is State.CLOSED and record(lane).mode == "normal"
 
 
+def test_a_lane_closed_while_a_pass_is_decided_opens_no_door_and_refers():
+    """Closing a lane (the BMIS, an officer) stops the next passage at once, not after it."""
+    lane = Lane()
+    to_decide(lane)
+    lane.send(ev.ModeChanged(LaneMode.CLOSED))
+    lane.send(ev.DecisionMade(lane.txn_id, PASS))
+    assert lane.state is State.REFER and not lane.data.commanded_open
+    assert ReasonCode.LANE_CLOSED in record(lane).decision.reasons and record(lane).mode == "normal"
+
+
 def test_removing_the_document_abandons_and_late_answers_are_ignored():
     lane = Lane()
     lane.send(ev.DocumentPresented(mrz()))

@@ -27,7 +27,7 @@ from .actions import (
     StartChipRead,
     StartFaceCapture,
 )
-from .lifecycle import begin, end, outcome_of, settle
+from .lifecycle import begin, end, outcome_of, settle, shutting_behind
 from .passage import start_passage
 from .state import CrossingOutcome, LaneTimeouts, State, TimerKind, Transaction
 from .step import Step
@@ -200,6 +200,10 @@ _NO_PASSAGE_MODES = {LaneMode.REGISTRATION_ONLY: ReasonCode.LANE_MANUAL_MODE, La
 
 
 def apply_decision(s: Step, decision: Decision) -> None:
+    if decision.passed and _waits_for_the_door_behind(s):
+        s.update_txn(decision=decision)
+        s.set(pass_held=True)           # released by that door shutting, or by its held-open timer
+        return
     if decision.passed and (s.data.presence > 0 or s.data.retreat):
         # the documents are checked outside: somebody already inside the lane must not be let on
         decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane occupied"))
@@ -207,13 +211,30 @@ def apply_decision(s: Step, decision: Decision) -> None:
         # the last passage's door has not shut behind the previous traveller (read meanwhile): the
         # lane is not clear, so no door opens (never two passages at once)
         decision = decision.with_finding(Finding(ReasonCode.MORE_THAN_ONE_PERSON, Outcome.REFER, "lane not clear"))
-    if decision.passed and s.active.mode in _NO_PASSAGE_MODES:
-        decision = decision.with_finding(Finding(_NO_PASSAGE_MODES[s.active.mode], Outcome.REFER, s.active.mode.value))
+    for mode in (s.active.mode, s.data.mode):      # closed by the BMIS while this one was decided: no door opens
+        if decision.passed and mode in _NO_PASSAGE_MODES:
+            decision = decision.with_finding(Finding(_NO_PASSAGE_MODES[mode], Outcome.REFER, mode.value))
     s.update_txn(decision=decision)
     if decision.passed:
         start_passage(s)
     else:
         refer(s, outcome_of(decision))
+
+
+def _waits_for_the_door_behind(s: Step) -> bool:
+    """Only the last traveller's door is still open, shutting on time, and the lane is empty: a
+    PASS waits for it rather than sending a genuine traveller to an officer."""
+    behind = shutting_behind(s)
+    return bool(behind) and not s.data.presence and not s.data.retreat and \
+        (s.data.sensed_open | s.data.commanded_open) <= behind
+
+
+def release_held_pass(s: Step) -> None:
+    """The door behind has shut (or did not, in time): decide the held PASS on the lane as it is now."""
+    if not s.data.pass_held or s.txn is None or s.active.decision is None:
+        return
+    s.set(pass_held=False)
+    apply_decision(s, s.active.decision)
 
 
 def refer(s: Step, outcome: CrossingOutcome) -> None:

@@ -35,7 +35,7 @@ def end(s: Step, outcome: CrossingOutcome) -> None:
     txn = s.active
     s.emit(RecordCrossing(build_record(s, txn, outcome)), EndTransaction(txn.txn_id, outcome.value))
     s.cancel_timers()
-    s.set(txn=None, more_time=())       # an officer called by the traveller is still coming
+    s.set(txn=None, more_time=(), pass_held=False)   # an officer called by the traveller is still coming
 
 
 def void(s: Step, why: ExceptionKind, detail: str = "") -> None:
@@ -51,12 +51,12 @@ def resting_state(s: Step) -> State:
     data = s.data
     if data.emergency:
         return State.EMERGENCY
-    if data.faults or (data.sensed_open - _shutting_behind(s)) or data.commanded_open:
+    if data.faults or (data.sensed_open - shutting_behind(s)) or data.commanded_open:
         return State.OUT_OF_SERVICE     # includes doors not yet confirmed shut
     return State.CLOSED if data.mode is LaneMode.CLOSED else State.IDLE
 
 
-def _shutting_behind(s: Step) -> frozenset[Door]:
+def shutting_behind(s: Step) -> frozenset[Door]:
     """The last door of a finished passage while it shuts on time behind the traveller who left."""
     door, data = s.data.closing_behind, s.data
     if door is None or door not in data.closing or door in data.held_open_alarmed or data.presence:

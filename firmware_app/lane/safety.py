@@ -23,6 +23,7 @@ from drivers.gate.layout import Door, FailMode, LayoutKind
 
 from . import events as ev
 from .actions import AlarmKind, ExceptionKind, OverrideAnswered, OverrideRefusal, RecordException, ReleaseDoors
+from .flow import release_held_pass
 from .lifecycle import settle, void
 from .passage import door_closed_in_passage, presence_in_passage
 from .state import HELD_OPEN_TIMER, Fault, LaneSettings, OverrideHold, State, TimerKind
@@ -155,7 +156,9 @@ def door_closed(s: Step, door: Door) -> None:
         s.cancel_timer(HELD_OPEN_TIMER[door])
     if Fault.DOOR_FORCED in s.data.faults and not (s.data.sensed_open - s.data.commanded_open):
         s.set(faults=s.data.faults - {Fault.DOOR_FORCED})
-    if s.data.state is State.CLOSING and s.txn is not None:
+    if s.data.pass_held and s.data.closing_behind is None:
+        release_held_pass(s)
+    elif s.data.state is State.CLOSING and s.txn is not None:
         door_closed_in_passage(s, door)
     elif s.data.state is State.OUT_OF_SERVICE:
         settle(s)
@@ -171,7 +174,10 @@ def held_open_timeout(s: Step, door: Door) -> None:
     s.exception(ExceptionKind.DOOR_HELD_OPEN, door.value)
     if s.data.closing_behind is door:       # it did not shut behind the last traveller: out of service
         s.set(closing_behind=None)
-        settle(s)
+        if s.data.pass_held:
+            release_held_pass(s)             # the lane is not clear: that traveller is referred
+        else:
+            settle(s)
 
 
 def presence(s: Step, count: int) -> None:

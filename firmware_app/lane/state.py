@@ -169,6 +169,9 @@ class LaneData:
     # the last door of a finished passage, shutting behind a traveller who has left: the lane takes
     # the next document meanwhile (no door opens for it until every door is confirmed shut)
     closing_behind: Door | None = None
+    # a PASS decided while that door still shuts: it waits for the door (no door opens before), at
+    # most until the door's held-open timer, then it is decided again on the lane as it is then
+    pass_held: bool = False
     sensed_open: frozenset[Door] = frozenset()
     presence: int = 0
     emergency: bool = False
