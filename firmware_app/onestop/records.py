@@ -58,6 +58,7 @@ def authority_record(record: CrossingRecord, joint: JointDecision | None, role: 
         withheld: dict[str, Any] = dict.fromkeys(agreement.withheld(), "")
         document = dataclasses.replace(document, **withheld)
     # each authority records its own direction: the exit country an exit, the entry country an entry
+    chip = record.chip.for_authority(role.value) if record.chip is not None else None   # its own PA result
     own = dataclasses.replace(record, decision=own_decision(joint, role, record.decision), document=document,
-                              direction=role.value)
+                              direction=role.value, chip=chip)
     return AuthorityRecord(own, role, agreement)
