@@ -275,6 +275,8 @@ def _statistics_are_each_authoritys_own(post) -> None:
         reasons = {code for r in reports for code in r["reason_counts"]}
         directions = {c["direction"] for r in reports for c in r["counts"]}
         assert total == 5 and directions == {role.value}
+        # sex is withheld from both sides' records, yet each counts it from its own control's read
+        assert {c["sex"] for r in reports for c in r["counts"]} == {"F"}
         assert ("exit_ban" in reasons) is (role is Role.EXIT)
         assert ("visa_required" in reasons) is (role is Role.ENTRY)
 

@@ -21,7 +21,7 @@ from typing import cast
 from firmware_app.bmis.command_wiring import build_command_side
 from firmware_app.bmis.errors import MqttSettingsError
 from firmware_app.bmis.wiring import build_link
-from firmware_app.config.onestop import AuthoritySection, authorities_by_role
+from firmware_app.config.onestop import AuthoritySection, StatisticsBasis, authorities_by_role
 from firmware_app.errors import GateError
 from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter
 from firmware_app.onestop.decider import AuthorityDecider, JointDecisions, OnestopDecider
@@ -30,8 +30,9 @@ from firmware_app.onestop.records import Agreement
 from firmware_app.policy import Decision, LaneMode, ReasonCode
 from firmware_app.policy.onestop import AuthorityRules, Role
 
-from .bmis_side import BmisSide, LaneOutbox, RunnerLaneControl, StatsPublisher, local_link
+from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, local_link
 from .errors import ComponentUnavailable
+from .onestop_stats import AuthorityLaneOutbox
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
 from .pki_updates import TrustStoreUpdater
 
@@ -79,7 +80,7 @@ def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: 
         commands.close()
         raise
     # the authority's lane control and its (absent) pki updater have the methods BmisSide calls
-    return BmisSide(link, commands, cast(RunnerLaneControl, lane), LaneOutbox(link, commands.stats, clock),
+    return BmisSide(link, commands, cast(RunnerLaneControl, lane), AuthorityLaneOutbox(link, commands.stats, clock),
                     StatsPublisher(commands.stats, link, clock), pki or cast(TrustStoreUpdater, NoTrustStoreUpdates()),
                     role.value, problem)
 
@@ -176,7 +177,8 @@ def _assemble(config, sides, arbiter, clock, clock_synchronised, stores) -> Ones
     deciders = {role: AuthorityDecider(authority_rules(a), sides[role].alerts, sides[role].reachable)
                 for role, a in by_role.items()}
     agreement = Agreement(frozenset(f.value for f in config.onestop.shared_fields),
-                          {role: a.country for role, a in by_role.items()})
+                          {role: a.country for role, a in by_role.items()},
+                          config.onestop.statistics is StatisticsBasis.OWN_CONTROL)
     decider = OnestopDecider(deciders[Role.EXIT], deciders[Role.ENTRY], memory, lambda: clock().date(),
                              clock_synchronised, pad_required=config.face.pad.required)
     outbox = SovereignOutbox({role: side.outbox for role, side in sides.items()}, memory, agreement)

@@ -107,10 +107,22 @@ class AuthoritySection(_Strict):
         return self
 
 
+class StatisticsBasis(str, Enum):
+    """What an authority's hourly statistics count sex, age band and nationality from."""
+    OWN_CONTROL = "own_control"        # the document its own control read (only counts leave the device)
+    SHARED_FIELDS = "shared_fields"    # its records only: a withheld field counts as unknown
+
+
 class OnestopSection(_Strict):
     shared_fields: list[SharedField] = Field(
         description="the bilateral agreement: document fields each authority's crossing record carries "
                     "(the others are withheld, and the record lists them)", max_length=len(SharedField))
+    statistics: StatisticsBasis = Field(
+        default=StatisticsBasis.OWN_CONTROL,
+        description="own_control: each authority's statistics count sex, age band and nationality of the "
+                    "document its own control read, even where shared_fields withholds them from its records "
+                    "(aggregates only, as each country counts its own crossings); shared_fields: only what its "
+                    "records carry (a withheld field is counted as unknown)")
 
     @model_validator(mode="after")
     def _no_repeats(self) -> OnestopSection:
