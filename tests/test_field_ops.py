@@ -48,7 +48,7 @@ def ops(tmp_path, link=None) -> FieldOps:
                           f'[face]\nmodels_dir = "{ROOT / "models"}"\n')
     return FieldOps(config, clock=lambda: NOW, lane_state=lambda: "idle", lane_mode=lambda: "normal",
                     outbox_counts=lambda: {"pending": 0}, components=lambda: {"lane": {"status": "ok"}},
-                    link=lambda: link)
+                    links=lambda: (link,) if link is not None else ())
 
 
 def test_the_tap_passes_everything_on_and_notes_codes(tmp_path):

@@ -125,3 +125,26 @@ def test_selftest_checks_each_authoritys_outbox_broker_and_certificate(tmp_path,
     assert results["broker (entry ARC)"].status is Status.FAIL       # its link is not configured
     assert str(tmp_path / "arc") in results["outbox (entry ARC)"].detail
     assert "broker" not in results and "outbox" not in results       # the lane's own [bmis] is not used
+
+
+def test_an_authority_that_needs_its_absent_store_keeps_the_lane_out_of_service_and_says_so(tmp_path):
+    """Its allow_offline is false: without its trust store it does not let the lane run. The other
+    authority's health does not carry it (each side's health: own_health)."""
+    from firmware_app.appliance.onestop import own_health
+    entry = authority(Role.ENTRY, tmp_path, None).replace(
+        '[authority.bmis]', f'csca_dir = "{tmp_path / "arc-csca"}"\n[authority.policy]\nallow_offline = false\n'
+                            '[authority.bmis]').replace("port = 8003", "port = 8004")   # its own broker
+    config = parse_config(config_text(tmp_path) + '[onestop]\nshared_fields = []\n'
+                          + authority(Role.EXIT, tmp_path, None) + entry)
+    appliance, gate = assembled(config)
+    try:
+        faults = {error.component: kind for kind, error in appliance.faults}
+        assert faults.get("trust_store_entry") is Fault.TRUST_STORE and "trust_store_exit" not in faults
+        health = appliance.health()
+        assert health["trust_store_entry"]["status"] == "failed"
+        assert "trust_store_entry" in own_health(health, Role.ENTRY)
+        assert "trust_store_entry" not in own_health(health, Role.EXIT)
+        assert appliance.bmis.certificate_reloads() == 0 and appliance.reload_client_certificate() is False
+    finally:
+        appliance.stop()
+        gate.stop()

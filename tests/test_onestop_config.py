@@ -50,6 +50,13 @@ def test_shipped_example_has_one_exit_and_one_entry_authority():
     assert len(config.onestop.shared_fields) == len(SharedField)
 
 
+def test_each_authority_may_have_its_own_trust_store():
+    config = parse_config(two(extra='csca_dir = "var/arc/csca"\nmaster_list_roots = ["var/arc/root.pem"]\n'))
+    exit_, entry = authorities_by_role(config.authority)
+    assert exit_.csca_dir is None and entry.csca_dir == Path("var/arc/csca")
+    assert entry.master_list_roots == [Path("var/arc/root.pem")]
+
+
 def test_two_authorities_parse():
     config = parse_config(two())
     assert [a.role for a in config.authority] == [AuthorityRole.EXIT, AuthorityRole.ENTRY]
@@ -69,7 +76,10 @@ def test_two_authorities_parse():
     (two(policy='exit_ban_lists = ["bans"]\n'), "exit rule"),
     (BASE + AGREEMENT + authority(policy='visa_required = ["XXA"]\n')
      + authority(role="entry", country="ARC"), "entry rule"),
-    (two(extra='csca_dir = "var/arc/csca"\n'), "not supported yet"),
+    (two(extra='csca_dir = "config/csca"\n'), "csca_dir is [smartcard] csca_dir"),
+    (two(extra='master_list = "x.ml"\n'), "need the authority's own csca_dir"),
+    (BASE + AGREEMENT + authority(extra='csca_dir = "var/pki"\n')
+     + authority(role="entry", country="ARC", extra='csca_dir = "var/pki"\n'), "must be its own"),
     (two(extra='officers = ["duty"]\n'), "officers is not supported yet"),
     (two(policy='document_types = ["passport"]\n'), "document_types"),
     (two(policy='visa_required = ["zz"]\n'), "visa_required"),

@@ -9,6 +9,7 @@ receives exactly its own record of each once, and nothing of the other's alert d
 the appliance's log (INFO) or the kiosk."""
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -36,6 +37,9 @@ from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
 from tests.broker_fixtures import consumer_settings, wait_until
 from tests.lane_helpers import good_chip, good_face, mrz
+from tests.onestop_trust_helpers import TrustedChips
+from tests.onestop_trust_helpers import arc as arc_pki
+from tests.onestop_trust_helpers import uto as uto_pki
 
 DEVICE = "osbp-lane-01"
 ENTRY_RELAY, ENTRY_SENSOR, EXIT_RELAY, EXIT_SENSOR, PRESENCE, EMERGENCY = 17, 27, 22, 23, 24, 25
@@ -54,11 +58,12 @@ TRAVELLERS = {   # name -> (MRZ fields, face outcome)
 }
 
 
-def authority_toml(role, country, prefix, broker, tmp_path, extra_policy="") -> str:
+def authority_toml(role, country, prefix, broker, tmp_path, extra_policy="", csca_dir=None) -> str:
     pair, home = broker.pki.devices[DEVICE], tmp_path / country.lower()
     policy = 'exit_ban_lists = ["exit-bans"]\n' if role == "exit" else 'visa_required = ["XXA"]\n'
     policy += extra_policy
-    return (f'[[authority]]\nrole = "{role}"\ncountry = "{country}"\ndata_dir = "{home}"\n'
+    own_store = f'csca_dir = "{csca_dir}"\n' if csca_dir else ""
+    return (f'[[authority]]\nrole = "{role}"\ncountry = "{country}"\ndata_dir = "{home}"\n{own_store}'
             f'[authority.bmis]\nhost = "127.0.0.1"\nport = {broker.device_port}\nprefix = "{prefix}"\n'
             f'ca_file = "{broker.pki.ca}"\ncert_file = "{pair.cert}"\nkey_file = "{pair.key}"\n'
             f'keepalive_s = 5\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\nretry_delay_s = 0.2\n'
@@ -68,8 +73,12 @@ def authority_toml(role, country, prefix, broker, tmp_path, extra_policy="") -> 
 class Post:
     """Two brokers, two consumers, the two authorities' sides and the lane."""
 
-    def __init__(self, tmp_path, entry_policy: str = ""):
+    def __init__(self, tmp_path, entry_policy: str = "", trust: str | None = None):
+        """`trust`: None, the chip is a fake; else the real chip stage reads a UTO-signed document
+        (onestop_trust_helpers.py), the exit authority trusts UTO's CSCA, the entry authority
+        ARC's ("arc") or has an own store that is absent ("absent", the exit then shares the lane's)."""
         self.brokers, self.consumers = {}, {}
+        self.chips = TrustedChips(tmp_path, trust) if trust else None
         for role, country, prefix in ((Role.EXIT, "UTO", "uto-gates"), (Role.ENTRY, "ARC", "arc-gates")):
             pki = make_test_pki(tmp_path / f"{country}-pki", [DEVICE])
             self.brokers[role] = MosquittoBroker(tmp_path / f"{country}-broker", pki, prefix=prefix).start()
@@ -77,8 +86,10 @@ class Post:
                                                 prefix=prefix)
         text = (f'[device]\nid = "{DEVICE}"\npost_id = "osbp"\ndata_dir = "{tmp_path / "lane"}"\n'
                 '[reader]\nurl = "sim://"\n[onestop]\nshared_fields = ["document_number", "nationality"]\n'
-                + authority_toml("exit", "UTO", "uto-gates", self.brokers[Role.EXIT], tmp_path)
-                + authority_toml("entry", "ARC", "arc-gates", self.brokers[Role.ENTRY], tmp_path, entry_policy))
+                + authority_toml("exit", "UTO", "uto-gates", self.brokers[Role.EXIT], tmp_path,
+                                 csca_dir=self.chips and self.chips.csca_dirs.get(Role.EXIT))
+                + authority_toml("entry", "ARC", "arc-gates", self.brokers[Role.ENTRY], tmp_path, entry_policy,
+                                 csca_dir=self.chips and self.chips.csca_dirs.get(Role.ENTRY)))
         self.config = parse_config(text)
         self.keys = {role: Ed25519PrivateKey.generate() for role in Role}
         for authority in self.config.authority:     # each BMIS's command-signing key, in its own trust store
@@ -110,11 +121,13 @@ class Post:
             self.factory.pin(pin).drive_low()
         face = lambda txn, round_no, feedback, cancelled: good_face().__class__(   # noqa: E731
             self.face_outcome, 0.2 if self.face_outcome is CaptureOutcome.NO_MATCH else 0.7, 0.36, "sface", attempts=1)
-        ports = LanePorts(gate=self.gate, chip=lambda txn, mrz_, cancelled: good_chip(), face=face,
+        chip = self.chips or (lambda txn, mrz_, cancelled: good_chip())
+        ports = LanePorts(gate=self.gate, chip=chip, face=face,
                           decider=self.onestop.decider, kiosk=self, outbox=self.onestop.outbox,
                           journal=LaneJournal.in_memory(), observer=self.onestop.lane_changed)
         self.runner = LaneRunner(LaneSettings(device_id=DEVICE, timeouts=FAST), ports, lambda: datetime.now(UTC))
-        self.onestop.attach(self.runner, None, lambda: None)     # no chip stage: no trust-store updates
+        self.restored = []
+        self.onestop.attach(self.runner, self.chips and self.chips.stage, lambda: self.restored.append(True))
 
     def show(self, view) -> None:      # the kiosk port
         self.views.append(view)
@@ -181,8 +194,9 @@ def appliance_log():
 
 @pytest.fixture
 def post(tmp_path, appliance_log, request):
+    param = getattr(request, "param", "")
     try:
-        made = Post(tmp_path, getattr(request, "param", ""))
+        made = Post(tmp_path, **(param if isinstance(param, dict) else {"entry_policy": param}))
     except BrokerUnavailable as exc:
         pytest.skip(str(exc))
     made.start()
@@ -261,6 +275,8 @@ def _statistics_are_each_authoritys_own(post) -> None:
         reasons = {code for r in reports for code in r["reason_counts"]}
         directions = {c["direction"] for r in reports for c in r["counts"]}
         assert total == 5 and directions == {role.value}
+        # sex is withheld from both sides' records, yet each counts it from its own control's read
+        assert {c["sex"] for r in reports for c in r["counts"]} == {"F"}
         assert ("exit_ban" in reasons) is (role is Role.EXIT)
         assert ("visa_required" in reasons) is (role is Role.ENTRY)
 
@@ -328,3 +344,55 @@ def test_each_authority_commands_only_its_own_part_and_either_may_close(post):
     assert not post.onestop.sides[Role.EXIT].commands.alerts.check_document("UTO", "NW0000001")
     assert command(post, Role.ENTRY, "set-mode", {"mode": "normal"})["status"] == "ack"
     assert wait_until(lambda: lane_mode() == "normal")
+
+
+def _pki_file(pki) -> dict:
+    return {"name": "uto-csca.der", "data": base64.b64encode(pki.csca.der).decode()}
+
+
+def _passive(data: dict) -> tuple[bool, list[str]]:
+    """Each record's own passive authentication result: (passed, reasons)."""
+    passive = data["chip"]["passive_auth"]
+    return passive["result"] == "passed", passive["reasons"]
+
+
+@pytest.mark.parametrize("post", [{"trust": "arc"}], indirect=True)
+def test_each_authority_judges_the_one_chip_read_by_its_own_trust_store_and_updates_only_its_own(post):
+    post.traveller({"document_number": "TS0000001"}, CaptureOutcome.MATCH, passes=False)
+    assert wait_until(lambda: all(len(post.consumers[r].messages("events/crossing")) == 1 for r in Role))
+    uto_rec, arc_rec = (next(iter(crossings(post.consumers[r]).values())) for r in Role)
+    assert uto_rec["decision"]["outcome"] == "pass" and _passive(uto_rec)[0] is True     # UTO trusts its own CSCA
+    assert arc_rec["decision"]["reasons"] == ["passive_auth_failed"] and arc_rec["decision"]["outcome"] == "refer"
+    assert _passive(arc_rec)[0] is False and any("DS_NOT_TRUSTED" in r for r in _passive(arc_rec)[1])
+    exit_store = post.onestop.stores.trust.store("exit")
+    exit_files = sorted(p.name for p in post.chips.csca_dirs[Role.EXIT].iterdir())
+    refused = command(post, Role.EXIT, "pki-update", {"files": [_pki_file(uto_pki())]}, key_of=Role.ENTRY)
+    assert (refused["status"], refused["reason"]) == ("nack", "unknown_key")    # ARC's key cannot touch UTO's
+    added = command(post, Role.ENTRY, "pki-update", {"files": [_pki_file(uto_pki())]})   # ARC now trusts UTO's CSCA
+    assert added["status"] == "ack" and added["result"]["anchors"] == 2, added
+    assert post.onestop.stores.trust.store("exit") is exit_store
+    assert sorted(p.name for p in post.chips.csca_dirs[Role.EXIT].iterdir()) == exit_files
+    post.traveller({"document_number": "TS0000002"}, CaptureOutcome.MATCH, passes=True)
+    assert wait_until(lambda: all(len(post.consumers[r].messages("events/crossing")) == 2 for r in Role))
+    for role in Role:
+        second = crossings(post.consumers[role])
+        data = next(d for d in second.values() if d["document"]["document_number"] == "TS0000002")
+        assert data["outcome"] == "passed" and _passive(data)[0] is True, role
+
+
+@pytest.mark.parametrize("post", [{"trust": "absent"}], indirect=True)
+def test_an_authority_whose_own_store_is_absent_refers_by_its_own_rule_and_the_other_is_unaffected(post):
+    assert "trust_store_entry" in post.onestop.side_health() and post.onestop.trust_faults() == []  # allow_offline
+    post.traveller({"document_number": "TA0000001"}, CaptureOutcome.MATCH, passes=False)
+    assert wait_until(lambda: all(len(post.consumers[r].messages("events/crossing")) == 1 for r in Role))
+    uto_rec, arc_rec = (next(iter(crossings(post.consumers[r]).values())) for r in Role)
+    assert uto_rec["decision"]["outcome"] == "pass" and _passive(uto_rec)[0] is True      # the lane's store, shared
+    assert arc_rec["decision"]["reasons"] == ["passive_auth_failed"] and arc_rec["decision"]["outcome"] == "refer"
+    assert _passive(arc_rec)[0] is False and any("NO_TRUST_STORE" in r for r in _passive(arc_rec)[1])
+    shared = command(post, Role.EXIT, "pki-update", {"files": [_pki_file(arc_pki())]})
+    assert shared["status"] == "nack"           # no store of its own: the shared one is not UTO's to change
+    restored = command(post, Role.ENTRY, "pki-update", {"files": [_pki_file(uto_pki())]})
+    assert restored["status"] == "ack" and post.restored == [True], restored
+    assert "trust_store_entry" not in post.onestop.side_health()
+    post.traveller({"document_number": "TA0000002"}, CaptureOutcome.MATCH, passes=True)
+    assert wait_until(lambda: all(len(post.consumers[r].messages("events/crossing")) == 2 for r in Role))

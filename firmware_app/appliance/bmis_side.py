@@ -73,7 +73,11 @@ class LaneOutbox:
         data = record.to_dict()
         self._link.record_crossing(data)        # raises on failure: the runner takes the lane down
         if self._stats is not None:
-            self._count(data)
+            self._count(self.counted(record, data))
+
+    def counted(self, record: Any, data: dict) -> dict:
+        """What the statistics count of a stored record: the record itself (see onestop_stats.py)."""
+        return data
 
     def _count(self, data: dict) -> None:
         try:
@@ -287,6 +291,25 @@ class BmisSide:
     def link_note(self) -> str | None:
         return NOT_CONFIGURED if self.link_problem is not None else None
 
+    # --- what the Appliance asks of any BMIS side (OnestopSides answers the same) ----------------
+    def side_health(self) -> dict[str, dict[str, str]]:
+        if self.link_problem is None:
+            return {}
+        return {"bmis_link": {"status": "failed", "detail": "not_configured", "note": self.link_problem[:200]}}
+
+    def device_links(self) -> tuple[BmisLink, ...]:
+        """The links that take the device's own alarms (the updater's)."""
+        return (self.link,)
+
+    def certificate_reloads(self) -> int:
+        return self.link.identity_reloads
+
+    def reload_identity(self) -> bool:
+        return self.link.reload_identity()
+
+    def outbox_counts(self):
+        return self.link.outbox.counts()
+
     def _report_not_configured(self) -> None:
         log.error("BMIS link not configured (%s): records are kept in the local outbox only", self.link_problem)
         try:
@@ -333,6 +356,23 @@ class OfflineBmisSide:
     def stop(self) -> None:
         if self.link is not None:
             self.link.outbox.close()
+
+    def side_health(self) -> dict[str, dict[str, str]]:
+        return {}       # the Appliance has made this side's failure a device fault
+
+    def device_links(self) -> tuple[BmisLink, ...]:
+        return (self.link,) if self.link is not None else ()
+
+    def certificate_reloads(self) -> int:
+        return self.link.identity_reloads if self.link is not None else 0
+
+    def reload_identity(self) -> bool:
+        return self.link is not None and self.link.reload_identity()
+
+    def outbox_counts(self):
+        if self.link is None:
+            raise ComponentUnavailable("outbox", "no outbox could be opened")
+        return self.link.outbox.counts()
 
 
 def _never_connect(callbacks, subscriptions, will):

@@ -59,7 +59,7 @@ from .devices import PresenceWatch, ReaderBridge
 from .errors import ComponentUnavailable
 from .field_ops import FieldOps
 from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
-from .onestop import OnestopSides, build_onestop, onestop_decider
+from .onestop import build_onestop, onestop_decider
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
 from .timesync import ClockState, ClockWatch, probe_from_config
 
@@ -105,7 +105,7 @@ class Appliance:
         # gatectl status, metrics, health 1.2, update-apply and the updater's alarms (field_ops.py)
         self.ops = FieldOps(config, clock=clock, lane_state=self.lane_state, lane_mode=self._lane_mode,
                             outbox_counts=self._outbox_counts, components=self.health,
-                            link=self._single_link, certificate=self._certificate_in_use)
+                            links=lambda: self.bmis.device_links(), certificate=self._certificate_in_use)
 
     # --- build: the safe order -----------------------------------------------------------------
     def build(self) -> Appliance:
@@ -165,9 +165,13 @@ class Appliance:
         """A one-stop lane: both authorities' sides (onestop.py), or none: without one of them no
         record can be kept as the agreement says, so the lane stays out of service."""
         try:
-            return build_onestop(self.config, self.clock, self.clock_watch.synchronised, self.health)
+            sides = build_onestop(self.config, self.clock, self.clock_watch.synchronised, self.health)
         except GateError as exc:
             error = ComponentUnavailable("onestop", f"{type(exc).__name__}: {exc}")
+        else:
+            for missing in sides.trust_faults():    # an authority that does not run without its store
+                self._fault(Fault.TRUST_STORE, missing)
+            return sides
         self._fault(Fault.OUTBOX, error)
         return OfflineBmisSide(RefusingOutbox(error))
 
@@ -348,8 +352,7 @@ class Appliance:
     def reload_client_certificate(self) -> bool:
         """SIGHUP (systemctl reload gate-app, after `gatectl cert renew`): reconnect the BMIS link
         if its certificate files changed; the reconnection loads them."""
-        link = None if isinstance(self.bmis, OnestopSides) else self.bmis.link   # one-stop: per side below
-        return link is not None and link.reload_identity()
+        return self.bmis.reload_identity()
 
     def lane_alive(self) -> bool:
         """The lane loop runs, is not stuck and never broke (what the systemd watchdog ping needs)."""
@@ -360,20 +363,15 @@ class Appliance:
         components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
                                "detail": self.lane_state()},
                       "clock": self.clock_watch.health_entry()}
-        link = None if isinstance(self.bmis, OnestopSides) else self.bmis.link   # one-stop: per side below
-        certificate = self.cert_watch.entry(self.clock(), link.identity_reloads if link is not None else 0)
+        certificate = self.cert_watch.entry(self.clock(), self.bmis.certificate_reloads())
         if certificate is not None:
             components["certificate"] = certificate
         for fault, error in self.faults:
             components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
-        if isinstance(self.bmis, OnestopSides):
-            components.update(self.bmis.link_health())
+        components.update(self.bmis.side_health())       # e.g. a link that is not configured
         if self.officer_problem is not None:
             components["officer_console"] = {"status": failed, "detail": "unavailable",
                                              "note": self.officer_problem[:200]}
-        if self.bmis.link_problem is not None:
-            components["bmis_link"] = {"status": failed, "detail": "not_configured",
-                                       "note": self.bmis.link_problem[:200]}
         return components
 
     def lane_state(self) -> str:
@@ -384,16 +382,8 @@ class Appliance:
         data = self.runner.data
         return data.mode.value if data is not None else start_mode(self.config).value
 
-    def _single_link(self):
-        """The link of a single-authority gate; a one-stop post's updater alarms stay in their spool
-        file (not yet routed to the authorities: see docs/deployment.md)."""
-        return None if isinstance(self.bmis, OnestopSides) else self.bmis.link
-
     def _outbox_counts(self):
-        link = self._single_link()
-        if link is None:
-            raise ComponentUnavailable("outbox", "no outbox could be opened")
-        return link.outbox.counts()
+        return self.bmis.outbox_counts()
 
     def _certificate_in_use(self) -> dict | None:
         facts = self.cert_watch.in_use

@@ -3,7 +3,7 @@
 lane events, the updater's alarms handed to the outbox, and the app's half of `update-apply`.
 
     ops = FieldOps(config, clock=..., lane_state=..., lane_mode=..., outbox_counts=..., components=...,
-                   link=lambda: appliance.bmis.link)
+                   links=lambda: appliance.bmis.device_links())
     lane outbox = ops.tap(outbox)            # notes crossings, exceptions, alarms (codes only)
     link: health_info=ops.health_info;  command side: updates=ops.update_port()
     ops.start()  ...  ops.stop()
@@ -62,11 +62,12 @@ class TappedOutbox:
 class FieldOps:
     def __init__(self, config, *, clock: Callable[[], datetime], lane_state: Callable[[], str],
                  lane_mode: Callable[[], str], outbox_counts: Callable[[], Any], components: Callable[[], dict],
-                 link: Callable[[], Any], certificate: Callable[[], dict | None] | None = None):
-        """`link`: the BMIS link whose outbox takes alarms (None while there is none).
+                 links: Callable[[], tuple], certificate: Callable[[], dict | None] | None = None):
+        """`links`: the BMIS links whose outboxes take the device's alarms (one per authority on a
+        one-stop post, which both run the device; none while there is none).
         `certificate`: the expiry of the client certificate in use (the appliance's certificate
         watch); without it, the configured file as it is now."""
-        self.config, self._clock, self._link, self._certificate = config, clock, link, certificate
+        self.config, self._clock, self._links, self._certificate = config, clock, links, certificate
         self.events = RecentEvents()
         self.versions = {"app": __version__, "models": model_versions(Path(config.face.models_dir))}
         self.sources = StatusSources(config.device.id, lane_state, lane_mode, outbox_counts, components,
@@ -92,11 +93,19 @@ class FieldOps:
                               self._download_failed)
 
     def raise_alarm(self, kind: str, severity: str, detail: str, msg_id: uuid.UUID | None = None) -> None:
-        """Into the outbox, or a GateError (no link, outbox full): the caller keeps what it has."""
-        link = self._link()
-        if link is None:
+        """Into every outbox, or a GateError (no link, an outbox full): the caller keeps what it has
+        and hands it over again later; with its msg_id an outbox that already holds it skips it."""
+        links = self._links()
+        if not links:
             raise GateError("no outbox to take the alarm")
-        link.raise_alarm(kind, Severity(severity), detail=detail[:512], msg_id=msg_id)
+        refused = None
+        for link in links:
+            try:
+                link.raise_alarm(kind, Severity(severity), detail=detail[:512], msg_id=msg_id)
+            except GateError as exc:    # the other authority still gets it now
+                refused = exc
+        if refused is not None:
+            raise refused
 
     def _download_failed(self, kind: str, detail: str) -> None:
         try:

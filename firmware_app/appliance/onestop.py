@@ -5,8 +5,9 @@ Each authority's side is the single-authority BmisSide built from a copy of the 
 `[device] data_dir` and `[bmis]` are the authority's own: its outbox, alert lists, command journal
 and statistics live in its own files, its link goes to its own broker with its own certificate,
 its status carries its own direction, and its commands are checked against its own keys. Its
-commands reach the lane through AuthorityLaneControl (own mode, no door opening); `pki-update` is
-refused (the trust store is the lane's, not one authority's).
+commands reach the lane through AuthorityLaneControl (own mode, no door opening); its `pki-update`
+writes its own trust store (authority.csca_dir, onestop_trust.py), and is refused when it has none
+(the lane's store is shared: one authority must not change what the other trusts).
 
 OnestopSides stands where the Appliance keeps its BMIS side (the same methods), so the start,
 stop and lane-observer steps of the Appliance are unchanged.
@@ -20,7 +21,7 @@ from typing import cast
 from firmware_app.bmis.command_wiring import build_command_side
 from firmware_app.bmis.errors import MqttSettingsError
 from firmware_app.bmis.wiring import build_link
-from firmware_app.config.onestop import AuthoritySection, authorities_by_role
+from firmware_app.config.onestop import AuthoritySection, StatisticsBasis, authorities_by_role
 from firmware_app.errors import GateError
 from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter
 from firmware_app.onestop.decider import AuthorityDecider, JointDecisions, OnestopDecider
@@ -29,7 +30,10 @@ from firmware_app.onestop.records import Agreement
 from firmware_app.policy import Decision, LaneMode, ReasonCode
 from firmware_app.policy.onestop import AuthorityRules, Role
 
-from .bmis_side import BmisSide, LaneOutbox, RunnerLaneControl, StatsPublisher, local_link
+from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, local_link
+from .errors import ComponentUnavailable
+from .onestop_stats import AuthorityLaneOutbox
+from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
 from .pki_updates import TrustStoreUpdater
 
 
@@ -39,9 +43,10 @@ def refer_all(request) -> Decision:
 
 
 def authority_config(config, authority: AuthoritySection):
-    """The config as this authority's BMIS side sees it: its data_dir, its [bmis]."""
+    """The config as this authority's BMIS side sees it: its data_dir, its [bmis], its trust store."""
     device = config.device.model_copy(update={"data_dir": authority.data_dir})
-    return config.model_copy(update={"device": device, "bmis": authority.bmis, "authority": [], "onestop": None})
+    return config.model_copy(update={"device": device, "bmis": authority.bmis, "authority": [], "onestop": None,
+                                     "smartcard": own_smartcard(config, authority)})
 
 
 def authority_rules(authority: AuthoritySection) -> AuthorityRules:
@@ -59,9 +64,10 @@ class NoTrustStoreUpdates:
 
 
 def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: Callable[[], datetime],
-                         health_source=None) -> BmisSide:
-    """`config` is authority_config(...). A link that is not configured gives a local-only side."""
-    commands = build_command_side(config, lane=lane, clock=clock)      # no pki: pki-update refused
+                         health_source=None, pki: AuthorityStoreUpdater | None = None) -> BmisSide:
+    """`config` is authority_config(...). A link that is not configured gives a local-only side.
+    Without `pki` (no store of its own) its pki-update commands are refused."""
+    commands = build_command_side(config, lane=lane, clock=clock, pki=pki)
     problem = None
     try:
         try:
@@ -74,24 +80,27 @@ def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: 
         commands.close()
         raise
     # the authority's lane control and its (absent) pki updater have the methods BmisSide calls
-    return BmisSide(link, commands, cast(RunnerLaneControl, lane), LaneOutbox(link, commands.stats, clock),
-                    StatsPublisher(commands.stats, link, clock), cast(TrustStoreUpdater, NoTrustStoreUpdates()),
+    return BmisSide(link, commands, cast(RunnerLaneControl, lane), AuthorityLaneOutbox(link, commands.stats, clock),
+                    StatsPublisher(commands.stats, link, clock), pki or cast(TrustStoreUpdater, NoTrustStoreUpdates()),
                     role.value, problem)
 
 
 class OnestopSides:
-    """Both authorities' BMIS sides, in the place of the Appliance's one BMIS side."""
-    link_problem = None     # each side's own problem is in link_health()
+    """Both authorities' BMIS sides, in the place of the Appliance's one BMIS side (the same
+    interface as BmisSide: side_health, device_links, certificate_reloads, reload_identity)."""
 
     def __init__(self, sides: dict[Role, BmisSide], outbox: SovereignOutbox, decider: OnestopDecider,
-                 arbiter: ModeArbiter):
+                 arbiter: ModeArbiter, stores: AuthorityStores | None = None):
         self.sides, self.outbox, self.decider, self.arbiter = sides, outbox, decider, arbiter
+        self.stores = stores or AuthorityStores(None, {}, {})
 
     def reachable(self, role: Role | None = None) -> bool:
         roles = (role,) if role is not None else tuple(self.sides)
         return all(self.sides[r].reachable() for r in roles)
 
     def attach(self, runner, chip, trust_store_restored: Callable[[], None]) -> None:
+        if chip is not None:        # the one chip read, judged against each authority's own store
+            chip.authority_trust = self.stores.trust
         for side in self.sides.values():
             side.attach(runner, chip, trust_store_restored)
 
@@ -107,17 +116,36 @@ class OnestopSides:
         for side in self.sides.values():
             side.stop()
 
-    def link_health(self) -> dict[str, dict[str, str]]:
-        """Each authority's unconfigured link, as a health component of its own."""
-        return {f"bmis_link_{role.value}": {"status": "failed", "detail": "not_configured",
-                                            "note": side.link_problem[:200]}
-                for role, side in self.sides.items() if side.link_problem is not None}
+    def side_health(self) -> dict[str, dict[str, str]]:
+        """Each authority's unconfigured link and unusable own trust store, as components of its own."""
+        links = {f"bmis_link_{role.value}": {"status": "failed", "detail": "not_configured",
+                                             "note": side.link_problem[:200]}
+                 for role, side in self.sides.items() if side.link_problem is not None}
+        return links | self.stores.health()
+
+    def trust_faults(self) -> list:
+        """Missing own trust stores of authorities that do not let the lane run without them."""
+        return self.stores.faults()
+
+    def device_links(self) -> tuple:
+        """Both authorities run the device: its own alarms (updater, ...) go to each."""
+        return tuple(side.link for side in self.sides.values())
+
+    def certificate_reloads(self) -> int:
+        return 0        # each authority's client certificate is its own ([authority.bmis]), not watched here
+
+    def reload_identity(self) -> bool:
+        return False    # not yet per authority: a restart loads renewed certificates
+
+    def outbox_counts(self):
+        raise ComponentUnavailable("outbox", "one outbox per authority: gatectl outbox status --authority ROLE")
 
 
 def own_health(components: dict, role: Role) -> dict:
     """What one authority's health message carries: the lane's components and its own link only."""
-    other = f"bmis_link_{(Role.ENTRY if role is Role.EXIT else Role.EXIT).value}"
-    return {name: entry for name, entry in components.items() if name != other}
+    other = (Role.ENTRY if role is Role.EXIT else Role.EXIT).value
+    hidden = {f"bmis_link_{other}", f"trust_store_{other}"}
+    return {name: entry for name, entry in components.items() if name not in hidden}
 
 
 def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Callable[[], bool],
@@ -126,31 +154,35 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
     `health_source` is the appliance's health; each authority's link sends only its own part of it."""
     lane_control = RunnerLaneControl(clock)
     arbiter = ModeArbiter(LaneMode(config.lane.mode))
+    authorities = {Role(a.role.value): a for a in authorities_by_role(config.authority)}
+    configs = {role: authority_config(config, a) for role, a in authorities.items()}
+    stores = load_stores(authorities, configs)
     sides: dict[Role, BmisSide] = {}
     try:
-        for authority in authorities_by_role(config.authority):
-            role = Role(authority.role.value)
+        for role, authority in authorities.items():
             control = AuthorityLaneControl(role, arbiter, lane_control)
             health = None if health_source is None else (lambda role=role: own_health(health_source(), role))
-            sides[role] = build_authority_side(authority_config(config, authority), role, control, clock, health)
+            pki = AuthorityStoreUpdater(configs[role], clock, role, stores) if authority.csca_dir else None
+            sides[role] = build_authority_side(configs[role], role, control, clock, health, pki)
     except GateError:
         for side in sides.values():
             side.stop()
         raise
-    return _assemble(config, sides, arbiter, clock, clock_synchronised)
+    return _assemble(config, sides, arbiter, clock, clock_synchronised, stores)
 
 
-def _assemble(config, sides, arbiter, clock, clock_synchronised) -> OnestopSides:
+def _assemble(config, sides, arbiter, clock, clock_synchronised, stores) -> OnestopSides:
     memory = JointDecisions()
     by_role = dict(zip((Role.EXIT, Role.ENTRY), authorities_by_role(config.authority)))
     deciders = {role: AuthorityDecider(authority_rules(a), sides[role].alerts, sides[role].reachable)
                 for role, a in by_role.items()}
     agreement = Agreement(frozenset(f.value for f in config.onestop.shared_fields),
-                          {role: a.country for role, a in by_role.items()})
+                          {role: a.country for role, a in by_role.items()},
+                          config.onestop.statistics is StatisticsBasis.OWN_CONTROL)
     decider = OnestopDecider(deciders[Role.EXIT], deciders[Role.ENTRY], memory, lambda: clock().date(),
                              clock_synchronised, pad_required=config.face.pad.required)
     outbox = SovereignOutbox({role: side.outbox for role, side in sides.items()}, memory, agreement)
-    return OnestopSides(sides, outbox, decider, arbiter)
+    return OnestopSides(sides, outbox, decider, arbiter, stores)
 
 
 def onestop_decider(side) -> Callable:

@@ -70,13 +70,16 @@ class TrustStoreUpdater:
             store = devices.load_trust_store(self._config)
         except ComponentUnavailable as exc:
             raise PkiUpdateRefused(f"imported, but the store does not load: {exc}", {}) from exc
+        self._install(store)
+        log.info("trust store reloaded after a BMIS update: %d anchors, %d CRLs", len(store.cscas), len(store.crls))
+        return len(store.cscas)
+
+    def _install(self, store) -> None:
         if self._stage is not None:
             was_missing = self._stage.trust_store is None
             self._stage.trust_store = store  # one reference swap: a running check keeps the old store
             if was_missing:
                 self._on_restored()
-        log.info("trust store reloaded after a BMIS update: %d anchors, %d CRLs", len(store.cscas), len(store.crls))
-        return len(store.cscas)
 
 
 def _summary(name: str, report: FileReport) -> dict:

@@ -6,6 +6,9 @@
     gatectl bmis audit [--config CFG] [--limit N] [--json] security commands, newest first
     gatectl bmis stats [--config CFG] [--json]             hourly reports not yet sent
 
+On a one-stop config each authority has its own keys, lists, audit and statistics: add
+--authority exit|entry|COUNTRY (required there) to look at one authority's side only.
+
 Exit codes: 0 ok, 1 check failed, 2 usage, config or unreadable input.
 """
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
+from .authority_arg import add_authority_argument, side_config
 
 DEFAULT_CONFIG = "config/default.toml"
 
@@ -38,6 +42,7 @@ def register(groups) -> None:
         action.add_argument("--json", action="store_true")
         if name == "audit":
             action.add_argument("--limit", type=int, default=50)
+        add_authority_argument(action)
         action.set_defaults(func=func)
 
 
@@ -47,19 +52,26 @@ def _key_location(parser) -> None:
                        help=f"use bmis.command_keys_dir (default {DEFAULT_CONFIG})")
     where.add_argument("--dir", type=Path, help="the trust-store directory itself")
     parser.add_argument("--json", action="store_true")
+    add_authority_argument(parser)
 
 
-def _config(path: str):
+def _config(path: str, authority: str | None = None):
+    """The config of the side to look at: one authority's on a one-stop config (authority_arg.py)."""
     from ..config import load_config
     from ..errors import ConfigError
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    return side_config(config, authority, "bmis")
 
 
 def _keys_dir(args) -> Path:
-    return args.dir if args.dir else _config(args.config or DEFAULT_CONFIG).bmis.command_keys_dir
+    if args.dir:
+        if args.authority:
+            raise UsageError("gatectl bmis: --dir names the directory itself; --authority needs --config")
+        return args.dir
+    return _config(args.config or DEFAULT_CONFIG, args.authority).bmis.command_keys_dir
 
 
 def _print(args, data, lines) -> None:
@@ -101,7 +113,7 @@ def run_keys(args) -> int:
 
 def _existing_file(args, name: str) -> Path | None:
     """The data file of the configured gate, or None when the gate never wrote one."""
-    path = Path(_config(args.config).device.data_dir) / name
+    path = Path(_config(args.config, args.authority).device.data_dir) / name
     return path if path.is_file() else None
 
 

@@ -1,4 +1,5 @@
-"""`gatectl outbox status --config FILE [--json]`: what the gate still owes the BMIS.
+"""`gatectl outbox status --config FILE [--authority ROLE|COUNTRY] [--json]`: what the gate still
+owes the BMIS. On a one-stop config, one authority's outbox (--authority is required there).
 
 Read-only. Exit 0 when nothing was refused by the broker, 1 when dead letters exist (a refused
 message needs a person: usually a broker ACL or a wrong device id), 2 when config or outbox are
@@ -10,6 +11,8 @@ import json
 import sys
 import time
 
+from .authority_arg import add_authority_argument, side_config
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -20,6 +23,7 @@ def register(groups) -> None:
     status = actions.add_parser("status", help="pending, unreceipted, oldest ages, dead letters")
     status.add_argument("--config", default="config/default.toml")
     status.add_argument("--json", action="store_true")
+    add_authority_argument(status)
     status.set_defaults(func=run_status)
 
 
@@ -31,7 +35,8 @@ def run_status(args) -> int:
     from firmware_app.errors import ConfigError
     from firmware_app.storage import SchemaError
     try:
-        path = load_config(args.config).device.data_dir / OUTBOX_FILE
+        config = side_config(load_config(args.config), args.authority, "outbox status")
+        path = config.device.data_dir / OUTBOX_FILE
         if not path.is_file():
             raise OutboxError(f"no outbox at {path}")
         summary = inspect_outbox(path, time.time())

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
+from .authority_arg import add_authority_argument, side_config
 
 
 def register(groups) -> None:
@@ -44,6 +45,7 @@ def _store_arguments(cmd) -> None:
     cmd.add_argument("--config", default="config/default.toml", help="takes csca_dir and master_list_roots")
     cmd.add_argument("--store", type=Path, metavar="DIR", help="trust-store directory (instead of csca_dir)")
     cmd.add_argument("--json", action="store_true")
+    add_authority_argument(cmd)
 
 
 def _location(args) -> tuple[Path, list[Path]]:
@@ -53,10 +55,19 @@ def _location(args) -> tuple[Path, list[Path]]:
     if args.store is not None and not Path(args.config).exists():
         return args.store, []
     try:
-        section = load_config(args.config).smartcard
+        config = load_config(args.config)
     except ConfigError as exc:
         raise UsageError(f"config {args.config}: {'; '.join(exc.problems)}") from exc
+    section = _store_section(config, args.authority)
     return args.store or Path(section.csca_dir), list(section.master_list_roots)
+
+
+def _store_section(config, authority: str | None):
+    """[smartcard], or on a one-stop config with --authority that authority's own trust store
+    (without one of its own it shares [smartcard]). Without --authority: the lane's [smartcard]."""
+    if authority is None:
+        return config.smartcard
+    return side_config(config, authority, "pki").smartcard
 
 
 def _open(args):

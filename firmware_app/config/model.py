@@ -351,7 +351,7 @@ class BmisSection(Strict):
         return self
 
 
-from .onestop import AuthoritySection, OnestopSection, check_authorities  # noqa: E402  (needs BmisSection)
+from .onestop import AuthoritySection, OnestopSection, check_authorities, check_own_trust_stores  # noqa: E402  (needs BmisSection)
 
 AuthoritySection.model_rebuild(_types_namespace={"BmisSection": BmisSection})
 
@@ -459,6 +459,7 @@ class GateConfig(Strict):
     @model_validator(mode="after")
     def _one_stop_post_consistent(self):
         check_authorities(self.authority, self.onestop, self.device.data_dir)
+        check_own_trust_stores(self.authority, self.smartcard.csca_dir)
         return self
 
     @model_validator(mode="after")

@@ -85,8 +85,13 @@ class AuthoritySection(_Strict):
         description="this authority's officers: not supported yet (the appliance has no officer console "
                     "wiring to bind them to); setting it is refused")
     csca_dir: Path | None = Field(
-        default=None, description="per-authority trust store: not supported yet (the lane's smartcard "
-                                  "trust store serves both); setting it is refused")
+        default=None, description="this authority's own trust store (CSCAs, CRLs, master lists; its "
+                                  "pki-update commands write here); unset: it shares [smartcard] csca_dir")
+    master_list: Path | None = Field(default=None, description="a master list read into this authority's store "
+                                                               "(needs csca_dir)")
+    master_list_roots: list[Path] = Field(default_factory=list, max_length=64,
+                                          description="certificates this authority's master lists may chain to, "
+                                                      "besides its csca_dir (needs csca_dir)")
 
     @model_validator(mode="after")
     def _role_rules(self) -> AuthoritySection:
@@ -97,16 +102,27 @@ class AuthoritySection(_Strict):
         if self.officers:
             raise ValueError("authority.officers is not supported yet: the appliance cannot bind an officer "
                              "to one authority")
-        if self.csca_dir is not None:
-            raise ValueError("authority.csca_dir (a trust store per authority) is not supported yet: "
-                             "both authorities use [smartcard] csca_dir")
+        if self.csca_dir is None and (self.master_list is not None or self.master_list_roots):
+            raise ValueError("authority.master_list and master_list_roots need the authority's own csca_dir")
         return self
+
+
+class StatisticsBasis(str, Enum):
+    """What an authority's hourly statistics count sex, age band and nationality from."""
+    OWN_CONTROL = "own_control"        # the document its own control read (only counts leave the device)
+    SHARED_FIELDS = "shared_fields"    # its records only: a withheld field counts as unknown
 
 
 class OnestopSection(_Strict):
     shared_fields: list[SharedField] = Field(
         description="the bilateral agreement: document fields each authority's crossing record carries "
                     "(the others are withheld, and the record lists them)", max_length=len(SharedField))
+    statistics: StatisticsBasis = Field(
+        default=StatisticsBasis.OWN_CONTROL,
+        description="own_control: each authority's statistics count sex, age band and nationality of the "
+                    "document its own control read, even where shared_fields withholds them from its records "
+                    "(aggregates only, as each country counts its own crossings); shared_fields: only what its "
+                    "records carry (a withheld field is counted as unknown)")
 
     @model_validator(mode="after")
     def _no_repeats(self) -> OnestopSection:
@@ -143,6 +159,16 @@ def _distinct_places(a: AuthoritySection, b: AuthoritySection, device_data_dir: 
         raise ValueError("each authority needs its own broker CA (bmis.ca_file)")
     if Path(a.bmis.command_keys_dir).resolve() == Path(b.bmis.command_keys_dir).resolve():
         raise ValueError("each authority needs its own command_keys_dir")
+    if a.csca_dir is not None and b.csca_dir is not None and a.csca_dir.resolve() == b.csca_dir.resolve():
+        raise ValueError("each authority's csca_dir must be its own (or unset to share [smartcard] csca_dir)")
+
+
+def check_own_trust_stores(authorities: list[AuthoritySection], lane_csca_dir: Path) -> None:
+    """An authority's own csca_dir is not the lane's: its pki-updates must not change what the other uses."""
+    for a in authorities:
+        if a.csca_dir is not None and Path(a.csca_dir).resolve() == Path(lane_csca_dir).resolve():
+            raise ValueError(f"authority {a.role.value}: csca_dir is [smartcard] csca_dir; leave it unset to "
+                             "share the lane's store, or give the authority a store of its own")
 
 
 def authorities_by_role(authorities: list[AuthoritySection]) -> tuple[AuthoritySection, AuthoritySection]:

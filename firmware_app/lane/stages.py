@@ -36,7 +36,9 @@ from firmware_app.face.untrusted import (
 )
 from firmware_app.mrz import MrzResult, confirmed_by_chip
 from firmware_app.policy import ChipEvidence, FaceEvidence
+from firmware_app.policy.evidence import TrustView
 
+from .authority_trust import AuthorityTrust
 from .errors import PortraitMissing, StageCancelled
 
 
@@ -98,6 +100,7 @@ class ChipReadStage:
         self.open_transceiver, self.trust_store, self.rng = open_transceiver, trust_store, rng
         self.monotonic, self.now, self.vault, self.options = monotonic, now, vault, options
         self.budget, self.decoder = budget, decoder or shared_decoder()
+        self.authority_trust: AuthorityTrust | None = None    # a one-stop lane's stores (authority_trust.py)
 
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         if not mrz.valid and mrz.candidates:
@@ -136,26 +139,41 @@ class ChipReadStage:
 
     def _sod_trusted(self, sod: SecurityObject) -> bool:
         """CA/AA maths only on keys a trusted Document Signer signed: the SOD's signature and chain."""
-        return passive_authenticate(sod, {}, self.trust_store, self.now()).passed
+        trusted = passive_authenticate(sod, {}, self.trust_store, self.now()).passed
+        return trusted or (self.authority_trust is not None and self.authority_trust.trusts(sod, self.now()))
 
     def evidence(self, txn_id: str, read: DocumentRead, mrz: MrzResult,
                  cancelled: threading.Event | None = None) -> ChipEvidence:
-        passive = None
-        if LdsFile.SOD in read.files:
-            passive = passive_authenticate(read.files[LdsFile.SOD], read.data_groups, self.trust_store, self.now())
-        self._keep_portrait(txn_id, read, passive, cancelled)
+        passive = _passive(read, self.trust_store, self.now())
+        base = _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
+        views = self._authority_views(base, read)
+        vouched = any(pa is not None and pa.passed for pa in (passive, *(v.passive for _, v in views)))
+        self._keep_portrait(txn_id, read, vouched, cancelled)
         # an ended transaction's vault entry is already discarded: a late portrait must not stay behind
         # (the runner sets `cancelled` before it discards, so checking after the put closes the race)
         if cancelled is not None and cancelled.is_set():
             self.vault.discard(txn_id)
-        evidence = _hidden_checks_failed(ChipEvidence.from_read(read, passive, _dg1_check(read, mrz)), read)
-        return _card_security_chain(evidence, read, passive, self.trust_store, self.now())
+        evidence = _card_security_chain(base, read, passive, self.trust_store, self.now())
+        return replace(evidence, views=views) if views else evidence
 
-    def _keep_portrait(self, txn_id: str, read: DocumentRead, passive, cancelled: threading.Event | None) -> None:
+    def _authority_views(self, base: ChipEvidence, read: DocumentRead) -> tuple[tuple[str, TrustView], ...]:
+        """Each authority's own judgement of the same read (a one-stop lane with its own stores)."""
+        if self.authority_trust is None:
+            return ()
+        views = []
+        for role, store in self.authority_trust.stores():
+            passive = _passive(read, store, self.now())
+            chip_auth = _card_security_chain(base, read, passive, store, self.now()).chip_auth
+            views.append((role, TrustView(passive, chip_auth)))
+        return tuple(views)
+
+    def _keep_portrait(self, txn_id: str, read: DocumentRead, vouched: bool,
+                       cancelled: threading.Event | None) -> None:
         """Decode the portrait only when passive authentication vouched for it (an attacker's image
-        is never decoded), in the decode worker with pixel, scan and time limits."""
+        is never decoded), in the decode worker with pixel, scan and time limits. On a one-stop
+        lane any authority's own store may vouch: the other's policy still refers on its own PA."""
         data = read.files.get(LdsFile.DG2)
-        if data is None or passive is None or not passive.passed:
+        if data is None or not vouched:
             return      # the face stage will report the missing portrait; the policy refers
         try:
             face = parse_dg2(data).portrait
@@ -200,6 +218,12 @@ def _card_security_chain(evidence: ChipEvidence, read: DocumentRead, passive, tr
     chain_valid = passive.chain_valid if passive is not None else None
     confirmed = confirm_chain(evidence.chip_auth, read.card_security, chain_valid, trust_store, now)
     return evidence if confirmed is evidence.chip_auth else replace(evidence, chip_auth=confirmed)
+
+
+def _passive(read: DocumentRead, store, now: datetime):
+    if LdsFile.SOD not in read.files:
+        return None
+    return passive_authenticate(read.files[LdsFile.SOD], read.data_groups, store, now)
 
 
 def _sod_groups(read: DocumentRead) -> frozenset[int]:

@@ -68,4 +68,12 @@ class OnestopDecider:
 
     @staticmethod
     def _decide(side: AuthorityDecider, evidence, context: PolicyContext) -> Decision:
-        return decide_for(side.rules, evidence, replace(context, bmis_reachable=side.reachable()), side.alerts)
+        own = own_evidence(evidence, side.rules.role)      # its own trust store's view of the chip
+        return decide_for(side.rules, own, replace(context, bmis_reachable=side.reachable()), side.alerts)
+
+
+def own_evidence(evidence, role: Role):
+    """The evidence with the chip judged by this authority's own trust store (when it has one)."""
+    if evidence.chip is None:
+        return evidence
+    return replace(evidence, chip=evidence.chip.for_authority(role.value))

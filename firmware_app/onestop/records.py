@@ -8,7 +8,7 @@ in its `onestop` member (events/crossing schema 1.x, optional).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from firmware_app.lane.record import CrossingRecord, DocumentFields
@@ -17,11 +17,15 @@ from firmware_app.policy.onestop import JointDecision, Role, own_decision
 DOCUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentFields) if f.name != "mrz_valid")
 
 
+STATISTICS_FIELDS = ("sex", "date_of_birth", "nationality")     # what the hourly statistics disaggregate by
+
+
 @dataclass(frozen=True)
 class Agreement:
     """The bilateral agreement as the records need it."""
     shared_fields: frozenset[str]
     countries: dict        # Role -> ICAO code of that authority's state
+    count_own_control: bool = True      # [onestop] statistics = "own_control"
 
     def withheld(self) -> tuple[str, ...]:
         return tuple(name for name in DOCUMENT_FIELDS if name not in self.shared_fields)
@@ -33,6 +37,7 @@ class AuthorityRecord:
     record: CrossingRecord
     role: Role
     agreement: Agreement
+    read: DocumentFields | None = field(default=None, repr=False)    # as the lane read it: statistics only
 
     @property
     def transaction_id(self) -> str:
@@ -51,6 +56,16 @@ class AuthorityRecord:
         return data
 
 
+    def statistics_dict(self) -> dict:
+        """What this authority's statistics count: its record, and with `count_own_control` the
+        statistics' dimensions of the document its own control read. Never stored or sent."""
+        data = self.to_dict()
+        if self.agreement.count_own_control and self.read is not None and data["document"] is not None:
+            read = self.read.to_dict()
+            data["document"] = data["document"] | {name: read[name] for name in STATISTICS_FIELDS}
+        return data
+
+
 def authority_record(record: CrossingRecord, joint: JointDecision | None, role: Role,
                      agreement: Agreement) -> AuthorityRecord:
     document = record.document
@@ -58,6 +73,7 @@ def authority_record(record: CrossingRecord, joint: JointDecision | None, role: 
         withheld: dict[str, Any] = dict.fromkeys(agreement.withheld(), "")
         document = dataclasses.replace(document, **withheld)
     # each authority records its own direction: the exit country an exit, the entry country an entry
+    chip = record.chip.for_authority(role.value) if record.chip is not None else None   # its own PA result
     own = dataclasses.replace(record, decision=own_decision(joint, role, record.decision), document=document,
-                              direction=role.value)
-    return AuthorityRecord(own, role, agreement)
+                              direction=role.value, chip=chip)
+    return AuthorityRecord(own, role, agreement, record.document)

@@ -7,7 +7,7 @@ the emrtd and face result types.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from firmware_app.emrtd.chip_auth.result import ChipCheckResult
@@ -27,6 +27,14 @@ class ChipStatus(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class TrustView:
+    """One authority's judgement of the chip read against its own trust store (one-stop lane):
+    passive authentication and the PACE-CAM signer chain depend on the anchors; the rest does not."""
+    passive: PaResult | None
+    chip_auth: ChipCheckResult | None
+
+
+@dataclass(frozen=True)
 class ChipEvidence:
     status: ChipStatus
     access_protocol: str | None = None      # "BAC" | "PACE"
@@ -39,6 +47,15 @@ class ChipEvidence:
     # An invalid printed MRZ's repair candidate that BAC opened the chip with and the chip's DG1
     # equals (`mrz.confirmed_by_chip`): the lane adopts it as the transaction's MRZ.
     confirmed_mrz: MrzResult | None = field(default=None, repr=False)
+    # One-stop lane with a trust store per authority: (role value, its own TrustView), one each.
+    views: tuple[tuple[str, TrustView], ...] = field(default=(), repr=False)
+
+    def for_authority(self, role: str) -> ChipEvidence:
+        """The evidence as this authority's trust store judges it (itself when it has no view)."""
+        view = dict(self.views).get(role)
+        if view is None:
+            return self
+        return replace(self, passive=view.passive, chip_auth=view.chip_auth, views=())
 
     @classmethod
     def failed(cls, status: ChipStatus, detail: str = "") -> ChipEvidence:
