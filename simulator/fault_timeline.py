@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass, field
 
 from firmware_app.appliance.timesync import ClockState
+from simulator.fault_commands import released_doors, send_fault_command
 from simulator.faults import BETWEEN_TRAVELLERS, COMMANDS, FaultKind, FaultSpec
 from simulator.local_process import wait_until
-from simulator.scenario_bench import DEVICE_ID, Bench
+from simulator.scenario_bench import Bench
 
 log = logging.getLogger("gatesim.faults")
 WATCH_S = 0.02
@@ -37,6 +38,9 @@ class FaultResult:
     command_result: str | None = None
     error: str = ""
     alarms: list[str] = field(default_factory=list)     # filled in at the end (the BMIS's alarms)
+    released: tuple[str, ...] | None = None             # override: the doors released after the answer
+    in_service_s: float | None = None                   # power_cut: restart to the lane in service again
+    notes: list[str] = field(default_factory=list)
 
     def differences(self) -> list[str]:
         spec, found = self.spec, []
@@ -48,11 +52,16 @@ class FaultResult:
             found.append(f"alarm {spec.expect_alarm} not received (got {', '.join(self.alarms) or 'none'})")
         if spec.expect_result is not None and spec.expect_result != self.command_result:
             found.append(f"command answered {self.command_result}, wanted {spec.expect_result}")
+        if spec.expect_released is not None and spec.expect_released != self.released:
+            found.append(f"doors released {list(self.released or ())}, wanted {list(spec.expect_released)}")
         return found
 
     def line(self, number: int) -> str:
         seen = ">".join(self.states) or "-"
         extra = f" answer={self.command_result}" if self.command_result else ""
+        extra += f" released={','.join(self.released) or 'none'}" if self.released is not None else ""
+        extra += f" in_service_after={self.in_service_s:.1f}s" if self.in_service_s is not None else ""
+        extra += "".join(f" [{note}]" for note in self.notes)
         check = "" if not self._expects() else ("  ok" if not self.differences()
                                                   else f"  UNEXPECTED ({'; '.join(self.differences())})")
         return f"  fault {number}. {self.spec.where:<48} lane={seen}{extra}{check}"
@@ -60,7 +69,7 @@ class FaultResult:
     def _expects(self) -> bool:
         spec = self.spec
         return bool(self.error) or any(v is not None for v in (spec.expect_state, spec.expect_alarm,
-                                                                spec.expect_result))
+                                                                spec.expect_result, spec.expect_released))
 
 
 class FaultTimeline:
@@ -85,7 +94,9 @@ class FaultTimeline:
         for spec in self.faults:
             if spec.before_traveller != number:
                 continue
-            if spec.kind in BETWEEN_TRAVELLERS:
+            if spec.kind is FaultKind.POWER_CUT and spec.in_state is not None:
+                self._spawn(self._play, spec)       # cuts when the traveller's lane reaches in_state
+            elif spec.kind in BETWEEN_TRAVELLERS or spec.kind is FaultKind.POWER_CUT:
                 self._play(spec)
                 self._await_idle(spec)
             else:
@@ -121,8 +132,11 @@ class FaultTimeline:
         """A fault into the traveller has begun; a command has been answered and watched."""
         result = self._results[id(spec)]
         if spec.kind in COMMANDS:
-            wait_until(lambda: (result.command_result and (result.states or not spec.expect_state)) or result.error,
-                       15.0, WATCH_S)
+            def answered() -> bool:     # and watched: its states, and the doors once they have moved
+                watched = (result.states or not spec.expect_state) and \
+                    (result.released is not None or spec.expect_released is None)
+                return bool(result.command_result and watched) or bool(result.error)
+            wait_until(answered, 15.0, WATCH_S)
             return
         wait_until(lambda: result.states or result.error, 10.0, WATCH_S)
 
@@ -135,9 +149,14 @@ class FaultTimeline:
     def _play(self, spec: FaultSpec) -> None:
         result = self._results[id(spec)]
         try:
-            if spec.kind in (FaultKind.SET_MODE, FaultKind.ALERT_PUSH):
-                result.command_result = self._command(spec)
+            if spec.kind in COMMANDS:
+                result.command_result = send_fault_command(self.bench, spec, self._document_number,
+                                                           self._next_version)
                 self._watch(result, COMMAND_WATCH_S if spec.expect_state else 0.0)
+                self._doors_after(spec, result)
+                return
+            if spec.kind is FaultKind.POWER_CUT:
+                self._power_cut(spec, result)
                 return
             begin, end = self._actions(spec)
             begin()
@@ -150,6 +169,19 @@ class FaultTimeline:
         except Exception as exc:  # a fault that breaks the bench is a failed fault, never a hang
             log.warning("fault %s failed: %s", spec.where, exc)
             result.error = f"{type(exc).__name__}: {exc}"
+
+    def _doors_after(self, spec: FaultSpec, result: FaultResult) -> None:
+        """Doors move after the answer: wait (a door's swing, bounded) for what the tester expects."""
+        if spec.expect_released is None:
+            return
+        wait_until(lambda: released_doors(self.bench.gate) == spec.expect_released, COMMAND_WATCH_S, WATCH_S)
+        result.released = released_doors(self.bench.gate)
+
+    def _power_cut(self, spec: FaultSpec, result: FaultResult) -> None:
+        if spec.in_state is not None and not wait_until(
+                lambda: self.bench.appliance.lane_state() == spec.in_state, IDLE_TIMEOUT_S, WATCH_S):
+            raise FaultUnavailable(f"the lane never reached {spec.in_state} to be cut there")
+        self.bench.power_cut(spec, result, lambda seconds: self._watch(result, seconds))
 
     def _watch(self, result: FaultResult, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -200,20 +232,6 @@ class FaultTimeline:
             self.bench.clock_offset += sign * dt.timedelta(seconds=spec.step_s)
             if spec.ntp_lost:
                 self.bench.clock_state = ClockState.NOT_SYNCHRONISED if sign > 0 else ClockState.SYNCHRONISED
-
-    def _command(self, spec: FaultSpec) -> str:
-        if spec.kind is FaultKind.SET_MODE:
-            name, params = "set-mode", {"mode": spec.mode}
-        else:
-            version = self._next_version()
-            entry = {"id": f"F{version}", "issuing_state": "UTO",
-                     "number": self._document_number(spec.document_of), "category": "stolen"}
-            name, params = "alerts-replace", {"list_id": "sltd", "kind": "document",
-                                              "version": version, "entries": [entry]}
-        correlation = self.bench.consumer.send_command(DEVICE_ID, name, {"params": params},
-                                                       signing_key=self.bench.command_key)
-        answer = self.bench.consumer.wait_result(correlation, timeout_s=10.0) or {}
-        return str(answer.get("status", "no answer"))
 
 
 MAX_JOIN_S = 2 * 120.0 + 10.0

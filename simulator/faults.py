@@ -11,8 +11,10 @@ tester expects to see.
 Faults between travellers (reader_unplug, pcscd_kill, emergency, tamper) are over, and the lane
 idle again, before that traveller comes; the others (camera_stall, broker_down, consumer_offline,
 clock_step, policy_hang) last into the traveller's transaction. `at` faults fire at their time whatever is
-happening. Commands (set_mode, alert_push) are signed BMIS commands; `expect_result` checks the
-gate's answer. Kinds this simulator cannot do yet are refused by name (NOT_SUPPORTED).
+happening. Commands (set_mode, alert_push, override, csca_update) are signed BMIS commands;
+`expect_result` checks the gate's answer. A power_cut SIGKILLs the appliance, which then runs as
+its own gate-app process (simulator/gate_app_bench.py). Kinds this simulator cannot do yet are
+refused by name (NOT_SUPPORTED).
 """
 from __future__ import annotations
 
@@ -44,15 +46,15 @@ class FaultKind(str, enum.Enum):
     SET_MODE = "set_mode"                  # BMIS command set-mode {mode}
     ALERT_PUSH = "alert_push"              # BMIS command alerts-replace: a traveller's document stolen
     POLICY_HANG = "policy_hang"            # the policy stage hangs (a bench hook on the decision worker)
+    OVERRIDE = "override"                  # BMIS command override {action, door} (an officer, remotely)
+    CSCA_UPDATE = "csca_update"            # BMIS command pki-update: the new CSCA (or its CRL)
+    POWER_CUT = "power_cut"                # gate-app (and gate-safety) SIGKILLed, restarted after for_s
 
 
 BETWEEN_TRAVELLERS = {FaultKind.READER_UNPLUG, FaultKind.PCSCD_KILL, FaultKind.EMERGENCY, FaultKind.TAMPER}
-COMMANDS = {FaultKind.SET_MODE, FaultKind.ALERT_PUSH}
-NOT_SUPPORTED = {
-    "power_cut": "SIGKILL of the appliance needs it to run on the bench as its own gate-app process",
-    "override": "officer override commands (open/close a door) are not scripted yet",
-    "csca_update": "pki-update commands (CSCA, master lists, CRLs) are not scripted yet",
-}
+COMMANDS = {FaultKind.SET_MODE, FaultKind.ALERT_PUSH, FaultKind.OVERRIDE, FaultKind.CSCA_UPDATE}
+NOT_SUPPORTED: dict[str, str] = {}      # kinds named in the issue that the simulator cannot play yet
+DOORS = ("entry", "exit")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,12 @@ class FaultSpec:
     expect_state: str | None = None
     expect_alarm: str | None = None
     expect_result: str | None = None
+    action: str | None = None                   # override
+    door: str | None = None                     # override
+    signature: str = "valid"                    # commands: valid, or unknown_key (a refused command)
+    revoke: bool = False                        # csca_update: the new CSCA's CRL revoking its signer
+    in_state: str | None = None                 # power_cut with before_traveller: cut in this lane state
+    expect_released: tuple[str, ...] | None = None   # override: doors released after the answer
 
     @property
     def where(self) -> str:
@@ -90,6 +98,16 @@ FAULT_KEY_HELP = {
                     "answer): " + ", ".join(s.value for s in State),
     "expect_alarm": "an alarm kind the BMIS must receive during the run (e.g. device_fault, tamper, emergency)",
     "expect_result": "commands: the gate's answer, ack or nack",
+    "action": "override: open or close",
+    "door": "override: entry, exit or all",
+    "signature": "commands: valid (the bench's BMIS key), or unknown_key (signed by a key the gate does "
+                 "not trust: the gate must refuse it)",
+    "revoke": "csca_update: push the new CSCA's CRL revoking its Document Signer (true/false; "
+              "default false: push the new CSCA certificate)",
+    "in_state": "power_cut with before_traveller: cut when that traveller's lane reaches this state "
+                "(e.g. face: during the decision); " + ", ".join(s.value for s in State),
+    "expect_released": "override: the doors released (open) once the gate has answered, a list "
+                       "([] = every door secured)",
 }
 
 
@@ -170,6 +188,12 @@ def _choice(values: list[str]):
     return check
 
 
+def _doors(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(door not in DOORS for door in value) or len(set(value)) != len(value):
+        raise ValueError(f"must be a list of distinct doors ({', '.join(DOORS)}), not {value!r}")
+    return tuple(sorted(value))
+
+
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > 200:
         raise ValueError(f"must be a non-empty string (at most 200 characters), not {value!r}")
@@ -180,7 +204,9 @@ _CHECKS = {
     "label": _text, "at": _number(0.0, MAX_AT_S), "before_traveller": _count, "for_s": _number(0.0, MAX_FOR_S),
     "mode": _choice([m.value for m in LaneMode]), "document_of": _count, "step_s": _number(-MAX_STEP_S, MAX_STEP_S),
     "ntp_lost": _boolean, "expect_state": _choice([s.value for s in State]), "expect_alarm": _text,
-    "expect_result": _choice(["ack", "nack"]),
+    "expect_result": _choice(["ack", "nack"]), "action": _choice(["open", "close"]),
+    "door": _choice([*DOORS, "all"]), "signature": _choice(["valid", "unknown_key"]), "revoke": _boolean,
+    "in_state": _choice([s.value for s in State if s is not State.IDLE]), "expect_released": _doors,
 }
 
 
@@ -199,15 +225,22 @@ def _check_whole(spec: FaultSpec, where: str, travellers: int) -> None:
             raise FaultSpecError(f"{where}: {item.name} does not apply to {spec.kind.value}")
     if spec.document_of is not None and spec.document_of > travellers:
         raise FaultSpecError(f"{where}: document_of {spec.document_of}, but there are {travellers} travellers")
+    if spec.in_state is not None and spec.before_traveller is None:
+        raise FaultSpecError(f"{where}: in_state needs before_traveller (the traveller whose lane is cut)")
 
 
 _COMMON = ("kind", "label", "at", "before_traveller", "expect_alarm")
 _REQUIRED = {FaultKind.SET_MODE: ("mode",), FaultKind.ALERT_PUSH: ("document_of",),
-             FaultKind.CLOCK_STEP: ("for_s",)}
-_OPTIONAL = {FaultKind.SET_MODE: ("expect_result", "expect_state"), FaultKind.ALERT_PUSH: ("expect_result",),
-             FaultKind.CLOCK_STEP: ("step_s", "ntp_lost", "expect_state")}
+             FaultKind.CLOCK_STEP: ("for_s",), FaultKind.OVERRIDE: ("action", "door")}
+_OPTIONAL = {FaultKind.SET_MODE: ("expect_result", "expect_state", "signature"),
+             FaultKind.ALERT_PUSH: ("expect_result", "signature"),
+             FaultKind.OVERRIDE: ("expect_result", "expect_state", "signature", "expect_released"),
+             FaultKind.CSCA_UPDATE: ("expect_result", "signature", "revoke"),
+             FaultKind.CLOCK_STEP: ("step_s", "ntp_lost", "expect_state"),
+             FaultKind.POWER_CUT: ("expect_state", "in_state")}
+_REQUIRED[FaultKind.POWER_CUT] = ("for_s",)
 for _kind_ in FaultKind:
-    if _kind_ not in COMMANDS and _kind_ is not FaultKind.CLOCK_STEP:
+    if _kind_ not in COMMANDS and _kind_ not in (FaultKind.CLOCK_STEP, FaultKind.POWER_CUT):
         _REQUIRED[_kind_] = ("for_s",)
         _OPTIONAL[_kind_] = ("expect_state",)
 
@@ -225,11 +258,19 @@ KIND_HELP = {
     FaultKind.ALERT_PUSH: "signed BMIS command alerts-replace listing document_of's document as stolen",
     FaultKind.POLICY_HANG: "every decision blocks for for_s (until the fault ends) before the policy runs: the "
                            "lane's decision timeout (lane.decision_s, 5 s) refers with decision_unavailable",
+    FaultKind.OVERRIDE: "signed BMIS command override {action} {door} (operator bmis-sim); a door opened "
+                        "stays open until closed or the lane's override hold expires",
+    FaultKind.CSCA_UPDATE: "signed BMIS command pki-update with the bench's second CSCA (travellers with "
+                           "csca = \"new\"), or with revoke: that CSCA's CRL revoking its Document Signer",
+    FaultKind.POWER_CUT: "the box loses power: gate-app and gate-safety SIGKILLed, restarted (gate-safety "
+                         "first, as systemd orders them) after for_s; the scenario then runs gate-app as its "
+                         "own process (see 'Power cut')",
 }
 
 
 def fault_help() -> list[str]:
     lines = [f"  {name}: {text}" for name, text in FAULT_KEY_HELP.items()]
     lines += ["  kinds:"] + [f"    {kind.value}: {text}" for kind, text in KIND_HELP.items()]
-    lines += ["  not supported yet (refused): " + "; ".join(f"{k} ({v})" for k, v in NOT_SUPPORTED.items())]
+    if NOT_SUPPORTED:
+        lines += ["  not supported yet (refused): " + "; ".join(f"{k} ({v})" for k, v in NOT_SUPPORTED.items())]
     return lines

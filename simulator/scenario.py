@@ -108,6 +108,7 @@ class TravellerSpec:
     mrz_defect: MrzDefect | None = None
     live_image: LiveImage | None = None      # simulator/live_scenes.py
     companion: str | None = None             # a second person's face beside the traveller's
+    csca: str = "home"              # "new": signed under the CSCA a csca_update fault pushes
 
     @property
     def fault_plan(self) -> FaultPlan:
@@ -192,6 +193,9 @@ KEYS = (
         "(nobody answers: referred after lane.officer_s)", tuple(a.value for a in OfficerAnswer)),
     Key("reader_faults", Kind.TEXT_LIST, "[]", "passport-reader line faults for this document, each "
         "KEY=VALUE: " + "; ".join(FAULT_SPECS) + "; P is a probability 0..1"),
+    Key("csca", Kind.CHOICE, "home", "the CSCA the document's signer chains to: home (given to the gate at "
+        "start) or new (a second CSCA the gate learns only from a csca_update fault: referred before it)",
+        ("home", "new")),
     Key("expect", Kind.CHOICE, "none (not checked)", "the crossing outcome the tester expects",
         tuple(o.value for o in CrossingOutcome)),
     Key("expect_reasons", Kind.CHOICE_LIST, "none (not checked)", "the reason codes the crossing record must "

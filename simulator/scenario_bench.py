@@ -28,6 +28,7 @@ from firmware_app.lane.wiring import gate_layout
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
+from simulator.fault_commands import second_pki
 from simulator.local_process import free_port, wait_until
 from simulator.officer_agent import OfficerAgent
 from simulator.passport_factory import build_pki
@@ -147,6 +148,7 @@ class Bench:
                                      if timing else {}))
         self.command_key = Ed25519PrivateKey.generate()
         self.passport_pki = build_pki("gatesim-demo", self.now)
+        self.new_passport_pki = second_pki(self.now)    # the CSCA a csca_update fault pushes
         self.clock_state = ClockState.SYNCHRONISED   # the bench's NTP state; a scenario may unset it
         self.officer = None         # OfficerAgent: the officer signed in on the console (assisted mode)
         self.officer_port: int | None = None
@@ -269,6 +271,10 @@ class Bench:
                     getattr(part, action)()
                 except Exception as exc:  # tear everything down even when one part is broken
                     log.warning("bench stop: %s.%s failed: %s", type(part).__name__, action, exc)
+
+    def power_cut(self, spec, result, watch) -> None:
+        raise BenchUnavailable("power_cut needs the appliance as its own gate-app process "
+                               "(simulator/gate_app_bench.py, chosen for scenarios with a power_cut)")
 
     # --- BMIS operator -------------------------------------------------------------------------
     def set_mode(self, mode: str) -> dict | None:

@@ -41,11 +41,13 @@ class Delivery:
     crossings_per_transaction: dict[str, int]
     alarm_kinds: list[str]
     faults: list = dataclasses.field(default_factory=list)     # the fault timeline's results
+    stored_before_cuts: frozenset[str] = frozenset()   # crossings in the outbox when the power went
 
     @property
     def exactly_once(self) -> bool:
         return (not self.seq_gaps and self.pending_at_gate == 0 and self.invalid == 0
-                and all(n == 1 for n in self.crossings_per_transaction.values()))
+                and all(n == 1 for n in self.crossings_per_transaction.values())
+                and all(self.crossings_per_transaction.get(t) == 1 for t in self.stored_before_cuts))
 
 
 def add_bench_options(cmd) -> None:
@@ -60,6 +62,9 @@ def add_bench_options(cmd) -> None:
                      help="seed of the reader faults and the live frames made from the portraits (default 7)")
     cmd.add_argument("--vpcd-port", type=int, help="use a running pcscd's vpcd on this port instead of starting one")
     cmd.add_argument("--verbose", action="store_true", help="show the appliance's log (WARNING and up)")
+    cmd.add_argument("--own-process", action="store_true",
+                     help="run the appliance as its own gate-app process (with gate-safety holding the "
+                          "simulated pins), as a scenario with a power_cut fault always does")
 
 
 def register(groups) -> None:
@@ -138,13 +143,13 @@ def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
                  title: str, pad: bool = True, pcscd=None) -> tuple[list[TravellerOutcome], Delivery]:
     """`pcscd`: the caller's own pcscd (its port is args.vpcd_port), which pcscd_kill faults may restart."""
     started = time.monotonic()
-    with Bench(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
-               pad=pad, timing=scenario.timing, pcscd=pcscd, post=scenario.post) as bench:
-        print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s "
-              f"(reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS)", flush=True)
+    bench_class, runner_class, parts = _bench_for(scenario, args)
+    with bench_class(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
+                     pad=pad, timing=scenario.timing, pcscd=pcscd, post=scenario.post) as bench:
+        print(f"{title}: appliance ready in {time.monotonic() - started:.1f} s ({parts})", flush=True)
         if scenario.post is not None and scenario.post.pad_required and not pad:
             print("PAD: ON after all, required by the scenario's [post] table", flush=True)
-        runner = ScenarioRunner(bench, scenario.timing)
+        runner = runner_class(bench, scenario.timing)
         timeline = _timeline(bench, runner, scenario)
         try:
             outcomes = runner.run(scenario, lambda outcome, number: print(outcome.line(number), flush=True))
@@ -153,6 +158,18 @@ def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
         delivery = collect_delivery(bench, outcomes)
         delivery.faults = timeline.results(delivery.alarm_kinds)
     return outcomes, delivery
+
+
+def _bench_for(scenario: Scenario, args) -> tuple[type, type, str]:
+    """The appliance in this process, or as its own gate-app process (power cuts need one)."""
+    from simulator.faults import FaultKind
+    if getattr(args, "own_process", False) or any(f.kind is FaultKind.POWER_CUT for f in scenario.faults):
+        from simulator.gate_app_bench import GateAppBench
+        from simulator.gate_app_run import GateAppRunner
+        return GateAppBench, GateAppRunner, ("gate-app and gate-safety as their own processes: reader pty, "
+                                             "pcscd+vpcd chip, dir:// camera, MockFactory pins in gate-safety, "
+                                             "kiosk, mosquitto TLS")
+    return Bench, ScenarioRunner, "reader pty, pcscd+vpcd chip, scene camera, MockFactory gate, kiosk, mosquitto TLS"
 
 
 def _timeline(bench: Bench, runner: ScenarioRunner, scenario: Scenario) -> FaultTimeline:
@@ -166,12 +183,22 @@ def _timeline(bench: Bench, runner: ScenarioRunner, scenario: Scenario) -> Fault
 
 
 def collect_delivery(bench: Bench, outcomes: list[TravellerOutcome]) -> Delivery:
+    from simulator.gate_app_bench import GateAppBench
+    if isinstance(bench, GateAppBench):
+        from simulator.gate_app_bench import delivery_of_process
+        return delivery_of_process(bench)
     return delivery_of(bench.appliance.bmis.link, bench.consumer)
 
 
 def delivery_of(link, consumer) -> Delivery:
     """What `consumer` received of `link`'s messages, once the link has drained and stopped."""
     link.stop(drain_timeout_s=DRAIN_S)    # orderly: the gate sends its offline status (the Last Will's seq)
+    return received_by(consumer, lambda: link.outbox.counts().pending)
+
+
+def received_by(consumer, pending_at_gate) -> Delivery:
+    """What `consumer` holds of the gate's messages once they stop coming; `pending_at_gate()`: the
+    gate's outbox backlog then."""
     _settle(lambda: consumer.counts().stored)
     by_kind: dict[str, int] = {}
     crossings: dict[str, int] = {}
@@ -185,7 +212,7 @@ def delivery_of(link, consumer) -> Delivery:
             alarms.append(message["data"]["kind"])
     counts = consumer.counts()
     return Delivery(by_kind, counts.stored, counts.duplicates, counts.invalid, consumer.seq_gaps(DEVICE_ID),
-                    link.outbox.counts().pending, crossings, alarms)
+                    pending_at_gate(), crossings, alarms)
 
 
 def _settle(read, quiet_s: float = 0.3, timeout_s: float = DRAIN_S) -> None:
@@ -204,5 +231,9 @@ def print_delivery(delivery: Delivery) -> None:
           f"{delivery.duplicates_removed}; invalid {delivery.invalid}; seq gaps {delivery.seq_gaps or 'none'}; "
           f"left at the gate {delivery.pending_at_gate}")
     print(f"alarms: {', '.join(delivery.alarm_kinds) or 'none'}")
+    if delivery.stored_before_cuts:
+        arrived = sum(delivery.crossings_per_transaction.get(t) == 1 for t in delivery.stored_before_cuts)
+        print(f"crossings stored at the gate before a power cut: {len(delivery.stored_before_cuts)}, "
+              f"at the BMIS exactly once: {arrived}")
     print(f"each msg_id exactly once: {'yes' if delivery.exactly_once else 'NO'} "
           f"({len(delivery.crossings_per_transaction)} crossing records, one per transaction)")

@@ -256,8 +256,9 @@ class ScenarioRunner:
         reference = photos_of(self.bench.faces_dir, spec.person)[0]
         portrait = chip_portrait(reference.read_bytes())
         forgery = _FORGERIES.get(spec.forgery, FactoryForgery())     # altered_mrz: the printed page only
+        pki = self.bench.new_passport_pki if spec.csca == "new" else self.bench.passport_pki
         return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo", pace=_PACE[spec.chip]),
-                              self.bench.passport_pki, self.bench.now, forgery)
+                              pki, self.bench.now, forgery)
 
     def _chip(self, spec: TravellerSpec, passport) -> VirtualIcaoChip:
         if spec.hostile is None:
