@@ -105,7 +105,7 @@ FAULT_KEY_HELP = {
     "revoke": "csca_update: push the new CSCA's CRL revoking its Document Signer (true/false; "
               "default false: push the new CSCA certificate)",
     "in_state": "power_cut with before_traveller: cut when that traveller's lane reaches this state "
-                "(e.g. face: during the decision); " + ", ".join(s.value for s in State),
+                "(e.g. face: during the decision); " + ", ".join(s.value for s in State if s is not State.IDLE),
     "expect_released": "override: the doors released (open) once the gate has answered, a list "
                        "([] = every door secured)",
 }
@@ -264,7 +264,7 @@ KIND_HELP = {
                            "csca = \"new\"), or with revoke: that CSCA's CRL revoking its Document Signer",
     FaultKind.POWER_CUT: "the box loses power: gate-app and gate-safety SIGKILLed, restarted (gate-safety "
                          "first, as systemd orders them) after for_s; the scenario then runs gate-app as its "
-                         "own process (see 'Power cut')",
+                         "own process (docs/scenarios.md, 'Power cuts')",
 }
 
 

@@ -62,9 +62,6 @@ def add_bench_options(cmd) -> None:
                      help="seed of the reader faults and the live frames made from the portraits (default 7)")
     cmd.add_argument("--vpcd-port", type=int, help="use a running pcscd's vpcd on this port instead of starting one")
     cmd.add_argument("--verbose", action="store_true", help="show the appliance's log (WARNING and up)")
-    cmd.add_argument("--own-process", action="store_true",
-                     help="run the appliance as its own gate-app process (with gate-safety holding the "
-                          "simulated pins), as a scenario with a power_cut fault always does")
 
 
 def register(groups) -> None:
@@ -74,6 +71,9 @@ def register(groups) -> None:
                             epilog=keys_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     cmd.add_argument("file", type=Path, help="the scenario, .toml or .json")
     add_bench_options(cmd)
+    cmd.add_argument("--own-process", action="store_true",
+                     help="run the appliance as its own gate-app process (with gate-safety holding the "
+                          "simulated pins), as a scenario with a power_cut fault always does")
     cmd.set_defaults(func=run)
 
 
