@@ -31,13 +31,24 @@ from simulator.scenario_run import (
 )
 
 CUT_ALLOWANCE_S = 120.0     # a traveller caught by a power cut waits for the boot too
+IN_PROCESS_ONLY = {"camera_stall": "the camera is a dir:// folder gate-app reads",
+                   "clock_step": "gate-app reads the machine's own clock"}
+
+
+def check_scenario(scenario) -> None:
+    """Refuse, before any service starts, what this bench cannot play (named, with the reason)."""
+    for number, spec in enumerate(scenario.travellers, start=1):
+        if spec.behaviour is not Behaviour.WALK:
+            raise ScenarioError(f"traveller {number} ({spec.label!r}): behaviour {spec.behaviour.value} needs the "
+                                f"in-process bench (the lane's passage phases are not visible from outside gate-app)")
+    for number, fault in enumerate(scenario.faults, start=1):
+        if fault.kind.value in IN_PROCESS_ONLY:
+            raise ScenarioError(f"fault {number} ({fault.where}): not with gate-app as its own process: "
+                                f"{IN_PROCESS_ONLY[fault.kind.value]}")
 
 
 class GateAppRunner(ScenarioRunner):
     def run_traveller(self, number: int, spec: TravellerSpec) -> TravellerOutcome:
-        if spec.behaviour is not Behaviour.WALK:
-            raise ScenarioError(f"traveller {number}: behaviour {spec.behaviour.value} needs the in-process "
-                                f"bench (the lane's passage phases are not visible from outside gate-app)")
         self._lines = mrz_lines(number, spec, self.bench.now.date())
         self._known = self._crossing_ids()
         return super().run_traveller(number, spec)

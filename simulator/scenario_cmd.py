@@ -165,7 +165,8 @@ def _bench_for(scenario: Scenario, args) -> tuple[type, type, str]:
     from simulator.faults import FaultKind
     if getattr(args, "own_process", False) or any(f.kind is FaultKind.POWER_CUT for f in scenario.faults):
         from simulator.gate_app_bench import GateAppBench
-        from simulator.gate_app_run import GateAppRunner
+        from simulator.gate_app_run import GateAppRunner, check_scenario
+        check_scenario(scenario)
         return GateAppBench, GateAppRunner, ("gate-app and gate-safety as their own processes: reader pty, "
                                              "pcscd+vpcd chip, dir:// camera, MockFactory pins in gate-safety, "
                                              "kiosk, mosquitto TLS")

@@ -153,3 +153,20 @@ def test_override_and_pki_update_bodies_and_the_untrusted_key():
     (crl,) = r_body["params"]["files"]
     assert base64.b64decode(crl["data"]) == bench.new_passport_pki.crl and crl["name"].endswith(".crl")
     assert bench.new_passport_pki.ds.serial == NEW_DS_SERIAL
+
+
+def test_what_the_gate_app_process_bench_cannot_play_is_refused_before_it_starts():
+    import argparse
+
+    from simulator.scenario_cmd import _bench_for
+    cut = {"kind": "power_cut", "before_traveller": 1, "for_s": 1}
+    for extra in ({"traveller": [{"label": "t", "person": "hopper", "behaviour": "tailgate"}], "fault": [cut]},
+                  {"traveller": TRAVELLERS, "fault": [cut, {"kind": "camera_stall", "at": 1, "for_s": 1}]}):
+        with pytest.raises(ScenarioError, match=r"in-process bench|not with gate-app as its own process"):
+            _bench_for(parse_scenario(extra), argparse.Namespace())
+    bench, _, _ = _bench_for(parse_scenario({"traveller": TRAVELLERS, "fault": [cut]}), argparse.Namespace())
+    assert bench.__name__ == "GateAppBench"
+    bench, _, _ = _bench_for(parse_scenario({"traveller": TRAVELLERS}), argparse.Namespace(own_process=True))
+    assert bench.__name__ == "GateAppBench"
+    bench, _, _ = _bench_for(parse_scenario({"traveller": TRAVELLERS}), argparse.Namespace())
+    assert bench.__name__ == "Bench"
