@@ -32,7 +32,8 @@ from simulator.scenario_run import (
 
 CUT_ALLOWANCE_S = 120.0     # a traveller caught by a power cut waits for the boot too
 IN_PROCESS_ONLY = {"camera_stall": "the camera is a dir:// folder gate-app reads",
-                   "clock_step": "gate-app reads the machine's own clock"}
+                   "clock_step": "gate-app reads the machine's own clock",
+                   "policy_hang": "the hang is a hook on the decision worker of an in-process appliance"}
 
 
 def check_scenario(scenario) -> None:

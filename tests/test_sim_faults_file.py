@@ -161,7 +161,8 @@ def test_what_the_gate_app_process_bench_cannot_play_is_refused_before_it_starts
     from simulator.scenario_cmd import _bench_for
     cut = {"kind": "power_cut", "before_traveller": 1, "for_s": 1}
     for extra in ({"traveller": [{"label": "t", "person": "hopper", "behaviour": "tailgate"}], "fault": [cut]},
-                  {"traveller": TRAVELLERS, "fault": [cut, {"kind": "camera_stall", "at": 1, "for_s": 1}]}):
+                  {"traveller": TRAVELLERS, "fault": [cut, {"kind": "camera_stall", "at": 1, "for_s": 1}]},
+                  {"traveller": TRAVELLERS, "fault": [cut, {"kind": "policy_hang", "at": 1, "for_s": 1}]}):
         with pytest.raises(ScenarioError, match=r"in-process bench|not with gate-app as its own process"):
             _bench_for(parse_scenario(extra), argparse.Namespace())
     bench, _, _ = _bench_for(parse_scenario({"traveller": TRAVELLERS, "fault": [cut]}), argparse.Namespace())
