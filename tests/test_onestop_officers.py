@@ -29,6 +29,7 @@ from tests.lane_helpers import mrz
 from tests.officer_helpers import PASSWORD, ConsoleClient, credential_file, tls_files
 from tests.test_onestop_e2e import (
     ARC_SECRETS,
+    EMERGENCY,
     ENTRY_RELAY,
     EXIT_RELAY,
     FAST,
@@ -105,7 +106,9 @@ def finished(post, before: int) -> None:
     assert wait_until(lambda: post.runner.data.txn_count > before and post.runner.data.state is State.IDLE)
 
 
-def test_each_referral_goes_to_the_referring_authoritys_officer_only(staffed):
+@pytest.fixture(scope="module")
+def referred(staffed) -> dict[str, str]:
+    """Four travellers through the staffed post (once per module): traveller name -> transaction id."""
     post, done = staffed, staffed.runner.data.txn_count
     # exit ban in UTO: only UTO's officer sees it, with UTO's hit; clearing it lets the traveller through
     txn = present(post, "exit_ban")
@@ -137,9 +140,12 @@ def test_each_referral_goes_to_the_referring_authoritys_officer_only(staffed):
     answer(post, Role.ENTRY, txn, "refer")
     finished(post, done + 3)
     ids["no_visa"] = txn
-    post.ids = ids
-    _records_carry_each_authoritys_own_officer(post, ids)
-    _audits_are_each_authoritys_own(post, ids)
+    return ids
+
+
+def test_each_referral_goes_to_the_referring_authoritys_officer_only(staffed, referred):
+    _records_carry_each_authoritys_own_officer(staffed, referred)
+    _audits_are_each_authoritys_own(staffed, referred)
 
 
 def _records_carry_each_authoritys_own_officer(post, ids) -> None:
@@ -209,12 +215,21 @@ def test_overrides_open_only_the_door_under_the_commanding_authoritys_control(st
     assert wait_until(lambda: post.pin(EXIT_RELAY).state is True)
     assert command(post, Role.EXIT, "override", {"action": "close", "door": "exit"})["status"] == "ack"
     assert wait_until(lambda: post.pin(EXIT_RELAY).state is False and post.runner.data.override is None)
+    post.pin(EMERGENCY).drive_high()        # the fire loop opens: every door released, whoever commands
+    try:
+        assert wait_until(lambda: post.pin(ENTRY_RELAY).state is True and post.pin(EXIT_RELAY).state is True)
+        during = command(post, Role.EXIT, "override", {"action": "open", "door": "entry"})
+        assert during["status"] == "nack" and "emergency" in during["detail"]      # the lane's own rule
+        closing = command(post, Role.ENTRY, "override", {"action": "close", "door": "all"})
+        assert closing["status"] == "nack" and "emergency" in closing["detail"]    # nobody re-locks a fire exit
+        assert post.pin(ENTRY_RELAY).state is True and post.pin(EXIT_RELAY).state is True   # still released
+    finally:
+        post.pin(EMERGENCY).drive_low()
+    assert wait_until(lambda: post.pin(ENTRY_RELAY).state is False and post.pin(EXIT_RELAY).state is False)
 
 
-def test_nothing_of_one_side_reaches_the_other_sides_officers_audit_or_bmis(staffed):
+def test_nothing_of_one_side_reaches_the_other_sides_officers_audit_or_bmis(staffed, referred):
     post = staffed
-    if not hasattr(post, "ids"):
-        pytest.skip("needs the referral test's travellers (run the module)")
     side = {role: json.dumps(post.consumers[role].messages()) + "".join(post.seen[role])
             + json.dumps(audit_rows(post, role)) for role in Role}
     for secret in UTO_SECRETS + (OFFICERS[Role.EXIT],):
