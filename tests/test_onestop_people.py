@@ -20,10 +20,11 @@ from firmware_app.lane.state import State
 from firmware_app.onestop.decider import JointDecisions, Verdict
 from firmware_app.onestop.records import Agreement, authority_record
 from firmware_app.onestop.reviews import OnestopReviews
-from firmware_app.policy import Decision, Finding, Outcome, ReasonCode
+from firmware_app.policy import Decision, Evidence, Finding, Outcome, ReasonCode
+from firmware_app.policy.evidence import TrustView
 from firmware_app.policy.onestop import JointDecision, Role
 from simulator.local_process import free_port
-from tests.lane_helpers import mrz
+from tests.lane_helpers import good_chip, mrz
 from tests.lane_rig import ENTRY_RELAY, Rig
 from tests.polling import wait_until
 from tests.test_onestop_config import BASE, authority
@@ -84,23 +85,24 @@ def test_no_accept_clears_a_reject_nor_an_unidentified_one(reviewing_lane, decis
 # --- the split: each desk sees only its own part ---------------------------------------------
 class Recorder:
     def __init__(self):
-        self.requests, self.discarded = [], []
+        self.requests, self.discarded, self.evidence = [], [], []
 
     def request_review(self, txn_id, decision, evidence=None, *, clearable=False):
         self.requests.append((txn_id, decision, clearable))
+        self.evidence.append(evidence)
 
     def discard(self, txn_id):
         self.discarded.append(txn_id)
 
 
-def split(exit_: Decision, entry: Decision, assisted=()):
+def split(exit_: Decision, entry: Decision, assisted=(), evidence=None):
     memory, lane = JointDecisions(), []
     memory.remember("t1", JointDecision(exit_, entry))
     reviews = OnestopReviews(memory, lambda role: role in assisted, lane.append)
     desks = {role: Recorder() for role in Role}
     for role, desk in desks.items():
         reviews.add_desk(role, desk)
-    reviews.request_review("t1", JointDecision(exit_, entry).lane)
+    reviews.request_review("t1", JointDecision(exit_, entry).lane, evidence)
     return reviews, desks, lane, memory
 
 
@@ -231,3 +233,12 @@ def test_the_kiosk_serves_each_authoritys_wording_and_the_neutral_referral(tmp_p
     changed = {key for key in default if served[key] != default[key]}
     assert changed == {"title.welcome", "title.please_proceed", "body.please_proceed@id_card"}
     assert french == load_translation("fr")          # no wording given: the lane's own texts
+
+
+
+def test_each_desk_sees_the_chip_as_its_own_trust_store_judged_it():
+    chip = dataclasses.replace(good_chip(), views=((Role.EXIT.value, TrustView(None, None)),))
+    _, desks, _, _ = split(BAN, VISA, evidence=Evidence(None, chip))
+    uto, arc = (desks[role].evidence[-1].chip for role in Role)
+    assert uto.passive is None and uto.views == ()               # UTO's own store's view, nothing else
+    assert arc.passive is chip.passive and chip.passive is not None     # ARC has no own view: the lane's

@@ -8,7 +8,8 @@ The lane asks for a review when a NORMAL-mode traveller is referred (LaneSetting
 and for every ASSISTED-mode traveller. Who reviews: each authority whose own decision did not pass,
 plus, in ASSISTED mode, each authority whose own mode is ASSISTED. A reviewer's desk gets that
 authority's OWN decision (its findings and alert hits, never the other's) and the shared evidence;
-an authority that passed the traveller is not asked and its desk never sees the case.
+an authority that passed the traveller is not asked and its desk never sees the case. The chip's
+passive authentication is shown as that authority's own trust store judged it.
 
 The lane hears one answer: the first REFER or REJECT of any reviewer at once (the other desks are
 withdrawn), or ACCEPT once every reviewer accepted. An ACCEPT from an authority whose own decision
@@ -18,6 +19,7 @@ desk's audit and, through JointDecisions, in their own authority's crossing reco
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -71,7 +73,7 @@ class OnestopReviews:
             if desk is None:
                 log.warning("%s authority has no officer console: its review times out", role.value)
                 continue
-            desk.request_review(txn_id, part, evidence, clearable=part.outcome is Outcome.REFER)
+            desk.request_review(txn_id, part, own_evidence(evidence, role), clearable=part.outcome is Outcome.REFER)
 
     def discard(self, txn_id: str) -> None:
         with self._lock:
@@ -110,3 +112,10 @@ class OnestopReviews:
         for role, desk in self._desks.items():
             if role is not answered:
                 desk.discard(txn_id)
+
+
+def own_evidence(evidence: Evidence | None, role: Role) -> Evidence | None:
+    """The evidence as this authority's own trust store judged the chip (never the other's view)."""
+    if evidence is None:
+        return None
+    return dataclasses.replace(evidence, chip=evidence.chip.for_authority(role.value))
