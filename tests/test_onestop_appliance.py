@@ -14,12 +14,15 @@ from firmware_app.bmis.wiring import open_outbox
 from firmware_app.config import parse_config
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.state import Fault
+from firmware_app.onestop.reviews import OnestopReviews
 from firmware_app.policy.onestop import Role
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
 from tests.broker_fixtures import consumer_settings, wait_until
+from tests.officer_helpers import PASSWORD, ConsoleClient
 from tests.test_app_assembly import assembled, config_text
+from tests.test_onestop_officers import OFFICERS, Staffed
 
 DEVICE = "gate-t1"      # test_app_assembly's device id
 COUNTRIES = {Role.EXIT: ("UTO", "uto-gates"), Role.ENTRY: ("ARC", "arc-gates")}
@@ -66,13 +69,18 @@ def crashed_transaction(tmp_path) -> None:
 def test_both_authorities_get_the_lanes_status_alarms_and_exceptions(tmp_path, brokers):
     made, consumers = brokers
     crashed_transaction(tmp_path)
+    staffed = Staffed(tmp_path)         # and each authority's own officer console
     config = parse_config(config_text(tmp_path) + '[onestop]\nshared_fields = ["document_number"]\n'
-                          + authority(Role.EXIT, tmp_path, made[Role.EXIT])
-                          + authority(Role.ENTRY, tmp_path, made[Role.ENTRY]))
+                          + authority(Role.EXIT, tmp_path, made[Role.EXIT]) + staffed.toml[Role.EXIT]
+                          + authority(Role.ENTRY, tmp_path, made[Role.ENTRY]) + staffed.toml[Role.ENTRY])
     appliance, gate = assembled(config)
     try:
         appliance.start()
         assert isinstance(appliance.bmis, OnestopSides)
+        assert isinstance(appliance.runner.ports.officer, OnestopReviews) and appliance.runner.settings.referral_review
+        for role, console in appliance.officer.consoles.items():
+            assert ConsoleClient(console.console.port, staffed.ca[role]).login(OFFICERS[role], PASSWORD).status == 303
+        assert "officer_console" not in appliance.health()
         assert wait_until(appliance.bmis.reachable, 10)
         gate.tamper(True)
         assert wait_until(lambda: Fault.TAMPER in appliance.runner.data.faults, 10.0)

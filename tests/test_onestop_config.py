@@ -80,7 +80,6 @@ def test_two_authorities_parse():
     (two(extra='master_list = "x.ml"\n'), "need the authority's own csca_dir"),
     (BASE + AGREEMENT + authority(extra='csca_dir = "var/pki"\n')
      + authority(role="entry", country="ARC", extra='csca_dir = "var/pki"\n'), "must be its own"),
-    (two(extra='officers = ["duty"]\n'), "officers is not supported yet"),
     (two(policy='document_types = ["passport"]\n'), "document_types"),
     (two(policy='visa_required = ["zz"]\n'), "visa_required"),
     (two().replace('["document_number", "nationality"]', '["document_number", "document_number"]'), "repeat"),

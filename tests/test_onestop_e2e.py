@@ -73,10 +73,11 @@ def authority_toml(role, country, prefix, broker, tmp_path, extra_policy="", csc
 class Post:
     """Two brokers, two consumers, the two authorities' sides and the lane."""
 
-    def __init__(self, tmp_path, entry_policy: str = "", trust: str | None = None):
+    def __init__(self, tmp_path, entry_policy: str = "", trust: str | None = None, staffed=None):
         """`trust`: None, the chip is a fake; else the real chip stage reads a UTO-signed document
         (onestop_trust_helpers.py), the exit authority trusts UTO's CSCA, the entry authority
-        ARC's ("arc") or has an own store that is absent ("absent", the exit then shares the lane's)."""
+        ARC's ("arc") or has an own store that is absent ("absent", the exit then shares the lane's).
+        `staffed`: each authority's own officer console too (tests/test_onestop_officers.py)."""
         self.brokers, self.consumers = {}, {}
         self.chips = TrustedChips(tmp_path, trust) if trust else None
         for role, country, prefix in ((Role.EXIT, "UTO", "uto-gates"), (Role.ENTRY, "ARC", "arc-gates")):
@@ -84,19 +85,22 @@ class Post:
             self.brokers[role] = MosquittoBroker(tmp_path / f"{country}-broker", pki, prefix=prefix).start()
             self.consumers[role] = BmisConsumer(tmp_path / f"{country}-bmis.db", consumer_settings(self.brokers[role]),
                                                 prefix=prefix)
+        people = staffed.toml if staffed is not None else {Role.EXIT: "", Role.ENTRY: ""}
         text = (f'[device]\nid = "{DEVICE}"\npost_id = "osbp"\ndata_dir = "{tmp_path / "lane"}"\n'
                 '[reader]\nurl = "sim://"\n[onestop]\nshared_fields = ["document_number", "nationality"]\n'
                 + authority_toml("exit", "UTO", "uto-gates", self.brokers[Role.EXIT], tmp_path,
-                                 csca_dir=self.chips and self.chips.csca_dirs.get(Role.EXIT))
+                                 csca_dir=self.chips and self.chips.csca_dirs.get(Role.EXIT)) + people[Role.EXIT]
                 + authority_toml("entry", "ARC", "arc-gates", self.brokers[Role.ENTRY], tmp_path, entry_policy,
-                                 csca_dir=self.chips and self.chips.csca_dirs.get(Role.ENTRY)))
+                                 csca_dir=self.chips and self.chips.csca_dirs.get(Role.ENTRY)) + people[Role.ENTRY])
         self.config = parse_config(text)
+        self.staffed = staffed
         self.keys = {role: Ed25519PrivateKey.generate() for role in Role}
         for authority in self.config.authority:     # each BMIS's command-signing key, in its own trust store
             keys_dir = authority.bmis.command_keys_dir
             keys_dir.mkdir(parents=True)
             (keys_dir / "bmis.pem").write_bytes(public_key_pem(self.keys[Role(authority.role.value)].public_key()))
         self.onestop = build_onestop(self.config, lambda: datetime.now(UTC), lambda: True)
+        self.officers = staffed.build(self) if staffed is not None else None
         self._lists()
         self.face_outcome = CaptureOutcome.MATCH
         self.views = []
@@ -122,10 +126,14 @@ class Post:
         face = lambda txn, round_no, feedback, cancelled: good_face().__class__(   # noqa: E731
             self.face_outcome, 0.2 if self.face_outcome is CaptureOutcome.NO_MATCH else 0.7, 0.36, "sface", attempts=1)
         chip = self.chips or (lambda txn, mrz_, cancelled: good_chip())
+        desk = self.officers.desk if self.officers is not None else None
         ports = LanePorts(gate=self.gate, chip=chip, face=face,
                           decider=self.onestop.decider, kiosk=self, outbox=self.onestop.outbox,
-                          journal=LaneJournal.in_memory(), observer=self.onestop.lane_changed)
-        self.runner = LaneRunner(LaneSettings(device_id=DEVICE, timeouts=FAST), ports, lambda: datetime.now(UTC))
+                          journal=LaneJournal.in_memory(), observer=self.onestop.lane_changed,
+                          officer=desk, biometrics=desk)
+        timeouts = self.staffed.timeouts if self.staffed is not None else FAST
+        settings = LaneSettings(device_id=DEVICE, timeouts=timeouts, referral_review=desk is not None)
+        self.runner = LaneRunner(settings, ports, lambda: datetime.now(UTC))
         self.restored = []
         self.onestop.attach(self.runner, self.chips and self.chips.stage, lambda: self.restored.append(True))
 
@@ -139,6 +147,8 @@ class Post:
         time.sleep(0.1)     # subscriptions land before the gate publishes
         self.onestop.start()
         self.runner.start()
+        if self.officers is not None:
+            self.officers.start()
         assert wait_until(lambda: all(self.onestop.reachable(role) for role in Role)), "links did not connect"
         time.sleep(0.3)     # the links' command subscriptions land
 
@@ -172,6 +182,8 @@ class Post:
         self._stopped = True
         self.runner.stop()
         self.gate.close()
+        if self.officers is not None:
+            self.officers.stop()
         self.onestop.stop()
         for consumer in self.consumers.values():
             consumer.stop()
@@ -334,7 +346,7 @@ def test_each_authority_commands_only_its_own_part_and_either_may_close(post):
     assert lane_mode() == "closed"
     forged = command(post, Role.EXIT, "set-mode", {"mode": "normal"}, key_of=Role.ENTRY)    # the other's key
     assert (forged["status"], forged["reason"]) == ("nack", "unknown_key")
-    opened = command(post, Role.EXIT, "override", {"action": "open", "door": "entry"})
+    opened = command(post, Role.ENTRY, "override", {"action": "open", "door": "entry"})    # the exit's door
     assert opened["status"] == "nack" and post.pin(ENTRY_RELAY).state is False
     entries = [{"id": "arc-new-1", "issuing_state": "UTO", "number": "NW0000001", "category": "lost"}]
     replaced = command(post, Role.ENTRY, "alerts-replace",

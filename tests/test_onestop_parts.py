@@ -8,7 +8,7 @@ import pytest
 
 from firmware_app.lane.actions import AlarmKind, ExceptionKind
 from firmware_app.lane.record import CrossingRecord, DocumentFields, PassageFields
-from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter
+from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter, door_controls
 from firmware_app.onestop.decider import JointDecisions
 from firmware_app.onestop.errors import CommandNotPermitted
 from firmware_app.onestop.outbox import SovereignOutbox
@@ -138,10 +138,24 @@ def test_either_closes_and_only_the_closer_reopens():
     assert exit_.request_status() == {"state": "idle", "authority_mode": "normal"}
 
 
-def test_one_authority_may_secure_the_doors_but_not_open_them():
+def test_either_authority_may_secure_the_doors_and_each_opens_only_the_door_under_its_control():
     lane = Lane()
-    control = AuthorityLaneControl(Role.EXIT, ModeArbiter(LaneMode.NORMAL), lane)
-    control.override_door("close", "all", "uto-1")
-    with pytest.raises(CommandNotPermitted):
-        control.override_door("open", "entry", "uto-1")
-    assert lane.overrides == ["close"]
+    exit_, entry = (AuthorityLaneControl(role, ModeArbiter(LaneMode.NORMAL), lane) for role in (Role.EXIT, Role.ENTRY))
+    exit_.override_door("close", "all", "uto-1")
+    entry.override_door("close", "exit", "arc-1")
+    exit_.override_door("open", "entry", "uto-1")
+    entry.override_door("open", "exit", "arc-1")
+    for control, door in ((exit_, "exit"), (entry, "entry"), (exit_, "all"), (entry, "all")):
+        with pytest.raises(CommandNotPermitted):
+            control.override_door("open", door, "someone")
+    assert lane.overrides == ["close", "close", "open", "open"]
+
+
+def test_no_single_authority_opens_a_barrier_lane():
+    lane = Lane()
+    for role in Role:
+        control = AuthorityLaneControl(role, ModeArbiter(LaneMode.NORMAL), lane, door_controls("barrier"))
+        control.override_door("close", "entry", "x")
+        with pytest.raises(CommandNotPermitted, match="both authorities"):
+            control.override_door("open", "entry", "x")
+    assert lane.overrides == ["close", "close"]

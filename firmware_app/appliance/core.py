@@ -60,6 +60,7 @@ from .errors import ComponentUnavailable
 from .field_ops import FieldOps
 from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
 from .onestop import build_onestop, onestop_decider
+from .onestop_officers import OnestopOfficers, build_onestop_officers, officers_enabled
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
 from .timesync import ClockState, ClockWatch, probe_from_config
 
@@ -99,7 +100,7 @@ class Appliance:
         self.runner: LaneRunner | _LaneNotBuilt = _LaneNotBuilt()
         self.reader: Any = _Idle()                  # a passport reader once the inputs start
         self.presence: PresenceWatch | _Idle = _Idle()
-        self.officer: OfficerSide | NoOfficerSide = NoOfficerSide()   # the console when [officer] is enabled
+        self.officer: OfficerSide | NoOfficerSide | OnestopOfficers = NoOfficerSide()   # [officer] console(s)
         self.officer_problem: str | None = None
         self._built = self._started = False
         # gatectl status, metrics, health 1.2, update-apply and the updater's alarms (field_ops.py)
@@ -113,7 +114,7 @@ class Appliance:
         journal = self._open_journal()
         self.bmis = self._open_bmis_side()
         self._build_kiosk()
-        vault = PortraitVault(keep_live=self.config.officer.enabled)  # chip portrait -> face stage (and the
+        vault = PortraitVault(keep_live=officers_enabled(self.config))  # chip portrait -> face stage (and the
         face = self._build_face(vault)                                  # live frame for the officer console)
         chip = self._build_chip(vault)
         self.officer = self._build_officer(vault)
@@ -206,6 +207,10 @@ class Appliance:
                              budget=budget, decoder=self.decoder)
 
     def _build_officer(self, vault: PortraitVault):
+        if self.config.authority:       # a one-stop lane: each authority's own console
+            built = build_onestop_officers(self.config, self.bmis, self._submit, vault, self.clock)
+            self.officer_problem = built.problem if isinstance(built, OnestopOfficers) else None
+            return built
         if not self.config.officer.enabled:
             return NoOfficerSide()
         try:
@@ -266,6 +271,8 @@ class Appliance:
     def _start_officer(self) -> None:
         try:
             self.officer.start()
+            if isinstance(self.officer, OnestopOfficers):     # one authority's console may not have started
+                self.officer_problem = self.officer.problem
         except GateError as exc:    # e.g. its port is taken: its desk stays idle, reviews time out
             _quietly(self.officer.stop)
             self.officer = self._no_officer(exc)

@@ -23,7 +23,7 @@ from firmware_app.bmis.errors import MqttSettingsError
 from firmware_app.bmis.wiring import build_link
 from firmware_app.config.onestop import AuthoritySection, StatisticsBasis, authorities_by_role
 from firmware_app.errors import GateError
-from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter
+from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter, door_controls
 from firmware_app.onestop.decider import AuthorityDecider, JointDecisions, OnestopDecider
 from firmware_app.onestop.outbox import SovereignOutbox
 from firmware_app.onestop.records import Agreement
@@ -160,7 +160,7 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
     sides: dict[Role, BmisSide] = {}
     try:
         for role, authority in authorities.items():
-            control = AuthorityLaneControl(role, arbiter, lane_control)
+            control = AuthorityLaneControl(role, arbiter, lane_control, door_controls(config.gate.layout))
             health = None if health_source is None else (lambda role=role: own_health(health_source(), role))
             pki = AuthorityStoreUpdater(configs[role], clock, role, stores) if authority.csca_dir else None
             sides[role] = build_authority_side(configs[role], role, control, clock, health, pki)

@@ -9,6 +9,7 @@ import logging
 import time
 from pathlib import Path
 
+from firmware_app.config.onestop_people import wording
 from firmware_app.errors import GateError
 from firmware_app.kiosk.errors import KioskError
 
@@ -36,6 +37,8 @@ def build_kiosk(config, on_input):
         kiosk = KioskServer.from_config(config.kiosk, on_input)
     except KioskError as exc:
         raise ComponentUnavailable("kiosk", f"{type(exc).__name__}: {exc}") from exc
+    if config.authority:        # a one-stop lane: each authority's wording of its own screens
+        kiosk.reword(wording(config.authority))
     return kiosk
 
 

@@ -352,8 +352,7 @@ class BmisSection(Strict):
 
 
 from .onestop import AuthoritySection, OnestopSection, check_authorities, check_own_trust_stores  # noqa: E402  (needs BmisSection)
-
-AuthoritySection.model_rebuild(_types_namespace={"BmisSection": BmisSection})
+from .onestop_people import check_people  # noqa: E402
 
 
 class ClockSection(Strict):
@@ -430,6 +429,8 @@ class OfficerSection(Strict):
         if self.enabled and (self.cert_file is None or self.key_file is None):
             raise ValueError("officer.enabled needs cert_file and key_file (the console is HTTPS only)")
         return self
+AuthoritySection.model_rebuild(_types_namespace={"BmisSection": BmisSection, "OfficerSection": OfficerSection})
+
 # The field-operation sections build on Strict (defined above); imported here to avoid a cycle.
 from .operations import MetricsSection, StatusSection, UpdateSection  # noqa: E402
 
@@ -460,6 +461,7 @@ class GateConfig(Strict):
     def _one_stop_post_consistent(self):
         check_authorities(self.authority, self.onestop, self.device.data_dir)
         check_own_trust_stores(self.authority, self.smartcard.csca_dir)
+        check_people(self.authority, self.officer, self.kiosk.languages)
         return self
 
     @model_validator(mode="after")

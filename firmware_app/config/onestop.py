@@ -7,6 +7,8 @@ one lane (issue 17). Optional: a config without `[[authority]]` is the single-au
     data_dir = "var/uto"              # its own outbox, alert lists, command journal, statistics
     [authority.bmis]                  # its own broker, CA, client certificate, topic prefix, keys
     [authority.policy]                # its own rules (document types, visas, minors, exit bans)
+    [authority.officers]              # its own officer console (config/onestop_people.py)
+    [authority.kiosk.texts.LANG]      # its own wording of its own screens
 
     [onestop]
     shared_fields = ["document_code", "issuing_state", ...]   # the bilateral agreement
@@ -22,13 +24,18 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .onestop_people import AuthorityKioskSection
+
 Nationality = Annotated[str, Field(pattern=r"^[A-Z][A-Z<]{2}$")]
 DocumentType = Annotated[str, Field(pattern=r"^[A-Z][A-Z<]?$")]
 ListId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-if TYPE_CHECKING:   # model.py imports this module, then rebuilds AuthoritySection with it
-    from .model import BmisSection
+if TYPE_CHECKING:   # model.py imports this module, then rebuilds AuthoritySection with them
+    from .model import BmisSection, OfficerSection
 
-OfficerName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")]
+
+def _officer_section():
+    from .model import OfficerSection  # defined after this module is imported by model.py
+    return OfficerSection
 
 
 class _Strict(BaseModel):
@@ -80,10 +87,13 @@ class AuthoritySection(_Strict):
     bmis: BmisSection = Field(description="this authority's own [bmis]: broker, CA, client certificate, prefix, "
                                           "command keys, alert-list rules")
     policy: AuthorityPolicySection = AuthorityPolicySection()
-    officers: list[OfficerName] = Field(
-        default_factory=list, max_length=256,
-        description="this authority's officers: not supported yet (the appliance has no officer console "
-                    "wiring to bind them to); setting it is refused")
+    officers: OfficerSection = Field(
+        default_factory=lambda: _officer_section()(),
+        description="this authority's own officer console (a full [officer] section: its address, "
+                    "certificate, credential file; audit in its data_dir): it sees only this authority's "
+                    "referrals and findings (config/onestop_people.py)")
+    kiosk: AuthorityKioskSection = Field(default_factory=AuthorityKioskSection,
+                                         description="this authority's wording of its own kiosk screens")
     csca_dir: Path | None = Field(
         default=None, description="this authority's own trust store (CSCAs, CRLs, master lists; its "
                                   "pki-update commands write here); unset: it shares [smartcard] csca_dir")
@@ -99,9 +109,6 @@ class AuthoritySection(_Strict):
             raise ValueError("visa_required is an entry rule: the exit authority cannot set it")
         if self.role is AuthorityRole.ENTRY and self.policy.exit_ban_lists:
             raise ValueError("exit_ban_lists is an exit rule: the entry authority cannot set it")
-        if self.officers:
-            raise ValueError("authority.officers is not supported yet: the appliance cannot bind an officer "
-                             "to one authority")
         if self.csca_dir is None and (self.master_list is not None or self.master_list_roots):
             raise ValueError("authority.master_list and master_list_roots need the authority's own csca_dir")
         return self

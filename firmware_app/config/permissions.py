@@ -47,7 +47,17 @@ def anchors(config: GateConfig) -> list[Anchor]:
     found += [Anchor("smartcard.master_list_roots", Path(p), False, False) for p in card.master_list_roots]
     for authority in config.authority:     # one-stop post: each authority's own keys and CA
         found += _bmis_anchors(f"authority[{authority.role.value}].bmis", authority.bmis)
+        found += _officer_anchors(f"authority[{authority.role.value}].officers", authority.officers)
     return found
+
+
+def _officer_anchors(prefix: str, officers) -> list[Anchor]:
+    """An authority's own officer console: its TLS pair and its officers' credential file."""
+    if not officers.enabled:
+        return []
+    return [Anchor(f"{prefix}.{name}", Path(path), secret, False) for name, path, secret in (
+        ("cert_file", officers.cert_file, False), ("key_file", officers.key_file, True),
+        ("credential_file", officers.credential_file, True)) if path is not None]
 
 
 def _bmis_anchors(prefix: str, bmis) -> list[Anchor]:

@@ -53,3 +53,15 @@ def load_assets(offered: tuple[str, ...], static_dir: Path = STATIC_DIR) -> dict
         body = json.dumps(load_translation(language, static_dir), ensure_ascii=False).encode("utf-8")
         assets[f"/i18n/{language}.json"] = Asset("application/json; charset=utf-8", body)
     return assets
+
+
+def with_wording(assets: dict[str, Asset], wording: dict[str, dict[str, str]]) -> dict[str, Asset]:
+    """The assets with some texts replaced (a one-stop authority's wording of its own screens,
+    validated by the config); languages not offered are ignored."""
+    changed = dict(assets)
+    for language, table in wording.items():
+        url = f"/i18n/{language}.json"
+        if url in changed and table:
+            texts = {**json.loads(changed[url].body.decode("utf-8")), **table}
+            changed[url] = Asset(changed[url].content_type, json.dumps(texts, ensure_ascii=False).encode("utf-8"))
+    return changed

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from .assets import STATIC_DIR, load_assets
+from .assets import STATIC_DIR, load_assets, with_wording
 from .audio import audio_table
 from .auth import load_or_create_token, new_token
 from .channel import StateChannel
@@ -73,6 +73,10 @@ class KioskServer:
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.show(STARTING_VIEW)
+
+    def reword(self, wording: dict[str, dict[str, str]]) -> None:
+        """Before start: replace some texts (language -> key -> text), e.g. a one-stop authority's."""
+        self.assets = with_wording(self.assets, wording)
 
     @classmethod
     def from_config(cls, section, on_input: Callable[[TravellerInput], None]) -> KioskServer:

@@ -160,13 +160,18 @@ def decision_made(s: Step, event: ev.DecisionMade) -> None:
         s.alarm(AlarmKind.ALERT_LIST_HIT)     # officer and BMIS only; the screen stays neutral
     if ReasonCode.PRESENTATION_ATTACK in decision.reasons:
         s.alarm(AlarmKind.PRESENTATION_ATTACK)   # likewise: the traveller is only referred
-    if s.active.mode is LaneMode.ASSISTED:
+    if s.active.mode is LaneMode.ASSISTED or _reviewed_referral(s, decision):
         s.update_txn(decision=decision)
         s.to(State.OFFICER_REVIEW)
         s.emit(RequestOfficerReview(s.active.txn_id, decision, _evidence(s.active)))
         s.start_timer(TimerKind.OFFICER, s.data.settings.timeouts.officer_s)
         return
     apply_decision(s, decision)
+
+
+def _reviewed_referral(s: Step, decision: Decision) -> bool:
+    """One-stop: a referral in NORMAL mode goes to the referring authority's officer first."""
+    return s.data.settings.referral_review and not decision.passed and s.active.mode is LaneMode.NORMAL
 
 
 # An identified officer's REFER or REJECT adds its finding; ACCEPT confirms the policy's decision.
@@ -186,7 +191,19 @@ def officer_decision(s: Step, event: ev.OfficerDecision) -> None:
     s.exception(ExceptionKind.OFFICER_DECISION,
                 f"{verdict.value} by {officer or 'unidentified'}; policy said {decision.outcome.value}")
     finding = _VERDICT_FINDINGS.get(verdict) if officer else Finding(ReasonCode.OFFICER_UNIDENTIFIED, Outcome.REFER)
+    if finding is None and s.data.settings.referral_review:
+        decision = cleared(decision)
     apply_decision(s, decision.with_finding(finding) if finding is not None else decision)
+
+
+def cleared(decision: Decision) -> Decision:
+    """A one-stop referral its referring officers accepted passes, with their finding on record.
+    A REJECT finding is never cleared (nor is a pass changed); apply_decision still checks the
+    lane's own rules (one person, mode) after this."""
+    if decision.outcome is not Outcome.REFER or any(f.outcome is Outcome.REJECT for f in decision.findings):
+        return decision
+    return Decision(Outcome.PASS, decision.findings + (Finding(ReasonCode.OFFICER_CLEARED, Outcome.PASS),),
+                    decision.alert_hits)
 
 
 def officer_timeout(s: Step) -> None:

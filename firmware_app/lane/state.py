@@ -109,6 +109,9 @@ class LaneSettings:
     face_rounds: int = 2            # capture loops (each with its own attempts) before deciding
     more_time_limit: int = 2        # kiosk "more time" presses honoured per wait
     fail_modes: tuple[tuple[Door, FailMode], ...] = ()   # per door, for the officer's alarm text
+    # one-stop lane: a referral goes to the referring authority's officer, whose identified ACCEPT
+    # may clear it (never a REJECT finding); the single-authority lane refers without review
+    referral_review: bool = False
 
     @property
     def doors(self) -> tuple[Door, ...]:

@@ -35,7 +35,7 @@ def lane_settings(config, boot_id: str) -> LaneSettings:
     return LaneSettings(device_id=config.device.id, boot_id=boot_id, direction=config.device.direction.value,
                         layout=layout.kind, timeouts=timeouts, document_attempts=lane.document_attempts,
                         face_rounds=lane.face_rounds, more_time_limit=lane.more_time_limit,
-                        fail_modes=fail_modes)
+                        fail_modes=fail_modes, referral_review=any(a.officers.enabled for a in config.authority))
 
 
 def supervision(config) -> Supervision:

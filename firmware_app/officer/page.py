@@ -141,11 +141,14 @@ def _images(review: PendingReview) -> str:
 
 def _answer_form(review: PendingReview, session: Session) -> str:
     verdicts = [OfficerVerdict.REFER, OfficerVerdict.REJECT]
-    if review.decision.passed:      # accept confirms the lane's decision: a referral stays one
-        verdicts.insert(0, OfficerVerdict.ACCEPT)
+    labels = dict(_VERDICT_LABELS)
+    if review.decision.passed or review.clearable:   # accept confirms the lane's decision: a referral stays
+        verdicts.insert(0, OfficerVerdict.ACCEPT)       # one, except a one-stop authority's own (clearable)
+    if review.clearable:
+        labels[OfficerVerdict.ACCEPT] = "Accept: clear your authority's referral"
     buttons = "".join(f'<button type="submit" name="verdict" value="{v.value}" class="{v.value}">'
-                      f"{_e(_VERDICT_LABELS[v])}</button>" for v in verdicts)
-    note = "" if review.decision.passed else \
+                      f"{_e(labels[v])}</button>" for v in verdicts)
+    note = "" if review.decision.passed or review.clearable else \
         "<p>The lane did not pass this traveller: accepting is not offered (an officer never upgrades a referral).</p>"
     return (f'<form method="post" action="/decision" class="answer">{_csrf(session)}'
             f'<input type="hidden" name="txn_id" value="{_e(review.txn_id)}">'

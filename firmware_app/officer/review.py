@@ -48,6 +48,7 @@ class PendingReview:
     evidence: Evidence | None
     requested_at: datetime
     deadline: float             # monotonic: answers are taken until then
+    clearable: bool = False     # one-stop: this authority's own referral, which its officer may clear
 
     def __repr__(self) -> str:
         return f"PendingReview(txn_id={self.txn_id!r}, outcome={self.decision.outcome.value!r})"
@@ -66,8 +67,10 @@ class ReviewDesk:
         self.version = 0        # changes whenever what the console should show changes
 
     # --- the lane's side --------------------------------------------------------------------
-    def request_review(self, txn_id: str, decision: Decision, evidence: Evidence | None = None) -> None:
-        review = PendingReview(txn_id, decision, evidence, self._clock(), self._monotonic() + self.window_s)
+    def request_review(self, txn_id: str, decision: Decision, evidence: Evidence | None = None, *,
+                       clearable: bool = False) -> None:
+        review = PendingReview(txn_id, decision, evidence, self._clock(), self._monotonic() + self.window_s,
+                               clearable)
         with self._lock:
             self._pending, self._images = review, {}
             self.version += 1

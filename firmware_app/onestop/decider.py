@@ -11,18 +11,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
+from firmware_app.lane.events import OfficerVerdict
 from firmware_app.policy import AlertListChecker, Decision, PolicyContext
 from firmware_app.policy.onestop import AuthorityRules, JointDecision, Role, decide_for
 
 MAX_REMEMBERED = 64     # a lane decides one traveller at a time; this bounds memory if records never come
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """One authority officer's answer to a review (empty while nobody answered)."""
+    officer: str = ""
+    verdict: OfficerVerdict | None = None
+
+
 class JointDecisions:
-    """Transaction id -> the joint decision made for it, until its record is stored."""
+    """Transaction id -> the joint decision made for it (and its officers' answers), until its
+    record is stored."""
 
     def __init__(self, limit: int = MAX_REMEMBERED):
         self._limit = limit
         self._joint: collections.OrderedDict[str, JointDecision] = collections.OrderedDict()
+        self._verdicts: dict[str, dict[Role, Verdict]] = {}
         self._lock = threading.Lock()
 
     def remember(self, txn_id: str, joint: JointDecision) -> None:
@@ -39,6 +49,24 @@ class JointDecisions:
     def forget(self, txn_id: str) -> None:
         with self._lock:
             self._joint.pop(txn_id, None)
+            self._verdicts.pop(txn_id, None)
+
+    # --- the officers' part (onestop/reviews.py): who reviewed, and each one's own answer ---------
+    def reviewing(self, txn_id: str, roles: tuple[Role, ...]) -> None:
+        with self._lock:
+            self._verdicts[txn_id] = {role: Verdict() for role in roles}
+            while len(self._verdicts) > self._limit:
+                self._verdicts.pop(next(iter(self._verdicts)))
+
+    def answered(self, txn_id: str, role: Role, officer: str, verdict: OfficerVerdict) -> None:
+        with self._lock:
+            if role in self._verdicts.get(txn_id, {}):
+                self._verdicts[txn_id][role] = Verdict(officer, verdict)
+
+    def verdicts(self, txn_id: str | None) -> dict[Role, Verdict]:
+        """Role -> its officer's answer, for each authority asked to review (empty: no review)."""
+        with self._lock:
+            return dict(self._verdicts.get(txn_id, {})) if txn_id else {}
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,10 @@ class OnestopDecider:
         self._sides = {Role.EXIT: exit_side, Role.ENTRY: entry_side}
         self._memory, self._today, self._synchronised = memory, today, clock_synchronised
         self._pad_required = pad_required
+
+    @property
+    def memory(self) -> JointDecisions:
+        return self._memory
 
     def __call__(self, request) -> Decision:
         context = PolicyContext(today=self._today(), mode=request.mode, people_in_lane=request.people_in_lane,

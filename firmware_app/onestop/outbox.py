@@ -34,7 +34,8 @@ class SovereignOutbox:
         joint = self._memory.get(record.transaction_id)
         for role, outbox in self._outboxes.items():
             if not outbox.has_crossing(record.transaction_id):
-                outbox.crossing(authority_record(record, joint, role, self._agreement))
+                outbox.crossing(authority_record(record, joint, role, self._agreement,
+                                                 self._memory.verdicts(record.transaction_id)))
         self._memory.forget(record.transaction_id)
 
     def has_crossing(self, txn_id: str) -> bool:

@@ -11,7 +11,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from firmware_app.lane.events import OfficerVerdict
 from firmware_app.lane.record import CrossingRecord, DocumentFields
+from firmware_app.policy import Decision, Finding, Outcome, ReasonCode
 from firmware_app.policy.onestop import JointDecision, Role, own_decision
 
 DOCUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentFields) if f.name != "mrz_valid")
@@ -67,13 +69,51 @@ class AuthorityRecord:
 
 
 def authority_record(record: CrossingRecord, joint: JointDecision | None, role: Role,
-                     agreement: Agreement) -> AuthorityRecord:
+                     agreement: Agreement, verdicts: dict | None = None) -> AuthorityRecord:
+    """`verdicts`: Role -> Verdict of each authority asked to review (onestop/reviews.py)."""
     document = record.document
     if document is not None:
         withheld: dict[str, Any] = dict.fromkeys(agreement.withheld(), "")
         document = dataclasses.replace(document, **withheld)
+    mine = (verdicts or {}).get(role)
+    decision = _with_own_officer(own_decision(joint, role, _without_officers(record.decision)), mine,
+                                 record.decision)
     # each authority records its own direction: the exit country an exit, the entry country an entry
     chip = record.chip.for_authority(role.value) if record.chip is not None else None   # its own PA result
-    own = dataclasses.replace(record, decision=own_decision(joint, role, record.decision), document=document,
-                              direction=role.value, chip=chip)
+    own = dataclasses.replace(record, decision=decision, document=document, direction=role.value, chip=chip,
+                              officer_id=(mine.officer or None) if mine else None,
+                              officer_decision=mine.verdict.value if mine and mine.verdict else None)
     return AuthorityRecord(own, role, agreement, record.document)
+
+
+# The lane's officer findings speak for the reviewers together; each record gets its own officer's.
+_OFFICER_CODES = frozenset({ReasonCode.OFFICER_REFUSED, ReasonCode.OFFICER_REJECTED, ReasonCode.OFFICER_NO_ANSWER,
+                            ReasonCode.OFFICER_UNIDENTIFIED, ReasonCode.OFFICER_CLEARED})
+_OWN_FINDING = {OfficerVerdict.REFER: Finding(ReasonCode.OFFICER_REFUSED, Outcome.REFER),
+                OfficerVerdict.REJECT: Finding(ReasonCode.OFFICER_REJECTED, Outcome.REJECT)}
+
+
+def _without_officers(decision: Decision | None) -> Decision | None:
+    if decision is None:
+        return None
+    return Decision(decision.outcome, tuple(f for f in decision.findings if f.code not in _OFFICER_CODES),
+                    decision.alert_hits)
+
+
+def _with_own_officer(own: Decision | None, mine, lane: Decision | None) -> Decision | None:
+    if own is None or lane is None or mine is None:
+        return own
+    if mine.verdict is None:        # asked, did not answer (or another's answer came first)
+        if ReasonCode.OFFICER_NO_ANSWER not in lane.reasons:
+            return own
+        finding = Finding(ReasonCode.OFFICER_NO_ANSWER, Outcome.REFER)
+    elif mine.verdict is OfficerVerdict.ACCEPT:
+        if own.passed:
+            return own
+        outcome = Outcome.PASS if lane.passed else own.outcome      # cleared; the lane may still refer
+        return Decision(outcome, own.findings + (Finding(ReasonCode.OFFICER_CLEARED, Outcome.PASS),),
+                        own.alert_hits)
+    else:
+        finding = _OWN_FINDING[mine.verdict]
+    return Decision(max(own.outcome, finding.outcome, key=lambda o: o.severity), own.findings + (finding,),
+                    own.alert_hits)

@@ -48,6 +48,7 @@ class ReasonCode(str, enum.Enum):
     OFFICER_REJECTED = "officer_rejected"              # assisted mode: the officer refused entry
     OFFICER_NO_ANSWER = "officer_no_answer"
     OFFICER_UNIDENTIFIED = "officer_unidentified"      # a confirmation nobody can be held to
+    OFFICER_CLEARED = "officer_cleared"                # one-stop: the referring authority's officer cleared it
     DECISION_UNAVAILABLE = "decision_unavailable"      # the policy could not run in time
     CLOCK_NOT_SYNCHRONISED = "clock_not_synchronised"  # expiry and certificate checks need the date
     # one-stop border post (policy/onestop.py): one authority's own rules
