@@ -37,6 +37,7 @@ from drivers.gate.layout import Door, LayoutKind
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.deploy.cert_expiry import CertificateWatch
 from firmware_app.emrtd.budget import ReadBudget
+from firmware_app.emrtd.reader import ReadOptions
 from firmware_app.errors import GateError
 from firmware_app.face.untrusted import UntrustedImageDecoder
 from firmware_app.kiosk.errors import KioskError
@@ -202,8 +203,9 @@ class Appliance:
             store = None            # passive authentication then fails: the lane refers
         section = self.config.smartcard
         budget = ReadBudget(time_s=section.read_timeout_s, min_block=section.min_read_block)
+        options = ReadOptions(fallback_to_bac=not section.require_pace)
         return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault,
-                             budget=budget, decoder=self.decoder)
+                             options=options, budget=budget, decoder=self.decoder)
 
     def _build_officer(self, vault: PortraitVault):
         if not self.config.officer.enabled:
