@@ -100,9 +100,12 @@ class LaneRunner:
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self.executor.command_gate("secure_all", self.ports.gate.secure_all)     # first, before anything else
-        self._recover_journal()
         snapshot = self._read_sensors()
+        if snapshot.emergency:      # an open emergency loop: never a lock pulse, not even at start
+            self.executor.command_gate("release_all", self.ports.gate.release_all)
+        else:
+            self.executor.command_gate("secure_all", self.ports.gate.secure_all)     # first, before anything else
+        self._recover_journal()
         data, actions = initial(self.settings, mode=self.mode, sensed_open=snapshot.doors_open,
                                 presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock(),
                                 mono=self.monotonic())
@@ -170,6 +173,12 @@ class LaneRunner:
             self._release_now()
         elif gate_event.kind is GateEventKind.EMERGENCY_OFF and not self.healthy():
             self._restore_after_emergency()
+        event = lane_event(gate_event)
+        if event is not None:
+            self._queue.put(event)
+
+    def queue_gate_event(self, gate_event: GateEvent) -> None:
+        """An input edge the doors already obeyed (before the lane ran): only queued for the machine."""
         event = lane_event(gate_event)
         if event is not None:
             self._queue.put(event)
