@@ -126,8 +126,9 @@ class Appliance:
 
     def _secure_doors(self) -> None:
         if devices.uses_safety_controller(self.config):     # the controller owns the pins
+            # not attached to self.early: the controller releases on its own, and a request from its
+            # event thread would wait on the answer that very thread must deliver
             self.gate = devices.build_gate(self.config, None, self._gate_event, self._heartbeat_ok)
-            self.early.attach(self.gate)
             try:
                 self.gate.secure_all()
             except DriverError as exc:      # e.g. refused in an emergency: the controller holds the doors

@@ -51,6 +51,8 @@ class EarlyInputs:
         self._runner = None
 
     def attach(self, gate) -> None:
+        """The in-process driver, whose edges come on gpiozero's thread (never the safety
+        controller's client: the controller obeys the emergency itself)."""
         self.gate = gate
 
     def on_gate_event(self, event) -> None:
