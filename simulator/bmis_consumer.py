@@ -124,6 +124,11 @@ class BmisConsumer:
     def connected(self) -> bool:
         return self._mqtt.connected
 
+    @property
+    def listening(self) -> bool:
+        """Connected and every subscription granted: what gates publish now reaches us."""
+        return self._mqtt.connected and self._mqtt.subscriptions_answered
+
     # -- receiving -------------------------------------------------------------------------------
     def _on_message(self, incoming: Incoming) -> None:
         try:

@@ -111,7 +111,7 @@ def build_passport(spec: PassportSpec, pki: TestPki, now: datetime, forgery: For
     if any(info.mapping is Mapping.ECDH_CAM for info in spec.pace):
         passport.card_security = _card_security(spec, passport, pki, now)
     _add_active_authentication(spec, groups, passport, forgery)
-    groups[14] = _dg14(passport, spec) if spec.chip_auth or spec.aa is AaKind.EC else None
+    groups[14] = _dg14(passport, spec) if spec.chip_auth or spec.aa is AaKind.EC or spec.pace else None
     groups = {n: data for n, data in groups.items() if data is not None}
     sod = _sod(groups, pki, now, spec, forgery)
     if forgery.tamper_dg is not None:
@@ -204,7 +204,13 @@ def _dg14(passport: VirtualPassport, spec: PassportSpec) -> bytes:
     if spec.aa is AaKind.EC:
         infos.append(asn1.SecurityInfo({"protocol": asn1.ID_AA, "required_data": core.Integer(1),
                                         "optional_data": core.ObjectIdentifier(ECDSA_PLAIN_SHA256)}))
+    infos.extend(_pace_infos(spec.pace))  # signed copies of EF.CardAccess (9303-10 DG14)
     return encode_tlv(DG_TAGS[14], asn1.SecurityInfos(infos).dump())
+
+
+def _pace_infos(pace: tuple[PaceInfo, ...]) -> list[asn1.SecurityInfo]:
+    return [asn1.SecurityInfo({"protocol": info.oid, "required_data": core.Integer(info.version),
+                               "optional_data": core.Integer(info.parameter_id)}) for info in pace]
 
 
 def _card_security(spec: PassportSpec, passport: VirtualPassport, pki: TestPki, now: datetime) -> bytes:
@@ -215,8 +221,7 @@ def _card_security(spec: PassportSpec, passport: VirtualPassport, pki: TestPki, 
     public = _point(test_keys.ec_key(spec.seed, "ca", "brainpoolP256r1"))
     key_info = asn1.GenericPublicKeyInfo({"algorithm": {"algorithm": STANDARDIZED_DOMAIN_PARAMETERS,
                                                         "parameters": core.Integer(13)}, "public_key": public})
-    infos = [asn1.SecurityInfo({"protocol": info.oid, "required_data": core.Integer(info.version),
-                                "optional_data": core.Integer(info.parameter_id)}) for info in spec.pace]
+    infos = _pace_infos(spec.pace)
     infos.append(asn1.SecurityInfo({"protocol": f"{asn1.ID_CA_ECDH}.{spec.ca_cipher.value}",
                                     "required_data": core.Integer(1)}))
     infos.append(asn1.SecurityInfo({"protocol": asn1.ID_PK_ECDH, "required_data": key_info}))

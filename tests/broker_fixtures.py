@@ -8,7 +8,6 @@ Timings are short (keepalive 5 s, reconnect 0.1-0.5 s) so restarts and outages s
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from pathlib import Path
 
@@ -66,7 +65,6 @@ def broker(tmp_path):
 def bmis_consumer(broker, tmp_path):
     consumer = BmisConsumer(tmp_path / "bmis.db", consumer_settings(broker), prefix=PREFIX)
     consumer.start()
-    assert wait_until(lambda: consumer.connected), "BMIS consumer did not connect"
-    time.sleep(0.1)  # let the subscriptions land before gates publish
+    assert wait_until(lambda: consumer.listening), "BMIS consumer did not connect and subscribe"
     yield consumer
     consumer.stop()

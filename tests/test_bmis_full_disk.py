@@ -69,8 +69,9 @@ def test_disk_filled_by_the_outbox_with_the_broker_down_then_everything_delivers
                     retry_delay_s=0.2)
     link.start()
     try:
-        stored, full = fill_with_events(lambda n: link.record_exception(event(n)))
-        assert full.reason == "disk"
+        ids: list[str] = []
+        stored, full = fill_with_events(lambda n: ids.append(link.record_exception(event(n)).msg_id))
+        assert full.reason == "disk" and len(ids) == stored
         alarms = [m for m in box.next_batch(10) if m.kind is MessageKind.ALARM]
         assert len(alarms) == 1 and b"outbox_full" in alarms[0].payload
         pending = box.counts().pending
@@ -78,12 +79,21 @@ def test_disk_filled_by_the_outbox_with_the_broker_down_then_everything_delivers
         started = time.monotonic()
         assert link.wait_drained(120), f"still pending: {box.counts()}"
         print(f"\nbroker back: {pending} pending delivered in {time.monotonic() - started:.1f} s")
-        assert wait_until(lambda: bmis_consumer.counts().stored >= pending, 30)
-        assert len({m["msg_id"] for m in bmis_consumer.messages("events/exception")}) == stored
+        # Wait for the very events stored, by msg_id: a count of everything the consumer stored is
+        # no sync point (the link queues a status on connecting, after `pending` was counted)
+        assert wait_until(lambda: set(ids) <= _exception_ids(bmis_consumer), 30), \
+            f"lost at the consumer: {len(set(ids) - _exception_ids(bmis_consumer))} of {stored}"
+        received = [m["msg_id"] for m in bmis_consumer.messages("events/exception")]
+        assert sorted(received) == sorted(ids)           # each stored once (duplicates deduplicated), no extra
+        assert wait_until(lambda: box.counts().unreceipted == 0, 30), f"unreceipted: {box.counts()}"
         link.record_exception(event(-1))             # the lane may take travellers again
         assert wait_until(lambda: _alarm_cleared(bmis_consumer), 10)
     finally:
         link.stop()
+
+
+def _exception_ids(consumer) -> set[str]:
+    return {m["msg_id"] for m in consumer.messages("events/exception")}
 
 
 def _alarm_cleared(consumer) -> bool:

@@ -64,7 +64,7 @@ def test_a_command_over_the_announced_maximum_never_reaches_the_gate(broker, bmi
     link, disconnects = gate_link(broker, tmp_path, max_packet_size=64 * 1024)
     link.start()
     try:
-        assert wait_until(lambda: link.connected)
+        assert wait_until(lambda: link.listening)   # SUBACKed: a command now reaches the gate
         bmis_consumer.publish_raw(CMD, b"x" * (1024 * 1024), correlation=b"big")     # the broker accepts it
         correlation = bmis_consumer.send_command("gate-a", "request_status", {})
         assert bmis_consumer.wait_result(correlation, 10) is not None               # still connected, working
@@ -79,7 +79,7 @@ def test_many_user_properties_are_acked_and_dropped_once_in_bounded_time(broker,
     link.start()
     hostile = raw_bmis_client(broker)
     try:
-        assert wait_until(lambda: link.connected)
+        assert wait_until(lambda: link.listening)   # SUBACKed: a command now reaches the gate
         started = time.monotonic()
         hostile.publish(CMD, b"{}", qos=1, properties=with_user_properties(20_000))   # ~140 KB of properties
         assert wait_until(lambda: _alarms(bmis_consumer, "command_dropped") == 1, 20)
@@ -91,7 +91,7 @@ def test_many_user_properties_are_acked_and_dropped_once_in_bounded_time(broker,
         link.stop()                          # a reconnect with the persistent session: no redelivery
         link, _ = gate_link(broker, tmp_path)
         link.start()
-        assert wait_until(lambda: link.connected)
+        assert wait_until(lambda: link.listening)   # SUBACKed: a command now reaches the gate
         time.sleep(1.0)
         assert _alarms(bmis_consumer, "command_dropped") == 1
         assert len([d for d in link.outbox.dead_letters() if d["kind"] == "INCOMING"]) == 1
@@ -106,7 +106,7 @@ def test_user_properties_within_the_bound_are_parsed_and_the_command_answered(br
     link.start()
     hostile = raw_bmis_client(broker)
     try:
-        assert wait_until(lambda: link.connected)
+        assert wait_until(lambda: link.listening)   # SUBACKed: a command now reaches the gate
         properties = with_user_properties(1_000)    # 7 KB: within MAX_PUBLISH_PROPERTY_BYTES
         properties.ResponseTopic = "gates/v1/gate-a/cmd-result"
         hostile.publish(CMD, b"{}", qos=1, properties=properties)
@@ -170,3 +170,15 @@ def test_the_gate_announces_its_largest_command_as_maximum_packet_size(tmp_path)
     config = parse_config(f'[device]\nid = "gate-a"\npost_id = "p"\n[reader]\nurl = "sim://"\n'
                           f'[bmis]\nca_file = "{tmp_path / "ca.pem"}"\ncommand_max_payload_mb = 2\n')
     assert mqtt_settings(config).max_packet_size == 2 * 1024 * 1024 + 64 * 1024
+
+
+def test_listening_means_subscribed_and_ends_with_the_connection(broker, tmp_path):
+    link, _ = gate_link(broker, tmp_path)
+    link.start()
+    try:
+        assert wait_until(lambda: link.listening, 10)
+        assert link._connection.subscriptions_answered
+        broker.stop()
+        assert wait_until(lambda: not link.connected, 10) and not link.listening
+    finally:
+        link.stop()

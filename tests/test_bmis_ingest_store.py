@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from firmware_app.bmis.ingest.errors import DatabaseUrlError, StoreUnavailable
+from firmware_app.bmis.ingest.errors import DatabaseUrlError, SchemaGap, SchemaTooNew, StoreUnavailable
 from firmware_app.bmis.ingest.migrations import CREATE_TABLE_SQL, POSTGRES_STEPS, SQLITE_STEPS, Step, pending_steps
 from firmware_app.bmis.ingest.records import Batch, Rejection, RejectReason, StoredMessage
 from firmware_app.bmis.ingest.store import open_store
@@ -100,12 +100,43 @@ def test_an_older_schema_is_migrated_forward_keeping_its_rows(url):
     store.close()
 
 
-def test_a_gap_or_a_newer_schema_is_refused():
+def test_a_gap_or_a_newer_schema_is_refused_with_a_typed_error():
     steps = (Step(1, "a", ()), Step(2, "b", ()), Step(3, "c", ()))
-    with pytest.raises(ValueError):
+    with pytest.raises(SchemaGap) as gap:
         pending_steps(steps, {1, 3})
-    with pytest.raises(ValueError):
+    assert gap.value.missing == [2] and "different build" in str(gap.value)
+    with pytest.raises(SchemaTooNew) as too_new:
         pending_steps(steps, {1, 2, 3, 4})
+    assert (too_new.value.found, too_new.value.supported) == (4, 3)
+    assert "newer than the 3 this bmis-ingest supports" in str(too_new.value)
+    assert isinstance(too_new.value, StoreUnavailable) and not isinstance(too_new.value, ValueError)
+
+
+def _record_newer_step(url: str) -> None:
+    """What a newer release's migration leaves behind: a step this build does not have."""
+    if url.startswith("sqlite"):
+        import sqlite3
+        conn, mark = sqlite3.connect(url[len("sqlite://"):]), "?"
+    else:
+        import psycopg
+        conn, mark = psycopg.connect(url), "%s"
+    conn.execute(f"INSERT INTO schema_migrations VALUES ({mark}, {mark}, {mark})", (99, "from the future", "later"))
+    conn.commit()
+    conn.close()
+
+
+def test_a_database_migrated_by_a_newer_release_is_refused_untouched(url, tmp_path, capsys):
+    from firmware_app.bmis.ingest.cli import main
+    open_store(url).close()
+    _record_newer_step(url)
+    with pytest.raises(SchemaTooNew) as refused:
+        open_store(url)
+    assert refused.value.found == 99 and refused.value.supported == 2
+    ca = tmp_path / "ca.pem"
+    ca.write_text("unused by --migrate-only")
+    assert main(["--ca", str(ca), "--database", url, "--migrate-only"]) == 1
+    err = capsys.readouterr().err
+    assert "schema version 99 is newer than the 2 this bmis-ingest supports" in err and "Traceback" not in err
 
 
 def test_unknown_schemes_and_unreachable_servers_are_typed_errors(tmp_path):

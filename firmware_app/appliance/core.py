@@ -37,12 +37,13 @@ from drivers.gate.layout import Door, LayoutKind
 from firmware_app.bmis.health import ComponentStatus
 from firmware_app.deploy.cert_expiry import CertificateWatch
 from firmware_app.emrtd.budget import ReadBudget
+from firmware_app.emrtd.reader import ReadOptions
 from firmware_app.errors import GateError
 from firmware_app.face.untrusted import UntrustedImageDecoder
 from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind
-from firmware_app.lane.errors import LaneError, LaneNotRunning
+from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.ports import LanePorts
 from firmware_app.lane.runner import LaneRunner
@@ -56,6 +57,7 @@ from firmware_app.storage import SchemaError
 from . import devices
 from .bmis_side import OfflineBmisSide, RefusingOutbox, build_bmis_side, offline_side
 from .devices import PresenceWatch, ReaderBridge
+from .early_inputs import EarlyInputs, hold_at_boot
 from .errors import ComponentUnavailable
 from .field_ops import FieldOps
 from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
@@ -97,7 +99,8 @@ class Appliance:
         self.views = ViewTee(self.kiosk)    # the lane's KioskPort: the kiosk, then observers (a bench)
         self.bmis = OfflineBmisSide(RefusingOutbox(ComponentUnavailable("bmis", "not built yet")))
         self.decoder = UntrustedImageDecoder()      # chip portraits: decoded in a worker process
-        self.runner: LaneRunner | _LaneNotBuilt = _LaneNotBuilt()
+        self.early = EarlyInputs(LayoutKind(config.gate.layout))   # gate inputs until the runner exists
+        self.runner: LaneRunner | EarlyInputs = self.early
         self.reader: Any = _Idle()                  # a passport reader once the inputs start
         self.presence: PresenceWatch | _Idle = _Idle()
         self.officer: OfficerSide | NoOfficerSide | OnestopOfficers = NoOfficerSide()   # [officer] console(s)
@@ -124,6 +127,8 @@ class Appliance:
 
     def _secure_doors(self) -> None:
         if devices.uses_safety_controller(self.config):     # the controller owns the pins
+            # not attached to self.early: the controller releases on its own, and a request from its
+            # event thread would wait on the answer that very thread must deliver
             self.gate = devices.build_gate(self.config, None, self._gate_event, self._heartbeat_ok)
             try:
                 self.gate.secure_all()
@@ -132,7 +137,8 @@ class Appliance:
             return
         self.pin_factory = devices.make_pin_factory(self.config, self.overrides.pin_factory)
         self.gate = devices.build_gate(self.config, self.pin_factory, self._gate_event)
-        self.gate.secure_all()
+        self.early.attach(self.gate)
+        hold_at_boot(self.gate)                 # secured, or released if the emergency loop is open
         if self.config.gate.pin_factory.value == "mock" and self.overrides.pin_factory is None:
             self.gate_simulator = devices.resting_gate(self.config, self.pin_factory)
         log.info("gate built (%s, %s pins); doors secured", self.config.gate.layout,
@@ -203,8 +209,9 @@ class Appliance:
             store = None            # passive authentication then fails: the lane refers
         section = self.config.smartcard
         budget = ReadBudget(time_s=section.read_timeout_s, min_block=section.min_read_block)
+        options = ReadOptions(fallback_to_bac=not section.require_pace)
         return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault,
-                             budget=budget, decoder=self.decoder)
+                             options=options, budget=budget, decoder=self.decoder)
 
     def _build_officer(self, vault: PortraitVault):
         if self.config.authority:       # a one-stop lane: each authority's own console
@@ -238,7 +245,9 @@ class Appliance:
                           officer=self.officer.desk, biometrics=BiometricStores(vault, self.officer.desk),
                           observer=self.bmis.lane_changed)
         settings = lane_settings(self.config, boot_id=self.rng(6).hex())
-        self.runner = LaneRunner(settings, ports, self.clock, start_mode(self.config))
+        runner = LaneRunner(settings, ports, self.clock, start_mode(self.config))
+        self.early.hand_over(runner)            # emergency/tamper edges of the build are not lost
+        self.runner = runner
         self.bmis.attach(self.runner, chip, self._trust_store_restored)
 
     # --- start ---------------------------------------------------------------------------------
@@ -399,27 +408,6 @@ class Appliance:
     def health_info(self) -> dict:
         """The health message's 1.2 fields (versions, certificate, last update)."""
         return self.ops.health_info()
-
-
-class _LaneNotBuilt:
-    """The lane until build() makes the runner: inputs that arrive that early are dropped (the
-    runner reads every sensor when it starts)."""
-    data = None
-
-    def submit(self, event) -> None:
-        raise LaneNotRunning("the lane is not built yet")
-
-    def on_gate_event(self, event) -> None:
-        log.debug("gate event before the lane exists: %s", getattr(event, "kind", event))
-
-    def on_traveller_input(self, traveller_input) -> None:
-        pass
-
-    def healthy(self) -> bool:
-        return False
-
-    def stop(self) -> None:
-        pass
 
 
 class _Idle:

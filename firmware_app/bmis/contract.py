@@ -64,8 +64,8 @@ class MessageKind(enum.Enum):
     HEALTH = KindInfo("health", 2, Priority.STATUS, True)    # 1.1: note, receipt backlog; 1.2: versions, cert
     ALARM = KindInfo("alarms", 0, Priority.ALARM, False)
     CMD_RESULT = KindInfo("cmd-result", 0, Priority.COMMAND_RESULT, False)
-    # 1.1: face.pad_*; 1.2: onestop; 1.3: officer_decision
-    CROSSING = KindInfo("events/crossing", 3, Priority.EVENT, False)
+    # 1.1: face.pad_*; 1.2: onestop; 1.3: officer_decision; 1.4: chip.pace_parameters
+    CROSSING = KindInfo("events/crossing", 4, Priority.EVENT, False)
     EXCEPTION = KindInfo("events/exception", 0, Priority.EVENT, False)
     STATS = KindInfo("stats", 0, Priority.STATS, False)
 

@@ -137,6 +137,11 @@ class BmisLink:
     def connected(self) -> bool:
         return self._connection is not None and self._connection.connected
 
+    @property
+    def listening(self) -> bool:
+        """Connected and every subscription answered (commands and receipts reach the gate)."""
+        return self.connected and self._connection is not None and self._connection.subscriptions_answered
+
     def reload_identity(self) -> bool:
         """Reconnect with a renewed client certificate if its files changed; True when it did."""
         return self._connection is not None and self._connection.reload_identity()

@@ -192,6 +192,7 @@ class Publisher(abc.ABC):
     maximum_packet_size: int | None = None    # the broker's MQTT 5 Maximum Packet Size (None: no limit)
     retain_available: bool = True             # False: the broker said it keeps no retained messages
     identity_reloads: int = 0                 # renewed client certificates loaded since start
+    subscriptions_answered: bool = True       # every SUBSCRIBE of this connection has its SUBACK
 
     @abc.abstractmethod
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None,
@@ -230,6 +231,7 @@ class MqttConnection(BrokerConnection):
         self._maximum_packet_size: int | None = None
         self._retain_available = True
         self._subscribe_mids: dict[int, str] = {}    # SUBSCRIBE mid -> topic filter (network thread only)
+        self._subscriptions_answered = False
         self._awaiting_connack = False                # network thread only
         self._tls = ClientTls(settings.ca_file, settings.cert_file, settings.key_file)
         self._client = self._make_client(will)
@@ -306,6 +308,12 @@ class MqttConnection(BrokerConnection):
         return self._connected
 
     @property
+    def subscriptions_answered(self) -> bool:  # type: ignore[override]  # read-only here; stand-ins set them
+        """Connected is not yet listening: a command published before the broker granted cmd/# (a
+        first connection, no session yet) goes to nobody."""
+        return self._subscriptions_answered
+
+    @property
     def receive_maximum(self) -> int | None:  # type: ignore[override]  # read-only here; stand-ins set them
         """The broker's MQTT 5 Receive Maximum from the last CONNACK (None: not announced)."""
         return self._receive_maximum
@@ -368,13 +376,14 @@ class MqttConnection(BrokerConnection):
         if not self._retain_available:
             log.warning("MQTT broker does not support retained messages: status and health go out unretained")
         self._connected = True
+        self._subscriptions_answered = not self._subscriptions
         for topic_filter in self._subscriptions:
             _, mid = client.subscribe(topic_filter, qos=QOS)
             self._subscribe_mids[mid] = topic_filter
         self._callbacks.on_connected(bool(flags.session_present))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        self._connected = False
+        self._connected = self._subscriptions_answered = False
         # under TLS 1.3 the broker refuses a client certificate after the handshake: a drop here
         self._connect_failed(f"closed before CONNACK: {reason_code}")
         self._callbacks.on_disconnected(str(reason_code))
@@ -384,6 +393,7 @@ class MqttConnection(BrokerConnection):
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         topic_filter = self._subscribe_mids.pop(mid, "?")
+        self._subscriptions_answered = not self._subscribe_mids
         refused = [str(code) for code in reason_codes if code.is_failure]
         if refused:
             log.error("MQTT subscription to %s refused: %s", topic_filter, ", ".join(refused))

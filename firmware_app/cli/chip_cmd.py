@@ -139,6 +139,7 @@ def _human(data: dict) -> str:
             *(f"pa warning  {warning}" for warning in pa.get("warnings", [])),
             f"chip auth   {_check(data['chip_auth'])} ({data['chip_auth'].get('check', 'CA')})",
             f"active auth {_check(data['active_auth'])}",
+            f"pace params {_check(data['pace_parameters'])}",
             f"apdus       {data['apdus']} ({data['bytes']} bytes, {data['reauthentications']} re-authentications)",
             "timings ms  " + ", ".join(f"{k} {v}" for k, v in data["timings_ms"].items())]
     return "\n".join(rows)

@@ -146,6 +146,10 @@ class SmartcardSection(Strict):
     min_read_block: int = Field(default=32, ge=8, le=223,
                                 description="APDU budget per file: one READ BINARY per this many bytes of its "
                                             "announced size, plus a few (a chip answering 1 byte per read is refused)")
+    require_pace: bool = Field(default=False,
+                               description="a chip that offers PACE but fails it is not read with BAC: the read "
+                                           "fails and the traveller is referred (false: BAC, recorded as "
+                                           "PACE_FAILED_FALLBACK)")
 
 
 class CameraSection(Strict):

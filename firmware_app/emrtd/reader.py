@@ -107,6 +107,7 @@ class DocumentRead:
     active_auth: ChipCheckResult = ChipCheckResult.not_performed(ChipCheck.ACTIVE_AUTHENTICATION,
                                                                  ChipCheckReason.NOT_OFFERED)
     card_security: bytes | None = field(default=None, repr=False)  # EF.CardSecurity, read for PACE-CAM
+    card_access: list[PaceInfo] | None = None  # the unsigned offer acted on (checked by chip_auth.pace_match)
 
     @property
     def data_groups(self) -> dict[int, bytes]:
@@ -215,7 +216,7 @@ class DocumentReader:
                               self.reauthentications, self.session.log, self.timings)
         result.chip_auth = self._checks.get(ChipCheck.CHIP_AUTHENTICATION, result.chip_auth)
         result.active_auth = self._checks.get(ChipCheck.ACTIVE_AUTHENTICATION, result.active_auth)
-        result.card_security = self._card_security
+        result.card_security, result.card_access = self._card_security, self._card_access
         return result
 
     # --- how the steps work ---

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from firmware_app.emrtd.chip_auth.card_security import confirm_chain
+from firmware_app.emrtd.chip_auth.pace_match import authentic_copies, check_pace_parameters
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.errors import LdsError
 from firmware_app.emrtd.files import LdsFile
@@ -34,6 +35,7 @@ def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store:
     chip_auth, active_auth = _unless_hidden(read, 14, read.chip_auth), _unless_hidden(read, 15, read.active_auth)
     # PACE-CAM's key counts only if EF.CardSecurity's signer chains like the SOD's
     chip_auth = confirm_chain(chip_auth, read.card_security, pa["chain_valid"], trust_store, now)
+    pace = _pace_parameters(read, pa["result"] == "passed", chip_auth)
     data = {
         "access": read.access.protocol.value,
         "access_reason": read.access.reason.name,
@@ -46,13 +48,14 @@ def build_report(read: DocumentRead, printed_mrz: list[str] | None, trust_store:
         "passive_auth": pa,
         "chip_auth": chip_auth.to_json(),
         "active_auth": active_auth.to_json(),
+        "pace_parameters": pace.to_json(),
         "apdus": read.log.count,
         "bytes": read.log.bytes_sent + read.log.bytes_received,
         "reauthentications": read.reauthentications,
         "timings_ms": {step: round(ms, 1) for step, ms in read.timings_ms.items()},
     }
     failed = (pa["result"] != "passed" or dg1_check == Dg1Check.DG1_MISMATCH.value
-              or _failed(chip_auth) or _failed(active_auth) or dg1_json is None)
+              or _failed(chip_auth) or _failed(active_auth) or _failed(pace) or dg1_json is None)
     return ChipReport(Verdict.CHECK_FAILED if failed else Verdict.PASSED, data)
 
 
@@ -70,6 +73,14 @@ def _unless_hidden(read: DocumentRead, number: int, result: ChipCheckResult) -> 
     check = ChipCheck.CHIP_AUTHENTICATION if number == 14 else ChipCheck.ACTIVE_AUTHENTICATION
     return ChipCheckResult.failed(check, ChipCheckReason.CHIP_REFUSED,
                                   f"DG{number} signed in the SOD but not presented")
+
+
+def _pace_parameters(read: DocumentRead, passive_passed: bool, chip_auth: ChipCheckResult) -> ChipCheckResult:
+    """EF.CardAccess against the signed PACEInfos (DG14 under passive authentication, EF.CardSecurity
+    under a confirmed PACE-CAM), as the lane's chip stage checks it."""
+    cam = chip_auth.check is ChipCheck.CHIP_AUTHENTICATION_MAPPING and chip_auth.passed
+    copies = authentic_copies(read.files.get(LdsFile.DG14), passive_passed, read.card_security, cam)
+    return check_pace_parameters(read.card_access, copies)
 
 
 def _failed(check) -> bool:

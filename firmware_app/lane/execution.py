@@ -32,10 +32,22 @@ class ActionExecutor:
         self._post, self._schedule, self._on_answer = post, scheduler, on_answer
         self._timers: dict[TimerKind, Cancellable] = {}
         self._cancels: dict[str, threading.Event] = {}
+        self._failed: list[ev.DeviceFault] | None = None     # collects door failures inside execute()
 
-    def execute(self, actions) -> None:
-        for action in actions:
-            HANDLERS[type(action)](self, action)
+    def execute(self, actions) -> list[ev.DeviceFault]:
+        """Carry out one step's actions in order. A door command that fails is returned, not queued,
+        so the runner steps the fault before anybody sees the state; the step's later screens are
+        not shown (they describe doors that did not move)."""
+        failed: list[ev.DeviceFault] = []
+        self._failed = failed
+        try:
+            for action in actions:
+                if failed and isinstance(action, act.ShowScreen):
+                    continue
+                HANDLERS[type(action)](self, action)
+        finally:
+            self._failed = None
+        return failed
 
     def stop(self) -> None:
         """The runner stopped: no timer fires and every running stage is told to give up."""
@@ -51,7 +63,11 @@ class ActionExecutor:
             command()
         except DriverError as exc:
             log.error("gate command %s failed: %s", what, type(exc).__name__)
-            self._post(ev.DeviceFault(Fault.GATE_DRIVER, f"{what}: {type(exc).__name__}"))
+            fault = ev.DeviceFault(Fault.GATE_DRIVER, f"{what}: {type(exc).__name__}")
+            if self._failed is not None:
+                self._failed.append(fault)
+            else:
+                self._post(fault)
 
     def _open_door(self, action: act.OpenDoor) -> None:
         gate, door = self.ports.gate, action.door

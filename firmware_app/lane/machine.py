@@ -30,15 +30,16 @@ _STAGE_TIMER = {TimerKind.CHIP: ev.Stage.CHIP, TimerKind.FACE: ev.Stage.FACE, Ti
 def initial(settings: LaneSettings, *, mode: LaneMode | None = None, sensed_open: frozenset[Door] = frozenset(),
             presence: int = 0, emergency: bool = False, now: datetime,
             mono: float | None = None) -> tuple[LaneData, tuple[Action, ...]]:
-    """The lane at start: doors secured first, then the resting state from the sensors' readings."""
+    """The lane at start: doors secured first (released in an emergency), then the resting state
+    from the sensors' readings."""
     data = LaneData(settings=settings, state=State.OUT_OF_SERVICE, presence=presence,
                     mode=mode or LaneMode.NORMAL)
     s = Step(data, now, mono)
     s.set(sensed_open=frozenset(sensed_open))
-    s.secure_doors()
     if emergency:
-        safety.emergency_on(s)
+        safety.emergency_on(s)      # released at once: no lock pulse before the release
     else:
+        s.secure_doors()
         settle(s)
         if s.data.state is State.OUT_OF_SERVICE:
             s.show(state_view(State.OUT_OF_SERVICE))

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 _STOP = object()
 _PROBE_GATE = object()
 _RETRY_OWED = object()
+MAX_FAULT_STEPS = 3     # door failures stepped before publishing (each failed command is one fault)
 
 
 _GATE_EVENTS = {
@@ -99,14 +100,16 @@ class LaneRunner:
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self.executor.command_gate("secure_all", self.ports.gate.secure_all)     # first, before anything else
-        self._recover_journal()
         snapshot = self._read_sensors()
-        self.data, actions = initial(self.settings, mode=self.mode, sensed_open=snapshot.doors_open,
-                                     presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock(),
-                                     mono=self.monotonic())
-        self.executor.execute(actions)
-        self._observe()
+        if snapshot.emergency:      # an open emergency loop: never a lock pulse, not even at start
+            self.executor.command_gate("release_all", self.ports.gate.release_all)
+        else:
+            self.executor.command_gate("secure_all", self.ports.gate.secure_all)     # first, before anything else
+        self._recover_journal()
+        data, actions = initial(self.settings, mode=self.mode, sensed_open=snapshot.doors_open,
+                                presence=snapshot.presence, emergency=snapshot.emergency, now=self.clock(),
+                                mono=self.monotonic())
+        self._act(data, actions)
         if snapshot.tamper:
             self._queue.put(ev.TamperOn())     # the loop thread does not exist yet: queue directly
         self._thread = threading.Thread(target=self._loop, name="lane", daemon=True)
@@ -170,6 +173,12 @@ class LaneRunner:
             self._release_now()
         elif gate_event.kind is GateEventKind.EMERGENCY_OFF and not self.healthy():
             self._restore_after_emergency()
+        event = lane_event(gate_event)
+        if event is not None:
+            self._queue.put(event)
+
+    def queue_gate_event(self, gate_event: GateEvent) -> None:
+        """An input edge the doors already obeyed (before the lane ran): only queued for the machine."""
         event = lane_event(gate_event)
         if event is not None:
             self._queue.put(event)
@@ -247,10 +256,26 @@ class LaneRunner:
             self._handle_override(event)
             return
         assert self.data is not None        # events are handled only once start() set it
-        self.data, actions = step(self.data, event, self.clock(), self.monotonic())
-        self.executor.execute(actions)
-        self._observe()
+        self._act(*step(self.data, event, self.clock(), self.monotonic()))
         self.handled += 1
+
+    def _act(self, data: LaneData, actions) -> None:
+        """Relays first, then publish: `data` becomes `self.data` (read by the BMIS status and
+        health) and goes to the observer only after its door commands went through. A door command
+        that failed is stepped at once, so what is published is the fault's referral, never a
+        'pass' whose doors stayed locked (bounded: the machine ignores a fault it already has)."""
+        failed = self.executor.execute(actions)
+        for _ in range(MAX_FAULT_STEPS):
+            if not failed:
+                break
+            stepped, failed = failed, []
+            for fault in stepped:
+                data, actions = step(data, fault, self.clock(), self.monotonic())
+                failed += self.executor.execute(actions)
+        for fault in failed:
+            self._queue.put(fault)      # still failing after the bound: the loop steps it next
+        self.data = data
+        self._observe()
 
     def _observe(self) -> None:
         assert self.data is not None
@@ -265,9 +290,7 @@ class LaneRunner:
                 log.warning("officer override %s dropped: nobody waits for its answer", event.command_id)
                 return
             assert self.data is not None
-            self.data, actions = step(self.data, event, self.clock(), self.monotonic())
-            self.executor.execute(actions)
-            self._observe()
+            self._act(*step(self.data, event, self.clock(), self.monotonic()))
             self.handled += 1
 
     # --- supervision ------------------------------------------------------------------------

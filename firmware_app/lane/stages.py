@@ -15,6 +15,7 @@ import numpy as np
 
 from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.emrtd.chip_auth.card_security import confirm_chain
+from firmware_app.emrtd.chip_auth.pace_match import authentic_copies, check_pace_parameters
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason, ChipCheckResult
 from firmware_app.emrtd.errors import AuthenticationError, LdsError
 from firmware_app.emrtd.files import LdsFile
@@ -154,6 +155,7 @@ class ChipReadStage:
         if cancelled is not None and cancelled.is_set():
             self.vault.discard(txn_id)
         evidence = _card_security_chain(base, read, passive, self.trust_store, self.now())
+        evidence = _pace_parameters(evidence, read, passive)
         return replace(evidence, views=views) if views else evidence
 
     def _authority_views(self, base: ChipEvidence, read: DocumentRead) -> tuple[tuple[str, TrustView], ...]:
@@ -224,6 +226,17 @@ def _passive(read: DocumentRead, store, now: datetime):
     if LdsFile.SOD not in read.files:
         return None
     return passive_authenticate(read.files[LdsFile.SOD], read.data_groups, store, now)
+
+
+def _pace_parameters(evidence: ChipEvidence, read: DocumentRead, passive) -> ChipEvidence:
+    """EF.CardAccess (unsigned, read before PACE) must equal the signed PACEInfos: else a man in
+    the middle may have pushed the lane to a weaker protocol or domain."""
+    chip_auth = evidence.chip_auth
+    cam_confirmed = (chip_auth is not None and chip_auth.check is ChipCheck.CHIP_AUTHENTICATION_MAPPING
+                     and chip_auth.passed)
+    copies = authentic_copies(read.files.get(LdsFile.DG14), passive is not None and passive.passed,
+                              read.card_security, cam_confirmed)
+    return replace(evidence, pace_parameters=check_pace_parameters(read.card_access, copies))
 
 
 def _sod_groups(read: DocumentRead) -> frozenset[int]:

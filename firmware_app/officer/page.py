@@ -115,7 +115,7 @@ def _chip(review: PendingReview) -> str:
         ("Status", chip.status.value), ("Access control", f"{chip.access_protocol or '-'} {chip.access_reason or ''}"),
         ("Passive authentication", pa), ("DG1 = printed MRZ", chip.dg1_check.value if chip.dg1_check else "-"),
         ("Active authentication", _check(chip.active_auth)), ("Chip authentication", _check(chip.chip_auth)),
-        ("Detail", chip.detail or "-")])
+        ("PACE parameters signed", _check(chip.pace_parameters)), ("Detail", chip.detail or "-")])
 
 
 def _face(review: PendingReview) -> str:

@@ -132,6 +132,7 @@ def _chip_findings(chip: ChipEvidence) -> tuple[Finding, ...]:
         detail = chip.dg1_check.value if chip.dg1_check else "not compared"
         found.append(_reject(ReasonCode.DG1_MISMATCH, detail))
     found.extend(_clone_findings(chip))
+    found.extend(_downgrade_findings(chip))
     return tuple(found)
 
 
@@ -155,6 +156,15 @@ def _clone_findings(chip: ChipEvidence) -> tuple[Finding, ...]:
         outcome = Outcome.REFER if check.reason is ChipCheckReason.UNSUPPORTED_ALGORITHM else Outcome.REJECT
         found.append(Finding(ReasonCode.CLONE_SUSPECTED, outcome, f"{check.check.value}:{check.reason.value}"))
     return tuple(found)
+
+
+def _downgrade_findings(chip: ChipEvidence) -> tuple[Finding, ...]:
+    # A rewritten EF.CardAccess (or an issuer's inconsistent files): the chip's authenticity is in
+    # doubt, not proven false, so an officer looks.
+    check = chip.pace_parameters
+    if check is None or not check.performed or check.passed:
+        return ()
+    return (_refer(ReasonCode.PACE_DOWNGRADE_SUSPECTED, check.reason.value),)
 
 
 def _face_findings(face: FaceEvidence | None, context: PolicyContext) -> tuple[Finding, ...]:

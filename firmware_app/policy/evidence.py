@@ -44,6 +44,7 @@ class ChipEvidence:
     active_auth: ChipCheckResult | None = None
     chip_auth: ChipCheckResult | None = None
     detail: str = ""                        # error class or reason name, never data
+    pace_parameters: ChipCheckResult | None = None  # EF.CardAccess vs the signed PACEInfos (downgrade)
     # An invalid printed MRZ's repair candidate that BAC opened the chip with and the chip's DG1
     # equals (`mrz.confirmed_by_chip`): the lane adopts it as the transaction's MRZ.
     confirmed_mrz: MrzResult | None = field(default=None, repr=False)
@@ -76,6 +77,7 @@ class ChipEvidence:
             "active_auth": self.active_auth.to_json() if self.active_auth else None,
             "chip_auth": self.chip_auth.to_json() if self.chip_auth else None,
             "detail": self.detail,
+            "pace_parameters": self.pace_parameters.to_json() if self.pace_parameters else None,
             "mrz_confirmed_by_chip": self.confirmed_mrz is not None,
         }
 

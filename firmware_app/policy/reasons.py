@@ -29,6 +29,7 @@ class ReasonCode(str, enum.Enum):
     CHIP_UNREADABLE = "chip_unreadable"
     PASSIVE_AUTH_FAILED = "passive_auth_failed"        # detail: PaReason values
     CLONE_SUSPECTED = "clone_suspected"                # active/chip authentication failed
+    PACE_DOWNGRADE_SUSPECTED = "pace_downgrade_suspected"  # EF.CardAccess differs from the signed PACEInfos
     DG1_MISMATCH = "dg1_mismatch"                      # chip DG1 differs from the printed MRZ
     FACE_NOT_MATCHED = "face_not_matched"
     FACE_QUALITY = "face_quality"                      # no usable face within the attempts

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import SchemaGap, SchemaTooNew
+
 
 @dataclass(frozen=True)
 class Step:
@@ -51,12 +53,15 @@ CREATE_TABLE_SQL = ("CREATE TABLE IF NOT EXISTS schema_migrations (version integ
 
 
 def pending_steps(steps: tuple[Step, ...], applied: set[int]) -> list[Step]:
-    """Steps not applied yet, in order; a gap (a newer version applied but an older one missing)
-    means the database was migrated by a different build: refuse rather than guess."""
+    """Steps not applied yet, in order. A database migrated further than this build knows is
+    SchemaTooNew; a gap (a newer version applied, an older one missing) SchemaGap: refuse rather
+    than guess."""
     newest = max(applied, default=0)
+    supported = max((s.version for s in steps), default=0)
+    if newest > supported:
+        raise SchemaTooNew(newest, supported)
     missing = [s for s in steps if s.version not in applied]
-    if any(s.version < newest for s in missing):
-        raise ValueError(f"schema versions {sorted(applied)} skip a step this build has")
-    if newest > max((s.version for s in steps), default=0):
-        raise ValueError(f"database schema version {newest} is newer than this build knows")
+    skipped = [s.version for s in missing if s.version < newest]
+    if skipped:
+        raise SchemaGap(sorted(applied), skipped)
     return missing

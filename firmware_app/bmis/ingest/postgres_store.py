@@ -31,7 +31,7 @@ class PostgresStore:
         try:
             self._conn = psycopg.connect(url, connect_timeout=connect_timeout_s, autocommit=True)
             self._migrate()
-        except (psycopg.Error, ValueError) as exc:
+        except psycopg.Error as exc:
             raise StoreUnavailable(f"cannot open PostgreSQL store: {type(exc).__name__}: {exc}") from exc
 
     def _migrate(self) -> None:

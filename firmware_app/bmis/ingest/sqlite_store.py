@@ -29,7 +29,7 @@ class SqliteStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._migrate()
-        except (OSError, sqlite3.Error, ValueError) as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open SQLite store {path}: {exc}") from exc
 
     def _migrate(self) -> None:

@@ -11,6 +11,7 @@ class ChipCheck(Enum):
     ACTIVE_AUTHENTICATION = "AA"
     CHIP_AUTHENTICATION = "CA"
     CHIP_AUTHENTICATION_MAPPING = "CAM"  # PACE-CAM: takes chip authentication's place
+    PACE_PARAMETERS = "PACE_PARAMETERS"  # EF.CardAccess (unsigned) equals the signed PACEInfos
 
 
 class ChipCheckReason(Enum):
@@ -23,6 +24,7 @@ class ChipCheckReason(Enum):
     BAD_KEY = "BAD_KEY"
     KEY_NOT_AUTHENTIC = "KEY_NOT_AUTHENTIC"  # CAM: EF.CardSecurity's signature or DS chain does not verify
     NOT_VOUCHED = "NOT_VOUCHED"  # DG14/DG15 not the one the (trusted) SOD hashes: no maths run on it
+    PARAMETERS_MISMATCH = "PARAMETERS_MISMATCH"  # EF.CardAccess differs from the signed PACEInfos
 
 
 @dataclass(frozen=True)

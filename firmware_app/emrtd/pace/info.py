@@ -46,7 +46,8 @@ class PaceInfo:
         return f"{self.mapping.name} {self.algorithm.name} param {self.parameter_id}"
 
 
-def _is_known_pace_oid(oid: str) -> bool:
+def is_pace_info_oid(oid: str) -> bool:
+    """A PACEInfo protocol OID (mapping and cipher arcs we know; not a domain-parameter info)."""
     arcs = oid[len(ID_PACE) + 1:].split(".") if oid.startswith(ID_PACE + ".") else []
     if len(arcs) != 2 or not all(a.isdigit() for a in arcs):
         return False
@@ -63,7 +64,7 @@ def parse_card_access(data: bytes) -> list[PaceInfo]:
         if entry.tag != TAG_SEQUENCE or len(entry.children) < 2 or entry.children[0].tag != TAG_OID:
             raise TlvError("SecurityInfo is not SEQUENCE { OID, ... }")
         oid = decode_oid(entry.children[0].value)
-        if _is_known_pace_oid(oid):
+        if is_pace_info_oid(oid):
             infos.append(_pace_info(oid, entry.children[1:]))
     return infos
 
