@@ -29,7 +29,7 @@ from firmware_app.status.client import query
 from firmware_app.status.errors import StatusUnavailable
 from simulator.gate_app_process import GateAppProcess, OwnProcess, ProcessUnavailable, console_script
 from simulator.gate_link import GateLink, GateLinkDown
-from simulator.local_process import free_port, wait_until
+from simulator.local_process import wait_until
 from simulator.officer_agent import OfficerAgent
 from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench, BenchUnavailable
 
@@ -95,16 +95,7 @@ class GateAppBench(Bench):
         self.safety: OwnProcess | None = None
 
     def start(self) -> None:
-        if not self.faces_dir.is_dir():
-            raise BenchUnavailable(f"face photos not found at {self.faces_dir} (pass --faces DIR)")
-        (self.workdir / "var").mkdir(parents=True, exist_ok=True)
-        self._start_pcscd()
-        self._start_bmis()
-        self._write_trust_files()
-        password = self._officer_password()
-        self.reader.open()
-        self.officer_port = free_port()
-        text = self.config_text(free_port())
+        password, text = self._start_services()
         self.config_path.write_text(text)
         (self.workdir / "ntp-synchronized").touch()     # the bench's NTP: timesyncd's marker file
         config = parse_config(text)

@@ -169,16 +169,8 @@ class Bench:
         self.stop()
 
     def start(self) -> None:
-        if not self.faces_dir.is_dir():
-            raise BenchUnavailable(f"face photos not found at {self.faces_dir} (pass --faces DIR)")
-        (self.workdir / "var").mkdir(parents=True, exist_ok=True)
-        self._start_pcscd()
-        self._start_bmis()
-        self._write_trust_files()
-        password = self._officer_password()
-        self.reader.open()
-        self.officer_port = free_port()
-        config = parse_config(self.config_text(free_port()))
+        password, text = self._start_services()
+        config = parse_config(text)
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
         overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state,
@@ -191,6 +183,20 @@ class Bench:
         self._await_ready()
         if config.officer.enabled:
             self.officer = OfficerAgent("127.0.0.1", self.officer_port, self.broker.pki.ca, OFFICER, password)
+
+    def _start_services(self) -> tuple[str, str]:
+        """What every bench starts before the appliance: pcscd, the BMIS, trust files, the officer's
+        password and the reader. Returns that password and the appliance's config text."""
+        if not self.faces_dir.is_dir():
+            raise BenchUnavailable(f"face photos not found at {self.faces_dir} (pass --faces DIR)")
+        (self.workdir / "var").mkdir(parents=True, exist_ok=True)
+        self._start_pcscd()
+        self._start_bmis()
+        self._write_trust_files()
+        password = self._officer_password()
+        self.reader.open()
+        self.officer_port = free_port()
+        return password, self.config_text(free_port())
 
     def hang_policy(self, hung: bool) -> None:
         """policy_hang: decisions block (on the lane's decision worker) until released."""

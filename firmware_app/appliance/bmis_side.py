@@ -385,6 +385,20 @@ def local_link(config, clock: Callable[[], datetime]) -> BmisLink:
                     window=config.bmis.max_inflight)
 
 
+def link_or_local(config, commands: CommandSide, clock: Callable[[], datetime],
+                  **link_options) -> tuple[BmisLink, str | None]:
+    """The BMIS link of `config`, or, when its settings are unusable, a local link (records kept in the
+    outbox) with the reason. A gate error closes the command side it would have served."""
+    try:
+        try:
+            return build_link(config, handle_command=commands.processor.handle, clock=clock, **link_options), None
+        except MqttSettingsError as exc:
+            return local_link(config, clock), str(exc)
+    except GateError:
+        commands.close()
+        raise
+
+
 def offline_side(config, clock: Callable[[], datetime]) -> OfflineBmisSide:
     """Raises GateError when not even the local outbox opens."""
     link = local_link(config, clock)
@@ -399,17 +413,7 @@ def build_bmis_side(config, clock: Callable[[], datetime], health_source=None, h
     pki_updater = TrustStoreUpdater(config, clock)
     # no on_alarm: the link itself raises the alarm for a refused signature (result "alarm": true)
     commands = build_command_side(config, lane=lane_control, clock=clock, pki=pki_updater, updates=updates)
-    problem = None
-    try:
-        try:
-            link = build_link(config, handle_command=commands.processor.handle, clock=clock,
-                              health_source=health_source, health_info=health_info)
-        except MqttSettingsError as exc:
-            problem = str(exc)
-            link = local_link(config, clock)
-    except GateError:
-        commands.close()
-        raise
+    link, problem = link_or_local(config, commands, clock, health_source=health_source, health_info=health_info)
     outbox = LaneOutbox(link, commands.stats, clock)
     return BmisSide(link, commands, lane_control, outbox, StatsPublisher(commands.stats, link, clock), pki_updater,
                     config.device.direction.value, problem)

@@ -19,8 +19,6 @@ from datetime import datetime
 from typing import cast
 
 from firmware_app.bmis.command_wiring import build_command_side
-from firmware_app.bmis.errors import MqttSettingsError
-from firmware_app.bmis.wiring import build_link
 from firmware_app.config.onestop import AuthoritySection, StatisticsBasis, authorities_by_role
 from firmware_app.errors import GateError
 from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter, door_controls
@@ -30,7 +28,7 @@ from firmware_app.onestop.records import Agreement
 from firmware_app.policy import Decision, LaneMode, ReasonCode
 from firmware_app.policy.onestop import AuthorityRules, Role
 
-from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, local_link
+from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, link_or_local
 from .errors import ComponentUnavailable
 from .onestop_stats import AuthorityLaneOutbox
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
@@ -68,17 +66,7 @@ def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: 
     """`config` is authority_config(...). A link that is not configured gives a local-only side.
     Without `pki` (no store of its own) its pki-update commands are refused."""
     commands = build_command_side(config, lane=lane, clock=clock, pki=pki)
-    problem = None
-    try:
-        try:
-            link = build_link(config, handle_command=commands.processor.handle, clock=clock,
-                              health_source=health_source)
-        except MqttSettingsError as exc:
-            problem = str(exc)
-            link = local_link(config, clock)
-    except GateError:
-        commands.close()
-        raise
+    link, problem = link_or_local(config, commands, clock, health_source=health_source)
     # the authority's lane control and its (absent) pki updater have the methods BmisSide calls
     return BmisSide(link, commands, cast(RunnerLaneControl, lane), AuthorityLaneOutbox(link, commands.stats, clock),
                     StatsPublisher(commands.stats, link, clock), pki or cast(TrustStoreUpdater, NoTrustStoreUpdates()),
