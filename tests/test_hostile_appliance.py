@@ -67,7 +67,7 @@ def _attack(bench, case: HostileCase, number: int, delay_s: float) -> float:
         bench.reader.send(lines)
         assert chip.selected[ATTACK_FILE[case].fid].wait(20), f"{case.value}: the chip was never read"
         released_s = _emergency_to_released_s(bench, time.monotonic() + delay_s)
-        # the doors are released on the input's own thread; the lane loop follows with its state
+        # the doors are released by the runner's emergency worker; the lane loop follows with its state
         assert wait_until(lambda: bench.appliance.lane_state() == "emergency", 10.0, 0.01)
         bench.gate.emergency(False)
         # the emergency ended the transaction: its chip read stops at the next APDU (ReadCancelled)

@@ -45,7 +45,7 @@ def test_whole_transaction_drives_the_real_relays(rig):
 def test_emergency_loop_cut_releases_both_doors(rig):
     rig.pin(EMERGENCY).drive_high()
     assert wait_until(lambda: rig.pin(ENTRY_RELAY).state is True and rig.pin(EXIT_RELAY).state is True)
-    # the relays are released on the input's thread, before the loop has handled the event
+    # the relays are released by the runner's emergency worker, before the loop has handled the event
     assert wait_until(lambda: rig.state() is State.EMERGENCY and rig.outbox.alarms)
     assert rig.outbox.alarms[0][0] is AlarmKind.EMERGENCY
     rig.pin(EMERGENCY).drive_low()

@@ -248,6 +248,9 @@ def test_watchdog_reports_a_stall_once_and_the_recovery_once():
     assert dog.check() == ([], False, True) and not dog.stalled
 
 
+STUCK_AT_EMERGENCY_END = "emergency ended while the lane loop is stuck"
+
+
 @pytest.fixture
 def stuck_rig():
     """A rig whose event loop hangs inside a transaction (the kiosk never returns) and whose watchdog
@@ -271,13 +274,30 @@ def test_emergency_releases_every_door_while_the_loop_is_stuck(stuck_rig):
     assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
 
 
-def test_when_the_emergency_ends_while_the_loop_is_stuck_the_doors_are_secured_again(stuck_rig):
+def test_when_the_emergency_ends_while_the_loop_is_stuck_the_doors_are_secured_again(stuck_rig, caplog):
     made = stuck_rig
     made.pin(EMERGENCY_PIN).drive_high()
     assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
     made.pin(EMERGENCY_PIN).drive_low()                                  # the fire alarm ends, loop still stuck
     assert wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
     assert not made.runner.healthy()
+    assert STUCK_AT_EMERGENCY_END in caplog.text                         # said when it is so
+
+
+def test_an_emergency_that_ends_before_the_lane_starts_is_not_called_a_stuck_loop(caplog):
+    """As at a simulator bench's start: the runner is built and handed the inputs, the mock pins'
+    emergency loop floats open, then the bench closes it, all before start(). Nothing is stuck."""
+    made = Rig()
+    try:
+        made.pin(EMERGENCY_PIN).drive_high()
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is True and made.pin(EXIT_RELAY).state is True, 2.0)
+        made.pin(EMERGENCY_PIN).drive_low()
+        assert wait_until(lambda: made.pin(ENTRY_RELAY).state is False and made.pin(EXIT_RELAY).state is False, 2.0)
+        made.runner.start()
+        assert wait_until(lambda: made.runner.healthy() and made.state() is State.IDLE)
+        assert STUCK_AT_EMERGENCY_END not in caplog.text
+    finally:
+        made.close()
 
 
 def test_when_the_emergency_ends_while_the_loop_is_stuck_somebody_inside_keeps_the_way_back(stuck_rig):

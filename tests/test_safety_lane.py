@@ -1,15 +1,21 @@
 """The real lane runner driving the doors through the safety controller (its own process, simulated
 pins): a traveller walks through with no command refused, a tailgater keeps the exit shut, an
-emergency releases everything, and a controller restart is a gate fault the lane recovers from."""
+emergency releases everything (its release made off the client's event thread, so later events are
+not held), and a controller restart is a gate fault the lane recovers from."""
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from drivers.errors import DriverError, DriverTimeout
 from drivers.gate import Door
+from drivers.gate.events import GateEventKind
+from drivers.gate.safety import client as safety_client
 from drivers.gate.safety.client import SafetyGate
 from drivers.gate.safety.simctl import RemoteGate
 from firmware_app.lane import events as ev
@@ -31,9 +37,13 @@ from tests.polling import wait_until
 def lane(tmp_path):
     socket = tmp_path / "safety.sock"
     config = controller_config(tmp_path / "gate.toml", socket)
-    holder: dict = {"controller": start_controller(config, socket)}
-    gate = SafetyGate(socket, lambda e: holder["runner"].on_gate_event(e) if "runner" in holder else None,
-                      heartbeat_s=0.1)
+    holder: dict = {"controller": start_controller(config, socket), "delivered": []}
+
+    def deliver(event):     # on the client's event thread; when each event reached the lane is kept
+        holder["delivered"].append((event.kind, time.monotonic()))
+        if "runner" in holder:
+            holder["runner"].on_gate_event(event)
+    gate = SafetyGate(socket, deliver, heartbeat_s=0.1)
     outbox = Outbox()
     ports = LanePorts(gate, lambda t, m, c: good_chip(), lambda t, r, f, c: good_face(),
                       lambda req: decide(req.evidence, PolicyContext(today=TODAY), InMemoryAlertLists()),
@@ -80,6 +90,62 @@ def test_a_tailgater_keeps_the_exit_shut_and_the_emergency_releases_everything(l
     sim.emergency(False)
     assert wait_until(lambda: runner.data.state is State.IDLE and not sim.outputs()["released"])
     assert Fault.GATE_DRIVER not in runner.data.faults     # no command of the lane was refused
+
+
+def _first(delivered, kind) -> float | None:
+    return next((at for seen, at in delivered if seen is kind), None)
+
+
+def test_the_emergency_release_leaves_the_clients_event_thread_free(lane, monkeypatch, caplog):
+    """The runner hears the emergency on the client's reader thread, the only one that reads answers:
+    a release asked there waited the whole answer timeout, failed, and held the tamper behind it."""
+    sim, runner, outbox, (_, _, holder) = lane
+    gate = runner.ports.gate
+    monkeypatch.setattr(safety_client, "ANSWER_S", 5.0)     # a release on the reader would hold it 5 s
+    releases: list[tuple[str, bool]] = []
+
+    def release_all():
+        try:
+            SafetyGate.release_all(gate)
+            releases.append((threading.current_thread().name, True))
+        except DriverError:
+            releases.append((threading.current_thread().name, False))
+            raise
+    monkeypatch.setattr(gate, "release_all", release_all)
+    caplog.set_level(logging.ERROR)
+    sim.emergency(True)
+    sim.tamper(True)                                       # the next event, right behind it
+    delivered = holder["delivered"]
+    assert wait_until(lambda: _first(delivered, GateEventKind.TAMPER_ON) is not None)
+    held = _first(delivered, GateEventKind.TAMPER_ON) - _first(delivered, GateEventKind.EMERGENCY_ON)
+    assert held < 2.5, f"the tamper waited {held:.1f} s behind the emergency"    # a safety bound, not a target
+    assert wait_until(lambda: sim.outputs()["released"] == ["entry", "exit"] and runner.data.state is State.EMERGENCY)
+    assert wait_until(lambda: ("lane-emergency", True) in releases)      # the runner's own release, answered
+    assert all(ok for _, ok in releases) and "safety-link" not in {name for name, _ in releases}
+    assert "emergency release failed" not in caplog.text and Fault.GATE_DRIVER not in runner.data.faults
+    sim.tamper(False)
+    sim.emergency(False)
+    assert wait_until(lambda: runner.data.state is State.IDLE and not sim.outputs()["released"])
+
+
+def test_a_command_asked_on_the_clients_event_thread_fails_at_once(lane, monkeypatch):
+    """Any other callback that asks the controller from the reader thread: refused at once, loudly."""
+    sim, runner, outbox, (_, _, holder) = lane
+    monkeypatch.setattr(safety_client, "ANSWER_S", 5.0)
+    gate, asked = runner.ports.gate, []
+
+    def ask_on_the_event_thread(event):
+        started = time.monotonic()
+        try:
+            gate.status()
+        except DriverTimeout:
+            asked.append(time.monotonic() - started)
+    holder["runner"] = type("Asker", (), {"on_gate_event": staticmethod(ask_on_the_event_thread)})()
+    sim.tamper(True)
+    assert wait_until(lambda: asked)
+    assert asked[0] < 1.0                                   # not the 5 s answer timeout
+    holder["runner"] = runner
+    sim.tamper(False)
 
 
 def test_a_controller_restart_is_a_gate_fault_the_lane_recovers_from(lane):

@@ -33,6 +33,7 @@ from firmware_app.policy import LaneMode
 
 from . import actions as act
 from . import events as ev
+from .emergency_doors import EmergencyDoors
 from .errors import LaneError, LaneNotRunning
 from .execution import ActionExecutor
 from .journal import RECORDED_BEFORE_RESTART
@@ -97,6 +98,7 @@ class LaneRunner:
         self.handled = 0        # events processed; lets tests and the watchdog see progress
         self._answers: dict[str, queue.Queue] = {}     # officer overrides waiting for the lane's answer
         self._answers_lock = threading.Lock()
+        self.emergency_doors = EmergencyDoors(ports.gate, settings.layout)    # never on the event thread
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -168,9 +170,11 @@ class LaneRunner:
             box.put_nowait(answer)
 
     def on_gate_event(self, gate_event: GateEvent) -> None:
+        """On the gate's event thread, which must make no gate call: for the safety controller it is
+        the client's reader, the only thread that reads the answer (emergency_doors.py)."""
         if gate_event.kind is GateEventKind.EMERGENCY_ON:
-            # at once, on the input's thread: the loop may be busy or stuck behind this event
-            self._release_now()
+            # at once, not through the loop: it may be busy or stuck behind this event
+            self.emergency_doors.release()
         elif gate_event.kind is GateEventKind.EMERGENCY_OFF and not self.healthy():
             self._restore_after_emergency()
         event = lane_event(gate_event)
@@ -183,19 +187,21 @@ class LaneRunner:
         if event is not None:
             self._queue.put(event)
 
-    def _release_now(self) -> None:
-        try:
-            self.ports.gate.release_all()
-        except DriverError as exc:
-            log.error("emergency release failed: %s", type(exc).__name__)
-
     def _restore_after_emergency(self) -> None:
-        """The emergency ended while the loop is stuck or broken: nobody would lock the doors again
-        until a restart. The safe stance instead, from a helper thread (as on a stall: the call that
-        stuck the loop may be a gate call). A loop that comes back handles EmergencyOff itself."""
-        log.error("emergency ended while the lane loop is stuck: doors to the safe stance")
-        threading.Thread(target=safe_stance, args=(self.ports.gate, self.settings.layout),
-                         name="lane-emergency-end", daemon=True).start()
+        """The emergency ended while no loop would lock the doors again: a stuck or broken one (until
+        a restart), or none yet (start() secures, but the build may take a while). The safe stance
+        instead, from the emergency worker (as on a stall: the call that stuck the loop may be a gate
+        call). A loop that comes back handles EmergencyOff itself."""
+        if self._loop_started():
+            log.error("emergency ended while the lane loop is stuck: doors to the safe stance")
+        else:
+            log.info("emergency ended with no lane loop running (before start, after stop): doors to the safe stance")
+        self.emergency_doors.stance()
+
+    def _loop_started(self) -> bool:
+        """start() has started the loop and stop() has not ended it."""
+        thread = self._thread
+        return thread is not None and thread.ident is not None
 
     def on_traveller_input(self, traveller_input: TravellerInput) -> None:
         """The kiosk server's `on_input` (called on its thread): only queues."""

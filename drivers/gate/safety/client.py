@@ -5,7 +5,9 @@
 
 Commands wait for the controller's answer: a refusal by its interlock is `InterlockRefused`, no
 link or no answer in time `DriverUnavailable` / `DriverTimeout` (the lane then secures and refers).
-A reader thread turns the controller's events into GateEvents; a heartbeat thread proves we are
+A reader thread turns the controller's events into GateEvents and calls `on_event` on itself: a
+callback must hand any command to another thread (the reader is the one that reads the answer; a
+command asked on it fails at once with `DriverTimeout`); a heartbeat thread proves we are
 alive while `alive()` says the lane is healthy (a stuck lane stops the heartbeat, and the
 controller takes its safe stance by itself). When the link drops, LINK_DOWN is reported and the
 link is re-opened in the background; the lane then resynchronises from `snapshot()`, which is
@@ -45,7 +47,8 @@ class SafetyGate:
         self._linked = threading.Event()
         self.welcome: dict | None = None
         self._connect(connect_s)
-        threading.Thread(target=self._reader, name="safety-link", daemon=True).start()
+        self._reader_thread = threading.Thread(target=self._reader, name="safety-link", daemon=True)
+        self._reader_thread.start()
         if role == "appliance":
             threading.Thread(target=self._heartbeat, name="safety-heartbeat", daemon=True).start()
 
@@ -141,6 +144,11 @@ class SafetyGate:
 
     # --- requests ---------------------------------------------------------------------------
     def _request(self, op: proto.Op, **fields) -> dict:
+        if threading.current_thread() is self._reader_thread:
+            # an `on_event` callback asking: only this thread reads the answer, so it would wait the
+            # whole ANSWER_S for nothing, holding every later event back; fail at once and loudly
+            log.error("%s asked from the safety link's own event thread: hand it to another thread", op.value)
+            raise DriverTimeout(f"{op.value} asked on the safety link's event thread (never answerable)")
         if not self._linked.is_set():
             raise DriverUnavailable("no link to the safety controller")
         msg_id = next(self._ids)
