@@ -160,14 +160,17 @@ class SimulatedReader:
 
     def close(self) -> None:
         self.unplug()
-        if self._link and self._link.is_symlink():
-            self._link.unlink()
 
     def unplug(self) -> None:
-        """Like pulling the USB cable: the device node disappears and open ports fail."""
+        """Like pulling the USB cable: the device node disappears and open ports fail, and so does
+        the stable link (udev removes a /dev/serial/by-id link with its device). A link left behind
+        names a freed /dev/pts number that the next terminal opened anywhere on the machine gets:
+        the driver reopened that stranger, reported the reader back and never saw a document again."""
         if self._master is not None:
             os.close(self._master)
             self._master = None
+        if self._link and self._link.is_symlink():
+            self._link.unlink()
 
     def replug(self) -> str:
         self.unplug()

@@ -1,6 +1,7 @@
 """The simulated passport reader: fault injection (pure parts), the pty device, `gatesim reader`."""
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -116,6 +117,33 @@ def test_unplugged_reader_cannot_send():
     sim.unplug()
     with pytest.raises(SimulatorError):
         sim.send(TD3)
+
+
+def test_after_an_unplug_the_driver_finds_the_reader_again_not_whoever_got_its_old_pty(tmp_path):
+    """The fault library's flake: another terminal opened while the reader was out took its freed
+    /dev/pts number; the stale link led the driver to that stranger and the next document was lost."""
+    link = tmp_path / "reader"
+    sim = SimulatedReader(Framing.CUTE, random.Random(1), link_path=link)
+    sim.open()
+    reader = SerialPassportReader(ReaderSettings(url=str(link), framing=Framing.CUTE, reconnect_min_s=0.02,
+                                                 reconnect_max_s=0.05)).start()
+    stranger = None
+    try:
+        assert sim.wait_for_reader(3.0) and reader.get_event(3.0) == LinkChanged(LinkState.UP)
+        sim.unplug()
+        assert reader.get_event(3.0).state is LinkState.DOWN      # the old slave is closed: its number is free
+        stranger = os.openpty()                                    # the lowest free number: the reader's old one
+        time.sleep(0.3)                                            # the driver tries again meanwhile
+        sim.open()
+        assert sim.wait_for_reader(3.0), "the driver did not come back to the reader"
+        sim.send(TD3)
+        events = [reader.get_event(3.0) for _ in range(2)]
+        assert [list(e.lines) for e in events if isinstance(e, DocumentRead)] == [TD3], events
+    finally:
+        reader.close()
+        sim.close()
+        for fd in stranger or ():
+            os.close(fd)
 
 
 def _gatesim(*args: str, stdin: str = "") -> subprocess.Popen:
