@@ -34,7 +34,8 @@ PART_HELP = {
     "waiting": "at the kiosk until the document can be placed (the bench's hand-over included)",
     "place_document": "finding the page, placing the document (modelled)",
     "machine": "document on the reader to the decision (reader scan, chip, face, policy)",
-    "entry_door": "decision to the entry door sensed open (relay, door motor)",
+    "entry_door": "decision to the entry door sensed open (a PASS waiting for the exit to shut behind the "
+                  "previous traveller, relay, door motor)",
     "step_in": "entry open to the traveller inside (modelled walk)",
     "previous_front": "the lane still serving the previous traveller at the front (stepping in, the entry "
                       "shutting behind them; a whole passage when they could not walk out behind the lane)",

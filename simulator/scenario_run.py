@@ -375,8 +375,8 @@ class ScenarioRunner:
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
             data = self.bench.appliance.runner.data
-            if decided is None and data.state.value in DECIDED_STATES:
-                decided = time.monotonic()
+            if decided is None and (data.state.value in DECIDED_STATES or data.pass_held):
+                decided = time.monotonic()      # a PASS held for the door behind the last traveller is decided
             if data.txn is not None and data.txn.txn_id != behind:
                 txn_id = data.txn.txn_id
                 if not answered and data.state is State.OFFICER_REVIEW:
