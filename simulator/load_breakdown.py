@@ -1,17 +1,21 @@
 """Where a load run's lane cycle goes: each traveller's cycle (traveller in to the next traveller in)
-cut into its parts, and the previous traveller's passage that the waiting part is spent on.
+cut into its parts, what their waiting at the kiosk was spent on, and how much of the previous
+traveller's tail their own checks overlapped.
 
 A traveller's cycle, on the lane clock (simulator/timing.py):
 
     approach  -> waiting for the lane  -> placing the document -> machine time (document on the
     reader to the decision) -> the entry door opening -> stepping in   (= the next traveller's "in")
 
-The parts add up to the cycle exactly. The waiting is spent on the previous traveller's tail, which a
-GateWatch sees on the gate's own sensors and the lane state (real time): the entry closing behind
-them, the exit opening, their walk out, the lane settling (the exit closing, the record), and the
-bench's hand-over (the BMIS receipt it waits for, the next passport being made). Each tail part is
-reported with how much of the waiting it overlapped, so a slow part that hides behind the next
-traveller's approach does not count against the cycle.
+The parts add up to the cycle exactly; nothing is counted out (the bench's hand-over to the next
+traveller is in the waiting). The waiting covers the window from arriving at the kiosk to placing the
+document, and that window is cut in two that tile it: the lane still busy with the previous
+traveller at the front (stepping in, the entry shutting behind them, or a whole passage when no
+overlap is possible), and the bench's hand-over after that (the next passport made, the chip
+plugged, BMIS pushes). The previous traveller's tail (entry shutting, exit opening, walking out,
+exit shutting) is seen by a GateWatch on the gate's own sensors (real time); each tail part is
+reported with how much of it the next traveller's machine time overlapped (read while the previous
+traveller was still between the doors: lane/leaving.py).
 """
 from __future__ import annotations
 
@@ -23,22 +27,23 @@ from drivers.gate.layout import Door
 
 WATCH_S = 0.005
 CYCLE_PARTS = ("approach", "waiting", "place_document", "machine", "entry_door", "step_in")
-TAIL_PARTS = ("entry_closing", "exit_opening", "walk_out", "lane_settling", "bench_record_wait", "bench_next_passport")
+WAIT_PARTS = ("previous_front", "bench_hand_over")
+TAIL_PARTS = ("entry_closing", "exit_opening", "walk_out", "exit_closing")
 PART_HELP = {
     "approach": "traveller in: walking up to the kiosk (modelled)",
-    "waiting": "at the kiosk, the lane not ready for the next document yet",
+    "waiting": "at the kiosk until the document can be placed (the bench's hand-over included)",
     "place_document": "finding the page, placing the document (modelled)",
     "machine": "document on the reader to the decision (reader scan, chip, face, policy)",
-    "entry_door": "decision to the entry door sensed open (relay, door motor)",
+    "entry_door": "decision to the entry door sensed open (a PASS waiting for the exit to shut behind the "
+                  "previous traveller, relay, door motor)",
     "step_in": "entry open to the traveller inside (modelled walk)",
+    "previous_front": "the lane still serving the previous traveller at the front (stepping in, the entry "
+                      "shutting behind them; a whole passage when they could not walk out behind the lane)",
+    "bench_hand_over": "simulator: the next passport made, its chip plugged, BMIS pushes (counted in the cycle)",
     "entry_closing": "previous traveller inside to the entry sensed shut behind them",
     "exit_opening": "entry shut to the exit sensed open",
     "walk_out": "exit open to the previous traveller out (presence 0)",
-    "lane_settling": "previous traveller out to the lane ready for a document (idle)",
-    "bench_record_wait": "simulator: lane idle to the bench's runner done (BMIS receipt, screen settle); "
-                         "counted out of the cycle (a traveller at the kiosk does not wait for it)",
-    "bench_next_passport": "simulator: runner done to the next document placing (passport made, chip plugged); "
-                           "counted out likewise",
+    "exit_closing": "previous traveller out to the exit sensed shut",
 }
 
 
@@ -87,18 +92,18 @@ def _first(events: list[tuple[float, str]], name: str, after: float | None) -> f
     return next((t for t, n in events if n == name and t >= after), None)
 
 
-def tail_of(marks: dict[str, float], events: list[tuple[float, str]]) -> dict[str, float] | None:
+def tail_of(marks: dict[str, float], events: list[tuple[float, str]]) -> dict[str, tuple[float, float]] | None:
     """The passed traveller's tail in real time: [start, end] of each part (None: not a full passage)."""
     offset = marks.get("offset", 0.0)
     entered = marks["entered"] - offset if "entered" in marks else None
     entry_shut = _first(events, "entry_shut", entered)
     exit_open = _first(events, "exit_open", entry_shut)
     left = _first(events, "inside_0", exit_open)
-    idle = _first(events, "lane_idle", left)
-    points = [entered, entry_shut, exit_open, left, idle, marks["done"] - offset if "done" in marks else None]
-    if any(p is None for p in points):
+    exit_shut = _first(events, "exit_shut", left)
+    points = [p for p in (entered, entry_shut, exit_open, left, exit_shut) if p is not None]
+    if len(points) < len(TAIL_PARTS) + 1:
         return None
-    return {name: (points[i], points[i + 1]) for i, name in enumerate(TAIL_PARTS[:5])}
+    return {name: (points[i], points[i + 1]) for i, name in enumerate(TAIL_PARTS)}
 
 
 def cycle_parts(marks: dict[str, float]) -> dict[str, float] | None:
@@ -114,28 +119,38 @@ def _overlap(span: tuple[float, float], window: tuple[float, float]) -> float:
 
 
 def lane_breakdown(outcomes, events: list[tuple[float, str]]) -> list[dict]:
-    """Per passed traveller: their cycle parts, the previous traveller's tail and what of it they waited."""
+    """Per passed traveller after a passed traveller: their cycle parts, what their waiting went on,
+    the previous traveller's tail and how much of it their machine time overlapped."""
     rows = []
     previous: dict | None = None
     for outcome in outcomes:
         marks = outcome.marks
         parts = cycle_parts(marks)
         if parts is not None and previous is not None and previous.get("tail") is not None:
-            rows.append({"cycle": outcome.cycle_s, "parts": parts, **_waited(previous, marks)})
+            rows.append({"cycle": outcome.cycle_s, "parts": parts, **_spent(previous, marks, parts)})
         tail = tail_of(marks, events) if parts is not None else None
         previous = {"marks": marks, "tail": tail}
     return rows
 
 
-def _waited(previous: dict, marks: dict[str, float]) -> dict:
-    """The previous traveller's tail parts (real seconds, with the bench's hand-over) and how much of
-    each fell in this traveller's waiting (both on the previous traveller's lane-clock offset)."""
-    offset = previous["marks"]["offset"]
-    spans = dict(previous["tail"])
-    spans["bench_next_passport"] = (spans["bench_record_wait"][1], marks["place_start"] - offset)
-    window = (marks["arrived"] - offset, marks["place_start"] - offset)
-    return {"tail": {n: max(0.0, b - a) for n, (a, b) in spans.items()},
-            "waited_on": {n: _overlap(span, window) for n, span in spans.items()}}
+def _real(marks: dict[str, float], name: str) -> float:
+    return marks[name] - marks.get("offset", 0.0)
+
+
+def _spent(previous: dict, marks: dict[str, float], parts: dict[str, float]) -> dict:
+    """Real time: the waiting window [placing began - waiting, placing began] cut into the previous
+    traveller's front and the bench's hand-over (they tile it), and the tail's overlap with this
+    traveller's machine time [document placed, decided]."""
+    place_start = _real(marks, "place_start")
+    window = (place_start - parts["waiting"], place_start)
+    front_done = _real(previous["marks"], "front_done")
+    spans = {"previous_front": (_real(previous["marks"], "entered"), front_done),
+             "bench_hand_over": (front_done, place_start)}
+    machine = (_real(marks, "placed"), _real(marks, "decided"))
+    tail = previous["tail"]
+    return {"waited_on": {n: _overlap(span, window) for n, span in spans.items()},
+            "tail": {n: max(0.0, b - a) for n, (a, b) in tail.items()},
+            "overlapped": {n: _overlap(span, machine) for n, span in tail.items()}}
 
 
 def summarise_breakdown(rows: list[dict]) -> dict:
@@ -149,23 +164,27 @@ def summarise_breakdown(rows: list[dict]) -> dict:
     return {"travellers": len(rows),
             "cycle": stats([r["cycle"] for r in rows if r["cycle"] is not None]),
             "parts": {p: stats([r["parts"][p] for r in rows]) for p in CYCLE_PARTS},
+            "waited_on": {p: stats([r["waited_on"][p] for r in rows]) for p in WAIT_PARTS},
             "previous_tail": {p: stats([r["tail"][p] for r in rows]) for p in TAIL_PARTS},
-            "waited_on": {p: stats([r["waited_on"][p] for r in rows]) for p in TAIL_PARTS},
+            "overlapped": {p: stats([r["overlapped"][p] for r in rows]) for p in TAIL_PARTS},
             "help": PART_HELP}
 
 
 def breakdown_lines(summary: dict) -> list[str]:
     if not summary.get("travellers"):
         return ["lane cycle breakdown: no two passages in a row to break down"]
-    lines = [f"lane cycle breakdown ({summary['travellers']} passages after a passage; mean adds up, s)",
-             "  part                    mean     p50     p95"]
+    lines = [f"lane cycle breakdown ({summary['travellers']} passages after a passage; mean adds up, "
+             f"hand-over included, s)", "  part                    mean     p50     p95"]
     for name in CYCLE_PARTS:
         s = summary["parts"][name]
         lines.append(f"  {name:<20} {s['mean']:7.2f} {s['p50']:7.2f} {s['p95']:7.2f}   {PART_HELP[name]}")
     c = summary["cycle"]
     lines.append(f"  {'= cycle':<20} {c['mean']:7.2f} {c['p50']:7.2f} {c['p95']:7.2f}")
-    lines.append("  the waiting went on the previous traveller's tail:   took (mean)  of it waited (mean)")
+    lines.append("  the waiting went on (mean, adds up to the waiting):")
+    for name in WAIT_PARTS:
+        lines.append(f"    {name:<22} {summary['waited_on'][name]['mean']:7.2f} s   {PART_HELP[name]}")
+    lines.append("  the previous traveller's tail:  took (mean)  overlapped by this one's machine time (mean)")
     for name in TAIL_PARTS:
         lines.append(f"    {name:<22} {summary['previous_tail'][name]['mean']:7.2f} s     "
-                     f"{summary['waited_on'][name]['mean']:7.2f} s   {PART_HELP[name]}")
+                     f"{summary['overlapped'][name]['mean']:7.2f} s   {PART_HELP[name]}")
     return lines

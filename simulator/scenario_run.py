@@ -22,7 +22,7 @@ import numpy as np
 from drivers.camera.files import read_image_file
 from drivers.gate.layout import Door
 from firmware_app.emrtd.pace.info import PaceInfo
-from firmware_app.lane.state import Phase, State
+from firmware_app.lane.state import State
 from firmware_app.mrz import MrzFields, compose
 from simulator.live_scenes import SCENES, with_companion
 from simulator.local_process import wait_until
@@ -42,6 +42,7 @@ from simulator.scenario import (
 )
 from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench
 from simulator.scenario_documents import altered_name, filler_expiry_check, wrong_composite
+from simulator.scenario_walk import DECIDED_STATES, SCREEN_SETTLE_S, Screens, Tail, Walker, phase_of
 from simulator.timing import LaneClock, TimingModel, TravellerPace
 from simulator.vchip.applet import VirtualIcaoChip
 from simulator.vchip.from_passport import chip_config
@@ -50,6 +51,7 @@ from simulator.vchip.pcscd import insert_card, remove_card
 log = logging.getLogger("gatesim.scenario")
 TRAVELLER_TIMEOUT_S = 40.0
 POLL_S = 0.01
+MAX_UNCLAIMED = 100         # crossing records read but claimed by no traveller (kept at most)
 _FORGERIES: dict[Forgery | None, FactoryForgery] = {
     Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
     Forgery.WRONG_SIGNER: FactoryForgery(wrong_signer=True)}
@@ -61,6 +63,20 @@ _PACE = {Chip.BAC: (), Chip.PACE: (PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 13),),
 
 class TravellerStuck(RuntimeError):
     """The lane gave no crossing record for a traveller in time."""
+
+
+@dataclass
+class Started:
+    """A traveller the runner has served (start()); their record may still be on its way (tail)."""
+    spec: TravellerSpec
+    started: float                      # the MRZ sent by the reader (monotonic)
+    screen: str
+    message: dict | None                # their crossing record (None: walking out behind the lane)
+    tail: Tail | None = None
+    done_at: float | None = None        # the record seen at the BMIS
+    machine_s: float | None = None
+    cycle_s: float | None = None
+    marks: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,7 +191,10 @@ class ScenarioRunner:
         self._entered_at: float | None = None
         self._entry_open_at: float | None = None
         self._seen = 0          # the BMIS consumer's last message read (rowid)
-        self._ready_at: float | None = None     # the lane ready for the next document after a passage
+        self._records: dict[str, dict] = {}     # crossing records read, not yet claimed (by transaction)
+        self._records_lock = threading.Lock()   # a Tail thread reads them too
+        self._overlap = False                   # this traveller may walk out behind the lane (start())
+        self._tail: Tail | None = None          # the last traveller walking out behind the lane
         self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
@@ -188,6 +207,12 @@ class ScenarioRunner:
         return outcomes
 
     def run_traveller(self, number: int, spec: TravellerSpec) -> TravellerOutcome:
+        return self.finish(self.start(number, spec))
+
+    def start(self, number: int, spec: TravellerSpec, overlap: bool = False) -> Started:
+        """The traveller from the queue to their crossing record. With `overlap` (timing model, a
+        walking traveller) only until they walk out behind the lane (lane/leaving.py): a Tail walks
+        them out meanwhile, the next traveller may start, and `finish` collects their record."""
         bench = self.bench
         lines = mrz_lines(number, spec, bench.now.date())
         passport = self._passport(spec, lines)
@@ -195,29 +220,46 @@ class ScenarioRunner:
             self._list_stolen(lines)
         self._set_mode("normal" if spec.officer is None else "assisted")
         pace = self.timing.human(self._human_rng) if self.timing else None
-        set_off = self.clock.arrive(pace) if pace else 0.0
+        set_off = self.clock.arrive(pace, accelerate=not self.tail_running()) if self.clock and pace else 0.0
         placed = time.monotonic()
         face = self._face_after(spec, number, pace)
         card = insert_card(self._chip(spec, passport), bench.vpcd_port, spec.extended_length,
                            bench.chip_reader, latency=self._latency())
+        self._overlap = overlap and self.timing is not None and spec.behaviour is Behaviour.WALK
         try:
             started = time.monotonic()
             bench.reader.faults = spec.fault_plan
             bench.reader.send(printed_lines(spec, lines), after_s=self._scan_left(placed))
             message, screen, decided = self._drive(spec, pace)
-            seconds = time.monotonic() - started
         finally:
             face.cancel()
             remove_card(card, bench.chip_reader)
             bench.camera.show(None)
-        rested = self._await_rest()
-        outcome = _outcome(spec, message, screen, seconds)
+        front = Started(spec, started, screen, message, None if message is not None else self._tail)
+        if message is not None:
+            front.done_at = time.monotonic()
+            self._await_rest()
         if self.clock is not None:
-            outcome.machine_s = decided - placed
-            outcome.marks = self._marks(set_off, pace, placed, decided)
-            ready = min(self._ready_at or rested, rested)
-            outcome.cycle_s = self.clock.departed(set_off, self._entered_at, ready)
+            front.machine_s = decided - placed
+            front.marks = self._marks(set_off, pace, placed, decided)
+            front.cycle_s = self.clock.departed(set_off, self._entered_at)
+        return front
+
+    def finish(self, front: Started) -> TravellerOutcome:
+        """The traveller's outcome, once their crossing record is at the BMIS."""
+        message = front.message
+        if message is None and front.tail is not None:
+            message = front.tail.join()
+            front.done_at = front.tail.done_at
+        if message is None:
+            raise TravellerStuck(f"no crossing record at the BMIS within {TRAVELLER_TIMEOUT_S:.0f} s "
+                                 f"for the traveller who walked out behind the lane ({front.spec.label})")
+        outcome = _outcome(front.spec, message, front.screen, (front.done_at or time.monotonic()) - front.started)
+        outcome.machine_s, outcome.cycle_s, outcome.marks = front.machine_s, front.cycle_s, front.marks
         return outcome
+
+    def tail_running(self) -> bool:
+        return self._tail is not None and self._tail.running
 
     # --- the timing model (simulator/timing.py) -------------------------------------------------
     def _face_after(self, spec: TravellerSpec, number: int, pace: TravellerPace | None) -> threading.Timer:
@@ -235,8 +277,9 @@ class ScenarioRunner:
         `offset` turns them back into real monotonic time (the idle the speedup skipped)."""
         assert self.clock is not None
         offset = self.clock.skipped
+        # front_done: the runner is through with the traveller (their record, or walking out behind the lane)
         real = {"placed": placed, "decided": decided, "entry_open": self._entry_open_at,
-                "entered": self._entered_at, "done": time.monotonic()}
+                "entered": self._entered_at, "front_done": time.monotonic()}
         marks = {name: moment + offset for name, moment in real.items() if moment is not None}
         marks.update(set_off=set_off, arrived=set_off + pace.approach_s,
                      place_start=self.clock.place_started or set_off, offset=offset)
@@ -317,29 +360,33 @@ class ScenarioRunner:
         self._mode = mode
 
     # --- walking through ----------------------------------------------------------------------
-    def _drive(self, spec: TravellerSpec, pace: TravellerPace | None = None) -> tuple[dict, str, float]:
-        """Walk the traveller until the BMIS has the crossing record; also returns when the lane
-        decided (the first poll that saw a decided state)."""
-        walker = _Walker(self.bench, spec.behaviour, pace)
-        self._ready_at = None
-        self._seen = self.bench.consumer.last_rowid()      # only what arrives from now on
-        screens = _Screens(self.bench.appliance.views)
+    def _drive(self, spec: TravellerSpec, pace: TravellerPace | None = None) -> tuple[dict | None, str, float]:
+        """Walk the traveller until the BMIS has the crossing record (None: they walk out behind
+        the lane, see start()); also returns when the lane decided (the first poll that saw a
+        decided state)."""
+        walker = Walker(self.bench, spec.behaviour, pace)
+        if not self.tail_running():
+            with self._records_lock:
+                self._seen = self.bench.consumer.last_rowid()      # only what arrives from now on
+        screens = Screens(self.bench.appliance.views)
+        behind = self._tail.txn_id if self._tail is not None else None
         txn_id, decided = None, None
         answered = spec.officer in (None, OfficerAnswer.NONE)
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
             data = self.bench.appliance.runner.data
-            if decided is None and data.state.value in DECIDED_STATES:
-                decided = time.monotonic()
-            if walker.entered and data.txn is None and data.state is State.IDLE and self._ready_at is None:
-                self._ready_at = time.monotonic()      # ready for the next document after the passage
-            if data.txn is not None:
+            if decided is None and (data.state.value in DECIDED_STATES or data.pass_held):
+                decided = time.monotonic()      # a PASS held for the door behind the last traveller is decided
+            if data.txn is not None and data.txn.txn_id != behind:
                 txn_id = data.txn.txn_id
-                walker.step(data.txn.phase, data.emergency)
                 if not answered and data.state is State.OFFICER_REVIEW:
                     answered = True
                     self._officer_answers(txn_id, spec.officer)
             if txn_id is not None:
+                walker.step(phase_of(data, txn_id), data.emergency)
+                if self._overlap and walker.entered and data.leaving is not None and data.leaving.txn_id == txn_id:
+                    self._behind_lane(walker, txn_id, screens)
+                    return None, screens.outcome_screen(), decided or time.monotonic()
                 message = self._crossing(txn_id)
                 if message is not None:
                     decided = decided or time.monotonic()
@@ -363,100 +410,32 @@ class ScenarioRunner:
         except (OfficerAgentError, OSError) as exc:
             log.warning("the simulated officer could not answer: %s", exc)
 
+    def _behind_lane(self, walker: Walker, txn_id: str, screens: Screens) -> None:
+        """The traveller walks out behind the lane: a Tail walks them out and waits for their record."""
+        self._entered_at = walker.entered_at
+        self._entry_open_at = walker.open_since(Door.ENTRY)
+        screens.close()
+        self._tail = Tail(walker, txn_id, lambda: self.bench.appliance.runner.data, self._crossing,
+                          TRAVELLER_TIMEOUT_S, POLL_S)
+
     def _crossing(self, txn_id: str) -> dict | None:
         """The transaction's crossing record at the BMIS; reads only messages new since the last poll
-        (a long load run must not parse the whole store on every poll)."""
-        messages, self._seen = self.bench.consumer.messages_after(self._seen, kind="events/crossing",
-                                                                  device_id=DEVICE_ID)
-        for message in messages:
-            if message["data"].get("transaction_id") == txn_id:
-                return message
-        return None
+        (a long load run must not parse the whole store on every poll). Thread-safe: a Tail reads
+        its traveller's record while the runner serves the next one."""
+        with self._records_lock:
+            messages, self._seen = self.bench.consumer.messages_after(self._seen, kind="events/crossing",
+                                                                      device_id=DEVICE_ID)
+            for message in messages:
+                self._records[message["data"].get("transaction_id")] = message
+            while len(self._records) > MAX_UNCLAIMED:
+                self._records.pop(next(iter(self._records)))       # nobody waits for the oldest
+            return self._records.pop(txn_id, None)
 
     def _await_rest(self) -> float:
         """Until the lane is idle again; returns when that was seen."""
         if wait_until(lambda: self.bench.appliance.lane_state() == "idle", TRAVELLER_TIMEOUT_S, POLL_S):
             return time.monotonic()
         raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
-
-
-_RESTING_SCREENS = {"welcome", "place_document"}
-DECIDED_STATES = {"passage", "refer", "officer_review", "closing", "out_of_service", "emergency"}
-SCREEN_SETTLE_S = 0.1       # the refer screen follows the record's storage in the same lane step
-
-
-class _Screens:
-    """The screens the traveller saw, in order; the one after "verifying" tells the outcome."""
-
-    def __init__(self, views):
-        self.seen: list[str] = []
-        self._observers = views.observers
-        self._observers.append(self._shown)
-
-    def _shown(self, view) -> None:
-        self.seen.append(view.screen.value)
-
-    def close(self) -> None:
-        if self._shown in self._observers:
-            self._observers.remove(self._shown)
-
-    def outcome_screen(self) -> str:
-        seen = list(self.seen)
-        after = seen[len(seen) - seen[::-1].index("verifying"):] if "verifying" in seen else seen
-        after = [screen for screen in after if screen not in _RESTING_SCREENS]
-        if not after:
-            return seen[-1] if seen else "-"
-        return ">".join(dict.fromkeys(after))
-
-
-class _Walker:
-    """What the people at the gate do when the doors move."""
-
-    def __init__(self, bench: Bench, behaviour: Behaviour, pace: TravellerPace | None = None):
-        self.gate, self.behaviour = bench.gate, behaviour
-        self.entered = self.pulled = False
-        self.entered_at: float | None = None
-        self.step_in_s = pace.step_in_s if pace else 0.0
-        self.walk_out_s = pace.walk_out_s if pace else 0.0
-        self._open_since: dict[Door, float] = {}
-
-    def _walked(self, door: Door, seconds: float) -> bool:
-        """With the timing model, people move only through an open door, and take their time."""
-        if seconds <= 0:
-            return True
-        if not self.gate.is_open(door):
-            return False
-        since = self._open_since.setdefault(door, time.monotonic())
-        return time.monotonic() - since >= seconds
-
-    def open_since(self, door: Door) -> float | None:
-        """When the walker first saw the door open (None: never, or no timing model)."""
-        return self._open_since.get(door)
-
-    def step(self, phase: Phase | None, emergency: bool) -> None:
-        if phase is Phase.ENTERING and not self.entered:
-            if self._walked(Door.ENTRY, self.step_in_s):
-                self.entered, self.entered_at = True, time.monotonic()
-                self.gate.set_inside(2 if self.behaviour is Behaviour.TAILGATE else 1)
-        elif phase is Phase.EXITING and self.behaviour is not Behaviour.EMERGENCY:
-            if self._walked(self._exit_door(), self.walk_out_s):
-                self.gate.set_inside(0)
-        elif phase is Phase.EXITING and not self.pulled:
-            self.pulled = True
-            self.gate.emergency(True)           # fire alarm while the traveller is inside
-        elif phase is Phase.TAILGATE_HOLD:
-            self.gate.set_inside(0)             # both step back out through the open entry
-
-    def _exit_door(self) -> Door:
-        return Door.EXIT if Door.EXIT in self.gate.layout.doors else Door.ENTRY
-
-    def finish(self) -> None:
-        if self.pulled:
-            self.gate.set_inside(0)             # everybody leaves through the released doors
-            time.sleep(0.1)
-            self.gate.emergency(False)
-        elif self.entered:
-            self.gate.set_inside(0)
 
 
 def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) -> TravellerOutcome:

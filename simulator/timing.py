@@ -13,9 +13,10 @@ The model ACTS on the simulated devices (it is not added up on paper):
 Human times vary by a seeded jitter, so a run repeats exactly with the same seed.
 
 Accelerated time: only the approach and the placing of the document may be shortened
-(`speedup`): the lane is idle then and observes nothing. Everything from the document on the
-reader to the traveller leaving runs in real time; the reports add back the skipped idle time and
-say so.
+(`speedup`), and only while the lane is idle (nobody walking out behind it): it observes nothing
+then. Everything from the document on the reader to the traveller leaving runs in real time, and
+so do the approach and placing while the previous traveller is still between the doors; the
+reports add back the skipped idle time and say so.
 """
 from __future__ import annotations
 
@@ -48,11 +49,13 @@ class TimingModel:
     camera_fps: float = 30.0         # frames per second the camera delivers
     camera_exposure_ms: float = 8.0  # exposure of one frame (a frame never comes sooner)
     door_motor_s: float = 0.8        # a door swings open or shut
-    approach_s: float = 2.5          # traveller in: from the lane's entrance to the kiosk
+    # walks at 1.2 m/s: between the 1.07 m/s (3.5 ft/s) the US MUTCD 2009, 4E.06, assumes for crossings
+    # and the 1.27-1.46 m/s comfortable gait of adults aged 20-59 (Bohannon 1997, Age and Ageing 26:15)
+    approach_s: float = 2.5          # traveller in: from the lane's entrance to the kiosk (about 3 m)
     place_document_s: float = 1.5    # finding the page and putting the document on the reader
     look_at_camera_s: float = 0.5    # after placing the document, until the face is in view
-    step_in_s: float = 1.0           # from the entry door open to inside the gate
-    walk_out_s: float = 1.5          # from the exit door open to out of the gate
+    step_in_s: float = 1.0           # from the entry door open to inside the gate (about 1 m)
+    walk_out_s: float = 1.5          # from the exit door open to out of the gate (about 1.8 m)
     jitter: float = 0.2              # human times vary uniformly by +-this fraction
     seed: int = 1
     speedup: float = 1.0             # approach and placing run this many times faster (lane idle)
@@ -120,8 +123,9 @@ KEY_HELP = {
     "walk_out_s": "from the exit door open until the traveller has left, s",
     "jitter": "human times vary uniformly by +- this fraction (0..0.9)",
     "seed": "seed of the human times' jitter",
-    "speedup": "approach and placing run this many times faster (the lane is idle then; reports add the "
-               "skipped time back); everything from the document on the reader on is real time",
+    "speedup": "approach and placing run this many times faster (only while the lane is idle: nobody walks "
+               "out behind it; reports add the skipped time back); everything from the document on the reader "
+               "on is real time",
 }
 
 
@@ -182,8 +186,9 @@ class LaneClock:
 
     A queue forms at the lane: the next traveller sets off from the queue when the one before has
     stepped into the gate (or, when nobody entered, has left the kiosk), walks up, and places the
-    document once the lane is ready again. "Traveller in" is that setting off; the lane cycle is
-    one traveller in to the next traveller in.
+    document once the lane (and the bench) is ready. "Traveller in" is that setting off; the lane
+    cycle is one traveller in to the next traveller in. Everything real between them counts,
+    the bench's own hand-over to the next traveller included (a real traveller steps up then too).
     """
 
     def __init__(self, timing: TimingModel, sleep=time.sleep, monotonic=time.monotonic):
@@ -191,43 +196,30 @@ class LaneClock:
         self.skipped = 0.0
         self.next_in: float | None = None
         self.place_started: float | None = None     # modelled moment the last document placing began
-        self.ready_at: float | None = None          # modelled moment the lane was ready after a passage
-        self.bench_s = 0.0                          # the bench's own hand-over, counted out (see arrive)
 
     def now(self) -> float:
         return self._monotonic() + self.skipped
 
-    def idle_until(self, moment: float) -> None:
-        """Wait (accelerated) until the modelled moment; the lane is idle meanwhile."""
+    def idle_until(self, moment: float, accelerate: bool = True) -> None:
+        """Wait until the modelled moment: accelerated only while the lane is idle (nobody walks
+        out behind it), otherwise in real time (the lane works meanwhile)."""
         gap = moment - self.now()
-        if gap > 0:
-            self._sleep(gap / self.timing.speedup)
-            self.skipped += gap - gap / self.timing.speedup
+        if gap <= 0:
+            return
+        speedup = self.timing.speedup if accelerate else 1.0
+        self._sleep(gap / speedup)
+        self.skipped += gap - gap / speedup
 
-    def arrive(self, pace: TravellerPace) -> float:
-        """The traveller walks up and places the document; returns when they set off (modelled)."""
+    def arrive(self, pace: TravellerPace, accelerate: bool = True) -> float:
+        """The traveller walks up and places the document; returns when they set off (modelled).
+        `accelerate`: False while the previous traveller still walks out (the lane is not idle)."""
         set_off = self.next_in if self.next_in is not None else self.now()
-        self.idle_until(set_off + pace.approach_s)
-        self._hand_over(set_off + pace.approach_s)
+        self.idle_until(set_off + pace.approach_s, accelerate)
         self.place_started = self.now()
-        self.idle_until(self.place_started + pace.place_document_s)
+        self.idle_until(self.place_started + pace.place_document_s, accelerate)
         return set_off
 
-    def _hand_over(self, arrived: float) -> None:
-        """A traveller waiting at the kiosk places the document as soon as the lane is ready; the
-        bench's own work after that (waiting for the BMIS receipt of the last crossing, making the
-        next passport) is not the lane's, so it is counted out of the modelled timeline."""
-        if self.ready_at is None:
-            return
-        late = self.now() - max(arrived, self.ready_at)
-        if late > 0:
-            self.skipped -= late
-            self.bench_s += late
-        self.ready_at = None
-
-    def departed(self, set_off: float, entered_at: float | None, ready_at: float | None = None) -> float:
-        """The traveller is through (or turned away); returns their lane cycle in seconds.
-        `ready_at` (real): when the lane was ready for the next document after their passage."""
+    def departed(self, set_off: float, entered_at: float | None) -> float:
+        """The traveller is in the gate (or turned away); returns their lane cycle in seconds."""
         self.next_in = entered_at + self.skipped if entered_at is not None else self.now()
-        self.ready_at = ready_at + self.skipped if ready_at is not None and entered_at is not None else None
         return self.next_in - set_off

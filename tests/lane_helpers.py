@@ -171,7 +171,8 @@ def _state_timer(lane: Lane) -> TimerKind:
 
 def door_invariant_holds(data) -> bool:
     """A door is open only in a PASS-decided passage, an emergency, an officer override holding it
-    (never during a traveller's transaction), or, for the entry, a retreat (somebody inside a
+    (never during a traveller's transaction), for the exit, a PASS-decided traveller walking out
+    behind the lane (never with the entry open), or, for the entry, a retreat (somebody inside a
     mantrap let back out to the staffed side after a fault or outside a passage)."""
     if data.emergency:
         return True
@@ -180,7 +181,10 @@ def door_invariant_holds(data) -> bool:
     txn = data.txn
     passing = (data.state in (State.PASSAGE, State.CLOSING) and txn is not None and txn.decision is not None
                and txn.decision.passed and txn.phase is not None)
-    if Door.EXIT in data.commanded_open and not passing:
+    walking_out = data.leaving is not None and data.leaving.decision is not None and data.leaving.decision.passed
+    if data.leaving is not None and (Door.ENTRY in data.commanded_open or not walking_out):
+        return False
+    if Door.EXIT in data.commanded_open and not (passing or walking_out):
         return False
     retreat = data.retreat and data.settings.layout is LayoutKind.MANTRAP
     return Door.ENTRY not in data.commanded_open or passing or retreat

@@ -112,7 +112,7 @@ def test_door_held_open_raises_an_alarm_and_waits():
     lane.fire(TimerKind.HELD_OPEN_ENTRY)
     assert AlarmKind.DOOR_HELD_OPEN in alarms(lane) and lane.state is State.CLOSING
     lane.send(ev.DoorClosed(Door.ENTRY))
-    assert lane.state is State.PASSAGE and lane.data.txn.phase is Phase.EXITING
+    assert lane.state is State.IDLE and lane.data.leaving.phase is Phase.EXITING     # walking out behind the lane
 
 
 def test_nobody_walks_in_the_entry_closes_and_the_record_says_so():

@@ -51,7 +51,8 @@ SETUPS = {
                 S.OFFICER_REVIEW),
     "passage": (None, _to_passage, S.PASSAGE),
     "entry_closing": (None, _to_entry_closing, S.CLOSING),
-    "exiting": (None, _to_exiting, S.PASSAGE),
+    # the exit open for the traveller inside: they walk out behind the lane, which takes the next document
+    "exiting": (None, _to_exiting, S.IDLE),
     "refer": (None, lambda lane: (_to_decide(lane), lane.send(ev.DecisionMade(lane.txn_id, REFER))), S.REFER),
     "out_of_service": (None, lambda lane: lane.send(ev.TamperOn()), S.OUT_OF_SERVICE),
     "closed": (None, lambda lane: lane.send(ev.ModeChanged(LaneMode.CLOSED)), S.CLOSED),
@@ -93,8 +94,8 @@ _rows(["exiting"], ["entry_opened"], OOS)
 _rows(["emergency"], ["emergency_off"], S.IDLE)
 _rows(["out_of_service"], ["tamper_off"], S.IDLE)
 # documents and stages
-_rows(["idle", "exit_closing"], ["doc_valid"], S.CHIP)
-_rows(["idle", "exit_closing"], ["doc_invalid", "doc_unreadable"], S.DOCUMENT)
+_rows(["idle", "exit_closing", "exiting"], ["doc_valid"], S.CHIP)
+_rows(["idle", "exit_closing", "exiting"], ["doc_invalid", "doc_unreadable"], S.DOCUMENT)
 _rows(["document"], ["doc_valid"], S.CHIP)
 _rows(["document"], ["timeout_state"], S.DECIDE)
 _rows(["chip", "face", "decide", "officer"], ["doc_removed"], S.IDLE)
@@ -107,12 +108,15 @@ _rows(["officer"], ["officer_yes"], S.PASSAGE)
 _rows(["officer"], ["officer_no", "officer_reject", "timeout_state"], S.REFER)
 _rows(["refer"], ["doc_removed", "timeout_state"], S.IDLE)
 # modes
-_rows(["idle", "exit_closing"], ["mode_closed"], S.CLOSED)
+_rows(["idle", "exit_closing", "exiting"], ["mode_closed"], S.CLOSED)
 _rows(["closed"], ["mode_normal", "mode_assisted"], S.IDLE)
 # passage
 _rows(["passage"], ["presence_1", "timeout_state"], S.CLOSING)
-_rows(["entry_closing"], ["entry_closed", "presence_2"], S.PASSAGE)
+_rows(["entry_closing"], ["presence_2"], S.PASSAGE)
+_rows(["entry_closing"], ["entry_closed"], S.IDLE)      # exit opened for them: the lane is free for the next
 _rows(["exiting"], ["presence_0"], S.IDLE)
+_rows(["exiting"], ["presence_2"], S.PASSAGE)          # a second person: the passage back to the front
+_rows(["exiting"], ["fault_camera"], OOS)              # no next traveller; the one walking out goes on
 _rows(["tailgate_hold"], ["presence_0"], S.CLOSING)            # both stepped back: entry closes
 _rows(["tailgate_hold", "abort_closing"], ["exit_opened"], OOS)  # the exit forced
 _rows(["exit_closing"], ["entry_opened"], OOS)                  # the entry forced behind them
@@ -137,7 +141,7 @@ def test_state_x_event(setup_name, event_name):
     assert door_invariant_holds(lane.data)
     begun = sum(type(a).__name__ == "JournalBegin" for a in lane.actions)
     ended = sum(type(a).__name__ == "EndTransaction" for a in lane.actions)
-    assert begun == ended + (lane.data.txn is not None)
+    assert begun == ended + (lane.data.txn is not None) + (lane.data.leaving is not None)
     assert len(lane.of(RecordCrossing)) == ended
 
 

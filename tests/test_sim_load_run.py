@@ -34,6 +34,12 @@ def test_a_short_load_on_two_lanes(pcscd_vpcd, tmp_path, capsys):
     assert steps["passage"]["p50"] >= 3 * 0.3 + 2 * 0.4
     assert steps["cycle"]["p50"] >= 0.8 + steps["machine"]["p50"]
     assert report["timing_model"]["chip_kbps"] == 424 and report["memory"]["peak_mb"] > 0
-    assert "target machine time median" in out and "target lane cycle median" in out
+    assert "target machine time median" in out and "target lane cycle median (hand-over included)" in out
+    breakdown = report["cycle_breakdown"]      # the next traveller served while the one before walked out
+    if breakdown["travellers"]:
+        means = [part["mean"] for part in breakdown["parts"].values()]
+        assert sum(means) == pytest.approx(breakdown["cycle"]["mean"], abs=1e-6)
+        assert sum(p["mean"] for p in breakdown["waited_on"].values()) == \
+            pytest.approx(breakdown["parts"]["waiting"]["mean"], abs=1e-6)
     for name in ("load-summary.txt", "load-junit.xml", "load-steps.png", "load-throughput.png", "load-rss.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0

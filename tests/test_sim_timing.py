@@ -110,27 +110,20 @@ def test_the_lane_clock_shortens_only_idle_time_and_counts_it_back():
     assert sum(fake.slept) == pytest.approx(0.2)
 
 
-def test_the_benchs_hand_over_after_the_lane_is_ready_is_counted_out():
+def test_the_benchs_hand_over_counts_and_nothing_is_accelerated_while_somebody_walks_out():
     fake = FakeTime()
     clock = LaneClock(TimingModel(speedup=10), fake.sleep, fake.monotonic)
     pace = TravellerPace(approach_s=2.0, place_document_s=1.0, look_at_camera_s=0.5, step_in_s=1, walk_out_s=1)
     set_off = clock.arrive(pace)
     fake.t += 2.0
     entered = fake.monotonic()
-    fake.t += 3.0                                   # the passage: the lane is ready 3 s after they entered
-    ready = fake.monotonic()
-    fake.t += 0.4                                   # the bench waits for the BMIS receipt, makes a passport
-    assert clock.departed(set_off, entered, ready) == pytest.approx(5.0)
-    second = clock.arrive(pace)
-    # walked up in 2 s, waited 1 s for the lane, placed in 1 s: the bench's 0.4 s is not in the timeline
-    assert clock.place_started - second == pytest.approx(3.0)
-    assert clock.bench_s == pytest.approx(0.4)
-    # a lane ready before the traveller arrives: nothing to count out
-    fake.t += 2.0
-    entered = fake.monotonic()
-    clock.departed(second, entered, entered - 5.0)
-    third = clock.arrive(pace)
-    assert clock.place_started - third == pytest.approx(2.0) and clock.bench_s == pytest.approx(0.4)
+    assert clock.departed(set_off, entered) == pytest.approx(5.0)
+    fake.t += 2.4                                   # the bench served the first one, made the next passport
+    fake.slept.clear()
+    second = clock.arrive(pace, accelerate=False)   # the first one still walks out behind the lane
+    # walked up in 2 s (all of it behind them already), waited 0.4 s for the bench, placed in 1 s, real time
+    assert clock.place_started - second == pytest.approx(2.4)
+    assert sum(fake.slept) == pytest.approx(1.0) and clock.now() - second == pytest.approx(3.4)
 
 
 def test_the_camera_delivers_frames_at_its_rate_and_a_stall_holds_them():

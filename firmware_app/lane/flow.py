@@ -27,7 +27,8 @@ from .actions import (
     StartChipRead,
     StartFaceCapture,
 )
-from .lifecycle import begin, end, outcome_of, settle, shutting_behind
+from .leaving import on_time as leaving_on_time
+from .lifecycle import begin, end, leaving_doors, outcome_of, settle, shutting_behind
 from .passage import start_passage
 from .state import CrossingOutcome, LaneTimeouts, State, TimerKind, Transaction
 from .step import Step
@@ -239,10 +240,12 @@ def apply_decision(s: Step, decision: Decision) -> None:
 
 
 def _waits_for_the_door_behind(s: Step) -> bool:
-    """Only the last traveller's door is still open, shutting on time, and the lane is empty: a
-    PASS waits for it rather than sending a genuine traveller to an officer."""
-    behind = shutting_behind(s)
-    return bool(behind) and not s.data.presence and not s.data.retreat and \
+    """Only the last traveller's door is still open, shutting on time (or they are still walking
+    out through it, within their exit timer, alone), and nobody else is inside: a PASS waits for it
+    rather than sending a genuine traveller to an officer."""
+    walking_out = leaving_on_time(s)
+    behind = shutting_behind(s) | (leaving_doors(s) if walking_out else frozenset())
+    return bool(behind) and s.data.presence <= int(walking_out) and not s.data.retreat and \
         (s.data.sensed_open | s.data.commanded_open) <= behind
 
 

@@ -51,7 +51,8 @@ def resting_state(s: Step) -> State:
     data = s.data
     if data.emergency:
         return State.EMERGENCY
-    if data.faults or (data.sensed_open - shutting_behind(s)) or data.commanded_open:
+    walking_out = leaving_doors(s)
+    if data.faults or (data.sensed_open - shutting_behind(s) - walking_out) or (data.commanded_open - walking_out):
         return State.OUT_OF_SERVICE     # includes doors not yet confirmed shut
     return State.CLOSED if data.mode is LaneMode.CLOSED else State.IDLE
 
@@ -62,6 +63,11 @@ def shutting_behind(s: Step) -> frozenset[Door]:
     if door is None or door not in data.closing or door in data.held_open_alarmed or data.presence:
         return frozenset()
     return frozenset({door})
+
+
+def leaving_doors(s: Step) -> frozenset[Door]:
+    """The exit of a mantrap, open for the traveller walking out behind the lane (leaving.py)."""
+    return frozenset({Door.EXIT}) if s.data.leaving is not None else frozenset()
 
 
 def settle(s: Step) -> None:

@@ -83,6 +83,9 @@ def _lane_wide(s: Step, event: object) -> bool:
         case ev.Timeout() if event.kind in _HELD_OPEN_DOOR:
             if s.data.timer_token(event.kind) == event.token:
                 safety.held_open_timeout(s, _HELD_OPEN_DOOR[event.kind])
+        case ev.Timeout(kind=TimerKind.EXIT) if s.data.leaving is not None:
+            if s.data.timer_token(event.kind) == event.token:
+                safety.leaving_timeout(s)
         case ev.Timeout(kind=TimerKind.RETREAT):
             if s.data.timer_token(event.kind) == event.token:
                 retreat_timeout(s)

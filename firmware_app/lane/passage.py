@@ -8,6 +8,7 @@ from __future__ import annotations
 from drivers.gate.layout import Door, LayoutKind
 
 from .actions import AlarmKind, ExceptionKind
+from .leaving import hand_off
 from .lifecycle import end, settle
 from .state import CrossingOutcome, Phase, State, TimerKind
 from .step import Step
@@ -74,6 +75,8 @@ def _entry_shut(s: Step) -> None:
         s.open_door(Door.EXIT)
         s.start_timer(TimerKind.EXIT, s.data.settings.timeouts.exit_s)
         _phase(s, Phase.EXITING)
+        if not s.data.retreat and not s.data.emergency:
+            hand_off(s)         # the next traveller is checked while this one walks out
 
 
 def _left(s: Step) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from drivers.gate.layout import Door, FailMode, LayoutKind
 
 from . import events as ev
+from . import leaving
 from .actions import AlarmKind, ExceptionKind, OverrideAnswered, OverrideRefusal, RecordException, ReleaseDoors
 from .flow import release_held_pass
 from .lifecycle import settle, void
@@ -41,7 +42,7 @@ def emergency_on(s: Step) -> None:
     s.set(emergency=True)
     s.alarm(AlarmKind.EMERGENCY)
     s.exception(ExceptionKind.EMERGENCY)
-    void(s, ExceptionKind.EMERGENCY)
+    leaving.void_all(s, ExceptionKind.EMERGENCY)    # and whoever was walking out behind the lane
     s.cancel_timers(keep_held_open=False)
     s.set(commanded_open=frozenset(s.data.settings.doors), closing=frozenset(), closing_behind=None, retreat=False,
           override=None)
@@ -104,6 +105,9 @@ def fault(s: Step, which: Fault, on: bool) -> None:
     end_override(s, which.value)    # a fault secures the doors, whoever opened them
     if s.txn is not None and not (in_passage(s) and which in _PASSAGE_SURVIVES):
         stop_transaction(s, which)
+    if s.data.leaving is not None and which not in _PASSAGE_SURVIVES:
+        leaving.recall(s, ExceptionKind.DEVICE_FAULT, which.value)
+        stop_transaction(s, which)      # somebody between the doors: exit locked, entry released
     if s.txn is None:
         if not s.data.retreat:      # a retreat already keeps the exit locked and the entry free
             s.secure_doors()
@@ -182,11 +186,35 @@ def held_open_timeout(s: Step, door: Door) -> None:
 
 def presence(s: Step, count: int) -> None:
     s.set(presence=count)
-    if retreat_presence(s, count) or s.txn is None:
+    if retreat_presence(s, count) or _walking_out(s, count) or s.txn is None:
         return
     s.update_txn(max_presence=max(s.txn.max_presence, count))
     if s.txn.phase is not None:
         presence_in_passage(s, count)
+
+
+def _walking_out(s: Step, count: int) -> bool:
+    """The traveller walking out behind the lane: True when the change is theirs alone (the next
+    traveller is outside the gate and not counted). A second person brings the passage back."""
+    if s.data.leaving is None:
+        return False
+    if count >= 2:
+        leaving.recall(s, ExceptionKind.TAILGATING, f"presence {count} behind the lane")
+        return False                    # handled below as in any passage (tailgating)
+    if count == 0:
+        leaving.out(s)
+        if s.data.pass_held and s.data.closing_behind is None:
+            release_held_pass(s)        # the exit was already shut: the next PASS may go
+    return True
+
+
+def leaving_timeout(s: Step) -> None:
+    """The traveller walking out lingers past their exit timer: the officer is called (the doors
+    stay as they are), and a PASS held for the next traveller is referred (the lane is not clear)."""
+    s.forget_timer(TimerKind.EXIT)
+    leaving.lingering(s)
+    if s.data.pass_held:
+        release_held_pass(s)
 
 
 def mode_changed(s: Step, event: ev.ModeChanged) -> None:
@@ -257,6 +285,8 @@ def check_inside(s: Step) -> None:
     """After every step: anybody inside a mantrap outside a passage gets the way back opened."""
     if s.data.retreat or s.data.emergency or not mantrap(s) or s.data.presence == 0 or in_passage(s):
         return
+    if s.data.leaving is not None:
+        return      # the traveller walking out behind the lane (their own rules: _walking_out)
     if s.data.override is not None:
         return      # an officer holds the doors; the hold's end applies this rule
     start_retreat(s, f"presence {s.data.presence} outside a passage")
@@ -288,7 +318,7 @@ def _refusal(s: Step, event: ev.OfficerOverride) -> OverrideRefusal | None:
         return OverrideRefusal.EMERGENCY
     if event.door is not None and event.door not in s.data.settings.doors:
         return OverrideRefusal.NO_SUCH_DOOR
-    if in_passage(s):
+    if in_passage(s) or s.data.leaving is not None:
         return OverrideRefusal.PASSAGE_IN_PROGRESS
     if s.data.retreat and (event.action is ev.OverrideAction.OPEN or Door.ENTRY in _doors(s, event)):
         return OverrideRefusal.PERSON_INSIDE

@@ -175,6 +175,10 @@ class LaneData:
     # a PASS decided while that door still shuts: it waits for the door (no door opens before), at
     # most until the door's held-open timer, then it is decided again on the lane as it is then
     pass_held: bool = False
+    # mantrap: the PASS-decided traveller between the doors (entry shut behind them, exit open for
+    # them) while the next traveller's document, chip and face are checked at the kiosk; their
+    # crossing ends when they are out (lane/leaving.py). The entry opens for nobody meanwhile.
+    leaving: Transaction | None = None
     sensed_open: frozenset[Door] = frozenset()
     presence: int = 0
     emergency: bool = False

@@ -89,8 +89,11 @@ class Step:
         self.set(timers=tuple((k, t) for k, t in self.data.timers if k is not kind))
 
     def cancel_timers(self, keep_held_open: bool = True) -> None:
+        keep = HELD_OPEN_KINDS if keep_held_open else frozenset()
+        if self.data.leaving is not None:
+            keep = keep | {TimerKind.EXIT}      # the exit timer of the traveller walking out
         for kind, _ in self.data.timers:
-            if not (keep_held_open and kind in HELD_OPEN_KINDS):
+            if kind not in keep:
                 self.cancel_timer(kind)
 
     # --- doors ------------------------------------------------------------------------------
@@ -115,6 +118,13 @@ class Step:
         if self.data.retreat:
             for door in self.data.settings.doors:
                 if door is not Door.ENTRY:
+                    self.close_door(door)
+            return
+        if self.data.leaving is not None:
+            # a traveller walks out behind the lane (leaving.py): every other door is locked, their
+            # exit shuts behind them when they are out (locking it now could shut it on them)
+            for door in self.data.settings.doors:
+                if door is not Door.EXIT:
                     self.close_door(door)
             return
         opened = self.data.commanded_open | self.data.sensed_open
