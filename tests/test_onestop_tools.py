@@ -90,10 +90,13 @@ class Post:
         return (f'[authority.officers]\nenabled = true\nbind = "127.0.0.1"\nport = {free_port()}\n'
                 f'cert_file = "{server.cert}"\nkey_file = "{server.key}"\ncredential_file = "{officers}"\n')
 
-    def config_file(self, name: str = "gate.toml", **changed: Side) -> Path:
+    def config_file(self, name: str = "gate.toml", lane_store: Path | None = None, **changed: Side) -> Path:
         sides = {**self.sides, **changed}
+        lane = config_text(self.tmp)
+        if lane_store is not None:
+            lane = lane.replace(f'csca_dir = "{self.tmp / "csca"}"', f'csca_dir = "{lane_store}"')
         path = self.tmp / name
-        path.write_text(config_text(self.tmp) + '[onestop]\nshared_fields = ["document_number"]\n'
+        path.write_text(lane + '[onestop]\nshared_fields = ["document_number"]\n'
                         + sides["exit"].toml() + sides["entry"].toml())
         return path
 
@@ -157,6 +160,7 @@ def test_selftest_checks_each_authoritys_own_parts_and_names_it(post, capsys):
     assert "TLS handshake ok" in checks["broker (entry ARC)"]["detail"]
     assert "1 officer(s)" in checks["officer console (exit UTO)"]["detail"]      # its 2-day pair: warn
     assert not {"outbox", "broker", "certificate", "officer console"} & set(checks)   # no lane-wide ones
+    assert checks["trust store (lane)"]["status"] == "skip"       # both have their own: the lane's is unused
     code, out, _ = _run(capsys, "selftest", "--config", str(post.config_file()))
     assert "trust store (entry ARC)" in out and "officer console (exit UTO)" in out      # the text names it too
 
@@ -188,7 +192,11 @@ def test_a_store_or_outbox_the_lane_cannot_run_without(post):
     exit_home.mkdir()
     (exit_home / OUTBOX_FILE).write_bytes(b"not a database" * 100)
     exit_ = _part(post.sides["exit"], home=exit_home)
-    checks = _authority_checks(post.config_file("stopped.toml", entry=entry, exit=exit_))
+    lane_store = post.tmp / "lane-csca"         # unused by both, but the appliance still loads it
+    lane_store.mkdir()
+    (lane_store / "csca.der").write_bytes(b"not a certificate")
+    checks = _authority_checks(post.config_file("stopped.toml", lane_store, entry=entry, exit=exit_))
+    assert checks["trust store (lane)"]["lane"] == "out_of_service"
     store = checks["trust store (entry ARC)"]
     assert store["status"] == "fail" and store["lane"] == "out_of_service" and "no_trust_store" in store["detail"]
     outbox = checks["outbox (exit UTO)"]

@@ -39,7 +39,20 @@ def authority_checks(config) -> list[Callable[[], CheckResult]]:
     checks: list[Callable[[], CheckResult]] = []
     for authority in config.authority:
         checks += _checks_of(config, authority)
+    if all(authority.csca_dir is not None for authority in config.authority):
+        checks.append(lambda: check_unused_lane_store(config))
     return checks
+
+
+def check_unused_lane_store(config) -> CheckResult:
+    """Every authority has its own store, yet the appliance still loads the lane's [smartcard] one:
+    a store there that does not load is a lane fault (docs/onestop.md, not built yet)."""
+    check = check_trust_store_of(config)
+    if check.state is StoreState.UNLOADABLE:
+        return dataclasses.replace(check.result, name="trust store (lane)", lane=LaneEffect.OUT_OF_SERVICE.value,
+                                   detail=f"{check.result.detail}; unused by the authorities, but the lane is "
+                                          "out of service while it does not load")
+    return CheckResult("trust store (lane)", Status.SKIP, "unused: each authority has its own")
 
 
 def _checks_of(config, authority: AuthoritySection) -> list[Callable[[], CheckResult]]:
