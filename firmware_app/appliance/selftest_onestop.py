@@ -22,7 +22,7 @@ from firmware_app.config.onestop import AuthoritySection
 
 from .onestop import authority_config
 from .selftest import CheckResult, Status
-from .selftest_trust import StoreCheck, StoreState
+from .selftest_trust import StoreCheck, StoreState, check_trust_store
 
 
 class LaneEffect(str, enum.Enum):
@@ -47,7 +47,7 @@ def authority_checks(config) -> list[Callable[[], CheckResult]]:
 def check_unused_lane_store(config) -> CheckResult:
     """Every authority has its own store, yet the appliance still loads the lane's [smartcard] one:
     a store there that does not load is a lane fault (docs/onestop.md, not built yet)."""
-    check = check_trust_store_of(config)
+    check = check_trust_store(config)
     if check.state is StoreState.UNLOADABLE:
         return dataclasses.replace(check.result, name="trust store (lane)", lane=LaneEffect.OUT_OF_SERVICE.value,
                                    detail=f"{check.result.detail}; unused by the authorities, but the lane is "
@@ -65,14 +65,9 @@ def _checks_of(config, authority: AuthoritySection) -> list[Callable[[], CheckRe
     return [lambda: _named(check_outbox(own), authority, LaneEffect.OUT_OF_SERVICE, "no record of it can be kept"),
             lambda: _named(check_broker(own), authority, *link),
             lambda: _named(check_client_certificate(own), authority, *link),
-            lambda: _trust(check_trust_store_of(own), authority),
+            lambda: _trust(check_trust_store(own), authority),
             lambda: _named(check_officer_console(staffed), authority, LaneEffect.RUNS,
                            "its referrals are not reviewed (referred at the officer timeout)")]
-
-
-def check_trust_store_of(own) -> StoreCheck:
-    from .selftest_trust import check_trust_store
-    return check_trust_store(own)
 
 
 def _link_effect(authority: AuthoritySection) -> tuple[LaneEffect, str]:
