@@ -29,8 +29,8 @@ from firmware_app.policy import Decision, LaneMode, ReasonCode
 from firmware_app.policy.onestop import AuthorityRules, Role
 
 from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, link_or_local
-from .errors import ComponentUnavailable
 from .onestop_stats import AuthorityLaneOutbox
+from .onestop_status import authority_outboxes
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
 from .pki_updates import TrustStoreUpdater
 
@@ -125,8 +125,9 @@ class OnestopSides:
     def reload_identity(self) -> bool:
         return False    # not yet per authority: a restart loads renewed certificates
 
-    def outbox_counts(self):
-        raise ComponentUnavailable("outbox", "one outbox per authority: gatectl outbox status --authority ROLE")
+    def outbox_counts(self) -> dict:
+        """Each authority's outbox counts, or its error (onestop_status.py)."""
+        return authority_outboxes(self.sides)
 
 
 def own_health(components: dict, role: Role) -> dict:

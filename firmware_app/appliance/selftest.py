@@ -39,9 +39,12 @@ class CheckResult:
     name: str
     status: Status
     detail: str
+    authority: str | None = None    # one-stop lane: the role whose part this is (selftest_onestop.py)
+    lane: str | None = None         # ... and, when it failed, what the lane does about it
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "status": self.status.value}
+        fields = {key: value for key, value in asdict(self).items() if value is not None}
+        return {**fields, "status": self.status.value}
 
 
 def ok(name: str, detail: str) -> CheckResult:
@@ -193,13 +196,13 @@ def run_checks(config, base_dir: Path = Path(".")) -> list[CheckResult]:
     from .selftest_officer import check_officer_console
     checks = [lambda: check_models(config, base_dir), lambda: check_reader(config), lambda: check_pcsc(config),
               lambda: check_camera(config), lambda: check_gate(config)]
-    if config.authority:        # a one-stop lane: each authority's own outbox, broker and certificate
+    if config.authority:        # a one-stop lane: each authority's own outbox, link, trust store, officers
         from .selftest_onestop import authority_checks
-        checks += authority_checks(config)
+        checks += [*authority_checks(config), lambda: check_clock(config)]
     else:
         checks += [lambda: check_outbox(config), lambda: check_broker(config),
-                   lambda: check_client_certificate(config)]
-    checks += [lambda: check_clock(config), lambda: check_officer_console(config)]
+                   lambda: check_client_certificate(config), lambda: check_clock(config),
+                   lambda: check_officer_console(config)]
     return [_guarded(check) for check in checks]
 
 

@@ -14,8 +14,8 @@ from . import UsageError
 HELP = "on a one-stop config: the authority whose side to show (exit, entry or its country code)"
 
 
-def add_authority_argument(parser) -> None:
-    parser.add_argument("--authority", metavar="ROLE|COUNTRY", help=HELP)
+def add_authority_argument(parser, help_text: str = HELP) -> None:
+    parser.add_argument("--authority", metavar="ROLE|COUNTRY", help=help_text)
 
 
 def side_config(config, authority: str | None, tool: str):

@@ -1,7 +1,10 @@
-"""`gatectl chip verify --sod FILE [--dg N=FILE]... [--at DATE] [--trust-store PATH] [--json]`:
+"""`gatectl chip verify --sod FILE [--dg N=FILE]... [--at DATE] [--trust-store PATH | --authority A] [--json]`:
 passive authentication of a chip dump (the files `gatectl chip read --out` writes, or any dump).
 
-Without --trust-store the config's csca_dir and master_list_roots are used. Exit 0 when passive
+Without --trust-store the config's csca_dir and master_list_roots are used. On a one-stop config
+`--authority exit|entry|COUNTRY` verifies against that authority's trust store (its own csca_dir,
+or the lane's [smartcard] store it shares), as the gate judges the chip for that authority; without
+it, the lane's [smartcard] store (as `gatectl pki`). Exit 0 when passive
 authentication passes, 1 when a check fails, 2 for usage or unreadable input.
 """
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import EXIT_FAILED, EXIT_OK, UsageError
+from .authority_arg import add_authority_argument, side_config
 
 MAX_DUMP_BYTES = 1 << 20  # as the LDS parsers' own bound
 
@@ -25,6 +29,8 @@ def register(actions) -> None:
                      help="a certificate a master list's signer may chain to (repeatable)")
     cmd.add_argument("--config", default="config/default.toml", help="csca_dir when --trust-store is absent")
     cmd.add_argument("--json", action="store_true")
+    add_authority_argument(cmd, "on a one-stop config: verify against this authority's trust store "
+                                "(exit, entry or its country code)")
     cmd.set_defaults(func=run_verify)
 
 
@@ -66,13 +72,17 @@ def _data_group(spec: str) -> tuple[int, bytes]:
 def _store(args):
     from .chip_cmd import trust_store
     if args.trust_store is not None:
+        if args.authority is not None:
+            raise UsageError("--trust-store and --authority: give one (--authority takes the store from the config)")
         return trust_store(args.trust_store, args.ml_root)
     from firmware_app.config import load_config
     from firmware_app.errors import ConfigError
     try:
-        section = load_config(args.config).smartcard
+        config = load_config(args.config)
     except ConfigError as exc:
         raise UsageError(f"config {args.config}: {'; '.join(exc.problems)}") from exc
+    section = config.smartcard if args.authority is None else \
+        side_config(config, args.authority, "chip verify").smartcard
     if not Path(section.csca_dir).is_dir():
         raise UsageError(f"no trust store: {section.csca_dir} is not a directory (give --trust-store)")
     return trust_store(Path(section.csca_dir), list(section.master_list_roots) + args.ml_root)

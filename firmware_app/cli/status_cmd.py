@@ -1,8 +1,12 @@
 """`gatectl status [--config F | --socket PATH] [--json]`: the running appliance, asked over its
 local status socket (group members of gate-app's group, or root).
 
-Exit 0: in service and every component ok; 1: answered, but out of service or a component is not
-ok; 2: no answer (gate-app not running, wrong socket, no permission) or config unusable.
+On a one-stop post the outbox is each authority's (`outbox exit: ...`, `outbox entry: ...`), and
+an outbox that cannot be read is named as its authority's (`ERROR ...`).
+
+Exit 0: in service, every component ok and every outbox readable; 1: answered, but out of service,
+a component not ok or an outbox unreadable; 2: no answer (gate-app not running, wrong socket, no
+permission) or config unusable.
 """
 from __future__ import annotations
 
@@ -46,17 +50,39 @@ def _configured_socket(path: str) -> Path:
 
 def healthy(body: dict) -> bool:
     components = body.get("devices") or {}
-    return body.get("state") not in NOT_IN_SERVICE and "error" not in body and \
+    return body.get("state") not in NOT_IN_SERVICE and "error" not in body and not outbox_errors(body) and \
         all(isinstance(c, dict) and c.get("status") == "ok" for c in components.values())
 
 
+def outboxes(body: dict) -> dict[str, dict]:
+    """The outbox by its owner: "" for the lane's one outbox, each role's on a one-stop post."""
+    given = body.get("outbox")
+    outbox: dict = given if isinstance(given, dict) else {}
+    authorities = outbox.get("authorities")
+    if isinstance(authorities, dict):
+        return {str(role): entry if isinstance(entry, dict) else {} for role, entry in authorities.items()}
+    return {"": outbox}
+
+
+def outbox_errors(body: dict) -> dict[str, str]:
+    """The outboxes that could not be read (a record may not be kept): not in service."""
+    return {owner: str(entry["error"]) for owner, entry in outboxes(body).items() if "error" in entry}
+
+
+def _outbox_line(owner: str, outbox: dict) -> str:
+    label = f"outbox {owner}" if owner else "outbox"
+    if "error" in outbox:
+        return f"{label}: ERROR {outbox['error']}"
+    return (f"{label}: {outbox.get('pending', '?')} pending, {outbox.get('unreceipted', '?')} unreceipted "
+            f"(oldest {outbox.get('oldest_unreceipted_age_s', 0):.0f} s), "
+            f"{outbox.get('dead_letters', '?')} dead letters")
+
+
 def text(body: dict) -> str:
-    outbox, versions, cert = body.get("outbox") or {}, body.get("versions") or {}, body.get("certificate") or {}
+    versions, cert = body.get("versions") or {}, body.get("certificate") or {}
     lines = [f"{body.get('device_id', '?')}: {body.get('state', '?')} (mode {body.get('mode', '?')}), "
              f"up {body.get('uptime_s', 0):.0f} s, version {versions.get('app', '?')}",
-             f"outbox: {outbox.get('pending', '?')} pending, {outbox.get('unreceipted', '?')} unreceipted "
-             f"(oldest {outbox.get('oldest_unreceipted_age_s', 0):.0f} s), "
-             f"{outbox.get('dead_letters', '?')} dead letters",
+             *[_outbox_line(owner, outbox) for owner, outbox in outboxes(body).items()],
              f"certificate: {cert.get('not_after', 'none')} ({cert.get('days_left', '?')} days left)"]
     for name, entry in sorted((body.get("devices") or {}).items()):
         lines.append(f"  {name}: {entry.get('status')} {entry.get('detail', '')} {entry.get('note', '')}".rstrip())

@@ -4,6 +4,13 @@
                                                             # installed), 1 rolled back or failed
     gatectl update keep FILE.deb     # register the installed version's package (apt/image installs)
     gatectl update status [--json]   # installed version, kept packages, the last update's result
+    gatectl update run-requests [--authority ROLE|COUNTRY] [--json]   # the signed update-apply
+                                     # commands gate-app downloaded (border-gate-update.service)
+
+The software is the device's: apply, keep and status act on the one installation both authorities
+of a one-stop post share. run-requests checks each request with the keys of the BMIS that sent it:
+on a one-stop config `--authority` names that BMIS (its [authority.bmis] command_keys_dir and topic
+prefix) and is required; only the requests that came in under its topic root are taken.
 
 Exit 2: config unusable, package invalid or not matching --sha256, no package to roll back to
 (`--allow-no-rollback` overrides that, for a first install by hand), or another update running.
@@ -12,6 +19,8 @@ from __future__ import annotations
 
 import json
 import sys
+
+from .authority_arg import add_authority_argument, side_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +43,8 @@ def register(groups) -> None:
         parser.add_argument("--config", default="config/default.toml")
         parser.add_argument("--json", action="store_true")
         parser.set_defaults(func=func)
+    add_authority_argument(requests, "on a one-stop config: run the requests of this authority's BMIS, checked "
+                                     "with its keys (exit, entry or its country code)")
 
 
 def _updater(args):
@@ -79,24 +90,31 @@ def run_keep(args) -> int:
 
 
 def run_requests(args) -> int:
+    from firmware_app.errors import ConfigError, GateError
+    try:
+        results = _request_runner(args).run()
+    except (ConfigError, GateError) as exc:
+        return _refused(exc)
+    print(json.dumps(results, indent=2) if args.json else
+          "\n".join(f"{r['request']}: {r['outcome']} {r.get('detail', '')}" for r in results) or "no requests")
+    return EXIT_OK if all(r["outcome"] in ("updated", "unchanged") for r in results) else EXIT_FAILED
+
+
+def _request_runner(args):
+    """The device's updater, with the keys and topic root of the BMIS whose requests are run: the
+    lane's [bmis], or on a one-stop post the chosen authority's [authority.bmis] (its requests only)."""
     from pathlib import Path
 
     from firmware_app.bmis.commands.signing import TrustStore
     from firmware_app.config import load_config
     from firmware_app.deploy.request_runner import RequestRunner
     from firmware_app.deploy.wiring import updater_from_config
-    from firmware_app.errors import ConfigError, GateError
-    try:
-        config = load_config(args.config)
-        keys = Path(config.bmis.command_keys_dir)
-        trust = TrustStore.from_directory(keys) if keys.is_dir() else TrustStore()
-        runner = RequestRunner(updater_from_config(config), trust, f"{config.bmis.prefix}/v1/{config.device.id}")
-        results = runner.run()
-    except (ConfigError, GateError) as exc:
-        return _refused(exc)
-    print(json.dumps(results, indent=2) if args.json else
-          "\n".join(f"{r['request']}: {r['outcome']} {r.get('detail', '')}" for r in results) or "no requests")
-    return EXIT_OK if all(r["outcome"] in ("updated", "unchanged") for r in results) else EXIT_FAILED
+    config = load_config(args.config)
+    bmis = side_config(config, args.authority, "update run-requests").bmis
+    keys = Path(bmis.command_keys_dir)
+    trust = TrustStore.from_directory(keys) if keys.is_dir() else TrustStore()
+    return RequestRunner(updater_from_config(config), trust, f"{bmis.prefix}/v1/{config.device.id}",
+                         own_root_only=bool(config.authority))
 
 
 def run_status(args) -> int:

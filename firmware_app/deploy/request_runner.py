@@ -56,16 +56,28 @@ def verify_request(path: Path, *, trust: TrustStore, device_root: str, now: date
 
 class RequestRunner:
     def __init__(self, updater: Updater, trust: TrustStore, device_root: str,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, *, own_root_only: bool = False):
+        """`own_root_only`: on a one-stop post each authority's run (its keys, its topic root) takes
+        only the requests that came in under its own root and leaves the other's in place."""
         self._updater, self._trust, self._root, self._clock = updater, trust, device_root, clock
+        self._own_root_only = own_root_only
         self.directory = spool(updater.settings.data_dir) / "requests"
         self._applied_file = updater.settings.packages_dir / APPLIED
 
     def run(self) -> list[dict]:
         results = []
         for path in sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime):
-            results.append(self._one(path))
+            if not (self._own_root_only and self._foreign(path)):
+                results.append(self._one(path))
         return results
+
+    def _foreign(self, path: Path) -> bool:
+        """Stored from another root (the other authority's); unreadable is not foreign: refused."""
+        try:
+            topic, _ = _stored(path)
+        except (OSError, UpdateRequestInvalid):
+            return False
+        return not topic.startswith(f"{self._root}/")
 
     def _one(self, path: Path) -> dict:
         applied = self._applied()

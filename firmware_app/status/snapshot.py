@@ -39,7 +39,8 @@ def _read(source: Callable[[], Any], what: str) -> Any:
         return {"error": f"{type(exc).__name__}"}
 
 
-def _outbox(counts: Any) -> dict:
+def outbox_summary(counts: Any) -> dict:
+    """OutboxCounts as the snapshot carries them (a dict is taken as it is)."""
     if isinstance(counts, dict):
         return counts
     return {"pending": counts.pending, "unreceipted": counts.unreceipted, "dead_letters": counts.dead_letters,
@@ -51,7 +52,7 @@ def build_snapshot(s: StatusSources) -> dict:
     return {"device_id": s.device_id, "time": s.clock().isoformat(timespec="seconds"),
             "state": _read(s.lane_state, "lane state"), "mode": _read(s.lane_mode, "lane mode"),
             "uptime_s": round(s.monotonic() - s.started, 1),
-            "outbox": _read(lambda: _outbox(s.outbox()), "outbox"),
+            "outbox": _read(lambda: outbox_summary(s.outbox()), "outbox"),
             "devices": _read(s.components, "health"),
             "versions": s.versions, "certificate": _read(s.certificate, "certificate"),
             "last_update": _read(s.last_update, "last update"),
