@@ -10,8 +10,20 @@ demo: setup
 test: setup
 	.venv/bin/python -m pytest -q tests
 
+# Benches that start pcscd run under the lock the pcscd tests take (only one pcscd per machine):
+# flock waits for a running suite instead of colliding with it. The others run without it.
+PCSCD_LOCK ?= /tmp/pcscd.lock
+PCSCD_BENCHES = chip_hostile_bench chip_read_bench load_bench power_cut_bench soak_bench
+BENCHES = $(sort $(basename $(notdir $(wildcard bench/*_bench.py))))
+BENCH_PYTHON ?= .venv/bin/python
+
 bench: setup
-	.venv/bin/python -m bench
+	@status=0; for name in $(BENCHES); do \
+	  case " $(PCSCD_BENCHES) " in \
+	    *" $$name "*) flock "$(PCSCD_LOCK)" $(BENCH_PYTHON) -m bench "$$name" || status=1;; \
+	    *) $(BENCH_PYTHON) -m bench "$$name" || status=1;; \
+	  esac; \
+	done; exit $$status
 
 clean:
 	rm -rf .venv .setup-stamps

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.load_cpu import CpuShares
 from simulator.memory_probe import ProcessProbe
 from simulator.scenario import Chip, ScenarioError, TravellerSpec
 from simulator.scenario_bench import Bench, BenchUnavailable
@@ -134,18 +135,20 @@ class LaneRun:
     lane: int
     outcomes: list[TravellerOutcome] = field(default_factory=list)
     finished_at: list[float] = field(default_factory=list)      # real seconds since the start
-    cpu_s: list[float] = field(default_factory=list)            # process CPU during the traveller
+    cpu_s: list[float] = field(default_factory=list)            # the traveller's share of the process CPU
     delivery: object = None
     error: str = ""
     gate_events: list = field(default_factory=list)             # GateWatch: sensor and lane transitions
 
 
 def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timing: TimingModel,
-             started: float, progress=lambda lane, number, outcome: None) -> None:
-    """One lane's travellers in order; the lane's delivery is collected at the end."""
+             started: float, progress=lambda lane, number, outcome: None, cpu: CpuShares | None = None) -> None:
+    """One lane's travellers in order; the lane's delivery is collected at the end. `cpu`: shared by
+    the lanes running side by side, so that no traveller is charged the other lane's CPU."""
     from simulator.load_breakdown import GateWatch
     from simulator.scenario_cmd import collect_delivery
     runner = ScenarioRunner(bench, timing)
+    cpu = cpu or CpuShares()
     watch = GateWatch(bench).start()
 
     def done(number: int, front) -> None:
@@ -156,9 +159,12 @@ def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timin
     try:
         pending = None
         for number, spec in enumerate(travellers, start=1):
-            cpu = time.process_time()       # the CPU of a traveller's tail counts in the next one's
-            front = runner.start(number, spec, overlap=True)     # the next starts while they walk out
-            lane.cpu_s.append(time.process_time() - cpu)
+            cpu.start(lane.lane)            # the CPU of a traveller's tail counts in the next one's
+            try:
+                front = runner.start(number, spec, overlap=True)     # the next starts while they walk out
+            finally:
+                spent = cpu.end(lane.lane)      # a stuck traveller stops sharing the CPU too
+            lane.cpu_s.append(spent)
             if pending is not None:
                 done(*pending)
             pending = (number, front)
@@ -194,7 +200,8 @@ def run_load(workdir: Path, faces, travellers: list[TravellerSpec], lanes: int, 
             benches.append(_bench(workdir, faces, lane, benches, timing, bench_options))
         sampler = Sampler(lambda: sum(len(r.outcomes) for r in runs)).start()
         started = time.monotonic()
-        threads = [threading.Thread(target=run_lane, args=(bench, run, share, timing, started, progress),
+        cpu = CpuShares()
+        threads = [threading.Thread(target=run_lane, args=(bench, run, share, timing, started, progress, cpu),
                                     name=f"lane-{run.lane}", daemon=True)
                    for bench, run, share in zip(benches, runs, split(travellers, lanes))]
         for thread in threads:

@@ -132,9 +132,9 @@ def test_every_command_answer_passes_its_schema(tmp_path, name, body):
     alerts = AlertStore.open(tmp_path / f"{uuid.uuid4()}-alerts.db", lambda: NOW)
     processor = CommandProcessor(CommandSettings("gates", "gate-p"), trust=TrustStore(),
                                  journal=CommandJournal.in_memory(), alerts=alerts, lane=_Lane(), clock=lambda: NOW)
-    link._handle_command = processor.handle
+    link.commands.handle = processor.handle
     from firmware_app.bmis.mqtt_client import Incoming
     incoming = Incoming(f"gates/v1/gate-p/cmd/{name}", json.dumps(body).encode(), None, b"c")
-    link._answer(incoming, link._run_handler(incoming))
+    link.commands.answer(incoming, link.commands.run(incoming))
     results = [m for m in stored(link) if m["schema"].startswith("cmd-result/")]
     assert len(results) == 1

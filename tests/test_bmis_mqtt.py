@@ -160,7 +160,7 @@ def answers(link) -> list[dict]:
 
 def run_commands(link, incoming: list[Incoming]) -> None:
     for item in incoming:
-        link._answer(item, link._run_handler(item))
+        link.commands.answer(item, link.commands.run(item))
 
 
 def test_default_handler_nacks_and_answers_on_the_response_topic_with_correlation(tmp_path):

@@ -202,6 +202,20 @@ def test_a_post_without_length_is_refused(kiosk, received):
     assert received == []
 
 
+@pytest.mark.parametrize(("body", "length", "status"), [
+    (b"token=a&b=1&c=2", None, 400),     # more fields than the form has: refused, not a dropped connection
+    (b"token=a", "+7", 411),             # a length int() would take but HTTP does not
+    (b"token=a", "99", 400),             # the peer sends less than it announced, then stops writing
+])
+def test_a_hostile_session_form_is_answered_with_a_refusal(kiosk, body, length, status):
+    with socket.create_connection(("127.0.0.1", kiosk.port), timeout=5) as sock:
+        sock.sendall(f"POST /session HTTP/1.0\r\nHost: 127.0.0.1:{kiosk.port}\r\n"
+                     f"Content-Type: application/x-www-form-urlencoded\r\n"
+                     f"Content-Length: {length or len(body)}\r\n\r\n".encode() + body)
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(200).startswith(f"HTTP/1.0 {status} ".encode())
+
+
 def test_a_failing_lane_callback_gives_503_and_the_server_keeps_serving(clock):
     def broken(_):
         raise RuntimeError("lane queue gone")

@@ -224,6 +224,11 @@ def test_no_personal_data_in_logs_above_debug(bench, caplog):
     assert "T-9" in loud        # ids are fine: the audit trail needs them
 
 
+def test_a_form_with_too_many_fields_is_refused_not_dropped(bench):
+    answer = bench.client().post("/login", {f"field{n}": "x" for n in range(9)})
+    assert answer.status == 400 and [r.action for r in bench.audit.rows()] == []
+
+
 def test_an_answer_the_audit_cannot_record_is_not_handed_to_the_lane(bench):
     bench.desk.request_review("T-10", PASS, EVIDENCE)
     client = signed_in(bench)

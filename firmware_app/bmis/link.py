@@ -10,30 +10,29 @@ Every add is durable before it returns. Status is retained and republished on ev
 `handle_command` on a worker thread, and answered on cmd-result with the request's correlation data.
 Receipts from the BMIS arrive on the gate's own `receipt` topic: validated here, committed by the
 pump. A refused subscription (commands or receipts) or a broker that stops acknowledging is an
-alarm, and health reports the link `degraded` while it lasts.
+alarm, and health reports the link `degraded` while it lasts. The commands' queue, worker loop and
+answers are link_commands.py's `CommandDesk` (`link.commands`).
 """
 from __future__ import annotations
 
 import enum
 import logging
-import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .contract import Envelope, Identity, MessageKind, command_filter, device_root, parse_receipt, receipt_topic
+from .contract import Envelope, Identity, MessageKind, command_filter, parse_receipt, receipt_topic
 from .errors import BmisLinkError, ContractViolation, OutboxFull
 from .health import HEALTH_INFO_FIELDS, ComponentStatus, component_entry, health_components
-from .mqtt_client import REASON_IMPLEMENTATION_SPECIFIC, BrokerConnection, Callbacks, Incoming, Will
+from .link_commands import CommandDesk, CommandHandler, nack_not_implemented
+from .mqtt_types import REASON_IMPLEMENTATION_SPECIFIC, BrokerConnection, Callbacks, Incoming, Will
 from .outbox.queue import Outbox, PendingMessage
 from .pump import OutboxPump
 
 log = logging.getLogger(__name__)
-CommandHandler = Callable[[str, bytes, "str | None", "bytes | None"], dict]
 HealthSource = Callable[[], Mapping[str, Mapping[str, str]]]   # component -> {"status": ..., "detail": ...}
-COMMAND_QUEUE_SIZE = 64
 
 
 STATS_NAMESPACE = uuid.UUID("6f1c2a3e-8d4b-5e7f-9a1b-2c3d4e5f6a7b")   # fixed: ids must be stable
@@ -59,12 +58,6 @@ class GateState(str, enum.Enum):
 ConnectionFactory = Callable[[Callbacks, tuple[str, ...], Will], BrokerConnection]
 
 
-def nack_not_implemented(topic: str, payload: bytes, response_topic: str | None,
-                         correlation_data: bytes | None) -> dict:
-    """Stand-in until a command processor is wired: every command is refused, with a reason."""
-    return {"status": "nack", "reason": "not_implemented"}
-
-
 class BmisLink:
     def __init__(self, outbox: Outbox, *, connection_factory: ConnectionFactory,
                  handle_command: CommandHandler = nack_not_implemented, window: int = 32,
@@ -73,7 +66,9 @@ class BmisLink:
                  health_source: HealthSource | None = None, health_interval_s: float = 60.0,
                  ack_timeout_s: float = 60.0, health_info: Callable[[], Mapping[str, Any]] | None = None):
         self.outbox, self.identity = outbox, outbox.identity
-        self._factory, self._handle_command = connection_factory, handle_command
+        self._factory = connection_factory
+        self.commands = CommandDesk(self.identity, handle_command, self._store_answer,
+                                    lambda detail: self._alarm_quietly("command_refused", Severity.CRITICAL, detail))
         self._on_sent = on_sent
         self.pump = OutboxPump(outbox, window=window, retry_no_subscribers=retry_no_subscribers,
                                retry_delay_s=retry_delay_s, on_refused=self._message_refused,
@@ -84,7 +79,6 @@ class BmisLink:
         self._ack_alarm_active = False
         self.invalid_receipts = 0
         self._status: dict[str, Any] = {"state": GateState.ONLINE.value}
-        self._commands: queue.Queue[Incoming | None] = queue.Queue(COMMAND_QUEUE_SIZE)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._connection: BrokerConnection | None = None
@@ -107,7 +101,7 @@ class BmisLink:
         self._connection = self._factory(callbacks, subscriptions, Will(will.topic, will.payload, retain=True))
         self.pump.attach(self._connection)
         self._threads = [threading.Thread(target=self.pump.run, args=(self._stop,), name="bmis-pump", daemon=True),
-                         threading.Thread(target=self._command_worker, name="bmis-commands", daemon=True)]
+                         threading.Thread(target=self.commands.work, name="bmis-commands", daemon=True)]
         if self._health_source is not None:
             self._threads.append(threading.Thread(target=self._health_loop, name="bmis-health", daemon=True))
         for thread in self._threads:
@@ -127,7 +121,7 @@ class BmisLink:
         self.wait_drained(drain_timeout_s)
         self._stop.set()
         self.pump.notify()
-        self._commands.put(None)
+        self.commands.close()
         for thread in self._threads:
             thread.join(timeout=5)
         self._connection.stop()
@@ -341,15 +335,12 @@ class BmisLink:
         except BmisLinkError as exc:
             log.critical("cannot queue the dropped-command alarm: %s", exc)
 
-    # -- commands --------------------------------------------------------------------------------
+    # -- commands and receipts -------------------------------------------------------------------
     def _on_message(self, incoming: Incoming) -> None:
         if incoming.topic == self._receipt_topic:
             self._on_receipt(incoming)
-            return
-        try:
-            self._commands.put_nowait(incoming)
-        except queue.Full:
-            self._answer(incoming, {"status": "nack", "reason": "busy"})
+        else:
+            self.commands.offer(incoming)
 
     def _on_receipt(self, incoming: Incoming) -> None:
         try:
@@ -360,54 +351,5 @@ class BmisLink:
             return
         self.pump.on_receipt(msg_ids)
 
-    def _command_worker(self) -> None:
-        while True:
-            incoming = self._commands.get()
-            if incoming is None:
-                return
-            self._answer(incoming, self._run_handler(incoming))
-
-    def _run_handler(self, incoming: Incoming) -> dict:
-        try:
-            result = self._handle_command(incoming.topic, incoming.payload, incoming.response_topic,
-                                          incoming.correlation_data)
-        except Exception as exc:
-            # Type only above DEBUG: the message of an unexpected error may echo the command's payload.
-            log.error("command handler failed on %s: %s", incoming.topic, type(exc).__name__)
-            log.debug("command handler failure", exc_info=True)
-            return {"status": "nack", "reason": "internal_error"}
-        return result if isinstance(result, dict) else {"status": "nack", "reason": "internal_error"}
-
-    def _answer(self, incoming: Incoming, result: dict) -> None:
-        data = {"topic": incoming.topic[:256], **result}
-        if result.get("alarm") is True:
-            self._command_alarm(data)
-        topic = self._result_topic(incoming.response_topic)
-        try:
-            self._add(MessageKind.CMD_RESULT, data, correlation=incoming.correlation_data, topic=topic)
-        except BmisLinkError as exc:
-            log.error("cannot answer command on %s: %s", incoming.topic, exc)
-            fallback = {"topic": data["topic"], "status": "nack", "reason": "internal_error"}
-            self._add_quietly(MessageKind.CMD_RESULT, fallback, incoming.correlation_data, topic)
-
-    def _command_alarm(self, data: dict) -> None:
-        """A command refused for security reasons (bad or missing signature) is reported at once."""
-        detail = f"{data.get('command')}: {data.get('reason')}"[:512]
-        try:
-            self.raise_alarm("command_refused", Severity.CRITICAL, detail=detail)
-        except BmisLinkError as exc:
-            log.critical("cannot queue the command alarm: %s", exc)
-
-    def _add_quietly(self, kind: MessageKind, data: dict, correlation: bytes | None, topic: str) -> None:
-        try:
-            self._add(kind, data, correlation=correlation, topic=topic)
-        except BmisLinkError as exc:
-            log.critical("cannot queue %s: %s", kind.suffix, exc)
-
-    def _result_topic(self, response_topic: str | None) -> str:
-        """The requester's response topic when the gate may publish there, else the gate's cmd-result."""
-        own = f"{device_root(self.identity.prefix, self.identity.device_id)}/{MessageKind.CMD_RESULT.suffix}"
-        if response_topic and (response_topic == own or response_topic.startswith(own + "/")) \
-                and "+" not in response_topic and "#" not in response_topic and len(response_topic) <= 256:
-            return response_topic
-        return own
+    def _store_answer(self, data: dict, correlation: bytes | None, topic: str) -> None:
+        self._add(MessageKind.CMD_RESULT, data, correlation=correlation, topic=topic)

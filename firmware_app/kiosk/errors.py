@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import GateError
+from ..http_request import RequestRefused
 
 
 class KioskError(GateError):
@@ -16,10 +17,5 @@ class KioskConfigError(KioskError):
     """The kiosk cannot start as configured (missing translation, address not loopback...)."""
 
 
-class RequestRejected(KioskError):
+class RequestRejected(KioskError, RequestRefused):
     """A request to the kiosk server that is refused (not loopback, too big, malformed)."""
-
-    def __init__(self, status: int, reason: str):
-        self.status = status
-        self.reason = reason
-        super().__init__(f"{status}: {reason}")

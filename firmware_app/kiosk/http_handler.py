@@ -10,10 +10,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs
 
+from ..http_request import form_fields, read_body, status_phrase
 from .auth import matches, presented, session_cookie
 from .errors import RequestRejected
 from .inputs import INPUT_PATHS, MAX_BODY_BYTES, parse_input
@@ -112,7 +111,7 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         Origin): a matching token gets the session cookie and a redirect to the page."""
         if self.headers.get_content_type() != "application/x-www-form-urlencoded":
             raise RequestRejected(415, "form only")
-        form = parse_qs(self._read_body().decode("ascii", "replace"), max_num_fields=2)
+        form = form_fields(self._read_body(), 2, RequestRejected)
         tokens = form.get("token") or []
         if not matches(tokens[0] if tokens else None, self.kiosk.token):
             raise RequestRejected(403, "wrong kiosk token")
@@ -125,13 +124,7 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _read_body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise RequestRejected(411, "Content-Length required") from None
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise RequestRejected(413, "body too large")
-        return self.rfile.read(length)
+        return read_body(self.headers, self.rfile, MAX_BODY_BYTES, refuse=RequestRejected)
 
     def _stream_events(self) -> None:
         channel = self.kiosk.channel
@@ -165,11 +158,7 @@ class KioskRequestHandler(BaseHTTPRequestHandler):
         """The stdlib's own refusals (malformed request line, headers too long...), answered in JSON
         like ours and without echoing anything the peer sent."""
         self.close_connection = True
-        try:
-            phrase = HTTPStatus(code).phrase
-        except ValueError:
-            phrase = "error"
-        self._send_json(code, {"ok": False, "error": phrase})
+        self._send_json(code, {"ok": False, "error": status_phrase(code)})
 
     def _send_file(self, path) -> None:
         try:

@@ -1,10 +1,10 @@
 """What the traveller can ask from the page, and strict parsing of the page's POST bodies."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import Enum
 
+from ..http_request import json_object
 from .errors import RequestRejected
 
 MAX_BODY_BYTES = 256
@@ -34,7 +34,7 @@ def parse_input(kind: InputKind, body: bytes, offered: tuple[str, ...]) -> Trave
     """Decode a POST body (a small JSON object) into a TravellerInput or raise RequestRejected."""
     if len(body) > MAX_BODY_BYTES:
         raise RequestRejected(413, "body too large")
-    data = _json_object(body)
+    data = json_object(body, RequestRejected)
     if kind is InputKind.LANGUAGE:
         language = data.get("language")
         if not isinstance(language, str) or language not in offered:
@@ -43,16 +43,6 @@ def parse_input(kind: InputKind, body: bytes, offered: tuple[str, ...]) -> Trave
         return TravellerInput(kind, language)
     _only_keys(data, set())
     return TravellerInput(kind)
-
-
-def _json_object(body: bytes) -> dict:
-    try:
-        data = json.loads(body.decode("utf-8")) if body.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise RequestRejected(400, "body is not JSON") from None
-    if not isinstance(data, dict):
-        raise RequestRejected(400, "body must be a JSON object")
-    return data
 
 
 def _only_keys(data: dict, allowed: set[str]) -> None:

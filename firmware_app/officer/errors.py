@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import GateError
+from ..http_request import RequestRefused
 
 
 class OfficerError(GateError):
@@ -20,9 +21,5 @@ class StaleReview(OfficerError):
     """A decision for a transaction the lane is no longer waiting for (ended, timed out, decided)."""
 
 
-class Refused(OfficerError):
+class Refused(OfficerError, RequestRefused):
     """An HTTP request the console refuses (status + a short reason, never echoing the request)."""
-
-    def __init__(self, status: int, reason: str):
-        self.status, self.reason = status, reason
-        super().__init__(f"{status}: {reason}")

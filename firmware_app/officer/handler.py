@@ -12,8 +12,9 @@ import logging
 import ssl
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
+from ..http_request import form_fields, read_body, status_phrase
 from . import page
 from .errors import OfficerError, Refused
 from .sessions import expired_cookie, session_id
@@ -141,13 +142,8 @@ class OfficerRequestHandler(BaseHTTPRequestHandler):
         self._check_origin()
         if self.headers.get_content_type() != "application/x-www-form-urlencoded":
             raise Refused(415, "form posts only")
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise Refused(411, "Content-Length required") from None
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise Refused(413, "form too large")
-        return parse_qs(self.rfile.read(length).decode("utf-8", "replace"), max_num_fields=8)
+        body = read_body(self.headers, self.rfile, MAX_BODY_BYTES, what="form", refuse=Refused)
+        return form_fields(body, 8, Refused)
 
     def _check_origin(self) -> None:
         """A POST from another site's page is refused even before its cookie would be looked at."""
@@ -183,11 +179,7 @@ class OfficerRequestHandler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The stdlib's own refusals, without echoing what the peer sent."""
         self.close_connection = True
-        try:
-            phrase = HTTPStatus(code).phrase
-        except ValueError:
-            phrase = "error"
-        self._send(code, "text/plain; charset=utf-8", phrase.encode())
+        self._send(code, "text/plain; charset=utf-8", status_phrase(code).encode())
 
     def log_message(self, format: str, *args) -> None:
         log.debug("officer http: " + format, *args)

@@ -9,16 +9,8 @@ Each list (`list_id`) has one kind and an increasing integer version. An update 
 version's rows, moves the list's `active_version` pointer and drops the old rows in ONE
 transaction, so another connection sees the old or the new list, never a mix. The in-memory
 index is then rebuilt from the database and swapped in one assignment. A delta must name the
-active version as its base, else AlertVersionConflict (the BMIS then sends a full replace).
-
-Staging (at the end of this module) of a list replaced in several parts (a national list does not fit one MQTT message).
-
-Each part is its own signed command: {"list_id", "kind", "version", "part": k, "parts": n,
-"entries": [...]}. Parts wait in `alert_staging` (never seen by readers) until all n are in; then
-the store copies them into `alert_entries` and moves the pointer in the same transaction as the
-last part. A part sent again replaces its earlier copy; an entry id in two parts is refused.
-Parts of an older version than one being staged are refused; a newer version drops the older one.
-These functions run inside the store's write transaction.
+active version as its base, else AlertVersionConflict (the BMIS then sends a full replace). A list
+too large for one message is replaced in parts, staged by staging.py inside the same transactions.
 """
 from __future__ import annotations
 
@@ -52,6 +44,8 @@ from .entries import (
     parse_list_id,
     parse_version,
 )
+from .staging import SCHEMA as STAGING_SCHEMA
+from .staging import forget_staged, parse_part, promote, stage_part
 
 MAX_ENTRIES = 1_000_000
 _SCHEMA = """
@@ -67,6 +61,8 @@ _COLUMNS = ("list_id", "version", "entry_id", "category", "issuing_state", "numb
             "primary_name", "secondary_name", "birth_date")
 _INSERT = (f"INSERT OR REPLACE INTO alert_entries ({', '.join(_COLUMNS)}) "
            f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
+# The store and its staging tables are one file, one schema.
+SCHEMA = Schema("alert store", (Migration.sql(1, "baseline", _SCHEMA + STAGING_SCHEMA),))
 
 Record = DocumentRecord | PersonRecord
 
@@ -204,8 +200,7 @@ class AlertStore:
             [list_id, kind.value, version, count, self._clock().isoformat()])
         self._db.execute("DELETE FROM alert_entries WHERE list_id = ? AND version <> ?",
                          [list_id, version])
-        for table in ("alert_staging", "alert_parts"):  # parts of superseded versions
-            self._db.execute(f"DELETE FROM {table} WHERE list_id = ? AND version <= ?", [list_id, version])
+        forget_staged(self._db, list_id, version)
 
     def replace(self, list_id: object, kind: object, version: object, entries: object) -> int:
         """Install a whole new version of a list; returns its entry count."""
@@ -330,80 +325,3 @@ def _parse_removals(remove: object) -> list[str]:
     if len(remove) > MAX_ENTRIES or len(set(remove)) != len(remove):
         raise AlertListInvalid("remove: too many or duplicate entry ids")
     return remove
-
-
-# -- staging of a list sent in parts (runs inside the store's write transaction) -------------------
-MAX_PARTS = 1000
-STAGING_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alert_staging (
-  list_id TEXT NOT NULL, version INTEGER NOT NULL, part INTEGER NOT NULL, entry_id TEXT NOT NULL,
-  category TEXT NOT NULL, issuing_state TEXT, number TEXT, primary_name TEXT, secondary_name TEXT,
-  birth_date TEXT, PRIMARY KEY (list_id, version, entry_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alert_parts (
-  list_id TEXT NOT NULL, version INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,
-  kind TEXT NOT NULL, PRIMARY KEY (list_id, version, part));
-"""
-# The store and its staging tables are one file, one schema.
-SCHEMA = Schema("alert store", (Migration.sql(1, "baseline", _SCHEMA + STAGING_SCHEMA),))
-
-_ENTRY_COLUMNS = ("entry_id", "category", "issuing_state", "number", "primary_name",
-                  "secondary_name", "birth_date")
-
-
-def parse_part(part: object, parts: object) -> tuple[int, int]:
-    number, total = _part_count(part, "part"), _part_count(parts, "parts")
-    if number > total:
-        raise AlertListInvalid("part must not exceed parts")
-    return number, total
-
-
-def _part_count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PARTS:
-        raise AlertListInvalid(f"{what} must be an integer 1..{MAX_PARTS}")
-    return value
-
-
-def _check_other_versions(db: sqlite_utils.Database, list_id: str, version: int) -> None:
-    newest = db.execute("SELECT max(version) FROM alert_parts WHERE list_id = ?", [list_id]).fetchone()[0]
-    if newest is not None and newest > version:
-        raise AlertVersionConflict(list_id, version, newest)
-    db.execute("DELETE FROM alert_staging WHERE list_id = ? AND version < ?", [list_id, version])
-    db.execute("DELETE FROM alert_parts WHERE list_id = ? AND version < ?", [list_id, version])
-
-
-def _check_same_shape(db: sqlite_utils.Database, list_id: str, version: int, kind: ListKind,
-                      parts: int) -> None:
-    shapes = db.execute("SELECT DISTINCT parts, kind FROM alert_parts WHERE list_id = ? AND version = ?",
-                        [list_id, version]).fetchall()
-    if shapes and shapes != [(parts, kind.value)]:
-        raise AlertListInvalid("parts and kind must be the same in every part of a version")
-
-
-def stage_part(db: sqlite_utils.Database, list_id: str, version: int, kind: ListKind, part: int,
-               parts: int, rows: list[tuple]) -> int:
-    """Store one part (rows as alert_entries rows); returns how many parts are now in."""
-    _check_other_versions(db, list_id, version)
-    _check_same_shape(db, list_id, version, kind, parts)
-    db.execute("DELETE FROM alert_staging WHERE list_id = ? AND version = ? AND part = ?",
-               [list_id, version, part])
-    try:
-        db.conn.executemany(
-            f"INSERT INTO alert_staging (list_id, version, part, {', '.join(_ENTRY_COLUMNS)}) "
-            f"VALUES (?, ?, ?, {', '.join('?' for _ in _ENTRY_COLUMNS)})",
-            [(list_id, version, part, *row[2:]) for row in rows])
-    except sqlite3.IntegrityError:
-        raise AlertListInvalid("an entry id appears in two parts") from None
-    db.execute("INSERT OR REPLACE INTO alert_parts (list_id, version, part, parts, kind) "
-               "VALUES (?, ?, ?, ?, ?)", [list_id, version, part, parts, kind.value])
-    return db.execute("SELECT count(*) FROM alert_parts WHERE list_id = ? AND version = ?",
-                      [list_id, version]).fetchone()[0]
-
-
-def promote(db: sqlite_utils.Database, list_id: str, version: int) -> None:
-    """Copy a complete staged version into alert_entries and forget the staging."""
-    columns = ", ".join(_ENTRY_COLUMNS)
-    db.execute(f"INSERT INTO alert_entries (list_id, version, {columns}) "
-               f"SELECT list_id, version, {columns} FROM alert_staging WHERE list_id = ? AND version = ?",
-               [list_id, version])
-    db.execute("DELETE FROM alert_staging WHERE list_id = ?", [list_id])
-    db.execute("DELETE FROM alert_parts WHERE list_id = ?", [list_id])
