@@ -1,4 +1,6 @@
 # Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
+# pytest-xdist workers; tests/conftest.py keeps each file, and all pcscd users, on one worker
+TEST_WORKERS ?= 2
 .PHONY: setup demo test bench clean package lock
 
 setup:
@@ -8,7 +10,7 @@ demo: setup
 	.venv/bin/gatesim demo
 
 test: setup
-	.venv/bin/python -m pytest -q tests
+	.venv/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests
 
 bench: setup
 	.venv/bin/python -m bench
