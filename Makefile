@@ -1,4 +1,6 @@
 # Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
+# pytest-xdist workers; tests/conftest.py keeps each file, and all pcscd users, on one worker
+TEST_WORKERS ?= 2
 .PHONY: setup demo test bench clean package lock
 
 setup:
@@ -8,7 +10,7 @@ demo: setup
 	.venv/bin/gatesim demo
 
 test: setup
-	.venv/bin/python -m pytest -q tests
+	.venv/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests
 
 # Benches that start pcscd run under the lock the pcscd tests take (only one pcscd per machine):
 # flock waits for a running suite instead of colliding with it. The others run without it.

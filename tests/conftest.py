@@ -1,6 +1,7 @@
 """Shared test fixtures. ../shared/data is read in place; tests that need it skip when absent."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,35 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA} (checkout without ../shared/data)")
     return SHARED_DATA
+
+
+# --- two workers (`make test` runs pytest-xdist with --dist loadgroup) ----------------------------
+# Only one pcscd can run on a machine, so every file that may start one (directly, through a bench,
+# the demo or a gatesim command) shares one group and runs on one worker, in order; every other file
+# is its own group, so its module-scoped brokers and appliances are built once. A file is a pcscd
+# user when it or a local helper module it imports names one of these; a wrong "yes" only costs
+# parallelism, so the list is broad.
+PCSCD_USER = re.compile(r"pcsc|vpcd|vchip|gatesim|scenario|demo|bench|load_run|gate_app|chip_cmd|power_cut"
+                        r"|smartcard_driver|deploy_fixtures|officer_helpers")
+LOCAL_IMPORT = re.compile(r"^\s*(?:from|import)\s+(\w+)", re.MULTILINE)
+
+
+def _may_start_pcscd(path: Path, seen: set[Path] | None = None) -> bool:
+    seen = set() if seen is None else seen
+    if path in seen or not path.is_file():
+        return False
+    seen.add(path)
+    text = path.read_text(encoding="utf-8")
+    if PCSCD_USER.search(text):
+        return True
+    return any(_may_start_pcscd(path.parent / f"{name}.py", seen) for name in LOCAL_IMPORT.findall(text)
+               if name != "conftest")
+
+
+def pytest_collection_modifyitems(config, items):
+    verdicts: dict[Path, bool] = {}
+    for item in items:
+        path = Path(item.path)
+        if path not in verdicts:
+            verdicts[path] = _may_start_pcscd(path)
+        item.add_marker(pytest.mark.xdist_group("pcscd" if verdicts[path] else path.name))
