@@ -237,7 +237,7 @@ def test_the_kiosk_serves_each_authoritys_wording_and_the_neutral_referral(tmp_p
 
 
 def test_each_desk_sees_the_chip_as_its_own_trust_store_judged_it():
-    chip = dataclasses.replace(good_chip(), views=((Role.EXIT.value, TrustView(None, None)),))
+    chip = dataclasses.replace(good_chip(), views=((Role.EXIT.value, TrustView(None, None, None)),))
     _, desks, _, _ = split(BAN, VISA, evidence=Evidence(None, chip))
     uto, arc = (desks[role].evidence[-1].chip for role in Role)
     assert uto.passive is None and uto.views == ()               # UTO's own store's view, nothing else

@@ -25,8 +25,10 @@ from firmware_app.emrtd.chip_auth.pace_match import (
 )
 from firmware_app.emrtd.chip_auth.result import ChipCheck, ChipCheckReason
 from firmware_app.emrtd.errors import AuthenticationError
+from firmware_app.emrtd.pa import TrustStore
 from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.emrtd.reader import ReadOptions
+from firmware_app.lane.authority_trust import AuthorityTrust
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.mrz import parse
 from firmware_app.policy import Evidence, InMemoryAlertLists, Outcome, PolicyContext, ReasonCode, decide
@@ -139,6 +141,22 @@ def test_weaker_mapping_through_real_pcscd_refers_the_traveller(document, pcscd_
     assert "ECDH_CAM" in evidence.pace_parameters.detail
     decision = _decide(evidence)
     assert ReasonCode.PACE_DOWNGRADE_SUSPECTED in decision.reasons and decision.outcome is not Outcome.PASS
+
+
+def test_on_a_onestop_lane_each_authority_judges_the_downgrade_with_its_own_store(document):
+    """The lane's own store is unused (both authorities have theirs): the exit authority's store
+    vouches for DG14, so its decision sees the rewrite; the entry authority's store does not, so
+    no signed copy is authentic for it (it refers on its own passive authentication anyway)."""
+    stage = ChipReadStage(lambda: InProcessTransceiver(_chip(document, [GM])), TrustStore(), counter_rng("terminal"),
+                          time.monotonic, lambda: NOW, PortraitVault())
+    stage.authority_trust = AuthorityTrust({"exit": store_for(pki()), "entry": TrustStore()})
+    evidence = stage("t5", parse(TD3, today=NOW.date()), threading.Event())
+    assert not evidence.pace_parameters.performed       # the lane's (unused) store vouches for nothing
+    exit_view, entry_view = evidence.for_authority("exit"), evidence.for_authority("entry")
+    assert exit_view.passive.passed and exit_view.pace_parameters.reason is ChipCheckReason.PARAMETERS_MISMATCH
+    assert ReasonCode.PACE_DOWNGRADE_SUSPECTED in _decide(exit_view).reasons
+    assert not entry_view.passive.passed and not entry_view.pace_parameters.performed
+    assert ReasonCode.PACE_DOWNGRADE_SUSPECTED not in _decide(entry_view).reasons
 
 
 # --- PACE offered but failed: BAC only when the post allows it ---

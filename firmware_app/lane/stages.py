@@ -159,14 +159,16 @@ class ChipReadStage:
         return replace(evidence, views=views) if views else evidence
 
     def _authority_views(self, base: ChipEvidence, read: DocumentRead) -> tuple[tuple[str, TrustView], ...]:
-        """Each authority's own judgement of the same read (a one-stop lane with its own stores)."""
+        """Each authority's own judgement of the same read (a one-stop lane with its own stores). The
+        PACE downgrade check too: a signed copy of the PACEInfos proves something only to an
+        authority whose anchors vouch for its signer (its own PA, its own CAM chain)."""
         if self.authority_trust is None:
             return ()
         views = []
         for role, store in self.authority_trust.stores():
             passive = _passive(read, store, self.now())
-            chip_auth = _card_security_chain(base, read, passive, store, self.now()).chip_auth
-            views.append((role, TrustView(passive, chip_auth)))
+            own = _pace_parameters(_card_security_chain(base, read, passive, store, self.now()), read, passive)
+            views.append((role, TrustView(passive, own.chip_auth, own.pace_parameters)))
         return tuple(views)
 
     def _keep_portrait(self, txn_id: str, read: DocumentRead, vouched: bool,

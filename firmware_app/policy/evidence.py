@@ -29,9 +29,11 @@ class ChipStatus(str, enum.Enum):
 @dataclass(frozen=True)
 class TrustView:
     """One authority's judgement of the chip read against its own trust store (one-stop lane):
-    passive authentication and the PACE-CAM signer chain depend on the anchors; the rest does not."""
+    passive authentication, the PACE-CAM signer chain and the PACE downgrade check (which signed
+    PACEInfos count as authentic) depend on the anchors; the rest does not."""
     passive: PaResult | None
     chip_auth: ChipCheckResult | None
+    pace_parameters: ChipCheckResult | None
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class ChipEvidence:
         view = dict(self.views).get(role)
         if view is None:
             return self
-        return replace(self, passive=view.passive, chip_auth=view.chip_auth, views=())
+        return replace(self, passive=view.passive, chip_auth=view.chip_auth, pace_parameters=view.pace_parameters,
+                       views=())
 
     @classmethod
     def failed(cls, status: ChipStatus, detail: str = "") -> ChipEvidence:
