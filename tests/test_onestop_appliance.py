@@ -156,3 +156,27 @@ def test_an_authority_that_needs_its_absent_store_keeps_the_lane_out_of_service_
     finally:
         appliance.stop()
         gate.stop()
+
+
+@pytest.mark.parametrize("entry_store, lane_fault", [(True, False), (False, True)])
+def test_the_lanes_unusable_store_is_a_fault_only_when_an_authority_relies_on_it(tmp_path, entry_store, lane_fault):
+    """[smartcard] names a master list that is not there: the lane's store does not load. With a
+    store of its own for each authority it judges nothing (no fault); with one authority sharing it
+    the lane is out of service as before."""
+    for country in ("uto", "arc"):
+        (tmp_path / f"{country}-csca").mkdir()
+    own = {Role.EXIT: True, Role.ENTRY: entry_store}
+    parts = [authority(role, tmp_path, None).replace(
+        '[authority.bmis]', f'csca_dir = "{tmp_path / (COUNTRIES[role][0].lower() + "-csca")}"\n[authority.bmis]')
+        if own[role] else authority(role, tmp_path, None) for role in (Role.EXIT, Role.ENTRY)]
+    lane = config_text(tmp_path).replace('[smartcard]\n', f'[smartcard]\nmaster_list = "{tmp_path / "no.ml"}"\n')
+    entry = parts[1].replace("port = 8003", "port = 8004")
+    config = parse_config(lane + '[onestop]\nshared_fields = []\n' + parts[0] + entry)
+    appliance, gate = assembled(config)
+    try:
+        faults = {error.component: kind for kind, error in appliance.faults}
+        assert ("trust store" in faults) is lane_fault
+        assert not any(name.startswith("trust_store_") for name in faults)     # each own store loaded
+    finally:
+        appliance.stop()
+        gate.stop()

@@ -63,6 +63,7 @@ from .field_ops import FieldOps
 from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
 from .onestop import build_onestop, onestop_decider
 from .onestop_officers import OnestopOfficers, build_onestop_officers, officers_enabled
+from .onestop_trust import lane_store_used
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
 from .timesync import ClockState, ClockWatch, probe_from_config
 
@@ -202,16 +203,24 @@ class Appliance:
         return stage if camera is not None else RefusingFaceStage(self._fault_of(Fault.CAMERA))
 
     def _build_chip(self, vault: PortraitVault) -> ChipReadStage:
-        try:
-            store = devices.load_trust_store(self.config)
-        except ComponentUnavailable as exc:
-            self._fault(Fault.TRUST_STORE, exc)
-            store = None            # passive authentication then fails: the lane refers
+        store = self._lane_trust_store()
         section = self.config.smartcard
         budget = ReadBudget(time_s=section.read_timeout_s, min_block=section.min_read_block)
         options = ReadOptions(fallback_to_bac=not section.require_pace)
         return ChipReadStage(devices.chip_opener(self.config), store, self.rng, time.monotonic, self.clock, vault,
                              options=options, budget=budget, decoder=self.decoder)
+
+    def _lane_trust_store(self):
+        """The [smartcard] store; None when it is unusable (passive authentication then fails: the
+        lane refers) or unused (a one-stop lane whose authorities all have their own)."""
+        if not lane_store_used(self.config):
+            log.info("[smartcard] trust store not loaded: each authority judges the chip with its own store")
+            return None
+        try:
+            return devices.load_trust_store(self.config)
+        except ComponentUnavailable as exc:
+            self._fault(Fault.TRUST_STORE, exc)
+            return None
 
     def _build_officer(self, vault: PortraitVault):
         if self.config.authority:       # a one-stop lane: each authority's own console

@@ -10,7 +10,8 @@ A store of its own that is absent (no directory yet) or does not load: that auth
 verify any document. With its `policy.allow_offline` the lane runs and that authority refers every
 traveller (passive authentication `no_trust_store`); without it the lane is out of service (a
 device fault `trust_store_<role>`) until the authority's pki-update gives it a usable store.
-The other authority is unaffected either way.
+The other authority is unaffected either way. When both authorities have stores of their own the
+lane's [smartcard] store judges nothing, so it is not loaded and cannot fault the lane.
 """
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def own_smartcard(config, authority: AuthoritySection):
         return config.smartcard
     return config.smartcard.model_copy(update={"csca_dir": authority.csca_dir, "master_list": authority.master_list,
                                                "master_list_roots": list(authority.master_list_roots)})
+
+
+def lane_store_used(config) -> bool:
+    """Whether the lane's [smartcard] store judges any chip: not on a one-stop lane whose
+    authorities all have stores of their own (it is then neither loaded nor a fault)."""
+    return not config.authority or any(a.csca_dir is None for a in config.authority)
 
 
 class AuthorityStores:
