@@ -78,3 +78,31 @@ def test_the_page_speaks_the_screen_then_its_instruction(kiosk_browser, prompts)
         assert silent.attr("body", "data-speaking") is None
     finally:
         silent.close()
+
+
+ONESTOP = ('[device]\nid = "g"\npost_id = "p"\n[reader]\nurl = "sim://"\n[kiosk]\nlanguages = ["en"]\n'
+           '[onestop]\nshared_fields = []\n'
+           '[[authority]]\nrole = "exit"\ncountry = "UTO"\ndata_dir = "var/u"\n'
+           '[authority.bmis]\nport = 1\ncommand_keys_dir = "var/u/k"\n'
+           '[authority.kiosk.texts.en]\n"title.welcome" = "Leaving Utopia"\n'
+           '[[authority]]\nrole = "entry"\ncountry = "ARC"\ndata_dir = "var/a"\n'
+           '[authority.bmis]\nport = 2\ncommand_keys_dir = "var/a/k"\n')
+
+
+@needs_espeak
+def test_a_onestop_authoritys_wording_is_spoken_as_the_screen_shows_it(prompts, tmp_path):
+    """`gatectl kiosk audio --config` speaks the authorities' wording; prompts made without it are
+    not played for the reworded screens (silence, not the lane's words under the authority's title)."""
+    config = tmp_path / "onestop.toml"
+    config.write_text(ONESTOP)
+    own = tmp_path / "audio"
+    assert gatectl(["kiosk", "audio", "--config", str(config), "--out", str(own)]) == 0
+    wording = {"en": {"title.welcome": "Leaving Utopia"}}
+    assert prompt_texts("en", wording=wording["en"])["screen.welcome"].startswith("Leaving Utopia. ")
+    assert (own / "en/screen.welcome.wav").read_bytes() != (prompts / "en/screen.welcome.wav").read_bytes()
+    assert (own / "en/screen.see_officer.wav").read_bytes() == (prompts / "en/screen.see_officer.wav").read_bytes()
+    for folder, served in ((own, True), (prompts, False)):
+        server = KioskServer(lambda _: None, port=0, offered=("en",), audio_dir=folder)
+        server.reword(wording)
+        assert ("/audio/en/screen.welcome.wav" in server.audio) is served
+        assert "/audio/en/screen.see_officer.wav" in server.audio

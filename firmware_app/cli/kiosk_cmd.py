@@ -57,6 +57,13 @@ def _section(args):
     return section if args.port is None else section.model_copy(update={"port": args.port})
 
 
+def _wording(args) -> dict[str, dict[str, str]]:
+    """A one-stop config's authorities' wording of their screens (spoken as the screen shows it)."""
+    from ..config import load_config
+    from ..config.onestop_people import wording
+    return wording(load_config(args.config).authority) if args.config else {}
+
+
 def run_demo(args) -> int:
     from ..kiosk.demo import DemoLane, pass_transaction, refer_transaction
     from ..kiosk.errors import KioskError
@@ -133,7 +140,7 @@ def run_audio(args) -> int:
     from ..kiosk.errors import KioskError
     section = _section(args)
     try:
-        written = build_prompts(Path(args.out), tuple(section.languages))
+        written = build_prompts(Path(args.out), tuple(section.languages), wording=_wording(args))
     except KioskError as exc:
         print(f"kiosk audio: {exc}", file=sys.stderr)
         return EXIT_FAILED

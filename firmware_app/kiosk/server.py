@@ -60,6 +60,7 @@ class KioskServer:
         self.assets = load_assets(self.offered, static_dir)
         # Spoken prompts (audio.py): played by the page only when audio_dir is set and holds them.
         self.audio = audio_table(audio_dir, self.offered, static_dir) if audio_dir is not None else {}
+        self._audio_source = (audio_dir, static_dir)
         self.channel = StateChannel(max_clients)
         self._languages = LanguageState(self.offered, default_language, follow_nationality)
         self._lock = threading.Lock()
@@ -77,6 +78,9 @@ class KioskServer:
     def reword(self, wording: dict[str, dict[str, str]]) -> None:
         """Before start: replace some texts (language -> key -> text), e.g. a one-stop authority's."""
         self.assets = with_wording(self.assets, wording)
+        audio_dir, static_dir = self._audio_source
+        if audio_dir is not None:       # the spoken prompts say what the screens now say
+            self.audio = audio_table(audio_dir, self.offered, static_dir, wording)
 
     @classmethod
     def from_config(cls, section, on_input: Callable[[TravellerInput], None]) -> KioskServer:
