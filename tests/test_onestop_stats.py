@@ -6,12 +6,14 @@ Real SQLite outbox and statistics store."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from firmware_app.appliance.bmis_side import local_link
+from firmware_app.appliance.onestop import build_onestop
 from firmware_app.appliance.onestop_stats import AuthorityLaneOutbox
+from firmware_app.bmis.contract import problems
 from firmware_app.bmis.stats import CrossingStats, hour_of
 from firmware_app.config import parse_config
 from firmware_app.config.onestop import StatisticsBasis
@@ -24,10 +26,10 @@ from tests.lane_helpers import mrz
 NOW = datetime.now(UTC)
 
 
-def _record() -> CrossingRecord:
+def _record(nationality: str = "XXA") -> CrossingRecord:
     return CrossingRecord("t1", "osbp-1", "entry", "normal", "passed", NOW, NOW,
-                          DocumentFields.from_mrz(mrz(nationality="XXA")), None, None, Decision(Outcome.PASS), None,
-                          PassageFields(True, True, 1))
+                          DocumentFields.from_mrz(mrz(nationality=nationality)), None, None, Decision(Outcome.PASS),
+                          None, PassageFields(True, True, 1))
 
 
 @pytest.mark.parametrize("basis, dims", [
@@ -64,3 +66,45 @@ def test_the_agreement_defaults_to_counting_the_own_control():
                           '[[authority]]\nrole = "entry"\ncountry = "ARC"\ndata_dir = "var/a"\n'
                           '[authority.bmis]\nport = 2\ncommand_keys_dir = "var/a/k"\n')
     assert config.onestop.statistics is StatisticsBasis.OWN_CONTROL
+
+
+def _onestop(tmp_path, onestop: str) -> str:
+    return (f'[device]\nid = "osbp-1"\npost_id = "p"\ndata_dir = "{tmp_path / "var"}"\n[reader]\nurl = "sim://"\n'
+            f'[onestop]\nshared_fields = ["document_number"]\n{onestop}'
+            f'[[authority]]\nrole = "exit"\ncountry = "UTO"\ndata_dir = "{tmp_path / "u"}"\n'
+            f'[authority.bmis]\nport = 1\ncommand_keys_dir = "{tmp_path / "u/k"}"\n'
+            f'[[authority]]\nrole = "entry"\ncountry = "ARC"\ndata_dir = "{tmp_path / "a"}"\n'
+            f'[authority.bmis]\nport = 2\ncommand_keys_dir = "{tmp_path / "a/k"}"\n')
+
+
+@pytest.mark.parametrize("onestop, suppressed", [("", True), ('statistics = "shared_fields"\n', False),
+                                                 ("statistics_min_cell = 1\n", False)])
+def test_own_control_reports_suppress_the_withheld_fields_of_small_cells(tmp_path, onestop, suppressed):
+    """Five XXA crossings stay a cell of their own; the one YYB crossing would name the nationality
+    the agreement withholds from ARC's records: its withheld fields leave the device as null."""
+    config = parse_config(_onestop(tmp_path, onestop))
+    clock = [NOW]
+    sides = build_onestop(config, lambda: clock[0], lambda: True)
+    agreement = Agreement(frozenset({"document_number"}), {Role.EXIT: "UTO", Role.ENTRY: "ARC"},
+                          config.onestop.statistics is StatisticsBasis.OWN_CONTROL)
+    side = sides.sides[Role.ENTRY]
+    try:
+        for nationality in ("XXA",) * 5 + ("YYB",):
+            joint = JointDecision(Decision(Outcome.PASS), Decision(Outcome.PASS))
+            side.outbox.crossing(authority_record(_record(nationality), joint, Role.ENTRY, agreement))
+        clock[0] = NOW + timedelta(hours=1)
+        assert side.stats_publisher.publish_due() >= 1
+        [message] = [json.loads(m.payload) for m in side.link.outbox.next_batch(100) if m.kind.suffix == "stats"
+                     and json.loads(m.payload)["data"]["total"]]
+    finally:
+        sides.stop()
+    assert problems("stats.json", message) == [] and message["schema"] == "stats/1.1"
+    cells = {(c["nationality"], c["sex"], c["age_band"]): c["count"] for c in message["data"]["counts"]}
+    assert message["data"]["total"] == 6
+    if suppressed:
+        assert message["data"]["suppressed"] == {"min_cell": 5, "fields": ["age_band", "nationality", "sex"],
+                                                 "cells": 1, "crossings": 1}
+        assert cells[(None, None, None)] == 1 and "YYB" not in json.dumps(message)
+        assert [n for (nationality, _, _), n in cells.items() if nationality == "XXA"] == [5]
+    else:
+        assert "suppressed" not in message["data"]

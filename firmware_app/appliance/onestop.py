@@ -29,7 +29,7 @@ from firmware_app.policy import Decision, LaneMode, ReasonCode
 from firmware_app.policy.onestop import AuthorityRules, Role
 
 from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, link_or_local
-from .onestop_stats import AuthorityLaneOutbox
+from .onestop_stats import AuthorityLaneOutbox, SmallCellStats, withheld_dimensions
 from .onestop_status import authority_outboxes
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
 from .pki_updates import TrustStoreUpdater
@@ -62,14 +62,18 @@ class NoTrustStoreUpdates:
 
 
 def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: Callable[[], datetime],
-                         health_source=None, pki: AuthorityStoreUpdater | None = None) -> BmisSide:
+                         health_source=None, pki: AuthorityStoreUpdater | None = None,
+                         small_cells: tuple[tuple[str, ...], int] = ((), 1)) -> BmisSide:
     """`config` is authority_config(...). A link that is not configured gives a local-only side.
-    Without `pki` (no store of its own) its pki-update commands are refused."""
+    Without `pki` (no store of its own) its pki-update commands are refused. `small_cells`: the
+    dimensions its reports suppress in cells under the count (onestop_stats.py)."""
     commands = build_command_side(config, lane=lane, clock=clock, pki=pki)
     link, problem = link_or_local(config, commands, clock, health_source=health_source)
+    dimensions, min_cell = small_cells
+    reports = SmallCellStats(commands.stats, dimensions, min_cell) if dimensions and min_cell > 1 else commands.stats
     # the authority's lane control and its (absent) pki updater have the methods BmisSide calls
     return BmisSide(link, commands, cast(RunnerLaneControl, lane), AuthorityLaneOutbox(link, commands.stats, clock),
-                    StatsPublisher(commands.stats, link, clock), pki or cast(TrustStoreUpdater, NoTrustStoreUpdates()),
+                    StatsPublisher(reports, link, clock), pki or cast(TrustStoreUpdater, NoTrustStoreUpdates()),
                     role.value, problem)
 
 
@@ -146,13 +150,16 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
     authorities = {Role(a.role.value): a for a in authorities_by_role(config.authority)}
     configs = {role: authority_config(config, a) for role, a in authorities.items()}
     stores = load_stores(authorities, configs)
+    small_cells = (withheld_dimensions(frozenset(f.value for f in config.onestop.shared_fields),
+                                       config.onestop.statistics is StatisticsBasis.OWN_CONTROL),
+                   config.onestop.statistics_min_cell)
     sides: dict[Role, BmisSide] = {}
     try:
         for role, authority in authorities.items():
             control = AuthorityLaneControl(role, arbiter, lane_control, door_controls(config.gate.layout))
             health = None if health_source is None else (lambda role=role: own_health(health_source(), role))
             pki = AuthorityStoreUpdater(configs[role], clock, role, stores) if authority.csca_dir else None
-            sides[role] = build_authority_side(configs[role], role, control, clock, health, pki)
+            sides[role] = build_authority_side(configs[role], role, control, clock, health, pki, small_cells)
     except GateError:
         for side in sides.values():
             side.stop()

@@ -67,7 +67,7 @@ class MessageKind(enum.Enum):
     # 1.1: face.pad_*; 1.2: onestop; 1.3: officer_decision; 1.4: chip.pace_parameters
     CROSSING = KindInfo("events/crossing", 4, Priority.EVENT, False)
     EXCEPTION = KindInfo("events/exception", 0, Priority.EVENT, False)
-    STATS = KindInfo("stats", 0, Priority.STATS, False)
+    STATS = KindInfo("stats", 1, Priority.STATS, False)     # 1.1: suppressed (one-stop small cells)
 
     @property
     def suffix(self) -> str:

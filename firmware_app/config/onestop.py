@@ -130,6 +130,11 @@ class OnestopSection(_Strict):
                     "document its own control read, even where shared_fields withholds them from its records "
                     "(aggregates only, as each country counts its own crossings); shared_fields: only what its "
                     "records carry (a withheld field is counted as unknown)")
+    statistics_min_cell: int = Field(
+        default=5, ge=1, le=1000,
+        description="own_control: in each statistics cell of fewer crossings the fields shared_fields withholds "
+                    "(sex, age band, nationality) are suppressed, so a rare value cannot name a traveller; "
+                    "1: no suppression")
 
     @model_validator(mode="after")
     def _no_repeats(self) -> OnestopSection:
