@@ -29,6 +29,7 @@ from firmware_app.policy import Decision, LaneMode, ReasonCode
 from firmware_app.policy.onestop import AuthorityRules, Role
 
 from .bmis_side import BmisSide, RunnerLaneControl, StatsPublisher, link_or_local
+from .onestop_health import AuthorityHealth
 from .onestop_stats import AuthorityLaneOutbox, SmallCellStats, withheld_dimensions
 from .onestop_status import authority_outboxes
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
@@ -82,9 +83,10 @@ class OnestopSides:
     interface as BmisSide: side_health, device_links, certificate_reloads, reload_identity)."""
 
     def __init__(self, sides: dict[Role, BmisSide], outbox: SovereignOutbox, decider: OnestopDecider,
-                 arbiter: ModeArbiter, stores: AuthorityStores | None = None):
+                 arbiter: ModeArbiter, stores: AuthorityStores | None = None, health: AuthorityHealth | None = None):
         self.sides, self.outbox, self.decider, self.arbiter = sides, outbox, decider, arbiter
         self.stores = stores or AuthorityStores(None, {}, {})
+        self.health = health        # each authority's certificate and own store (onestop_health.py)
 
     def reachable(self, role: Role | None = None) -> bool:
         roles = (role,) if role is not None else tuple(self.sides)
@@ -109,11 +111,12 @@ class OnestopSides:
             side.stop()
 
     def side_health(self) -> dict[str, dict[str, str]]:
-        """Each authority's unconfigured link and unusable own trust store, as components of its own."""
+        """Each authority's unconfigured link, client certificate and own trust store, as components
+        of its own."""
         links = {f"bmis_link_{role.value}": {"status": "failed", "detail": "not_configured",
                                              "note": side.link_problem[:200]}
                  for role, side in self.sides.items() if side.link_problem is not None}
-        return links | self.stores.health()
+        return links | (self.health.entries(self.sides) if self.health is not None else self.stores.health())
 
     def trust_faults(self) -> list:
         """Missing own trust stores of authorities that do not let the lane run without them."""
@@ -124,10 +127,16 @@ class OnestopSides:
         return tuple(side.link for side in self.sides.values())
 
     def certificate_reloads(self) -> int:
-        return 0        # each authority's client certificate is its own ([authority.bmis]), not watched here
+        return 0        # the lane's [bmis] certificate is not used; each authority's: side_health
 
     def reload_identity(self) -> bool:
-        return False    # not yet per authority: a restart loads renewed certificates
+        """SIGHUP: each authority's link reconnects if its certificate changed (True when one did),
+        and each authority's own trust store is read again from its csca_dir."""
+        reconnected = [side.reload_identity() for side in self.sides.values()]
+        for side in self.sides.values():
+            if isinstance(side.pki_updater, AuthorityStoreUpdater):
+                side.pki_updater.reload_from_disk()
+        return any(reconnected)
 
     def outbox_counts(self) -> dict:
         """Each authority's outbox counts, or its error (onestop_status.py)."""
@@ -137,7 +146,7 @@ class OnestopSides:
 def own_health(components: dict, role: Role) -> dict:
     """What one authority's health message carries: the lane's components and its own link only."""
     other = (Role.ENTRY if role is Role.EXIT else Role.EXIT).value
-    hidden = {f"bmis_link_{other}", f"trust_store_{other}"}
+    hidden = {f"bmis_link_{other}", f"trust_store_{other}", f"certificate_{other}"}
     return {name: entry for name, entry in components.items() if name not in hidden}
 
 
@@ -178,7 +187,8 @@ def _assemble(config, sides, arbiter, clock, clock_synchronised, stores) -> Ones
     decider = OnestopDecider(deciders[Role.EXIT], deciders[Role.ENTRY], memory, lambda: clock().date(),
                              clock_synchronised, pad_required=config.face.pad.required)
     outbox = SovereignOutbox({role: side.outbox for role, side in sides.items()}, memory, agreement)
-    return OnestopSides(sides, outbox, decider, arbiter, stores)
+    health = AuthorityHealth({role: a.bmis.cert_file for role, a in by_role.items()}, stores, clock)
+    return OnestopSides(sides, outbox, decider, arbiter, stores, health)
 
 
 def onestop_decider(side) -> Callable:

@@ -100,6 +100,21 @@ class AuthorityStoreUpdater(TrustStoreUpdater):
     def attach(self, chip_stage, on_restored: Callable[[], None] = lambda: None) -> None:
         self._on_restored = on_restored     # the chip stage reads the stores through AuthorityTrust
 
+    def reload_from_disk(self) -> bool:
+        """SIGHUP (after `gatectl pki import --authority`): its store read again from its csca_dir;
+        one that does not load leaves the store in use (logged). True when a store was installed."""
+        try:
+            store = _load(self._config, self._role)
+        except ComponentUnavailable as exc:
+            log.error("%s authority's trust store not reloaded (the one in use stays): %s", self._role.value,
+                      exc.reason)
+            return False
+        with self._lock:
+            self._install(store)
+        log.info("%s authority's trust store reloaded: %d anchors, %d CRLs", self._role.value, len(store.cscas),
+                 len(store.crls))
+        return True
+
     def _install(self, store) -> None:
         assert self._stores.trust is not None       # built only for an authority with its own store
         was_missing = self._stores.trust.store(self._role.value) is None
