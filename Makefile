@@ -10,7 +10,7 @@ demo: setup
 	.venv/bin/gatesim demo
 
 test: setup
-	.venv/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests
+	.venv/bin/python -m pytest -q -n $(TEST_WORKERS) tests
 
 # Benches that start pcscd run under the lock the pcscd tests take (only one pcscd per machine):
 # flock waits for a running suite instead of colliding with it. The others run without it.

@@ -27,14 +27,15 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-# --- two workers (`make test` runs pytest-xdist with --dist loadgroup) ----------------------------
+# --- two workers (`make test` runs pytest-xdist: -n 2) -----------------------------------------------
 # Only one pcscd can run on a machine, so every file that may start one (directly, through a bench,
 # the demo or a gatesim command) shares one group and runs on one worker, in order; every other file
 # is its own group, so its module-scoped brokers and appliances are built once. A file is a pcscd
 # user when it or a local helper module it imports names one of these; a wrong "yes" only costs
 # parallelism, so the list is broad.
-PCSCD_USER = re.compile(r"pcsc|vpcd|vchip|gatesim|scenario|demo|bench|load_run|gate_app|chip_cmd|power_cut"
-                        r"|smartcard_driver|deploy_fixtures|officer_helpers")
+PCSCD_USER = re.compile(r"pcsc_fixtures|pcscd|vpcd|scenario_bench|Bench\b|demo|gatesim|load_run|power_cut"
+                        r"|gate_app_bench|chip_cmd|deploy_fixtures|officer_helpers|app_assembly|safety_process"
+                        r"|simulator\.(scenario_run|scenario_cmd|load|soak|onestop)")
 LOCAL_IMPORT = re.compile(r"^\s*(?:from|import)\s+(\w+)", re.MULTILINE)
 
 
@@ -50,10 +51,17 @@ def _may_start_pcscd(path: Path, seen: set[Path] | None = None) -> bool:
                if name != "conftest")
 
 
-def pytest_collection_modifyitems(config, items):
-    verdicts: dict[Path, bool] = {}
-    for item in items:
-        path = Path(item.path)
-        if path not in verdicts:
-            verdicts[path] = _may_start_pcscd(path)
-        item.add_marker(pytest.mark.xdist_group("pcscd" if verdicts[path] else path.name))
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's own loadgroup cannot be used: under pytest 9 its group marks never reach the node ids."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class PcscdUsersOnOneWorker(LoadFileScheduling):
+        verdicts: dict[str, bool] = {}
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if path not in self.verdicts:
+                self.verdicts[path] = _may_start_pcscd(ROOT / path)
+            return "pcscd users" if self.verdicts[path] else path
+
+    return PcscdUsersOnOneWorker(config, log)
