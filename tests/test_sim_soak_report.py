@@ -86,3 +86,17 @@ def test_the_heap_probe_counts_only_the_appliance_code():
         del held
     finally:
         heap.stop()
+
+
+def test_the_warm_up_is_left_out_of_the_slope_and_the_series_is_every_500():
+    """A fast rise while caches and models warm, then flat: flat after the warm-up."""
+    samples = [SoakSample(n, 0.0, 300.0 + min(n, 400) * 0.05, 0.0) for n in range(0, 2001, 25)]
+    figures = growth(samples, 2000, warmup=400)
+    assert figures["flat"] and figures["slope_mb_per_1000"] == pytest.approx(0.0)
+    assert figures["start_mb"] == 300.0 and figures["after_warmup_mb"] == pytest.approx(320.0)
+    assert not growth(samples, 2000, warmup=0)["flat"]
+    tally = SoakTally(asked=2010, done=2010, as_expected=2010, samples=samples + [SoakSample(2010, 0.0, 320.0, 0.0)])
+    report = soak_report(tally, 1.0, 4242, heap=False, warmup=400, scope="gate-app alone")
+    assert [done for done, _ in report["rss"]["series"]] == [0, 500, 1000, 1500, 2000, 2010]
+    text = "\n".join(soak_lines(report))
+    assert "after the warm-up (400 travellers) 320.0 MB" in text and "RSS per 500 travellers: 0: 300.0" in text
