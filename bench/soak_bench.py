@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator.load import generate_travellers, load_people
-from simulator.memory_probe import HeapProbe, ProcessProbe
+from simulator.memory_probe import ChildrenProbe, HeapProbe, ProcessProbe
 from simulator.portraits import prepare_faces
 from simulator.scenario import ScenarioError
 from simulator.scenario_bench import Bench
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
         with bench:
             pid, scope = _watched(args, bench)
             trace = _memtrace(args, bench)
-            sampler = SoakSampler(ProcessProbe(pid), heap, args.heap_every)
+            sampler = SoakSampler(ProcessProbe(pid), heap, args.heap_every, _others(args, bench))
             warmup = warmup_of(args.travellers, args.warmup)
             tally, elapsed = walk(bench, runner_type(bench, None), travellers, sampler, args.sample_every,
                                   lambda done: trace.snapshot(done) if trace and done in (warmup, len(travellers))
@@ -109,6 +109,14 @@ def _watched(args, bench: Bench) -> tuple[int | str, str | None]:
         return "self", None
     pid = bench.app.process.pid
     return pid, f"gate-app (pid {pid}) alone: the appliance as a device runs it"
+
+
+def _others(args, bench: Bench) -> dict:
+    """The device's other processes: gate-safety and gate-app's children (the image decode worker)."""
+    if args.in_process:
+        return {}
+    return {"gate-safety": ProcessProbe(bench.safety.process.pid).rss_mb,
+            "gate-app's children (image decode worker)": ChildrenProbe(bench.app.process.pid).rss_mb}
 
 
 def _memtrace(args, bench: Bench):

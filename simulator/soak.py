@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.memory_probe import HeapProbe, ProcessProbe
+from simulator.memory_probe import HeapProbe, ProcessGone, ProcessProbe
 
 MAX_DIFFERENCES = 20
 WARMUP = 1000                  # the issue's "no growth": the slope after the first 1,000 (caches, models warm)
@@ -31,6 +32,7 @@ class SoakSample:
     cpu_s: float
     heap_mb: float | None = None        # tracemalloc: the whole Python heap
     appliance_heap_mb: float | None = None  # tracemalloc: allocated with appliance code on the stack
+    others_mb: dict[str, float] = field(default_factory=dict)   # other processes' RSS, by name
 
 
 @dataclass
@@ -57,12 +59,20 @@ class SoakTally:
 class SoakSampler:
     """Memory at a traveller count; the probe's pid is the process to watch (in-process: this one)."""
 
-    def __init__(self, probe: ProcessProbe, heap: HeapProbe | None = None, heap_every: int = 0):
+    def __init__(self, probe: ProcessProbe, heap: HeapProbe | None = None, heap_every: int = 0,
+                 others: dict[str, Callable[[], float]] | None = None):
+        """`others`: more processes' RSS in MB by name (gate-safety, gate-app's decode worker)."""
         self.probe, self.heap, self.heap_every = probe, heap, heap_every
+        self.others = others or {}
         self._start = time.monotonic()
 
     def sample(self, done: int) -> SoakSample:
         sample = SoakSample(done, time.monotonic() - self._start, self.probe.rss_mb(), self.probe.cpu_s())
+        for name, rss_mb in self.others.items():
+            try:
+                sample.others_mb[name] = rss_mb()
+            except ProcessGone:
+                continue
         if self.heap is not None:
             sample.heap_mb = self.heap.traced_mb()
             if self.heap_every and done % self.heap_every == 0:
@@ -139,6 +149,9 @@ def soak_report(tally: SoakTally, elapsed_s: float, pid: int | str, heap: bool, 
         "samples": [[s.done, round(s.t, 1), round(s.rss_mb, 2), s.heap_mb and round(s.heap_mb, 2),
                      s.appliance_heap_mb and round(s.appliance_heap_mb, 2)] for s in samples],
     }
+    names = sorted({name for s in samples for name in s.others_mb})
+    report["other_rss"] = {name: growth(samples, tally.done, lambda s, n=name: s.others_mb.get(n), warmup)
+                           for name in names}
     if heap:
         report["python_heap"] = {"whole_process": growth(samples, tally.done, lambda s: s.heap_mb, warmup),
                                  "appliance_code": growth(samples, tally.done, lambda s: s.appliance_heap_mb,
@@ -176,6 +189,9 @@ def soak_lines(report: dict) -> list[str]:
              f"end {rss['end_mb']:.1f} MB",
              "RSS per 500 travellers: " + ", ".join(f"{done}: {mb:.1f}" for done, mb in rss["series"]),
              _growth_line("RSS", rss)]
+    for name, figures in report.get("other_rss", {}).items():
+        lines.append(_growth_line(f"RSS of {name}: start {_mb(figures['start_mb'])}, after the warm-up "
+                                  f"{_mb(figures['after_warmup_mb'])};", figures))
     for name, figures in report.get("python_heap", {}).items():
         lines.append(_growth_line(f"Python heap ({name.replace('_', ' ')}, tracemalloc)", figures))
     lines.append(f"BMIS: {report['bmis']['crossings']} crossings for {report['bmis']['transactions']} transactions, "

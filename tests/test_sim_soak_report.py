@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from simulator.memory_probe import HeapProbe, ProcessGone, ProcessProbe
+from simulator.memory_probe import ChildrenProbe, HeapProbe, ProcessGone, ProcessProbe
 from simulator.soak import SoakSample, SoakTally, growth, slope_per_1000, soak_lines, soak_ok, soak_report
 
 
@@ -70,6 +70,9 @@ def test_the_probe_reads_another_process_by_pid_and_knows_when_it_is_gone():
             subprocess.run(["sleep", "0.05"])
         assert probe.rss_mb() > 60 and probe.cpu_s() >= 0.0
         assert ProcessProbe().rss_mb() != probe.rss_mb()
+        children = ChildrenProbe(os.getpid())
+        assert child.pid in children.children() and children.rss_mb() > 60
+        assert ChildrenProbe(child.pid).rss_mb() == 0.0
     finally:
         child.kill()
         child.wait()
@@ -96,7 +99,11 @@ def test_the_warm_up_is_left_out_of_the_slope_and_the_series_is_every_500():
     assert figures["start_mb"] == 300.0 and figures["after_warmup_mb"] == pytest.approx(320.0)
     assert not growth(samples, 2000, warmup=0)["flat"]
     tally = SoakTally(asked=2010, done=2010, as_expected=2010, samples=samples + [SoakSample(2010, 0.0, 320.0, 0.0)])
+    for sample in tally.samples:
+        sample.others_mb["gate-safety"] = 40.0 + sample.done * 0.01        # 10 MB per 1,000
     report = soak_report(tally, 1.0, 4242, heap=False, warmup=400, scope="gate-app alone")
+    assert not report["other_rss"]["gate-safety"]["flat"]
     assert [done for done, _ in report["rss"]["series"]] == [0, 500, 1000, 1500, 2000, 2010]
     text = "\n".join(soak_lines(report))
     assert "after the warm-up (400 travellers) 320.0 MB" in text and "RSS per 500 travellers: 0: 300.0" in text
+    assert "RSS of gate-safety: start 40.0 MB, after the warm-up 44.0 MB; growth: slope +10.00" in text
