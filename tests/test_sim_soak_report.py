@@ -107,3 +107,38 @@ def test_the_warm_up_is_left_out_of_the_slope_and_the_series_is_every_500():
     text = "\n".join(soak_lines(report))
     assert "after the warm-up (400 travellers) 320.0 MB" in text and "RSS per 500 travellers: 0: 300.0" in text
     assert "RSS of gate-safety: start 40.0 MB, after the warm-up 44.0 MB; growth: slope +10.00" in text
+
+
+class _Store:
+    """The BMIS consumer's message store as the own-process runner polls it; the whole-store read
+    (what a 5,000-traveller soak must not do on every poll) is refused."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.read = 0
+
+    def add(self, txn_id: str) -> None:
+        self.rows.append({"msg_id": f"m{len(self.rows)}", "data": {"transaction_id": txn_id}})
+
+    def messages_after(self, rowid: int, kind=None, device_id=None):
+        self.read += len(self.rows) - rowid
+        return self.rows[rowid:], len(self.rows)
+
+    def messages(self, kind=None, device_id=None):
+        raise AssertionError("the whole store read on a poll")
+
+
+def test_the_own_process_runner_reads_only_new_rows_and_skips_known_crossings():
+    from simulator.gate_app_run import GateAppRunner
+    store = _Store()
+    runner = GateAppRunner(SimpleNamespace(consumer=store), None)
+    for n in range(500):
+        store.add(f"t{n}")
+    runner._fresh_crossings()               # at a traveller's start: what is there is known
+    assert runner._new_crossing() is None
+    store.add("t7")                         # a re-delivered old crossing is not this traveller's
+    store.add("new")
+    assert runner._new_crossing()["data"]["transaction_id"] == "new"
+    for _ in range(100):
+        assert runner._new_crossing() is None
+    assert store.read == 502                # each row read once, not once per poll
