@@ -50,23 +50,45 @@ class MemtraceClient:
         if len(self.taken) < 2:
             return [f"gate-app heap: fewer than two snapshots, no difference to show {self.problem}".strip()]
         (first_done, first), (last_done, last) = self.taken[0], self.taken[-1]
-        return heap_diff_lines(first, last, f"after {first_done} and {last_done} travellers")
+        return self.native_series() + heap_diff_lines(first, last, f"after {first_done} and {last_done} travellers")
+
+    def native_series(self) -> list[str]:
+        """SQLite's and malloc's figures at each snapshot (MB): bounded caches level off, a leak does not."""
+        lines = []
+        for key, label in NATIVE:
+            points = [(done, json.loads(base.with_suffix(".json").read_text()).get(key)) for done, base in self.taken]
+            if all(value is not None for _, value in points):
+                lines.append(f"gate-app {label} (MB): " + ", ".join(f"{d}: {v / 2**20:.1f}" for d, v in points))
+        return lines
+
+
+NATIVE = (("sqlite_bytes", "SQLite's own memory"), ("malloc_in_use_bytes", "malloc in use"),
+          ("malloc_free_bytes", "malloc held free"))
 
 
 def heap_diff_lines(first: Path, last: Path, between: str) -> list[str]:
-    old = tracemalloc.Snapshot.load(str(first.with_suffix(".pickle")))
-    new = tracemalloc.Snapshot.load(str(last.with_suffix(".pickle")))
     old_figures = json.loads(first.with_suffix(".json").read_text())
     new_figures = json.loads(last.with_suffix(".json").read_text())
-    growth_mb = (new_figures["traced_bytes"] - old_figures["traced_bytes"]) / 2**20
-    lines = [f"gate-app Python heap (tracemalloc) {between}: {growth_mb:+.2f} MB; top allocation sites by growth:"]
+    lines = [f"gate-app native memory {between}: " + ", ".join(
+        f"{label} {old_figures[key] / 2**20:.1f} -> {new_figures[key] / 2**20:.1f} MB"
+        for key, label in NATIVE if key in old_figures and key in new_figures)]
+    if first.with_suffix(".pickle").exists() and last.with_suffix(".pickle").exists():
+        lines += _site_lines(first, last, between, new_figures["traced_bytes"] - old_figures["traced_bytes"])
+    lines.append("gate-app live objects by type, growth:")
+    for name, change, count in type_growth(old_figures["types"], new_figures["types"])[:TOP_TYPES]:
+        lines.append(f"  {change:+8d} (now {count})  {name}")
+    return lines
+
+
+def _site_lines(first: Path, last: Path, between: str, traced_change: int) -> list[str]:
+    old = tracemalloc.Snapshot.load(str(first.with_suffix(".pickle")))
+    new = tracemalloc.Snapshot.load(str(last.with_suffix(".pickle")))
+    lines = [f"gate-app Python heap (tracemalloc) {between}: {traced_change / 2**20:+.2f} MB; "
+             "top allocation sites by growth:"]
     for stat in site_growth(old, new)[:TOP_SITES]:
         frame = stat.traceback[0]
         lines.append(f"  {stat.size_diff / 1024:+9.1f} kB {stat.count_diff:+7d} blocks  "
                      f"{frame.filename}:{frame.lineno}")
-    lines.append("gate-app live objects by type, growth:")
-    for name, change, count in type_growth(old_figures["types"], new_figures["types"])[:TOP_TYPES]:
-        lines.append(f"  {change:+8d} (now {count})  {name}")
     return lines
 
 
