@@ -14,8 +14,8 @@ Options: --travellers N (300, so that `make bench` stays short; the issue's soak
 --faces DIR|bundled, --in-process (the appliance in this process, next to the simulator, as before:
 RSS then mixes both; tailgaters only there), --heap (tracemalloc; own process: gate-app traces its
 heap (GATE_APP_MEMTRACE) and the top growing allocation sites and object types between the warm-up
-and the end are printed, with SQLite's and malloc's own figures after the warm-up, every 500 and at
-the end; --heap-frames 0: no tracemalloc, full speed, those figures and object counts only;
+and the end are printed, with SQLite's and malloc's own figures after the warm-up, every
+--heap-dump-every (500) and at the end; --heap-frames 0: no tracemalloc, full speed, those figures and object counts only;
 in-process: the Python heap whole and the appliance code's share every --heap-every travellers;
 slows the run), --rss-pid PID (sample that process instead),
 --out DIR (var/soak-bench). Exit 0 when every traveller ended as expected and the BMIS got every
@@ -55,6 +55,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--heap", action="store_true")
     parser.add_argument("--heap-every", type=int, default=250)
     parser.add_argument("--heap-frames", type=int, default=12)
+    parser.add_argument("--heap-dump-every", type=int, default=SERIES_EVERY)
     parser.add_argument("--rss-pid", default=None)
     parser.add_argument("--out", type=Path, default=Path("var/soak-bench"))
     return parser.parse_args(argv)
@@ -77,7 +78,7 @@ def main(argv: list[str]) -> int:
             sampler = SoakSampler(ProcessProbe(pid), heap, args.heap_every, _others(args, bench))
             warmup = warmup_of(args.travellers, args.warmup)
             tally, elapsed = walk(bench, runner_type(bench, None), travellers, sampler, args.sample_every,
-                                  lambda done: trace.snapshot(done) if trace and _dump_at(done, warmup, len(travellers))
+                                  lambda done: trace.snapshot(done) if trace and _dump_at(done, warmup, len(travellers), args.heap_dump_every)
                                   else None)
             heap_lines = trace.diff_lines() if trace else []
             tally.delivery = collect_delivery(bench, [])
@@ -115,9 +116,9 @@ def _watched(args, bench: Bench) -> tuple[int | str, str | None]:
     return pid, f"gate-app (pid {pid}) alone: the appliance as a device runs it"
 
 
-def _dump_at(done: int, warmup: int, total: int) -> bool:
-    """gate-app's heap dumps: after the warm-up, every 500 travellers after it, and at the end."""
-    return done in (warmup, total) or (done > warmup and done % SERIES_EVERY == 0)
+def _dump_at(done: int, warmup: int, total: int, every: int) -> bool:
+    """gate-app's heap dumps: after the warm-up, every `every` travellers after it, and at the end."""
+    return done in (warmup, total) or (done > warmup and done % every == 0)
 
 
 def _others(args, bench: Bench) -> dict:
