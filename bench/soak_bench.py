@@ -15,7 +15,8 @@ Options: --travellers N (300, so that `make bench` stays short; the issue's soak
 RSS then mixes both; tailgaters only there), --heap (tracemalloc; own process: gate-app traces its
 heap (GATE_APP_MEMTRACE) and the top growing allocation sites and object types between the warm-up
 and the end are printed, with SQLite's and malloc's own figures after the warm-up, every
---heap-dump-every (500) and at the end; --heap-frames 0: no tracemalloc, full speed, those figures and object counts only;
+--heap-dump-every (500) and at the end; --heap-frames 0: no tracemalloc, full speed, those figures
+and object counts only;
 in-process: the Python heap whole and the appliance code's share every --heap-every travellers;
 slows the run), --rss-pid PID (sample that process instead),
 --out DIR (var/soak-bench). Exit 0 when every traveller ended as expected and the BMIS got every
@@ -77,9 +78,11 @@ def main(argv: list[str]) -> int:
             trace = _memtrace(args, bench)
             sampler = SoakSampler(ProcessProbe(pid), heap, args.heap_every, _others(args, bench))
             warmup = warmup_of(args.travellers, args.warmup)
-            tally, elapsed = walk(bench, runner_type(bench, None), travellers, sampler, args.sample_every,
-                                  lambda done: trace.snapshot(done) if trace and _dump_at(done, warmup, len(travellers), args.heap_dump_every)
-                                  else None)
+
+            def dump(done: int) -> None:
+                if trace is not None and _dump_at(done, warmup, len(travellers), args.heap_dump_every):
+                    trace.snapshot(done)
+            tally, elapsed = walk(bench, runner_type(bench, None), travellers, sampler, args.sample_every, dump)
             heap_lines = trace.diff_lines() if trace else []
             tally.delivery = collect_delivery(bench, [])
     if heap is not None:
