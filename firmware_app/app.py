@@ -21,6 +21,7 @@ from pathlib import Path
 from .appliance.core import Appliance
 from .appliance.errors import GateUnavailable
 from .appliance.journal import configure_logging
+from .appliance.memtrace import MemTrace
 from .appliance.notify import Notifier
 from .config import load_config
 from .errors import ConfigError, GateError
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"gate-app: config: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    memtrace = MemTrace.from_environ(os.environ)       # debug only: a soak's heap snapshots (SIGUSR2)
+    if memtrace is not None:
+        memtrace.start()
     stop, reload = threading.Event(), threading.Event()
     _install_signals(stop, reload)      # here only: a caller of run() (a test) keeps its own handlers
     return run(config, Notifier.from_environ(os.environ), stop=stop, reload=reload)

@@ -92,6 +92,7 @@ class GateAppBench(Bench):
         self.power_cuts = 0
         self.decided_before_cuts: set[str] = set()     # crossings in the outbox when the power went
         self.app: GateAppProcess | None = None
+        self.app_env: dict[str, str] = {}       # more environment for gate-app (a soak's GATE_APP_MEMTRACE)
         self.safety: OwnProcess | None = None
 
     def start(self) -> None:
@@ -124,7 +125,7 @@ class GateAppBench(Bench):
         if self.safety is None:
             self.safety = OwnProcess("gate-safety", console_script("gate-safety", "drivers.gate.safety") +
                                      ["--config", str(self.config_path)], self.workdir)
-            self.app = GateAppProcess(self.config_path, self.workdir, self.run_dir / "notify")
+            self.app = GateAppProcess(self.config_path, self.workdir, self.run_dir / "notify", self.app_env)
         try:
             self.safety.start(until=control.exists)
             self.gate.reconnect()

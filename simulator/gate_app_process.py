@@ -113,10 +113,10 @@ class NotifySocket:
 class GateAppProcess(OwnProcess):
     """`gate-app --config FILE`, with the bench as its systemd (NOTIFY_SOCKET)."""
 
-    def __init__(self, config: Path, log_dir: Path, notify_path: Path):
+    def __init__(self, config: Path, log_dir: Path, notify_path: Path, env: dict[str, str] | None = None):
         self.notify = NotifySocket(notify_path)
         super().__init__("gate-app", console_script("gate-app", "firmware_app") + ["--config", str(config)],
-                         log_dir, env={"NOTIFY_SOCKET": str(notify_path), "PYTHONUNBUFFERED": "1"})
+                         log_dir, env={"NOTIFY_SOCKET": str(notify_path), "PYTHONUNBUFFERED": "1", **(env or {})})
         self.ready_at: float | None = None
 
     def start(self, until: Callable[[], bool] = lambda: True, timeout_s: float = 40.0) -> GateAppProcess:

@@ -49,14 +49,23 @@ def check_scenario(scenario) -> None:
 
 
 class GateAppRunner(ScenarioRunner):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._known: set[str] = set()      # the transactions whose crossing the BMIS already has
+
     def run_traveller(self, number: int, spec: TravellerSpec) -> TravellerOutcome:
         self._lines = mrz_lines(number, spec, self.bench.now.date())
-        self._known = self._crossing_ids()
+        self._fresh_crossings()
         return super().run_traveller(number, spec)
 
-    def _crossing_ids(self) -> set[str]:
-        return {m["data"].get("transaction_id") for m in
-                self.bench.consumer.messages(kind="events/crossing", device_id=DEVICE_ID)}
+    def _fresh_crossings(self) -> list[dict]:
+        """The crossing records the BMIS stored since the last look, of transactions not seen before;
+        reads only the new rows (a soak must not parse the whole store on every poll)."""
+        messages, self._seen = self.bench.consumer.messages_after(self._seen, kind="events/crossing",
+                                                                  device_id=DEVICE_ID)
+        fresh = [m for m in messages if m["data"].get("transaction_id") not in self._known]
+        self._known.update(m["data"].get("transaction_id") for m in messages)
+        return fresh
 
     def _drive(self, spec: TravellerSpec, pace=None) -> tuple[dict, str, float]:
         bench, walker = self.bench, _DoorWalker(self.bench.gate)
@@ -86,10 +95,8 @@ class GateAppRunner(ScenarioRunner):
                              f"(lane state {bench.appliance.lane_state()})")
 
     def _new_crossing(self) -> dict | None:
-        for message in self.bench.consumer.messages(kind="events/crossing", device_id=DEVICE_ID):
-            if message["data"].get("transaction_id") not in self._known:
-                return message
-        return None
+        fresh = self._fresh_crossings()
+        return fresh[0] if fresh else None
 
 
 class _DoorWalker:

@@ -54,13 +54,15 @@ def load_people(persons) -> list[str]:
     return shared if len(shared) >= 2 else sorted(persons)
 
 
-def generate_travellers(count: int, persons: list[str], rng: random.Random) -> list[TravellerSpec]:
-    """A seeded mix of travellers with PACE, extended-length chips, each with its expectation."""
+def generate_travellers(count: int, persons: list[str], rng: random.Random,
+                        walking_only: bool = False) -> list[TravellerSpec]:
+    """A seeded mix of travellers with PACE, extended-length chips, each with its expectation.
+    `walking_only`: no tailgaters (gate-app as its own process hides the passage phases they need)."""
     if not persons:
         raise LoadError("no people to show the camera")
     travellers = []
     for number in range(1, count + 1):
-        extra, expect, reasons = _pick(rng, len(persons) > 1)
+        extra, expect, reasons = _pick(rng, len(persons) > 1, walking_only)
         person = rng.choice(persons)
         values = dict(extra)
         if values.pop("impostor", False):
@@ -70,8 +72,8 @@ def generate_travellers(count: int, persons: list[str], rng: random.Random) -> l
     return travellers
 
 
-def _pick(rng: random.Random, impostors: bool):
-    mix = [m for m in MIX if impostors or "impostor" not in m[1]]
+def _pick(rng: random.Random, impostors: bool, walking_only: bool = False):
+    mix = [m for m in MIX if (impostors or "impostor" not in m[1]) and not (walking_only and "behaviour" in m[1])]
     roll = rng.random() * sum(m[0] for m in mix)
     for share, extra, expect, reasons in mix:
         if roll < share:

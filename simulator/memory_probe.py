@@ -52,6 +52,32 @@ class ProcessProbe:
             raise ProcessGone(f"pid {self.pid} is gone") from exc
 
 
+class ChildrenProbe:
+    """The summed RSS of a process's children (gate-app's image decode worker, restarted with a new
+    pid when it is killed): looked up at each sample; a child gone meanwhile counts nothing."""
+
+    def __init__(self, pid: int, proc: Path = Path("/proc")):
+        self.pid, self.proc = pid, proc
+
+    def rss_mb(self) -> float:
+        total = 0.0
+        for child in self.children():
+            try:
+                total += ProcessProbe(child, self.proc).rss_mb()
+            except ProcessGone:
+                pass
+        return total
+
+    def children(self) -> list[int]:
+        pids: list[int] = []
+        for task in (self.proc / str(self.pid) / "task").glob("*"):
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        return pids
+
+
 class HeapProbe:
     """tracemalloc: the whole process's Python heap (cheap) and the appliance's share (a snapshot)."""
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.memory_probe import HeapProbe, ProcessProbe
+from simulator.memory_probe import HeapProbe, ProcessGone, ProcessProbe
 
 MAX_DIFFERENCES = 20
-SLOPE_WINDOW = 4000            # the issue's "no growth": the slope over the last 4,000 travellers
+WARMUP = 1000                  # the issue's "no growth": the slope after the first 1,000 (caches, models warm)
 EDGE = 1000                    # first-1000 vs last-1000 travellers
+SERIES_EVERY = 500             # the RSS series printed and reported: one figure per 500 travellers
 GROWTH_LIMIT_MB_PER_1000 = 1.0  # "no growth": under 1 MB per 1,000 travellers (1 kB per traveller)
 
 
@@ -30,6 +32,7 @@ class SoakSample:
     cpu_s: float
     heap_mb: float | None = None        # tracemalloc: the whole Python heap
     appliance_heap_mb: float | None = None  # tracemalloc: allocated with appliance code on the stack
+    others_mb: dict[str, float] = field(default_factory=dict)   # other processes' RSS, by name
 
 
 @dataclass
@@ -56,12 +59,20 @@ class SoakTally:
 class SoakSampler:
     """Memory at a traveller count; the probe's pid is the process to watch (in-process: this one)."""
 
-    def __init__(self, probe: ProcessProbe, heap: HeapProbe | None = None, heap_every: int = 0):
+    def __init__(self, probe: ProcessProbe, heap: HeapProbe | None = None, heap_every: int = 0,
+                 others: dict[str, Callable[[], float]] | None = None):
+        """`others`: more processes' RSS in MB by name (gate-safety, gate-app's decode worker)."""
         self.probe, self.heap, self.heap_every = probe, heap, heap_every
+        self.others = others or {}
         self._start = time.monotonic()
 
     def sample(self, done: int) -> SoakSample:
         sample = SoakSample(done, time.monotonic() - self._start, self.probe.rss_mb(), self.probe.cpu_s())
+        for name, rss_mb in self.others.items():
+            try:
+                sample.others_mb[name] = rss_mb()
+            except ProcessGone:
+                continue
         if self.heap is not None:
             sample.heap_mb = self.heap.traced_mb()
             if self.heap_every and done % self.heap_every == 0:
@@ -80,25 +91,43 @@ def slope_per_1000(points: list[tuple[float, float]]) -> float:
     return 1000.0 * num / den
 
 
-def growth(samples: list[SoakSample], total: int, value=lambda s: s.rss_mb) -> dict:
-    """The growth figures: the slope over the last SLOPE_WINDOW travellers, and the median of the
-    first EDGE travellers' samples against the last EDGE's. A shorter run scales both windows
-    (slope: the last 80%; edges: 20% each) and says so."""
+def warmup_of(total: int, asked: int | None = None) -> int:
+    """The warm-up: `asked` (--warmup) or WARMUP; a short run scales it to 20% and says so."""
+    return min(asked if asked is not None else WARMUP, total // 5)
+
+
+def growth(samples: list[SoakSample], total: int, value=lambda s: s.rss_mb, warmup: int | None = None) -> dict:
+    """The growth figures: the slope after the warm-up (the first WARMUP travellers), and the median
+    of the first EDGE travellers' samples against the last EDGE's. A shorter run scales both windows
+    (warm-up and edges: 20% each) and says so."""
     points = [(s.done, value(s)) for s in samples if value(s) is not None]
-    window = min(SLOPE_WINDOW, int(total * 0.8))
+    warm = warmup_of(total, warmup)
     edge = min(EDGE, max(1, total // 5))
     first = [y for x, y in points if 0 < x <= edge]
     last = [y for x, y in points if x > total - edge]
-    slope = slope_per_1000([(x, y) for x, y in points if x >= total - window])
+    slope = slope_per_1000([(x, y) for x, y in points if x >= warm])
+    after_warmup = next((y for x, y in points if x >= warm), None)
     first_mb = statistics.median(first) if first else None       # None: no sample in that window
     last_mb = statistics.median(last) if last else None
     change = last_mb - first_mb if first_mb is not None and last_mb is not None else None
-    return {"slope_window_travellers": window, "slope_mb_per_1000": slope, "edge_travellers": edge,
-            "first_median_mb": first_mb, "last_median_mb": last_mb, "last_minus_first_mb": change,
-            "limit_mb_per_1000": GROWTH_LIMIT_MB_PER_1000, "flat": slope < GROWTH_LIMIT_MB_PER_1000}
+    return {"warmup_travellers": warm, "slope_window_travellers": total - warm, "slope_mb_per_1000": slope,
+            "start_mb": points[0][1] if points else None, "after_warmup_mb": after_warmup,
+            "edge_travellers": edge, "first_median_mb": first_mb, "last_median_mb": last_mb,
+            "last_minus_first_mb": change, "limit_mb_per_1000": GROWTH_LIMIT_MB_PER_1000,
+            "flat": slope < GROWTH_LIMIT_MB_PER_1000}
 
 
-def soak_report(tally: SoakTally, elapsed_s: float, pid: int | str, heap: bool) -> dict:
+def series(samples: list[SoakSample], every: int = SERIES_EVERY) -> list[tuple[int, float]]:
+    """(travellers done, RSS MB) at the start and each `every` travellers (and the last sample)."""
+    picked = [(s.done, s.rss_mb) for s in samples if s.done % every == 0]
+    if samples and (not picked or picked[-1][0] != samples[-1].done):
+        picked.append((samples[-1].done, samples[-1].rss_mb))
+    return picked
+
+
+def soak_report(tally: SoakTally, elapsed_s: float, pid: int | str, heap: bool, warmup: int | None = None,
+                scope: str | None = None) -> dict:
+    """`scope`: what the probed process holds (default: said from the pid)."""
     samples = tally.samples
     delivery = tally.delivery
     crossings = getattr(delivery, "crossings_per_transaction", {}) or {}
@@ -111,17 +140,22 @@ def soak_report(tally: SoakTally, elapsed_s: float, pid: int | str, heap: bool) 
         "time": {"real_s": elapsed_s, "per_traveller_s": elapsed_s / tally.done if tally.done else 0.0,
                  "timing_model": "off (devices as fast as they go: the run is as accelerated as the CPU allows)"},
         "cpu_per_traveller_s": _cpu_per_traveller(samples),
-        "rss": {"pid": pid, "scope": _scope(pid), "start_mb": samples[0].rss_mb if samples else 0.0,
+        "rss": {"pid": pid, "scope": scope or _scope(pid), **growth(samples, tally.done, warmup=warmup),
+                "start_mb": samples[0].rss_mb if samples else 0.0,
                 "peak_mb": max((s.rss_mb for s in samples), default=0.0),
-                "end_mb": samples[-1].rss_mb if samples else 0.0, **growth(samples, tally.done)},
+                "end_mb": samples[-1].rss_mb if samples else 0.0, "series": series(samples)},
         "bmis": {"crossings": sum(crossings.values()), "transactions": len(crossings),
                  "exactly_once": exactly_once},
         "samples": [[s.done, round(s.t, 1), round(s.rss_mb, 2), s.heap_mb and round(s.heap_mb, 2),
                      s.appliance_heap_mb and round(s.appliance_heap_mb, 2)] for s in samples],
     }
+    names = sorted({name for s in samples for name in s.others_mb})
+    report["other_rss"] = {name: growth(samples, tally.done, lambda s, n=name: s.others_mb.get(n), warmup)
+                           for name in names}
     if heap:
-        report["python_heap"] = {"whole_process": growth(samples, tally.done, lambda s: s.heap_mb),
-                                 "appliance_code": growth(samples, tally.done, lambda s: s.appliance_heap_mb)}
+        report["python_heap"] = {"whole_process": growth(samples, tally.done, lambda s: s.heap_mb, warmup),
+                                 "appliance_code": growth(samples, tally.done, lambda s: s.appliance_heap_mb,
+                                                          warmup)}
     return report
 
 
@@ -150,9 +184,14 @@ def soak_lines(report: dict) -> list[str]:
              f"{tm['real_s']:.0f} s real ({tm['per_traveller_s']:.2f} s per traveller), "
              f"timing model {tm['timing_model']}",
              f"CPU per traveller (process, all threads): {report['cpu_per_traveller_s']:.2f} s",
-             f"RSS ({rss['scope']}): start {rss['start_mb']:.1f} MB, peak {rss['peak_mb']:.1f} MB, "
+             f"RSS ({rss['scope']}): start {rss['start_mb']:.1f} MB, after the warm-up "
+             f"({rss['warmup_travellers']} travellers) {_mb(rss['after_warmup_mb'])}, peak {rss['peak_mb']:.1f} MB, "
              f"end {rss['end_mb']:.1f} MB",
+             "RSS per 500 travellers: " + ", ".join(f"{done}: {mb:.1f}" for done, mb in rss["series"]),
              _growth_line("RSS", rss)]
+    for name, figures in report.get("other_rss", {}).items():
+        lines.append(_growth_line(f"RSS of {name}: start {_mb(figures['start_mb'])}, after the warm-up "
+                                  f"{_mb(figures['after_warmup_mb'])};", figures))
     for name, figures in report.get("python_heap", {}).items():
         lines.append(_growth_line(f"Python heap ({name.replace('_', ' ')}, tracemalloc)", figures))
     lines.append(f"BMIS: {report['bmis']['crossings']} crossings for {report['bmis']['transactions']} transactions, "
@@ -168,5 +207,10 @@ def _growth_line(what: str, g: dict) -> str:
     if g["last_minus_first_mb"] is not None:
         edges = (f"median first {g['edge_travellers']} {g['first_median_mb']:.1f} MB, last {g['edge_travellers']} "
                  f"{g['last_median_mb']:.1f} MB ({g['last_minus_first_mb']:+.1f} MB)")
-    return (f"{what} growth: slope {g['slope_mb_per_1000']:+.2f} MB per 1,000 travellers over the last "
-            f"{g['slope_window_travellers']}; {edges}: {verdict} (limit {g['limit_mb_per_1000']:.1f} MB per 1,000)")
+    return (f"{what} growth: slope {g['slope_mb_per_1000']:+.2f} MB per 1,000 travellers after the warm-up "
+            f"(the last {g['slope_window_travellers']}); {edges}: {verdict} "
+            f"(limit {g['limit_mb_per_1000']:.1f} MB per 1,000)")
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} MB"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from simulator.memory_probe import HeapProbe, ProcessGone, ProcessProbe
+from simulator.memory_probe import ChildrenProbe, HeapProbe, ProcessGone, ProcessProbe
 from simulator.soak import SoakSample, SoakTally, growth, slope_per_1000, soak_lines, soak_ok, soak_report
 
 
@@ -70,6 +70,9 @@ def test_the_probe_reads_another_process_by_pid_and_knows_when_it_is_gone():
             subprocess.run(["sleep", "0.05"])
         assert probe.rss_mb() > 60 and probe.cpu_s() >= 0.0
         assert ProcessProbe().rss_mb() != probe.rss_mb()
+        children = ChildrenProbe(os.getpid())
+        assert child.pid in children.children() and children.rss_mb() > 60
+        assert ChildrenProbe(child.pid).rss_mb() == 0.0
     finally:
         child.kill()
         child.wait()
@@ -86,3 +89,56 @@ def test_the_heap_probe_counts_only_the_appliance_code():
         del held
     finally:
         heap.stop()
+
+
+def test_the_warm_up_is_left_out_of_the_slope_and_the_series_is_every_500():
+    """A fast rise while caches and models warm, then flat: flat after the warm-up."""
+    samples = [SoakSample(n, 0.0, 300.0 + min(n, 400) * 0.05, 0.0) for n in range(0, 2001, 25)]
+    figures = growth(samples, 2000, warmup=400)
+    assert figures["flat"] and figures["slope_mb_per_1000"] == pytest.approx(0.0)
+    assert figures["start_mb"] == 300.0 and figures["after_warmup_mb"] == pytest.approx(320.0)
+    assert not growth(samples, 2000, warmup=0)["flat"]
+    tally = SoakTally(asked=2010, done=2010, as_expected=2010, samples=samples + [SoakSample(2010, 0.0, 320.0, 0.0)])
+    for sample in tally.samples:
+        sample.others_mb["gate-safety"] = 40.0 + sample.done * 0.01        # 10 MB per 1,000
+    report = soak_report(tally, 1.0, 4242, heap=False, warmup=400, scope="gate-app alone")
+    assert not report["other_rss"]["gate-safety"]["flat"]
+    assert [done for done, _ in report["rss"]["series"]] == [0, 500, 1000, 1500, 2000, 2010]
+    text = "\n".join(soak_lines(report))
+    assert "after the warm-up (400 travellers) 320.0 MB" in text and "RSS per 500 travellers: 0: 300.0" in text
+    assert "RSS of gate-safety: start 40.0 MB, after the warm-up 44.0 MB; growth: slope +10.00" in text
+
+
+class _Store:
+    """The BMIS consumer's message store as the own-process runner polls it; the whole-store read
+    (what a 5,000-traveller soak must not do on every poll) is refused."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.read = 0
+
+    def add(self, txn_id: str) -> None:
+        self.rows.append({"msg_id": f"m{len(self.rows)}", "data": {"transaction_id": txn_id}})
+
+    def messages_after(self, rowid: int, kind=None, device_id=None):
+        self.read += len(self.rows) - rowid
+        return self.rows[rowid:], len(self.rows)
+
+    def messages(self, kind=None, device_id=None):
+        raise AssertionError("the whole store read on a poll")
+
+
+def test_the_own_process_runner_reads_only_new_rows_and_skips_known_crossings():
+    from simulator.gate_app_run import GateAppRunner
+    store = _Store()
+    runner = GateAppRunner(SimpleNamespace(consumer=store), None)
+    for n in range(500):
+        store.add(f"t{n}")
+    runner._fresh_crossings()               # at a traveller's start: what is there is known
+    assert runner._new_crossing() is None
+    store.add("t7")                         # a re-delivered old crossing is not this traveller's
+    store.add("new")
+    assert runner._new_crossing()["data"]["transaction_id"] == "new"
+    for _ in range(100):
+        assert runner._new_crossing() is None
+    assert store.read == 502                # each row read once, not once per poll
