@@ -8,13 +8,13 @@ taken away and the lane must come back to idle.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
 import random
 import threading
 import time
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
