@@ -449,7 +449,8 @@ class ScenarioRunner:
         raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
 
     def _at_rest(self) -> bool:
-        return self.bench.appliance.lane_state() in ("idle", "closed")   # closed: only in the closed mode (lane/lifecycle.py)
+        # the lane rests in `closed` only in the closed mode (lane/lifecycle.py)
+        return self.bench.appliance.lane_state() in ("idle", "closed")
 
 
 def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) -> TravellerOutcome:
