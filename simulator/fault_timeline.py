@@ -94,8 +94,8 @@ class FaultTimeline:
         for spec in self.faults:
             if spec.before_traveller != number:
                 continue
-            if spec.kind is FaultKind.POWER_CUT and spec.in_state is not None:
-                self._spawn(self._play, spec)       # cuts when the traveller's lane reaches in_state
+            if spec.in_state is not None:
+                self._spawn(self._play, spec)       # cuts, or commands, when the traveller's lane reaches in_state
             elif spec.kind in BETWEEN_TRAVELLERS or spec.kind is FaultKind.POWER_CUT:
                 self._play(spec)
                 self._await_idle(spec)
@@ -150,6 +150,7 @@ class FaultTimeline:
         result = self._results[id(spec)]
         try:
             if spec.kind in COMMANDS:
+                self._await_state(spec)
                 result.command_result = send_fault_command(self.bench, spec, self._document_number,
                                                            self._next_version)
                 self._watch(result, COMMAND_WATCH_S if spec.expect_state else 0.0)
@@ -177,10 +178,14 @@ class FaultTimeline:
         wait_until(lambda: released_doors(self.bench.gate) == spec.expect_released, COMMAND_WATCH_S, WATCH_S)
         result.released = released_doors(self.bench.gate)
 
-    def _power_cut(self, spec: FaultSpec, result: FaultResult) -> None:
+    def _await_state(self, spec: FaultSpec) -> None:
+        """Until the traveller's lane is in the fault's in_state (none: at once)."""
         if spec.in_state is not None and not wait_until(
-                lambda: self.bench.appliance.lane_state() == spec.in_state, IDLE_TIMEOUT_S, WATCH_S):
-            raise FaultUnavailable(f"the lane never reached {spec.in_state} to be cut there")
+                lambda: self.bench.appliance.lane_state() == spec.in_state, IDLE_TIMEOUT_S, WATCH_S / 4):
+            raise FaultUnavailable(f"the lane never reached {spec.in_state} for {spec.kind.value}")
+
+    def _power_cut(self, spec: FaultSpec, result: FaultResult) -> None:
+        self._await_state(spec)
         self.bench.power_cut(spec, result, lambda seconds: self._watch(result, seconds))
 
     def _watch(self, result: FaultResult, seconds: float) -> None:

@@ -75,7 +75,7 @@ class FaultSpec:
     door: str | None = None                     # override
     signature: str = "valid"                    # commands: valid, or unknown_key (a refused command)
     revoke: bool = False                        # csca_update: the new CSCA's CRL revoking its signer
-    in_state: str | None = None                 # power_cut with before_traveller: cut in this lane state
+    in_state: str | None = None                 # power_cut, set_mode with before_traveller: in this lane state
     expect_released: tuple[str, ...] | None = None   # override: doors released after the answer
 
     @property
@@ -104,8 +104,9 @@ FAULT_KEY_HELP = {
                  "not trust: the gate must refuse it)",
     "revoke": "csca_update: push the new CSCA's CRL revoking its Document Signer (true/false; "
               "default false: push the new CSCA certificate)",
-    "in_state": "power_cut with before_traveller: cut when that traveller's lane reaches this state "
-                "(e.g. face: during the decision); " + ", ".join(s.value for s in State if s is not State.IDLE),
+    "in_state": "power_cut or set_mode with before_traveller: cut, or send the command, when that traveller's "
+                "lane reaches this state (e.g. decide: during the decision; hold the decision with a policy_hang "
+                "to land inside it); " + ", ".join(s.value for s in State if s is not State.IDLE),
     "expect_released": "override: the doors released (open) once the gate has answered, a list "
                        "([] = every door secured)",
 }
@@ -226,13 +227,13 @@ def _check_whole(spec: FaultSpec, where: str, travellers: int) -> None:
     if spec.document_of is not None and spec.document_of > travellers:
         raise FaultSpecError(f"{where}: document_of {spec.document_of}, but there are {travellers} travellers")
     if spec.in_state is not None and spec.before_traveller is None:
-        raise FaultSpecError(f"{where}: in_state needs before_traveller (the traveller whose lane is cut)")
+        raise FaultSpecError(f"{where}: in_state needs before_traveller (the traveller whose lane it waits for)")
 
 
 _COMMON = ("kind", "label", "at", "before_traveller", "expect_alarm")
 _REQUIRED = {FaultKind.SET_MODE: ("mode",), FaultKind.ALERT_PUSH: ("document_of",),
              FaultKind.CLOCK_STEP: ("for_s",), FaultKind.OVERRIDE: ("action", "door")}
-_OPTIONAL = {FaultKind.SET_MODE: ("expect_result", "expect_state", "signature"),
+_OPTIONAL = {FaultKind.SET_MODE: ("expect_result", "expect_state", "signature", "in_state"),
              FaultKind.ALERT_PUSH: ("expect_result", "signature"),
              FaultKind.OVERRIDE: ("expect_result", "expect_state", "signature", "expect_released"),
              FaultKind.CSCA_UPDATE: ("expect_result", "signature", "revoke"),
@@ -254,7 +255,8 @@ KIND_HELP = {
     FaultKind.CLOCK_STEP: "the appliance's wall clock jumps by step_s for for_s; ntp_lost: NTP says unsynchronised",
     FaultKind.EMERGENCY: "the fire loop open for for_s",
     FaultKind.TAMPER: "the tamper loop open for for_s",
-    FaultKind.SET_MODE: "signed BMIS command set-mode {mode}",
+    FaultKind.SET_MODE: "signed BMIS command set-mode {mode}; with in_state, sent when the traveller's lane "
+                        "reaches that state (closed during a decision: no door opens, lane_closed)",
     FaultKind.ALERT_PUSH: "signed BMIS command alerts-replace listing document_of's document as stolen",
     FaultKind.POLICY_HANG: "every decision blocks for for_s (until the fault ends) before the policy runs: the "
                            "lane's decision timeout (lane.decision_s, 5 s) refers with decision_unavailable",

@@ -1,13 +1,16 @@
 """The scenario bench for a one-stop lane (issue 17): the same assembled appliance, with two
 authorities, each with its own mosquitto (own CA, TLS, ACL), reference BMIS consumer, command key
-and data directory.
+and data directory; `staffed`: each also with its own officer console (its broker CA's server pair,
+its own credential file) and a simulated officer signed in on it.
 
-    with OnestopBench(workdir, faces_dir) as bench:
+    with OnestopBench(workdir, faces_dir, staffed=True) as bench:
         bench.consumers[Role.EXIT] ...       # what the exit country's BMIS received
+        bench.officers[Role.ENTRY].answer(txn_id, "accept")
 """
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -18,11 +21,14 @@ from firmware_app.policy.onestop import Role
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
 from simulator.bmis_pki import make_test_pki
+from simulator.local_process import free_port
+from simulator.officer_agent import OfficerAgent
 from simulator.scenario_bench import DEVICE_ID, Bench, BenchUnavailable, bench_config_text, write_trust_files
 
 COUNTRIES = {Role.EXIT: "UTO", Role.ENTRY: "ARC"}
 EXIT_BAN_LIST, ENTRY_WATCH_LIST = "exit-bans", "arc-watch"
 VISA_NATIONALITY = "XXA"        # the entry country asks a visa of these nationals
+OFFICERS = {Role.EXIT: "uto-officer-sim", Role.ENTRY: "arc-officer-sim"}
 
 
 def prefix(role: Role) -> str:
@@ -30,11 +36,33 @@ def prefix(role: Role) -> str:
 
 
 class OnestopBench(Bench):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, staffed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.brokers: dict[Role, MosquittoBroker] = {}
         self.consumers: dict[Role, BmisConsumer] = {}
         self.keys = {role: Ed25519PrivateKey.generate() for role in Role}
+        self.staffed = staffed
+        self.officers: dict[Role, OfficerAgent] = {}       # staffed: each authority's officer, signed in
+        self._console_ports = {role: free_port() for role in Role}
+
+    def start(self) -> None:
+        super().start()
+        for role in Role if self.staffed else ():
+            self.officers[role] = OfficerAgent("127.0.0.1", self._console_ports[role], self.brokers[role].pki.ca,
+                                               OFFICERS[role], self._password)
+
+    def _officer_password(self) -> str:
+        """Each authority's credential file names only its own officer (one password: a bench)."""
+        from firmware_app.officer import OfficerStore
+        self._password = super()._officer_password()
+        for role in Role if self.staffed else ():
+            OfficerStore(self._home(role) / "officers").add(OFFICERS[role], self._password)
+        return self._password
+
+    def _home(self, role: Role) -> Path:
+        home = self.workdir / COUNTRIES[role].lower()
+        home.mkdir(parents=True, exist_ok=True)
+        return home
 
     def config_text(self, kiosk_port: int) -> str:
         # the single-authority text without its [bmis] (the authorities have their own)
@@ -52,7 +80,16 @@ class OnestopBench(Bench):
                 f'[authority.bmis]\nhost = "127.0.0.1"\nport = {broker.device_port}\nprefix = "{prefix(role)}"\n'
                 f'ca_file = "{broker.pki.ca}"\ncert_file = "{pair.cert}"\nkey_file = "{pair.key}"\n'
                 f'keepalive_s = 5\nreconnect_min_s = 0.1\nreconnect_max_s = 1.0\nretry_delay_s = 0.2\n'
-                f'command_keys_dir = "{home / "bmis-keys"}"\n[authority.policy]\n{policy}')
+                f'command_keys_dir = "{home / "bmis-keys"}"\n[authority.policy]\n{policy}' + self._console(role))
+
+    def _console(self, role: Role) -> str:
+        """Staffed: the authority's own officer console ([authority.officers], config/onestop_people.py)."""
+        if not self.staffed:
+            return ""
+        server = self.brokers[role].pki.server
+        return (f'[authority.officers]\nenabled = true\nbind = "127.0.0.1"\nport = {self._console_ports[role]}\n'
+                f'cert_file = "{server.cert}"\nkey_file = "{server.key}"\n'
+                f'credential_file = "{self._home(role) / "officers"}"\n')
 
     def _start_bmis(self) -> None:
         for role in Role:

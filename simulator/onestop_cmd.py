@@ -11,7 +11,7 @@ from pathlib import Path
 
 from firmware_app.policy.onestop import Role
 from simulator.onestop_bench import COUNTRIES, OnestopBench
-from simulator.onestop_scenario import ONESTOP_KEYS, SECRETS, OnestopRunner, parse_onestop
+from simulator.onestop_scenario import ONESTOP_KEYS, SECRETS, OnestopRunner, parse_onestop, staffed
 from simulator.portraits import FaceSet
 from simulator.scenario import Scenario, ScenarioError, check_persons, read_scenario_document
 from simulator.scenario_cmd import (
@@ -60,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
 def _run(travellers, args, faces_dir: Path, workdir: Path, pad: bool):
     started = time.monotonic()
     with OnestopBench(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
-                      pad=pad) as bench:
+                      pad=pad, staffed=staffed(travellers)) as bench:
+        consoles = ", each with its officer console" if bench.staffed else ""
         print(f"gatesim onestop {args.file}: appliance ready in {time.monotonic() - started:.1f} s "
-              f"(exit {COUNTRIES[Role.EXIT]}, entry {COUNTRIES[Role.ENTRY]}, two mosquitto brokers)", flush=True)
+              f"(exit {COUNTRIES[Role.EXIT]}, entry {COUNTRIES[Role.ENTRY]}, two mosquitto brokers{consoles})",
+              flush=True)
         runner = OnestopRunner(bench)
         outcomes = runner.run_onestop(travellers, lambda outcome, number: print(outcome.line(number), flush=True))
         deliveries = {role: delivery_of(bench.appliance.bmis.sides[role].link, bench.consumers[role])

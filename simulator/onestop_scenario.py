@@ -1,8 +1,12 @@
 """One-stop scenarios (`gatesim onestop FILE`, issue 17): the scenario file of `gatesim scenario`,
 walked through a one-stop lane, with each authority's part checked in its own BMIS.
 
-A traveller table takes the keys of docs/scenarios.md except `alert` and `expect_reasons` (one
-authority's list and reasons are not the other's), plus the keys in ONESTOP_KEYS below.
+A traveller table takes the keys of docs/scenarios.md except `alert`, `expect_reasons` and
+`officer` (one authority's list, reasons and officers are not the other's), plus the keys in
+ONESTOP_KEYS below. A file where any traveller has `exit_officer` or `entry_officer` runs a
+staffed post: both authorities' officer consoles, a simulated officer signed in on each, and every
+referral waiting for the referring authority's officer (unanswered: `officer_no_answer` after
+lane.officer_s).
 """
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ from dataclasses import dataclass
 
 from firmware_app.policy.onestop import Role
 from firmware_app.policy.reasons import ReasonCode
-from simulator.onestop_bench import ENTRY_WATCH_LIST, EXIT_BAN_LIST, OnestopBench
+from simulator.officer_agent import OfficerAgentError
+from simulator.onestop_bench import ENTRY_WATCH_LIST, EXIT_BAN_LIST, OFFICERS, OnestopBench
 from simulator.scenario import (
     MAX_TRAVELLERS,
     Key,
     Kind,
+    OfficerAnswer,
     ScenarioError,
     TravellerSpec,
     _check_value,
@@ -25,18 +31,26 @@ from simulator.scenario import (
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, _given_name
 
 _REASONS = tuple(r.value for r in ReasonCode)
+_ANSWERS = tuple(a.value for a in OfficerAnswer if a is not OfficerAnswer.NONE)
 ONESTOP_KEYS = (
     Key("nationality", Kind.TEXT, "UTO", "the holder's nationality (ICAO code) in the MRZ; XXA needs the entry "
         "country's visa, which the gate cannot check"),
     Key("exit_ban", Kind.BOOL, "false", "the exit country's BMIS lists the holder on its exit-ban list"),
     Key("entry_alert", Kind.BOOL, "false", "the entry country's BMIS lists the document on its watch list"),
+    Key("exit_officer", Kind.CHOICE, "none (nobody answers)", "the exit country's officer, signed in on its own "
+        "console, answers this traveller's review (the exit country referred them): accept (clears the exit "
+        "country's referral: officer_cleared; the lane passes once every referring officer accepted), refer "
+        "(officer_refused), reject (officer_rejected). Any officer key in a file staffs both consoles: every "
+        "referral then waits for its officer (unanswered: officer_no_answer after lane.officer_s, 4 s)", _ANSWERS),
+    Key("entry_officer", Kind.CHOICE, "none (nobody answers)", "the entry country's officer answers likewise, on "
+        "the entry country's own console", _ANSWERS),
     Key("expect_exit_reasons", Kind.CHOICE_LIST, "none (not checked)",
         "reason codes of the exit country's record, exactly", _REASONS),
     Key("expect_entry_reasons", Kind.CHOICE_LIST, "none (not checked)",
         "reason codes of the entry country's record, exactly", _REASONS),
 )
 _NOT_HERE = {"alert": "use exit_ban or entry_alert", "expect_reasons": "use expect_exit_reasons and "
-             "expect_entry_reasons"}
+             "expect_entry_reasons", "officer": "use exit_officer or entry_officer (each authority's own console)"}
 # what each authority's BMIS must never receive of the other's (checked after the run)
 SECRETS = {Role.EXIT: (EXIT_BAN_LIST, "uto-ban-"), Role.ENTRY: (ENTRY_WATCH_LIST, "arc-watch-", "visa_required")}
 
@@ -48,6 +62,18 @@ class OnestopTraveller:
     entry_alert: bool = False
     expect_exit_reasons: tuple[str, ...] | None = None
     expect_entry_reasons: tuple[str, ...] | None = None
+    exit_officer: OfficerAnswer | None = None
+    entry_officer: OfficerAnswer | None = None
+
+    def answers(self) -> dict[Role, OfficerAnswer]:
+        """Role -> what that authority's officer answers, exit first (the order they answer in)."""
+        found = {Role.EXIT: self.exit_officer, Role.ENTRY: self.entry_officer}
+        return {role: answer for role, answer in found.items() if answer is not None}
+
+
+def staffed(travellers: tuple[OnestopTraveller, ...]) -> bool:
+    """Whether the post runs its officer consoles: any traveller has an officer answer."""
+    return any(traveller.answers() for traveller in travellers)
 
 
 def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
@@ -63,6 +89,9 @@ def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
                 own[key.name] = _check_value(key, rest.pop(key.name))
             except ValueError as exc:
                 raise ScenarioError(f"{where}: {key.name} {exc}") from None
+    for name in ("exit_officer", "entry_officer"):
+        if name in own:
+            own[name] = OfficerAnswer(own[name])
     nationality = own.pop("nationality", "UTO")
     if not (len(nationality) == 3 and nationality.isalpha() and nationality.isupper()):
         raise ScenarioError(f"{where}: nationality must be an ICAO code of 3 capital letters")
@@ -84,9 +113,15 @@ class OnestopOutcome:
     lane: TravellerOutcome              # the exit country's record drives the lane's view
     traveller: OnestopTraveller
     reasons: dict                       # Role -> reason codes in that authority's record
+    officers: dict = dataclasses.field(default_factory=dict)   # Role -> (officer_id, officer_decision) of its record
+    errors: list[str] = dataclasses.field(default_factory=list)     # answers the officers could not give
 
     def differences(self) -> list[str]:
-        found = self.lane.differences()
+        found = self.lane.differences() + list(self.errors)
+        for role, answer in self.traveller.answers().items():
+            wanted = (OFFICERS[role], answer.value)
+            if self.officers.get(role) != wanted:
+                found.append(f"{role.value} record's officer {self.officers.get(role)}, wanted {wanted}")
         for role, wanted in ((Role.EXIT, self.traveller.expect_exit_reasons),
                              (Role.ENTRY, self.traveller.expect_entry_reasons)):
             if wanted is not None and set(wanted) != set(self.reasons[role]):
@@ -103,7 +138,8 @@ class OnestopOutcome:
 
     def _checked(self) -> bool:
         t = self.traveller
-        return any(v is not None for v in (t.spec.expect, t.expect_exit_reasons, t.expect_entry_reasons))
+        return bool(t.answers()) or any(v is not None for v in (t.spec.expect, t.expect_exit_reasons,
+                                                                t.expect_entry_reasons))
 
 
 class OnestopRunner(ScenarioRunner):
@@ -111,17 +147,35 @@ class OnestopRunner(ScenarioRunner):
         super().__init__(bench)
         self._versions = {Role.EXIT: 0, Role.ENTRY: 0}
         self._records: dict[Role, dict] = {}
+        self._traveller: OnestopTraveller | None = None
+        self._errors: list[str] = []
 
     def run_onestop(self, travellers, report=lambda outcome, number: None) -> list[OnestopOutcome]:
         outcomes = []
         for number, traveller in enumerate(travellers, start=1):
             self._lists(number, traveller)
+            self._traveller, self._errors = traveller, []
             lane = self.run_traveller(number, traveller.spec)
             reasons = {role: tuple(dict.fromkeys((self._records[role].get("decision") or {}).get("reasons", ())))
                        for role in Role}
-            outcomes.append(OnestopOutcome(lane, traveller, reasons))
+            officers = {role: (self._records[role].get("officer_id"), self._records[role].get("officer_decision"))
+                        for role in Role}
+            outcomes.append(OnestopOutcome(lane, traveller, reasons, officers, self._errors))
             report(outcomes[-1], number)
         return outcomes
+
+    def _to_answer(self, spec: TravellerSpec) -> bool:
+        return self._traveller is not None and bool(self._traveller.answers())
+
+    def _officer_answers(self, txn_id: str, spec: TravellerSpec) -> None:
+        """Each authority's officer answers on its own console, exit first; an answer that cannot be
+        given (that authority was not asked, or its case was withdrawn) is a difference of the run."""
+        assert self._traveller is not None and isinstance(self.bench, OnestopBench)
+        for role, answer in self._traveller.answers().items():
+            try:
+                self.bench.officers[role].answer(txn_id, answer.value)
+            except (OfficerAgentError, OSError) as exc:
+                self._errors.append(f"the {role.value} officer could not answer {answer.value}: {exc}")
 
     def _lists(self, number: int, traveller: OnestopTraveller) -> None:
         """Each authority's BMIS lists this traveller (a signed alerts-replace) before they arrive."""

@@ -62,6 +62,11 @@ class Chip(str, enum.Enum):
     PACE_CAM = "pace_cam"  # PACE with Chip Authentication Mapping (EF.CardSecurity)
 
 
+class CardAccess(str, enum.Enum):
+    """What a man in the middle between chip and reader does to EF.CardAccess (read in plain)."""
+    HIDDEN = "hidden"      # not there: the reader sees no PACE and opens the chip with BAC
+
+
 class OfficerAnswer(str, enum.Enum):
     """What the officer on the console answers for an assisted-mode traveller."""
     ACCEPT = "accept"
@@ -97,6 +102,7 @@ class TravellerSpec:
     expect_reasons: tuple[str, ...] | None = None
     document: Document = Document.TD3
     chip: Chip = Chip.BAC
+    card_access: CardAccess | None = None    # None: served as the chip has it
     extended_length: bool = False
     minor: bool = False
     presentation_attack: PresentationAttack | None = None
@@ -185,6 +191,9 @@ KEYS = (
     Key("chip", Kind.CHOICE, "bac", "how the chip is opened: bac (BAC only), pace (PACE generic mapping, ECDH "
         "brainpoolP256r1, AES-128, besides BAC), pace_cam (PACE with Chip Authentication Mapping)",
         tuple(c.value for c in Chip)),
+    Key("card_access", Kind.CHOICE, "as issued", "a man in the middle between the chip and the reader "
+        "rewrites EF.CardAccess (chip pace or pace_cam only): hidden (the reader sees no PACE and opens the chip "
+        "with BAC; the PACEInfos signed in DG14 show the downgrade)", tuple(c.value for c in CardAccess)),
     Key("extended_length", Kind.BOOL, "false", "the chip accepts extended-length APDUs (big reads)"),
     Key("minor", Kind.BOOL, "false", "the holder is 10 years old (the post's minor_age is 18 by default)"),
     Key("officer", Kind.CHOICE, "not set (the lane runs in normal mode)", "the lane is switched to assisted "
@@ -255,13 +264,17 @@ def traveller_from(entry: object, number: int) -> TravellerSpec:
             raise ScenarioError(f"{where}: {key.name} {exc}") from None
     for name, kind in (("forgery", Forgery), ("behaviour", Behaviour), ("document", Document), ("chip", Chip),
                        ("presentation_attack", PresentationAttack), ("officer", OfficerAnswer),
-                       ("hostile", Hostile), ("mrz_defect", MrzDefect), ("live_image", LiveImage)):
+                       ("hostile", Hostile), ("mrz_defect", MrzDefect), ("live_image", LiveImage),
+                       ("card_access", CardAccess)):
         if name in values:
             values[name] = kind(values[name])
     if "nationality" in values and not _NATIONALITY.fullmatch(values["nationality"]):
         raise ScenarioError(f"{where}: nationality must be an ICAO code (3 capital letters, or fillers after "
                             f"the first, as D<<), not {values['nationality']!r}")
     spec = TravellerSpec(**values)
+    if spec.card_access is not None and (spec.chip is Chip.BAC or spec.hostile is not None):
+        raise ScenarioError(f"{where}: card_access needs chip = \"pace\" or \"pace_cam\" (a BAC-only chip has "
+                            f"no EF.CardAccess) and no hostile document")
     try:
         spec.fault_plan  # noqa: B018 - the property validates reader_faults
     except (SimulatorError, ValueError) as exc:

@@ -1,7 +1,8 @@
 """The scenario library (simulator/scenarios/*.toml) and what it covers: every policy reason code,
 every fault kind, every lane mode and the hostile documents must each appear in at least one file,
-or be listed in NOT_COVERED with the reason. tests/test_sim_library.py keeps this true, so the
-library cannot rot when a reason code or a fault kind is added.
+or be listed in NOT_COVERED (not yet) or UNREACHABLE (a guard no real input reaches) with the
+reason. tests/test_sim_library.py keeps this true, so the library cannot rot when a reason code or
+a fault kind is added.
 
     fast (in `make test`):  FAST files
     all (slow):             flock /tmp/pcscd.lock .venv/bin/python -m pytest -m slow tests/test_sim_library.py
@@ -17,17 +18,17 @@ from simulator.scenario import Scenario, load_scenario
 LIBRARY = Path(__file__).resolve().parent / "scenarios"
 FAST = ("faults.toml", "hostile.toml")
 
-# Reason codes no scenario can produce, and why: each is a guard that no simulated input reaches.
-NOT_COVERED = {
-    "lane_closed": "a lane closed while a PASS is being decided refers it (lane/flow.py apply_decision, "
-                   "tests/test_lane_scenarios.py); a scenario would need a set_mode fault timed inside one "
-                   "traveller's decision, which the timeline cannot aim at yet",
-    "officer_unidentified": "every officer-console answer names the signed-in officer (officer/review.py; names "
-                            "match officer/credentials.py NAME, never empty): no console input gives an answer "
-                            "without an officer id",
-    "officer_cleared": "one-stop officers (gatesim onestop scripts none): tests/test_onestop_officers.py",
-    "pace_downgrade_suspected": "no scenario key rewrites EF.CardAccess between the chip and the reader yet "
-                                "(tests/test_pace_downgrade.py does, through real pcscd)",
+# Reason codes a scenario could produce but none does yet, each with why (none today).
+NOT_COVERED: dict[str, str] = {}
+
+# Reason codes no real input can produce: defensive guards, each with why. tests/test_sim_library.py
+# checks that each is still unreachable (its producers are still the ones named) and that no
+# scenario produces it; docs/scenarios.md ("The scenario library") says the same.
+UNREACHABLE = {
+    "officer_unidentified": "an officer answer without an officer id: every console answer names its signed-in "
+                            "officer (officer/review.py; officer/credentials.py NAME is never empty), a one-stop "
+                            "answer its reviewing roles; only a one-stop review with no joint decision answers "
+                            "with none, and the joint decider remembers its decision before the lane can ask",
 }
 
 

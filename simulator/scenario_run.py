@@ -8,6 +8,7 @@ taken away and the lane must come back to idle.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -31,6 +32,7 @@ from simulator.passport_factory import Forgery as FactoryForgery
 from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
 from simulator.scenario import (
     Behaviour,
+    CardAccess,
     Chip,
     Document,
     Forgery,
@@ -305,7 +307,10 @@ class ScenarioRunner:
 
     def _chip(self, spec: TravellerSpec, passport) -> VirtualIcaoChip:
         if spec.hostile is None:
-            return VirtualIcaoChip(chip_config(passport, extended_length=spec.extended_length), os.urandom)
+            config = chip_config(passport, extended_length=spec.extended_length)
+            if spec.card_access is CardAccess.HIDDEN:       # the man in the middle: no PACE on offer
+                config = dataclasses.replace(config, card_access=None)
+            return VirtualIcaoChip(config, os.urandom)
         from simulator.hostile import HostileCase, hostile_chip
         return hostile_chip(HostileCase(spec.hostile.value), passport, self.bench.passport_pki, self.bench.now,
                             os.urandom)
@@ -371,7 +376,7 @@ class ScenarioRunner:
         screens = Screens(self.bench.appliance.views)
         behind = self._tail.txn_id if self._tail is not None else None
         txn_id, decided = None, None
-        answered = spec.officer in (None, OfficerAnswer.NONE)
+        answered = not self._to_answer(spec)
         deadline = time.monotonic() + TRAVELLER_TIMEOUT_S
         while time.monotonic() < deadline:
             data = self.bench.appliance.runner.data
@@ -381,7 +386,7 @@ class ScenarioRunner:
                 txn_id = data.txn.txn_id
                 if not answered and data.state is State.OFFICER_REVIEW:
                     answered = True
-                    self._officer_answers(txn_id, spec.officer)
+                    self._officer_answers(txn_id, spec)
             if txn_id is not None:
                 walker.step(phase_of(data, txn_id), data.emergency)
                 if self._overlap and walker.entered and data.leaving is not None and data.leaving.txn_id == txn_id:
@@ -402,11 +407,16 @@ class ScenarioRunner:
         raise TravellerStuck(f"no crossing record at the BMIS within {TRAVELLER_TIMEOUT_S:.0f} s "
                              f"(lane state {self.bench.appliance.lane_state()}, transaction {txn_id})")
 
-    def _officer_answers(self, txn_id: str, answer: OfficerAnswer) -> None:
+    def _to_answer(self, spec: TravellerSpec) -> bool:
+        """Whether an officer answers this traveller's review (one-stop: each authority's own)."""
+        return spec.officer not in (None, OfficerAnswer.NONE)
+
+    def _officer_answers(self, txn_id: str, spec: TravellerSpec) -> None:
         """A refused answer is not the end of the run: the lane refers at its timeout, and the
         record's officer fields then differ from the scenario's (reported as unexpected)."""
+        assert spec.officer is not None         # _to_answer
         try:
-            self.bench.officer.answer(txn_id, answer.value)
+            self.bench.officer.answer(txn_id, spec.officer.value)
         except (OfficerAgentError, OSError) as exc:
             log.warning("the simulated officer could not answer: %s", exc)
 
@@ -432,10 +442,15 @@ class ScenarioRunner:
             return self._records.pop(txn_id, None)
 
     def _await_rest(self) -> float:
-        """Until the lane is idle again; returns when that was seen."""
-        if wait_until(lambda: self.bench.appliance.lane_state() == "idle", TRAVELLER_TIMEOUT_S, POLL_S):
+        """Until the lane is idle again (or closed, when a BMIS command closed it during the traveller);
+        returns when that was seen."""
+        if wait_until(self._at_rest, TRAVELLER_TIMEOUT_S, POLL_S):
             return time.monotonic()
         raise TravellerStuck(f"the lane did not come back to idle (state {self.bench.appliance.lane_state()})")
+
+    def _at_rest(self) -> bool:
+        # the lane rests in `closed` only in the closed mode (lane/lifecycle.py)
+        return self.bench.appliance.lane_state() in ("idle", "closed")
 
 
 def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) -> TravellerOutcome:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.policy.onestop import Role
 from simulator.cli import main as gatesim
 from simulator.onestop_scenario import parse_onestop
 from simulator.scenario import ScenarioError
@@ -71,3 +72,33 @@ def test_the_demo_shows_the_one_stop_post(monkeypatch):
     monkeypatch.setattr(onestop_cmd, "run", lambda args: ran.append(args.file) or 0)
     assert gatesim(["demo", "--onestop", "--faces", "bundled"]) == 0
     assert ran == [POST]
+
+
+OFFICERS_FILE = POST.with_name("officers.toml")
+
+
+def test_officer_keys_staff_the_post_and_are_checked_strictly():
+    from simulator.onestop_scenario import OnestopOutcome, staffed
+    from simulator.scenario import OfficerAnswer
+    travellers = parse_onestop(tomllib.loads(OFFICERS_FILE.read_text()))
+    assert staffed(travellers) and not staffed(parse_onestop(tomllib.loads(POST.read_text())))
+    assert travellers[4].answers() == {Role.EXIT: OfficerAnswer.ACCEPT, Role.ENTRY: OfficerAnswer.ACCEPT}
+    for entry, says in (({"exit_officer": "acept"}, "did you mean 'accept'"), ({"entry_officer": True}, "non-empty"),
+                        ({"exit_officer": "none"}, "not one of"), ({"officer": "accept"}, "use exit_officer")):
+        with pytest.raises(ScenarioError, match=says):
+            parse_onestop({"traveller": [{"label": "x", "person": "hopper", **entry}]})
+    cleared = travellers[1]
+    lane = type("Lane", (), {"differences": lambda self: []})()
+    reasons = {Role.EXIT: ("exit_ban", "officer_cleared"), Role.ENTRY: ()}
+    right = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: ("uto-officer-sim", "accept")})
+    wrong = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: (None, None)}, ["the exit officer could not answer"])
+    assert right.differences() == [] and len(wrong.differences()) == 2
+
+
+@pytest.mark.slow
+def test_the_staffed_one_stop_post_runs_as_expected(pcscd_vpcd, capsys):
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    code = gatesim(["onestop", str(OFFICERS_FILE), "--faces", "bundled", "--vpcd-port", str(pcscd_vpcd[1])])
+    out = capsys.readouterr().out
+    assert code == 0 and "result: all travellers as expected" in out, out

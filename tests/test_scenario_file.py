@@ -210,3 +210,18 @@ def test_the_officer_key_puts_a_traveller_in_assisted_mode_with_the_officer_s_an
         parse_scenario({"traveller": [{"label": "x", "person": "hopper", "officer": "acept"}]})
     with pytest.raises(ScenarioError, match="officer must be a non-empty string"):
         parse_scenario({"traveller": [{"label": "x", "person": "hopper", "officer": True}]})
+
+
+def test_card_access_rewrites_only_a_pace_chip_s_offer():
+    from simulator.scenario import CardAccess
+    spec = parse_scenario({"traveller": [{"label": "mitm", "person": "hopper", "chip": "pace",
+                                          "card_access": "hidden"}]}).travellers[0]
+    assert spec.card_access is CardAccess.HIDDEN
+    assert parse_scenario({"traveller": [{"label": "x", "person": "hopper"}]}).travellers[0].card_access is None
+    assert 'card_access needs chip = "pace"' in _error({"label": "x", "person": "hopper", "card_access": "hidden"})
+    assert "no hostile document" in _error({"label": "x", "person": "hopper", "chip": "pace_cam",
+                                            "card_access": "hidden", "hostile": "one_byte_reads"})
+    assert "did you mean 'hidden'" in _error({"label": "x", "person": "hopper", "chip": "pace",
+                                              "card_access": "hiden"})
+    assert "must be a non-empty string" in _error({"label": "x", "person": "hopper", "chip": "pace",
+                                                   "card_access": True})

@@ -31,6 +31,10 @@ def test_a_fault_timeline_loads_with_the_scenario():
     ({"kind": "power_cut", "at": 1}, "power_cut needs for_s"),
     ({"kind": "power_cut", "at": 1, "for_s": 1, "in_state": "face"}, "in_state needs before_traveller"),
     ({"kind": "power_cut", "before_traveller": 1, "for_s": 1, "in_state": "idle"}, "in_state 'idle' is not one"),
+    ({"kind": "set_mode", "at": 1, "mode": "closed", "in_state": "decide"}, "in_state needs before_traveller"),
+    ({"kind": "set_mode", "before_traveller": 1, "mode": "closed", "in_state": "decid"}, "did you mean 'decide'"),
+    ({"kind": "alert_push", "before_traveller": 1, "document_of": 1, "in_state": "decide"},
+     "in_state does not apply to alert_push"),
     ({"kind": "override", "at": 1, "action": "open"}, "override needs door"),
     ({"kind": "override", "at": 1, "action": "opne", "door": "entry"}, "did you mean 'open'"),
     ({"kind": "override", "at": 1, "action": "open", "door": "all", "expect_released": ["entry", "entry"]},
@@ -71,8 +75,10 @@ def test_the_new_kinds_load_with_their_keys():
         {"kind": "override", "action": "open", "door": "all", "at": 2, "signature": "unknown_key",
          "expect_result": "nack", "expect_released": []},
         {"kind": "csca_update", "before_traveller": 2, "revoke": True, "expect_result": "ack"},
-        {"kind": "power_cut", "before_traveller": 2, "in_state": "chip", "for_s": 1.5}]})
-    opened, refused, crl, cut = scenario.faults
+        {"kind": "power_cut", "before_traveller": 2, "in_state": "chip", "for_s": 1.5},
+        {"kind": "set_mode", "mode": "closed", "before_traveller": 2, "in_state": "decide", "expect_state": "decide"}]})
+    opened, refused, crl, cut, close = scenario.faults
+    assert (close.mode, close.in_state, close.expect_state) == ("closed", "decide", "decide")
     assert (opened.action, opened.door, opened.signature, opened.expect_released) == ("open", "entry", "valid",
                                                                                         ("entry",))
     assert refused.signature == "unknown_key" and refused.expect_released == ()
