@@ -56,12 +56,12 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadFileScheduling
 
     class PcscdUsersOnOneWorker(LoadFileScheduling):
-        verdicts: dict[str, bool] = {}
-
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            if path not in self.verdicts:
-                self.verdicts[path] = _may_start_pcscd(ROOT / path)
-            return "pcscd users" if self.verdicts[path] else path
+            if path not in verdicts:
+                verdicts[path] = _may_start_pcscd(ROOT / path)
+            return "pcscd users" if verdicts[path] else path
+
+    verdicts: dict[str, bool] = {}
 
     return PcscdUsersOnOneWorker(config, log)
