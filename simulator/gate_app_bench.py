@@ -33,6 +33,9 @@ from simulator.local_process import wait_until
 from simulator.officer_agent import OfficerAgent
 from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench, BenchUnavailable
 
+# gate-app.service sets this on a device (tests/test_systemd_units.py keeps the two the same).
+DEVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
+
 READY_S = 120.0             # gate-app.service TimeoutStartSec
 IN_SERVICE_S = 60.0
 STATUS_S = 1.0
@@ -92,7 +95,7 @@ class GateAppBench(Bench):
         self.power_cuts = 0
         self.decided_before_cuts: set[str] = set()     # crossings in the outbox when the power went
         self.app: GateAppProcess | None = None
-        self.app_env: dict[str, str] = {}       # more environment for gate-app (a soak's GATE_APP_MEMTRACE)
+        self.app_env: dict[str, str] = dict(DEVICE_ENVIRONMENT)    # and a soak's GATE_APP_MEMTRACE
         self.safety: OwnProcess | None = None
 
     def start(self) -> None:

@@ -95,3 +95,10 @@ def test_gate_app_keeps_the_mandated_settings():
     assert {"time-sync.target", "pcscd.service"} <= set(after)
     # onnxruntime needs writable executable memory.
     assert "MemoryDenyWriteExecute" not in text.replace("Not MemoryDenyWriteExecute", "")
+
+
+def test_the_bench_runs_gate_app_with_the_units_environment():
+    from simulator.gate_app_bench import DEVICE_ENVIRONMENT
+    text = (SYSTEMD / "gate-app.service").read_text()
+    unit = dict(line.split("=", 2)[1:] for line in text.splitlines() if line.startswith("Environment=MALLOC_"))
+    assert unit == DEVICE_ENVIRONMENT and unit
