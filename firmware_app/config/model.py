@@ -1,21 +1,32 @@
 """The configuration model. Every section forbids unknown keys so a typo never passes silently.
 
 Devices are chosen by URL; a simulated backend is only ever used when its URL says `sim`.
+The reader section lives in reader.py, the gate wiring in gate_io.py; both are re-exported here.
 """
 from __future__ import annotations
 
 import ipaddress
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from .gate_io import DoorFailMode as DoorFailMode
+from .gate_io import DoorPinsSection as DoorPinsSection
+from .gate_io import GateSection
+from .gate_io import GpioPin as GpioPin
+from .gate_io import PinFactory as PinFactory
 from .identity import IdentitySection
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from .operations import MetricsSection, StatusSection, UpdateSection
+from .reader import CuteDelimiters as CuteDelimiters
+from .reader import Framing as Framing
+from .reader import Parity as Parity
+from .reader import ReaderSection
+from .reader import RteBccScope as RteBccScope
+from .reader import RteLengthScope as RteLengthScope
+from .reader import RteMode as RteMode
+from .strict import Strict
 
 
 class Direction(str, Enum):
@@ -28,99 +39,6 @@ class DeviceSection(Strict):
     post_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     direction: Direction = Direction.ENTRY
     data_dir: Path = Path("var")
-
-
-class Framing(str, Enum):
-    CUTE = "cute"
-    RTE = "rte"
-    LINES = "lines"
-
-
-class RteBccScope(str, Enum):
-    """Bytes the 3M RTE block check covers; 3M: from the first length byte through ETX."""
-
-    AFTER_SOH = "after_soh"
-    FROM_SOH = "from_soh"
-    AFTER_STX = "after_stx"
-
-
-class RteLengthScope(str, Enum):
-    AFTER_LENGTH = "after_length"
-    BLOCK = "block"
-    UNCHECKED = "unchecked"
-
-
-class RteMode(str, Enum):
-    NATIVE = "native"
-    INTERRUPT = "interrupt"
-    POLLED = "polled"
-
-
-class CuteDelimiters(str, Enum):
-    FS_GS = "fs_gs"
-    SO_SI = "so_si"
-    DIRECT = "direct"
-    CUSTOM = "custom"
-
-
-class Parity(str, Enum):
-    NONE = "none"
-    EVEN = "even"
-    ODD = "odd"
-    MARK = "mark"
-    SPACE = "space"
-
-
-# RTE interrupt and polled modes wait for an Enable command after every read; the driver does not
-# send one, so a reader left in them would read one passport and then fall silent.
-_RTE_MODE_REFUSED = ("rte_mode {mode!r} is not supported: the reader waits for an Enable command "
-                     "after each read, which this driver does not send; set the reader to RTE native "
-                     "(3M test card) and rte_mode = 'native'")
-_CONTROL_BYTE = Annotated[int, Field(ge=0x00, le=0x1F)]
-
-
-class ReaderSection(Strict):
-    url: str = Field(description="pyserial URL or device path; 'sim://' for the simulated reader")
-    framing: Framing = Framing.CUTE
-    baudrate: int = Field(default=9600, gt=0)
-    bytesize: Literal[7, 8] = 8
-    parity: Parity = Parity.NONE
-    stopbits: Literal[1, 1.5, 2] = 1  # type: ignore[valid-type]  # pydantic checks the float; mypy's Literal cannot
-    check_bcc: bool = True
-    line_timeout_s: float = Field(default=0.3, gt=0, le=10)
-    reconnect_min_s: float = Field(default=0.2, gt=0)
-    reconnect_max_s: float = Field(default=5.0, gt=0)
-    rte_mode: RteMode = RteMode.NATIVE
-    rte_use_bcc: bool = True
-    rte_bcc_scope: RteBccScope = RteBccScope.AFTER_SOH
-    rte_length_scope: RteLengthScope = RteLengthScope.AFTER_LENGTH
-    cute_delimiters: CuteDelimiters = CuteDelimiters.FS_GS
-    cute_open: _CONTROL_BYTE | None = None
-    cute_close: _CONTROL_BYTE | None = None
-    max_frame_bytes: int = Field(default=512, ge=64, le=65536)
-
-    @model_validator(mode="after")
-    def _backoff_bounds_ordered(self) -> ReaderSection:
-        if self.reconnect_min_s > self.reconnect_max_s:
-            raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
-        return self
-
-    @model_validator(mode="after")
-    def _rte_mode_supported(self) -> ReaderSection:
-        if self.framing is Framing.RTE and self.rte_mode is not RteMode.NATIVE:
-            raise ValueError(_RTE_MODE_REFUSED.format(mode=self.rte_mode.value))
-        return self
-
-    @model_validator(mode="after")
-    def _cute_delimiters_consistent(self) -> ReaderSection:
-        given = [b for b in (self.cute_open, self.cute_close) if b is not None]
-        if given and self.cute_delimiters is not CuteDelimiters.CUSTOM:
-            raise ValueError("cute_open/cute_close are only read with cute_delimiters = 'custom'")
-        if {0x02, 0x03, 0x0A, 0x0D} & set(given):
-            raise ValueError("cute_open/cute_close cannot be STX, ETX, CR or LF")
-        if len(given) == 2 and given[0] == given[1]:
-            raise ValueError("cute_open and cute_close must differ")
-        return self
 
 
 class MrzSection(Strict):
@@ -194,78 +112,6 @@ class FaceSection(Strict):
     budget_s: float = Field(default=6.0, gt=0)
     threads: int = Field(default=2, ge=1, le=16)
     pad: PadSection = PadSection()
-
-
-class PinFactory(str, Enum):
-    MOCK = "mock"
-    LGPIO = "lgpio"
-    RPIGPIO = "rpigpio"
-
-
-class DoorFailMode(str, Enum):
-    FAIL_SECURE = "fail_secure"     # locked without power (relay energised = released)
-    FAIL_SAFE = "fail_safe"         # released without power (maglock; relay energised = locked)
-
-
-GpioPin = Annotated[int, Field(ge=0, le=53)]
-
-
-class DoorPinsSection(Strict):
-    relay: GpioPin
-    closed_sensor: GpioPin = Field(description="contact to ground, closed when the door is shut")
-    fail_mode: DoorFailMode = DoorFailMode.FAIL_SECURE
-    relay_active_high: bool | None = Field(
-        default=None, description="the relay board energises on a high pin; required with real pins "
-                                  "(check with `gatectl gate check --pulse DOOR` watching the door)")
-
-
-class GateSection(Strict):
-    """BCM pin numbers. Contacts switch to ground (pull-ups on). The emergency and tamper inputs
-    are normally-closed loops: an open loop or a cut wire means emergency / tamper."""
-
-    pin_factory: PinFactory = PinFactory.MOCK
-    url: str = Field(default="gpio://", pattern=r"^(gpio://|safety:///[^\x00]{1,100})$",
-                     description="gpio:// drives the pins in gate-app; safety:///path/to.sock talks to "
-                                 "the gate-safety controller, the only owner of the door I/O")
-    heartbeat_s: float = Field(default=0.2, gt=0, le=5, description="gate-app -> controller heartbeat")
-    silence_timeout_s: float = Field(default=1.0, gt=0, le=30,
-                                     description="controller: no heartbeat this long = appliance lost, safe stance")
-    layout: str = Field(default="mantrap", pattern="^(barrier|mantrap)$")
-    entry: DoorPinsSection = DoorPinsSection(relay=17, closed_sensor=27)
-    exit: DoorPinsSection = Field(default=DoorPinsSection(relay=22, closed_sensor=23),
-                                  description="mantrap only; a barrier layout ignores it")
-    presence: list[GpioPin] = Field(default_factory=lambda: [24], min_length=1, max_length=8)
-    presence_nc: list[GpioPin] = Field(
-        default_factory=list, max_length=8,
-        description="supervised presence: each zone's NC contact (closed when the zone is empty), in the "
-                    "order of presence; a cut or stuck sensor is then a fault instead of 'nobody inside'")
-    presence_grace_s: float = Field(default=0.3, gt=0, le=5,
-                                    description="a NO/NC mismatch lasting this long is a sensor fault")
-    emergency: GpioPin = 25
-    tamper: GpioPin | None = 5
-    light: GpioPin | None = None
-    buzzer: GpioPin | None = None
-    bounce_time_s: float | None = Field(default=0.02, ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _pins_distinct(self) -> GateSection:
-        doors = [self.entry] + ([self.exit] if self.layout == "mantrap" else [])
-        pins = [p for d in doors for p in (d.relay, d.closed_sensor)] + list(self.presence) + [self.emergency]
-        pins += list(self.presence_nc)
-        pins += [p for p in (self.tamper, self.light, self.buzzer) if p is not None]
-        if len(pins) != len(set(pins)):
-            raise ValueError("a GPIO pin is used twice")
-        if self.pin_factory is not PinFactory.MOCK:
-            unset = [name for name, door in (("entry", self.entry), ("exit", self.exit))
-                     if door.relay_active_high is None and (name == "entry" or self.layout == "mantrap")]
-            if unset:
-                raise ValueError(f"relay_active_high must be set for real pins (door {', '.join(unset)}): "
-                                 "true if a high pin energises the relay; many boards are active low")
-        if self.presence_nc and len(self.presence_nc) != len(self.presence):
-            raise ValueError("presence_nc needs one NC contact per presence zone, in the same order")
-        if self.silence_timeout_s < 3 * self.heartbeat_s:
-            raise ValueError("silence_timeout_s must be at least 3 heartbeats")
-        return self
 
 
 class LaneSection(Strict):
@@ -434,9 +280,6 @@ class OfficerSection(Strict):
             raise ValueError("officer.enabled needs cert_file and key_file (the console is HTTPS only)")
         return self
 AuthoritySection.model_rebuild(_types_namespace={"BmisSection": BmisSection, "OfficerSection": OfficerSection})
-
-# The field-operation sections build on Strict (defined above); imported here to avoid a cycle.
-from .operations import MetricsSection, StatusSection, UpdateSection  # noqa: E402
 
 
 class GateConfig(Strict):

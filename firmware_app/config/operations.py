@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from .model import Strict
+from .strict import Strict
 
 
 class UpdateSection(Strict):
