@@ -6,7 +6,9 @@ camera + face models (warmed); trust store + chip reader; the officer console ([
 desk is the lane's OfficerPort; one that cannot be built or start is a health entry, not a lane
 fault: assisted-mode travellers are then referred at lane.officer_s); policy and lane runner. Construction
 helpers live by boundary: devices.py (hardware), parts.py (kiosk, face), bmis_side.py (BMIS),
-firmware_app.lane.wiring (lane values), firmware_app.bmis.wiring / command_wiring (link, stores).
+firmware_app.lane.wiring (lane values), firmware_app.bmis.wiring / command_wiring (link, stores);
+what the appliance reports about itself (health, lane state) in observation.py, the shutdown
+stance in shutdown.py.
 A component that cannot be built is replaced by a stand-in that refuses, and becomes a device
 fault: the lane starts OUT_OF_SERVICE with the doors secured and the BMIS is told. Only a gate that
 cannot be built at all stops the build (GateUnavailable): without a driver nothing can hold the doors.
@@ -34,7 +36,6 @@ from typing import Any
 
 from drivers.errors import DriverError
 from drivers.gate.layout import Door, LayoutKind
-from firmware_app.bmis.health import ComponentStatus
 from firmware_app.deploy.cert_expiry import CertificateWatch
 from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.emrtd.reader import ReadOptions
@@ -49,9 +50,7 @@ from firmware_app.lane.ports import LanePorts
 from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.stages import ChipReadStage, PortraitVault
 from firmware_app.lane.state import Fault
-from firmware_app.lane.supervision import safe_stance
 from firmware_app.lane.wiring import hooked_decider, lane_settings, policy_decider, start_mode
-from firmware_app.status.versions import expiry_summary
 from firmware_app.storage import SchemaError
 
 from . import devices
@@ -60,11 +59,13 @@ from .devices import PresenceWatch, ReaderBridge
 from .early_inputs import EarlyInputs, hold_at_boot
 from .errors import ComponentUnavailable
 from .field_ops import FieldOps
+from .observation import ApplianceObservation
 from .officer_side import BiometricStores, NoOfficerSide, OfficerSide, build_officer_side
 from .onestop import build_onestop, onestop_decider
 from .onestop_officers import OnestopOfficers, build_onestop_officers, officers_enabled
 from .onestop_trust import lane_store_used
 from .parts import NullKiosk, RefusingFaceStage, ViewTee, build_face_stage, build_kiosk
+from .shutdown import Idle, door_names, quietly, shutdown_stance
 from .timesync import ClockState, ClockWatch, probe_from_config
 
 log = logging.getLogger("gate.app")
@@ -85,7 +86,7 @@ class Overrides:
     decision_hook: Callable[[], None] | None = None     # runs before each decision (a bench's policy_hang fault)
 
 
-class Appliance:
+class Appliance(ApplianceObservation):
     def __init__(self, config, *, clock: Callable[[], datetime] = utc_now,
                  rng: Callable[[int], bytes] = os.urandom, overrides: Overrides = Overrides(),
                  base_dir: Path = Path(".")):
@@ -95,15 +96,15 @@ class Appliance:
         self.cert_watch = CertificateWatch(config.bmis.cert_file)
         self.gate: Any = None               # the first thing build() makes (GateDriver or SafetyGate)
         self.pin_factory = None             # None when the safety controller owns the pins
-        self.gate_simulator = _Idle()       # keeps mock pins nobody else drives at rest
+        self.gate_simulator = Idle()        # keeps mock pins nobody else drives at rest
         self.kiosk = NullKiosk()
         self.views = ViewTee(self.kiosk)    # the lane's KioskPort: the kiosk, then observers (a bench)
         self.bmis = OfflineBmisSide(RefusingOutbox(ComponentUnavailable("bmis", "not built yet")))
         self.decoder = UntrustedImageDecoder()      # chip portraits: decoded in a worker process
         self.early = EarlyInputs(LayoutKind(config.gate.layout))   # gate inputs until the runner exists
         self.runner: LaneRunner | EarlyInputs = self.early
-        self.reader: Any = _Idle()                  # a passport reader once the inputs start
-        self.presence: PresenceWatch | _Idle = _Idle()
+        self.reader: Any = Idle()                   # a passport reader once the inputs start
+        self.presence: PresenceWatch | Idle = Idle()
         self.officer: OfficerSide | NoOfficerSide | OnestopOfficers = NoOfficerSide()   # [officer] console(s)
         self.officer_problem: str | None = None
         self._built = self._started = False
@@ -292,7 +293,7 @@ class Appliance:
             if isinstance(self.officer, OnestopOfficers):     # one authority's console may not have started
                 self.officer_problem = self.officer.problem
         except GateError as exc:    # e.g. its port is taken: its desk stays idle, reviews time out
-            _quietly(self.officer.stop)
+            quietly(self.officer.stop)
             self.officer = self._no_officer(exc)
 
     def _start_inputs(self) -> None:
@@ -308,35 +309,26 @@ class Appliance:
     # --- stop ----------------------------------------------------------------------------------
     def stop(self) -> None:
         """Orderly: inputs off, lane stopped (doors secured), kiosk and BMIS link closed."""
-        _quietly(self.ops.stop)                   # a stopping gate no longer answers as alive
-        _quietly(self.reader.close)
-        _quietly(self.presence.stop)
+        quietly(self.ops.stop)                   # a stopping gate no longer answers as alive
+        quietly(self.reader.close)
+        quietly(self.presence.stop)
         self.runner.stop()
-        released: frozenset[Door] = self._shutdown_stance() if self.gate is not None else frozenset()
-        _quietly(self.kiosk.stop)
-        _quietly(self.officer.stop)
-        _quietly(self.decoder.close)
-        _quietly(self.bmis.stop)
+        released: frozenset[Door] = frozenset()
         if self.gate is not None:
-            _quietly(lambda: self.gate.close(keep_released=released))
-        _quietly(self.gate_simulator.stop)
+            released = shutdown_stance(self.gate, LayoutKind(self.config.gate.layout), self._alarm)
+        quietly(self.kiosk.stop)
+        quietly(self.officer.stop)
+        quietly(self.decoder.close)
+        quietly(self.bmis.stop)
+        if self.gate is not None:
+            quietly(lambda: self.gate.close(keep_released=released))
+        quietly(self.gate_simulator.stop)
         self._started = False
-        log.info("appliance stopped; doors secured" + (f" except {_names(released)} (see above)" if released else ""))
+        kept = f" except {door_names(released)} (see above)" if released else ""
+        log.info("appliance stopped; doors secured" + kept)
 
-    def _shutdown_stance(self) -> frozenset:
-        """The lane's never-trapped rule at shutdown too: exit locked, entry left released while
-        somebody is sensed inside a mantrap (or the sensors cannot be read); every door released in
-        an emergency. Recorded as an alarm before the BMIS side closes."""
-        layout = LayoutKind(self.config.gate.layout)
-        released = safe_stance(self.gate, layout)
-        if released:
-            inside = layout is LayoutKind.MANTRAP and released == {Door.ENTRY}   # else: the emergency
-            why = "somebody may be inside the lane" if inside else "emergency input active"
-            detail = f"shutdown: {_names(released)} left released ({why}); other doors locked"
-            log.warning("%s; after the process ends each door rests in its fail mode", detail)
-            kind = AlarmKind.PERSON_INSIDE if inside else AlarmKind.EMERGENCY
-            _quietly(lambda: self.bmis.outbox.alarm(kind, None, detail))
-        return released
+    def _alarm(self, kind: AlarmKind, detail: str) -> None:
+        self.bmis.outbox.alarm(kind, None, detail)
 
     # --- inputs and callbacks (each only queues for the lane) -----------------------------------
     def _gate_event(self, event) -> None:
@@ -370,78 +362,8 @@ class Appliance:
     def _fault_of(self, fault: Fault) -> ComponentUnavailable:
         return next(error for kind, error in self.faults if kind is fault)
 
-    # --- observation ---------------------------------------------------------------------------
-    def bmis_reachable(self) -> bool:
-        return self.bmis.reachable()
-
-    def reload_client_certificate(self) -> bool:
-        """SIGHUP (systemctl reload gate-app, after `gatectl cert renew`): reconnect the BMIS link
-        if its certificate files changed; the reconnection loads them."""
-        return self.bmis.reload_identity()
-
-    def lane_alive(self) -> bool:
-        """The lane loop runs, is not stuck and never broke (what the systemd watchdog ping needs)."""
-        return self._started and self.runner.healthy()
-
-    def health(self) -> dict[str, dict[str, str]]:
-        failed = ComponentStatus.FAILED.value
-        components = {"lane": {"status": ComponentStatus.OK.value if self.lane_alive() else failed,
-                               "detail": self.lane_state()},
-                      "clock": self.clock_watch.health_entry()}
-        certificate = self.cert_watch.entry(self.clock(), self.bmis.certificate_reloads())
-        if certificate is not None:
-            components["certificate"] = certificate
-        for fault, error in self.faults:
-            components[error.component] = {"status": failed, "detail": fault.value, "note": error.reason[:200]}
-        components.update(self.bmis.side_health())       # e.g. a link that is not configured
-        if self.officer_problem is not None:
-            components["officer_console"] = {"status": failed, "detail": "unavailable",
-                                             "note": self.officer_problem[:200]}
-        return components
-
-    def lane_state(self) -> str:
-        data = self.runner.data
-        return data.state.value if data is not None else "starting"
-
-    def _lane_mode(self) -> str:
-        data = self.runner.data
-        return data.mode.value if data is not None else start_mode(self.config).value
-
-    def _outbox_counts(self):
-        return self.bmis.outbox_counts()
-
-    def _certificate_in_use(self) -> dict | None:
-        facts = self.cert_watch.in_use
-        return expiry_summary(facts.not_after, self.clock()) if facts is not None else None
-
-    def health_info(self) -> dict:
-        """The health message's 1.2 fields (versions, certificate, last update)."""
-        return self.ops.health_info()
-
-
-class _Idle:
-    """A part that was not opened (reader, presence watch, gate simulator): closing it does nothing."""
-
-    def close(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-
 def _clock_watch(config, overrides: Overrides) -> ClockWatch:
     probe = overrides.clock_probe
     if probe is not None:
         log.warning("SIMULATED DEVICE: clock synchronisation state from the simulator")
     return ClockWatch(probe or probe_from_config(config.clock), config.clock.recheck_s)
-
-
-def _names(doors) -> str:
-    return ", ".join(sorted(door.value for door in doors))
-
-
-def _quietly(action) -> None:
-    try:
-        action()
-    except Exception as exc:  # stopping must go on past a broken part; the doors come first
-        log.error("stop step failed: %s", type(exc).__name__)
