@@ -1,5 +1,5 @@
-"""The durable outbox (queue.py; its SQLite file and disk room: storage.py): the gate's system of
-record for everything it must tell the BMIS.
+"""The durable outbox (queue.py; the values it takes and hands out: records.py; its SQLite file and
+disk room: storage.py): the gate's system of record for everything it must tell the BMIS.
 
 A message is committed here (WAL, synchronous=FULL) before anyone tries to publish it. A PUBACK is
 one hop: a non-retained message then waits in `pending` (state AWAITING_RECEIPT) until the BMIS

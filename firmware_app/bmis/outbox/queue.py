@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,46 +19,8 @@ from firmware_app.storage import SchemaError, migrate
 from .. import contract
 from ..contract import Clock, Envelope, Identity, IdSource, MessageKind, Priority, validate_message
 from ..errors import OutboxError, OutboxFull
+from .records import OutboxCounts, OutboxLimits, PendingMessage, pending_from_row
 from .storage import SCHEMA, DiskRoom, Guarded, RowState, connect, is_disk_full
-
-_KIND_BY_NAME = {kind.name: kind for kind in MessageKind}
-
-
-@dataclass(frozen=True)
-class OutboxLimits:
-    max_messages: int = 100_000
-    max_bytes: int = 256 * 1024 * 1024
-    max_age_s: float = 7 * 24 * 3600.0
-    reserve_messages: int = 1_000      # above the bound, for status/alarms/command results only
-    sent_log_keep: int = 100_000       # msg_ids of acknowledged messages kept for audit
-    dead_letter_keep: int = 1_000      # refused messages kept for an operator (the oldest go first) ...
-    dead_letter_max_bytes: int = 16 * 1024 * 1024   # ... and at most this much of their payloads
-    min_free_bytes: int = 64 * 1024 * 1024   # events refused below this free space (+ WAL room), storage.py
-    reserve_bytes: int = 1024 * 1024         # given up when the disk is full, for status, alarms and acks
-    receipt_timeout_s: float | None = 300.0   # None: a PUBACK is enough (a BMIS that sends no receipts)
-
-
-# Fields with repr=False hold personal or biometric data: kept out of logs and tracebacks.
-@dataclass(frozen=True)
-class PendingMessage:
-    msg_id: str
-    kind: MessageKind
-    seq: int
-    topic: str
-    payload: bytes = field(repr=False)
-    retain: bool
-    correlation: bytes | None
-    priority: int
-
-
-@dataclass(frozen=True)
-class OutboxCounts:
-    pending: int                       # not acknowledged by the broker yet
-    pending_bytes: int                 # of every record kept (pending and unreceipted)
-    dead_letters: int
-    oldest_pending_age_s: float        # oldest record kept, by its creation time
-    unreceipted: int = 0               # PUBACKed, waiting for the BMIS's receipt
-    oldest_unreceipted_age_s: float = 0.0
 
 
 class Outbox:
@@ -236,7 +197,7 @@ class Outbox:
                     (RowState.AWAITING_RECEIPT, self._monotonic() - timeout, limit + len(skip))).fetchall()
             rows += self._conn.execute(f"SELECT {columns} FROM pending WHERE state = ? ORDER BY priority, id LIMIT ?",
                                        (RowState.QUEUED, limit + len(skip))).fetchall()
-        return [_pending(r) for r in rows if r[0] not in skip][:limit]
+        return [pending_from_row(r) for r in rows if r[0] not in skip][:limit]
 
     def mark_sent(self, msg_ids: Iterable[str]) -> int:
         """PUBACKed messages (one transaction for the whole batch): retained ones, or all when no
@@ -334,7 +295,7 @@ class Outbox:
             except sqlite3.Error as exc:
                 raise OutboxError(f"cannot dead-letter message: {exc}") from exc
             self._pending, self._pending_bytes = self._pending - 1, self._pending_bytes - len(row[4])
-        return _pending(row)
+        return pending_from_row(row)
 
     def dead_letter_incoming(self, topic: str, reason_code: int, reason: str) -> str:
         """An incoming message acknowledged without being handled, on record once (without its payload)."""
@@ -393,11 +354,6 @@ def _crossing_txn(kind: MessageKind, data: dict[str, Any]) -> str | None:
     """Crossings are findable by transaction: the lane's restart check asks before voiding one."""
     txn_id = data.get("transaction_id") if kind is MessageKind.CROSSING else None
     return txn_id if isinstance(txn_id, str) else None
-
-
-def _pending(row) -> PendingMessage:
-    return PendingMessage(row[0], _KIND_BY_NAME[row[1]], row[2], row[3], bytes(row[4]), bool(row[5]),
-                          None if row[6] is None else bytes(row[6]), row[7])
 
 
 def uuid4_source() -> uuid.UUID:
