@@ -2,13 +2,17 @@
 timing model on, measuring what a test team accepting a gate asks for.
 
 Each lane is a Bench (its own appliance, broker, BMIS consumer, reader pty, camera, gate); the lanes
-share one pcscd, whose vpcd driver has two reader slots (so at most two lanes). Lanes run side by
-side in threads. A sampler records the process's resident memory and CPU time while they run: the
+share one pcscd, whose vpcd reader has two slots (so at most two lanes: a second vpcd reader in the
+same pcscd shares the first one's slot state, so cards show in the wrong reader; measured, see
+docs/scenarios.md). Lanes run side by side in threads.
+With `hours`, each lane stops taking travellers once its modelled time (the sum of its lane cycles)
+reaches that many hours. A sampler records the process's resident memory and CPU time while they run: the
 appliances run inside this process (as `gatesim scenario` runs them), so the figures are those of
 the appliance(s) together with the simulated devices and the reference BMIS consumer.
 """
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -22,8 +26,10 @@ from simulator.scenario_bench import Bench, BenchUnavailable
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
 from simulator.timing import TimingModel
 
-MAX_LANES = 2                  # one pcscd's vpcd driver serves two reader slots
+MAX_LANES = 2                  # one pcscd's vpcd reader serves two slots
 MAX_TRAVELLERS = 100_000
+MAX_HOURS = 24.0
+MIN_CYCLE_S = 2.0              # no lane turns a traveller round faster: bounds the travellers an --hours run needs
 SAMPLE_S = 1.0
 # the generated mix: (share, what differs from a genuine traveller, expected outcome, reasons)
 MIX = (
@@ -141,12 +147,19 @@ class LaneRun:
     delivery: object = None
     error: str = ""
     gate_events: list = field(default_factory=list)             # GateWatch: sensor and lane transitions
+    reached_hours: bool = False                                  # stopped by --hours, not by running out
+
+    def modelled_s(self) -> float:
+        """The lane's time in the timing model so far: its finished travellers' lane cycles."""
+        return sum(o.cycle_s or 0.0 for o in self.outcomes)
 
 
 def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timing: TimingModel,
-             started: float, progress=lambda lane, number, outcome: None, cpu: CpuShares | None = None) -> None:
+             started: float, progress=lambda lane, number, outcome: None, cpu: CpuShares | None = None,
+             until_s: float | None = None) -> None:
     """One lane's travellers in order; the lane's delivery is collected at the end. `cpu`: shared by
-    the lanes running side by side, so that no traveller is charged the other lane's CPU."""
+    the lanes running side by side, so that no traveller is charged the other lane's CPU. `until_s`:
+    no new traveller once the lane's modelled time has reached it."""
     from simulator.load_breakdown import GateWatch
     from simulator.scenario_cmd import collect_delivery
     runner = ScenarioRunner(bench, timing)
@@ -161,6 +174,9 @@ def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timin
     try:
         pending = None
         for number, spec in enumerate(travellers, start=1):
+            if until_s is not None and lane.modelled_s() >= until_s:
+                lane.reached_hours = True
+                break
             cpu.start(lane.lane)            # the CPU of a traveller's tail counts in the next one's
             try:
                 front = runner.start(number, spec, overlap=True)     # the next starts while they walk out
@@ -182,10 +198,22 @@ def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timin
 
 def check_lanes(lanes: int, travellers: int) -> None:
     if not 1 <= lanes <= MAX_LANES:
-        raise LoadError(f"--lanes must be 1 to {MAX_LANES}: one pcscd's vpcd driver serves two reader "
-                        f"slots (more lanes: not supported yet)")
+        raise LoadError(f"--lanes must be 1 to {MAX_LANES}: one pcscd's vpcd reader serves two slots, and a "
+                        f"second vpcd reader in the same pcscd shares their state (more lanes: not supported yet)")
     if not 1 <= travellers <= MAX_TRAVELLERS:
         raise LoadError(f"--travellers must be 1 to {MAX_TRAVELLERS}")
+
+
+def travellers_for(hours: float | None, travellers: int | None, lanes: int) -> int:
+    """How many travellers to generate: --travellers, or with --hours alone as many as the lanes could
+    take in that time (each lane stops at its hours; the rest are never walked)."""
+    if hours is not None and not 0 < hours <= MAX_HOURS:
+        raise LoadError(f"--hours must be more than 0 and at most {MAX_HOURS:g}")
+    if travellers is None:
+        if hours is None:
+            raise LoadError("give --travellers N, --hours H or both")
+        return min(MAX_TRAVELLERS, lanes * math.ceil(hours * 3600.0 / MIN_CYCLE_S))
+    return travellers
 
 
 def split(travellers: list[TravellerSpec], lanes: int) -> list[list[TravellerSpec]]:
@@ -193,8 +221,10 @@ def split(travellers: list[TravellerSpec], lanes: int) -> list[list[TravellerSpe
 
 
 def run_load(workdir: Path, faces, travellers: list[TravellerSpec], lanes: int, timing: TimingModel,
-             bench_options: dict, progress=lambda lane, number, outcome: None) -> tuple[list[LaneRun], Sampler, float]:
-    """Start the lanes' benches, walk each lane's share of the travellers, sample memory and CPU."""
+             bench_options: dict, progress=lambda lane, number, outcome: None,
+             hours: float | None = None) -> tuple[list[LaneRun], Sampler, float]:
+    """Start the lanes' benches, walk each lane's share of the travellers (each lane until `hours` of
+    modelled time, if given), sample memory and CPU."""
     benches: list[Bench] = []
     runs = [LaneRun(lane) for lane in range(1, lanes + 1)]
     try:
@@ -203,8 +233,9 @@ def run_load(workdir: Path, faces, travellers: list[TravellerSpec], lanes: int, 
         sampler = Sampler(lambda: sum(len(r.outcomes) for r in runs)).start()
         started = time.monotonic()
         cpu = CpuShares()
-        threads = [threading.Thread(target=run_lane, args=(bench, run, share, timing, started, progress, cpu),
-                                    name=f"lane-{run.lane}", daemon=True)
+        until_s = None if hours is None else hours * 3600.0
+        threads = [threading.Thread(target=run_lane, name=f"lane-{run.lane}", daemon=True,
+                                    args=(bench, run, share, timing, started, progress, cpu, until_s))
                    for bench, run, share in zip(benches, runs, split(travellers, lanes))]
         for thread in threads:
             thread.start()
@@ -233,4 +264,5 @@ def _bench(workdir: Path, faces, lane: int, benches: list[Bench], timing: Timing
     return bench
 
 
-__all__ = ["BenchUnavailable", "LoadError", "check_lanes", "default_timing", "generate_travellers", "run_load"]
+__all__ = ["BenchUnavailable", "LoadError", "check_lanes", "default_timing", "generate_travellers", "run_load",
+           "travellers_for"]

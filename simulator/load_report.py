@@ -45,13 +45,15 @@ def step_values(outcomes) -> dict[str, list[float]]:
     return {name: values for name, values in steps.items() if values}
 
 
-def summarise(runs, sampler, elapsed_s: float, timing, asked: int) -> dict:
+def summarise(runs, sampler, elapsed_s: float, timing, asked: int, hours: float | None = None) -> dict:
     outcomes = [o for run in runs for o in run.outcomes]
     steps = step_values(outcomes)
     machine, cycle = steps.get("machine", []), steps.get("cycle", [])
     return {
         "travellers": {"asked": asked, "done": len(outcomes),
                        "as_expected": sum(o.as_expected for o in outcomes)},
+        "hours": None if hours is None else {"per_lane": hours, "reached": [run.reached_hours for run in runs],
+                                             "modelled_s": [run.modelled_s() for run in runs]},
         "lanes": [_lane(run) for run in runs],
         "steps_s": {name: spread(values) for name, values in steps.items()},
         "throughput": {"per_lane_per_hour_modelled": [_per_hour(run) for run in runs],
@@ -108,16 +110,18 @@ def _memory(samples) -> dict:
 
 def ok(report: dict) -> bool:
     """Correct: every traveller done as expected and delivered exactly once (targets are reported)."""
-    t = report["travellers"]
-    return t["done"] == t["asked"] == t["as_expected"] and report["bmis_exactly_once"] and \
+    t, hours = report["travellers"], report.get("hours")
+    all_walked = t["done"] == t["asked"] or (hours is not None and all(hours["reached"]))
+    return all_walked and t["done"] == t["as_expected"] and report["bmis_exactly_once"] and \
         not any(lane["error"] for lane in report["lanes"])
 
 
 def summary_text(report: dict) -> str:
     t, steps, tp = report["travellers"], report["steps_s"], report["throughput"]
     lines = [f"travellers: {t['done']} of {t['asked']} done, {t['as_expected']} as expected; "
-             f"lanes: {len(report['lanes'])}",
-             "per step (s)      p50     p95     p99     max"]
+             f"lanes: {len(report['lanes'])}"]
+    lines += hours_lines(report.get("hours"))
+    lines.append("per step (s)      p50     p95     p99     max")
     for name, s in steps.items():
         lines.append(f"  {name:<12} {s['p50']:7.3f} {s['p95']:7.3f} {s['p99']:7.3f} {s['max']:7.3f}")
     per_lane = ", ".join(f"lane {n}: {v:.0f}" for n, v in enumerate(tp["per_lane_per_hour_modelled"], 1))
@@ -139,6 +143,14 @@ def summary_text(report: dict) -> str:
         lines += [f"  lane {lane['lane']} stopped: {lane['error']}"] if lane["error"] else []
     lines.append("timing: " + report["real_time"])
     return "\n".join(lines)
+
+
+def hours_lines(hours: dict | None) -> list[str]:
+    if hours is None:
+        return []
+    lanes = ", ".join(f"lane {n}: {s / 3600.0:.2f} h{'' if reached else ' (ran out of travellers)'}"
+                      for n, (s, reached) in enumerate(zip(hours["modelled_s"], hours["reached"]), 1))
+    return [f"hours: {hours['per_lane']:g} per lane (modelled time); {lanes}"]
 
 
 def target_lines(report: dict) -> list[str]:

@@ -8,7 +8,16 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from simulator.load import LaneRun, LoadError, Sample, check_lanes, generate_travellers, load_people, split
+from simulator.load import (
+    LaneRun,
+    LoadError,
+    Sample,
+    check_lanes,
+    generate_travellers,
+    load_people,
+    split,
+    travellers_for,
+)
 from simulator.load_report import ok, percentile, summarise, summary_text, write_reports
 from simulator.scenario_run import TravellerOutcome
 from simulator.timing import TimingModel
@@ -31,13 +40,38 @@ def test_the_shared_people_are_preferred_when_present():
     assert load_people({"hopper", "collins"}) == ["collins", "hopper"]
 
 
-def test_lanes_are_limited_to_the_vpcd_slots():
+def test_lanes_are_limited_to_the_vpcd_slots_and_shared_out():
     check_lanes(2, 10)
-    with pytest.raises(LoadError, match="not supported yet"):
-        check_lanes(3, 10)
+    for lanes in (0, 3):
+        with pytest.raises(LoadError, match="not supported yet"):
+            check_lanes(lanes, 10)
     with pytest.raises(LoadError):
         check_lanes(1, 0)
     assert split(list(range(5)), 2) == [[0, 2, 4], [1, 3]]
+    assert split(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
+
+
+def test_hours_bound_the_travellers_to_generate():
+    assert travellers_for(None, 40, 2) == 40
+    assert travellers_for(1.0, 40, 2) == 40                              # --travellers caps an --hours run
+    assert travellers_for(1.0, None, 2) == 2 * 1800                      # a lane cannot cycle in under 2 s
+    for hours in (0.0, -1.0, 24.5):
+        with pytest.raises(LoadError, match="--hours"):
+            travellers_for(hours, None, 1)
+    with pytest.raises(LoadError, match="--travellers N, --hours H"):
+        travellers_for(None, None, 1)
+
+
+def test_an_hours_run_passes_when_each_lane_reached_its_hours():
+    runs = _runs([_outcome(n, cycle=1000.0) for n in range(4)])
+    report = summarise(runs, _Sampler(), 10.0, TimingModel(), asked=10, hours=1.0)
+    assert not ok(report)                                  # 6 of 10 never walked, and no lane reached 1 h
+    runs[0].reached_hours = True
+    report = summarise(runs, _Sampler(), 10.0, TimingModel(), asked=10, hours=1.0)
+    assert report["hours"]["modelled_s"] == [4000.0] and ok(report)
+    assert "hours: 1 per lane (modelled time); lane 1: 1.11 h" in summary_text(report)
+    runs[0].outcomes[1] = _outcome(1, expected="rejected", cycle=1000.0)
+    assert not ok(summarise(runs, _Sampler(), 10.0, TimingModel(), asked=10, hours=1.0))
 
 
 def test_percentiles_are_nearest_rank():

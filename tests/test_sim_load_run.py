@@ -1,5 +1,6 @@
 """`gatesim load` end to end on two lanes (two appliances sharing one pcscd's two vpcd slots, each
-with its own mosquitto and BMIS consumer), with the timing model on: every traveller as expected,
+with its own mosquitto and BMIS consumer), with the timing model on and each lane stopped by
+--hours: every traveller as expected,
 every crossing at the BMIS exactly once, the reports written, and the model's delays visible in
 what the appliances measured (run under flock /tmp/pcscd.lock)."""
 from __future__ import annotations
@@ -16,16 +17,20 @@ from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
 FAST_PEOPLE = ["door_motor_s=0.3", "step_in_s=0.5", "walk_out_s=0.5", "place_document_s=1.0"]
 
 
-def test_a_short_load_on_two_lanes(pcscd_vpcd, tmp_path, capsys):
+def test_a_short_load_on_two_lanes_for_a_given_time(pcscd_vpcd, tmp_path, capsys):
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     timing = [arg for item in FAST_PEOPLE for arg in ("--timing", item)]
-    code = gatesim(["load", "--travellers", "4", "--lanes", "2", "--faces", "bundled", "--seed", "2",
+    # 1.8 s of modelled time per lane: a lane cycle takes longer, so each lane stops after its
+    # second traveller (the first has finished when the third would start), 4 of the 6 allowed
+    code = gatesim(["load", "--travellers", "6", "--hours", "0.0005", "--lanes", "2", "--faces", "bundled",
+                    "--seed", "2",
                     "--vpcd-port", str(pcscd_vpcd[1]), "--out", str(tmp_path / "out"), *timing])
     out = capsys.readouterr().out
     assert code == 0, out
     report = json.loads((tmp_path / "out" / "load.json").read_text())
-    assert report["travellers"] == {"asked": 4, "done": 4, "as_expected": 4}
+    assert report["travellers"] == {"asked": 6, "done": 4, "as_expected": 4}
+    assert report["hours"]["reached"] == [True, True]
     assert [lane["bmis"]["crossings"] for lane in report["lanes"]] == [2, 2] and report["bmis_exactly_once"]
     steps = report["steps_s"]
     assert steps["machine"]["p50"] >= 0.5                         # reader detect + scan came first
