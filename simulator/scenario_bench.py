@@ -173,12 +173,12 @@ class Bench:
         config = parse_config(text)
         from gpiozero.pins.mock import MockFactory  # the bench's gate pins (gpiozero's own fake)
         factory = MockFactory()
-        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state,
-                              decision_hook=self._policy_gate)
-        self.appliance = Appliance(config, clock=self._wall_clock, overrides=overrides, base_dir=PROJECT_ROOT).build()
         swing = {"swing_s": self.timing.door_motor_s} if self.timing else {}
         self.gate = GateSimulator(factory, gate_layout(config.gate), **swing)
-        self.gate.start()                      # doors shut, loops closed, lane empty
+        overrides = Overrides(pin_factory=factory, camera=self.camera, clock_probe=lambda: self.clock_state,
+                              decision_hook=self._policy_gate, rest_pins=self.gate.quiet)
+        self.appliance = Appliance(config, clock=self._wall_clock, overrides=overrides, base_dir=PROJECT_ROOT).build()
+        self.gate.start()                      # doors follow their relays; loops closed, lane empty
         self.appliance.start()
         self._await_ready()
         if config.officer.enabled:

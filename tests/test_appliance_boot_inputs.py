@@ -110,3 +110,29 @@ def test_tamper_during_the_build_puts_the_lane_out_of_service_and_raises_the_ala
         return data is not None and Fault.TAMPER in data.faults and app.lane_state() == "out_of_service"
     alarms, exceptions = _run(tmp_path, then=then, until=reported)
     assert "tamper" in alarms and "tamper" in exceptions
+
+
+@pytest.mark.parametrize("bench", [False, True], ids=["lab gate-app", "simulator bench"])
+def test_mock_pins_are_at_rest_before_the_first_door_command(tmp_path, caplog, bench):
+    """A lab gate-app (mock pins, its own resting simulator) and a simulator bench (rest_pins) boot
+    with the loops closed: no emergency boot, no edges handed to the lane, the doors secured."""
+    config = _config(tmp_path)
+    factory = MockFactory()
+    sim = GateSimulator(factory, gate_layout(config.gate))
+    overrides = Overrides(pin_factory=factory, rest_pins=sim.quiet) if bench else Overrides()
+    appliance = Appliance(config, overrides=overrides, base_dir=ROOT)
+    caplog.set_level("DEBUG")
+    try:
+        appliance.build()
+        appliance.start()      # out of service here (no camera photos), which keeps the doors secured
+        assert wait_until(lambda: appliance.lane_state() not in (None, "emergency"), 10.0)
+        doors = sim if bench else appliance.gate_simulator
+        assert not any(doors.released(door) for door in DOORS)
+    finally:
+        appliance.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")
+                and r.name.startswith("firmware_app.appliance.early_inputs")]
+    assert warnings == []
+    assert any("mock pins at rest; 2 edge(s)" in r.getMessage() for r in caplog.records)
+    alarms, exceptions = _records(config)
+    assert not [kind for kind in alarms + exceptions if "tamper" in kind or "emergency" in kind]

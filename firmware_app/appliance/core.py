@@ -84,6 +84,7 @@ class Overrides:
     card_presence: Callable[[], bool] | None = None     # stands in for the PC/SC presence poll
     clock_probe: Callable[[], ClockState] | None = None  # stands in for the NTP state (timesync.py)
     decision_hook: Callable[[], None] | None = None     # runs before each decision (a bench's policy_hang fault)
+    rest_pins: Callable[[], None] | None = None         # the simulator's mock pins at rest, before the first command
 
 
 class Appliance(ApplianceObservation):
@@ -140,11 +141,22 @@ class Appliance(ApplianceObservation):
         self.pin_factory = devices.make_pin_factory(self.config, self.overrides.pin_factory)
         self.gate = devices.build_gate(self.config, self.pin_factory, self._gate_event)
         self.early.attach(self.gate)
+        self._rest_mock_pins()
         hold_at_boot(self.gate)                 # secured, or released if the emergency loop is open
-        if self.config.gate.pin_factory.value == "mock" and self.overrides.pin_factory is None:
-            self.gate_simulator = devices.resting_gate(self.config, self.pin_factory)
         log.info("gate built (%s, %s pins); doors secured", self.config.gate.layout,
                  self.config.gate.pin_factory.value)
+
+    def _rest_mock_pins(self) -> None:
+        """Mock pins read as open loops until something drives them (gpiozero's pull-ups): at rest
+        before the first door command, or every lab boot is an emergency boot (and says so). The
+        loops closing are edges no real loop makes at boot: forgotten (the boot reads the levels)."""
+        if self.overrides.rest_pins is not None:
+            self.overrides.rest_pins()
+        elif self.config.gate.pin_factory.value == "mock" and self.overrides.pin_factory is None:
+            self.gate_simulator = devices.resting_gate(self.config, self.pin_factory)
+        else:
+            return
+        log.debug("mock pins at rest; %d edge(s) of theirs forgotten", self.early.forget_kept())
 
     def _open_journal(self) -> LaneJournal:
         Path(self.config.device.data_dir).mkdir(parents=True, exist_ok=True)

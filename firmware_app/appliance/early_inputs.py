@@ -77,6 +77,14 @@ class EarlyInputs:
         except DriverError as exc:
             log.error("emergency release before the lane runs failed: %s", type(exc).__name__)
 
+    def forget_kept(self) -> int:
+        """Drop the edges kept so far (mock pins put at rest make edges a real loop never makes);
+        returns how many."""
+        with self._lock:
+            count = len(self._kept)
+            self._kept.clear()
+        return count
+
     def hand_over(self, runner) -> None:
         """Queue the kept edges on the runner (it steps them after its start-up reading of the gate),
         then forward everything to it. The doors already obeyed them: only queued, not re-commanded."""
