@@ -139,7 +139,7 @@ def fault_from(entry: object, number: int, travellers: int) -> FaultSpec:
 
 
 def _known_keys(entry: dict, where: str) -> None:
-    from simulator.scenario import _did_you_mean
+    from simulator.scenario_keys import _did_you_mean
     for name in entry:
         if name not in FAULT_KEY_HELP:
             raise FaultSpecError(f"{where}: unknown key {name!r}{_did_you_mean(name, FAULT_KEY_HELP)} "
@@ -147,7 +147,7 @@ def _known_keys(entry: dict, where: str) -> None:
 
 
 def _kind(value: object, where: str) -> FaultKind:
-    from simulator.scenario import _did_you_mean
+    from simulator.scenario_keys import _did_you_mean
     if not isinstance(value, str):
         raise FaultSpecError(f"{where}: kind is required (a string: {', '.join(k.value for k in FaultKind)})")
     if value in NOT_SUPPORTED:
@@ -182,7 +182,7 @@ def _boolean(value: object) -> bool:
 
 def _choice(values: list[str]):
     def check(value: object) -> str:
-        from simulator.scenario import _did_you_mean
+        from simulator.scenario_keys import _did_you_mean
         if value not in values:
             raise ValueError(f"{value!r} is not one of {', '.join(values)}{_did_you_mean(value, values)}")
         return value

@@ -28,7 +28,8 @@ from simulator.scenario import (
     _where,
     traveller_from,
 )
-from simulator.scenario_run import ScenarioRunner, TravellerOutcome, _given_name
+from simulator.scenario_run import ScenarioRunner, TravellerOutcome
+from simulator.scenario_traveller import given_name
 
 _REASONS = tuple(r.value for r in ReasonCode)
 _ANSWERS = tuple(a.value for a in OfficerAnswer if a is not OfficerAnswer.NONE)
@@ -180,7 +181,7 @@ class OnestopRunner(ScenarioRunner):
     def _lists(self, number: int, traveller: OnestopTraveller) -> None:
         """Each authority's BMIS lists this traveller (a signed alerts-replace) before they arrive."""
         if traveller.exit_ban:
-            entry = {"id": f"uto-ban-{number}", "primary": "TRAVELLER", "secondary": _given_name(number),
+            entry = {"id": f"uto-ban-{number}", "primary": "TRAVELLER", "secondary": given_name(number),
                      "birth_date": "1985-03-15", "category": "exit-ban"}
             self._replace(Role.EXIT, EXIT_BAN_LIST, "person", entry)
         if traveller.entry_alert:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from simulator.faults import fault_help
-from simulator.scenario import KEYS, Kind
+from simulator.scenario_keys import KEYS, Kind
 from simulator.scenario_post import post_help
 from simulator.timing import timing_help
 

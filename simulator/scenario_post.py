@@ -44,7 +44,7 @@ POST_KEY_HELP = {
 
 
 def post_from(entry: object) -> PostRules:
-    from simulator.scenario import _did_you_mean
+    from simulator.scenario_keys import _did_you_mean
     if not isinstance(entry, dict):
         raise PostSpecError("[post] must be a table")
     for name in entry:

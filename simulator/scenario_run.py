@@ -8,179 +8,45 @@ taken away and the lane must come back to idle.
 """
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import logging
-import os
 import random
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
-
-from drivers.camera.files import read_image_file
 from drivers.gate.layout import Door
-from firmware_app.emrtd.pace.info import PaceInfo
 from firmware_app.lane.state import State
-from firmware_app.mrz import MrzFields, compose
-from simulator.live_scenes import SCENES, with_companion
 from simulator.local_process import wait_until
 from simulator.officer_agent import OfficerAgentError
-from simulator.passport_factory import Forgery as FactoryForgery
-from simulator.passport_factory import PassportSpec, build_passport, chip_portrait
-from simulator.scenario import (
-    Behaviour,
-    CardAccess,
-    Chip,
-    Document,
-    Forgery,
-    MrzDefect,
-    OfficerAnswer,
-    Scenario,
-    ScenarioError,
-    TravellerSpec,
+from simulator.scenario_bench import DEVICE_ID, Bench
+from simulator.scenario_model import Behaviour, OfficerAnswer, Scenario, TravellerSpec
+from simulator.scenario_outcome import Started, TravellerOutcome, crossing_outcome, expected_officer
+from simulator.scenario_traveller import (
+    document_number,
+    given_name,
+    mrz_lines,
+    photos_of,
+    present_face,
+    printed_lines,
+    traveller_chip,
+    traveller_passport,
 )
-from simulator.scenario_bench import DEVICE_ID, OFFICER, Bench
-from simulator.scenario_documents import altered_name, filler_expiry_check, wrong_composite
 from simulator.scenario_walk import DECIDED_STATES, SCREEN_SETTLE_S, Screens, Tail, Walker, phase_of
 from simulator.timing import LaneClock, TimingModel, TravellerPace
-from simulator.vchip.applet import VirtualIcaoChip
-from simulator.vchip.from_passport import chip_config
 from simulator.vchip.pcscd import insert_card, remove_card
 
 log = logging.getLogger("gatesim.scenario")
 TRAVELLER_TIMEOUT_S = 40.0
 POLL_S = 0.01
 MAX_UNCLAIMED = 100         # crossing records read but claimed by no traveller (kept at most)
-_FORGERIES: dict[Forgery | None, FactoryForgery] = {
-    Forgery.TAMPERED_DG: FactoryForgery(tamper_dg=2), Forgery.CLONE: FactoryForgery(clone=True),
-    Forgery.WRONG_SIGNER: FactoryForgery(wrong_signer=True)}
-
-# brainpoolP256r1 (standard parameter 13), AES-128: generic mapping, and chip authentication mapping
-_PACE = {Chip.BAC: (), Chip.PACE: (PaceInfo("0.4.0.127.0.7.2.2.4.2.2", 2, 13),),
-         Chip.PACE_CAM: (PaceInfo("0.4.0.127.0.7.2.2.4.6.2", 2, 13),)}
+# names other modules and tests import from here (now in scenario_outcome, scenario_traveller, scenario_walk)
+_expected_officer, _given_name = expected_officer, given_name
+__all__ = ["DECIDED_STATES", "MAX_UNCLAIMED", "POLL_S", "TRAVELLER_TIMEOUT_S", "ScenarioRunner", "Started",
+           "TravellerOutcome", "TravellerStuck", "_expected_officer", "_given_name", "mrz_lines", "photos_of",
+           "printed_lines"]
 
 
 class TravellerStuck(RuntimeError):
     """The lane gave no crossing record for a traveller in time."""
-
-
-@dataclass
-class Started:
-    """A traveller the runner has served (start()); their record may still be on its way (tail)."""
-    spec: TravellerSpec
-    started: float                      # the MRZ sent by the reader (monotonic)
-    screen: str
-    message: dict | None                # their crossing record (None: walking out behind the lane)
-    tail: Tail | None = None
-    done_at: float | None = None        # the record seen at the BMIS
-    machine_s: float | None = None
-    cycle_s: float | None = None
-    marks: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class TravellerOutcome:
-    label: str
-    outcome: str
-    reasons: tuple[str, ...]
-    screen: str
-    timings_ms: dict[str, float]
-    seconds: float
-    expected: str | None
-    msg_id: str = ""
-    notes: list[str] = field(default_factory=list)
-    expected_reasons: tuple[str, ...] | None = None
-    access: str = "-"                      # how the chip was opened (BAC, PACE), from the record
-    chip_auth: dict | None = None          # the record's chip authentication result (CA or CAM)
-    officer: tuple[str | None, str | None] = (None, None)       # the record's officer id and decision
-    expected_officer: tuple[str | None, str | None] | None = None
-    machine_s: float | None = None         # timing model: document on the reader to the decision
-    cycle_s: float | None = None           # timing model: this traveller in to the next traveller in
-    marks: dict[str, float] = field(default_factory=dict)   # timing model: moments on the lane clock (s)
-
-    @property
-    def as_expected(self) -> bool:
-        return not self.differences()
-
-    @property
-    def chip(self) -> str:
-        """How the chip was opened and proved genuine, e.g. PACE+CAM, BAC+CA ("-": not read)."""
-        auth = self.chip_auth or {}
-        return self.access + (f"+{auth.get('check')}" if auth.get("performed") else "")
-
-    def differences(self) -> list[str]:
-        """What differs from the scenario's expectations (empty: as expected or nothing expected)."""
-        found = []
-        if self.expected is not None and self.expected != self.outcome:
-            found.append(f"outcome {self.outcome}, wanted {self.expected}")
-        if self.expected_reasons is not None and set(self.expected_reasons) != set(self.reasons):
-            found.append(f"reasons {','.join(self.reasons) or 'none'}, wanted "
-                         f"{','.join(sorted(self.expected_reasons)) or 'none'}")
-        if self.expected_officer is not None and self.expected_officer != self.officer:
-            found.append(f"officer {self.officer[1] or 'none'} by {self.officer[0] or 'nobody'} in the record, "
-                         f"wanted {self.expected_officer[1] or 'none'} by {self.expected_officer[0] or 'nobody'}")
-        return found
-
-    def _check(self) -> str:
-        if self.expected is None and self.expected_reasons is None:
-            return ""
-        return "  ok" if self.as_expected else f"  UNEXPECTED ({'; '.join(self.differences())})"
-
-    def line(self, number: int) -> str:
-        reasons = ",".join(self.reasons) or "-"
-        steps = " ".join(f"{k}={v:.0f}" for k, v in self.timings_ms.items() if k != "total")
-        check = self._check()
-        timed = "" if self.machine_s is None else f"machine={self.machine_s:.2f}s cycle={self.cycle_s:.1f}s "
-        return (f"  {number}. {self.label:<40} {self.outcome:<10} reasons={reasons:<34} chip={self.chip:<8} "
-                f"screen={self.screen:<16} {timed}"
-                f"{self.seconds:4.1f}s [{steps} ms]{check}")
-
-
-def photos_of(faces_dir: Path, person: str) -> list[Path]:
-    folder = faces_dir / person
-    photos = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    if len(photos) < 2:
-        raise ScenarioError(f"{folder}: needs at least two photos of the person")
-    return photos
-
-
-def mrz_lines(number: int, spec: TravellerSpec, today: dt.date) -> tuple[str, ...]:
-    """The MRZ as issued (printed and in the chip's DG1); `printed_lines` is what the reader sees."""
-    expiry = today.replace(year=today.year - 1) if spec.expired else today.replace(year=today.year + 5)
-    birth = (_years_before(today, 10) if spec.minor else dt.date(1985, 3, 15)).strftime("%y%m%d")
-    td1 = spec.document is Document.TD1
-    fields = MrzFields(document_code="ID" if td1 else "P", issuing_state="UTO", document_number=f"GS{number:07d}",
-                       birth_date=birth[:2] + "<<<<" if spec.birth_date_unknown else birth,
-                       sex="F" if number % 2 else "M",
-                       expiry_date="<<<<<<" if spec.no_expiry else expiry.strftime("%y%m%d"),
-                       nationality=spec.nationality, primary_identifier="TRAVELLER",
-                       secondary_identifier=_given_name(number))
-    lines = compose("TD1" if td1 else "TD3", fields)
-    lines = filler_expiry_check(lines) if spec.no_expiry else lines
-    return wrong_composite(lines) if spec.mrz_defect is MrzDefect.COMPOSITE_CHECK_DIGIT else lines
-
-
-def printed_lines(spec: TravellerSpec, issued: tuple[str, ...]) -> tuple[str, ...]:
-    return altered_name(issued) if spec.forgery is Forgery.ALTERED_MRZ else issued
-
-
-def _document_number(lines: tuple[str, ...]) -> str:
-    number = lines[0][5:14] if len(lines) == 3 else lines[1][:9]      # TD1: line 1; TD3: line 2
-    return number.rstrip("<")
-
-
-def _years_before(today: dt.date, years: int) -> dt.date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:                      # 29 February
-        return today.replace(year=today.year - years, day=28)
-
-
-def _given_name(number: int) -> str:
-    return "DEMO " + "".join(chr(ord("A") + int(d)) for d in str(number))
 
 
 class ScenarioRunner:
@@ -217,7 +83,7 @@ class ScenarioRunner:
         them out meanwhile, the next traveller may start, and `finish` collects their record."""
         bench = self.bench
         lines = mrz_lines(number, spec, bench.now.date())
-        passport = self._passport(spec, lines)
+        passport = traveller_passport(bench, spec, lines)
         if spec.alert:
             self._list_stolen(lines)
         self._set_mode("normal" if spec.officer is None else "assisted")
@@ -225,7 +91,7 @@ class ScenarioRunner:
         set_off = self.clock.arrive(pace, accelerate=not self.tail_running()) if self.clock and pace else 0.0
         placed = time.monotonic()
         face = self._face_after(spec, number, pace)
-        card = insert_card(self._chip(spec, passport), bench.vpcd_port, spec.extended_length,
+        card = insert_card(traveller_chip(bench, spec, passport), bench.vpcd_port, spec.extended_length,
                            bench.chip_reader, latency=self._latency())
         self._overlap = overlap and self.timing is not None and spec.behaviour is Behaviour.WALK
         try:
@@ -256,7 +122,8 @@ class ScenarioRunner:
         if message is None:
             raise TravellerStuck(f"no crossing record at the BMIS within {TRAVELLER_TIMEOUT_S:.0f} s "
                                  f"for the traveller who walked out behind the lane ({front.spec.label})")
-        outcome = _outcome(front.spec, message, front.screen, (front.done_at or time.monotonic()) - front.started)
+        seconds = (front.done_at or time.monotonic()) - front.started
+        outcome = crossing_outcome(front.spec, message, front.screen, seconds)
         outcome.machine_s, outcome.cycle_s, outcome.marks = front.machine_s, front.cycle_s, front.marks
         return outcome
 
@@ -266,10 +133,10 @@ class ScenarioRunner:
     # --- the timing model (simulator/timing.py) -------------------------------------------------
     def _face_after(self, spec: TravellerSpec, number: int, pace: TravellerPace | None) -> threading.Timer:
         """The face comes in front of the camera when the traveller turns to it."""
-        timer = threading.Timer(pace.look_at_camera_s if pace else 0.0, self._present, (spec, number))
+        timer = threading.Timer(pace.look_at_camera_s if pace else 0.0, present_face, (self.bench, spec, number))
         timer.daemon = True
         if pace is None:
-            self._present(spec, number)
+            present_face(self.bench, spec, number)
         else:
             timer.start()
         return timer
@@ -297,60 +164,17 @@ class ScenarioRunner:
         return max(0.0, scan - (time.monotonic() - placed))
 
     # --- the traveller's documents ----------------------------------------------------------
-    def _passport(self, spec: TravellerSpec, lines: tuple[str, ...]):
-        reference = photos_of(self.bench.faces_dir, spec.person)[0]
-        portrait = chip_portrait(reference.read_bytes())
-        forgery = _FORGERIES.get(spec.forgery, FactoryForgery())     # altered_mrz: the printed page only
-        pki = self.bench.new_passport_pki if spec.csca == "new" else self.bench.passport_pki
-        return build_passport(PassportSpec(lines, portrait, seed="gatesim-demo", pace=_PACE[spec.chip]),
-                              pki, self.bench.now, forgery)
-
-    def _chip(self, spec: TravellerSpec, passport) -> VirtualIcaoChip:
-        if spec.hostile is None:
-            config = chip_config(passport, extended_length=spec.extended_length)
-            if spec.card_access is CardAccess.HIDDEN:       # the man in the middle: no PACE on offer
-                config = dataclasses.replace(config, card_access=None)
-            return VirtualIcaoChip(config, os.urandom)
-        from simulator.hostile import HostileCase, hostile_chip
-        return hostile_chip(HostileCase(spec.hostile.value), passport, self.bench.passport_pki, self.bench.now,
-                            os.urandom)
-
-    def _live_photo(self, spec: TravellerSpec) -> Path:
-        if spec.impostor:
-            return photos_of(self.bench.faces_dir, spec.impostor)[1]
-        return photos_of(self.bench.faces_dir, spec.person)[1]
-
-    def _present(self, spec: TravellerSpec, number: int) -> None:
-        """The traveller's face, or their photo held to the camera as the scenario's attack."""
-        photo = self._live_photo(spec)
-        if spec.presentation_attack is None and spec.live_image is None and spec.companion is None:
-            self.bench.camera.show(photo)
-            return
-        if spec.presentation_attack is None:
-            self.bench.camera.show_image(self._scene(spec, read_image_file(photo)))
-            return
-        from simulator.presentation_attacks import SYNTHESISERS
-        rng = np.random.default_rng(number)     # the same attack frame on every run
-        attack = SYNTHESISERS[spec.presentation_attack.value](read_image_file(photo), rng)
-        self.bench.camera.show_image(attack)
-
-    def _scene(self, spec: TravellerSpec, image: np.ndarray) -> np.ndarray:
-        """The live face as the scenario says it reaches the camera (simulator/live_scenes.py)."""
-        if spec.companion is not None:
-            image = with_companion(image, read_image_file(photos_of(self.bench.faces_dir, spec.companion)[1]))
-        return SCENES[spec.live_image](image) if spec.live_image is not None else image
-
     def next_alert_version(self) -> int:
         """Alert lists only move forward: the runner and the fault timeline share one counter."""
         self._alert_version += 1
         return self._alert_version
 
     def document_number(self, number: int, spec: TravellerSpec) -> str:
-        return _document_number(mrz_lines(number, spec, self.bench.now.date()))
+        return document_number(mrz_lines(number, spec, self.bench.now.date()))
 
     def _list_stolen(self, lines: tuple[str, ...]) -> None:
         version = self.next_alert_version()
-        entry = {"id": f"S{version}", "issuing_state": "UTO", "number": _document_number(lines),
+        entry = {"id": f"S{version}", "issuing_state": "UTO", "number": document_number(lines),
                  "category": "stolen"}
         result = self.bench.push_alert_list([entry], version)
         if not result or result.get("status") != "ack":
@@ -451,24 +275,3 @@ class ScenarioRunner:
     def _at_rest(self) -> bool:
         # the lane rests in `closed` only in the closed mode (lane/lifecycle.py)
         return self.bench.appliance.lane_state() in ("idle", "closed")
-
-
-def _outcome(spec: TravellerSpec, message: dict, screen: str, seconds: float) -> TravellerOutcome:
-    data = message["data"]
-    decision = data.get("decision") or {}
-    reasons = tuple(dict.fromkeys(decision.get("reasons", ())))    # AA and CA may both say clone
-    return TravellerOutcome(spec.label, data["outcome"], reasons, screen,
-                            dict(data.get("timings_ms", {})), seconds, spec.expect, message["msg_id"],
-                            expected_reasons=spec.expect_reasons, access=data.get("access_protocol") or "-",
-                            chip_auth=(data.get("chip") or {}).get("chip_auth"),
-                            officer=(data.get("officer_id"), data.get("officer_decision")),
-                            expected_officer=_expected_officer(spec))
-
-
-def _expected_officer(spec: TravellerSpec) -> tuple[str | None, str | None] | None:
-    """Who must be named in the crossing record as having decided what (None: not checked)."""
-    if spec.officer is None:
-        return None
-    if spec.officer is OfficerAnswer.NONE:
-        return (None, None)
-    return (OFFICER, spec.officer.value)
