@@ -4,7 +4,9 @@ runs on simulated (MockFactory) pins and says SIMULATED in its log. Local only (
 the bench's own directory), one short JSON line per request, every request bounded by a timeout.
 
 GateLink offers what the in-process GateSimulator offers the scenario runner and the fault
-timeline (layout, released, is_open, set_inside, emergency, tamper), and survives a power cut:
+timeline (layout, released, is_open, set_inside, emergency, tamper) by passing each request to
+RemoteGate, the control socket's own client (it reads the outputs; GateLink only adds the lock,
+GateLinkDown for a dead controller, and the people it puts back). It survives a power cut:
 `reconnect()` after the controller has been started again puts the people back where they stood
 (a power cut does not make anybody leave the lane); the loops come back closed.
 
@@ -13,13 +15,16 @@ timeline (layout, released, is_open, set_inside, emergency, tamper), and survive
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from drivers.gate.layout import Door, GateLayout
 from drivers.gate.safety import protocol as proto
 from drivers.gate.safety.simctl import RemoteGate
 
 REQUEST_TIMEOUT_S = 2.0
+T = TypeVar("T")
 
 
 class GateLinkDown(RuntimeError):
@@ -55,35 +60,36 @@ class GateLink:
         """The controller was killed: forget the connection (the socket is dead)."""
         self.close()
 
-    # --- what GateSimulator offers ----------------------------------------------------------------
+    # --- what GateSimulator offers: RemoteGate's own requests, over a link that can go down -------
     def outputs(self) -> dict:
-        return self._ask("outputs")
+        return self._call(lambda remote: remote.outputs())
 
     def released(self, door: Door) -> bool:
-        return door.value in self.outputs()["released"]
+        return self._call(lambda remote: remote.released(door))
 
     def is_open(self, door: Door) -> bool:
-        return door.value in self.outputs()["doors_open"]
+        return self._call(lambda remote: remote.is_open(door))
 
     def set_inside(self, count: int) -> None:
         self.inside = count
-        self._ask("inside", count=count)
+        self._call(lambda remote: remote.set_inside(count))
 
     def emergency(self, on: bool) -> None:
-        self._ask("input", name="emergency", on=on)
+        self._call(lambda remote: remote.emergency(on))
 
     def tamper(self, on: bool) -> None:
-        self._ask("input", name="tamper", on=on)
+        self._call(lambda remote: remote.tamper(on))
 
     def stop(self) -> None:
         self.close()
 
-    def _ask(self, op: str, **fields) -> dict:
+    def _call(self, request: Callable[[RemoteGate], T]) -> T:
+        """One request to the controller; a dead socket is dropped and reported as GateLinkDown."""
         with self._lock:
             if self._remote is None:
                 raise GateLinkDown("the door safety controller is not running")
             try:
-                return self._remote.ask(op, **fields)
+                return request(self._remote)
             except (OSError, proto.ProtocolError) as exc:
                 self._remote.close()
                 self._remote = None
