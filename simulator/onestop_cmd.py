@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from firmware_app.policy.onestop import Role
 from simulator.onestop_bench import COUNTRIES, OnestopBench
 from simulator.onestop_scenario import ONESTOP_KEYS, SECRETS, OnestopRunner, parse_onestop, staffed
 from simulator.portraits import FaceSet
-from simulator.scenario import Scenario, ScenarioError, check_persons, read_scenario_document
+from simulator.scenario import Key, Kind, Scenario, ScenarioError, check_persons, read_scenario_document
 from simulator.scenario_cmd import (
     EXIT_FAILED,
     EXIT_OK,
@@ -24,20 +25,35 @@ from simulator.scenario_cmd import (
     with_faces,
 )
 
+CHECKED = """\
+Each traveller's outcome and each country's reasons are checked as the file expects. For a traveller
+with an officer key or a country in assisted mode, each country's record must also name its own
+officer and answer (officer_id, officer_decision), or no officer where that country's officer gave
+none; an answer the officer could not give is a difference too. Exit 0 when all is as expected,
+1 on any difference, 2 on an unusable file.
+Examples: simulator/scenarios/onestop/ (post.toml, officers.toml, assisted.toml); docs/onestop.md."""
 SHIPPED = Path(__file__).resolve().parent / "scenarios" / "onestop" / "post.toml"     # `gatesim demo --onestop`
 
 
 def register(groups) -> None:
-    keys = "\n".join(f"  {k.name} = {k.kind.value}, default {k.default}\n      {k.text}" for k in ONESTOP_KEYS)
+    keys = "\n".join(_key_help(key) for key in ONESTOP_KEYS)
     cmd = groups.add_parser("onestop", help="run a scenario through a one-stop lane (two authorities, two BMIS)",
                             description="Walk scripted travellers through the assembled appliance configured as a "
                                         "one-stop lane: exit UTO, entry ARC, each with its own broker and BMIS.",
-                            epilog="The keys of `gatesim scenario --help`, except alert and expect_reasons, plus:\n"
-                                   + keys + "\nExample: simulator/scenarios/onestop/post.toml; docs/onestop.md.",
+                            epilog="The keys of `gatesim scenario --help`, except alert, expect_reasons and officer, "
+                                   "plus:\n" + keys + "\n" + CHECKED,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     cmd.add_argument("file", type=Path, help="the scenario, .toml or .json")
     add_bench_options(cmd)
     cmd.set_defaults(func=run)
+
+
+def _key_help(key: Key, width: int = 100) -> str:
+    lines = [f"  {key.name} = {key.kind.value}, default {key.default}"]
+    lines += textwrap.wrap(key.text, width, initial_indent="      ", subsequent_indent="      ")
+    if key.kind is Kind.CHOICE:
+        lines.append("      values: " + ", ".join(key.values))
+    return "\n".join(lines)
 
 
 def load(path: Path):

@@ -3,21 +3,26 @@ walked through a one-stop lane, with each authority's part checked in its own BM
 
 A traveller table takes the keys of docs/scenarios.md except `alert`, `expect_reasons` and
 `officer` (one authority's list, reasons and officers are not the other's), plus the keys in
-ONESTOP_KEYS below. A file where any traveller has `exit_officer` or `entry_officer` runs a
-staffed post: both authorities' officer consoles, a simulated officer signed in on each, and every
-referral waiting for the referring authority's officer (unanswered: `officer_no_answer` after
-lane.officer_s).
+ONESTOP_KEYS below. A file where any traveller has `exit_officer` or `entry_officer`, or puts an
+authority in assisted mode (`exit_mode`, `entry_mode`), runs a staffed post: both authorities'
+officer consoles, a simulated officer signed in on each, and every referral waiting for the
+referring authority's officer (unanswered: `officer_no_answer` after lane.officer_s). Each
+authority's mode is set by its own BMIS (a set-mode signed with its own command key): the lane runs
+in the more restrictive of the two, and in assisted mode only the authorities that chose it review
+a traveller they passed (firmware_app/onestop/control.py, reviews.py).
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
+from firmware_app.policy import LaneMode
 from firmware_app.policy.onestop import Role
 from firmware_app.policy.reasons import ReasonCode
 from simulator.officer_agent import OfficerAgentError
 from simulator.onestop_bench import ENTRY_WATCH_LIST, EXIT_BAN_LIST, OFFICERS, OnestopBench
 from simulator.scenario import (
+    KEYS,
     MAX_TRAVELLERS,
     Key,
     Kind,
@@ -25,6 +30,7 @@ from simulator.scenario import (
     ScenarioError,
     TravellerSpec,
     _check_value,
+    _did_you_mean,
     _where,
     traveller_from,
 )
@@ -33,6 +39,7 @@ from simulator.scenario_traveller import given_name
 
 _REASONS = tuple(r.value for r in ReasonCode)
 _ANSWERS = tuple(a.value for a in OfficerAnswer if a is not OfficerAnswer.NONE)
+_MODES = (LaneMode.NORMAL.value, LaneMode.ASSISTED.value)
 ONESTOP_KEYS = (
     Key("nationality", Kind.TEXT, "UTO", "the holder's nationality (ICAO code) in the MRZ; XXA needs the entry "
         "country's visa, which the gate cannot check"),
@@ -45,13 +52,25 @@ ONESTOP_KEYS = (
         "referral then waits for its officer (unanswered: officer_no_answer after lane.officer_s, 4 s)", _ANSWERS),
     Key("entry_officer", Kind.CHOICE, "none (nobody answers)", "the entry country's officer answers likewise, on "
         "the entry country's own console", _ANSWERS),
+    Key("exit_mode", Kind.CHOICE, "normal", "the exit country's own lane mode for this traveller, set before they "
+        "arrive by a set-mode from the exit country's BMIS, signed with its own command key (each authority sets "
+        "only its own mode; the lane runs in the more restrictive of the two): assisted (the exit country's "
+        "officer reviews every traveller, also one both countries passed, and answers with exit_officer; "
+        "unanswered: officer_no_answer after lane.officer_s) or normal. A traveller without the key puts the "
+        "exit country back to normal. The key staffs both consoles like the officer keys", _MODES),
+    Key("entry_mode", Kind.CHOICE, "normal", "the entry country's own lane mode likewise, set by the entry "
+        "country's BMIS; its officer answers with entry_officer", _MODES),
     Key("expect_exit_reasons", Kind.CHOICE_LIST, "none (not checked)",
         "reason codes of the exit country's record, exactly", _REASONS),
     Key("expect_entry_reasons", Kind.CHOICE_LIST, "none (not checked)",
         "reason codes of the entry country's record, exactly", _REASONS),
 )
-_NOT_HERE = {"alert": "use exit_ban or entry_alert", "expect_reasons": "use expect_exit_reasons and "
-             "expect_entry_reasons", "officer": "use exit_officer or entry_officer (each authority's own console)"}
+_NOT_HERE = {"alert": "use exit_ban or entry_alert",
+             "expect_reasons": "use expect_exit_reasons and expect_entry_reasons",
+             "officer": "use exit_officer or entry_officer (each authority's own console), with exit_mode or "
+                        "entry_mode = \"assisted\" (each authority's own mode)"}
+# every key a one-stop traveller takes, for the "did you mean" of an unknown one
+_KNOWN = tuple(dict.fromkeys([k.name for k in KEYS if k.name not in _NOT_HERE] + [k.name for k in ONESTOP_KEYS]))
 # what each authority's BMIS must never receive of the other's (checked after the run)
 SECRETS = {Role.EXIT: (EXIT_BAN_LIST, "uto-ban-"), Role.ENTRY: (ENTRY_WATCH_LIST, "arc-watch-", "visa_required")}
 
@@ -65,16 +84,35 @@ class OnestopTraveller:
     expect_entry_reasons: tuple[str, ...] | None = None
     exit_officer: OfficerAnswer | None = None
     entry_officer: OfficerAnswer | None = None
+    exit_mode: LaneMode = LaneMode.NORMAL
+    entry_mode: LaneMode = LaneMode.NORMAL
 
     def answers(self) -> dict[Role, OfficerAnswer]:
         """Role -> what that authority's officer answers, exit first (the order they answer in)."""
         found = {Role.EXIT: self.exit_officer, Role.ENTRY: self.entry_officer}
         return {role: answer for role, answer in found.items() if answer is not None}
 
+    def modes(self) -> dict[Role, LaneMode]:
+        """Role -> the mode that authority's BMIS sets for this traveller."""
+        return {Role.EXIT: self.exit_mode, Role.ENTRY: self.entry_mode}
+
+    def assisted(self) -> tuple[Role, ...]:
+        return tuple(role for role, mode in self.modes().items() if mode is LaneMode.ASSISTED)
+
+    def expected_officers(self) -> dict[Role, tuple[str | None, str | None]]:
+        """Role -> (officer_id, officer_decision) its record must carry, for a traveller with an officer
+        answer or an authority in assisted mode: the answering officer's, else none (that authority's
+        officer was not asked, or did not answer). Not checked for other travellers."""
+        if not (self.answers() or self.assisted()):
+            return {}
+        answers = self.answers()
+        return {role: (OFFICERS[role], answers[role].value) if role in answers else (None, None) for role in Role}
+
 
 def staffed(travellers: tuple[OnestopTraveller, ...]) -> bool:
-    """Whether the post runs its officer consoles: any traveller has an officer answer."""
-    return any(traveller.answers() for traveller in travellers)
+    """Whether the post runs its officer consoles: any traveller has an officer answer or puts an
+    authority in assisted mode."""
+    return any(traveller.answers() or traveller.assisted() for traveller in travellers)
 
 
 def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
@@ -84,6 +122,10 @@ def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
     for name, hint in _NOT_HERE.items():
         if name in rest:
             raise ScenarioError(f"{where}: {name} is not a one-stop key ({hint})")
+    for name in rest:
+        if name not in _KNOWN:
+            raise ScenarioError(f"{where}: unknown key {name!r}{_did_you_mean(name, _KNOWN)} "
+                                f"(keys: {', '.join(_KNOWN)})")
     for key in ONESTOP_KEYS:
         if key.name in rest:
             try:
@@ -93,6 +135,9 @@ def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
     for name in ("exit_officer", "entry_officer"):
         if name in own:
             own[name] = OfficerAnswer(own[name])
+    for name in ("exit_mode", "entry_mode"):
+        if name in own:
+            own[name] = LaneMode(own[name])
     nationality = own.pop("nationality", "UTO")
     if not (len(nationality) == 3 and nationality.isalpha() and nationality.isupper()):
         raise ScenarioError(f"{where}: nationality must be an ICAO code of 3 capital letters")
@@ -119,8 +164,7 @@ class OnestopOutcome:
 
     def differences(self) -> list[str]:
         found = self.lane.differences() + list(self.errors)
-        for role, answer in self.traveller.answers().items():
-            wanted = (OFFICERS[role], answer.value)
+        for role, wanted in self.traveller.expected_officers().items():
             if self.officers.get(role) != wanted:
                 found.append(f"{role.value} record's officer {self.officers.get(role)}, wanted {wanted}")
         for role, wanted in ((Role.EXIT, self.traveller.expect_exit_reasons),
@@ -139,14 +183,15 @@ class OnestopOutcome:
 
     def _checked(self) -> bool:
         t = self.traveller
-        return bool(t.answers()) or any(v is not None for v in (t.spec.expect, t.expect_exit_reasons,
-                                                                t.expect_entry_reasons))
+        return bool(t.expected_officers()) or any(v is not None for v in (t.spec.expect, t.expect_exit_reasons,
+                                                                          t.expect_entry_reasons))
 
 
 class OnestopRunner(ScenarioRunner):
     def __init__(self, bench: OnestopBench):
         super().__init__(bench)
         self._versions = {Role.EXIT: 0, Role.ENTRY: 0}
+        self._modes = {Role.EXIT: LaneMode.NORMAL, Role.ENTRY: LaneMode.NORMAL}   # as each authority set it
         self._records: dict[Role, dict] = {}
         self._traveller: OnestopTraveller | None = None
         self._errors: list[str] = []
@@ -155,6 +200,7 @@ class OnestopRunner(ScenarioRunner):
         outcomes = []
         for number, traveller in enumerate(travellers, start=1):
             self._lists(number, traveller)
+            self._set_modes(traveller)
             self._traveller, self._errors = traveller, []
             lane = self.run_traveller(number, traveller.spec)
             reasons = {role: tuple(dict.fromkeys((self._records[role].get("decision") or {}).get("reasons", ())))
@@ -177,6 +223,19 @@ class OnestopRunner(ScenarioRunner):
                 self.bench.officers[role].answer(txn_id, answer.value)
             except (OfficerAgentError, OSError) as exc:
                 self._errors.append(f"the {role.value} officer could not answer {answer.value}: {exc}")
+
+    def _set_mode(self, mode: str) -> None:
+        """Not the lane's single mode: each authority sets its own (`_set_modes`, before the traveller)."""
+
+    def _set_modes(self, traveller: OnestopTraveller) -> None:
+        """Each authority's BMIS sets its own mode for this traveller (exit first), only when it changes."""
+        for role, mode in traveller.modes().items():
+            if mode is self._modes[role]:
+                continue
+            result = self.bench.command(role, "set-mode", {"mode": mode.value})
+            if not result or result.get("status") != "ack":
+                raise ScenarioError(f"the {role.value} BMIS set-mode {mode.value} was not accepted: {result}")
+            self._modes[role] = mode
 
     def _lists(self, number: int, traveller: OnestopTraveller) -> None:
         """Each authority's BMIS lists this traveller (a signed alerts-replace) before they arrive."""

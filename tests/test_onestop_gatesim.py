@@ -90,9 +90,13 @@ def test_officer_keys_staff_the_post_and_are_checked_strictly():
     cleared = travellers[1]
     lane = type("Lane", (), {"differences": lambda self: []})()
     reasons = {Role.EXIT: ("exit_ban", "officer_cleared"), Role.ENTRY: ()}
-    right = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: ("uto-officer-sim", "accept")})
-    wrong = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: (None, None)}, ["the exit officer could not answer"])
+    right = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: ("uto-officer-sim", "accept"), Role.ENTRY: (None, None)})
+    wrong = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: (None, None), Role.ENTRY: (None, None)},
+                           ["the exit officer could not answer"])
+    asked = OnestopOutcome(lane, cleared, reasons, {Role.EXIT: ("uto-officer-sim", "accept"),
+                                                    Role.ENTRY: ("arc-officer-sim", "accept")})
     assert right.differences() == [] and len(wrong.differences()) == 2
+    assert asked.differences() == ["entry record's officer ('arc-officer-sim', 'accept'), wanted (None, None)"]
 
 
 @pytest.mark.slow
@@ -102,3 +106,50 @@ def test_the_staffed_one_stop_post_runs_as_expected(pcscd_vpcd, capsys):
     code = gatesim(["onestop", str(OFFICERS_FILE), "--faces", "bundled", "--vpcd-port", str(pcscd_vpcd[1])])
     out = capsys.readouterr().out
     assert code == 0 and "result: all travellers as expected" in out, out
+
+
+ASSISTED_FILE = POST.with_name("assisted.toml")
+
+
+def test_each_authority_sets_its_own_assisted_mode_and_its_officer_answers(pcscd_vpcd, capsys):
+    """Utopia's mode asks only Utopia's officer about a traveller both passed; then Arcadia's only
+    (Utopia back to normal): each record names its own officer, or none (assisted.toml)."""
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    code = gatesim(["onestop", str(ASSISTED_FILE), "--faces", "bundled", "--vpcd-port", str(pcscd_vpcd[1])])
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("  ") and ". " in line[:6]]
+    assert len(lines) == 2 and all(line.endswith("  ok") for line in lines), out
+    assert code == 0 and "result: all travellers as expected" in out, out
+
+
+def test_the_mode_keys_are_checked_strictly_and_an_unanswered_assisted_authority_names_no_officer(capsys):
+    from simulator.onestop_scenario import OnestopOutcome, staffed
+    with pytest.raises(SystemExit):
+        gatesim(["onestop", "--help"])
+    help_text = capsys.readouterr().out
+    assert all(text in help_text for text in ("exit_mode = ", "entry_mode = ", "values: normal, assisted"))
+    from simulator.scenario import OfficerAnswer
+    travellers = parse_onestop(tomllib.loads(ASSISTED_FILE.read_text()))
+    assert [(t.exit_mode.value, t.entry_mode.value) for t in travellers] == [("assisted", "normal"),
+                                                                              ("normal", "assisted")]
+    both = parse_onestop(tomllib.loads(OFFICERS_FILE.read_text()))[5]
+    assert both.assisted() == (Role.EXIT, Role.ENTRY)
+    assert travellers[1].answers() == {Role.ENTRY: OfficerAnswer.REJECT} and staffed(travellers)
+    unanswered = parse_onestop({"traveller": [{"label": "x", "person": "hopper", "exit_mode": "assisted"}]})
+    assert staffed(unanswered)      # assisted mode alone staffs the consoles
+    assert unanswered[0].expected_officers() == {Role.EXIT: (None, None), Role.ENTRY: (None, None)}
+    assert travellers[1].expected_officers() == {Role.EXIT: (None, None), Role.ENTRY: ("arc-officer-sim", "reject")}
+    for entry, says in (({"exit_mode": "asisted"}, "did you mean 'assisted'"), ({"entry_mode": True}, "non-empty"),
+                        ({"exit_mode": "closed"}, "not one of normal, assisted"),
+                        ({"entry_modes": "assisted"}, "did you mean 'entry_mode'"),
+                        ({"officer": "accept"}, "exit_mode or entry_mode")):
+        with pytest.raises(ScenarioError, match=says):
+            parse_onestop({"traveller": [{"label": "x", "person": "hopper", **entry}]})
+    lane = type("Lane", (), {"differences": lambda self: []})()
+    reasons = {Role.EXIT: ("officer_no_answer",), Role.ENTRY: ()}
+    right = OnestopOutcome(lane, unanswered[0], reasons, {Role.EXIT: (None, None), Role.ENTRY: (None, None)})
+    wrong = OnestopOutcome(lane, unanswered[0], reasons, {Role.EXIT: ("uto-officer-sim", "accept"),
+                                                          Role.ENTRY: (None, None)})
+    assert right.differences() == [] and wrong.differences() == [
+        "exit record's officer ('uto-officer-sim', 'accept'), wanted (None, None)"]
