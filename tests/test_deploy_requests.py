@@ -21,6 +21,7 @@ from firmware_app.bmis.commands.signing import TrustStore, sign_command
 from firmware_app.config import load_config
 from firmware_app.deploy.alarms import AlarmSpool
 from firmware_app.deploy.errors import DeployError
+from firmware_app.deploy.joint_requests import JointRequestRunner
 from firmware_app.deploy.request_runner import RequestRunner
 from firmware_app.deploy.requests import UpdateRequestInvalid, UpdateRequests, download, parse_update_params
 from firmware_app.deploy.wiring import updater_from_config
@@ -154,3 +155,62 @@ def test_update_params_are_parsed_or_refused_with_a_typed_error(params):
     except UpdateRequestInvalid:
         return
     assert parsed.url.startswith(("http://", "https://")) and len(parsed.sha256) == 64
+
+
+# --- a one-stop post whose agreement needs both authorities (joint_requests.py) -----------------
+EXIT_ROOT, ENTRY_ROOT = "uto-gates/v1/gate-u", "arc-gates/v1/gate-u"
+ENTRY_KEY = Ed25519PrivateKey.generate()
+
+
+def joint_runner(bench) -> JointRequestRunner:
+    return JointRequestRunner(updater_from_config(load_config(bench.config())),
+                              [(EXIT_ROOT, TrustStore.of(KEY.public_key())),
+                               (ENTRY_ROOT, TrustStore.of(ENTRY_KEY.public_key()))], clock=lambda: NOW)
+
+
+def signed(root: str, key, url: str, digest: str, command_id: str) -> tuple[str, dict, str]:
+    topic = f"{root}/cmd/update-apply"
+    body = {"command_id": command_id, "issued_at": "2026-12-06T08:55:00Z", "expires_at": "2026-12-06T11:00:00Z",
+            "operator_id": "ops-1", "params": {"url": url, "sha256": digest, "version": "2.0"}}
+    return topic, sign_command(key, topic, body), command_id
+
+
+def hand_over_joint(bench, commands, url: str, digest: str) -> None:
+    requests = UpdateRequests(bench.data, 10 << 20)
+    assert requests.start_joint(commands, {"url": url, "sha256": digest, "version": "2.0"})["state"] == "downloading"
+    requests.last_thread.join(timeout=30)
+
+
+def test_a_request_both_authorities_signed_is_installed_once_and_never_again(bench, served):
+    url, digest = publish(served, bench.deb("2.0", "ok"))
+    both = [signed(EXIT_ROOT, KEY, url, digest, "x-1"), signed(ENTRY_ROOT, ENTRY_KEY, url, digest, "n-1")]
+    hand_over_joint(bench, both, url, digest)
+    [result] = joint_runner(bench).run()
+    assert (result["request"], result["outcome"]) == ("x-1+n-1.json", "updated") and bench.installed() == "2.0"
+    hand_over_joint(bench, both, url, digest)           # the same pair again: each id was run
+    [again] = joint_runner(bench).run()
+    assert again["outcome"] == "refused" and "run before" in again["detail"]
+
+
+@pytest.mark.parametrize("case", ["one_only", "other_key", "different", "single_format"])
+def test_a_request_without_both_authorities_is_refused_not_half_applied(bench, served, case):
+    url, digest = publish(served, bench.deb("2.0", "ok"))
+    exit_ = signed(EXIT_ROOT, KEY, url, digest, "x-1")
+    entry = {"one_only": None, "other_key": signed(ENTRY_ROOT, KEY, url, digest, "n-1"),
+             "different": signed(ENTRY_ROOT, ENTRY_KEY, url + "?v", digest, "n-1"),
+             "single_format": None}[case]
+    if entry is None:      # as a single-authority lane stores one command
+        hand_over(bench, url, digest, json.dumps(exit_[1]).encode(), command_id="x-1", topic=exit_[0])
+        if case == "one_only":      # in the joint form, with one authority's command only
+            stored = bench.data / "updates" / "requests" / "x-1.json"
+            single = json.loads(stored.read_text())
+            stored.write_text(json.dumps({"commands": [{"topic": single["topic"], "payload": single["payload"]}],
+                                          "file": single["file"]}))
+    else:
+        hand_over_joint(bench, [exit_] + ([entry] if entry else []), url, digest)
+    [result] = joint_runner(bench).run()
+    assert result["outcome"] == "refused" and bench.installed() == "1.0", result
+    expected = {"one_only": "1 signed command", "other_key": "signature", "different": "differ",
+                "single_format": "signed by both"}[case]
+    assert expected in result["detail"]
+    assert list((bench.data / "updates" / "requests").iterdir()) == []

@@ -10,11 +10,15 @@ the appliance's log (INFO) or the kiosk."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import http.server
 import io
 import json
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,8 +26,12 @@ from gpiozero.pins.mock import MockFactory
 
 from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
 from firmware_app.appliance.onestop import build_onestop
-from firmware_app.bmis.commands.signing import public_key_pem
+from firmware_app.bmis.commands.signing import TrustStore, public_key_pem
 from firmware_app.config import parse_config
+from firmware_app.config.onestop import authorities_by_role
+from firmware_app.deploy.joint_requests import JointRequestRunner
+from firmware_app.deploy.requests import UpdateRequestInvalid, UpdateRequests
+from firmware_app.deploy.wiring import updater_from_config
 from firmware_app.face.capture import CaptureOutcome
 from firmware_app.kiosk.view import Screen
 from firmware_app.lane import events as ev
@@ -73,11 +81,13 @@ def authority_toml(role, country, prefix, broker, tmp_path, extra_policy="", csc
 class Post:
     """Two brokers, two consumers, the two authorities' sides and the lane."""
 
-    def __init__(self, tmp_path, entry_policy: str = "", trust: str | None = None, staffed=None):
+    def __init__(self, tmp_path, entry_policy: str = "", trust: str | None = None, staffed=None,
+                 agreement: str = 'update_authority = "entry"\n'):
         """`trust`: None, the chip is a fake; else the real chip stage reads a UTO-signed document
         (onestop_trust_helpers.py), the exit authority trusts UTO's CSCA, the entry authority
         ARC's ("arc") or has an own store that is absent ("absent", the exit then shares the lane's).
-        `staffed`: each authority's own officer console too (tests/test_onestop_officers.py)."""
+        `staffed`: each authority's own officer console too (tests/test_onestop_officers.py).
+        `agreement`: more [onestop] keys (by default the entry authority updates the software)."""
         self.brokers, self.consumers = {}, {}
         self.chips = TrustedChips(tmp_path, trust) if trust else None
         for role, country, prefix in ((Role.EXIT, "UTO", "uto-gates"), (Role.ENTRY, "ARC", "arc-gates")):
@@ -88,6 +98,7 @@ class Post:
         people = staffed.toml if staffed is not None else {Role.EXIT: "", Role.ENTRY: ""}
         text = (f'[device]\nid = "{DEVICE}"\npost_id = "osbp"\ndata_dir = "{tmp_path / "lane"}"\n'
                 '[reader]\nurl = "sim://"\n[onestop]\nshared_fields = ["document_number", "nationality"]\n'
+                + agreement
                 + authority_toml("exit", "UTO", "uto-gates", self.brokers[Role.EXIT], tmp_path,
                                  csca_dir=self.chips and self.chips.csca_dirs.get(Role.EXIT)) + people[Role.EXIT]
                 + authority_toml("entry", "ARC", "arc-gates", self.brokers[Role.ENTRY], tmp_path, entry_policy,
@@ -99,7 +110,8 @@ class Post:
             keys_dir = authority.bmis.command_keys_dir
             keys_dir.mkdir(parents=True)
             (keys_dir / "bmis.pem").write_bytes(public_key_pem(self.keys[Role(authority.role.value)].public_key()))
-        self.onestop = build_onestop(self.config, lambda: datetime.now(UTC), lambda: True)
+        self.updates = UpdateRequests(self.config.device.data_dir, 1 << 20)     # the device's one updater
+        self.onestop = build_onestop(self.config, lambda: datetime.now(UTC), lambda: True, updates=self.updates)
         self.officers = staffed.build(self) if staffed is not None else None
         self._lists()
         self.face_outcome = CaptureOutcome.MATCH
@@ -356,6 +368,24 @@ def test_each_authority_commands_only_its_own_part_and_either_may_close(post):
     assert not post.onestop.sides[Role.EXIT].commands.alerts.check_document("UTO", "NW0000001")
     assert command(post, Role.ENTRY, "set-mode", {"mode": "normal"})["status"] == "ack"
     assert wait_until(lambda: lane_mode() == "normal")
+    _only_the_agreed_authority_updates_the_software(post)
+
+
+UPDATE = {"url": "http://127.0.0.1:9/border-gate_9.9_arm64.deb", "sha256": "ab" * 32, "version": "9.9"}
+
+
+def _only_the_agreed_authority_updates_the_software(post) -> None:
+    """[onestop] update_authority = "entry": the exit authority's signed update-apply is refused
+    with the reason; the entry authority's, with its own key, is taken (its download then fails:
+    nothing is served here)."""
+    refused = command(post, Role.EXIT, "update-apply", UPDATE)
+    assert (refused["status"], refused["reason"]) == ("nack", "lane_refused")
+    assert 'update_authority = "entry"' in refused["detail"] and "exit authority's" in refused["detail"]
+    forged = command(post, Role.ENTRY, "update-apply", UPDATE, key_of=Role.EXIT)
+    assert (forged["status"], forged["reason"]) == ("nack", "unknown_key")
+    taken = command(post, Role.ENTRY, "update-apply", UPDATE)
+    assert taken["status"] == "ack" and taken["result"]["state"] == "downloading", taken
+    post.updates.last_thread.join(timeout=10)
 
 
 def _pki_file(pki) -> dict:
@@ -408,3 +438,49 @@ def test_an_authority_whose_own_store_is_absent_refers_by_its_own_rule_and_the_o
     assert post.onestop.side_health()["trust_store_entry"]["status"] != "failed"
     post.traveller({"document_number": "TA0000002"}, CaptureOutcome.MATCH, passes=True)
     assert wait_until(lambda: all(len(post.consumers[r].messages("events/crossing")) == 2 for r in Role))
+
+
+@pytest.mark.parametrize("post", [{"agreement": 'update_authority = "both"\n'}], indirect=True)
+def test_an_update_both_authorities_must_agree_is_fetched_once_both_signed_it(post, served_package):
+    """The same request from each authority's own BMIS, each signed with its own key: the first
+    waits, a different one does not complete it, the matching one fetches the package and leaves
+    both signed commands for root, which verifies each with its own authority's keys."""
+    url, digest = served_package
+    params = {"url": url, "sha256": digest, "version": "9.9"}
+    first = command(post, Role.EXIT, "update-apply", params)
+    assert first["status"] == "ack" and first["result"]["state"] == "awaiting_other_authority", first
+    assert first["result"]["awaiting"] == "entry"
+    other = command(post, Role.ENTRY, "update-apply", {**params, "version": "9.8"})
+    assert other["result"]["state"] == "awaiting_other_authority" and post.updates.last_thread is None
+    agreed = command(post, Role.ENTRY, "update-apply", params)
+    assert agreed["status"] == "ack" and agreed["result"]["state"] == "downloading", agreed
+    post.updates.last_thread.join(timeout=10)
+    [stored] = list((post.config.device.data_dir / "updates" / "requests").glob("*.json"))
+    assert len(json.loads(stored.read_text())["commands"]) == 2
+    authorities = authorities_by_role(post.config.authority)
+    roots = [f"{a.bmis.prefix}/v1/{DEVICE}" for a in authorities]
+    keys = [TrustStore.from_directory(a.bmis.command_keys_dir) for a in authorities]
+    runner = JointRequestRunner(updater_from_config(post.config), list(zip(roots, keys)))
+    applied: list[str] = []
+    verified = runner.verify(stored, applied)        # what root checks before installing
+    assert verified.params.sha256 == digest and verified.file.read_bytes() == PACKAGE
+    assert len(verified.command_ids) == 2 and stored.stem.split("+") == list(verified.command_ids)
+    swapped = JointRequestRunner(updater_from_config(post.config), list(zip(roots, reversed(keys))))
+    with pytest.raises(UpdateRequestInvalid, match="signature"):
+        swapped.verify(stored, applied)     # each command needs its own authority's key
+
+
+PACKAGE = b"!<arch>\n" + b"x" * 2048      # root's updater checks it; here only its hash matters
+
+
+@pytest.fixture
+def served_package(tmp_path):
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "border-gate_9.9_arm64.deb").write_bytes(PACKAGE)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/border-gate_9.9_arm64.deb", hashlib.sha256(PACKAGE).hexdigest()
+    server.shutdown()

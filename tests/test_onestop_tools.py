@@ -90,13 +90,14 @@ class Post:
         return (f'[authority.officers]\nenabled = true\nbind = "127.0.0.1"\nport = {free_port()}\n'
                 f'cert_file = "{server.cert}"\nkey_file = "{server.key}"\ncredential_file = "{officers}"\n')
 
-    def config_file(self, name: str = "gate.toml", lane_store: Path | None = None, **changed: Side) -> Path:
+    def config_file(self, name: str = "gate.toml", lane_store: Path | None = None, agreement: str = "",
+                    **changed: Side) -> Path:
         sides = {**self.sides, **changed}
         lane = config_text(self.tmp)
         if lane_store is not None:
             lane = lane.replace(f'csca_dir = "{self.tmp / "csca"}"', f'csca_dir = "{lane_store}"')
         path = self.tmp / name
-        path.write_text(lane + '[onestop]\nshared_fields = ["document_number"]\n'
+        path.write_text(lane + '[onestop]\nshared_fields = ["document_number"]\n' + agreement
                         + sides["exit"].toml() + sides["entry"].toml())
         return path
 
@@ -287,17 +288,27 @@ def test_chip_verify_authority_errors(post, dump, capsys, tmp_path):
 
 
 # --- gatectl update run-requests --authority ---------------------------------------------------
-def _request(post, role: str, signer: str, command_id: str) -> Path:
-    """A signed update-apply command stored as gate-app's update port stores it (requests.py)."""
+def _signed(post, role: str, signer: str, command_id: str) -> dict:
     topic = f"{ROLES[role][1]}/v1/{DEVICE}/cmd/update-apply"
     body = {"command_id": command_id, "issued_at": "2026-12-06T08:55:00Z",
             "expires_at": (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "operator_id": "ops-1", "params": {"url": "https://bmis.example/p.deb", "sha256": "ab" * 32}}
     payload = json.dumps(sign_command(post.keys[signer], topic, body)).encode()
+    return {"topic": topic, "payload": base64.b64encode(payload).decode()}
+
+
+def _request(post, role: str, signer: str, command_id: str, *joint: tuple[str, str, str]) -> Path:
+    """A signed update-apply command stored as gate-app's update port stores it (requests.py);
+    with `joint` (role, signer, id) commands too, the request of an agreement that needs both."""
     requests = spool(post.tmp / "var") / "requests"
     requests.mkdir(parents=True, exist_ok=True)
-    path = requests / f"{command_id}.json"
-    path.write_text(json.dumps({"topic": topic, "payload": base64.b64encode(payload).decode(), "file": "p.deb"}))
+    first = _signed(post, role, signer, command_id)
+    if not joint:
+        path = requests / f"{command_id}.json"
+        path.write_text(json.dumps({**first, "file": "p.deb"}))
+        return path
+    path = requests / ("+".join([command_id, *(c for _, _, c in joint)]) + ".json")
+    path.write_text(json.dumps({"commands": [first, *(_signed(post, *c) for c in joint)], "file": "p.deb"}))
     return path
 
 
@@ -328,3 +339,28 @@ def test_update_requests_need_the_authority_on_a_one_stop_config_only(post, caps
     assert code == 2 and "one-stop config" in err
     code, out, _ = _run(capsys, "update", "run-requests", "--config", str(single))
     assert code == 0 and "no requests" in out         # unchanged without it
+
+
+def test_update_requests_run_as_the_agreement_says_without_authority(post, capsys):
+    """[onestop] update_authority: border-gate-update.service runs `run-requests` without
+    --authority; "exit" takes UTO's signed requests and refuses ARC's, "both" needs each signed."""
+    config = str(post.config_file("agreed-exit.toml", agreement='update_authority = "exit"\n'))
+    other = _request(post, "entry", signer="entry", command_id="upd-arc")
+    own = _request(post, "exit", signer="exit", command_id="upd-uto")
+    code, out, _ = _run(capsys, "update", "run-requests", "--config", config, "--json")
+    results = {r["request"]: r for r in json.loads(out)}
+    assert code == 1 and results[other.name]["outcome"] == "refused" and "not this device's" in \
+        results[other.name]["detail"]
+    assert results[own.name]["detail"].endswith(".deb: no such file") and not own.exists() and not other.exists()
+    code, _, err = _run(capsys, "update", "run-requests", "--config", config, "--authority", "entry")
+    assert code == 2 and 'update_authority = "exit"' in err
+    both = str(post.config_file("agreed-both.toml", agreement='update_authority = "both"\n'))
+    code, _, err = _run(capsys, "update", "run-requests", "--config", both, "--authority", "UTO")
+    assert code == 2 and 'update_authority = "both"' in err
+    forged = _request(post, "exit", "exit", "upd-x1", ("entry", "exit", "upd-n1"))     # ARC's half, UTO's key
+    genuine = _request(post, "exit", "exit", "upd-x2", ("entry", "entry", "upd-n2"))
+    code, out, _ = _run(capsys, "update", "run-requests", "--config", both, "--json")
+    results = {r["request"]: r for r in json.loads(out)}
+    assert results[forged.name]["outcome"] == "refused" and "signature" in results[forged.name]["detail"]
+    assert results[genuine.name]["detail"].endswith(".deb: no such file")      # verified; no package here
+    assert not forged.exists() and not genuine.exists()

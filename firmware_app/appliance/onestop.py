@@ -20,6 +20,7 @@ from typing import cast
 
 from firmware_app.bmis.command_wiring import build_command_side
 from firmware_app.config.onestop import AuthoritySection, StatisticsBasis, authorities_by_role
+from firmware_app.deploy.requests import UpdateRequests
 from firmware_app.errors import GateError
 from firmware_app.onestop.control import AuthorityLaneControl, ModeArbiter, door_controls
 from firmware_app.onestop.decider import AuthorityDecider, JointDecisions, OnestopDecider
@@ -33,6 +34,7 @@ from .onestop_health import AuthorityHealth
 from .onestop_stats import AuthorityLaneOutbox, SmallCellStats, withheld_dimensions
 from .onestop_status import authority_outboxes
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
+from .onestop_updates import AgreedUpdates, AuthorityUpdates
 from .pki_updates import TrustStoreUpdater
 
 
@@ -64,11 +66,13 @@ class NoTrustStoreUpdates:
 
 def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: Callable[[], datetime],
                          health_source=None, pki: AuthorityStoreUpdater | None = None,
-                         small_cells: tuple[tuple[str, ...], int] = ((), 1)) -> BmisSide:
+                         small_cells: tuple[tuple[str, ...], int] = ((), 1),
+                         updates: AuthorityUpdates | None = None) -> BmisSide:
     """`config` is authority_config(...). A link that is not configured gives a local-only side.
     Without `pki` (no store of its own) its pki-update commands are refused. `small_cells`: the
-    dimensions its reports suppress in cells under the count (onestop_stats.py)."""
-    commands = build_command_side(config, lane=lane, clock=clock, pki=pki)
+    dimensions its reports suppress in cells under the count (onestop_stats.py). `updates`: its
+    update-apply, as the agreement allows it (onestop_updates.py)."""
+    commands = build_command_side(config, lane=lane, clock=clock, pki=pki, updates=updates)
     link, problem = link_or_local(config, commands, clock, health_source=health_source)
     dimensions, min_cell = small_cells
     reports = SmallCellStats(commands.stats, dimensions, min_cell) if dimensions and min_cell > 1 else commands.stats
@@ -151,9 +155,11 @@ def own_health(components: dict, role: Role) -> dict:
 
 
 def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Callable[[], bool],
-                  health_source: Callable[[], dict] | None = None) -> OnestopSides:
+                  health_source: Callable[[], dict] | None = None,
+                  updates: UpdateRequests | None = None) -> OnestopSides:
     """Raises GateError subclasses (stores, trust stores, outboxes); a side already built is closed.
-    `health_source` is the appliance's health; each authority's link sends only its own part of it."""
+    `health_source` is the appliance's health; each authority's link sends only its own part of it.
+    `updates`: the device's update-apply half, used as [onestop] update_authority allows."""
     lane_control = RunnerLaneControl(clock)
     arbiter = ModeArbiter(LaneMode(config.lane.mode))
     authorities = {Role(a.role.value): a for a in authorities_by_role(config.authority)}
@@ -162,13 +168,15 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
     small_cells = (withheld_dimensions(frozenset(f.value for f in config.onestop.shared_fields),
                                        config.onestop.statistics is StatisticsBasis.OWN_CONTROL),
                    config.onestop.statistics_min_cell)
+    agreed = AgreedUpdates(config.onestop.update_authority, updates, clock)
     sides: dict[Role, BmisSide] = {}
     try:
         for role, authority in authorities.items():
             control = AuthorityLaneControl(role, arbiter, lane_control, door_controls(config.gate.layout))
             health = None if health_source is None else (lambda role=role: own_health(health_source(), role))
             pki = AuthorityStoreUpdater(configs[role], clock, role, stores) if authority.csca_dir else None
-            sides[role] = build_authority_side(configs[role], role, control, clock, health, pki, small_cells)
+            sides[role] = build_authority_side(configs[role], role, control, clock, health, pki, small_cells,
+                                               agreed.port(role))
     except GateError:
         for side in sides.values():
             side.stop()

@@ -8,9 +8,12 @@
                                      # commands gate-app downloaded (border-gate-update.service)
 
 The software is the device's: apply, keep and status act on the one installation both authorities
-of a one-stop post share. run-requests checks each request with the keys of the BMIS that sent it:
-on a one-stop config `--authority` names that BMIS (its [authority.bmis] command_keys_dir and topic
-prefix) and is required; only the requests that came in under its topic root are taken.
+of a one-stop post share. run-requests checks each request with the keys of the BMIS that sent it.
+On a one-stop config the agreement's [onestop] update_authority says whose: "exit" or "entry" runs
+that authority's requests (its [authority.bmis] command_keys_dir and topic prefix) and refuses any
+other; "both" runs only a request signed by each (joint_requests.py); --authority is then left out
+(or names the agreed authority). Without the key, --authority names the BMIS and is required; only
+the requests that came in under its topic root are taken (gate-app refuses every update-apply).
 
 Exit 2: config unusable, package invalid or not matching --sha256, no package to roll back to
 (`--allow-no-rollback` overrides that, for a first install by hand), or another update running.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 
+from . import UsageError
 from .authority_arg import add_authority_argument, side_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -102,19 +106,46 @@ def run_requests(args) -> int:
 
 def _request_runner(args):
     """The device's updater, with the keys and topic root of the BMIS whose requests are run: the
-    lane's [bmis], or on a one-stop post the chosen authority's [authority.bmis] (its requests only)."""
-    from pathlib import Path
-
-    from firmware_app.bmis.commands.signing import TrustStore
+    lane's [bmis]; on a one-stop post the authority the agreement names ([onestop] update_authority:
+    its requests only, any other refused), both (each request signed by each), or, without the key,
+    the one chosen with --authority (its requests only)."""
     from firmware_app.config import load_config
     from firmware_app.deploy.request_runner import RequestRunner
     from firmware_app.deploy.wiring import updater_from_config
     config = load_config(args.config)
+    agreed = config.onestop.update_authority if config.onestop is not None else None
+    if agreed is not None:
+        return _agreed_runner(config, agreed.value, args.authority)
     bmis = side_config(config, args.authority, "update run-requests").bmis
-    keys = Path(bmis.command_keys_dir)
-    trust = TrustStore.from_directory(keys) if keys.is_dir() else TrustStore()
-    return RequestRunner(updater_from_config(config), trust, f"{bmis.prefix}/v1/{config.device.id}",
+    return RequestRunner(updater_from_config(config), _command_keys(bmis), _root(config, bmis),
                          own_root_only=bool(config.authority))
+
+
+def _command_keys(bmis):
+    from pathlib import Path
+
+    from firmware_app.bmis.commands.signing import TrustStore
+    keys = Path(bmis.command_keys_dir)
+    return TrustStore.from_directory(keys) if keys.is_dir() else TrustStore()
+
+
+def _root(config, bmis) -> str:
+    return f"{bmis.prefix}/v1/{config.device.id}"
+
+
+def _agreed_runner(config, agreed: str, chosen: str | None):
+    from firmware_app.deploy.joint_requests import JointRequestRunner
+    from firmware_app.deploy.request_runner import RequestRunner
+    from firmware_app.deploy.wiring import updater_from_config
+    sides = {a.role.value: side_config(config, a.role.value, "update run-requests") for a in config.authority}
+    own = sides[agreed].bmis if agreed in sides else None     # None: both
+    if chosen is not None and side_config(config, chosen, "update run-requests").bmis != own:
+        raise UsageError(f'gatectl update run-requests: the agreement ([onestop] update_authority = "{agreed}") '
+                         f"decides whose requests are run; leave out --authority {chosen}")
+    if own is not None:         # one authority's: another root's request is refused, not left waiting
+        return RequestRunner(updater_from_config(config), _command_keys(own), _root(config, own))
+    return JointRequestRunner(updater_from_config(config),
+                              [(_root(config, sides[r].bmis), _command_keys(sides[r].bmis)) for r in ("exit", "entry")])
 
 
 def run_status(args) -> int:

@@ -120,6 +120,13 @@ class StatisticsBasis(str, Enum):
     SHARED_FIELDS = "shared_fields"    # its records only: a withheld field counts as unknown
 
 
+class UpdateAuthority(str, Enum):
+    """Which authority's signed update-apply may change the software both run (the agreement's)."""
+    EXIT = "exit"
+    ENTRY = "entry"
+    BOTH = "both"       # the same signed request from each authority's own BMIS, before anything is fetched
+
+
 class OnestopSection(_Strict):
     shared_fields: list[SharedField] = Field(
         description="the bilateral agreement: document fields each authority's crossing record carries "
@@ -135,6 +142,11 @@ class OnestopSection(_Strict):
         description="own_control: in each statistics cell of fewer crossings the fields shared_fields withholds "
                     "(sex, age band, nationality) are suppressed, so a rare value cannot name a traveller; "
                     "1: no suppression")
+    update_authority: UpdateAuthority | None = Field(
+        default=None,
+        description="whose signed update-apply commands may change the software both authorities run: exit, "
+                    "entry, or both (the same request, signed by each with its own command keys, from each "
+                    "one's own BMIS); unset: every update-apply is refused (docs/onestop.md)")
 
     @model_validator(mode="after")
     def _no_repeats(self) -> OnestopSection:

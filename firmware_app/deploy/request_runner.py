@@ -13,7 +13,15 @@ from firmware_app.bmis.commands.model import CommandRefused, decode_json, parse_
 from firmware_app.bmis.commands.signing import TrustStore, verify_command
 
 from .errors import DeployError
-from .requests import COMMAND, UpdateRequestInvalid, VerifiedRequest, parse_update_params, spool, utc_now
+from .requests import (
+    COMMAND,
+    UpdateParams,
+    UpdateRequestInvalid,
+    VerifiedRequest,
+    parse_update_params,
+    spool,
+    utc_now,
+)
 from .update import Updater
 
 log = logging.getLogger(__name__)
@@ -35,23 +43,32 @@ def _stored(path: Path) -> tuple[str, bytes]:
 def verify_request(path: Path, *, trust: TrustStore, device_root: str, now: datetime,
                    applied: list[str]) -> VerifiedRequest:
     topic, payload = _stored(path)
+    command_id, params = verify_command_bytes(path.name, topic, payload, trust=trust, device_root=device_root,
+                                              now=now, applied=applied)
+    if command_id != path.stem:
+        raise UpdateRequestInvalid(f"{path.name}: command id does not match, or was run before")
+    return VerifiedRequest(command_id, params, path.parent.parent / f"{params.sha256}.deb")
+
+
+def verify_command_bytes(name: str, topic: str, payload: bytes, *, trust: TrustStore, device_root: str,
+                         now: datetime, applied: list[str]) -> tuple[str, UpdateParams]:
+    """One stored signed command, checked as if it had just arrived: (its command id, its params)."""
     if topic != f"{device_root}/cmd/{COMMAND}":
-        raise UpdateRequestInvalid(f"{path.name}: not this device's {COMMAND} topic")
+        raise UpdateRequestInvalid(f"{name}: not this device's {COMMAND} topic")
     try:
         body = decode_json(payload, MAX_REQUEST_BYTES)
         expires_at = parse_utc(body.get("expires_at"), "expires_at")
     except CommandRefused as exc:
-        raise UpdateRequestInvalid(f"{path.name}: {exc}") from None
+        raise UpdateRequestInvalid(f"{name}: {exc}") from None
     check = verify_command(topic, body, trust)
     if not check.valid:
-        raise UpdateRequestInvalid(f"{path.name}: signature {check.status.value}")
+        raise UpdateRequestInvalid(f"{name}: signature {check.status.value}")
     command_id = body.get("command_id")
-    if command_id != path.stem or command_id in applied:
-        raise UpdateRequestInvalid(f"{path.name}: command id does not match, or was run before")
+    if not isinstance(command_id, str) or command_id in applied:
+        raise UpdateRequestInvalid(f"{name}: command id does not match, or was run before")
     if now >= expires_at:
-        raise UpdateRequestInvalid(f"{path.name}: the command expired at {expires_at.isoformat()}")
-    params = parse_update_params(body.get("params"))
-    return VerifiedRequest(command_id, params, path.parent.parent / f"{params.sha256}.deb")
+        raise UpdateRequestInvalid(f"{name}: the command expired at {expires_at.isoformat()}")
+    return command_id, parse_update_params(body.get("params"))
 
 
 class RequestRunner:
@@ -83,10 +100,9 @@ class RequestRunner:
         applied = self._applied()
         file = None
         try:
-            request = verify_request(path, trust=self._trust, device_root=self._root, now=self._clock(),
-                                     applied=applied)
+            request = self.verify(path, applied)
             file = request.file
-            self._remember(applied, request.command_id)   # before the install: never run twice
+            self._remember(applied, *request.command_ids)   # before the install: never run twice
             return {"request": path.name, **self._updater.apply(file, request.params.sha256).to_dict()}
         except DeployError as exc:
             log.error("update request %s refused: %s", path.name, exc)
@@ -97,6 +113,9 @@ class RequestRunner:
             if file is not None:
                 file.unlink(missing_ok=True)      # the store keeps its own copy
 
+    def verify(self, path: Path, applied: list[str]) -> VerifiedRequest:
+        return verify_request(path, trust=self._trust, device_root=self._root, now=self._clock(), applied=applied)
+
     def _applied(self) -> list[str]:
         try:
             ids = json.loads(self._applied_file.read_text())
@@ -104,7 +123,7 @@ class RequestRunner:
         except (OSError, ValueError):
             return []
 
-    def _remember(self, applied: list[str], command_id: str) -> None:
-        ids = [i for i in applied if i != command_id][-(KEEP_APPLIED - 1):] + [command_id]
+    def _remember(self, applied: list[str], *command_ids: str) -> None:
+        ids = [i for i in applied if i not in command_ids][-(KEEP_APPLIED - len(command_ids)):] + list(command_ids)
         self._applied_file.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
         self._applied_file.write_text(json.dumps(ids))

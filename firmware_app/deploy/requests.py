@@ -12,6 +12,11 @@ trusts nothing gate-app wrote. It verifies the stored command's signature agains
 run before, that the file has the signed sha256, and then runs the same `Updater.apply` as
 `gatectl update apply` (rollback, alarms). A compromised gate-app can therefore not install
 anything the BMIS did not sign.
+
+On a one-stop post whose agreement ([onestop] update_authority = "both") needs the same request
+from both authorities, gate-app fetches only once both have arrived (appliance/onestop_updates.py)
+and leaves both signed commands in one request, `<exit id>+<entry id>.json`; root verifies each
+with its own authority's keys and topic root (joint_requests.py).
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ MAX_URL = 2048
 DOWNLOAD_DEADLINE_S = 1800.0
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMAND_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+JOINT = "+"         # joins the command ids of one request signed by several BMIS (never in an id)
 AlarmSink = Callable[[str, str], None]
 
 
@@ -109,24 +115,33 @@ class UpdateRequests:
     def start(self, topic: str, body: dict, command_id: str, params: object) -> dict:
         """`body`: the verified command as parsed (its signature member included); root verifies
         it again over the same canonical JSON, so re-encoding it here loses nothing."""
+        return self.start_joint([(topic, body, command_id)], params)
+
+    def start_joint(self, commands: list[tuple[str, dict, str]], params: object) -> dict:
+        """One download for the same request signed by several BMIS (a one-stop post whose agreement
+        needs both authorities): `commands` are each one's verified (topic, body, command_id), all
+        left in one request named by their ids joined by JOINT, for root to verify each again."""
         wanted = parse_update_params(params)
-        if not _COMMAND_ID.match(command_id):
+        if not commands or not all(_COMMAND_ID.match(command_id) for _, _, command_id in commands):
             raise UpdateRequestInvalid("command_id is not usable as a file name")
         if not self._busy.acquire(blocking=False):
             raise UpdateRequestInvalid("another update is being downloaded")
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        self.last_thread = threading.Thread(target=self._fetch, args=(topic, payload, command_id, wanted),
+        stored = [{"topic": topic, "payload": base64.b64encode(json.dumps(body, ensure_ascii=False).encode()).decode()}
+                  for topic, body, _ in commands]
+        name = JOINT.join(command_id for _, _, command_id in commands)
+        self.last_thread = threading.Thread(target=self._fetch, args=(stored, name, wanted),
                                             name="update-download", daemon=True)
         self.last_thread.start()
         return {"state": "downloading", "sha256": wanted.sha256, "version": wanted.version}
 
-    def _fetch(self, topic: str, payload: bytes, command_id: str, wanted: UpdateParams) -> None:
+    def _fetch(self, stored: list[dict], name: str, wanted: UpdateParams) -> None:
         try:
             (self.directory / "requests").mkdir(mode=0o750, parents=True, exist_ok=True)
             file = download(wanted.url, self.directory / f"{wanted.sha256}.deb", wanted.sha256, self._max_bytes,
                             opener=self._opener)
-            request = {"topic": topic, "payload": base64.b64encode(payload).decode(), "file": file.name}
-            target = self.directory / "requests" / f"{command_id}.json"
+            # one command: the format root has always read; several: all of them, in one file
+            request = {**stored[0], "file": file.name} if len(stored) == 1 else {"commands": stored, "file": file.name}
+            target = self.directory / "requests" / f"{name}.json"
             partial = target.with_suffix(".partial")
             partial.write_text(json.dumps(request))
             os.replace(partial, target)
@@ -144,6 +159,11 @@ class VerifiedRequest:
     command_id: str
     params: UpdateParams
     file: Path
+    joint_ids: tuple[str, ...] = ()     # a request signed by several BMIS: each one's command id
+
+    @property
+    def command_ids(self) -> tuple[str, ...]:
+        return self.joint_ids or (self.command_id,)
 
 
 def utc_now() -> datetime:
