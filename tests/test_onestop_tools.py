@@ -24,6 +24,7 @@ from firmware_app.cli import main as gatectl
 from firmware_app.cli.status_cmd import healthy, outbox_errors
 from firmware_app.config import parse_config
 from firmware_app.deploy.requests import spool
+from firmware_app.status.metrics import render
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_pki import make_test_pki
 from simulator.local_process import free_port
@@ -226,6 +227,9 @@ def test_status_shows_each_authoritys_outbox_and_one_that_cannot_be_read(post, c
         code, out, _ = _run(capsys, "status", "--socket", sock, "--json")
         outbox = json.loads(out)["outbox"]["authorities"]
         assert set(outbox) == {"exit", "entry"} and all("pending" in outbox[r] for r in outbox), outbox
+        metrics = render(appliance.ops.status.snapshot())       # the textfile: each authority's gauges
+        for role in ("exit", "entry"):
+            assert f'border_gate_outbox_pending{{device="{DEVICE}",authority="{role}"}} ' in metrics, metrics
         broken = sqlite3.connect(config.authority[1].data_dir / OUTBOX_FILE)     # ARC's outbox damaged
         broken.execute("DROP TABLE dead_letter")
         broken.commit()
@@ -236,6 +240,8 @@ def test_status_shows_each_authoritys_outbox_and_one_that_cannot_be_read(post, c
         assert "no such table: dead_letter" in outbox_errors(body)["entry"] and set(outbox_errors(body)) == {"entry"}
         code, out, _ = _run(capsys, "status", "--socket", sock)
         assert "outbox entry: ERROR OutboxError" in out and "outbox exit: " in out
+        metrics = render(appliance.ops.status.snapshot())
+        assert 'authority="exit"' in metrics and 'authority="entry"' not in metrics
     finally:
         appliance.stop()
         gate.stop()

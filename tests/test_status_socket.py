@@ -95,6 +95,20 @@ def test_metrics_render_in_the_exposition_format():
     assert 'border_gate_certificate_days_left{device="evil__name"} 26' in samples
 
 
+def test_a_one_stop_post_has_each_authoritys_outbox_gauges():
+    """`gatectl status` gives each authority's outbox (appliance/onestop_status.py): so does the textfile."""
+    counts = SNAPSHOT["outbox"]
+    text = render({**SNAPSHOT, "outbox": {"authorities": {"exit": {**counts, "pending": 7},
+                                                          "entry": {"error": "OutboxError: disk I/O error"}}}})
+    samples = [line for line in text.splitlines() if not line.startswith("#")]
+    assert all(SAMPLE.match(line) for line in samples), text
+    assert 'border_gate_outbox_pending{device="gate-s",authority="exit"} 7' in samples
+    assert 'border_gate_outbox_oldest_unreceipted_age_seconds{device="gate-s",authority="exit"} 4.0' in samples
+    assert not [line for line in samples if 'authority="entry"' in line]      # unreadable: no made-up counts
+    assert text.count("# TYPE border_gate_outbox_pending gauge") == 1
+    assert 'border_gate_outbox_pending{device="gate-s"}' not in text
+
+
 def test_the_textfile_is_replaced_atomically_and_removed_at_stop(tmp_path):
     target = tmp_path / "metrics" / "border_gate.prom"
     counter = iter(range(10**6))

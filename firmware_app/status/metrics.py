@@ -5,6 +5,7 @@ every `interval_s` on its own thread.
     border_gate_up{device="gate-1",version="0.2.0"} 1
     border_gate_lane_state{device="gate-1",state="ready"} 1
     border_gate_outbox_pending{device="gate-1"} 0
+    border_gate_outbox_pending{device="osbp-1",authority="exit"} 0     # a one-stop post: per authority
     ...
 """
 from __future__ import annotations
@@ -58,11 +59,29 @@ def render(snapshot: dict) -> str:
              "# TYPE border_gate_up gauge", f'border_gate_up{{{base},version="{version}"}} 1']
     lines += _state_lines(base, snapshot)
     for name, help_text, path in GAUGES:
-        value = _dig(snapshot, path)
-        if value is not None:
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name}{{{base}}} {value}"]
+        samples = _samples(snapshot, name, path, base)
+        if samples:
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", *samples]
     lines += _component_lines(base, snapshot.get("devices") or {})
     return "\n".join(lines) + "\n"
+
+
+def _samples(snapshot: dict, name: str, path: tuple[str, ...], base: str) -> list[str]:
+    """The gauge's sample; on a one-stop post (outbox {"authorities": {role: counts}}) one per
+    authority's outbox, labelled with its role (an outbox that cannot be read has none)."""
+    authorities = _dig_dict(snapshot, ("outbox", "authorities")) if path[0] == "outbox" else None
+    if authorities is None:
+        value = _dig(snapshot, path)
+        return [] if value is None else [f"{name}{{{base}}} {value}"]
+    return [f'{name}{{{base},authority="{_label(role)}"}} {value}' for role, counts in sorted(authorities.items())
+            if isinstance(counts, dict) and (value := _dig(counts, path[1:])) is not None]
+
+
+def _dig_dict(snapshot: dict, path: tuple[str, ...]) -> dict | None:
+    value: object = snapshot
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def _state_lines(base: str, snapshot: dict) -> list[str]:
