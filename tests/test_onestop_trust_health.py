@@ -102,3 +102,21 @@ def test_a_stores_freshness_warns_before_its_anchors_or_crls_run_out():
     assert trust_store_entry(no_crl, ending) == {"status": "degraded", "detail": "expiring",
                                                  "note": trust_store_entry(no_crl, ending)["note"]}
     assert trust_store_entry(store_for(uto(), with_crl=False), ending + timedelta(days=20))["detail"] == "expired"
+
+
+def test_each_authoritys_health_summary_names_its_own_certificate_never_the_lanes(tmp_path):
+    """The health message's `certificate` (health 1.2) of each authority's link: its own client
+    certificate's expiry; one without a certificate has none, not the lane's [bmis] one."""
+    from datetime import UTC, datetime
+
+    from firmware_app.appliance.onestop_health import AuthorityHealth
+    from firmware_app.appliance.onestop_trust import AuthorityStores
+    now = datetime.now(UTC).replace(microsecond=0)
+    pair = make_test_pki(tmp_path / "pki", [DEVICE], now=now - timedelta(hours=5)).devices[DEVICE]
+    health = AuthorityHealth({Role.EXIT: pair.cert, Role.ENTRY: None}, AuthorityStores(None, {}, {}), lambda: now)
+    lane = {"software_version": "1.2.3", "certificate": {"not_after": "2099-01-01T00:00:00Z", "days_left": 9000}}
+    exit_ = health.own_info(Role.EXIT, lane)
+    assert exit_["software_version"] == "1.2.3"
+    assert exit_["certificate"]["not_after"] == (now + timedelta(days=2) - timedelta(hours=5)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ") and exit_["certificate"]["days_left"] == 1
+    assert "certificate" not in health.own_info(Role.ENTRY, lane) and lane["certificate"]["days_left"] == 9000

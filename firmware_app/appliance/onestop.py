@@ -65,15 +65,16 @@ class NoTrustStoreUpdates:
 
 
 def build_authority_side(config, role: Role, lane: AuthorityLaneControl, clock: Callable[[], datetime],
-                         health_source=None, pki: AuthorityStoreUpdater | None = None,
+                         link_options: dict | None = None, pki: AuthorityStoreUpdater | None = None,
                          small_cells: tuple[tuple[str, ...], int] = ((), 1),
                          updates: AuthorityUpdates | None = None) -> BmisSide:
     """`config` is authority_config(...). A link that is not configured gives a local-only side.
+    `link_options`: its link's health_source and health_info (its own part of the appliance's).
     Without `pki` (no store of its own) its pki-update commands are refused. `small_cells`: the
     dimensions its reports suppress in cells under the count (onestop_stats.py). `updates`: its
     update-apply, as the agreement allows it (onestop_updates.py)."""
     commands = build_command_side(config, lane=lane, clock=clock, pki=pki, updates=updates)
-    link, problem = link_or_local(config, commands, clock, health_source=health_source)
+    link, problem = link_or_local(config, commands, clock, **(link_options or {}))
     dimensions, min_cell = small_cells
     reports = SmallCellStats(commands.stats, dimensions, min_cell) if dimensions and min_cell > 1 else commands.stats
     # the authority's lane control and its (absent) pki updater have the methods BmisSide calls
@@ -156,9 +157,10 @@ def own_health(components: dict, role: Role) -> dict:
 
 def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Callable[[], bool],
                   health_source: Callable[[], dict] | None = None,
-                  updates: UpdateRequests | None = None) -> OnestopSides:
+                  updates: UpdateRequests | None = None, health_info: Callable[[], dict] | None = None) -> OnestopSides:
     """Raises GateError subclasses (stores, trust stores, outboxes); a side already built is closed.
-    `health_source` is the appliance's health; each authority's link sends only its own part of it.
+    `health_source` is the appliance's health; each authority's link sends only its own part of it,
+    and `health_info` (versions, last update) with its own client certificate's expiry.
     `updates`: the device's update-apply half, used as [onestop] update_authority allows."""
     lane_control = RunnerLaneControl(clock)
     arbiter = ModeArbiter(LaneMode(config.lane.mode))
@@ -169,22 +171,29 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
                                        config.onestop.statistics is StatisticsBasis.OWN_CONTROL),
                    config.onestop.statistics_min_cell)
     agreed = AgreedUpdates(config.onestop.update_authority, updates, clock)
+    health = AuthorityHealth({role: a.bmis.cert_file for role, a in authorities.items()}, stores, clock)
     sides: dict[Role, BmisSide] = {}
     try:
         for role, authority in authorities.items():
             control = AuthorityLaneControl(role, arbiter, lane_control, door_controls(config.gate.layout))
-            health = None if health_source is None else (lambda role=role: own_health(health_source(), role))
             pki = AuthorityStoreUpdater(configs[role], clock, role, stores) if authority.csca_dir else None
-            sides[role] = build_authority_side(configs[role], role, control, clock, health, pki, small_cells,
-                                               agreed.port(role))
+            sides[role] = build_authority_side(configs[role], role, control, clock,
+                                               _link_health(role, health, health_source, health_info), pki,
+                                               small_cells, agreed.port(role))
     except GateError:
         for side in sides.values():
             side.stop()
         raise
-    return _assemble(config, sides, arbiter, clock, clock_synchronised, stores)
+    return _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health)
 
 
-def _assemble(config, sides, arbiter, clock, clock_synchronised, stores) -> OnestopSides:
+def _link_health(role: Role, health: AuthorityHealth, source, info) -> dict:
+    """What one authority's link publishes as its health: its own part of the appliance's."""
+    return {"health_source": None if source is None else (lambda: own_health(source(), role)),
+            "health_info": None if info is None else (lambda: health.own_info(role, info()))}
+
+
+def _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health) -> OnestopSides:
     memory = JointDecisions()
     by_role = dict(zip((Role.EXIT, Role.ENTRY), authorities_by_role(config.authority)))
     deciders = {role: AuthorityDecider(authority_rules(a), sides[role].alerts, sides[role].reachable)
@@ -195,7 +204,6 @@ def _assemble(config, sides, arbiter, clock, clock_synchronised, stores) -> Ones
     decider = OnestopDecider(deciders[Role.EXIT], deciders[Role.ENTRY], memory, lambda: clock().date(),
                              clock_synchronised, pad_required=config.face.pad.required)
     outbox = SovereignOutbox({role: side.outbox for role, side in sides.items()}, memory, agreement)
-    health = AuthorityHealth({role: a.bmis.cert_file for role, a in by_role.items()}, stores, clock)
     return OnestopSides(sides, outbox, decider, arbiter, stores, health)
 
 

@@ -9,7 +9,8 @@
   last CSCA expired or ending within TRUST_WARN_DAYS, a CRL past its nextUpdate, no CSCA at all,
   a file the store refuses), else `ok`.
 
-Each authority's health message carries only its own entries (onestop.own_health).
+Each authority's health message carries only its own entries (onestop.own_health), and its
+`certificate` summary (health 1.2) is its own client certificate's (`own_info`).
 SIGHUP (`systemctl reload gate-app`): each authority's link reconnects if its certificate files
 changed, and each own trust store is read again from its csca_dir (after `gatectl pki import
 --authority ROLE`); a store that does not load leaves the one in use. No restart of the lane.
@@ -22,6 +23,7 @@ from pathlib import Path
 from firmware_app.deploy.cert_expiry import CertificateWatch
 from firmware_app.emrtd.pa.store_health import Finding, HealthItem, check_store
 from firmware_app.policy.onestop import Role
+from firmware_app.status.versions import expiry_summary
 
 TRUST_WARN_DAYS = 90        # as `gatectl pki check --days`
 # the finding an entry names first: the one that leaves the most travellers unverifiable
@@ -59,6 +61,17 @@ class AuthorityHealth:
             if entry is not None:
                 found[f"certificate_{role.value}"] = entry
         return found | self._store_entries(now)
+
+    def own_info(self, role: Role, lane_info: dict) -> dict:
+        """The health message's 1.2 fields for this authority: the device's versions and last
+        update, and `certificate` of ITS client certificate in use (never the lane's [bmis]; none
+        when it has none)."""
+        info = {name: value for name, value in lane_info.items() if name != "certificate"}
+        facts = self._watches[role].in_use
+        if facts is not None:
+            summary = expiry_summary(facts.not_after, self._clock())
+            info["certificate"] = {"not_after": summary["not_after"], "days_left": summary["days_left"]}
+        return info
 
     def _store_entries(self, now: datetime) -> dict[str, dict[str, str]]:
         if self._stores.trust is None:
