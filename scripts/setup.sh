@@ -59,5 +59,11 @@ if [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version"
 fi
 
 # Spoken kiosk prompts in every language (espeak-ng, offline); set [kiosk] audio_dir to use them.
-# Regenerated only when the texts change.
-.venv/bin/gatectl kiosk audio --out var/kiosk-audio >/dev/null
+# Made from the config the gate runs, so they say what its screens show (a one-stop post's
+# authorities word their own screens): GATE_CONFIG, else the installed /etc/border-gate/gate.toml,
+# else config/default.toml. Regenerated only when the texts change.
+if [ -z "${GATE_CONFIG:-}" ]; then
+  GATE_CONFIG=config/default.toml
+  [ -r /etc/border-gate/gate.toml ] && GATE_CONFIG=/etc/border-gate/gate.toml
+fi
+.venv/bin/gatectl kiosk audio --config "$GATE_CONFIG" --out "${KIOSK_AUDIO_DIR:-var/kiosk-audio}" >/dev/null

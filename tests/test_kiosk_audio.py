@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,7 @@ from firmware_app.kiosk.errors import KioskConfigError
 from firmware_app.kiosk.server import KioskServer
 from firmware_app.kiosk.view import Instruction, KioskView, Screen
 
+ROOT = Path(__file__).resolve().parent.parent
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng not installed (scripts/setup.sh installs it)")
 
@@ -106,3 +111,23 @@ def test_a_onestop_authoritys_wording_is_spoken_as_the_screen_shows_it(prompts, 
         server.reword(wording)
         assert ("/audio/en/screen.welcome.wav" in server.audio) is served
         assert "/audio/en/screen.see_officer.wav" in server.audio
+
+
+@needs_espeak
+def test_setup_makes_the_prompts_from_the_gates_config_with_the_authorities_wording(tmp_path):
+    """scripts/setup.sh's own lines, run as they stand (GATE_CONFIG: a one-stop config): the
+    prompts speak the exit authority's wording, so the gate plays them (audio_table serves them)."""
+    text = (ROOT / "scripts" / "setup.sh").read_text()
+    start = text.index("# Spoken kiosk prompts")
+    block = text[start:text.index("\n", text.index(".venv/bin/gatectl kiosk audio", start))]
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "gatectl").symlink_to(Path(sys.executable).parent / "gatectl")
+    (tmp_path / "gate.toml").write_text(ONESTOP)
+    env = {k: v for k, v in os.environ.items() if k not in ("GATE_CONFIG", "KIOSK_AUDIO_DIR")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True,
+                          env={**env, "GATE_CONFIG": "gate.toml"}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    wording = {"en": {"title.welcome": "Leaving Utopia"}}
+    served = audio_table(tmp_path / "var" / "kiosk-audio", ("en",), wording=wording)
+    assert "/audio/en/screen.welcome.wav" in served and "/audio/en/screen.see_officer.wav" in served
+    assert not (tmp_path / "var" / "kiosk-audio" / "fr").exists()       # the config's languages only
