@@ -39,6 +39,7 @@ from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.ports import LanePorts
 from firmware_app.lane.runner import LaneRunner
 from firmware_app.lane.state import LaneSettings, LaneTimeouts, State
+from firmware_app.lane.views import state_view
 from firmware_app.policy.onestop import Role
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_consumer import BmisConsumer
@@ -351,8 +352,11 @@ def command(post, role: Role, name: str, params: dict, key_of: Role | None = Non
 
 def test_each_authority_commands_only_its_own_part_and_either_may_close(post):
     lane_mode = lambda: post.runner.data.mode.value       # noqa: E731
+    shown = len(post.views)
     assert command(post, Role.ENTRY, "set-mode", {"mode": "closed"})["status"] == "ack"
     assert wait_until(lambda: lane_mode() == "closed")
+    assert wait_until(lambda: post.views[-1].screen is Screen.CLOSED)
+    closed_by_entry = post.views[shown:]
     assert command(post, Role.EXIT, "set-mode", {"mode": "normal"})["status"] == "ack"     # its own mode only
     time.sleep(0.2)
     assert lane_mode() == "closed"
@@ -368,7 +372,26 @@ def test_each_authority_commands_only_its_own_part_and_either_may_close(post):
     assert not post.onestop.sides[Role.EXIT].commands.alerts.check_document("UTO", "NW0000001")
     assert command(post, Role.ENTRY, "set-mode", {"mode": "normal"})["status"] == "ack"
     assert wait_until(lambda: lane_mode() == "normal")
+    _the_closed_screen_is_the_same_whoever_closed(post, closed_by_entry)
     _only_the_agreed_authority_updates_the_software(post)
+
+
+def _the_closed_screen_is_the_same_whoever_closed(post, closed_by_entry) -> None:
+    """The exit authority closes now, the entry authority too, the exit reopens: the screen stays
+    the lane's one neutral closed screen until neither has the lane closed."""
+    lane_state = lambda: post.runner.data.state     # noqa: E731
+    shown = len(post.views)
+    assert command(post, Role.EXIT, "set-mode", {"mode": "closed"})["status"] == "ack"
+    assert wait_until(lambda: lane_state() is State.CLOSED)
+    assert command(post, Role.ENTRY, "set-mode", {"mode": "closed"})["status"] == "ack"
+    assert command(post, Role.EXIT, "set-mode", {"mode": "normal"})["status"] == "ack"   # the entry's still holds
+    time.sleep(0.2)
+    assert lane_state() is State.CLOSED
+    closed_by_exit = post.views[shown:]
+    assert command(post, Role.ENTRY, "set-mode", {"mode": "normal"})["status"] == "ack"
+    assert wait_until(lambda: lane_state() is State.IDLE and post.views[-1].screen is Screen.WELCOME)
+    assert [v.as_dict() for v in closed_by_entry] == [v.as_dict() for v in closed_by_exit] == [state_view(
+        State.CLOSED).as_dict()]        # one view, the lane's: no country, no authority, no reason
 
 
 UPDATE = {"url": "http://127.0.0.1:9/border-gate_9.9_arm64.deb", "sha256": "ab" * 32, "version": "9.9"}

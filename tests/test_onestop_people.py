@@ -195,7 +195,8 @@ PROCEED = '[authority.kiosk.texts.en]\n"title.please_proceed" = "Welcome to Arca
 
 
 @pytest.mark.parametrize("entry_extra, says", [
-    ('[authority.kiosk.texts.en]\n"title.see_officer" = "Arcadia refused you"\n', "stays neutral"),
+    ('[authority.kiosk.texts.en]\n"title.see_officer" = "Arcadia refused you"\n', "stay neutral"),
+    ('[authority.kiosk.texts.en]\n"body.closed" = "Arcadia has closed its border"\n', "or closed the lane"),
     ('[authority.kiosk.texts.en]\n"title.welcome" = "Hello"\n', "may word only please_proceed"),
     ('[authority.kiosk.texts.de]\n"title.please_proceed" = "Willkommen"\n', "not one of [kiosk] languages"),
     ('[authority.kiosk.texts.en]\n"title.please_proceed" = "a\\u0007b"\n', "no control characters"),

@@ -21,7 +21,8 @@ console would make a login bug a cross-border data leak.
 Whose screens: the exit authority's control is the one the traveller meets first, so it may word
 the welcome and the "place your document" screens; the entry authority admits the traveller, so it
 may word "please go through". Every other text is the lane's: the referral screen above all stays
-the neutral default, whoever referred and why, and cannot be reworded by either authority.
+the neutral default, whoever referred and why, and so does the closed screen, whichever authority
+closed the lane; neither can be reworded by either authority.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class AuthorityKioskSection(BaseModel):
         description="language -> text key -> this authority's wording, e.g. [authority.kiosk.texts.en] "
                     "\"title.please_proceed\" = \"Welcome to Arcadia\". Keys: title./body. of the authority's own "
                     "screens (exit: welcome, place_document; entry: please_proceed), with an @id_card/@visa "
-                    "variant; the referral screen always stays neutral")
+                    "variant; the referral and closed screens always stay neutral")
 
     @field_validator("texts")
     @classmethod
@@ -96,7 +97,8 @@ def _check_wording(authority: AuthoritySection, languages: list[str]) -> None:
     allowed = OWN_SCREENS[authority.role.value]
     for screen in sorted(authority.kiosk.screens() - set(allowed)):
         raise ValueError(f"the {authority.role.value} authority may word only {', '.join(allowed)} on the kiosk, "
-                         f"not {screen!r} (the referral screen stays neutral)")
+                         f"not {screen!r} (the referral and closed screens stay neutral: they must not "
+                         "say which country sends a traveller away or closed the lane)")
     for language in authority.kiosk.texts:
         if language not in languages:
             raise ValueError(f"authority.kiosk.texts.{language}: not one of [kiosk] languages")
