@@ -5,14 +5,14 @@ consumer per authority. Chip and face stages are fakes (their own tests cover th
 
 Travellers: one passes; one has an exit ban in the exit country's lists; one lacks the visa the
 entry country requires; one is on the entry country's watch list; one is an impostor. Each BMIS
-receives exactly its own record of each once, and nothing of the other's alert data reaches it,
-the appliance's log (INFO) or the kiosk."""
+receives exactly its own record of each once, and nothing of the other's alert data reaches it;
+neither authority's alert data reaches what the device shows both: its log (every level, DEBUG
+included), the kiosk's events and `gatectl status`' last events."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import http.server
-import io
 import json
 import logging
 import threading
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gpiozero.pins.mock import MockFactory
 
 from drivers.gate import Door, DoorPins, GateDriver, GateLayout, LayoutKind
+from firmware_app.appliance.field_ops import TappedOutbox, recent_events
 from firmware_app.appliance.onestop import build_onestop
 from firmware_app.bmis.commands.signing import TrustStore, public_key_pem
 from firmware_app.config import parse_config
@@ -121,12 +122,12 @@ class Post:
         self._lane()
 
     def _lists(self) -> None:
-        exit_alerts = self.onestop.sides[Role.EXIT].commands.alerts
-        entry_alerts = self.onestop.sides[Role.ENTRY].commands.alerts
-        exit_alerts.replace("exit-bans", "person", 1, [{"id": "uto-ban-91", "primary": "BANNED", "secondary": "BOB",
-                                                         "birth_date": "1974-08-12", "category": "court-order-uto"}])
-        entry_alerts.replace("arc-watch", "document", 1, [{"id": "arc-secret-77", "issuing_state": "UTO",
-                                                            "number": "AW0000003", "category": "interpol-red-arc"}])
+        self.lists = {Role.EXIT: ("exit-bans", "person", [{"id": "uto-ban-91", "primary": "BANNED", "secondary": "BOB",
+                                                           "birth_date": "1974-08-12", "category": "court-order-uto"}]),
+                      Role.ENTRY: ("arc-watch", "document", [{"id": "arc-secret-77", "issuing_state": "UTO",
+                                                              "number": "AW0000003", "category": "interpol-red-arc"}])}
+        for role, (list_id, kind, entries) in self.lists.items():
+            self.onestop.sides[role].commands.alerts.replace(list_id, kind, 1, entries)
 
     def _lane(self) -> None:
         self.factory = MockFactory()
@@ -139,9 +140,12 @@ class Post:
         face = lambda txn, round_no, feedback, cancelled: good_face().__class__(   # noqa: E731
             self.face_outcome, 0.2 if self.face_outcome is CaptureOutcome.NO_MATCH else 0.7, 0.36, "sface", attempts=1)
         chip = self.chips or (lambda txn, mrz_, cancelled: good_chip())
+        # as the appliance wires it: the lane's outbox noted for `gatectl status` (field_ops.py)
+        self.events = recent_events(self.config)
+        self.tapped = TappedOutbox(self.onestop.outbox, self.events, lambda: datetime.now(UTC))
         desk = self.officers.desk if self.officers is not None else None
         ports = LanePorts(gate=self.gate, chip=chip, face=face,
-                          decider=self.onestop.decider, kiosk=self, outbox=self.onestop.outbox,
+                          decider=self.onestop.decider, kiosk=self, outbox=self.tapped,
                           journal=LaneJournal.in_memory(), observer=self.onestop.lane_changed,
                           officer=desk, biometrics=desk)
         timeouts = self.staffed.timeouts if self.staffed is not None else FAST
@@ -204,16 +208,31 @@ class Post:
             broker.stop()
 
 
+class CapturedLog(logging.Handler):
+    """Every record the appliance logs, at every level, formatted as a log file would have it
+    (with any traceback)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.lines: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.levelno, self.format(record)))
+
+    def text(self, level: int = logging.DEBUG) -> str:
+        return "\n".join(line for levelno, line in self.lines if levelno >= level)
+
+
 @pytest.fixture
 def appliance_log():
-    """Everything the appliance logs at INFO and above, from before it is built to its stop."""
-    stream, root = io.StringIO(), logging.getLogger()
-    handler, level = logging.StreamHandler(stream), root.level
-    handler.setLevel(logging.INFO)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield stream
-    root.removeHandler(handler)
+    """Everything the appliance logs, DEBUG included, from before it is built to its stop."""
+    root, captured = logging.getLogger(), CapturedLog()
+    level = root.level
+    root.addHandler(captured)
+    root.setLevel(logging.DEBUG)
+    yield captured
+    root.removeHandler(captured)
     root.setLevel(level)
 
 
@@ -239,6 +258,10 @@ def crossings(consumer) -> dict[str, dict]:
 
 
 def test_each_authority_receives_only_its_own_records_and_alert_data(post, appliance_log):
+    for role, (list_id, kind, entries) in post.lists.items():    # each list again, through its own BMIS
+        replaced = command(post, role, "alerts-replace", {"list_id": list_id, "kind": kind, "version": 2,
+                                                          "entries": entries})
+        assert replaced["status"] == "ack", replaced
     for name, (fields, face) in TRAVELLERS.items():
         post.traveller(fields, face, passes=name == "passes")
     received = dict.fromkeys(Role)
@@ -278,9 +301,8 @@ def test_each_authority_receives_only_its_own_records_and_alert_data(post, appli
     _alarms_go_to_their_owner(post, by_name)
     _statistics_are_each_authoritys_own(post)
     post.stop()     # what the stop logs counts too
-    log_text = appliance_log.getvalue()
-    assert "BMIS broker connected" in log_text      # the capture saw the appliance's log
-    _nothing_of_the_other_side(post, log_text)
+    assert "BMIS broker connected" in appliance_log.text(logging.INFO)      # the capture saw the appliance's log
+    _nothing_of_the_other_side(post, appliance_log)
 
 
 def _by_traveller(received) -> dict[str, tuple[dict, dict]]:
@@ -313,15 +335,29 @@ def _alarms_go_to_their_owner(post, by_name) -> None:
     assert hits[Role.ENTRY] == [by_name["watched"][1]["transaction_id"]]
 
 
-def _nothing_of_the_other_side(post, log_text: str) -> None:
+# Each authority's alert data: its entries' ids, list names and categories, and the reason its hit gives.
+ALERT_DATA = UTO_SECRETS + ARC_SECRETS[:3] + ("alert_list_hit",)
+PERSONAL = ("BANNED", "AW0000003")      # the hits' travellers (allowed in DEBUG records only, as everywhere)
+
+
+def _nothing_of_the_other_side(post, log: CapturedLog) -> None:
+    """What each side's BMIS received holds none of the other's alert data; what the device shows
+    both (its log at every level, the kiosk's events, `gatectl status`' last events) holds none of
+    either's."""
     everything = {role: json.dumps(post.consumers[role].messages()) for role in Role}
     for secret in UTO_SECRETS:
         assert secret not in everything[Role.ENTRY], secret
     for secret in ARC_SECRETS:
         assert secret not in everything[Role.EXIT], secret
     kiosk = json.dumps([view.as_dict() for view in post.views])
-    for secret in UTO_SECRETS[:3] + ARC_SECRETS[:3] + ("BANNED", "AW0000003"):
-        assert secret not in log_text, secret
+    status = json.dumps(post.events.last())
+    assert any(levelno == logging.DEBUG for levelno, _ in log.lines) and len(post.events.last()) >= 5   # all seen
+    for secret in ALERT_DATA:
+        assert secret not in log.text(logging.DEBUG), secret
+        assert secret not in kiosk, secret
+        assert secret not in status, secret
+    for secret in PERSONAL + ARC_SECRETS:
+        assert secret not in log.text(logging.INFO), secret
         assert secret not in kiosk, secret
     referrals = {(v.screen, v.instruction) for v in post.views if v.screen is Screen.SEE_OFFICER}
     assert len(referrals) == 1      # the same neutral screen whoever referred and why

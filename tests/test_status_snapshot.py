@@ -69,6 +69,18 @@ def test_recent_events_keep_codes_only_newest_first():
     assert "L898902C3" not in repr(events.last()) and "ERIKSSON" not in repr(events.last())
 
 
+def test_a_one_stop_posts_events_leave_out_the_alert_codes():
+    """Both authorities see the device's last events: an alert-list hit is one authority's alone
+    (a single-authority lane keeps them, above)."""
+    from firmware_app.appliance.field_ops import ALERT_CODES
+    events = RecentEvents(withheld=ALERT_CODES)
+    events.crossing({"outcome": "referred", "decision": {"reasons": ["exit_ban", "face_mismatch", "alert_list_hit"]}})
+    events.alarm("alert_list_hit")
+    events.alarm("tamper")
+    assert [(e["kind"], e["outcome"], e.get("reasons")) for e in events.last()] == [
+        ("alarm", "tamper", None), ("crossing", "referred", ["face_mismatch"])]
+
+
 def test_a_failing_source_is_reported_in_place():
     def broken():
         raise OSError("gone")

@@ -26,12 +26,21 @@ from firmware_app.deploy.requests import UpdateRequests
 from firmware_app.deploy.update import last_update
 from firmware_app.deploy.wiring import packages_dir
 from firmware_app.errors import GateError
+from firmware_app.policy import ReasonCode
 from firmware_app.status.events import RecentEvents
 from firmware_app.status.service import StatusService
 from firmware_app.status.snapshot import StatusSources, health_info
 from firmware_app.status.versions import certificate_expiry, model_versions
 
 log = logging.getLogger("gate.app.ops")
+# On a one-stop post what the device shows (`gatectl status`) is both authorities': an alert-list
+# hit is one authority's alone (docs/onestop.md), so neither its reason nor its alarm is noted there.
+ALERT_CODES = frozenset({ReasonCode.ALERT_LIST_HIT.value, ReasonCode.EXIT_BAN.value})
+
+
+def recent_events(config) -> RecentEvents:
+    """The last events `gatectl status` shows, as this gate may show them (see ALERT_CODES)."""
+    return RecentEvents(withheld=ALERT_CODES if config.authority else frozenset())
 
 
 class TappedOutbox:
@@ -68,7 +77,7 @@ class FieldOps:
         `certificate`: the expiry of the client certificate in use (the appliance's certificate
         watch); without it, the configured file as it is now."""
         self.config, self._clock, self._links, self._certificate = config, clock, links, certificate
-        self.events = RecentEvents()
+        self.events = recent_events(config)
         self.versions = {"app": __version__, "models": model_versions(Path(config.face.models_dir))}
         self.sources = StatusSources(config.device.id, lane_state, lane_mode, outbox_counts, components,
                                      self.certificate, self.last_update, self.versions, self.events, clock)

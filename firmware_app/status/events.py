@@ -16,9 +16,11 @@ def _code(value: Any) -> str | None:
 
 
 class RecentEvents:
-    def __init__(self, maxlen: int = MAX_EVENTS):
+    def __init__(self, maxlen: int = MAX_EVENTS, withheld: frozenset[str] = frozenset()):
+        """`withheld`: codes never noted (a reason left out, an alarm or exception not noted at all)."""
         self._events: collections.deque = collections.deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        self._withheld = withheld
 
     def _add(self, event: dict) -> None:
         with self._lock:
@@ -30,13 +32,16 @@ class RecentEvents:
         reasons: list = found if isinstance(found, list) else []
         self._add({"time": _code(record.get("ended_at")), "kind": "crossing",
                    "outcome": _code(record.get("outcome")),
-                   "reasons": [_code(r.get("code") if isinstance(r, Mapping) else r) for r in reasons[:MAX_CODES]]})
+                   "reasons": [code for code in (_code(r.get("code") if isinstance(r, Mapping) else r)
+                                                 for r in reasons[:MAX_CODES]) if code not in self._withheld]})
 
     def exception(self, kind: Any, time: str | None = None) -> None:
-        self._add({"time": time, "kind": "exception", "outcome": _code(kind)})
+        if _code(kind) not in self._withheld:
+            self._add({"time": time, "kind": "exception", "outcome": _code(kind)})
 
     def alarm(self, kind: Any, time: str | None = None) -> None:
-        self._add({"time": time, "kind": "alarm", "outcome": _code(kind)})
+        if _code(kind) not in self._withheld:
+            self._add({"time": time, "kind": "alarm", "outcome": _code(kind)})
 
     def last(self) -> list[dict]:
         with self._lock:
