@@ -5,11 +5,14 @@ own health entry only."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware_app.appliance.onestop import OnestopSides
+from firmware_app.bmis.commands.signing import public_key_pem
 from firmware_app.bmis.wiring import open_outbox
 from firmware_app.config import parse_config
 from firmware_app.lane.journal import LaneJournal
@@ -46,7 +49,9 @@ def brokers(tmp_path):
     made, consumers = {}, {}
     try:
         for role, (country, prefix) in COUNTRIES.items():
-            pki = make_test_pki(tmp_path / f"{country}-pki", [DEVICE])
+            # ARC's device certificate made an hour earlier: each authority's expiry is told apart
+            made_at = datetime.now(UTC) - timedelta(hours=1 if role is Role.ENTRY else 0)
+            pki = make_test_pki(tmp_path / f"{country}-pki", [DEVICE], now=made_at)
             made[role] = MosquittoBroker(tmp_path / f"{country}-broker", pki, prefix=prefix).start()
             consumers[role] = BmisConsumer(tmp_path / f"{country}.db", consumer_settings(made[role]), prefix=prefix)
             consumers[role].start()
@@ -71,8 +76,10 @@ def test_both_authorities_get_the_lanes_status_alarms_and_exceptions(tmp_path, b
     crashed_transaction(tmp_path)
     staffed = Staffed(tmp_path)         # and each authority's own officer console
     config = parse_config(config_text(tmp_path) + '[onestop]\nshared_fields = ["document_number"]\n'
+                          + 'update_authority = "exit"\n'
                           + authority(Role.EXIT, tmp_path, made[Role.EXIT]) + staffed.toml[Role.EXIT]
                           + authority(Role.ENTRY, tmp_path, made[Role.ENTRY]) + staffed.toml[Role.ENTRY])
+    keys = command_keys(config)
     appliance, gate = assembled(config)
     try:
         appliance.start()
@@ -89,9 +96,48 @@ def test_both_authorities_get_the_lanes_status_alarms_and_exceptions(tmp_path, b
             assert wait_until(lambda c=consumer: "transaction_voided" in _kinds(c, "events/exception"), 10), role
             statuses = [m["data"] for m in consumer.messages("status")]
             assert statuses and {s.get("direction") for s in statuses} == {role.value}
+        _each_health_names_its_own_certificate(made, consumers)
+        _only_the_agreed_authority_updates(consumers, keys)
     finally:
         appliance.stop()
         gate.stop()
+
+
+def _each_health_names_its_own_certificate(made, consumers) -> None:
+    """Health 1.2's `certificate` of each authority's link: its own client certificate's expiry."""
+    def certificate(role):
+        found = [m["data"]["certificate"] for m in consumers[role].messages("health") if "certificate" in m["data"]]
+        return found[-1] if found else None
+    assert wait_until(lambda: all(certificate(role) for role in Role), 10)
+    for role in Role:
+        own = x509.load_pem_x509_certificate(made[role].pki.devices[DEVICE].cert.read_bytes())
+        assert certificate(role)["not_after"] == own.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"), role
+    assert certificate(Role.EXIT) != certificate(Role.ENTRY)
+
+
+def command_keys(config) -> dict[Role, Ed25519PrivateKey]:
+    """Each BMIS's command-signing key, its public half in that authority's own key directory."""
+    keys = {role: Ed25519PrivateKey.generate() for role in Role}
+    for section in config.authority:
+        section.bmis.command_keys_dir.mkdir(parents=True, exist_ok=True)
+        (section.bmis.command_keys_dir / "bmis.pem").write_bytes(
+            public_key_pem(keys[Role(section.role.value)].public_key()))
+    return keys
+
+
+def _only_the_agreed_authority_updates(consumers, keys) -> None:
+    """[onestop] update_authority = "exit": gate-app takes UTO's signed update-apply (its download
+    then fails: nothing is served) and refuses ARC's, saying why."""
+    params = {"url": "http://127.0.0.1:9/border-gate_9.9_arm64.deb", "sha256": "ab" * 32}
+    answers = {}
+    for role in Role:
+        correlation = consumers[role].send_command(DEVICE, "update-apply", {"params": params, "operator_id": "ops"},
+                                                   signing_key=keys[role])
+        answers[role] = consumers[role].wait_result(correlation, 10)
+    assert answers[Role.EXIT]["status"] == "ack" and answers[Role.EXIT]["result"]["state"] == "downloading"
+    refused = answers[Role.ENTRY]
+    assert (refused["status"], refused["reason"]) == ("nack", "lane_refused")
+    assert 'update_authority = "exit"' in refused["detail"]
 
 
 def test_an_authority_without_a_configured_link_keeps_its_records_and_its_own_health_entry(tmp_path, brokers):

@@ -186,7 +186,8 @@ class Appliance(ApplianceObservation):
         """A one-stop lane: both authorities' sides (onestop.py), or none: without one of them no
         record can be kept as the agreement says, so the lane stays out of service."""
         try:
-            sides = build_onestop(self.config, self.clock, self.clock_watch.synchronised, self.health)
+            sides = build_onestop(self.config, self.clock, self.clock_watch.synchronised, self.health,
+                                  updates=self.ops.update_port(), health_info=self.ops.health_info)
         except GateError as exc:
             error = ComponentUnavailable("onestop", f"{type(exc).__name__}: {exc}")
         else:
