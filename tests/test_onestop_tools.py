@@ -25,6 +25,7 @@ from firmware_app.cli.status_cmd import healthy, outbox_errors
 from firmware_app.config import parse_config
 from firmware_app.deploy.requests import spool
 from firmware_app.status.metrics import render
+from firmware_app.status.versions import certificate_expiry
 from simulator.bmis_broker import BrokerUnavailable, MosquittoBroker
 from simulator.bmis_pki import make_test_pki
 from simulator.local_process import free_port
@@ -227,9 +228,18 @@ def test_status_shows_each_authoritys_outbox_and_one_that_cannot_be_read(post, c
         code, out, _ = _run(capsys, "status", "--socket", sock, "--json")
         outbox = json.loads(out)["outbox"]["authorities"]
         assert set(outbox) == {"exit", "entry"} and all("pending" in outbox[r] for r in outbox), outbox
+        _each_authoritys_certificate(json.loads(out)["certificate"], post)
         metrics = render(appliance.ops.status.snapshot())       # the textfile: each authority's gauges
         for role in ("exit", "entry"):
             assert f'border_gate_outbox_pending{{device="{DEVICE}",authority="{role}"}} ' in metrics, metrics
+            days = certificate_expiry(post.sides[role].broker.pki.devices[DEVICE].cert, datetime.now(UTC))
+            assert f'border_gate_certificate_days_left{{device="{DEVICE}",authority="{role}"}} ' \
+                   f'{days["days_left"]}\n' in metrics, metrics
+        assert f'border_gate_certificate_days_left{{device="{DEVICE}"}}' not in metrics
+        _, out, _ = _run(capsys, "status", "--socket", sock)
+        certs = [line for line in out.splitlines() if line.startswith("certificate")]
+        assert [line.split(":")[0] for line in certs] == ["certificate exit (UTO)", "certificate entry (ARC)"], out
+        assert not [line for line in certs if "none" in line], out
         broken = sqlite3.connect(config.authority[1].data_dir / OUTBOX_FILE)     # ARC's outbox damaged
         broken.execute("DROP TABLE dead_letter")
         broken.commit()
@@ -241,10 +251,22 @@ def test_status_shows_each_authoritys_outbox_and_one_that_cannot_be_read(post, c
         code, out, _ = _run(capsys, "status", "--socket", sock)
         assert "outbox entry: ERROR OutboxError" in out and "outbox exit: " in out
         metrics = render(appliance.ops.status.snapshot())
-        assert 'authority="exit"' in metrics and 'authority="entry"' not in metrics
+        outbox_gauges = [line for line in metrics.splitlines() if line.startswith("border_gate_outbox_")]
+        assert 'authority="exit"' in "".join(outbox_gauges) and 'authority="entry"' not in "".join(outbox_gauges)
+        entry_days = f'border_gate_certificate_days_left{{device="{DEVICE}",authority="entry"}}'
+        assert entry_days in metrics        # its certificate still has its gauge, not its outbox
     finally:
         appliance.stop()
         gate.stop()
+
+
+def _each_authoritys_certificate(certificate: dict, post: Post) -> None:
+    """Each authority's own client certificate (the lane's [bmis] has none here)."""
+    by_role = certificate["authorities"]
+    assert {role: entry["country"] for role, entry in by_role.items()} == {"exit": "UTO", "entry": "ARC"}
+    for role, entry in by_role.items():
+        own = certificate_expiry(post.sides[role].broker.pki.devices[DEVICE].cert, datetime.now(UTC))
+        assert own is not None and entry["not_after"] == own["not_after"], (role, entry, own)
 
 
 def test_an_unreadable_outbox_is_not_healthy_single_or_one_stop():

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from firmware_app.cli import main
+from firmware_app.cli.status_cmd import text as status_text
 from firmware_app.status.client import query
 from firmware_app.status.errors import StatusUnavailable
 from firmware_app.status.metrics import TextfileWriter, render
@@ -107,6 +108,23 @@ def test_a_one_stop_post_has_each_authoritys_outbox_gauges():
     assert not [line for line in samples if 'authority="entry"' in line]      # unreadable: no made-up counts
     assert text.count("# TYPE border_gate_outbox_pending gauge") == 1
     assert 'border_gate_outbox_pending{device="gate-s"}' not in text
+
+
+def test_a_one_stop_post_has_each_authoritys_certificate_gauge_and_line():
+    """Each authority's [authority.bmis] client certificate, never a lane-wide one; an authority
+    without one has no sample (and `none` in gatectl status)."""
+    certs = {"authorities": {"exit": {"country": "UTO", "not_after": "2027-03-01T00:00:00Z", "days_left": 85},
+                             "entry": {"country": "ARC"}}}
+    text = render({**SNAPSHOT, "certificate": certs})
+    samples = [line for line in text.splitlines() if not line.startswith("#")]
+    assert all(SAMPLE.match(line) for line in samples), text
+    assert 'border_gate_certificate_days_left{device="gate-s",authority="exit"} 85' in samples
+    assert not [line for line in samples if line.startswith("border_gate_certificate_days_left{device=\"gate-s\"}")]
+    assert not [line for line in samples if 'authority="entry"' in line and "certificate" in line]
+    lines = status_text({**SNAPSHOT, "certificate": certs}).splitlines()
+    assert "certificate exit (UTO): 2027-03-01T00:00:00Z (85 days left)" in lines
+    assert "certificate entry (ARC): none (? days left)" in lines
+    assert "certificate: 2027-01-01T00:00:00Z (26 days left)" in status_text(SNAPSHOT).splitlines()   # one authority
 
 
 def test_the_textfile_is_replaced_atomically_and_removed_at_stop(tmp_path):

@@ -15,6 +15,7 @@ from firmware_app.status.versions import expiry_summary
 
 from .errors import ComponentUnavailable
 from .field_ops import FieldOps
+from .onestop import OnestopSides
 from .timesync import ClockWatch
 
 
@@ -71,6 +72,8 @@ class ApplianceObservation:
         return self.bmis.outbox_counts()
 
     def _certificate_in_use(self) -> dict | None:
+        if isinstance(self.bmis, OnestopSides):     # each authority's, not the lane's [bmis] (normally none)
+            return self.bmis.certificates()
         facts = self.cert_watch.in_use
         return expiry_summary(facts.not_after, self.clock()) if facts is not None else None
 

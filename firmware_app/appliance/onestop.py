@@ -143,6 +143,10 @@ class OnestopSides:
                 side.pki_updater.reload_from_disk()
         return any(reconnected)
 
+    def certificates(self) -> dict:
+        """Each authority's client certificate in use (`gatectl status`, metrics), by role."""
+        return self.health.certificates() if self.health is not None else {"authorities": {}}
+
     def outbox_counts(self) -> dict:
         """Each authority's outbox counts, or its error (onestop_status.py)."""
         return authority_outboxes(self.sides)
@@ -171,7 +175,8 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
                                        config.onestop.statistics is StatisticsBasis.OWN_CONTROL),
                    config.onestop.statistics_min_cell)
     agreed = AgreedUpdates(config.onestop.update_authority, updates, clock)
-    health = AuthorityHealth({role: a.bmis.cert_file for role, a in authorities.items()}, stores, clock)
+    health = AuthorityHealth({role: a.bmis.cert_file for role, a in authorities.items()}, stores, clock,
+                             {role: a.country for role, a in authorities.items()})
     sides: dict[Role, BmisSide] = {}
     try:
         for role, authority in authorities.items():

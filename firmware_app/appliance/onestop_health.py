@@ -10,7 +10,8 @@
   a file the store refuses), else `ok`.
 
 Each authority's health message carries only its own entries (onestop.own_health), and its
-`certificate` summary (health 1.2) is its own client certificate's (`own_info`).
+`certificate` summary (health 1.2) is its own client certificate's (`own_info`); `gatectl status`
+and the metrics textfile show each authority's (`certificates`), never the lane's [bmis] one.
 SIGHUP (`systemctl reload gate-app`): each authority's link reconnects if its certificate files
 changed, and each own trust store is read again from its csca_dir (after `gatectl pki import
 --authority ROLE`); a store that does not load leaves the one in use. No restart of the lane.
@@ -46,9 +47,10 @@ def _note(items: list[HealthItem]) -> str:
 class AuthorityHealth:
     """The certificate watches of both authorities and the freshness of their own stores."""
 
-    def __init__(self, cert_files: dict[Role, Path | None], stores, clock):
-        """`stores`: onestop_trust.AuthorityStores; `clock`: the appliance's."""
+    def __init__(self, cert_files: dict[Role, Path | None], stores, clock, countries: dict[Role, str] | None = None):
+        """`stores`: onestop_trust.AuthorityStores; `clock`: the appliance's; `countries`: by role."""
         self._watches = {role: CertificateWatch(path) for role, path in cert_files.items()}
+        self._countries = countries or {}
         self._stores, self._clock = stores, clock
         self._fresh: dict[str, tuple[object, str, dict[str, str]]] = {}    # role -> (store, hour, entry)
 
@@ -72,6 +74,17 @@ class AuthorityHealth:
             summary = expiry_summary(facts.not_after, self._clock())
             info["certificate"] = {"not_after": summary["not_after"], "days_left": summary["days_left"]}
         return info
+
+    def certificates(self) -> dict:
+        """`gatectl status`' and the metrics' `certificate` on a one-stop post: each authority's client
+        certificate in use, by role (with its country; no expiry when it has none)."""
+        now, found = self._clock(), {}
+        for role, watch in self._watches.items():
+            entry: dict = {"country": self._countries.get(role, "")}
+            if watch.in_use is not None:
+                entry |= expiry_summary(watch.in_use.not_after, now)
+            found[role.value] = entry
+        return {"authorities": found}
 
     def _store_entries(self, now: datetime) -> dict[str, dict[str, str]]:
         if self._stores.trust is None:

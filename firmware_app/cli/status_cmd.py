@@ -2,7 +2,8 @@
 local status socket (group members of gate-app's group, or root).
 
 On a one-stop post the outbox is each authority's (`outbox exit: ...`, `outbox entry: ...`), and
-an outbox that cannot be read is named as its authority's (`ERROR ...`).
+an outbox that cannot be read is named as its authority's (`ERROR ...`); so is the client
+certificate (`certificate exit (UTO): ...`, from its [authority.bmis]).
 
 Exit 0: in service, every component ok and every outbox readable; 1: answered, but out of service,
 a component not ok or an outbox unreadable; 2: no answer (gate-app not running, wrong socket, no
@@ -78,12 +79,25 @@ def _outbox_line(owner: str, outbox: dict) -> str:
             f"{outbox.get('dead_letters', '?')} dead letters")
 
 
+def _certificate_lines(cert: dict) -> list[str]:
+    """The lane's client certificate, or each authority's on a one-stop post."""
+    authorities = cert.get("authorities")
+    if not isinstance(authorities, dict):
+        return [f"certificate: {_expiry(cert)}"]
+    return [f"certificate {role} ({entry.get('country', '?')}): {_expiry(entry)}"
+            for role, entry in authorities.items() if isinstance(entry, dict)]
+
+
+def _expiry(cert: dict) -> str:
+    return f"{cert.get('not_after', 'none')} ({cert.get('days_left', '?')} days left)"
+
+
 def text(body: dict) -> str:
     versions, cert = body.get("versions") or {}, body.get("certificate") or {}
     lines = [f"{body.get('device_id', '?')}: {body.get('state', '?')} (mode {body.get('mode', '?')}), "
              f"up {body.get('uptime_s', 0):.0f} s, version {versions.get('app', '?')}",
              *[_outbox_line(owner, outbox) for owner, outbox in outboxes(body).items()],
-             f"certificate: {cert.get('not_after', 'none')} ({cert.get('days_left', '?')} days left)"]
+             *_certificate_lines(cert)]
     for name, entry in sorted((body.get("devices") or {}).items()):
         lines.append(f"  {name}: {entry.get('status')} {entry.get('detail', '')} {entry.get('note', '')}".rstrip())
     for event in body.get("last_events") or []:

@@ -6,6 +6,7 @@ every `interval_s` on its own thread.
     border_gate_lane_state{device="gate-1",state="ready"} 1
     border_gate_outbox_pending{device="gate-1"} 0
     border_gate_outbox_pending{device="osbp-1",authority="exit"} 0     # a one-stop post: per authority
+    border_gate_certificate_days_left{device="osbp-1",authority="entry"} 364
     ...
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 _LABEL_BAD = re.compile(r'[\\"\n]')
 _NAME_BAD = re.compile(r"[^a-zA-Z0-9_]")
 Snapshot = Callable[[], dict]
+PER_AUTHORITY = ("outbox", "certificate")     # snapshot parts given per authority on a one-stop post
 
 # (metric, help, path into the snapshot)
 GAUGES = (
@@ -67,9 +69,10 @@ def render(snapshot: dict) -> str:
 
 
 def _samples(snapshot: dict, name: str, path: tuple[str, ...], base: str) -> list[str]:
-    """The gauge's sample; on a one-stop post (outbox {"authorities": {role: counts}}) one per
-    authority's outbox, labelled with its role (an outbox that cannot be read has none)."""
-    authorities = _dig_dict(snapshot, ("outbox", "authorities")) if path[0] == "outbox" else None
+    """The gauge's sample; on a one-stop post (outbox and certificate {"authorities": {role: ...}})
+    one per authority's outbox or client certificate, labelled with its role (an outbox that cannot
+    be read, or an authority without a certificate, has none)."""
+    authorities = _dig_dict(snapshot, (path[0], "authorities")) if path[0] in PER_AUTHORITY else None
     if authorities is None:
         value = _dig(snapshot, path)
         return [] if value is None else [f"{name}{{{base}}} {value}"]
