@@ -113,21 +113,34 @@ def test_a_onestop_authoritys_wording_is_spoken_as_the_screen_shows_it(prompts, 
         assert "/audio/en/screen.see_officer.wav" in server.audio
 
 
-@needs_espeak
-def test_setup_makes_the_prompts_from_the_gates_config_with_the_authorities_wording(tmp_path):
-    """scripts/setup.sh's own lines, run as they stand (GATE_CONFIG: a one-stop config): the
-    prompts speak the exit authority's wording, so the gate plays them (audio_table serves them)."""
+def _setup_audio_lines(home: Path, **env: str) -> subprocess.CompletedProcess:
+    """scripts/setup.sh's own prompt lines, run as they stand in `home` (its .venv: this one's)."""
     text = (ROOT / "scripts" / "setup.sh").read_text()
     start = text.index("# Spoken kiosk prompts")
     block = text[start:text.index("\n", text.index(".venv/bin/gatectl kiosk audio", start))]
-    (tmp_path / ".venv" / "bin").mkdir(parents=True)
-    (tmp_path / ".venv" / "bin" / "gatectl").symlink_to(Path(sys.executable).parent / "gatectl")
+    bin_dir = home / ".venv" / "bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir(parents=True)
+        for tool in ("gatectl", "python"):
+            (bin_dir / tool).symlink_to(Path(sys.executable).parent / tool)
+    clean = {k: v for k, v in os.environ.items() if k not in ("GATE_CONFIG", "KIOSK_AUDIO_DIR")}
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=home, capture_output=True, text=True,
+                          env={**clean, **env}, timeout=120)
+
+
+@needs_espeak
+def test_setup_makes_the_prompts_from_the_gates_config_with_the_authorities_wording(tmp_path):
+    """GATE_CONFIG (a one-stop config): the prompts speak the exit authority's wording, so the gate
+    plays them (audio_table serves them), and go where that config plays them from: its [kiosk]
+    audio_dir, var/kiosk-audio when it has none, KIOSK_AUDIO_DIR when set."""
     (tmp_path / "gate.toml").write_text(ONESTOP)
-    env = {k: v for k, v in os.environ.items() if k not in ("GATE_CONFIG", "KIOSK_AUDIO_DIR")}
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, capture_output=True, text=True,
-                          env={**env, "GATE_CONFIG": "gate.toml"}, timeout=120)
-    assert done.returncode == 0, done.stderr
+    (tmp_path / "own.toml").write_text(ONESTOP.replace("[kiosk]\n", '[kiosk]\naudio_dir = "spoken"\n'))
     wording = {"en": {"title.welcome": "Leaving Utopia"}}
-    served = audio_table(tmp_path / "var" / "kiosk-audio", ("en",), wording=wording)
-    assert "/audio/en/screen.welcome.wav" in served and "/audio/en/screen.see_officer.wav" in served
-    assert not (tmp_path / "var" / "kiosk-audio" / "fr").exists()       # the config's languages only
+    for config, env, folder in (("gate.toml", {}, "var/kiosk-audio"), ("own.toml", {}, "spoken"),
+                                ("own.toml", {"KIOSK_AUDIO_DIR": "chosen"}, "chosen")):
+        done = _setup_audio_lines(tmp_path, GATE_CONFIG=config, **env)
+        assert done.returncode == 0, done.stderr
+        served = audio_table(tmp_path / folder, ("en",), wording=wording)
+        assert "/audio/en/screen.welcome.wav" in served and "/audio/en/screen.see_officer.wav" in served, folder
+        assert not (tmp_path / folder / "fr").exists()       # the config's languages only
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != ".venv") == ["chosen", "spoken", "var"]
