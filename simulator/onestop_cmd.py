@@ -29,7 +29,10 @@ CHECKED = """\
 Each traveller's outcome and each country's reasons are checked as the file expects. For a traveller
 with an officer key or a country in assisted mode, each country's record must also name its own
 officer and answer (officer_id, officer_decision), or no officer where that country's officer gave
-none; an answer the officer could not give is a difference too. Exit 0 when all is as expected,
+none; an answer the officer could not give is a difference too. A country's registration_only or
+closed is the lane's: the run also checks that a registration-only lane referred the traveller with
+lane_manual_mode in both records and the see_officer screen, and that a closed lane showed the
+closed screen, started no transaction and sent no record. Exit 0 when all is as expected,
 1 on any difference, 2 on an unusable file.
 Examples: simulator/scenarios/onestop/ (post.toml, officers.toml, assisted.toml); docs/onestop.md."""
 SHIPPED = Path(__file__).resolve().parent / "scenarios" / "onestop" / "post.toml"     # `gatesim demo --onestop`

@@ -9,18 +9,21 @@ officer consoles, a simulated officer signed in on each, and every referral wait
 referring authority's officer (unanswered: `officer_no_answer` after lane.officer_s). Each
 authority's mode is set by its own BMIS (a set-mode signed with its own command key): the lane runs
 in the more restrictive of the two, and in assisted mode only the authorities that chose it review
-a traveller they passed (firmware_app/onestop/control.py, reviews.py).
+a traveller they passed (firmware_app/onestop/control.py, reviews.py). Registration-only or closed,
+set by either authority, is the lane's mode for both (onestop_modes.py checks what each implies).
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
+from firmware_app.onestop.control import RESTRICTION
 from firmware_app.policy import LaneMode
 from firmware_app.policy.onestop import Role
 from firmware_app.policy.reasons import ReasonCode
 from simulator.officer_agent import OfficerAgentError
 from simulator.onestop_bench import ENTRY_WATCH_LIST, EXIT_BAN_LIST, OFFICERS, OnestopBench
+from simulator.onestop_modes import NO_REVIEW, check_lane_mode, closed_lane, mode_differences
 from simulator.scenario import (
     KEYS,
     MAX_TRAVELLERS,
@@ -39,7 +42,7 @@ from simulator.scenario_traveller import given_name
 
 _REASONS = tuple(r.value for r in ReasonCode)
 _ANSWERS = tuple(a.value for a in OfficerAnswer if a is not OfficerAnswer.NONE)
-_MODES = (LaneMode.NORMAL.value, LaneMode.ASSISTED.value)
+_MODES = tuple(mode.value for mode in RESTRICTION)
 ONESTOP_KEYS = (
     Key("nationality", Kind.TEXT, "UTO", "the holder's nationality (ICAO code) in the MRZ; XXA needs the entry "
         "country's visa, which the gate cannot check"),
@@ -56,8 +59,13 @@ ONESTOP_KEYS = (
         "arrive by a set-mode from the exit country's BMIS, signed with its own command key (each authority sets "
         "only its own mode; the lane runs in the more restrictive of the two): assisted (the exit country's "
         "officer reviews every traveller, also one both countries passed, and answers with exit_officer; "
-        "unanswered: officer_no_answer after lane.officer_s) or normal. A traveller without the key puts the "
-        "exit country back to normal. The key staffs both consoles like the officer keys", _MODES),
+        "unanswered: officer_no_answer after lane.officer_s; the key staffs both consoles like the officer "
+        "keys), registration_only (the lane reads and records the traveller for both countries and opens no "
+        "door: referred to the desk, both records lane_manual_mode, the neutral see_officer screen; no officer "
+        "is asked, so no officer key), closed (the lane is closed for both: the document brings back the "
+        "neutral closed screen, no transaction starts and neither BMIS receives a record; the traveller takes "
+        "no expect, expect_exit_reasons, expect_entry_reasons or officer key) or normal. A traveller without the "
+        "key puts the exit country back to normal (only the country that closed the lane reopens it)", _MODES),
     Key("entry_mode", Kind.CHOICE, "normal", "the entry country's own lane mode likewise, set by the entry "
         "country's BMIS; its officer answers with entry_officer", _MODES),
     Key("expect_exit_reasons", Kind.CHOICE_LIST, "none (not checked)",
@@ -99,10 +107,16 @@ class OnestopTraveller:
     def assisted(self) -> tuple[Role, ...]:
         return tuple(role for role, mode in self.modes().items() if mode is LaneMode.ASSISTED)
 
+    def lane_mode(self) -> LaneMode:
+        """The lane's mode for this traveller: the more restrictive of the two authorities'."""
+        return max(self.modes().values(), key=RESTRICTION.index)
+
     def expected_officers(self) -> dict[Role, tuple[str | None, str | None]]:
         """Role -> (officer_id, officer_decision) its record must carry, for a traveller with an officer
         answer or an authority in assisted mode: the answering officer's, else none (that authority's
         officer was not asked, or did not answer). Not checked for other travellers."""
+        if self.lane_mode() in NO_REVIEW:
+            return dict.fromkeys(Role, (None, None))       # nobody is asked: the traveller goes to the desk
         if not (self.answers() or self.assisted()):
             return {}
         answers = self.answers()
@@ -142,7 +156,9 @@ def onestop_traveller(entry: object, number: int) -> OnestopTraveller:
     if not (len(nationality) == 3 and nationality.isalpha() and nationality.isupper()):
         raise ScenarioError(f"{where}: nationality must be an ICAO code of 3 capital letters")
     spec = dataclasses.replace(traveller_from(rest, number), nationality=nationality)
-    return OnestopTraveller(spec, **own)
+    traveller = OnestopTraveller(spec, **own)
+    check_lane_mode(traveller, where)
+    return traveller
 
 
 def parse_onestop(document: object) -> tuple[OnestopTraveller, ...]:
@@ -163,7 +179,8 @@ class OnestopOutcome:
     errors: list[str] = dataclasses.field(default_factory=list)     # answers the officers could not give
 
     def differences(self) -> list[str]:
-        found = self.lane.differences() + list(self.errors)
+        found = self.lane.differences() + list(self.errors) + mode_differences(self.traveller, self.lane,
+                                                                                 self.reasons)
         for role, wanted in self.traveller.expected_officers().items():
             if self.officers.get(role) != wanted:
                 found.append(f"{role.value} record's officer {self.officers.get(role)}, wanted {wanted}")
@@ -202,7 +219,11 @@ class OnestopRunner(ScenarioRunner):
             self._lists(number, traveller)
             self._set_modes(traveller)
             self._traveller, self._errors = traveller, []
-            lane = self.run_traveller(number, traveller.spec)
+            if traveller.lane_mode() is LaneMode.CLOSED:
+                lane = closed_lane(self.bench, number, traveller.spec, self._errors)
+                self._records = {role: {} for role in Role}         # nobody served: no record
+            else:
+                lane = self.run_traveller(number, traveller.spec)
             reasons = {role: tuple(dict.fromkeys((self._records[role].get("decision") or {}).get("reasons", ())))
                        for role in Role}
             officers = {role: (self._records[role].get("officer_id"), self._records[role].get("officer_decision"))

@@ -119,8 +119,14 @@ def test_each_authority_sets_its_own_assisted_mode_and_its_officer_answers(pcscd
     code = gatesim(["onestop", str(ASSISTED_FILE), "--faces", "bundled", "--vpcd-port", str(pcscd_vpcd[1])])
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.startswith("  ") and ". " in line[:6]]
-    assert len(lines) == 2 and all(line.endswith("  ok") for line in lines), out
+    assert len(lines) == 4 and all(line.endswith("  ok") for line in lines), out
     assert code == 0 and "result: all travellers as expected" in out, out
+    closed, registration = lines[2], lines[3]      # Arcadia closed the lane; then Utopia registration-only
+    assert " no_record " in closed and "screen=closed " in closed, closed
+    assert " referred " in registration and "exit=lane_manual_mode " in registration, registration
+    assert "screen=see_officer " in registration, registration
+    records = "each msg_id exactly once: yes (3 crossing records, one per transaction)"    # none of the closed lane
+    assert out.count(records) == 2, out
 
 
 def test_the_mode_keys_are_checked_strictly_and_an_unanswered_assisted_authority_names_no_officer(capsys):
@@ -128,11 +134,12 @@ def test_the_mode_keys_are_checked_strictly_and_an_unanswered_assisted_authority
     with pytest.raises(SystemExit):
         gatesim(["onestop", "--help"])
     help_text = capsys.readouterr().out
-    assert all(text in help_text for text in ("exit_mode = ", "entry_mode = ", "values: normal, assisted"))
+    assert all(text in help_text for text in ("exit_mode = ", "entry_mode = ",
+                                              "values: normal, assisted, registration_only, closed"))
     from simulator.scenario import OfficerAnswer
     travellers = parse_onestop(tomllib.loads(ASSISTED_FILE.read_text()))
-    assert [(t.exit_mode.value, t.entry_mode.value) for t in travellers] == [("assisted", "normal"),
-                                                                              ("normal", "assisted")]
+    assert [(t.exit_mode.value, t.entry_mode.value) for t in travellers] == [
+        ("assisted", "normal"), ("normal", "assisted"), ("normal", "closed"), ("registration_only", "normal")]
     both = parse_onestop(tomllib.loads(OFFICERS_FILE.read_text()))[5]
     assert both.assisted() == (Role.EXIT, Role.ENTRY)
     assert travellers[1].answers() == {Role.ENTRY: OfficerAnswer.REJECT} and staffed(travellers)
@@ -141,7 +148,7 @@ def test_the_mode_keys_are_checked_strictly_and_an_unanswered_assisted_authority
     assert unanswered[0].expected_officers() == {Role.EXIT: (None, None), Role.ENTRY: (None, None)}
     assert travellers[1].expected_officers() == {Role.EXIT: (None, None), Role.ENTRY: ("arc-officer-sim", "reject")}
     for entry, says in (({"exit_mode": "asisted"}, "did you mean 'assisted'"), ({"entry_mode": True}, "non-empty"),
-                        ({"exit_mode": "closed"}, "not one of normal, assisted"),
+                        ({"exit_mode": "open"}, "not one of normal, assisted, registration_only, closed"),
                         ({"entry_modes": "assisted"}, "did you mean 'entry_mode'"),
                         ({"officer": "accept"}, "exit_mode or entry_mode")):
         with pytest.raises(ScenarioError, match=says):
@@ -153,3 +160,44 @@ def test_the_mode_keys_are_checked_strictly_and_an_unanswered_assisted_authority
                                                           Role.ENTRY: (None, None)})
     assert right.differences() == [] and wrong.differences() == [
         "exit record's officer ('uto-officer-sim', 'accept'), wanted (None, None)"]
+
+
+
+def test_registration_only_and_closed_are_either_countrys_and_checked_strictly():
+    """Either country's registration_only or closed is the lane's (the more restrictive mode): no
+    officer is asked, so an officer key is refused; a closed lane records nothing, so an expectation
+    is refused; and the run checks what each mode implies (simulator/onestop_modes.py)."""
+    from firmware_app.policy import LaneMode
+    from simulator.onestop_scenario import OnestopOutcome
+    both = parse_onestop(tomllib.loads(OFFICERS_FILE.read_text()))
+    assert [t.lane_mode() for t in both[-3:]] == [LaneMode.REGISTRATION_ONLY, LaneMode.CLOSED, LaneMode.NORMAL]
+    for entry, says in (({"entry_mode": "registration_only", "exit_officer": "accept"},
+                         'exit_officer cannot be answered: with entry_mode = "registration_only"'),
+                        ({"exit_mode": "closed", "entry_mode": "assisted", "entry_officer": "accept"},
+                         "entry_officer cannot be answered"),
+                        ({"exit_mode": "closed", "expect": "referred"}, 'expect does not apply: with exit_mode = '),
+                        ({"entry_mode": "closed", "expect_entry_reasons": []}, "expect_entry_reasons does not apply"),
+                        ({"entry_mode": "registration_only", "exit_mode": "closd"}, "did you mean 'closed'")):
+        with pytest.raises(ScenarioError, match=says):
+            parse_onestop({"traveller": [{"label": "x", "person": "hopper", **entry}]})
+    desk, shut = parse_onestop({"traveller": [{"label": "d", "person": "hopper", "entry_mode": "registration_only"},
+                                              {"label": "c", "person": "hopper", "exit_mode": "closed"}]})
+    nobody = {Role.EXIT: (None, None), Role.ENTRY: (None, None)}
+    assert desk.expected_officers() == shut.expected_officers() == nobody
+    manual = {Role.EXIT: ("lane_manual_mode",), Role.ENTRY: ("lane_manual_mode",)}
+
+    def lane(outcome: str, screen: str):
+        return type("Lane", (), {"outcome": outcome, "screen": screen, "differences": lambda self: []})()
+    assert OnestopOutcome(lane("referred", "see_officer"), desk, manual, nobody).differences() == []
+    wrong = OnestopOutcome(lane("passed", "please_proceed"), desk, {**manual, Role.EXIT: ()}, nobody).differences()
+    assert wrong == ["outcome passed in a registration_only lane",
+                     "screen please_proceed, wanted see_officer (registration_only: to the desk)",
+                     "exit reasons lack lane_manual_mode"]
+    asked = OnestopOutcome(lane("referred", "see_officer"), desk, manual,
+                           {**nobody, Role.ENTRY: ("arc-officer-sim", "accept")}).differences()
+    assert asked == ["entry record's officer ('arc-officer-sim', 'accept'), wanted (None, None)"]
+    none = {Role.EXIT: (), Role.ENTRY: ()}
+    assert OnestopOutcome(lane("no_record", "closed"), shut, none, nobody).differences() == []
+    assert OnestopOutcome(lane("no_record", "welcome"), shut, none, nobody,
+                          ["a transaction started in the closed lane"]).differences() == [
+        "a transaction started in the closed lane", "screen welcome, wanted closed (the lane is closed)"]
