@@ -48,7 +48,7 @@ from firmware_app.lane.errors import LaneError
 from firmware_app.lane.journal import LaneJournal
 from firmware_app.lane.ports import LanePorts
 from firmware_app.lane.runner import LaneRunner
-from firmware_app.lane.stages import ChipReadStage, PortraitVault
+from firmware_app.lane.stages import ChipReadStage, FaceCaptureStage, PortraitVault
 from firmware_app.lane.state import Fault
 from firmware_app.lane.wiring import hooked_decider, lane_settings, policy_decider, start_mode
 from firmware_app.storage import SchemaError
@@ -264,9 +264,10 @@ class Appliance(ApplianceObservation):
             devices.warn_simulated("policy stage", "a simulator hook runs before each decision (fault injection)")
             decider = hooked_decider(decider, self.overrides.decision_hook)
         outbox = self.ops.tap(self.bmis.outbox)  # the last events for gatectl status (codes only)
+        early = face.early if isinstance(face, FaceCaptureStage) else None     # the face taken during the chip read
         ports = LanePorts(self.gate, chip, face, decider, self.views, outbox, journal,
                           officer=self.officer.desk, biometrics=BiometricStores(vault, self.officer.desk),
-                          observer=self.bmis.lane_changed)
+                          observer=self.bmis.lane_changed, face_early=early)
         settings = lane_settings(self.config, boot_id=self.rng(6).hex())
         runner = LaneRunner(settings, ports, self.clock, start_mode(self.config))
         self.early.hand_over(runner)            # emergency/tamper edges of the build are not lost

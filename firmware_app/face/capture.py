@@ -3,6 +3,10 @@
 Up to `attempts` comparisons, each on the best of up to `frames_per_attempt` usable frames; stops
 at the first match. Frames without a usable face only spend budget and give the kiosk feedback.
 No image is kept in the result (biometric data ends with the transaction).
+
+The first attempt's choice of frame may begin early, while the chip is read (the traveller faces
+the camera with the document on the reader): `select` fills a `Selection`, `prepare` embeds and
+PAD-judges its chosen frame, and `run(reference, first=...)` continues from it.
 """
 from __future__ import annotations
 
@@ -61,6 +65,18 @@ class CapturePlan:
     frames_per_attempt: int = 3
 
 
+@dataclass(repr=False)        # holds live frames: kept out of logs and tracebacks
+class Selection:
+    """One attempt's choice of frame: the best usable frame so far and, once `prepare`d, its
+    embedding and PAD verdict (PAD judges the very frame that is compared)."""
+    best: tuple[Inspection, CapturedFrame] | None = None
+    usable: int = 0
+    frames: int = 0
+    issues: tuple[QualityIssue, ...] = ()
+    sample: FaceSample | None = None
+    pad: PadResult | None = None
+
+
 class CaptureLoop:
     def __init__(self, verifier: FaceVerifier, camera: FrameReader, clock: Callable[[], float],
                  plan: CapturePlan = CapturePlan(), on_feedback: Callable[[tuple], None] | None = None,
@@ -70,44 +86,63 @@ class CaptureLoop:
         # each compared frame's image with its verdict (the officer console shows the best one)
         self.on_compared = on_compared or (lambda image, verdict: None)
 
-    def run(self, reference: FaceSample) -> CaptureResult:
+    def run(self, reference: FaceSample, first: Selection | None = None) -> CaptureResult:
+        """`first`: the first attempt's choice, begun before (it goes on from there)."""
         deadline = self.clock() + self.plan.budget_s
         state = _State()
+        selection = first or Selection()
         while state.attempts < self.plan.attempts and self.clock() < deadline:
             try:
-                best = self._best_frame(deadline, state)
+                self.select(selection, deadline)
             except DriverError as exc:
+                state.add(selection)
                 return state.result(CaptureOutcome.CAMERA_FAULT, f"{type(exc).__name__}: {exc}")
-            if best is None:
+            if selection.best is None:
                 continue
-            inspection, frame = best
+            state.add(selection)
             state.attempts += 1
-            verdict = self.verifier.compare(reference, self.verifier.sample(inspection))
-            # PAD judges the very frame that was compared, so a match cannot come from another.
-            state.pads.append(self.verifier.pad.assess(frame.image, inspection.face, frame.extras))
-            if state.best is None or (verdict.score or -1) > (state.best.score or -1):
-                state.best = verdict
-            self.on_compared(frame.image, verdict)
+            verdict = self._judge(reference, selection, state)
+            selection = Selection()
             if verdict.match:
                 return state.result(CaptureOutcome.MATCH)
+        state.add(selection)
         outcome = CaptureOutcome.NO_MATCH if state.attempts else CaptureOutcome.NO_USABLE_FACE
         return state.result(outcome)
 
-    def _best_frame(self, deadline: float, state: _State) -> tuple[Inspection, CapturedFrame] | None:
-        best: tuple[Inspection, CapturedFrame] | None = None
-        usable = 0
-        while usable < self.plan.frames_per_attempt and self.clock() < deadline:
+    def _judge(self, reference: FaceSample, selection: Selection, state: _State) -> VerificationResult:
+        self.prepare(selection)
+        assert selection.best is not None and selection.sample is not None and selection.pad is not None
+        verdict = self.verifier.compare(reference, selection.sample)
+        state.pads.append(selection.pad)
+        if state.best is None or (verdict.score or -1) > (state.best.score or -1):
+            state.best = verdict
+        self.on_compared(selection.best[1].image, verdict)
+        return verdict
+
+    def prepare(self, selection: Selection) -> None:
+        """Embed the chosen frame and judge it for presentation attacks (once)."""
+        if selection.best is None or selection.sample is not None:
+            return
+        inspection, frame = selection.best
+        selection.sample = self.verifier.sample(inspection)
+        selection.pad = self.verifier.pad.assess(frame.image, inspection.face, frame.extras)
+
+    def complete(self, selection: Selection) -> bool:
+        return selection.usable >= self.plan.frames_per_attempt
+
+    def select(self, selection: Selection, deadline: float, stop: Callable[[], bool] = lambda: False) -> None:
+        """Read frames into the selection until it has its usable frames, the deadline or `stop()`."""
+        while not self.complete(selection) and self.clock() < deadline and not stop():
             frame = self.camera.read()
-            state.frames += 1
+            selection.frames += 1
             inspection = self.verifier.inspect(frame.image, LIVE_LIMITS)
             if not inspection.quality.ok:
-                state.last_issues = inspection.quality.issues
+                selection.issues = inspection.quality.issues
                 self.on_feedback(inspection.quality.issues)
                 continue
-            usable += 1
-            if best is None or inspection.quality.rank > best[0].quality.rank:
-                best = (inspection, frame)
-        return best
+            selection.usable += 1
+            if selection.best is None or inspection.quality.rank > selection.best[0].quality.rank:
+                selection.best = (inspection, frame)
 
 
 class _State:
@@ -117,6 +152,12 @@ class _State:
         self.best: VerificationResult | None = None
         self.last_issues: tuple[QualityIssue, ...] = ()
         self.pads: list[PadResult] = []
+
+    def add(self, selection: Selection) -> None:
+        """Count an attempt's frames (once: its selection is replaced after)."""
+        self.frames += selection.frames
+        self.last_issues = selection.issues or self.last_issues
+        selection.frames, selection.issues = 0, ()
 
     def result(self, outcome: CaptureOutcome, detail: str = "") -> CaptureResult:
         return CaptureResult(outcome, self.best, self.attempts, self.frames, self.last_issues,

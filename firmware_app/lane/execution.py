@@ -107,6 +107,21 @@ class ActionExecutor:
         cancelled = self._cancel_event(action.txn_id)
         self._worker(action.txn_id, ev.Stage.CHIP,
                      lambda: ev.ChipResult(action.txn_id, self.ports.chip(action.txn_id, action.mrz, cancelled)))
+        if self.ports.face_early is not None:
+            self._early_face(action.txn_id, cancelled)
+
+    def _early_face(self, txn_id: str, cancelled: threading.Event) -> None:
+        """The face capture begins while the chip is read (the face stage takes it over). No answer
+        and no watchdog ticket: the face stage, which waits for it a bounded time, has both."""
+        early = self.ports.face_early
+        assert early is not None
+
+        def run():
+            try:
+                early(txn_id, cancelled)
+            except Exception as exc:  # the face stage captures afresh; the lane need not know
+                log.warning("early face capture failed: %s", type(exc).__name__)
+        threading.Thread(target=run, name="lane-face-early", daemon=True).start()
 
     def _start_face_capture(self, action: act.StartFaceCapture) -> None:
         cancelled = self._cancel_event(action.txn_id)

@@ -37,6 +37,12 @@ class FaceStage(Protocol):
                  cancelled: threading.Event) -> FaceEvidence: ...
 
 
+class EarlyFace(Protocol):
+    """Blocking, on its own thread while the chip is read: begin the face capture for the face
+    stage to take over. Answers nothing: whatever it fails at, the face stage does itself."""
+    def __call__(self, txn_id: str, cancelled: threading.Event) -> None: ...
+
+
 class Decider(Protocol):
     """The policy with its alert lists and the lane's context (date, BMIS reachability)."""
     def __call__(self, request: RequestDecision, /) -> Decision: ...
@@ -81,6 +87,7 @@ class LanePorts:
     officer: OfficerPort | None = None
     biometrics: BiometricStore | None = None     # e.g. stages.PortraitVault; emptied per transaction
     observer: Callable[[LaneData], None] = lambda data: None    # told the lane's data after each step
+    face_early: EarlyFace | None = None     # e.g. FaceCaptureStage.early: the face taken while the chip is read
 
 
 Scheduler = Callable[[float, Callable[[], None]], Cancellable]

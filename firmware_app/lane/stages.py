@@ -1,7 +1,9 @@
 """The blocking stages the runner calls on worker threads, built on the existing modules:
 chip = emrtd read + passive authentication + DG1 comparison; face = the capture loop against the
-chip portrait. The portrait passes from one to the other through a `PortraitVault` keyed by
-transaction, never through the state machine, and is discarded when the transaction ends.
+chip portrait, its first frame chosen while the chip is read (`FaceCaptureStage.early`,
+face_early.py). The portrait and the early frames pass from one to the other through a
+`PortraitVault` keyed by transaction, never through the state machine, and are discarded when the
+transaction ends.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from firmware_app.policy.evidence import TrustView
 
 from .authority_trust import AuthorityTrust
 from .errors import PortraitMissing, StageCancelled
+from .face_early import EarlyFrames, capture_early, take
 
 
 class PortraitVault:
@@ -51,6 +54,7 @@ class PortraitVault:
         self._lock = threading.Lock()
         self._portraits: dict[str, np.ndarray] = {}
         self._live: dict[str, tuple[float, np.ndarray]] = {}
+        self._early: dict[str, EarlyFrames] = {}
         self.keep_live = keep_live
 
     def put(self, txn_id: str, portrait: np.ndarray) -> None:
@@ -81,10 +85,29 @@ class PortraitVault:
                 return kept[1] if kept else None
             return self._portraits.get(txn_id)
 
+    def open_early(self, txn_id: str, started: float) -> EarlyFrames | None:
+        """A slot for the transaction's early frames; None when one exists (or the face stage came first)."""
+        with self._lock:
+            if txn_id in self._early:
+                return None
+            slot = self._early[txn_id] = EarlyFrames(started)
+            return slot
+
+    def take_early(self, txn_id: str) -> EarlyFrames | None:
+        """The early slot for the face stage (left in place, marked taken, until the discard)."""
+        with self._lock:
+            slot = self._early.get(txn_id)
+            if slot is None:
+                self._early[txn_id] = EarlyFrames.taken()
+            return slot
+
     def discard(self, txn_id: str) -> None:
         with self._lock:
             self._portraits.pop(txn_id, None)
             self._live.pop(txn_id, None)
+            slot = self._early.pop(txn_id, None)
+        if slot is not None:
+            slot.handover.set()     # an early capture still running stops at its next frame
 
     def __len__(self) -> int:
         with self._lock:
@@ -299,9 +322,23 @@ class FaceCaptureStage:
     def __call__(self, txn_id: str, round_no: int, feedback: Callable[[str | None], None],
                  cancelled: threading.Event) -> FaceEvidence:
         portrait = self.vault.get(txn_id)
+        early = self.vault.take_early(txn_id) if round_no == 1 else None
+        if early is not None:
+            early.handover.set()        # stop choosing: the portrait's side is done meanwhile
         reference = self.verifier.reference(portrait)
         loop = CaptureLoop(self.verifier, _CancellableCamera(self.camera, cancelled), self.monotonic, self.plan,
                            on_feedback=lambda issues: feedback(instruction_for(issues)),
                            on_compared=lambda image, verdict: self.vault.offer_live(txn_id, image, verdict.score))
+        first = take(early, self.monotonic)
         with self._camera_lock:
-            return FaceEvidence.from_capture(loop.run(reference), self.model_version)
+            return FaceEvidence.from_capture(loop.run(reference, first), self.model_version)
+
+    def early(self, txn_id: str, cancelled: threading.Event) -> None:
+        """Blocking, while the chip is read: choose the first attempt's frame (no kiosk feedback,
+        no answer to the lane). Bounded by the capture budget, the transaction's end and the hand-over."""
+        slot = self.vault.open_early(txn_id, self.monotonic())
+        if slot is None:
+            return
+        loop = CaptureLoop(self.verifier, _CancellableCamera(self.camera, cancelled), self.monotonic, self.plan)
+        with self._camera_lock:
+            capture_early(loop, slot, slot.started + self.plan.budget_s)
