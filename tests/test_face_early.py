@@ -39,10 +39,15 @@ def stage_with(verifier, photos, images, clock=None):
     return FaceCaptureStage(verifier, camera, clock, vault, "m", CapturePlan(budget_s=5)), camera, clock
 
 
+def begin_early(stage, camera, reads: int, cancelled: threading.Event | None = None) -> None:
+    """As the runner does: on its own thread (it then waits for the portrait); here until its frames are read."""
+    threading.Thread(target=stage.early, args=("t1", cancelled or threading.Event()), daemon=True).start()
+    assert wait_until(lambda: camera.reads >= reads)
+
+
 def test_the_face_stage_goes_on_from_the_early_choice_without_new_frames(verifier, photos):
     stage, camera, _ = stage_with(verifier, photos, [BLANK, photos["same"]])
-    stage.early("t1", threading.Event())            # while the chip is read: 1 blank + 3 usable frames
-    assert camera.reads == 4
+    begin_early(stage, camera, 4)                   # while the chip is read: 1 blank + 3 usable frames
     evidence = stage("t1", 1, lambda key: None, threading.Event())
     assert evidence.outcome is CaptureOutcome.MATCH
     assert camera.reads == 4, "the face stage captured again instead of taking the early choice over"
@@ -50,7 +55,7 @@ def test_the_face_stage_goes_on_from_the_early_choice_without_new_frames(verifie
 
 def test_a_stale_early_choice_is_dropped_and_the_face_captured_afresh(verifier, photos):
     stage, camera, clock = stage_with(verifier, photos, [photos["same"]])
-    stage.early("t1", threading.Event())
+    begin_early(stage, camera, 3)
     clock.advance(EARLY_MAX_AGE_S + 0.1)            # a slow chip read
     evidence = stage("t1", 1, lambda key: None, threading.Event())
     assert evidence.outcome is CaptureOutcome.MATCH and camera.reads == 6
@@ -60,7 +65,7 @@ def test_a_cancelled_early_capture_takes_no_frame_and_the_stage_captures(verifie
     stage, camera, _ = stage_with(verifier, photos, [photos["same"]])
     cancelled = threading.Event()
     cancelled.set()
-    stage.early("t1", cancelled)
+    stage.early("t1", cancelled)                    # returns at once: no frame, no wait for the portrait
     assert camera.reads == 0
     assert stage("t1", 1, lambda key: None, threading.Event()).outcome is CaptureOutcome.MATCH
 
@@ -74,10 +79,10 @@ def test_an_early_capture_after_the_face_stage_does_nothing(verifier, photos):
 
 
 def test_early_frames_are_discarded_with_the_transaction(verifier, photos):
-    stage, _, _ = stage_with(verifier, photos, [photos["same"]])
-    stage.early("t1", threading.Event())
+    stage, camera, _ = stage_with(verifier, photos, [photos["same"]])
+    begin_early(stage, camera, 3)
     early = stage.vault.take_early("t1")
-    assert early is not None and early.selection.best is not None
+    assert early is not None and early.done.wait(5) and early.selection.best is not None
     stage.vault.discard("t1")
     assert early.handover.is_set()                  # a capture still running would stop at its next frame
     assert stage.vault.open_early("t1", 0.0) is not None, "the transaction's early slot outlived it"
@@ -115,3 +120,69 @@ def test_the_runner_starts_the_early_capture_with_the_chip_read_under_the_transa
     finally:
         chip_answer.set()
         rig.close()
+
+
+class Counting:
+    """Delegates to the real object and counts the calls of one method."""
+
+    def __init__(self, real, method: str):
+        self.real, self.method, self.calls = real, method, 0
+
+    def __getattr__(self, name):
+        attribute = getattr(self.real, name)
+        if name != self.method:
+            return attribute
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return attribute(*args, **kwargs)
+        return counted
+
+
+def read_chip(store: bool):
+    from firmware_app.face.untrusted import shared_decoder
+    from firmware_app.lane.stages import ChipReadStage
+    from firmware_app.mrz import parse
+    from simulator.vchip.applet import VirtualIcaoChip
+    from simulator.vchip.from_passport import chip_config
+    from simulator.vchip.transport import InProcessTransceiver
+    from tests.chip_fixtures import counter_rng
+    from tests.passport_helpers import NOW, TD3, passport, pki, store_for
+    document, vault, decoder = passport(), PortraitVault(), Counting(shared_decoder(), "decode")
+    stage = ChipReadStage(lambda: InProcessTransceiver(VirtualIcaoChip(chip_config(document), counter_rng("chip"))),
+                          store_for(pki()) if store else None, counter_rng("terminal"), lambda: 0.0, lambda: NOW,
+                          vault, decoder=decoder)
+    stage("t1", parse(TD3, today=NOW.date()), threading.Event())
+    return vault, decoder
+
+
+def test_the_portrait_decoded_during_the_read_is_the_one_kept():
+    vault, decoder = read_chip(store=True)
+    candidate = vault.candidate("t1")
+    assert candidate is not None and candidate.image is vault.get("t1")
+    assert decoder.calls == 1, "the portrait was decoded again after the read"
+
+
+def test_a_portrait_the_sod_does_not_vouch_for_is_not_decoded_during_the_read():
+    vault, decoder = read_chip(store=False)         # no trust store: the SOD's signer is not trusted
+    candidate = vault.candidate("t1")
+    assert candidate is not None and candidate.image is None and decoder.calls == 0
+
+
+@pytest.mark.parametrize("same_portrait", [True, False])
+def test_the_early_capture_makes_the_reference_from_the_portrait_decoded_during_the_read(
+        verifier, photos, same_portrait):
+    from firmware_app.lane.portrait_early import PortraitCandidate
+    counting = Counting(verifier, "reference")
+    stage, camera, _ = stage_with(counting, photos, [photos["same"]])
+    candidate = PortraitCandidate(b"dg2")
+    candidate.attempted, candidate.image = True, photos["portrait"]
+    candidate.done.set()
+    stage.vault.put_candidate("t1", candidate)
+    stage.early("t1", threading.Event())
+    assert counting.calls == 1 and camera.reads == 3
+    if not same_portrait:                           # the chip stage kept another decoding: not this reference
+        stage.vault.put("t1", photos["portrait"].copy())
+    evidence = stage("t1", 1, lambda key: None, threading.Event())
+    assert evidence.outcome is CaptureOutcome.MATCH and camera.reads == 3
+    assert counting.calls == (1 if same_portrait else 2)

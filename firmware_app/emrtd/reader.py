@@ -117,6 +117,8 @@ class DocumentRead:
 
 Progress = Callable[[ReadStep, str], None]
 FileWatch = Callable[[LdsFile], BlockSeen | None]  # per file: who looks at its content as it arrives
+# told the files read so far once EF.SOD, DG1 and DG2 are in (the read goes on meanwhile: it must not block)
+MandatoryRead = Callable[[dict[LdsFile, bytes]], None]
 
 
 class DocumentReader:
@@ -124,8 +126,10 @@ class DocumentReader:
                  options: ReadOptions = ReadOptions(), progress: Progress | None = None,
                  extended_hint: bool | None = None, vouch: SodVouch | None = None,
                  budget: ReadBudget = ReadBudget(), cancelled: Callable[[], bool] = never,
-                 watch: FileWatch | None = None, max_apdu_data: int | None = None):
+                 watch: FileWatch | None = None, max_apdu_data: int | None = None,
+                 mandatory_read: MandatoryRead | None = None):
         self.session, self.key, self.rng, self.clock = session, key, rng, clock
+        self.mandatory_read = mandatory_read or (lambda files: None)
         self.vouch, self.budget, self.watch = vouch or SodVouch(), budget, watch or (lambda file: None)
         session.guard = BudgetGuard(budget, clock, cancelled)  # checked before every APDU
         self.options, self.progress = options, progress or (lambda step, detail: None)
@@ -185,6 +189,7 @@ class DocumentReader:
     def _read_mandatory(self) -> None:
         for file in MANDATORY:
             self._files[file] = self._read(file)
+        self.mandatory_read(dict(self._files))
 
     def _read_dg14(self) -> None:
         self._read_if_listed(LdsFile.DG14)
@@ -384,7 +389,8 @@ class DocumentReader:
 def read_document(transceiver: Transceiver, key: MrzKey | CanKey, rng: Rng, clock: Callable[[], float],
                   options: ReadOptions = ReadOptions(), progress: Progress | None = None,
                   vouch: SodVouch | None = None, budget: ReadBudget = ReadBudget(),
-                  cancelled: Callable[[], bool] = never, watch: FileWatch | None = None) -> DocumentRead:
+                  cancelled: Callable[[], bool] = never, watch: FileWatch | None = None,
+                  mandatory_read: MandatoryRead | None = None) -> DocumentRead:
     """Read the chip behind `transceiver`, then close the transport whatever happened (a card
     left open would block the next reader on the same slot). The read stops with a typed error
     when `budget` runs out or `cancelled()` turns true (checked between APDUs)."""
@@ -392,7 +398,7 @@ def read_document(transceiver: Transceiver, key: MrzKey | CanKey, rng: Rng, cloc
         reader = DocumentReader(Session(transceiver), key, rng, clock, options, progress,
                                 extended_hint=transceiver.extended_length, vouch=vouch,
                                 budget=budget, cancelled=cancelled, watch=watch,
-                                max_apdu_data=transceiver.max_apdu_data)
+                                max_apdu_data=transceiver.max_apdu_data, mandatory_read=mandatory_read)
         return reader.read()
     finally:
         transceiver.close()

@@ -4,8 +4,10 @@ The face stage starts once the chip is read: the comparison needs the chip portr
 decoded only after passive authentication. The live side needs nothing from the chip, so while the
 chip is read (most of that time the lane waits for the chip's answers) `capture_early` chooses the
 first attempt's frame, embeds it and judges it for presentation attacks; the face stage then takes
-the choice over (`take`) and has only the portrait's side and the comparison left to do. A choice
-not finished when the chip is done is carried on by the face stage, exactly as it would have begun.
+the choice over (`take`). Once the chip portrait is decoded during the read (portrait_early.py), the
+early capture also turns it into the comparison's reference (`reference_of`), so the face stage is
+left with the comparison. A choice not finished when the chip is done is carried on by the face
+stage, exactly as it would have begun.
 
 Nothing here decides or answers the lane: an early capture that fails, is cancelled or is too old
 is dropped and the face stage captures as before. The frames are biometric data: they live in the
@@ -15,6 +17,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from drivers.errors import DriverError
 from firmware_app.face.capture import CaptureLoop, Selection
@@ -36,14 +41,16 @@ class EarlyFrames:
         self.selection = Selection()
         self.started = started
         self.handover = threading.Event()
-        self.done = threading.Event()
+        self.done = threading.Event()           # the live side
+        self.referenced = threading.Event()     # the portrait's side (a reference or none)
+        self.reference: tuple[np.ndarray, Any] | None = None    # (portrait, its FaceSample)
 
     @classmethod
     def taken(cls) -> EarlyFrames:
         """The face stage came first: an early capture that starts later finds it taken and stops."""
         slot = cls(0.0)
-        slot.handover.set()
-        slot.done.set()
+        for event in (slot.handover, slot.done, slot.referenced):
+            event.set()
         return slot
 
 
@@ -71,3 +78,11 @@ def take(slot: EarlyFrames | None, monotonic: Callable[[], float]) -> Selection 
     if selection.frames == 0 or monotonic() - slot.started > EARLY_MAX_AGE_S:
         return None
     return selection
+
+
+def reference_of(slot: EarlyFrames | None, portrait: np.ndarray) -> Any | None:
+    """The early reference, if it was made from this very portrait (the one the chip stage kept)."""
+    if slot is None or not slot.referenced.wait(HANDOVER_WAIT_S) or slot.reference is None:
+        return None
+    made_from, sample = slot.reference
+    return sample if made_from is portrait else None

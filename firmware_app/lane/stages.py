@@ -28,7 +28,7 @@ from firmware_app.emrtd.pa import passive_authenticate
 from firmware_app.emrtd.reader import DocumentRead, ReadOptions, read_document
 from firmware_app.emrtd.vouch import SodVouch
 from firmware_app.face.capture import CaptureLoop, CapturePlan
-from firmware_app.face.errors import ImageUnreadable
+from firmware_app.face.errors import ImageUnreadable, ReferenceUnusable
 from firmware_app.face.quality import instruction_for
 from firmware_app.face.untrusted import (
     PORTRAIT_LIMITS,
@@ -43,7 +43,8 @@ from firmware_app.policy.evidence import TrustView
 
 from .authority_trust import AuthorityTrust
 from .errors import PortraitMissing, StageCancelled
-from .face_early import EarlyFrames, capture_early, take
+from .face_early import EarlyFrames, capture_early, reference_of, take
+from .portrait_early import PortraitCandidate, start_decode
 
 
 class PortraitVault:
@@ -55,6 +56,8 @@ class PortraitVault:
         self._portraits: dict[str, np.ndarray] = {}
         self._live: dict[str, tuple[float, np.ndarray]] = {}
         self._early: dict[str, EarlyFrames] = {}
+        self._candidates: dict[str, PortraitCandidate] = {}     # portraits decoded during the read
+        self._changed = threading.Condition(self._lock)
         self.keep_live = keep_live
 
     def put(self, txn_id: str, portrait: np.ndarray) -> None:
@@ -99,15 +102,42 @@ class PortraitVault:
             slot = self._early.get(txn_id)
             if slot is None:
                 self._early[txn_id] = EarlyFrames.taken()
+            else:
+                slot.handover.set()         # stop choosing frames and waiting for the portrait
+                self._changed.notify_all()
             return slot
+
+    def put_candidate(self, txn_id: str, candidate: PortraitCandidate) -> None:
+        with self._lock:
+            self._candidates[txn_id] = candidate
+            self._changed.notify_all()
+
+    def candidate_decoded(self) -> None:
+        with self._lock:
+            self._changed.notify_all()
+
+    def candidate(self, txn_id: str) -> PortraitCandidate | None:
+        with self._lock:
+            return self._candidates.get(txn_id)
+
+    def decoded_candidate(self, txn_id: str, timeout: float, stop: Callable[[], bool]) -> PortraitCandidate | None:
+        """Wait until the read's portrait is decoded (or `stop()`, told by take_early/discard)."""
+        def ready() -> bool:
+            candidate = self._candidates.get(txn_id)
+            return stop() or (candidate is not None and candidate.done.is_set())
+        with self._lock:
+            self._changed.wait_for(ready, timeout)
+            return self._candidates.get(txn_id)
 
     def discard(self, txn_id: str) -> None:
         with self._lock:
             self._portraits.pop(txn_id, None)
             self._live.pop(txn_id, None)
+            self._candidates.pop(txn_id, None)
             slot = self._early.pop(txn_id, None)
-        if slot is not None:
-            slot.handover.set()     # an early capture still running stops at its next frame
+            if slot is not None:
+                slot.handover.set()     # an early capture still running stops at its next frame
+            self._changed.notify_all()
 
     def __len__(self) -> int:
         with self._lock:
@@ -129,12 +159,19 @@ class ChipReadStage:
     def __call__(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
         if not mrz.valid and mrz.candidates:
             return self._read_with_candidates(txn_id, mrz, cancelled)
-        read = self._read(mrz_key_from_lines(list(mrz.lines)), cancelled)
+        read = self._read(mrz_key_from_lines(list(mrz.lines)), cancelled, txn_id)
         return self.evidence(txn_id, read, mrz, cancelled)
 
-    def _read(self, key, cancelled: threading.Event) -> DocumentRead:
+    def _read(self, key, cancelled: threading.Event, txn_id: str) -> DocumentRead:
+        vouch = SodVouch(trusted=self._sod_trusted)
+
+        def mandatory_read(files) -> None:      # the portrait is decoded while CA/AA go on
+            candidate = start_decode(files, vouch, self.decoder, cancelled.is_set,
+                                     lambda decoded: self.vault.candidate_decoded())
+            if candidate is not None:
+                self.vault.put_candidate(txn_id, candidate)
         return read_document(self.open_transceiver(), key, self.rng, self.monotonic, self.options,
-                             vouch=SodVouch(trusted=self._sod_trusted), budget=self.budget,
+                             vouch=vouch, budget=self.budget, mandatory_read=mandatory_read,
                              cancelled=cancelled.is_set, watch=_watch)  # a traveller who left stops the read
 
     def _read_with_candidates(self, txn_id: str, mrz: MrzResult, cancelled: threading.Event) -> ChipEvidence:
@@ -146,7 +183,7 @@ class ChipReadStage:
             if cancelled.is_set():
                 raise StageCancelled("chip read cancelled between candidate keys")
             try:
-                read = self._read(key, cancelled)
+                read = self._read(key, cancelled, txn_id)
             except AuthenticationError as exc:
                 failure = exc       # the chip refused this reading's key: try the next one
                 continue
@@ -202,13 +239,17 @@ class ChipReadStage:
         data = read.files.get(LdsFile.DG2)
         if data is None or not vouched:
             return      # the face stage will report the missing portrait; the policy refers
+        candidate = self.vault.candidate(txn_id)
+        decoded, image = candidate.result_for(data) if candidate is not None else (False, None)
         try:
-            face = parse_dg2(data).portrait
-            stop = cancelled.is_set if cancelled is not None else (lambda: False)
-            image = self.decoder.decode(face.image, ImageKind.PORTRAIT, stop, PORTRAIT_LIMITS)
+            if not decoded:       # not decoded during the read (or other bytes): decode now
+                face = parse_dg2(data).portrait
+                stop = cancelled.is_set if cancelled is not None else (lambda: False)
+                image = self.decoder.decode(face.image, ImageKind.PORTRAIT, stop, PORTRAIT_LIMITS)
         except (LdsError, ImageUnreadable):
             return
-        self.vault.put(txn_id, image)
+        if image is not None:
+            self.vault.put(txn_id, image)
 
 
 def _watch(file: LdsFile):
@@ -323,9 +364,7 @@ class FaceCaptureStage:
                  cancelled: threading.Event) -> FaceEvidence:
         portrait = self.vault.get(txn_id)
         early = self.vault.take_early(txn_id) if round_no == 1 else None
-        if early is not None:
-            early.handover.set()        # stop choosing: the portrait's side is done meanwhile
-        reference = self.verifier.reference(portrait)
+        reference = reference_of(early, portrait) or self.verifier.reference(portrait)
         loop = CaptureLoop(self.verifier, _CancellableCamera(self.camera, cancelled), self.monotonic, self.plan,
                            on_feedback=lambda issues: feedback(instruction_for(issues)),
                            on_compared=lambda image, verdict: self.vault.offer_live(txn_id, image, verdict.score))
@@ -340,5 +379,21 @@ class FaceCaptureStage:
         if slot is None:
             return
         loop = CaptureLoop(self.verifier, _CancellableCamera(self.camera, cancelled), self.monotonic, self.plan)
-        with self._camera_lock:
-            capture_early(loop, slot, slot.started + self.plan.budget_s)
+        try:
+            with self._camera_lock:
+                capture_early(loop, slot, slot.started + self.plan.budget_s)
+            self._early_reference(txn_id, slot, cancelled)
+        finally:
+            slot.referenced.set()
+
+    def _early_reference(self, txn_id: str, slot: EarlyFrames, cancelled: threading.Event) -> None:
+        """The reference from the portrait decoded during the read, unless the face stage took over
+        (the vault wakes this wait on the hand-over and on the transaction's end)."""
+        stop = lambda: slot.handover.is_set() or cancelled.is_set()  # noqa: E731
+        candidate = self.vault.decoded_candidate(txn_id, self.plan.budget_s, stop)
+        if candidate is None or candidate.image is None or slot.handover.is_set():
+            return
+        try:
+            slot.reference = (candidate.image, self.verifier.reference(candidate.image))
+        except ReferenceUnusable:
+            return      # the face stage meets it again and reports it
