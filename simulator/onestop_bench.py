@@ -116,9 +116,10 @@ class OnestopBench(Bench):
             write_trust_files(keys, {"bmis.pem": public_key_pem(self.keys[role].public_key())})
 
     def links_up(self) -> bool:
-        sides = self.appliance.bmis      # OnestopSides: both authorities' links
-        consumers = all(c.connected for c in self.consumers.values())
-        return isinstance(sides, OnestopSides) and consumers and sides.reachable()
+        sides = self.appliance.bmis      # OnestopSides: both authorities' links, each subscribed
+        consumers = all(c.listening for c in self.consumers.values())
+        return isinstance(sides, OnestopSides) and consumers and \
+            all(side.link is not None and side.link.listening for side in sides.sides.values())
 
     def stop(self) -> None:
         super().stop()

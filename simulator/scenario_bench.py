@@ -255,7 +255,7 @@ class Bench:
 
     def _await_ready(self) -> None:
         checks = [("the reader port", lambda: self.reader.reader_attached()),
-                  ("the BMIS consumer", lambda: self.consumer.connected),
+                  ("the BMIS consumer", lambda: self.consumer.listening),
                   ("the gate's BMIS link", self.links_up),
                   ("the lane", lambda: self.appliance.lane_state() == "idle")]
         for what, check in checks:
@@ -264,8 +264,9 @@ class Bench:
                                        f"faults: {[str(e) for _, e in self.appliance.faults]})")
 
     def links_up(self) -> bool:
+        """Subscribed, not only connected: a command sent before the SUBACK is lost (not retained)."""
         link = self.appliance.bmis.link     # None: the BMIS side could not be built
-        return link is not None and link.connected
+        return link is not None and link.listening
 
     def stop(self) -> None:
         self.camera.stall(False)      # a stalled camera must not hold the appliance's capture thread

@@ -117,9 +117,10 @@ def test_each_authority_sets_its_own_assisted_mode_and_its_officer_answers(pcscd
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     code = gatesim(["onestop", str(ASSISTED_FILE), "--faces", "bundled", "--vpcd-port", str(pcscd_vpcd[1])])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     lines = [line for line in out.splitlines() if line.startswith("  ") and ". " in line[:6]]
-    assert len(lines) == 4 and all(line.endswith("  ok") for line in lines), out
+    assert len(lines) == 4 and all(line.endswith("  ok") for line in lines), out + captured.err
     assert code == 0 and "result: all travellers as expected" in out, out
     closed, registration = lines[2], lines[3]      # Arcadia closed the lane; then Utopia registration-only
     assert " no_record " in closed and "screen=closed " in closed, closed
