@@ -117,11 +117,13 @@ def growth(samples: list[SoakSample], total: int, value=lambda s: s.rss_mb, warm
             "flat": slope < GROWTH_LIMIT_MB_PER_1000}
 
 
-def series(samples: list[SoakSample], every: int = SERIES_EVERY) -> list[tuple[int, float]]:
-    """(travellers done, RSS MB) at the start and each `every` travellers (and the last sample)."""
-    picked = [(s.done, s.rss_mb) for s in samples if s.done % every == 0]
-    if samples and (not picked or picked[-1][0] != samples[-1].done):
-        picked.append((samples[-1].done, samples[-1].rss_mb))
+def series(samples: list[SoakSample], every: int = SERIES_EVERY, value=lambda s: s.rss_mb) -> list[tuple[int, float]]:
+    """(travellers done, MB) at the start and each `every` travellers (and the last sample); samples
+    without a value (a process not sampled then) are left out."""
+    valued = [(s.done, value(s)) for s in samples if value(s) is not None]
+    picked = [(done, mb) for done, mb in valued if done % every == 0]
+    if valued and (not picked or picked[-1][0] != valued[-1][0]):
+        picked.append(valued[-1])
     return picked
 
 
@@ -150,7 +152,8 @@ def soak_report(tally: SoakTally, elapsed_s: float, pid: int | str, heap: bool, 
                      s.appliance_heap_mb and round(s.appliance_heap_mb, 2)] for s in samples],
     }
     names = sorted({name for s in samples for name in s.others_mb})
-    report["other_rss"] = {name: growth(samples, tally.done, lambda s, n=name: s.others_mb.get(n), warmup)
+    report["other_rss"] = {name: {**growth(samples, tally.done, lambda s, n=name: s.others_mb.get(n), warmup),
+                                  "series": series(samples, value=lambda s, n=name: s.others_mb.get(n))}
                            for name in names}
     if heap:
         report["python_heap"] = {"whole_process": growth(samples, tally.done, lambda s: s.heap_mb, warmup),
@@ -192,6 +195,8 @@ def soak_lines(report: dict) -> list[str]:
     for name, figures in report.get("other_rss", {}).items():
         lines.append(_growth_line(f"RSS of {name}: start {_mb(figures['start_mb'])}, after the warm-up "
                                   f"{_mb(figures['after_warmup_mb'])};", figures))
+        lines.append(f"  {name} per 500 travellers: "
+                     + ", ".join(f"{done}: {mb:.1f}" for done, mb in figures.get("series", [])))
     for name, figures in report.get("python_heap", {}).items():
         lines.append(_growth_line(f"Python heap ({name.replace('_', ' ')}, tracemalloc)", figures))
     lines.append(f"BMIS: {report['bmis']['crossings']} crossings for {report['bmis']['transactions']} transactions, "

@@ -107,6 +107,11 @@ def test_the_warm_up_is_left_out_of_the_slope_and_the_series_is_every_500():
     text = "\n".join(soak_lines(report))
     assert "after the warm-up (400 travellers) 320.0 MB" in text and "RSS per 500 travellers: 0: 300.0" in text
     assert "RSS of gate-safety: start 40.0 MB, after the warm-up 44.0 MB; growth: slope +10.00" in text
+    assert report["other_rss"]["gate-safety"]["series"][:2] == [(0, 40.0), (500, 45.0)]
+    assert "  gate-safety per 500 travellers: 0: 40.0, 500: 45.0, 1000: 50.0" in text
+    tally.samples[-1].others_mb.clear()                 # not sampled at the end: its last sample closes it
+    assert soak_report(tally, 1.0, 4242, heap=False, warmup=400)["other_rss"]["gate-safety"]["series"][-1] == \
+        (2000, 60.0)
 
 
 class _Store:
