@@ -7,11 +7,23 @@ import time
 from collections.abc import Callable
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, never one this process was given before.
+
+    The kernel may give the port it just freed to the next probe, so two calls in a row (a broker's
+    two listeners, two officer consoles) could otherwise get the same port.
+    """
+    for _ in range(64):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise OSError("no free TCP port on 127.0.0.1 that this process has not already used")
 
 
 def stop_process(process: subprocess.Popen | None, timeout_s: float) -> None:
