@@ -81,6 +81,32 @@ def test_a_one_stop_posts_events_leave_out_the_alert_codes():
         ("alarm", "tamper", None), ("crossing", "referred", ["face_mismatch"])]
 
 
+def test_an_agreement_may_keep_every_rule_reason_out_of_the_events(tmp_path):
+    """[onestop] status_reasons = "none": a crossing shows its outcome only; "rules" (the default)
+    keeps the rule reasons but never the alert data; a single-authority lane keeps every reason."""
+    from firmware_app.appliance.field_ops import recent_events
+    from firmware_app.config import parse_config
+    from firmware_app.policy.onestop import Role
+    from tests.test_app_assembly import config_text
+    from tests.test_onestop_appliance import authority
+    crossing = {"outcome": "referred", "decision": {"reasons": ["visa_required", "alert_list_hit"]}}
+
+    def shown(onestop: str | None) -> list | None:
+        text = config_text(tmp_path)
+        if onestop is not None:
+            text += ('[onestop]\nshared_fields = ["document_number"]\n' + onestop
+                     + authority(Role.EXIT, tmp_path, None)
+                     + authority(Role.ENTRY, tmp_path, None).replace("port = 8003", "port = 8004"))
+        events = recent_events(parse_config(text))
+        events.crossing(crossing)
+        return events.last()[0].get("reasons")
+
+    assert shown(None) == ["visa_required", "alert_list_hit"]
+    assert shown("") == ["visa_required"]
+    assert shown('status_reasons = "rules"\n') == ["visa_required"]
+    assert shown('status_reasons = "none"\n') is None
+
+
 def test_a_failing_source_is_reported_in_place():
     def broken():
         raise OSError("gone")

@@ -21,6 +21,7 @@ from typing import Any
 
 from firmware_app import __version__
 from firmware_app.bmis.link import Severity
+from firmware_app.config.onestop import StatusReasons
 from firmware_app.deploy.alarm_forwarder import forward_deploy_alarms
 from firmware_app.deploy.requests import UpdateRequests
 from firmware_app.deploy.update import last_update
@@ -39,8 +40,11 @@ ALERT_CODES = frozenset({ReasonCode.ALERT_LIST_HIT.value, ReasonCode.EXIT_BAN.va
 
 
 def recent_events(config) -> RecentEvents:
-    """The last events `gatectl status` shows, as this gate may show them (see ALERT_CODES)."""
-    return RecentEvents(withheld=ALERT_CODES if config.authority else frozenset())
+    """The last events `gatectl status` shows, as this gate may show them (see ALERT_CODES; a one-stop
+    agreement may also keep every rule reason out: [onestop] status_reasons)."""
+    if not config.authority:
+        return RecentEvents()
+    return RecentEvents(withheld=ALERT_CODES, reasons=config.onestop.status_reasons is StatusReasons.RULES)
 
 
 class TappedOutbox:

@@ -127,6 +127,12 @@ class UpdateAuthority(str, Enum):
     BOTH = "both"       # the same signed request from each authority's own BMIS, before anything is fetched
 
 
+class StatusReasons(str, Enum):
+    """Which reason codes the device's last events (`gatectl status`) show both authorities' technicians."""
+    RULES = "rules"     # every reason but one authority's alert data (alert_list_hit, exit_ban)
+    NONE = "none"       # outcomes only: neither country's rule reasons either
+
+
 class OnestopSection(_Strict):
     shared_fields: list[SharedField] = Field(
         description="the bilateral agreement: document fields each authority's crossing record carries "
@@ -147,6 +153,11 @@ class OnestopSection(_Strict):
         description="whose signed update-apply commands may change the software both authorities run: exit, "
                     "entry, or both (the same request, signed by each with its own command keys, from each "
                     "one's own BMIS); unset: every update-apply is refused (docs/onestop.md)")
+    status_reasons: StatusReasons = Field(
+        default=StatusReasons.RULES,
+        description="what `gatectl status`' last events show both authorities' technicians: rules (each "
+                    "crossing's reason codes except alert data, which is never shown) or none (outcomes "
+                    "only, for an agreement that keeps each country's rule reasons to itself)")
 
     @model_validator(mode="after")
     def _no_repeats(self) -> OnestopSection:

@@ -16,11 +16,13 @@ def _code(value: Any) -> str | None:
 
 
 class RecentEvents:
-    def __init__(self, maxlen: int = MAX_EVENTS, withheld: frozenset[str] = frozenset()):
-        """`withheld`: codes never noted (a reason left out, an alarm or exception not noted at all)."""
+    def __init__(self, maxlen: int = MAX_EVENTS, withheld: frozenset[str] = frozenset(), reasons: bool = True):
+        """`withheld`: codes never noted (a reason left out, an alarm or exception not noted at all);
+        `reasons` False: a crossing is noted with its outcome only."""
         self._events: collections.deque = collections.deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._withheld = withheld
+        self._reasons = reasons
 
     def _add(self, event: dict) -> None:
         with self._lock:
@@ -29,7 +31,7 @@ class RecentEvents:
     def crossing(self, record: Mapping[str, Any]) -> None:
         decision = record.get("decision")
         found = decision.get("reasons") if isinstance(decision, Mapping) else None
-        reasons: list = found if isinstance(found, list) else []
+        reasons: list = found if isinstance(found, list) and self._reasons else []
         self._add({"time": _code(record.get("ended_at")), "kind": "crossing",
                    "outcome": _code(record.get("outcome")),
                    "reasons": [code for code in (_code(r.get("code") if isinstance(r, Mapping) else r)
