@@ -5,6 +5,8 @@ when pcscd/vpcd is not installed or another pcscd owns the system socket.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from simulator.vchip.pcscd import PcscdProcess, PcscdUnavailable, insert_card, remove_card  # noqa: F401
@@ -31,3 +33,15 @@ def pcscd_vpcd(tmp_path_factory):
         if _Shared.users == 0:
             _Shared.pcscd.stop()
             _Shared.pcscd = None
+
+
+@pytest.fixture
+def restartable_pcscd(pcscd_vpcd) -> Iterator[PcscdProcess]:
+    """The session's own pcscd, for a test that kills and restarts it: it runs again afterwards,
+    on the same vpcd port, for the modules that share it."""
+    pcscd = _Shared.pcscd
+    assert pcscd is not None
+    yield pcscd
+    if pcscd.process is None or pcscd.process.poll() is not None:
+        pcscd.process = None
+        pcscd.start()

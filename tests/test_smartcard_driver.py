@@ -1,7 +1,5 @@
-"""Smartcard transport: ATR parsing, 61xx/6Cxx handling, scripted transport, backend by URL, events."""
+"""Smartcard transport: ATR parsing, 61xx/6Cxx handling, scripted transport, backend by URL."""
 from __future__ import annotations
-
-import threading
 
 import pytest
 from hypothesis import given, settings
@@ -81,27 +79,3 @@ def test_scripted_transceiver_fails_loudly():
 def test_unknown_backend_is_an_error_not_a_fallback():
     with pytest.raises(UnknownBackend):
         open_transceiver("sim://")
-
-
-def test_card_events_through_pcscd(pcscd_vpcd):
-    from drivers.smartcard.events import CardEvent, CardWatcher
-    from simulator.vchip.pcscd import insert_card, remove_card
-    from tests.chip_fixtures import make_chip
-    seen, changed = [], threading.Event()
-
-    def on_event(event, atr):
-        seen.append(event)
-        changed.set()
-    watcher = CardWatcher("Virtual PCD 00 00", on_event, interval_s=0.05).start()
-    try:
-        card = insert_card(make_chip(dg2_size=100), pcscd_vpcd[1])
-        assert changed.wait(5)
-        changed.clear()
-        remove_card(card)
-        assert changed.wait(5)
-    finally:
-        watcher.stop()
-    assert seen[:2] == [CardEvent.INSERTED, CardEvent.REMOVED]
-
-
-from tests.pcsc_fixtures import pcscd_vpcd  # noqa: E402,F401  (fixture)

@@ -12,7 +12,7 @@ import pytest
 
 from drivers.errors import AmbiguousReader, CardReset, ChipReadTimeout, DriverError, ReaderBusy
 from drivers.smartcard import open_transceiver
-from drivers.smartcard.events import CardEvent, CardWatcher, card_present
+from drivers.smartcard.events import card_present
 from drivers.smartcard.pcsc import find_reader
 from firmware_app.emrtd.errors import TransportError
 from firmware_app.emrtd.reader import read_document
@@ -31,8 +31,7 @@ def test_vpcd_readers_make_a_short_pattern_ambiguous(pcscd_vpcd):
 def test_nothing_resets_the_card_under_an_open_session(chip_in_reader):
     """The old presence poll connected and disconnected (unpowering the card) every 0.2 s and a
     second `gatectl chip read` did the same: the session's secure messaging broke mid-read."""
-    stop, outcomes, events = threading.Event(), [], []
-    watcher = CardWatcher(NAME, lambda event, atr: events.append(event), interval_s=0.05).start()
+    stop, outcomes = threading.Event(), []
 
     def intruder():
         while not stop.is_set():
@@ -51,10 +50,9 @@ def test_nothing_resets_the_card_under_an_open_session(chip_in_reader):
     finally:
         stop.set()
         thread.join(5)
-        watcher.stop()
     assert result.reauthentications == 0 and result.files
     assert "busy" in outcomes and "opened" not in outcomes[:outcomes.index("busy")]
-    assert "absent" not in outcomes and events == [CardEvent.INSERTED]
+    assert "absent" not in outcomes
 
 
 def test_a_second_opener_waits_then_gets_the_card(chip_in_reader):

@@ -2,27 +2,22 @@
 
 Nothing here connects to the card: a connect/disconnect poll resets (unpowers) the card by
 default, destroying the secure-messaging session of a chip read in progress on another handle.
-`card_present` asks once; `CardWatcher` blocks in SCardGetStatusChange on its own context and
-reports INSERTED/REMOVED as pcscd sees them (SCardCancel wakes it on stop).
+Each query opens its own PC/SC context, so a pcscd restart (systemd, reader replug) costs the
+queries made while it is down (ReaderNotFound) and nothing after: a long-lived context would
+answer SCARD_E_NO_SERVICE for ever. The appliance polls `card_present` (PresenceWatch).
 """
 from __future__ import annotations
 
-import enum
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from smartcard.scard import (
     SCARD_E_TIMEOUT,
     SCARD_S_SUCCESS,
     SCARD_SCOPE_USER,
-    SCARD_STATE_CHANGED,
     SCARD_STATE_PRESENT,
     SCARD_STATE_UNAVAILABLE,
     SCARD_STATE_UNAWARE,
     SCARD_STATE_UNKNOWN,
-    SCardCancel,
     SCardEstablishContext,
     SCardGetStatusChange,
     SCardListReaders,
@@ -32,13 +27,7 @@ from smartcard.scard import (
 from drivers.errors import ReaderNotFound
 from drivers.smartcard.readers import choose_reader
 
-log = logging.getLogger(__name__)
 _GONE = SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE
-
-
-class CardEvent(enum.Enum):
-    INSERTED = "inserted"
-    REMOVED = "removed"
 
 
 @dataclass(frozen=True)
@@ -92,47 +81,3 @@ def reader_state(pattern: str) -> ReaderState:
 def card_present(pattern: str) -> bool:
     """Whether pcscd reports a card in the matching reader (ReaderNotFound when it is gone)."""
     return reader_state(pattern).present
-
-
-class CardWatcher:
-    def __init__(self, pattern: str, on_event: Callable[[CardEvent, bytes], None], interval_s: float = 0.2):
-        self._context = _context()
-        self._name = _reader_name(self._context, pattern)
-        self._on_event, self._timeout_ms = on_event, max(1, int(interval_s * 1000))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="card-watcher", daemon=True)
-        self._present: bytes | None = None
-
-    def start(self) -> CardWatcher:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        SCardCancel(self._context)  # wakes the blocked SCardGetStatusChange at once
-        self._thread.join(timeout=5)
-        SCardReleaseContext(self._context)
-
-    def _run(self) -> None:
-        known = SCARD_STATE_UNAWARE
-        while not self._stop.is_set():
-            try:
-                state = _state(self._context, self._name, known, self._timeout_ms)
-            except ReaderNotFound as exc:
-                log.warning("card watcher: %s", exc)
-                self._changed(None)
-                self._stop.wait(self._timeout_ms / 1000)
-                known = SCARD_STATE_UNAWARE
-                continue
-            if state is not None:
-                known = state.flags & ~SCARD_STATE_CHANGED
-                self._changed(state.atr if state.present else None)
-
-    def _changed(self, atr: bytes | None) -> None:
-        if atr == self._present or self._stop.is_set():
-            return
-        if self._present is not None:
-            self._on_event(CardEvent.REMOVED, self._present)
-        if atr is not None:
-            self._on_event(CardEvent.INSERTED, atr)
-        self._present = atr

@@ -70,6 +70,13 @@ class PcscdProcess:
         process, self.process = self.process, None
         stop_process(process, timeout_s=5)
 
+    def kill(self) -> None:
+        """End it as a crash would (SIGKILL: no cleanup); `start()` again is what systemd does."""
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+
 
 def insert_card(chip, port: int, extended: bool = False, reader_url: str = READER_URL, latency=None):
     """Connect the virtual card to vpcd and wait until pcscd reports it present; `latency(command,
