@@ -58,17 +58,5 @@ if [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version"
   npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
 fi
 
-# Spoken kiosk prompts in every language (espeak-ng, offline); set [kiosk] audio_dir to use them.
-# Made from the config the gate runs, so they say what its screens show (a one-stop post's
-# authorities word their own screens): GATE_CONFIG, else the installed /etc/border-gate/gate.toml,
-# else config/default.toml; into the folder that config plays them from ([kiosk] audio_dir; unset:
-# var/kiosk-audio), or KIOSK_AUDIO_DIR when set. Regenerated only when the texts change.
-if [ -z "${GATE_CONFIG:-}" ]; then
-  GATE_CONFIG=config/default.toml
-  [ -r /etc/border-gate/gate.toml ] && GATE_CONFIG=/etc/border-gate/gate.toml
-fi
-if [ -z "${KIOSK_AUDIO_DIR:-}" ]; then
-  KIOSK_AUDIO_DIR=$(.venv/bin/gatectl config show --config "$GATE_CONFIG" --json | .venv/bin/python -c \
-    'import json, sys; print(json.load(sys.stdin)["kiosk"]["audio_dir"] or "var/kiosk-audio")')
-fi
-.venv/bin/gatectl kiosk audio --config "$GATE_CONFIG" --out "$KIOSK_AUDIO_DIR" >/dev/null
+# Spoken kiosk prompts (espeak-ng) into the gate config's [kiosk] audio_dir: scripts/kiosk-audio.sh says how.
+bash scripts/kiosk-audio.sh

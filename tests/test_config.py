@@ -81,3 +81,24 @@ def test_config_check_refuses_a_match_threshold_below_the_calibrated_one(tmp_pat
         name = path.name
         if path.suffix == ".toml" and "[device]" in path.read_text():
             assert gatectl(["config", "check", str(path)]) == 0, name
+
+
+READER_OPTIONS = ("Framing", "RteBccScope", "RteLengthScope", "RteMode", "CuteDelimiters", "Parity")
+
+
+@pytest.mark.parametrize("name", READER_OPTIONS)
+def test_the_reader_section_and_the_driver_share_one_definition_of_each_option(name):
+    # A second definition would drift apart in silence (a value added to one side only).
+    import drivers.passport_reader as driver
+    import drivers.reader_options as shared
+    from firmware_app.config import model, reader
+    assert getattr(reader, name) is getattr(shared, name) is getattr(driver, name) is getattr(model, name)
+
+
+def test_the_config_model_names_the_reader_options_without_loading_the_reader_driver():
+    import subprocess
+    import sys
+    probe = "import sys, firmware_app.config; print('drivers.passport_reader' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            check=True).stdout.strip()
+    assert loaded == "False"

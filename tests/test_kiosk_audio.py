@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import http.client
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -113,19 +115,17 @@ def test_a_onestop_authoritys_wording_is_spoken_as_the_screen_shows_it(prompts, 
         assert "/audio/en/screen.see_officer.wav" in server.audio
 
 
-def _setup_audio_lines(home: Path, **env: str) -> subprocess.CompletedProcess:
-    """scripts/setup.sh's own prompt lines, run as they stand in `home` (its .venv: this one's)."""
-    text = (ROOT / "scripts" / "setup.sh").read_text()
-    start = text.index("# Spoken kiosk prompts")
-    block = text[start:text.index("\n", text.index(".venv/bin/gatectl kiosk audio", start))]
+def _setup_audio_lines(home: Path, as_user: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
+    """setup.sh's prompt step (scripts/kiosk-audio.sh), run in `home` (its .venv: this one's)."""
+    assert "bash scripts/kiosk-audio.sh" in (ROOT / "scripts" / "setup.sh").read_text()
     bin_dir = home / ".venv" / "bin"
     if not bin_dir.exists():
         bin_dir.mkdir(parents=True)
         for tool in ("gatectl", "python"):
             (bin_dir / tool).symlink_to(Path(sys.executable).parent / tool)
     clean = {k: v for k, v in os.environ.items() if k not in ("GATE_CONFIG", "KIOSK_AUDIO_DIR")}
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=home, capture_output=True, text=True,
-                          env={**clean, **env}, timeout=120)
+    return subprocess.run([*as_user, "bash", str(ROOT / "scripts" / "kiosk-audio.sh")], cwd=home,
+                          capture_output=True, text=True, env={**clean, **env}, timeout=120)
 
 
 @needs_espeak
@@ -144,3 +144,70 @@ def test_setup_makes_the_prompts_from_the_gates_config_with_the_authorities_word
         assert "/audio/en/screen.welcome.wav" in served and "/audio/en/screen.see_officer.wav" in served, folder
         assert not (tmp_path / folder / "fr").exists()       # the config's languages only
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != ".venv") == ["chosen", "spoken", "var"]
+
+
+@pytest.fixture
+def locked_out(tmp_path):
+    """A user who may not write the config's audio_dir: nobody (65534) when the tests run as root
+    (in a folder under /tmp nobody can enter; tmp_path's parents are root's own), else this user."""
+    if os.geteuid() != 0:
+        yield tmp_path, ()
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is needed to run setup's step as a non-root user")
+    home = Path(tempfile.mkdtemp(prefix="kiosk-audio-"))
+    home.chmod(0o755)
+    try:
+        yield home, ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+    finally:
+        shutil.rmtree(home)
+
+
+def _unwritable_audio_dir(home: Path, sudo: str) -> tuple[Path, Path, dict[str, str]]:
+    """gate.toml whose audio_dir lies in a folder the user cannot write, and `sudo` on PATH."""
+    (home / "locked").mkdir(mode=0o555)
+    audio_dir = home / "locked" / "kiosk-audio"
+    config = home / "gate.toml"
+    config.write_text(ONESTOP.replace("[kiosk]\n", f'[kiosk]\naudio_dir = "{audio_dir}"\n'))
+    (home / "bin").mkdir()
+    (home / "bin" / "sudo").write_text(f"#!/bin/sh\n{sudo}\n")
+    (home / "bin" / "sudo").chmod(0o755)
+    (home / "log").mkdir(mode=0o777)
+    (home / "log").chmod(0o777)      # past the umask: the non-root user writes the fake sudo's log
+    # KIOSK_AUDIO_DIR: the same folder, named without running Python as the other user (this
+    # machine's interpreter may sit where only root can reach it); the root test above reads it from the config.
+    return audio_dir, config, {"GATE_CONFIG": str(config), "KIOSK_AUDIO_DIR": str(audio_dir),
+                               "PATH": f"{home / 'bin'}:{os.environ['PATH']}"}
+
+
+def test_setup_writes_an_unwritable_audio_dir_with_sudo_when_it_needs_no_password(locked_out):
+    home, as_user = locked_out
+    audio_dir, config, env = _unwritable_audio_dir(home, f'printf "%s\\n" "$*" >> {home}/log/sudo')
+    done = _setup_audio_lines(home, as_user, **env)
+    assert done.returncode == 0, done.stderr
+    assert f"spoken prompts in {audio_dir} with sudo" in done.stdout
+    assert (home / "log" / "sudo").read_text().splitlines() == [
+        "-n true", f"-n {home}/.venv/bin/gatectl kiosk audio --config {config} --out {audio_dir}"]
+
+
+@needs_espeak
+def test_setup_without_sudo_names_the_folder_and_the_command_and_carries_on(locked_out):
+    home, as_user = locked_out
+    audio_dir, config, env = _unwritable_audio_dir(home, 'echo "sudo: a password is required" >&2; exit 1')
+    done = _setup_audio_lines(home, as_user, **env)
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 2 and f"prompts were NOT made: {audio_dir} is not writable" in said[0], done.stderr
+    command = shlex.split(said[1])
+    assert command == ["sudo", f"{home}/.venv/bin/gatectl", "kiosk", "audio", "--config", str(config),
+                       "--out", str(audio_dir)]
+    assert not audio_dir.exists()
+    (home / "locked").chmod(0o755)     # what sudo grants: the very command makes the prompts there
+    assert subprocess.run(command[1:], capture_output=True, timeout=120).returncode == 0
+    assert "/audio/en/screen.see_officer.wav" in audio_table(audio_dir, ("en",))
+
+
+def test_a_folder_gatectl_cannot_write_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert gatectl(["kiosk", "audio", "--out", str(tmp_path / "file" / "audio"), "--port", "0"]) == 1
+    assert capsys.readouterr().err.startswith("kiosk audio: [Errno 20] Not a directory")

@@ -4,59 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from enum import Enum
 from typing import Any
 
 from drivers.errors import ReaderSettingsError
 
-
-class Framing(str, Enum):
-    CUTE = "cute"    # Access-IS, DESKO and other CUTE-style readers: [open] STX lines ETX [close]
-    RTE = "rte"      # 3M RTE native: SOH len device type STX text ETX [BCC]
-    LINES = "lines"  # plain CR/LF lines grouped by an inter-line timeout
-
-
-class RteBccScope(str, Enum):
-    """Bytes the RTE block check character XORs (3M: from the first length byte through ETX)."""
-
-    AFTER_SOH = "after_soh"  # length word .. ETX (3M's documented range)
-    FROM_SOH = "from_soh"    # SOH .. ETX
-    AFTER_STX = "after_stx"  # flag byte .. ETX
-
-
-class RteLengthScope(str, Enum):
-    """What the RTE 14-bit length word counts. 3M: the device byte through the BCC."""
-
-    AFTER_LENGTH = "after_length"  # device byte .. BCC (or .. ETX without a BCC), 3M RTE native
-    BLOCK = "block"                # SOH .. BCC, the whole block
-    UNCHECKED = "unchecked"        # ignore the length word; the block ends at ETX (+ BCC)
-
-
-class RteMode(str, Enum):
-    """3M RTE firmware modes. Only native sends every read unasked; interrupt and polled modes
-    wait for an Enable command after each read, which this driver does not send."""
-
-    NATIVE = "native"
-    INTERRUPT = "interrupt"
-    POLLED = "polled"
-
-
-class CuteDelimiters(str, Enum):
-    """What surrounds STX .. ETX in a CUTE/OCR frame (DESKO sets it per device)."""
-
-    FS_GS = "fs_gs"      # indirect: FS STX .. ETX GS (Access-IS default)
-    SO_SI = "so_si"      # indirect: SO STX .. ETX SI
-    DIRECT = "direct"    # direct: STX .. ETX, nothing around it
-    CUSTOM = "custom"    # cute_open / cute_close bytes
-
-
-class Parity(str, Enum):
-    NONE = "none"
-    EVEN = "even"
-    ODD = "odd"
-    MARK = "mark"
-    SPACE = "space"
-
+# The options live in an import-free module so the config model can share them; re-exported here.
+from drivers.reader_options import CuteDelimiters as CuteDelimiters
+from drivers.reader_options import Framing as Framing
+from drivers.reader_options import Parity as Parity
+from drivers.reader_options import RteBccScope as RteBccScope
+from drivers.reader_options import RteLengthScope as RteLengthScope
+from drivers.reader_options import RteMode as RteMode
 
 CUTE_PRESETS = {CuteDelimiters.FS_GS: (0x1C, 0x1D), CuteDelimiters.SO_SI: (0x0E, 0x0F),
                 CuteDelimiters.DIRECT: (None, None)}

@@ -141,7 +141,7 @@ def run_audio(args) -> int:
     section = _section(args)
     try:
         written = build_prompts(Path(args.out), tuple(section.languages), wording=_wording(args))
-    except KioskError as exc:
+    except (KioskError, OSError) as exc:     # OSError: a folder it may not write (setup.sh escalates)
         print(f"kiosk audio: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"kiosk audio: {written} prompt(s) written to {args.out} ({', '.join(section.languages)})")

@@ -4,54 +4,18 @@ Kept apart from model.py (the whole configuration) because the reader's many fra
 """
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from drivers.reader_options import CuteDelimiters as CuteDelimiters
+from drivers.reader_options import Framing as Framing
+from drivers.reader_options import Parity as Parity
+from drivers.reader_options import RteBccScope as RteBccScope
+from drivers.reader_options import RteLengthScope as RteLengthScope
+from drivers.reader_options import RteMode as RteMode
+
 from .strict import Strict
-
-
-class Framing(str, Enum):
-    CUTE = "cute"
-    RTE = "rte"
-    LINES = "lines"
-
-
-class RteBccScope(str, Enum):
-    """Bytes the 3M RTE block check covers; 3M: from the first length byte through ETX."""
-
-    AFTER_SOH = "after_soh"
-    FROM_SOH = "from_soh"
-    AFTER_STX = "after_stx"
-
-
-class RteLengthScope(str, Enum):
-    AFTER_LENGTH = "after_length"
-    BLOCK = "block"
-    UNCHECKED = "unchecked"
-
-
-class RteMode(str, Enum):
-    NATIVE = "native"
-    INTERRUPT = "interrupt"
-    POLLED = "polled"
-
-
-class CuteDelimiters(str, Enum):
-    FS_GS = "fs_gs"
-    SO_SI = "so_si"
-    DIRECT = "direct"
-    CUSTOM = "custom"
-
-
-class Parity(str, Enum):
-    NONE = "none"
-    EVEN = "even"
-    ODD = "odd"
-    MARK = "mark"
-    SPACE = "space"
-
 
 # RTE interrupt and polled modes wait for an Enable command after every read; the driver does not
 # send one, so a reader left in them would read one passport and then fall silent.
