@@ -502,18 +502,24 @@ def test_an_authority_whose_own_store_is_absent_refers_by_its_own_rule_and_the_o
 @pytest.mark.parametrize("post", [{"agreement": 'update_authority = "both"\n'}], indirect=True)
 def test_an_update_both_authorities_must_agree_is_fetched_once_both_signed_it(post, served_package):
     """The same request from each authority's own BMIS, each signed with its own key: the first
-    waits, a different one does not complete it, the matching one fetches the package and leaves
-    both signed commands for root, which verifies each with its own authority's keys."""
+    waits, kept on disk across a restart of gate-app; a different one does not complete it, the
+    matching one fetches the package and leaves both signed commands for root, which verifies each
+    with its own authority's keys."""
     url, digest = served_package
     params = {"url": url, "sha256": digest, "version": "9.9"}
     first = command(post, Role.EXIT, "update-apply", params)
     assert first["status"] == "ack" and first["result"]["state"] == "awaiting_other_authority", first
     assert first["result"]["awaiting"] == "entry"
+    pending = post.config.device.data_dir / "updates" / "pending"
+    assert [p.name for p in pending.iterdir()] == ["exit.json"]
+    _restart_the_authorities_sides(post)        # gate-app restarted: the exit's half read back
     other = command(post, Role.ENTRY, "update-apply", {**params, "version": "9.8"})
-    assert other["result"]["state"] == "awaiting_other_authority" and post.updates.last_thread is None
+    assert other["result"]["state"] == "awaiting_other_authority" and other["result"]["other_differs"], other
+    assert post.updates.last_thread is None
     agreed = command(post, Role.ENTRY, "update-apply", params)
     assert agreed["status"] == "ack" and agreed["result"]["state"] == "downloading", agreed
     post.updates.last_thread.join(timeout=10)
+    assert list(pending.iterdir()) == []
     [stored] = list((post.config.device.data_dir / "updates" / "requests").glob("*.json"))
     assert len(json.loads(stored.read_text())["commands"]) == 2
     authorities = authorities_by_role(post.config.authority)
@@ -527,6 +533,18 @@ def test_an_update_both_authorities_must_agree_is_fetched_once_both_signed_it(po
     swapped = JointRequestRunner(updater_from_config(post.config), list(zip(roots, reversed(keys))))
     with pytest.raises(UpdateRequestInvalid, match="signature"):
         swapped.verify(stored, applied)     # each command needs its own authority's key
+
+
+def _restart_the_authorities_sides(post) -> None:
+    """What a restart of gate-app does to the update halves: both authorities' sides (links,
+    command processors, the device's updater) stopped and built again from the same config and
+    disk, on the same brokers; ready once each link is subscribed to its commands."""
+    post.onestop.stop()
+    post.updates = UpdateRequests(post.config.device.data_dir, 1 << 20)
+    post.onestop = build_onestop(post.config, lambda: datetime.now(UTC), lambda: True, updates=post.updates)
+    post.onestop.attach(post.runner, None, lambda: None)
+    post.onestop.start()
+    assert wait_until(lambda: all(side.link.listening for side in post.onestop.sides.values())), "no link"
 
 
 PACKAGE = b"!<arch>\n" + b"x" * 2048      # root's updater checks it; here only its hash matters

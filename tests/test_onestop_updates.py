@@ -23,6 +23,10 @@ class Requests:
 
     def __init__(self):
         self.started: list[list[str]] = []
+        self.alarms: list[tuple[str, str]] = []
+
+    def report(self, kind, detail) -> None:
+        self.alarms.append((kind, detail))
 
     def start(self, topic, body, command_id, params) -> dict:
         return self.start_joint([(topic, body, command_id)], params)
@@ -70,6 +74,7 @@ def test_both_need_the_same_unexpired_request_from_each():
     assert entry.start(*_command(Role.ENTRY, "n1", sha256="cd" * 32))["state"] == "awaiting_other_authority"
     clock[0] = NOW + timedelta(minutes=6)           # exit's x1 expired meanwhile
     assert entry.start(*_command(Role.ENTRY, "n2"))["awaiting"] == "exit"
+    assert [kind for kind, _ in requests.alarms] == ["update_half_expired"]      # x1, reported
     assert requests.started == []
     assert exit_.start(*_command(Role.EXIT, "x2")) == {"state": "downloading"}
     assert requests.started == [["x2", "n2"]]          # exit's first, as root reads them

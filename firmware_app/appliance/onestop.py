@@ -34,7 +34,7 @@ from .onestop_health import AuthorityHealth
 from .onestop_stats import AuthorityLaneOutbox, SmallCellStats, withheld_dimensions
 from .onestop_status import authority_outboxes
 from .onestop_trust import AuthorityStores, AuthorityStoreUpdater, load_stores, own_smartcard
-from .onestop_updates import AgreedUpdates, AuthorityUpdates
+from .onestop_updates import AgreedUpdates, AuthorityUpdates, pending_halves
 from .pki_updates import TrustStoreUpdater
 
 
@@ -88,8 +88,10 @@ class OnestopSides:
     interface as BmisSide: side_health, device_links, certificate_reloads, reload_identity)."""
 
     def __init__(self, sides: dict[Role, BmisSide], outbox: SovereignOutbox, decider: OnestopDecider,
-                 arbiter: ModeArbiter, stores: AuthorityStores | None = None, health: AuthorityHealth | None = None):
+                 arbiter: ModeArbiter, stores: AuthorityStores | None = None, health: AuthorityHealth | None = None,
+                 updates: AgreedUpdates | None = None):
         self.sides, self.outbox, self.decider, self.arbiter = sides, outbox, decider, arbiter
+        self.updates = updates      # update-apply as agreed; "both" keeps a waiting half across restarts
         self.stores = stores or AuthorityStores(None, {}, {})
         self.health = health        # each authority's certificate and own store (onestop_health.py)
 
@@ -108,12 +110,16 @@ class OnestopSides:
             side.lane_changed(data)
 
     def start(self) -> None:
+        if self.updates is not None:    # before the links connect: a half arriving finds the kept one
+            self.updates.restore()
         for side in self.sides.values():
             side.start()
 
     def stop(self) -> None:
         for side in self.sides.values():
             side.stop()
+        if self.updates is not None:
+            self.updates.stop()
 
     def side_health(self) -> dict[str, dict[str, str]]:
         """Each authority's unconfigured link, client certificate and own trust store, as components
@@ -174,7 +180,7 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
     small_cells = (withheld_dimensions(frozenset(f.value for f in config.onestop.shared_fields),
                                        config.onestop.statistics is StatisticsBasis.OWN_CONTROL),
                    config.onestop.statistics_min_cell)
-    agreed = AgreedUpdates(config.onestop.update_authority, updates, clock)
+    agreed = AgreedUpdates(config.onestop.update_authority, updates, clock, pending_halves(config, updates, clock))
     health = AuthorityHealth({role: a.bmis.cert_file for role, a in authorities.items()}, stores, clock,
                              {role: a.country for role, a in authorities.items()})
     sides: dict[Role, BmisSide] = {}
@@ -189,7 +195,7 @@ def build_onestop(config, clock: Callable[[], datetime], clock_synchronised: Cal
         for side in sides.values():
             side.stop()
         raise
-    return _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health)
+    return _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health, agreed)
 
 
 def _link_health(role: Role, health: AuthorityHealth, source, info) -> dict:
@@ -198,7 +204,7 @@ def _link_health(role: Role, health: AuthorityHealth, source, info) -> dict:
             "health_info": None if info is None else (lambda: health.own_info(role, info()))}
 
 
-def _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health) -> OnestopSides:
+def _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health, agreed=None) -> OnestopSides:
     memory = JointDecisions()
     by_role = dict(zip((Role.EXIT, Role.ENTRY), authorities_by_role(config.authority)))
     deciders = {role: AuthorityDecider(authority_rules(a), sides[role].alerts, sides[role].reachable)
@@ -209,7 +215,7 @@ def _assemble(config, sides, arbiter, clock, clock_synchronised, stores, health)
     decider = OnestopDecider(deciders[Role.EXIT], deciders[Role.ENTRY], memory, lambda: clock().date(),
                              clock_synchronised, pad_required=config.face.pad.required)
     outbox = SovereignOutbox({role: side.outbox for role, side in sides.items()}, memory, agreement)
-    return OnestopSides(sides, outbox, decider, arbiter, stores, health)
+    return OnestopSides(sides, outbox, decider, arbiter, stores, health, agreed)
 
 
 def onestop_decider(side) -> Callable:

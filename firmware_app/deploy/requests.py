@@ -112,6 +112,11 @@ class UpdateRequests:
         self._busy = threading.Lock()
         self.last_thread: threading.Thread | None = None
 
+    def report(self, kind: str, detail: str) -> None:
+        """An alarm about update requests, where the download's failures go (both authorities' outboxes)."""
+        if self._on_alarm:
+            self._on_alarm(kind, detail[:400])
+
     def start(self, topic: str, body: dict, command_id: str, params: object) -> dict:
         """`body`: the verified command as parsed (its signature member included); root verifies
         it again over the same canonical JSON, so re-encoding it here loses nothing."""
