@@ -17,14 +17,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from firmware_app.appliance.onestop_updates import AgreedUpdates
 from firmware_app.bmis.commands.signing import TrustStore, sign_command
 from firmware_app.config import load_config
+from firmware_app.config.onestop import UpdateAuthority
 from firmware_app.deploy.alarms import AlarmSpool
 from firmware_app.deploy.errors import DeployError
 from firmware_app.deploy.joint_requests import JointRequestRunner
+from firmware_app.deploy.pending_halves import PendingHalves
 from firmware_app.deploy.request_runner import RequestRunner
-from firmware_app.deploy.requests import UpdateRequestInvalid, UpdateRequests, download, parse_update_params
+from firmware_app.deploy.requests import UpdateRequestInvalid, UpdateRequests, download, parse_update_params, spool
 from firmware_app.deploy.wiring import updater_from_config
+from firmware_app.policy.onestop import Role
 from tests.deploy_fixtures import make_bench, status_server
 
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
@@ -214,3 +218,31 @@ def test_a_request_without_both_authorities_is_refused_not_half_applied(bench, s
                 "single_format": "signed by both"}[case]
     assert expected in result["detail"]
     assert list((bench.data / "updates" / "requests").iterdir()) == []
+
+
+def test_a_first_half_kept_across_a_restart_is_installed_with_the_second(bench, served):
+    """[onestop] update_authority = "both" below the brokers: gate-app keeps the exit authority's
+    half on disk (appliance/onestop_updates.py), restarts, the entry authority's matching half
+    completes the pair, the package is fetched, and root installs it on the dpkg bench."""
+    url, digest = publish(served, bench.deb("2.0", "ok"))
+    keys = {"exit": (EXIT_ROOT, TrustStore.of(KEY.public_key())),
+            "entry": (ENTRY_ROOT, TrustStore.of(ENTRY_KEY.public_key()))}
+
+    def gate_app() -> tuple[AgreedUpdates, UpdateRequests]:
+        requests = UpdateRequests(bench.data, 10 << 20)
+        agreed = AgreedUpdates(UpdateAuthority.BOTH, requests, lambda: NOW,
+                               PendingHalves(spool(bench.data) / "pending", keys, lambda: NOW))
+        agreed.restore()
+        return agreed, requests
+
+    before, _ = gate_app()
+    topic, body, command_id = signed(EXIT_ROOT, KEY, url, digest, "x-1")
+    assert before.port(Role.EXIT).start(topic, body, command_id, body["params"])["awaiting"] == "entry"
+    before.stop()
+    after, requests = gate_app()            # a new gate-app on the same disk
+    topic, body, command_id = signed(ENTRY_ROOT, ENTRY_KEY, url, digest, "n-1")
+    assert after.port(Role.ENTRY).start(topic, body, command_id, body["params"])["state"] == "downloading"
+    requests.last_thread.join(timeout=30)
+    after.stop()
+    [result] = joint_runner(bench).run()
+    assert (result["request"], result["outcome"]) == ("x-1+n-1.json", "updated") and bench.installed() == "2.0"

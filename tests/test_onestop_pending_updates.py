@@ -44,19 +44,49 @@ class Requests:
         self.alarms.append((kind, detail))
 
 
+class Timers:
+    """Records the expiry timers AgreedUpdates sets (threading.Timer's signature); `fire()` runs the last."""
+
+    def __init__(self):
+        self.set: list[tuple[float, object]] = []
+        self.live: list[FakeTimer] = []
+
+    def __call__(self, delay, function):
+        timer = FakeTimer(function)
+        self.set.append((delay, function))
+        self.live.append(timer)
+        return timer
+
+    def fire(self) -> None:
+        timer = self.live[-1]
+        assert not timer.cancelled
+        timer.function()
+
+
+class FakeTimer:
+    def __init__(self, function):
+        self.function, self.cancelled, self.daemon = function, False, False
+
+    def start(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class Gate:
     """gate-app's update half over one data dir; `restart()` is a new process on the same disk."""
 
     def __init__(self, tmp_path, now=NOW):
         self.directory, self.clock = tmp_path / "updates" / "pending", [now]
-        self.requests = Requests()
+        self.requests, self.timers = Requests(), Timers()
         self.restart()
 
     def restart(self) -> AgreedUpdates:
         keys = {role.value: (ROOTS[role], TrustStore.of(KEYS[role].public_key())) for role in Role}
         pending = PendingHalves(self.directory, keys, lambda: self.clock[0])
         self.agreed = AgreedUpdates(UpdateAuthority.BOTH, self.requests, lambda: self.clock[0],   # type: ignore[arg-type]
-                                    pending)
+                                    pending, timer=self.timers)   # type: ignore[arg-type]
         self.agreed.restore()
         return self.agreed
 
@@ -145,6 +175,22 @@ def test_a_half_expires_at_its_own_expiry_or_max_wait_and_is_reported(gate):
     assert "x1" in gate.requests.alarms[1][1] and list(gate.directory.iterdir()) == []
     assert gate.send(Role.ENTRY, "n2", lifetime=timedelta(days=2))["awaiting"] == "exit"
     assert gate.requests.started == []
+
+
+def test_a_timer_drops_the_half_when_it_is_due_without_another_command(gate):
+    gate.send(Role.EXIT, "x1", lifetime=timedelta(minutes=30))
+    delay, _ = gate.timers.set[-1]
+    assert 30 * 60 <= delay <= 30 * 60 + 2         # at the half's due (and a second), not polled
+    gate.clock[0] = NOW + timedelta(minutes=29)
+    gate.timers.fire()          # early (the wall clock moved): nothing dropped, set again
+    assert gate.kept(Role.EXIT) is not None and gate.requests.alarms == []
+    gate.clock[0] = NOW + timedelta(minutes=30)
+    gate.timers.fire()
+    assert [kind for kind, _ in gate.requests.alarms] == ["update_half_expired"] and gate.kept(Role.EXIT) is None
+    gate.send(Role.ENTRY, "n1")
+    assert not gate.timers.live[-1].cancelled
+    gate.agreed.stop()          # gate-app stops: no timer left behind
+    assert gate.timers.live[-1].cancelled
 
 
 def test_a_half_that_expired_while_the_gate_was_off_is_dropped_at_start(gate):

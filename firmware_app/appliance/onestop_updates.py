@@ -53,11 +53,14 @@ def pending_halves(config, requests: UpdateRequests | None, clock: Callable[[], 
 class AgreedUpdates:
     """The agreement's rule over the device's one UpdateRequests; `port(role)` is what that
     authority's command processor calls (processor.UpdatePort). `pending`: where "both" keeps its
-    halves (None: in memory only, as a test of the rule alone may want)."""
+    halves (None: in memory only, as a test of the rule alone may want). `timer`: threading.Timer,
+    or a test's (the expiry is checked on the injected clock when it fires)."""
 
     def __init__(self, agreed: UpdateAuthority | None, requests: UpdateRequests | None,
-                 clock: Callable[[], datetime], pending: PendingHalves | None = None):
+                 clock: Callable[[], datetime], pending: PendingHalves | None = None,
+                 timer: Callable[[float, Callable[[], object]], threading.Timer] = threading.Timer):
         self._agreed, self._requests, self._clock, self._pending = agreed, requests, clock, pending
+        self._new_timer = timer
         self._waiting: dict[Role, PendingHalf] = {}
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -173,7 +176,7 @@ class AgreedUpdates:
             return
         due = min(half.due for half in self._waiting.values())
         delay = max(0.0, (due - self._clock()).total_seconds()) + 1.0
-        self._timer = threading.Timer(delay, self.expire)
+        self._timer = self._new_timer(delay, self.expire)
         self._timer.daemon = True
         self._timer.start()
 
