@@ -283,3 +283,26 @@ def test_whatever_the_file_holds_the_start_never_fails_and_nothing_waits(tmp_pat
     keys = {role.value: (ROOTS[role], TrustStore.of(KEYS[role].public_key())) for role in Role}
     halves, problems = PendingHalves(directory, keys, lambda: NOW).load()
     assert halves == {} and len(problems) == 1 and not (directory / "exit.json").exists()
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.fixed_dictionaries({}, optional={
+    "command_id": _JSON, "expires_at": st.just("2026-12-06T11:00:00Z") | _JSON, "params": _JSON,
+    "signature": _JSON | st.fixed_dictionaries({"alg": st.just("Ed25519") | _JSON, "key_id": _JSON, "value": _JSON})}))
+def test_whatever_signed_command_a_file_holds_nothing_unsigned_waits(tmp_path, body):
+    """A well-formed file around any command body: verified like a command from the broker."""
+    directory = tmp_path / "fuzz-body"
+    directory.mkdir(exist_ok=True)
+    stored = {"format": 1, "role": "exit", "topic": f"{ROOTS[Role.EXIT]}/cmd/update-apply",
+              "payload": base64.b64encode(json.dumps(body).encode()).decode(),
+              "received_at": "2026-12-06T09:00:00Z"}
+    (directory / "exit.json").write_text(json.dumps(stored))
+    keys = {role.value: (ROOTS[role], TrustStore.of(KEYS[role].public_key())) for role in Role}
+    halves, problems = PendingHalves(directory, keys, lambda: NOW).load()
+    assert halves == {} and len(problems) == 1
