@@ -11,6 +11,7 @@ that follow their relays, people walking through, the emergency and tamper loops
 """
 from drivers.errors import UnknownPinFactory
 from drivers.gate.pins import make_pin_factory
+from drivers.gate_options import PinFactory
 
 from .events import GateEvent, GateEventKind, GateSnapshot
 from .layout import Door, DoorPins, FailMode, GateLayout, LayoutKind, doors_of
@@ -33,6 +34,7 @@ __all__ = [
     "GateLayout",
     "GateSnapshot",
     "LayoutKind",
+    "PinFactory",
     "UnknownPinFactory",
     "doors_of",
     "make_pin_factory",

@@ -4,21 +4,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+# The options live in an import-free module so the config model can share them; re-exported here.
+from drivers.gate_options import FailMode as FailMode
+from drivers.gate_options import LayoutKind as LayoutKind
+
 
 class Door(str, enum.Enum):
     ENTRY = "entry"     # the only door of a barrier layout
     EXIT = "exit"
-
-
-class LayoutKind(str, enum.Enum):
-    BARRIER = "barrier"     # one barrier/flap: opens for the traveller, closes behind
-    MANTRAP = "mantrap"     # entry + exit doors with a space between: one person at a time
-
-
-class FailMode(str, enum.Enum):
-    """What a door does without power: the relay's de-energised state decides it."""
-    FAIL_SECURE = "fail_secure"     # relay energised = unlocked; power loss keeps it locked
-    FAIL_SAFE = "fail_safe"         # relay energised = locked; power loss releases it
 
 
 def doors_of(kind: LayoutKind) -> tuple[Door, ...]:

@@ -10,6 +10,7 @@ import os
 import tempfile
 
 from drivers.errors import DriverUnavailable, UnknownPinFactory
+from drivers.gate_options import PinFactory
 
 
 def _mock():
@@ -39,7 +40,8 @@ def _rpigpio():
     return RPiGPIOFactory()
 
 
-FACTORIES = {"mock": _mock, "lgpio": _lgpio, "rpigpio": _rpigpio}
+# Keyed by plain names (the config's PinFactory values): callers pass the name as text.
+FACTORIES = {PinFactory.MOCK.value: _mock, PinFactory.LGPIO.value: _lgpio, PinFactory.RPIGPIO.value: _rpigpio}
 
 
 def make_pin_factory(name: str):

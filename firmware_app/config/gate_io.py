@@ -1,24 +1,20 @@
 """The gate section: door, presence, emergency and tamper wiring (BCM pins) and the safety controller link."""
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from drivers.gate_options import FailMode, LayoutKind
+from drivers.gate_options import PinFactory as PinFactory
+
 from .strict import Strict
 
+# Spelt from the driver's LayoutKind, kept a pattern-checked string: its config error and reference
+# entry stay as they were ("String should match pattern '^(barrier|mantrap)$'", type string).
+_LAYOUT_PATTERN = f"^({'|'.join(kind.value for kind in LayoutKind)})$"
 
-class PinFactory(str, Enum):
-    MOCK = "mock"
-    LGPIO = "lgpio"
-    RPIGPIO = "rpigpio"
-
-
-class DoorFailMode(str, Enum):
-    FAIL_SECURE = "fail_secure"     # locked without power (relay energised = released)
-    FAIL_SAFE = "fail_safe"         # released without power (maglock; relay energised = locked)
-
+DoorFailMode = FailMode     # the config's name for the driver's FailMode (model.py re-exports it)
 
 GpioPin = Annotated[int, Field(ge=0, le=53)]
 
@@ -43,7 +39,7 @@ class GateSection(Strict):
     heartbeat_s: float = Field(default=0.2, gt=0, le=5, description="gate-app -> controller heartbeat")
     silence_timeout_s: float = Field(default=1.0, gt=0, le=30,
                                      description="controller: no heartbeat this long = appliance lost, safe stance")
-    layout: str = Field(default="mantrap", pattern="^(barrier|mantrap)$")
+    layout: str = Field(default=LayoutKind.MANTRAP.value, pattern=_LAYOUT_PATTERN)
     entry: DoorPinsSection = DoorPinsSection(relay=17, closed_sensor=27)
     exit: DoorPinsSection = Field(default=DoorPinsSection(relay=22, closed_sensor=23),
                                   description="mantrap only; a barrier layout ignores it")
