@@ -7,6 +7,7 @@ Import-free and outside drivers/passport_reader on purpose: importing a submodul
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 
 class Framing(str, Enum):
@@ -55,3 +56,8 @@ class Parity(str, Enum):
     ODD = "odd"
     MARK = "mark"
     SPACE = "space"
+
+
+# Serial line values the reader supports: the config section's field types, the driver's check.
+ByteSize = Literal[7, 8]
+StopBits = Literal[1, 1.5, 2]  # type: ignore[valid-type]  # pydantic checks the float; mypy's Literal cannot

@@ -1,7 +1,10 @@
-"""The [gate] section and the gate driver share one definition of each option (drivers/gate_options.py):
-a second definition would drift apart in silence (a value added on one side only)."""
+"""The [gate] section and the gate driver share one definition of each option (drivers/gate_options.py),
+and the [reader] section and the reader driver one set of serial line values: a second definition
+would drift apart in silence (a value added on one side only)."""
 import pytest
 
+from drivers.errors import ReaderSettingsError
+from drivers.passport_reader.settings import ReaderSettings
 from firmware_app.config import parse_config
 from firmware_app.errors import ConfigError
 
@@ -41,3 +44,26 @@ def test_the_layouts_the_config_accepts_are_the_drivers_and_its_errors_are_uncha
         "gate.pin_factory: Input should be 'mock', 'lgpio' or 'rpigpio'",
         "gate.layout: String should match pattern '^(barrier|mantrap)$'",
         "gate.entry.fail_mode: Input should be 'fail_secure' or 'fail_safe'"]
+
+
+def _config_accepts(key: str, value) -> bool:
+    try:
+        parse_config(MINIMAL + f"{key} = {value}\n")
+    except ConfigError:
+        return False
+    return True
+
+
+def _driver_accepts(key: str, value) -> bool:
+    try:
+        ReaderSettings(url="sim://", **{key: value})
+    except ReaderSettingsError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("key", "values"), [("bytesize", (5, 6, 7, 8, 9)), ("stopbits", (0, 1, 1.5, 2, 2.5, 3))])
+def test_the_reader_driver_accepts_exactly_the_serial_line_values_the_config_accepts(key, values):
+    accepted = [value for value in values if _config_accepts(key, value)]
+    assert accepted == [value for value in values if _driver_accepts(key, value)]
+    assert accepted     # the comparison is not between two empty lists

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, get_args
 
 from drivers.errors import ReaderSettingsError
 
 # The options live in an import-free module so the config model can share them; re-exported here.
+from drivers.reader_options import ByteSize, StopBits
 from drivers.reader_options import CuteDelimiters as CuteDelimiters
 from drivers.reader_options import Framing as Framing
 from drivers.reader_options import Parity as Parity
@@ -54,7 +55,7 @@ class ReaderSettings:
             raise ReaderSettingsError("need 0 < reconnect_min_s <= reconnect_max_s")
         if self.line_timeout_s <= 0 or self.max_frame_bytes < 64:
             raise ReaderSettingsError("line_timeout_s must be > 0 and max_frame_bytes >= 64")
-        if self.bytesize not in (7, 8) or self.stopbits not in (1, 1.5, 2):
+        if self.bytesize not in get_args(ByteSize) or self.stopbits not in get_args(StopBits):
             raise ReaderSettingsError("bytesize must be 7 or 8 and stopbits 1, 1.5 or 2")
         if self.framing is Framing.RTE and self.rte_mode in UNSUPPORTED_RTE_MODES:
             raise ReaderSettingsError(UNSUPPORTED_RTE_MODES[self.rte_mode])

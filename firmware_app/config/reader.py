@@ -4,10 +4,11 @@ Kept apart from model.py (the whole configuration) because the reader's many fra
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from drivers.reader_options import ByteSize, StopBits
 from drivers.reader_options import CuteDelimiters as CuteDelimiters
 from drivers.reader_options import Framing as Framing
 from drivers.reader_options import Parity as Parity
@@ -29,9 +30,9 @@ class ReaderSection(Strict):
     url: str = Field(description="pyserial URL or device path; 'sim://' for the simulated reader")
     framing: Framing = Framing.CUTE
     baudrate: int = Field(default=9600, gt=0)
-    bytesize: Literal[7, 8] = 8
+    bytesize: ByteSize = 8
     parity: Parity = Parity.NONE
-    stopbits: Literal[1, 1.5, 2] = 1  # type: ignore[valid-type]  # pydantic checks the float; mypy's Literal cannot
+    stopbits: StopBits = 1
     check_bcc: bool = True
     line_timeout_s: float = Field(default=0.3, gt=0, le=10)
     reconnect_min_s: float = Field(default=0.2, gt=0)
