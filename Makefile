@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
 # pytest-xdist workers; tests/conftest.py keeps each file, and all pcscd users, on one worker
 TEST_WORKERS ?= 2
-.PHONY: setup demo test bench clean package lock
+.PHONY: setup demo test fuzz bench clean package lock
 
 setup:
 	@bash scripts/setup.sh
@@ -11,6 +11,16 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest -q -n $(TEST_WORKERS) tests
+
+# The property tests with fresh random examples each round (the suite's are fixed: tests/conftest.py);
+# only the files that use hypothesis, FUZZ_ROUNDS times; a failure prints the example to reproduce it.
+FUZZ_ROUNDS ?= 5
+FUZZ_FILES = $(shell grep -l "@given" tests/*.py)
+fuzz: setup
+	@for round in $$(seq $(FUZZ_ROUNDS)); do \
+	  echo "fuzz round $$round of $(FUZZ_ROUNDS)"; \
+	  HYPOTHESIS_PROFILE=fuzz flock "$(PCSCD_LOCK)" .venv/bin/python -m pytest -q -n $(TEST_WORKERS) $(FUZZ_FILES) || exit 1; \
+	done
 
 # Benches that start pcscd run under the lock the pcscd tests take (only one pcscd per machine):
 # flock waits for a running suite instead of colliding with it. The others run without it.

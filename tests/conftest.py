@@ -4,9 +4,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from kiosk_browser_helpers import kiosk_browser  # noqa: F401 - one headless Chromium per session
+
+# The suite (what CI runs) tries the same hypothesis examples on every run, so a gate on a merge never
+# turns red by the luck of the draw; `make fuzz` draws new examples every round (HYPOTHESIS_PROFILE=fuzz)
+# and is where new failures are looked for. Loaded here, before any test module is imported, so each
+# test's own @settings inherit it.
+settings.register_profile("suite", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
