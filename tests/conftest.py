@@ -1,10 +1,9 @@
 """Shared test fixtures. ../shared/data is read in place; tests that need it skip when absent."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-
-import os
 
 import pytest
 from hypothesis import settings
