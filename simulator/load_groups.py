@@ -183,7 +183,17 @@ class Group:
             self.process.wait()
 
 
-def run_groups(args, workdir: Path, ns: Namespacing, out: Callable[[str], None] = print) -> list[dict]:
+_PRINTING = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One whole line at a time: the groups' relays print side by side."""
+    with _PRINTING:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def run_groups(args, workdir: Path, ns: Namespacing, out: Callable[[str], None] = say) -> list[dict]:
     """Start the groups one after the other, each up before the next; then all walk at once; their
     raw results (a group that failed: its lanes with the error and no travellers)."""
     groups = [Group(lanes, workdir / f"group{n}") for n, lanes in enumerate(plan(args.lanes), 1)]

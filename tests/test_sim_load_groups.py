@@ -4,8 +4,12 @@ commands the groups run in, and the refusal where no namespace can be had."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import statistics
+import sys
+import threading
+import time
 from argparse import Namespace
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -219,3 +223,87 @@ def test_gatesim_refuses_three_lanes_without_unshare_and_never_runs_fewer(tmp_pa
     assert not (tmp_path / "out").exists()
     code = gatesim(["load", "--lanes", "3", "--travellers", "3", "--vpcd-port", "35963"])
     assert code == 2 and "--vpcd-port names one running pcscd" in capsys.readouterr().err
+
+
+FAKE_GROUP = """
+import shutil, sys
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+first = args["--group-first-lane"]
+if first in {fail!r}:
+    sys.stderr.write("BenchUnavailable: mosquitto is not installed\\n")
+    sys.exit(2)
+shutil.copy(sys.argv[0].replace("fake.py", "prepared-" + first + ".json"), args["--group-raw"])
+for n in range(200):
+    print("  lane " + first + " starting " + str(n) + " " + "x" * 60)
+print("{ready}", flush=True)
+word = sys.stdin.readline().strip()
+for n in range(200):
+    print("  lane " + first + " #" + str(n) + " after " + word + " " + "y" * 60)
+"""
+
+
+class _FakeNamespace(Namespacing):
+    """The group command as built, run by a stand-in group (no services) instead of in a namespace."""
+
+    def wrap(self, argv):
+        return [argv[0], self.unshare, *argv[4:]]        # python fake.py --travellers ... (the group's options)
+
+
+def _fake_groups(tmp_path, fail=()):
+    from simulator.load_groups import READY
+    (tmp_path / "fake.py").write_text(FAKE_GROUP.format(fail=set(fail), ready=READY))
+    for first, (runs, samples, elapsed) in (("1", G1), ("3", G2)):
+        write_raw(tmp_path / f"prepared-{first}.json", runs, samples, elapsed)
+    args = Namespace(travellers=14, lanes=3, seed=9, chip_kbps=424, speedup=10.0, framing="cute", hours=None,
+                     faces=None, timing=[], verbose=False)
+    return args, _FakeNamespace(str(tmp_path / "fake.py"), user=False)
+
+
+def test_groups_start_in_turn_and_walk_on_the_word(tmp_path, capfd):
+    from simulator.load_groups import run_groups
+    args, ns = _fake_groups(tmp_path)
+    raws = run_groups(args, tmp_path / "work", ns)
+    lines = capfd.readouterr().out.splitlines()
+    assert len(lines) == 800 and all(line.endswith(("x" * 60, "after go " + "y" * 60))
+                                     for line in lines)                 # whole lines, never two run together
+    assert max(i for i, line in enumerate(lines) if "lane 1 starting" in line) < \
+        min(i for i, line in enumerate(lines) if "lane 3 starting" in line)        # group 2 started once 1 was up
+    assert max(i for i, line in enumerate(lines) if "starting" in line) < \
+        min(i for i, line in enumerate(lines) if "after go" in line)               # nobody walked before all were up
+    runs, _, _ = merge(raws)
+    assert [r.lane for r in runs] == [1, 2, 3] and not any(r.error for r in runs)
+
+
+def test_a_group_that_cannot_start_stops_the_run_and_its_siblings(tmp_path, capfd):
+    from simulator.load_groups import run_groups
+    args, ns = _fake_groups(tmp_path, fail={"3"})
+    with pytest.raises(LoadError, match="lanes 3 did not start: BenchUnavailable: mosquitto is not installed"):
+        run_groups(args, tmp_path / "work", ns)
+    assert "after" not in capfd.readouterr().out        # group 1 was stopped before it walked anyone
+
+
+class _SlowStream:
+    """A terminal that takes its time over each write, as a loaded machine's does."""
+
+    def __init__(self):
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> None:
+        time.sleep(0.0005)
+        self.writes.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_groups_relayed_lines_are_printed_whole(monkeypatch):
+    from simulator.load_groups import say
+    stream = _SlowStream()
+    monkeypatch.setattr(sys, "stdout", stream)
+    relays = [threading.Thread(target=lambda n=n: [say(f"lane {n} #{k}") for k in range(40)]) for n in range(4)]
+    for relay in relays:
+        relay.start()
+    for relay in relays:
+        relay.join()
+    lines = "".join(stream.writes).splitlines()
+    assert len(lines) == 160 and all(re.fullmatch(r"lane \d #\d+", line) for line in lines)
