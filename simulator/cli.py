@@ -35,3 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return args.func(args)
+
+
+if __name__ == "__main__":      # `python -m simulator.cli`: how a load run starts its groups
+    raise SystemExit(main())

@@ -2,9 +2,10 @@
 timing model on, measuring what a test team accepting a gate asks for.
 
 Each lane is a Bench (its own appliance, broker, BMIS consumer, reader pty, camera, gate); the lanes
-share one pcscd, whose vpcd reader has two slots (so at most two lanes: a second vpcd reader in the
-same pcscd shares the first one's slot state, so cards show in the wrong reader; measured, see
-docs/scenarios.md). Lanes run side by side in threads.
+of one process share one pcscd, whose vpcd reader has two slots (so at most two lanes a process: a
+second vpcd reader in the same pcscd shares the first one's slot state, so cards show in the wrong
+reader; measured, see docs/scenarios.md). Lanes run side by side in threads. More lanes run as
+groups of two, each a child process with its own pcscd (simulator/load_groups.py).
 With `hours`, each lane stops taking travellers once its modelled time (the sum of its lane cycles)
 reaches that many hours. A sampler records the process's resident memory and CPU time while they run: the
 appliances run inside this process (as `gatesim scenario` runs them), so the figures are those of
@@ -26,7 +27,8 @@ from simulator.scenario_bench import Bench, BenchUnavailable
 from simulator.scenario_run import ScenarioRunner, TravellerOutcome, TravellerStuck
 from simulator.timing import TimingModel
 
-MAX_LANES = 2                  # one pcscd's vpcd reader serves two slots
+GROUP_LANES = 2                # one pcscd's vpcd reader serves two slots: lanes in one process
+MAX_LANES = 8                  # more run as groups of GROUP_LANES (each its own process and pcscd)
 MAX_TRAVELLERS = 100_000
 MAX_HOURS = 24.0
 MIN_CYCLE_S = 2.0              # no lane turns a traveller round faster: bounds the travellers an --hours run needs
@@ -198,8 +200,8 @@ def run_lane(bench: Bench, lane: LaneRun, travellers: list[TravellerSpec], timin
 
 def check_lanes(lanes: int, travellers: int) -> None:
     if not 1 <= lanes <= MAX_LANES:
-        raise LoadError(f"--lanes must be 1 to {MAX_LANES}: one pcscd's vpcd reader serves two slots, and a "
-                        f"second vpcd reader in the same pcscd shares their state (more lanes: not supported yet)")
+        raise LoadError(f"--lanes must be 1 to {MAX_LANES} (more than {GROUP_LANES} run as groups of "
+                        f"{GROUP_LANES}, each its own process and pcscd, sharing this machine's cores)")
     if not 1 <= travellers <= MAX_TRAVELLERS:
         raise LoadError(f"--travellers must be 1 to {MAX_TRAVELLERS}")
 
@@ -220,23 +222,33 @@ def split(travellers: list[TravellerSpec], lanes: int) -> list[list[TravellerSpe
     return [travellers[lane::lanes] for lane in range(lanes)]
 
 
+def shares_of(travellers: list[TravellerSpec], lanes: int, options: dict) -> list[list[TravellerSpec]]:
+    """This process's lanes' shares: lanes first_lane.. of a run on group_of lanes (a group of a
+    larger run gets exactly the travellers those lanes would get in one process)."""
+    first, total = options.get("first_lane", 1), options.get("group_of", lanes)
+    return split(travellers, total)[first - 1:first - 1 + lanes]
+
+
 def run_load(workdir: Path, faces, travellers: list[TravellerSpec], lanes: int, timing: TimingModel,
              bench_options: dict, progress=lambda lane, number, outcome: None,
-             hours: float | None = None) -> tuple[list[LaneRun], Sampler, float]:
+             hours: float | None = None, ready=lambda: None) -> tuple[list[LaneRun], Sampler, float]:
     """Start the lanes' benches, walk each lane's share of the travellers (each lane until `hours` of
-    modelled time, if given), sample memory and CPU."""
+    modelled time, if given), sample memory and CPU. `ready()` is called once the benches are up,
+    before any traveller walks (a group waits there for its siblings)."""
     benches: list[Bench] = []
-    runs = [LaneRun(lane) for lane in range(1, lanes + 1)]
+    first = bench_options.get("first_lane", 1)
+    runs = [LaneRun(lane) for lane in range(first, first + lanes)]
     try:
         for lane in range(lanes):
             benches.append(_bench(workdir, faces, lane, benches, timing, bench_options))
+        ready()
         sampler = Sampler(lambda: sum(len(r.outcomes) for r in runs)).start()
         started = time.monotonic()
         cpu = CpuShares()
         until_s = None if hours is None else hours * 3600.0
         threads = [threading.Thread(target=run_lane, name=f"lane-{run.lane}", daemon=True,
                                     args=(bench, run, share, timing, started, progress, cpu, until_s))
-                   for bench, run, share in zip(benches, runs, split(travellers, lanes))]
+                   for bench, run, share in zip(benches, runs, shares_of(travellers, lanes, bench_options))]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -250,12 +262,14 @@ def run_load(workdir: Path, faces, travellers: list[TravellerSpec], lanes: int, 
 
 
 def _bench(workdir: Path, faces, lane: int, benches: list[Bench], timing: TimingModel, options: dict) -> Bench:
-    """Lane 1 starts the pcscd (unless one is given); lane 2 uses its second vpcd slot."""
+    """Lane 1 starts the pcscd (unless one is given); lane 2 uses its second vpcd slot. Workdir and
+    seed follow the lane's number in the whole run (`first_lane`: a group's first)."""
     vpcd_port = options.get("vpcd_port")
     if lane and vpcd_port is None:
         vpcd_port = benches[0].vpcd_port
-    bench = Bench(workdir / f"lane{lane + 1}", faces.root, vpcd_port=vpcd_port, framing=options["framing"],
-                  seed=options["seed"] + lane, pad=faces.source is not None, timing=timing, slot=lane)
+    number = options.get("first_lane", 1) + lane
+    bench = Bench(workdir / f"lane{number}", faces.root, vpcd_port=vpcd_port, framing=options["framing"],
+                  seed=options["seed"] + number - 1, pad=faces.source is not None, timing=timing, slot=lane)
     try:
         bench.start()
     except BaseException:
@@ -264,5 +278,5 @@ def _bench(workdir: Path, faces, lane: int, benches: list[Bench], timing: Timing
     return bench
 
 
-__all__ = ["BenchUnavailable", "LoadError", "check_lanes", "default_timing", "generate_travellers", "run_load",
-           "travellers_for"]
+__all__ = ["GROUP_LANES", "BenchUnavailable", "LoadError", "check_lanes", "default_timing", "generate_travellers",
+           "run_load", "travellers_for"]

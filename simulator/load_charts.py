@@ -54,8 +54,15 @@ def _throughput(axes, report: dict, runs) -> None:
 
 
 def _rss(axes, report: dict, runs) -> None:
+    groups = report["memory"].get("groups", [])
     samples = report["memory"].get("samples", [])
-    axes.plot([s[2] for s in samples], [s[1] for s in samples])
-    axes.set_xlabel("travellers done (all lanes)")
+    axes.plot([s[2] for s in samples], [s[1] for s in samples], label="all group processes" if groups else None)
+    for group in groups:            # a many-lane run: each group process on the same axis (its own travellers)
+        own = group.get("samples", [])
+        axes.plot([s[2] for s in own], [s[1] for s in own], linewidth=0.8,
+                  label=f"group {group['group']} (lanes {', '.join(map(str, group['lanes']))})")
+    axes.set_xlabel("travellers done (all lanes; a group's line: its own)")
     axes.set_ylabel("resident memory (MB)")
-    axes.set_title("Memory of the appliance process over the run")
+    axes.set_title("Memory of the appliance process(es) over the run")
+    if groups:
+        axes.legend(fontsize="small")

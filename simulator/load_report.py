@@ -59,7 +59,7 @@ def summarise(runs, sampler, elapsed_s: float, timing, asked: int, hours: float 
         "throughput": {"per_lane_per_hour_modelled": [_per_hour(run) for run in runs],
                        "all_lanes_per_hour_real": 3600.0 * len(outcomes) / elapsed_s if elapsed_s else 0.0,
                        "real_elapsed_s": elapsed_s},
-        "memory": _memory(sampler.samples),
+        "memory": memory_of(sampler.samples),
         "cpu": {"per_traveller_s": spread([c for run in runs for c in run.cpu_s]),
                 "total_s": sampler.samples[-1].cpu_s - sampler.samples[0].cpu_s if sampler.samples else 0.0},
         "targets": {"machine_median_s": {"target": TARGET_MACHINE_MEDIAN_S, "measured": percentile(machine, 50),
@@ -98,7 +98,7 @@ def _per_hour(run) -> float:
     return 3600.0 / statistics.fmean(cycles) if cycles else 0.0
 
 
-def _memory(samples) -> dict:
+def memory_of(samples) -> dict:
     if not samples:
         return {}
     rss = [s.rss_mb for s in samples]
@@ -134,6 +134,8 @@ def summary_text(report: dict) -> str:
     lines.append(f"CPU per traveller (process, all threads): p50 {cpu['per_traveller_s']['p50']:.2f} s, "
                  f"p95 {cpu['per_traveller_s']['p95']:.2f} s")
     lines += target_lines(report)
+    from simulator.load_merge import group_lines
+    lines += group_lines(report)
     if "cycle_breakdown" in report:
         from simulator.load_breakdown import breakdown_lines
         lines += breakdown_lines(report["cycle_breakdown"])

@@ -40,10 +40,11 @@ def test_the_shared_people_are_preferred_when_present():
     assert load_people({"hopper", "collins"}) == ["collins", "hopper"]
 
 
-def test_lanes_are_limited_to_the_vpcd_slots_and_shared_out():
+def test_lanes_are_bounded_and_shared_out():
     check_lanes(2, 10)
-    for lanes in (0, 3):
-        with pytest.raises(LoadError, match="not supported yet"):
+    check_lanes(8, 10)                                   # more than two: groups of two (load_groups)
+    for lanes in (0, 9):
+        with pytest.raises(LoadError, match="--lanes must be 1 to 8"):
             check_lanes(lanes, 10)
     with pytest.raises(LoadError):
         check_lanes(1, 0)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator.cli import main as gatesim
+from simulator.load_merge import cores
 from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
 
 FAST_PEOPLE = ["door_motor_s=0.3", "step_in_s=0.5", "walk_out_s=0.5", "place_document_s=1.0"]
@@ -47,4 +48,30 @@ def test_a_short_load_on_two_lanes_for_a_given_time(pcscd_vpcd, tmp_path, capsys
         assert sum(p["mean"] for p in breakdown["waited_on"].values()) == \
             pytest.approx(breakdown["parts"]["waiting"]["mean"], abs=1e-6)
     for name in ("load-summary.txt", "load-junit.xml", "load-steps.png", "load-throughput.png", "load-rss.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+
+
+@pytest.mark.slow      # ~30 s: two group processes, each with its own pcscd (logic: test_sim_load_groups)
+def test_three_lanes_run_as_two_groups_each_with_its_own_pcscd(tmp_path, capsys):
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare (util-linux): more than two lanes are refused (test_sim_load_groups)")
+    timing = [arg for item in FAST_PEOPLE for arg in ("--timing", item)]
+    code = gatesim(["load", "--travellers", "4", "--lanes", "3", "--faces", "bundled", "--seed", "2",
+                    "--out", str(tmp_path / "out"), *timing])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    report = json.loads((tmp_path / "out" / "load.json").read_text())
+    assert report["travellers"] == {"asked": 4, "done": 4, "as_expected": 4}
+    assert [(lane["lane"], lane["travellers"]) for lane in report["lanes"]] == [(1, 2), (2, 1), (3, 1)]
+    assert [lane["bmis"]["crossings"] for lane in report["lanes"]] == [2, 1, 1] and report["bmis_exactly_once"]
+    assert report["groups"]["lanes"] == [[1, 2], [3]] and report["steps_s"]["machine"]["n"] == 4
+    assert [g["lanes"] for g in report["memory"]["groups"]] == [[1, 2], [3]]
+    assert all(g["peak_mb"] > 0 for g in report["memory"]["groups"])
+    assert "lanes 1-2, lane 3" in captured.out
+    assert ("WARNING: 3 lanes on" in captured.err) == (cores() < 3) == report["groups"]["lanes_share_cores"]
+    junit = (tmp_path / "out" / "load-junit.xml").read_text()
+    assert 'classname="lane3" name="1 generated 3"' in junit          # lane 3's share, as in one process
+    for name in ("load-summary.txt", "load-steps.png", "load-throughput.png", "load-rss.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0
