@@ -212,7 +212,11 @@ def test_no_namespace_no_more_than_two_lanes():
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="no unshare (util-linux)")
 def test_this_machine_gives_a_private_run_pcscd_with_and_without_a_user_namespace():
     for user in (False, True):                  # the real probe: a tmpfs mounted on /run/pcscd
-        assert namespacing(is_root=not user).user is user
+        try:
+            way = namespacing(is_root=not user)
+        except LoadError as exc:                # a container without the right: the machine's, not the code's
+            pytest.skip(f"this machine gives no private /run/pcscd: {exc}")
+        assert way.user is user
 
 
 def test_gatesim_refuses_three_lanes_without_unshare_and_never_runs_fewer(tmp_path, monkeypatch, capsys):
