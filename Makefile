@@ -25,7 +25,7 @@ fuzz: setup
 # Benches that start pcscd run under the lock the pcscd tests take (only one pcscd per machine):
 # flock waits for a running suite instead of colliding with it. The others run without it.
 PCSCD_LOCK ?= /tmp/pcscd.lock
-PCSCD_BENCHES = chip_hostile_bench chip_read_bench load_bench power_cut_bench soak_bench
+PCSCD_BENCHES = chip_hostile_bench chip_read_bench load_bench power_cut_bench presence_probe_bench soak_bench
 BENCHES = $(sort $(basename $(notdir $(wildcard bench/*_bench.py))))
 BENCH_PYTHON ?= .venv/bin/python
 

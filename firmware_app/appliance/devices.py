@@ -20,6 +20,7 @@ from firmware_app.lane import events as ev
 from firmware_app.lane.state import Fault
 from firmware_app.mrz import MrzError, parse
 
+from .bounded_probe import PROBE_DEADLINE_S, BoundedProbe
 from .errors import ComponentUnavailable, GateUnavailable
 
 log = logging.getLogger("gate.app.devices")
@@ -226,12 +227,15 @@ class PresenceWatch:
     """Polls whether the document's chip is on the reader; its removal is DocumentRemoved.
 
     It also watches the PC/SC reader itself: `fault_after` polls failing in a row (reader unplugged,
-    pcscd gone) are a chip-reader fault (the lane goes out of service, doors secured); the first
-    poll that answers again restores it. A single failed poll is neither a fault nor a removal.
+    pcscd gone, or hung: a probe with no answer within `deadline_s`, bounded_probe.py) are a
+    chip-reader fault (the lane goes out of service, doors secured); the first poll that answers
+    again restores it. A single failed poll is neither a fault nor a removal.
     """
 
-    def __init__(self, present: Callable[[], bool], submit: Submit, interval_s: float = 0.2, fault_after: int = 3):
-        self._present, self._submit, self._interval = present, submit, interval_s
+    def __init__(self, present: Callable[[], bool], submit: Submit, interval_s: float = 0.2, fault_after: int = 3,
+                 deadline_s: float = PROBE_DEADLINE_S):
+        self._present = BoundedProbe(present, deadline_s, name="document-presence-probe")
+        self._submit, self._interval = submit, interval_s
         self._fault_after = max(1, fault_after)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="document-presence", daemon=True)
@@ -240,18 +244,20 @@ class PresenceWatch:
         self._faulted = False
 
     def start(self) -> PresenceWatch:
+        self._present.start()
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
+        self._present.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
                 present = self._present()
-            except Exception as exc:  # the reader or pcscd is gone; which error pyscard raises varies
+            except Exception as exc:  # the reader or pcscd is gone or hung; pyscard's error types vary
                 self._poll_failed(exc)
                 continue
             self._poll_answered()
