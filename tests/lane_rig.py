@@ -49,7 +49,8 @@ class Kiosk:
 
 
 class Rig:
-    def __init__(self, journal=None, chip=None, gate_wrapper=None, kiosk=None, supervision=None, presence_nc=()):
+    def __init__(self, journal=None, chip=None, gate_wrapper=None, kiosk=None, supervision=None, presence_nc=(),
+                 timeouts: LaneTimeouts = FAST):
         self.factory = MockFactory()
         layout = GateLayout(LayoutKind.MANTRAP, {Door.ENTRY: DoorPins(ENTRY_RELAY, ENTRY_SENSOR),
                                                  Door.EXIT: DoorPins(EXIT_RELAY, EXIT_SENSOR)}, (PRESENCE,), EMERGENCY,
@@ -67,7 +68,7 @@ class Rig:
                                                      InMemoryAlertLists()),
                           kiosk=self.kiosk, outbox=self.outbox, journal=self.journal)
         extra = {"supervision": supervision} if supervision else {}
-        self.runner = LaneRunner(LaneSettings(timeouts=FAST), ports, lambda: datetime.now(UTC), **extra)
+        self.runner = LaneRunner(LaneSettings(timeouts=timeouts), ports, lambda: datetime.now(UTC), **extra)
 
     def pin(self, number):
         return self.factory.pin(number)
