@@ -140,8 +140,11 @@ def without_pad(scenario: Scenario) -> Scenario:
 
 
 def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
-                 title: str, pad: bool = True, pcscd=None) -> tuple[list[TravellerOutcome], Delivery]:
-    """`pcscd`: the caller's own pcscd (its port is args.vpcd_port), which pcscd_kill faults may restart."""
+                 title: str, pad: bool = True, pcscd=None,
+                 watch: Callable[[Bench, ScenarioRunner], None] | None = None,
+                 ) -> tuple[list[TravellerOutcome], Delivery]:
+    """`pcscd`: the caller's own pcscd (its port is args.vpcd_port), which pcscd_kill faults may restart;
+    `watch`: told the bench and the runner before the first traveller (tests/test_personal_data_e2e.py)."""
     started = time.monotonic()
     bench_class, runner_class, parts = _bench_for(scenario, args)
     with bench_class(workdir, faces_dir, vpcd_port=args.vpcd_port, framing=args.framing, seed=args.seed,
@@ -150,6 +153,8 @@ def run_scenario(scenario: Scenario, args, faces_dir: Path, workdir: Path,
         if scenario.post is not None and scenario.post.pad_required and not pad:
             print("PAD: ON after all, required by the scenario's [post] table", flush=True)
         runner = runner_class(bench, scenario.timing)
+        if watch is not None:
+            watch(bench, runner)
         timeline = _timeline(bench, runner, scenario)
         try:
             outcomes = runner.run(scenario, lambda outcome, number: print(outcome.line(number), flush=True))

@@ -12,11 +12,13 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 
 from drivers.gate.layout import Door
 from firmware_app.lane.state import State
 from simulator.local_process import wait_until
 from simulator.officer_agent import OfficerAgentError
+from simulator.pii_guard import Issued, portrait_of
 from simulator.scenario_bench import DEVICE_ID, Bench
 from simulator.scenario_model import Behaviour, OfficerAnswer, Scenario, TravellerSpec
 from simulator.scenario_outcome import Started, TravellerOutcome, crossing_outcome, expected_officer
@@ -37,6 +39,7 @@ from simulator.vchip.pcscd import insert_card, remove_card
 log = logging.getLogger("gatesim.scenario")
 TRAVELLER_TIMEOUT_S = 40.0
 POLL_S = 0.01
+MAX_ISSUED = 200         # documents kept for the personal-data guard (simulator/pii_guard.py)
 MAX_UNCLAIMED = 100         # crossing records read but claimed by no traveller (kept at most)
 # names other modules and tests import from here (now in scenario_outcome, scenario_traveller, scenario_walk)
 _expected_officer, _given_name = expected_officer, given_name
@@ -64,6 +67,8 @@ class ScenarioRunner:
         self._overlap = False                   # this traveller may walk out behind the lane (start())
         self._tail: Tail | None = None          # the last traveller walking out behind the lane
         self.before_traveller = lambda number: None     # the fault timeline's hook (simulator/faults.py)
+        # each traveller's document, for the personal-data guard (bounded: a soak runs thousands)
+        self.issued: deque[Issued] = deque(maxlen=MAX_ISSUED)
 
     def run(self, scenario: Scenario, report=lambda outcome, number: None) -> list[TravellerOutcome]:
         outcomes = []
@@ -84,6 +89,7 @@ class ScenarioRunner:
         bench = self.bench
         lines = mrz_lines(number, spec, bench.now.date())
         passport = traveller_passport(bench, spec, lines)
+        self.issued.append(Issued(number, lines, printed_lines(spec, lines), portrait_of(passport.files["DG2"])))
         if spec.alert:
             self._list_stolen(lines)
         self._set_mode("normal" if spec.officer is None else "assisted")

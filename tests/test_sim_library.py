@@ -20,13 +20,16 @@ import pytest
 
 from firmware_app.policy.modes import LaneMode
 from firmware_app.policy.reasons import ReasonCode
+from simulator.bmis_consumer import read_messages
 from simulator.faults import FaultKind
+from simulator.pii_guard import LogCapture
 from simulator.portraits import BUNDLED, prepare_faces
 from simulator.scenario import Hostile, check_persons, load_scenario
 from simulator.scenario_cmd import run_scenario, without_pad
 from simulator.scenario_library import FAST, LIBRARY, NOT_COVERED, UNREACHABLE, coverage, library_files
 from tests import pcsc_fixtures
 from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+from tests.pii_helpers import assert_bmis_search_bites, assert_capture_bites, assert_no_personal_data, run_records
 
 
 def test_every_reason_code_is_in_a_scenario_or_said_missing():
@@ -123,12 +126,12 @@ def _children() -> dict[int, str]:
     return found
 
 
-def _run_file(name: str, port: int, tmp_path: Path):
+def _run_file(name: str, port: int, tmp_path: Path, watch=None):
     faces = prepare_faces(BUNDLED, tmp_path / "none", tmp_path / "faces", random.Random(7))
     scenario = without_pad(load_scenario(LIBRARY / name))
     args = argparse.Namespace(vpcd_port=port, framing="cute", seed=7)
     return run_scenario(scenario, args, faces.root, tmp_path / "run", name, pad=False,
-                        pcscd=pcsc_fixtures._Shared.pcscd)
+                        pcscd=pcsc_fixtures._Shared.pcscd, watch=watch)
 
 
 def _check_run(name: str, port: int, tmp_path: Path) -> None:
@@ -136,7 +139,13 @@ def _check_run(name: str, port: int, tmp_path: Path) -> None:
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     before = {thread.name for thread in threading.enumerate()}
     children_before = _children()          # e.g. the suite's shared Chromium, started by other tests
-    outcomes, delivery = _run_file(name, port, tmp_path)
+    seen: list = []
+    with LogCapture() as captured:      # every record of the run at INFO and above (simulator/pii_guard.py)
+        outcomes, delivery = _run_file(name, port, tmp_path, watch=lambda *bench_runner: seen.extend(bench_runner))
+        bench, runner = seen
+        records = run_records(captured, bench)
+        assert_capture_bites(captured, records, list(runner.issued))
+    _no_personal_data(records, tmp_path / "run", list(runner.issued))
     differences = [f"{o.label}: {o.differences()}" for o in outcomes if not o.as_expected]
     differences += [f.line(n) for n, f in enumerate(delivery.faults, 1) if f.differences()]
     assert not differences and delivery.exactly_once, differences
@@ -144,6 +153,14 @@ def _check_run(name: str, port: int, tmp_path: Path) -> None:
     assert left == {}                                                # no broker or helper left behind
     lingering = {t.name for t in threading.enumerate() if t.is_alive()} - before
     assert not {n for n in lingering if n.startswith(("lane", "fault", "vpcd", "gate-sim"))}, lingering
+
+
+def _no_personal_data(records: list, workdir: Path, issued: list) -> None:
+    """The guard: no traveller's personal data in any log record above DEBUG, nor in a BMIS message
+    beyond the crossing record's document (tests/pii_helpers.py)."""
+    messages = read_messages(workdir / "bmis-consumer.db")
+    assert_bmis_search_bites(messages, issued)
+    assert_no_personal_data(records, messages, issued)
 
 
 @pytest.mark.parametrize("name", FAST)
