@@ -57,6 +57,9 @@ class Record:
     level: int
     text: str
 
+    def __repr__(self) -> str:          # a failing test prints its fixtures: never the text itself
+        return f"Record({self.source}, {logging.getLevelName(self.level)}, {len(self.text)} chars)"
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -34,9 +34,11 @@ def assert_bmis_search_bites(messages: list[dict], issued: list[Issued]) -> None
 
 
 def plant_at_debug(captured: LogCapture, issued: Issued) -> None:
-    """Log the traveller's data at DEBUG through an appliance logger with the capture at DEBUG."""
+    """Log the traveller's data at DEBUG through an appliance logger with the capture at DEBUG
+    (attached again for the plant when its run is over)."""
     root = logging.getLogger()
-    levels = root.level, captured.level
+    levels, attached = (root.level, captured.level), captured in root.handlers
+    root.addHandler(captured)
     root.setLevel(logging.DEBUG)
     captured.setLevel(logging.DEBUG)
     try:
@@ -45,12 +47,13 @@ def plant_at_debug(captured: LogCapture, issued: Issued) -> None:
         logging.getLogger(PLANTED_BY).debug("guard self-check: %s, %s; %s; %s (%s) mrz=%s portrait=%s b64=%s",
                                             fields.primary_identifier, fields.secondary_identifier,
                                             fields.document_number, fields.birth_date, fields.birth_date_iso,
-                                            list(issued.lines),
-                                            issued.portrait[:32].hex(),
+                                            list(issued.lines), issued.portrait[:32].hex(),
                                             base64.b64encode(issued.portrait[middle - 7:middle + 41]).decode())
     finally:
         root.setLevel(levels[0])
         captured.setLevel(levels[1])
+        if not attached:
+            root.removeHandler(captured)
 
 
 def run_records(captured: LogCapture, bench) -> list[Record]:

@@ -138,3 +138,9 @@ def test_bmis_messages_may_carry_the_document_only_in_a_crossing_record(issued):
 def test_the_portrait_is_found_inside_a_dg2(issued):
     assert portrait_of(b"\x75\x82\x01\x00" + b"\x5f\x2e" + issued.portrait) == issued.portrait
     assert portrait_of(b"no image") == b"no image"
+
+
+def test_records_and_documents_print_without_their_text(issued):
+    from simulator.pii_guard import Record
+    record = Record("firmware_app.lane", logging.INFO, "read GS0000003")
+    assert "GS0000003" not in repr(record) and "GS0000003" not in repr([issued, record])

@@ -142,9 +142,9 @@ def _check_run(name: str, port: int, tmp_path: Path) -> None:
     seen: list = []
     with LogCapture() as captured:      # every record of the run at INFO and above (simulator/pii_guard.py)
         outcomes, delivery = _run_file(name, port, tmp_path, watch=lambda *bench_runner: seen.extend(bench_runner))
-        bench, runner = seen
-        records = run_records(captured, bench)
-        assert_capture_bites(captured, records, list(runner.issued))
+    bench, runner = seen
+    records = run_records(captured, bench)
+    assert_capture_bites(captured, records, list(runner.issued))
     _no_personal_data(records, tmp_path / "run", list(runner.issued))
     differences = [f"{o.label}: {o.differences()}" for o in outcomes if not o.as_expected]
     differences += [f.line(n) for n, f in enumerate(delivery.faults, 1) if f.differences()]

@@ -10,6 +10,7 @@ The longer library file (simulator/scenarios/power.toml) runs with `-m slow` (te
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -17,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from simulator.bmis_consumer import read_messages
+from simulator.pii_guard import LogCapture
 from simulator.portraits import BUNDLED, prepare_faces
 from simulator.scenario import parse_scenario
 from simulator.scenario_cmd import run_scenario, without_pad
 from tests import pcsc_fixtures
 from tests.pcsc_fixtures import pcscd_vpcd  # noqa: F401  (fixture)
+from tests.pii_helpers import assert_bmis_search_bites, assert_capture_bites, assert_no_personal_data, run_records
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -58,13 +62,19 @@ def cut_run(pcscd_vpcd, tmp_path_factory):
     args = argparse.Namespace(vpcd_port=pcscd_vpcd[1], framing="cute", seed=7)
     run_dir = tmp / "run"
     run_dir.mkdir()
-    outcomes, delivery = run_scenario(without_pad(parse_scenario(SCENARIO)), args, faces.root, run_dir,
-                                      "power cut", pad=False, pcscd=pcsc_fixtures._Shared.pcscd)
-    return outcomes, delivery, run_dir, {pid: name for pid, name in _own_children().items() if pid not in before}
+    seen: list = []
+    with LogCapture() as captured:      # this process's records; gate-app's and gate-safety's are in their logs
+        outcomes, delivery = run_scenario(without_pad(parse_scenario(SCENARIO)), args, faces.root, run_dir,
+                                          "power cut", pad=False, pcscd=pcsc_fixtures._Shared.pcscd,
+                                          watch=lambda *bench_runner: seen.extend(bench_runner))
+    bench, runner = seen
+    guarded = (captured, run_records(captured, bench), list(runner.issued))
+    left = {pid: name for pid, name in _own_children().items() if pid not in before}
+    return outcomes, delivery, run_dir, left, guarded
 
 
 def test_the_interrupted_traveller_is_decided_afresh_and_nobody_passes_by_the_restart(cut_run):
-    outcomes, delivery, run_dir, _ = cut_run
+    outcomes, delivery, run_dir, *_ = cut_run
     assert [o.differences() for o in outcomes] == [[], []]
     assert outcomes[1].screen == "power_cut>presented again"
     (cut,) = delivery.faults
@@ -79,7 +89,7 @@ def test_the_interrupted_traveller_is_decided_afresh_and_nobody_passes_by_the_re
 
 
 def test_every_crossing_stored_before_the_cut_reaches_the_bmis_exactly_once(cut_run):
-    outcomes, delivery, _, _ = cut_run
+    outcomes, delivery, *_ = cut_run
     assert len(delivery.stored_before_cuts) == 1
     assert delivery.exactly_once and delivery.pending_at_gate == 0 and not delivery.seq_gaps
     assert set(delivery.crossings_per_transaction) >= delivery.stored_before_cuts
@@ -88,5 +98,18 @@ def test_every_crossing_stored_before_the_cut_reaches_the_bmis_exactly_once(cut_
 
 
 def test_nothing_is_left_running(cut_run):
-    *_, left = cut_run
+    *_, left, _ = cut_run
     assert left == {}           # gate-app, gate-safety, mosquitto: all gone
+
+
+def test_no_personal_data_above_debug_in_any_process_nor_beyond_the_contract_at_the_bmis(cut_run):
+    """The guard (simulator/pii_guard.py) over gate-app's and gate-safety's logs (stdout and stderr,
+    both boots) and this process's records: each process's log must hold its own INFO records, and
+    the same search must find the run's data planted at DEBUG."""
+    _, _, run_dir, _, (captured, records, issued) = cut_run
+    for process in ("gate-app", "gate-safety"):
+        assert any(r.source.startswith(f"{process}:") and r.level >= logging.INFO for r in records), process
+    assert_capture_bites(captured, records, issued)
+    messages = read_messages(run_dir / "bmis-consumer.db")
+    assert_bmis_search_bites(messages, issued)
+    assert_no_personal_data(records, messages, issued)
