@@ -1,14 +1,15 @@
 """The end-to-end personal-data guard: a scenario run's logs above DEBUG, from every process, and its
 BMIS messages, searched for each traveller's personal data exactly as the run issued it.
 
-    issued = runner.issued                          # scenario_run.Issued, one per traveller
+    issued = runner.issued                          # Issued, one per traveller (scenario_run.py keeps them)
     with LogCapture() as captured:                  # every in-process record at INFO and above
         ... run the scenario ...
     hits = search(captured.records + process_log("gate-app", text), needles_of(issued))
     hits += bmis_hits(messages, needles_of(issued))
 
 What is searched for: surname and given names (as printed, and as the MRZ writes them with '<'
-fillers), the document number, the date of birth (YYMMDD and ISO), the raw MRZ lines and runs of
+fillers), the document number (also as the hex of its ASCII, as a dump of DG1 or of a decrypted
+response would show it), the date of birth (YYMMDD and ISO), the raw MRZ lines and runs of
 the chip portrait's bytes (hex, base64 at each alignment, Python's bytes repr). A BMIS crossing
 record may carry the document's fields (events-crossing.json `data.document`); nothing else in any
 message may carry any of them, and no message may carry the portrait. A hit names where and what
@@ -99,7 +100,11 @@ def _mrz_needles(lines: tuple[str, ...]) -> list[Needle]:
     if surname and given:
         found.append(Needle("name_field", _literal(f"{surname}<<{given}".replace(" ", "<"))))
     if result.document_number:
-        found.append(Needle("document_number", _literal(result.document_number.rstrip("<"))))
+        number = result.document_number.rstrip("<")
+        found.append(Needle("document_number", _literal(number)))
+        # chip data dumped as hex (a decrypted DG1 or a response APDU in a trace) shows it as ASCII codes
+        found += [Needle("chip_data", _literal(number.encode().hex())),
+                  Needle("chip_data", _literal(number.encode().hex().upper()))]
     if result.birth_date and "<" not in result.birth_date:
         found.append(Needle("birth_date", _word(result.birth_date)))
     if result.birth_date_iso:

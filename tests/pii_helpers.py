@@ -57,11 +57,16 @@ def plant_at_debug(captured: LogCapture, issued: Issued) -> None:
 
 
 def run_records(captured: LogCapture, bench) -> list[Record]:
-    """The run's records: this process's, and the log files of gate-app and gate-safety when the
-    appliance ran as its own processes (simulator/gate_app_bench.py; stdout and stderr go there)."""
+    """The run's records: this process's; the log files of gate-app and gate-safety when the appliance
+    ran as its own processes (simulator/gate_app_bench.py; stdout and stderr go there); and what
+    mosquitto and pcscd wrote (not ours to keep clean, but a leak there is a leak all the same)."""
     records = list(captured.records)
-    for process in ("gate-app", "gate-safety"):
-        path = bench.workdir / f"{process}.log"
+    pcscd = bench.pcscd or bench.lent_pcscd
+    logs = {"gate-app": bench.workdir / "gate-app.log", "gate-safety": bench.workdir / "gate-safety.log",
+            "mosquitto": bench.workdir / "broker" / "mosquitto.log"}
+    if pcscd is not None:
+        logs["pcscd"] = pcscd.workdir / "pcscd.log"
+    for process, path in logs.items():
         if path.exists():
             records += process_log(process, path.read_text(errors="replace"))
     return records

@@ -1,8 +1,8 @@
 """The personal-data guard's own checks (simulator/pii_guard.py), fast and without a bench: each kind
 of a traveller's data is found where a leak would put it (a log record of this process, a line of
 gate-app's or gate-safety's log, a BMIS message), only at INFO and above, never inside the crossing
-record's document, and a hit shows the line masked. The end-to-end runs that use it are in
-tests/test_sim_library.py (in-process) and tests/test_sim_power_cut.py (gate-app as its own process)."""
+record's document, and a hit shows the line masked. The end-to-end runs that use it: the library's
+fast files (in-process) and the power-cut run (gate-app as its own process), see tests/pii_helpers.py."""
 from __future__ import annotations
 
 import base64
@@ -18,7 +18,7 @@ from firmware_app.appliance.journal import TEXT_FORMAT
 from simulator.passport_factory import chip_portrait
 from simulator.pii_guard import Issued, LogCapture, bmis_hits, needles_of, portrait_of, process_log, search
 from simulator.scenario import parse_scenario
-from simulator.scenario_run import mrz_lines, printed_lines
+from simulator.scenario_traveller import mrz_lines, printed_lines
 
 TODAY = dt.date(2026, 12, 6)
 
@@ -46,6 +46,7 @@ def test_every_kind_of_personal_data_is_found_as_the_run_issued_it(issued):
         "document_number": "doc GS0000003 read", "birth_date": "born 850315",
         "mrz_line": issued.lines[1],
         "portrait": f"dg2 {portrait[:40].hex()}",
+        "chip_data": f"R-APDU 61135f1f {b'P<UTO'.hex()}{b'GS0000003'.hex().upper()}9000",
     }
     for kind, text in cases.items():
         assert kind in _kinds(text, issued), kind
@@ -58,7 +59,7 @@ def test_every_kind_of_personal_data_is_found_as_the_run_issued_it(issued):
 
 def test_what_is_not_personal_data_is_not_a_hit(issued):
     for text in ("traveller referred: face_not_matched", "txn a850315f done", "score 0.850315",
-                 "gate-demo-01 DEMO E", "document GS0000004", "port 8503"):
+                 "gate-lane-01 DEMO E", "document GS0000004", "port 8503"):
         assert _kinds(text, issued) == set(), text
 
 
