@@ -17,6 +17,7 @@ from drivers.camera.picamera2_config import build_configuration, choose_sensor_m
 from drivers.camera.v4l2_nodes import is_raspberry_pi, node_name, refuse_csi_node, refuse_usb_index_on_pi
 from drivers.errors import DriverIOError, DriverUnavailable
 from firmware_app.config.load import parse_config
+from tests.polling import wait_until
 
 
 class FakeV4l2Device:
@@ -90,6 +91,42 @@ def test_a_frame_older_than_the_read_is_never_returned(honours_buffer_size):
     finally:
         camera.close()
     assert device.buffers == (1 if honours_buffer_size else 4)
+
+
+class HungRetrieveDevice(FakeV4l2Device):
+    """The first retrieve hangs until released: a driver stuck copying a frame out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retrieving, self.unhang = threading.Event(), threading.Event()
+
+    def retrieve(self):
+        if not self.retrieving.is_set():
+            self.retrieving.set()
+            self.unhang.wait(5)
+        return super().retrieve()
+
+
+def test_a_frame_retrieved_for_a_read_that_gave_up_is_not_given_to_the_next_read():
+    device = HungRetrieveDevice()
+    camera = LiveCaptureSource("usb://0", 0, time.monotonic, capture_factory=lambda *a: device,
+                               fresh_wait_s=0.3)
+    try:
+        for _ in range(10):                    # until a read gave up while its frame hangs in retrieve
+            with pytest.raises(DriverIOError, match="no fresh frame"):
+                camera.read()
+            if device.retrieving.is_set():
+                break
+        assert device.retrieving.is_set()
+        late, frames = device.current, []
+        reader = threading.Thread(target=lambda: frames.append(camera.read()))
+        reader.start()
+        assert wait_until(lambda: camera._wanted is not None)      # the next read waits for its grab
+        device.unhang.set()                    # the hung retrieve now hands over the old grab
+        reader.join(5)
+        assert frames and frame_number(frames[0].image) > late, "the next read got the abandoned read's frame"
+    finally:
+        camera.close()
 
 
 def test_without_the_fix_the_queued_frame_from_before_is_returned():

@@ -8,14 +8,16 @@ import threading
 import numpy as np
 import pytest
 
+from drivers.camera import FrameSource, SupervisedSource
 from firmware_app.face.capture import CaptureLoop, CaptureOutcome, CapturePlan, Selection
 from firmware_app.face.images import decode_image, load_image
 from firmware_app.face.portrait import chip_portrait
 from firmware_app.face.quality import LIVE_LIMITS
 from firmware_app.lane import events as ev
 from firmware_app.lane.face_early import EARLY_MAX_AGE_S
+from firmware_app.lane.portrait_early import PortraitCandidate
 from firmware_app.lane.stages import FaceCaptureStage, PortraitVault
-from tests.fakes import ManualClock, ScriptedCamera
+from tests.fakes import ManualClock, ScriptedCamera, TickingClock
 from tests.lane_helpers import mrz
 from tests.lane_rig import Rig
 from tests.polling import wait_until
@@ -28,7 +30,8 @@ def photos(shared_data, verifier):
     root = shared_data / "faces"
     reference = load_image(root / "person01" / "img1.jpg")
     portrait = decode_image(chip_portrait(reference, verifier.analyse(reference, LIVE_LIMITS).face))
-    return {"portrait": portrait, "same": load_image(root / "person01" / "img5.jpg")}
+    return {"portrait": portrait, "same": load_image(root / "person01" / "img5.jpg"),
+            "other": load_image(root / "person02" / "img12.jpg")}
 
 
 def stage_with(verifier, photos, images, clock=None):
@@ -172,7 +175,6 @@ def test_a_portrait_the_sod_does_not_vouch_for_is_not_decoded_during_the_read():
 @pytest.mark.parametrize("same_portrait", [True, False])
 def test_the_early_capture_makes_the_reference_from_the_portrait_decoded_during_the_read(
         verifier, photos, same_portrait):
-    from firmware_app.lane.portrait_early import PortraitCandidate
     counting = Counting(verifier, "reference")
     stage, camera, _ = stage_with(counting, photos, [photos["same"]])
     candidate = PortraitCandidate(b"dg2")
@@ -186,3 +188,49 @@ def test_the_early_capture_makes_the_reference_from_the_portrait_decoded_during_
     evidence = stage("t1", 1, lambda key: None, threading.Event())
     assert evidence.outcome is CaptureOutcome.MATCH and camera.reads == 3
     assert counting.calls == (1 if same_portrait else 2)
+
+
+class GateCamera(FrameSource):
+    """Shows whoever stands at the gate now; its first grab hangs in the driver and, once released,
+    answers late with the face it began to capture (the previous traveller's)."""
+
+    def __init__(self, face: np.ndarray):
+        super().__init__("gate://")
+        self.face, self.grabs = face, 0
+        self.unhang, self.answered_late = threading.Event(), threading.Event()
+
+    def _grab(self) -> np.ndarray:
+        self.grabs += 1
+        captured = self.face
+        if self.grabs == 1:
+            self.unhang.wait(5)
+            self.answered_late.set()
+        return captured
+
+
+def capture_stage(verifier, camera) -> FaceCaptureStage:
+    supervised = SupervisedSource(camera, timeout_s=1.0, clock=TickingClock(0.05))
+    return FaceCaptureStage(verifier, supervised, TickingClock(0.01), PortraitVault(keep_live=True), "m",
+                            CapturePlan(budget_s=5, attempts=1, frames_per_attempt=1))
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["face-stage", "early-capture"])
+def test_a_late_frame_of_transaction_n_is_never_compared_in_transaction_n_plus_1(verifier, photos, early):
+    camera = GateCamera(photos["same"])             # the passport's genuine holder at the gate
+    stage = capture_stage(verifier, camera)
+    stage.vault.put("t1", photos["portrait"])
+    assert stage("t1", 1, lambda key: None, threading.Event()).outcome is CaptureOutcome.CAMERA_FAULT
+    stage.vault.discard("t1")
+    camera.face = photos["other"]                   # an impostor presents the same passport next
+    camera.unhang.set()                             # the stuck grab now answers with the holder's face
+    assert camera.answered_late.wait(5)
+    stage.vault.put("t2", photos["portrait"])
+    if early:                                       # chosen while the chip is read (no early portrait)
+        candidate = PortraitCandidate(b"dg2")
+        candidate.done.set()
+        stage.vault.put_candidate("t2", candidate)
+        stage.early("t2", threading.Event())
+    evidence = stage("t2", 1, lambda key: None, threading.Event())
+    assert stage.vault.peek("t2", live=True) is photos["other"], "transaction 2 compared transaction 1's frame"
+    assert evidence.outcome is CaptureOutcome.NO_MATCH and camera.grabs == 2
+    stage.camera.close()

@@ -106,7 +106,7 @@ class LiveCaptureSource(CaptureSource):
             if not ok:
                 time.sleep(GRAB_RETRY_S)  # a failing device must not spin a core
             if ok and self._wanted is not None and number >= self._wanted:
-                self._deliver(self._capture.retrieve())
+                self._deliver(number, self._capture.retrieve())
 
     def _count_failure(self, ok: bool) -> None:
         self._failures = 0 if ok else self._failures + 1
@@ -115,10 +115,12 @@ class LiveCaptureSource(CaptureSource):
             with self._changed:
                 self._changed.notify_all()
 
-    def _deliver(self, retrieved) -> None:
+    def _deliver(self, number: int, retrieved) -> None:
         ok, image = retrieved
         with self._changed:
-            if ok and image is not None and self._wanted is not None:
+            # checked again under the lock: the read that wanted this grab may have timed out
+            # during the retrieve and a newer read may be waiting; a grab older than it asked is dropped
+            if ok and image is not None and self._wanted is not None and number >= self._wanted:
                 self._delivered = image
                 self._changed.notify_all()
 
