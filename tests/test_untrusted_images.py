@@ -171,6 +171,24 @@ def test_gatectl_face_verify_refuses_the_bomb(tmp_path, capsys, bomb):
     assert time.monotonic() - start < 6 * SAFETY_BOUND_S  # includes loading the face models
 
 
+def test_gatectl_face_verify_names_a_refused_image_before_decoding_the_other(tmp_path, bomb):
+    """A refused live image is reported even when the reference's decode would pass its time limit
+    first (a loaded machine; here a limit of zero): both headers are checked before any decode."""
+    from types import SimpleNamespace
+
+    from firmware_app.cli.face_cmd import _verify_one
+    from tests.passport_helpers import portrait as photo
+    (tmp_path / "bomb.jpg").write_bytes(bomb)
+    (tmp_path / "ok.jpg").write_bytes(photo())
+    decoder = UntrustedImageDecoder(ImageLimits(timeout_s=0.0))
+    try:
+        outcome = _verify_one(SimpleNamespace(threshold=0.36), decoder, tmp_path / "ok.jpg", tmp_path / "bomb.jpg")
+    finally:
+        decoder.close()
+    assert outcome["error"] == "unreadable" and "bomb.jpg" in outcome["detail"] and "scans" in outcome["detail"]
+    assert decoder.restarts == 0            # nothing was decoded, nothing abandoned
+
+
 # --- fuzz the two new parsers ----------------------------------------------------------------
 
 _jpeg_like = st.one_of(st.binary(max_size=300), st.binary(max_size=300).map(lambda b: b"\xff\xd8" + b),

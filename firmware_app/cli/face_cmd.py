@@ -151,9 +151,10 @@ def _load_verifier(args, pad: bool | None = None):
         raise UsageError(f"face models: {exc}") from None
 
 
-def _load_untrusted(decoder, path) -> object:
+def _read_untrusted(decoder, path) -> bytes:
+    """The file's bytes, refused by size or header (ImageUnreadable / ImageRefused) before any decode."""
     from ..face.errors import ImageUnreadable
-    from ..face.untrusted import ImageKind
+    from ..face.untrusted import check_header
     try:
         size = Path(path).stat().st_size
         if size > decoder.limits.max_bytes:     # refused before reading it into memory
@@ -161,7 +162,8 @@ def _load_untrusted(decoder, path) -> object:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ImageUnreadable(f"cannot read image file: {exc.strerror or exc}") from None
-    return decoder.decode(data, ImageKind.IMAGE)
+    check_header(data, decoder.limits)
+    return data
 
 
 def _pad_skipped(verifier) -> str:
@@ -169,16 +171,34 @@ def _pad_skipped(verifier) -> str:
     return skipped.value if skipped is not None else "unknown"
 
 
+def _decode_pair(decoder, paths) -> list:
+    """Both files' sizes and headers first, then the decodes: a refused image is named without a
+    decode of the other (whose time limit a slow machine could pass first, hiding the refusal).
+    An ImageUnreadable names the file."""
+    from ..face.errors import ImageUnreadable
+    from ..face.untrusted import ImageKind
+    files, images = [], []
+    for path in paths:
+        try:
+            files.append((path, _read_untrusted(decoder, path)))
+        except ImageUnreadable as exc:
+            raise ImageUnreadable(f"{path}: {exc}") from None
+    for path, data in files:
+        try:
+            images.append(decoder.decode(data, ImageKind.IMAGE))
+        except ImageUnreadable as exc:
+            raise ImageUnreadable(f"{path}: {exc}") from None
+    return images
+
+
 def _verify_one(verifier, decoder, reference: str | Path, live: str | Path) -> dict:
     from ..face.errors import ImageUnreadable, ReferenceUnusable
     pair = {"reference": str(reference), "live": str(live)}
     failed = {**pair, "score": None, "threshold": verifier.threshold, "match": False, "quality": None}
-    images = []
-    for path in (reference, live):
-        try:
-            images.append(_load_untrusted(decoder, path))
-        except ImageUnreadable as exc:
-            return {**failed, "error": "unreadable", "detail": f"{path}: {exc}"}
+    try:
+        images = _decode_pair(decoder, (reference, live))
+    except ImageUnreadable as exc:
+        return {**failed, "error": "unreadable", "detail": str(exc)}
     try:
         result = verifier.verify(*images)
     except ReferenceUnusable as exc:
