@@ -40,7 +40,7 @@ from firmware_app.deploy.cert_expiry import CertificateWatch
 from firmware_app.emrtd.budget import ReadBudget
 from firmware_app.emrtd.reader import ReadOptions
 from firmware_app.errors import GateError
-from firmware_app.face.untrusted import UntrustedImageDecoder
+from firmware_app.face.untrusted import ImageKind, UntrustedImageDecoder
 from firmware_app.kiosk.errors import KioskError
 from firmware_app.lane import events as ev
 from firmware_app.lane.actions import AlarmKind
@@ -101,7 +101,7 @@ class Appliance(ApplianceObservation):
         self.kiosk = NullKiosk()
         self.views = ViewTee(self.kiosk)    # the lane's KioskPort: the kiosk, then observers (a bench)
         self.bmis = OfflineBmisSide(RefusingOutbox(ComponentUnavailable("bmis", "not built yet")))
-        self.decoder = UntrustedImageDecoder()      # chip portraits: decoded in a worker process
+        self.decoder = UntrustedImageDecoder(warm=(ImageKind.PORTRAIT,))  # chip portraits, in a worker process
         self.early = EarlyInputs(LayoutKind(config.gate.layout))   # gate inputs until the runner exists
         self.runner: LaneRunner | EarlyInputs = self.early
         self.reader: Any = Idle()                   # a passport reader once the inputs start
@@ -279,7 +279,7 @@ class Appliance(ApplianceObservation):
         if not self._built:
             self.build()
         self._start_kiosk()
-        self.decoder.warm_up()                    # the first traveller does not wait for the worker
+        self.decoder.warm_up()                    # in the background: the lane starts at once
         self._start_lane()
         self.bmis.start()                         # the link connects only once the lane holds the doors
         self._start_officer()

@@ -105,9 +105,10 @@ def run_verify(args) -> int:
     if bool(args.pairs) == bool(args.reference and args.live) or (args.pairs and (args.reference or args.live)):
         raise UsageError("give either REFERENCE LIVE or --pairs FILE.csv")
     from ..face.untrusted import UntrustedImageDecoder
-    verifier = _load_verifier(args)
     decoder = UntrustedImageDecoder()     # images decoded in a worker, with limits: a bomb is abandoned
+    decoder.warm_up()                     # warms (OpenCV's import) while the models load
     try:
+        verifier = _load_verifier(args)
         if args.pairs:
             return _verify_batch(verifier, decoder, Path(args.pairs), args.json)
         outcome = _verify_one(verifier, decoder, args.reference, args.live)

@@ -1,5 +1,6 @@
 """The byte framing between face.untrusted and its decode worker (no pickles either way).
 
+ready:   b"W" once, when the worker has imported and tried its decoders
 request: b"R", kind (1 byte: 0 portrait, 1 image), length (4 bytes), image bytes
 answer:  b"O", height, width (4 bytes each), channels (1 byte), height*width*channels pixel bytes
          b"E", length (2 bytes), UTF-8 reason
@@ -11,6 +12,7 @@ from .errors import ImageDecodeAbandoned, ImageUnreadable
 KINDS = ("portrait", "image")
 MAX_ANSWER_PIXELS = 40_000_000
 REQUEST_HEADER = 6
+READY = b"W"
 
 
 def request(kind: str, data: bytes) -> bytes:

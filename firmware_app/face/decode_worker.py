@@ -1,10 +1,13 @@
 """The image decode worker (`python -m firmware_app.face.decode_worker`), started by face.untrusted.
 
-Reads framed requests on stdin and answers on stdout (face.decode_protocol) until stdin closes.
-It runs niced: a long decode competes with the lane for the CPU but always loses.
+Warms up first (imports the decoders of the kinds named on its command line and decodes a tiny image
+with each), says it is ready, then reads framed requests on stdin and answers on stdout
+(face.decode_protocol) until stdin closes. The caller waits for the ready byte outside an image's
+time limit. It runs niced: a long decode competes with the lane for the CPU but always loses.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -41,9 +44,27 @@ def _opencv_decode(data: bytes) -> tuple[int, int, bytes]:
     return image.shape[0], image.shape[1], image.tobytes()
 
 
+def _tiny_jpeg() -> bytes:
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (120, 90, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def warm_up(kinds: list[str]) -> None:
+    """Import and run each decoder once, so that no traveller's time limit pays for it."""
+    sample = _tiny_jpeg()
+    for kind in kinds:
+        if kind in protocol.KINDS:
+            _answer(kind, sample)   # a failure shows again, typed, on the first real image
+
+
 def main() -> int:
     os.nice(NICENESS)
     source, sink = sys.stdin.buffer, sys.stdout.buffer
+    warm_up(sys.argv[1:])
+    sink.write(protocol.READY)
+    sink.flush()
     while True:
         header = _read_exactly(source, protocol.REQUEST_HEADER)
         if header is None:

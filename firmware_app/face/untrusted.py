@@ -5,6 +5,10 @@ limit passes or the caller gives up.
 
 One long-lived worker serves every image (about 1 ms of overhead each); a new one (a fresh
 interpreter with the decoders, ~0.2 s) is started at warm-up, and again at once after one was killed.
+A worker is warm once it has imported its decoders and decoded a tiny image of each kind it serves;
+a decode waits for that (bounded by `start_limit_s`: a worker that cannot start is a fault) outside
+its own time limit, which counts the decode only: on a loaded device a cold start (or OpenCV's first
+import) must not get a genuine traveller's portrait abandoned.
 The worker is a separate process: a decoder stuck in C code holds only its own GIL, and it runs
 at a lower CPU priority than the lane.
 """
@@ -29,8 +33,9 @@ from .errors import ImageDecodeAbandoned, ImageRefused, ImageUnreadable
 from .image_header import HeaderUnreadable, JpegWalker, inspect_image
 
 log = logging.getLogger(__name__)
-POLL_S = 0.02
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])  # how often a waiting caller looks at its cancel signal
+POLL_S = 0.02  # how often a waiting caller looks at its cancel signal
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+START_LIMIT_S = 30.0  # a niced interpreter plus OpenCV on a loaded Pi: seconds, never half a minute
 
 
 class ImageKind(enum.Enum):
@@ -112,12 +117,16 @@ class PortraitStreamCheck:
 
 class UntrustedImageDecoder:
     """`decode(data, kind)` -> HxWx3 BGR array, or ImageUnreadable / ImageRefused / ImageDecodeAbandoned.
-    Thread-safe; one decode at a time (a waiting caller's wait counts against its own limit)."""
+    Thread-safe; one decode at a time (a waiting caller's wait counts against its own limit).
+    `warm` names the kinds a worker readies before it is used (the appliance decodes portraits only)."""
 
-    def __init__(self, limits: ImageLimits = ImageLimits(), monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, limits: ImageLimits = ImageLimits(), monotonic: Callable[[], float] = time.monotonic,
+                 warm: tuple[ImageKind, ...] = tuple(ImageKind), start_limit_s: float = START_LIMIT_S):
         self.limits, self.monotonic = limits, monotonic
+        self.warm, self.start_limit_s = warm, start_limit_s
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
+        self._closed = False            # no restart thread may start a worker after close()
         self.restarts = 0  # workers stopped because an image took too long (for tests and health)
 
     def decode(self, data: bytes, kind: ImageKind, cancelled: Callable[[], bool] = lambda: False,
@@ -128,12 +137,34 @@ class UntrustedImageDecoder:
         if not self._lock.acquire(timeout=limits.timeout_s):
             raise ImageDecodeAbandoned("the image decoder stayed busy for the whole time limit")
         try:
-            return self._decode_locked(bytes(data), kind, deadline, cancelled)
+            started = self.monotonic()
+            worker = self._warm_worker(cancelled)
+            deadline += self.monotonic() - started  # a cold start is not the image's time
+            return self._decode_locked(worker, bytes(data), kind, deadline, cancelled)
         finally:
             self._lock.release()
 
-    def _decode_locked(self, data: bytes, kind: ImageKind, deadline: float, cancelled) -> np.ndarray:
-        worker = self._worker = self._worker or _Worker.start()
+    def _warm_worker(self, cancelled: Callable[[], bool]) -> _Worker:
+        """The worker, once warm; a caller that gives up leaves a starting worker to go on starting."""
+        worker = self._worker = self._fresh_worker()
+        state = worker.wait_warm(cancelled)
+        if state is _Warmth.WARM:
+            return worker
+        if state is _Warmth.WAITING:
+            raise ImageDecodeAbandoned("image decoding abandoned (caller gave up while the decoder started)")
+        self._abandon()
+        raise ImageDecodeAbandoned(f"the image decoder did not start within {self.start_limit_s:g} s")
+
+    def _fresh_worker(self) -> _Worker:
+        worker = self._worker
+        if worker is not None and worker.warmth() is not _Warmth.FAILED:
+            return worker
+        if worker is not None:
+            worker.kill()
+        return _Worker.start(self.warm, self.start_limit_s, self.monotonic)
+
+    def _decode_locked(self, worker: _Worker, data: bytes, kind: ImageKind, deadline: float,
+                       cancelled: Callable[[], bool]) -> np.ndarray:
         worker.send(kind, data)
         try:
             image = worker.receive(lambda: cancelled() or self.monotonic() > deadline)
@@ -147,9 +178,18 @@ class UntrustedImageDecoder:
         return image
 
     def warm_up(self) -> None:
-        """Start the worker now (an interpreter with the decoders: ~0.3 s), not at the first traveller."""
+        """Start a worker warming now (it imports and tries its decoders on its own), not at the first
+        traveller; returns at once."""
         with self._lock:
-            self._worker = self._worker or _Worker.start()
+            if not self._closed:
+                self._worker = self._fresh_worker()
+
+    def wait_warm(self, timeout_s: float) -> bool:
+        """True once the current worker is warm (for health checks and tests)."""
+        worker, end = self._worker, self.monotonic() + timeout_s
+        while worker is not None and worker.warmth() is _Warmth.WAITING and self.monotonic() < end:
+            time.sleep(POLL_S)
+        return worker is not None and worker.warmth() is _Warmth.WARM
 
     def _abandon(self) -> None:
         worker, self._worker = self._worker, None
@@ -162,26 +202,64 @@ class UntrustedImageDecoder:
 
     def close(self) -> None:
         with self._lock:
-            worker, self._worker = self._worker, None
+            worker, self._worker, self._closed = self._worker, None, True
         if worker is not None:
             worker.kill()
+
+
+class _Warmth(enum.Enum):
+    WAITING = "waiting"
+    WARM = "warm"
+    FAILED = "failed"  # no ready signal within the start limit, or the worker ended
 
 
 class _Worker:
     """The worker process and its two pipes. Answers are raw bytes, never pickles: the worker
     handles hostile data, and a compromised decoder must not be able to run code in the appliance."""
 
-    def __init__(self, process: subprocess.Popen):
+    def __init__(self, process: subprocess.Popen, start_limit_s: float, monotonic: Callable[[], float]):
         self.process = process
+        self.warm_by = monotonic() + start_limit_s
+        self.monotonic = monotonic
+        self._warmth = _Warmth.WAITING
+        self._settled = threading.Event()
+        threading.Thread(target=self._await_ready, name="image-decoder-warm", daemon=True).start()
 
     @classmethod
-    def start(cls) -> _Worker:
+    def start(cls, warm: tuple[ImageKind, ...], start_limit_s: float,
+              monotonic: Callable[[], float]) -> _Worker:
         # only the project's own root: sys.path itself may hold shadowing entries (cv2 adds one
         # holding a `typing` package)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (PROJECT_ROOT, os.environ.get("PYTHONPATH"))))}
-        command = [sys.executable, "-m", "firmware_app.face.decode_worker"]
+        command = [sys.executable, "-m", "firmware_app.face.decode_worker", *(kind.value for kind in warm)]
         return cls(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=env, close_fds=True))
+                                    stderr=subprocess.DEVNULL, env=env, close_fds=True), start_limit_s, monotonic)
+
+    def _await_ready(self) -> None:
+        """Reads the worker's one ready byte (its only output before the first request)."""
+        stdout = self.process.stdout
+        assert stdout is not None           # started with stdout=PIPE
+        try:
+            while self.monotonic() < self.warm_by:
+                if select.select([stdout.fileno()], [], [], POLL_S)[0]:
+                    ready = os.read(stdout.fileno(), 1) == protocol.READY
+                    self._warmth = _Warmth.WARM if ready else _Warmth.FAILED
+                    return
+            self._warmth = _Warmth.FAILED
+        except (OSError, ValueError):       # killed and closed meanwhile
+            self._warmth = _Warmth.FAILED
+        finally:
+            self._settled.set()
+
+    def warmth(self) -> _Warmth:
+        return self._warmth
+
+    def wait_warm(self, cancelled: Callable[[], bool]) -> _Warmth:
+        """WARM, FAILED, or WAITING if `cancelled()` turned true first."""
+        while not self._settled.wait(POLL_S):
+            if cancelled():
+                return _Warmth.WAITING
+        return self._warmth
 
     def send(self, kind: ImageKind, data: bytes) -> None:
         try:
@@ -211,6 +289,8 @@ class _Worker:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(2.0)
+        # the ready reader sees EOF now; its pipe's number must not be reused while it still reads
+        self._settled.wait(2.0)
         for pipe in (self.process.stdin, self.process.stdout):
             try:
                 if pipe is not None:
