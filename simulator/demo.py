@@ -30,6 +30,6 @@ def run(args: argparse.Namespace) -> int:
     if args.onestop:
         from simulator.onestop_cmd import SHIPPED
         from simulator.onestop_cmd import run as run_onestop
-        args.file = SHIPPED
+        args.file, args.demo = SHIPPED, True
         return run_onestop(args)
     return run_on_bench(lambda faces: demo_scenario(faces.persons), args, "gatesim demo")

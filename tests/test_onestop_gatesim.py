@@ -74,6 +74,27 @@ def test_the_demo_shows_the_one_stop_post(monkeypatch):
     assert ran == [POST]
 
 
+def test_the_demo_recasts_the_bundled_people_only_when_the_shared_people_are_there():
+    from simulator.onestop_cmd import DEMO_RECAST, recast
+    travellers = parse_onestop(tomllib.loads(POST.read_text()))
+    bundled = frozenset({"hopper", "collins"})
+    assert recast(travellers, bundled) == travellers
+    played = recast(travellers, bundled | set(DEMO_RECAST.values()))
+    assert [t.spec.person for t in played] == [DEMO_RECAST[t.spec.person] for t in travellers]
+    assert played[4].spec.impostor == DEMO_RECAST["collins"] != played[4].spec.person     # still someone else
+
+
+def test_the_one_stop_demo_runs_as_expected_with_the_faces_at_hand(pcscd_vpcd, capsys):
+    """The real demo: with ../shared's photos PAD is on (a scanned print such as Hopper's portrait is
+    taken for an attack, so the demo recasts); without them the bundled portraits play, PAD off."""
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    code = gatesim(["demo", "--onestop", "--vpcd-port", str(pcscd_vpcd[1])])
+    out, err = capsys.readouterr()
+    assert code == 0, (out[-1500:], err[-1500:])
+    assert "result: all travellers as expected" in out
+
+
 OFFICERS_FILE = POST.with_name("officers.toml")
 
 
